@@ -1,0 +1,16 @@
+//! Code generated from `proto/probity/**` by tonic-prost-build at build time.
+
+pub mod registry {
+    pub mod v1 {
+        tonic::include_proto!("probity.registry.v1");
+    }
+}
+
+pub mod audit {
+    pub mod v1 {
+        tonic::include_proto!("probity.audit.v1");
+    }
+}
+
+/// Every service's descriptors, for gRPC reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("probity_descriptor");

@@ -1,0 +1,291 @@
+//! The audit chain (Art. 16: 全程留痕, every act traceable).
+//!
+//! Every state change appends an entry in the same transaction as the change.
+//! Each entry's hash is an HMAC-SHA256, under a key kept outside the database,
+//! over its fields and the previous entry's hash: someone who can write the
+//! table but lacks the key cannot edit, delete, reorder or insert entries
+//! without `verify` naming the first bad one.
+use std::path::Path;
+
+use hmac::{Hmac, Mac};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, FromQueryResult};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    db::{stmt, t},
+    error::{AppError, AppResult},
+};
+
+/// The previous-hash of the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// How many entries `verify` reads per query.
+const VERIFY_BATCH: i64 = 2_000;
+
+/// One service's chain: its table prefix and its key.
+pub struct Chain {
+    prefix: &'static str,
+    key: Vec<u8>,
+}
+
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct Entry {
+    pub seq: i64,
+    pub at_us: i64,
+    pub actor: String,
+    pub role: String,
+    pub method: String,
+    pub entity: String,
+    pub change: String,
+    pub digest: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub ok: bool,
+    pub checked: i64,
+    pub first_bad: i64,
+    pub problem: String,
+    pub detail: String,
+    pub head_seq: i64,
+    pub head_hash: String,
+}
+
+/// What is being recorded, besides the change itself.
+pub struct Actor<'a> {
+    pub subject: &'a str,
+    pub role: &'a str,
+    pub method: &'a str,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Canonical JSON: serde_json's default map is ordered, so equal values give equal bytes.
+pub fn canonical(v: &serde_json::Value) -> String {
+    v.to_string()
+}
+
+impl Chain {
+    pub fn new(prefix: &'static str, key: Vec<u8>) -> Self {
+        Chain { prefix, key }
+    }
+
+    /// Loads the chain key from `path`, creating 32 random bytes on first use.
+    pub fn load_key(path: &Path) -> anyhow::Result<Vec<u8>> {
+        if path.exists() {
+            let k = std::fs::read(path)?;
+            anyhow::ensure!(k.len() >= 32, "{}: key shorter than 32 bytes", path.display());
+            return Ok(k);
+        }
+        if let Some(d) = path.parent() {
+            std::fs::create_dir_all(d)?;
+        }
+        let k: [u8; 32] = rand::random();
+        crate::auth::write_private(path, &k)?;
+        Ok(k.to_vec())
+    }
+
+    pub fn prefix(&self) -> &'static str {
+        self.prefix
+    }
+
+    fn entry_hash(&self, e: &Entry) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        for part in [
+            e.seq.to_string().as_str(),
+            e.at_us.to_string().as_str(),
+            &e.actor,
+            &e.role,
+            &e.method,
+            &e.entity,
+            &e.digest,
+            &e.prev_hash,
+        ] {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part.as_bytes());
+        }
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// Takes the chain's write lock for this transaction and returns the head.
+    /// SQLite: the first statement is a write, so the transaction holds the
+    /// database's write lock from here on instead of failing to upgrade later.
+    pub async fn lock_head(&self, txn: &DatabaseTransaction) -> AppResult<(i64, String)> {
+        let head = t(self.prefix, "audit_head");
+        let sql = match txn.get_database_backend() {
+            sea_orm::DatabaseBackend::Postgres => format!("SELECT seq, hash FROM {head} WHERE id = 1 FOR UPDATE"),
+            _ => {
+                txn.execute_unprepared(&format!("UPDATE {head} SET seq = seq WHERE id = 1")).await?;
+                format!("SELECT seq, hash FROM {head} WHERE id = 1")
+            }
+        };
+        let row = txn
+            .query_one_raw(stmt(txn, &sql, vec![]))
+            .await?
+            .ok_or_else(|| AppError::internal("audit head row missing"))?;
+        Ok((row.try_get("", "seq")?, row.try_get("", "hash")?))
+    }
+
+    /// Appends one entry after `head` and moves `head` to it.
+    pub async fn append(
+        &self,
+        txn: &DatabaseTransaction,
+        head: &mut (i64, String),
+        actor: &Actor<'_>,
+        entity: &str,
+        change: &serde_json::Value,
+    ) -> AppResult<()> {
+        let change = canonical(change);
+        let mut e = Entry {
+            seq: head.0 + 1,
+            at_us: chrono::Utc::now().timestamp_micros(),
+            actor: actor.subject.to_string(),
+            role: actor.role.to_string(),
+            method: actor.method.to_string(),
+            entity: entity.to_string(),
+            digest: sha256_hex(change.as_bytes()),
+            change,
+            prev_hash: head.1.clone(),
+            hash: String::new(),
+        };
+        e.hash = self.entry_hash(&e);
+        let table = t(self.prefix, "audit_entries");
+        let sql = format!(
+            "INSERT INTO {table} (seq, at_us, actor, role, method, entity, change, digest, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        );
+        txn.execute_raw(stmt(
+            txn,
+            &sql,
+            vec![
+                e.seq.into(),
+                e.at_us.into(),
+                e.actor.into(),
+                e.role.into(),
+                e.method.into(),
+                e.entity.into(),
+                e.change.into(),
+                e.digest.into(),
+                e.prev_hash.into(),
+                e.hash.clone().into(),
+            ],
+        ))
+        .await?;
+        let head_t = t(self.prefix, "audit_head");
+        txn.execute_raw(stmt(
+            txn,
+            &format!("UPDATE {head_t} SET seq = $1, hash = $2 WHERE id = 1"),
+            vec![e.seq.into(), e.hash.clone().into()],
+        ))
+        .await?;
+        *head = (e.seq, e.hash);
+        Ok(())
+    }
+
+    /// Lists entries in sequence order.
+    pub async fn list(&self, db: &DatabaseConnection, from: i64, entity: Option<&str>, limit: u64) -> AppResult<Vec<Entry>> {
+        let table = t(self.prefix, "audit_entries");
+        let (sql, values) = match entity {
+            Some(en) => (
+                format!("SELECT * FROM {table} WHERE seq >= $1 AND entity = $2 ORDER BY seq LIMIT $3"),
+                vec![from.into(), en.into(), (limit as i64).into()],
+            ),
+            None => (
+                format!("SELECT * FROM {table} WHERE seq >= $1 ORDER BY seq LIMIT $2"),
+                vec![from.into(), (limit as i64).into()],
+            ),
+        };
+        Ok(Entry::find_by_statement(stmt(db, &sql, values)).all(db).await?)
+    }
+
+    /// Recomputes the chain over [from, to] (0 = start / head) and names the
+    /// first entry that does not hold.
+    pub async fn verify(&self, db: &DatabaseConnection, from: i64, to: i64) -> AppResult<Report> {
+        let head_t = t(self.prefix, "audit_head");
+        let table = t(self.prefix, "audit_entries");
+        let head = db
+            .query_one_raw(stmt(db, &format!("SELECT seq, hash FROM {head_t} WHERE id = 1"), vec![]))
+            .await?
+            .ok_or_else(|| AppError::internal("audit head row missing"))?;
+        let (head_seq, head_hash): (i64, String) = (head.try_get("", "seq")?, head.try_get("", "hash")?);
+        let from = from.max(1);
+        let to = if to <= 0 { i64::MAX } else { to };
+        let mut report = Report {
+            ok: true,
+            checked: 0,
+            first_bad: 0,
+            problem: String::new(),
+            detail: String::new(),
+            head_seq,
+            head_hash: head_hash.clone(),
+        };
+        // The link into the range: the stored hash of the entry before it.
+        let mut prev = if from == 1 {
+            GENESIS.to_string()
+        } else {
+            let r = db
+                .query_one_raw(stmt(db, &format!("SELECT hash FROM {table} WHERE seq = $1"), vec![(from - 1).into()]))
+                .await?;
+            match r {
+                Some(r) => r.try_get("", "hash")?,
+                None => return Ok(report.fail(from - 1, "MISSING", "the entry before the range is missing")),
+            }
+        };
+        let mut expect = from;
+        loop {
+            let batch = Entry::find_by_statement(stmt(
+                db,
+                &format!("SELECT * FROM {table} WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3"),
+                vec![expect.into(), to.into(), VERIFY_BATCH.into()],
+            ))
+            .all(db)
+            .await?;
+            let n = batch.len() as i64;
+            for e in batch {
+                if e.seq > head_seq {
+                    return Ok(report.fail(e.seq, "INSERTED", "an entry beyond the chain head"));
+                }
+                if e.seq != expect {
+                    return Ok(report.fail(expect, "MISSING", format!("expected entry {expect}, found {}", e.seq)));
+                }
+                if e.prev_hash != prev {
+                    return Ok(report.fail(e.seq, "OUT_OF_ORDER", "previous-hash does not link to the entry before it"));
+                }
+                if sha256_hex(e.change.as_bytes()) != e.digest {
+                    return Ok(report.fail(e.seq, "EDITED", "the change does not match its digest"));
+                }
+                if self.entry_hash(&e) != e.hash {
+                    return Ok(report.fail(e.seq, "EDITED", "the entry hash does not match its fields"));
+                }
+                prev = e.hash;
+                expect += 1;
+                report.checked += 1;
+            }
+            if n < VERIFY_BATCH {
+                break;
+            }
+        }
+        let end = to.min(head_seq);
+        if expect <= end {
+            return Ok(report.fail(expect, "TRUNCATED", format!("the head is at {head_seq}, entries stop before {expect}")));
+        }
+        if to >= head_seq && head_seq > 0 && prev != head_hash && expect > head_seq {
+            return Ok(report.fail(head_seq, "EDITED", "the last entry does not match the recorded head"));
+        }
+        Ok(report)
+    }
+}
+
+impl Report {
+    fn fail(mut self, seq: i64, problem: &str, detail: impl Into<String>) -> Self {
+        self.ok = false;
+        self.first_bad = seq;
+        self.problem = problem.to_string();
+        self.detail = detail.into();
+        self
+    }
+}

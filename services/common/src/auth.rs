@@ -1,0 +1,325 @@
+//! Bearer-JWT authentication in one tower layer, and the role model.
+//!
+//! Each service declares, in one table, the access class of every method
+//! ([`Access`]); the layer admits or refuses the call before any handler runs,
+//! and hands the handler a [`Principal`]. Body scoping (a department sees only
+//! its own body and descendants) needs the registry's tree and is checked by
+//! the handler through [`Principal::department_body`].
+use std::{
+    collections::HashMap,
+    path::Path,
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use ed25519_dalek::{
+    SigningKey,
+    pkcs8::{DecodePrivateKey, EncodePrivateKey, spki::der::pem::LineEnding},
+};
+use futures::future::BoxFuture;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use tonic::Status;
+
+use crate::{
+    config::Settings,
+    error::{AppError, AppResult},
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 法制机构: registry-wide administration and accountability.
+    LegalOffice,
+    /// An enforcement body's own staff: reads and writes its own subtree.
+    Department,
+    /// Reads everything, writes nothing.
+    Leadership,
+    /// Reads the audit chain.
+    Auditor,
+    /// Another Probity service.
+    Service,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [Role::LegalOffice, Role::Department, Role::Leadership, Role::Auditor, Role::Service];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::LegalOffice => "legal_office",
+            Role::Department => "department",
+            Role::Leadership => "leadership",
+            Role::Auditor => "auditor",
+            Role::Service => "service",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// What a method does, which decides who may call it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, no token (credential checks, published lists).
+    Public,
+    /// Reads of registry data.
+    Read,
+    /// Changes by the owning department or the legal-affairs office.
+    Write,
+    /// Registry-wide administration: the legal-affairs office only.
+    Admin,
+    /// Sanction effects: the legal-affairs office, the owning department, or a service.
+    Effect,
+    /// The audit chain.
+    Audit,
+}
+
+impl Access {
+    pub fn allows(self, role: Role) -> bool {
+        use Role::*;
+        match self {
+            Access::Public => true,
+            Access::Read => matches!(role, LegalOffice | Department | Leadership | Service),
+            Access::Write => matches!(role, LegalOffice | Department),
+            Access::Admin => matches!(role, LegalOffice),
+            Access::Effect => matches!(role, LegalOffice | Department | Service),
+            Access::Audit => matches!(role, LegalOffice | Auditor),
+        }
+    }
+}
+
+/// Full gRPC method path → access class.
+pub type Policy = HashMap<&'static str, Access>;
+
+/// Paths open to all: health checks and reflection.
+const OPEN_PREFIXES: &[&str] =
+    &["/grpc.health.v1.Health/", "/grpc.reflection.v1.ServerReflection/", "/grpc.reflection.v1alpha.ServerReflection/"];
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub role: Role,
+    /// The body id a department token is scoped to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// Who is calling, as the handler sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub subject: String,
+    pub role: Role,
+    pub body: Option<String>,
+}
+
+impl Principal {
+    pub fn anonymous() -> Self {
+        Principal { subject: "anonymous".into(), role: Role::Leadership, body: None }
+    }
+
+    /// The body a department caller is confined to; `None` for roles that see all.
+    pub fn department_body(&self) -> Option<&str> {
+        match self.role {
+            Role::Department => self.body.as_deref(),
+            _ => None,
+        }
+    }
+
+    pub fn from_request<T>(req: &tonic::Request<T>) -> AppResult<Principal> {
+        req.extensions()
+            .get::<Principal>()
+            .cloned()
+            .ok_or_else(|| AppError::Unauthenticated("no principal: the auth layer did not run".into()))
+    }
+}
+
+/// Verifies bearer tokens against the configured keys.
+pub struct Verifier {
+    keys: Vec<(Algorithm, DecodingKey)>,
+    issuer: String,
+    audience: String,
+}
+
+impl Verifier {
+    pub fn from_settings(s: &Settings) -> anyhow::Result<Self> {
+        let mut keys = Vec::new();
+        if s.auth.dev_keys {
+            let sk = load_or_create_signing_key(&s.signing_key_path())?;
+            keys.push((Algorithm::EdDSA, DecodingKey::from_ed_der(sk.verifying_key().as_bytes())));
+        }
+        for f in &s.auth.public_key_files {
+            let pem = std::fs::read(f).map_err(|e| anyhow::anyhow!("auth.public_key_files: {f}: {e}"))?;
+            if let Ok(k) = DecodingKey::from_ed_pem(&pem) {
+                keys.push((Algorithm::EdDSA, k));
+            } else if let Ok(k) = DecodingKey::from_rsa_pem(&pem) {
+                keys.push((Algorithm::RS256, k));
+            } else {
+                anyhow::bail!("auth.public_key_files: {f}: neither an Ed25519 nor an RSA public key in PEM");
+            }
+        }
+        if s.auth.allow_hs256 {
+            keys.push((Algorithm::HS256, DecodingKey::from_secret(s.auth.hs256_secret.as_bytes())));
+        }
+        Ok(Verifier { keys, issuer: s.auth.issuer.clone(), audience: s.auth.audience.clone() })
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Principal, String> {
+        let header = jsonwebtoken::decode_header(token).map_err(|e| format!("malformed token: {e}"))?;
+        let mut last = "no key accepts this token's algorithm".to_string();
+        for (alg, key) in self.keys.iter().filter(|(a, _)| *a == header.alg) {
+            let mut v = Validation::new(*alg);
+            v.set_issuer(&[&self.issuer]);
+            v.set_audience(&[&self.audience]);
+            v.leeway = 30;
+            match jsonwebtoken::decode::<Claims>(token, key, &v) {
+                Ok(data) => {
+                    let c = data.claims;
+                    if c.role == Role::Department && c.body.is_none() {
+                        return Err("a department token must name its body".into());
+                    }
+                    return Ok(Principal { subject: c.sub, role: c.role, body: c.body });
+                }
+                Err(e) => last = format!("token rejected: {e}"),
+            }
+        }
+        Err(last)
+    }
+}
+
+/// The development signing key: created on first use, kept under the data dir.
+pub fn load_or_create_signing_key(path: &Path) -> anyhow::Result<SigningKey> {
+    if path.exists() {
+        let pem = std::fs::read_to_string(path)?;
+        return SigningKey::from_pkcs8_pem(&pem).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let sk = SigningKey::generate(&mut rand::rngs::OsRng);
+    let pem = sk.to_pkcs8_pem(LineEnding::LF).map_err(|e| anyhow::anyhow!("encoding key: {e}"))?;
+    write_private(path, pem.as_bytes())?;
+    Ok(sk)
+}
+
+/// Writes a secret file readable by its owner only.
+pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    f.write_all(bytes)?;
+    Ok(())
+}
+
+/// Signs a token with the development key (`probity token issue`).
+pub fn issue_token(s: &Settings, subject: &str, role: Role, body: Option<&str>, ttl: chrono::Duration) -> anyhow::Result<String> {
+    if role == Role::Department && body.is_none() {
+        anyhow::bail!("a department token needs --body");
+    }
+    let now = chrono::Utc::now().timestamp();
+    let claims = Claims {
+        sub: subject.to_string(),
+        role,
+        body: body.map(str::to_string),
+        iss: s.auth.issuer.clone(),
+        aud: s.auth.audience.clone(),
+        iat: now,
+        exp: now + ttl.num_seconds(),
+    };
+    let sk = load_or_create_signing_key(&s.signing_key_path())?;
+    let der = sk.to_pkcs8_der().map_err(|e| anyhow::anyhow!("encoding key: {e}"))?;
+    let key = EncodingKey::from_ed_der(der.as_bytes());
+    Ok(jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &key)?)
+}
+
+/// The tower layer that authenticates and authorizes every call.
+#[derive(Clone)]
+pub struct AuthLayer {
+    verifier: Arc<Verifier>,
+    policy: Arc<Policy>,
+}
+
+impl AuthLayer {
+    pub fn new(verifier: Arc<Verifier>, policy: Policy) -> Self {
+        AuthLayer { verifier, policy: Arc::new(policy) }
+    }
+}
+
+impl<S> tower::Layer<S> for AuthLayer {
+    type Service = AuthService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        AuthService { inner, verifier: self.verifier.clone(), policy: self.policy.clone() }
+    }
+}
+
+#[derive(Clone)]
+pub struct AuthService<S> {
+    inner: S,
+    verifier: Arc<Verifier>,
+    policy: Arc<Policy>,
+}
+
+/// Decides a call: `Ok(principal)` to go on, `Err(status)` to refuse.
+fn authorize(verifier: &Verifier, policy: &Policy, path: &str, header: Option<&str>) -> Result<Principal, Status> {
+    if OPEN_PREFIXES.iter().any(|p| path.starts_with(p)) {
+        return Ok(Principal::anonymous());
+    }
+    let Some(access) = policy.get(path).copied() else {
+        return Err(Status::unimplemented(format!("unknown method {path}")));
+    };
+    let token = header.and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")));
+    if access == Access::Public {
+        // A token on a public call is fine but not needed.
+        return Ok(token.and_then(|t| verifier.verify(t).ok()).unwrap_or_else(Principal::anonymous));
+    }
+    let Some(token) = token else {
+        return Err(Status::unauthenticated("missing bearer token"));
+    };
+    let p = verifier.verify(token).map_err(Status::unauthenticated)?;
+    if !access.allows(p.role) {
+        let e = AppError::denied("ROLE_NOT_ALLOWED", format!("role {} may not call {path}", p.role.as_str()));
+        return Err(e.into());
+    }
+    Ok(p)
+}
+
+impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for AuthService<S>
+where
+    S: tower::Service<http::Request<ReqBody>, Response = http::Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    ReqBody: Send + 'static,
+    ResBody: Default + Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: http::Request<ReqBody>) -> Self::Future {
+        let header = req.headers().get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        match authorize(&self.verifier, &self.policy, req.uri().path(), header) {
+            Ok(p) => {
+                req.extensions_mut().insert(p);
+                // The ready service is the one poll_ready readied; leave a clone behind.
+                let clone = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, clone);
+                Box::pin(inner.call(req))
+            }
+            Err(status) => {
+                let resp = status.into_http::<ResBody>();
+                Box::pin(async move { Ok(resp) })
+            }
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! Settings: built-in defaults, then an optional TOML file, then environment
+//! variables `PROBITY__SECTION__KEY`. Invalid settings stop startup with the
+//! key and what was wrong.
+use std::{net::SocketAddr, path::PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub telemetry: TelemetrySettings,
+    pub auth: AuthSettings,
+    pub registry: RegistrySettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    pub listen: String,
+    pub max_request_bytes: usize,
+    pub request_timeout_ms: u64,
+    pub shutdown_grace_ms: u64,
+    pub tls: TlsSettings,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsSettings {
+    pub cert_file: String,
+    pub key_file: String,
+    pub client_ca_file: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    pub data_dir: String,
+    pub url: String,
+    pub registry_url: String,
+    pub max_connections: u32,
+    pub run_migrations: bool,
+    pub sqlite_busy_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetrySettings {
+    pub format: String,
+    pub level: String,
+    pub otlp_endpoint: String,
+    pub service_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthSettings {
+    pub issuer: String,
+    pub audience: String,
+    pub dev_keys: bool,
+    pub signing_key_file: String,
+    pub public_key_files: Vec<String>,
+    pub allow_hs256: bool,
+    pub hs256_secret: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegistrySettings {
+    pub national_id_key_file: String,
+    pub default_min_qualified: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            server: ServerSettings::default(),
+            database: DatabaseSettings::default(),
+            telemetry: TelemetrySettings::default(),
+            auth: AuthSettings::default(),
+            registry: RegistrySettings::default(),
+        }
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:50051".into(),
+            max_request_bytes: 4 * 1024 * 1024,
+            request_timeout_ms: 30_000,
+            shutdown_grace_ms: 10_000,
+            tls: TlsSettings::default(),
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            data_dir: "./data".into(),
+            url: String::new(),
+            registry_url: String::new(),
+            max_connections: 16,
+            run_migrations: true,
+            sqlite_busy_timeout_ms: 5_000,
+        }
+    }
+}
+
+impl Default for TelemetrySettings {
+    fn default() -> Self {
+        Self { format: "pretty".into(), level: "info".into(), otlp_endpoint: String::new(), service_name: "probity".into() }
+    }
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            issuer: "probity".into(),
+            audience: "probity".into(),
+            dev_keys: true,
+            signing_key_file: String::new(),
+            public_key_files: Vec::new(),
+            allow_hs256: false,
+            hs256_secret: String::new(),
+        }
+    }
+}
+
+impl Default for RegistrySettings {
+    fn default() -> Self {
+        Self { national_id_key_file: String::new(), default_min_qualified: 2 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {key}: {problem}")]
+pub struct ConfigError {
+    pub key: String,
+    pub problem: String,
+}
+
+fn bad(key: &str, problem: impl Into<String>) -> ConfigError {
+    ConfigError { key: key.into(), problem: problem.into() }
+}
+
+impl Settings {
+    /// Loads defaults, then `file` (if any), then `PROBITY__*` variables.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    /// As [`Settings::load`], with the environment given (for tests).
+    pub fn load_from(
+        file: Option<&std::path::Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let defaults = config::Config::try_from(&Settings::default()).map_err(|e| bad("(defaults)", e.to_string()))?;
+        let mut b = config::Config::builder().add_source(defaults);
+        if let Some(f) = file {
+            if !f.exists() {
+                return Err(bad("--config", format!("file {} does not exist", f.display())));
+            }
+            b = b.add_source(config::File::from(f).format(config::FileFormat::Toml));
+        }
+        let vars: std::collections::HashMap<String, String> =
+            env.into_iter().filter(|(k, _)| k.starts_with("PROBITY__")).collect();
+        b = b.add_source(
+            config::Environment::with_prefix("PROBITY")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("auth.public_key_files")
+                .source(Some(vars)),
+        );
+        let c = b.build().map_err(|e| bad(&error_key(&e), e.to_string()))?;
+        let s: Settings = c.try_deserialize().map_err(|e| bad(&error_key(&e), e.to_string()))?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.server.listen.parse::<SocketAddr>().map_err(|e| bad("server.listen", format!("not a socket address ({e})")))?;
+        if self.server.max_request_bytes < 1024 {
+            return Err(bad("server.max_request_bytes", "must be at least 1024"));
+        }
+        if self.server.request_timeout_ms == 0 {
+            return Err(bad("server.request_timeout_ms", "must be positive"));
+        }
+        let tls = &self.server.tls;
+        if tls.cert_file.is_empty() != tls.key_file.is_empty() {
+            return Err(bad("server.tls.key_file", "cert_file and key_file go together"));
+        }
+        if !tls.client_ca_file.is_empty() && tls.cert_file.is_empty() {
+            return Err(bad("server.tls.client_ca_file", "mutual TLS needs server.tls.cert_file and key_file"));
+        }
+        for (key, url) in [("database.url", &self.database.url), ("database.registry_url", &self.database.registry_url)] {
+            if !url.is_empty() && !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(bad(key, "must be a sqlite: or postgres:// URL"));
+            }
+        }
+        if self.database.max_connections == 0 {
+            return Err(bad("database.max_connections", "must be positive"));
+        }
+        if !matches!(self.telemetry.format.as_str(), "pretty" | "json") {
+            return Err(bad("telemetry.format", "must be \"pretty\" or \"json\""));
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.telemetry.level)
+            .map_err(|e| bad("telemetry.level", format!("not a tracing filter ({e})")))?;
+        let ep = &self.telemetry.otlp_endpoint;
+        if !ep.is_empty() && !(ep.starts_with("http://") || ep.starts_with("https://")) {
+            // opentelemetry-otlp reads a scheme-less endpoint as https, which
+            // silently fails against a plaintext collector.
+            return Err(bad("telemetry.otlp_endpoint", "must start with http:// or https://"));
+        }
+        let a = &self.auth;
+        if a.allow_hs256 && a.hs256_secret.len() < 32 {
+            return Err(bad("auth.hs256_secret", "must be at least 32 bytes when auth.allow_hs256 is true"));
+        }
+        if !a.allow_hs256 && !a.hs256_secret.is_empty() {
+            return Err(bad("auth.hs256_secret", "is set but auth.allow_hs256 is false"));
+        }
+        if !a.dev_keys && a.public_key_files.is_empty() && !a.allow_hs256 {
+            return Err(bad("auth.public_key_files", "no key to verify tokens with (set it, or auth.dev_keys = true)"));
+        }
+        if self.registry.default_min_qualified == 0 {
+            return Err(bad("registry.default_min_qualified", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        PathBuf::from(&self.database.data_dir)
+    }
+
+    /// The database URL of one service: its own key, else the shared one,
+    /// else a SQLite file of its own under the data directory.
+    pub fn database_url(&self, service: &str) -> String {
+        let own = match service {
+            "registry" => &self.database.registry_url,
+            _ => &self.database.url,
+        };
+        if !own.is_empty() {
+            return own.clone();
+        }
+        if !self.database.url.is_empty() {
+            return self.database.url.clone();
+        }
+        format!("sqlite://{}/{service}.db?mode=rwc", self.database.data_dir)
+    }
+
+    pub fn signing_key_path(&self) -> PathBuf {
+        if self.auth.signing_key_file.is_empty() {
+            self.data_dir().join("dev-signing-key.pem")
+        } else {
+            PathBuf::from(&self.auth.signing_key_file)
+        }
+    }
+
+    pub fn national_id_key_path(&self) -> PathBuf {
+        if self.registry.national_id_key_file.is_empty() {
+            self.data_dir().join("national-id-hmac.key")
+        } else {
+            PathBuf::from(&self.registry.national_id_key_file)
+        }
+    }
+}
+
+fn error_key(e: &config::ConfigError) -> String {
+    // config's messages end with "for key `a.b`" when they know the key.
+    let s = e.to_string();
+    match s.rfind("for key `") {
+        Some(i) => s[i + 9..].trim_end_matches(|c| c == '`' || c == '.').split('`').next().unwrap_or("").to_string(),
+        None => s.split('`').nth(1).unwrap_or("(file)").to_string(),
+    }
+}
+
+/// The example configuration with every key documented, shipped as
+/// `probity.example.toml` and checked by a test to load.
+pub const EXAMPLE: &str = include_str!("../../../probity.example.toml");

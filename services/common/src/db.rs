@@ -1,0 +1,170 @@
+//! Database connections (SQLite embedded, PostgreSQL in production) and the
+//! tables every service owns a copy of: its audit chain and its idempotency
+//! records, named with the service's prefix so services may share a database.
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement};
+use sea_orm_migration::prelude::*;
+
+use crate::config::Settings;
+
+/// Opens a pool on `url`; SQLite files get WAL, a busy timeout and foreign keys.
+pub async fn connect(url: &str, settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    if let Some(path) = sqlite_path(url)
+        && let Some(dir) = std::path::Path::new(&path).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
+    }
+    let busy = Duration::from_millis(settings.database.sqlite_busy_timeout_ms);
+    let mut opts = ConnectOptions::new(url.to_string());
+    opts.max_connections(settings.database.max_connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_timeout(Duration::from_secs(5))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(move |o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(busy)
+                .foreign_keys(true)
+        });
+    Database::connect(opts).await.map_err(|e| anyhow::anyhow!("connecting to {}: {e}", redact(url)))
+}
+
+fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    (!path.is_empty() && path != ":memory:").then(|| path.to_string())
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Whether the database answers (health checks).
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    db.execute_unprepared("SELECT 1").await.is_ok()
+}
+
+/// The audit chain and idempotency tables of one service, as a migration the
+/// service puts first in its migrator.
+pub struct SharedTables {
+    pub prefix: &'static str,
+    name: String,
+}
+
+impl SharedTables {
+    pub fn new(prefix: &'static str) -> Self {
+        SharedTables { prefix, name: format!("m0000_{prefix}_audit_and_idempotency") }
+    }
+}
+
+impl MigrationName for SharedTables {
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+pub fn t(prefix: &str, table: &str) -> String {
+    format!("{prefix}_{table}")
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for SharedTables {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let p = self.prefix;
+        let entries = t(p, "audit_entries");
+        m.create_table(
+            Table::create()
+                .table(Alias::new(&entries))
+                .col(ColumnDef::new("seq").big_integer().not_null().primary_key())
+                .col(ColumnDef::new("at_us").big_integer().not_null())
+                .col(ColumnDef::new("actor").string().not_null())
+                .col(ColumnDef::new("role").string().not_null())
+                .col(ColumnDef::new("method").string().not_null())
+                .col(ColumnDef::new("entity").string().not_null())
+                .col(ColumnDef::new("change").text().not_null())
+                .col(ColumnDef::new("digest").string().not_null())
+                .col(ColumnDef::new("prev_hash").string().not_null())
+                .col(ColumnDef::new("hash").string().not_null())
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name(format!("{entries}_entity"))
+                .table(Alias::new(&entries))
+                .col("entity")
+                .col("seq")
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(Alias::new(t(p, "audit_head")))
+                .col(ColumnDef::new("id").integer().not_null().primary_key())
+                .col(ColumnDef::new("seq").big_integer().not_null())
+                .col(ColumnDef::new("hash").string().not_null())
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(Alias::new(t(p, "idempotency")))
+                .col(ColumnDef::new("request_id").string().not_null().primary_key())
+                .col(ColumnDef::new("method").string().not_null())
+                .col(ColumnDef::new("request_digest").string().not_null())
+                .col(ColumnDef::new("response").binary().not_null())
+                .col(ColumnDef::new("at_us").big_integer().not_null())
+                .to_owned(),
+        )
+        .await?;
+        let db = m.get_connection();
+        let head = t(p, "audit_head");
+        db.execute_unprepared(&format!("INSERT INTO {head} (id, seq, hash) VALUES (1, 0, '{}')", crate::audit::GENESIS))
+            .await?;
+        // The application only ever appends; these triggers make an accidental
+        // UPDATE or DELETE fail loudly instead of breaking the chain silently.
+        match db.get_database_backend() {
+            DatabaseBackend::Postgres => {
+                db.execute_unprepared(&format!(
+                    "CREATE FUNCTION {entries}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                     BEGIN RAISE EXCEPTION 'audit entries are append-only'; END $$;"
+                ))
+                .await?;
+                db.execute_unprepared(&format!(
+                    "CREATE TRIGGER {entries}_append_only BEFORE UPDATE OR DELETE ON {entries} \
+                     FOR EACH ROW EXECUTE FUNCTION {entries}_append_only();"
+                ))
+                .await?;
+            }
+            _ => {
+                for op in ["UPDATE", "DELETE"] {
+                    db.execute_unprepared(&format!(
+                        "CREATE TRIGGER {entries}_no_{op} BEFORE {op} ON {entries} \
+                         BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;"
+                    ))
+                    .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Builds a statement for the connection's backend; `$1`-style placeholders
+/// work on both SQLite and PostgreSQL.
+pub fn stmt<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
+    Statement::from_sql_and_values(c.get_database_backend(), sql, values)
+}

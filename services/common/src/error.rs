@@ -1,0 +1,152 @@
+//! One mapping from domain errors to `tonic::Status` with google.rpc details.
+//!
+//! Client mistakes carry a stable reason code (ErrorInfo) or a BadRequest that
+//! names every bad field; only genuine server faults become INTERNAL.
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// The error domain put in every ErrorInfo.
+pub const DOMAIN: &str = "probity.gov";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("invalid argument: {}", .0.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldViolation>),
+    #[error("{resource} not found")]
+    NotFound { resource: String },
+    #[error("{message}")]
+    AlreadyExists { reason: &'static str, message: String },
+    #[error("{message}")]
+    FailedPrecondition { reason: &'static str, message: String },
+    #[error("{message}")]
+    PermissionDenied { reason: &'static str, message: String },
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    pub field: String,
+    pub description: String,
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn not_found(resource: impl Into<String>) -> Self {
+        Self::NotFound { resource: resource.into() }
+    }
+    pub fn precondition(reason: &'static str, message: impl Into<String>) -> Self {
+        Self::FailedPrecondition { reason, message: message.into() }
+    }
+    pub fn exists(reason: &'static str, message: impl Into<String>) -> Self {
+        Self::AlreadyExists { reason, message: message.into() }
+    }
+    pub fn denied(reason: &'static str, message: impl Into<String>) -> Self {
+        Self::PermissionDenied { reason, message: message.into() }
+    }
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldViolation { field: field.into(), description: description.into() }])
+    }
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+fn info(code: Code, reason: &str, message: String) -> Status {
+    let mut details = ErrorDetails::new();
+    details.set_error_info(reason, DOMAIN, std::collections::HashMap::new());
+    Status::with_error_details(code, message, details)
+}
+
+impl From<AppError> for Status {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Invalid(violations) => {
+                let mut details = ErrorDetails::new();
+                for v in &violations {
+                    details.add_bad_request_violation(v.field.clone(), v.description.clone());
+                }
+                let msg = format!(
+                    "invalid argument: {}",
+                    violations.iter().map(|v| v.field.as_str()).collect::<Vec<_>>().join(", ")
+                );
+                Status::with_error_details(Code::InvalidArgument, msg, details)
+            }
+            AppError::NotFound { resource } => {
+                info(Code::NotFound, "NOT_FOUND", format!("{resource} not found"))
+            }
+            AppError::AlreadyExists { reason, message } => info(Code::AlreadyExists, reason, message),
+            AppError::FailedPrecondition { reason, message } => {
+                info(Code::FailedPrecondition, reason, message)
+            }
+            AppError::PermissionDenied { reason, message } => {
+                info(Code::PermissionDenied, reason, message)
+            }
+            AppError::Unauthenticated(m) => Status::unauthenticated(m),
+            AppError::Unavailable(m) => Status::unavailable(m),
+            AppError::Internal(m) => {
+                tracing::error!(error = %m, "internal error");
+                Status::internal("internal error")
+            }
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        use sea_orm::{DbErr, RuntimeErr, SqlErr};
+        if let Some(SqlErr::UniqueConstraintViolation(m)) = e.sql_err() {
+            return AppError::exists("ALREADY_EXISTS", m);
+        }
+        match &e {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => AppError::Unavailable(format!("database unavailable: {e}")),
+            DbErr::Exec(RuntimeErr::SqlxError(se)) | DbErr::Query(RuntimeErr::SqlxError(se))
+                if is_connection_error(se.as_ref()) =>
+            {
+                AppError::Unavailable(format!("database unavailable: {e}"))
+            }
+            _ => AppError::Internal(e.to_string()),
+        }
+    }
+}
+
+fn is_connection_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    let s = e.to_string();
+    s.contains("connection") || s.contains("PoolTimedOut") || s.contains("pool timed out") || s.contains("database is locked")
+}
+
+/// Collects every bad field of a request, then fails once with all of them.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<FieldViolation>);
+
+impl Violations {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.0.push(FieldViolation { field: field.into(), description: description.into() });
+    }
+    /// Records `description` against `field` unless `ok`.
+    pub fn check(&mut self, ok: bool, field: impl Into<String>, description: impl Into<String>) {
+        if !ok {
+            self.add(field, description);
+        }
+    }
+    pub fn non_empty(&mut self, value: &str, field: &str) {
+        self.check(!value.trim().is_empty(), field, "must not be empty");
+    }
+    pub fn max_len(&mut self, value: &str, max: usize, field: &str) {
+        self.check(value.chars().count() <= max, field, format!("must be at most {max} characters"));
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn finish(self) -> AppResult<()> {
+        if self.0.is_empty() { Ok(()) } else { Err(AppError::Invalid(self.0)) }
+    }
+}

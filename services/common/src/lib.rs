@@ -1,0 +1,14 @@
+//! Plumbing every Probity service shares, written once: settings, telemetry,
+//! auth, errors, server bootstrap, database and the audit chain.
+pub mod audit;
+pub mod audit_api;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod names;
+pub mod server;
+pub mod store;
+pub mod telemetry;
+
+pub use error::{AppError, AppResult, Violations};

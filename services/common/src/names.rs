@@ -1,0 +1,175 @@
+//! Resource names (AIP-122), page tokens (AIP-158), request ids (AIP-155) and
+//! timestamps: the small conversions every service repeats at its edge.
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Utc};
+
+use crate::error::{AppError, AppResult, Violations};
+
+/// Default and maximum page sizes (AIP-158).
+pub const DEFAULT_PAGE_SIZE: u64 = 50;
+pub const MAX_PAGE_SIZE: u64 = 1000;
+
+/// A fresh, time-ordered id for a new resource.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().simple().to_string()
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Parses `collection/{id}` and returns the id.
+pub fn parse_top(name: &str, collection: &str) -> Option<String> {
+    let rest = name.strip_prefix(collection)?.strip_prefix('/')?;
+    valid_id(rest).then(|| rest.to_string())
+}
+
+/// Parses `bodies/{body}/{collection}/{id}` and returns (body, id).
+pub fn parse_nested(name: &str, collection: &str) -> Option<(String, String)> {
+    let mut parts = name.split('/');
+    match (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("bodies"), Some(body), Some(c), Some(id), None) if c == collection && valid_id(body) && valid_id(id) => {
+            Some((body.to_string(), id.to_string()))
+        }
+        _ => None,
+    }
+}
+
+/// Like [`parse_top`], recording a violation for `field` when malformed.
+pub fn top_field(v: &mut Violations, name: &str, collection: &str, field: &str) -> String {
+    match parse_top(name, collection) {
+        Some(id) => id,
+        None => {
+            v.add(field, format!("must be a resource name {collection}/{{id}}"));
+            String::new()
+        }
+    }
+}
+
+/// Like [`parse_nested`], recording a violation for `field` when malformed.
+pub fn nested_field(v: &mut Violations, name: &str, collection: &str, field: &str) -> (String, String) {
+    match parse_nested(name, collection) {
+        Some(p) => p,
+        None => {
+            v.add(field, format!("must be a resource name bodies/{{body}}/{collection}/{{id}}"));
+            (String::new(), String::new())
+        }
+    }
+}
+
+pub fn body_name(id: &str) -> String {
+    format!("bodies/{id}")
+}
+
+pub fn nested_name(body: &str, collection: &str, id: &str) -> String {
+    format!("bodies/{body}/{collection}/{id}")
+}
+
+/// AIP-155: a request id, when given, must be a UUID.
+pub fn check_request_id(v: &mut Violations, request_id: &str) {
+    if !request_id.is_empty() && uuid::Uuid::parse_str(request_id).is_err() {
+        v.add("request_id", "must be a UUID");
+    }
+}
+
+/// A page request: validated size and the key after which to continue.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub size: u64,
+    pub after: Option<String>,
+}
+
+/// Validates page_size and page_token; the token is opaque to clients and
+/// bound to the listing's filter so it cannot be replayed against another.
+pub fn page(v: &mut Violations, page_size: i32, page_token: &str, filter_key: &str) -> Page {
+    let size = match page_size {
+        s if s < 0 => {
+            v.add("page_size", "must not be negative");
+            DEFAULT_PAGE_SIZE
+        }
+        0 => DEFAULT_PAGE_SIZE,
+        s => (s as u64).min(MAX_PAGE_SIZE),
+    };
+    let after = if page_token.is_empty() {
+        None
+    } else {
+        match decode_token(page_token, filter_key) {
+            Some(k) => Some(k),
+            None => {
+                v.add("page_token", "is not a token this listing issued");
+                None
+            }
+        }
+    };
+    Page { size, after }
+}
+
+fn decode_token(token: &str, filter_key: &str) -> Option<String> {
+    let raw = URL_SAFE_NO_PAD.decode(token).ok()?;
+    let s = String::from_utf8(raw).ok()?;
+    let (f, key) = s.split_once('\n')?;
+    (f == filter_key).then(|| key.to_string())
+}
+
+/// The next page token after `last_key`, or empty when the page was short.
+pub fn next_token(returned: usize, page: &Page, last_key: Option<&str>, filter_key: &str) -> String {
+    match last_key {
+        Some(k) if returned as u64 >= page.size => URL_SAFE_NO_PAD.encode(format!("{filter_key}\n{k}")),
+        _ => String::new(),
+    }
+}
+
+pub fn to_ts(t: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 }
+}
+
+pub fn from_ts(t: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
+    if !(0..1_000_000_000).contains(&t.nanos) {
+        return None;
+    }
+    DateTime::from_timestamp(t.seconds, t.nanos as u32)
+}
+
+/// A required timestamp field.
+pub fn ts_field(v: &mut Violations, t: Option<&prost_types::Timestamp>, field: &str) -> Option<DateTime<Utc>> {
+    match t.map(from_ts) {
+        None => {
+            v.add(field, "is required");
+            None
+        }
+        Some(None) => {
+            v.add(field, "is not a valid timestamp");
+            None
+        }
+        Some(Some(t)) => Some(t),
+    }
+}
+
+/// A required message field.
+pub fn required<'a, T>(v: &mut Violations, m: Option<&'a T>, field: &str) -> Option<&'a T> {
+    if m.is_none() {
+        v.add(field, "is required");
+    }
+    m
+}
+
+/// Turns a decoded-but-unknown enum value into a violation.
+pub fn enum_field<E: TryFrom<i32>>(v: &mut Violations, raw: i32, field: &str, allow_unspecified: bool) -> Option<E> {
+    if raw == 0 && !allow_unspecified {
+        v.add(field, "must be specified");
+        return None;
+    }
+    match E::try_from(raw) {
+        Ok(e) => Some(e),
+        Err(_) => {
+            v.add(field, format!("unknown value {raw}"));
+            None
+        }
+    }
+}
+
+/// Not-found for a malformed name when it arrives alone (Get*), per AIP-131
+/// a malformed name is INVALID_ARGUMENT.
+pub fn name_or_invalid(name: &str, collection: &str) -> AppResult<String> {
+    parse_top(name, collection).ok_or_else(|| AppError::invalid("name", format!("must be a resource name {collection}/{{id}}")))
+}

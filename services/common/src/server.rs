@@ -1,0 +1,159 @@
+//! Server bootstrap shared by every role: health (SERVING only while the
+//! databases answer, NOT_SERVING from the moment shutdown begins), reflection,
+//! auth and telemetry layers, request size and time limits, optional (mutual)
+//! TLS, and a graceful shutdown with a bounded drain.
+use std::{future::Future, time::Duration};
+
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use tonic_health::ServingStatus;
+
+use crate::{
+    auth::{AuthLayer, Policy, Verifier},
+    config::Settings,
+    telemetry::RpcLayer,
+};
+
+/// What a role puts on the server.
+pub struct Mount {
+    pub routes: tonic::service::RoutesBuilder,
+    pub policy: Policy,
+    /// Fully-qualified service names, for health.
+    pub services: Vec<&'static str>,
+    /// Databases that must answer before the services report SERVING.
+    pub databases: Vec<DatabaseConnection>,
+}
+
+impl Default for Mount {
+    fn default() -> Self {
+        Mount {
+            routes: tonic::service::RoutesBuilder::default(),
+            policy: Policy::new(),
+            services: Vec::new(),
+            databases: Vec::new(),
+        }
+    }
+}
+
+/// How often health re-checks the databases.
+const HEALTH_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Serves `mount` on `listener` until `shutdown` resolves, then drains for at
+/// most `server.shutdown_grace_ms`.
+pub async fn serve(
+    settings: &Settings,
+    verifier: std::sync::Arc<Verifier>,
+    listener: TcpListener,
+    mount: Mount,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    let names: Vec<&'static str> = std::iter::once("").chain(mount.services.iter().copied()).collect();
+    for n in &names {
+        reporter.set_service_status(*n, ServingStatus::NotServing).await;
+    }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+
+    let watcher = {
+        let reporter = reporter.clone();
+        let names = names.clone();
+        let dbs = mount.databases.clone();
+        let mut stop_rx = stop_rx.clone();
+        tokio::spawn(async move {
+            let mut last = None;
+            loop {
+                let mut up = true;
+                for db in &dbs {
+                    up &= crate::db::ping(db).await;
+                }
+                if last != Some(up) {
+                    let status = if up { ServingStatus::Serving } else { ServingStatus::NotServing };
+                    for n in &names {
+                        reporter.set_service_status(*n, status).await;
+                    }
+                    if !up {
+                        tracing::warn!("a database does not answer: NOT_SERVING");
+                    }
+                    last = Some(up);
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(HEALTH_INTERVAL) => {}
+                    _ = stop_rx.changed() => return,
+                }
+            }
+        })
+    };
+
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(probity_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+
+    let mut builder = Server::builder().timeout(Duration::from_millis(settings.server.request_timeout_ms));
+    let tls = &settings.server.tls;
+    if !tls.cert_file.is_empty() {
+        let read = |key: &str, f: &str| std::fs::read(f).map_err(|e| anyhow::anyhow!("server.tls.{key}: {f}: {e}"));
+        let mut cfg =
+            ServerTlsConfig::new().identity(Identity::from_pem(read("cert_file", &tls.cert_file)?, read("key_file", &tls.key_file)?));
+        if !tls.client_ca_file.is_empty() {
+            cfg = cfg.client_ca_root(Certificate::from_pem(read("client_ca_file", &tls.client_ca_file)?));
+        }
+        builder = builder.tls_config(cfg)?;
+    }
+    let routes = mount.routes.routes();
+    let mut router = builder
+        .layer(RpcLayer)
+        .layer(AuthLayer::new(verifier, mount.policy))
+        .add_routes(routes)
+        .add_service(health)
+        .add_service(reflection);
+    let _ = &mut router;
+
+    let grace = Duration::from_millis(settings.server.shutdown_grace_ms);
+    let (drain_tx, drain_rx) = tokio::sync::oneshot::channel::<()>();
+    let signal = {
+        let reporter = reporter.clone();
+        let names = names.clone();
+        async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+            for n in &names {
+                reporter.set_service_status(*n, ServingStatus::NotServing).await;
+            }
+            tracing::info!(grace_ms = grace.as_millis() as u64, "shutting down: draining calls in flight");
+            let _ = drain_tx.send(());
+        }
+    };
+    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    let server = router.serve_with_incoming_shutdown(incoming, signal);
+    tokio::pin!(server);
+    let result = tokio::select! {
+        r = &mut server => r.map_err(anyhow::Error::from),
+        _ = async { let _ = drain_rx.await; tokio::time::sleep(grace).await } => {
+            tracing::warn!("drain took longer than server.shutdown_grace_ms: closing remaining calls");
+            Ok(())
+        }
+    };
+    watcher.abort();
+    result
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,134 @@
+//! A service's database with its audit chain, and the one way to change it:
+//! a [`Write`] holds the transaction, the chain lock and the request id, so
+//! an audited, idempotent change cannot be written by halves.
+use std::sync::Arc;
+
+use prost::Message;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
+
+use crate::{
+    audit::{Actor, Chain, sha256_hex},
+    auth::Principal,
+    db::{stmt, t},
+    error::{AppError, AppResult},
+};
+
+#[derive(Clone)]
+pub struct Store {
+    pub db: DatabaseConnection,
+    pub chain: Arc<Chain>,
+}
+
+/// An open change: the transaction, the chain head it holds, and what to
+/// record against the request id on commit.
+pub struct Write<'a> {
+    txn: DatabaseTransaction,
+    store: &'a Store,
+    principal: &'a Principal,
+    method: &'static str,
+    request_id: String,
+    request_digest: String,
+    head: (i64, String),
+    start_seq: i64,
+    replay: Option<Vec<u8>>,
+}
+
+impl Store {
+    pub fn new(db: DatabaseConnection, chain: Chain) -> Self {
+        Store { db, chain: Arc::new(chain) }
+    }
+
+    /// Begins a change. If `request_id` was already used for this method and
+    /// payload, [`Write::replayed`] returns the first response; if it was used
+    /// with another payload the call is refused.
+    pub async fn write<'a>(
+        &'a self,
+        principal: &'a Principal,
+        method: &'static str,
+        request_id: &str,
+        request: &impl Message,
+    ) -> AppResult<Write<'a>> {
+        let txn = self.db.begin().await?;
+        let head = self.chain.lock_head(&txn).await?;
+        let request_digest = sha256_hex(&request.encode_to_vec());
+        let mut replay = None;
+        if !request_id.is_empty() {
+            let table = t(self.chain.prefix(), "idempotency");
+            let row = txn
+                .query_one_raw(stmt(
+                    &txn,
+                    &format!("SELECT method, request_digest, response FROM {table} WHERE request_id = $1"),
+                    vec![request_id.into()],
+                ))
+                .await?;
+            if let Some(row) = row {
+                let (m, d): (String, String) = (row.try_get("", "method")?, row.try_get("", "request_digest")?);
+                if m != method || d != request_digest {
+                    return Err(AppError::precondition(
+                        "REQUEST_ID_REUSED",
+                        format!("request_id {request_id} was already used for a different request"),
+                    ));
+                }
+                replay = Some(row.try_get::<Vec<u8>>("", "response")?);
+            }
+        }
+        Ok(Write {
+            txn,
+            store: self,
+            principal,
+            method,
+            request_id: request_id.to_string(),
+            request_digest,
+            start_seq: head.0,
+            head,
+            replay,
+        })
+    }
+}
+
+impl Write<'_> {
+    /// The response of the first call with this request id, if this is a retry.
+    pub fn replayed<M: Message + Default>(&self) -> AppResult<Option<M>> {
+        match &self.replay {
+            None => Ok(None),
+            Some(bytes) => M::decode(bytes.as_slice()).map(Some).map_err(AppError::internal),
+        }
+    }
+
+    pub fn txn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    /// Records a change to `entity` in the audit chain, in this transaction.
+    pub async fn audit(&mut self, entity: &str, change: serde_json::Value) -> AppResult<()> {
+        let actor = Actor { subject: &self.principal.subject, role: self.principal.role.as_str(), method: self.method };
+        self.store.chain.append(&self.txn, &mut self.head, &actor, entity, &change).await
+    }
+
+    /// Stores the response against the request id, then commits.
+    pub async fn commit<M: Message>(self, response: M) -> AppResult<M> {
+        if self.head.0 == self.start_seq {
+            return Err(AppError::internal("a write committed no audit entry"));
+        }
+        if !self.request_id.is_empty() {
+            let table = t(self.store.chain.prefix(), "idempotency");
+            self.txn
+                .execute_raw(stmt(
+                    &self.txn,
+                    &format!(
+                        "INSERT INTO {table} (request_id, method, request_digest, response, at_us) VALUES ($1, $2, $3, $4, $5)"
+                    ),
+                    vec![
+                        self.request_id.clone().into(),
+                        self.method.into(),
+                        self.request_digest.clone().into(),
+                        response.encode_to_vec().into(),
+                        chrono::Utc::now().timestamp_micros().into(),
+                    ],
+                ))
+                .await?;
+        }
+        self.txn.commit().await?;
+        Ok(response)
+    }
+}
