@@ -1,1 +1,159 @@
-fn main() {}
+//! `probity`: one binary, many roles.
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use probity::Target;
+use probity_common::{
+    audit::Chain,
+    auth::{Role, issue_token},
+    config::Settings,
+};
+
+#[derive(Parser)]
+#[command(name = "probity", version, about = "Administrative law-enforcement accountability (行政执法责任制)")]
+struct Cli {
+    /// TOML configuration file (see probity.example.toml); PROBITY__SECTION__KEY variables override it.
+    #[arg(long, global = true, env = "PROBITY_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run gRPC services.
+    Serve {
+        /// Which services this process runs.
+        #[arg(long, value_enum, default_value_t = Target::All)]
+        target: Target,
+        /// Do not apply pending migrations at start-up.
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate {
+        #[arg(long, value_enum, default_value_t = Target::All)]
+        target: Target,
+    },
+    /// Development tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// The audit chain.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Sign a bearer token with the development key (auth.signing_key_file).
+    Issue {
+        /// legal_office, department, leadership, auditor or service.
+        #[arg(long)]
+        role: String,
+        /// The body a department token is scoped to: bodies/{id} or {id}.
+        #[arg(long)]
+        body: Option<String>,
+        /// Lifetime, e.g. 8h, 30m, 7d.
+        #[arg(long, default_value = "8h")]
+        ttl: humantime::Duration,
+        /// The token's subject, recorded as the actor in the audit chain.
+        #[arg(long, default_value = "dev")]
+        subject: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute a service's chain and name the first bad entry. Exits 1 if broken.
+    Verify {
+        #[arg(long, default_value = "registry")]
+        service: String,
+        /// First sequence (default: the start).
+        #[arg(long, default_value_t = 0)]
+        from: i64,
+        /// Last sequence (default: the head).
+        #[arg(long, default_value_t = 0)]
+        to: i64,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("probity: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("probity: starting the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli.command, settings)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("probity: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::process::ExitCode> {
+    match command {
+        Command::Serve { target, no_migrate } => {
+            if no_migrate {
+                settings.database.run_migrations = false;
+            }
+            let _guard = probity_common::telemetry::init(&settings.telemetry, &format!("{target:?}").to_lowercase())?;
+            let listener = tokio::net::TcpListener::bind(&settings.server.listen).await?;
+            let addr = listener.local_addr()?;
+            tracing::info!(%addr, ?target, "probity listening");
+            if settings.auth.dev_keys {
+                eprintln!(
+                    "probity: listening on {addr}. Development token:\n  probity token issue --role legal_office\n\
+                     then: grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" {addr} list"
+                );
+            }
+            probity::serve(&settings, target, listener, probity_common::server::shutdown_signal()).await?;
+        }
+        Command::Migrate { target } => {
+            probity::migrate(&settings, target).await?;
+            eprintln!("probity: migrations applied");
+        }
+        Command::Token { command: TokenCommand::Issue { role, body, ttl, subject } } => {
+            let role = Role::parse(&role).ok_or_else(|| {
+                anyhow::anyhow!("--role must be one of: legal_office, department, leadership, auditor, service")
+            })?;
+            let body = body.map(|b| b.strip_prefix("bodies/").unwrap_or(&b).to_string());
+            let ttl = chrono::Duration::from_std(*ttl.as_ref())?;
+            println!("{}", issue_token(&settings, &subject, role, body.as_deref(), ttl)?);
+        }
+        Command::Audit { command: AuditCommand::Verify { service, from, to } } => {
+            let prefix: &'static str = match service.as_str() {
+                "registry" => "registry",
+                other => anyhow::bail!("--service: unknown service {other} (registry)"),
+            };
+            let db = probity_common::db::connect(&settings.database_url(prefix), &settings).await?;
+            let chain = Chain::new(prefix, Chain::load_key(&settings.audit_key_path())?);
+            let r = chain.verify(&db, from, to).await?;
+            if r.ok {
+                println!("audit chain of {service}: OK, {} entries checked, head {} {}", r.checked, r.head_seq, r.head_hash);
+            } else {
+                println!(
+                    "audit chain of {service}: BROKEN at entry {}: {} ({}); {} entries checked before it",
+                    r.first_bad, r.problem, r.detail, r.checked
+                );
+                return Ok(std::process::ExitCode::FAILURE);
+            }
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}

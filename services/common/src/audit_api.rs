@@ -6,19 +6,31 @@ use probity_proto::audit::v1::{
 use tonic::{Request, Response, Status};
 
 use crate::{
+    AppError,
     audit::Entry,
     error::Violations,
     names::{next_token, page},
     store::Store,
 };
 
+/// Every chain this process serves, by service name.
 pub struct AuditApi {
-    store: Store,
+    chains: Vec<(&'static str, Store)>,
 }
 
 impl AuditApi {
-    pub fn new(store: Store) -> Self {
-        AuditApi { store }
+    pub fn new(chains: Vec<(&'static str, Store)>) -> Self {
+        AuditApi { chains }
+    }
+
+    fn store(&self, service: &str) -> Result<&Store, AppError> {
+        if service.is_empty() && self.chains.len() == 1 {
+            return Ok(&self.chains[0].1);
+        }
+        self.chains.iter().find(|(n, _)| *n == service).map(|(_, s)| s).ok_or_else(|| {
+            let names: Vec<&str> = self.chains.iter().map(|(n, _)| *n).collect();
+            AppError::invalid("service", format!("must be one of: {}", names.join(", ")))
+        })
     }
 }
 
@@ -46,15 +58,16 @@ impl AuditService for AuditApi {
         let r = req.into_inner();
         let mut v = Violations::new();
         v.check(r.from_sequence >= 0, "from_sequence", "must not be negative");
-        let filter = format!("audit|{}|{}", r.entity, r.from_sequence);
+        let filter = format!("audit|{}|{}|{}", r.service, r.entity, r.from_sequence);
         let pg = page(&mut v, r.page_size, &r.page_token, &filter);
         v.finish()?;
         let from = match &pg.after {
-            Some(k) => k.parse::<i64>().map_err(|_| crate::error::AppError::invalid("page_token", "malformed"))? + 1,
+            Some(k) => k.parse::<i64>().map_err(|_| AppError::invalid("page_token", "malformed"))? + 1,
             None => r.from_sequence.max(1),
         };
         let entity = (!r.entity.is_empty()).then_some(r.entity.as_str());
-        let entries = self.store.chain.list(&self.store.db, from, entity, pg.size).await?;
+        let store = self.store(&r.service)?;
+        let entries = store.chain.list(&store.db, from, entity, pg.size).await?;
         let last = entries.last().map(|e| e.seq.to_string());
         let next_page_token = next_token(entries.len(), &pg, last.as_deref(), &filter);
         Ok(Response::new(ListAuditEntriesResponse { entries: entries.into_iter().map(to_proto).collect(), next_page_token }))
@@ -70,7 +83,8 @@ impl AuditService for AuditApi {
         v.check(r.to_sequence >= 0, "to_sequence", "must not be negative");
         v.check(r.to_sequence == 0 || r.to_sequence >= r.from_sequence, "to_sequence", "must not be before from_sequence");
         v.finish()?;
-        let rep = self.store.chain.verify(&self.store.db, r.from_sequence, r.to_sequence).await?;
+        let store = self.store(&r.service)?;
+        let rep = store.chain.verify(&store.db, r.from_sequence, r.to_sequence).await?;
         Ok(Response::new(VerifyAuditChainResponse {
             ok: rep.ok,
             entries_checked: rep.checked,

@@ -13,6 +13,7 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     pub auth: AuthSettings,
     pub registry: RegistrySettings,
+    pub audit: AuditSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,6 +73,12 @@ pub struct RegistrySettings {
     pub default_min_qualified: u32,
 }
 
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditSettings {
+    pub key_file: String,
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -80,6 +87,7 @@ impl Default for Settings {
             telemetry: TelemetrySettings::default(),
             auth: AuthSettings::default(),
             registry: RegistrySettings::default(),
+            audit: AuditSettings::default(),
         }
     }
 }
@@ -257,6 +265,14 @@ impl Settings {
             self.data_dir().join("dev-signing-key.pem")
         } else {
             PathBuf::from(&self.auth.signing_key_file)
+        }
+    }
+
+    pub fn audit_key_path(&self) -> PathBuf {
+        if self.audit.key_file.is_empty() {
+            self.data_dir().join("audit-chain.key")
+        } else {
+            PathBuf::from(&self.audit.key_file)
         }
     }
 

@@ -146,6 +146,10 @@ impl Violations {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    /// The error for what was recorded (callers have recorded at least one).
+    pub fn into_error(self) -> AppError {
+        AppError::Invalid(self.0)
+    }
     pub fn finish(self) -> AppResult<()> {
         if self.0.is_empty() { Ok(()) } else { Err(AppError::Invalid(self.0)) }
     }

@@ -4,13 +4,16 @@
 //! TLS, and a graceful shutdown with a bounded drain.
 use std::{future::Future, time::Duration};
 
+use probity_proto::audit::v1::audit_service_server::AuditServiceServer;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 
 use crate::{
-    auth::{AuthLayer, Policy, Verifier},
+    audit_api::AuditApi,
+    auth::{Access, AuthLayer, Policy, Verifier},
+    store::Store,
     config::Settings,
     telemetry::RpcLayer,
 };
@@ -23,6 +26,8 @@ pub struct Mount {
     pub services: Vec<&'static str>,
     /// Databases that must answer before the services report SERVING.
     pub databases: Vec<DatabaseConnection>,
+    /// Audit chains served by this process's AuditService, by service name.
+    pub audit_chains: Vec<(&'static str, Store)>,
 }
 
 impl Default for Mount {
@@ -32,9 +37,16 @@ impl Default for Mount {
             policy: Policy::new(),
             services: Vec::new(),
             databases: Vec::new(),
+            audit_chains: Vec::new(),
         }
     }
 }
+
+/// The audit API is the same for every service: auditors and the legal-affairs office.
+pub const AUDIT_POLICY: &[(&str, Access)] = &[
+    ("/probity.audit.v1.AuditService/ListAuditEntries", Access::Audit),
+    ("/probity.audit.v1.AuditService/VerifyAuditChain", Access::Audit),
+];
 
 /// How often health re-checks the databases.
 const HEALTH_INTERVAL: Duration = Duration::from_secs(2);
@@ -45,9 +57,17 @@ pub async fn serve(
     settings: &Settings,
     verifier: std::sync::Arc<Verifier>,
     listener: TcpListener,
-    mount: Mount,
+    mut mount: Mount,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    if !mount.audit_chains.is_empty() {
+        let chains = std::mem::take(&mut mount.audit_chains);
+        mount.routes.add_service(
+            AuditServiceServer::new(AuditApi::new(chains)).max_decoding_message_size(settings.server.max_request_bytes),
+        );
+        mount.services.push(<AuditServiceServer<AuditApi> as tonic::server::NamedService>::NAME);
+        mount.policy.extend(AUDIT_POLICY.iter().copied());
+    }
     let (reporter, health) = tonic_health::server::health_reporter();
     let names: Vec<&'static str> = std::iter::once("").chain(mount.services.iter().copied()).collect();
     for n in &names {

@@ -1,0 +1,307 @@
+//! Enforcement credentials (行政执法证件, Art. 16) and their lifecycle:
+//! issued, withheld until a date (暂扣), released early, revoked (缴销,
+//! terminal). Expiry and the end of a withholding follow from the dates.
+use chrono::Utc;
+use probity_common::{
+    AppError, AppResult, Violations,
+    names::{check_request_id, enum_field, name_or_invalid, next_token, page, required, top_field, ts_field},
+};
+use probity_proto::registry::v1::*;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr};
+use serde_json::json;
+
+use super::{Ctx, officers};
+use crate::{
+    Registry, convert,
+    entities::{credential, credential_event, officer},
+    scope, temporal,
+};
+
+fn number_ok(n: &str) -> bool {
+    !n.is_empty() && n.len() <= 64 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+pub(crate) async fn events<C: ConnectionTrait>(db: &C, ids: Vec<String>) -> AppResult<Vec<credential_event::Model>> {
+    Ok(credential_event::Entity::find()
+        .filter(credential_event::Column::CredentialId.is_in(ids))
+        .order_by_asc(credential_event::Column::CredentialId)
+        .order_by_asc(credential_event::Column::Seq)
+        .all(db)
+        .await?)
+}
+
+async fn load<C: ConnectionTrait>(db: &C, name: &str) -> AppResult<(credential::Model, Vec<credential_event::Model>)> {
+    let id = name_or_invalid(name, "credentials")?;
+    let c = credential::Entity::find_by_id(id.clone()).one(db).await?.ok_or_else(|| AppError::not_found(name.to_string()))?;
+    let evs = events(db, vec![id]).await?;
+    Ok((c, evs))
+}
+
+async fn holder_body<C: ConnectionTrait>(db: &C, holder_id: &str) -> AppResult<String> {
+    Ok(officer::Entity::find_by_id(holder_id.to_string())
+        .one(db)
+        .await?
+        .map(|o| o.body_id)
+        .ok_or_else(|| AppError::internal(format!("credential holder {holder_id} missing")))?)
+}
+
+pub async fn issue_credential(reg: &Registry, ctx: &Ctx, r: IssueCredentialRequest) -> AppResult<Credential> {
+    let mut v = Violations::new();
+    check_request_id(&mut v, &r.request_id);
+    let Some(c) = required(&mut v, r.credential.as_ref(), "credential") else { return Err(v.into_error()) };
+    v.check(number_ok(&c.number), "credential.number", "must be 1-64 letters, digits or '-'");
+    top_field(&mut v, &c.holder, "officers", "credential.holder");
+    v.non_empty(&c.issuing_authority, "credential.issuing_authority");
+    let from = ts_field(&mut v, c.valid_from.as_ref(), "credential.valid_from");
+    let until = ts_field(&mut v, c.valid_until.as_ref(), "credential.valid_until");
+    if let (Some(f), Some(u)) = (from, until) {
+        v.check(u > f, "credential.valid_until", "must be after valid_from");
+    }
+    v.check(c.status == 0, "credential.status", "is output only");
+    v.check(c.history.is_empty(), "credential.history", "is output only");
+    v.finish()?;
+    let (from, until) = (from.unwrap_or_default().timestamp_micros(), until.unwrap_or_default().timestamp_micros());
+
+    let w = reg.store.write(&ctx.principal, ctx.method, &r.request_id, &r).await?;
+    if let Some(done) = w.replayed()? {
+        return Ok(done);
+    }
+    let mut w = w;
+    let holder = officers::load_officer(w.txn(), &c.holder, "credential.holder").await?;
+    scope::ensure(w.txn(), &ctx.principal, &holder.body_id).await?;
+    if holder.kind == OfficerKind::Auxiliary as i32 {
+        return Err(AppError::precondition(
+            "AUXILIARY_CANNOT_HOLD_CREDENTIAL",
+            "auxiliary staff have no enforcement qualification and never hold a credential (Art. 18)",
+        ));
+    }
+    if holder.status == OfficerStatus::Disqualified as i32 {
+        return Err(AppError::precondition("OFFICER_DISQUALIFIED", "the officer's enforcement qualification was cancelled"));
+    }
+    if credential::Entity::find().filter(credential::Column::Number.eq(c.number.clone())).one(w.txn()).await?.is_some() {
+        return Err(AppError::exists("CREDENTIAL_NUMBER_TAKEN", format!("credential number {} is already issued", c.number)));
+    }
+    let overlapping = credential::Entity::find()
+        .filter(credential::Column::HolderId.eq(holder.id.clone()))
+        .filter(credential::Column::RevokedUs.is_null())
+        .filter(credential::Column::ValidFromUs.lt(until))
+        .filter(credential::Column::ValidUntilUs.gt(from))
+        .one(w.txn())
+        .await?;
+    if let Some(o) = overlapping {
+        return Err(AppError::precondition(
+            "CREDENTIAL_OVERLAPS",
+            format!("the officer's credential {} covers part of this window: revoke it or start after it ends", o.number),
+        ));
+    }
+    let now = Utc::now().timestamp_micros();
+    let m = credential::Model {
+        id: probity_common::names::new_id(),
+        number: c.number.clone(),
+        holder_id: holder.id.clone(),
+        issuing_authority: c.issuing_authority.trim().to_string(),
+        valid_from_us: from,
+        valid_until_us: until,
+        revoked_us: None,
+        withheld_until_us: None,
+        created_us: now,
+    };
+    credential::Entity::insert(credential::ActiveModel::from(m.clone())).exec_without_returning(w.txn()).await?;
+    let ev = credential_event::Model {
+        credential_id: m.id.clone(),
+        seq: 1,
+        kind: "ISSUED".into(),
+        at_us: now,
+        withheld_until_us: None,
+        reason: String::new(),
+        actor: ctx.principal.subject.clone(),
+    };
+    credential_event::Entity::insert(credential_event::ActiveModel::from(ev.clone())).exec_without_returning(w.txn()).await?;
+    let out = convert::credential(m, vec![ev], now);
+    w.audit(&out.name, json!({"op": "issue_credential", "number": out.number, "holder": out.holder,
+        "issuing_authority": out.issuing_authority, "valid_from_us": from, "valid_until_us": until}))
+        .await?;
+    w.commit(out).await
+}
+
+pub async fn get_credential(reg: &Registry, ctx: &Ctx, r: GetCredentialRequest) -> AppResult<Credential> {
+    let db = &reg.store.db;
+    let (c, evs) = load(db, &r.name).await?;
+    scope::ensure(db, &ctx.principal, &holder_body(db, &c.holder_id).await?).await?;
+    Ok(convert::credential(c, evs, Utc::now().timestamp_micros()))
+}
+
+pub async fn list_credentials(reg: &Registry, ctx: &Ctx, r: ListCredentialsRequest) -> AppResult<ListCredentialsResponse> {
+    let mut v = Violations::new();
+    let holder = (!r.holder.is_empty()).then(|| top_field(&mut v, &r.holder, "officers", "holder"));
+    let body = (!r.body.is_empty()).then(|| top_field(&mut v, &r.body, "bodies", "body"));
+    let status = enum_field::<CredentialStatus>(&mut v, r.status, "status", true);
+    let filter = format!("credentials|{}|{}|{}", r.holder, r.body, r.status);
+    let pg = page(&mut v, r.page_size, &r.page_token, &filter);
+    v.finish()?;
+    let db = &reg.store.db;
+    let now = Utc::now().timestamp_micros();
+    let mut q = credential::Entity::find().order_by_asc(credential::Column::Id).limit(pg.size);
+    if let Some(h) = &holder {
+        let o = officers::load_officer(db, &r.holder, "holder").await?;
+        scope::ensure(db, &ctx.principal, &o.body_id).await?;
+        q = q.filter(credential::Column::HolderId.eq(h.clone()));
+    }
+    let bodies = match &body {
+        Some(b) => {
+            scope::ensure(db, &ctx.principal, b).await?;
+            Some(vec![b.clone()])
+        }
+        None if holder.is_none() => scope::visible(db, &ctx.principal).await?,
+        None => None,
+    };
+    if let Some(bodies) = bodies {
+        let holders = officer::Entity::find()
+            .select_only()
+            .column(officer::Column::Id)
+            .filter(officer::Column::BodyId.is_in(bodies));
+        q = q.filter(credential::Column::HolderId.in_subquery(sea_orm::QueryTrait::into_query(holders)));
+    }
+    use credential::Column as C;
+    q = match status {
+        Some(CredentialStatus::Revoked) => q.filter(C::RevokedUs.is_not_null()),
+        Some(CredentialStatus::Expired) => q.filter(C::RevokedUs.is_null()).filter(C::ValidUntilUs.lte(now)),
+        Some(CredentialStatus::NotYetValid) => q.filter(C::RevokedUs.is_null()).filter(C::ValidFromUs.gt(now)),
+        Some(CredentialStatus::Withheld) => q
+            .filter(C::RevokedUs.is_null())
+            .filter(C::ValidFromUs.lte(now))
+            .filter(C::ValidUntilUs.gt(now))
+            .filter(C::WithheldUntilUs.gt(now)),
+        Some(CredentialStatus::Valid) => q
+            .filter(C::RevokedUs.is_null())
+            .filter(C::ValidFromUs.lte(now))
+            .filter(C::ValidUntilUs.gt(now))
+            .filter(sea_orm::Condition::any().add(C::WithheldUntilUs.is_null()).add(C::WithheldUntilUs.lte(now))),
+        _ => q,
+    };
+    if let Some(after) = &pg.after {
+        q = q.filter(C::Id.gt(after.clone()));
+    }
+    let rows = q.all(db).await?;
+    let last = rows.last().map(|c| c.id.clone());
+    let next_page_token = next_token(rows.len(), &pg, last.as_deref(), &filter);
+    let mut evs = events(db, rows.iter().map(|c| c.id.clone()).collect()).await?;
+    let mut credentials = Vec::with_capacity(rows.len());
+    for c in rows {
+        let mine: Vec<_> = evs.extract_if(.., |e| e.credential_id == c.id).collect();
+        credentials.push(convert::credential(c, mine, now));
+    }
+    Ok(ListCredentialsResponse { credentials, next_page_token })
+}
+
+/// A lifecycle step: loads, scopes, checks `allowed` against the status now,
+/// appends the event, updates the current columns and audits.
+async fn transition(
+    reg: &Registry,
+    ctx: &Ctx,
+    request_id: &str,
+    request: &impl prost::Message,
+    name: &str,
+    kind: &'static str,
+    withheld_until: Option<i64>,
+    reason: &str,
+    allowed: fn(CredentialStatus) -> Result<(), (&'static str, String)>,
+) -> AppResult<Credential> {
+    let w = reg.store.write(&ctx.principal, ctx.method, request_id, request).await?;
+    if let Some(done) = w.replayed()? {
+        return Ok(done);
+    }
+    let mut w = w;
+    let (c, mut evs) = load(w.txn(), name).await?;
+    scope::ensure(w.txn(), &ctx.principal, &holder_body(w.txn(), &c.holder_id).await?).await?;
+    let now = Utc::now().timestamp_micros();
+    let (status, _) = temporal::credential_at(&c, &evs, now);
+    allowed(status).map_err(|(reason, msg)| AppError::precondition(reason, msg))?;
+    if let Some(u) = withheld_until
+        && u > c.valid_until_us
+    {
+        return Err(AppError::invalid("until", "must not be after the credential's valid_until"));
+    }
+    let ev = credential_event::Model {
+        credential_id: c.id.clone(),
+        seq: evs.last().map(|e| e.seq).unwrap_or(0) + 1,
+        kind: kind.into(),
+        at_us: now,
+        withheld_until_us: withheld_until,
+        reason: reason.trim().to_string(),
+        actor: ctx.principal.subject.clone(),
+    };
+    credential_event::Entity::insert(credential_event::ActiveModel::from(ev.clone())).exec_without_returning(w.txn()).await?;
+    let mut upd = credential::Entity::update_many().filter(credential::Column::Id.eq(c.id.clone()));
+    upd = match kind {
+        "REVOKED" => upd.col_expr(credential::Column::RevokedUs, Expr::value(now)),
+        _ => upd.col_expr(credential::Column::WithheldUntilUs, Expr::value(withheld_until)),
+    };
+    upd.exec(w.txn()).await?;
+    let c = credential::Model {
+        revoked_us: if kind == "REVOKED" { Some(now) } else { c.revoked_us },
+        withheld_until_us: if kind == "REVOKED" { c.withheld_until_us } else { withheld_until },
+        ..c
+    };
+    evs.push(ev);
+    let out = convert::credential(c, evs, now);
+    w.audit(&out.name, json!({"op": kind, "withheld_until_us": withheld_until, "reason": reason, "status": out.status}))
+        .await?;
+    w.commit(out).await
+}
+
+fn state_err(status: CredentialStatus) -> (&'static str, String) {
+    let reason = match status {
+        CredentialStatus::Revoked => "CREDENTIAL_REVOKED",
+        CredentialStatus::Expired => "CREDENTIAL_EXPIRED",
+        CredentialStatus::Withheld => "CREDENTIAL_WITHHELD",
+        CredentialStatus::NotYetValid => "CREDENTIAL_NOT_YET_VALID",
+        _ => "CREDENTIAL_NOT_WITHHELD",
+    };
+    (reason, format!("not allowed while the credential is {} (current state)", status.as_str_name()))
+}
+
+pub async fn withhold_credential(reg: &Registry, ctx: &Ctx, r: WithholdCredentialRequest) -> AppResult<Credential> {
+    let mut v = Violations::new();
+    check_request_id(&mut v, &r.request_id);
+    top_field(&mut v, &r.name, "credentials", "name");
+    let until = ts_field(&mut v, r.until.as_ref(), "until");
+    if let Some(u) = until {
+        v.check(u > Utc::now(), "until", "must be in the future");
+    }
+    v.non_empty(&r.reason, "reason");
+    v.finish()?;
+    let until = until.map(|u| u.timestamp_micros());
+    transition(reg, ctx, &r.request_id, &r, &r.name, "WITHHELD", until, &r.reason, |s| match s {
+        // A second withholding replaces the first date (extends or shortens it).
+        CredentialStatus::Valid | CredentialStatus::Withheld | CredentialStatus::NotYetValid => Ok(()),
+        s => Err(state_err(s)),
+    })
+    .await
+}
+
+pub async fn release_credential(reg: &Registry, ctx: &Ctx, r: ReleaseCredentialRequest) -> AppResult<Credential> {
+    let mut v = Violations::new();
+    check_request_id(&mut v, &r.request_id);
+    top_field(&mut v, &r.name, "credentials", "name");
+    v.non_empty(&r.reason, "reason");
+    v.finish()?;
+    transition(reg, ctx, &r.request_id, &r, &r.name, "RELEASED", None, &r.reason, |s| match s {
+        CredentialStatus::Withheld => Ok(()),
+        s => Err(state_err(s)),
+    })
+    .await
+}
+
+pub async fn revoke_credential(reg: &Registry, ctx: &Ctx, r: RevokeCredentialRequest) -> AppResult<Credential> {
+    let mut v = Violations::new();
+    check_request_id(&mut v, &r.request_id);
+    top_field(&mut v, &r.name, "credentials", "name");
+    v.non_empty(&r.reason, "reason");
+    v.finish()?;
+    transition(reg, ctx, &r.request_id, &r, &r.name, "REVOKED", None, &r.reason, |s| match s {
+        CredentialStatus::Revoked => Err(state_err(s)),
+        _ => Ok(()),
+    })
+    .await
+}

@@ -1,0 +1,108 @@
+//! The gRPC surface: each method validates, checks scope and delegates to a
+//! function in the module that owns the resource.
+use std::sync::Arc;
+
+use probity_common::auth::Principal;
+use probity_proto::registry::v1::*;
+use tonic::{Request, Response, Status};
+
+use crate::Registry;
+
+mod bodies;
+mod check;
+mod credentials;
+mod officers;
+mod powers;
+mod public;
+
+/// Who calls which method: what the audit chain records.
+pub struct Ctx {
+    pub principal: Principal,
+    pub method: &'static str,
+}
+
+pub struct RegistryApi(pub Arc<Registry>);
+pub struct PublicApi(pub Arc<Registry>);
+
+macro_rules! service_impl {
+    ($trait:path, $ty:ty, $svc:literal, { $($name:ident($m:literal, $req:ty) -> $resp:ty => $f:path;)* }) => {
+        #[tonic::async_trait]
+        impl $trait for $ty {
+            $(
+                async fn $name(&self, req: Request<$req>) -> Result<Response<$resp>, Status> {
+                    let ctx = Ctx {
+                        principal: Principal::from_request(&req)?,
+                        method: concat!("/", $svc, "/", $m),
+                    };
+                    Ok(Response::new($f(&self.0, &ctx, req.into_inner()).await?))
+                }
+            )*
+        }
+    };
+}
+
+service_impl!(registry_service_server::RegistryService, RegistryApi, "probity.registry.v1.RegistryService", {
+    create_body("CreateBody", CreateBodyRequest) -> Body => bodies::create_body;
+    get_body("GetBody", GetBodyRequest) -> Body => bodies::get_body;
+    list_bodies("ListBodies", ListBodiesRequest) -> ListBodiesResponse => bodies::list_bodies;
+    create_unit("CreateUnit", CreateUnitRequest) -> Unit => bodies::create_unit;
+    list_units("ListUnits", ListUnitsRequest) -> ListUnitsResponse => bodies::list_units;
+    create_post("CreatePost", CreatePostRequest) -> Post => bodies::create_post;
+    get_post("GetPost", GetPostRequest) -> Post => bodies::get_post;
+    list_posts("ListPosts", ListPostsRequest) -> ListPostsResponse => bodies::list_posts;
+    set_post_powers("SetPostPowers", SetPostPowersRequest) -> Post => powers::set_post_powers;
+    create_power("CreatePower", CreatePowerRequest) -> Power => powers::create_power;
+    revise_power("RevisePower", RevisePowerRequest) -> Power => powers::revise_power;
+    withdraw_power("WithdrawPower", WithdrawPowerRequest) -> Power => powers::withdraw_power;
+    get_power("GetPower", GetPowerRequest) -> Power => powers::get_power;
+    list_powers("ListPowers", ListPowersRequest) -> ListPowersResponse => powers::list_powers;
+    list_power_versions("ListPowerVersions", ListPowerVersionsRequest) -> ListPowerVersionsResponse => powers::list_power_versions;
+    list_unassigned_powers("ListUnassignedPowers", ListUnassignedPowersRequest) -> ListUnassignedPowersResponse => powers::list_unassigned_powers;
+    create_officer("CreateOfficer", CreateOfficerRequest) -> Officer => officers::create_officer;
+    get_officer("GetOfficer", GetOfficerRequest) -> Officer => officers::get_officer;
+    list_officers("ListOfficers", ListOfficersRequest) -> ListOfficersResponse => officers::list_officers;
+    find_officer_by_national_id("FindOfficerByNationalId", FindOfficerByNationalIdRequest) -> Officer => officers::find_by_national_id;
+    set_officer_posts("SetOfficerPosts", SetOfficerPostsRequest) -> Officer => officers::set_officer_posts;
+    set_officer_status("SetOfficerStatus", SetOfficerStatusRequest) -> Officer => officers::set_officer_status;
+    transfer_officer("TransferOfficer", TransferOfficerRequest) -> Officer => officers::transfer_officer;
+    get_officer_history("GetOfficerHistory", GetOfficerHistoryRequest) -> GetOfficerHistoryResponse => officers::get_officer_history;
+    issue_credential("IssueCredential", IssueCredentialRequest) -> Credential => credentials::issue_credential;
+    get_credential("GetCredential", GetCredentialRequest) -> Credential => credentials::get_credential;
+    list_credentials("ListCredentials", ListCredentialsRequest) -> ListCredentialsResponse => credentials::list_credentials;
+    withhold_credential("WithholdCredential", WithholdCredentialRequest) -> Credential => credentials::withhold_credential;
+    release_credential("ReleaseCredential", ReleaseCredentialRequest) -> Credential => credentials::release_credential;
+    revoke_credential("RevokeCredential", RevokeCredentialRequest) -> Credential => credentials::revoke_credential;
+    check_actors("CheckActors", CheckActorsRequest) -> CheckActorsResponse => check::check_actors;
+});
+
+service_impl!(public_registry_service_server::PublicRegistryService, PublicApi, "probity.registry.v1.PublicRegistryService", {
+    verify_credential("VerifyCredential", VerifyCredentialRequest) -> VerifyCredentialResponse => public::verify_credential;
+    list_published_powers("ListPublishedPowers", ListPublishedPowersRequest) -> ListPublishedPowersResponse => public::list_published_powers;
+    list_published_posts("ListPublishedPosts", ListPublishedPostsRequest) -> ListPublishedPostsResponse => public::list_published_posts;
+});
+
+/// The effective time of a change: given (not in the future) or now.
+pub(crate) fn effective(
+    v: &mut probity_common::Violations,
+    t: Option<&prost_types::Timestamp>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> i64 {
+    match t {
+        None => now.timestamp_micros(),
+        Some(ts) => match probity_common::names::from_ts(ts) {
+            None => {
+                v.add("effective_time", "is not a valid timestamp");
+                now.timestamp_micros()
+            }
+            Some(t) if t > now + chrono::Duration::seconds(60) => {
+                v.add("effective_time", "must not be in the future");
+                now.timestamp_micros()
+            }
+            Some(t) => t.timestamp_micros(),
+        },
+    }
+}
+
+pub(crate) fn us_ts(us: i64) -> Option<prost_types::Timestamp> {
+    chrono::DateTime::from_timestamp_micros(us).map(probity_common::names::to_ts)
+}

@@ -1,0 +1,468 @@
+//! The power-and-responsibility list (权责清单, Art. 5, 7): versioned powers,
+//! changed only with a reason, added or withdrawn only on a change of legal
+//! basis; and which post holds which power, over time.
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::Utc;
+use probity_common::{
+    AppError, AppResult, Violations,
+    names::{check_request_id, enum_field, nested_field, next_token, page, required, top_field},
+};
+use probity_proto::registry::v1::*;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Expr,
+};
+use serde_json::json;
+
+use super::{Ctx, bodies, effective};
+use crate::{
+    Registry, convert,
+    entities::{power, power_version, post_power},
+    scope,
+};
+
+const GRADES: [CircumstanceGrade; 4] =
+    [CircumstanceGrade::Minor, CircumstanceGrade::Ordinary, CircumstanceGrade::Serious, CircumstanceGrade::Grave];
+
+fn code_ok(code: &str) -> bool {
+    !code.is_empty() && code.len() <= 64 && code.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+}
+
+/// Checks the content every version must have.
+fn check_content(v: &mut Violations, p: &Power, category: Option<PowerCategory>) {
+    v.non_empty(&p.display_name, "power.display_name");
+    v.max_len(&p.display_name, 300, "power.display_name");
+    v.non_empty(&p.duty, "power.duty");
+    v.max_len(&p.flowchart_ref, 500, "power.flowchart_ref");
+    v.check(!p.legal_bases.is_empty(), "power.legal_bases", "at least one legal basis is required");
+    for (i, b) in p.legal_bases.iter().enumerate() {
+        v.non_empty(&b.law, &format!("power.legal_bases[{i}].law"));
+        v.non_empty(&b.article, &format!("power.legal_bases[{i}].article"));
+    }
+    let penalty = category == Some(PowerCategory::Penalty);
+    if !penalty {
+        v.check(p.benchmark.is_empty(), "power.benchmark", "only penalty powers have a discretion benchmark");
+        return;
+    }
+    let mut seen = BTreeSet::new();
+    for (i, r) in p.benchmark.iter().enumerate() {
+        let f = format!("power.benchmark[{i}]");
+        if enum_field::<CircumstanceGrade>(v, r.grade, &format!("{f}.grade"), false).is_some() && !seen.insert(r.grade) {
+            v.add(format!("{f}.grade"), "appears twice");
+        }
+        v.check(r.min_amount_fen >= 0, format!("{f}.min_amount_fen"), "must not be negative");
+        v.check(r.max_amount_fen >= r.min_amount_fen, format!("{f}.max_amount_fen"), "must not be below min_amount_fen");
+    }
+    for g in GRADES {
+        v.check(
+            seen.contains(&(g as i32)),
+            "power.benchmark",
+            format!("a penalty power needs a range for every grade; {} is missing", g.as_str_name()),
+        );
+    }
+}
+
+fn check_basis_change(v: &mut Violations, c: Option<&LegalBasisChange>) -> AppResult<()> {
+    let Some(c) = c else {
+        return Err(AppError::precondition(
+            "LEGAL_BASIS_CHANGE_REQUIRED",
+            "a power is added to or withdrawn from the list only when its legal basis changes (Art. 7): state the change",
+        ));
+    };
+    v.non_empty(&c.document, "legal_basis_change.document");
+    v.non_empty(&c.summary, "legal_basis_change.summary");
+    Ok(())
+}
+
+pub(crate) async fn load_power<C: ConnectionTrait>(db: &C, name: &str, field: &str) -> AppResult<power::Model> {
+    let mut v = Violations::new();
+    let (body_id, id) = nested_field(&mut v, name, "powers", field);
+    v.finish()?;
+    match power::Entity::find_by_id(id).one(db).await? {
+        Some(p) if p.body_id == body_id => Ok(p),
+        _ => Err(AppError::not_found(name.to_string())),
+    }
+}
+
+async fn version<C: ConnectionTrait>(db: &C, power_id: &str, version: i32) -> AppResult<power_version::Model> {
+    power_version::Entity::find_by_id((power_id.to_string(), version))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("version {version} of power {power_id}")))
+}
+
+fn version_change(v: &power_version::Model) -> serde_json::Value {
+    json!({"version": v.version, "display_name": v.display_name, "legal_bases": v.legal_bases,
+           "duty": v.duty, "flowchart_ref": v.flowchart_ref, "benchmark": v.benchmark,
+           "state": v.state, "reason": v.reason, "effective_us": v.effective_us})
+}
+
+pub async fn create_power(reg: &Registry, ctx: &Ctx, r: CreatePowerRequest) -> AppResult<Power> {
+    let mut v = Violations::new();
+    check_request_id(&mut v, &r.request_id);
+    let body_id = top_field(&mut v, &r.parent, "bodies", "parent");
+    let Some(p) = required(&mut v, r.power.as_ref(), "power") else { return Err(v.into_error()) };
+    v.check(code_ok(&p.code), "power.code", "must be 1-64 letters, digits, '-', '_' or '.'");
+    let category = enum_field::<PowerCategory>(&mut v, p.category, "power.category", false);
+    check_content(&mut v, p, category);
+    let now = Utc::now();
+    let eff = effective(&mut v, r.effective_time.as_ref(), now);
+    check_basis_change(&mut v, r.legal_basis_change.as_ref())?;
+    v.finish()?;
+    let change = r.legal_basis_change.as_ref().map(|c| format!("{}: {}", c.document, c.summary)).unwrap_or_default();
+
+    let w = reg.store.write(&ctx.principal, ctx.method, &r.request_id, &r).await?;
+    if let Some(done) = w.replayed()? {
+        return Ok(done);
+    }
+    let mut w = w;
+    bodies::find_body(w.txn(), &body_id).await?;
+    scope::ensure(w.txn(), &ctx.principal, &body_id).await?;
+    let taken = power::Entity::find()
+        .filter(power::Column::BodyId.eq(body_id.clone()))
+        .filter(power::Column::Code.eq(p.code.clone()))
+        .one(w.txn())
+        .await?;
+    if taken.is_some() {
+        return Err(AppError::exists("POWER_CODE_TAKEN", format!("bodies/{body_id} already has a power {}", p.code)));
+    }
+    let pm = power::Model {
+        id: probity_common::names::new_id(),
+        body_id,
+        code: p.code.clone(),
+        category: p.category,
+        current_version: 1,
+        state: PowerState::Active as i32,
+        display_name: p.display_name.trim().to_string(),
+        created_us: now.timestamp_micros(),
+    };
+    let vm = power_version::Model {
+        power_id: pm.id.clone(),
+        version: 1,
+        display_name: pm.display_name.clone(),
+        legal_bases: convert::legal_bases_json(&p.legal_bases),
+        duty: p.duty.clone(),
+        flowchart_ref: p.flowchart_ref.clone(),
+        benchmark: convert::benchmark_json(&p.benchmark),
+        state: PowerState::Active as i32,
+        reason: change,
+        effective_us: eff,
+        recorded_us: now.timestamp_micros(),
+    };
+    power::Entity::insert(power::ActiveModel::from(pm.clone())).exec_without_returning(w.txn()).await?;
+    power_version::Entity::insert(power_version::ActiveModel::from(vm.clone())).exec_without_returning(w.txn()).await?;
+    let out = convert::power(&pm, vm.clone());
+    let mut change = version_change(&vm);
+    change["op"] = json!("create_power");
+    change["code"] = json!(pm.code);
+    change["category"] = json!(pm.category);
+    w.audit(&out.name, change).await?;
+    w.commit(out).await
+}
+
+/// Appends `vm` as the power's next version and moves the current state.
+async fn append_version(w: &mut probity_common::store::Write<'_>, pm: &power::Model, vm: &power_version::Model, op: &str) -> AppResult<Power> {
+    power_version::Entity::insert(power_version::ActiveModel::from(vm.clone())).exec_without_returning(w.txn()).await?;
+    power::Entity::update_many()
+        .col_expr(power::Column::CurrentVersion, Expr::value(vm.version))
+        .col_expr(power::Column::State, Expr::value(vm.state))
+        .col_expr(power::Column::DisplayName, Expr::value(vm.display_name.clone()))
+        .filter(power::Column::Id.eq(pm.id.clone()))
+        .exec(w.txn())
+        .await?;
+    let out = convert::power(pm, vm.clone());
+    let mut change = version_change(vm);
+    change["op"] = json!(op);
+    w.audit(&out.name, change).await?;
+    Ok(out)
+}
+
+/// The current version, refusing withdrawn powers and out-of-order history.
+async fn current_for_change<C: ConnectionTrait>(db: &C, pm: &power::Model, eff: i64) -> AppResult<power_version::Model> {
+    let cur = version(db, &pm.id, pm.current_version).await?;
+    if cur.state == PowerState::Withdrawn as i32 {
+        return Err(AppError::precondition("POWER_WITHDRAWN", format!("power {} was withdrawn", pm.code)));
+    }
+    if eff < cur.effective_us {
+        return Err(AppError::precondition(
+            "HISTORY_OUT_OF_ORDER",
+            "effective_time is before the current version took effect",
+        ));
+    }
+    Ok(cur)
+}
+
+pub async fn revise_power(reg: &Registry, ctx: &Ctx, r: RevisePowerRequest) -> AppResult<Power> {
+    let mut v = Violations::new();
+    check_request_id(&mut v, &r.request_id);
+    let Some(p) = required(&mut v, r.power.as_ref(), "power") else { return Err(v.into_error()) };
+    nested_field(&mut v, &p.name, "powers", "power.name");
+    v.non_empty(&r.reason, "reason");
+    let now = Utc::now();
+    let eff = effective(&mut v, r.effective_time.as_ref(), now);
+    v.finish()?;
+
+    let w = reg.store.write(&ctx.principal, ctx.method, &r.request_id, &r).await?;
+    if let Some(done) = w.replayed()? {
+        return Ok(done);
+    }
+    let mut w = w;
+    let pm = load_power(w.txn(), &p.name, "power.name").await?;
+    scope::ensure(w.txn(), &ctx.principal, &pm.body_id).await?;
+    let mut v = Violations::new();
+    v.check(p.code == pm.code, "power.code", "is immutable");
+    v.check(p.category == pm.category, "power.category", "is immutable");
+    check_content(&mut v, p, PowerCategory::try_from(pm.category).ok());
+    v.finish()?;
+    let cur = current_for_change(w.txn(), &pm, eff).await?;
+    let vm = power_version::Model {
+        power_id: pm.id.clone(),
+        version: cur.version + 1,
+        display_name: p.display_name.trim().to_string(),
+        legal_bases: convert::legal_bases_json(&p.legal_bases),
+        duty: p.duty.clone(),
+        flowchart_ref: p.flowchart_ref.clone(),
+        benchmark: convert::benchmark_json(&p.benchmark),
+        state: PowerState::Active as i32,
+        reason: r.reason.trim().to_string(),
+        effective_us: eff,
+        recorded_us: now.timestamp_micros(),
+    };
+    let same = (&vm.display_name, &vm.legal_bases, &vm.duty, &vm.flowchart_ref, &vm.benchmark)
+        == (&cur.display_name, &cur.legal_bases, &cur.duty, &cur.flowchart_ref, &cur.benchmark);
+    if same {
+        return Err(AppError::precondition("NO_CHANGE", "the new version is identical to the current one"));
+    }
+    let out = append_version(&mut w, &pm, &vm, "revise_power").await?;
+    w.commit(out).await
+}
+
+pub async fn withdraw_power(reg: &Registry, ctx: &Ctx, r: WithdrawPowerRequest) -> AppResult<Power> {
+    let mut v = Violations::new();
+    check_request_id(&mut v, &r.request_id);
+    nested_field(&mut v, &r.name, "powers", "name");
+    let now = Utc::now();
+    let eff = effective(&mut v, r.effective_time.as_ref(), now);
+    check_basis_change(&mut v, r.legal_basis_change.as_ref())?;
+    v.finish()?;
+    let change = r.legal_basis_change.as_ref().map(|c| format!("{}: {}", c.document, c.summary)).unwrap_or_default();
+
+    let w = reg.store.write(&ctx.principal, ctx.method, &r.request_id, &r).await?;
+    if let Some(done) = w.replayed()? {
+        return Ok(done);
+    }
+    let mut w = w;
+    let pm = load_power(w.txn(), &r.name, "name").await?;
+    scope::ensure(w.txn(), &ctx.principal, &pm.body_id).await?;
+    let cur = current_for_change(w.txn(), &pm, eff).await?;
+    let vm = power_version::Model {
+        version: cur.version + 1,
+        state: PowerState::Withdrawn as i32,
+        reason: change,
+        effective_us: eff,
+        recorded_us: now.timestamp_micros(),
+        ..cur
+    };
+    // Posts stop holding it from the same instant.
+    post_power::Entity::update_many()
+        .col_expr(post_power::Column::ToUs, Expr::value(eff))
+        .filter(post_power::Column::PowerId.eq(pm.id.clone()))
+        .filter(post_power::Column::ToUs.is_null())
+        .exec(w.txn())
+        .await?;
+    let out = append_version(&mut w, &pm, &vm, "withdraw_power").await?;
+    w.commit(out).await
+}
+
+pub async fn get_power(reg: &Registry, ctx: &Ctx, r: GetPowerRequest) -> AppResult<Power> {
+    let db = &reg.store.db;
+    if r.version < 0 {
+        return Err(AppError::invalid("version", "must not be negative"));
+    }
+    let pm = load_power(db, &r.name, "name").await?;
+    scope::ensure(db, &ctx.principal, &pm.body_id).await?;
+    let n = if r.version == 0 { pm.current_version } else { r.version };
+    let vm = version(db, &pm.id, n).await?;
+    Ok(convert::power(&pm, vm))
+}
+
+/// Current versions of `powers`, in the same order.
+pub(crate) async fn with_current<C: ConnectionTrait>(db: &C, powers: Vec<power::Model>) -> AppResult<Vec<Power>> {
+    if powers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut cond = sea_orm::Condition::any();
+    for p in &powers {
+        cond = cond.add(
+            sea_orm::Condition::all()
+                .add(power_version::Column::PowerId.eq(p.id.clone()))
+                .add(power_version::Column::Version.eq(p.current_version)),
+        );
+    }
+    let mut by_id: HashMap<String, power_version::Model> =
+        power_version::Entity::find().filter(cond).all(db).await?.into_iter().map(|v| (v.power_id.clone(), v)).collect();
+    let mut out = Vec::with_capacity(powers.len());
+    for p in powers {
+        let v = by_id.remove(&p.id).ok_or_else(|| AppError::internal(format!("power {} has no current version", p.id)))?;
+        out.push(convert::power(&p, v));
+    }
+    Ok(out)
+}
+
+pub async fn list_powers(reg: &Registry, ctx: &Ctx, r: ListPowersRequest) -> AppResult<ListPowersResponse> {
+    let mut v = Violations::new();
+    let body_id = top_field(&mut v, &r.parent, "bodies", "parent");
+    let category = enum_field::<PowerCategory>(&mut v, r.category, "category", true);
+    let filter = format!("powers|{}|{}|{}", r.parent, r.include_withdrawn, r.category);
+    let pg = page(&mut v, r.page_size, &r.page_token, &filter);
+    v.finish()?;
+    let db = &reg.store.db;
+    bodies::find_body(db, &body_id).await?;
+    scope::ensure(db, &ctx.principal, &body_id).await?;
+    let (powers, next_page_token) = page_powers(db, &body_id, r.include_withdrawn, category, &pg, &filter).await?;
+    Ok(ListPowersResponse { powers: with_current(db, powers).await?, next_page_token })
+}
+
+/// One page of a body's powers, ordered by code.
+pub(crate) async fn page_powers<C: ConnectionTrait>(
+    db: &C,
+    body_id: &str,
+    include_withdrawn: bool,
+    category: Option<PowerCategory>,
+    pg: &probity_common::names::Page,
+    filter: &str,
+) -> AppResult<(Vec<power::Model>, String)> {
+    let mut q = power::Entity::find()
+        .filter(power::Column::BodyId.eq(body_id))
+        .order_by_asc(power::Column::Code)
+        .limit(pg.size);
+    if !include_withdrawn {
+        q = q.filter(power::Column::State.eq(PowerState::Active as i32));
+    }
+    if let Some(c) = category.filter(|c| *c != PowerCategory::Unspecified) {
+        q = q.filter(power::Column::Category.eq(c as i32));
+    }
+    if let Some(after) = &pg.after {
+        q = q.filter(power::Column::Code.gt(after.clone()));
+    }
+    let rows = q.all(db).await?;
+    let last = rows.last().map(|p| p.code.clone());
+    let token = next_token(rows.len(), pg, last.as_deref(), filter);
+    Ok((rows, token))
+}
+
+pub async fn list_power_versions(reg: &Registry, ctx: &Ctx, r: ListPowerVersionsRequest) -> AppResult<ListPowerVersionsResponse> {
+    let db = &reg.store.db;
+    let pm = load_power(db, &r.name, "name").await?;
+    scope::ensure(db, &ctx.principal, &pm.body_id).await?;
+    let versions = power_version::Entity::find()
+        .filter(power_version::Column::PowerId.eq(pm.id.clone()))
+        .order_by_asc(power_version::Column::Version)
+        .all(db)
+        .await?;
+    Ok(ListPowerVersionsResponse { versions: versions.into_iter().map(|v| convert::power(&pm, v)).collect() })
+}
+
+pub async fn list_unassigned_powers(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: ListUnassignedPowersRequest,
+) -> AppResult<ListUnassignedPowersResponse> {
+    let mut v = Violations::new();
+    let body_id = top_field(&mut v, &r.parent, "bodies", "parent");
+    v.finish()?;
+    let db = &reg.store.db;
+    bodies::find_body(db, &body_id).await?;
+    scope::ensure(db, &ctx.principal, &body_id).await?;
+    let held: BTreeSet<String> = post_power::Entity::find()
+        .select_only()
+        .column(post_power::Column::PowerId)
+        .filter(post_power::Column::BodyId.eq(body_id.clone()))
+        .filter(post_power::Column::ToUs.is_null())
+        .into_tuple::<String>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let powers: Vec<power::Model> = power::Entity::find()
+        .filter(power::Column::BodyId.eq(body_id))
+        .filter(power::Column::State.eq(PowerState::Active as i32))
+        .order_by_asc(power::Column::Code)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|p| !held.contains(&p.id))
+        .collect();
+    Ok(ListUnassignedPowersResponse { powers: with_current(db, powers).await? })
+}
+
+pub async fn set_post_powers(reg: &Registry, ctx: &Ctx, r: SetPostPowersRequest) -> AppResult<Post> {
+    let mut v = Violations::new();
+    check_request_id(&mut v, &r.request_id);
+    let (post_body, _) = nested_field(&mut v, &r.post, "posts", "post");
+    let mut wanted = BTreeSet::new();
+    for (i, name) in r.powers.iter().enumerate() {
+        let (b, id) = nested_field(&mut v, name, "powers", &format!("powers[{i}]"));
+        if !id.is_empty() {
+            v.check(b == post_body, format!("powers[{i}]"), "must be a power of the post's body");
+            v.check(wanted.insert(id), format!("powers[{i}]"), "appears twice");
+        }
+    }
+    let now = Utc::now();
+    let eff = effective(&mut v, r.effective_time.as_ref(), now);
+    v.finish()?;
+
+    let w = reg.store.write(&ctx.principal, ctx.method, &r.request_id, &r).await?;
+    if let Some(done) = w.replayed()? {
+        return Ok(done);
+    }
+    let mut w = w;
+    let post = bodies::load_post(w.txn(), &r.post, "post").await?;
+    scope::ensure(w.txn(), &ctx.principal, &post.body_id).await?;
+    for (i, id) in wanted.iter().enumerate() {
+        match power::Entity::find_by_id(id.clone()).one(w.txn()).await? {
+            Some(p) if p.body_id == post.body_id && p.state == PowerState::Active as i32 => {}
+            Some(p) if p.body_id == post.body_id => {
+                return Err(AppError::precondition("POWER_WITHDRAWN", format!("power {} was withdrawn", p.code)));
+            }
+            _ => return Err(AppError::not_found(format!("powers[{i}] bodies/{}/powers/{id}", post.body_id))),
+        }
+    }
+    let rows = post_power::Entity::find().filter(post_power::Column::PostId.eq(post.id.clone())).all(w.txn()).await?;
+    let latest = rows.iter().map(|r| r.to_us.unwrap_or(r.from_us).max(r.from_us)).max().unwrap_or(i64::MIN);
+    if eff < latest {
+        return Err(AppError::precondition("HISTORY_OUT_OF_ORDER", "effective_time is before the post's last change"));
+    }
+    let open: BTreeSet<String> = rows.iter().filter(|r| r.to_us.is_none()).map(|r| r.power_id.clone()).collect();
+    if open == wanted {
+        return Err(AppError::precondition("NO_CHANGE", "the post already holds exactly these powers"));
+    }
+    let removed: Vec<String> = open.difference(&wanted).cloned().collect();
+    if !removed.is_empty() {
+        post_power::Entity::update_many()
+            .col_expr(post_power::Column::ToUs, Expr::value(eff))
+            .filter(post_power::Column::PostId.eq(post.id.clone()))
+            .filter(post_power::Column::PowerId.is_in(removed.clone()))
+            .filter(post_power::Column::ToUs.is_null())
+            .exec(w.txn())
+            .await?;
+    }
+    let added: Vec<String> = wanted.difference(&open).cloned().collect();
+    for power_id in &added {
+        post_power::Entity::insert(post_power::ActiveModel {
+            id: Set(probity_common::names::new_id()),
+            post_id: Set(post.id.clone()),
+            power_id: Set(power_id.clone()),
+            body_id: Set(post.body_id.clone()),
+            from_us: Set(eff),
+            to_us: Set(None),
+        })
+        .exec_without_returning(w.txn())
+        .await?;
+    }
+    let powers: Vec<String> = wanted.into_iter().collect();
+    let out = convert::post(post, &powers);
+    w.audit(&out.name, json!({"op": "set_post_powers", "added": added, "removed": removed, "effective_us": eff})).await?;
+    w.commit(out).await
+}

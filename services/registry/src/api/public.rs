@@ -1,0 +1,153 @@
+//! What the public may see without a token: a credential's status by its
+//! printed number (the inspected party checks the card shown, Art. 16), the
+//! published power list (Art. 5) and each post's responsibilities (Art. 7).
+use std::collections::HashMap;
+
+use chrono::Utc;
+use probity_common::{
+    AppError, AppResult, Violations,
+    names::{page, top_field},
+};
+use probity_proto::registry::v1::*;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use super::{Ctx, bodies, credentials, powers, us_ts};
+use crate::{
+    Registry,
+    entities::{credential, officer, post, post_power, unit},
+    mask::mask_name,
+    temporal,
+};
+
+pub async fn verify_credential(reg: &Registry, _ctx: &Ctx, r: VerifyCredentialRequest) -> AppResult<VerifyCredentialResponse> {
+    let number = r.number.trim();
+    if number.is_empty() || number.len() > 64 {
+        return Err(AppError::invalid("number", "must be the 1-64 character number printed on the credential"));
+    }
+    let db = &reg.store.db;
+    let c = credential::Entity::find()
+        .filter(credential::Column::Number.eq(number))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("credential number {number}")))?;
+    let evs = credentials::events(db, vec![c.id.clone()]).await?;
+    let holder = officer::Entity::find_by_id(c.holder_id.clone())
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("credential holder missing"))?;
+    let body = bodies::find_body(db, &holder.body_id).await?;
+    let (status, withheld_until) = temporal::credential_at(&c, &evs, Utc::now().timestamp_micros());
+    Ok(VerifyCredentialResponse {
+        holder_name_masked: mask_name(&holder.display_name),
+        body_display_name: body.display_name,
+        body: format!("bodies/{}", body.id),
+        status: status as i32,
+        valid_from: us_ts(c.valid_from_us),
+        valid_until: us_ts(c.valid_until_us),
+        withheld_until: withheld_until.and_then(us_ts),
+    })
+}
+
+pub async fn list_published_powers(
+    reg: &Registry,
+    _ctx: &Ctx,
+    r: ListPublishedPowersRequest,
+) -> AppResult<ListPublishedPowersResponse> {
+    let mut v = Violations::new();
+    let body_id = top_field(&mut v, &r.body, "bodies", "body");
+    let filter = format!("published|{}", r.body);
+    let pg = page(&mut v, r.page_size, &r.page_token, &filter);
+    v.finish()?;
+    let db = &reg.store.db;
+    let body = bodies::find_body(db, &body_id).await?;
+    let (rows, next_page_token) = powers::page_powers(db, &body_id, false, None, &pg, &filter).await?;
+    let ids: Vec<String> = rows.iter().map(|p| p.id.clone()).collect();
+    let holders = post_power::Entity::find()
+        .filter(post_power::Column::PowerId.is_in(ids))
+        .filter(post_power::Column::ToUs.is_null())
+        .all(db)
+        .await?;
+    let post_names: HashMap<String, String> = post::Entity::find()
+        .filter(post::Column::BodyId.eq(body_id.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.display_name))
+        .collect();
+    let list = powers::with_current(db, rows).await?;
+    let powers = list
+        .into_iter()
+        .map(|p| {
+            let id = p.name.rsplit('/').next().unwrap_or_default();
+            let mut posts: Vec<String> = holders
+                .iter()
+                .filter(|h| h.power_id == id)
+                .filter_map(|h| post_names.get(&h.post_id).cloned())
+                .collect();
+            posts.sort();
+            PublishedPower {
+                code: p.code,
+                display_name: p.display_name,
+                category: p.category,
+                legal_bases: p.legal_bases,
+                duty: p.duty,
+                flowchart_ref: p.flowchart_ref,
+                benchmark: p.benchmark,
+                version: p.version,
+                posts,
+            }
+        })
+        .collect();
+    Ok(ListPublishedPowersResponse { body_display_name: body.display_name, powers, next_page_token })
+}
+
+pub async fn list_published_posts(
+    reg: &Registry,
+    _ctx: &Ctx,
+    r: ListPublishedPostsRequest,
+) -> AppResult<ListPublishedPostsResponse> {
+    let mut v = Violations::new();
+    let body_id = top_field(&mut v, &r.body, "bodies", "body");
+    v.finish()?;
+    let db = &reg.store.db;
+    bodies::find_body(db, &body_id).await?;
+    let posts = post::Entity::find()
+        .filter(post::Column::BodyId.eq(body_id.clone()))
+        .order_by_asc(post::Column::DisplayName)
+        .all(db)
+        .await?;
+    let units: HashMap<String, String> = unit::Entity::find()
+        .filter(unit::Column::BodyId.eq(body_id.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect();
+    let holds = post_power::Entity::find()
+        .filter(post_power::Column::BodyId.eq(body_id.clone()))
+        .filter(post_power::Column::ToUs.is_null())
+        .all(db)
+        .await?;
+    let codes: HashMap<String, String> = crate::entities::power::Entity::find()
+        .filter(crate::entities::power::Column::BodyId.eq(body_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.code))
+        .collect();
+    let out = posts
+        .into_iter()
+        .map(|p| {
+            let mut power_codes: Vec<String> =
+                holds.iter().filter(|h| h.post_id == p.id).filter_map(|h| codes.get(&h.power_id).cloned()).collect();
+            power_codes.sort();
+            PublishedPost {
+                unit_display_name: p.unit_id.as_ref().and_then(|u| units.get(u).cloned()).unwrap_or_default(),
+                display_name: p.display_name,
+                responsibilities: p.responsibilities,
+                power_codes,
+            }
+        })
+        .collect();
+    Ok(ListPublishedPostsResponse { posts: out })
+}

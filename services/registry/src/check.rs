@@ -1,0 +1,133 @@
+//! CheckActors as a pure function: could these officers act for this body
+//! under this power at this instant (Art. 16, 18, 19(9))? The API loads the
+//! facts; this decides, so the rule lives in one place and is tested alone.
+use probity_proto::registry::v1::{
+    ActorCheck, ActorProblem, CheckActorsResponse, CredentialStatus, GroupProblem, OfficerKind, PowerState,
+};
+
+use crate::{
+    entities::{credential, credential_event, officer, officer_event, power, power_version},
+    temporal,
+};
+
+/// What is known of one officer named in the request.
+pub struct OfficerFacts<'a> {
+    pub name: &'a str,
+    pub officer: Option<&'a officer::Model>,
+    pub events: &'a [officer_event::Model],
+    pub credentials: Vec<(&'a credential::Model, &'a [credential_event::Model])>,
+}
+
+/// What is known of the power and who holds it at the instant.
+pub struct PowerFacts<'a> {
+    /// The acting body.
+    pub body_id: &'a str,
+    /// Bodies whose powers the acting body may exercise: itself, and for an
+    /// entrusted organization the body that entrusted it (Art. 23).
+    pub may_use_powers_of: &'a [String],
+    pub power: Option<&'a power::Model>,
+    pub versions: &'a [power_version::Model],
+    /// Posts holding the power at the instant.
+    pub posts_with_power: &'a [String],
+}
+
+pub fn evaluate(p: &PowerFacts<'_>, officers: &[OfficerFacts<'_>], t_us: i64, min_qualified: u32) -> CheckActorsResponse {
+    let mut group_problems = Vec::new();
+    let mut power_category = 0;
+    match p.power {
+        Some(pm) if p.may_use_powers_of.contains(&pm.body_id) => {
+            power_category = pm.category;
+            match temporal::power_version_at(p.versions, t_us) {
+                None => group_problems.push(GroupProblem::PowerNotHeld),
+                Some(v) if v.state == PowerState::Withdrawn as i32 => group_problems.push(GroupProblem::PowerWithdrawn),
+                Some(_) => {}
+            }
+        }
+        _ => group_problems.push(GroupProblem::PowerNotHeld),
+    }
+    let actors: Vec<ActorCheck> = officers.iter().map(|o| check_one(p, o, t_us)).collect();
+    let qualified = actors.iter().filter(|a| a.qualified).count() as i32;
+    let any_auxiliary = actors.iter().any(|a| a.kind == OfficerKind::Auxiliary as i32);
+    if any_auxiliary && qualified == 0 {
+        group_problems.push(GroupProblem::AuxiliaryAlone);
+    }
+    if qualified < min_qualified as i32 {
+        group_problems.push(GroupProblem::TooFewQualified);
+    }
+    CheckActorsResponse {
+        group_ok: group_problems.is_empty(),
+        qualified_count: qualified,
+        actors,
+        group_problems: group_problems.into_iter().map(|g| g as i32).collect(),
+        power_category,
+    }
+}
+
+fn check_one(p: &PowerFacts<'_>, o: &OfficerFacts<'_>, t_us: i64) -> ActorCheck {
+    let mut problems = Vec::new();
+    let Some(m) = o.officer else {
+        return ActorCheck {
+            officer: o.name.to_string(),
+            qualified: false,
+            kind: 0,
+            problems: vec![ActorProblem::UnknownOfficer as i32],
+            credential: String::new(),
+        };
+    };
+    if m.kind == OfficerKind::Auxiliary as i32 {
+        problems.push(ActorProblem::Auxiliary);
+    }
+    match temporal::officer_at(o.events, t_us) {
+        None => problems.push(ActorProblem::UnknownOfficer),
+        Some(at) => {
+            if !temporal::is_active(at.status) {
+                problems.push(ActorProblem::NotActive);
+            }
+            if at.body_id != p.body_id {
+                problems.push(ActorProblem::OtherBody);
+            }
+            if !at.posts.iter().any(|post| p.posts_with_power.contains(post)) {
+                problems.push(ActorProblem::NoPostWithPower);
+            }
+        }
+    }
+    let mut credential = String::new();
+    if m.kind != OfficerKind::Auxiliary as i32 {
+        // The best credential the officer had at that instant.
+        let best = o
+            .credentials
+            .iter()
+            .map(|(c, evs)| (c, temporal::credential_at(c, evs, t_us).0))
+            .min_by_key(|(_, s)| rank(*s));
+        match best {
+            None => problems.push(ActorProblem::NoCredential),
+            Some((c, s)) => {
+                credential = format!("credentials/{}", c.id);
+                match s {
+                    CredentialStatus::Valid => {}
+                    CredentialStatus::Withheld => problems.push(ActorProblem::CredentialWithheld),
+                    CredentialStatus::Revoked => problems.push(ActorProblem::CredentialRevoked),
+                    CredentialStatus::Expired => problems.push(ActorProblem::CredentialExpired),
+                    _ => problems.push(ActorProblem::CredentialNotYetValid),
+                }
+            }
+        }
+    }
+    ActorCheck {
+        officer: o.name.to_string(),
+        qualified: problems.is_empty(),
+        kind: m.kind,
+        problems: problems.into_iter().map(|x| x as i32).collect(),
+        credential,
+    }
+}
+
+fn rank(s: CredentialStatus) -> u8 {
+    match s {
+        CredentialStatus::Valid => 0,
+        CredentialStatus::Withheld => 1,
+        CredentialStatus::NotYetValid => 2,
+        CredentialStatus::Expired => 3,
+        _ => 4,
+    }
+}

@@ -1,0 +1,214 @@
+//! The registry's schema, owned by this service alone. Migration history is
+//! kept in `registry_migrations` so services can share one database.
+use probity_common::db::SharedTables;
+use sea_orm_migration::prelude::*;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(SharedTables::new("registry")), Box::new(M0001Registry)]
+    }
+    fn migration_table_name() -> DynIden {
+        Alias::new("registry_migrations").into_iden()
+    }
+}
+
+struct M0001Registry;
+
+impl MigrationName for M0001Registry {
+    fn name(&self) -> &str {
+        "m0001_registry"
+    }
+}
+
+fn s(n: &str) -> ColumnDef {
+    ColumnDef::new(Alias::new(n)).string().not_null().to_owned()
+}
+fn s_null(n: &str) -> ColumnDef {
+    ColumnDef::new(Alias::new(n)).string().null().to_owned()
+}
+fn text(n: &str) -> ColumnDef {
+    ColumnDef::new(Alias::new(n)).text().not_null().to_owned()
+}
+fn int(n: &str) -> ColumnDef {
+    ColumnDef::new(Alias::new(n)).integer().not_null().to_owned()
+}
+fn big(n: &str) -> ColumnDef {
+    ColumnDef::new(Alias::new(n)).big_integer().not_null().to_owned()
+}
+fn big_null(n: &str) -> ColumnDef {
+    ColumnDef::new(Alias::new(n)).big_integer().null().to_owned()
+}
+fn boolean(n: &str) -> ColumnDef {
+    ColumnDef::new(Alias::new(n)).boolean().not_null().to_owned()
+}
+
+fn table(name: &str, cols: Vec<ColumnDef>, pk: &[&str]) -> TableCreateStatement {
+    let mut t = Table::create();
+    t.table(Alias::new(name));
+    for c in cols {
+        t.col(c);
+    }
+    let mut key = Index::create();
+    for k in pk {
+        key.col(Alias::new(*k));
+    }
+    t.primary_key(&mut key);
+    t.to_owned()
+}
+
+fn index(table: &str, name: &str, cols: &[&str], unique: bool) -> IndexCreateStatement {
+    let mut i = Index::create();
+    i.name(format!("{table}_{name}")).table(Alias::new(table));
+    for c in cols {
+        i.col(Alias::new(*c));
+    }
+    if unique {
+        i.unique();
+    }
+    i.to_owned()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0001Registry {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let tables = [
+            table(
+                "registry_bodies",
+                vec![
+                    s("id"),
+                    s("display_name"),
+                    int("kind"),
+                    s_null("parent_id"),
+                    s_null("entrusted_by"),
+                    s("region_code"),
+                    boolean("vertically_managed"),
+                    big("created_us"),
+                ],
+                &["id"],
+            ),
+            table("registry_units", vec![s("id"), s("body_id"), s("display_name"), big("created_us")], &["id"]),
+            table(
+                "registry_posts",
+                vec![s("id"), s("body_id"), s_null("unit_id"), s("display_name"), text("responsibilities"), big("created_us")],
+                &["id"],
+            ),
+            table(
+                "registry_post_powers",
+                vec![s("id"), s("post_id"), s("power_id"), s("body_id"), big("from_us"), big_null("to_us")],
+                &["id"],
+            ),
+            table(
+                "registry_powers",
+                vec![
+                    s("id"),
+                    s("body_id"),
+                    s("code"),
+                    int("category"),
+                    int("current_version"),
+                    int("state"),
+                    s("display_name"),
+                    big("created_us"),
+                ],
+                &["id"],
+            ),
+            table(
+                "registry_power_versions",
+                vec![
+                    s("power_id"),
+                    int("version"),
+                    s("display_name"),
+                    text("legal_bases"),
+                    text("duty"),
+                    s("flowchart_ref"),
+                    text("benchmark"),
+                    int("state"),
+                    text("reason"),
+                    big("effective_us"),
+                    big("recorded_us"),
+                ],
+                &["power_id", "version"],
+            ),
+            table(
+                "registry_officers",
+                vec![
+                    s("id"),
+                    s("display_name"),
+                    int("kind"),
+                    s("body_id"),
+                    int("status"),
+                    s("national_id_hmac"),
+                    text("posts"),
+                    big("created_us"),
+                    big("last_effective_us"),
+                ],
+                &["id"],
+            ),
+            table(
+                "registry_officer_events",
+                vec![
+                    s("officer_id"),
+                    int("seq"),
+                    s("kind"),
+                    big("effective_us"),
+                    big("recorded_us"),
+                    s("body_id"),
+                    int("status"),
+                    text("posts"),
+                    text("reason"),
+                    s("actor"),
+                ],
+                &["officer_id", "seq"],
+            ),
+            table(
+                "registry_credentials",
+                vec![
+                    s("id"),
+                    s("number"),
+                    s("holder_id"),
+                    s("issuing_authority"),
+                    big("valid_from_us"),
+                    big("valid_until_us"),
+                    big_null("revoked_us"),
+                    big_null("withheld_until_us"),
+                    big("created_us"),
+                ],
+                &["id"],
+            ),
+            table(
+                "registry_credential_events",
+                vec![
+                    s("credential_id"),
+                    int("seq"),
+                    s("kind"),
+                    big("at_us"),
+                    big_null("withheld_until_us"),
+                    text("reason"),
+                    s("actor"),
+                ],
+                &["credential_id", "seq"],
+            ),
+        ];
+        for t in tables {
+            m.create_table(t).await?;
+        }
+        let indexes = [
+            index("registry_bodies", "parent", &["parent_id"], false),
+            index("registry_units", "body", &["body_id"], false),
+            index("registry_posts", "body", &["body_id"], false),
+            index("registry_post_powers", "post", &["post_id"], false),
+            index("registry_post_powers", "power", &["power_id"], false),
+            index("registry_powers", "code", &["body_id", "code"], true),
+            index("registry_officers", "national_id", &["national_id_hmac"], true),
+            index("registry_officers", "body", &["body_id"], false),
+            index("registry_credentials", "number", &["number"], true),
+            index("registry_credentials", "holder", &["holder_id"], false),
+        ];
+        for i in indexes {
+            m.create_index(i).await?;
+        }
+        Ok(())
+    }
+}

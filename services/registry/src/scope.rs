@@ -1,0 +1,43 @@
+//! Department scoping: a department token reaches its own body and the
+//! bodies below it, nothing else.
+use probity_common::{AppError, AppResult, auth::Principal};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+
+use crate::entities::body;
+
+/// Refuses unless the caller may act on `body_id`.
+pub async fn ensure<C: ConnectionTrait>(db: &C, p: &Principal, body_id: &str) -> AppResult<()> {
+    let Some(root) = p.department_body() else { return Ok(()) };
+    let mut cur = Some(body_id.to_string());
+    let mut hops = 0;
+    while let Some(id) = cur {
+        if id == root {
+            return Ok(());
+        }
+        hops += 1;
+        if hops > 64 {
+            break;
+        }
+        cur = body::Entity::find_by_id(id).one(db).await?.and_then(|b| b.parent_id);
+    }
+    Err(AppError::denied("OUTSIDE_BODY_SCOPE", format!("a token for bodies/{root} cannot reach bodies/{body_id}")))
+}
+
+/// The caller's bodies for listings: `None` = all, else the department's subtree.
+pub async fn visible<C: ConnectionTrait>(db: &C, p: &Principal) -> AppResult<Option<Vec<String>>> {
+    let Some(root) = p.department_body() else { return Ok(None) };
+    let mut all = vec![root.to_string()];
+    let mut frontier = vec![root.to_string()];
+    while !frontier.is_empty() {
+        let children: Vec<String> = body::Entity::find()
+            .select_only()
+            .column(body::Column::Id)
+            .filter(body::Column::ParentId.is_in(frontier.clone()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        all.extend(children.iter().cloned());
+        frontier = children;
+    }
+    Ok(Some(all))
+}

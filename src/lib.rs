@@ -1,0 +1,45 @@
+//! The `probity` binary's roles, as a library so tests start the same servers.
+use std::{future::Future, sync::Arc};
+
+use probity_common::{auth::Verifier, config::Settings, server::Mount};
+
+/// Which services one process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Target {
+    /// Every service in one process (development, small sites).
+    All,
+    /// The registry alone.
+    Registry,
+}
+
+impl Target {
+    pub fn runs_registry(self) -> bool {
+        matches!(self, Target::All | Target::Registry)
+    }
+}
+
+/// Runs every migration `target` owns.
+pub async fn migrate(settings: &Settings, target: Target) -> anyhow::Result<()> {
+    use sea_orm_migration::MigratorTrait;
+    if target.runs_registry() {
+        let db = probity_common::db::connect(&settings.database_url("registry"), settings).await?;
+        probity_registry::Migrator::up(&db, None).await?;
+    }
+    Ok(())
+}
+
+/// Serves `target` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    settings: &Settings,
+    target: Target,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let verifier = Arc::new(Verifier::from_settings(settings)?);
+    let mut mount = Mount::default();
+    if target.runs_registry() {
+        let registry = probity_registry::Registry::open(settings).await?;
+        registry.mount(settings, &mut mount);
+    }
+    probity_common::server::serve(settings, verifier, listener, mount, shutdown).await
+}
