@@ -12,7 +12,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // SAFETY: build scripts are single-threaded.
     unsafe { env::set_var("PROTOC", protoc) };
     let include = protoc_bin_vendored::include_path()?;
-    let include = include.to_str().ok_or("non-UTF-8 include path")?.to_string();
+    let include = include
+        .to_str()
+        .ok_or("non-UTF-8 include path")?
+        .to_string();
     let out = PathBuf::from(env::var("OUT_DIR")?);
     for p in PROTOS {
         println!("cargo:rerun-if-changed={p}");

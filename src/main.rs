@@ -10,7 +10,11 @@ use probity_common::{
 };
 
 #[derive(Parser)]
-#[command(name = "probity", version, about = "Administrative law-enforcement accountability (行政执法责任制)")]
+#[command(
+    name = "probity",
+    version,
+    about = "Administrative law-enforcement accountability (行政执法责任制)"
+)]
 struct Cli {
     /// TOML configuration file (see probity.example.toml); PROBITY__SECTION__KEY variables override it.
     #[arg(long, global = true, env = "PROBITY_CONFIG")]
@@ -90,7 +94,10 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("probity: starting the runtime: {e}");
@@ -112,7 +119,10 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::pr
             if no_migrate {
                 settings.database.run_migrations = false;
             }
-            let _guard = probity_common::telemetry::init(&settings.telemetry, &format!("{target:?}").to_lowercase())?;
+            let _guard = probity_common::telemetry::init(
+                &settings.telemetry,
+                &format!("{target:?}").to_lowercase(),
+            )?;
             let listener = tokio::net::TcpListener::bind(&settings.server.listen).await?;
             let addr = listener.local_addr()?;
             tracing::info!(%addr, ?target, "probity listening");
@@ -122,21 +132,42 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::pr
                      then: grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" {addr} list"
                 );
             }
-            probity::serve(&settings, target, listener, probity_common::server::shutdown_signal()).await?;
+            probity::serve(
+                &settings,
+                target,
+                listener,
+                probity_common::server::shutdown_signal(),
+            )
+            .await?;
         }
         Command::Migrate { target } => {
             probity::migrate(&settings, target).await?;
             eprintln!("probity: migrations applied");
         }
-        Command::Token { command: TokenCommand::Issue { role, body, ttl, subject } } => {
+        Command::Token {
+            command:
+                TokenCommand::Issue {
+                    role,
+                    body,
+                    ttl,
+                    subject,
+                },
+        } => {
             let role = Role::parse(&role).ok_or_else(|| {
-                anyhow::anyhow!("--role must be one of: legal_office, department, leadership, auditor, service")
+                anyhow::anyhow!(
+                    "--role must be one of: legal_office, department, leadership, auditor, service"
+                )
             })?;
             let body = body.map(|b| b.strip_prefix("bodies/").unwrap_or(&b).to_string());
             let ttl = chrono::Duration::from_std(*ttl.as_ref())?;
-            println!("{}", issue_token(&settings, &subject, role, body.as_deref(), ttl)?);
+            println!(
+                "{}",
+                issue_token(&settings, &subject, role, body.as_deref(), ttl)?
+            );
         }
-        Command::Audit { command: AuditCommand::Verify { service, from, to } } => {
+        Command::Audit {
+            command: AuditCommand::Verify { service, from, to },
+        } => {
             let prefix: &'static str = match service.as_str() {
                 "registry" => "registry",
                 other => anyhow::bail!("--service: unknown service {other} (registry)"),
@@ -145,7 +176,10 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::pr
             let chain = Chain::new(prefix, Chain::load_key(&settings.audit_key_path())?);
             let r = chain.verify(&db, from, to).await?;
             if r.ok {
-                println!("audit chain of {service}: OK, {} entries checked, head {} {}", r.checked, r.head_seq, r.head_hash);
+                println!(
+                    "audit chain of {service}: OK, {} entries checked, head {} {}",
+                    r.checked, r.head_seq, r.head_hash
+                );
             } else {
                 println!(
                     "audit chain of {service}: BROKEN at entry {}: {} ({}); {} entries checked before it",

@@ -78,7 +78,11 @@ impl Chain {
     pub fn load_key(path: &Path) -> anyhow::Result<Vec<u8>> {
         if path.exists() {
             let k = std::fs::read(path)?;
-            anyhow::ensure!(k.len() >= 32, "{}: key shorter than 32 bytes", path.display());
+            anyhow::ensure!(
+                k.len() >= 32,
+                "{}: key shorter than 32 bytes",
+                path.display()
+            );
             return Ok(k);
         }
         if let Some(d) = path.parent() {
@@ -94,7 +98,8 @@ impl Chain {
     }
 
     fn entry_hash(&self, e: &Entry) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length");
         for part in [
             e.seq.to_string().as_str(),
             e.at_us.to_string().as_str(),
@@ -117,9 +122,12 @@ impl Chain {
     pub async fn lock_head(&self, txn: &DatabaseTransaction) -> AppResult<(i64, String)> {
         let head = t(self.prefix, "audit_head");
         let sql = match txn.get_database_backend() {
-            sea_orm::DatabaseBackend::Postgres => format!("SELECT seq, hash FROM {head} WHERE id = 1 FOR UPDATE"),
+            sea_orm::DatabaseBackend::Postgres => {
+                format!("SELECT seq, hash FROM {head} WHERE id = 1 FOR UPDATE")
+            }
             _ => {
-                txn.execute_unprepared(&format!("UPDATE {head} SET seq = seq WHERE id = 1")).await?;
+                txn.execute_unprepared(&format!("UPDATE {head} SET seq = seq WHERE id = 1"))
+                    .await?;
                 format!("SELECT seq, hash FROM {head} WHERE id = 1")
             }
         };
@@ -187,11 +195,19 @@ impl Chain {
     }
 
     /// Lists entries in sequence order.
-    pub async fn list(&self, db: &DatabaseConnection, from: i64, entity: Option<&str>, limit: u64) -> AppResult<Vec<Entry>> {
+    pub async fn list(
+        &self,
+        db: &DatabaseConnection,
+        from: i64,
+        entity: Option<&str>,
+        limit: u64,
+    ) -> AppResult<Vec<Entry>> {
         let table = t(self.prefix, "audit_entries");
         let (sql, values) = match entity {
             Some(en) => (
-                format!("SELECT * FROM {table} WHERE seq >= $1 AND entity = $2 ORDER BY seq LIMIT $3"),
+                format!(
+                    "SELECT * FROM {table} WHERE seq >= $1 AND entity = $2 ORDER BY seq LIMIT $3"
+                ),
                 vec![from.into(), en.into(), (limit as i64).into()],
             ),
             None => (
@@ -199,7 +215,9 @@ impl Chain {
                 vec![from.into(), (limit as i64).into()],
             ),
         };
-        Ok(Entry::find_by_statement(stmt(db, &sql, values)).all(db).await?)
+        Ok(Entry::find_by_statement(stmt(db, &sql, values))
+            .all(db)
+            .await?)
     }
 
     /// Recomputes the chain over [from, to] (0 = start / head) and names the
@@ -208,10 +226,15 @@ impl Chain {
         let head_t = t(self.prefix, "audit_head");
         let table = t(self.prefix, "audit_entries");
         let head = db
-            .query_one_raw(stmt(db, &format!("SELECT seq, hash FROM {head_t} WHERE id = 1"), vec![]))
+            .query_one_raw(stmt(
+                db,
+                &format!("SELECT seq, hash FROM {head_t} WHERE id = 1"),
+                vec![],
+            ))
             .await?
             .ok_or_else(|| AppError::internal("audit head row missing"))?;
-        let (head_seq, head_hash): (i64, String) = (head.try_get("", "seq")?, head.try_get("", "hash")?);
+        let (head_seq, head_hash): (i64, String) =
+            (head.try_get("", "seq")?, head.try_get("", "hash")?);
         let from = from.max(1);
         let to = if to <= 0 { i64::MAX } else { to };
         let mut report = Report {
@@ -228,18 +251,30 @@ impl Chain {
             GENESIS.to_string()
         } else {
             let r = db
-                .query_one_raw(stmt(db, &format!("SELECT hash FROM {table} WHERE seq = $1"), vec![(from - 1).into()]))
+                .query_one_raw(stmt(
+                    db,
+                    &format!("SELECT hash FROM {table} WHERE seq = $1"),
+                    vec![(from - 1).into()],
+                ))
                 .await?;
             match r {
                 Some(r) => r.try_get("", "hash")?,
-                None => return Ok(report.fail(from - 1, "MISSING", "the entry before the range is missing")),
+                None => {
+                    return Ok(report.fail(
+                        from - 1,
+                        "MISSING",
+                        "the entry before the range is missing",
+                    ));
+                }
             }
         };
         let mut expect = from;
         loop {
             let batch = Entry::find_by_statement(stmt(
                 db,
-                &format!("SELECT * FROM {table} WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3"),
+                &format!(
+                    "SELECT * FROM {table} WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3"
+                ),
                 vec![expect.into(), to.into(), VERIFY_BATCH.into()],
             ))
             .all(db)
@@ -250,16 +285,32 @@ impl Chain {
                     return Ok(report.fail(e.seq, "INSERTED", "an entry beyond the chain head"));
                 }
                 if e.seq != expect {
-                    return Ok(report.fail(expect, "MISSING", format!("expected entry {expect}, found {}", e.seq)));
+                    return Ok(report.fail(
+                        expect,
+                        "MISSING",
+                        format!("expected entry {expect}, found {}", e.seq),
+                    ));
                 }
                 if e.prev_hash != prev {
-                    return Ok(report.fail(e.seq, "OUT_OF_ORDER", "previous-hash does not link to the entry before it"));
+                    return Ok(report.fail(
+                        e.seq,
+                        "OUT_OF_ORDER",
+                        "previous-hash does not link to the entry before it",
+                    ));
                 }
                 if sha256_hex(e.change.as_bytes()) != e.digest {
-                    return Ok(report.fail(e.seq, "EDITED", "the change does not match its digest"));
+                    return Ok(report.fail(
+                        e.seq,
+                        "EDITED",
+                        "the change does not match its digest",
+                    ));
                 }
                 if self.entry_hash(&e) != e.hash {
-                    return Ok(report.fail(e.seq, "EDITED", "the entry hash does not match its fields"));
+                    return Ok(report.fail(
+                        e.seq,
+                        "EDITED",
+                        "the entry hash does not match its fields",
+                    ));
                 }
                 prev = e.hash;
                 expect += 1;
@@ -271,10 +322,18 @@ impl Chain {
         }
         let end = to.min(head_seq);
         if expect <= end {
-            return Ok(report.fail(expect, "TRUNCATED", format!("the head is at {head_seq}, entries stop before {expect}")));
+            return Ok(report.fail(
+                expect,
+                "TRUNCATED",
+                format!("the head is at {head_seq}, entries stop before {expect}"),
+            ));
         }
         if to >= head_seq && head_seq > 0 && prev != head_hash && expect > head_seq {
-            return Ok(report.fail(head_seq, "EDITED", "the last entry does not match the recorded head"));
+            return Ok(report.fail(
+                head_seq,
+                "EDITED",
+                "the last entry does not match the recorded head",
+            ));
         }
         Ok(report)
     }

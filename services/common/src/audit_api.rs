@@ -1,7 +1,7 @@
 //! `probity.audit.v1.AuditService` over one service's chain.
 use probity_proto::audit::v1::{
-    AuditEntry, ListAuditEntriesRequest, ListAuditEntriesResponse, VerifyAuditChainRequest, VerifyAuditChainResponse,
-    audit_service_server::AuditService,
+    AuditEntry, ListAuditEntriesRequest, ListAuditEntriesResponse, VerifyAuditChainRequest,
+    VerifyAuditChainResponse, audit_service_server::AuditService,
 };
 use tonic::{Request, Response, Status};
 
@@ -27,10 +27,14 @@ impl AuditApi {
         if service.is_empty() && self.chains.len() == 1 {
             return Ok(&self.chains[0].1);
         }
-        self.chains.iter().find(|(n, _)| *n == service).map(|(_, s)| s).ok_or_else(|| {
-            let names: Vec<&str> = self.chains.iter().map(|(n, _)| *n).collect();
-            AppError::invalid("service", format!("must be one of: {}", names.join(", ")))
-        })
+        self.chains
+            .iter()
+            .find(|(n, _)| *n == service)
+            .map(|(_, s)| s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = self.chains.iter().map(|(n, _)| *n).collect();
+                AppError::invalid("service", format!("must be one of: {}", names.join(", ")))
+            })
     }
 }
 
@@ -57,12 +61,20 @@ impl AuditService for AuditApi {
     ) -> Result<Response<ListAuditEntriesResponse>, Status> {
         let r = req.into_inner();
         let mut v = Violations::new();
-        v.check(r.from_sequence >= 0, "from_sequence", "must not be negative");
+        v.check(
+            r.from_sequence >= 0,
+            "from_sequence",
+            "must not be negative",
+        );
         let filter = format!("audit|{}|{}|{}", r.service, r.entity, r.from_sequence);
         let pg = page(&mut v, r.page_size, &r.page_token, &filter);
         v.finish()?;
         let from = match &pg.after {
-            Some(k) => k.parse::<i64>().map_err(|_| AppError::invalid("page_token", "malformed"))? + 1,
+            Some(k) => {
+                k.parse::<i64>()
+                    .map_err(|_| AppError::invalid("page_token", "malformed"))?
+                    + 1
+            }
             None => r.from_sequence.max(1),
         };
         let entity = (!r.entity.is_empty()).then_some(r.entity.as_str());
@@ -70,7 +82,10 @@ impl AuditService for AuditApi {
         let entries = store.chain.list(&store.db, from, entity, pg.size).await?;
         let last = entries.last().map(|e| e.seq.to_string());
         let next_page_token = next_token(entries.len(), &pg, last.as_deref(), &filter);
-        Ok(Response::new(ListAuditEntriesResponse { entries: entries.into_iter().map(to_proto).collect(), next_page_token }))
+        Ok(Response::new(ListAuditEntriesResponse {
+            entries: entries.into_iter().map(to_proto).collect(),
+            next_page_token,
+        }))
     }
 
     async fn verify_audit_chain(
@@ -79,12 +94,23 @@ impl AuditService for AuditApi {
     ) -> Result<Response<VerifyAuditChainResponse>, Status> {
         let r = req.into_inner();
         let mut v = Violations::new();
-        v.check(r.from_sequence >= 0, "from_sequence", "must not be negative");
+        v.check(
+            r.from_sequence >= 0,
+            "from_sequence",
+            "must not be negative",
+        );
         v.check(r.to_sequence >= 0, "to_sequence", "must not be negative");
-        v.check(r.to_sequence == 0 || r.to_sequence >= r.from_sequence, "to_sequence", "must not be before from_sequence");
+        v.check(
+            r.to_sequence == 0 || r.to_sequence >= r.from_sequence,
+            "to_sequence",
+            "must not be before from_sequence",
+        );
         v.finish()?;
         let store = self.store(&r.service)?;
-        let rep = store.chain.verify(&store.db, r.from_sequence, r.to_sequence).await?;
+        let rep = store
+            .chain
+            .verify(&store.db, r.from_sequence, r.to_sequence)
+            .await?;
         Ok(Response::new(VerifyAuditChainResponse {
             ok: rep.ok,
             entries_checked: rep.checked,

@@ -42,7 +42,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::LegalOffice, Role::Department, Role::Leadership, Role::Auditor, Role::Service];
+    pub const ALL: [Role; 5] = [
+        Role::LegalOffice,
+        Role::Department,
+        Role::Leadership,
+        Role::Auditor,
+        Role::Service,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -94,8 +100,11 @@ impl Access {
 pub type Policy = HashMap<&'static str, Access>;
 
 /// Paths open to all: health checks and reflection.
-const OPEN_PREFIXES: &[&str] =
-    &["/grpc.health.v1.Health/", "/grpc.reflection.v1.ServerReflection/", "/grpc.reflection.v1alpha.ServerReflection/"];
+const OPEN_PREFIXES: &[&str] = &[
+    "/grpc.health.v1.Health/",
+    "/grpc.reflection.v1.ServerReflection/",
+    "/grpc.reflection.v1alpha.ServerReflection/",
+];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
@@ -120,7 +129,11 @@ pub struct Principal {
 
 impl Principal {
     pub fn anonymous() -> Self {
-        Principal { subject: "anonymous".into(), role: Role::Leadership, body: None }
+        Principal {
+            subject: "anonymous".into(),
+            role: Role::Leadership,
+            body: None,
+        }
     }
 
     /// The body a department caller is confined to; `None` for roles that see all.
@@ -132,10 +145,9 @@ impl Principal {
     }
 
     pub fn from_request<T>(req: &tonic::Request<T>) -> AppResult<Principal> {
-        req.extensions()
-            .get::<Principal>()
-            .cloned()
-            .ok_or_else(|| AppError::Unauthenticated("no principal: the auth layer did not run".into()))
+        req.extensions().get::<Principal>().cloned().ok_or_else(|| {
+            AppError::Unauthenticated("no principal: the auth layer did not run".into())
+        })
     }
 }
 
@@ -151,26 +163,40 @@ impl Verifier {
         let mut keys = Vec::new();
         if s.auth.dev_keys {
             let sk = load_or_create_signing_key(&s.signing_key_path())?;
-            keys.push((Algorithm::EdDSA, DecodingKey::from_ed_der(sk.verifying_key().as_bytes())));
+            keys.push((
+                Algorithm::EdDSA,
+                DecodingKey::from_ed_der(sk.verifying_key().as_bytes()),
+            ));
         }
         for f in &s.auth.public_key_files {
-            let pem = std::fs::read(f).map_err(|e| anyhow::anyhow!("auth.public_key_files: {f}: {e}"))?;
+            let pem =
+                std::fs::read(f).map_err(|e| anyhow::anyhow!("auth.public_key_files: {f}: {e}"))?;
             if let Ok(k) = DecodingKey::from_ed_pem(&pem) {
                 keys.push((Algorithm::EdDSA, k));
             } else if let Ok(k) = DecodingKey::from_rsa_pem(&pem) {
                 keys.push((Algorithm::RS256, k));
             } else {
-                anyhow::bail!("auth.public_key_files: {f}: neither an Ed25519 nor an RSA public key in PEM");
+                anyhow::bail!(
+                    "auth.public_key_files: {f}: neither an Ed25519 nor an RSA public key in PEM"
+                );
             }
         }
         if s.auth.allow_hs256 {
-            keys.push((Algorithm::HS256, DecodingKey::from_secret(s.auth.hs256_secret.as_bytes())));
+            keys.push((
+                Algorithm::HS256,
+                DecodingKey::from_secret(s.auth.hs256_secret.as_bytes()),
+            ));
         }
-        Ok(Verifier { keys, issuer: s.auth.issuer.clone(), audience: s.auth.audience.clone() })
+        Ok(Verifier {
+            keys,
+            issuer: s.auth.issuer.clone(),
+            audience: s.auth.audience.clone(),
+        })
     }
 
     pub fn verify(&self, token: &str) -> Result<Principal, String> {
-        let header = jsonwebtoken::decode_header(token).map_err(|e| format!("malformed token: {e}"))?;
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| format!("malformed token: {e}"))?;
         let mut last = "no key accepts this token's algorithm".to_string();
         for (alg, key) in self.keys.iter().filter(|(a, _)| *a == header.alg) {
             let mut v = Validation::new(*alg);
@@ -183,7 +209,11 @@ impl Verifier {
                     if c.role == Role::Department && c.body.is_none() {
                         return Err("a department token must name its body".into());
                     }
-                    return Ok(Principal { subject: c.sub, role: c.role, body: c.body });
+                    return Ok(Principal {
+                        subject: c.sub,
+                        role: c.role,
+                        body: c.body,
+                    });
                 }
                 Err(e) => last = format!("token rejected: {e}"),
             }
@@ -196,13 +226,16 @@ impl Verifier {
 pub fn load_or_create_signing_key(path: &Path) -> anyhow::Result<SigningKey> {
     if path.exists() {
         let pem = std::fs::read_to_string(path)?;
-        return SigningKey::from_pkcs8_pem(&pem).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+        return SigningKey::from_pkcs8_pem(&pem)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
     }
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
     let sk = SigningKey::generate(&mut rand::rngs::OsRng);
-    let pem = sk.to_pkcs8_pem(LineEnding::LF).map_err(|e| anyhow::anyhow!("encoding key: {e}"))?;
+    let pem = sk
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| anyhow::anyhow!("encoding key: {e}"))?;
     write_private(path, pem.as_bytes())?;
     Ok(sk)
 }
@@ -214,13 +247,21 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     opts.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts.open(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let mut f = opts
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     f.write_all(bytes)?;
     Ok(())
 }
 
 /// Signs a token with the development key (`probity token issue`).
-pub fn issue_token(s: &Settings, subject: &str, role: Role, body: Option<&str>, ttl: chrono::Duration) -> anyhow::Result<String> {
+pub fn issue_token(
+    s: &Settings,
+    subject: &str,
+    role: Role,
+    body: Option<&str>,
+    ttl: chrono::Duration,
+) -> anyhow::Result<String> {
     if role == Role::Department && body.is_none() {
         anyhow::bail!("a department token needs --body");
     }
@@ -235,9 +276,15 @@ pub fn issue_token(s: &Settings, subject: &str, role: Role, body: Option<&str>, 
         exp: now + ttl.num_seconds(),
     };
     let sk = load_or_create_signing_key(&s.signing_key_path())?;
-    let der = sk.to_pkcs8_der().map_err(|e| anyhow::anyhow!("encoding key: {e}"))?;
+    let der = sk
+        .to_pkcs8_der()
+        .map_err(|e| anyhow::anyhow!("encoding key: {e}"))?;
     let key = EncodingKey::from_ed_der(der.as_bytes());
-    Ok(jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &key)?)
+    Ok(jsonwebtoken::encode(
+        &Header::new(Algorithm::EdDSA),
+        &claims,
+        &key,
+    )?)
 }
 
 /// The tower layer that authenticates and authorizes every call.
@@ -249,14 +296,21 @@ pub struct AuthLayer {
 
 impl AuthLayer {
     pub fn new(verifier: Arc<Verifier>, policy: Policy) -> Self {
-        AuthLayer { verifier, policy: Arc::new(policy) }
+        AuthLayer {
+            verifier,
+            policy: Arc::new(policy),
+        }
     }
 }
 
 impl<S> tower::Layer<S> for AuthLayer {
     type Service = AuthService<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        AuthService { inner, verifier: self.verifier.clone(), policy: self.policy.clone() }
+        AuthService {
+            inner,
+            verifier: self.verifier.clone(),
+            policy: self.policy.clone(),
+        }
     }
 }
 
@@ -268,24 +322,37 @@ pub struct AuthService<S> {
 }
 
 /// Decides a call: `Ok(principal)` to go on, `Err(status)` to refuse.
-fn authorize(verifier: &Verifier, policy: &Policy, path: &str, header: Option<&str>) -> Result<Principal, Status> {
+fn authorize(
+    verifier: &Verifier,
+    policy: &Policy,
+    path: &str,
+    header: Option<&str>,
+) -> Result<Principal, Status> {
     if OPEN_PREFIXES.iter().any(|p| path.starts_with(p)) {
         return Ok(Principal::anonymous());
     }
     let Some(access) = policy.get(path).copied() else {
         return Err(Status::unimplemented(format!("unknown method {path}")));
     };
-    let token = header.and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")));
+    let token = header.and_then(|h| {
+        h.strip_prefix("Bearer ")
+            .or_else(|| h.strip_prefix("bearer "))
+    });
     if access == Access::Public {
         // A token on a public call is fine but not needed.
-        return Ok(token.and_then(|t| verifier.verify(t).ok()).unwrap_or_else(Principal::anonymous));
+        return Ok(token
+            .and_then(|t| verifier.verify(t).ok())
+            .unwrap_or_else(Principal::anonymous));
     }
     let Some(token) = token else {
         return Err(Status::unauthenticated("missing bearer token"));
     };
     let p = verifier.verify(token).map_err(Status::unauthenticated)?;
     if !access.allows(p.role) {
-        let e = AppError::denied("ROLE_NOT_ALLOWED", format!("role {} may not call {path}", p.role.as_str()));
+        let e = AppError::denied(
+            "ROLE_NOT_ALLOWED",
+            format!("role {} may not call {path}", p.role.as_str()),
+        );
         return Err(e.into());
     }
     Ok(p)
@@ -293,7 +360,10 @@ fn authorize(verifier: &Verifier, policy: &Policy, path: &str, header: Option<&s
 
 impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for AuthService<S>
 where
-    S: tower::Service<http::Request<ReqBody>, Response = http::Response<ResBody>> + Clone + Send + 'static,
+    S: tower::Service<http::Request<ReqBody>, Response = http::Response<ResBody>>
+        + Clone
+        + Send
+        + 'static,
     S::Future: Send + 'static,
     ReqBody: Send + 'static,
     ResBody: Default + Send + 'static,
@@ -307,7 +377,10 @@ where
     }
 
     fn call(&mut self, mut req: http::Request<ReqBody>) -> Self::Future {
-        let header = req.headers().get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let header = req
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
         match authorize(&self.verifier, &self.policy, req.uri().path(), header) {
             Ok(p) => {
                 req.extensions_mut().insert(p);

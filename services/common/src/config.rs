@@ -119,7 +119,12 @@ impl Default for DatabaseSettings {
 
 impl Default for TelemetrySettings {
     fn default() -> Self {
-        Self { format: "pretty".into(), level: "info".into(), otlp_endpoint: String::new(), service_name: "probity".into() }
+        Self {
+            format: "pretty".into(),
+            level: "info".into(),
+            otlp_endpoint: String::new(),
+            service_name: "probity".into(),
+        }
     }
 }
 
@@ -139,7 +144,10 @@ impl Default for AuthSettings {
 
 impl Default for RegistrySettings {
     fn default() -> Self {
-        Self { national_id_key_file: String::new(), default_min_qualified: 2 }
+        Self {
+            national_id_key_file: String::new(),
+            default_min_qualified: 2,
+        }
     }
 }
 
@@ -151,7 +159,10 @@ pub struct ConfigError {
 }
 
 fn bad(key: &str, problem: impl Into<String>) -> ConfigError {
-    ConfigError { key: key.into(), problem: problem.into() }
+    ConfigError {
+        key: key.into(),
+        problem: problem.into(),
+    }
 }
 
 impl Settings {
@@ -165,16 +176,22 @@ impl Settings {
         file: Option<&std::path::Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let defaults = config::Config::try_from(&Settings::default()).map_err(|e| bad("(defaults)", e.to_string()))?;
+        let defaults = config::Config::try_from(&Settings::default())
+            .map_err(|e| bad("(defaults)", e.to_string()))?;
         let mut b = config::Config::builder().add_source(defaults);
         if let Some(f) = file {
             if !f.exists() {
-                return Err(bad("--config", format!("file {} does not exist", f.display())));
+                return Err(bad(
+                    "--config",
+                    format!("file {} does not exist", f.display()),
+                ));
             }
             b = b.add_source(config::File::from(f).format(config::FileFormat::Toml));
         }
-        let vars: std::collections::HashMap<String, String> =
-            env.into_iter().filter(|(k, _)| k.starts_with("PROBITY__")).collect();
+        let vars: std::collections::HashMap<String, String> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("PROBITY__"))
+            .collect();
         b = b.add_source(
             config::Environment::with_prefix("PROBITY")
                 .prefix_separator("__")
@@ -185,13 +202,18 @@ impl Settings {
                 .source(Some(vars)),
         );
         let c = b.build().map_err(|e| bad(&error_key(&e), e.to_string()))?;
-        let s: Settings = c.try_deserialize().map_err(|e| bad(&error_key(&e), e.to_string()))?;
+        let s: Settings = c
+            .try_deserialize()
+            .map_err(|e| bad(&error_key(&e), e.to_string()))?;
         s.validate()?;
         Ok(s)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        self.server.listen.parse::<SocketAddr>().map_err(|e| bad("server.listen", format!("not a socket address ({e})")))?;
+        self.server
+            .listen
+            .parse::<SocketAddr>()
+            .map_err(|e| bad("server.listen", format!("not a socket address ({e})")))?;
         if self.server.max_request_bytes < 1024 {
             return Err(bad("server.max_request_bytes", "must be at least 1024"));
         }
@@ -200,13 +222,26 @@ impl Settings {
         }
         let tls = &self.server.tls;
         if tls.cert_file.is_empty() != tls.key_file.is_empty() {
-            return Err(bad("server.tls.key_file", "cert_file and key_file go together"));
+            return Err(bad(
+                "server.tls.key_file",
+                "cert_file and key_file go together",
+            ));
         }
         if !tls.client_ca_file.is_empty() && tls.cert_file.is_empty() {
-            return Err(bad("server.tls.client_ca_file", "mutual TLS needs server.tls.cert_file and key_file"));
+            return Err(bad(
+                "server.tls.client_ca_file",
+                "mutual TLS needs server.tls.cert_file and key_file",
+            ));
         }
-        for (key, url) in [("database.url", &self.database.url), ("database.registry_url", &self.database.registry_url)] {
-            if !url.is_empty() && !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        for (key, url) in [
+            ("database.url", &self.database.url),
+            ("database.registry_url", &self.database.registry_url),
+        ] {
+            if !url.is_empty()
+                && !(url.starts_with("sqlite:")
+                    || url.starts_with("postgres://")
+                    || url.starts_with("postgresql://"))
+            {
                 return Err(bad(key, "must be a sqlite: or postgres:// URL"));
             }
         }
@@ -222,17 +257,29 @@ impl Settings {
         if !ep.is_empty() && !(ep.starts_with("http://") || ep.starts_with("https://")) {
             // opentelemetry-otlp reads a scheme-less endpoint as https, which
             // silently fails against a plaintext collector.
-            return Err(bad("telemetry.otlp_endpoint", "must start with http:// or https://"));
+            return Err(bad(
+                "telemetry.otlp_endpoint",
+                "must start with http:// or https://",
+            ));
         }
         let a = &self.auth;
         if a.allow_hs256 && a.hs256_secret.len() < 32 {
-            return Err(bad("auth.hs256_secret", "must be at least 32 bytes when auth.allow_hs256 is true"));
+            return Err(bad(
+                "auth.hs256_secret",
+                "must be at least 32 bytes when auth.allow_hs256 is true",
+            ));
         }
         if !a.allow_hs256 && !a.hs256_secret.is_empty() {
-            return Err(bad("auth.hs256_secret", "is set but auth.allow_hs256 is false"));
+            return Err(bad(
+                "auth.hs256_secret",
+                "is set but auth.allow_hs256 is false",
+            ));
         }
         if !a.dev_keys && a.public_key_files.is_empty() && !a.allow_hs256 {
-            return Err(bad("auth.public_key_files", "no key to verify tokens with (set it, or auth.dev_keys = true)"));
+            return Err(bad(
+                "auth.public_key_files",
+                "no key to verify tokens with (set it, or auth.dev_keys = true)",
+            ));
         }
         if self.registry.default_min_qualified == 0 {
             return Err(bad("registry.default_min_qualified", "must be at least 1"));
@@ -289,7 +336,12 @@ fn error_key(e: &config::ConfigError) -> String {
     // config's messages end with "for key `a.b`" when they know the key.
     let s = e.to_string();
     match s.rfind("for key `") {
-        Some(i) => s[i + 9..].trim_end_matches(|c| c == '`' || c == '.').split('`').next().unwrap_or("").to_string(),
+        Some(i) => s[i + 9..]
+            .trim_end_matches(|c| c == '`' || c == '.')
+            .split('`')
+            .next()
+            .unwrap_or("")
+            .to_string(),
         None => s.split('`').nth(1).unwrap_or("(file)").to_string(),
     }
 }

@@ -3,7 +3,9 @@
 //! records, named with the service's prefix so services may share a database.
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement,
+};
 use sea_orm_migration::prelude::*;
 
 use crate::config::Settings;
@@ -14,7 +16,8 @@ pub async fn connect(url: &str, settings: &Settings) -> anyhow::Result<DatabaseC
         && let Some(dir) = std::path::Path::new(&path).parent()
         && !dir.as_os_str().is_empty()
     {
-        std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
     }
     let busy = Duration::from_millis(settings.database.sqlite_busy_timeout_ms);
     let mut opts = ConnectOptions::new(url.to_string());
@@ -29,11 +32,15 @@ pub async fn connect(url: &str, settings: &Settings) -> anyhow::Result<DatabaseC
                 .busy_timeout(busy)
                 .foreign_keys(true)
         });
-    Database::connect(opts).await.map_err(|e| anyhow::anyhow!("connecting to {}: {e}", redact(url)))
+    Database::connect(opts)
+        .await
+        .map_err(|e| anyhow::anyhow!("connecting to {}: {e}", redact(url)))
 }
 
 fn sqlite_path(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or("");
     (!path.is_empty() && path != ":memory:").then(|| path.to_string())
 }
@@ -66,7 +73,10 @@ pub struct SharedTables {
 
 impl SharedTables {
     pub fn new(prefix: &'static str) -> Self {
-        SharedTables { prefix, name: format!("m0000_{prefix}_audit_and_idempotency") }
+        SharedTables {
+            prefix,
+            name: format!("m0000_{prefix}_audit_and_idempotency"),
+        }
     }
 }
 
@@ -122,7 +132,12 @@ impl MigrationTrait for SharedTables {
         m.create_table(
             Table::create()
                 .table(Alias::new(t(p, "idempotency")))
-                .col(ColumnDef::new("request_id").string().not_null().primary_key())
+                .col(
+                    ColumnDef::new("request_id")
+                        .string()
+                        .not_null()
+                        .primary_key(),
+                )
                 .col(ColumnDef::new("method").string().not_null())
                 .col(ColumnDef::new("request_digest").string().not_null())
                 .col(ColumnDef::new("response").binary().not_null())
@@ -132,8 +147,11 @@ impl MigrationTrait for SharedTables {
         .await?;
         let db = m.get_connection();
         let head = t(p, "audit_head");
-        db.execute_unprepared(&format!("INSERT INTO {head} (id, seq, hash) VALUES (1, 0, '{}')", crate::audit::GENESIS))
-            .await?;
+        db.execute_unprepared(&format!(
+            "INSERT INTO {head} (id, seq, hash) VALUES (1, 0, '{}')",
+            crate::audit::GENESIS
+        ))
+        .await?;
         // The application only ever appends; these triggers make an accidental
         // UPDATE or DELETE fail loudly instead of breaking the chain silently.
         match db.get_database_backend() {

@@ -15,11 +15,20 @@ pub enum AppError {
     #[error("{resource} not found")]
     NotFound { resource: String },
     #[error("{message}")]
-    AlreadyExists { reason: &'static str, message: String },
+    AlreadyExists {
+        reason: &'static str,
+        message: String,
+    },
     #[error("{message}")]
-    FailedPrecondition { reason: &'static str, message: String },
+    FailedPrecondition {
+        reason: &'static str,
+        message: String,
+    },
     #[error("{message}")]
-    PermissionDenied { reason: &'static str, message: String },
+    PermissionDenied {
+        reason: &'static str,
+        message: String,
+    },
     #[error("{0}")]
     Unauthenticated(String),
     #[error("{0}")]
@@ -38,19 +47,33 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn not_found(resource: impl Into<String>) -> Self {
-        Self::NotFound { resource: resource.into() }
+        Self::NotFound {
+            resource: resource.into(),
+        }
     }
     pub fn precondition(reason: &'static str, message: impl Into<String>) -> Self {
-        Self::FailedPrecondition { reason, message: message.into() }
+        Self::FailedPrecondition {
+            reason,
+            message: message.into(),
+        }
     }
     pub fn exists(reason: &'static str, message: impl Into<String>) -> Self {
-        Self::AlreadyExists { reason, message: message.into() }
+        Self::AlreadyExists {
+            reason,
+            message: message.into(),
+        }
     }
     pub fn denied(reason: &'static str, message: impl Into<String>) -> Self {
-        Self::PermissionDenied { reason, message: message.into() }
+        Self::PermissionDenied {
+            reason,
+            message: message.into(),
+        }
     }
     pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
-        Self::Invalid(vec![FieldViolation { field: field.into(), description: description.into() }])
+        Self::Invalid(vec![FieldViolation {
+            field: field.into(),
+            description: description.into(),
+        }])
     }
     pub fn internal(e: impl std::fmt::Display) -> Self {
         Self::Internal(e.to_string())
@@ -73,14 +96,20 @@ impl From<AppError> for Status {
                 }
                 let msg = format!(
                     "invalid argument: {}",
-                    violations.iter().map(|v| v.field.as_str()).collect::<Vec<_>>().join(", ")
+                    violations
+                        .iter()
+                        .map(|v| v.field.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
                 Status::with_error_details(Code::InvalidArgument, msg, details)
             }
             AppError::NotFound { resource } => {
                 info(Code::NotFound, "NOT_FOUND", format!("{resource} not found"))
             }
-            AppError::AlreadyExists { reason, message } => info(Code::AlreadyExists, reason, message),
+            AppError::AlreadyExists { reason, message } => {
+                info(Code::AlreadyExists, reason, message)
+            }
             AppError::FailedPrecondition { reason, message } => {
                 info(Code::FailedPrecondition, reason, message)
             }
@@ -104,7 +133,9 @@ impl From<sea_orm::DbErr> for AppError {
             return AppError::exists("ALREADY_EXISTS", m);
         }
         match &e {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => AppError::Unavailable(format!("database unavailable: {e}")),
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
+                AppError::Unavailable(format!("database unavailable: {e}"))
+            }
             DbErr::Exec(RuntimeErr::SqlxError(se)) | DbErr::Query(RuntimeErr::SqlxError(se))
                 if is_connection_error(se.as_ref()) =>
             {
@@ -117,7 +148,10 @@ impl From<sea_orm::DbErr> for AppError {
 
 fn is_connection_error(e: &(dyn std::error::Error + 'static)) -> bool {
     let s = e.to_string();
-    s.contains("connection") || s.contains("PoolTimedOut") || s.contains("pool timed out") || s.contains("database is locked")
+    s.contains("connection")
+        || s.contains("PoolTimedOut")
+        || s.contains("pool timed out")
+        || s.contains("database is locked")
 }
 
 /// Collects every bad field of a request, then fails once with all of them.
@@ -129,7 +163,10 @@ impl Violations {
         Self::default()
     }
     pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
-        self.0.push(FieldViolation { field: field.into(), description: description.into() });
+        self.0.push(FieldViolation {
+            field: field.into(),
+            description: description.into(),
+        });
     }
     /// Records `description` against `field` unless `ok`.
     pub fn check(&mut self, ok: bool, field: impl Into<String>, description: impl Into<String>) {
@@ -141,7 +178,11 @@ impl Violations {
         self.check(!value.trim().is_empty(), field, "must not be empty");
     }
     pub fn max_len(&mut self, value: &str, max: usize, field: &str) {
-        self.check(value.chars().count() <= max, field, format!("must be at most {max} characters"));
+        self.check(
+            value.chars().count() <= max,
+            field,
+            format!("must be at most {max} characters"),
+        );
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -151,6 +192,10 @@ impl Violations {
         AppError::Invalid(self.0)
     }
     pub fn finish(self) -> AppResult<()> {
-        if self.0.is_empty() { Ok(()) } else { Err(AppError::Invalid(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Invalid(self.0))
+        }
     }
 }

@@ -15,7 +15,11 @@ pub fn new_id() -> String {
 }
 
 fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Parses `collection/{id}` and returns the id.
@@ -27,8 +31,16 @@ pub fn parse_top(name: &str, collection: &str) -> Option<String> {
 /// Parses `bodies/{body}/{collection}/{id}` and returns (body, id).
 pub fn parse_nested(name: &str, collection: &str) -> Option<(String, String)> {
     let mut parts = name.split('/');
-    match (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some("bodies"), Some(body), Some(c), Some(id), None) if c == collection && valid_id(body) && valid_id(id) => {
+    match (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) {
+        (Some("bodies"), Some(body), Some(c), Some(id), None)
+            if c == collection && valid_id(body) && valid_id(id) =>
+        {
             Some((body.to_string(), id.to_string()))
         }
         _ => None,
@@ -40,18 +52,29 @@ pub fn top_field(v: &mut Violations, name: &str, collection: &str, field: &str) 
     match parse_top(name, collection) {
         Some(id) => id,
         None => {
-            v.add(field, format!("must be a resource name {collection}/{{id}}"));
+            v.add(
+                field,
+                format!("must be a resource name {collection}/{{id}}"),
+            );
             String::new()
         }
     }
 }
 
 /// Like [`parse_nested`], recording a violation for `field` when malformed.
-pub fn nested_field(v: &mut Violations, name: &str, collection: &str, field: &str) -> (String, String) {
+pub fn nested_field(
+    v: &mut Violations,
+    name: &str,
+    collection: &str,
+    field: &str,
+) -> (String, String) {
     match parse_nested(name, collection) {
         Some(p) => p,
         None => {
-            v.add(field, format!("must be a resource name bodies/{{body}}/{collection}/{{id}}"));
+            v.add(
+                field,
+                format!("must be a resource name bodies/{{body}}/{collection}/{{id}}"),
+            );
             (String::new(), String::new())
         }
     }
@@ -112,15 +135,25 @@ fn decode_token(token: &str, filter_key: &str) -> Option<String> {
 }
 
 /// The next page token after `last_key`, or empty when the page was short.
-pub fn next_token(returned: usize, page: &Page, last_key: Option<&str>, filter_key: &str) -> String {
+pub fn next_token(
+    returned: usize,
+    page: &Page,
+    last_key: Option<&str>,
+    filter_key: &str,
+) -> String {
     match last_key {
-        Some(k) if returned as u64 >= page.size => URL_SAFE_NO_PAD.encode(format!("{filter_key}\n{k}")),
+        Some(k) if returned as u64 >= page.size => {
+            URL_SAFE_NO_PAD.encode(format!("{filter_key}\n{k}"))
+        }
         _ => String::new(),
     }
 }
 
 pub fn to_ts(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 }
+    prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: t.timestamp_subsec_nanos() as i32,
+    }
 }
 
 pub fn from_ts(t: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
@@ -131,7 +164,11 @@ pub fn from_ts(t: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
 }
 
 /// A required timestamp field.
-pub fn ts_field(v: &mut Violations, t: Option<&prost_types::Timestamp>, field: &str) -> Option<DateTime<Utc>> {
+pub fn ts_field(
+    v: &mut Violations,
+    t: Option<&prost_types::Timestamp>,
+    field: &str,
+) -> Option<DateTime<Utc>> {
     match t.map(from_ts) {
         None => {
             v.add(field, "is required");
@@ -154,7 +191,12 @@ pub fn required<'a, T>(v: &mut Violations, m: Option<&'a T>, field: &str) -> Opt
 }
 
 /// Turns a decoded-but-unknown enum value into a violation.
-pub fn enum_field<E: TryFrom<i32>>(v: &mut Violations, raw: i32, field: &str, allow_unspecified: bool) -> Option<E> {
+pub fn enum_field<E: TryFrom<i32>>(
+    v: &mut Violations,
+    raw: i32,
+    field: &str,
+    allow_unspecified: bool,
+) -> Option<E> {
     if raw == 0 && !allow_unspecified {
         v.add(field, "must be specified");
         return None;
@@ -171,5 +213,10 @@ pub fn enum_field<E: TryFrom<i32>>(v: &mut Violations, raw: i32, field: &str, al
 /// Not-found for a malformed name when it arrives alone (Get*), per AIP-131
 /// a malformed name is INVALID_ARGUMENT.
 pub fn name_or_invalid(name: &str, collection: &str) -> AppResult<String> {
-    parse_top(name, collection).ok_or_else(|| AppError::invalid("name", format!("must be a resource name {collection}/{{id}}")))
+    parse_top(name, collection).ok_or_else(|| {
+        AppError::invalid(
+            "name",
+            format!("must be a resource name {collection}/{{id}}"),
+        )
+    })
 }

@@ -13,8 +13,8 @@ use tonic_health::ServingStatus;
 use crate::{
     audit_api::AuditApi,
     auth::{Access, AuthLayer, Policy, Verifier},
-    store::Store,
     config::Settings,
+    store::Store,
     telemetry::RpcLayer,
 };
 
@@ -44,8 +44,14 @@ impl Default for Mount {
 
 /// The audit API is the same for every service: auditors and the legal-affairs office.
 pub const AUDIT_POLICY: &[(&str, Access)] = &[
-    ("/probity.audit.v1.AuditService/ListAuditEntries", Access::Audit),
-    ("/probity.audit.v1.AuditService/VerifyAuditChain", Access::Audit),
+    (
+        "/probity.audit.v1.AuditService/ListAuditEntries",
+        Access::Audit,
+    ),
+    (
+        "/probity.audit.v1.AuditService/VerifyAuditChain",
+        Access::Audit,
+    ),
 ];
 
 /// How often health re-checks the databases.
@@ -63,15 +69,22 @@ pub async fn serve(
     if !mount.audit_chains.is_empty() {
         let chains = std::mem::take(&mut mount.audit_chains);
         mount.routes.add_service(
-            AuditServiceServer::new(AuditApi::new(chains)).max_decoding_message_size(settings.server.max_request_bytes),
+            AuditServiceServer::new(AuditApi::new(chains))
+                .max_decoding_message_size(settings.server.max_request_bytes),
         );
-        mount.services.push(<AuditServiceServer<AuditApi> as tonic::server::NamedService>::NAME);
+        mount
+            .services
+            .push(<AuditServiceServer<AuditApi> as tonic::server::NamedService>::NAME);
         mount.policy.extend(AUDIT_POLICY.iter().copied());
     }
     let (reporter, health) = tonic_health::server::health_reporter();
-    let names: Vec<&'static str> = std::iter::once("").chain(mount.services.iter().copied()).collect();
+    let names: Vec<&'static str> = std::iter::once("")
+        .chain(mount.services.iter().copied())
+        .collect();
     for n in &names {
-        reporter.set_service_status(*n, ServingStatus::NotServing).await;
+        reporter
+            .set_service_status(*n, ServingStatus::NotServing)
+            .await;
     }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
 
@@ -88,7 +101,11 @@ pub async fn serve(
                     up &= crate::db::ping(db).await;
                 }
                 if last != Some(up) {
-                    let status = if up { ServingStatus::Serving } else { ServingStatus::NotServing };
+                    let status = if up {
+                        ServingStatus::Serving
+                    } else {
+                        ServingStatus::NotServing
+                    };
                     for n in &names {
                         reporter.set_service_status(*n, status).await;
                     }
@@ -105,19 +122,31 @@ pub async fn serve(
         })
     };
 
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(probity_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
+    // Both reflection versions: grpcurl and older tools still ask v1alpha.
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(probity_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
 
-    let mut builder = Server::builder().timeout(Duration::from_millis(settings.server.request_timeout_ms));
+    let mut builder =
+        Server::builder().timeout(Duration::from_millis(settings.server.request_timeout_ms));
     let tls = &settings.server.tls;
     if !tls.cert_file.is_empty() {
-        let read = |key: &str, f: &str| std::fs::read(f).map_err(|e| anyhow::anyhow!("server.tls.{key}: {f}: {e}"));
-        let mut cfg =
-            ServerTlsConfig::new().identity(Identity::from_pem(read("cert_file", &tls.cert_file)?, read("key_file", &tls.key_file)?));
+        let read = |key: &str, f: &str| {
+            std::fs::read(f).map_err(|e| anyhow::anyhow!("server.tls.{key}: {f}: {e}"))
+        };
+        let mut cfg = ServerTlsConfig::new().identity(Identity::from_pem(
+            read("cert_file", &tls.cert_file)?,
+            read("key_file", &tls.key_file)?,
+        ));
         if !tls.client_ca_file.is_empty() {
-            cfg = cfg.client_ca_root(Certificate::from_pem(read("client_ca_file", &tls.client_ca_file)?));
+            cfg = cfg.client_ca_root(Certificate::from_pem(read(
+                "client_ca_file",
+                &tls.client_ca_file,
+            )?));
         }
         builder = builder.tls_config(cfg)?;
     }
@@ -127,7 +156,8 @@ pub async fn serve(
         .layer(AuthLayer::new(verifier, mount.policy))
         .add_routes(routes)
         .add_service(health)
-        .add_service(reflection);
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha);
     let _ = &mut router;
 
     let grace = Duration::from_millis(settings.server.shutdown_grace_ms);
@@ -139,9 +169,14 @@ pub async fn serve(
             shutdown.await;
             let _ = stop_tx.send(true);
             for n in &names {
-                reporter.set_service_status(*n, ServingStatus::NotServing).await;
+                reporter
+                    .set_service_status(*n, ServingStatus::NotServing)
+                    .await;
             }
-            tracing::info!(grace_ms = grace.as_millis() as u64, "shutting down: draining calls in flight");
+            tracing::info!(
+                grace_ms = grace.as_millis() as u64,
+                "shutting down: draining calls in flight"
+            );
             let _ = drain_tx.send(());
         }
     };

@@ -35,7 +35,10 @@ pub struct Write<'a> {
 
 impl Store {
     pub fn new(db: DatabaseConnection, chain: Chain) -> Self {
-        Store { db, chain: Arc::new(chain) }
+        Store {
+            db,
+            chain: Arc::new(chain),
+        }
     }
 
     /// Begins a change. If `request_id` was already used for this method and
@@ -57,12 +60,17 @@ impl Store {
             let row = txn
                 .query_one_raw(stmt(
                     &txn,
-                    &format!("SELECT method, request_digest, response FROM {table} WHERE request_id = $1"),
+                    &format!(
+                        "SELECT method, request_digest, response FROM {table} WHERE request_id = $1"
+                    ),
                     vec![request_id.into()],
                 ))
                 .await?;
             if let Some(row) = row {
-                let (m, d): (String, String) = (row.try_get("", "method")?, row.try_get("", "request_digest")?);
+                let (m, d): (String, String) = (
+                    row.try_get("", "method")?,
+                    row.try_get("", "request_digest")?,
+                );
                 if m != method || d != request_digest {
                     return Err(AppError::precondition(
                         "REQUEST_ID_REUSED",
@@ -91,7 +99,9 @@ impl Write<'_> {
     pub fn replayed<M: Message + Default>(&self) -> AppResult<Option<M>> {
         match &self.replay {
             None => Ok(None),
-            Some(bytes) => M::decode(bytes.as_slice()).map(Some).map_err(AppError::internal),
+            Some(bytes) => M::decode(bytes.as_slice())
+                .map(Some)
+                .map_err(AppError::internal),
         }
     }
 
@@ -101,8 +111,15 @@ impl Write<'_> {
 
     /// Records a change to `entity` in the audit chain, in this transaction.
     pub async fn audit(&mut self, entity: &str, change: serde_json::Value) -> AppResult<()> {
-        let actor = Actor { subject: &self.principal.subject, role: self.principal.role.as_str(), method: self.method };
-        self.store.chain.append(&self.txn, &mut self.head, &actor, entity, &change).await
+        let actor = Actor {
+            subject: &self.principal.subject,
+            role: self.principal.role.as_str(),
+            method: self.method,
+        };
+        self.store
+            .chain
+            .append(&self.txn, &mut self.head, &actor, entity, &change)
+            .await
     }
 
     /// Stores the response against the request id, then commits.

@@ -15,7 +15,10 @@ use opentelemetry::{
     trace::TracerProvider as _,
 };
 use opentelemetry_otlp::WithExportConfig;
-use opentelemetry_sdk::{Resource, metrics::SdkMeterProvider, propagation::TraceContextPropagator, trace::SdkTracerProvider};
+use opentelemetry_sdk::{
+    Resource, metrics::SdkMeterProvider, propagation::TraceContextPropagator,
+    trace::SdkTracerProvider,
+};
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
@@ -45,7 +48,10 @@ pub fn init(s: &TelemetrySettings, role: &str) -> anyhow::Result<Guard> {
     global::set_text_map_propagator(TraceContextPropagator::new());
     let filter = EnvFilter::try_new(&s.level)?;
     let fmt = if s.format == "json" {
-        tracing_subscriber::fmt::layer().json().with_current_span(true).boxed()
+        tracing_subscriber::fmt::layer()
+            .json()
+            .with_current_span(true)
+            .boxed()
     } else {
         tracing_subscriber::fmt::layer().boxed()
     };
@@ -53,20 +59,27 @@ pub fn init(s: &TelemetrySettings, role: &str) -> anyhow::Result<Guard> {
     let otel = if s.otlp_endpoint.is_empty() {
         None
     } else {
-        let resource = Resource::builder().with_service_name(format!("{}-{role}", s.service_name)).build();
+        let resource = Resource::builder()
+            .with_service_name(format!("{}-{role}", s.service_name))
+            .build();
         let spans = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
             .with_endpoint(&s.otlp_endpoint)
             .build()
             .map_err(|e| anyhow::anyhow!("telemetry.otlp_endpoint: {e}"))?;
-        let tracer_provider =
-            SdkTracerProvider::builder().with_batch_exporter(spans).with_resource(resource.clone()).build();
+        let tracer_provider = SdkTracerProvider::builder()
+            .with_batch_exporter(spans)
+            .with_resource(resource.clone())
+            .build();
         let metrics = opentelemetry_otlp::MetricExporter::builder()
             .with_tonic()
             .with_endpoint(&s.otlp_endpoint)
             .build()
             .map_err(|e| anyhow::anyhow!("telemetry.otlp_endpoint: {e}"))?;
-        let meter_provider = SdkMeterProvider::builder().with_periodic_exporter(metrics).with_resource(resource).build();
+        let meter_provider = SdkMeterProvider::builder()
+            .with_periodic_exporter(metrics)
+            .with_resource(resource)
+            .build();
         global::set_meter_provider(meter_provider.clone());
         let tracer = tracer_provider.tracer("probity");
         global::set_tracer_provider(tracer_provider.clone());
@@ -75,7 +88,11 @@ pub fn init(s: &TelemetrySettings, role: &str) -> anyhow::Result<Guard> {
         Some(tracing_opentelemetry::layer().with_tracer(tracer))
     };
     // A second init in one process (tests) keeps the first subscriber.
-    let _ = tracing_subscriber::registry().with(filter).with(fmt).with(otel).try_init();
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt)
+        .with(otel)
+        .try_init();
     Ok(guard)
 }
 
@@ -90,8 +107,14 @@ fn instruments() -> &'static Instruments {
     I.get_or_init(|| {
         let m = global::meter("probity");
         Instruments {
-            requests: m.u64_counter("rpc.server.requests").with_description("gRPC calls received").build(),
-            errors: m.u64_counter("rpc.server.errors").with_description("gRPC calls that ended in an error, by code").build(),
+            requests: m
+                .u64_counter("rpc.server.requests")
+                .with_description("gRPC calls received")
+                .build(),
+            errors: m
+                .u64_counter("rpc.server.errors")
+                .with_description("gRPC calls that ended in an error, by code")
+                .build(),
             latency: m
                 .f64_histogram("rpc.server.duration")
                 .with_unit("ms")
@@ -116,9 +139,10 @@ struct MetadataInject<'a>(&'a mut tonic::metadata::MetadataMap);
 
 impl Injector for MetadataInject<'_> {
     fn set(&mut self, key: &str, value: String) {
-        if let (Ok(k), Ok(v)) =
-            (tonic::metadata::MetadataKey::from_bytes(key.as_bytes()), tonic::metadata::MetadataValue::try_from(&value))
-        {
+        if let (Ok(k), Ok(v)) = (
+            tonic::metadata::MetadataKey::from_bytes(key.as_bytes()),
+            tonic::metadata::MetadataValue::try_from(&value),
+        ) {
             self.0.insert(k, v);
         }
     }
@@ -131,7 +155,9 @@ pub struct PropagateTrace;
 impl tonic::service::Interceptor for PropagateTrace {
     fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
         let cx = tracing::Span::current().context();
-        global::get_text_map_propagator(|p| p.inject_context(&cx, &mut MetadataInject(req.metadata_mut())));
+        global::get_text_map_propagator(|p| {
+            p.inject_context(&cx, &mut MetadataInject(req.metadata_mut()))
+        });
         Ok(req)
     }
 }
@@ -154,7 +180,10 @@ pub struct RpcService<S> {
 
 impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for RpcService<S>
 where
-    S: tower::Service<http::Request<ReqBody>, Response = http::Response<ResBody>> + Clone + Send + 'static,
+    S: tower::Service<http::Request<ReqBody>, Response = http::Response<ResBody>>
+        + Clone
+        + Send
+        + 'static,
     S::Future: Send + 'static,
     ReqBody: Send + 'static,
 {
@@ -190,7 +219,8 @@ where
                 let i = instruments();
                 let attrs = [KeyValue::new("rpc.method", method)];
                 i.requests.add(1, &attrs);
-                i.latency.record(started.elapsed().as_secs_f64() * 1000.0, &attrs);
+                i.latency
+                    .record(started.elapsed().as_secs_f64() * 1000.0, &attrs);
                 if code != 0 {
                     let mut with_code = attrs.to_vec();
                     with_code.push(KeyValue::new("rpc.grpc.status_code", code as i64));

@@ -2,7 +2,8 @@
 //! under this power at this instant (Art. 16, 18, 19(9))? The API loads the
 //! facts; this decides, so the rule lives in one place and is tested alone.
 use probity_proto::registry::v1::{
-    ActorCheck, ActorProblem, CheckActorsResponse, CredentialStatus, GroupProblem, OfficerKind, PowerState,
+    ActorCheck, ActorProblem, CheckActorsResponse, CredentialStatus, GroupProblem, OfficerKind,
+    PowerState,
 };
 
 use crate::{
@@ -31,7 +32,12 @@ pub struct PowerFacts<'a> {
     pub posts_with_power: &'a [String],
 }
 
-pub fn evaluate(p: &PowerFacts<'_>, officers: &[OfficerFacts<'_>], t_us: i64, min_qualified: u32) -> CheckActorsResponse {
+pub fn evaluate(
+    p: &PowerFacts<'_>,
+    officers: &[OfficerFacts<'_>],
+    t_us: i64,
+    min_qualified: u32,
+) -> CheckActorsResponse {
     let mut group_problems = Vec::new();
     let mut power_category = 0;
     match p.power {
@@ -39,7 +45,9 @@ pub fn evaluate(p: &PowerFacts<'_>, officers: &[OfficerFacts<'_>], t_us: i64, mi
             power_category = pm.category;
             match temporal::power_version_at(p.versions, t_us) {
                 None => group_problems.push(GroupProblem::PowerNotHeld),
-                Some(v) if v.state == PowerState::Withdrawn as i32 => group_problems.push(GroupProblem::PowerWithdrawn),
+                Some(v) if v.state == PowerState::Withdrawn as i32 => {
+                    group_problems.push(GroupProblem::PowerWithdrawn)
+                }
                 Some(_) => {}
             }
         }
@@ -47,7 +55,9 @@ pub fn evaluate(p: &PowerFacts<'_>, officers: &[OfficerFacts<'_>], t_us: i64, mi
     }
     let actors: Vec<ActorCheck> = officers.iter().map(|o| check_one(p, o, t_us)).collect();
     let qualified = actors.iter().filter(|a| a.qualified).count() as i32;
-    let any_auxiliary = actors.iter().any(|a| a.kind == OfficerKind::Auxiliary as i32);
+    let any_auxiliary = actors
+        .iter()
+        .any(|a| a.kind == OfficerKind::Auxiliary as i32);
     if any_auxiliary && qualified == 0 {
         group_problems.push(GroupProblem::AuxiliaryAlone);
     }
@@ -86,7 +96,11 @@ fn check_one(p: &PowerFacts<'_>, o: &OfficerFacts<'_>, t_us: i64) -> ActorCheck 
             if at.body_id != p.body_id {
                 problems.push(ActorProblem::OtherBody);
             }
-            if !at.posts.iter().any(|post| p.posts_with_power.contains(post)) {
+            if !at
+                .posts
+                .iter()
+                .any(|post| p.posts_with_power.contains(post))
+            {
                 problems.push(ActorProblem::NoPostWithPower);
             }
         }

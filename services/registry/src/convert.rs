@@ -4,7 +4,9 @@ use probity_proto::registry::v1 as pb;
 
 use crate::{
     api::us_ts,
-    entities::{body, credential, credential_event, officer, officer_event, power, power_version, unit},
+    entities::{
+        body, credential, credential_event, officer, officer_event, power, power_version, unit,
+    },
     temporal,
 };
 
@@ -22,40 +24,66 @@ pub fn body(m: body::Model) -> pb::Body {
 }
 
 pub fn unit(m: unit::Model) -> pb::Unit {
-    pb::Unit { name: nested_name(&m.body_id, "units", &m.id), display_name: m.display_name, create_time: us_ts(m.created_us) }
+    pb::Unit {
+        name: nested_name(&m.body_id, "units", &m.id),
+        display_name: m.display_name,
+        create_time: us_ts(m.created_us),
+    }
 }
 
 pub fn post(m: crate::entities::post::Model, power_ids: &[String]) -> pb::Post {
     pb::Post {
         name: nested_name(&m.body_id, "posts", &m.id),
         display_name: m.display_name,
-        unit: m.unit_id.as_deref().map(|u| nested_name(&m.body_id, "units", u)).unwrap_or_default(),
+        unit: m
+            .unit_id
+            .as_deref()
+            .map(|u| nested_name(&m.body_id, "units", u))
+            .unwrap_or_default(),
         responsibilities: m.responsibilities,
-        powers: power_ids.iter().map(|p| nested_name(&m.body_id, "powers", p)).collect(),
+        powers: power_ids
+            .iter()
+            .map(|p| nested_name(&m.body_id, "powers", p))
+            .collect(),
         create_time: us_ts(m.created_us),
     }
 }
 
 pub fn legal_bases(json: &str) -> Vec<pb::LegalBasis> {
     let pairs: Vec<(String, String)> = serde_json::from_str(json).unwrap_or_default();
-    pairs.into_iter().map(|(law, article)| pb::LegalBasis { law, article }).collect()
+    pairs
+        .into_iter()
+        .map(|(law, article)| pb::LegalBasis { law, article })
+        .collect()
 }
 
 pub fn legal_bases_json(v: &[pb::LegalBasis]) -> String {
-    let pairs: Vec<(&str, &str)> = v.iter().map(|b| (b.law.as_str(), b.article.as_str())).collect();
+    let pairs: Vec<(&str, &str)> = v
+        .iter()
+        .map(|b| (b.law.as_str(), b.article.as_str()))
+        .collect();
     serde_json::to_string(&pairs).unwrap_or_default()
 }
 
 pub fn benchmark(json: &str) -> Vec<pb::BenchmarkRange> {
     let rows: Vec<(i32, i64, i64, String)> = serde_json::from_str(json).unwrap_or_default();
     rows.into_iter()
-        .map(|(grade, min_amount_fen, max_amount_fen, note)| pb::BenchmarkRange { grade, min_amount_fen, max_amount_fen, note })
+        .map(
+            |(grade, min_amount_fen, max_amount_fen, note)| pb::BenchmarkRange {
+                grade,
+                min_amount_fen,
+                max_amount_fen,
+                note,
+            },
+        )
         .collect()
 }
 
 pub fn benchmark_json(v: &[pb::BenchmarkRange]) -> String {
-    let mut rows: Vec<(i32, i64, i64, &str)> =
-        v.iter().map(|r| (r.grade, r.min_amount_fen, r.max_amount_fen, r.note.as_str())).collect();
+    let mut rows: Vec<(i32, i64, i64, &str)> = v
+        .iter()
+        .map(|r| (r.grade, r.min_amount_fen, r.max_amount_fen, r.note.as_str()))
+        .collect();
     rows.sort_by_key(|r| r.0);
     serde_json::to_string(&rows).unwrap_or_default()
 }
@@ -83,7 +111,10 @@ pub fn post_ids(json: &str) -> Vec<String> {
 }
 
 pub fn officer(m: officer::Model) -> pb::Officer {
-    let posts = post_ids(&m.posts).iter().map(|p| nested_name(&m.body_id, "posts", p)).collect();
+    let posts = post_ids(&m.posts)
+        .iter()
+        .map(|p| nested_name(&m.body_id, "posts", p))
+        .collect();
     pb::Officer {
         name: format!("officers/{}", m.id),
         display_name: m.display_name,
@@ -106,11 +137,18 @@ pub fn officer_events(events: Vec<officer_event::Model>) -> Vec<pb::OfficerEvent
             time: us_ts(e.recorded_us),
             effective_time: us_ts(e.effective_us),
             kind: e.kind,
-            from_body: if from_body.is_empty() { String::new() } else { body_name(&from_body) },
+            from_body: if from_body.is_empty() {
+                String::new()
+            } else {
+                body_name(&from_body)
+            },
             to_body: body_name(&e.body_id),
             from_status,
             to_status: e.status,
-            posts: post_ids(&e.posts).iter().map(|p| nested_name(&e.body_id, "posts", p)).collect(),
+            posts: post_ids(&e.posts)
+                .iter()
+                .map(|p| nested_name(&e.body_id, "posts", p))
+                .collect(),
             reason: e.reason,
             actor: e.actor,
         });
@@ -119,7 +157,11 @@ pub fn officer_events(events: Vec<officer_event::Model>) -> Vec<pb::OfficerEvent
     out
 }
 
-pub fn credential(m: credential::Model, events: Vec<credential_event::Model>, now_us: i64) -> pb::Credential {
+pub fn credential(
+    m: credential::Model,
+    events: Vec<credential_event::Model>,
+    now_us: i64,
+) -> pb::Credential {
     let (status, withheld_until) = temporal::credential_at(&m, &events, now_us);
     pb::Credential {
         name: format!("credentials/{}", m.id),

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use probity_common::{audit::Chain, config::Settings, server::Mount, store::Store};
 use probity_proto::registry::v1::{
-    public_registry_service_server::PublicRegistryServiceServer, registry_service_server::RegistryServiceServer,
+    public_registry_service_server::PublicRegistryServiceServer,
+    registry_service_server::RegistryServiceServer,
 };
 use sea_orm_migration::MigratorTrait;
 
@@ -54,13 +55,19 @@ impl Registry {
     pub fn mount(self: &Arc<Self>, settings: &Settings, mount: &mut Mount) {
         let max = settings.server.max_request_bytes;
         mount.routes.add_service(
-            RegistryServiceServer::new(api::RegistryApi(self.clone())).max_decoding_message_size(max),
+            RegistryServiceServer::new(api::RegistryApi(self.clone()))
+                .max_decoding_message_size(max),
         );
         mount.routes.add_service(
-            PublicRegistryServiceServer::new(api::PublicApi(self.clone())).max_decoding_message_size(max),
+            PublicRegistryServiceServer::new(api::PublicApi(self.clone()))
+                .max_decoding_message_size(max),
         );
-        mount.services.push(<RegistryServiceServer<api::RegistryApi> as tonic::server::NamedService>::NAME);
-        mount.services.push(<PublicRegistryServiceServer<api::PublicApi> as tonic::server::NamedService>::NAME);
+        mount
+            .services
+            .push(<RegistryServiceServer<api::RegistryApi> as tonic::server::NamedService>::NAME);
+        mount.services.push(
+            <PublicRegistryServiceServer<api::PublicApi> as tonic::server::NamedService>::NAME,
+        );
         mount.databases.push(self.store.db.clone());
         mount.audit_chains.push(("registry", self.store.clone()));
         mount.policy.extend(policy::POLICY.iter().copied());

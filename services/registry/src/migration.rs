@@ -8,7 +8,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(SharedTables::new("registry")), Box::new(M0001Registry)]
+        vec![
+            Box::new(SharedTables::new("registry")),
+            Box::new(M0001Registry),
+        ]
     }
     fn migration_table_name() -> DynIden {
         Alias::new("registry_migrations").into_iden()
@@ -33,16 +36,28 @@ fn text(n: &str) -> ColumnDef {
     ColumnDef::new(Alias::new(n)).text().not_null().to_owned()
 }
 fn int(n: &str) -> ColumnDef {
-    ColumnDef::new(Alias::new(n)).integer().not_null().to_owned()
+    ColumnDef::new(Alias::new(n))
+        .integer()
+        .not_null()
+        .to_owned()
 }
 fn big(n: &str) -> ColumnDef {
-    ColumnDef::new(Alias::new(n)).big_integer().not_null().to_owned()
+    ColumnDef::new(Alias::new(n))
+        .big_integer()
+        .not_null()
+        .to_owned()
 }
 fn big_null(n: &str) -> ColumnDef {
-    ColumnDef::new(Alias::new(n)).big_integer().null().to_owned()
+    ColumnDef::new(Alias::new(n))
+        .big_integer()
+        .null()
+        .to_owned()
 }
 fn boolean(n: &str) -> ColumnDef {
-    ColumnDef::new(Alias::new(n)).boolean().not_null().to_owned()
+    ColumnDef::new(Alias::new(n))
+        .boolean()
+        .not_null()
+        .to_owned()
 }
 
 fn table(name: &str, cols: Vec<ColumnDef>, pk: &[&str]) -> TableCreateStatement {
@@ -89,15 +104,33 @@ impl MigrationTrait for M0001Registry {
                 ],
                 &["id"],
             ),
-            table("registry_units", vec![s("id"), s("body_id"), s("display_name"), big("created_us")], &["id"]),
+            table(
+                "registry_units",
+                vec![s("id"), s("body_id"), s("display_name"), big("created_us")],
+                &["id"],
+            ),
             table(
                 "registry_posts",
-                vec![s("id"), s("body_id"), s_null("unit_id"), s("display_name"), text("responsibilities"), big("created_us")],
+                vec![
+                    s("id"),
+                    s("body_id"),
+                    s_null("unit_id"),
+                    s("display_name"),
+                    text("responsibilities"),
+                    big("created_us"),
+                ],
                 &["id"],
             ),
             table(
                 "registry_post_powers",
-                vec![s("id"), s("post_id"), s("power_id"), s("body_id"), big("from_us"), big_null("to_us")],
+                vec![
+                    s("id"),
+                    s("post_id"),
+                    s("power_id"),
+                    s("body_id"),
+                    big("from_us"),
+                    big_null("to_us"),
+                ],
                 &["id"],
             ),
             table(
@@ -201,7 +234,12 @@ impl MigrationTrait for M0001Registry {
             index("registry_post_powers", "post", &["post_id"], false),
             index("registry_post_powers", "power", &["power_id"], false),
             index("registry_powers", "code", &["body_id", "code"], true),
-            index("registry_officers", "national_id", &["national_id_hmac"], true),
+            index(
+                "registry_officers",
+                "national_id",
+                &["national_id_hmac"],
+                true,
+            ),
             index("registry_officers", "body", &["body_id"], false),
             index("registry_credentials", "number", &["number"], true),
             index("registry_credentials", "holder", &["holder_id"], false),

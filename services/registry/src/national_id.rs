@@ -16,7 +16,11 @@ pub fn normalize(raw: &str) -> Result<String, &'static str> {
     if !b[..17].iter().all(u8::is_ascii_digit) || !(b[17].is_ascii_digit() || b[17] == b'X') {
         return Err("must be 17 digits and a digit or X");
     }
-    let sum: u32 = b[..17].iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    let sum: u32 = b[..17]
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
     if CHECK[(sum % 11) as usize] != b[17] {
         return Err("check digit does not match");
     }
@@ -31,7 +35,11 @@ pub fn hmac(key: &[u8], normalized: &str) -> String {
 
 /// Appends the check digit to 17 digits (tests and fixtures).
 pub fn with_check_digit(first17: &str) -> String {
-    let sum: u32 = first17.bytes().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    let sum: u32 = first17
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
     format!("{first17}{}", CHECK[(sum % 11) as usize] as char)
 }
 
@@ -52,7 +60,10 @@ mod tests {
     #[test]
     fn lower_case_x_is_normalized() {
         // 11010519491231002X is the standard's own example.
-        assert_eq!(normalize("11010519491231002x"), Ok("11010519491231002X".into()));
+        assert_eq!(
+            normalize("11010519491231002x"),
+            Ok("11010519491231002X".into())
+        );
     }
 
     #[test]

@@ -7,7 +7,9 @@ use crate::entities::body;
 
 /// Refuses unless the caller may act on `body_id`.
 pub async fn ensure<C: ConnectionTrait>(db: &C, p: &Principal, body_id: &str) -> AppResult<()> {
-    let Some(root) = p.department_body() else { return Ok(()) };
+    let Some(root) = p.department_body() else {
+        return Ok(());
+    };
     let mut cur = Some(body_id.to_string());
     let mut hops = 0;
     while let Some(id) = cur {
@@ -18,14 +20,22 @@ pub async fn ensure<C: ConnectionTrait>(db: &C, p: &Principal, body_id: &str) ->
         if hops > 64 {
             break;
         }
-        cur = body::Entity::find_by_id(id).one(db).await?.and_then(|b| b.parent_id);
+        cur = body::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .and_then(|b| b.parent_id);
     }
-    Err(AppError::denied("OUTSIDE_BODY_SCOPE", format!("a token for bodies/{root} cannot reach bodies/{body_id}")))
+    Err(AppError::denied(
+        "OUTSIDE_BODY_SCOPE",
+        format!("a token for bodies/{root} cannot reach bodies/{body_id}"),
+    ))
 }
 
 /// The caller's bodies for listings: `None` = all, else the department's subtree.
 pub async fn visible<C: ConnectionTrait>(db: &C, p: &Principal) -> AppResult<Option<Vec<String>>> {
-    let Some(root) = p.department_body() else { return Ok(None) };
+    let Some(root) = p.department_body() else {
+        return Ok(None);
+    };
     let mut all = vec![root.to_string()];
     let mut frontier = vec![root.to_string()];
     while !frontier.is_empty() {

@@ -31,7 +31,11 @@ pub fn is_active(status: i32) -> bool {
 
 /// A credential's status at `t_us`, and the withholding end if withheld.
 /// Precedence: revoked, expired, not yet valid, withheld, valid.
-pub fn credential_at(c: &credential::Model, events: &[credential_event::Model], t_us: i64) -> (CredentialStatus, Option<i64>) {
+pub fn credential_at(
+    c: &credential::Model,
+    events: &[credential_event::Model],
+    t_us: i64,
+) -> (CredentialStatus, Option<i64>) {
     let mut revoked = false;
     let mut withheld_until = None;
     for e in events.iter().take_while(|e| e.at_us <= t_us) {
@@ -58,8 +62,14 @@ pub fn credential_at(c: &credential::Model, events: &[credential_event::Model], 
 }
 
 /// The version of a power in force at `t_us` (versions in ascending order).
-pub fn power_version_at(versions: &[power_version::Model], t_us: i64) -> Option<&power_version::Model> {
-    versions.iter().take_while(|v| v.effective_us <= t_us).last()
+pub fn power_version_at(
+    versions: &[power_version::Model],
+    t_us: i64,
+) -> Option<&power_version::Model> {
+    versions
+        .iter()
+        .take_while(|v| v.effective_us <= t_us)
+        .last()
 }
 
 #[cfg(test)]
@@ -98,7 +108,10 @@ mod tests {
         let evs = vec![ev(1, "ISSUED", 50, None), ev(2, "WITHHELD", 200, Some(300))];
         assert_eq!(credential_at(&c, &evs, 99).0, CredentialStatus::NotYetValid);
         assert_eq!(credential_at(&c, &evs, 150).0, CredentialStatus::Valid);
-        assert_eq!(credential_at(&c, &evs, 250), (CredentialStatus::Withheld, Some(300)));
+        assert_eq!(
+            credential_at(&c, &evs, 250),
+            (CredentialStatus::Withheld, Some(300))
+        );
         // valid again after the date, without any cron
         assert_eq!(credential_at(&c, &evs, 300).0, CredentialStatus::Valid);
         assert_eq!(credential_at(&c, &evs, 1_000).0, CredentialStatus::Expired);
@@ -116,7 +129,10 @@ mod tests {
     #[test]
     fn release_ends_withholding() {
         let c = cred();
-        let evs = vec![ev(1, "WITHHELD", 200, Some(900)), ev(2, "RELEASED", 400, None)];
+        let evs = vec![
+            ev(1, "WITHHELD", 200, Some(900)),
+            ev(2, "RELEASED", 400, None),
+        ];
         assert_eq!(credential_at(&c, &evs, 300).0, CredentialStatus::Withheld);
         assert_eq!(credential_at(&c, &evs, 400).0, CredentialStatus::Valid);
     }

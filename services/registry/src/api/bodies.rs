@@ -2,7 +2,9 @@
 use chrono::Utc;
 use probity_common::{
     AppError, AppResult, Violations,
-    names::{check_request_id, name_or_invalid, nested_field, next_token, page, required, top_field},
+    names::{
+        check_request_id, name_or_invalid, nested_field, next_token, page, required, top_field,
+    },
 };
 use probity_proto::registry::v1::*;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -16,7 +18,10 @@ use crate::{
 };
 
 pub(crate) async fn find_body<C: ConnectionTrait>(db: &C, id: &str) -> AppResult<body::Model> {
-    body::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::not_found(format!("bodies/{id}")))
+    body::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("bodies/{id}")))
 }
 
 fn region_ok(code: &str) -> bool {
@@ -26,28 +31,41 @@ fn region_ok(code: &str) -> bool {
 pub async fn create_body(reg: &Registry, ctx: &Ctx, r: CreateBodyRequest) -> AppResult<Body> {
     let mut v = Violations::new();
     check_request_id(&mut v, &r.request_id);
-    let Some(b) = required(&mut v, r.body.as_ref(), "body") else { return Err(v.into_error()) };
+    let Some(b) = required(&mut v, r.body.as_ref(), "body") else {
+        return Err(v.into_error());
+    };
     v.non_empty(&b.display_name, "body.display_name");
     v.max_len(&b.display_name, 200, "body.display_name");
     let kind = probity_common::names::enum_field::<BodyKind>(&mut v, b.kind, "body.kind", false);
-    v.check(region_ok(&b.region_code), "body.region_code", "must be a 6-digit administrative division code");
-    let parent = (!b.parent.is_empty()).then(|| top_field(&mut v, &b.parent, "bodies", "body.parent"));
+    v.check(
+        region_ok(&b.region_code),
+        "body.region_code",
+        "must be a 6-digit administrative division code",
+    );
+    let parent =
+        (!b.parent.is_empty()).then(|| top_field(&mut v, &b.parent, "bodies", "body.parent"));
     if parent.is_none() && kind.is_some_and(|k| k != BodyKind::Government) {
         v.add("body.parent", "is required for every kind but a government");
     }
-    let entrusted_by = (!b.entrusted_by.is_empty()).then(|| top_field(&mut v, &b.entrusted_by, "bodies", "body.entrusted_by"));
+    let entrusted_by = (!b.entrusted_by.is_empty())
+        .then(|| top_field(&mut v, &b.entrusted_by, "bodies", "body.entrusted_by"));
     match kind {
-        Some(BodyKind::EntrustedOrganization) if entrusted_by.is_none() => {
-            v.add("body.entrusted_by", "an entrusted organization must name the body that entrusted it (Art. 23)")
-        }
-        Some(k) if k != BodyKind::EntrustedOrganization && entrusted_by.is_some() => {
-            v.add("body.entrusted_by", "only an entrusted organization has one")
-        }
+        Some(BodyKind::EntrustedOrganization) if entrusted_by.is_none() => v.add(
+            "body.entrusted_by",
+            "an entrusted organization must name the body that entrusted it (Art. 23)",
+        ),
+        Some(k) if k != BodyKind::EntrustedOrganization && entrusted_by.is_some() => v.add(
+            "body.entrusted_by",
+            "only an entrusted organization has one",
+        ),
         _ => {}
     }
     v.finish()?;
 
-    let w = reg.store.write(&ctx.principal, ctx.method, &r.request_id, &r).await?;
+    let w = reg
+        .store
+        .write(&ctx.principal, ctx.method, &r.request_id, &r)
+        .await?;
     if let Some(done) = w.replayed()? {
         return Ok(done);
     }
@@ -68,13 +86,18 @@ pub async fn create_body(reg: &Registry, ctx: &Ctx, r: CreateBodyRequest) -> App
         vertically_managed: b.vertically_managed,
         created_us: Utc::now().timestamp_micros(),
     };
-    body::Entity::insert(body::ActiveModel::from(m.clone())).exec_without_returning(w.txn()).await?;
+    body::Entity::insert(body::ActiveModel::from(m.clone()))
+        .exec_without_returning(w.txn())
+        .await?;
     let out = convert::body(m);
-    w.audit(&out.name, json!({"op": "create_body", "body": {
+    w.audit(
+        &out.name,
+        json!({"op": "create_body", "body": {
         "display_name": out.display_name, "kind": out.kind, "parent": out.parent,
         "entrusted_by": out.entrusted_by, "region_code": out.region_code,
-        "vertically_managed": out.vertically_managed}}))
-        .await?;
+        "vertically_managed": out.vertically_managed}}),
+    )
+    .await?;
     w.commit(out).await
 }
 
@@ -85,7 +108,11 @@ pub async fn get_body(reg: &Registry, ctx: &Ctx, r: GetBodyRequest) -> AppResult
     Ok(convert::body(m))
 }
 
-pub async fn list_bodies(reg: &Registry, ctx: &Ctx, r: ListBodiesRequest) -> AppResult<ListBodiesResponse> {
+pub async fn list_bodies(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: ListBodiesRequest,
+) -> AppResult<ListBodiesResponse> {
     let mut v = Violations::new();
     let parent = (!r.parent.is_empty()).then(|| top_field(&mut v, &r.parent, "bodies", "parent"));
     let kind = probity_common::names::enum_field::<BodyKind>(&mut v, r.kind, "kind", true);
@@ -93,7 +120,9 @@ pub async fn list_bodies(reg: &Registry, ctx: &Ctx, r: ListBodiesRequest) -> App
     let pg = page(&mut v, r.page_size, &r.page_token, &filter);
     v.finish()?;
     let db = &reg.store.db;
-    let mut q = body::Entity::find().order_by_asc(body::Column::Id).limit(pg.size);
+    let mut q = body::Entity::find()
+        .order_by_asc(body::Column::Id)
+        .limit(pg.size);
     if let Some(p) = &parent {
         q = q.filter(body::Column::ParentId.eq(p.clone()));
     }
@@ -109,18 +138,26 @@ pub async fn list_bodies(reg: &Registry, ctx: &Ctx, r: ListBodiesRequest) -> App
     let rows = q.all(db).await?;
     let last = rows.last().map(|b| b.id.clone());
     let next_page_token = next_token(rows.len(), &pg, last.as_deref(), &filter);
-    Ok(ListBodiesResponse { bodies: rows.into_iter().map(convert::body).collect(), next_page_token })
+    Ok(ListBodiesResponse {
+        bodies: rows.into_iter().map(convert::body).collect(),
+        next_page_token,
+    })
 }
 
 pub async fn create_unit(reg: &Registry, ctx: &Ctx, r: CreateUnitRequest) -> AppResult<Unit> {
     let mut v = Violations::new();
     check_request_id(&mut v, &r.request_id);
     let body_id = top_field(&mut v, &r.parent, "bodies", "parent");
-    let Some(u) = required(&mut v, r.unit.as_ref(), "unit") else { return Err(v.into_error()) };
+    let Some(u) = required(&mut v, r.unit.as_ref(), "unit") else {
+        return Err(v.into_error());
+    };
     v.non_empty(&u.display_name, "unit.display_name");
     v.max_len(&u.display_name, 200, "unit.display_name");
     v.finish()?;
-    let w = reg.store.write(&ctx.principal, ctx.method, &r.request_id, &r).await?;
+    let w = reg
+        .store
+        .write(&ctx.principal, ctx.method, &r.request_id, &r)
+        .await?;
     if let Some(done) = w.replayed()? {
         return Ok(done);
     }
@@ -133,13 +170,23 @@ pub async fn create_unit(reg: &Registry, ctx: &Ctx, r: CreateUnitRequest) -> App
         display_name: u.display_name.trim().to_string(),
         created_us: Utc::now().timestamp_micros(),
     };
-    unit::Entity::insert(unit::ActiveModel::from(m.clone())).exec_without_returning(w.txn()).await?;
+    unit::Entity::insert(unit::ActiveModel::from(m.clone()))
+        .exec_without_returning(w.txn())
+        .await?;
     let out = convert::unit(m);
-    w.audit(&out.name, json!({"op": "create_unit", "display_name": out.display_name})).await?;
+    w.audit(
+        &out.name,
+        json!({"op": "create_unit", "display_name": out.display_name}),
+    )
+    .await?;
     w.commit(out).await
 }
 
-pub async fn list_units(reg: &Registry, ctx: &Ctx, r: ListUnitsRequest) -> AppResult<ListUnitsResponse> {
+pub async fn list_units(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: ListUnitsRequest,
+) -> AppResult<ListUnitsResponse> {
     let mut v = Violations::new();
     let body_id = top_field(&mut v, &r.parent, "bodies", "parent");
     let filter = format!("units|{}", r.parent);
@@ -148,14 +195,20 @@ pub async fn list_units(reg: &Registry, ctx: &Ctx, r: ListUnitsRequest) -> AppRe
     let db = &reg.store.db;
     find_body(db, &body_id).await?;
     scope::ensure(db, &ctx.principal, &body_id).await?;
-    let mut q = unit::Entity::find().filter(unit::Column::BodyId.eq(body_id)).order_by_asc(unit::Column::Id).limit(pg.size);
+    let mut q = unit::Entity::find()
+        .filter(unit::Column::BodyId.eq(body_id))
+        .order_by_asc(unit::Column::Id)
+        .limit(pg.size);
     if let Some(after) = &pg.after {
         q = q.filter(unit::Column::Id.gt(after.clone()));
     }
     let rows = q.all(db).await?;
     let last = rows.last().map(|b| b.id.clone());
     let next_page_token = next_token(rows.len(), &pg, last.as_deref(), &filter);
-    Ok(ListUnitsResponse { units: rows.into_iter().map(convert::unit).collect(), next_page_token })
+    Ok(ListUnitsResponse {
+        units: rows.into_iter().map(convert::unit).collect(),
+        next_page_token,
+    })
 }
 
 pub async fn create_post(reg: &Registry, ctx: &Ctx, r: CreatePostRequest) -> AppResult<Post> {
@@ -163,21 +216,34 @@ pub async fn create_post(reg: &Registry, ctx: &Ctx, r: CreatePostRequest) -> App
     check_request_id(&mut v, &r.request_id);
     let body_id = top_field(&mut v, &r.parent, "bodies", "parent");
     let mut unit_id = None;
-    let Some(p) = required(&mut v, r.post.as_ref(), "post") else { return Err(v.into_error()) };
+    let Some(p) = required(&mut v, r.post.as_ref(), "post") else {
+        return Err(v.into_error());
+    };
     {
         v.non_empty(&p.display_name, "post.display_name");
         v.max_len(&p.display_name, 200, "post.display_name");
         v.non_empty(&p.responsibilities, "post.responsibilities");
         v.max_len(&p.responsibilities, 20_000, "post.responsibilities");
-        v.check(p.powers.is_empty(), "post.powers", "is output only: use SetPostPowers");
+        v.check(
+            p.powers.is_empty(),
+            "post.powers",
+            "is output only: use SetPostPowers",
+        );
         if !p.unit.is_empty() {
             let (b, u) = nested_field(&mut v, &p.unit, "units", "post.unit");
-            v.check(b == body_id || u.is_empty(), "post.unit", "must be a unit of the same body");
+            v.check(
+                b == body_id || u.is_empty(),
+                "post.unit",
+                "must be a unit of the same body",
+            );
             unit_id = Some(u);
         }
     }
     v.finish()?;
-    let w = reg.store.write(&ctx.principal, ctx.method, &r.request_id, &r).await?;
+    let w = reg
+        .store
+        .write(&ctx.principal, ctx.method, &r.request_id, &r)
+        .await?;
     if let Some(done) = w.replayed()? {
         return Ok(done);
     }
@@ -198,16 +264,24 @@ pub async fn create_post(reg: &Registry, ctx: &Ctx, r: CreatePostRequest) -> App
         responsibilities: p.responsibilities.clone(),
         created_us: Utc::now().timestamp_micros(),
     };
-    post::Entity::insert(post::ActiveModel::from(m.clone())).exec_without_returning(w.txn()).await?;
-    let out = convert::post(m, &[]);
-    w.audit(&out.name, json!({"op": "create_post", "display_name": out.display_name, "unit": out.unit,
-        "responsibilities": out.responsibilities}))
+    post::Entity::insert(post::ActiveModel::from(m.clone()))
+        .exec_without_returning(w.txn())
         .await?;
+    let out = convert::post(m, &[]);
+    w.audit(
+        &out.name,
+        json!({"op": "create_post", "display_name": out.display_name, "unit": out.unit,
+        "responsibilities": out.responsibilities}),
+    )
+    .await?;
     w.commit(out).await
 }
 
 /// Power ids a post holds now (open intervals).
-pub(crate) async fn current_post_powers<C: ConnectionTrait>(db: &C, post_id: &str) -> AppResult<Vec<String>> {
+pub(crate) async fn current_post_powers<C: ConnectionTrait>(
+    db: &C,
+    post_id: &str,
+) -> AppResult<Vec<String>> {
     let mut ids: Vec<String> = post_power::Entity::find()
         .select_only()
         .column(post_power::Column::PowerId)
@@ -220,7 +294,11 @@ pub(crate) async fn current_post_powers<C: ConnectionTrait>(db: &C, post_id: &st
     Ok(ids)
 }
 
-pub(crate) async fn load_post<C: ConnectionTrait>(db: &C, name: &str, field: &str) -> AppResult<post::Model> {
+pub(crate) async fn load_post<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+    field: &str,
+) -> AppResult<post::Model> {
     let mut v = Violations::new();
     let (body_id, id) = nested_field(&mut v, name, "posts", field);
     v.finish()?;
@@ -238,7 +316,11 @@ pub async fn get_post(reg: &Registry, ctx: &Ctx, r: GetPostRequest) -> AppResult
     Ok(convert::post(p, &powers))
 }
 
-pub async fn list_posts(reg: &Registry, ctx: &Ctx, r: ListPostsRequest) -> AppResult<ListPostsResponse> {
+pub async fn list_posts(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: ListPostsRequest,
+) -> AppResult<ListPostsResponse> {
     let mut v = Violations::new();
     let body_id = top_field(&mut v, &r.parent, "bodies", "parent");
     let filter = format!("posts|{}", r.parent);
@@ -247,7 +329,10 @@ pub async fn list_posts(reg: &Registry, ctx: &Ctx, r: ListPostsRequest) -> AppRe
     let db = &reg.store.db;
     find_body(db, &body_id).await?;
     scope::ensure(db, &ctx.principal, &body_id).await?;
-    let mut q = post::Entity::find().filter(post::Column::BodyId.eq(body_id)).order_by_asc(post::Column::Id).limit(pg.size);
+    let mut q = post::Entity::find()
+        .filter(post::Column::BodyId.eq(body_id))
+        .order_by_asc(post::Column::Id)
+        .limit(pg.size);
     if let Some(after) = &pg.after {
         q = q.filter(post::Column::Id.gt(after.clone()));
     }
@@ -259,5 +344,8 @@ pub async fn list_posts(reg: &Registry, ctx: &Ctx, r: ListPostsRequest) -> AppRe
         let powers = current_post_powers(db, &p.id).await?;
         posts.push(convert::post(p, &powers));
     }
-    Ok(ListPostsResponse { posts, next_page_token })
+    Ok(ListPostsResponse {
+        posts,
+        next_page_token,
+    })
 }

@@ -4,10 +4,16 @@
 use chrono::Utc;
 use probity_common::{
     AppError, AppResult, Violations,
-    names::{check_request_id, enum_field, name_or_invalid, next_token, page, required, top_field, ts_field},
+    names::{
+        check_request_id, enum_field, name_or_invalid, next_token, page, required, top_field,
+        ts_field,
+    },
 };
 use probity_proto::registry::v1::*;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Expr,
+};
 use serde_json::json;
 
 use super::{Ctx, officers};
@@ -21,7 +27,10 @@ fn number_ok(n: &str) -> bool {
     !n.is_empty() && n.len() <= 64 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
-pub(crate) async fn events<C: ConnectionTrait>(db: &C, ids: Vec<String>) -> AppResult<Vec<credential_event::Model>> {
+pub(crate) async fn events<C: ConnectionTrait>(
+    db: &C,
+    ids: Vec<String>,
+) -> AppResult<Vec<credential_event::Model>> {
     Ok(credential_event::Entity::find()
         .filter(credential_event::Column::CredentialId.is_in(ids))
         .order_by_asc(credential_event::Column::CredentialId)
@@ -30,9 +39,15 @@ pub(crate) async fn events<C: ConnectionTrait>(db: &C, ids: Vec<String>) -> AppR
         .await?)
 }
 
-async fn load<C: ConnectionTrait>(db: &C, name: &str) -> AppResult<(credential::Model, Vec<credential_event::Model>)> {
+async fn load<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+) -> AppResult<(credential::Model, Vec<credential_event::Model>)> {
     let id = name_or_invalid(name, "credentials")?;
-    let c = credential::Entity::find_by_id(id.clone()).one(db).await?.ok_or_else(|| AppError::not_found(name.to_string()))?;
+    let c = credential::Entity::find_by_id(id.clone())
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(name.to_string()))?;
     let evs = events(db, vec![id]).await?;
     Ok((c, evs))
 }
@@ -45,11 +60,21 @@ async fn holder_body<C: ConnectionTrait>(db: &C, holder_id: &str) -> AppResult<S
         .ok_or_else(|| AppError::internal(format!("credential holder {holder_id} missing")))?)
 }
 
-pub async fn issue_credential(reg: &Registry, ctx: &Ctx, r: IssueCredentialRequest) -> AppResult<Credential> {
+pub async fn issue_credential(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: IssueCredentialRequest,
+) -> AppResult<Credential> {
     let mut v = Violations::new();
     check_request_id(&mut v, &r.request_id);
-    let Some(c) = required(&mut v, r.credential.as_ref(), "credential") else { return Err(v.into_error()) };
-    v.check(number_ok(&c.number), "credential.number", "must be 1-64 letters, digits or '-'");
+    let Some(c) = required(&mut v, r.credential.as_ref(), "credential") else {
+        return Err(v.into_error());
+    };
+    v.check(
+        number_ok(&c.number),
+        "credential.number",
+        "must be 1-64 letters, digits or '-'",
+    );
     top_field(&mut v, &c.holder, "officers", "credential.holder");
     v.non_empty(&c.issuing_authority, "credential.issuing_authority");
     let from = ts_field(&mut v, c.valid_from.as_ref(), "credential.valid_from");
@@ -60,9 +85,15 @@ pub async fn issue_credential(reg: &Registry, ctx: &Ctx, r: IssueCredentialReque
     v.check(c.status == 0, "credential.status", "is output only");
     v.check(c.history.is_empty(), "credential.history", "is output only");
     v.finish()?;
-    let (from, until) = (from.unwrap_or_default().timestamp_micros(), until.unwrap_or_default().timestamp_micros());
+    let (from, until) = (
+        from.unwrap_or_default().timestamp_micros(),
+        until.unwrap_or_default().timestamp_micros(),
+    );
 
-    let w = reg.store.write(&ctx.principal, ctx.method, &r.request_id, &r).await?;
+    let w = reg
+        .store
+        .write(&ctx.principal, ctx.method, &r.request_id, &r)
+        .await?;
     if let Some(done) = w.replayed()? {
         return Ok(done);
     }
@@ -76,10 +107,21 @@ pub async fn issue_credential(reg: &Registry, ctx: &Ctx, r: IssueCredentialReque
         ));
     }
     if holder.status == OfficerStatus::Disqualified as i32 {
-        return Err(AppError::precondition("OFFICER_DISQUALIFIED", "the officer's enforcement qualification was cancelled"));
+        return Err(AppError::precondition(
+            "OFFICER_DISQUALIFIED",
+            "the officer's enforcement qualification was cancelled",
+        ));
     }
-    if credential::Entity::find().filter(credential::Column::Number.eq(c.number.clone())).one(w.txn()).await?.is_some() {
-        return Err(AppError::exists("CREDENTIAL_NUMBER_TAKEN", format!("credential number {} is already issued", c.number)));
+    if credential::Entity::find()
+        .filter(credential::Column::Number.eq(c.number.clone()))
+        .one(w.txn())
+        .await?
+        .is_some()
+    {
+        return Err(AppError::exists(
+            "CREDENTIAL_NUMBER_TAKEN",
+            format!("credential number {} is already issued", c.number),
+        ));
     }
     let overlapping = credential::Entity::find()
         .filter(credential::Column::HolderId.eq(holder.id.clone()))
@@ -91,7 +133,10 @@ pub async fn issue_credential(reg: &Registry, ctx: &Ctx, r: IssueCredentialReque
     if let Some(o) = overlapping {
         return Err(AppError::precondition(
             "CREDENTIAL_OVERLAPS",
-            format!("the officer's credential {} covers part of this window: revoke it or start after it ends", o.number),
+            format!(
+                "the officer's credential {} covers part of this window: revoke it or start after it ends",
+                o.number
+            ),
         ));
     }
     let now = Utc::now().timestamp_micros();
@@ -106,7 +151,9 @@ pub async fn issue_credential(reg: &Registry, ctx: &Ctx, r: IssueCredentialReque
         withheld_until_us: None,
         created_us: now,
     };
-    credential::Entity::insert(credential::ActiveModel::from(m.clone())).exec_without_returning(w.txn()).await?;
+    credential::Entity::insert(credential::ActiveModel::from(m.clone()))
+        .exec_without_returning(w.txn())
+        .await?;
     let ev = credential_event::Model {
         credential_id: m.id.clone(),
         seq: 1,
@@ -116,7 +163,9 @@ pub async fn issue_credential(reg: &Registry, ctx: &Ctx, r: IssueCredentialReque
         reason: String::new(),
         actor: ctx.principal.subject.clone(),
     };
-    credential_event::Entity::insert(credential_event::ActiveModel::from(ev.clone())).exec_without_returning(w.txn()).await?;
+    credential_event::Entity::insert(credential_event::ActiveModel::from(ev.clone()))
+        .exec_without_returning(w.txn())
+        .await?;
     let out = convert::credential(m, vec![ev], now);
     w.audit(&out.name, json!({"op": "issue_credential", "number": out.number, "holder": out.holder,
         "issuing_authority": out.issuing_authority, "valid_from_us": from, "valid_until_us": until}))
@@ -124,14 +173,22 @@ pub async fn issue_credential(reg: &Registry, ctx: &Ctx, r: IssueCredentialReque
     w.commit(out).await
 }
 
-pub async fn get_credential(reg: &Registry, ctx: &Ctx, r: GetCredentialRequest) -> AppResult<Credential> {
+pub async fn get_credential(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: GetCredentialRequest,
+) -> AppResult<Credential> {
     let db = &reg.store.db;
     let (c, evs) = load(db, &r.name).await?;
     scope::ensure(db, &ctx.principal, &holder_body(db, &c.holder_id).await?).await?;
     Ok(convert::credential(c, evs, Utc::now().timestamp_micros()))
 }
 
-pub async fn list_credentials(reg: &Registry, ctx: &Ctx, r: ListCredentialsRequest) -> AppResult<ListCredentialsResponse> {
+pub async fn list_credentials(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: ListCredentialsRequest,
+) -> AppResult<ListCredentialsResponse> {
     let mut v = Violations::new();
     let holder = (!r.holder.is_empty()).then(|| top_field(&mut v, &r.holder, "officers", "holder"));
     let body = (!r.body.is_empty()).then(|| top_field(&mut v, &r.body, "bodies", "body"));
@@ -141,7 +198,9 @@ pub async fn list_credentials(reg: &Registry, ctx: &Ctx, r: ListCredentialsReque
     v.finish()?;
     let db = &reg.store.db;
     let now = Utc::now().timestamp_micros();
-    let mut q = credential::Entity::find().order_by_asc(credential::Column::Id).limit(pg.size);
+    let mut q = credential::Entity::find()
+        .order_by_asc(credential::Column::Id)
+        .limit(pg.size);
     if let Some(h) = &holder {
         let o = officers::load_officer(db, &r.holder, "holder").await?;
         scope::ensure(db, &ctx.principal, &o.body_id).await?;
@@ -160,13 +219,19 @@ pub async fn list_credentials(reg: &Registry, ctx: &Ctx, r: ListCredentialsReque
             .select_only()
             .column(officer::Column::Id)
             .filter(officer::Column::BodyId.is_in(bodies));
-        q = q.filter(credential::Column::HolderId.in_subquery(sea_orm::QueryTrait::into_query(holders)));
+        q = q.filter(
+            credential::Column::HolderId.in_subquery(sea_orm::QueryTrait::into_query(holders)),
+        );
     }
     use credential::Column as C;
     q = match status {
         Some(CredentialStatus::Revoked) => q.filter(C::RevokedUs.is_not_null()),
-        Some(CredentialStatus::Expired) => q.filter(C::RevokedUs.is_null()).filter(C::ValidUntilUs.lte(now)),
-        Some(CredentialStatus::NotYetValid) => q.filter(C::RevokedUs.is_null()).filter(C::ValidFromUs.gt(now)),
+        Some(CredentialStatus::Expired) => q
+            .filter(C::RevokedUs.is_null())
+            .filter(C::ValidUntilUs.lte(now)),
+        Some(CredentialStatus::NotYetValid) => q
+            .filter(C::RevokedUs.is_null())
+            .filter(C::ValidFromUs.gt(now)),
         Some(CredentialStatus::Withheld) => q
             .filter(C::RevokedUs.is_null())
             .filter(C::ValidFromUs.lte(now))
@@ -176,7 +241,11 @@ pub async fn list_credentials(reg: &Registry, ctx: &Ctx, r: ListCredentialsReque
             .filter(C::RevokedUs.is_null())
             .filter(C::ValidFromUs.lte(now))
             .filter(C::ValidUntilUs.gt(now))
-            .filter(sea_orm::Condition::any().add(C::WithheldUntilUs.is_null()).add(C::WithheldUntilUs.lte(now))),
+            .filter(
+                sea_orm::Condition::any()
+                    .add(C::WithheldUntilUs.is_null())
+                    .add(C::WithheldUntilUs.lte(now)),
+            ),
         _ => q,
     };
     if let Some(after) = &pg.after {
@@ -191,7 +260,10 @@ pub async fn list_credentials(reg: &Registry, ctx: &Ctx, r: ListCredentialsReque
         let mine: Vec<_> = evs.extract_if(.., |e| e.credential_id == c.id).collect();
         credentials.push(convert::credential(c, mine, now));
     }
-    Ok(ListCredentialsResponse { credentials, next_page_token })
+    Ok(ListCredentialsResponse {
+        credentials,
+        next_page_token,
+    })
 }
 
 /// A lifecycle step: loads, scopes, checks `allowed` against the status now,
@@ -207,20 +279,31 @@ async fn transition(
     reason: &str,
     allowed: fn(CredentialStatus) -> Result<(), (&'static str, String)>,
 ) -> AppResult<Credential> {
-    let w = reg.store.write(&ctx.principal, ctx.method, request_id, request).await?;
+    let w = reg
+        .store
+        .write(&ctx.principal, ctx.method, request_id, request)
+        .await?;
     if let Some(done) = w.replayed()? {
         return Ok(done);
     }
     let mut w = w;
     let (c, mut evs) = load(w.txn(), name).await?;
-    scope::ensure(w.txn(), &ctx.principal, &holder_body(w.txn(), &c.holder_id).await?).await?;
+    scope::ensure(
+        w.txn(),
+        &ctx.principal,
+        &holder_body(w.txn(), &c.holder_id).await?,
+    )
+    .await?;
     let now = Utc::now().timestamp_micros();
     let (status, _) = temporal::credential_at(&c, &evs, now);
     allowed(status).map_err(|(reason, msg)| AppError::precondition(reason, msg))?;
     if let Some(u) = withheld_until
         && u > c.valid_until_us
     {
-        return Err(AppError::invalid("until", "must not be after the credential's valid_until"));
+        return Err(AppError::invalid(
+            "until",
+            "must not be after the credential's valid_until",
+        ));
     }
     let ev = credential_event::Model {
         credential_id: c.id.clone(),
@@ -231,16 +314,29 @@ async fn transition(
         reason: reason.trim().to_string(),
         actor: ctx.principal.subject.clone(),
     };
-    credential_event::Entity::insert(credential_event::ActiveModel::from(ev.clone())).exec_without_returning(w.txn()).await?;
+    credential_event::Entity::insert(credential_event::ActiveModel::from(ev.clone()))
+        .exec_without_returning(w.txn())
+        .await?;
     let mut upd = credential::Entity::update_many().filter(credential::Column::Id.eq(c.id.clone()));
     upd = match kind {
         "REVOKED" => upd.col_expr(credential::Column::RevokedUs, Expr::value(now)),
-        _ => upd.col_expr(credential::Column::WithheldUntilUs, Expr::value(withheld_until)),
+        _ => upd.col_expr(
+            credential::Column::WithheldUntilUs,
+            Expr::value(withheld_until),
+        ),
     };
     upd.exec(w.txn()).await?;
     let c = credential::Model {
-        revoked_us: if kind == "REVOKED" { Some(now) } else { c.revoked_us },
-        withheld_until_us: if kind == "REVOKED" { c.withheld_until_us } else { withheld_until },
+        revoked_us: if kind == "REVOKED" {
+            Some(now)
+        } else {
+            c.revoked_us
+        },
+        withheld_until_us: if kind == "REVOKED" {
+            c.withheld_until_us
+        } else {
+            withheld_until
+        },
         ..c
     };
     evs.push(ev);
@@ -258,10 +354,20 @@ fn state_err(status: CredentialStatus) -> (&'static str, String) {
         CredentialStatus::NotYetValid => "CREDENTIAL_NOT_YET_VALID",
         _ => "CREDENTIAL_NOT_WITHHELD",
     };
-    (reason, format!("not allowed while the credential is {} (current state)", status.as_str_name()))
+    (
+        reason,
+        format!(
+            "not allowed while the credential is {} (current state)",
+            status.as_str_name()
+        ),
+    )
 }
 
-pub async fn withhold_credential(reg: &Registry, ctx: &Ctx, r: WithholdCredentialRequest) -> AppResult<Credential> {
+pub async fn withhold_credential(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: WithholdCredentialRequest,
+) -> AppResult<Credential> {
     let mut v = Violations::new();
     check_request_id(&mut v, &r.request_id);
     top_field(&mut v, &r.name, "credentials", "name");
@@ -272,36 +378,76 @@ pub async fn withhold_credential(reg: &Registry, ctx: &Ctx, r: WithholdCredentia
     v.non_empty(&r.reason, "reason");
     v.finish()?;
     let until = until.map(|u| u.timestamp_micros());
-    transition(reg, ctx, &r.request_id, &r, &r.name, "WITHHELD", until, &r.reason, |s| match s {
-        // A second withholding replaces the first date (extends or shortens it).
-        CredentialStatus::Valid | CredentialStatus::Withheld | CredentialStatus::NotYetValid => Ok(()),
-        s => Err(state_err(s)),
-    })
+    transition(
+        reg,
+        ctx,
+        &r.request_id,
+        &r,
+        &r.name,
+        "WITHHELD",
+        until,
+        &r.reason,
+        |s| match s {
+            // A second withholding replaces the first date (extends or shortens it).
+            CredentialStatus::Valid
+            | CredentialStatus::Withheld
+            | CredentialStatus::NotYetValid => Ok(()),
+            s => Err(state_err(s)),
+        },
+    )
     .await
 }
 
-pub async fn release_credential(reg: &Registry, ctx: &Ctx, r: ReleaseCredentialRequest) -> AppResult<Credential> {
+pub async fn release_credential(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: ReleaseCredentialRequest,
+) -> AppResult<Credential> {
     let mut v = Violations::new();
     check_request_id(&mut v, &r.request_id);
     top_field(&mut v, &r.name, "credentials", "name");
     v.non_empty(&r.reason, "reason");
     v.finish()?;
-    transition(reg, ctx, &r.request_id, &r, &r.name, "RELEASED", None, &r.reason, |s| match s {
-        CredentialStatus::Withheld => Ok(()),
-        s => Err(state_err(s)),
-    })
+    transition(
+        reg,
+        ctx,
+        &r.request_id,
+        &r,
+        &r.name,
+        "RELEASED",
+        None,
+        &r.reason,
+        |s| match s {
+            CredentialStatus::Withheld => Ok(()),
+            s => Err(state_err(s)),
+        },
+    )
     .await
 }
 
-pub async fn revoke_credential(reg: &Registry, ctx: &Ctx, r: RevokeCredentialRequest) -> AppResult<Credential> {
+pub async fn revoke_credential(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: RevokeCredentialRequest,
+) -> AppResult<Credential> {
     let mut v = Violations::new();
     check_request_id(&mut v, &r.request_id);
     top_field(&mut v, &r.name, "credentials", "name");
     v.non_empty(&r.reason, "reason");
     v.finish()?;
-    transition(reg, ctx, &r.request_id, &r, &r.name, "REVOKED", None, &r.reason, |s| match s {
-        CredentialStatus::Revoked => Err(state_err(s)),
-        _ => Ok(()),
-    })
+    transition(
+        reg,
+        ctx,
+        &r.request_id,
+        &r,
+        &r.name,
+        "REVOKED",
+        None,
+        &r.reason,
+        |s| match s {
+            CredentialStatus::Revoked => Err(state_err(s)),
+            _ => Ok(()),
+        },
+    )
     .await
 }

@@ -5,10 +5,16 @@ use std::collections::BTreeSet;
 use chrono::Utc;
 use probity_common::{
     AppError, AppResult, Violations,
-    names::{check_request_id, enum_field, name_or_invalid, nested_field, next_token, page, required, top_field},
+    names::{
+        check_request_id, enum_field, name_or_invalid, nested_field, next_token, page, required,
+        top_field,
+    },
 };
 use probity_proto::registry::v1::*;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Expr,
+};
 use serde_json::json;
 
 use super::{Ctx, bodies, effective};
@@ -18,10 +24,17 @@ use crate::{
     national_id, scope,
 };
 
-pub(crate) async fn load_officer<C: ConnectionTrait>(db: &C, name: &str, field: &str) -> AppResult<officer::Model> {
+pub(crate) async fn load_officer<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+    field: &str,
+) -> AppResult<officer::Model> {
     let id = probity_common::names::parse_top(name, "officers")
         .ok_or_else(|| AppError::invalid(field, "must be a resource name officers/{id}"))?;
-    officer::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::not_found(name.to_string()))
+    officer::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(name.to_string()))
 }
 
 /// Post ids from names, checked to be well-formed, distinct and of `body_id`.
@@ -59,7 +72,9 @@ async fn posts_exist<C: ConnectionTrait>(db: &C, ids: &[String], body_id: &str) 
         .into_iter()
         .collect();
     match ids.iter().find(|id| !found.contains(*id)) {
-        Some(missing) => Err(AppError::not_found(format!("bodies/{body_id}/posts/{missing}"))),
+        Some(missing) => Err(AppError::not_found(format!(
+            "bodies/{body_id}/posts/{missing}"
+        ))),
         None => Ok(()),
     }
 }
@@ -74,7 +89,12 @@ struct Change<'a> {
 }
 
 /// Appends an event to the officer's history, moves the current state, audits.
-async fn record(w: &mut probity_common::store::Write<'_>, ctx: &Ctx, o: &officer::Model, c: Change<'_>) -> AppResult<Officer> {
+async fn record(
+    w: &mut probity_common::store::Write<'_>,
+    ctx: &Ctx,
+    o: &officer::Model,
+    c: Change<'_>,
+) -> AppResult<Officer> {
     if c.effective_us < o.last_effective_us {
         return Err(AppError::precondition(
             "HISTORY_OUT_OF_ORDER",
@@ -102,12 +122,17 @@ async fn record(w: &mut probity_common::store::Write<'_>, ctx: &Ctx, o: &officer
         reason: c.reason.to_string(),
         actor: ctx.principal.subject.clone(),
     };
-    officer_event::Entity::insert(officer_event::ActiveModel::from(ev.clone())).exec_without_returning(w.txn()).await?;
+    officer_event::Entity::insert(officer_event::ActiveModel::from(ev.clone()))
+        .exec_without_returning(w.txn())
+        .await?;
     officer::Entity::update_many()
         .col_expr(officer::Column::BodyId, Expr::value(c.body_id))
         .col_expr(officer::Column::Status, Expr::value(c.status))
         .col_expr(officer::Column::Posts, Expr::value(posts_json.clone()))
-        .col_expr(officer::Column::LastEffectiveUs, Expr::value(c.effective_us))
+        .col_expr(
+            officer::Column::LastEffectiveUs,
+            Expr::value(c.effective_us),
+        )
         .filter(officer::Column::Id.eq(o.id.clone()))
         .exec(w.txn())
         .await?;
@@ -119,22 +144,35 @@ async fn record(w: &mut probity_common::store::Write<'_>, ctx: &Ctx, o: &officer
         ..o.clone()
     };
     let out = convert::officer(updated);
-    w.audit(&out.name, json!({"op": c.kind, "seq": ev.seq, "body": out.body, "status": c.status,
-        "posts": out.posts, "effective_us": c.effective_us, "reason": c.reason}))
-        .await?;
+    w.audit(
+        &out.name,
+        json!({"op": c.kind, "seq": ev.seq, "body": out.body, "status": c.status,
+        "posts": out.posts, "effective_us": c.effective_us, "reason": c.reason}),
+    )
+    .await?;
     Ok(out)
 }
 
-pub async fn create_officer(reg: &Registry, ctx: &Ctx, r: CreateOfficerRequest) -> AppResult<Officer> {
+pub async fn create_officer(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: CreateOfficerRequest,
+) -> AppResult<Officer> {
     let mut v = Violations::new();
     check_request_id(&mut v, &r.request_id);
-    let Some(o) = required(&mut v, r.officer.as_ref(), "officer") else { return Err(v.into_error()) };
+    let Some(o) = required(&mut v, r.officer.as_ref(), "officer") else {
+        return Err(v.into_error());
+    };
     v.non_empty(&o.display_name, "officer.display_name");
     v.max_len(&o.display_name, 100, "officer.display_name");
     enum_field::<OfficerKind>(&mut v, o.kind, "officer.kind", false);
     let body_id = top_field(&mut v, &o.body, "bodies", "officer.body");
     let posts = post_ids(&mut v, &o.posts, &body_id, "officer.posts");
-    v.check(o.status == 0, "officer.status", "is output only: officers start ACTIVE");
+    v.check(
+        o.status == 0,
+        "officer.status",
+        "is output only: officers start ACTIVE",
+    );
     let nid = match national_id::normalize(&o.national_id) {
         Ok(n) => n,
         Err(why) => {
@@ -147,7 +185,10 @@ pub async fn create_officer(reg: &Registry, ctx: &Ctx, r: CreateOfficerRequest) 
     v.finish()?;
     let hmac = national_id::hmac(&reg.national_id_key, &nid);
 
-    let w = reg.store.write(&ctx.principal, ctx.method, &r.request_id, &r).await?;
+    let w = reg
+        .store
+        .write(&ctx.principal, ctx.method, &r.request_id, &r)
+        .await?;
     if let Some(done) = w.replayed()? {
         return Ok(done);
     }
@@ -155,9 +196,15 @@ pub async fn create_officer(reg: &Registry, ctx: &Ctx, r: CreateOfficerRequest) 
     bodies::find_body(w.txn(), &body_id).await?;
     scope::ensure(w.txn(), &ctx.principal, &body_id).await?;
     posts_exist(w.txn(), &posts, &body_id).await?;
-    let dup = officer::Entity::find().filter(officer::Column::NationalIdHmac.eq(hmac.clone())).one(w.txn()).await?;
+    let dup = officer::Entity::find()
+        .filter(officer::Column::NationalIdHmac.eq(hmac.clone()))
+        .one(w.txn())
+        .await?;
     if dup.is_some() {
-        return Err(AppError::exists("OFFICER_EXISTS", "an officer with this national ID number is already registered"));
+        return Err(AppError::exists(
+            "OFFICER_EXISTS",
+            "an officer with this national ID number is already registered",
+        ));
     }
     let m = officer::Model {
         id: probity_common::names::new_id(),
@@ -170,7 +217,9 @@ pub async fn create_officer(reg: &Registry, ctx: &Ctx, r: CreateOfficerRequest) 
         created_us: now.timestamp_micros(),
         last_effective_us: i64::MIN,
     };
-    officer::Entity::insert(officer::ActiveModel::from(m.clone())).exec_without_returning(w.txn()).await?;
+    officer::Entity::insert(officer::ActiveModel::from(m.clone()))
+        .exec_without_returning(w.txn())
+        .await?;
     let mut out = record(
         &mut w,
         ctx,
@@ -186,7 +235,11 @@ pub async fn create_officer(reg: &Registry, ctx: &Ctx, r: CreateOfficerRequest) 
     )
     .await?;
     out.create_time = super::us_ts(m.created_us);
-    w.audit(&out.name, json!({"op": "create_officer", "display_name": out.display_name, "kind": out.kind})).await?;
+    w.audit(
+        &out.name,
+        json!({"op": "create_officer", "display_name": out.display_name, "kind": out.kind}),
+    )
+    .await?;
     w.commit(out).await
 }
 
@@ -198,7 +251,11 @@ pub async fn get_officer(reg: &Registry, ctx: &Ctx, r: GetOfficerRequest) -> App
     Ok(convert::officer(o))
 }
 
-pub async fn list_officers(reg: &Registry, ctx: &Ctx, r: ListOfficersRequest) -> AppResult<ListOfficersResponse> {
+pub async fn list_officers(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: ListOfficersRequest,
+) -> AppResult<ListOfficersResponse> {
     let mut v = Violations::new();
     let body_id = (!r.body.is_empty()).then(|| top_field(&mut v, &r.body, "bodies", "body"));
     enum_field::<OfficerStatus>(&mut v, r.status, "status", true);
@@ -207,7 +264,9 @@ pub async fn list_officers(reg: &Registry, ctx: &Ctx, r: ListOfficersRequest) ->
     let pg = page(&mut v, r.page_size, &r.page_token, &filter);
     v.finish()?;
     let db = &reg.store.db;
-    let mut q = officer::Entity::find().order_by_asc(officer::Column::Id).limit(pg.size);
+    let mut q = officer::Entity::find()
+        .order_by_asc(officer::Column::Id)
+        .limit(pg.size);
     if let Some(b) = &body_id {
         scope::ensure(db, &ctx.principal, b).await?;
         q = q.filter(officer::Column::BodyId.eq(b.clone()));
@@ -226,11 +285,19 @@ pub async fn list_officers(reg: &Registry, ctx: &Ctx, r: ListOfficersRequest) ->
     let rows = q.all(db).await?;
     let last = rows.last().map(|o| o.id.clone());
     let next_page_token = next_token(rows.len(), &pg, last.as_deref(), &filter);
-    Ok(ListOfficersResponse { officers: rows.into_iter().map(convert::officer).collect(), next_page_token })
+    Ok(ListOfficersResponse {
+        officers: rows.into_iter().map(convert::officer).collect(),
+        next_page_token,
+    })
 }
 
-pub async fn find_by_national_id(reg: &Registry, ctx: &Ctx, r: FindOfficerByNationalIdRequest) -> AppResult<Officer> {
-    let nid = national_id::normalize(&r.national_id).map_err(|why| AppError::invalid("national_id", why))?;
+pub async fn find_by_national_id(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: FindOfficerByNationalIdRequest,
+) -> AppResult<Officer> {
+    let nid = national_id::normalize(&r.national_id)
+        .map_err(|why| AppError::invalid("national_id", why))?;
     let hmac = national_id::hmac(&reg.national_id_key, &nid);
     let db = &reg.store.db;
     let o = officer::Entity::find()
@@ -242,14 +309,21 @@ pub async fn find_by_national_id(reg: &Registry, ctx: &Ctx, r: FindOfficerByNati
     Ok(convert::officer(o))
 }
 
-pub async fn set_officer_posts(reg: &Registry, ctx: &Ctx, r: SetOfficerPostsRequest) -> AppResult<Officer> {
+pub async fn set_officer_posts(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: SetOfficerPostsRequest,
+) -> AppResult<Officer> {
     let mut v = Violations::new();
     check_request_id(&mut v, &r.request_id);
     top_field(&mut v, &r.officer, "officers", "officer");
     post_ids(&mut v, &r.posts, "", "posts");
     let eff = effective(&mut v, r.effective_time.as_ref(), Utc::now());
     v.finish()?;
-    let w = reg.store.write(&ctx.principal, ctx.method, &r.request_id, &r).await?;
+    let w = reg
+        .store
+        .write(&ctx.principal, ctx.method, &r.request_id, &r)
+        .await?;
     if let Some(done) = w.replayed()? {
         return Ok(done);
     }
@@ -261,14 +335,28 @@ pub async fn set_officer_posts(reg: &Registry, ctx: &Ctx, r: SetOfficerPostsRequ
     v.finish()?;
     posts_exist(w.txn(), &posts, &o.body_id).await?;
     if posts == convert::post_ids(&o.posts) {
-        return Err(AppError::precondition("NO_CHANGE", "the officer already holds exactly these posts"));
+        return Err(AppError::precondition(
+            "NO_CHANGE",
+            "the officer already holds exactly these posts",
+        ));
     }
-    let c = Change { kind: "POSTS_CHANGED", effective_us: eff, body_id: &o.body_id, status: o.status, posts: &posts, reason: &r.reason };
+    let c = Change {
+        kind: "POSTS_CHANGED",
+        effective_us: eff,
+        body_id: &o.body_id,
+        status: o.status,
+        posts: &posts,
+        reason: &r.reason,
+    };
     let out = record(&mut w, ctx, &o, c).await?;
     w.commit(out).await
 }
 
-pub async fn set_officer_status(reg: &Registry, ctx: &Ctx, r: SetOfficerStatusRequest) -> AppResult<Officer> {
+pub async fn set_officer_status(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: SetOfficerStatusRequest,
+) -> AppResult<Officer> {
     let mut v = Violations::new();
     check_request_id(&mut v, &r.request_id);
     top_field(&mut v, &r.officer, "officers", "officer");
@@ -276,7 +364,10 @@ pub async fn set_officer_status(reg: &Registry, ctx: &Ctx, r: SetOfficerStatusRe
     v.non_empty(&r.reason, "reason");
     let eff = effective(&mut v, r.effective_time.as_ref(), Utc::now());
     v.finish()?;
-    let w = reg.store.write(&ctx.principal, ctx.method, &r.request_id, &r).await?;
+    let w = reg
+        .store
+        .write(&ctx.principal, ctx.method, &r.request_id, &r)
+        .await?;
     if let Some(done) = w.replayed()? {
         return Ok(done);
     }
@@ -290,15 +381,29 @@ pub async fn set_officer_status(reg: &Registry, ctx: &Ctx, r: SetOfficerStatusRe
         ));
     }
     if o.status == r.status {
-        return Err(AppError::precondition("NO_CHANGE", "the officer already has this status"));
+        return Err(AppError::precondition(
+            "NO_CHANGE",
+            "the officer already has this status",
+        ));
     }
     let posts = convert::post_ids(&o.posts);
-    let c = Change { kind: "STATUS_CHANGED", effective_us: eff, body_id: &o.body_id, status: r.status, posts: &posts, reason: &r.reason };
+    let c = Change {
+        kind: "STATUS_CHANGED",
+        effective_us: eff,
+        body_id: &o.body_id,
+        status: r.status,
+        posts: &posts,
+        reason: &r.reason,
+    };
     let out = record(&mut w, ctx, &o, c).await?;
     w.commit(out).await
 }
 
-pub async fn transfer_officer(reg: &Registry, ctx: &Ctx, r: TransferOfficerRequest) -> AppResult<Officer> {
+pub async fn transfer_officer(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: TransferOfficerRequest,
+) -> AppResult<Officer> {
     let mut v = Violations::new();
     check_request_id(&mut v, &r.request_id);
     top_field(&mut v, &r.officer, "officers", "officer");
@@ -307,7 +412,10 @@ pub async fn transfer_officer(reg: &Registry, ctx: &Ctx, r: TransferOfficerReque
     v.non_empty(&r.reason, "reason");
     let eff = effective(&mut v, r.effective_time.as_ref(), Utc::now());
     v.finish()?;
-    let w = reg.store.write(&ctx.principal, ctx.method, &r.request_id, &r).await?;
+    let w = reg
+        .store
+        .write(&ctx.principal, ctx.method, &r.request_id, &r)
+        .await?;
     if let Some(done) = w.replayed()? {
         return Ok(done);
     }
@@ -317,15 +425,29 @@ pub async fn transfer_officer(reg: &Registry, ctx: &Ctx, r: TransferOfficerReque
     bodies::find_body(w.txn(), &to).await?;
     scope::ensure(w.txn(), &ctx.principal, &to).await?;
     if o.body_id == to {
-        return Err(AppError::precondition("SAME_BODY", "the officer already serves in this body"));
+        return Err(AppError::precondition(
+            "SAME_BODY",
+            "the officer already serves in this body",
+        ));
     }
     posts_exist(w.txn(), &posts, &to).await?;
-    let c = Change { kind: "TRANSFERRED", effective_us: eff, body_id: &to, status: o.status, posts: &posts, reason: &r.reason };
+    let c = Change {
+        kind: "TRANSFERRED",
+        effective_us: eff,
+        body_id: &to,
+        status: o.status,
+        posts: &posts,
+        reason: &r.reason,
+    };
     let out = record(&mut w, ctx, &o, c).await?;
     w.commit(out).await
 }
 
-pub async fn get_officer_history(reg: &Registry, ctx: &Ctx, r: GetOfficerHistoryRequest) -> AppResult<GetOfficerHistoryResponse> {
+pub async fn get_officer_history(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: GetOfficerHistoryRequest,
+) -> AppResult<GetOfficerHistoryResponse> {
     let db = &reg.store.db;
     let o = load_officer(db, &r.officer, "officer").await?;
     scope::ensure(db, &ctx.principal, &o.body_id).await?;
@@ -334,5 +456,7 @@ pub async fn get_officer_history(reg: &Registry, ctx: &Ctx, r: GetOfficerHistory
         .order_by_asc(officer_event::Column::Seq)
         .all(db)
         .await?;
-    Ok(GetOfficerHistoryResponse { events: convert::officer_events(events) })
+    Ok(GetOfficerHistoryResponse {
+        events: convert::officer_events(events),
+    })
 }

@@ -10,23 +10,31 @@ use probity_common::{
 };
 use probity_proto::registry::v1::*;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::Expr,
 };
 use serde_json::json;
 
 use super::{Ctx, bodies, effective};
 use crate::{
     Registry, convert,
-    entities::{power, power_version, post_power},
+    entities::{post_power, power, power_version},
     scope,
 };
 
-const GRADES: [CircumstanceGrade; 4] =
-    [CircumstanceGrade::Minor, CircumstanceGrade::Ordinary, CircumstanceGrade::Serious, CircumstanceGrade::Grave];
+const GRADES: [CircumstanceGrade; 4] = [
+    CircumstanceGrade::Minor,
+    CircumstanceGrade::Ordinary,
+    CircumstanceGrade::Serious,
+    CircumstanceGrade::Grave,
+];
 
 fn code_ok(code: &str) -> bool {
-    !code.is_empty() && code.len() <= 64 && code.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    !code.is_empty()
+        && code.len() <= 64
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
 
 /// Checks the content every version must have.
@@ -35,30 +43,51 @@ fn check_content(v: &mut Violations, p: &Power, category: Option<PowerCategory>)
     v.max_len(&p.display_name, 300, "power.display_name");
     v.non_empty(&p.duty, "power.duty");
     v.max_len(&p.flowchart_ref, 500, "power.flowchart_ref");
-    v.check(!p.legal_bases.is_empty(), "power.legal_bases", "at least one legal basis is required");
+    v.check(
+        !p.legal_bases.is_empty(),
+        "power.legal_bases",
+        "at least one legal basis is required",
+    );
     for (i, b) in p.legal_bases.iter().enumerate() {
         v.non_empty(&b.law, &format!("power.legal_bases[{i}].law"));
         v.non_empty(&b.article, &format!("power.legal_bases[{i}].article"));
     }
     let penalty = category == Some(PowerCategory::Penalty);
     if !penalty {
-        v.check(p.benchmark.is_empty(), "power.benchmark", "only penalty powers have a discretion benchmark");
+        v.check(
+            p.benchmark.is_empty(),
+            "power.benchmark",
+            "only penalty powers have a discretion benchmark",
+        );
         return;
     }
     let mut seen = BTreeSet::new();
     for (i, r) in p.benchmark.iter().enumerate() {
         let f = format!("power.benchmark[{i}]");
-        if enum_field::<CircumstanceGrade>(v, r.grade, &format!("{f}.grade"), false).is_some() && !seen.insert(r.grade) {
+        if enum_field::<CircumstanceGrade>(v, r.grade, &format!("{f}.grade"), false).is_some()
+            && !seen.insert(r.grade)
+        {
             v.add(format!("{f}.grade"), "appears twice");
         }
-        v.check(r.min_amount_fen >= 0, format!("{f}.min_amount_fen"), "must not be negative");
-        v.check(r.max_amount_fen >= r.min_amount_fen, format!("{f}.max_amount_fen"), "must not be below min_amount_fen");
+        v.check(
+            r.min_amount_fen >= 0,
+            format!("{f}.min_amount_fen"),
+            "must not be negative",
+        );
+        v.check(
+            r.max_amount_fen >= r.min_amount_fen,
+            format!("{f}.max_amount_fen"),
+            "must not be below min_amount_fen",
+        );
     }
     for g in GRADES {
         v.check(
             seen.contains(&(g as i32)),
             "power.benchmark",
-            format!("a penalty power needs a range for every grade; {} is missing", g.as_str_name()),
+            format!(
+                "a penalty power needs a range for every grade; {} is missing",
+                g.as_str_name()
+            ),
         );
     }
 }
@@ -75,7 +104,11 @@ fn check_basis_change(v: &mut Violations, c: Option<&LegalBasisChange>) -> AppRe
     Ok(())
 }
 
-pub(crate) async fn load_power<C: ConnectionTrait>(db: &C, name: &str, field: &str) -> AppResult<power::Model> {
+pub(crate) async fn load_power<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+    field: &str,
+) -> AppResult<power::Model> {
     let mut v = Violations::new();
     let (body_id, id) = nested_field(&mut v, name, "powers", field);
     v.finish()?;
@@ -85,7 +118,11 @@ pub(crate) async fn load_power<C: ConnectionTrait>(db: &C, name: &str, field: &s
     }
 }
 
-async fn version<C: ConnectionTrait>(db: &C, power_id: &str, version: i32) -> AppResult<power_version::Model> {
+async fn version<C: ConnectionTrait>(
+    db: &C,
+    power_id: &str,
+    version: i32,
+) -> AppResult<power_version::Model> {
     power_version::Entity::find_by_id((power_id.to_string(), version))
         .one(db)
         .await?
@@ -102,17 +139,30 @@ pub async fn create_power(reg: &Registry, ctx: &Ctx, r: CreatePowerRequest) -> A
     let mut v = Violations::new();
     check_request_id(&mut v, &r.request_id);
     let body_id = top_field(&mut v, &r.parent, "bodies", "parent");
-    let Some(p) = required(&mut v, r.power.as_ref(), "power") else { return Err(v.into_error()) };
-    v.check(code_ok(&p.code), "power.code", "must be 1-64 letters, digits, '-', '_' or '.'");
+    let Some(p) = required(&mut v, r.power.as_ref(), "power") else {
+        return Err(v.into_error());
+    };
+    v.check(
+        code_ok(&p.code),
+        "power.code",
+        "must be 1-64 letters, digits, '-', '_' or '.'",
+    );
     let category = enum_field::<PowerCategory>(&mut v, p.category, "power.category", false);
     check_content(&mut v, p, category);
     let now = Utc::now();
     let eff = effective(&mut v, r.effective_time.as_ref(), now);
     check_basis_change(&mut v, r.legal_basis_change.as_ref())?;
     v.finish()?;
-    let change = r.legal_basis_change.as_ref().map(|c| format!("{}: {}", c.document, c.summary)).unwrap_or_default();
+    let change = r
+        .legal_basis_change
+        .as_ref()
+        .map(|c| format!("{}: {}", c.document, c.summary))
+        .unwrap_or_default();
 
-    let w = reg.store.write(&ctx.principal, ctx.method, &r.request_id, &r).await?;
+    let w = reg
+        .store
+        .write(&ctx.principal, ctx.method, &r.request_id, &r)
+        .await?;
     if let Some(done) = w.replayed()? {
         return Ok(done);
     }
@@ -125,7 +175,10 @@ pub async fn create_power(reg: &Registry, ctx: &Ctx, r: CreatePowerRequest) -> A
         .one(w.txn())
         .await?;
     if taken.is_some() {
-        return Err(AppError::exists("POWER_CODE_TAKEN", format!("bodies/{body_id} already has a power {}", p.code)));
+        return Err(AppError::exists(
+            "POWER_CODE_TAKEN",
+            format!("bodies/{body_id} already has a power {}", p.code),
+        ));
     }
     let pm = power::Model {
         id: probity_common::names::new_id(),
@@ -150,8 +203,12 @@ pub async fn create_power(reg: &Registry, ctx: &Ctx, r: CreatePowerRequest) -> A
         effective_us: eff,
         recorded_us: now.timestamp_micros(),
     };
-    power::Entity::insert(power::ActiveModel::from(pm.clone())).exec_without_returning(w.txn()).await?;
-    power_version::Entity::insert(power_version::ActiveModel::from(vm.clone())).exec_without_returning(w.txn()).await?;
+    power::Entity::insert(power::ActiveModel::from(pm.clone()))
+        .exec_without_returning(w.txn())
+        .await?;
+    power_version::Entity::insert(power_version::ActiveModel::from(vm.clone()))
+        .exec_without_returning(w.txn())
+        .await?;
     let out = convert::power(&pm, vm.clone());
     let mut change = version_change(&vm);
     change["op"] = json!("create_power");
@@ -162,12 +219,22 @@ pub async fn create_power(reg: &Registry, ctx: &Ctx, r: CreatePowerRequest) -> A
 }
 
 /// Appends `vm` as the power's next version and moves the current state.
-async fn append_version(w: &mut probity_common::store::Write<'_>, pm: &power::Model, vm: &power_version::Model, op: &str) -> AppResult<Power> {
-    power_version::Entity::insert(power_version::ActiveModel::from(vm.clone())).exec_without_returning(w.txn()).await?;
+async fn append_version(
+    w: &mut probity_common::store::Write<'_>,
+    pm: &power::Model,
+    vm: &power_version::Model,
+    op: &str,
+) -> AppResult<Power> {
+    power_version::Entity::insert(power_version::ActiveModel::from(vm.clone()))
+        .exec_without_returning(w.txn())
+        .await?;
     power::Entity::update_many()
         .col_expr(power::Column::CurrentVersion, Expr::value(vm.version))
         .col_expr(power::Column::State, Expr::value(vm.state))
-        .col_expr(power::Column::DisplayName, Expr::value(vm.display_name.clone()))
+        .col_expr(
+            power::Column::DisplayName,
+            Expr::value(vm.display_name.clone()),
+        )
         .filter(power::Column::Id.eq(pm.id.clone()))
         .exec(w.txn())
         .await?;
@@ -179,10 +246,17 @@ async fn append_version(w: &mut probity_common::store::Write<'_>, pm: &power::Mo
 }
 
 /// The current version, refusing withdrawn powers and out-of-order history.
-async fn current_for_change<C: ConnectionTrait>(db: &C, pm: &power::Model, eff: i64) -> AppResult<power_version::Model> {
+async fn current_for_change<C: ConnectionTrait>(
+    db: &C,
+    pm: &power::Model,
+    eff: i64,
+) -> AppResult<power_version::Model> {
     let cur = version(db, &pm.id, pm.current_version).await?;
     if cur.state == PowerState::Withdrawn as i32 {
-        return Err(AppError::precondition("POWER_WITHDRAWN", format!("power {} was withdrawn", pm.code)));
+        return Err(AppError::precondition(
+            "POWER_WITHDRAWN",
+            format!("power {} was withdrawn", pm.code),
+        ));
     }
     if eff < cur.effective_us {
         return Err(AppError::precondition(
@@ -196,14 +270,19 @@ async fn current_for_change<C: ConnectionTrait>(db: &C, pm: &power::Model, eff: 
 pub async fn revise_power(reg: &Registry, ctx: &Ctx, r: RevisePowerRequest) -> AppResult<Power> {
     let mut v = Violations::new();
     check_request_id(&mut v, &r.request_id);
-    let Some(p) = required(&mut v, r.power.as_ref(), "power") else { return Err(v.into_error()) };
+    let Some(p) = required(&mut v, r.power.as_ref(), "power") else {
+        return Err(v.into_error());
+    };
     nested_field(&mut v, &p.name, "powers", "power.name");
     v.non_empty(&r.reason, "reason");
     let now = Utc::now();
     let eff = effective(&mut v, r.effective_time.as_ref(), now);
     v.finish()?;
 
-    let w = reg.store.write(&ctx.principal, ctx.method, &r.request_id, &r).await?;
+    let w = reg
+        .store
+        .write(&ctx.principal, ctx.method, &r.request_id, &r)
+        .await?;
     if let Some(done) = w.replayed()? {
         return Ok(done);
     }
@@ -229,16 +308,34 @@ pub async fn revise_power(reg: &Registry, ctx: &Ctx, r: RevisePowerRequest) -> A
         effective_us: eff,
         recorded_us: now.timestamp_micros(),
     };
-    let same = (&vm.display_name, &vm.legal_bases, &vm.duty, &vm.flowchart_ref, &vm.benchmark)
-        == (&cur.display_name, &cur.legal_bases, &cur.duty, &cur.flowchart_ref, &cur.benchmark);
+    let same = (
+        &vm.display_name,
+        &vm.legal_bases,
+        &vm.duty,
+        &vm.flowchart_ref,
+        &vm.benchmark,
+    ) == (
+        &cur.display_name,
+        &cur.legal_bases,
+        &cur.duty,
+        &cur.flowchart_ref,
+        &cur.benchmark,
+    );
     if same {
-        return Err(AppError::precondition("NO_CHANGE", "the new version is identical to the current one"));
+        return Err(AppError::precondition(
+            "NO_CHANGE",
+            "the new version is identical to the current one",
+        ));
     }
     let out = append_version(&mut w, &pm, &vm, "revise_power").await?;
     w.commit(out).await
 }
 
-pub async fn withdraw_power(reg: &Registry, ctx: &Ctx, r: WithdrawPowerRequest) -> AppResult<Power> {
+pub async fn withdraw_power(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: WithdrawPowerRequest,
+) -> AppResult<Power> {
     let mut v = Violations::new();
     check_request_id(&mut v, &r.request_id);
     nested_field(&mut v, &r.name, "powers", "name");
@@ -246,9 +343,16 @@ pub async fn withdraw_power(reg: &Registry, ctx: &Ctx, r: WithdrawPowerRequest) 
     let eff = effective(&mut v, r.effective_time.as_ref(), now);
     check_basis_change(&mut v, r.legal_basis_change.as_ref())?;
     v.finish()?;
-    let change = r.legal_basis_change.as_ref().map(|c| format!("{}: {}", c.document, c.summary)).unwrap_or_default();
+    let change = r
+        .legal_basis_change
+        .as_ref()
+        .map(|c| format!("{}: {}", c.document, c.summary))
+        .unwrap_or_default();
 
-    let w = reg.store.write(&ctx.principal, ctx.method, &r.request_id, &r).await?;
+    let w = reg
+        .store
+        .write(&ctx.principal, ctx.method, &r.request_id, &r)
+        .await?;
     if let Some(done) = w.replayed()? {
         return Ok(done);
     }
@@ -282,13 +386,20 @@ pub async fn get_power(reg: &Registry, ctx: &Ctx, r: GetPowerRequest) -> AppResu
     }
     let pm = load_power(db, &r.name, "name").await?;
     scope::ensure(db, &ctx.principal, &pm.body_id).await?;
-    let n = if r.version == 0 { pm.current_version } else { r.version };
+    let n = if r.version == 0 {
+        pm.current_version
+    } else {
+        r.version
+    };
     let vm = version(db, &pm.id, n).await?;
     Ok(convert::power(&pm, vm))
 }
 
 /// Current versions of `powers`, in the same order.
-pub(crate) async fn with_current<C: ConnectionTrait>(db: &C, powers: Vec<power::Model>) -> AppResult<Vec<Power>> {
+pub(crate) async fn with_current<C: ConnectionTrait>(
+    db: &C,
+    powers: Vec<power::Model>,
+) -> AppResult<Vec<Power>> {
     if powers.is_empty() {
         return Ok(Vec::new());
     }
@@ -300,17 +411,28 @@ pub(crate) async fn with_current<C: ConnectionTrait>(db: &C, powers: Vec<power::
                 .add(power_version::Column::Version.eq(p.current_version)),
         );
     }
-    let mut by_id: HashMap<String, power_version::Model> =
-        power_version::Entity::find().filter(cond).all(db).await?.into_iter().map(|v| (v.power_id.clone(), v)).collect();
+    let mut by_id: HashMap<String, power_version::Model> = power_version::Entity::find()
+        .filter(cond)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|v| (v.power_id.clone(), v))
+        .collect();
     let mut out = Vec::with_capacity(powers.len());
     for p in powers {
-        let v = by_id.remove(&p.id).ok_or_else(|| AppError::internal(format!("power {} has no current version", p.id)))?;
+        let v = by_id
+            .remove(&p.id)
+            .ok_or_else(|| AppError::internal(format!("power {} has no current version", p.id)))?;
         out.push(convert::power(&p, v));
     }
     Ok(out)
 }
 
-pub async fn list_powers(reg: &Registry, ctx: &Ctx, r: ListPowersRequest) -> AppResult<ListPowersResponse> {
+pub async fn list_powers(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: ListPowersRequest,
+) -> AppResult<ListPowersResponse> {
     let mut v = Violations::new();
     let body_id = top_field(&mut v, &r.parent, "bodies", "parent");
     let category = enum_field::<PowerCategory>(&mut v, r.category, "category", true);
@@ -320,8 +442,12 @@ pub async fn list_powers(reg: &Registry, ctx: &Ctx, r: ListPowersRequest) -> App
     let db = &reg.store.db;
     bodies::find_body(db, &body_id).await?;
     scope::ensure(db, &ctx.principal, &body_id).await?;
-    let (powers, next_page_token) = page_powers(db, &body_id, r.include_withdrawn, category, &pg, &filter).await?;
-    Ok(ListPowersResponse { powers: with_current(db, powers).await?, next_page_token })
+    let (powers, next_page_token) =
+        page_powers(db, &body_id, r.include_withdrawn, category, &pg, &filter).await?;
+    Ok(ListPowersResponse {
+        powers: with_current(db, powers).await?,
+        next_page_token,
+    })
 }
 
 /// One page of a body's powers, ordered by code.
@@ -352,7 +478,11 @@ pub(crate) async fn page_powers<C: ConnectionTrait>(
     Ok((rows, token))
 }
 
-pub async fn list_power_versions(reg: &Registry, ctx: &Ctx, r: ListPowerVersionsRequest) -> AppResult<ListPowerVersionsResponse> {
+pub async fn list_power_versions(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: ListPowerVersionsRequest,
+) -> AppResult<ListPowerVersionsResponse> {
     let db = &reg.store.db;
     let pm = load_power(db, &r.name, "name").await?;
     scope::ensure(db, &ctx.principal, &pm.body_id).await?;
@@ -361,7 +491,12 @@ pub async fn list_power_versions(reg: &Registry, ctx: &Ctx, r: ListPowerVersions
         .order_by_asc(power_version::Column::Version)
         .all(db)
         .await?;
-    Ok(ListPowerVersionsResponse { versions: versions.into_iter().map(|v| convert::power(&pm, v)).collect() })
+    Ok(ListPowerVersionsResponse {
+        versions: versions
+            .into_iter()
+            .map(|v| convert::power(&pm, v))
+            .collect(),
+    })
 }
 
 pub async fn list_unassigned_powers(
@@ -394,10 +529,16 @@ pub async fn list_unassigned_powers(
         .into_iter()
         .filter(|p| !held.contains(&p.id))
         .collect();
-    Ok(ListUnassignedPowersResponse { powers: with_current(db, powers).await? })
+    Ok(ListUnassignedPowersResponse {
+        powers: with_current(db, powers).await?,
+    })
 }
 
-pub async fn set_post_powers(reg: &Registry, ctx: &Ctx, r: SetPostPowersRequest) -> AppResult<Post> {
+pub async fn set_post_powers(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: SetPostPowersRequest,
+) -> AppResult<Post> {
     let mut v = Violations::new();
     check_request_id(&mut v, &r.request_id);
     let (post_body, _) = nested_field(&mut v, &r.post, "posts", "post");
@@ -405,7 +546,11 @@ pub async fn set_post_powers(reg: &Registry, ctx: &Ctx, r: SetPostPowersRequest)
     for (i, name) in r.powers.iter().enumerate() {
         let (b, id) = nested_field(&mut v, name, "powers", &format!("powers[{i}]"));
         if !id.is_empty() {
-            v.check(b == post_body, format!("powers[{i}]"), "must be a power of the post's body");
+            v.check(
+                b == post_body,
+                format!("powers[{i}]"),
+                "must be a power of the post's body",
+            );
             v.check(wanted.insert(id), format!("powers[{i}]"), "appears twice");
         }
     }
@@ -413,7 +558,10 @@ pub async fn set_post_powers(reg: &Registry, ctx: &Ctx, r: SetPostPowersRequest)
     let eff = effective(&mut v, r.effective_time.as_ref(), now);
     v.finish()?;
 
-    let w = reg.store.write(&ctx.principal, ctx.method, &r.request_id, &r).await?;
+    let w = reg
+        .store
+        .write(&ctx.principal, ctx.method, &r.request_id, &r)
+        .await?;
     if let Some(done) = w.replayed()? {
         return Ok(done);
     }
@@ -424,19 +572,44 @@ pub async fn set_post_powers(reg: &Registry, ctx: &Ctx, r: SetPostPowersRequest)
         match power::Entity::find_by_id(id.clone()).one(w.txn()).await? {
             Some(p) if p.body_id == post.body_id && p.state == PowerState::Active as i32 => {}
             Some(p) if p.body_id == post.body_id => {
-                return Err(AppError::precondition("POWER_WITHDRAWN", format!("power {} was withdrawn", p.code)));
+                return Err(AppError::precondition(
+                    "POWER_WITHDRAWN",
+                    format!("power {} was withdrawn", p.code),
+                ));
             }
-            _ => return Err(AppError::not_found(format!("powers[{i}] bodies/{}/powers/{id}", post.body_id))),
+            _ => {
+                return Err(AppError::not_found(format!(
+                    "powers[{i}] bodies/{}/powers/{id}",
+                    post.body_id
+                )));
+            }
         }
     }
-    let rows = post_power::Entity::find().filter(post_power::Column::PostId.eq(post.id.clone())).all(w.txn()).await?;
-    let latest = rows.iter().map(|r| r.to_us.unwrap_or(r.from_us).max(r.from_us)).max().unwrap_or(i64::MIN);
+    let rows = post_power::Entity::find()
+        .filter(post_power::Column::PostId.eq(post.id.clone()))
+        .all(w.txn())
+        .await?;
+    let latest = rows
+        .iter()
+        .map(|r| r.to_us.unwrap_or(r.from_us).max(r.from_us))
+        .max()
+        .unwrap_or(i64::MIN);
     if eff < latest {
-        return Err(AppError::precondition("HISTORY_OUT_OF_ORDER", "effective_time is before the post's last change"));
+        return Err(AppError::precondition(
+            "HISTORY_OUT_OF_ORDER",
+            "effective_time is before the post's last change",
+        ));
     }
-    let open: BTreeSet<String> = rows.iter().filter(|r| r.to_us.is_none()).map(|r| r.power_id.clone()).collect();
+    let open: BTreeSet<String> = rows
+        .iter()
+        .filter(|r| r.to_us.is_none())
+        .map(|r| r.power_id.clone())
+        .collect();
     if open == wanted {
-        return Err(AppError::precondition("NO_CHANGE", "the post already holds exactly these powers"));
+        return Err(AppError::precondition(
+            "NO_CHANGE",
+            "the post already holds exactly these powers",
+        ));
     }
     let removed: Vec<String> = open.difference(&wanted).cloned().collect();
     if !removed.is_empty() {
@@ -463,6 +636,10 @@ pub async fn set_post_powers(reg: &Registry, ctx: &Ctx, r: SetPostPowersRequest)
     }
     let powers: Vec<String> = wanted.into_iter().collect();
     let out = convert::post(post, &powers);
-    w.audit(&out.name, json!({"op": "set_post_powers", "added": added, "removed": removed, "effective_us": eff})).await?;
+    w.audit(
+        &out.name,
+        json!({"op": "set_post_powers", "added": added, "removed": removed, "effective_us": eff}),
+    )
+    .await?;
     w.commit(out).await
 }

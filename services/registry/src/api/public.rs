@@ -19,10 +19,17 @@ use crate::{
     temporal,
 };
 
-pub async fn verify_credential(reg: &Registry, _ctx: &Ctx, r: VerifyCredentialRequest) -> AppResult<VerifyCredentialResponse> {
+pub async fn verify_credential(
+    reg: &Registry,
+    _ctx: &Ctx,
+    r: VerifyCredentialRequest,
+) -> AppResult<VerifyCredentialResponse> {
     let number = r.number.trim();
     if number.is_empty() || number.len() > 64 {
-        return Err(AppError::invalid("number", "must be the 1-64 character number printed on the credential"));
+        return Err(AppError::invalid(
+            "number",
+            "must be the 1-64 character number printed on the credential",
+        ));
     }
     let db = &reg.store.db;
     let c = credential::Entity::find()
@@ -60,7 +67,8 @@ pub async fn list_published_powers(
     v.finish()?;
     let db = &reg.store.db;
     let body = bodies::find_body(db, &body_id).await?;
-    let (rows, next_page_token) = powers::page_powers(db, &body_id, false, None, &pg, &filter).await?;
+    let (rows, next_page_token) =
+        powers::page_powers(db, &body_id, false, None, &pg, &filter).await?;
     let ids: Vec<String> = rows.iter().map(|p| p.id.clone()).collect();
     let holders = post_power::Entity::find()
         .filter(post_power::Column::PowerId.is_in(ids))
@@ -98,7 +106,11 @@ pub async fn list_published_powers(
             }
         })
         .collect();
-    Ok(ListPublishedPowersResponse { body_display_name: body.display_name, powers, next_page_token })
+    Ok(ListPublishedPowersResponse {
+        body_display_name: body.display_name,
+        powers,
+        next_page_token,
+    })
 }
 
 pub async fn list_published_posts(
@@ -138,11 +150,18 @@ pub async fn list_published_posts(
     let out = posts
         .into_iter()
         .map(|p| {
-            let mut power_codes: Vec<String> =
-                holds.iter().filter(|h| h.post_id == p.id).filter_map(|h| codes.get(&h.power_id).cloned()).collect();
+            let mut power_codes: Vec<String> = holds
+                .iter()
+                .filter(|h| h.post_id == p.id)
+                .filter_map(|h| codes.get(&h.power_id).cloned())
+                .collect();
             power_codes.sort();
             PublishedPost {
-                unit_display_name: p.unit_id.as_ref().and_then(|u| units.get(u).cloned()).unwrap_or_default(),
+                unit_display_name: p
+                    .unit_id
+                    .as_ref()
+                    .and_then(|u| units.get(u).cloned())
+                    .unwrap_or_default(),
                 display_name: p.display_name,
                 responsibilities: p.responsibilities,
                 power_codes,
