@@ -5,7 +5,7 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub server: ServerSettings,
@@ -77,19 +77,6 @@ pub struct RegistrySettings {
 #[serde(deny_unknown_fields, default)]
 pub struct AuditSettings {
     pub key_file: String,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            server: ServerSettings::default(),
-            database: DatabaseSettings::default(),
-            telemetry: TelemetrySettings::default(),
-            auth: AuthSettings::default(),
-            registry: RegistrySettings::default(),
-            audit: AuditSettings::default(),
-        }
-    }
 }
 
 impl Default for ServerSettings {
@@ -237,10 +224,10 @@ impl Settings {
             ("database.url", &self.database.url),
             ("database.registry_url", &self.database.registry_url),
         ] {
-            if !url.is_empty()
-                && !(url.starts_with("sqlite:")
-                    || url.starts_with("postgres://")
-                    || url.starts_with("postgresql://"))
+            if !(url.is_empty()
+                || ["sqlite:", "postgres://", "postgresql://"]
+                    .iter()
+                    .any(|p| url.starts_with(p)))
             {
                 return Err(bad(key, "must be a sqlite: or postgres:// URL"));
             }
@@ -254,7 +241,7 @@ impl Settings {
         tracing_subscriber::EnvFilter::try_new(&self.telemetry.level)
             .map_err(|e| bad("telemetry.level", format!("not a tracing filter ({e})")))?;
         let ep = &self.telemetry.otlp_endpoint;
-        if !ep.is_empty() && !(ep.starts_with("http://") || ep.starts_with("https://")) {
+        if !(ep.is_empty() || ep.starts_with("http://") || ep.starts_with("https://")) {
             // opentelemetry-otlp reads a scheme-less endpoint as https, which
             // silently fails against a plaintext collector.
             return Err(bad(
@@ -337,7 +324,7 @@ fn error_key(e: &config::ConfigError) -> String {
     let s = e.to_string();
     match s.rfind("for key `") {
         Some(i) => s[i + 9..]
-            .trim_end_matches(|c| c == '`' || c == '.')
+            .trim_end_matches(['`', '.'])
             .split('`')
             .next()
             .unwrap_or("")

@@ -19,6 +19,7 @@ use crate::{
 };
 
 /// What a role puts on the server.
+#[derive(Default)]
 pub struct Mount {
     pub routes: tonic::service::RoutesBuilder,
     pub policy: Policy,
@@ -28,18 +29,6 @@ pub struct Mount {
     pub databases: Vec<DatabaseConnection>,
     /// Audit chains served by this process's AuditService, by service name.
     pub audit_chains: Vec<(&'static str, Store)>,
-}
-
-impl Default for Mount {
-    fn default() -> Self {
-        Mount {
-            routes: tonic::service::RoutesBuilder::default(),
-            policy: Policy::new(),
-            services: Vec::new(),
-            databases: Vec::new(),
-            audit_chains: Vec::new(),
-        }
-    }
 }
 
 /// The audit API is the same for every service: auditors and the legal-affairs office.

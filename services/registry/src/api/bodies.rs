@@ -252,7 +252,7 @@ pub async fn create_post(reg: &Registry, ctx: &Ctx, r: CreatePostRequest) -> App
     scope::ensure(w.txn(), &ctx.principal, &body_id).await?;
     if let Some(u) = &unit_id {
         let found = unit::Entity::find_by_id(u.clone()).one(w.txn()).await?;
-        if !found.is_some_and(|x| x.body_id == body_id) {
+        if found.is_none_or(|x| x.body_id != body_id) {
             return Err(AppError::not_found(p.unit.clone()));
         }
     }

@@ -53,11 +53,11 @@ async fn load<C: ConnectionTrait>(
 }
 
 async fn holder_body<C: ConnectionTrait>(db: &C, holder_id: &str) -> AppResult<String> {
-    Ok(officer::Entity::find_by_id(holder_id.to_string())
+    officer::Entity::find_by_id(holder_id.to_string())
         .one(db)
         .await?
         .map(|o| o.body_id)
-        .ok_or_else(|| AppError::internal(format!("credential holder {holder_id} missing")))?)
+        .ok_or_else(|| AppError::internal(format!("credential holder {holder_id} missing")))
 }
 
 pub async fn issue_credential(
@@ -268,17 +268,28 @@ pub async fn list_credentials(
 
 /// A lifecycle step: loads, scopes, checks `allowed` against the status now,
 /// appends the event, updates the current columns and audits.
+struct Step<'a> {
+    name: &'a str,
+    kind: &'static str,
+    withheld_until: Option<i64>,
+    reason: &'a str,
+    allowed: fn(CredentialStatus) -> Result<(), (&'static str, String)>,
+}
+
 async fn transition(
     reg: &Registry,
     ctx: &Ctx,
     request_id: &str,
     request: &impl prost::Message,
-    name: &str,
-    kind: &'static str,
-    withheld_until: Option<i64>,
-    reason: &str,
-    allowed: fn(CredentialStatus) -> Result<(), (&'static str, String)>,
+    step: Step<'_>,
 ) -> AppResult<Credential> {
+    let Step {
+        name,
+        kind,
+        withheld_until,
+        reason,
+        allowed,
+    } = step;
     let w = reg
         .store
         .write(&ctx.principal, ctx.method, request_id, request)
@@ -377,25 +388,20 @@ pub async fn withhold_credential(
     }
     v.non_empty(&r.reason, "reason");
     v.finish()?;
-    let until = until.map(|u| u.timestamp_micros());
-    transition(
-        reg,
-        ctx,
-        &r.request_id,
-        &r,
-        &r.name,
-        "WITHHELD",
-        until,
-        &r.reason,
-        |s| match s {
-            // A second withholding replaces the first date (extends or shortens it).
+    let step = Step {
+        name: &r.name,
+        kind: "WITHHELD",
+        withheld_until: until.map(|u| u.timestamp_micros()),
+        reason: &r.reason,
+        // A second withholding replaces the first date (extends or shortens it).
+        allowed: |s| match s {
             CredentialStatus::Valid
             | CredentialStatus::Withheld
             | CredentialStatus::NotYetValid => Ok(()),
             s => Err(state_err(s)),
         },
-    )
-    .await
+    };
+    transition(reg, ctx, &r.request_id, &r, step).await
 }
 
 pub async fn release_credential(
@@ -408,21 +414,17 @@ pub async fn release_credential(
     top_field(&mut v, &r.name, "credentials", "name");
     v.non_empty(&r.reason, "reason");
     v.finish()?;
-    transition(
-        reg,
-        ctx,
-        &r.request_id,
-        &r,
-        &r.name,
-        "RELEASED",
-        None,
-        &r.reason,
-        |s| match s {
+    let step = Step {
+        name: &r.name,
+        kind: "RELEASED",
+        withheld_until: None,
+        reason: &r.reason,
+        allowed: |s| match s {
             CredentialStatus::Withheld => Ok(()),
             s => Err(state_err(s)),
         },
-    )
-    .await
+    };
+    transition(reg, ctx, &r.request_id, &r, step).await
 }
 
 pub async fn revoke_credential(
@@ -435,19 +437,15 @@ pub async fn revoke_credential(
     top_field(&mut v, &r.name, "credentials", "name");
     v.non_empty(&r.reason, "reason");
     v.finish()?;
-    transition(
-        reg,
-        ctx,
-        &r.request_id,
-        &r,
-        &r.name,
-        "REVOKED",
-        None,
-        &r.reason,
-        |s| match s {
+    let step = Step {
+        name: &r.name,
+        kind: "REVOKED",
+        withheld_until: None,
+        reason: &r.reason,
+        allowed: |s| match s {
             CredentialStatus::Revoked => Err(state_err(s)),
             _ => Ok(()),
         },
-    )
-    .await
+    };
+    transition(reg, ctx, &r.request_id, &r, step).await
 }
