@@ -20,6 +20,7 @@ pub mod migration;
 pub mod national_id;
 pub mod policy;
 mod scope;
+pub mod snapshot;
 pub mod temporal;
 
 pub use migration::Migrator;
@@ -29,6 +30,7 @@ pub struct Registry {
     pub(crate) store: Store,
     pub(crate) national_id_key: Vec<u8>,
     pub(crate) default_min_qualified: u32,
+    pub(crate) cache: snapshot::Cache,
 }
 
 impl Registry {
@@ -44,6 +46,7 @@ impl Registry {
             store: Store::new(db, chain),
             national_id_key,
             default_min_qualified: settings.registry.default_min_qualified,
+            cache: snapshot::Cache::default(),
         }))
     }
 

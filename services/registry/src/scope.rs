@@ -25,10 +25,14 @@ pub async fn ensure<C: ConnectionTrait>(db: &C, p: &Principal, body_id: &str) ->
             .await?
             .and_then(|b| b.parent_id);
     }
-    Err(AppError::denied(
+    Err(outside(root, body_id))
+}
+
+pub fn outside(root: &str, body_id: &str) -> AppError {
+    AppError::denied(
         "OUTSIDE_BODY_SCOPE",
         format!("a token for bodies/{root} cannot reach bodies/{body_id}"),
-    ))
+    )
 }
 
 /// The caller's bodies for listings: `None` = all, else the department's subtree.

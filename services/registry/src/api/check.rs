@@ -1,20 +1,15 @@
-//! Loads what CheckActors needs, then lets [`crate::check::evaluate`] decide.
-use std::collections::HashMap;
-
+//! Gathers what CheckActors needs from the registry snapshot, then lets
+//! [`crate::check::evaluate`] decide.
 use probity_common::{
-    AppResult, Violations,
+    AppError, AppResult, Violations,
     names::{nested_field, parse_top, top_field, ts_field},
 };
 use probity_proto::registry::v1::*;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 
-use super::{Ctx, bodies, credentials};
+use super::Ctx;
 use crate::{
     Registry,
     check::{self, OfficerFacts, PowerFacts},
-    entities::{
-        credential, credential_event, officer, officer_event, post_power, power, power_version,
-    },
     scope,
 };
 
@@ -64,81 +59,71 @@ pub async fn check_actors(
         r.min_qualified as u32
     };
 
-    let db = &reg.store.db;
-    let body = bodies::find_body(db, &body_id).await?;
-    scope::ensure(db, &ctx.principal, &body_id).await?;
+    let snap = reg.cache.get(&reg.store.db).await?;
+    let body = snap
+        .bodies
+        .get(&body_id)
+        .ok_or_else(|| AppError::not_found(r.body.clone()))?;
+    if let Some(root) = ctx.principal.department_body()
+        && !snap.within(&body_id, root)
+    {
+        return Err(scope::outside(root, &body_id));
+    }
     let mut may_use = vec![body.id.clone()];
     if body.kind == BodyKind::EntrustedOrganization as i32
         && let Some(e) = &body.entrusted_by
     {
         may_use.push(e.clone());
     }
-    let pm = power::Entity::find_by_id(power_id.clone()).one(db).await?;
-    let versions = power_version::Entity::find()
-        .filter(power_version::Column::PowerId.eq(power_id.clone()))
-        .order_by_asc(power_version::Column::Version)
-        .all(db)
-        .await?;
-    let posts: Vec<String> = post_power::Entity::find()
-        .filter(post_power::Column::PowerId.eq(power_id))
-        .filter(post_power::Column::FromUs.lte(t))
-        .filter(
-            Condition::any()
-                .add(post_power::Column::ToUs.is_null())
-                .add(post_power::Column::ToUs.gt(t)),
-        )
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| p.post_id)
-        .collect();
-    let officers: HashMap<String, officer::Model> = officer::Entity::find()
-        .filter(officer::Column::Id.is_in(ids.clone()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id.clone(), o))
-        .collect();
-    let mut events: HashMap<String, Vec<officer_event::Model>> = HashMap::new();
-    for e in officer_event::Entity::find()
-        .filter(officer_event::Column::OfficerId.is_in(ids.clone()))
-        .order_by_asc(officer_event::Column::Seq)
-        .all(db)
-        .await?
-    {
-        events.entry(e.officer_id.clone()).or_default().push(e);
-    }
-    let creds = credential::Entity::find()
-        .filter(credential::Column::HolderId.is_in(ids.clone()))
-        .all(db)
-        .await?;
-    let mut cred_events: HashMap<String, Vec<credential_event::Model>> = HashMap::new();
-    for e in credentials::events(db, creds.iter().map(|c| c.id.clone()).collect()).await? {
-        cred_events
-            .entry(e.credential_id.clone())
-            .or_default()
-            .push(e);
-    }
+    let posts: Vec<String> = snap
+        .post_powers
+        .get(&power_id)
+        .map(|rows| {
+            rows.iter()
+                .filter(|p| p.from_us <= t && p.to_us.is_none_or(|to| to > t))
+                .map(|p| p.post_id.clone())
+                .collect()
+        })
+        .unwrap_or_default();
     let facts: Vec<OfficerFacts<'_>> = r
         .officers
         .iter()
         .zip(&ids)
         .map(|(name, id)| OfficerFacts {
             name,
-            officer: officers.get(id),
-            events: events.get(id).map(Vec::as_slice).unwrap_or(&[]),
-            credentials: creds
-                .iter()
-                .filter(|c| &c.holder_id == id)
-                .map(|c| (c, cred_events.get(&c.id).map(Vec::as_slice).unwrap_or(&[])))
+            officer: snap.officers.get(id),
+            events: snap
+                .officer_events
+                .get(id)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]),
+            credentials: snap
+                .credentials_by_holder
+                .get(id)
+                .into_iter()
+                .flatten()
+                .filter_map(|cid| snap.credentials.get(cid))
+                .map(|c| {
+                    (
+                        c,
+                        snap.credential_events
+                            .get(&c.id)
+                            .map(Vec::as_slice)
+                            .unwrap_or(&[]),
+                    )
+                })
                 .collect(),
         })
         .collect();
     let pf = PowerFacts {
         body_id: &body_id,
         may_use_powers_of: &may_use,
-        power: pm.as_ref(),
-        versions: &versions,
+        power: snap.powers.get(&power_id),
+        versions: snap
+            .versions
+            .get(&power_id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]),
         posts_with_power: &posts,
     };
     Ok(check::evaluate(&pf, &facts, t, min))

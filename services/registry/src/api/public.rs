@@ -11,10 +11,10 @@ use probity_common::{
 use probity_proto::registry::v1::*;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::{Ctx, bodies, credentials, powers, us_ts};
+use super::{Ctx, bodies, powers, us_ts};
 use crate::{
     Registry,
-    entities::{credential, officer, post, post_power, unit},
+    entities::{post, post_power, unit},
     mask::mask_name,
     temporal,
 };
@@ -31,22 +31,30 @@ pub async fn verify_credential(
             "must be the 1-64 character number printed on the credential",
         ));
     }
-    let db = &reg.store.db;
-    let c = credential::Entity::find()
-        .filter(credential::Column::Number.eq(number))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("credential number {number}")))?;
-    let evs = credentials::events(db, vec![c.id.clone()]).await?;
-    let holder = officer::Entity::find_by_id(c.holder_id.clone())
-        .one(db)
-        .await?
+    let snap = reg.cache.get(&reg.store.db).await?;
+    let not_found = || AppError::not_found(format!("credential number {number}"));
+    let c = snap
+        .credential_by_number
+        .get(number)
+        .and_then(|id| snap.credentials.get(id))
+        .ok_or_else(not_found)?;
+    let evs = snap
+        .credential_events
+        .get(&c.id)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    let holder = snap
+        .officers
+        .get(&c.holder_id)
         .ok_or_else(|| AppError::internal("credential holder missing"))?;
-    let body = bodies::find_body(db, &holder.body_id).await?;
-    let (status, withheld_until) = temporal::credential_at(&c, &evs, Utc::now().timestamp_micros());
+    let body = snap
+        .bodies
+        .get(&holder.body_id)
+        .ok_or_else(|| AppError::internal("holder's body missing"))?;
+    let (status, withheld_until) = temporal::credential_at(c, evs, Utc::now().timestamp_micros());
     Ok(VerifyCredentialResponse {
         holder_name_masked: mask_name(&holder.display_name),
-        body_display_name: body.display_name,
+        body_display_name: body.display_name.clone(),
         body: format!("bodies/{}", body.id),
         status: status as i32,
         valid_from: us_ts(c.valid_from_us),

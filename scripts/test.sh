@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test, on SQLite and on PostgreSQL. Starts the local PostgreSQL
+# cluster if it is down; each test creates its own database in it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PG_ADMIN_URL=${PROBITY_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+
+if command -v pg_isready >/dev/null; then
+  if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    echo "test.sh: PostgreSQL is down; starting it" >&2
+    version=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
+    pg_ctlcluster --skip-systemctl-redirect "${version:-15}" main start
+    for _ in $(seq 1 60); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done
+  fi
+fi
+
+export PROBITY_TEST_DATABASE_URL="$PG_ADMIN_URL"
+# A missing PostgreSQL fails the PostgreSQL cases instead of skipping them.
+export PROBITY_TEST_REQUIRE_POSTGRES=${PROBITY_TEST_REQUIRE_POSTGRES:-1}
+
+exec cargo test --workspace "$@"

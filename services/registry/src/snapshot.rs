@@ -1,0 +1,186 @@
+//! An in-memory copy of the registry for the hot read paths (CheckActors,
+//! VerifyCredential), which intake calls for every fact and the public for
+//! every card shown.
+//!
+//! Freshness: every write appends to the audit chain, so the chain head's
+//! sequence is the registry's version. Each read asks the database for that
+//! one number; when it moved (a write here or on another replica), the copy
+//! is reloaded in one read transaction, so it is never older than the last
+//! committed write.
+use std::{collections::HashMap, sync::Arc};
+
+use probity_common::{AppResult, db::stmt};
+use sea_orm::{
+    AccessMode, ConnectionTrait, EntityTrait, IsolationLevel, QueryOrder, TransactionSession,
+    TransactionTrait,
+};
+use tokio::sync::{Mutex, RwLock};
+
+use crate::entities::{
+    body, credential, credential_event, officer, officer_event, post_power, power, power_version,
+};
+
+#[derive(Default)]
+pub struct Snapshot {
+    pub seq: i64,
+    pub bodies: HashMap<String, body::Model>,
+    pub powers: HashMap<String, power::Model>,
+    /// Versions per power, ascending.
+    pub versions: HashMap<String, Vec<power_version::Model>>,
+    /// Assignment intervals per power.
+    pub post_powers: HashMap<String, Vec<post_power::Model>>,
+    pub officers: HashMap<String, officer::Model>,
+    /// Events per officer, in seq order.
+    pub officer_events: HashMap<String, Vec<officer_event::Model>>,
+    pub credentials: HashMap<String, credential::Model>,
+    pub credentials_by_holder: HashMap<String, Vec<String>>,
+    pub credential_by_number: HashMap<String, String>,
+    /// Events per credential, in seq order.
+    pub credential_events: HashMap<String, Vec<credential_event::Model>>,
+}
+
+fn group<K, T>(rows: Vec<T>, key: impl Fn(&T) -> K) -> HashMap<K, Vec<T>>
+where
+    K: std::hash::Hash + Eq,
+{
+    let mut m: HashMap<K, Vec<T>> = HashMap::new();
+    for r in rows {
+        m.entry(key(&r)).or_default().push(r);
+    }
+    m
+}
+
+impl Snapshot {
+    async fn load<C: ConnectionTrait>(db: &C, seq: i64) -> AppResult<Snapshot> {
+        let credentials = credential::Entity::find().all(db).await?;
+        let mut by_holder: HashMap<String, Vec<String>> = HashMap::new();
+        for c in &credentials {
+            by_holder
+                .entry(c.holder_id.clone())
+                .or_default()
+                .push(c.id.clone());
+        }
+        Ok(Snapshot {
+            seq,
+            bodies: body::Entity::find()
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|b| (b.id.clone(), b))
+                .collect(),
+            powers: power::Entity::find()
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|p| (p.id.clone(), p))
+                .collect(),
+            versions: group(
+                power_version::Entity::find()
+                    .order_by_asc(power_version::Column::Version)
+                    .all(db)
+                    .await?,
+                |v| v.power_id.clone(),
+            ),
+            post_powers: group(post_power::Entity::find().all(db).await?, |p| {
+                p.power_id.clone()
+            }),
+            officers: officer::Entity::find()
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|o| (o.id.clone(), o))
+                .collect(),
+            officer_events: group(
+                officer_event::Entity::find()
+                    .order_by_asc(officer_event::Column::Seq)
+                    .all(db)
+                    .await?,
+                |e| e.officer_id.clone(),
+            ),
+            credential_by_number: credentials
+                .iter()
+                .map(|c| (c.number.clone(), c.id.clone()))
+                .collect(),
+            credentials_by_holder: by_holder,
+            credentials: credentials.into_iter().map(|c| (c.id.clone(), c)).collect(),
+            credential_events: group(
+                credential_event::Entity::find()
+                    .order_by_asc(credential_event::Column::Seq)
+                    .all(db)
+                    .await?,
+                |e| e.credential_id.clone(),
+            ),
+        })
+    }
+
+    /// Whether `body_id` is `root` or below it.
+    pub fn within(&self, body_id: &str, root: &str) -> bool {
+        let mut cur = Some(body_id);
+        for _ in 0..64 {
+            match cur {
+                Some(id) if id == root => return true,
+                Some(id) => cur = self.bodies.get(id).and_then(|b| b.parent_id.as_deref()),
+                None => return false,
+            }
+        }
+        false
+    }
+}
+
+/// The cached copy and the lock that lets one caller reload it.
+#[derive(Default)]
+pub struct Cache {
+    current: RwLock<Arc<Snapshot>>,
+    loading: Mutex<()>,
+}
+
+async fn head_seq<C: ConnectionTrait>(db: &C) -> AppResult<i64> {
+    let row = db
+        .query_one_raw(stmt(
+            db,
+            "SELECT seq FROM registry_audit_head WHERE id = 1",
+            vec![],
+        ))
+        .await?
+        .ok_or_else(|| probity_common::AppError::internal("audit head row missing"))?;
+    Ok(row.try_get("", "seq")?)
+}
+
+impl Cache {
+    /// The registry as of the last committed write.
+    pub async fn get<C: ConnectionTrait + TransactionTrait>(
+        &self,
+        db: &C,
+    ) -> AppResult<Arc<Snapshot>> {
+        let seq = head_seq(db).await?;
+        {
+            let cur = self.current.read().await;
+            if cur.seq == seq && seq > 0 {
+                return Ok(cur.clone());
+            }
+        }
+        let _one_loader = self.loading.lock().await;
+        {
+            let cur = self.current.read().await;
+            if cur.seq >= seq && cur.seq > 0 {
+                return Ok(cur.clone());
+            }
+        }
+        // One consistent view across the tables.
+        let txn = match db.get_database_backend() {
+            sea_orm::DatabaseBackend::Postgres => {
+                db.begin_with_config(
+                    Some(IsolationLevel::RepeatableRead),
+                    Some(AccessMode::ReadOnly),
+                )
+                .await?
+            }
+            _ => db.begin().await?,
+        };
+        let seq = head_seq(&txn).await?;
+        let snap = Arc::new(Snapshot::load(&txn, seq).await?);
+        txn.commit().await?;
+        *self.current.write().await = snap.clone();
+        Ok(snap)
+    }
+}
