@@ -396,3 +396,183 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(dir: &Path) -> Settings {
+        let mut s = Settings::default();
+        s.database.data_dir = dir.to_string_lossy().into_owned();
+        s
+    }
+
+    fn testdata(name: &str) -> String {
+        format!("{}/testdata/{name}", env!("CARGO_MANIFEST_DIR"))
+    }
+
+    fn sign(alg: Algorithm, key: &EncodingKey, claims: &Claims) -> String {
+        jsonwebtoken::encode(&Header::new(alg), claims, key).unwrap()
+    }
+
+    fn claims(role: Role, body: Option<&str>, exp_in: i64) -> Claims {
+        let now = chrono::Utc::now().timestamp();
+        Claims {
+            sub: "t".into(),
+            role,
+            body: body.map(str::to_string),
+            iss: "probity".into(),
+            aud: "probity".into(),
+            iat: now,
+            exp: now + exp_in,
+        }
+    }
+
+    #[test]
+    fn dev_token_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = settings(dir.path());
+        let t = issue_token(
+            &s,
+            "alice",
+            Role::Department,
+            Some("b1"),
+            chrono::Duration::hours(1),
+        )
+        .unwrap();
+        let v = Verifier::from_settings(&s).unwrap();
+        assert_eq!(
+            v.verify(&t).unwrap(),
+            Principal {
+                subject: "alice".into(),
+                role: Role::Department,
+                body: Some("b1".into())
+            }
+        );
+        assert!(issue_token(&s, "x", Role::Department, None, chrono::Duration::hours(1)).is_err());
+    }
+
+    #[test]
+    fn expired_wrong_audience_and_foreign_key_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = settings(dir.path());
+        let v = Verifier::from_settings(&s).unwrap();
+        let sk = load_or_create_signing_key(&s.signing_key_path()).unwrap();
+        let key = EncodingKey::from_ed_der(sk.to_pkcs8_der().unwrap().as_bytes());
+        let expired = sign(
+            Algorithm::EdDSA,
+            &key,
+            &claims(Role::LegalOffice, None, -120),
+        );
+        assert!(
+            v.verify(&expired).unwrap_err().contains("Expired"),
+            "{:?}",
+            v.verify(&expired)
+        );
+        let mut c = claims(Role::LegalOffice, None, 60);
+        c.aud = "elsewhere".into();
+        assert!(v.verify(&sign(Algorithm::EdDSA, &key, &c)).is_err());
+        let other = EncodingKey::from_ed_pem(
+            &std::fs::read(testdata("ed25519-other-private.pem")).unwrap(),
+        )
+        .unwrap();
+        assert!(
+            v.verify(&sign(
+                Algorithm::EdDSA,
+                &other,
+                &claims(Role::LegalOffice, None, 60)
+            ))
+            .is_err()
+        );
+        assert!(v.verify("not.a.token").is_err());
+        let dept_without_body = sign(Algorithm::EdDSA, &key, &claims(Role::Department, None, 60));
+        assert!(v.verify(&dept_without_body).is_err());
+    }
+
+    #[test]
+    fn configured_public_keys_rs256_and_eddsa() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = settings(dir.path());
+        s.auth.dev_keys = false;
+        s.auth.public_key_files = vec![
+            testdata("rs256-public.pem"),
+            testdata("ed25519-other-public.pem"),
+        ];
+        let v = Verifier::from_settings(&s).unwrap();
+        let rsa = EncodingKey::from_rsa_pem(&std::fs::read(testdata("rs256-private.pem")).unwrap())
+            .unwrap();
+        let ed = EncodingKey::from_ed_pem(
+            &std::fs::read(testdata("ed25519-other-private.pem")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            v.verify(&sign(
+                Algorithm::RS256,
+                &rsa,
+                &claims(Role::Leadership, None, 60)
+            ))
+            .unwrap()
+            .role,
+            Role::Leadership
+        );
+        assert_eq!(
+            v.verify(&sign(
+                Algorithm::EdDSA,
+                &ed,
+                &claims(Role::Auditor, None, 60)
+            ))
+            .unwrap()
+            .role,
+            Role::Auditor
+        );
+        assert!(
+            !dir.path().join("dev-signing-key.pem").exists(),
+            "no dev key is made when dev_keys is off"
+        );
+    }
+
+    #[test]
+    fn hs256_only_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = "0123456789abcdef0123456789abcdef";
+        let token = sign(
+            Algorithm::HS256,
+            &EncodingKey::from_secret(secret.as_bytes()),
+            &claims(Role::Service, None, 60),
+        );
+        let s = settings(dir.path());
+        assert!(Verifier::from_settings(&s).unwrap().verify(&token).is_err());
+        let mut s = settings(dir.path());
+        s.auth.allow_hs256 = true;
+        s.auth.hs256_secret = secret.into();
+        assert_eq!(
+            Verifier::from_settings(&s)
+                .unwrap()
+                .verify(&token)
+                .unwrap()
+                .role,
+            Role::Service
+        );
+    }
+
+    #[test]
+    fn access_matrix() {
+        use Access::*;
+        use Role::*;
+        let can = |a: Access| {
+            Role::ALL
+                .into_iter()
+                .filter(|r| a.allows(*r))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(can(Public), Role::ALL.to_vec());
+        assert_eq!(
+            can(Read),
+            vec![LegalOffice, Department, Leadership, Service]
+        );
+        assert_eq!(can(Write), vec![LegalOffice, Department]);
+        assert_eq!(can(Admin), vec![LegalOffice]);
+        assert_eq!(can(Effect), vec![LegalOffice, Department, Service]);
+        assert_eq!(can(Audit), vec![LegalOffice, Auditor]);
+    }
+}

@@ -336,3 +336,173 @@ fn error_key(e: &config::ConfigError) -> String {
 /// The example configuration with every key documented, shipped as
 /// `probity.example.toml` and checked by a test to load.
 pub const EXAMPLE: &str = include_str!("../../../probity.example.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn example_path() -> PathBuf {
+        PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../probity.example.toml"
+        ))
+    }
+
+    #[test]
+    fn defaults_without_anything() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(s.server.listen, "127.0.0.1:50051");
+        assert_eq!(
+            s.database_url("registry"),
+            "sqlite://./data/registry.db?mode=rwc"
+        );
+    }
+
+    #[test]
+    fn file_then_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("p.toml");
+        std::fs::write(&f, "[server]\nlisten = \"127.0.0.1:6000\"\nrequest_timeout_ms = 5\n[database]\nurl = \"postgres://a@b/c\"\n")
+            .unwrap();
+        let s = Settings::load_from(
+            Some(&f),
+            env(&[("PROBITY__SERVER__LISTEN", "0.0.0.0:7000"), ("OTHER", "x")]),
+        )
+        .unwrap();
+        assert_eq!(
+            s.server.listen, "0.0.0.0:7000",
+            "environment wins over the file"
+        );
+        assert_eq!(
+            s.server.request_timeout_ms, 5,
+            "the file wins over defaults"
+        );
+        assert_eq!(s.database_url("registry"), "postgres://a@b/c");
+        let s = Settings::load_from(
+            Some(&f),
+            env(&[("PROBITY__DATABASE__REGISTRY_URL", "sqlite://r.db")]),
+        )
+        .unwrap();
+        assert_eq!(
+            s.database_url("registry"),
+            "sqlite://r.db",
+            "a service's own URL wins"
+        );
+    }
+
+    #[test]
+    fn list_from_environment() {
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("PROBITY__AUTH__PUBLIC_KEY_FILES", "/a.pem,/b.pem"),
+                ("PROBITY__AUTH__DEV_KEYS", "false"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.auth.public_key_files, vec!["/a.pem", "/b.pem"]);
+        assert!(!s.auth.dev_keys);
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (
+                &[("PROBITY__SERVER__MAX_REQUEST_BYTES", "lots")],
+                "server.max_request_bytes",
+            ),
+            (&[("PROBITY__SERVER__LISTEN", "nowhere")], "server.listen"),
+            (&[("PROBITY__DATABASE__URL", "mysql://x")], "database.url"),
+            (&[("PROBITY__TELEMETRY__FORMAT", "xml")], "telemetry.format"),
+            (
+                &[("PROBITY__TELEMETRY__OTLP_ENDPOINT", "collector:4317")],
+                "telemetry.otlp_endpoint",
+            ),
+            (
+                &[("PROBITY__AUTH__HS256_SECRET", "short")],
+                "auth.hs256_secret",
+            ),
+            (
+                &[
+                    ("PROBITY__AUTH__ALLOW_HS256", "true"),
+                    ("PROBITY__AUTH__HS256_SECRET", "short"),
+                ],
+                "auth.hs256_secret",
+            ),
+            (
+                &[("PROBITY__AUTH__DEV_KEYS", "false")],
+                "auth.public_key_files",
+            ),
+            (
+                &[("PROBITY__SERVER__TLS__CERT_FILE", "/c.pem")],
+                "server.tls.key_file",
+            ),
+            (
+                &[("PROBITY__REGISTRY__DEFAULT_MIN_QUALIFIED", "0")],
+                "registry.default_min_qualified",
+            ),
+        ];
+        for (vars, key) in cases {
+            let e = Settings::load_from(None, env(vars)).unwrap_err();
+            assert_eq!(e.key, *key, "{vars:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn unknown_key_in_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("p.toml");
+        std::fs::write(&f, "[server]\nlisten_on = \"x\"\n").unwrap();
+        let e = Settings::load_from(Some(&f), env(&[])).unwrap_err();
+        assert!(e.to_string().contains("listen_on"), "{e}");
+        let e = Settings::load_from(Some(&dir.path().join("missing.toml")), env(&[])).unwrap_err();
+        assert_eq!(e.key, "--config");
+    }
+
+    /// The example documents every key, with its default value.
+    #[test]
+    fn example_is_complete_and_matches_defaults() {
+        let from_example = Settings::load_from(Some(&example_path()), env(&[])).unwrap();
+        assert_eq!(
+            serde_json::to_value(&from_example).unwrap(),
+            serde_json::to_value(Settings::default()).unwrap(),
+            "probity.example.toml must show the defaults"
+        );
+        let file: toml::Table = toml::from_str(EXAMPLE).unwrap();
+        let defaults = serde_json::to_value(Settings::default()).unwrap();
+        fn keys(v: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+            if let serde_json::Value::Object(m) = v {
+                for (k, v) in m {
+                    let p = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    if v.is_object() {
+                        keys(v, &p, out)
+                    } else {
+                        out.push(p)
+                    }
+                }
+            }
+        }
+        let mut all = Vec::new();
+        keys(&defaults, "", &mut all);
+        for key in all {
+            let mut cur = toml::Value::Table(file.clone());
+            for part in key.split('.') {
+                cur = cur
+                    .get(part)
+                    .cloned()
+                    .unwrap_or_else(|| panic!("probity.example.toml lacks {key}"));
+            }
+        }
+    }
+}
