@@ -200,3 +200,43 @@ pub mod credential_event {
     }
     no_relations!();
 }
+
+/// Every description a body has had; revision 1 is the one it was created with.
+pub mod body_revision {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "registry_body_revisions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub body_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub revision: i32,
+        pub display_name: String,
+        pub region_code: String,
+        pub vertically_managed: bool,
+        pub reason: String,
+        pub actor: String,
+        pub recorded_us: i64,
+    }
+    no_relations!();
+}
+
+/// Every description a post has had; revision 1 is the one it was created with.
+pub mod post_revision {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "registry_post_revisions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub post_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub revision: i32,
+        pub display_name: String,
+        pub unit_id: Option<String>,
+        pub responsibilities: String,
+        pub reason: String,
+        pub actor: String,
+        pub recorded_us: i64,
+    }
+    no_relations!();
+}

@@ -223,6 +223,34 @@ impl MigrationTrait for M0001Registry {
                 ],
                 &["credential_id", "seq"],
             ),
+            table(
+                "registry_body_revisions",
+                vec![
+                    s("body_id"),
+                    int("revision"),
+                    s("display_name"),
+                    s("region_code"),
+                    boolean("vertically_managed"),
+                    text("reason"),
+                    s("actor"),
+                    big("recorded_us"),
+                ],
+                &["body_id", "revision"],
+            ),
+            table(
+                "registry_post_revisions",
+                vec![
+                    s("post_id"),
+                    int("revision"),
+                    s("display_name"),
+                    s_null("unit_id"),
+                    text("responsibilities"),
+                    text("reason"),
+                    s("actor"),
+                    big("recorded_us"),
+                ],
+                &["post_id", "revision"],
+            ),
         ];
         for t in tables {
             m.create_table(t).await?;

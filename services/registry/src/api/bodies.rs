@@ -89,6 +89,7 @@ pub async fn create_body(reg: &Registry, ctx: &Ctx, r: CreateBodyRequest) -> App
     body::Entity::insert(body::ActiveModel::from(m.clone()))
         .exec_without_returning(w.txn())
         .await?;
+    super::revisions::record_body(&w, &m, 1, "created", &ctx.principal.subject).await?;
     let out = convert::body(m);
     w.audit(
         &out.name,
@@ -267,6 +268,7 @@ pub async fn create_post(reg: &Registry, ctx: &Ctx, r: CreatePostRequest) -> App
     post::Entity::insert(post::ActiveModel::from(m.clone()))
         .exec_without_returning(w.txn())
         .await?;
+    super::revisions::record_post(&w, &m, 1, "created", &ctx.principal.subject).await?;
     let out = convert::post(m, &[]);
     w.audit(
         &out.name,

@@ -14,6 +14,7 @@ mod credentials;
 mod officers;
 mod powers;
 mod public;
+mod revisions;
 
 /// Who calls which method: what the audit chain records.
 pub struct Ctx {
@@ -45,11 +46,15 @@ service_impl!(registry_service_server::RegistryService, RegistryApi, "probity.re
     create_body("CreateBody", CreateBodyRequest) -> Body => bodies::create_body;
     get_body("GetBody", GetBodyRequest) -> Body => bodies::get_body;
     list_bodies("ListBodies", ListBodiesRequest) -> ListBodiesResponse => bodies::list_bodies;
+    update_body("UpdateBody", UpdateBodyRequest) -> Body => revisions::update_body;
+    list_body_revisions("ListBodyRevisions", ListBodyRevisionsRequest) -> ListBodyRevisionsResponse => revisions::list_body_revisions;
     create_unit("CreateUnit", CreateUnitRequest) -> Unit => bodies::create_unit;
     list_units("ListUnits", ListUnitsRequest) -> ListUnitsResponse => bodies::list_units;
     create_post("CreatePost", CreatePostRequest) -> Post => bodies::create_post;
     get_post("GetPost", GetPostRequest) -> Post => bodies::get_post;
     list_posts("ListPosts", ListPostsRequest) -> ListPostsResponse => bodies::list_posts;
+    update_post("UpdatePost", UpdatePostRequest) -> Post => revisions::update_post;
+    list_post_revisions("ListPostRevisions", ListPostRevisionsRequest) -> ListPostRevisionsResponse => revisions::list_post_revisions;
     set_post_powers("SetPostPowers", SetPostPowersRequest) -> Post => powers::set_post_powers;
     create_power("CreatePower", CreatePowerRequest) -> Power => powers::create_power;
     revise_power("RevisePower", RevisePowerRequest) -> Power => powers::revise_power;

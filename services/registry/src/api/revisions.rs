@@ -1,0 +1,252 @@
+//! Corrections to bodies and posts: each is a new revision, the old ones stay
+//! readable, and each says why.
+use chrono::Utc;
+use probity_common::{
+    AppError, AppResult, Violations,
+    names::{check_request_id, name_or_invalid, nested_field, required, top_field},
+    store::Write,
+};
+use probity_proto::registry::v1::*;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde_json::json;
+
+use super::{Ctx, bodies, us_ts};
+use crate::{
+    Registry, convert,
+    entities::{body, body_revision, post, post_revision, unit},
+    scope,
+};
+
+/// The paths of `mask`, each checked against `allowed`.
+fn mask_paths(v: &mut Violations, mask: Option<&prost_types::FieldMask>, allowed: &[&str]) -> Vec<String> {
+    let paths = mask.map(|m| m.paths.clone()).unwrap_or_default();
+    v.check(!paths.is_empty(), "update_mask", format!("name at least one of: {}", allowed.join(", ")));
+    for (i, p) in paths.iter().enumerate() {
+        v.check(allowed.contains(&p.as_str()), format!("update_mask.paths[{i}]"), format!("must be one of: {}", allowed.join(", ")));
+    }
+    paths
+}
+
+async fn next_revision<C: ConnectionTrait, E: EntityTrait>(db: &C, key: E::Column, id: &str, rev: E::Column) -> AppResult<i32> {
+    let max: Option<i32> = E::find()
+        .select_only()
+        .column_as(rev.max(), "m")
+        .filter(key.eq(id))
+        .into_tuple::<Option<i32>>()
+        .one(db)
+        .await?
+        .flatten();
+    Ok(max.unwrap_or(0) + 1)
+}
+
+/// Records the body's current description as a revision (used by create and update).
+pub(crate) async fn record_body(w: &Write<'_>, b: &body::Model, revision: i32, reason: &str, actor: &str) -> AppResult<()> {
+    body_revision::Entity::insert(body_revision::ActiveModel::from(body_revision::Model {
+        body_id: b.id.clone(),
+        revision,
+        display_name: b.display_name.clone(),
+        region_code: b.region_code.clone(),
+        vertically_managed: b.vertically_managed,
+        reason: reason.to_string(),
+        actor: actor.to_string(),
+        recorded_us: Utc::now().timestamp_micros(),
+    }))
+    .exec_without_returning(w.txn())
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn record_post(w: &Write<'_>, p: &post::Model, revision: i32, reason: &str, actor: &str) -> AppResult<()> {
+    post_revision::Entity::insert(post_revision::ActiveModel::from(post_revision::Model {
+        post_id: p.id.clone(),
+        revision,
+        display_name: p.display_name.clone(),
+        unit_id: p.unit_id.clone(),
+        responsibilities: p.responsibilities.clone(),
+        reason: reason.to_string(),
+        actor: actor.to_string(),
+        recorded_us: Utc::now().timestamp_micros(),
+    }))
+    .exec_without_returning(w.txn())
+    .await?;
+    Ok(())
+}
+
+pub async fn update_body(reg: &Registry, ctx: &Ctx, r: UpdateBodyRequest) -> AppResult<Body> {
+    const ALLOWED: &[&str] = &["display_name", "region_code", "vertically_managed"];
+    let mut v = Violations::new();
+    check_request_id(&mut v, &r.request_id);
+    let Some(b) = required(&mut v, r.body.as_ref(), "body") else { return Err(v.into_error()) };
+    let id = top_field(&mut v, &b.name, "bodies", "body.name");
+    let paths = mask_paths(&mut v, r.update_mask.as_ref(), ALLOWED);
+    if paths.iter().any(|p| p == "display_name") {
+        v.non_empty(&b.display_name, "body.display_name");
+        v.max_len(&b.display_name, 200, "body.display_name");
+    }
+    if paths.iter().any(|p| p == "region_code") {
+        v.check(
+            b.region_code.len() == 6 && b.region_code.bytes().all(|c| c.is_ascii_digit()),
+            "body.region_code",
+            "must be a 6-digit administrative division code",
+        );
+    }
+    v.non_empty(&r.reason, "reason");
+    v.finish()?;
+
+    let w = reg.store.write(&ctx.principal, ctx.method, &r.request_id, &r).await?;
+    if let Some(done) = w.replayed()? {
+        return Ok(done);
+    }
+    let mut w = w;
+    let cur = bodies::find_body(w.txn(), &id).await?;
+    let mut next = cur.clone();
+    for p in &paths {
+        match p.as_str() {
+            "display_name" => next.display_name = b.display_name.trim().to_string(),
+            "region_code" => next.region_code = b.region_code.clone(),
+            _ => next.vertically_managed = b.vertically_managed,
+        }
+    }
+    if next == cur {
+        return Err(AppError::precondition("NO_CHANGE", "the body already reads like this"));
+    }
+    let rev = next_revision::<_, body_revision::Entity>(w.txn(), body_revision::Column::BodyId, &id, body_revision::Column::Revision).await?;
+    record_body(&w, &next, rev, r.reason.trim(), &ctx.principal.subject).await?;
+    body::ActiveModel {
+        id: Set(id.clone()),
+        display_name: Set(next.display_name.clone()),
+        region_code: Set(next.region_code.clone()),
+        vertically_managed: Set(next.vertically_managed),
+        ..Default::default()
+    }
+    .update(w.txn())
+    .await?;
+    let out = convert::body(next);
+    w.audit(&out.name, json!({"op": "update_body", "revision": rev, "display_name": out.display_name,
+        "region_code": out.region_code, "vertically_managed": out.vertically_managed, "reason": r.reason}))
+        .await?;
+    w.commit(out).await
+}
+
+pub async fn list_body_revisions(reg: &Registry, ctx: &Ctx, r: ListBodyRevisionsRequest) -> AppResult<ListBodyRevisionsResponse> {
+    let id = name_or_invalid(&r.name, "bodies")?;
+    let db = &reg.store.db;
+    bodies::find_body(db, &id).await?;
+    scope::ensure(db, &ctx.principal, &id).await?;
+    let rows = body_revision::Entity::find()
+        .filter(body_revision::Column::BodyId.eq(id))
+        .order_by_asc(body_revision::Column::Revision)
+        .all(db)
+        .await?;
+    Ok(ListBodyRevisionsResponse {
+        revisions: rows
+            .into_iter()
+            .map(|x| BodyRevision {
+                revision: x.revision,
+                display_name: x.display_name,
+                region_code: x.region_code,
+                vertically_managed: x.vertically_managed,
+                reason: x.reason,
+                actor: x.actor,
+                time: us_ts(x.recorded_us),
+            })
+            .collect(),
+    })
+}
+
+pub async fn update_post(reg: &Registry, ctx: &Ctx, r: UpdatePostRequest) -> AppResult<Post> {
+    const ALLOWED: &[&str] = &["display_name", "unit", "responsibilities"];
+    let mut v = Violations::new();
+    check_request_id(&mut v, &r.request_id);
+    let Some(p) = required(&mut v, r.post.as_ref(), "post") else { return Err(v.into_error()) };
+    let (body_id, _) = nested_field(&mut v, &p.name, "posts", "post.name");
+    let paths = mask_paths(&mut v, r.update_mask.as_ref(), ALLOWED);
+    let mut unit_id = None;
+    for path in &paths {
+        match path.as_str() {
+            "display_name" => {
+                v.non_empty(&p.display_name, "post.display_name");
+                v.max_len(&p.display_name, 200, "post.display_name");
+            }
+            "responsibilities" => {
+                v.non_empty(&p.responsibilities, "post.responsibilities");
+                v.max_len(&p.responsibilities, 20_000, "post.responsibilities");
+            }
+            "unit" if !p.unit.is_empty() => {
+                let (b, u) = nested_field(&mut v, &p.unit, "units", "post.unit");
+                v.check(u.is_empty() || b == body_id, "post.unit", "must be a unit of the same body");
+                unit_id = Some(u);
+            }
+            _ => {}
+        }
+    }
+    v.non_empty(&r.reason, "reason");
+    v.finish()?;
+
+    let w = reg.store.write(&ctx.principal, ctx.method, &r.request_id, &r).await?;
+    if let Some(done) = w.replayed()? {
+        return Ok(done);
+    }
+    let mut w = w;
+    let cur = bodies::load_post(w.txn(), &p.name, "post.name").await?;
+    scope::ensure(w.txn(), &ctx.principal, &cur.body_id).await?;
+    if let Some(u) = &unit_id {
+        let found = unit::Entity::find_by_id(u.clone()).one(w.txn()).await?;
+        if found.is_none_or(|x| x.body_id != cur.body_id) {
+            return Err(AppError::not_found(p.unit.clone()));
+        }
+    }
+    let mut next = cur.clone();
+    for path in &paths {
+        match path.as_str() {
+            "display_name" => next.display_name = p.display_name.trim().to_string(),
+            "responsibilities" => next.responsibilities = p.responsibilities.clone(),
+            _ => next.unit_id = unit_id.clone(),
+        }
+    }
+    if next == cur {
+        return Err(AppError::precondition("NO_CHANGE", "the post already reads like this"));
+    }
+    let rev = next_revision::<_, post_revision::Entity>(w.txn(), post_revision::Column::PostId, &cur.id, post_revision::Column::Revision).await?;
+    record_post(&w, &next, rev, r.reason.trim(), &ctx.principal.subject).await?;
+    post::ActiveModel {
+        id: Set(cur.id.clone()),
+        display_name: Set(next.display_name.clone()),
+        unit_id: Set(next.unit_id.clone()),
+        responsibilities: Set(next.responsibilities.clone()),
+        ..Default::default()
+    }
+    .update(w.txn())
+    .await?;
+    let powers = bodies::current_post_powers(w.txn(), &cur.id).await?;
+    let out = convert::post(next, &powers);
+    w.audit(&out.name, json!({"op": "update_post", "revision": rev, "display_name": out.display_name,
+        "unit": out.unit, "responsibilities": out.responsibilities, "reason": r.reason}))
+        .await?;
+    w.commit(out).await
+}
+
+pub async fn list_post_revisions(reg: &Registry, ctx: &Ctx, r: ListPostRevisionsRequest) -> AppResult<ListPostRevisionsResponse> {
+    let db = &reg.store.db;
+    let p = bodies::load_post(db, &r.name, "name").await?;
+    scope::ensure(db, &ctx.principal, &p.body_id).await?;
+    let rows = post_revision::Entity::find()
+        .filter(post_revision::Column::PostId.eq(p.id.clone()))
+        .order_by_asc(post_revision::Column::Revision)
+        .all(db)
+        .await?;
+    Ok(ListPostRevisionsResponse {
+        revisions: rows
+            .into_iter()
+            .map(|x| PostRevision {
+                revision: x.revision,
+                display_name: x.display_name,
+                unit: x.unit_id.map(|u| probity_common::names::nested_name(&p.body_id, "units", &u)).unwrap_or_default(),
+                responsibilities: x.responsibilities,
+                reason: x.reason,
+                actor: x.actor,
+                time: us_ts(x.recorded_us),
+            })
+            .collect(),
+    })
+}
