@@ -1,0 +1,258 @@
+{{/* Chart name, possibly overridden. */}}
+{{- define "probity.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Prefix of every resource name: the release name, plus the chart name unless
+the release name already contains it. Truncated so that a "-<target>" suffix
+still fits in 63 characters.
+*/}}
+{{- define "probity.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 40 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 40 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 40 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Name of a per-target or per-role resource: (dict "ctx" $ "component" "registry"). */}}
+{{- define "probity.componentName" -}}
+{{- printf "%s-%s" (include "probity.fullname" .ctx) .component | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "probity.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels that select a component's pods: (dict "ctx" $ "component" NAME). */}}
+{{- define "probity.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "probity.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+{{- with .component }}
+app.kubernetes.io/component: {{ . }}
+{{- end }}
+{{- end }}
+
+{{/* Every label of a resource (Helm's recommended set): (dict "ctx" $ "component" NAME). */}}
+{{- define "probity.labels" -}}
+helm.sh/chart: {{ include "probity.chart" .ctx }}
+{{ include "probity.selectorLabels" . }}
+app.kubernetes.io/version: {{ .ctx.Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: probity
+app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
+{{- end }}
+
+{{/* Labels of a pod template: the resource labels plus podLabels. */}}
+{{- define "probity.podLabels" -}}
+{{ include "probity.labels" . }}
+{{- with .ctx.Values.podLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* The image, by digest when one is given, else by tag (default: appVersion). */}}
+{{- define "probity.image" -}}
+{{- $img := .Values.image }}
+{{- if $img.digest }}
+{{- printf "%s@%s" $img.repository $img.digest }}
+{{- else }}
+{{- printf "%s:%s" $img.repository (default .Chart.AppVersion $img.tag | toString) }}
+{{- end }}
+{{- end }}
+
+{{- define "probity.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "probity.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The ServiceAccount of the migration hook, which runs before the chart's own exists. */}}
+{{- define "probity.migrationServiceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- include "probity.componentName" (dict "ctx" . "component" "migrate") }}
+{{- else }}
+{{- include "probity.serviceAccountName" . }}
+{{- end }}
+{{- end }}
+
+{{/* Seconds the drain needs: shutdownGraceMs rounded up. */}}
+{{- define "probity.drainSeconds" -}}
+{{- div (add (int64 .Values.server.shutdownGraceMs) 999) 1000 }}
+{{- end }}
+
+{{/* terminationGracePeriodSeconds: given (and checked), or preStop sleep + drain + 10. */}}
+{{- define "probity.terminationGracePeriodSeconds" -}}
+{{- $need := add (int64 .Values.lifecycle.preStopSleepSeconds) (int64 (include "probity.drainSeconds" .)) }}
+{{- $given := .Values.lifecycle.terminationGracePeriodSeconds }}
+{{- if kindIs "invalid" $given }}
+{{- add $need 10 }}
+{{- else if le (int64 $given) $need }}
+{{- fail (printf "lifecycle.terminationGracePeriodSeconds (%v) must be above preStopSleepSeconds + shutdownGraceMs/1000 (%d), or the drain is cut short by SIGKILL" $given $need) }}
+{{- else }}
+{{- int64 $given }}
+{{- end }}
+{{- end }}
+
+{{/* Mount paths of the secrets. */}}
+{{- define "probity.auditKeyPath" -}}
+/etc/probity/audit/{{ .Values.keys.audit.key }}
+{{- end }}
+{{- define "probity.nationalIdKeyPath" -}}
+/etc/probity/national-id/{{ .Values.keys.nationalId.key }}
+{{- end }}
+{{- define "probity.publicKeyFiles" -}}
+{{- $files := list }}
+{{- range (required "auth.publicKeys: name at least one issuer public key" .Values.auth.publicKeys) }}
+{{- $files = append $files (printf "/etc/probity/issuer/%s" .) }}
+{{- end }}
+{{- join "," $files }}
+{{- end }}
+
+{{/*
+Non-secret settings as PROBITY__SECTION__KEY variables (a YAML map): the
+ConfigMap's data, and the migration hook's env (the hook runs before the
+ConfigMap exists).
+*/}}
+{{- define "probity.configData" -}}
+{{- $v := .Values }}
+{{- $d := dict
+  "PROBITY__SERVER__LISTEN" (printf "0.0.0.0:%d" (int64 $v.server.port))
+  "PROBITY__SERVER__SHUTDOWN_GRACE_MS" (int64 $v.server.shutdownGraceMs | toString)
+  "PROBITY__SERVER__REQUEST_TIMEOUT_MS" (int64 $v.server.requestTimeoutMs | toString)
+  "PROBITY__SERVER__MAX_REQUEST_BYTES" (int64 $v.server.maxRequestBytes | toString)
+  "PROBITY__DATABASE__MAX_CONNECTIONS" (int64 $v.database.maxConnections | toString)
+  "PROBITY__AUTH__DEV_KEYS" "false"
+  "PROBITY__AUTH__ISSUER" ($v.auth.issuer | toString)
+  "PROBITY__AUTH__AUDIENCE" ($v.auth.audience | toString)
+  "PROBITY__AUTH__PUBLIC_KEY_FILES" (include "probity.publicKeyFiles" .)
+  "PROBITY__AUDIT__KEY_FILE" (include "probity.auditKeyPath" .)
+  "PROBITY__REGISTRY__NATIONAL_ID_KEY_FILE" (include "probity.nationalIdKeyPath" .)
+  "PROBITY__TELEMETRY__FORMAT" ($v.telemetry.format | toString)
+  "PROBITY__TELEMETRY__LEVEL" ($v.telemetry.level | toString)
+  "PROBITY__TELEMETRY__SERVICE_NAME" ($v.telemetry.serviceName | toString)
+}}
+{{- with $v.telemetry.otlpEndpoint }}
+{{- $_ := set $d "PROBITY__TELEMETRY__OTLP_ENDPOINT" (toString .) }}
+{{- end }}
+{{- range $k, $val := $v.extraEnv }}
+{{- if not (regexMatch "^PROBITY__[A-Z0-9_]+$" $k) }}
+{{- fail (printf "extraEnv.%s: settings are PROBITY__SECTION__KEY variables" $k) }}
+{{- end }}
+{{- if or (regexMatch "^PROBITY__DATABASE__.*URL$" $k) (contains "SECRET" $k) }}
+{{- fail (printf "extraEnv.%s looks secret, and extraEnv goes into a ConfigMap: use database.existingSecret / targets.*.database" $k) }}
+{{- end }}
+{{- if hasKey $d $k }}
+{{- fail (printf "extraEnv.%s is set by the chart from its own values: set those instead" $k) }}
+{{- end }}
+{{- $_ := set $d $k (toString $val) }}
+{{- end }}
+{{- toYaml $d }}
+{{- end }}
+
+{{/* Checks a target's name and its own database Secret: (dict "name" NAME "target" T). */}}
+{{- define "probity.checkTarget" -}}
+{{- if not (regexMatch "^[a-z][a-z0-9]*$" .name) }}
+{{- fail (printf "targets.%s: a target is a `probity serve --target` value (lowercase letters and digits)" .name) }}
+{{- end }}
+{{- if and (eq .name "all") .target.database .target.database.existingSecret }}
+{{- fail "targets.all.database: the `all` target uses the shared database (database.existingSecret)" }}
+{{- end }}
+{{- end }}
+
+{{/*
+Database URLs from Secrets: the shared one, and the own one of each target in
+.targets (a map name -> target values) that has one (database.<name>_url).
+(dict "ctx" $ "targets" MAP)
+*/}}
+{{- define "probity.databaseEnv" -}}
+- name: PROBITY__DATABASE__URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "database.existingSecret: the Secret with the database URL" .ctx.Values.database.existingSecret }}
+      key: {{ .ctx.Values.database.urlKey }}
+{{- range $name, $t := .targets }}
+{{- if and $t.database $t.database.existingSecret }}
+- name: PROBITY__DATABASE__{{ upper $name }}_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $t.database.existingSecret }}
+      key: {{ default "url" $t.database.urlKey }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Volume mounts of a service pod: (dict "ctx" $ "nationalIdKey" BOOL). */}}
+{{- define "probity.volumeMounts" -}}
+- name: tmp
+  mountPath: /tmp
+- name: audit-key
+  mountPath: /etc/probity/audit
+  readOnly: true
+- name: issuer-keys
+  mountPath: /etc/probity/issuer
+  readOnly: true
+{{- if .nationalIdKey }}
+- name: national-id-key
+  mountPath: /etc/probity/national-id
+  readOnly: true
+{{- end }}
+{{- with .ctx.Values.extraVolumeMounts }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* Volumes of a service pod: (dict "ctx" $ "nationalIdKey" BOOL). */}}
+{{- define "probity.volumes" -}}
+{{- $v := .ctx.Values -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ $v.tmpSizeLimit }}
+- name: audit-key
+  secret:
+    secretName: {{ required "keys.audit.existingSecret: the Secret with the audit chain key" $v.keys.audit.existingSecret }}
+    defaultMode: 0440
+    items:
+      - key: {{ $v.keys.audit.key }}
+        path: {{ $v.keys.audit.key }}
+- name: issuer-keys
+  secret:
+    secretName: {{ required "auth.existingSecret: the Secret with the token issuer's public keys" $v.auth.existingSecret }}
+    defaultMode: 0440
+    items:
+      {{- range $v.auth.publicKeys }}
+      - key: {{ . }}
+        path: {{ . }}
+      {{- end }}
+{{- if .nationalIdKey }}
+- name: national-id-key
+  secret:
+    secretName: {{ required "keys.nationalId.existingSecret: the Secret with the national-ID HMAC key" $v.keys.nationalId.existingSecret }}
+    defaultMode: 0440
+    items:
+      - key: {{ $v.keys.nationalId.key }}
+        path: {{ $v.keys.nationalId.key }}
+{{- end }}
+{{- with $v.extraVolumes }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* Pod-level settings shared by every pod of the chart. */}}
+{{- define "probity.podCommon" -}}
+automountServiceAccountToken: false
+enableServiceLinks: false
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- end }}
