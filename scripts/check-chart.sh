@@ -28,9 +28,10 @@ PINS=(helm-python-sdk==0.2.2 kubernetes-validate==1.37.0 checkov==3.3.30)
 # skipped for the defaults is still run on the all-targets render where the
 # values meet it.
 SKIP_ALWAYS=(
-  # The database URL reaches probity only as an environment variable
-  # (PROBITY__DATABASE__URL from a secretKeyRef): the service has no
-  # database.url_file setting. The keys are mounted as files.
+  # The database URL reaches probity as an environment variable
+  # (PROBITY__DATABASE__URL from a secretKeyRef). The service now reads
+  # database.url_file too; mounting the URL as a file is a follow-up (the
+  # per-target URLs have no file setting yet). The keys are mounted as files.
   CKV_K8S_35
   # Images are addressed by digest (image.digest) or by an immutable release
   # tag, so IfNotPresent cannot run stale code, and pods can still start

@@ -116,6 +116,12 @@ fn main() -> std::process::ExitCode {
 async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::process::ExitCode> {
     match command {
         Command::Serve { target, no_migrate } => {
+            // Listen for SIGTERM from the first moment, not only once serving.
+            let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+            tokio::spawn(async move {
+                probity_common::server::shutdown_signal().await;
+                let _ = stop_tx.send(true);
+            });
             if no_migrate {
                 settings.database.run_migrations = false;
             }
@@ -132,13 +138,10 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::pr
                      then: grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" {addr} list"
                 );
             }
-            probity::serve(
-                &settings,
-                target,
-                listener,
-                probity_common::server::shutdown_signal(),
-            )
-            .await?;
+            let shutdown = async move {
+                let _ = stop_rx.wait_for(|stop| *stop).await;
+            };
+            probity::serve(&settings, target, listener, shutdown).await?;
         }
         Command::Migrate { target } => {
             probity::migrate(&settings, target).await?;
@@ -173,7 +176,7 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::pr
                 other => anyhow::bail!("--service: unknown service {other} (registry)"),
             };
             let db = probity_common::db::connect(&settings.database_url(prefix), &settings).await?;
-            let chain = Chain::new(prefix, Chain::load_key(&settings.audit_key_path())?);
+            let chain = Chain::new(prefix, settings.audit_key().load()?);
             let r = chain.verify(&db, from, to).await?;
             if r.ok {
                 println!(

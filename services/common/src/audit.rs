@@ -5,8 +5,6 @@
 //! over its fields and the previous entry's hash: someone who can write the
 //! table but lacks the key cannot edit, delete, reorder or insert entries
 //! without `verify` naming the first bad one.
-use std::path::Path;
-
 use hmac::{Hmac, Mac};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, FromQueryResult};
 use sha2::{Digest, Sha256};
@@ -72,25 +70,6 @@ pub fn canonical(v: &serde_json::Value) -> String {
 impl Chain {
     pub fn new(prefix: &'static str, key: Vec<u8>) -> Self {
         Chain { prefix, key }
-    }
-
-    /// Loads the chain key from `path`, creating 32 random bytes on first use.
-    pub fn load_key(path: &Path) -> anyhow::Result<Vec<u8>> {
-        if path.exists() {
-            let k = std::fs::read(path)?;
-            anyhow::ensure!(
-                k.len() >= 32,
-                "{}: key shorter than 32 bytes",
-                path.display()
-            );
-            return Ok(k);
-        }
-        if let Some(d) = path.parent() {
-            std::fs::create_dir_all(d)?;
-        }
-        let k: [u8; 32] = rand::random();
-        crate::auth::write_private(path, &k)?;
-        Ok(k.to_vec())
     }
 
     pub fn prefix(&self) -> &'static str {

@@ -7,7 +7,6 @@
 //! the handler through [`Principal::department_body`].
 use std::{
     collections::HashMap,
-    path::Path,
     sync::Arc,
     task::{Context, Poll},
 };
@@ -24,6 +23,7 @@ use tonic::Status;
 use crate::{
     config::Settings,
     error::{AppError, AppResult},
+    keys::{KeyFile, write_private},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -162,7 +162,7 @@ impl Verifier {
     pub fn from_settings(s: &Settings) -> anyhow::Result<Self> {
         let mut keys = Vec::new();
         if s.auth.dev_keys {
-            let sk = load_or_create_signing_key(&s.signing_key_path())?;
+            let sk = load_or_create_signing_key(&s.signing_key())?;
             keys.push((
                 Algorithm::EdDSA,
                 DecodingKey::from_ed_der(sk.verifying_key().as_bytes()),
@@ -187,6 +187,10 @@ impl Verifier {
                 DecodingKey::from_secret(s.auth.hs256_secret.as_bytes()),
             ));
         }
+        anyhow::ensure!(
+            !keys.is_empty(),
+            "auth.public_key_files: no key to verify tokens with (set it, or auth.dev_keys = true)"
+        );
         Ok(Verifier {
             keys,
             issuer: s.auth.issuer.clone(),
@@ -222,36 +226,22 @@ impl Verifier {
     }
 }
 
-/// The development signing key: created on first use, kept under the data dir.
-pub fn load_or_create_signing_key(path: &Path) -> anyhow::Result<SigningKey> {
-    if path.exists() {
-        let pem = std::fs::read_to_string(path)?;
+/// The development signing key: created on first use on its default path.
+pub fn load_or_create_signing_key(k: &KeyFile) -> anyhow::Result<SigningKey> {
+    let shown = k.path.display();
+    if k.path.exists() {
+        let pem = std::fs::read_to_string(&k.path)
+            .map_err(|e| anyhow::anyhow!("{}: {shown}: {e}", k.setting))?;
         return SigningKey::from_pkcs8_pem(&pem)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+            .map_err(|e| anyhow::anyhow!("{}: {shown}: {e}", k.setting));
     }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
+    anyhow::ensure!(k.create, "{}: {shown} does not exist", k.setting);
     let sk = SigningKey::generate(&mut rand::rngs::OsRng);
     let pem = sk
         .to_pkcs8_pem(LineEnding::LF)
         .map_err(|e| anyhow::anyhow!("encoding key: {e}"))?;
-    write_private(path, pem.as_bytes())?;
+    write_private(&k.path, pem.as_bytes())?;
     Ok(sk)
-}
-
-/// Writes a secret file readable by its owner only.
-pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts
-        .open(path)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    f.write_all(bytes)?;
-    Ok(())
 }
 
 /// Signs a token with the development key (`probity token issue`).
@@ -275,7 +265,7 @@ pub fn issue_token(
         iat: now,
         exp: now + ttl.num_seconds(),
     };
-    let sk = load_or_create_signing_key(&s.signing_key_path())?;
+    let sk = load_or_create_signing_key(&s.signing_key())?;
     let der = sk
         .to_pkcs8_der()
         .map_err(|e| anyhow::anyhow!("encoding key: {e}"))?;
@@ -399,6 +389,8 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     fn settings(dir: &Path) -> Settings {
@@ -457,7 +449,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = settings(dir.path());
         let v = Verifier::from_settings(&s).unwrap();
-        let sk = load_or_create_signing_key(&s.signing_key_path()).unwrap();
+        let sk = load_or_create_signing_key(&s.signing_key()).unwrap();
         let key = EncodingKey::from_ed_der(sk.to_pkcs8_der().unwrap().as_bytes());
         let expired = sign(
             Algorithm::EdDSA,
@@ -528,6 +520,24 @@ mod tests {
         assert!(
             !dir.path().join("dev-signing-key.pem").exists(),
             "no dev key is made when dev_keys is off"
+        );
+    }
+
+    #[test]
+    fn no_key_at_all_is_refused_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = settings(dir.path());
+        s.auth.dev_keys = false;
+        let e = Verifier::from_settings(&s)
+            .err()
+            .expect("no verifier without keys")
+            .to_string();
+        assert!(e.starts_with("auth.public_key_files"), "{e}");
+        s.auth.signing_key_file = dir.path().join("absent.pem").to_string_lossy().into_owned();
+        s.auth.dev_keys = true;
+        assert!(
+            Verifier::from_settings(&s).is_err(),
+            "a configured signing key is never created"
         );
     }
 

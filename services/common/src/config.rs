@@ -5,6 +5,8 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::keys::KeyFile;
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
@@ -39,6 +41,7 @@ pub struct TlsSettings {
 pub struct DatabaseSettings {
     pub data_dir: String,
     pub url: String,
+    pub url_file: String,
     pub registry_url: String,
     pub max_connections: u32,
     pub run_migrations: bool,
@@ -96,6 +99,7 @@ impl Default for DatabaseSettings {
         Self {
             data_dir: "./data".into(),
             url: String::new(),
+            url_file: String::new(),
             registry_url: String::new(),
             max_connections: 16,
             run_migrations: true,
@@ -192,6 +196,20 @@ impl Settings {
         let s: Settings = c
             .try_deserialize()
             .map_err(|e| bad(&error_key(&e), e.to_string()))?;
+        let mut s = s;
+        if !s.database.url_file.is_empty() {
+            if !s.database.url.is_empty() {
+                return Err(bad(
+                    "database.url_file",
+                    "set database.url or database.url_file, not both",
+                ));
+            }
+            let f = &s.database.url_file;
+            s.database.url = std::fs::read_to_string(f)
+                .map_err(|e| bad("database.url_file", format!("{f}: {e}")))?
+                .trim()
+                .to_string();
+        }
         s.validate()?;
         Ok(s)
     }
@@ -262,12 +280,6 @@ impl Settings {
                 "is set but auth.allow_hs256 is false",
             ));
         }
-        if !a.dev_keys && a.public_key_files.is_empty() && !a.allow_hs256 {
-            return Err(bad(
-                "auth.public_key_files",
-                "no key to verify tokens with (set it, or auth.dev_keys = true)",
-            ));
-        }
         if self.registry.default_min_qualified == 0 {
             return Err(bad("registry.default_min_qualified", "must be at least 1"));
         }
@@ -294,28 +306,31 @@ impl Settings {
         format!("sqlite://{}/{service}.db?mode=rwc", self.database.data_dir)
     }
 
-    pub fn signing_key_path(&self) -> PathBuf {
-        if self.auth.signing_key_file.is_empty() {
-            self.data_dir().join("dev-signing-key.pem")
-        } else {
-            PathBuf::from(&self.auth.signing_key_file)
-        }
+    pub fn signing_key(&self) -> KeyFile {
+        KeyFile::resolve(
+            &self.auth.signing_key_file,
+            &self.data_dir(),
+            "dev-signing-key.pem",
+            "auth.signing_key_file",
+        )
     }
 
-    pub fn audit_key_path(&self) -> PathBuf {
-        if self.audit.key_file.is_empty() {
-            self.data_dir().join("audit-chain.key")
-        } else {
-            PathBuf::from(&self.audit.key_file)
-        }
+    pub fn audit_key(&self) -> KeyFile {
+        KeyFile::resolve(
+            &self.audit.key_file,
+            &self.data_dir(),
+            "audit-chain.key",
+            "audit.key_file",
+        )
     }
 
-    pub fn national_id_key_path(&self) -> PathBuf {
-        if self.registry.national_id_key_file.is_empty() {
-            self.data_dir().join("national-id-hmac.key")
-        } else {
-            PathBuf::from(&self.registry.national_id_key_file)
-        }
+    pub fn national_id_key(&self) -> KeyFile {
+        KeyFile::resolve(
+            &self.registry.national_id_key_file,
+            &self.data_dir(),
+            "national-id-hmac.key",
+            "registry.national_id_key_file",
+        )
     }
 }
 
@@ -398,6 +413,22 @@ mod tests {
     }
 
     #[test]
+    fn url_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("url");
+        std::fs::write(&f, "postgres://probity:secret@db/probity\n").unwrap();
+        let s = Settings::load_from(
+            None,
+            env(&[("PROBITY__DATABASE__URL_FILE", f.to_str().unwrap())]),
+        )
+        .unwrap();
+        assert_eq!(
+            s.database_url("registry"),
+            "postgres://probity:secret@db/probity"
+        );
+    }
+
+    #[test]
     fn list_from_environment() {
         let s = Settings::load_from(
             None,
@@ -437,8 +468,15 @@ mod tests {
                 "auth.hs256_secret",
             ),
             (
-                &[("PROBITY__AUTH__DEV_KEYS", "false")],
-                "auth.public_key_files",
+                &[
+                    ("PROBITY__DATABASE__URL", "postgres://a"),
+                    ("PROBITY__DATABASE__URL_FILE", "/u"),
+                ],
+                "database.url_file",
+            ),
+            (
+                &[("PROBITY__DATABASE__URL_FILE", "/nonexistent/url")],
+                "database.url_file",
             ),
             (
                 &[("PROBITY__SERVER__TLS__CERT_FILE", "/c.pem")],

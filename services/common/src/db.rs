@@ -145,6 +145,14 @@ impl MigrationTrait for SharedTables {
                 .to_owned(),
         )
         .await?;
+        m.create_table(
+            Table::create()
+                .table(Alias::new(t(p, "key_checks")))
+                .col(ColumnDef::new("purpose").string().not_null().primary_key())
+                .col(ColumnDef::new("check_value").string().not_null())
+                .to_owned(),
+        )
+        .await?;
         let db = m.get_connection();
         let head = t(p, "audit_head");
         db.execute_unprepared(&format!(

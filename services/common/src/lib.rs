@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod keys;
 pub mod names;
 pub mod server;
 pub mod store;

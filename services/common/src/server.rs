@@ -43,6 +43,9 @@ pub const AUDIT_POLICY: &[(&str, Access)] = &[
     ),
 ];
 
+/// The health service name that does not depend on the databases.
+pub const LIVENESS: &str = "liveness";
+
 /// How often health re-checks the databases.
 const HEALTH_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -75,6 +78,11 @@ pub async fn serve(
             .set_service_status(*n, ServingStatus::NotServing)
             .await;
     }
+    // Liveness answers whether the process works, not whether its database
+    // does: a database outage must not get every pod restarted.
+    reporter
+        .set_service_status(LIVENESS, ServingStatus::Serving)
+        .await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
 
     let watcher = {
@@ -157,7 +165,7 @@ pub async fn serve(
         async move {
             shutdown.await;
             let _ = stop_tx.send(true);
-            for n in &names {
+            for n in names.iter().chain(std::iter::once(&LIVENESS)) {
                 reporter
                     .set_service_status(*n, ServingStatus::NotServing)
                     .await;

@@ -94,6 +94,54 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Refuses to run with a key other than the one this database was used
+    /// with: the first start records the key's check value (in the audit
+    /// chain), later starts compare. `purpose` names the key and its setting.
+    pub async fn ensure_key(&self, purpose: &'static str, key: &[u8]) -> AppResult<()> {
+        let table = t(self.chain.prefix(), "key_checks");
+        let value = crate::keys::check_value(key, purpose);
+        let system = Principal {
+            subject: "probity".into(),
+            role: crate::auth::Role::Service,
+            body: None,
+        };
+        let mut w = self.write(&system, "startup", "", &()).await?;
+        let row = w
+            .txn()
+            .query_one_raw(stmt(
+                w.txn(),
+                &format!("SELECT check_value FROM {table} WHERE purpose = $1"),
+                vec![purpose.into()],
+            ))
+            .await?;
+        match row {
+            Some(r) if r.try_get::<String>("", "check_value")? == value => Ok(()),
+            Some(_) => Err(AppError::precondition(
+                "KEY_MISMATCH",
+                format!(
+                    "{purpose}: this is not the key this database was used with; refusing to start"
+                ),
+            )),
+            None => {
+                w.txn()
+                    .execute_raw(stmt(
+                        w.txn(),
+                        &format!("INSERT INTO {table} (purpose, check_value) VALUES ($1, $2)"),
+                        vec![purpose.into(), value.clone().into()],
+                    ))
+                    .await?;
+                w.audit(
+                    &format!("keys/{purpose}"),
+                    serde_json::json!({"op": "record_key_check", "check_value": value}),
+                )
+                .await?;
+                w.commit(()).await.map(|_| ())
+            }
+        }
+    }
+}
+
 impl Write<'_> {
     /// The response of the first call with this request id, if this is a retry.
     pub fn replayed<M: Message + Default>(&self) -> AppResult<Option<M>> {

@@ -40,10 +40,15 @@ impl Registry {
         if settings.database.run_migrations {
             Migrator::up(&db, None).await?;
         }
-        let chain = Chain::new("registry", Chain::load_key(&settings.audit_key_path())?);
-        let national_id_key = Chain::load_key(&settings.national_id_key_path())?;
+        let audit_key = settings.audit_key().load()?;
+        let national_id_key = settings.national_id_key().load()?;
+        let store = Store::new(db, Chain::new("registry", audit_key.clone()));
+        store.ensure_key("audit.key_file", &audit_key).await?;
+        store
+            .ensure_key("registry.national_id_key_file", &national_id_key)
+            .await?;
         Ok(Arc::new(Registry {
-            store: Store::new(db, chain),
+            store,
             national_id_key,
             default_min_qualified: settings.registry.default_min_qualified,
             cache: snapshot::Cache::default(),

@@ -7,7 +7,10 @@ use probity_common::{
     store::Write,
 };
 use probity_proto::registry::v1::*;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
 use serde_json::json;
 
 use super::{Ctx, bodies, us_ts};
@@ -18,16 +21,33 @@ use crate::{
 };
 
 /// The paths of `mask`, each checked against `allowed`.
-fn mask_paths(v: &mut Violations, mask: Option<&prost_types::FieldMask>, allowed: &[&str]) -> Vec<String> {
+fn mask_paths(
+    v: &mut Violations,
+    mask: Option<&prost_types::FieldMask>,
+    allowed: &[&str],
+) -> Vec<String> {
     let paths = mask.map(|m| m.paths.clone()).unwrap_or_default();
-    v.check(!paths.is_empty(), "update_mask", format!("name at least one of: {}", allowed.join(", ")));
+    v.check(
+        !paths.is_empty(),
+        "update_mask",
+        format!("name at least one of: {}", allowed.join(", ")),
+    );
     for (i, p) in paths.iter().enumerate() {
-        v.check(allowed.contains(&p.as_str()), format!("update_mask.paths[{i}]"), format!("must be one of: {}", allowed.join(", ")));
+        v.check(
+            allowed.contains(&p.as_str()),
+            format!("update_mask.paths[{i}]"),
+            format!("must be one of: {}", allowed.join(", ")),
+        );
     }
     paths
 }
 
-async fn next_revision<C: ConnectionTrait, E: EntityTrait>(db: &C, key: E::Column, id: &str, rev: E::Column) -> AppResult<i32> {
+async fn next_revision<C: ConnectionTrait, E: EntityTrait>(
+    db: &C,
+    key: E::Column,
+    id: &str,
+    rev: E::Column,
+) -> AppResult<i32> {
     let max: Option<i32> = E::find()
         .select_only()
         .column_as(rev.max(), "m")
@@ -40,7 +60,13 @@ async fn next_revision<C: ConnectionTrait, E: EntityTrait>(db: &C, key: E::Colum
 }
 
 /// Records the body's current description as a revision (used by create and update).
-pub(crate) async fn record_body(w: &Write<'_>, b: &body::Model, revision: i32, reason: &str, actor: &str) -> AppResult<()> {
+pub(crate) async fn record_body(
+    w: &Write<'_>,
+    b: &body::Model,
+    revision: i32,
+    reason: &str,
+    actor: &str,
+) -> AppResult<()> {
     body_revision::Entity::insert(body_revision::ActiveModel::from(body_revision::Model {
         body_id: b.id.clone(),
         revision,
@@ -56,7 +82,13 @@ pub(crate) async fn record_body(w: &Write<'_>, b: &body::Model, revision: i32, r
     Ok(())
 }
 
-pub(crate) async fn record_post(w: &Write<'_>, p: &post::Model, revision: i32, reason: &str, actor: &str) -> AppResult<()> {
+pub(crate) async fn record_post(
+    w: &Write<'_>,
+    p: &post::Model,
+    revision: i32,
+    reason: &str,
+    actor: &str,
+) -> AppResult<()> {
     post_revision::Entity::insert(post_revision::ActiveModel::from(post_revision::Model {
         post_id: p.id.clone(),
         revision,
@@ -76,7 +108,9 @@ pub async fn update_body(reg: &Registry, ctx: &Ctx, r: UpdateBodyRequest) -> App
     const ALLOWED: &[&str] = &["display_name", "region_code", "vertically_managed"];
     let mut v = Violations::new();
     check_request_id(&mut v, &r.request_id);
-    let Some(b) = required(&mut v, r.body.as_ref(), "body") else { return Err(v.into_error()) };
+    let Some(b) = required(&mut v, r.body.as_ref(), "body") else {
+        return Err(v.into_error());
+    };
     let id = top_field(&mut v, &b.name, "bodies", "body.name");
     let paths = mask_paths(&mut v, r.update_mask.as_ref(), ALLOWED);
     if paths.iter().any(|p| p == "display_name") {
@@ -93,7 +127,10 @@ pub async fn update_body(reg: &Registry, ctx: &Ctx, r: UpdateBodyRequest) -> App
     v.non_empty(&r.reason, "reason");
     v.finish()?;
 
-    let w = reg.store.write(&ctx.principal, ctx.method, &r.request_id, &r).await?;
+    let w = reg
+        .store
+        .write(&ctx.principal, ctx.method, &r.request_id, &r)
+        .await?;
     if let Some(done) = w.replayed()? {
         return Ok(done);
     }
@@ -108,9 +145,18 @@ pub async fn update_body(reg: &Registry, ctx: &Ctx, r: UpdateBodyRequest) -> App
         }
     }
     if next == cur {
-        return Err(AppError::precondition("NO_CHANGE", "the body already reads like this"));
+        return Err(AppError::precondition(
+            "NO_CHANGE",
+            "the body already reads like this",
+        ));
     }
-    let rev = next_revision::<_, body_revision::Entity>(w.txn(), body_revision::Column::BodyId, &id, body_revision::Column::Revision).await?;
+    let rev = next_revision::<_, body_revision::Entity>(
+        w.txn(),
+        body_revision::Column::BodyId,
+        &id,
+        body_revision::Column::Revision,
+    )
+    .await?;
     record_body(&w, &next, rev, r.reason.trim(), &ctx.principal.subject).await?;
     body::ActiveModel {
         id: Set(id.clone()),
@@ -128,7 +174,11 @@ pub async fn update_body(reg: &Registry, ctx: &Ctx, r: UpdateBodyRequest) -> App
     w.commit(out).await
 }
 
-pub async fn list_body_revisions(reg: &Registry, ctx: &Ctx, r: ListBodyRevisionsRequest) -> AppResult<ListBodyRevisionsResponse> {
+pub async fn list_body_revisions(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: ListBodyRevisionsRequest,
+) -> AppResult<ListBodyRevisionsResponse> {
     let id = name_or_invalid(&r.name, "bodies")?;
     let db = &reg.store.db;
     bodies::find_body(db, &id).await?;
@@ -158,7 +208,9 @@ pub async fn update_post(reg: &Registry, ctx: &Ctx, r: UpdatePostRequest) -> App
     const ALLOWED: &[&str] = &["display_name", "unit", "responsibilities"];
     let mut v = Violations::new();
     check_request_id(&mut v, &r.request_id);
-    let Some(p) = required(&mut v, r.post.as_ref(), "post") else { return Err(v.into_error()) };
+    let Some(p) = required(&mut v, r.post.as_ref(), "post") else {
+        return Err(v.into_error());
+    };
     let (body_id, _) = nested_field(&mut v, &p.name, "posts", "post.name");
     let paths = mask_paths(&mut v, r.update_mask.as_ref(), ALLOWED);
     let mut unit_id = None;
@@ -174,7 +226,11 @@ pub async fn update_post(reg: &Registry, ctx: &Ctx, r: UpdatePostRequest) -> App
             }
             "unit" if !p.unit.is_empty() => {
                 let (b, u) = nested_field(&mut v, &p.unit, "units", "post.unit");
-                v.check(u.is_empty() || b == body_id, "post.unit", "must be a unit of the same body");
+                v.check(
+                    u.is_empty() || b == body_id,
+                    "post.unit",
+                    "must be a unit of the same body",
+                );
                 unit_id = Some(u);
             }
             _ => {}
@@ -183,7 +239,10 @@ pub async fn update_post(reg: &Registry, ctx: &Ctx, r: UpdatePostRequest) -> App
     v.non_empty(&r.reason, "reason");
     v.finish()?;
 
-    let w = reg.store.write(&ctx.principal, ctx.method, &r.request_id, &r).await?;
+    let w = reg
+        .store
+        .write(&ctx.principal, ctx.method, &r.request_id, &r)
+        .await?;
     if let Some(done) = w.replayed()? {
         return Ok(done);
     }
@@ -205,9 +264,18 @@ pub async fn update_post(reg: &Registry, ctx: &Ctx, r: UpdatePostRequest) -> App
         }
     }
     if next == cur {
-        return Err(AppError::precondition("NO_CHANGE", "the post already reads like this"));
+        return Err(AppError::precondition(
+            "NO_CHANGE",
+            "the post already reads like this",
+        ));
     }
-    let rev = next_revision::<_, post_revision::Entity>(w.txn(), post_revision::Column::PostId, &cur.id, post_revision::Column::Revision).await?;
+    let rev = next_revision::<_, post_revision::Entity>(
+        w.txn(),
+        post_revision::Column::PostId,
+        &cur.id,
+        post_revision::Column::Revision,
+    )
+    .await?;
     record_post(&w, &next, rev, r.reason.trim(), &ctx.principal.subject).await?;
     post::ActiveModel {
         id: Set(cur.id.clone()),
@@ -220,13 +288,20 @@ pub async fn update_post(reg: &Registry, ctx: &Ctx, r: UpdatePostRequest) -> App
     .await?;
     let powers = bodies::current_post_powers(w.txn(), &cur.id).await?;
     let out = convert::post(next, &powers);
-    w.audit(&out.name, json!({"op": "update_post", "revision": rev, "display_name": out.display_name,
-        "unit": out.unit, "responsibilities": out.responsibilities, "reason": r.reason}))
-        .await?;
+    w.audit(
+        &out.name,
+        json!({"op": "update_post", "revision": rev, "display_name": out.display_name,
+        "unit": out.unit, "responsibilities": out.responsibilities, "reason": r.reason}),
+    )
+    .await?;
     w.commit(out).await
 }
 
-pub async fn list_post_revisions(reg: &Registry, ctx: &Ctx, r: ListPostRevisionsRequest) -> AppResult<ListPostRevisionsResponse> {
+pub async fn list_post_revisions(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: ListPostRevisionsRequest,
+) -> AppResult<ListPostRevisionsResponse> {
     let db = &reg.store.db;
     let p = bodies::load_post(db, &r.name, "name").await?;
     scope::ensure(db, &ctx.principal, &p.body_id).await?;
@@ -241,7 +316,10 @@ pub async fn list_post_revisions(reg: &Registry, ctx: &Ctx, r: ListPostRevisions
             .map(|x| PostRevision {
                 revision: x.revision,
                 display_name: x.display_name,
-                unit: x.unit_id.map(|u| probity_common::names::nested_name(&p.body_id, "units", &u)).unwrap_or_default(),
+                unit: x
+                    .unit_id
+                    .map(|u| probity_common::names::nested_name(&p.body_id, "units", &u))
+                    .unwrap_or_default(),
                 responsibilities: x.responsibilities,
                 reason: x.reason,
                 actor: x.actor,
