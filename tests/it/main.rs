@@ -2,5 +2,20 @@
 //! (with PROBITY_TEST_DATABASE_URL) PostgreSQL.
 pub mod fixtures;
 pub mod harness;
+pub mod util;
 
+mod audit;
+mod auth;
+mod bodies;
+mod check_actors;
+mod credentials;
+mod idempotency;
+mod officers;
+mod pagination;
+mod powers;
+mod public;
+mod server;
 mod smoke;
+mod validation;
+mod keys;
+mod revisions;

@@ -1,0 +1,726 @@
+//! The audit chain: every write appends an entry; VerifyAuditChain (and the
+//! `probity audit verify` CLI) names the first bad entry for each kind of
+//! tampering made with raw SQL.
+use chrono::{Duration, Utc};
+use probity_common::audit::{Entry, GENESIS, sha256_hex};
+use probity_proto::{
+    audit::v1::{ListAuditEntriesRequest, VerifyAuditChainRequest},
+    registry::v1::*,
+};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, FromQueryResult, Statement, Value,
+};
+use tonic::Code;
+
+use crate::{db_test, fixtures::*, harness::TestServer, util::*};
+
+const REG: &str = "/probity.registry.v1.RegistryService/";
+
+/// Runs `f`, then checks it appended entries whose last names `method` and `entity`.
+macro_rules! audited {
+    ($s:expr, $method:expr, $entity:expr, $call:expr) => {{
+        let before = head($s).await;
+        let out = $call;
+        let entries = audit_entries($s).await;
+        let last = entries.last().expect("an entry");
+        assert!(last.sequence > before, "{} added no audit entry", $method);
+        assert_eq!(last.method, format!("{REG}{}", $method));
+        assert_eq!(last.entity, $entity(&out));
+        assert_eq!(last.actor, "test-legal_office");
+        assert_eq!(last.role, "legal_office");
+        out
+    }};
+}
+
+db_test!(every_write_adds_an_entry, |b| async move {
+    let s = TestServer::start(b).await;
+    let mut c = s.legal().await;
+    let gov = audited!(&s, "CreateBody", |b: &Body| b.name.clone(), {
+        body(&s, "尚志市人民政府", BodyKind::Government, "").await
+    });
+    let dept = audited!(&s, "CreateBody", |b: &Body| b.name.clone(), {
+        body(&s, "尚志市市场监督管理局", BodyKind::Department, &gov.name).await
+    });
+    let other = body(&s, "尚志市生态环境局", BodyKind::Department, &gov.name).await;
+    let unit = audited!(&s, "CreateUnit", |u: &Unit| u.name.clone(), {
+        c.create_unit(CreateUnitRequest {
+            request_id: rid(),
+            parent: dept.name.clone(),
+            unit: Some(Unit {
+                display_name: "执法一科".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+    });
+    let post = audited!(&s, "CreatePost", |p: &Post| p.name.clone(), {
+        c.create_post(CreatePostRequest {
+            request_id: rid(),
+            parent: dept.name.clone(),
+            post: Some(Post {
+                display_name: "科员".into(),
+                unit: unit.name.clone(),
+                responsibilities: "执法".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+    });
+    let power = audited!(&s, "CreatePower", |p: &Power| p.name.clone(), {
+        c.create_power(CreatePowerRequest {
+            request_id: rid(),
+            parent: dept.name.clone(),
+            power: Some(penalty_power("CF-001")),
+            legal_basis_change: basis_change(),
+            effective_time: Some(ts(since())),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+    });
+    audited!(&s, "SetPostPowers", |p: &Post| p.name.clone(), {
+        c.set_post_powers(SetPostPowersRequest {
+            request_id: rid(),
+            post: post.name.clone(),
+            powers: vec![power.name.clone()],
+            effective_time: Some(ts(since())),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+    });
+    let mut next = power.clone();
+    next.duty = "新的责任".into();
+    let power = audited!(&s, "RevisePower", |p: &Power| p.name.clone(), {
+        c.revise_power(RevisePowerRequest {
+            request_id: rid(),
+            power: Some(next),
+            reason: "修订".into(),
+            effective_time: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+    });
+    let a = audited!(&s, "CreateOfficer", |o: &Officer| o.name.clone(), {
+        officer(
+            &s,
+            &dept,
+            "张三明",
+            OfficerKind::Officer,
+            vec![post.name.clone()],
+            1,
+            since(),
+        )
+        .await
+    });
+    audited!(&s, "SetOfficerPosts", |o: &Officer| o.name.clone(), {
+        c.set_officer_posts(SetOfficerPostsRequest {
+            request_id: rid(),
+            officer: a.name.clone(),
+            posts: vec![],
+            reason: "撤岗".into(),
+            effective_time: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+    });
+    audited!(&s, "SetOfficerStatus", |o: &Officer| o.name.clone(), {
+        c.set_officer_status(SetOfficerStatusRequest {
+            request_id: rid(),
+            officer: a.name.clone(),
+            status: OfficerStatus::OffPostTraining as i32,
+            reason: "培训".into(),
+            effective_time: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+    });
+    audited!(&s, "TransferOfficer", |o: &Officer| o.name.clone(), {
+        c.transfer_officer(TransferOfficerRequest {
+            request_id: rid(),
+            officer: a.name.clone(),
+            to_body: other.name.clone(),
+            posts: vec![],
+            reason: "调动".into(),
+            effective_time: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+    });
+    let cred = audited!(&s, "IssueCredential", |c: &Credential| c.name.clone(), {
+        credential(
+            &s,
+            &a,
+            "HLJ-0001",
+            since(),
+            Utc::now() + Duration::days(365),
+        )
+        .await
+    });
+    audited!(&s, "WithholdCredential", |c: &Credential| c.name.clone(), {
+        c.withhold_credential(WithholdCredentialRequest {
+            request_id: rid(),
+            name: cred.name.clone(),
+            until: Some(ts(Utc::now() + Duration::days(3))),
+            reason: "暂扣".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+    });
+    audited!(&s, "ReleaseCredential", |c: &Credential| c.name.clone(), {
+        c.release_credential(ReleaseCredentialRequest {
+            request_id: rid(),
+            name: cred.name.clone(),
+            reason: "发还".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+    });
+    audited!(&s, "RevokeCredential", |c: &Credential| c.name.clone(), {
+        c.revoke_credential(RevokeCredentialRequest {
+            request_id: rid(),
+            name: cred.name.clone(),
+            reason: "缴销".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+    });
+    audited!(&s, "WithdrawPower", |p: &Power| p.name.clone(), {
+        c.withdraw_power(WithdrawPowerRequest {
+            request_id: rid(),
+            name: power.name.clone(),
+            legal_basis_change: basis_change(),
+            effective_time: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+    });
+
+    // reads and refused writes add nothing
+    let h = head(&s).await;
+    c.list_bodies(ListBodiesRequest::default()).await.unwrap();
+    c.get_officer(GetOfficerRequest {
+        name: a.name.clone(),
+    })
+    .await
+    .unwrap();
+    c.list_credentials(ListCredentialsRequest::default())
+        .await
+        .unwrap();
+    err(c
+        .revoke_credential(RevokeCredentialRequest {
+            request_id: rid(),
+            name: cred.name.clone(),
+            reason: "再缴销".into(),
+        })
+        .await);
+    err(c
+        .create_body(CreateBodyRequest {
+            request_id: rid(),
+            body: None,
+        })
+        .await);
+    assert_eq!(head(&s).await, h);
+
+    // the chain links up and verifies
+    let entries = audit_entries(&s).await;
+    assert_eq!(entries.len() as i64, h);
+    assert_eq!(entries[0].previous_hash, GENESIS);
+    for (i, e) in entries.iter().enumerate() {
+        assert_eq!(e.sequence, i as i64 + 1);
+        assert_eq!(e.digest, sha256_hex(e.change.as_bytes()), "{e:?}");
+        assert_eq!(e.entry_hash.len(), 64);
+        assert!(e.time.is_some());
+        if i > 0 {
+            assert_eq!(e.previous_hash, entries[i - 1].entry_hash);
+        }
+    }
+    let v = verify_chain(&s).await;
+    assert!(v.ok, "{v:?}");
+    assert_eq!(v.entries_checked, h);
+    assert_eq!(v.head_sequence, h);
+    assert_eq!(v.head_hash, entries.last().unwrap().entry_hash);
+    assert_eq!(v.first_bad_sequence, 0);
+    assert_eq!(v.problem, "");
+    s.stop().await;
+});
+
+db_test!(entries_by_entity_and_ranges, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = s.legal().await;
+    c.withhold_credential(WithholdCredentialRequest {
+        request_id: rid(),
+        name: w.cred_a.name.clone(),
+        until: Some(ts(Utc::now() + Duration::days(3))),
+        reason: "暂扣".into(),
+    })
+    .await
+    .unwrap();
+    let mut a = auditor(&s).await;
+    let about = a
+        .list_audit_entries(ListAuditEntriesRequest {
+            entity: w.cred_a.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
+    let methods: Vec<&str> = about.iter().map(|e| e.method.as_str()).collect();
+    assert_eq!(
+        methods,
+        vec![
+            "/probity.registry.v1.RegistryService/IssueCredential",
+            "/probity.registry.v1.RegistryService/WithholdCredential"
+        ]
+    );
+    assert!(about[1].change.contains("暂扣"), "{:?}", about[1]);
+    let with_service = a
+        .list_audit_entries(ListAuditEntriesRequest {
+            service: "registry".into(),
+            page_size: 2,
+            ..Default::default()
+        })
+        .await
+        .expect("service named")
+        .into_inner()
+        .entries;
+    assert_eq!(with_service.len(), 2);
+
+    let r = verify_range(&s, 2, 4).await;
+    assert!(r.ok, "{r:?}");
+    assert_eq!(r.entries_checked, 3);
+    let n = head(&s).await;
+    let r = verify_range(&s, 5, 0).await;
+    assert!(r.ok);
+    assert_eq!(r.entries_checked, n - 4);
+
+    expect_invalid(
+        a.verify_audit_chain(VerifyAuditChainRequest {
+            from_sequence: 5,
+            to_sequence: 3,
+            service: String::new(),
+        })
+        .await,
+        &["to_sequence"],
+    );
+    expect_invalid(
+        a.verify_audit_chain(VerifyAuditChainRequest {
+            from_sequence: -1,
+            to_sequence: -1,
+            service: String::new(),
+        })
+        .await,
+        &["from_sequence", "to_sequence"],
+    );
+    expect_invalid(
+        a.verify_audit_chain(VerifyAuditChainRequest {
+            service: "nosuchservice".into(),
+            ..Default::default()
+        })
+        .await,
+        &["service"],
+    );
+    expect_invalid(
+        a.list_audit_entries(ListAuditEntriesRequest {
+            from_sequence: -3,
+            page_size: -1,
+            ..Default::default()
+        })
+        .await,
+        &["from_sequence", "page_size"],
+    );
+    s.stop().await;
+});
+
+db_test!(ranges_at_and_beyond_the_head, |b| async move {
+    // Incremental checks ask for what was added since the last head.
+    let s = TestServer::start(b).await;
+    world(&s).await;
+    let n = head(&s).await;
+    let r = verify_range(&s, n + 1, 0).await;
+    assert!(r.ok, "nothing new is not a broken chain: {r:?}");
+    assert_eq!(r.entries_checked, 0);
+    let r = verify_range(&s, 1, n + 10).await;
+    assert!(r.ok, "{r:?}");
+    assert_eq!(r.entries_checked, n);
+    let r = verify_range(&s, n, n).await;
+    assert!(r.ok, "{r:?}");
+    assert_eq!(r.entries_checked, 1);
+    s.stop().await;
+});
+
+// ---- tampering ----
+
+fn stmt(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(db.get_database_backend(), sql, values)
+}
+
+async fn rows(db: &DatabaseConnection) -> Vec<Entry> {
+    Entry::find_by_statement(stmt(
+        db,
+        "SELECT * FROM registry_audit_entries ORDER BY seq",
+        vec![],
+    ))
+    .all(db)
+    .await
+    .expect("read entries")
+}
+
+/// What an attacker with write access to the database does first.
+async fn drop_triggers(db: &DatabaseConnection) {
+    match db.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            db.execute_unprepared(
+                "DROP TRIGGER registry_audit_entries_append_only ON registry_audit_entries",
+            )
+            .await
+            .expect("drop trigger");
+        }
+        _ => {
+            db.execute_unprepared("DROP TRIGGER registry_audit_entries_no_UPDATE")
+                .await
+                .expect("drop update trigger");
+            db.execute_unprepared("DROP TRIGGER registry_audit_entries_no_DELETE")
+                .await
+                .expect("drop delete trigger");
+        }
+    }
+}
+
+/// Overwrites every column but seq of row `seq` with `e`'s values.
+async fn overwrite(db: &DatabaseConnection, seq: i64, e: &Entry) {
+    db.execute_raw(stmt(
+        db,
+        "UPDATE registry_audit_entries SET at_us = $1, actor = $2, role = $3, method = $4, \
+         entity = $5, change = $6, digest = $7, prev_hash = $8, hash = $9 WHERE seq = $10",
+        vec![
+            e.at_us.into(),
+            e.actor.clone().into(),
+            e.role.clone().into(),
+            e.method.clone().into(),
+            e.entity.clone().into(),
+            e.change.clone().into(),
+            e.digest.clone().into(),
+            e.prev_hash.clone().into(),
+            e.hash.clone().into(),
+            seq.into(),
+        ],
+    ))
+    .await
+    .expect("overwrite row");
+}
+
+async fn insert(db: &DatabaseConnection, e: &Entry) {
+    db.execute_raw(stmt(
+        db,
+        "INSERT INTO registry_audit_entries (seq, at_us, actor, role, method, entity, change, \
+         digest, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        vec![
+            e.seq.into(),
+            e.at_us.into(),
+            e.actor.clone().into(),
+            e.role.clone().into(),
+            e.method.clone().into(),
+            e.entity.clone().into(),
+            e.change.clone().into(),
+            e.digest.clone().into(),
+            e.prev_hash.clone().into(),
+            e.hash.clone().into(),
+        ],
+    ))
+    .await
+    .expect("insert row");
+}
+
+/// A server with a world in it (15+ entries), a verified chain, and a raw
+/// connection with the append-only triggers dropped.
+async fn tamper_setup(b: crate::harness::Backend) -> (TestServer, DatabaseConnection, Vec<Entry>) {
+    let s = TestServer::start(b).await;
+    world(&s).await;
+    let v = verify_chain(&s).await;
+    assert!(v.ok, "{v:?}");
+    assert!(v.head_sequence >= 10);
+    let db = s.raw_db().await;
+    drop_triggers(&db).await;
+    let all = rows(&db).await;
+    assert_eq!(all.len() as i64, v.head_sequence);
+    (s, db, all)
+}
+
+#[track_caller]
+fn assert_bad(v: &probity_proto::audit::v1::VerifyAuditChainResponse, seq: i64, problem: &str) {
+    assert!(!v.ok, "tampering not detected: {v:?}");
+    assert_eq!(v.first_bad_sequence, seq, "{v:?}");
+    assert_eq!(v.problem, problem, "{v:?}");
+}
+
+db_test!(triggers_block_plain_updates_and_deletes, |b| async move {
+    let s = TestServer::start(b).await;
+    world(&s).await;
+    let db = s.raw_db().await;
+    let u = db
+        .execute_unprepared("UPDATE registry_audit_entries SET actor = 'mallory' WHERE seq = 3")
+        .await;
+    assert!(u.is_err(), "an UPDATE went through: {u:?}");
+    let d = db
+        .execute_unprepared("DELETE FROM registry_audit_entries WHERE seq = 3")
+        .await;
+    assert!(d.is_err(), "a DELETE went through: {d:?}");
+    let v = verify_chain(&s).await;
+    assert!(v.ok, "{v:?}");
+    assert_eq!(rows(&db).await[2].actor, "test-legal_office");
+    s.stop().await;
+});
+
+db_test!(edited_change_is_caught, |b| async move {
+    let (s, db, _) = tamper_setup(b).await;
+    db.execute_unprepared(
+        "UPDATE registry_audit_entries SET change = '{\"op\":\"forged\"}' WHERE seq = 3",
+    )
+    .await
+    .unwrap();
+    assert_bad(&verify_chain(&s).await, 3, "EDITED");
+    // the range before it still verifies
+    let r = verify_range(&s, 1, 2).await;
+    assert!(r.ok, "{r:?}");
+    s.stop().await;
+});
+
+db_test!(edited_actor_is_caught, |b| async move {
+    let (s, db, _) = tamper_setup(b).await;
+    db.execute_unprepared("UPDATE registry_audit_entries SET actor = 'mallory' WHERE seq = 5")
+        .await
+        .unwrap();
+    assert_bad(&verify_chain(&s).await, 5, "EDITED");
+    s.stop().await;
+});
+
+db_test!(
+    edited_change_with_a_recomputed_digest_is_caught,
+    |b| async move {
+        // The digest is a plain SHA-256 anyone can recompute; the entry hash is
+        // keyed, so the edit still shows.
+        let (s, db, all) = tamper_setup(b).await;
+        let mut e = all[3].clone();
+        e.change = "{\"op\":\"forged\"}".into();
+        e.digest = sha256_hex(e.change.as_bytes());
+        overwrite(&db, 4, &e).await;
+        assert_bad(&verify_chain(&s).await, 4, "EDITED");
+        s.stop().await;
+    }
+);
+
+db_test!(deleted_row_is_caught, |b| async move {
+    let (s, db, _) = tamper_setup(b).await;
+    db.execute_unprepared("DELETE FROM registry_audit_entries WHERE seq = 3")
+        .await
+        .unwrap();
+    assert_bad(&verify_chain(&s).await, 3, "MISSING");
+    s.stop().await;
+});
+
+db_test!(deleted_first_row_is_caught, |b| async move {
+    let (s, db, _) = tamper_setup(b).await;
+    db.execute_unprepared("DELETE FROM registry_audit_entries WHERE seq = 1")
+        .await
+        .unwrap();
+    assert_bad(&verify_chain(&s).await, 1, "MISSING");
+    s.stop().await;
+});
+
+db_test!(reordered_rows_are_caught, |b| async move {
+    let (s, db, all) = tamper_setup(b).await;
+    // swap the contents of entries 6 and 7
+    overwrite(&db, 6, &all[6]).await;
+    overwrite(&db, 7, &all[5]).await;
+    assert_bad(&verify_chain(&s).await, 6, "OUT_OF_ORDER");
+    let r = verify_range(&s, 1, 5).await;
+    assert!(r.ok, "{r:?}");
+    s.stop().await;
+});
+
+db_test!(inserted_row_beyond_the_head_is_caught, |b| async move {
+    let (s, db, all) = tamper_setup(b).await;
+    let last = all.last().unwrap();
+    let mut e = last.clone();
+    e.seq = last.seq + 1;
+    e.at_us += 1;
+    e.change = "{\"op\":\"create_body\",\"forged\":true}".into();
+    e.digest = sha256_hex(e.change.as_bytes());
+    e.prev_hash = last.hash.clone();
+    e.hash = sha256_hex(b"no key");
+    insert(&db, &e).await;
+    assert_bad(&verify_chain(&s).await, last.seq + 1, "INSERTED");
+    s.stop().await;
+});
+
+db_test!(inserted_row_in_the_middle_is_caught, |b| async move {
+    let (s, db, all) = tamper_setup(b).await;
+    let n = all.len() as i64;
+    // make room at 4 and slip a forged entry in, linked to entry 3
+    db.execute_unprepared("UPDATE registry_audit_entries SET seq = seq + 1000000 WHERE seq >= 4")
+        .await
+        .unwrap();
+    db.execute_unprepared(
+        "UPDATE registry_audit_entries SET seq = seq - 999999 WHERE seq >= 1000000",
+    )
+    .await
+    .unwrap();
+    let mut e = all[2].clone();
+    e.seq = 4;
+    e.change = "{\"op\":\"forged\"}".into();
+    e.digest = sha256_hex(e.change.as_bytes());
+    e.prev_hash = all[2].hash.clone();
+    e.hash = sha256_hex(b"no key");
+    insert(&db, &e).await;
+    assert_eq!(rows(&db).await.len() as i64, n + 1);
+    let v = verify_chain(&s).await;
+    assert!(!v.ok, "{v:?}");
+    assert_eq!(v.first_bad_sequence, 4, "{v:?}");
+    s.stop().await;
+});
+
+db_test!(truncated_tail_is_caught, |b| async move {
+    let (s, db, all) = tamper_setup(b).await;
+    let n = all.len() as i64;
+    db.execute_raw(stmt(
+        &db,
+        "DELETE FROM registry_audit_entries WHERE seq > $1",
+        vec![(n - 2).into()],
+    ))
+    .await
+    .unwrap();
+    assert_bad(&verify_chain(&s).await, n - 1, "TRUNCATED");
+    let r = verify_range(&s, 1, n - 2).await;
+    assert!(r.ok, "{r:?}");
+    s.stop().await;
+});
+
+db_test!(
+    truncated_tail_with_a_rewritten_head_is_caught,
+    |b| async move {
+        // The attacker who can drop the triggers can also move the head row back
+        // to the entry they kept; the head is not keyed, so only a check that
+        // does not trust it catches the deletion.
+        let (s, db, all) = tamper_setup(b).await;
+        let n = all.len() as i64;
+        db.execute_raw(stmt(
+            &db,
+            "DELETE FROM registry_audit_entries WHERE seq > $1",
+            vec![(n - 2).into()],
+        ))
+        .await
+        .unwrap();
+        db.execute_raw(stmt(
+            &db,
+            "UPDATE registry_audit_head SET seq = $1, hash = $2 WHERE id = 1",
+            vec![(n - 2).into(), all[(n - 3) as usize].hash.clone().into()],
+        ))
+        .await
+        .unwrap();
+        let v = verify_chain(&s).await;
+        assert!(!v.ok, "two deleted entries went unnoticed: {v:?}");
+        s.stop().await;
+    }
+);
+
+db_test!(tampering_with_the_last_entry_is_caught, |b| async move {
+    let (s, db, all) = tamper_setup(b).await;
+    let n = all.len() as i64;
+    db.execute_raw(stmt(
+        &db,
+        "UPDATE registry_audit_entries SET entity = 'bodies/forged' WHERE seq = $1",
+        vec![n.into()],
+    ))
+    .await
+    .unwrap();
+    assert_bad(&verify_chain(&s).await, n, "EDITED");
+    s.stop().await;
+});
+
+// ---- the CLI ----
+
+async fn cli_verify(s: &TestServer) -> (i32, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_probity"))
+        .args(["audit", "verify"])
+        .env_remove("PROBITY_CONFIG")
+        .env("PROBITY__DATABASE__DATA_DIR", s.data_dir())
+        .env("PROBITY__DATABASE__URL", &s.db_url)
+        .output()
+        .await
+        .expect("run probity audit verify");
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+db_test!(cli_verifies_and_names_the_bad_entry, |b| async move {
+    let (s, db, all) = tamper_setup(b).await;
+    let n = all.len();
+    let (code, out) = cli_verify(&s).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("OK"), "{out}");
+    assert!(out.contains(&format!("{n} entries checked")), "{out}");
+    db.execute_unprepared("UPDATE registry_audit_entries SET actor = 'mallory' WHERE seq = 7")
+        .await
+        .unwrap();
+    let (code, out) = cli_verify(&s).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("BROKEN at entry 7"), "{out}");
+    assert!(out.contains("EDITED"), "{out}");
+    // the gRPC answer agrees
+    assert_bad(&verify_chain(&s).await, 7, "EDITED");
+    s.stop().await;
+});
+
+db_test!(auditor_role_reads_the_chain, |b| async move {
+    let s = TestServer::start(b).await;
+    // whatever the server itself recorded at startup comes first
+    let base = head(&s).await;
+    world(&s).await;
+    let mut a = auditor(&s).await;
+    let r = a
+        .list_audit_entries(ListAuditEntriesRequest {
+            page_size: 3,
+            from_sequence: base + 1,
+            ..Default::default()
+        })
+        .await
+        .expect("auditor lists")
+        .into_inner();
+    assert_eq!(r.entries.len(), 3);
+    assert_eq!(r.entries[0].sequence, base + 1);
+    assert_eq!(
+        r.entries[0].method,
+        "/probity.registry.v1.RegistryService/CreateBody"
+    );
+    assert!(r.entries[0].change.contains("尚志市人民政府"));
+    // no token, no chain
+    let mut anon =
+        probity_proto::audit::v1::audit_service_client::AuditServiceClient::new(s.channel().await);
+    expect_code(
+        anon.list_audit_entries(ListAuditEntriesRequest::default())
+            .await,
+        Code::Unauthenticated,
+    );
+    s.stop().await;
+});

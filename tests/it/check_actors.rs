@@ -1,0 +1,682 @@
+//! CheckActors: every actor problem and group problem, each with a case
+//! that triggers it and a control that does not; the instant matters.
+use chrono::{DateTime, Duration, Utc};
+use probity_proto::registry::v1::*;
+use tonic::Code;
+
+use crate::{db_test, fixtures::*, harness::TestServer, util::*};
+
+fn days(d: i64) -> DateTime<Utc> {
+    Utc::now() + Duration::days(d)
+}
+
+db_test!(qualified_pair_passes, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let r = check(
+        &s,
+        &w.dept.name,
+        &w.penalty.name,
+        Utc::now(),
+        &[&w.a, &w.b],
+        0,
+    )
+    .await;
+    assert!(r.group_ok, "{r:?}");
+    assert!(r.group_problems.is_empty());
+    assert_eq!(r.qualified_count, 2);
+    assert_eq!(r.power_category, PowerCategory::Penalty as i32);
+    assert_eq!(r.actors.len(), 2);
+    assert_eq!(r.actors[0].officer, w.a.name, "in request order");
+    assert_eq!(r.actors[1].officer, w.b.name);
+    assert_eq!(r.actors[0].credential, w.cred_a.name);
+    assert_eq!(r.actors[1].credential, w.cred_b.name);
+    assert_eq!(r.actors[0].kind, OfficerKind::Officer as i32);
+    assert!(
+        r.actors
+            .iter()
+            .all(|a| a.qualified && a.problems.is_empty())
+    );
+    let r = check(
+        &s,
+        &w.dept.name,
+        &w.inspection.name,
+        Utc::now(),
+        &[&w.b, &w.a],
+        0,
+    )
+    .await;
+    assert!(r.group_ok);
+    assert_eq!(r.power_category, PowerCategory::Inspection as i32);
+    assert_eq!(r.actors[0].officer, w.b.name);
+    s.stop().await;
+});
+
+db_test!(unknown_officer, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let ghost = Officer {
+        name: "officers/nosuchofficer".into(),
+        ..Default::default()
+    };
+    let r = check(
+        &s,
+        &w.dept.name,
+        &w.penalty.name,
+        Utc::now(),
+        &[&w.a, &ghost],
+        1,
+    )
+    .await;
+    assert_eq!(
+        problems(&r, &ghost.name),
+        vec![ActorProblem::UnknownOfficer]
+    );
+    assert!(!qualified(&r, &ghost.name));
+    assert_eq!(r.actors[1].kind, 0);
+    assert!(qualified(&r, &w.a.name), "control");
+    assert!(r.group_ok, "one qualified is enough with min 1: {r:?}");
+    // an officer not yet registered at the instant is unknown then
+    let r = check(
+        &s,
+        &w.dept.name,
+        &w.penalty.name,
+        days(-2 * 365),
+        &[&w.a],
+        1,
+    )
+    .await;
+    assert!(
+        problems(&r, &w.a.name).contains(&ActorProblem::UnknownOfficer),
+        "{r:?}"
+    );
+    s.stop().await;
+});
+
+db_test!(auxiliary_never_qualifies, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let r = check(
+        &s,
+        &w.dept.name,
+        &w.penalty.name,
+        Utc::now(),
+        &[&w.a, &w.aux],
+        1,
+    )
+    .await;
+    assert_eq!(problems(&r, &w.aux.name), vec![ActorProblem::Auxiliary]);
+    assert_eq!(r.actors[1].kind, OfficerKind::Auxiliary as i32);
+    assert_eq!(r.actors[1].credential, "");
+    assert!(qualified(&r, &w.a.name), "control");
+    assert_eq!(r.qualified_count, 1);
+    assert!(r.group_ok, "an auxiliary beside a qualified officer: {r:?}");
+    // the auxiliary never counts toward the minimum
+    let r = check(
+        &s,
+        &w.dept.name,
+        &w.penalty.name,
+        Utc::now(),
+        &[&w.a, &w.aux],
+        0,
+    )
+    .await;
+    assert_eq!(group(&r), vec![GroupProblem::TooFewQualified]);
+    assert_eq!(r.qualified_count, 1);
+    s.stop().await;
+});
+
+db_test!(auxiliary_alone, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let r = check(&s, &w.dept.name, &w.penalty.name, Utc::now(), &[&w.aux], 1).await;
+    assert!(!r.group_ok);
+    assert_eq!(
+        group(&r),
+        vec![GroupProblem::TooFewQualified, GroupProblem::AuxiliaryAlone]
+    );
+    // an auxiliary with an unqualified officer is still alone
+    let mut c = s.legal().await;
+    c.revoke_credential(RevokeCredentialRequest {
+        request_id: rid(),
+        name: w.cred_b.name.clone(),
+        reason: "缴销".into(),
+    })
+    .await
+    .unwrap();
+    let r = check(
+        &s,
+        &w.dept.name,
+        &w.penalty.name,
+        Utc::now(),
+        &[&w.b, &w.aux],
+        1,
+    )
+    .await;
+    assert!(group(&r).contains(&GroupProblem::AuxiliaryAlone), "{r:?}");
+    // control: with a qualified officer beside them
+    let r = check(
+        &s,
+        &w.dept.name,
+        &w.penalty.name,
+        Utc::now(),
+        &[&w.a, &w.b, &w.aux],
+        1,
+    )
+    .await;
+    assert!(r.group_ok, "{r:?}");
+    assert!(!group(&r).contains(&GroupProblem::AuxiliaryAlone));
+    s.stop().await;
+});
+
+db_test!(not_active, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = s.legal().await;
+    c.set_officer_status(SetOfficerStatusRequest {
+        request_id: rid(),
+        officer: w.b.name.clone(),
+        status: OfficerStatus::OffPostTraining as i32,
+        reason: "离岗培训".into(),
+        effective_time: None,
+    })
+    .await
+    .unwrap();
+    let r = check(
+        &s,
+        &w.dept.name,
+        &w.penalty.name,
+        Utc::now(),
+        &[&w.a, &w.b],
+        0,
+    )
+    .await;
+    assert_eq!(problems(&r, &w.b.name), vec![ActorProblem::NotActive]);
+    assert_eq!(group(&r), vec![GroupProblem::TooFewQualified]);
+    // control: before the change
+    let r = check(
+        &s,
+        &w.dept.name,
+        &w.penalty.name,
+        days(-1),
+        &[&w.a, &w.b],
+        0,
+    )
+    .await;
+    assert!(r.group_ok, "{r:?}");
+    s.stop().await;
+});
+
+db_test!(other_body, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = s.legal().await;
+    // an officer of the other body, fully equipped there
+    let power = c
+        .create_power(CreatePowerRequest {
+            request_id: rid(),
+            parent: w.other.name.clone(),
+            power: Some(inspection_power("HJ-JC-001")),
+            legal_basis_change: basis_change(),
+            effective_time: Some(ts(since())),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let post = c
+        .create_post(CreatePostRequest {
+            request_id: rid(),
+            parent: w.other.name.clone(),
+            post: Some(Post {
+                display_name: "环境执法岗".into(),
+                responsibilities: "环境执法".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    c.set_post_powers(SetPostPowersRequest {
+        request_id: rid(),
+        post: post.name.clone(),
+        powers: vec![power.name.clone()],
+        effective_time: Some(ts(since())),
+    })
+    .await
+    .unwrap();
+    let e = officer(
+        &s,
+        &w.other,
+        "郑十一",
+        OfficerKind::Officer,
+        vec![post.name.clone()],
+        50,
+        since(),
+    )
+    .await;
+    credential(&s, &e, "HLJ-0050", since(), days(365)).await;
+    // acting for dept
+    let r = check(&s, &w.dept.name, &w.inspection.name, Utc::now(), &[&e], 1).await;
+    assert_eq!(
+        problems(&r, &e.name),
+        vec![ActorProblem::OtherBody, ActorProblem::NoPostWithPower]
+    );
+    // control: acting for its own body
+    let r = check(&s, &w.other.name, &power.name, Utc::now(), &[&e], 1).await;
+    assert!(qualified(&r, &e.name), "{r:?}");
+    assert!(r.group_ok);
+    // dept's officer holds a post with dept's power but acts for the other body
+    let r = check(&s, &w.other.name, &power.name, Utc::now(), &[&w.a], 1).await;
+    assert_eq!(
+        problems(&r, &w.a.name),
+        vec![ActorProblem::OtherBody, ActorProblem::NoPostWithPower]
+    );
+    s.stop().await;
+});
+
+db_test!(no_post_with_power, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = s.legal().await;
+    let o = officer(
+        &s,
+        &w.dept,
+        "冯十二",
+        OfficerKind::Officer,
+        vec![],
+        60,
+        since(),
+    )
+    .await;
+    credential(&s, &o, "HLJ-0060", since(), days(365)).await;
+    let r = check(&s, &w.dept.name, &w.penalty.name, Utc::now(), &[&o], 1).await;
+    assert_eq!(problems(&r, &o.name), vec![ActorProblem::NoPostWithPower]);
+    c.set_officer_posts(SetOfficerPostsRequest {
+        request_id: rid(),
+        officer: o.name.clone(),
+        posts: vec![w.post.name.clone()],
+        reason: "上岗".into(),
+        effective_time: None,
+    })
+    .await
+    .unwrap();
+    let r = check(&s, &w.dept.name, &w.penalty.name, Utc::now(), &[&o], 1).await;
+    assert!(qualified(&r, &o.name), "control: {r:?}");
+
+    // the post loses the power: from then on, not before
+    c.set_post_powers(SetPostPowersRequest {
+        request_id: rid(),
+        post: w.post.name.clone(),
+        powers: vec![w.inspection.name.clone()],
+        effective_time: None,
+    })
+    .await
+    .unwrap();
+    let r = check(&s, &w.dept.name, &w.penalty.name, Utc::now(), &[&w.a], 1).await;
+    assert_eq!(problems(&r, &w.a.name), vec![ActorProblem::NoPostWithPower]);
+    let r = check(&s, &w.dept.name, &w.penalty.name, days(-1), &[&w.a], 1).await;
+    assert!(qualified(&r, &w.a.name), "{r:?}");
+    let r = check(&s, &w.dept.name, &w.inspection.name, Utc::now(), &[&w.a], 1).await;
+    assert!(qualified(&r, &w.a.name), "{r:?}");
+    s.stop().await;
+});
+
+db_test!(no_credential, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let o = officer(
+        &s,
+        &w.dept,
+        "陈十三",
+        OfficerKind::Officer,
+        vec![w.post.name.clone()],
+        70,
+        since(),
+    )
+    .await;
+    let r = check(&s, &w.dept.name, &w.penalty.name, Utc::now(), &[&o], 1).await;
+    assert_eq!(problems(&r, &o.name), vec![ActorProblem::NoCredential]);
+    assert_eq!(r.actors[0].credential, "");
+    let cr = credential(&s, &o, "HLJ-0070", since(), days(365)).await;
+    let r = check(&s, &w.dept.name, &w.penalty.name, Utc::now(), &[&o], 1).await;
+    assert!(qualified(&r, &o.name), "control: {r:?}");
+    assert_eq!(r.actors[0].credential, cr.name);
+    s.stop().await;
+});
+
+db_test!(credential_withheld, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = s.legal().await;
+    c.withhold_credential(WithholdCredentialRequest {
+        request_id: rid(),
+        name: w.cred_a.name.clone(),
+        until: Some(ts(days(10))),
+        reason: "暂扣".into(),
+    })
+    .await
+    .unwrap();
+    let r = check(&s, &w.dept.name, &w.penalty.name, Utc::now(), &[&w.a], 1).await;
+    assert_eq!(
+        problems(&r, &w.a.name),
+        vec![ActorProblem::CredentialWithheld]
+    );
+    assert_eq!(r.actors[0].credential, w.cred_a.name);
+    for d in [-1, 11] {
+        let r = check(&s, &w.dept.name, &w.penalty.name, days(d), &[&w.a], 1).await;
+        assert!(qualified(&r, &w.a.name), "control at {d} days: {r:?}");
+    }
+    s.stop().await;
+});
+
+db_test!(credential_revoked_is_not_retroactive, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = s.legal().await;
+    c.revoke_credential(RevokeCredentialRequest {
+        request_id: rid(),
+        name: w.cred_b.name.clone(),
+        reason: "缴销".into(),
+    })
+    .await
+    .unwrap();
+    let r = check(
+        &s,
+        &w.dept.name,
+        &w.penalty.name,
+        Utc::now(),
+        &[&w.a, &w.b],
+        0,
+    )
+    .await;
+    assert_eq!(
+        problems(&r, &w.b.name),
+        vec![ActorProblem::CredentialRevoked]
+    );
+    assert_eq!(group(&r), vec![GroupProblem::TooFewQualified]);
+    // an act last month is not disqualified by today's revocation
+    let r = check(
+        &s,
+        &w.dept.name,
+        &w.penalty.name,
+        days(-30),
+        &[&w.a, &w.b],
+        0,
+    )
+    .await;
+    assert!(r.group_ok, "{r:?}");
+    assert_eq!(r.qualified_count, 2);
+    s.stop().await;
+});
+
+db_test!(credential_expired, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let until = w.cred_a.valid_until.unwrap();
+    let until = DateTime::from_timestamp(until.seconds, until.nanos as u32).unwrap();
+    let r = check(
+        &s,
+        &w.dept.name,
+        &w.penalty.name,
+        until + Duration::days(1),
+        &[&w.a],
+        1,
+    )
+    .await;
+    assert_eq!(
+        problems(&r, &w.a.name),
+        vec![ActorProblem::CredentialExpired]
+    );
+    let r = check(
+        &s,
+        &w.dept.name,
+        &w.penalty.name,
+        until - Duration::days(1),
+        &[&w.a],
+        1,
+    )
+    .await;
+    assert!(qualified(&r, &w.a.name), "control: {r:?}");
+    s.stop().await;
+});
+
+db_test!(credential_not_yet_valid, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let o = officer(
+        &s,
+        &w.dept,
+        "褚十四",
+        OfficerKind::Officer,
+        vec![w.post.name.clone()],
+        80,
+        since(),
+    )
+    .await;
+    credential(&s, &o, "HLJ-0080", days(10), days(400)).await;
+    let r = check(&s, &w.dept.name, &w.penalty.name, Utc::now(), &[&o], 1).await;
+    assert_eq!(
+        problems(&r, &o.name),
+        vec![ActorProblem::CredentialNotYetValid]
+    );
+    let r = check(&s, &w.dept.name, &w.penalty.name, days(11), &[&o], 1).await;
+    assert!(qualified(&r, &o.name), "control: {r:?}");
+    s.stop().await;
+});
+
+db_test!(too_few_qualified, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    // the default minimum is two
+    let r = check(&s, &w.dept.name, &w.penalty.name, Utc::now(), &[&w.a], 0).await;
+    assert!(qualified(&r, &w.a.name));
+    assert!(!r.group_ok);
+    assert_eq!(group(&r), vec![GroupProblem::TooFewQualified]);
+    assert_eq!(r.qualified_count, 1);
+    // controls
+    let r = check(&s, &w.dept.name, &w.penalty.name, Utc::now(), &[&w.a], 1).await;
+    assert!(r.group_ok);
+    let r = check(
+        &s,
+        &w.dept.name,
+        &w.penalty.name,
+        Utc::now(),
+        &[&w.a, &w.b],
+        2,
+    )
+    .await;
+    assert!(r.group_ok);
+    // a higher minimum
+    let r = check(
+        &s,
+        &w.dept.name,
+        &w.penalty.name,
+        Utc::now(),
+        &[&w.a, &w.b],
+        3,
+    )
+    .await;
+    assert_eq!(group(&r), vec![GroupProblem::TooFewQualified]);
+    s.stop().await;
+});
+
+db_test!(default_minimum_comes_from_settings, |b| async move {
+    let s = TestServer::start_with(b, |st| st.registry.default_min_qualified = 1).await;
+    let w = world(&s).await;
+    let r = check(&s, &w.dept.name, &w.penalty.name, Utc::now(), &[&w.a], 0).await;
+    assert!(r.group_ok, "{r:?}");
+    let r = check(&s, &w.dept.name, &w.penalty.name, Utc::now(), &[&w.aux], 0).await;
+    assert_eq!(
+        group(&r),
+        vec![GroupProblem::TooFewQualified, GroupProblem::AuxiliaryAlone]
+    );
+    s.stop().await;
+});
+
+db_test!(power_not_held, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = s.legal().await;
+    let foreign = c
+        .create_power(CreatePowerRequest {
+            request_id: rid(),
+            parent: w.other.name.clone(),
+            power: Some(inspection_power("HJ-JC-001")),
+            legal_basis_change: basis_change(),
+            effective_time: Some(ts(since())),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // another body's power
+    let r = check(
+        &s,
+        &w.dept.name,
+        &foreign.name,
+        Utc::now(),
+        &[&w.a, &w.b],
+        0,
+    )
+    .await;
+    assert!(group(&r).contains(&GroupProblem::PowerNotHeld), "{r:?}");
+    assert!(!r.group_ok);
+    // an unknown power
+    let r = check(
+        &s,
+        &w.dept.name,
+        &format!("{}/powers/nosuchpower", w.dept.name),
+        Utc::now(),
+        &[&w.a, &w.b],
+        0,
+    )
+    .await;
+    assert!(group(&r).contains(&GroupProblem::PowerNotHeld), "{r:?}");
+    // before the power took effect
+    let r = check(
+        &s,
+        &w.dept.name,
+        &w.penalty.name,
+        days(-400),
+        &[&w.a, &w.b],
+        0,
+    )
+    .await;
+    assert!(group(&r).contains(&GroupProblem::PowerNotHeld), "{r:?}");
+    // control
+    let r = check(
+        &s,
+        &w.dept.name,
+        &w.penalty.name,
+        Utc::now(),
+        &[&w.a, &w.b],
+        0,
+    )
+    .await;
+    assert!(!group(&r).contains(&GroupProblem::PowerNotHeld));
+    assert!(r.group_ok);
+    s.stop().await;
+});
+
+db_test!(power_withdrawn, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = s.legal().await;
+    c.withdraw_power(WithdrawPowerRequest {
+        request_id: rid(),
+        name: w.inspection.name.clone(),
+        legal_basis_change: basis_change(),
+        effective_time: None,
+    })
+    .await
+    .unwrap();
+    let r = check(
+        &s,
+        &w.dept.name,
+        &w.inspection.name,
+        Utc::now(),
+        &[&w.a, &w.b],
+        0,
+    )
+    .await;
+    assert!(group(&r).contains(&GroupProblem::PowerWithdrawn), "{r:?}");
+    assert!(!group(&r).contains(&GroupProblem::PowerNotHeld));
+    let r = check(
+        &s,
+        &w.dept.name,
+        &w.inspection.name,
+        days(-1),
+        &[&w.a, &w.b],
+        0,
+    )
+    .await;
+    assert!(r.group_ok, "control: before the withdrawal: {r:?}");
+    // the other power is untouched
+    let r = check(
+        &s,
+        &w.dept.name,
+        &w.penalty.name,
+        Utc::now(),
+        &[&w.a, &w.b],
+        0,
+    )
+    .await;
+    assert!(r.group_ok, "{r:?}");
+    s.stop().await;
+});
+
+db_test!(
+    entrusted_organization_uses_the_entrusting_bodys_power,
+    |b| async move {
+        let s = TestServer::start(b).await;
+        let w = world(&s).await;
+        let mut c = s.legal().await;
+        let ent = c
+            .create_body(CreateBodyRequest {
+                request_id: rid(),
+                body: Some(Body {
+                    display_name: "受委托组织".into(),
+                    kind: BodyKind::EntrustedOrganization as i32,
+                    parent: w.dept.name.clone(),
+                    entrusted_by: w.dept.name.clone(),
+                    region_code: "230183".into(),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let emp = body(&s, "授权组织", BodyKind::EmpoweredOrganization, &w.gov.name).await;
+        let r = check(&s, &ent.name, &w.penalty.name, Utc::now(), &[&w.a, &w.b], 0).await;
+        assert!(
+            !group(&r).contains(&GroupProblem::PowerNotHeld),
+            "Art. 23: {r:?}"
+        );
+        // control: a body that was not entrusted by dept
+        let r = check(&s, &emp.name, &w.penalty.name, Utc::now(), &[&w.a, &w.b], 0).await;
+        assert!(group(&r).contains(&GroupProblem::PowerNotHeld), "{r:?}");
+        s.stop().await;
+    }
+);
+
+db_test!(check_actors_lookups, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = s.legal().await;
+    expect_err(
+        c.check_actors(CheckActorsRequest {
+            body: "bodies/nosuchbody".into(),
+            power: w.penalty.name.clone(),
+            at: Some(ts(Utc::now())),
+            officers: vec![w.a.name.clone()],
+            min_qualified: 0,
+        })
+        .await,
+        Code::NotFound,
+        "NOT_FOUND",
+    );
+    // reads do not touch the audit chain
+    let before = head(&s).await;
+    check(&s, &w.dept.name, &w.penalty.name, Utc::now(), &[&w.a], 0).await;
+    assert_eq!(head(&s).await, before);
+    s.stop().await;
+});
