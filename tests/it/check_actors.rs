@@ -654,6 +654,105 @@ db_test!(
         // control: a body that was not entrusted by dept
         let r = check(&s, &emp.name, &w.penalty.name, Utc::now(), &[&w.a, &w.b], 0).await;
         assert!(group(&r).contains(&GroupProblem::PowerNotHeld), "{r:?}");
+
+        // The entrusted organization's own staff, on a post holding the
+        // entrusting body's power, are qualified actors.
+        let since = since();
+        let post = c
+            .create_post(CreatePostRequest {
+                request_id: rid(),
+                parent: ent.name.clone(),
+                post: Some(Post {
+                    display_name: "受托执法岗".into(),
+                    responsibilities: "受委托实施行政处罚".into(),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let post = c
+            .set_post_powers(SetPostPowersRequest {
+                request_id: rid(),
+                post: post.name.clone(),
+                powers: vec![w.penalty.name.clone()],
+                effective_time: Some(ts(since)),
+            })
+            .await
+            .expect("an entrusted organization's post holds the entrusting body's power")
+            .into_inner();
+        assert_eq!(post.powers, vec![w.penalty.name.clone()]);
+        let until = Utc::now() + chrono::Duration::days(365);
+        let x = officer(
+            &s,
+            &ent,
+            "赵六",
+            OfficerKind::Officer,
+            vec![post.name.clone()],
+            41,
+            since,
+        )
+        .await;
+        let y = officer(
+            &s,
+            &ent,
+            "钱七",
+            OfficerKind::Officer,
+            vec![post.name.clone()],
+            42,
+            since,
+        )
+        .await;
+        credential(&s, &x, "ENT-0001", since, until).await;
+        credential(&s, &y, "ENT-0002", since, until).await;
+        let r = check(&s, &ent.name, &w.penalty.name, Utc::now(), &[&x, &y], 0).await;
+        assert!(r.group_ok && r.qualified_count == 2, "{r:?}");
+        let published = s
+            .public()
+            .await
+            .list_published_posts(ListPublishedPostsRequest {
+                body: ent.name.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(published.posts[0].power_codes, vec![w.penalty.code.clone()]);
+        let unassigned = c
+            .list_unassigned_powers(ListUnassignedPowersRequest {
+                parent: w.dept.name.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(
+            unassigned.powers.is_empty(),
+            "held by the entrusted post counts as assigned"
+        );
+
+        // control: a department's post cannot hold another department's power.
+        let other_post = c
+            .create_post(CreatePostRequest {
+                request_id: rid(),
+                parent: w.other.name.clone(),
+                post: Some(Post {
+                    display_name: "p".into(),
+                    responsibilities: "r".into(),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let e = c
+            .set_post_powers(SetPostPowersRequest {
+                request_id: rid(),
+                post: other_post.name.clone(),
+                powers: vec![w.penalty.name.clone()],
+                effective_time: None,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(crate::fixtures::bad_fields(&e), vec!["powers[0]"]);
         s.stop().await;
     }
 );

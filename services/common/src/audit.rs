@@ -95,6 +95,13 @@ impl Chain {
         hex::encode(mac.finalize().into_bytes())
     }
 
+    fn head_mac(&self, seq: i64, hash: &str) -> String {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(format!("head\n{seq}\n{hash}").as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
     /// Takes the chain's write lock for this transaction and returns the head.
     /// SQLite: the first statement is a write, so the transaction holds the
     /// database's write lock from here on instead of failing to upgrade later.
@@ -165,8 +172,12 @@ impl Chain {
         let head_t = t(self.prefix, "audit_head");
         txn.execute_raw(stmt(
             txn,
-            &format!("UPDATE {head_t} SET seq = $1, hash = $2 WHERE id = 1"),
-            vec![e.seq.into(), e.hash.clone().into()],
+            &format!("UPDATE {head_t} SET seq = $1, hash = $2, mac = $3 WHERE id = 1"),
+            vec![
+                e.seq.into(),
+                e.hash.clone().into(),
+                self.head_mac(e.seq, &e.hash).into(),
+            ],
         ))
         .await?;
         *head = (e.seq, e.hash);
@@ -207,13 +218,14 @@ impl Chain {
         let head = db
             .query_one_raw(stmt(
                 db,
-                &format!("SELECT seq, hash FROM {head_t} WHERE id = 1"),
+                &format!("SELECT seq, hash, mac FROM {head_t} WHERE id = 1"),
                 vec![],
             ))
             .await?
             .ok_or_else(|| AppError::internal("audit head row missing"))?;
         let (head_seq, head_hash): (i64, String) =
             (head.try_get("", "seq")?, head.try_get("", "hash")?);
+        let head_mac: String = head.try_get("", "mac")?;
         let from = from.max(1);
         let to = if to <= 0 { i64::MAX } else { to };
         let mut report = Report {
@@ -225,6 +237,16 @@ impl Chain {
             head_seq,
             head_hash: head_hash.clone(),
         };
+        // A head moved back over deleted entries would otherwise look like a
+        // shorter, intact chain. (A head restored from an older copy of the
+        // row still passes: anchor the head outside the database for that.)
+        if head_seq > 0 && head_mac != self.head_mac(head_seq, &head_hash) {
+            return Ok(report.fail(
+                head_seq,
+                "HEAD_EDITED",
+                "the chain head does not match its key",
+            ));
+        }
         // The link into the range: the stored hash of the entry before it.
         let mut prev = if from == 1 {
             GENESIS.to_string()

@@ -126,6 +126,7 @@ impl MigrationTrait for SharedTables {
                 .col(ColumnDef::new("id").integer().not_null().primary_key())
                 .col(ColumnDef::new("seq").big_integer().not_null())
                 .col(ColumnDef::new("hash").string().not_null())
+                .col(ColumnDef::new("mac").string().not_null())
                 .to_owned(),
         )
         .await?;
@@ -156,7 +157,7 @@ impl MigrationTrait for SharedTables {
         let db = m.get_connection();
         let head = t(p, "audit_head");
         db.execute_unprepared(&format!(
-            "INSERT INTO {head} (id, seq, hash) VALUES (1, 0, '{}')",
+            "INSERT INTO {head} (id, seq, hash, mac) VALUES (1, 0, '{}', '')",
             crate::audit::GENESIS
         ))
         .await?;

@@ -54,6 +54,24 @@ impl Store {
         let txn = self.db.begin().await?;
         let head = self.chain.lock_head(&txn).await?;
         let request_digest = sha256_hex(&request.encode_to_vec());
+        // Request ids are the caller's own: another caller reusing one gets
+        // its own call, never the first caller's stored answer.
+        let request_id = if request_id.is_empty() {
+            String::new()
+        } else {
+            let caller = [
+                principal.role.as_str(),
+                principal.body.as_deref().unwrap_or(""),
+                &principal.subject,
+                request_id,
+            ];
+            sha256_hex(
+                serde_json::to_string(&caller)
+                    .unwrap_or_default()
+                    .as_bytes(),
+            )
+        };
+        let request_id = request_id.as_str();
         let mut replay = None;
         if !request_id.is_empty() {
             let table = t(self.chain.prefix(), "idempotency");
@@ -74,7 +92,7 @@ impl Store {
                 if m != method || d != request_digest {
                     return Err(AppError::precondition(
                         "REQUEST_ID_REUSED",
-                        format!("request_id {request_id} was already used for a different request"),
+                        "this request_id was already used for a different request",
                     ));
                 }
                 replay = Some(row.try_get::<Vec<u8>>("", "response")?);

@@ -162,6 +162,23 @@ impl tonic::service::Interceptor for PropagateTrace {
     }
 }
 
+/// tonic refuses a request above the decoding limit with OUT_OF_RANGE; gRPC
+/// says a message larger than the server accepts is RESOURCE_EXHAUSTED, and
+/// that is what clients are told to expect.
+fn oversize_is_resource_exhausted(headers: &mut http::HeaderMap) {
+    let out_of_range = headers.get("grpc-status").is_some_and(|v| v == "11");
+    let too_large = headers
+        .get("grpc-message")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|m| {
+            m.replace("%20", " ")
+                .contains("decoded message length too large")
+        });
+    if out_of_range && too_large {
+        headers.insert("grpc-status", http::HeaderValue::from_static("8"));
+    }
+}
+
 /// Server layer: a span per call (child of the caller's trace) and the RPC metrics.
 #[derive(Clone, Default)]
 pub struct RpcLayer;
@@ -205,7 +222,10 @@ where
         let started = Instant::now();
         Box::pin(
             async move {
-                let res = inner.call(req).await;
+                let mut res = inner.call(req).await;
+                if let Ok(r) = &mut res {
+                    oversize_is_resource_exhausted(r.headers_mut());
+                }
                 let code = match &res {
                     Ok(r) => r
                         .headers()

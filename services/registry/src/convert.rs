@@ -31,7 +31,7 @@ pub fn unit(m: unit::Model) -> pb::Unit {
     }
 }
 
-pub fn post(m: crate::entities::post::Model, power_ids: &[String]) -> pb::Post {
+pub fn post(m: crate::entities::post::Model, power_names: &[String]) -> pb::Post {
     pb::Post {
         name: nested_name(&m.body_id, "posts", &m.id),
         display_name: m.display_name,
@@ -41,10 +41,7 @@ pub fn post(m: crate::entities::post::Model, power_ids: &[String]) -> pb::Post {
             .map(|u| nested_name(&m.body_id, "units", u))
             .unwrap_or_default(),
         responsibilities: m.responsibilities,
-        powers: power_ids
-            .iter()
-            .map(|p| nested_name(&m.body_id, "powers", p))
-            .collect(),
+        powers: power_names.to_vec(),
         create_time: us_ts(m.created_us),
     }
 }

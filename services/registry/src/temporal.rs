@@ -58,7 +58,11 @@ pub fn credential_at(
     } else {
         CredentialStatus::Valid
     };
-    (status, withheld_until)
+    // The date belongs to a withholding in force, not to what outranks it.
+    (
+        status,
+        withheld_until.filter(|_| status == CredentialStatus::Withheld),
+    )
 }
 
 /// The version of a power in force at `t_us` (versions in ascending order).
@@ -124,6 +128,14 @@ mod tests {
         assert_eq!(credential_at(&c, &evs, 400).0, CredentialStatus::Valid);
         assert_eq!(credential_at(&c, &evs, 500).0, CredentialStatus::Revoked);
         assert_eq!(credential_at(&c, &evs, 5_000).0, CredentialStatus::Revoked);
+        let withheld_then_revoked = vec![
+            ev(1, "WITHHELD", 200, Some(900)),
+            ev(2, "REVOKED", 300, None),
+        ];
+        assert_eq!(
+            credential_at(&c, &withheld_then_revoked, 400),
+            (CredentialStatus::Revoked, None)
+        );
     }
 
     #[test]

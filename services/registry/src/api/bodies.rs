@@ -3,7 +3,8 @@ use chrono::Utc;
 use probity_common::{
     AppError, AppResult, Violations,
     names::{
-        check_request_id, name_or_invalid, nested_field, next_token, page, required, top_field,
+        check_request_id, name_or_invalid, nested_field, nested_name, next_token, page, required,
+        top_field,
     },
 };
 use probity_proto::registry::v1::*;
@@ -280,11 +281,12 @@ pub async fn create_post(reg: &Registry, ctx: &Ctx, r: CreatePostRequest) -> App
 }
 
 /// Power ids a post holds now (open intervals).
+/// Names of the powers a post holds now (open intervals), sorted.
 pub(crate) async fn current_post_powers<C: ConnectionTrait>(
     db: &C,
     post_id: &str,
 ) -> AppResult<Vec<String>> {
-    let mut ids: Vec<String> = post_power::Entity::find()
+    let ids: Vec<String> = post_power::Entity::find()
         .select_only()
         .column(post_power::Column::PowerId)
         .filter(post_power::Column::PostId.eq(post_id))
@@ -292,8 +294,17 @@ pub(crate) async fn current_post_powers<C: ConnectionTrait>(
         .into_tuple()
         .all(db)
         .await?;
-    ids.sort();
-    Ok(ids)
+    // The power's own body names it: an entrusted organization's post holds
+    // the entrusting body's powers.
+    let mut names: Vec<String> = crate::entities::power::Entity::find()
+        .filter(crate::entities::power::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| nested_name(&p.body_id, "powers", &p.id))
+        .collect();
+    names.sort();
+    Ok(names)
 }
 
 pub(crate) async fn load_post<C: ConnectionTrait>(

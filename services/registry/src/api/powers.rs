@@ -18,7 +18,7 @@ use serde_json::json;
 use super::{Ctx, bodies, effective};
 use crate::{
     Registry, convert,
-    entities::{post_power, power, power_version},
+    entities::{body, post_power, power, power_version},
     scope,
 };
 
@@ -510,10 +510,18 @@ pub async fn list_unassigned_powers(
     let db = &reg.store.db;
     bodies::find_body(db, &body_id).await?;
     scope::ensure(db, &ctx.principal, &body_id).await?;
+    // Held by any post, an entrusted organization's included.
     let held: BTreeSet<String> = post_power::Entity::find()
         .select_only()
         .column(post_power::Column::PowerId)
-        .filter(post_power::Column::BodyId.eq(body_id.clone()))
+        .filter(
+            post_power::Column::PowerId.in_subquery(sea_orm::QueryTrait::into_query(
+                power::Entity::find()
+                    .select_only()
+                    .column(power::Column::Id)
+                    .filter(power::Column::BodyId.eq(body_id.clone())),
+            )),
+        )
         .filter(post_power::Column::ToUs.is_null())
         .into_tuple::<String>()
         .all(db)
@@ -542,15 +550,29 @@ pub async fn set_post_powers(
     let mut v = Violations::new();
     check_request_id(&mut v, &r.request_id);
     let (post_body, _) = nested_field(&mut v, &r.post, "posts", "post");
+    // A post holds its own body's powers; an entrusted organization's posts
+    // hold those of the body that entrusted it (Art. 23). Bodies never change
+    // who entrusted them, so this read may precede the write.
+    let mut allowed = vec![post_body.clone()];
+    if !post_body.is_empty()
+        && let Some(b) = body::Entity::find_by_id(post_body.clone())
+            .one(&reg.store.db)
+            .await?
+        && let Some(e) = b.entrusted_by
+    {
+        allowed.push(e);
+    }
     let mut wanted = BTreeSet::new();
+    let mut power_bodies = std::collections::HashMap::new();
     for (i, name) in r.powers.iter().enumerate() {
         let (b, id) = nested_field(&mut v, name, "powers", &format!("powers[{i}]"));
         if !id.is_empty() {
             v.check(
-                b == post_body,
+                allowed.contains(&b),
                 format!("powers[{i}]"),
-                "must be a power of the post's body",
+                "must be a power of the post's body (or of the body that entrusted it)",
             );
+            power_bodies.insert(id.clone(), b);
             v.check(wanted.insert(id), format!("powers[{i}]"), "appears twice");
         }
     }
@@ -569,9 +591,10 @@ pub async fn set_post_powers(
     let post = bodies::load_post(w.txn(), &r.post, "post").await?;
     scope::ensure(w.txn(), &ctx.principal, &post.body_id).await?;
     for (i, id) in wanted.iter().enumerate() {
+        let named_body = power_bodies.get(id).cloned().unwrap_or_default();
         match power::Entity::find_by_id(id.clone()).one(w.txn()).await? {
-            Some(p) if p.body_id == post.body_id && p.state == PowerState::Active as i32 => {}
-            Some(p) if p.body_id == post.body_id => {
+            Some(p) if p.body_id == named_body && p.state == PowerState::Active as i32 => {}
+            Some(p) if p.body_id == named_body => {
                 return Err(AppError::precondition(
                     "POWER_WITHDRAWN",
                     format!("power {} was withdrawn", p.code),
@@ -579,8 +602,7 @@ pub async fn set_post_powers(
             }
             _ => {
                 return Err(AppError::not_found(format!(
-                    "powers[{i}] bodies/{}/powers/{id}",
-                    post.body_id
+                    "powers[{i}] bodies/{named_body}/powers/{id}"
                 )));
             }
         }
@@ -634,7 +656,17 @@ pub async fn set_post_powers(
         .exec_without_returning(w.txn())
         .await?;
     }
-    let powers: Vec<String> = wanted.into_iter().collect();
+    let mut powers: Vec<String> = wanted
+        .iter()
+        .map(|id| {
+            probity_common::names::nested_name(
+                power_bodies.get(id).map(String::as_str).unwrap_or_default(),
+                "powers",
+                id,
+            )
+        })
+        .collect();
+    powers.sort();
     let out = convert::post(post, &powers);
     w.audit(
         &out.name,

@@ -148,8 +148,9 @@ pub async fn list_published_posts(
         .filter(post_power::Column::ToUs.is_null())
         .all(db)
         .await?;
+    // Codes of the powers held, the entrusting body's included (Art. 23).
     let codes: HashMap<String, String> = crate::entities::power::Entity::find()
-        .filter(crate::entities::power::Column::BodyId.eq(body_id))
+        .filter(crate::entities::power::Column::Id.is_in(holds.iter().map(|h| h.power_id.clone())))
         .all(db)
         .await?
         .into_iter()
