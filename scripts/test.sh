@@ -19,4 +19,11 @@ export PROBITY_TEST_DATABASE_URL="$PG_ADMIN_URL"
 # A missing PostgreSQL fails the PostgreSQL cases instead of skipping them.
 export PROBITY_TEST_REQUIRE_POSTGRES=${PROBITY_TEST_REQUIRE_POSTGRES:-1}
 
-exec cargo test --workspace "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --workspace --all-targets "$@" 2>&1 | tee "$log" || status=$?
+# One closing line for the whole run: cargo prints one per test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+exit "$status"

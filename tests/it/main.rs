@@ -19,3 +19,4 @@ mod smoke;
 mod validation;
 mod keys;
 mod revisions;
+mod replicas;

@@ -156,7 +156,16 @@ pub struct Verifier {
     keys: Vec<(Algorithm, DecodingKey)>,
     issuer: String,
     audience: String,
+    /// Tokens already verified, until they expire: a client sends the same
+    /// token on every call, and checking its signature each time would cost
+    /// more than most calls.
+    verified: std::sync::Mutex<HashMap<String, (Principal, i64)>>,
 }
+
+/// Verified tokens remembered at most; the memory is dropped whole when full.
+const VERIFIED_CAPACITY: usize = 10_000;
+/// The clock skew allowed on `exp` and `nbf`.
+const LEEWAY_SECS: i64 = 30;
 
 impl Verifier {
     pub fn from_settings(s: &Settings) -> anyhow::Result<Self> {
@@ -195,10 +204,29 @@ impl Verifier {
             keys,
             issuer: s.auth.issuer.clone(),
             audience: s.auth.audience.clone(),
+            verified: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
     pub fn verify(&self, token: &str) -> Result<Principal, String> {
+        let now = chrono::Utc::now().timestamp();
+        if let Ok(seen) = self.verified.lock()
+            && let Some((p, exp)) = seen.get(token)
+            && now < exp + LEEWAY_SECS
+        {
+            return Ok(p.clone());
+        }
+        let (p, exp) = self.verify_signature(token)?;
+        if let Ok(mut seen) = self.verified.lock() {
+            if seen.len() >= VERIFIED_CAPACITY {
+                seen.clear();
+            }
+            seen.insert(token.to_string(), (p.clone(), exp));
+        }
+        Ok(p)
+    }
+
+    fn verify_signature(&self, token: &str) -> Result<(Principal, i64), String> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| format!("malformed token: {e}"))?;
         let mut last = "no key accepts this token's algorithm".to_string();
@@ -206,18 +234,19 @@ impl Verifier {
             let mut v = Validation::new(*alg);
             v.set_issuer(&[&self.issuer]);
             v.set_audience(&[&self.audience]);
-            v.leeway = 30;
+            v.leeway = LEEWAY_SECS as u64;
             match jsonwebtoken::decode::<Claims>(token, key, &v) {
                 Ok(data) => {
                     let c = data.claims;
                     if c.role == Role::Department && c.body.is_none() {
                         return Err("a department token must name its body".into());
                     }
-                    return Ok(Principal {
+                    let p = Principal {
                         subject: c.sub,
                         role: c.role,
                         body: c.body,
-                    });
+                    };
+                    return Ok((p, c.exp));
                 }
                 Err(e) => last = format!("token rejected: {e}"),
             }
@@ -538,6 +567,28 @@ mod tests {
         assert!(
             Verifier::from_settings(&s).is_err(),
             "a configured signing key is never created"
+        );
+    }
+
+    #[test]
+    fn remembered_tokens_still_expire() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = settings(dir.path());
+        let v = Verifier::from_settings(&s).unwrap();
+        let sk = load_or_create_signing_key(&s.signing_key()).unwrap();
+        let key = EncodingKey::from_ed_der(sk.to_pkcs8_der().unwrap().as_bytes());
+        // Valid now only thanks to the leeway, and only for one more second.
+        let t = sign(
+            Algorithm::EdDSA,
+            &key,
+            &claims(Role::Leadership, None, 1 - LEEWAY_SECS),
+        );
+        assert!(v.verify(&t).is_ok());
+        assert!(v.verify(&t).is_ok(), "remembered");
+        std::thread::sleep(std::time::Duration::from_millis(2_100));
+        assert!(
+            v.verify(&t).is_err(),
+            "the memory of a token ends when the token does"
         );
     }
 

@@ -74,6 +74,7 @@ pub struct AuthSettings {
 pub struct RegistrySettings {
     pub national_id_key_file: String,
     pub default_min_qualified: u32,
+    pub snapshot_max_staleness_ms: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -138,6 +139,7 @@ impl Default for RegistrySettings {
         Self {
             national_id_key_file: String::new(),
             default_min_qualified: 2,
+            snapshot_max_staleness_ms: 250,
         }
     }
 }

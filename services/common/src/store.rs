@@ -1,7 +1,10 @@
 //! A service's database with its audit chain, and the one way to change it:
 //! a [`Write`] holds the transaction, the chain lock and the request id, so
 //! an audited, idempotent change cannot be written by halves.
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
 
 use prost::Message;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
@@ -17,6 +20,8 @@ use crate::{
 pub struct Store {
     pub db: DatabaseConnection,
     pub chain: Arc<Chain>,
+    /// Writes this process committed: lets read caches notice them at once.
+    commits: Arc<AtomicU64>,
 }
 
 /// An open change: the transaction, the chain head it holds, and what to
@@ -38,6 +43,7 @@ impl Store {
         Store {
             db,
             chain: Arc::new(chain),
+            commits: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -113,6 +119,11 @@ impl Store {
 }
 
 impl Store {
+    /// How many writes this process has committed so far.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Acquire)
+    }
+
     /// Refuses to run with a key other than the one this database was used
     /// with: the first start records the key's check value (in the audit
     /// chain), later starts compare. `purpose` names the key and its setting.
@@ -212,6 +223,7 @@ impl Write<'_> {
                 .await?;
         }
         self.txn.commit().await?;
+        self.store.commits.fetch_add(1, Ordering::Release);
         Ok(response)
     }
 }

@@ -51,7 +51,9 @@ impl Registry {
             store,
             national_id_key,
             default_min_qualified: settings.registry.default_min_qualified,
-            cache: snapshot::Cache::default(),
+            cache: snapshot::Cache::new(std::time::Duration::from_millis(
+                settings.registry.snapshot_max_staleness_ms,
+            )),
         }))
     }
 

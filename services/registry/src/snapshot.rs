@@ -3,16 +3,20 @@
 //! every card shown.
 //!
 //! Freshness: every write appends to the audit chain, so the chain head's
-//! sequence is the registry's version. Each read asks the database for that
-//! one number; when it moved (a write here or on another replica), the copy
-//! is reloaded in one read transaction, so it is never older than the last
-//! committed write.
-use std::{collections::HashMap, sync::Arc};
+//! sequence is the registry's version. A write committed by this process
+//! makes the next read ask the database for that number at once; otherwise
+//! the copy is confirmed at most every `registry.snapshot_max_staleness_ms`,
+//! which bounds how long another replica's write can go unseen. When the
+//! number moved, the copy is reloaded in one read transaction.
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
-use probity_common::{AppResult, db::stmt};
+use probity_common::{AppResult, db::stmt, store::Store};
 use sea_orm::{
-    AccessMode, ConnectionTrait, EntityTrait, IsolationLevel, QueryOrder, TransactionSession,
-    TransactionTrait,
+    AccessMode, ConnectionTrait, EntityTrait, IsolationLevel, QueryOrder, TransactionTrait,
 };
 use tokio::sync::{Mutex, RwLock};
 
@@ -128,10 +132,20 @@ impl Snapshot {
 }
 
 /// The cached copy and the lock that lets one caller reload it.
-#[derive(Default)]
 pub struct Cache {
-    current: RwLock<Arc<Snapshot>>,
+    current: RwLock<Current>,
     loading: Mutex<()>,
+    /// How long a copy may go without asking the database whether another
+    /// process wrote (writes in this process are noticed at once).
+    max_staleness: Duration,
+}
+
+struct Current {
+    snap: Arc<Snapshot>,
+    /// When the database last confirmed `snap.seq` was the head.
+    confirmed: Instant,
+    /// This process's commit count when the copy was confirmed.
+    commits: u64,
 }
 
 async fn head_seq<C: ConnectionTrait>(db: &C) -> AppResult<i64> {
@@ -147,23 +161,38 @@ async fn head_seq<C: ConnectionTrait>(db: &C) -> AppResult<i64> {
 }
 
 impl Cache {
-    /// The registry as of the last committed write.
-    pub async fn get<C: ConnectionTrait + TransactionTrait>(
-        &self,
-        db: &C,
-    ) -> AppResult<Arc<Snapshot>> {
-        let seq = head_seq(db).await?;
+    pub fn new(max_staleness: Duration) -> Self {
+        Cache {
+            current: RwLock::new(Current {
+                snap: Arc::new(Snapshot::default()),
+                confirmed: Instant::now(),
+                commits: u64::MAX,
+            }),
+            loading: Mutex::new(()),
+            max_staleness,
+        }
+    }
+
+    /// The registry as of this process's last write, and no older than
+    /// `max_staleness` for writes made by other processes.
+    pub async fn get(&self, store: &Store) -> AppResult<Arc<Snapshot>> {
+        let commits = store.commits();
         {
             let cur = self.current.read().await;
-            if cur.seq == seq && seq > 0 {
-                return Ok(cur.clone());
+            if cur.commits == commits && cur.confirmed.elapsed() < self.max_staleness {
+                return Ok(cur.snap.clone());
             }
         }
         let _one_loader = self.loading.lock().await;
+        let db = &store.db;
+        let started = Instant::now();
+        let seq = head_seq(db).await?;
         {
-            let cur = self.current.read().await;
-            if cur.seq >= seq && cur.seq > 0 {
-                return Ok(cur.clone());
+            let mut cur = self.current.write().await;
+            if cur.snap.seq == seq && cur.commits != u64::MAX {
+                cur.confirmed = started;
+                cur.commits = commits;
+                return Ok(cur.snap.clone());
             }
         }
         // One consistent view across the tables.
@@ -180,7 +209,11 @@ impl Cache {
         let seq = head_seq(&txn).await?;
         let snap = Arc::new(Snapshot::load(&txn, seq).await?);
         txn.commit().await?;
-        *self.current.write().await = snap.clone();
+        *self.current.write().await = Current {
+            snap: snap.clone(),
+            confirmed: started,
+            commits,
+        };
         Ok(snap)
     }
 }

@@ -59,7 +59,7 @@ pub async fn check_actors(
         r.min_qualified as u32
     };
 
-    let snap = reg.cache.get(&reg.store.db).await?;
+    let snap = reg.cache.get(&reg.store).await?;
     let body = snap
         .bodies
         .get(&body_id)

@@ -31,7 +31,7 @@ pub async fn verify_credential(
             "must be the 1-64 character number printed on the credential",
         ));
     }
-    let snap = reg.cache.get(&reg.store.db).await?;
+    let snap = reg.cache.get(&reg.store).await?;
     let not_found = || AppError::not_found(format!("credential number {number}"));
     let c = snap
         .credential_by_number
