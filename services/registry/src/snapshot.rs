@@ -177,13 +177,30 @@ impl Cache {
     /// `max_staleness` for writes made by other processes.
     pub async fn get(&self, store: &Store) -> AppResult<Arc<Snapshot>> {
         let commits = store.commits();
+        let own_writes_seen = {
+            let cur = self.current.read().await;
+            if cur.commits == commits && cur.confirmed.elapsed() < self.max_staleness {
+                return Ok(cur.snap.clone());
+            }
+            cur.commits == commits
+        };
+        // Only the staleness bound ran out: one caller asks the database, the
+        // others keep answering from the copy meanwhile instead of queueing.
+        let _one_loader = if own_writes_seen {
+            match self.loading.try_lock() {
+                Ok(guard) => guard,
+                Err(_) => return Ok(self.current.read().await.snap.clone()),
+            }
+        } else {
+            self.loading.lock().await
+        };
         {
+            // Another caller may have refreshed while this one waited.
             let cur = self.current.read().await;
             if cur.commits == commits && cur.confirmed.elapsed() < self.max_staleness {
                 return Ok(cur.snap.clone());
             }
         }
-        let _one_loader = self.loading.lock().await;
         let db = &store.db;
         let started = Instant::now();
         let seq = head_seq(db).await?;

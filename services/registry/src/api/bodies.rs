@@ -63,14 +63,7 @@ pub async fn create_body(reg: &Registry, ctx: &Ctx, r: CreateBodyRequest) -> App
     }
     v.finish()?;
 
-    let w = reg
-        .store
-        .write(&ctx.principal, ctx.method, &r.request_id, &r)
-        .await?;
-    if let Some(done) = w.replayed()? {
-        return Ok(done);
-    }
-    let mut w = w;
+    let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     if let Some(p) = &parent {
         find_body(w.txn(), p).await?;
     }
@@ -156,14 +149,7 @@ pub async fn create_unit(reg: &Registry, ctx: &Ctx, r: CreateUnitRequest) -> App
     v.non_empty(&u.display_name, "unit.display_name");
     v.max_len(&u.display_name, 200, "unit.display_name");
     v.finish()?;
-    let w = reg
-        .store
-        .write(&ctx.principal, ctx.method, &r.request_id, &r)
-        .await?;
-    if let Some(done) = w.replayed()? {
-        return Ok(done);
-    }
-    let mut w = w;
+    let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     find_body(w.txn(), &body_id).await?;
     scope::ensure(w.txn(), &ctx.principal, &body_id).await?;
     let m = unit::Model {
@@ -242,14 +228,7 @@ pub async fn create_post(reg: &Registry, ctx: &Ctx, r: CreatePostRequest) -> App
         }
     }
     v.finish()?;
-    let w = reg
-        .store
-        .write(&ctx.principal, ctx.method, &r.request_id, &r)
-        .await?;
-    if let Some(done) = w.replayed()? {
-        return Ok(done);
-    }
-    let mut w = w;
+    let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     find_body(w.txn(), &body_id).await?;
     scope::ensure(w.txn(), &ctx.principal, &body_id).await?;
     if let Some(u) = &unit_id {

@@ -90,14 +90,7 @@ pub async fn issue_credential(
         until.unwrap_or_default().timestamp_micros(),
     );
 
-    let w = reg
-        .store
-        .write(&ctx.principal, ctx.method, &r.request_id, &r)
-        .await?;
-    if let Some(done) = w.replayed()? {
-        return Ok(done);
-    }
-    let mut w = w;
+    let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     let holder = officers::load_officer(w.txn(), &c.holder, "credential.holder").await?;
     scope::ensure(w.txn(), &ctx.principal, &holder.body_id).await?;
     if holder.kind == OfficerKind::Auxiliary as i32 {
@@ -266,7 +259,8 @@ pub async fn list_credentials(
     })
 }
 
-/// A lifecycle step: loads, scopes, checks `allowed` against the status now,
+/// A lifecycle step: validates (with what the caller found in `v`), loads,
+/// scopes, checks `allowed` against the status now,
 /// appends the event, updates the current columns and audits.
 struct Step<'a> {
     name: &'a str,
@@ -282,6 +276,7 @@ async fn transition(
     request_id: &str,
     request: &impl prost::Message,
     step: Step<'_>,
+    mut v: Violations,
 ) -> AppResult<Credential> {
     let Step {
         name,
@@ -290,14 +285,11 @@ async fn transition(
         reason,
         allowed,
     } = step;
-    let w = reg
-        .store
-        .write(&ctx.principal, ctx.method, request_id, request)
-        .await?;
-    if let Some(done) = w.replayed()? {
-        return Ok(done);
-    }
-    let mut w = w;
+    check_request_id(&mut v, request_id);
+    top_field(&mut v, name, "credentials", "name");
+    v.non_empty(reason, "reason");
+    v.finish()?;
+    let mut w = begin_write!(reg, ctx, request_id, request);
     let (c, mut evs) = load(w.txn(), name).await?;
     scope::ensure(
         w.txn(),
@@ -380,14 +372,10 @@ pub async fn withhold_credential(
     r: WithholdCredentialRequest,
 ) -> AppResult<Credential> {
     let mut v = Violations::new();
-    check_request_id(&mut v, &r.request_id);
-    top_field(&mut v, &r.name, "credentials", "name");
     let until = ts_field(&mut v, r.until.as_ref(), "until");
     if let Some(u) = until {
         v.check(u > Utc::now(), "until", "must be in the future");
     }
-    v.non_empty(&r.reason, "reason");
-    v.finish()?;
     let step = Step {
         name: &r.name,
         kind: "WITHHELD",
@@ -401,7 +389,7 @@ pub async fn withhold_credential(
             s => Err(state_err(s)),
         },
     };
-    transition(reg, ctx, &r.request_id, &r, step).await
+    transition(reg, ctx, &r.request_id, &r, step, v).await
 }
 
 pub async fn release_credential(
@@ -409,11 +397,6 @@ pub async fn release_credential(
     ctx: &Ctx,
     r: ReleaseCredentialRequest,
 ) -> AppResult<Credential> {
-    let mut v = Violations::new();
-    check_request_id(&mut v, &r.request_id);
-    top_field(&mut v, &r.name, "credentials", "name");
-    v.non_empty(&r.reason, "reason");
-    v.finish()?;
     let step = Step {
         name: &r.name,
         kind: "RELEASED",
@@ -424,7 +407,7 @@ pub async fn release_credential(
             s => Err(state_err(s)),
         },
     };
-    transition(reg, ctx, &r.request_id, &r, step).await
+    transition(reg, ctx, &r.request_id, &r, step, Violations::new()).await
 }
 
 pub async fn revoke_credential(
@@ -432,11 +415,6 @@ pub async fn revoke_credential(
     ctx: &Ctx,
     r: RevokeCredentialRequest,
 ) -> AppResult<Credential> {
-    let mut v = Violations::new();
-    check_request_id(&mut v, &r.request_id);
-    top_field(&mut v, &r.name, "credentials", "name");
-    v.non_empty(&r.reason, "reason");
-    v.finish()?;
     let step = Step {
         name: &r.name,
         kind: "REVOKED",
@@ -447,5 +425,5 @@ pub async fn revoke_credential(
             _ => Ok(()),
         },
     };
-    transition(reg, ctx, &r.request_id, &r, step).await
+    transition(reg, ctx, &r.request_id, &r, step, Violations::new()).await
 }

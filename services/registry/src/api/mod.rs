@@ -8,6 +8,21 @@ use tonic::{Request, Response, Status};
 
 use crate::Registry;
 
+/// Opens the audited, idempotent change for a write handler, or returns from
+/// it with the first response when this is a retry of an earlier request.
+macro_rules! begin_write {
+    ($reg:expr, $ctx:expr, $request_id:expr, $request:expr) => {{
+        let w = $reg
+            .store
+            .write(&$ctx.principal, $ctx.method, $request_id, $request)
+            .await?;
+        if let Some(done) = w.replayed()? {
+            return Ok(done);
+        }
+        w
+    }};
+}
+
 mod bodies;
 mod check;
 mod credentials;

@@ -185,14 +185,7 @@ pub async fn create_officer(
     v.finish()?;
     let hmac = national_id::hmac(&reg.national_id_key, &nid);
 
-    let w = reg
-        .store
-        .write(&ctx.principal, ctx.method, &r.request_id, &r)
-        .await?;
-    if let Some(done) = w.replayed()? {
-        return Ok(done);
-    }
-    let mut w = w;
+    let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     bodies::find_body(w.txn(), &body_id).await?;
     scope::ensure(w.txn(), &ctx.principal, &body_id).await?;
     posts_exist(w.txn(), &posts, &body_id).await?;
@@ -320,14 +313,7 @@ pub async fn set_officer_posts(
     post_ids(&mut v, &r.posts, "", "posts");
     let eff = effective(&mut v, r.effective_time.as_ref(), Utc::now());
     v.finish()?;
-    let w = reg
-        .store
-        .write(&ctx.principal, ctx.method, &r.request_id, &r)
-        .await?;
-    if let Some(done) = w.replayed()? {
-        return Ok(done);
-    }
-    let mut w = w;
+    let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     let o = load_officer(w.txn(), &r.officer, "officer").await?;
     scope::ensure(w.txn(), &ctx.principal, &o.body_id).await?;
     let mut v = Violations::new();
@@ -364,14 +350,7 @@ pub async fn set_officer_status(
     v.non_empty(&r.reason, "reason");
     let eff = effective(&mut v, r.effective_time.as_ref(), Utc::now());
     v.finish()?;
-    let w = reg
-        .store
-        .write(&ctx.principal, ctx.method, &r.request_id, &r)
-        .await?;
-    if let Some(done) = w.replayed()? {
-        return Ok(done);
-    }
-    let mut w = w;
+    let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     let o = load_officer(w.txn(), &r.officer, "officer").await?;
     scope::ensure(w.txn(), &ctx.principal, &o.body_id).await?;
     if o.status == OfficerStatus::Disqualified as i32 {
@@ -412,14 +391,7 @@ pub async fn transfer_officer(
     v.non_empty(&r.reason, "reason");
     let eff = effective(&mut v, r.effective_time.as_ref(), Utc::now());
     v.finish()?;
-    let w = reg
-        .store
-        .write(&ctx.principal, ctx.method, &r.request_id, &r)
-        .await?;
-    if let Some(done) = w.replayed()? {
-        return Ok(done);
-    }
-    let mut w = w;
+    let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     let o = load_officer(w.txn(), &r.officer, "officer").await?;
     scope::ensure(w.txn(), &ctx.principal, &o.body_id).await?;
     bodies::find_body(w.txn(), &to).await?;

@@ -159,14 +159,7 @@ pub async fn create_power(reg: &Registry, ctx: &Ctx, r: CreatePowerRequest) -> A
         .map(|c| format!("{}: {}", c.document, c.summary))
         .unwrap_or_default();
 
-    let w = reg
-        .store
-        .write(&ctx.principal, ctx.method, &r.request_id, &r)
-        .await?;
-    if let Some(done) = w.replayed()? {
-        return Ok(done);
-    }
-    let mut w = w;
+    let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     bodies::find_body(w.txn(), &body_id).await?;
     scope::ensure(w.txn(), &ctx.principal, &body_id).await?;
     let taken = power::Entity::find()
@@ -279,14 +272,7 @@ pub async fn revise_power(reg: &Registry, ctx: &Ctx, r: RevisePowerRequest) -> A
     let eff = effective(&mut v, r.effective_time.as_ref(), now);
     v.finish()?;
 
-    let w = reg
-        .store
-        .write(&ctx.principal, ctx.method, &r.request_id, &r)
-        .await?;
-    if let Some(done) = w.replayed()? {
-        return Ok(done);
-    }
-    let mut w = w;
+    let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     let pm = load_power(w.txn(), &p.name, "power.name").await?;
     scope::ensure(w.txn(), &ctx.principal, &pm.body_id).await?;
     let mut v = Violations::new();
@@ -349,14 +335,7 @@ pub async fn withdraw_power(
         .map(|c| format!("{}: {}", c.document, c.summary))
         .unwrap_or_default();
 
-    let w = reg
-        .store
-        .write(&ctx.principal, ctx.method, &r.request_id, &r)
-        .await?;
-    if let Some(done) = w.replayed()? {
-        return Ok(done);
-    }
-    let mut w = w;
+    let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     let pm = load_power(w.txn(), &r.name, "name").await?;
     scope::ensure(w.txn(), &ctx.principal, &pm.body_id).await?;
     let cur = current_for_change(w.txn(), &pm, eff).await?;
@@ -580,14 +559,7 @@ pub async fn set_post_powers(
     let eff = effective(&mut v, r.effective_time.as_ref(), now);
     v.finish()?;
 
-    let w = reg
-        .store
-        .write(&ctx.principal, ctx.method, &r.request_id, &r)
-        .await?;
-    if let Some(done) = w.replayed()? {
-        return Ok(done);
-    }
-    let mut w = w;
+    let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     let post = bodies::load_post(w.txn(), &r.post, "post").await?;
     scope::ensure(w.txn(), &ctx.principal, &post.body_id).await?;
     for (i, id) in wanted.iter().enumerate() {

@@ -127,14 +127,7 @@ pub async fn update_body(reg: &Registry, ctx: &Ctx, r: UpdateBodyRequest) -> App
     v.non_empty(&r.reason, "reason");
     v.finish()?;
 
-    let w = reg
-        .store
-        .write(&ctx.principal, ctx.method, &r.request_id, &r)
-        .await?;
-    if let Some(done) = w.replayed()? {
-        return Ok(done);
-    }
-    let mut w = w;
+    let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     let cur = bodies::find_body(w.txn(), &id).await?;
     let mut next = cur.clone();
     for p in &paths {
@@ -239,14 +232,7 @@ pub async fn update_post(reg: &Registry, ctx: &Ctx, r: UpdatePostRequest) -> App
     v.non_empty(&r.reason, "reason");
     v.finish()?;
 
-    let w = reg
-        .store
-        .write(&ctx.principal, ctx.method, &r.request_id, &r)
-        .await?;
-    if let Some(done) = w.replayed()? {
-        return Ok(done);
-    }
-    let mut w = w;
+    let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     let cur = bodies::load_post(w.txn(), &p.name, "post.name").await?;
     scope::ensure(w.txn(), &ctx.principal, &cur.body_id).await?;
     if let Some(u) = &unit_id {
