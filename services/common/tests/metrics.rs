@@ -1,13 +1,13 @@
 //! Per-RPC metrics from the RpcLayer: requests, errors by code, latency.
 //! Its own test binary: it installs the process-wide meter provider.
-use std::sync::Arc;
+mod support;
 
 use opentelemetry::{Value, global};
 use opentelemetry_sdk::metrics::{
     InMemoryMetricExporter, PeriodicReader, SdkMeterProvider,
     data::{AggregatedMetrics, MetricData},
 };
-use probity_common::{auth::Verifier, config::Settings, server::Mount};
+use probity_common::server::Mount;
 use tonic::transport::Channel;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
@@ -20,18 +20,11 @@ async fn requests_errors_and_latency_are_counted() {
     global::set_meter_provider(provider.clone());
 
     let dir = tempfile::tempdir().unwrap();
-    let mut s = Settings::default();
-    s.database.data_dir = dir.path().to_string_lossy().into_owned();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let verifier = Arc::new(Verifier::from_settings(&s).unwrap());
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        probity_common::server::serve(&s, verifier, listener, Mount::default(), async move {
-            let _ = rx.await;
-        })
-        .await
-    });
+    let support::Started {
+        addr,
+        stop,
+        handle: server,
+    } = support::start(support::settings(dir.path()), Mount::default()).await;
     let ch = Channel::from_shared(format!("http://{addr}"))
         .unwrap()
         .connect()

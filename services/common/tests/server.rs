@@ -1,42 +1,14 @@
 //! The bootstrap on its own: health, TLS and mutual TLS, shutdown.
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
-use probity_common::{
-    auth::Verifier,
-    config::Settings,
-    server::{Mount, serve},
-};
+mod support;
+
+use probity_common::server::Mount;
+use support::{settings, start};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
-
-struct Started {
-    addr: std::net::SocketAddr,
-    stop: tokio::sync::oneshot::Sender<()>,
-    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
-
-async fn start(settings: Settings, mount: Mount) -> Started {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let verifier = Arc::new(Verifier::from_settings(&settings).unwrap());
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    let handle = tokio::spawn(async move {
-        serve(&settings, verifier, listener, mount, async move {
-            let _ = rx.await;
-        })
-        .await
-    });
-    Started { addr, stop, handle }
-}
-
-fn settings(dir: &std::path::Path) -> Settings {
-    let mut s = Settings::default();
-    s.database.data_dir = dir.to_string_lossy().into_owned();
-    s.server.shutdown_grace_ms = 1_000;
-    s
-}
 
 async fn status(ch: Channel) -> Result<i32, tonic::Status> {
     HealthClient::new(ch)

@@ -1,13 +1,13 @@
 //! W3C trace context: a caller's trace continues in the server's span, and
 //! PropagateTrace carries the current span to the next service.
-use std::sync::Arc;
+mod support;
 
 use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
 use opentelemetry_sdk::{
     propagation::TraceContextPropagator,
     trace::{InMemorySpanExporter, SdkTracerProvider},
 };
-use probity_common::{auth::Verifier, config::Settings, server::Mount, telemetry::PropagateTrace};
+use probity_common::{server::Mount, telemetry::PropagateTrace};
 use tonic::transport::Channel;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 use tracing::Instrument;
@@ -26,18 +26,11 @@ async fn caller_trace_continues_in_the_server_span() {
     tracing::subscriber::set_global_default(subscriber).unwrap();
 
     let dir = tempfile::tempdir().unwrap();
-    let mut s = Settings::default();
-    s.database.data_dir = dir.path().to_string_lossy().into_owned();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let verifier = Arc::new(Verifier::from_settings(&s).unwrap());
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        probity_common::server::serve(&s, verifier, listener, Mount::default(), async move {
-            let _ = rx.await;
-        })
-        .await
-    });
+    let support::Started {
+        addr,
+        stop,
+        handle: server,
+    } = support::start(support::settings(dir.path()), Mount::default()).await;
     let ch = Channel::from_shared(format!("http://{addr}"))
         .unwrap()
         .connect()
