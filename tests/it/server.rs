@@ -252,6 +252,33 @@ db_test!(unknown_method_is_unimplemented, |b| async move {
     s.stop().await;
 });
 
+/// Field 1 as a varint, where VerifyCredentialRequest has a string.
+#[derive(Clone, PartialEq, prost::Message)]
+struct WrongWireType {
+    #[prost(uint64, tag = "1")]
+    number: u64,
+}
+
+db_test!(
+    a_body_that_is_not_the_message_is_invalid_argument,
+    |b| async move {
+        let s = TestServer::start(b).await;
+        let mut g = tonic::client::Grpc::new(s.channel().await);
+        g.ready().await.unwrap();
+        let r: Result<tonic::Response<Empty>, Status> = g
+            .unary(
+                Request::new(WrongWireType { number: 7 }),
+                PathAndQuery::from_static(
+                    "/probity.registry.v1.PublicRegistryService/VerifyCredential",
+                ),
+                Raw::<WrongWireType, Empty>::default(),
+            )
+            .await;
+        expect_code(r, Code::InvalidArgument);
+        s.stop().await;
+    }
+);
+
 db_test!(oversized_request_is_resource_exhausted, |b| async move {
     let s = TestServer::start_with(b, |st| st.server.max_request_bytes = 4096).await;
     let mut c = s.legal().await;

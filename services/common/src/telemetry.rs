@@ -162,21 +162,26 @@ impl tonic::service::Interceptor for PropagateTrace {
     }
 }
 
-/// tonic refuses a request above the decoding limit with OUT_OF_RANGE; gRPC
-/// says a message larger than the server accepts is RESOURCE_EXHAUSTED, and
-/// that is what clients are told to expect.
-fn oversize_is_resource_exhausted(headers: &mut http::HeaderMap) {
-    let out_of_range = headers.get("grpc-status").is_some_and(|v| v == "11");
-    let too_large = headers
+/// Two client mistakes that tonic answers before any handler runs, with codes
+/// that blame the server: a request above the decoding limit (OUT_OF_RANGE;
+/// gRPC says RESOURCE_EXHAUSTED) and a body that is not the method's protobuf
+/// message (INTERNAL; it is the client's INVALID_ARGUMENT).
+fn client_mistakes_keep_their_codes(headers: &mut http::HeaderMap) {
+    let status = headers
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let message = headers
         .get("grpc-message")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|m| {
-            m.replace("%20", " ")
-                .contains("decoded message length too large")
-        });
-    if out_of_range && too_large {
-        headers.insert("grpc-status", http::HeaderValue::from_static("8"));
-    }
+        .map(|m| m.replace("%20", " "))
+        .unwrap_or_default();
+    let code = match status {
+        "11" if message.contains("decoded message length too large") => "8",
+        "13" if message.starts_with("failed to decode Protobuf message") => "3",
+        _ => return,
+    };
+    headers.insert("grpc-status", http::HeaderValue::from_static(code));
 }
 
 /// Server layer: a span per call (child of the caller's trace) and the RPC metrics.
@@ -224,7 +229,7 @@ where
             async move {
                 let mut res = inner.call(req).await;
                 if let Ok(r) = &mut res {
-                    oversize_is_resource_exhausted(r.headers_mut());
+                    client_mistakes_keep_their_codes(r.headers_mut());
                 }
                 let code = match &res {
                     Ok(r) => r
