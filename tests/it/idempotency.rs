@@ -363,3 +363,67 @@ db_test!(concurrent_distinct_writes_keep_the_chain, |b| async move {
     assert_eq!(seqs, (1..=base + 30).collect::<Vec<_>>(), "no gaps");
     s.stop().await;
 });
+
+db_test!(
+    request_ids_are_forgotten_after_their_retention,
+    |b| async move {
+        use sea_orm::ConnectionTrait;
+        let s = TestServer::start(b).await;
+        let mut c = s.legal().await;
+        let req = |rid: &str, name: &str| CreateBodyRequest {
+            request_id: rid.into(),
+            body: Some(Body {
+                display_name: name.into(),
+                kind: BodyKind::Government as i32,
+                region_code: "230183".into(),
+                ..Default::default()
+            }),
+        };
+        let (old_rid, fresh_rid) = (rid(), rid());
+        let old = c
+            .create_body(req(&old_rid, "甲"))
+            .await
+            .unwrap()
+            .into_inner();
+        let fresh = c
+            .create_body(req(&fresh_rid, "乙"))
+            .await
+            .unwrap()
+            .into_inner();
+        // Age the first record past the retention (168 h by default).
+        let db = s.raw_db().await;
+        let eight_days_ago = (Utc::now() - chrono::Duration::days(8)).timestamp_micros();
+        db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "UPDATE registry_idempotency SET at_us = $1 WHERE at_us = (SELECT MIN(at_us) FROM registry_idempotency)",
+        vec![eight_days_ago.into()],
+    ))
+    .await
+    .unwrap();
+        // A second process on the same database forgets it when it starts.
+        let (url, dir) = (s.db_url.clone(), s.settings.database.data_dir.clone());
+        let replica = TestServer::start_with(crate::harness::Backend::Sqlite, move |st| {
+            st.database.url = url;
+            st.database.data_dir = dir;
+        })
+        .await;
+        let mut r = replica.legal().await;
+        let again = r
+            .create_body(req(&old_rid, "甲"))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_ne!(
+            again.name, old.name,
+            "past its retention the id is a new request"
+        );
+        let replayed = r
+            .create_body(req(&fresh_rid, "乙"))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(replayed, fresh, "within its retention the id still replays");
+        replica.stop().await;
+        s.stop().await;
+    }
+);

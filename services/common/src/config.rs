@@ -46,6 +46,7 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     pub run_migrations: bool,
     pub sqlite_busy_timeout_ms: u64,
+    pub request_id_retention_hours: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -105,6 +106,7 @@ impl Default for DatabaseSettings {
             max_connections: 16,
             run_migrations: true,
             sqlite_busy_timeout_ms: 5_000,
+            request_id_retention_hours: 168,
         }
     }
 }
@@ -251,6 +253,12 @@ impl Settings {
             {
                 return Err(bad(key, "must be a sqlite: or postgres:// URL"));
             }
+        }
+        if self.database.request_id_retention_hours == 0 {
+            return Err(bad(
+                "database.request_id_retention_hours",
+                "must be at least 1",
+            ));
         }
         if self.database.max_connections == 0 {
             return Err(bad("database.max_connections", "must be positive"));

@@ -46,6 +46,9 @@ pub const AUDIT_POLICY: &[(&str, Access)] = &[
 /// The health service name that does not depend on the databases.
 pub const LIVENESS: &str = "liveness";
 
+/// How often request ids past their retention are forgotten.
+const FORGET_INTERVAL: Duration = Duration::from_secs(3600);
+
 /// How often health re-checks the databases.
 const HEALTH_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -58,6 +61,7 @@ pub async fn serve(
     mut mount: Mount,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let stores: Vec<Store> = mount.audit_chains.iter().map(|(_, s)| s.clone()).collect();
     if !mount.audit_chains.is_empty() {
         let chains = std::mem::take(&mut mount.audit_chains);
         mount.routes.add_service(
@@ -120,6 +124,22 @@ pub async fn serve(
     };
 
     // Both reflection versions: grpcurl and older tools still ask v1alpha.
+    // Request ids past their retention: once before serving, then hourly.
+    let keep = chrono::Duration::hours(settings.database.request_id_retention_hours as i64);
+    forget_request_ids(&stores, keep).await;
+    let forgetter = {
+        let stores = stores.clone();
+        let mut stop_rx = stop_rx.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(FORGET_INTERVAL) => {}
+                    _ = stop_rx.changed() => return,
+                }
+                forget_request_ids(&stores, keep).await;
+            }
+        })
+    };
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(probity_proto::FILE_DESCRIPTOR_SET)
@@ -188,7 +208,19 @@ pub async fn serve(
         }
     };
     watcher.abort();
+    forgetter.abort();
     result
+}
+
+async fn forget_request_ids(stores: &[Store], keep: chrono::Duration) {
+    let before = (chrono::Utc::now() - keep).timestamp_micros();
+    for s in stores {
+        match s.forget_request_ids(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(n, "forgot request ids past their retention"),
+            Err(e) => tracing::warn!(error = %e, "could not forget old request ids"),
+        }
+    }
 }
 
 /// Resolves on SIGTERM or SIGINT.

@@ -119,6 +119,21 @@ impl Store {
 }
 
 impl Store {
+    /// Forgets request ids recorded before `before_us` (retention); returns
+    /// how many. Housekeeping of replay records, not a change to the data.
+    pub async fn forget_request_ids(&self, before_us: i64) -> AppResult<u64> {
+        let table = t(self.chain.prefix(), "idempotency");
+        let r = self
+            .db
+            .execute_raw(stmt(
+                &self.db,
+                &format!("DELETE FROM {table} WHERE at_us < $1"),
+                vec![before_us.into()],
+            ))
+            .await?;
+        Ok(r.rows_affected())
+    }
+
     /// How many writes this process has committed so far.
     pub fn commits(&self) -> u64 {
         self.commits.load(Ordering::Acquire)
