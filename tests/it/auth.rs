@@ -472,11 +472,15 @@ db_test!(department_cannot_touch_another_body, |b| async move {
             officer: e.name.clone(),
         })
         .await);
-    out(d
-        .find_officer_by_national_id(FindOfficerByNationalIdRequest {
+    // Out of scope looks absent here, so as not to say the person serves elsewhere.
+    expect_err(
+        d.find_officer_by_national_id(FindOfficerByNationalIdRequest {
             national_id: nid(50),
         })
-        .await);
+        .await,
+        Code::NotFound,
+        "NOT_FOUND",
+    );
     out(d
         .set_officer_status(SetOfficerStatusRequest {
             request_id: rid(),
@@ -542,13 +546,17 @@ db_test!(department_cannot_touch_another_body, |b| async move {
             reason: "x".into(),
         })
         .await);
-    out(d
-        .release_credential(ReleaseCredentialRequest {
+    // Lifting a withholding is not a department's to do at all.
+    expect_err(
+        d.release_credential(ReleaseCredentialRequest {
             request_id: rid(),
             name: e_cred.name.clone(),
             reason: "x".into(),
         })
-        .await);
+        .await,
+        Code::PermissionDenied,
+        "ROLE_NOT_ALLOWED",
+    );
     out(d
         .revoke_credential(RevokeCredentialRequest {
             request_id: rid(),

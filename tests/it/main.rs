@@ -16,6 +16,7 @@ mod pagination;
 mod powers;
 mod public;
 mod replicas;
+mod review;
 mod revisions;
 mod server;
 mod smoke;

@@ -6,7 +6,10 @@
 //! table but lacks the key cannot edit, delete, reorder or insert entries
 //! without `verify` naming the first bad one.
 use hmac::{Hmac, Mac};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, FromQueryResult};
+use sea_orm::{
+    AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, FromQueryResult,
+    IsolationLevel, TransactionTrait,
+};
 use sha2::{Digest, Sha256};
 
 use crate::{
@@ -213,6 +216,19 @@ impl Chain {
     /// Recomputes the chain over [from, to] (0 = start / head) and names the
     /// first entry that does not hold.
     pub async fn verify(&self, db: &DatabaseConnection, from: i64, to: i64) -> AppResult<Report> {
+        // One snapshot for the head and the entries: a write committed while
+        // this runs is neither half-seen nor mistaken for an inserted row.
+        let txn = match db.get_database_backend() {
+            sea_orm::DatabaseBackend::Postgres => {
+                db.begin_with_config(
+                    Some(IsolationLevel::RepeatableRead),
+                    Some(AccessMode::ReadOnly),
+                )
+                .await?
+            }
+            _ => db.begin().await?,
+        };
+        let db = &txn;
         let head_t = t(self.prefix, "audit_head");
         let table = t(self.prefix, "audit_entries");
         let head = db
@@ -246,6 +262,10 @@ impl Chain {
                 "HEAD_EDITED",
                 "the chain head does not match its key",
             ));
+        }
+        if from > head_seq {
+            // Nothing recorded there yet.
+            return Ok(report);
         }
         // The link into the range: the stored hash of the entry before it.
         let mut prev = if from == 1 {

@@ -70,11 +70,11 @@ impl AuditService for AuditApi {
         let pg = page(&mut v, r.page_size, &r.page_token, &filter);
         v.finish()?;
         let from = match &pg.after {
-            Some(k) => {
-                k.parse::<i64>()
-                    .map_err(|_| AppError::invalid("page_token", "malformed"))?
-                    + 1
-            }
+            Some(k) => k
+                .parse::<i64>()
+                .ok()
+                .and_then(|k| k.checked_add(1))
+                .ok_or_else(|| AppError::invalid("page_token", "malformed"))?,
             None => r.from_sequence.max(1),
         };
         let entity = (!r.entity.is_empty()).then_some(r.entity.as_str());

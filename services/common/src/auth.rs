@@ -78,6 +78,8 @@ pub enum Access {
     Admin,
     /// Sanction effects: the legal-affairs office, the owning department, or a service.
     Effect,
+    /// Lifting a sanction: the legal-affairs office or a service (accountability), never the department.
+    Lift,
     /// The audit chain.
     Audit,
 }
@@ -91,6 +93,7 @@ impl Access {
             Access::Write => matches!(role, LegalOffice | Department),
             Access::Admin => matches!(role, LegalOffice),
             Access::Effect => matches!(role, LegalOffice | Department | Service),
+            Access::Lift => matches!(role, LegalOffice | Service),
             Access::Audit => matches!(role, LegalOffice | Auditor),
         }
     }
@@ -634,6 +637,7 @@ mod tests {
         assert_eq!(can(Write), vec![LegalOffice, Department]);
         assert_eq!(can(Admin), vec![LegalOffice]);
         assert_eq!(can(Effect), vec![LegalOffice, Department, Service]);
+        assert_eq!(can(Lift), vec![LegalOffice, Service]);
         assert_eq!(can(Audit), vec![LegalOffice, Auditor]);
     }
 }

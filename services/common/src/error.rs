@@ -132,6 +132,10 @@ impl From<sea_orm::DbErr> for AppError {
         if let Some(SqlErr::UniqueConstraintViolation(m)) = e.sql_err() {
             return AppError::exists("ALREADY_EXISTS", m);
         }
+        // A NUL in a text field that no validation caught (PostgreSQL 22021).
+        if e.to_string().contains("invalid byte sequence for encoding") {
+            return AppError::invalid("(text)", "text must be UTF-8 without the NUL character");
+        }
         match &e {
             DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
                 AppError::Unavailable(format!("database unavailable: {e}"))
@@ -175,7 +179,11 @@ impl Violations {
         }
     }
     pub fn non_empty(&mut self, value: &str, field: &str) {
-        self.check(!value.trim().is_empty(), field, "must not be empty");
+        if value.trim().is_empty() {
+            self.add(field, "must not be empty");
+        } else {
+            self.no_nul(value, field);
+        }
     }
     pub fn max_len(&mut self, value: &str, max: usize, field: &str) {
         self.check(
@@ -183,6 +191,13 @@ impl Violations {
             field,
             format!("must be at most {max} characters"),
         );
+        self.no_nul(value, field);
+    }
+    /// PostgreSQL text cannot hold U+0000; SQLite can: refuse it on both.
+    fn no_nul(&mut self, value: &str, field: &str) {
+        if value.contains('\0') && !self.0.iter().any(|v| v.field == field) {
+            self.add(field, "must not contain the NUL character");
+        }
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

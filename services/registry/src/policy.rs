@@ -42,7 +42,7 @@ policy! {
     "probity.registry.v1.RegistryService" "GetCredential" => Read,
     "probity.registry.v1.RegistryService" "ListCredentials" => Read,
     "probity.registry.v1.RegistryService" "WithholdCredential" => Effect,
-    "probity.registry.v1.RegistryService" "ReleaseCredential" => Effect,
+    "probity.registry.v1.RegistryService" "ReleaseCredential" => Lift,
     "probity.registry.v1.RegistryService" "RevokeCredential" => Effect,
     "probity.registry.v1.RegistryService" "CheckActors" => Read,
     "probity.registry.v1.PublicRegistryService" "VerifyCredential" => Public,

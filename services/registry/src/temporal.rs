@@ -38,7 +38,9 @@ pub fn credential_at(
 ) -> (CredentialStatus, Option<i64>) {
     let mut revoked = false;
     let mut withheld_until = None;
-    for e in events.iter().take_while(|e| e.at_us <= t_us) {
+    // `filter`, not `take_while`: a step stamped by a replica whose clock ran
+    // ahead must not hide the steps after it.
+    for e in events.iter().filter(|e| e.at_us <= t_us) {
         match e.kind.as_str() {
             "REVOKED" => revoked = true,
             "WITHHELD" => withheld_until = e.withheld_until_us,

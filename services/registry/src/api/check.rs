@@ -85,34 +85,64 @@ pub async fn check_actors(
                 .collect()
         })
         .unwrap_or_default();
+    // A department learns about its own officers only: anyone who neither is
+    // nor was (at `at`) in its subtree is reported as unknown.
+    let visible = |id: &String| match ctx.principal.department_body() {
+        None => true,
+        Some(root) => {
+            let now_in = snap
+                .officers
+                .get(id)
+                .is_some_and(|o| snap.within(&o.body_id, root));
+            let events = snap
+                .officer_events
+                .get(id)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let then_in = crate::temporal::officer_at(events, t)
+                .is_some_and(|o| snap.within(&o.body_id, root));
+            now_in || then_in
+        }
+    };
     let facts: Vec<OfficerFacts<'_>> = r
         .officers
         .iter()
         .zip(&ids)
-        .map(|(name, id)| OfficerFacts {
-            name,
-            officer: snap.officers.get(id),
-            events: snap
-                .officer_events
-                .get(id)
-                .map(Vec::as_slice)
-                .unwrap_or(&[]),
-            credentials: snap
-                .credentials_by_holder
-                .get(id)
-                .into_iter()
-                .flatten()
-                .filter_map(|cid| snap.credentials.get(cid))
-                .map(|c| {
-                    (
-                        c,
-                        snap.credential_events
-                            .get(&c.id)
-                            .map(Vec::as_slice)
-                            .unwrap_or(&[]),
-                    )
-                })
-                .collect(),
+        .map(|(name, id)| {
+            if !visible(id) {
+                OfficerFacts {
+                    name,
+                    officer: None,
+                    events: &[],
+                    credentials: Vec::new(),
+                }
+            } else {
+                OfficerFacts {
+                    name,
+                    officer: snap.officers.get(id),
+                    events: snap
+                        .officer_events
+                        .get(id)
+                        .map(Vec::as_slice)
+                        .unwrap_or(&[]),
+                    credentials: snap
+                        .credentials_by_holder
+                        .get(id)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|cid| snap.credentials.get(cid))
+                        .map(|c| {
+                            (
+                                c,
+                                snap.credential_events
+                                    .get(&c.id)
+                                    .map(Vec::as_slice)
+                                    .unwrap_or(&[]),
+                            )
+                        })
+                        .collect(),
+                }
+            }
         })
         .collect();
     let pf = PowerFacts {

@@ -297,7 +297,10 @@ async fn transition(
         &holder_body(w.txn(), &c.holder_id).await?,
     )
     .await?;
-    let now = Utc::now().timestamp_micros();
+    // Steps are in force in the order they were taken, whatever the clocks.
+    let now = Utc::now()
+        .timestamp_micros()
+        .max(evs.last().map_or(i64::MIN, |e| e.at_us));
     let (status, _) = temporal::credential_at(&c, &evs, now);
     allowed(status).map_err(|(reason, msg)| AppError::precondition(reason, msg))?;
     if let Some(u) = withheld_until

@@ -293,12 +293,17 @@ pub async fn find_by_national_id(
         .map_err(|why| AppError::invalid("national_id", why))?;
     let hmac = national_id::hmac(&reg.national_id_key, &nid);
     let db = &reg.store.db;
+    let not_found = || AppError::not_found("officer with this national ID number");
     let o = officer::Entity::find()
         .filter(officer::Column::NationalIdHmac.eq(hmac))
         .one(db)
         .await?
-        .ok_or_else(|| AppError::not_found("officer with this national ID number"))?;
-    scope::ensure(db, &ctx.principal, &o.body_id).await?;
+        .ok_or_else(not_found)?;
+    // Out of scope looks the same as absent: a department must not learn that
+    // a citizen serves as an officer somewhere else.
+    scope::ensure(db, &ctx.principal, &o.body_id)
+        .await
+        .map_err(|_| not_found())?;
     Ok(convert::officer(o))
 }
 
