@@ -197,7 +197,9 @@ pub async fn serve(
             let _ = drain_tx.send(());
         }
     };
-    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    // TCP_NODELAY as tonic sets it when it binds itself: without it, Nagle's
+    // algorithm holds small responses back and adds milliseconds to the tail.
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     let server = router.serve_with_incoming_shutdown(incoming, signal);
     tokio::pin!(server);
     let result = tokio::select! {
