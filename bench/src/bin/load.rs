@@ -1037,7 +1037,6 @@ async fn open_loop(
             .map(|_| AtomicU64::new(0))
             .collect(),
     });
-    let handle = tokio::runtime::Handle::current();
     let callers = callers.to_vec();
     let interval = Duration::from_secs_f64(1.0 / rate);
     let total = (rate * seconds).floor() as u64;
@@ -1046,8 +1045,12 @@ async fn open_loop(
     let t0 = Instant::now();
     let dispatcher = {
         let (tally, work) = (tally.clone(), work.clone());
-        // A plain thread keeps the schedule: tokio's timer has 1 ms granularity.
-        std::thread::spawn(move || {
+        // A task on the client's own runtime: a separate dispatcher thread
+        // competes with the runtime for the client's one core and stalls both
+        // for milliseconds at high rates. tokio's timer has 1 ms granularity,
+        // so calls due within a millisecond start together; their latency is
+        // still counted from their own scheduled start.
+        tokio::spawn(async move {
             let mut dropped = 0u64;
             let due = |i: u64| t0 + interval.mul_f64(i as f64);
             let mut i = 0u64;
@@ -1064,7 +1067,7 @@ async fn open_loop(
                     tally.outstanding.fetch_add(1, Ordering::Relaxed);
                     let mut caller = callers[n as usize % callers.len()].clone();
                     let (tally, work) = (tally.clone(), work.clone());
-                    handle.spawn(async move {
+                    tokio::spawn(async move {
                         let lag = d.elapsed().as_micros().max(1) as u64;
                         let mut rng =
                             Rng(0xD1B5_4A32_D192_ED03 ^ (n.wrapping_add(1) * 0x9E37_79B9));
@@ -1098,17 +1101,14 @@ async fn open_loop(
                 if i >= total {
                     break;
                 }
-                let wake = due(i).max(now + QUANTUM);
-                let now = Instant::now();
-                if wake > now {
-                    std::thread::sleep(wake - now);
-                }
+                tokio::time::sleep_until(tokio::time::Instant::from_std(due(i).max(now + QUANTUM)))
+                    .await;
             }
             dropped
         })
     };
-    let dropped = tokio::task::spawn_blocking(move || dispatcher.join())
-        .await?
+    let dropped = dispatcher
+        .await
         .map_err(|_| anyhow::anyhow!("open-loop dispatcher panicked"))?;
     // Wait for the calls in flight (bounded).
     let drain = Instant::now() + Duration::from_secs(10);
