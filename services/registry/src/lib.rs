@@ -47,14 +47,23 @@ impl Registry {
         store
             .ensure_key("registry.national_id_key_file", &national_id_key)
             .await?;
-        Ok(Arc::new(Registry {
+        let registry = Arc::new(Registry {
             store,
             national_id_key,
             default_min_qualified: settings.registry.default_min_qualified,
             cache: snapshot::Cache::new(std::time::Duration::from_millis(
                 settings.registry.snapshot_max_staleness_ms,
             )),
-        }))
+        });
+        let every =
+            std::time::Duration::from_millis(settings.registry.snapshot_max_staleness_ms / 2)
+                .max(std::time::Duration::from_millis(1));
+        snapshot::Cache::keep_fresh(
+            Arc::downgrade(&registry),
+            |r: &Registry| (&r.cache, &r.store),
+            every,
+        );
+        Ok(registry)
     }
 
     pub fn store(&self) -> &Store {

@@ -174,30 +174,30 @@ impl Cache {
     }
 
     /// The registry as of this process's last write, and no older than
-    /// `max_staleness` for writes made by other processes.
+    /// `max_staleness` for writes made by other processes. The request path
+    /// touches the database only after a write of this process (or when the
+    /// background refresher has fallen behind); otherwise [`Cache::refresh`],
+    /// run by [`Cache::keep_fresh`], keeps the copy confirmed.
     pub async fn get(&self, store: &Store) -> AppResult<Arc<Snapshot>> {
         let commits = store.commits();
-        let own_writes_seen = {
+        {
             let cur = self.current.read().await;
             if cur.commits == commits && cur.confirmed.elapsed() < self.max_staleness {
                 return Ok(cur.snap.clone());
             }
-            cur.commits == commits
-        };
-        // Only the staleness bound ran out: one caller asks the database, the
-        // others keep answering from the copy meanwhile instead of queueing.
-        let _one_loader = if own_writes_seen {
-            match self.loading.try_lock() {
-                Ok(guard) => guard,
-                Err(_) => return Ok(self.current.read().await.snap.clone()),
-            }
-        } else {
-            self.loading.lock().await
-        };
+        }
+        self.refresh(store).await
+    }
+
+    /// Confirms the copy against the audit head, reloading it if it moved.
+    pub async fn refresh(&self, store: &Store) -> AppResult<Arc<Snapshot>> {
+        let _one_loader = self.loading.lock().await;
+        // Read before asking the head: every commit counted here moved it.
+        let commits = store.commits();
         {
             // Another caller may have refreshed while this one waited.
             let cur = self.current.read().await;
-            if cur.commits == commits && cur.confirmed.elapsed() < self.max_staleness {
+            if cur.commits == commits && cur.confirmed.elapsed() < self.max_staleness / 4 {
                 return Ok(cur.snap.clone());
             }
         }
@@ -232,5 +232,24 @@ impl Cache {
             commits,
         };
         Ok(snap)
+    }
+
+    /// Refreshes twice per staleness bound for as long as `owner` lives, so
+    /// requests find the copy confirmed and never wait for the database.
+    pub fn keep_fresh<T: Send + Sync + 'static>(
+        owner: std::sync::Weak<T>,
+        cache: fn(&T) -> (&Cache, &Store),
+        every: Duration,
+    ) {
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(owner) = owner.upgrade() else { return };
+                let (c, store) = cache(&owner);
+                if let Err(e) = c.refresh(store).await {
+                    tracing::warn!(error = %e, "registry snapshot refresh failed");
+                }
+            }
+        });
     }
 }
