@@ -4,15 +4,11 @@
 //!
 //! Freshness: every write appends to the audit chain, so the chain head's
 //! sequence is the registry's version. A write committed by this process
-//! makes the next read ask the database for that number at once; otherwise
-//! the copy is confirmed at most every `registry.snapshot_max_staleness_ms`,
-//! which bounds how long another replica's write can go unseen. When the
-//! number moved, the copy is reloaded in one read transaction.
-use std::{
-    collections::HashMap,
-    sync::Arc,
-    time::{Duration, Instant},
-};
+//! makes the next read confirm the copy at once. Otherwise a background task
+//! confirms it twice per `registry.snapshot_max_staleness_ms`, which bounds
+//! how long another replica's write can go unseen without requests ever
+//! waiting for the database. When the number moved, the copy is reloaded in
+//! one read transaction.
 
 use probity_common::{AppResult, db::stmt, store::Store};
 use sea_orm::{
