@@ -9,6 +9,11 @@
 //! how long another replica's write can go unseen without requests ever
 //! waiting for the database. When the number moved, the copy is reloaded in
 //! one read transaction.
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use probity_common::{AppResult, db::stmt, store::Store};
 use sea_orm::{
