@@ -5,7 +5,6 @@
 //! over its fields and the previous entry's hash: someone who can write the
 //! table but lacks the key cannot edit, delete, reorder or insert entries
 //! without `verify` naming the first bad one.
-use hmac::{Hmac, Mac};
 use sea_orm::{
     AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, FromQueryResult,
     IsolationLevel, TransactionTrait,
@@ -15,6 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::{
     db::{stmt, t},
     error::{AppError, AppResult},
+    keys::hmac_hex,
 };
 
 /// The previous-hash of the first entry.
@@ -80,29 +80,31 @@ impl Chain {
     }
 
     fn entry_hash(&self, e: &Entry) -> String {
-        let mut mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length");
-        for part in [
-            e.seq.to_string().as_str(),
-            e.at_us.to_string().as_str(),
-            &e.actor,
-            &e.role,
-            &e.method,
-            &e.entity,
-            &e.digest,
-            &e.prev_hash,
-        ] {
-            mac.update(&(part.len() as u64).to_be_bytes());
-            mac.update(part.as_bytes());
-        }
-        hex::encode(mac.finalize().into_bytes())
+        let fields = [
+            e.seq.to_string(),
+            e.at_us.to_string(),
+            e.actor.clone(),
+            e.role.clone(),
+            e.method.clone(),
+            e.entity.clone(),
+            e.digest.clone(),
+            e.prev_hash.clone(),
+        ];
+        // Each field length-prefixed, so no two entries frame to the same bytes.
+        let prefixes: Vec<[u8; 8]> = fields
+            .iter()
+            .map(|f| (f.len() as u64).to_be_bytes())
+            .collect();
+        let parts: Vec<&[u8]> = fields
+            .iter()
+            .zip(&prefixes)
+            .flat_map(|(f, n)| [n.as_slice(), f.as_bytes()])
+            .collect();
+        hmac_hex(&self.key, &parts)
     }
 
     fn head_mac(&self, seq: i64, hash: &str) -> String {
-        let mut mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length");
-        mac.update(format!("head\n{seq}\n{hash}").as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        hmac_hex(&self.key, &[format!("head\n{seq}\n{hash}").as_bytes()])
     }
 
     /// Takes the chain's write lock for this transaction and returns the head.

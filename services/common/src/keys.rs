@@ -83,9 +83,17 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 /// A value that identifies a key without revealing it: stored beside the data
 /// the key protects, compared at start-up.
 pub fn check_value(key: &[u8], purpose: &str) -> String {
+    hmac_hex(key, &[b"probity key check: ", purpose.as_bytes()])
+}
+
+/// Hex HMAC-SHA256 under `key` of `parts`, fed in order: the one keyed hash
+/// of the project (audit chain, key checks, national IDs).
+pub fn hmac_hex(key: &[u8], parts: &[&[u8]]) -> String {
+    // HMAC accepts a key of any length, so this cannot fail.
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
-    mac.update(b"probity key check: ");
-    mac.update(purpose.as_bytes());
+    for p in parts {
+        mac.update(p);
+    }
     hex::encode(mac.finalize().into_bytes())
 }
 

@@ -1,8 +1,5 @@
 //! Resident identity numbers (GB 11643-1999): validated, then kept only as a
 //! keyed HMAC so duplicates can be found without storing the number.
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK: &[u8; 11] = b"10X98765432";
 
@@ -28,9 +25,7 @@ pub fn normalize(raw: &str) -> Result<String, &'static str> {
 }
 
 pub fn hmac(key: &[u8], normalized: &str) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
-    mac.update(normalized.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+    probity_common::keys::hmac_hex(key, &[normalized.as_bytes()])
 }
 
 /// Appends the check digit to 17 digits (tests and fixtures).

@@ -146,8 +146,9 @@ async fn record(
     let out = convert::officer(updated);
     w.audit(
         &out.name,
-        json!({"op": c.kind, "seq": ev.seq, "body": out.body, "status": c.status,
-        "posts": out.posts, "effective_us": c.effective_us, "reason": c.reason}),
+        json!({"op": c.kind, "seq": ev.seq, "display_name": out.display_name, "kind": out.kind,
+        "body": out.body, "status": c.status, "posts": out.posts, "effective_us": c.effective_us,
+        "reason": c.reason}),
     )
     .await?;
     Ok(out)
@@ -228,11 +229,6 @@ pub async fn create_officer(
     )
     .await?;
     out.create_time = super::us_ts(m.created_us);
-    w.audit(
-        &out.name,
-        json!({"op": "create_officer", "display_name": out.display_name, "kind": out.kind}),
-    )
-    .await?;
     w.commit(out).await
 }
 
