@@ -39,6 +39,9 @@ pub enum Role {
     Auditor,
     /// Another Probity service.
     Service,
+    /// A caller without a token, on a public method. Never in a token.
+    #[serde(skip)]
+    Anonymous,
 }
 
 impl Role {
@@ -57,6 +60,7 @@ impl Role {
             Role::Leadership => "leadership",
             Role::Auditor => "auditor",
             Role::Service => "service",
+            Role::Anonymous => "anonymous",
         }
     }
 
@@ -134,7 +138,7 @@ impl Principal {
     pub fn anonymous() -> Self {
         Principal {
             subject: "anonymous".into(),
-            role: Role::Leadership,
+            role: Role::Anonymous,
             body: None,
         }
     }
@@ -630,6 +634,12 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(can(Public), Role::ALL.to_vec());
+        assert!(
+            [Read, Write, Admin, Effect, Lift, Audit]
+                .into_iter()
+                .all(|a| !a.allows(Anonymous)),
+            "without a token only public methods"
+        );
         assert_eq!(
             can(Read),
             vec![LegalOffice, Department, Leadership, Service]

@@ -1,12 +1,21 @@
 //! Department scoping: a department token reaches its own body and the
 //! bodies below it, nothing else.
-use probity_common::{AppError, AppResult, auth::Principal};
+use probity_common::{
+    AppError, AppResult,
+    auth::{Principal, Role},
+};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::entities::body;
 
 /// Refuses unless the caller may act on `body_id`.
 pub async fn ensure<C: ConnectionTrait>(db: &C, p: &Principal, body_id: &str) -> AppResult<()> {
+    if p.role == Role::Anonymous {
+        return Err(AppError::denied(
+            "TOKEN_REQUIRED",
+            "only public methods answer without a token",
+        ));
+    }
     let Some(root) = p.department_body() else {
         return Ok(());
     };
@@ -37,6 +46,9 @@ pub fn outside(root: &str, body_id: &str) -> AppError {
 
 /// The caller's bodies for listings: `None` = all, else the department's subtree.
 pub async fn visible<C: ConnectionTrait>(db: &C, p: &Principal) -> AppResult<Option<Vec<String>>> {
+    if p.role == Role::Anonymous {
+        return Ok(Some(Vec::new()));
+    }
     let Some(root) = p.department_body() else {
         return Ok(None);
     };
