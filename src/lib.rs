@@ -10,11 +10,16 @@ pub enum Target {
     All,
     /// The registry alone.
     Registry,
+    /// Intake alone (it calls the registry at intake.registry_endpoint).
+    Intake,
 }
 
 impl Target {
     pub fn runs_registry(self) -> bool {
         matches!(self, Target::All | Target::Registry)
+    }
+    pub fn runs_intake(self) -> bool {
+        matches!(self, Target::All | Target::Intake)
     }
 }
 
@@ -24,6 +29,10 @@ pub async fn migrate(settings: &Settings, target: Target) -> anyhow::Result<()> 
     if target.runs_registry() {
         let db = probity_common::db::connect(&settings.database_url("registry"), settings).await?;
         probity_registry::Migrator::up(&db, None).await?;
+    }
+    if target.runs_intake() {
+        let db = probity_common::db::connect(&settings.database_url("intake"), settings).await?;
+        probity_intake::Migrator::up(&db, None).await?;
     }
     Ok(())
 }
@@ -40,6 +49,10 @@ pub async fn serve(
     if target.runs_registry() {
         let registry = probity_registry::Registry::open(settings).await?;
         registry.mount(settings, &mut mount);
+    }
+    if target.runs_intake() {
+        let intake = probity_intake::Intake::open(settings, listener.local_addr()?).await?;
+        intake.mount(settings, &mut mount);
     }
     probity_common::server::serve(settings, verifier, listener, mount, shutdown).await
 }

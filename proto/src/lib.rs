@@ -6,6 +6,12 @@ pub mod registry {
     }
 }
 
+pub mod intake {
+    pub mod v1 {
+        tonic::include_proto!("probity.intake.v1");
+    }
+}
+
 pub mod audit {
     pub mod v1 {
         tonic::include_proto!("probity.audit.v1");

@@ -272,6 +272,7 @@ db_test!(entries_by_entity_and_ranges, |b| async move {
     let mut a = auditor(&s).await;
     let about = a
         .list_audit_entries(ListAuditEntriesRequest {
+            service: "registry".into(),
             entity: w.cred_a.name.clone(),
             ..Default::default()
         })
@@ -312,7 +313,7 @@ db_test!(entries_by_entity_and_ranges, |b| async move {
         a.verify_audit_chain(VerifyAuditChainRequest {
             from_sequence: 5,
             to_sequence: 3,
-            service: String::new(),
+            service: "registry".into(),
         })
         .await,
         &["to_sequence"],
@@ -321,7 +322,7 @@ db_test!(entries_by_entity_and_ranges, |b| async move {
         a.verify_audit_chain(VerifyAuditChainRequest {
             from_sequence: -1,
             to_sequence: -1,
-            service: String::new(),
+            service: "registry".into(),
         })
         .await,
         &["from_sequence", "to_sequence"],
@@ -336,6 +337,7 @@ db_test!(entries_by_entity_and_ranges, |b| async move {
     );
     expect_invalid(
         a.list_audit_entries(ListAuditEntriesRequest {
+            service: "registry".into(),
             from_sequence: -3,
             page_size: -1,
             ..Default::default()
@@ -700,6 +702,7 @@ db_test!(auditor_role_reads_the_chain, |b| async move {
     let mut a = auditor(&s).await;
     let r = a
         .list_audit_entries(ListAuditEntriesRequest {
+            service: "registry".into(),
             page_size: 3,
             from_sequence: base + 1,
             ..Default::default()
@@ -718,8 +721,11 @@ db_test!(auditor_role_reads_the_chain, |b| async move {
     let mut anon =
         probity_proto::audit::v1::audit_service_client::AuditServiceClient::new(s.channel().await);
     expect_code(
-        anon.list_audit_entries(ListAuditEntriesRequest::default())
-            .await,
+        anon.list_audit_entries(ListAuditEntriesRequest {
+            service: "registry".into(),
+            ..Default::default()
+        })
+        .await,
         Code::Unauthenticated,
     );
     s.stop().await;

@@ -60,8 +60,11 @@ db_test!(no_token_is_unauthenticated, |b| async move {
     );
     let mut a = AuditServiceClient::new(s.channel().await);
     expect_code(
-        a.verify_audit_chain(VerifyAuditChainRequest::default())
-            .await,
+        a.verify_audit_chain(VerifyAuditChainRequest {
+            service: "registry".into(),
+            ..Default::default()
+        })
+        .await,
         Code::Unauthenticated,
     );
     // a header that is not a bearer token
@@ -232,8 +235,11 @@ db_test!(roles_decide_what_may_be_called, |b| async move {
     );
     let mut la = s.audit(&s.token(Role::Leadership, None)).await;
     denied(
-        la.verify_audit_chain(VerifyAuditChainRequest::default())
-            .await,
+        la.verify_audit_chain(VerifyAuditChainRequest {
+            service: "registry".into(),
+            ..Default::default()
+        })
+        .await,
     );
 
     // the auditor reads the audit chain, not the registry
@@ -247,12 +253,18 @@ db_test!(roles_decide_what_may_be_called, |b| async move {
     );
     denied(au.create_body(new_body()).await);
     let mut aa = auditor(&s).await;
-    aa.list_audit_entries(ListAuditEntriesRequest::default())
-        .await
-        .expect("auditor lists entries");
-    aa.verify_audit_chain(VerifyAuditChainRequest::default())
-        .await
-        .expect("auditor verifies");
+    aa.list_audit_entries(ListAuditEntriesRequest {
+        service: "registry".into(),
+        ..Default::default()
+    })
+    .await
+    .expect("auditor lists entries");
+    aa.verify_audit_chain(VerifyAuditChainRequest {
+        service: "registry".into(),
+        ..Default::default()
+    })
+    .await
+    .expect("auditor verifies");
 
     // a department administers its own body but creates no bodies, reads no audit
     let mut d = as_dept(&s, &w.dept.name).await;
@@ -261,8 +273,11 @@ db_test!(roles_decide_what_may_be_called, |b| async move {
         .audit(&s.token(Role::Department, Some(&w.dept.name)))
         .await;
     denied(
-        da.list_audit_entries(ListAuditEntriesRequest::default())
-            .await,
+        da.list_audit_entries(ListAuditEntriesRequest {
+            service: "registry".into(),
+            ..Default::default()
+        })
+        .await,
     );
 
     // a service reads and applies sanction effects, nothing else
@@ -272,8 +287,11 @@ db_test!(roles_decide_what_may_be_called, |b| async move {
     denied(sv.create_body(new_body()).await);
     let mut sa = s.audit(&s.token(Role::Service, None)).await;
     denied(
-        sa.verify_audit_chain(VerifyAuditChainRequest::default())
-            .await,
+        sa.verify_audit_chain(VerifyAuditChainRequest {
+            service: "registry".into(),
+            ..Default::default()
+        })
+        .await,
     );
     assert_eq!(head(&s).await, before, "no refused call wrote anything");
     let x = sv
@@ -286,7 +304,10 @@ db_test!(roles_decide_what_may_be_called, |b| async move {
     // the legal-affairs office reads the audit chain too
     let mut lo = s.audit(&s.token(Role::LegalOffice, None)).await;
     let v = lo
-        .verify_audit_chain(VerifyAuditChainRequest::default())
+        .verify_audit_chain(VerifyAuditChainRequest {
+            service: "registry".into(),
+            ..Default::default()
+        })
         .await
         .expect("legal office verifies")
         .into_inner();

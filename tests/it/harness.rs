@@ -124,7 +124,7 @@ impl TestServer {
             })
             .await
         });
-        let server = TestServer {
+        let mut server = TestServer {
             addr,
             settings: s,
             db_url,
@@ -136,7 +136,7 @@ impl TestServer {
         server
     }
 
-    async fn wait_serving(&self) {
+    async fn wait_serving(&mut self) {
         use tonic_health::pb::{
             HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
         };
@@ -157,9 +157,14 @@ impl TestServer {
                     return;
                 }
             }
+            if self.handle.as_ref().is_some_and(|h| h.is_finished())
+                && let Some(h) = self.handle.take()
+            {
+                panic!("the server stopped: {:?}", h.await);
+            }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
-        panic!("server did not become SERVING");
+        panic!("server did not become SERVING (did it stop? see its result)");
     }
 
     pub fn url(&self) -> String {

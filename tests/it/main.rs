@@ -10,6 +10,7 @@ mod bodies;
 mod check_actors;
 mod credentials;
 mod idempotency;
+mod intake;
 mod keys;
 mod officers;
 mod pagination;

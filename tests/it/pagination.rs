@@ -243,6 +243,7 @@ db_test!(page_tokens_are_bound_to_their_filter, |b| async move {
     let mut a = auditor(&s).await;
     let atoken = a
         .list_audit_entries(ListAuditEntriesRequest {
+            service: "registry".into(),
             page_size: 2,
             ..Default::default()
         })
@@ -252,6 +253,7 @@ db_test!(page_tokens_are_bound_to_their_filter, |b| async move {
         .next_page_token;
     expect_invalid(
         a.list_audit_entries(ListAuditEntriesRequest {
+            service: "registry".into(),
             page_size: 2,
             page_token: atoken,
             entity: w.a.name.clone(),
@@ -576,6 +578,7 @@ db_test!(audit_entries_walk_all_pages, |b| async move {
         async move {
             let r = a
                 .list_audit_entries(ListAuditEntriesRequest {
+                    service: "registry".into(),
                     page_size: 4,
                     page_token: t,
                     ..Default::default()
@@ -599,6 +602,7 @@ db_test!(audit_entries_walk_all_pages, |b| async move {
     let r = a
         .clone()
         .list_audit_entries(ListAuditEntriesRequest {
+            service: "registry".into(),
             from_sequence: n - 2,
             ..Default::default()
         })
@@ -616,6 +620,7 @@ db_test!(audit_entries_walk_all_pages, |b| async move {
         async move {
             let r = a
                 .list_audit_entries(ListAuditEntriesRequest {
+                    service: "registry".into(),
                     page_size: 1,
                     page_token: t,
                     entity,

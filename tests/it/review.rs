@@ -138,6 +138,7 @@ db_test!(forged_audit_page_token_is_invalid, |b| async move {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("audit|||0\n{}", i64::MAX));
     let e = a
         .list_audit_entries(ListAuditEntriesRequest {
+            service: "registry".into(),
             page_token: token,
             ..Default::default()
         })
@@ -174,7 +175,10 @@ db_test!(
         let mut checks = 0;
         while !writer.is_finished() {
             let r = a
-                .verify_audit_chain(VerifyAuditChainRequest::default())
+                .verify_audit_chain(VerifyAuditChainRequest {
+                    service: "registry".into(),
+                    ..Default::default()
+                })
                 .await
                 .unwrap()
                 .into_inner();
@@ -186,6 +190,7 @@ db_test!(
         let beyond = a
             .verify_audit_chain(VerifyAuditChainRequest {
                 from_sequence: 10_000,
+                service: "registry".into(),
                 ..Default::default()
             })
             .await

@@ -140,6 +140,7 @@ pub async fn audit_entries(s: &TestServer) -> Vec<AuditEntry> {
     loop {
         let r = a
             .list_audit_entries(ListAuditEntriesRequest {
+                service: "registry".into(),
                 page_size: 1000,
                 page_token: token.clone(),
                 ..Default::default()
@@ -165,7 +166,7 @@ pub async fn verify_range(s: &TestServer, from: i64, to: i64) -> VerifyAuditChai
         .verify_audit_chain(VerifyAuditChainRequest {
             from_sequence: from,
             to_sequence: to,
-            service: String::new(),
+            service: "registry".into(),
         })
         .await
         .expect("verify audit chain")

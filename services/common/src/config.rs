@@ -15,6 +15,7 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     pub auth: AuthSettings,
     pub registry: RegistrySettings,
+    pub intake: IntakeSettings,
     pub audit: AuditSettings,
 }
 
@@ -43,6 +44,7 @@ pub struct DatabaseSettings {
     pub url: String,
     pub url_file: String,
     pub registry_url: String,
+    pub intake_url: String,
     pub max_connections: u32,
     pub run_migrations: bool,
     pub sqlite_busy_timeout_ms: u64,
@@ -78,6 +80,28 @@ pub struct RegistrySettings {
     pub snapshot_max_staleness_ms: u64,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IntakeSettings {
+    pub registry_endpoint: String,
+    pub registry_token_file: String,
+    pub registry_timeout_ms: u64,
+    pub registry_cache_ttl_ms: u64,
+    pub batch_max_facts: usize,
+}
+
+impl Default for IntakeSettings {
+    fn default() -> Self {
+        Self {
+            registry_endpoint: String::new(),
+            registry_token_file: String::new(),
+            registry_timeout_ms: 5_000,
+            registry_cache_ttl_ms: 5_000,
+            batch_max_facts: 1_000,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuditSettings {
@@ -103,6 +127,7 @@ impl Default for DatabaseSettings {
             url: String::new(),
             url_file: String::new(),
             registry_url: String::new(),
+            intake_url: String::new(),
             max_connections: 16,
             run_migrations: true,
             sqlite_busy_timeout_ms: 5_000,
@@ -245,6 +270,7 @@ impl Settings {
         for (key, url) in [
             ("database.url", &self.database.url),
             ("database.registry_url", &self.database.registry_url),
+            ("database.intake_url", &self.database.intake_url),
         ] {
             if !(url.is_empty()
                 || ["sqlite:", "postgres://", "postgresql://"]
@@ -290,6 +316,19 @@ impl Settings {
                 "is set but auth.allow_hs256 is false",
             ));
         }
+        let ep = &self.intake.registry_endpoint;
+        if !(ep.is_empty() || ep.starts_with("http://") || ep.starts_with("https://")) {
+            return Err(bad(
+                "intake.registry_endpoint",
+                "must start with http:// or https://",
+            ));
+        }
+        if self.intake.registry_timeout_ms == 0 {
+            return Err(bad("intake.registry_timeout_ms", "must be positive"));
+        }
+        if !(1..=10_000).contains(&self.intake.batch_max_facts) {
+            return Err(bad("intake.batch_max_facts", "must be between 1 and 10000"));
+        }
         if self.registry.default_min_qualified == 0 {
             return Err(bad("registry.default_min_qualified", "must be at least 1"));
         }
@@ -305,6 +344,7 @@ impl Settings {
     pub fn database_url(&self, service: &str) -> String {
         let own = match service {
             "registry" => &self.database.registry_url,
+            "intake" => &self.database.intake_url,
             _ => &self.database.url,
         };
         if !own.is_empty() {

@@ -8,7 +8,7 @@ use tonic_types::{ErrorDetails, StatusExt};
 /// The error domain put in every ErrorInfo.
 pub const DOMAIN: &str = "probity.gov";
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
     #[error("invalid argument: {}", .0.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<FieldViolation>),

@@ -8,6 +8,7 @@ pub mod db;
 pub mod error;
 pub mod keys;
 pub mod names;
+pub mod schema;
 pub mod server;
 pub mod store;
 pub mod telemetry;

@@ -214,6 +214,32 @@ impl Write<'_> {
             .await
     }
 
+    /// Records a change made for `principal` by `method` (a write that groups
+    /// several callers' changes in one transaction); returns its sequence.
+    pub async fn audit_as(
+        &mut self,
+        principal: &Principal,
+        method: &str,
+        entity: &str,
+        change: serde_json::Value,
+    ) -> AppResult<i64> {
+        let actor = Actor {
+            subject: &principal.subject,
+            role: principal.role.as_str(),
+            method,
+        };
+        self.store
+            .chain
+            .append(&self.txn, &mut self.head, &actor, entity, &change)
+            .await?;
+        Ok(self.head.0)
+    }
+
+    /// Whether anything was recorded in the audit chain yet.
+    pub fn changed(&self) -> bool {
+        self.head.0 != self.start_seq
+    }
+
     /// Stores the response against the request id, then commits.
     pub async fn commit<M: Message>(self, response: M) -> AppResult<M> {
         if self.head.0 == self.start_seq {

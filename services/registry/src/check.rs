@@ -30,6 +30,8 @@ pub struct PowerFacts<'a> {
     pub versions: &'a [power_version::Model],
     /// Posts holding the power at the instant.
     pub posts_with_power: &'a [String],
+    /// False for a batch check about the officers only: no power problems.
+    pub power_asked: bool,
 }
 
 pub fn evaluate(
@@ -40,7 +42,9 @@ pub fn evaluate(
 ) -> CheckActorsResponse {
     let mut group_problems = Vec::new();
     let mut power_category = 0;
+    let mut benchmark = Vec::new();
     match p.power {
+        _ if !p.power_asked => {}
         Some(pm) if p.may_use_powers_of.contains(&pm.body_id) => {
             power_category = pm.category;
             match temporal::power_version_at(p.versions, t_us) {
@@ -48,12 +52,20 @@ pub fn evaluate(
                 Some(v) if v.state == PowerState::Withdrawn as i32 => {
                     group_problems.push(GroupProblem::PowerWithdrawn)
                 }
-                Some(_) => {}
+                Some(v) => benchmark = crate::convert::benchmark(&v.benchmark),
             }
         }
         _ => group_problems.push(GroupProblem::PowerNotHeld),
     }
     let actors: Vec<ActorCheck> = officers.iter().map(|o| check_one(p, o, t_us)).collect();
+    if !p.power_asked {
+        return CheckActorsResponse {
+            qualified_count: actors.iter().filter(|a| a.qualified).count() as i32,
+            group_ok: true,
+            actors,
+            ..Default::default()
+        };
+    }
     let qualified = actors.iter().filter(|a| a.qualified).count() as i32;
     let any_auxiliary = actors
         .iter()
@@ -70,6 +82,9 @@ pub fn evaluate(
         actors,
         group_problems: group_problems.into_iter().map(|g| g as i32).collect(),
         power_category,
+        power_known: p.power.is_some(),
+        benchmark,
+        ..Default::default()
     }
 }
 
@@ -96,10 +111,11 @@ fn check_one(p: &PowerFacts<'_>, o: &OfficerFacts<'_>, t_us: i64) -> ActorCheck 
             if at.body_id != p.body_id {
                 problems.push(ActorProblem::OtherBody);
             }
-            if !at
-                .posts
-                .iter()
-                .any(|post| p.posts_with_power.contains(post))
+            if p.power_asked
+                && !at
+                    .posts
+                    .iter()
+                    .any(|post| p.posts_with_power.contains(post))
             {
                 problems.push(ActorProblem::NoPostWithPower);
             }

@@ -1,6 +1,7 @@
 //! The registry's schema, owned by this service alone. Migration history is
 //! kept in `registry_migrations` so services can share one database.
 use probity_common::db::SharedTables;
+use probity_common::schema::*;
 use sea_orm_migration::prelude::*;
 
 pub struct Migrator;
@@ -24,66 +25,6 @@ impl MigrationName for M0001Registry {
     fn name(&self) -> &str {
         "m0001_registry"
     }
-}
-
-fn s(n: &str) -> ColumnDef {
-    ColumnDef::new(Alias::new(n)).string().not_null().to_owned()
-}
-fn s_null(n: &str) -> ColumnDef {
-    ColumnDef::new(Alias::new(n)).string().null().to_owned()
-}
-fn text(n: &str) -> ColumnDef {
-    ColumnDef::new(Alias::new(n)).text().not_null().to_owned()
-}
-fn int(n: &str) -> ColumnDef {
-    ColumnDef::new(Alias::new(n))
-        .integer()
-        .not_null()
-        .to_owned()
-}
-fn big(n: &str) -> ColumnDef {
-    ColumnDef::new(Alias::new(n))
-        .big_integer()
-        .not_null()
-        .to_owned()
-}
-fn big_null(n: &str) -> ColumnDef {
-    ColumnDef::new(Alias::new(n))
-        .big_integer()
-        .null()
-        .to_owned()
-}
-fn boolean(n: &str) -> ColumnDef {
-    ColumnDef::new(Alias::new(n))
-        .boolean()
-        .not_null()
-        .to_owned()
-}
-
-fn table(name: &str, cols: Vec<ColumnDef>, pk: &[&str]) -> TableCreateStatement {
-    let mut t = Table::create();
-    t.table(Alias::new(name));
-    for c in cols {
-        t.col(c);
-    }
-    let mut key = Index::create();
-    for k in pk {
-        key.col(Alias::new(*k));
-    }
-    t.primary_key(&mut key);
-    t.to_owned()
-}
-
-fn index(table: &str, name: &str, cols: &[&str], unique: bool) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(format!("{table}_{name}")).table(Alias::new(table));
-    for c in cols {
-        i.col(Alias::new(*c));
-    }
-    if unique {
-        i.unique();
-    }
-    i.to_owned()
 }
 
 #[async_trait::async_trait]

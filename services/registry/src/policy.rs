@@ -45,6 +45,7 @@ policy! {
     "probity.registry.v1.RegistryService" "ReleaseCredential" => Lift,
     "probity.registry.v1.RegistryService" "RevokeCredential" => Effect,
     "probity.registry.v1.RegistryService" "CheckActors" => Read,
+    "probity.registry.v1.RegistryService" "BatchCheckActors" => Read,
     "probity.registry.v1.PublicRegistryService" "VerifyCredential" => Public,
     "probity.registry.v1.PublicRegistryService" "ListPublishedPowers" => Public,
     "probity.registry.v1.PublicRegistryService" "ListPublishedPosts" => Public,

@@ -118,6 +118,20 @@ impl Snapshot {
         })
     }
 
+    /// The body's ancestry, from the top-level government down to itself.
+    pub fn path(&self, body_id: &str) -> Vec<String> {
+        let mut path = Vec::new();
+        let mut cur = Some(body_id);
+        while let Some(id) = cur
+            && path.len() < 64
+        {
+            path.push(id.to_string());
+            cur = self.bodies.get(id).and_then(|b| b.parent_id.as_deref());
+        }
+        path.reverse();
+        path
+    }
+
     /// Whether `body_id` is `root` or below it.
     pub fn within(&self, body_id: &str, root: &str) -> bool {
         let mut cur = Some(body_id);

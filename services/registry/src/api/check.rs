@@ -2,7 +2,7 @@
 //! [`crate::check::evaluate`] decide.
 use probity_common::{
     AppError, AppResult, Violations,
-    names::{nested_field, parse_top, top_field, ts_field},
+    names::{body_name, nested_field, parse_top, top_field, ts_field},
 };
 use probity_proto::registry::v1::*;
 
@@ -11,10 +11,78 @@ use crate::{
     Registry,
     check::{self, OfficerFacts, PowerFacts},
     scope,
+    snapshot::Snapshot,
 };
 
-/// At most this many officers per call.
+/// At most this many officers per check.
 const MAX_OFFICERS: usize = 100;
+/// At most this many checks per BatchCheckActors call.
+const MAX_CHECKS: usize = 1000;
+
+/// A check's request, validated.
+struct Parsed {
+    body_id: String,
+    /// None: a batch check about the officers only.
+    power_id: Option<String>,
+    t: i64,
+    ids: Vec<String>,
+    min: u32,
+}
+
+fn parse(
+    reg: &Registry,
+    v: &mut Violations,
+    r: &CheckActorsRequest,
+    prefix: &str,
+    power_optional: bool,
+) -> Parsed {
+    let f = |name: &str| format!("{prefix}{name}");
+    let body_id = top_field(v, &r.body, "bodies", &f("body"));
+    let power_id = if power_optional && r.power.is_empty() {
+        None
+    } else {
+        Some(nested_field(v, &r.power, "powers", &f("power")).1)
+    };
+    let at = ts_field(v, r.at.as_ref(), &f("at"));
+    // A batch check may ask about the body or power alone.
+    v.check(
+        power_optional || !r.officers.is_empty(),
+        f("officers"),
+        "at least one officer is required",
+    );
+    v.check(
+        r.officers.len() <= MAX_OFFICERS,
+        f("officers"),
+        format!("at most {MAX_OFFICERS} officers per check"),
+    );
+    let mut ids = Vec::with_capacity(r.officers.len());
+    for (i, n) in r.officers.iter().enumerate() {
+        match parse_top(n, "officers") {
+            Some(id) if ids.contains(&id) => v.add(f(&format!("officers[{i}]")), "appears twice"),
+            Some(id) => ids.push(id),
+            None => v.add(
+                f(&format!("officers[{i}]")),
+                "must be a resource name officers/{id}",
+            ),
+        }
+    }
+    v.check(
+        r.min_qualified >= 0,
+        f("min_qualified"),
+        "must not be negative",
+    );
+    Parsed {
+        body_id,
+        power_id,
+        t: at.unwrap_or_default().timestamp_micros(),
+        ids,
+        min: if r.min_qualified <= 0 {
+            reg.default_min_qualified
+        } else {
+            r.min_qualified as u32
+        },
+    }
+}
 
 pub async fn check_actors(
     reg: &Registry,
@@ -22,52 +90,70 @@ pub async fn check_actors(
     r: CheckActorsRequest,
 ) -> AppResult<CheckActorsResponse> {
     let mut v = Violations::new();
-    let body_id = top_field(&mut v, &r.body, "bodies", "body");
-    let (_, power_id) = nested_field(&mut v, &r.power, "powers", "power");
-    let at = ts_field(&mut v, r.at.as_ref(), "at");
-    v.check(
-        !r.officers.is_empty(),
-        "officers",
-        "at least one officer is required",
-    );
-    v.check(
-        r.officers.len() <= MAX_OFFICERS,
-        "officers",
-        format!("at most {MAX_OFFICERS} officers per call"),
-    );
-    let mut ids = Vec::with_capacity(r.officers.len());
-    for (i, n) in r.officers.iter().enumerate() {
-        match parse_top(n, "officers") {
-            Some(id) if ids.contains(&id) => v.add(format!("officers[{i}]"), "appears twice"),
-            Some(id) => ids.push(id),
-            None => v.add(
-                format!("officers[{i}]"),
-                "must be a resource name officers/{id}",
-            ),
-        }
-    }
-    v.check(
-        r.min_qualified >= 0,
-        "min_qualified",
-        "must not be negative",
-    );
+    let parsed = parse(reg, &mut v, &r, "", false);
     v.finish()?;
-    let t = at.unwrap_or_default().timestamp_micros();
-    let min = if r.min_qualified == 0 {
-        reg.default_min_qualified
-    } else {
-        r.min_qualified as u32
-    };
-
     let snap = reg.cache.get(&reg.store).await?;
-    let body = snap
-        .bodies
-        .get(&body_id)
-        .ok_or_else(|| AppError::not_found(r.body.clone()))?;
+    let answer = answer(ctx, &snap, &r, &parsed)?;
+    if !answer.body_known {
+        return Err(AppError::not_found(r.body.clone()));
+    }
+    Ok(answer)
+}
+
+pub async fn batch_check_actors(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: BatchCheckActorsRequest,
+) -> AppResult<BatchCheckActorsResponse> {
+    let mut v = Violations::new();
+    v.check(
+        !r.checks.is_empty(),
+        "checks",
+        "at least one check is required",
+    );
+    v.check(
+        r.checks.len() <= MAX_CHECKS,
+        "checks",
+        format!("at most {MAX_CHECKS} checks per call"),
+    );
+    let parsed: Vec<Parsed> = r
+        .checks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| parse(reg, &mut v, c, &format!("checks[{i}]."), true))
+        .collect();
+    v.finish()?;
+    let snap = reg.cache.get(&reg.store).await?;
+    let results = r
+        .checks
+        .iter()
+        .zip(&parsed)
+        .map(|(c, p)| answer(ctx, &snap, c, p))
+        .collect::<AppResult<_>>()?;
+    Ok(BatchCheckActorsResponse { results })
+}
+
+fn answer(
+    ctx: &Ctx,
+    snap: &Snapshot,
+    r: &CheckActorsRequest,
+    p: &Parsed,
+) -> AppResult<CheckActorsResponse> {
+    let Parsed {
+        body_id,
+        power_id,
+        t,
+        ids,
+        min,
+    } = p;
+    let (t, min) = (*t, *min);
+    let Some(body) = snap.bodies.get(body_id) else {
+        return Ok(CheckActorsResponse::default());
+    };
     if let Some(root) = ctx.principal.department_body()
-        && !snap.within(&body_id, root)
+        && !snap.within(body_id, root)
     {
-        return Err(scope::outside(root, &body_id));
+        return Err(scope::outside(root, body_id));
     }
     let mut may_use = vec![body.id.clone()];
     if body.kind == BodyKind::EntrustedOrganization as i32
@@ -75,9 +161,9 @@ pub async fn check_actors(
     {
         may_use.push(e.clone());
     }
-    let posts: Vec<String> = snap
-        .post_powers
-        .get(&power_id)
+    let posts: Vec<String> = power_id
+        .as_ref()
+        .and_then(|pid| snap.post_powers.get(pid))
         .map(|rows| {
             rows.iter()
                 .filter(|p| p.from_us <= t && p.to_us.is_none_or(|to| to > t))
@@ -107,7 +193,7 @@ pub async fn check_actors(
     let facts: Vec<OfficerFacts<'_>> = r
         .officers
         .iter()
-        .zip(&ids)
+        .zip(ids)
         .map(|(name, id)| {
             if !visible(id) {
                 OfficerFacts {
@@ -146,15 +232,23 @@ pub async fn check_actors(
         })
         .collect();
     let pf = PowerFacts {
-        body_id: &body_id,
+        body_id,
         may_use_powers_of: &may_use,
-        power: snap.powers.get(&power_id),
-        versions: snap
-            .versions
-            .get(&power_id)
+        power: power_id.as_ref().and_then(|pid| snap.powers.get(pid)),
+        versions: power_id
+            .as_ref()
+            .and_then(|pid| snap.versions.get(pid))
             .map(Vec::as_slice)
             .unwrap_or(&[]),
         posts_with_power: &posts,
+        power_asked: power_id.is_some(),
     };
-    Ok(check::evaluate(&pf, &facts, t, min))
+    let mut answer = check::evaluate(&pf, &facts, t, min);
+    answer.body_known = true;
+    answer.body_path = snap
+        .path(body_id)
+        .into_iter()
+        .map(|b| body_name(&b))
+        .collect();
+    Ok(answer)
 }

@@ -93,6 +93,7 @@ service_impl!(registry_service_server::RegistryService, RegistryApi, "probity.re
     release_credential("ReleaseCredential", ReleaseCredentialRequest) -> Credential => credentials::release_credential;
     revoke_credential("RevokeCredential", RevokeCredentialRequest) -> Credential => credentials::revoke_credential;
     check_actors("CheckActors", CheckActorsRequest) -> CheckActorsResponse => check::check_actors;
+    batch_check_actors("BatchCheckActors", BatchCheckActorsRequest) -> BatchCheckActorsResponse => check::batch_check_actors;
 });
 
 service_impl!(public_registry_service_server::PublicRegistryService, PublicApi, "probity.registry.v1.PublicRegistryService", {

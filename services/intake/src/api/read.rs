@@ -1,0 +1,321 @@
+//! Reads: one fact, its revisions, and listings and counts of facts and
+//! findings by body, officer, period and kind (current revisions only).
+use probity_common::{
+    AppError, AppResult, Violations,
+    db::stmt,
+    names::{from_ts, next_token, page, parse_top, top_field},
+};
+use probity_proto::intake::v1::*;
+use sea_orm::{ConnectionTrait, Value};
+
+use super::Ctx;
+use crate::{Intake, scope, tables};
+
+fn fact_id(v: &mut Violations, name: &str, field: &str) -> i64 {
+    match parse_top(name, "facts").and_then(|id| id.parse::<i64>().ok()) {
+        Some(id) => id,
+        None => {
+            v.add(field, "must be a resource name facts/{id}");
+            0
+        }
+    }
+}
+
+/// The current revision of a fact the caller may see.
+async fn visible(intake: &Intake, ctx: &Ctx, id: i64, name: &str) -> AppResult<tables::Current> {
+    let c = tables::by_id(&intake.store.db, &[id])
+        .await?
+        .remove(&id)
+        .ok_or_else(|| AppError::not_found(name))?;
+    // Another department's facts are not there, as far as it can tell.
+    scope::check(&ctx.principal, &c.body_path).map_err(|_| AppError::not_found(name))?;
+    Ok(c)
+}
+
+async fn load_one(intake: &Intake, id: i64, revision: i32, name: &str) -> AppResult<Fact> {
+    tables::load(&intake.store.db, &[(id, revision)])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::not_found(name))
+}
+
+pub async fn get_fact(intake: &Intake, ctx: &Ctx, r: GetFactRequest) -> AppResult<Fact> {
+    let mut v = Violations::new();
+    let id = fact_id(&mut v, &r.name, "name");
+    v.finish()?;
+    let c = visible(intake, ctx, id, &r.name).await?;
+    load_one(intake, id, c.revision, &r.name).await
+}
+
+pub async fn lookup_fact(intake: &Intake, ctx: &Ctx, r: LookupFactRequest) -> AppResult<Fact> {
+    let mut v = Violations::new();
+    let body = top_field(&mut v, &r.body, "bodies", "body");
+    v.non_empty(&r.source_id, "source_id");
+    v.max_len(&r.source_id, 128, "source_id");
+    v.finish()?;
+    let what = format!("{} fact {}", r.body, r.source_id);
+    let c = tables::by_source(&intake.store.db, &[(body.clone(), r.source_id.clone())])
+        .await?
+        .remove(&(body, r.source_id.clone()))
+        .ok_or_else(|| AppError::not_found(&what))?;
+    scope::check(&ctx.principal, &c.body_path).map_err(|_| AppError::not_found(&what))?;
+    load_one(intake, c.id, c.revision, &what).await
+}
+
+pub async fn list_fact_revisions(
+    intake: &Intake,
+    ctx: &Ctx,
+    r: ListFactRevisionsRequest,
+) -> AppResult<ListFactRevisionsResponse> {
+    let mut v = Violations::new();
+    let id = fact_id(&mut v, &r.name, "name");
+    v.finish()?;
+    let c = visible(intake, ctx, id, &r.name).await?;
+    let wanted: Vec<(i64, i32)> = (1..=c.revision).map(|rev| (id, rev)).collect();
+    Ok(ListFactRevisionsResponse {
+        revisions: tables::load(&intake.store.db, &wanted).await?,
+    })
+}
+
+/// A WHERE clause under construction, with its bind values.
+#[derive(Default)]
+struct Where {
+    parts: Vec<String>,
+    values: Vec<Value>,
+}
+
+impl Where {
+    fn add(&mut self, sql: &str, value: impl Into<Value>) {
+        self.values.push(value.into());
+        self.parts
+            .push(sql.replace('?', &format!("${}", self.values.len())));
+    }
+    fn fixed(&mut self, sql: &str) {
+        self.parts.push(sql.to_string());
+    }
+    fn sql(&self) -> String {
+        if self.parts.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.parts.join(" AND "))
+        }
+    }
+}
+
+fn period(
+    v: &mut Violations,
+    w: &mut Where,
+    from: Option<&prost_types::Timestamp>,
+    to: Option<&prost_types::Timestamp>,
+    col: &str,
+) {
+    for (t, field, op) in [(from, "filter.from", ">="), (to, "filter.to", "<")] {
+        if let Some(t) = t {
+            match from_ts(t) {
+                Some(t) => w.add(&format!("{col} {op} ?"), t.timestamp_micros()),
+                None => v.add(field, "is not a valid timestamp"),
+            }
+        }
+    }
+}
+
+/// The filter shared by ListFacts and CountFacts; the officer join if asked.
+fn fact_filter(v: &mut Violations, ctx: &Ctx, f: &FactFilter) -> (String, Where) {
+    let mut w = Where::default();
+    let mut join = String::new();
+    if !f.body.is_empty() {
+        let b = top_field(v, &f.body, "bodies", "filter.body");
+        w.add("f.body = ?", b);
+    }
+    if !f.officer.is_empty() {
+        let o = top_field(v, &f.officer, "officers", "filter.officer");
+        join = "JOIN intake_fact_officers o ON o.fact_id = f.id AND o.revision = f.revision".into();
+        w.add("o.officer = ?", o);
+    }
+    if f.kind != 0 {
+        match FactKind::try_from(f.kind) {
+            Ok(_) => w.add("f.kind = ?", f.kind),
+            Err(_) => v.add("filter.kind", format!("unknown value {}", f.kind)),
+        }
+    }
+    period(v, &mut w, f.from.as_ref(), f.to.as_ref(), "f.occurred_us");
+    if !f.include_voided {
+        w.add("f.voided = ?", false);
+    }
+    if let Some(p) = scope::read_pattern(&ctx.principal) {
+        w.add("f.body_path LIKE ? ESCAPE '\\'", p);
+    }
+    (join, w)
+}
+
+fn filter_key(m: &impl prost::Message) -> String {
+    probity_common::audit::sha256_hex(&m.encode_to_vec())
+}
+
+pub async fn list_facts(
+    intake: &Intake,
+    ctx: &Ctx,
+    r: ListFactsRequest,
+) -> AppResult<ListFactsResponse> {
+    let mut v = Violations::new();
+    let filter = r.filter.unwrap_or_default();
+    let key = filter_key(&filter);
+    let pg = page(&mut v, r.page_size, &r.page_token, &key);
+    let (join, mut w) = fact_filter(&mut v, ctx, &filter);
+    v.finish()?;
+    if let Some(after) = &pg.after {
+        w.add("f.id > ?", after.parse::<i64>().unwrap_or(i64::MAX));
+    }
+    let db = &intake.store.db;
+    let sql = format!(
+        "SELECT f.id, f.revision FROM intake_facts f {join} {} ORDER BY f.id LIMIT {}",
+        w.sql(),
+        pg.size
+    );
+    let rows = db.query_all_raw(stmt(db, &sql, w.values)).await?;
+    let wanted = rows
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get::<i64>("", "id")?,
+                row.try_get::<i32>("", "revision")?,
+            ))
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    let facts = tables::load(db, &wanted).await?;
+    let last = wanted.last().map(|(id, _)| id.to_string());
+    Ok(ListFactsResponse {
+        next_page_token: next_token(wanted.len(), &pg, last.as_deref(), &key),
+        facts,
+    })
+}
+
+pub async fn count_facts(
+    intake: &Intake,
+    ctx: &Ctx,
+    r: CountFactsRequest,
+) -> AppResult<CountFactsResponse> {
+    let mut v = Violations::new();
+    let (join, w) = fact_filter(&mut v, ctx, &r.filter.unwrap_or_default());
+    v.finish()?;
+    let db = &intake.store.db;
+    let sql = format!(
+        "SELECT f.kind, COUNT(*) AS n FROM intake_facts f {join} {} GROUP BY f.kind ORDER BY f.kind",
+        w.sql()
+    );
+    let mut out = CountFactsResponse::default();
+    for row in db.query_all_raw(stmt(db, &sql, w.values)).await? {
+        let count: i64 = row.try_get("", "n")?;
+        out.total += count;
+        out.by_kind.push(KindCount {
+            kind: row.try_get("", "kind")?,
+            count,
+        });
+    }
+    Ok(out)
+}
+
+fn finding_filter(v: &mut Violations, ctx: &Ctx, f: &FindingFilter) -> Where {
+    let mut w = Where::default();
+    w.fixed("f.voided = FALSE");
+    if !f.body.is_empty() {
+        let b = top_field(v, &f.body, "bodies", "filter.body");
+        w.add("x.body = ?", b);
+    }
+    if !f.officer.is_empty() {
+        let o = top_field(v, &f.officer, "officers", "filter.officer");
+        w.add("x.officer = ?", o);
+    }
+    if !f.rule.is_empty() {
+        v.check(
+            crate::rules::by_code(&f.rule).is_some(),
+            "filter.rule",
+            "no such rule",
+        );
+        w.add("x.rule = ?", f.rule.clone());
+    }
+    period(v, &mut w, f.from.as_ref(), f.to.as_ref(), "x.occurred_us");
+    if let Some(p) = scope::read_pattern(&ctx.principal) {
+        w.add("f.body_path LIKE ? ESCAPE '\\'", p);
+    }
+    w
+}
+
+const FINDINGS_FROM: &str =
+    "FROM intake_findings x JOIN intake_facts f ON f.id = x.fact_id AND f.revision = x.revision";
+
+pub async fn list_findings(
+    intake: &Intake,
+    ctx: &Ctx,
+    r: ListFindingsRequest,
+) -> AppResult<ListFindingsResponse> {
+    let mut v = Violations::new();
+    let filter = r.filter.unwrap_or_default();
+    let key = filter_key(&filter);
+    let pg = page(&mut v, r.page_size, &r.page_token, &key);
+    let mut w = finding_filter(&mut v, ctx, &filter);
+    v.finish()?;
+    if let Some(after) = &pg.after {
+        let (id, seq) = after.split_once(':').unwrap_or(("0", "0"));
+        let (id, seq) = (
+            id.parse::<i64>().unwrap_or(i64::MAX),
+            seq.parse::<i32>().unwrap_or(0),
+        );
+        w.values.push(id.into());
+        w.values.push(seq.into());
+        let (a, b) = (w.values.len() - 1, w.values.len());
+        w.fixed(&format!(
+            "(x.fact_id > ${a} OR (x.fact_id = ${a} AND x.seq > ${b}))"
+        ));
+    }
+    let db = &intake.store.db;
+    let sql = format!(
+        "SELECT x.fact_id, x.revision, x.seq, x.rule, x.article, x.officer, x.detail, x.body, x.kind, \
+         x.occurred_us, f.source_id {FINDINGS_FROM} {} ORDER BY x.fact_id, x.seq LIMIT {}",
+        w.sql(),
+        pg.size
+    );
+    let rows = db.query_all_raw(stmt(db, &sql, w.values)).await?;
+    let mut findings = Vec::with_capacity(rows.len());
+    let mut last = None;
+    for row in &rows {
+        let mut f = tables::finding(row)?;
+        f.source_id = row.try_get("", "source_id")?;
+        last = Some(format!(
+            "{}:{}",
+            row.try_get::<i64>("", "fact_id")?,
+            row.try_get::<i32>("", "seq")?
+        ));
+        findings.push(f);
+    }
+    Ok(ListFindingsResponse {
+        next_page_token: next_token(findings.len(), &pg, last.as_deref(), &key),
+        findings,
+    })
+}
+
+pub async fn count_findings(
+    intake: &Intake,
+    ctx: &Ctx,
+    r: CountFindingsRequest,
+) -> AppResult<CountFindingsResponse> {
+    let mut v = Violations::new();
+    let w = finding_filter(&mut v, ctx, &r.filter.unwrap_or_default());
+    v.finish()?;
+    let db = &intake.store.db;
+    let sql = format!(
+        "SELECT x.rule, x.article, COUNT(*) AS n {FINDINGS_FROM} {} GROUP BY x.rule, x.article ORDER BY x.rule",
+        w.sql()
+    );
+    let mut out = CountFindingsResponse::default();
+    for row in db.query_all_raw(stmt(db, &sql, w.values)).await? {
+        let count: i64 = row.try_get("", "n")?;
+        out.total += count;
+        out.by_rule.push(RuleCount {
+            rule: row.try_get("", "rule")?,
+            article: row.try_get("", "article")?,
+            count,
+        });
+    }
+    Ok(out)
+}

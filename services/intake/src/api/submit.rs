@@ -1,0 +1,167 @@
+//! Submissions before the lock: structural checks, references, the registry's
+//! answers and the findings; then the writer commits them.
+use std::collections::HashMap;
+
+use probity_common::{AppError, AppResult, auth::Role, names::parse_top};
+use probity_proto::intake::v1::*;
+use prost::Message;
+
+use super::Ctx;
+use crate::{
+    Intake,
+    findings::{self, Referenced},
+    prepare::{self, Prepared},
+    scope, tables,
+    writer::{Checked, Item, Outcome},
+};
+
+/// Checks every submission; each comes back as an item for the writer or as
+/// its own refusal. Fails as a whole only when the registry or the database
+/// cannot answer (UNAVAILABLE), so nothing is half-checked.
+pub async fn check(
+    intake: &Intake,
+    ctx: &Ctx,
+    subs: &[SubmitFactRequest],
+) -> AppResult<Vec<Result<Item, AppError>>> {
+    let now = chrono::Utc::now();
+    let mut prepared: Vec<AppResult<Prepared>> = subs
+        .iter()
+        .map(|s| {
+            let p = prepare::prepare(s, now)?;
+            if p.kind == FactKind::AssessmentItem && ctx.principal.role != Role::LegalOffice {
+                return Err(AppError::denied(
+                    "LEGAL_OFFICE_ONLY",
+                    "Art. 8 item scores are recorded by the legal-affairs office",
+                ));
+            }
+            Ok(p)
+        })
+        .collect();
+
+    // References: to an earlier record of the same call, else to a stored fact.
+    let mut earlier: HashMap<(String, String), usize> = HashMap::new();
+    let mut depends: Vec<Option<usize>> = vec![None; prepared.len()];
+    let mut wanted = Vec::new();
+    for (i, p) in prepared.iter().enumerate() {
+        let Ok(p) = p else { continue };
+        if let Some(r) = &p.reference {
+            match earlier.get(&(p.body_id.clone(), r.source_id.clone())) {
+                Some(&j) => depends[i] = Some(j),
+                None => wanted.push((p.body_id.clone(), r.source_id.clone())),
+            }
+        }
+        earlier.insert((p.body_id.clone(), p.fact.source_id.clone()), i);
+    }
+    let stored = tables::by_source(&intake.store.db, &wanted).await?;
+    let referenced: Vec<Option<Referenced>> = prepared
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let p = p.as_ref().ok()?;
+            let r = p.reference.as_ref()?;
+            if let Some(j) = depends[i] {
+                let q = prepared[j].as_ref().ok()?;
+                return Some(Referenced {
+                    fact: q.fact.clone(),
+                    occurred_us: q.occurred_us,
+                    voided: false,
+                });
+            }
+            let c = stored.get(&(p.body_id.clone(), r.source_id.clone()))?;
+            Some(Referenced {
+                fact: Fact::decode(c.payload.as_slice()).ok()?,
+                occurred_us: c.occurred_us,
+                voided: c.voided,
+            })
+        })
+        .collect();
+
+    let asks: Vec<usize> = (0..prepared.len())
+        .filter(|&i| prepared[i].is_ok())
+        .collect();
+    let questions: Vec<_> = asks
+        .iter()
+        .filter_map(|&i| {
+            let p = prepared[i].as_ref().ok()?;
+            Some(findings::question(p, referenced[i].as_ref()))
+        })
+        .collect();
+    let answers = intake.link.check(&questions).await?;
+    let mut answer_of: HashMap<usize, _> = asks.into_iter().zip(answers).collect();
+
+    let mut items = Vec::with_capacity(prepared.len());
+    for (i, p) in prepared.iter_mut().enumerate() {
+        let item = match p {
+            Err(e) => Err(e.clone()),
+            Ok(p) => {
+                let answer = answer_of.remove(&i).unwrap_or_default();
+                let body_path = scope::path_of(&answer.body_path);
+                match scope::check(&ctx.principal, &body_path)
+                    .and_then(|_| findings::evaluate(p, referenced[i].as_ref(), &answer))
+                {
+                    Err(e) => Err(e),
+                    Ok(found) => Ok(Item::Submit(Box::new(Checked {
+                        prepared: p.clone(),
+                        findings: found,
+                        body_path,
+                        depends_on: depends[i],
+                    }))),
+                }
+            }
+        };
+        items.push(item);
+    }
+    Ok(items)
+}
+
+fn single(mut out: Vec<Outcome>) -> AppResult<Fact> {
+    match out.pop() {
+        Some(Ok(a)) => a
+            .fact
+            .ok_or_else(|| AppError::internal("the writer returned no fact")),
+        Some(Err(e)) => Err(e),
+        None => Err(AppError::internal("the writer returned nothing")),
+    }
+}
+
+pub async fn submit_fact(intake: &Intake, ctx: &Ctx, r: SubmitFactRequest) -> AppResult<Fact> {
+    let items = check(intake, ctx, std::slice::from_ref(&r)).await?;
+    let out = intake
+        .writer
+        .submit(ctx.principal.clone(), ctx.method, items, true)
+        .await?;
+    single(out)
+}
+
+pub async fn void_fact(intake: &Intake, ctx: &Ctx, r: VoidFactRequest) -> AppResult<Fact> {
+    let mut v = probity_common::Violations::new();
+    let id = parse_top(&r.name, "facts").and_then(|id| id.parse::<i64>().ok());
+    v.check(id.is_some(), "name", "must be a resource name facts/{id}");
+    v.non_empty(&r.reason, "reason");
+    v.max_len(&r.reason, 1000, "reason");
+    v.finish()?;
+    let id = id.unwrap_or_default();
+    let current = tables::by_id(&intake.store.db, &[id])
+        .await?
+        .remove(&id)
+        .ok_or_else(|| AppError::not_found(r.name.clone()))?;
+    if scope::check(&ctx.principal, &current.body_path).is_err() {
+        // Another department's facts are not there, as far as it can tell.
+        return Err(AppError::not_found(r.name.clone()));
+    }
+    if current.kind == FactKind::AssessmentItem as i32 && ctx.principal.role != Role::LegalOffice {
+        return Err(AppError::denied(
+            "LEGAL_OFFICE_ONLY",
+            "Art. 8 item scores are recorded by the legal-affairs office",
+        ));
+    }
+    let item = Item::Void {
+        fact_id: id,
+        reason: r.reason.clone(),
+    };
+    let out = intake
+        .writer
+        .submit(ctx.principal.clone(), ctx.method, vec![Ok(item)], true)
+        .await?;
+    single(out)
+}

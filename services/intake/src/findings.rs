@@ -1,0 +1,265 @@
+//! What the registry's answer and the referenced fact make of a submission:
+//! structural errors the registry reveals (unknown body, officer or power,
+//! a reference that does not fit), the findings (breaches, stored with the
+//! fact), and the output fields intake computes (benchmark compliance,
+//! wrongful case).
+use probity_common::{AppError, Violations, names::parse_top};
+use probity_proto::{
+    intake::v1::{fact::Payload, *},
+    registry::v1::{
+        ActorProblem, CheckActorsRequest, CheckActorsResponse, GroupProblem, OfficerKind,
+        PowerCategory,
+    },
+};
+
+use crate::{
+    prepare::Prepared,
+    rules::{self, Rule},
+};
+
+/// The fact a submission refers to, as stored (or earlier in the same batch).
+#[derive(Debug, Clone)]
+pub struct Referenced {
+    pub fact: Fact,
+    pub occurred_us: i64,
+    pub voided: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub rule: Rule,
+    /// officer id, or empty
+    pub officer: String,
+    pub detail: String,
+}
+
+fn ts(us: i64) -> Option<prost_types::Timestamp> {
+    chrono::DateTime::from_timestamp_micros(us).map(probity_common::names::to_ts)
+}
+
+/// The registry question for a submission (one per fact).
+pub fn question(p: &Prepared, referenced: Option<&Referenced>) -> CheckActorsRequest {
+    let (power, officers) = match p.fact.payload.as_ref() {
+        Some(Payload::Matter(_)) | Some(Payload::Inspection(_)) => {
+            (p.power.clone(), p.officers.clone())
+        }
+        // A decision is measured against its matter's power, at its own time.
+        Some(Payload::Decision(_)) => (
+            match referenced.and_then(|r| r.fact.payload.as_ref()) {
+                Some(Payload::Matter(m)) => m.power.clone(),
+                _ => String::new(),
+            },
+            Vec::new(),
+        ),
+        _ => (String::new(), p.officers.clone()),
+    };
+    CheckActorsRequest {
+        body: p.fact.body.clone(),
+        power,
+        at: ts(p.occurred_us),
+        officers,
+        min_qualified: 0,
+    }
+}
+
+/// Checks a submission against its reference and the registry's answer.
+/// Returns the findings; fills the output-only fields of `p.fact`.
+pub fn evaluate(
+    p: &mut Prepared,
+    referenced: Option<&Referenced>,
+    answer: &CheckActorsResponse,
+) -> Result<Vec<Found>, AppError> {
+    let mut v = Violations::new();
+    if !answer.body_known {
+        v.add("fact.body", "no such body in the registry");
+        return Err(v.into_error());
+    }
+    check_reference(&mut v, p, referenced);
+    for (i, a) in answer.actors.iter().enumerate() {
+        if a.problems.contains(&(ActorProblem::UnknownOfficer as i32)) {
+            let field = if p.kind == FactKind::Training {
+                p.officers_field.clone()
+            } else {
+                format!("{}[{i}]", p.officers_field)
+            };
+            v.add(field, "no such officer in the registry at that time");
+        }
+    }
+    let acts = matches!(p.kind, FactKind::Matter | FactKind::Inspection);
+    if acts && !answer.power_known {
+        v.add(p.power_field.clone(), "no such power in the registry");
+    }
+    v.finish()?;
+
+    let mut found = Vec::new();
+    if acts {
+        act_findings(&mut found, answer);
+    }
+    match p.fact.payload.as_mut() {
+        Some(Payload::Inspection(i)) => {
+            let category = PowerCategory::try_from(answer.power_category).unwrap_or_default();
+            let held = !has_group(answer, GroupProblem::PowerNotHeld)
+                && !has_group(answer, GroupProblem::PowerWithdrawn);
+            if held && !rules::INSPECTION_CATEGORIES.contains(&category) {
+                found.push(Found {
+                    rule: rules::INSPECTION_POWER_NOT_INSPECTION,
+                    officer: String::new(),
+                    detail: format!("{} is of category {}", i.power, category.as_str_name()),
+                });
+            }
+            if i.records.is_empty() {
+                found.push(Found {
+                    rule: rules::INSPECTION_NOT_RECORDED,
+                    officer: String::new(),
+                    detail: "no written, audio or video record".into(),
+                });
+            }
+        }
+        Some(Payload::Decision(d)) => decision_findings(&mut found, d, answer),
+        Some(Payload::ReviewOutcome(r)) => {
+            r.wrongful =
+                r.result == ReviewResult::Revoked as i32 || r.result == ReviewResult::Lost as i32;
+        }
+        _ => {}
+    }
+    Ok(found)
+}
+
+fn has_group(a: &CheckActorsResponse, g: GroupProblem) -> bool {
+    a.group_problems.contains(&(g as i32))
+}
+
+fn act_findings(found: &mut Vec<Found>, a: &CheckActorsResponse) {
+    let power_held =
+        !has_group(a, GroupProblem::PowerNotHeld) && !has_group(a, GroupProblem::PowerWithdrawn);
+    for g in &a.group_problems {
+        let (rule, detail) = match GroupProblem::try_from(*g).unwrap_or_default() {
+            GroupProblem::TooFewQualified => (
+                rules::TOO_FEW_QUALIFIED,
+                format!(
+                    "{} qualified of {} officers",
+                    a.qualified_count,
+                    a.actors.len()
+                ),
+            ),
+            GroupProblem::AuxiliaryAlone => (
+                rules::AUXILIARY_ALONE,
+                "no qualified officer beside the auxiliary".into(),
+            ),
+            GroupProblem::PowerNotHeld => (
+                rules::POWER_NOT_HELD,
+                "the body did not hold the power".into(),
+            ),
+            GroupProblem::PowerWithdrawn => {
+                (rules::POWER_NOT_HELD, "the power had been withdrawn".into())
+            }
+            GroupProblem::Unspecified => continue,
+        };
+        found.push(Found {
+            rule,
+            officer: String::new(),
+            detail,
+        });
+    }
+    for actor in &a.actors {
+        let officer = parse_top(&actor.officer, "officers").unwrap_or_default();
+        let auxiliary = actor.kind == OfficerKind::Auxiliary as i32;
+        for p in &actor.problems {
+            let problem = ActorProblem::try_from(*p).unwrap_or_default();
+            let rule = match problem {
+                ActorProblem::NotActive => rules::OFFICER_NOT_ACTIVE,
+                ActorProblem::OtherBody => rules::OFFICER_OF_OTHER_BODY,
+                // Auxiliaries hold no posts with powers; they assist (Art. 18).
+                ActorProblem::NoPostWithPower if power_held && !auxiliary => {
+                    rules::NO_POST_WITH_POWER
+                }
+                ActorProblem::NoCredential
+                | ActorProblem::CredentialWithheld
+                | ActorProblem::CredentialRevoked
+                | ActorProblem::CredentialExpired
+                | ActorProblem::CredentialNotYetValid => rules::CREDENTIAL_NOT_VALID,
+                _ => continue,
+            };
+            found.push(Found {
+                rule,
+                officer: officer.clone(),
+                detail: problem
+                    .as_str_name()
+                    .trim_start_matches("ACTOR_PROBLEM_")
+                    .to_lowercase(),
+            });
+        }
+    }
+}
+
+fn decision_findings(found: &mut Vec<Found>, d: &mut Decision, a: &CheckActorsResponse) {
+    if let Some(p) = d.penalty.as_mut() {
+        let range = a.benchmark.iter().find(|b| b.grade == p.grade);
+        p.within_benchmark =
+            range.is_some_and(|b| (b.min_amount_fen..=b.max_amount_fen).contains(&p.amount_fen));
+        if !p.within_benchmark {
+            let detail = match range {
+                Some(b) => format!(
+                    "{} fen; the benchmark for this grade is {} to {} fen",
+                    p.amount_fen, b.min_amount_fen, b.max_amount_fen
+                ),
+                None => format!(
+                    "{} fen; the power has no benchmark for this grade then",
+                    p.amount_fen
+                ),
+            };
+            found.push(Found {
+                rule: rules::PENALTY_OUTSIDE_BENCHMARK,
+                officer: String::new(),
+                detail,
+            });
+        }
+    }
+    if d.major {
+        let decided = d.decided_at.as_ref().map(|t| (t.seconds, t.nanos));
+        let problem = match &d.legal_review {
+            None => Some("no legal review (法制审核)"),
+            Some(lr) if lr.result != LegalReviewResult::Passed as i32 => {
+                Some("the legal review did not pass")
+            }
+            Some(lr) if lr.reviewed_at.as_ref().map(|t| (t.seconds, t.nanos)) > decided => {
+                Some("the legal review came after the decision")
+            }
+            Some(_) => None,
+        };
+        if let Some(detail) = problem {
+            found.push(Found {
+                rule: rules::MAJOR_DECISION_WITHOUT_LEGAL_REVIEW,
+                officer: String::new(),
+                detail: detail.into(),
+            });
+        }
+    }
+}
+
+/// A reference must name a live fact of the right kind, and a closing or
+/// outcome cannot come before what it closes.
+fn check_reference(v: &mut Violations, p: &Prepared, referenced: Option<&Referenced>) {
+    let Some(want) = &p.reference else { return };
+    let what = match want.kind {
+        FactKind::Matter => "matter",
+        FactKind::Decision => "decision",
+        _ => "complaint",
+    };
+    match referenced {
+        None => v.add(
+            want.field.clone(),
+            format!("no {what} with this source_id for this body"),
+        ),
+        Some(r) if r.fact.kind != want.kind as i32 => v.add(
+            want.field.clone(),
+            format!("this source_id is not a {what}"),
+        ),
+        Some(r) if r.voided => v.add(want.field.clone(), format!("this {what} was voided")),
+        Some(r) if r.occurred_us > p.occurred_us && p.kind != FactKind::Transfer => v.add(
+            crate::prepare::occurred_field(p.kind),
+            format!("must not be before the {what} it refers to"),
+        ),
+        Some(_) => {}
+    }
+}

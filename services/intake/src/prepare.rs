@@ -1,0 +1,430 @@
+//! Structural checks of one submission, before anything is looked up: every
+//! bad field is named at once. What passes is normalized (output-only fields
+//! cleared) and digested, so a resend compares equal to the first.
+use chrono::{DateTime, Datelike, TimeZone, Utc};
+use probity_common::{
+    AppResult, Violations,
+    audit::sha256_hex,
+    names::{enum_field, from_ts, parse_nested, parse_top, top_field},
+};
+use probity_proto::{
+    intake::v1::{fact::Payload, *},
+    registry::v1::{CircumstanceGrade, PowerCategory},
+};
+use prost::Message;
+
+/// At most this many officers on one fact.
+pub const MAX_OFFICERS: usize = 100;
+/// Clock skew tolerated between a source system and intake.
+const SKEW_US: i64 = 60_000_000;
+/// The city's offset from UTC: years and days are counted in UTC+8.
+pub const CITY_OFFSET_SECS: i32 = 8 * 3600;
+
+/// A fact that refers to another fact of the same body by its source id.
+#[derive(Debug, Clone)]
+pub struct Reference {
+    pub kind: FactKind,
+    pub source_id: String,
+    /// The request field that names it, for errors.
+    pub field: String,
+}
+
+/// A submission that passed the structural checks.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// body, source_id and payload only.
+    pub fact: Fact,
+    pub body_id: String,
+    pub kind: FactKind,
+    pub occurred_us: i64,
+    /// officers/{id} as given, in order.
+    pub officers: Vec<String>,
+    /// Field path of the officers list, for errors.
+    pub officers_field: String,
+    /// bodies/{b}/powers/{p}, or empty.
+    pub power: String,
+    pub power_field: String,
+    pub reference: Option<Reference>,
+    pub correction_reason: String,
+    pub digest: String,
+}
+
+/// The digest a resend must match: body, source id and payload.
+pub fn digest(fact: &Fact) -> String {
+    sha256_hex(&fact.encode_to_vec())
+}
+
+pub fn kind_of(p: &Payload) -> FactKind {
+    match p {
+        Payload::Matter(_) => FactKind::Matter,
+        Payload::MatterClosing(_) => FactKind::MatterClosing,
+        Payload::Decision(_) => FactKind::Decision,
+        Payload::Inspection(_) => FactKind::Inspection,
+        Payload::ReviewOutcome(_) => FactKind::ReviewOutcome,
+        Payload::Complaint(_) => FactKind::Complaint,
+        Payload::ComplaintClosing(_) => FactKind::ComplaintClosing,
+        Payload::Transfer(_) => FactKind::Transfer,
+        Payload::Training(_) => FactKind::Training,
+        Payload::CaseFileReview(_) => FactKind::CaseFileReview,
+        Payload::AssessmentItem(_) => FactKind::AssessmentItem,
+    }
+}
+
+/// The officers a stored fact names (officers/{id}).
+pub fn officers_of(f: &Fact) -> Vec<String> {
+    match f.payload.as_ref() {
+        Some(Payload::Matter(m)) => m.officers.clone(),
+        Some(Payload::Inspection(i)) => i.officers.clone(),
+        Some(Payload::Complaint(c)) => c.officers.clone(),
+        Some(Payload::Transfer(t)) => t.officers.clone(),
+        Some(Payload::Training(t)) => vec![t.officer.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// The request field holding a kind's time.
+pub fn occurred_field(kind: FactKind) -> &'static str {
+    match kind {
+        FactKind::Matter => "fact.matter.accepted_at",
+        FactKind::MatterClosing => "fact.matter_closing.closed_at",
+        FactKind::Decision => "fact.decision.decided_at",
+        FactKind::Inspection => "fact.inspection.at",
+        FactKind::ReviewOutcome => "fact.review_outcome.decided_at",
+        FactKind::Complaint => "fact.complaint.accepted_at",
+        FactKind::ComplaintClosing => "fact.complaint_closing.closed_at",
+        FactKind::Transfer => "fact.transfer.at",
+        FactKind::Training => "fact.training.at",
+        FactKind::CaseFileReview => "fact.case_file_review.reviewed_at",
+        FactKind::AssessmentItem | FactKind::Unspecified => "fact.assessment_item.scored_at",
+    }
+}
+
+/// Start of `year` in the city's time zone, in microseconds.
+pub fn year_start_us(year: i32) -> i64 {
+    chrono::FixedOffset::east_opt(CITY_OFFSET_SECS)
+        .and_then(|tz| tz.with_ymd_and_hms(year, 1, 1, 0, 0, 0).single())
+        .map(|t| t.timestamp_micros())
+        .unwrap_or(0)
+}
+
+struct Check<'a> {
+    v: &'a mut Violations,
+    now_us: i64,
+    prefix: String,
+}
+
+impl Check<'_> {
+    fn f(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
+
+    fn time(&mut self, t: Option<&prost_types::Timestamp>, name: &str) -> i64 {
+        let field = self.f(name);
+        match t.map(from_ts) {
+            None => {
+                self.v.add(field, "is required");
+                0
+            }
+            Some(None) => {
+                self.v.add(field, "is not a valid timestamp");
+                0
+            }
+            Some(Some(t)) if t.timestamp_micros() > self.now_us + SKEW_US => {
+                self.v.add(field, "must not be in the future");
+                0
+            }
+            Some(Some(t)) if t.year() < 2000 => {
+                self.v.add(field, "must not be before 2000");
+                0
+            }
+            Some(Some(t)) => t.timestamp_micros(),
+        }
+    }
+
+    fn text(&mut self, value: &str, name: &str, max: usize) {
+        let field = self.f(name);
+        self.v.non_empty(value, &field);
+        self.v.max_len(value, max, &field);
+    }
+
+    fn optional_text(&mut self, value: &str, name: &str, max: usize) {
+        let field = self.f(name);
+        self.v.max_len(value, max, &field);
+    }
+
+    fn source_ref(&mut self, value: &str, name: &str, kind: FactKind) -> Option<Reference> {
+        self.text(value, name, 128);
+        (!value.trim().is_empty()).then(|| Reference {
+            kind,
+            source_id: value.to_string(),
+            field: self.f(name),
+        })
+    }
+
+    fn enum_of<E: TryFrom<i32>>(&mut self, raw: i32, name: &str) -> Option<E> {
+        let field = self.f(name);
+        enum_field::<E>(self.v, raw, &field, false)
+    }
+
+    fn officers(&mut self, officers: &[String], name: &str) -> Vec<String> {
+        let field = self.f(name);
+        self.v
+            .check(!officers.is_empty(), &field, "at least one officer");
+        self.v.check(
+            officers.len() <= MAX_OFFICERS,
+            &field,
+            format!("at most {MAX_OFFICERS} officers"),
+        );
+        let mut seen = Vec::with_capacity(officers.len());
+        for (i, o) in officers.iter().enumerate() {
+            match parse_top(o, "officers") {
+                Some(id) if seen.contains(&id) => {
+                    self.v.add(format!("{field}[{i}]"), "appears twice")
+                }
+                Some(id) => seen.push(id),
+                None => self.v.add(
+                    format!("{field}[{i}]"),
+                    "must be a resource name officers/{id}",
+                ),
+            }
+        }
+        officers.to_vec()
+    }
+
+    fn power(&mut self, power: &str, name: &str) -> String {
+        if parse_nested(power, "powers").is_none() {
+            self.v.add(
+                self.f(name),
+                "must be a resource name bodies/{body}/powers/{power}",
+            );
+        }
+        power.to_string()
+    }
+
+    fn records(&mut self, records: &[ProcessRecord], name: &str) {
+        for (i, r) in records.iter().enumerate() {
+            let at = format!("{name}[{i}].");
+            self.enum_of::<RecordKind>(r.kind, &format!("{at}kind"));
+            let field = self.f(&format!("{at}content_sha256"));
+            self.v.check(
+                r.content_sha256.len() == 64
+                    && r.content_sha256
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+                field,
+                "must be 64 lowercase hex digits",
+            );
+            self.text(&r.archive_ref, &format!("{at}archive_ref"), 512);
+        }
+    }
+
+    fn finite(&mut self, x: f64, name: &str, lo: f64, hi: f64, lo_open: bool) {
+        let ok = x.is_finite() && x <= hi && if lo_open { x > lo } else { x >= lo };
+        let field = self.f(name);
+        let open = if lo_open { "more than" } else { "at least" };
+        self.v
+            .check(ok, field, format!("must be {open} {lo} and at most {hi}"));
+    }
+}
+
+/// What one payload contributes besides the common fields.
+#[derive(Default)]
+struct Shape {
+    occurred_us: i64,
+    officers: Vec<String>,
+    officers_field: String,
+    power: String,
+    power_field: String,
+    reference: Option<Reference>,
+}
+
+/// Checks `r` as of `now`; field paths are relative to the SubmitFactRequest.
+pub fn prepare(r: &SubmitFactRequest, now: DateTime<Utc>) -> AppResult<Prepared> {
+    let prefix = "";
+    let mut v = Violations::new();
+    let Some(input) = r.fact.as_ref() else {
+        v.add(format!("{prefix}fact"), "is required");
+        return Err(v.into_error());
+    };
+    let fp = format!("{prefix}fact.");
+    let body_id = top_field(&mut v, &input.body, "bodies", &format!("{fp}body"));
+    let mut c = Check {
+        v: &mut v,
+        now_us: now.timestamp_micros(),
+        prefix: fp.clone(),
+    };
+    c.text(&input.source_id, "source_id", 128);
+    c.v.max_len(
+        &r.correction_reason,
+        1000,
+        &format!("{prefix}correction_reason"),
+    );
+    let mut payload = input.payload.clone();
+    let shape = match payload.as_mut() {
+        None => {
+            c.v.add(
+                format!("{fp}payload"),
+                "exactly one kind of fact is required",
+            );
+            Shape::default()
+        }
+        Some(p) => shape(&mut c, p),
+    };
+    v.finish()?;
+    let payload = payload.unwrap_or(Payload::Training(Training::default()));
+    let fact = Fact {
+        body: input.body.clone(),
+        source_id: input.source_id.clone(),
+        kind: kind_of(&payload) as i32,
+        payload: Some(payload),
+        ..Default::default()
+    };
+    let kind = FactKind::try_from(fact.kind).unwrap_or_default();
+    let digest = digest(&fact);
+    Ok(Prepared {
+        fact,
+        body_id,
+        kind,
+        occurred_us: shape.occurred_us,
+        officers: shape.officers,
+        officers_field: shape.officers_field,
+        power: shape.power,
+        power_field: shape.power_field,
+        reference: shape.reference,
+        correction_reason: r.correction_reason.clone(),
+        digest,
+    })
+}
+
+fn shape(c: &mut Check<'_>, p: &mut Payload) -> Shape {
+    let mut s = Shape::default();
+    match p {
+        Payload::Matter(m) => {
+            let at = "matter.";
+            s.power = c.power(&m.power, &format!("{at}power"));
+            s.power_field = c.f(&format!("{at}power"));
+            c.enum_of::<PowerCategory>(m.act_kind, &format!("{at}act_kind"));
+            s.officers = c.officers(&m.officers, &format!("{at}officers"));
+            s.officers_field = c.f(&format!("{at}officers"));
+            s.occurred_us = c.time(m.accepted_at.as_ref(), &format!("{at}accepted_at"));
+            c.records(&m.records, &format!("{at}records"));
+        }
+        Payload::MatterClosing(m) => {
+            let at = "matter_closing.";
+            s.reference = c.source_ref(&m.matter, &format!("{at}matter"), FactKind::Matter);
+            s.occurred_us = c.time(m.closed_at.as_ref(), &format!("{at}closed_at"));
+            c.enum_of::<MatterOutcome>(m.outcome, &format!("{at}outcome"));
+        }
+        Payload::Decision(d) => {
+            let at = "decision.";
+            s.reference = c.source_ref(&d.matter, &format!("{at}matter"), FactKind::Matter);
+            s.occurred_us = c.time(d.decided_at.as_ref(), &format!("{at}decided_at"));
+            if let Some(p) = d.penalty.as_mut() {
+                p.within_benchmark = false;
+                c.text(&p.violation, &format!("{at}penalty.violation"), 500);
+                c.enum_of::<CircumstanceGrade>(p.grade, &format!("{at}penalty.grade"));
+                let field = c.f(&format!("{at}penalty.amount_fen"));
+                c.v.check(p.amount_fen >= 0, field, "must not be negative");
+            }
+            c.optional_text(&d.other_measure, &format!("{at}other_measure"), 1000);
+            if let Some(lr) = &d.legal_review {
+                c.enum_of::<LegalReviewResult>(lr.result, &format!("{at}legal_review.result"));
+                c.time(
+                    lr.reviewed_at.as_ref(),
+                    &format!("{at}legal_review.reviewed_at"),
+                );
+            }
+        }
+        Payload::Inspection(i) => {
+            let at = "inspection.";
+            s.power = c.power(&i.power, &format!("{at}power"));
+            s.power_field = c.f(&format!("{at}power"));
+            s.officers = c.officers(&i.officers, &format!("{at}officers"));
+            s.officers_field = c.f(&format!("{at}officers"));
+            c.text(&i.target, &format!("{at}target"), 128);
+            s.occurred_us = c.time(i.at.as_ref(), &format!("{at}at"));
+            c.optional_text(&i.random_draw, &format!("{at}random_draw"), 128);
+            c.records(&i.records, &format!("{at}records"));
+        }
+        Payload::ReviewOutcome(r) => {
+            let at = "review_outcome.";
+            r.wrongful = false;
+            s.reference = c.source_ref(&r.decision, &format!("{at}decision"), FactKind::Decision);
+            c.enum_of::<ReviewKind>(r.kind, &format!("{at}kind"));
+            c.enum_of::<ReviewResult>(r.result, &format!("{at}result"));
+            s.occurred_us = c.time(r.decided_at.as_ref(), &format!("{at}decided_at"));
+        }
+        Payload::Complaint(m) => {
+            let at = "complaint.";
+            c.enum_of::<ComplaintSource>(m.source, &format!("{at}source"));
+            s.occurred_us = c.time(m.accepted_at.as_ref(), &format!("{at}accepted_at"));
+            s.officers = c.officers(&m.officers, &format!("{at}officers"));
+            s.officers_field = c.f(&format!("{at}officers"));
+        }
+        Payload::ComplaintClosing(m) => {
+            let at = "complaint_closing.";
+            s.reference =
+                c.source_ref(&m.complaint, &format!("{at}complaint"), FactKind::Complaint);
+            s.occurred_us = c.time(m.closed_at.as_ref(), &format!("{at}closed_at"));
+        }
+        Payload::Transfer(t) => {
+            let at = "transfer.";
+            c.enum_of::<TransferKind>(t.kind, &format!("{at}kind"));
+            c.text(&t.recipient, &format!("{at}recipient"), 256);
+            s.occurred_us = c.time(t.at.as_ref(), &format!("{at}at"));
+            s.officers = c.officers(&t.officers, &format!("{at}officers"));
+            s.officers_field = c.f(&format!("{at}officers"));
+            c.optional_text(&t.matter, &format!("{at}matter"), 128);
+            if !t.matter.is_empty() {
+                s.reference = c.source_ref(&t.matter, &format!("{at}matter"), FactKind::Matter);
+            }
+        }
+        Payload::Training(t) => {
+            let at = "training.";
+            let field = c.f(&format!("{at}officer"));
+            c.v.check(
+                parse_top(&t.officer, "officers").is_some(),
+                &field,
+                "must be a resource name officers/{id}",
+            );
+            s.officers = vec![t.officer.clone()];
+            s.officers_field = field;
+            c.finite(t.hours, &format!("{at}hours"), 0.0, 200.0, true);
+            if t.has_exam {
+                c.finite(t.exam_score, &format!("{at}exam_score"), 0.0, 100.0, false);
+            } else {
+                let field = c.f(&format!("{at}exam_score"));
+                c.v.check(t.exam_score == 0.0, field, "is set but has_exam is false");
+            }
+            s.occurred_us = c.time(t.at.as_ref(), &format!("{at}at"));
+        }
+        Payload::CaseFileReview(r) => {
+            let at = "case_file_review.";
+            s.reference = c.source_ref(&r.decision, &format!("{at}decision"), FactKind::Decision);
+            s.occurred_us = c.time(r.reviewed_at.as_ref(), &format!("{at}reviewed_at"));
+        }
+        Payload::AssessmentItem(a) => {
+            let at = "assessment_item.";
+            let this_year =
+                (Utc::now() + chrono::Duration::seconds(CITY_OFFSET_SECS as i64)).year();
+            let field = c.f(&format!("{at}year"));
+            c.v.check(
+                (2000..=this_year).contains(&a.year),
+                field,
+                format!("must be between 2000 and {this_year}"),
+            );
+            let field = c.f(&format!("{at}item"));
+            c.v.check(
+                (1..=11).contains(&a.item),
+                field,
+                "must be an Art. 8 item, 1 to 11",
+            );
+            c.finite(a.score, &format!("{at}score"), 0.0, 100.0, false);
+            c.optional_text(&a.note, &format!("{at}note"), 2000);
+            c.time(a.scored_at.as_ref(), &format!("{at}scored_at"));
+            // The item belongs to its year: it is counted from the year's start.
+            s.occurred_us = year_start_us(a.year);
+        }
+    }
+    s
+}

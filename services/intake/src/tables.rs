@@ -1,0 +1,352 @@
+//! Intake's SQL: bulk inserts (UNNEST arrays on PostgreSQL, multi-row VALUES
+//! on SQLite), lookups by source id, and reading facts back as the API shows
+//! them. Ids and names are stored bare (`b1`, not `bodies/b1`).
+use std::collections::HashMap;
+
+use probity_common::{
+    AppError, AppResult,
+    db::stmt,
+    names::{body_name, to_ts},
+};
+use probity_proto::intake::v1::{Fact, FactKind, Finding};
+use prost::Message;
+use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Value, sea_query::ArrayType};
+
+/// One column of rows to insert.
+pub enum Col {
+    I64(Vec<i64>),
+    I32(Vec<i32>),
+    Text(Vec<String>),
+    Bytes(Vec<Vec<u8>>),
+    Bool(Vec<bool>),
+}
+
+impl Col {
+    fn len(&self) -> usize {
+        match self {
+            Col::I64(v) => v.len(),
+            Col::I32(v) => v.len(),
+            Col::Text(v) => v.len(),
+            Col::Bytes(v) => v.len(),
+            Col::Bool(v) => v.len(),
+        }
+    }
+
+    fn pg_type(&self) -> &'static str {
+        match self {
+            Col::I64(_) => "bigint[]",
+            Col::I32(_) => "integer[]",
+            Col::Text(_) => "text[]",
+            Col::Bytes(_) => "bytea[]",
+            Col::Bool(_) => "boolean[]",
+        }
+    }
+
+    fn value(&self, i: usize) -> Value {
+        match self {
+            Col::I64(v) => v[i].into(),
+            Col::I32(v) => v[i].into(),
+            Col::Text(v) => v[i].clone().into(),
+            Col::Bytes(v) => v[i].clone().into(),
+            Col::Bool(v) => v[i].into(),
+        }
+    }
+
+    fn array(&self, range: std::ops::Range<usize>) -> Value {
+        let (ty, vals): (ArrayType, Vec<Value>) = match self {
+            Col::I64(v) => (
+                ArrayType::BigInt,
+                v[range].iter().map(|x| (*x).into()).collect(),
+            ),
+            Col::I32(v) => (
+                ArrayType::Int,
+                v[range].iter().map(|x| (*x).into()).collect(),
+            ),
+            Col::Text(v) => (
+                ArrayType::String,
+                v[range].iter().map(|x| x.clone().into()).collect(),
+            ),
+            Col::Bytes(v) => (
+                ArrayType::Bytes,
+                v[range].iter().map(|x| x.clone().into()).collect(),
+            ),
+            Col::Bool(v) => (
+                ArrayType::Bool,
+                v[range].iter().map(|x| (*x).into()).collect(),
+            ),
+        };
+        Value::Array(ty, Some(Box::new(vals)))
+    }
+}
+
+/// Rows per PostgreSQL statement (arrays have no bind limit; this bounds memory).
+const PG_ROWS: usize = 20_000;
+/// Bind parameters per SQLite statement (its limit is 32,766).
+const SQLITE_PARAMS: usize = 30_000;
+
+/// Inserts the rows `cols` describe (every column the same length).
+pub async fn insert(c: &impl ConnectionTrait, table: &str, cols: &[(&str, Col)]) -> AppResult<()> {
+    let rows = cols.first().map(|(_, c)| c.len()).unwrap_or(0);
+    if rows == 0 {
+        return Ok(());
+    }
+    if cols.iter().any(|(_, c)| c.len() != rows) {
+        return Err(AppError::internal(format!(
+            "{table}: columns of different lengths"
+        )));
+    }
+    let names = cols.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+    match c.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            let types = cols
+                .iter()
+                .enumerate()
+                .map(|(i, (_, c))| format!("${}::{}", i + 1, c.pg_type()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!("INSERT INTO {table} ({names}) SELECT * FROM UNNEST({types})");
+            let mut start = 0;
+            while start < rows {
+                let end = (start + PG_ROWS).min(rows);
+                let values = cols.iter().map(|(_, c)| c.array(start..end)).collect();
+                c.execute_raw(stmt(c, &sql, values)).await?;
+                start = end;
+            }
+        }
+        _ => {
+            let per = (SQLITE_PARAMS / cols.len()).max(1);
+            let mut start = 0;
+            while start < rows {
+                let end = (start + per).min(rows);
+                let mut sql = format!("INSERT INTO {table} ({names}) VALUES ");
+                let mut values = Vec::with_capacity((end - start) * cols.len());
+                for r in start..end {
+                    if r > start {
+                        sql.push(',');
+                    }
+                    sql.push('(');
+                    for (j, (_, col)) in cols.iter().enumerate() {
+                        if j > 0 {
+                            sql.push(',');
+                        }
+                        values.push(col.value(r));
+                        sql.push_str(&format!("${}", values.len()));
+                    }
+                    sql.push(')');
+                }
+                c.execute_raw(stmt(c, &sql, values)).await?;
+                start = end;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The current revision of a stored fact.
+#[derive(Debug, Clone)]
+pub struct Current {
+    pub id: i64,
+    pub body: String,
+    pub source_id: String,
+    pub kind: i32,
+    pub revision: i32,
+    pub voided: bool,
+    pub occurred_us: i64,
+    pub body_path: String,
+    /// The stored Fact (body, source_id, kind, payload with output fields).
+    pub payload: Vec<u8>,
+    pub digest: String,
+}
+
+const CURRENT: &str = "SELECT f.id, f.body, f.source_id, f.kind, f.revision, f.voided, f.occurred_us, \
+     f.body_path, r.payload, r.digest FROM intake_facts f JOIN intake_revisions r \
+     ON r.fact_id = f.id AND r.revision = f.revision";
+
+fn current(row: &QueryResult) -> AppResult<Current> {
+    Ok(Current {
+        id: row.try_get("", "id")?,
+        body: row.try_get("", "body")?,
+        source_id: row.try_get("", "source_id")?,
+        kind: row.try_get("", "kind")?,
+        revision: row.try_get("", "revision")?,
+        voided: row.try_get("", "voided")?,
+        occurred_us: row.try_get("", "occurred_us")?,
+        body_path: row.try_get("", "body_path")?,
+        payload: row.try_get("", "payload")?,
+        digest: row.try_get("", "digest")?,
+    })
+}
+
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Current revisions of the facts with these (body id, source id) keys.
+pub async fn by_source(
+    c: &impl ConnectionTrait,
+    keys: &[(String, String)],
+) -> AppResult<HashMap<(String, String), Current>> {
+    let mut by_body: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (b, s) in keys {
+        by_body.entry(b.as_str()).or_default().push(s.as_str());
+    }
+    let mut out = HashMap::new();
+    for (body, mut sources) in by_body {
+        sources.sort_unstable();
+        sources.dedup();
+        for chunk in sources.chunks(500) {
+            let sql = format!(
+                "{CURRENT} WHERE f.body = $1 AND f.source_id IN ({})",
+                placeholders(2, chunk.len())
+            );
+            let mut values: Vec<Value> = vec![body.into()];
+            values.extend(chunk.iter().map(|s| Value::from(*s)));
+            for row in c.query_all_raw(stmt(c, &sql, values)).await? {
+                let cur = current(&row)?;
+                out.insert((cur.body.clone(), cur.source_id.clone()), cur);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Current revisions of the facts with these ids.
+pub async fn by_id(c: &impl ConnectionTrait, ids: &[i64]) -> AppResult<HashMap<i64, Current>> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!("{CURRENT} WHERE f.id IN ({})", placeholders(1, chunk.len()));
+        let values = chunk.iter().map(|i| Value::from(*i)).collect();
+        for row in c.query_all_raw(stmt(c, &sql, values)).await? {
+            let cur = current(&row)?;
+            out.insert(cur.id, cur);
+        }
+    }
+    Ok(out)
+}
+
+/// The digests of every revision of these facts.
+pub async fn digests(
+    c: &impl ConnectionTrait,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<String>>> {
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT fact_id, digest FROM intake_revisions WHERE fact_id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let values = chunk.iter().map(|i| Value::from(*i)).collect();
+        for row in c.query_all_raw(stmt(c, &sql, values)).await? {
+            out.entry(row.try_get("", "fact_id")?)
+                .or_default()
+                .push(row.try_get("", "digest")?);
+        }
+    }
+    Ok(out)
+}
+
+/// The next free fact id (callers hold the chain lock, so it stays free).
+pub async fn next_id(c: &impl ConnectionTrait) -> AppResult<i64> {
+    let row = c
+        .query_one_raw(stmt(
+            c,
+            "SELECT COALESCE(MAX(id), 0) AS m FROM intake_facts",
+            vec![],
+        ))
+        .await?;
+    Ok(row
+        .map(|r| r.try_get::<i64>("", "m"))
+        .transpose()?
+        .unwrap_or(0)
+        + 1)
+}
+
+pub fn fact_name(id: i64) -> String {
+    format!("facts/{id}")
+}
+
+fn us_ts(us: i64) -> Option<prost_types::Timestamp> {
+    chrono::DateTime::from_timestamp_micros(us).map(to_ts)
+}
+
+/// Reads revisions back as the API shows them: `(fact id, revision)` pairs,
+/// each with its findings. Missing pairs are skipped.
+pub async fn load(c: &impl ConnectionTrait, wanted: &[(i64, i32)]) -> AppResult<Vec<Fact>> {
+    let mut facts: HashMap<(i64, i32), Fact> = HashMap::new();
+    for chunk in wanted.chunks(400) {
+        let cond = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, _)| {
+                format!(
+                    "(r.fact_id = ${} AND r.revision = ${})",
+                    2 * i + 1,
+                    2 * i + 2
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let values: Vec<Value> = chunk
+            .iter()
+            .flat_map(|(f, r)| [Value::from(*f), Value::from(*r)])
+            .collect();
+        let sql = format!(
+            "SELECT r.fact_id, r.revision, r.payload, r.reason, r.voided, r.actor, r.occurred_us, \
+             r.recorded_us FROM intake_revisions r WHERE {cond}"
+        );
+        for row in c.query_all_raw(stmt(c, &sql, values.clone())).await? {
+            let id: i64 = row.try_get("", "fact_id")?;
+            let revision: i32 = row.try_get("", "revision")?;
+            let payload: Vec<u8> = row.try_get("", "payload")?;
+            let mut f = Fact::decode(payload.as_slice()).map_err(AppError::internal)?;
+            f.name = fact_name(id);
+            f.revision = revision;
+            f.reason = row.try_get("", "reason")?;
+            f.voided = row.try_get("", "voided")?;
+            f.recorded_by = row.try_get("", "actor")?;
+            f.occurred_at = us_ts(row.try_get("", "occurred_us")?);
+            f.recorded_at = us_ts(row.try_get("", "recorded_us")?);
+            facts.insert((id, revision), f);
+        }
+        let sql = format!(
+            "SELECT r.fact_id, r.revision, r.seq, r.rule, r.article, r.officer, r.detail, r.body, \
+             r.kind, r.occurred_us FROM intake_findings r WHERE {cond} ORDER BY r.fact_id, r.revision, r.seq"
+        );
+        for row in c.query_all_raw(stmt(c, &sql, values)).await? {
+            let key = (row.try_get("", "fact_id")?, row.try_get("", "revision")?);
+            let finding = finding(&row)?;
+            if let Some(f) = facts.get_mut(&key) {
+                let mut finding = finding;
+                finding.source_id = f.source_id.clone();
+                f.findings.push(finding);
+            }
+        }
+    }
+    Ok(wanted.iter().filter_map(|k| facts.remove(k)).collect())
+}
+
+/// A findings row as the API shows it (source_id is filled by the caller).
+pub fn finding(row: &QueryResult) -> AppResult<Finding> {
+    let officer: String = row.try_get("", "officer")?;
+    let id: i64 = row.try_get("", "fact_id")?;
+    let kind: i32 = row.try_get("", "kind")?;
+    Ok(Finding {
+        rule: row.try_get("", "rule")?,
+        article: row.try_get("", "article")?,
+        officer: if officer.is_empty() {
+            officer
+        } else {
+            format!("officers/{officer}")
+        },
+        detail: row.try_get("", "detail")?,
+        fact: fact_name(id),
+        revision: row.try_get("", "revision")?,
+        body: body_name(&row.try_get::<String>("", "body")?),
+        occurred_at: us_ts(row.try_get("", "occurred_us")?),
+        fact_kind: FactKind::try_from(kind).unwrap_or_default() as i32,
+        source_id: String::new(),
+    })
+}

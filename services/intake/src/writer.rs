@@ -1,0 +1,728 @@
+//! The one writer of a process's facts. Submissions that arrive together,
+//! from any number of calls and streams, are committed in one transaction
+//! under one chain lock (group commit): the chain lock serializes a
+//! service's writes, so batching is what lets intake keep up with its
+//! database. Inside the lock every (body, source id) is looked up again, so
+//! replicas sharing a database never record a fact twice.
+use std::collections::HashMap;
+
+use probity_common::{
+    AppError, AppResult,
+    auth::{Principal, Role},
+    store::Store,
+};
+use probity_proto::intake::v1::Fact;
+use prost::Message;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{
+    findings::Found,
+    prepare::Prepared,
+    tables::{self, Col, Current},
+};
+
+/// A submission that passed every check before the lock.
+#[derive(Debug)]
+pub struct Checked {
+    pub prepared: Prepared,
+    pub findings: Vec<Found>,
+    /// "/root/.../body/": the body's ancestry, for department scope on reads.
+    pub body_path: String,
+    /// Index (in the same job) of the fact this one refers to, if it came
+    /// in the same job: it must be accepted for this one to be.
+    pub depends_on: Option<usize>,
+}
+
+#[derive(Debug)]
+pub enum Item {
+    Submit(Box<Checked>),
+    Void { fact_id: i64, reason: String },
+}
+
+/// What became of one item.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub fact_id: i64,
+    pub revision: i32,
+    pub replayed: bool,
+    pub findings: usize,
+    /// The fact as stored, when the job asked for it.
+    pub fact: Option<Fact>,
+}
+
+pub type Outcome = Result<Accepted, AppError>;
+
+pub struct Job {
+    pub principal: Principal,
+    pub method: &'static str,
+    /// Items refused before the lock come as their error, so outcomes align.
+    pub items: Vec<Result<Item, AppError>>,
+    /// Return each fact as stored (unary calls), not only its name.
+    pub full: bool,
+    pub reply: oneshot::Sender<AppResult<Vec<Outcome>>>,
+}
+
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the writer task; it ends when every Writer handle is dropped.
+    pub fn start(store: Store, batch_max: usize) -> Writer {
+        let (tx, rx) = mpsc::channel(256);
+        tokio::spawn(run(store, rx, batch_max));
+        Writer { tx }
+    }
+
+    pub async fn submit(
+        &self,
+        principal: Principal,
+        method: &'static str,
+        items: Vec<Result<Item, AppError>>,
+        full: bool,
+    ) -> AppResult<Vec<Outcome>> {
+        let (reply, rx) = oneshot::channel();
+        let job = Job {
+            principal,
+            method,
+            items,
+            full,
+            reply,
+        };
+        self.tx
+            .send(job)
+            .await
+            .map_err(|_| AppError::Unavailable("intake is shutting down".into()))?;
+        rx.await
+            .map_err(|_| AppError::Unavailable("intake is shutting down".into()))?
+    }
+}
+
+async fn run(store: Store, mut rx: mpsc::Receiver<Job>, batch_max: usize) {
+    while let Some(first) = rx.recv().await {
+        let mut n = first.items.len();
+        let mut jobs = vec![first];
+        while n < batch_max {
+            match rx.try_recv() {
+                Ok(j) => {
+                    n += j.items.len();
+                    jobs.push(j);
+                }
+                Err(_) => break,
+            }
+        }
+        match commit(&store, &mut jobs).await {
+            Ok(outcomes) => {
+                for (job, out) in jobs.into_iter().zip(outcomes) {
+                    let _ = job.reply.send(Ok(out));
+                }
+            }
+            Err(e) => {
+                if matches!(e, AppError::Internal(_)) {
+                    tracing::error!(error = %e, "intake batch failed");
+                }
+                for job in jobs {
+                    let _ = job.reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// What the batch knows of a fact: stored, or made earlier in this batch.
+struct State {
+    kind: i32,
+    revision: i32,
+    voided: bool,
+    digests: Vec<String>,
+    current_digest: String,
+    /// The current stored Fact bytes and its officers/time (for voids).
+    payload: Vec<u8>,
+    occurred_us: i64,
+    officers: Vec<String>,
+    body: String,
+}
+
+/// One revision to write.
+struct Row {
+    job: usize,
+    fact_id: i64,
+    revision: i32,
+    new_fact: Option<(String, String)>,
+    body: String,
+    body_path: String,
+    kind: i32,
+    payload: Vec<u8>,
+    digest: String,
+    reason: String,
+    voided: bool,
+    occurred_us: i64,
+    officers: Vec<String>,
+    findings: Vec<Found>,
+}
+
+fn officer_ids(officers: &[String]) -> Vec<String> {
+    officers
+        .iter()
+        .map(|o| o.strip_prefix("officers/").unwrap_or(o).to_string())
+        .collect()
+}
+
+async fn commit(store: &Store, jobs: &mut [Job]) -> AppResult<Vec<Vec<Outcome>>> {
+    let system = Principal {
+        subject: "probity-intake".into(),
+        role: Role::Service,
+        body: None,
+    };
+    let mut w = store.write(&system, "intake.commit", "", &()).await?;
+    let keys: Vec<(String, String)> = jobs
+        .iter()
+        .flat_map(|j| j.items.iter())
+        .filter_map(|i| match i {
+            Ok(Item::Submit(c)) => Some((
+                c.prepared.body_id.clone(),
+                c.prepared.fact.source_id.clone(),
+            )),
+            _ => None,
+        })
+        .collect();
+    let void_ids: Vec<i64> = jobs
+        .iter()
+        .flat_map(|j| j.items.iter())
+        .filter_map(|i| match i {
+            Ok(Item::Void { fact_id, .. }) => Some(*fact_id),
+            _ => None,
+        })
+        .collect();
+    let stored = tables::by_source(w.txn(), &keys).await?;
+    let stored_by_id = tables::by_id(w.txn(), &void_ids).await?;
+    let mut ids: Vec<i64> = stored.values().map(|c| c.id).collect();
+    ids.extend(&void_ids);
+    let mut digests = tables::digests(w.txn(), &ids).await?;
+    let mut next = tables::next_id(w.txn()).await?;
+
+    let mut states: HashMap<i64, State> = HashMap::new();
+    let mut by_key: HashMap<(String, String), i64> = HashMap::new();
+    let adopt = |c: &Current, digests: &mut HashMap<i64, Vec<String>>| -> AppResult<State> {
+        let all = digests.remove(&c.id).unwrap_or_default();
+        let fact = Fact::decode(c.payload.as_slice()).map_err(AppError::internal)?;
+        Ok(State {
+            kind: c.kind,
+            revision: c.revision,
+            voided: c.voided,
+            current_digest: c.digest.clone(),
+            digests: all,
+            payload: c.payload.clone(),
+            occurred_us: c.occurred_us,
+            officers: officer_ids(&crate::prepare::officers_of(&fact)),
+            body: c.body.clone(),
+        })
+    };
+    for c in stored.values() {
+        by_key.insert((c.body.clone(), c.source_id.clone()), c.id);
+        let s = adopt(c, &mut digests)?;
+        states.insert(c.id, s);
+    }
+    for c in stored_by_id.values() {
+        if let std::collections::hash_map::Entry::Vacant(e) = states.entry(c.id) {
+            e.insert(adopt(c, &mut digests)?);
+        }
+    }
+
+    let now_us = chrono::Utc::now().timestamp_micros();
+    let mut outcomes: Vec<Vec<Outcome>> = Vec::with_capacity(jobs.len());
+    let mut rows: Vec<Row> = Vec::new();
+    for (j, job) in jobs.iter_mut().enumerate() {
+        let mut out: Vec<Outcome> = Vec::with_capacity(job.items.len());
+        for item in std::mem::take(&mut job.items) {
+            let o = match item {
+                Err(e) => Err(e),
+                Ok(Item::Submit(c)) => {
+                    let dep_failed = c
+                        .depends_on
+                        .and_then(|d| out.get(d))
+                        .is_some_and(|o| o.is_err());
+                    if dep_failed {
+                        let field = c
+                            .prepared
+                            .reference
+                            .as_ref()
+                            .map(|r| r.field.clone())
+                            .unwrap_or_default();
+                        Err(AppError::invalid(
+                            field,
+                            "refers to a fact of this batch that was refused",
+                        ))
+                    } else {
+                        submit(*c, j, &mut states, &mut by_key, &mut next, &mut rows)
+                    }
+                }
+                Ok(Item::Void { fact_id, reason }) => {
+                    void(fact_id, reason, j, &mut states, &mut rows)
+                }
+            };
+            out.push(o);
+        }
+        outcomes.push(out);
+    }
+
+    // One audit entry per caller: the facts it changed and their digests.
+    let mut seq_of_job: HashMap<usize, i64> = HashMap::new();
+    for (j, job) in jobs.iter().enumerate() {
+        let changed: Vec<serde_json::Value> = rows
+            .iter()
+            .filter(|r| r.job == j)
+            .map(|r| {
+                serde_json::json!({
+                    "fact": tables::fact_name(r.fact_id),
+                    "revision": r.revision,
+                    "digest": r.digest,
+                    "voided": r.voided,
+                })
+            })
+            .collect();
+        if changed.is_empty() {
+            continue;
+        }
+        let seq = w
+            .audit_as(
+                &job.principal,
+                job.method,
+                "facts",
+                serde_json::json!({"op": "record_facts", "revisions": changed}),
+            )
+            .await?;
+        seq_of_job.insert(j, seq);
+    }
+    write_rows(w.txn(), &rows, &seq_of_job, now_us, jobs).await?;
+
+    // Replays and (for unary calls) new facts are read back as stored.
+    for (j, job) in jobs.iter().enumerate() {
+        if !job.full {
+            continue;
+        }
+        let wanted: Vec<(i64, i32)> = outcomes[j]
+            .iter()
+            .filter_map(|o| o.as_ref().ok())
+            .map(|a| (a.fact_id, a.revision))
+            .collect();
+        if wanted.is_empty() {
+            continue;
+        }
+        let facts = tables::load(w.txn(), &wanted).await?;
+        let mut by: HashMap<(i64, i32), Fact> = facts
+            .into_iter()
+            .map(|f| {
+                let id = f.name.trim_start_matches("facts/").parse().unwrap_or(0);
+                ((id, f.revision), f)
+            })
+            .collect();
+        for a in outcomes[j].iter_mut().filter_map(|o| o.as_mut().ok()) {
+            a.fact = by.remove(&(a.fact_id, a.revision));
+            if let Some(f) = &a.fact {
+                a.findings = f.findings.len();
+            }
+        }
+    }
+    if w.changed() {
+        w.commit(()).await?;
+    }
+    Ok(outcomes)
+}
+
+fn submit(
+    c: Checked,
+    job: usize,
+    states: &mut HashMap<i64, State>,
+    by_key: &mut HashMap<(String, String), i64>,
+    next: &mut i64,
+    rows: &mut Vec<Row>,
+) -> Outcome {
+    let Checked {
+        prepared: p,
+        findings,
+        body_path,
+        ..
+    } = c;
+    let key = (p.body_id.clone(), p.fact.source_id.clone());
+    let correction = !p.correction_reason.trim().is_empty();
+    let payload = p.fact.encode_to_vec();
+    let officers = officer_ids(&p.officers);
+    let Some(id) = by_key.get(&key).copied() else {
+        if correction {
+            return Err(AppError::precondition(
+                "NOTHING_TO_CORRECT",
+                format!("no fact {} for this body to correct", p.fact.source_id),
+            ));
+        }
+        let id = *next;
+        *next += 1;
+        by_key.insert(key.clone(), id);
+        states.insert(
+            id,
+            State {
+                kind: p.kind as i32,
+                revision: 1,
+                voided: false,
+                digests: vec![p.digest.clone()],
+                current_digest: p.digest.clone(),
+                payload: payload.clone(),
+                occurred_us: p.occurred_us,
+                officers: officers.clone(),
+                body: p.body_id.clone(),
+            },
+        );
+        let n = findings.len();
+        rows.push(Row {
+            job,
+            fact_id: id,
+            revision: 1,
+            new_fact: Some(key),
+            body: p.body_id,
+            body_path,
+            kind: p.kind as i32,
+            payload,
+            digest: p.digest,
+            reason: String::new(),
+            voided: false,
+            occurred_us: p.occurred_us,
+            officers,
+            findings,
+        });
+        return Ok(Accepted {
+            fact_id: id,
+            revision: 1,
+            replayed: false,
+            findings: n,
+            fact: None,
+        });
+    };
+    let Some(st) = states.get_mut(&id) else {
+        return Err(AppError::internal("fact state missing"));
+    };
+    let replay = if correction {
+        st.current_digest == p.digest && !st.voided
+    } else {
+        st.digests.contains(&p.digest)
+    };
+    if replay {
+        return Ok(Accepted {
+            fact_id: id,
+            revision: st.revision,
+            replayed: true,
+            findings: 0,
+            fact: None,
+        });
+    }
+    if !correction {
+        return Err(AppError::exists(
+            "FACT_CONFLICT",
+            format!(
+                "fact {} of this body was recorded with a different payload; send a correction (correction_reason) to change it",
+                p.fact.source_id
+            ),
+        ));
+    }
+    if st.kind != p.kind as i32 {
+        return Err(AppError::precondition(
+            "KIND_CHANGED",
+            "a correction cannot change the kind of fact; void it and submit a new one",
+        ));
+    }
+    st.revision += 1;
+    st.voided = false;
+    st.digests.push(p.digest.clone());
+    st.current_digest = p.digest.clone();
+    st.payload = payload.clone();
+    st.occurred_us = p.occurred_us;
+    st.officers = officers.clone();
+    let n = findings.len();
+    rows.push(Row {
+        job,
+        fact_id: id,
+        revision: st.revision,
+        new_fact: None,
+        body: p.body_id,
+        body_path,
+        kind: p.kind as i32,
+        payload,
+        digest: p.digest,
+        reason: p.correction_reason,
+        voided: false,
+        occurred_us: p.occurred_us,
+        officers,
+        findings,
+    });
+    Ok(Accepted {
+        fact_id: id,
+        revision: st.revision,
+        replayed: false,
+        findings: n,
+        fact: None,
+    })
+}
+
+fn void(
+    fact_id: i64,
+    reason: String,
+    job: usize,
+    states: &mut HashMap<i64, State>,
+    rows: &mut Vec<Row>,
+) -> Outcome {
+    let Some(st) = states.get_mut(&fact_id) else {
+        return Err(AppError::not_found(tables::fact_name(fact_id)));
+    };
+    if st.voided {
+        return Ok(Accepted {
+            fact_id,
+            revision: st.revision,
+            replayed: true,
+            findings: 0,
+            fact: None,
+        });
+    }
+    st.revision += 1;
+    st.voided = true;
+    rows.push(Row {
+        job,
+        fact_id,
+        revision: st.revision,
+        new_fact: None,
+        body: st.body.clone(),
+        body_path: String::new(),
+        kind: st.kind,
+        payload: st.payload.clone(),
+        digest: st.current_digest.clone(),
+        reason,
+        voided: true,
+        occurred_us: st.occurred_us,
+        officers: st.officers.clone(),
+        findings: Vec::new(),
+    });
+    Ok(Accepted {
+        fact_id,
+        revision: st.revision,
+        replayed: false,
+        findings: 0,
+        fact: None,
+    })
+}
+
+async fn write_rows(
+    txn: &sea_orm::DatabaseTransaction,
+    rows: &[Row],
+    seq_of_job: &HashMap<usize, i64>,
+    now_us: i64,
+    jobs: &[Job],
+) -> AppResult<()> {
+    use sea_orm::ConnectionTrait;
+    let new: Vec<&Row> = rows.iter().filter(|r| r.new_fact.is_some()).collect();
+    tables::insert(
+        txn,
+        "intake_facts",
+        &[
+            ("id", Col::I64(new.iter().map(|r| r.fact_id).collect())),
+            (
+                "body",
+                Col::Text(new.iter().map(|r| r.body.clone()).collect()),
+            ),
+            (
+                "body_path",
+                Col::Text(new.iter().map(|r| r.body_path.clone()).collect()),
+            ),
+            (
+                "source_id",
+                Col::Text(
+                    new.iter()
+                        .filter_map(|r| r.new_fact.as_ref().map(|k| k.1.clone()))
+                        .collect(),
+                ),
+            ),
+            ("kind", Col::I32(new.iter().map(|r| r.kind).collect())),
+            (
+                "revision",
+                Col::I32(new.iter().map(|r| r.revision).collect()),
+            ),
+            ("voided", Col::Bool(new.iter().map(|r| r.voided).collect())),
+            (
+                "occurred_us",
+                Col::I64(new.iter().map(|r| r.occurred_us).collect()),
+            ),
+            (
+                "recorded_us",
+                Col::I64(new.iter().map(|_| now_us).collect()),
+            ),
+        ],
+    )
+    .await?;
+    // A fact changed twice in one batch ends at its last revision.
+    let mut last: HashMap<i64, &Row> = HashMap::new();
+    for r in rows.iter().filter(|r| r.new_fact.is_none()) {
+        last.insert(r.fact_id, r);
+    }
+    for r in last.values() {
+        txn.execute_raw(probity_common::db::stmt(
+            txn,
+            "UPDATE intake_facts SET revision = $1, voided = $2, occurred_us = $3 WHERE id = $4",
+            vec![
+                r.revision.into(),
+                r.voided.into(),
+                r.occurred_us.into(),
+                r.fact_id.into(),
+            ],
+        ))
+        .await?;
+    }
+    let actor = |r: &Row| &jobs[r.job].principal;
+    tables::insert(
+        txn,
+        "intake_revisions",
+        &[
+            (
+                "fact_id",
+                Col::I64(rows.iter().map(|r| r.fact_id).collect()),
+            ),
+            (
+                "revision",
+                Col::I32(rows.iter().map(|r| r.revision).collect()),
+            ),
+            ("kind", Col::I32(rows.iter().map(|r| r.kind).collect())),
+            (
+                "body",
+                Col::Text(rows.iter().map(|r| r.body.clone()).collect()),
+            ),
+            (
+                "payload",
+                Col::Bytes(rows.iter().map(|r| r.payload.clone()).collect()),
+            ),
+            (
+                "digest",
+                Col::Text(rows.iter().map(|r| r.digest.clone()).collect()),
+            ),
+            (
+                "reason",
+                Col::Text(rows.iter().map(|r| r.reason.clone()).collect()),
+            ),
+            ("voided", Col::Bool(rows.iter().map(|r| r.voided).collect())),
+            (
+                "actor",
+                Col::Text(rows.iter().map(|r| actor(r).subject.clone()).collect()),
+            ),
+            (
+                "role",
+                Col::Text(
+                    rows.iter()
+                        .map(|r| actor(r).role.as_str().to_string())
+                        .collect(),
+                ),
+            ),
+            (
+                "occurred_us",
+                Col::I64(rows.iter().map(|r| r.occurred_us).collect()),
+            ),
+            (
+                "recorded_us",
+                Col::I64(rows.iter().map(|_| now_us).collect()),
+            ),
+            (
+                "audit_seq",
+                Col::I64(
+                    rows.iter()
+                        .map(|r| seq_of_job.get(&r.job).copied().unwrap_or(0))
+                        .collect(),
+                ),
+            ),
+        ],
+    )
+    .await?;
+    let officers: Vec<(&Row, &String)> = rows
+        .iter()
+        .flat_map(|r| r.officers.iter().map(move |o| (r, o)))
+        .collect();
+    tables::insert(
+        txn,
+        "intake_fact_officers",
+        &[
+            (
+                "fact_id",
+                Col::I64(officers.iter().map(|(r, _)| r.fact_id).collect()),
+            ),
+            (
+                "revision",
+                Col::I32(officers.iter().map(|(r, _)| r.revision).collect()),
+            ),
+            (
+                "officer",
+                Col::Text(officers.iter().map(|(_, o)| (*o).clone()).collect()),
+            ),
+            (
+                "occurred_us",
+                Col::I64(officers.iter().map(|(r, _)| r.occurred_us).collect()),
+            ),
+        ],
+    )
+    .await?;
+    let found: Vec<(&Row, usize, &Found)> = rows
+        .iter()
+        .flat_map(|r| r.findings.iter().enumerate().map(move |(i, f)| (r, i, f)))
+        .collect();
+    tables::insert(
+        txn,
+        "intake_findings",
+        &[
+            (
+                "fact_id",
+                Col::I64(found.iter().map(|(r, _, _)| r.fact_id).collect()),
+            ),
+            (
+                "revision",
+                Col::I32(found.iter().map(|(r, _, _)| r.revision).collect()),
+            ),
+            (
+                "seq",
+                Col::I32(found.iter().map(|(_, i, _)| *i as i32).collect()),
+            ),
+            (
+                "rule",
+                Col::Text(
+                    found
+                        .iter()
+                        .map(|(_, _, f)| f.rule.code.to_string())
+                        .collect(),
+                ),
+            ),
+            (
+                "article",
+                Col::Text(
+                    found
+                        .iter()
+                        .map(|(_, _, f)| f.rule.article.to_string())
+                        .collect(),
+                ),
+            ),
+            (
+                "officer",
+                Col::Text(found.iter().map(|(_, _, f)| f.officer.clone()).collect()),
+            ),
+            (
+                "detail",
+                Col::Text(found.iter().map(|(_, _, f)| f.detail.clone()).collect()),
+            ),
+            (
+                "body",
+                Col::Text(found.iter().map(|(r, _, _)| r.body.clone()).collect()),
+            ),
+            (
+                "kind",
+                Col::I32(found.iter().map(|(r, _, _)| r.kind).collect()),
+            ),
+            (
+                "occurred_us",
+                Col::I64(found.iter().map(|(r, _, _)| r.occurred_us).collect()),
+            ),
+        ],
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,560 @@
+//! Every fact kind, structural refusals, idempotency, corrections, scope,
+//! export and the audit chain.
+use std::collections::HashSet;
+
+use chrono::{Duration, Utc};
+use futures::StreamExt;
+use probity_common::auth::Role;
+use probity_proto::{
+    audit::v1::VerifyAuditChainRequest,
+    intake::v1::{fact::Payload, *},
+    registry::v1::CircumstanceGrade,
+};
+use tonic::Code;
+
+use super::*;
+use crate::{
+    db_test,
+    fixtures::{bad_fields, reason, world},
+    harness::TestServer,
+    util::{expect_code, sorted},
+};
+
+db_test!(every_kind_is_recorded, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = dept(&s, &w).await;
+    let t = when();
+    let (a, bb) = (w.a.name.clone(), w.b.name.clone());
+    let kinds: Vec<(&str, Payload)> = vec![
+        ("M1", matter(&w, &two(&w), t)),
+        (
+            "M1-close",
+            Payload::MatterClosing(MatterClosing {
+                matter: "M1".into(),
+                closed_at: Some(ts(t + Duration::hours(5))),
+                outcome: MatterOutcome::Decided as i32,
+            }),
+        ),
+        (
+            "D1",
+            decision(
+                "M1",
+                CircumstanceGrade::Minor,
+                10_000,
+                t + Duration::hours(4),
+            ),
+        ),
+        ("I1", inspection(&w, &w.inspection.name, vec![record()])),
+        (
+            "R1",
+            Payload::ReviewOutcome(ReviewOutcome {
+                decision: "D1".into(),
+                kind: ReviewKind::Reconsideration as i32,
+                result: ReviewResult::Revoked as i32,
+                decided_at: Some(ts(t + Duration::days(2))),
+                wrongful: false,
+            }),
+        ),
+        (
+            "C1",
+            Payload::Complaint(Complaint {
+                source: ComplaintSource::MayorsHotline as i32,
+                accepted_at: Some(ts(t)),
+                officers: vec![a.clone()],
+            }),
+        ),
+        (
+            "C1-close",
+            Payload::ComplaintClosing(ComplaintClosing {
+                complaint: "C1".into(),
+                closed_at: Some(ts(t + Duration::days(1))),
+            }),
+        ),
+        (
+            "T1",
+            Payload::Transfer(Transfer {
+                kind: TransferKind::SuspectedCrime as i32,
+                recipient: "尚志市公安局".into(),
+                at: Some(ts(t)),
+                officers: vec![a.clone(), bb.clone()],
+                matter: "M1".into(),
+            }),
+        ),
+        ("TR1", training(&a, 8.0)),
+        (
+            "F1",
+            Payload::CaseFileReview(CaseFileReview {
+                decision: "D1".into(),
+                reviewed_at: Some(ts(t + Duration::days(3))),
+                facts_clear: true,
+                evidence_conclusive: true,
+                basis_correct: true,
+                procedure_lawful: true,
+                content_appropriate: true,
+                documents_standard: false,
+            }),
+        ),
+    ];
+    let mut names = Vec::new();
+    for (source, payload) in kinds {
+        let f = c
+            .submit_fact(fact(&w, source, payload))
+            .await
+            .unwrap_or_else(|e| panic!("{source}: {e:?}"))
+            .into_inner();
+        assert!(f.name.starts_with("facts/"), "{source}");
+        assert_eq!(f.revision, 1);
+        assert_eq!(f.source_id, source);
+        assert!(f.findings.is_empty(), "{source}: {:?}", f.findings);
+        assert!(f.occurred_at.is_some() && f.recorded_at.is_some());
+        names.push(f.name);
+    }
+    // Art. 8 item scores: the legal-affairs office only.
+    let item = fact(
+        &w,
+        "A1",
+        Payload::AssessmentItem(AssessmentItem {
+            year: 2026,
+            item: 6,
+            score: 92.5,
+            note: "培训到位".into(),
+            scored_at: Some(ts(Utc::now())),
+        }),
+    );
+    let e = expect_code(c.submit_fact(item.clone()).await, Code::PermissionDenied);
+    assert_eq!(reason(&e), "LEGAL_OFFICE_ONLY");
+    legal(&s)
+        .await
+        .submit_fact(item)
+        .await
+        .expect("legal office records an item");
+
+    // outputs computed by intake
+    let d = c
+        .lookup_fact(LookupFactRequest {
+            body: w.dept.name.clone(),
+            source_id: "D1".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let Some(Payload::Decision(dd)) = d.payload else {
+        panic!("decision")
+    };
+    assert!(dd.penalty.unwrap().within_benchmark);
+    let r = c
+        .get_fact(GetFactRequest {
+            name: names[4].clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let Some(Payload::ReviewOutcome(ro)) = r.payload else {
+        panic!("review")
+    };
+    assert!(ro.wrongful, "revoked in reconsideration is a wrongful case");
+    assert_eq!(r.kind, FactKind::ReviewOutcome as i32);
+
+    let counts = c
+        .count_facts(CountFactsRequest {
+            filter: Some(FactFilter::default()),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(counts.total, 11);
+    assert_eq!(counts.by_kind.len(), 11);
+    // per officer: a handled M1, I1, C1, T1, TR1
+    let by_a = count(
+        &mut c,
+        FactFilter {
+            officer: a.clone(),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(by_a, 5);
+    let matters = count(
+        &mut c,
+        FactFilter {
+            kind: FactKind::Matter as i32,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(matters, 1);
+    let around_t = count(
+        &mut c,
+        FactFilter {
+            from: Some(ts(t - Duration::hours(1))),
+            to: Some(ts(t + Duration::hours(1))),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(around_t, 5, "M1, I1, C1, T1 and TR1 happened then");
+    s.stop().await;
+});
+
+db_test!(structural_errors_name_every_field, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = dept(&s, &w).await;
+    // everything wrong at once
+    let bad = fact(
+        &w,
+        "",
+        Payload::Matter(Matter {
+            power: "powers/x".into(),
+            act_kind: 0,
+            officers: vec!["nobody".into()],
+            accepted_at: Some(ts(Utc::now() + Duration::days(2))),
+            records: vec![ProcessRecord {
+                kind: 9,
+                content_sha256: "xyz".into(),
+                archive_ref: String::new(),
+            }],
+        }),
+    );
+    let e = expect_code(c.submit_fact(bad).await, Code::InvalidArgument);
+    assert_eq!(
+        bad_fields(&e),
+        sorted(&[
+            "fact.source_id",
+            "fact.matter.power",
+            "fact.matter.act_kind",
+            "fact.matter.officers[0]",
+            "fact.matter.accepted_at",
+            "fact.matter.records[0].kind",
+            "fact.matter.records[0].content_sha256",
+            "fact.matter.records[0].archive_ref",
+        ])
+    );
+    // no payload
+    let mut none = fact(&w, "X", training(&w.a.name, 1.0));
+    none.fact.as_mut().unwrap().payload = None;
+    let e = expect_code(c.submit_fact(none).await, Code::InvalidArgument);
+    assert_eq!(bad_fields(&e), vec!["fact.payload".to_string()]);
+    // hours out of range, exam score without exam
+    let e = expect_code(
+        c.submit_fact(fact(
+            &w,
+            "TR",
+            Payload::Training(Training {
+                officer: w.a.name.clone(),
+                hours: 500.0,
+                exam_score: 50.0,
+                has_exam: false,
+                at: Some(ts(when())),
+            }),
+        ))
+        .await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(
+        bad_fields(&e),
+        sorted(&["fact.training.hours", "fact.training.exam_score"])
+    );
+    // unknown officer, unknown power, unknown body: the registry says so
+    let e = expect_code(
+        c.submit_fact(fact(
+            &w,
+            "M9",
+            matter(&w, &[w.a.name.as_str(), "officers/ghost"], when()),
+        ))
+        .await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(bad_fields(&e), vec!["fact.matter.officers[1]".to_string()]);
+    let mut p = matter(&w, &two(&w), when());
+    if let Payload::Matter(m) = &mut p {
+        m.power = format!("{}/powers/nope", w.dept.name);
+    }
+    let e = expect_code(
+        c.submit_fact(fact(&w, "M8", p)).await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(bad_fields(&e), vec!["fact.matter.power".to_string()]);
+    let mut ghost_body = fact(&w, "M7", matter(&w, &two(&w), when()));
+    ghost_body.fact.as_mut().unwrap().body = "bodies/ghost".into();
+    let e = expect_code(
+        legal(&s).await.submit_fact(ghost_body).await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(bad_fields(&e), vec!["fact.body".to_string()]);
+    // a closing before its matter was accepted; a closing of nothing
+    c.submit_fact(fact(&w, "M1", matter(&w, &two(&w), when())))
+        .await
+        .unwrap();
+    let early = Payload::MatterClosing(MatterClosing {
+        matter: "M1".into(),
+        closed_at: Some(ts(when() - Duration::days(1))),
+        outcome: MatterOutcome::Decided as i32,
+    });
+    let e = expect_code(
+        c.submit_fact(fact(&w, "M1c", early)).await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(
+        bad_fields(&e),
+        vec!["fact.matter_closing.closed_at".to_string()]
+    );
+    let orphan = Payload::MatterClosing(MatterClosing {
+        matter: "M404".into(),
+        closed_at: Some(ts(when())),
+        outcome: MatterOutcome::Decided as i32,
+    });
+    let e = expect_code(
+        c.submit_fact(fact(&w, "M2c", orphan)).await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(
+        bad_fields(&e),
+        vec!["fact.matter_closing.matter".to_string()]
+    );
+    // a decision referring to a complaint is refused too
+    let e = expect_code(
+        c.submit_fact(fact(
+            &w,
+            "D9",
+            decision("TRX", CircumstanceGrade::Minor, 1, when()),
+        ))
+        .await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(bad_fields(&e), vec!["fact.decision.matter".to_string()]);
+    // nothing refused was stored
+    assert_eq!(count(&mut c, FactFilter::default()).await, 1);
+    s.stop().await;
+});
+
+db_test!(resends_replay_and_conflicts_are_refused, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = dept(&s, &w).await;
+    let sub = fact(&w, "M1", matter(&w, &two(&w), when()));
+    let first = c.submit_fact(sub.clone()).await.unwrap().into_inner();
+    let again = c.submit_fact(sub.clone()).await.unwrap().into_inner();
+    assert_eq!(first, again, "the same submission returns the first result");
+    let mut other = sub.clone();
+    if let Some(Payload::Matter(m)) = other.fact.as_mut().unwrap().payload.as_mut() {
+        m.officers.pop();
+    }
+    let e = expect_code(c.submit_fact(other).await, Code::AlreadyExists);
+    assert_eq!(reason(&e), "FACT_CONFLICT");
+
+    // 1,000 concurrent copies of one submission: exactly one fact
+    let one = fact(&w, "M2", matter(&w, &two(&w), when()));
+    let mut calls = Vec::new();
+    for _ in 0..1000 {
+        let mut c = c.clone();
+        let one = one.clone();
+        calls.push(tokio::spawn(async move {
+            c.submit_fact(one).await.map(|r| r.into_inner().name)
+        }));
+    }
+    let mut names = HashSet::new();
+    for call in calls {
+        names.insert(call.await.unwrap().expect("every copy succeeds"));
+    }
+    assert_eq!(names.len(), 1);
+    assert_eq!(count(&mut c, FactFilter::default()).await, 2);
+    let revisions = c
+        .list_fact_revisions(ListFactRevisionsRequest {
+            name: names.into_iter().next().unwrap(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .revisions;
+    assert_eq!(revisions.len(), 1);
+    s.stop().await;
+});
+
+db_test!(corrections_and_voids_keep_history, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = dept(&s, &w).await;
+    let original = fact(&w, "TR1", training(&w.a.name, 8.0));
+    let f1 = c.submit_fact(original.clone()).await.unwrap().into_inner();
+    let mut fix = fact(&w, "TR1", training(&w.a.name, 6.0));
+    fix.correction_reason = "hours were mistyped".into();
+    let f2 = c.submit_fact(fix.clone()).await.unwrap().into_inner();
+    assert_eq!((f2.name.clone(), f2.revision), (f1.name.clone(), 2));
+    assert_eq!(f2.reason, "hours were mistyped");
+    // the correction again changes nothing; the original again replays
+    assert_eq!(c.submit_fact(fix).await.unwrap().into_inner().revision, 2);
+    assert_eq!(
+        c.submit_fact(original).await.unwrap().into_inner().revision,
+        2
+    );
+    let revs = c
+        .list_fact_revisions(ListFactRevisionsRequest {
+            name: f1.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .revisions;
+    assert_eq!(revs.len(), 2);
+    let hours = |f: &Fact| match &f.payload {
+        Some(Payload::Training(t)) => t.hours,
+        _ => -1.0,
+    };
+    assert_eq!((hours(&revs[0]), hours(&revs[1])), (8.0, 6.0));
+    // a correction of nothing, and one that changes the kind
+    let mut nothing = fact(&w, "TR404", training(&w.a.name, 1.0));
+    nothing.correction_reason = "x".into();
+    let e = expect_code(c.submit_fact(nothing).await, Code::FailedPrecondition);
+    assert_eq!(reason(&e), "NOTHING_TO_CORRECT");
+    let mut kind = fact(&w, "TR1", matter(&w, &two(&w), when()));
+    kind.correction_reason = "x".into();
+    let e = expect_code(c.submit_fact(kind).await, Code::FailedPrecondition);
+    assert_eq!(reason(&e), "KIND_CHANGED");
+    // void: a revision too, and gone from listings unless asked
+    let v = c
+        .void_fact(VoidFactRequest {
+            name: f1.name.clone(),
+            reason: "entered twice".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((v.revision, v.voided), (3, true));
+    let again = c
+        .void_fact(VoidFactRequest {
+            name: f1.name.clone(),
+            reason: "entered twice".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again.revision, 3);
+    assert_eq!(count(&mut c, FactFilter::default()).await, 0);
+    assert_eq!(
+        count(
+            &mut c,
+            FactFilter {
+                include_voided: true,
+                ..Default::default()
+            }
+        )
+        .await,
+        1
+    );
+    let e = expect_code(
+        c.void_fact(VoidFactRequest {
+            name: "facts/x".into(),
+            reason: String::new(),
+        })
+        .await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(bad_fields(&e), sorted(&["name", "reason"]));
+    s.stop().await;
+});
+
+db_test!(departments_stay_in_their_subtree, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut mine = dept(&s, &w).await;
+    let mut theirs = intake(&s, Role::Department, Some(&w.other.name)).await;
+    let f = mine
+        .submit_fact(fact(&w, "M1", matter(&w, &two(&w), when())))
+        .await
+        .unwrap()
+        .into_inner();
+    // the other department cannot submit for this body, nor see its facts
+    let e = expect_code(
+        theirs
+            .submit_fact(fact(&w, "M2", matter(&w, &two(&w), when())))
+            .await,
+        Code::PermissionDenied,
+    );
+    assert_eq!(reason(&e), "OUTSIDE_DEPARTMENT");
+    expect_code(
+        theirs
+            .get_fact(GetFactRequest {
+                name: f.name.clone(),
+            })
+            .await,
+        Code::NotFound,
+    );
+    expect_code(
+        theirs
+            .void_fact(VoidFactRequest {
+                name: f.name.clone(),
+                reason: "x".into(),
+            })
+            .await,
+        Code::NotFound,
+    );
+    assert_eq!(count(&mut theirs, FactFilter::default()).await, 0);
+    assert_eq!(count(&mut mine, FactFilter::default()).await, 1);
+    // the government above both sees both; leadership reads, never writes
+    let mut gov = intake(&s, Role::Department, Some(&w.gov.name)).await;
+    assert_eq!(count(&mut gov, FactFilter::default()).await, 1);
+    let mut lead = intake(&s, Role::Leadership, None).await;
+    assert_eq!(count(&mut lead, FactFilter::default()).await, 1);
+    expect_code(
+        lead.submit_fact(fact(&w, "M3", matter(&w, &two(&w), when())))
+            .await,
+        Code::PermissionDenied,
+    );
+    s.stop().await;
+});
+
+db_test!(export_streams_a_year_and_the_chain_holds, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = dept(&s, &w).await;
+    for i in 0..25 {
+        c.submit_fact(fact(
+            &w,
+            &format!("TR{i}"),
+            training(&w.a.name, 1.0 + i as f64),
+        ))
+        .await
+        .unwrap();
+    }
+    let year = chrono::Datelike::year(&(when() + Duration::hours(8)));
+    let mut lead = intake(&s, Role::Leadership, None).await;
+    let mut stream = lead
+        .export_facts(ExportFactsRequest {
+            year,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut got = Vec::new();
+    while let Some(page) = stream.next().await {
+        got.extend(page.unwrap().facts);
+    }
+    assert_eq!(got.len(), 25);
+    let empty = lead
+        .export_facts(ExportFactsRequest {
+            year: year - 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .collect::<Vec<_>>()
+        .await;
+    assert!(empty.is_empty());
+    // every submission is in intake's audit chain, which verifies
+    let mut aud = s.audit(&s.token(Role::Auditor, None)).await;
+    let r = aud
+        .verify_audit_chain(VerifyAuditChainRequest {
+            service: "intake".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.ok, "{r:?}");
+    assert!(r.entries_checked >= 1, "{r:?}");
+    s.stop().await;
+});

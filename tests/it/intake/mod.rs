@@ -1,0 +1,123 @@
+//! Intake: facts from departmental systems, checked against the registry.
+//! Helpers here build facts about the fixtures' world.
+use chrono::{DateTime, Duration, Utc};
+use probity_common::auth::Role;
+use probity_proto::{
+    intake::v1::{fact::Payload, intake_service_client::IntakeServiceClient, *},
+    registry::v1::{CircumstanceGrade, PowerCategory},
+};
+use tonic::{service::interceptor::InterceptedService, transport::Channel};
+
+use crate::{
+    fixtures::{World, ts},
+    harness::{Bearer, TestServer},
+};
+
+mod basics;
+mod findings;
+
+pub type Intake = IntakeServiceClient<InterceptedService<Channel, Bearer>>;
+
+pub async fn intake(s: &TestServer, role: Role, body: Option<&str>) -> Intake {
+    IntakeServiceClient::with_interceptor(s.channel().await, Bearer::new(&s.token(role, body)))
+        .max_decoding_message_size(64 * 1024 * 1024)
+}
+
+/// The department of the fixtures' world.
+pub async fn dept(s: &TestServer, w: &World) -> Intake {
+    intake(s, Role::Department, Some(&w.dept.name)).await
+}
+
+pub async fn legal(s: &TestServer) -> Intake {
+    intake(s, Role::LegalOffice, None).await
+}
+
+/// A moment well inside the world's history (a week ago).
+pub fn when() -> DateTime<Utc> {
+    Utc::now() - Duration::days(7)
+}
+
+pub fn fact(w: &World, source: &str, payload: Payload) -> SubmitFactRequest {
+    SubmitFactRequest {
+        fact: Some(Fact {
+            body: w.dept.name.clone(),
+            source_id: source.into(),
+            payload: Some(payload),
+            ..Default::default()
+        }),
+        correction_reason: String::new(),
+    }
+}
+
+pub fn record() -> ProcessRecord {
+    ProcessRecord {
+        kind: RecordKind::Video as i32,
+        content_sha256: "ab".repeat(32),
+        archive_ref: "archive://2026/0001".into(),
+    }
+}
+
+pub fn matter(w: &World, officers: &[&str], at: DateTime<Utc>) -> Payload {
+    Payload::Matter(Matter {
+        power: w.penalty.name.clone(),
+        act_kind: PowerCategory::Penalty as i32,
+        officers: officers.iter().map(|o| o.to_string()).collect(),
+        accepted_at: Some(ts(at)),
+        records: vec![record()],
+    })
+}
+
+pub fn two(w: &World) -> Vec<&str> {
+    vec![w.a.name.as_str(), w.b.name.as_str()]
+}
+
+pub fn inspection(w: &World, power: &str, records: Vec<ProcessRecord>) -> Payload {
+    Payload::Inspection(Inspection {
+        power: power.into(),
+        officers: two(w).into_iter().map(String::from).collect(),
+        target: "party-0001".into(),
+        at: Some(ts(when())),
+        random_draw: "draw-2026-11".into(),
+        records,
+    })
+}
+
+pub fn decision(matter: &str, grade: CircumstanceGrade, amount: i64, at: DateTime<Utc>) -> Payload {
+    Payload::Decision(Decision {
+        matter: matter.into(),
+        decided_at: Some(ts(at)),
+        penalty: Some(Penalty {
+            violation: "无照经营".into(),
+            grade: grade as i32,
+            amount_fen: amount,
+            within_benchmark: false,
+        }),
+        ..Default::default()
+    })
+}
+
+pub fn training(officer: &str, hours: f64) -> Payload {
+    Payload::Training(Training {
+        officer: officer.into(),
+        hours,
+        exam_score: 88.0,
+        has_exam: true,
+        at: Some(ts(when())),
+    })
+}
+
+pub fn rules_of(f: &Fact) -> Vec<String> {
+    let mut r: Vec<String> = f.findings.iter().map(|x| x.rule.clone()).collect();
+    r.sort();
+    r
+}
+
+pub async fn count(c: &mut Intake, filter: FactFilter) -> i64 {
+    c.count_facts(CountFactsRequest {
+        filter: Some(filter),
+    })
+    .await
+    .expect("count facts")
+    .into_inner()
+    .total
+}
