@@ -14,7 +14,9 @@ use crate::{
 };
 
 mod basics;
+mod bulk;
 mod findings;
+mod kill;
 
 pub type Intake = IntakeServiceClient<InterceptedService<Channel, Bearer>>;
 
