@@ -24,10 +24,11 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use clap::{Parser, Subcommand, ValueEnum};
 use futures::{StreamExt, stream};
 use hdrhistogram::Histogram;
+use probity_bench::{Seed, authed, bearer, connect, ts};
 use probity_proto::registry::v1::{
     BenchmarkRange, Body, BodyKind, CheckActorsRequest, CreateBodyRequest, CreateOfficerRequest,
     CreatePostRequest, CreatePowerRequest, Credential, CredentialStatus, IssueCredentialRequest,
@@ -40,7 +41,7 @@ use serde::{Deserialize, Serialize};
 use tonic::{
     Code, Request,
     metadata::{Ascii, MetadataValue},
-    transport::{Channel, Endpoint},
+    transport::Channel,
 };
 
 #[derive(Parser)]
@@ -151,14 +152,6 @@ enum Cmd {
         #[arg(long, default_value_t = 5.0)]
         p99_goal_ms: f64,
     },
-}
-
-#[derive(Serialize, Deserialize)]
-struct Seed {
-    body: String,
-    power: String,
-    officers: Vec<String>,
-    numbers: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Default, Clone)]
@@ -284,38 +277,6 @@ fn main() -> anyhow::Result<()> {
             } => report(&files, cpu_ratio_goal, p99_goal_ms),
         }
     })
-}
-
-fn url(addr: &str) -> String {
-    if addr.starts_with("http://") || addr.starts_with("https://") {
-        addr.to_string()
-    } else {
-        format!("http://{addr}")
-    }
-}
-
-async fn connect(addr: &str) -> anyhow::Result<Channel> {
-    Ok(Endpoint::from_shared(url(addr))?
-        .tcp_nodelay(true)
-        .connect()
-        .await?)
-}
-
-fn bearer(token: &str) -> anyhow::Result<MetadataValue<Ascii>> {
-    Ok(format!("Bearer {}", token.trim()).parse()?)
-}
-
-fn authed<T>(msg: T, auth: &MetadataValue<Ascii>) -> Request<T> {
-    let mut r = Request::new(msg);
-    r.metadata_mut().insert("authorization", auth.clone());
-    r
-}
-
-fn ts(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: t.timestamp_subsec_nanos() as i32,
-    }
 }
 
 /// GB 11643 check digit appended to 17 digits.

@@ -139,6 +139,11 @@ ConfigMap exists).
   "PROBITY__TELEMETRY__LEVEL" ($v.telemetry.level | toString)
   "PROBITY__TELEMETRY__SERVICE_NAME" ($v.telemetry.serviceName | toString)
 }}
+{{- $_ := set $d "PROBITY__INTAKE__REGISTRY_TOKEN_FILE" (printf "/etc/probity/service-token/%s" $v.serviceToken.key) }}
+{{- if and $v.targets.registry $v.targets.registry.enabled }}
+{{- $registry := include "probity.componentName" (dict "ctx" . "component" "registry") }}
+{{- $_ := set $d "PROBITY__INTAKE__REGISTRY_ENDPOINT" (printf "http://%s:%d" $registry (int64 $v.server.port)) }}
+{{- end }}
 {{- with $v.telemetry.otlpEndpoint }}
 {{- $_ := set $d "PROBITY__TELEMETRY__OTLP_ENDPOINT" (toString .) }}
 {{- end }}
@@ -189,7 +194,7 @@ Database URLs from Secrets: the shared one, and the own one of each target in
 {{- end }}
 {{- end }}
 
-{{/* Volume mounts of a service pod: (dict "ctx" $ "nationalIdKey" BOOL). */}}
+{{/* Volume mounts of a service pod: (dict "ctx" $ "nationalIdKey" BOOL "serviceToken" BOOL). */}}
 {{- define "probity.volumeMounts" -}}
 - name: tmp
   mountPath: /tmp
@@ -204,12 +209,17 @@ Database URLs from Secrets: the shared one, and the own one of each target in
   mountPath: /etc/probity/national-id
   readOnly: true
 {{- end }}
+{{- if .serviceToken }}
+- name: service-token
+  mountPath: /etc/probity/service-token
+  readOnly: true
+{{- end }}
 {{- with .ctx.Values.extraVolumeMounts }}
 {{ toYaml . }}
 {{- end }}
 {{- end }}
 
-{{/* Volumes of a service pod: (dict "ctx" $ "nationalIdKey" BOOL). */}}
+{{/* Volumes of a service pod: (dict "ctx" $ "nationalIdKey" BOOL "serviceToken" BOOL). */}}
 {{- define "probity.volumes" -}}
 {{- $v := .ctx.Values -}}
 - name: tmp
@@ -239,6 +249,15 @@ Database URLs from Secrets: the shared one, and the own one of each target in
     items:
       - key: {{ $v.keys.nationalId.key }}
         path: {{ $v.keys.nationalId.key }}
+{{- end }}
+{{- if .serviceToken }}
+- name: service-token
+  secret:
+    secretName: {{ required "serviceToken.existingSecret: the Secret with intake's service token" $v.serviceToken.existingSecret }}
+    defaultMode: 0440
+    items:
+      - key: {{ $v.serviceToken.key }}
+        path: {{ $v.serviceToken.key }}
 {{- end }}
 {{- with $v.extraVolumes }}
 {{ toYaml . }}
