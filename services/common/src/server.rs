@@ -148,8 +148,12 @@ pub async fn serve(
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
-    let mut builder =
-        Server::builder().timeout(Duration::from_millis(settings.server.request_timeout_ms));
+    // Bulk streams (intake) keep many records in flight: HTTP/2's default
+    // 64 KiB windows would let a client send only a few hundred ahead.
+    let mut builder = Server::builder()
+        .timeout(Duration::from_millis(settings.server.request_timeout_ms))
+        .initial_stream_window_size(Some(4 << 20))
+        .initial_connection_window_size(Some(16 << 20));
     let tls = &settings.server.tls;
     if !tls.cert_file.is_empty() {
         let read = |key: &str, f: &str| {

@@ -130,7 +130,7 @@ pub async fn insert(c: &impl ConnectionTrait, table: &str, cols: &[(&str, Col)])
                             sql.push(',');
                         }
                         values.push(col.value(r));
-                        sql.push_str(&format!("${}", values.len()));
+                        sql.push('?');
                     }
                     sql.push(')');
                 }
@@ -158,9 +158,29 @@ pub struct Current {
     pub digest: String,
 }
 
+const CURRENT_COLS: &str = "f.id, f.body, f.source_id, f.kind, f.revision, f.voided, \
+     f.occurred_us, f.body_path, r.payload, r.digest";
 const CURRENT: &str = "SELECT f.id, f.body, f.source_id, f.kind, f.revision, f.voided, f.occurred_us, \
      f.body_path, r.payload, r.digest FROM intake_facts f JOIN intake_revisions r \
      ON r.fact_id = f.id AND r.revision = f.revision";
+
+fn is_pg(c: &impl ConnectionTrait) -> bool {
+    c.get_database_backend() == DatabaseBackend::Postgres
+}
+
+fn text_array(v: &[&str]) -> Value {
+    Value::Array(
+        ArrayType::String,
+        Some(Box::new(v.iter().map(|s| Value::from(*s)).collect())),
+    )
+}
+
+fn id_array(v: &[i64]) -> Value {
+    Value::Array(
+        ArrayType::BigInt,
+        Some(Box::new(v.iter().map(|i| Value::from(*i)).collect())),
+    )
+}
 
 fn current(row: &QueryResult) -> AppResult<Current> {
     Ok(Current {
@@ -177,9 +197,18 @@ fn current(row: &QueryResult) -> AppResult<Current> {
     })
 }
 
-fn placeholders(from: usize, n: usize) -> String {
+/// Bind parameter `i` (1-based). SQLite gets `?`: sqlx looks `$N` names up
+/// one by one, which is quadratic in a statement's parameters.
+fn param(c: &impl ConnectionTrait, i: usize) -> String {
+    match c.get_database_backend() {
+        DatabaseBackend::Sqlite => "?".to_string(),
+        _ => format!("${i}"),
+    }
+}
+
+fn placeholders(c: &impl ConnectionTrait, from: usize, n: usize) -> String {
     (from..from + n)
-        .map(|i| format!("${i}"))
+        .map(|i| param(c, i))
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -197,13 +226,28 @@ pub async fn by_source(
     for (body, mut sources) in by_body {
         sources.sort_unstable();
         sources.dedup();
-        for chunk in sources.chunks(500) {
-            let sql = format!(
-                "{CURRENT} WHERE f.body = $1 AND f.source_id IN ({})",
-                placeholders(2, chunk.len())
-            );
-            let mut values: Vec<Value> = vec![body.into()];
-            values.extend(chunk.iter().map(|s| Value::from(*s)));
+        // PostgreSQL: one index probe per key (an IN list of parameters is
+        // evaluated against every fact of the body under a generic plan).
+        let chunk_len = if is_pg(c) { sources.len().max(1) } else { 500 };
+        for chunk in sources.chunks(chunk_len) {
+            let (sql, values) = if is_pg(c) {
+                (
+                    format!(
+                        "SELECT {CURRENT_COLS} FROM UNNEST($2::text[]) AS k(source_id) \
+                         JOIN intake_facts f ON f.body = $1 AND f.source_id = k.source_id \
+                         JOIN intake_revisions r ON r.fact_id = f.id AND r.revision = f.revision"
+                    ),
+                    vec![Value::from(body), text_array(chunk)],
+                )
+            } else {
+                let sql = format!(
+                    "{CURRENT} WHERE f.body = ? AND f.source_id IN ({})",
+                    placeholders(c, 2, chunk.len())
+                );
+                let mut values: Vec<Value> = vec![body.into()];
+                values.extend(chunk.iter().map(|s| Value::from(*s)));
+                (sql, values)
+            };
             for row in c.query_all_raw(stmt(c, &sql, values)).await? {
                 let cur = current(&row)?;
                 out.insert((cur.body.clone(), cur.source_id.clone()), cur);
@@ -216,9 +260,26 @@ pub async fn by_source(
 /// Current revisions of the facts with these ids.
 pub async fn by_id(c: &impl ConnectionTrait, ids: &[i64]) -> AppResult<HashMap<i64, Current>> {
     let mut out = HashMap::new();
-    for chunk in ids.chunks(500) {
-        let sql = format!("{CURRENT} WHERE f.id IN ({})", placeholders(1, chunk.len()));
-        let values = chunk.iter().map(|i| Value::from(*i)).collect();
+    let chunk_len = if is_pg(c) { ids.len().max(1) } else { 500 };
+    for chunk in ids.chunks(chunk_len) {
+        let (sql, values) = if is_pg(c) {
+            (
+                format!(
+                    "SELECT {CURRENT_COLS} FROM UNNEST($1::bigint[]) AS k(id) \
+                     JOIN intake_facts f ON f.id = k.id \
+                     JOIN intake_revisions r ON r.fact_id = f.id AND r.revision = f.revision"
+                ),
+                vec![id_array(chunk)],
+            )
+        } else {
+            (
+                format!(
+                    "{CURRENT} WHERE f.id IN ({})",
+                    placeholders(c, 1, chunk.len())
+                ),
+                chunk.iter().map(|i| Value::from(*i)).collect(),
+            )
+        };
         for row in c.query_all_raw(stmt(c, &sql, values)).await? {
             let cur = current(&row)?;
             out.insert(cur.id, cur);
@@ -233,12 +294,24 @@ pub async fn digests(
     ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<String>>> {
     let mut out: HashMap<i64, Vec<String>> = HashMap::new();
-    for chunk in ids.chunks(500) {
-        let sql = format!(
-            "SELECT fact_id, digest FROM intake_revisions WHERE fact_id IN ({})",
-            placeholders(1, chunk.len())
-        );
-        let values = chunk.iter().map(|i| Value::from(*i)).collect();
+    let chunk_len = if is_pg(c) { ids.len().max(1) } else { 500 };
+    for chunk in ids.chunks(chunk_len) {
+        let (sql, values) = if is_pg(c) {
+            (
+                "SELECT r.fact_id, r.digest FROM UNNEST($1::bigint[]) AS k(id) \
+                 JOIN intake_revisions r ON r.fact_id = k.id"
+                    .to_string(),
+                vec![id_array(chunk)],
+            )
+        } else {
+            (
+                format!(
+                    "SELECT fact_id, digest FROM intake_revisions WHERE fact_id IN ({})",
+                    placeholders(c, 1, chunk.len())
+                ),
+                chunk.iter().map(|i| Value::from(*i)).collect(),
+            )
+        };
         for row in c.query_all_raw(stmt(c, &sql, values)).await? {
             out.entry(row.try_get("", "fact_id")?)
                 .or_default()
@@ -282,9 +355,9 @@ pub async fn load(c: &impl ConnectionTrait, wanted: &[(i64, i32)]) -> AppResult<
             .enumerate()
             .map(|(i, _)| {
                 format!(
-                    "(r.fact_id = ${} AND r.revision = ${})",
-                    2 * i + 1,
-                    2 * i + 2
+                    "(r.fact_id = {} AND r.revision = {})",
+                    param(c, 2 * i + 1),
+                    param(c, 2 * i + 2)
                 )
             })
             .collect::<Vec<_>>()
@@ -301,14 +374,19 @@ pub async fn load(c: &impl ConnectionTrait, wanted: &[(i64, i32)]) -> AppResult<
             let id: i64 = row.try_get("", "fact_id")?;
             let revision: i32 = row.try_get("", "revision")?;
             let payload: Vec<u8> = row.try_get("", "payload")?;
-            let mut f = Fact::decode(payload.as_slice()).map_err(AppError::internal)?;
-            f.name = fact_name(id);
-            f.revision = revision;
-            f.reason = row.try_get("", "reason")?;
-            f.voided = row.try_get("", "voided")?;
-            f.recorded_by = row.try_get("", "actor")?;
-            f.occurred_at = us_ts(row.try_get("", "occurred_us")?);
-            f.recorded_at = us_ts(row.try_get("", "recorded_us")?);
+            let f = Fact::decode(payload.as_slice()).map_err(AppError::internal)?;
+            let f = view(
+                f,
+                Stamp {
+                    id,
+                    revision,
+                    reason: row.try_get("", "reason")?,
+                    voided: row.try_get("", "voided")?,
+                    actor: row.try_get("", "actor")?,
+                    occurred_us: row.try_get("", "occurred_us")?,
+                    recorded_us: row.try_get("", "recorded_us")?,
+                },
+            );
             facts.insert((id, revision), f);
         }
         let sql = format!(
@@ -328,25 +406,73 @@ pub async fn load(c: &impl ConnectionTrait, wanted: &[(i64, i32)]) -> AppResult<
     Ok(wanted.iter().filter_map(|k| facts.remove(k)).collect())
 }
 
-/// A findings row as the API shows it (source_id is filled by the caller).
-pub fn finding(row: &QueryResult) -> AppResult<Finding> {
-    let officer: String = row.try_get("", "officer")?;
-    let id: i64 = row.try_get("", "fact_id")?;
-    let kind: i32 = row.try_get("", "kind")?;
-    Ok(Finding {
-        rule: row.try_get("", "rule")?,
-        article: row.try_get("", "article")?,
+/// What a stored revision adds to its Fact.
+pub struct Stamp {
+    pub id: i64,
+    pub revision: i32,
+    pub reason: String,
+    pub voided: bool,
+    pub actor: String,
+    pub occurred_us: i64,
+    pub recorded_us: i64,
+}
+
+/// A stored revision as the API shows it (findings are added by the caller).
+pub fn view(mut f: Fact, s: Stamp) -> Fact {
+    f.name = fact_name(s.id);
+    f.revision = s.revision;
+    f.reason = s.reason;
+    f.voided = s.voided;
+    f.recorded_by = s.actor;
+    f.occurred_at = us_ts(s.occurred_us);
+    f.recorded_at = us_ts(s.recorded_us);
+    f
+}
+
+/// One finding as the API shows it; ids are stored bare.
+#[allow(clippy::too_many_arguments)]
+pub fn finding_view(
+    fact_id: i64,
+    revision: i32,
+    rule: String,
+    article: String,
+    officer: &str,
+    detail: String,
+    body: &str,
+    kind: i32,
+    occurred_us: i64,
+    source_id: String,
+) -> Finding {
+    Finding {
+        rule,
+        article,
         officer: if officer.is_empty() {
-            officer
+            String::new()
         } else {
             format!("officers/{officer}")
         },
-        detail: row.try_get("", "detail")?,
-        fact: fact_name(id),
-        revision: row.try_get("", "revision")?,
-        body: body_name(&row.try_get::<String>("", "body")?),
-        occurred_at: us_ts(row.try_get("", "occurred_us")?),
+        detail,
+        fact: fact_name(fact_id),
+        revision,
+        body: body_name(body),
+        occurred_at: us_ts(occurred_us),
         fact_kind: FactKind::try_from(kind).unwrap_or_default() as i32,
-        source_id: String::new(),
-    })
+        source_id,
+    }
+}
+
+/// A findings row as the API shows it (source_id is filled by the caller).
+pub fn finding(row: &QueryResult) -> AppResult<Finding> {
+    Ok(finding_view(
+        row.try_get("", "fact_id")?,
+        row.try_get("", "revision")?,
+        row.try_get("", "rule")?,
+        row.try_get("", "article")?,
+        &row.try_get::<String>("", "officer")?,
+        row.try_get("", "detail")?,
+        &row.try_get::<String>("", "body")?,
+        row.try_get("", "kind")?,
+        row.try_get("", "occurred_us")?,
+        String::new(),
+    ))
 }

@@ -28,9 +28,6 @@ pub struct Checked {
     pub findings: Vec<Found>,
     /// "/root/.../body/": the body's ancestry, for department scope on reads.
     pub body_path: String,
-    /// Index (in the same job) of the fact this one refers to, if it came
-    /// in the same job: it must be accepted for this one to be.
-    pub depends_on: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -82,6 +79,21 @@ impl Writer {
         items: Vec<Result<Item, AppError>>,
         full: bool,
     ) -> AppResult<Vec<Outcome>> {
+        self.enqueue(principal, method, items, full)
+            .await?
+            .await
+            .map_err(|_| AppError::Unavailable("intake is shutting down".into()))?
+    }
+
+    /// Queues a job and returns where its outcomes will arrive, so a stream
+    /// can check its next records while these are committed.
+    pub async fn enqueue(
+        &self,
+        principal: Principal,
+        method: &'static str,
+        items: Vec<Result<Item, AppError>>,
+        full: bool,
+    ) -> AppResult<oneshot::Receiver<AppResult<Vec<Outcome>>>> {
         let (reply, rx) = oneshot::channel();
         let job = Job {
             principal,
@@ -94,8 +106,7 @@ impl Writer {
             .send(job)
             .await
             .map_err(|_| AppError::Unavailable("intake is shutting down".into()))?;
-        rx.await
-            .map_err(|_| AppError::Unavailable("intake is shutting down".into()))?
+        Ok(rx)
     }
 }
 
@@ -112,7 +123,15 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>, batch_max: usize) {
                 Err(_) => break,
             }
         }
-        match commit(&store, &mut jobs).await {
+        let started = std::time::Instant::now();
+        let result = commit(&store, &mut jobs).await;
+        tracing::debug!(
+            jobs = jobs.len(),
+            items = n,
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            "intake batch committed"
+        );
+        match result {
             Ok(outcomes) => {
                 for (job, out) in jobs.into_iter().zip(outcomes) {
                     let _ = job.reply.send(Ok(out));
@@ -162,6 +181,60 @@ struct Row {
     findings: Vec<Found>,
 }
 
+impl Row {
+    /// The revision as the API shows it, without reading it back.
+    fn view(&self, actor: &str, recorded_us: i64) -> AppResult<Fact> {
+        let fact = Fact::decode(self.payload.as_slice()).map_err(AppError::internal)?;
+        let source_id = fact.source_id.clone();
+        let mut f = tables::view(
+            fact,
+            tables::Stamp {
+                id: self.fact_id,
+                revision: self.revision,
+                reason: self.reason.clone(),
+                voided: self.voided,
+                actor: actor.to_string(),
+                occurred_us: self.occurred_us,
+                recorded_us,
+            },
+        );
+        f.findings = self
+            .findings
+            .iter()
+            .map(|x| {
+                tables::finding_view(
+                    self.fact_id,
+                    self.revision,
+                    x.rule.code.to_string(),
+                    x.rule.article.to_string(),
+                    &x.officer,
+                    x.detail.clone(),
+                    &self.body,
+                    self.kind,
+                    self.occurred_us,
+                    source_id.clone(),
+                )
+            })
+            .collect();
+        Ok(f)
+    }
+}
+
+/// The audit record of a caller's revisions in one transaction.
+fn revisions_change(rows: &[&Row]) -> serde_json::Value {
+    let listed: String = rows
+        .iter()
+        .map(|r| format!("{} {} {} {}\n", r.fact_id, r.revision, r.digest, r.voided))
+        .collect();
+    serde_json::json!({
+        "op": "record_facts",
+        "revisions": rows.len(),
+        "first_fact": tables::fact_name(rows.iter().map(|r| r.fact_id).min().unwrap_or(0)),
+        "last_fact": tables::fact_name(rows.iter().map(|r| r.fact_id).max().unwrap_or(0)),
+        "list_sha256": probity_common::audit::sha256_hex(listed.as_bytes()),
+    })
+}
+
 fn officer_ids(officers: &[String]) -> Vec<String> {
     officers
         .iter()
@@ -176,15 +249,20 @@ async fn commit(store: &Store, jobs: &mut [Job]) -> AppResult<Vec<Vec<Outcome>>>
         body: None,
     };
     let mut w = store.write(&system, "intake.commit", "", &()).await?;
+    // The facts submitted and the facts they refer to.
     let keys: Vec<(String, String)> = jobs
         .iter()
         .flat_map(|j| j.items.iter())
         .filter_map(|i| match i {
-            Ok(Item::Submit(c)) => Some((
-                c.prepared.body_id.clone(),
-                c.prepared.fact.source_id.clone(),
-            )),
+            Ok(Item::Submit(c)) => Some(&c.prepared),
             _ => None,
+        })
+        .flat_map(|p| {
+            std::iter::once((p.body_id.clone(), p.fact.source_id.clone())).chain(
+                p.reference
+                    .as_ref()
+                    .map(|r| (p.body_id.clone(), r.source_id.clone())),
+            )
         })
         .collect();
     let void_ids: Vec<i64> = jobs
@@ -239,20 +317,15 @@ async fn commit(store: &Store, jobs: &mut [Job]) -> AppResult<Vec<Vec<Outcome>>>
             let o = match item {
                 Err(e) => Err(e),
                 Ok(Item::Submit(c)) => {
-                    let dep_failed = c
-                        .depends_on
-                        .and_then(|d| out.get(d))
-                        .is_some_and(|o| o.is_err());
-                    if dep_failed {
-                        let field = c
-                            .prepared
-                            .reference
-                            .as_ref()
-                            .map(|r| r.field.clone())
-                            .unwrap_or_default();
+                    // The fact referred to was checked before the lock, maybe
+                    // while it was itself still on its way: it must be here now.
+                    let missing = c.prepared.reference.as_ref().filter(|r| {
+                        !by_key.contains_key(&(c.prepared.body_id.clone(), r.source_id.clone()))
+                    });
+                    if let Some(r) = missing {
                         Err(AppError::invalid(
-                            field,
-                            "refers to a fact of this batch that was refused",
+                            r.field.clone(),
+                            "the fact it refers to was not recorded",
                         ))
                     } else {
                         submit(*c, j, &mut states, &mut by_key, &mut next, &mut rows)
@@ -267,51 +340,39 @@ async fn commit(store: &Store, jobs: &mut [Job]) -> AppResult<Vec<Vec<Outcome>>>
         outcomes.push(out);
     }
 
-    // One audit entry per caller: the facts it changed and their digests.
+    // One audit entry per caller. It names the facts' range and digests the
+    // list of (fact, revision, payload digest) it made; each revision row
+    // keeps its payload digest and the sequence of this entry, so an edited
+    // or inserted revision no longer matches its entry.
     let mut seq_of_job: HashMap<usize, i64> = HashMap::new();
     for (j, job) in jobs.iter().enumerate() {
-        let changed: Vec<serde_json::Value> = rows
-            .iter()
-            .filter(|r| r.job == j)
-            .map(|r| {
-                serde_json::json!({
-                    "fact": tables::fact_name(r.fact_id),
-                    "revision": r.revision,
-                    "digest": r.digest,
-                    "voided": r.voided,
-                })
-            })
-            .collect();
-        if changed.is_empty() {
+        let mine: Vec<&Row> = rows.iter().filter(|r| r.job == j).collect();
+        if mine.is_empty() {
             continue;
         }
         let seq = w
-            .audit_as(
-                &job.principal,
-                job.method,
-                "facts",
-                serde_json::json!({"op": "record_facts", "revisions": changed}),
-            )
+            .audit_as(&job.principal, job.method, "facts", revisions_change(&mine))
             .await?;
         seq_of_job.insert(j, seq);
     }
     write_rows(w.txn(), &rows, &seq_of_job, now_us, jobs).await?;
 
-    // Replays and (for unary calls) new facts are read back as stored.
+    // Unary calls get the fact as stored: new revisions from memory, replays
+    // read back.
+    let written: HashMap<(i64, i32), &Row> =
+        rows.iter().map(|r| ((r.fact_id, r.revision), r)).collect();
     for (j, job) in jobs.iter().enumerate() {
         if !job.full {
             continue;
         }
-        let wanted: Vec<(i64, i32)> = outcomes[j]
+        let replays: Vec<(i64, i32)> = outcomes[j]
             .iter()
             .filter_map(|o| o.as_ref().ok())
+            .filter(|a| a.replayed)
             .map(|a| (a.fact_id, a.revision))
             .collect();
-        if wanted.is_empty() {
-            continue;
-        }
-        let facts = tables::load(w.txn(), &wanted).await?;
-        let mut by: HashMap<(i64, i32), Fact> = facts
+        let mut read: HashMap<(i64, i32), Fact> = tables::load(w.txn(), &replays)
+            .await?
             .into_iter()
             .map(|f| {
                 let id = f.name.trim_start_matches("facts/").parse().unwrap_or(0);
@@ -319,7 +380,11 @@ async fn commit(store: &Store, jobs: &mut [Job]) -> AppResult<Vec<Vec<Outcome>>>
             })
             .collect();
         for a in outcomes[j].iter_mut().filter_map(|o| o.as_mut().ok()) {
-            a.fact = by.remove(&(a.fact_id, a.revision));
+            let key = (a.fact_id, a.revision);
+            a.fact = match written.get(&key) {
+                Some(r) => Some(r.view(&job.principal.subject, now_us)?),
+                None => read.remove(&key),
+            };
             if let Some(f) = &a.fact {
                 a.findings = f.findings.len();
             }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use futures::{Stream, StreamExt};
 use probity_common::AppError;
 use probity_proto::intake::v1::*;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Status, Streaming};
 
@@ -18,12 +18,54 @@ use crate::{Intake, tables::fact_name, writer::Outcome};
 pub fn submit_facts(
     intake: Arc<Intake>,
     ctx: Ctx,
-    inbound: Streaming<SubmitFactsRequest>,
+    mut inbound: Streaming<SubmitFactsRequest>,
 ) -> impl Stream<Item = Result<SubmitFactsResponse, Status>> + Send + 'static {
-    let (tx, rx) = mpsc::channel::<Result<SubmitFactsResponse, Status>>(4 * intake.batch_max);
+    let max = intake.batch_max;
+    let (out_tx, out_rx) = mpsc::channel::<Result<SubmitFactsResponse, Status>>(4 * max);
+    // The reader keeps taking records while earlier ones are checked and
+    // committed, so the next chunk is as large as what arrived meanwhile.
+    let (rec_tx, mut rec_rx) = mpsc::channel::<Result<SubmitFactsRequest, Status>>(4 * max);
     tokio::spawn(async move {
-        let mut chunks = inbound.ready_chunks(intake.batch_max);
-        while let Some(chunk) = chunks.next().await {
+        while let Some(r) = inbound.next().await {
+            let broken = r.is_err();
+            if rec_tx.send(r).await.is_err() || broken {
+                return;
+            }
+        }
+    });
+    // Chunks being committed, in order; the acker answers them in order.
+    let (pending_tx, mut pending_rx) = mpsc::channel::<(Vec<i64>, Pending)>(2);
+    tokio::spawn(async move {
+        while let Some((sequences, pending)) = pending_rx.recv().await {
+            let done = match pending.await {
+                Ok(r) => r,
+                Err(_) => Err(AppError::Unavailable("intake is shutting down".into())),
+            };
+            match done {
+                Ok(outcomes) => {
+                    for (seq, o) in sequences.into_iter().zip(outcomes) {
+                        if out_tx.send(Ok(ack(seq, o))).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(e) => {
+                    let _ = out_tx.send(Err(e.into())).await;
+                    return;
+                }
+            }
+        }
+    });
+    tokio::spawn(async move {
+        let mut recent = submit::Recent::default();
+        while let Some(first) = rec_rx.recv().await {
+            let mut chunk = vec![first];
+            while chunk.len() < max {
+                match rec_rx.try_recv() {
+                    Ok(r) => chunk.push(r),
+                    Err(_) => break,
+                }
+            }
             let mut sequences = Vec::with_capacity(chunk.len());
             let mut subs = Vec::with_capacity(chunk.len());
             let mut broken = false;
@@ -40,27 +82,32 @@ pub fn submit_facts(
                 }
             }
             if !subs.is_empty() {
-                let done = match submit::check(&intake, &ctx, &subs).await {
+                let started = std::time::Instant::now();
+                let checked = submit::check(&intake, &ctx, &subs, &mut recent).await;
+                tracing::debug!(
+                    records = subs.len(),
+                    ms = started.elapsed().as_secs_f64() * 1e3,
+                    "intake chunk checked"
+                );
+                let pending = match checked {
                     Ok(items) => {
                         intake
                             .writer
-                            .submit(ctx.principal.clone(), ctx.method, items, false)
+                            .enqueue(ctx.principal.clone(), ctx.method, items, false)
                             .await
                     }
                     Err(e) => Err(e),
                 };
-                match done {
-                    Ok(outcomes) => {
-                        for (seq, o) in sequences.into_iter().zip(outcomes) {
-                            if tx.send(Ok(ack(seq, o))).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
+                let (failed, pending) = match pending {
+                    Ok(rx) => (false, rx),
                     Err(e) => {
-                        let _ = tx.send(Err(e.into())).await;
-                        return;
+                        let (tx, rx) = oneshot::channel();
+                        let _ = tx.send(Err(e));
+                        (true, rx)
                     }
+                };
+                if pending_tx.send((sequences, pending)).await.is_err() || failed {
+                    return;
                 }
             }
             if broken {
@@ -68,8 +115,10 @@ pub fn submit_facts(
             }
         }
     });
-    ReceiverStream::new(rx)
+    ReceiverStream::new(out_rx)
 }
+
+type Pending = oneshot::Receiver<probity_common::AppResult<Vec<Outcome>>>;
 
 fn ack(sequence: i64, o: Outcome) -> SubmitFactsResponse {
     match o {

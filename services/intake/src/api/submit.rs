@@ -1,6 +1,6 @@
 //! Submissions before the lock: structural checks, references, the registry's
 //! answers and the findings; then the writer commits them.
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use probity_common::{AppError, AppResult, auth::Role, names::parse_top};
 use probity_proto::intake::v1::*;
@@ -15,6 +15,30 @@ use crate::{
     writer::{Checked, Item, Outcome},
 };
 
+/// Facts of a stream's latest chunks, which may still be on their way to the
+/// database when the next chunk refers to them. The writer checks again under
+/// the lock that a fact referred to was recorded.
+#[derive(Default)]
+pub struct Recent {
+    chunks: VecDeque<HashMap<(String, String), Referenced>>,
+}
+
+impl Recent {
+    /// Chunks a stream can have in flight: one checked, two queued, one acknowledged.
+    const KEEP: usize = 4;
+
+    fn get(&self, key: &(String, String)) -> Option<&Referenced> {
+        self.chunks.iter().rev().find_map(|m| m.get(key))
+    }
+
+    fn push(&mut self, chunk: HashMap<(String, String), Referenced>) {
+        if self.chunks.len() == Self::KEEP {
+            self.chunks.pop_front();
+        }
+        self.chunks.push_back(chunk);
+    }
+}
+
 /// Checks every submission; each comes back as an item for the writer or as
 /// its own refusal. Fails as a whole only when the registry or the database
 /// cannot answer (UNAVAILABLE), so nothing is half-checked.
@@ -22,6 +46,7 @@ pub async fn check(
     intake: &Intake,
     ctx: &Ctx,
     subs: &[SubmitFactRequest],
+    recent: &mut Recent,
 ) -> AppResult<Vec<Result<Item, AppError>>> {
     let now = chrono::Utc::now();
     let mut prepared: Vec<AppResult<Prepared>> = subs
@@ -38,43 +63,41 @@ pub async fn check(
         })
         .collect();
 
-    // References: to an earlier record of the same call, else to a stored fact.
-    let mut earlier: HashMap<(String, String), usize> = HashMap::new();
-    let mut depends: Vec<Option<usize>> = vec![None; prepared.len()];
+    // References: to an earlier record of the same call or stream, else to
+    // a stored fact.
+    let mut earlier: HashMap<(String, String), Referenced> = HashMap::new();
+    let mut referenced: Vec<Option<Referenced>> = vec![None; prepared.len()];
     let mut wanted = Vec::new();
     for (i, p) in prepared.iter().enumerate() {
         let Ok(p) = p else { continue };
         if let Some(r) = &p.reference {
-            match earlier.get(&(p.body_id.clone(), r.source_id.clone())) {
-                Some(&j) => depends[i] = Some(j),
-                None => wanted.push((p.body_id.clone(), r.source_id.clone())),
+            let key = (p.body_id.clone(), r.source_id.clone());
+            match earlier.get(&key).or_else(|| recent.get(&key)) {
+                Some(found) => referenced[i] = Some(found.clone()),
+                None => wanted.push((i, key)),
             }
         }
-        earlier.insert((p.body_id.clone(), p.fact.source_id.clone()), i);
+        earlier.insert(
+            (p.body_id.clone(), p.fact.source_id.clone()),
+            Referenced {
+                fact: p.fact.clone(),
+                occurred_us: p.occurred_us,
+                voided: false,
+            },
+        );
     }
-    let stored = tables::by_source(&intake.store.db, &wanted).await?;
-    let referenced: Vec<Option<Referenced>> = prepared
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let p = p.as_ref().ok()?;
-            let r = p.reference.as_ref()?;
-            if let Some(j) = depends[i] {
-                let q = prepared[j].as_ref().ok()?;
-                return Some(Referenced {
-                    fact: q.fact.clone(),
-                    occurred_us: q.occurred_us,
-                    voided: false,
-                });
-            }
-            let c = stored.get(&(p.body_id.clone(), r.source_id.clone()))?;
+    let keys: Vec<(String, String)> = wanted.iter().map(|(_, k)| k.clone()).collect();
+    let stored = tables::by_source(&intake.store.db, &keys).await?;
+    for (i, key) in wanted {
+        referenced[i] = stored.get(&key).and_then(|c| {
             Some(Referenced {
                 fact: Fact::decode(c.payload.as_slice()).ok()?,
                 occurred_us: c.occurred_us,
                 voided: c.voided,
             })
-        })
-        .collect();
+        });
+    }
+    recent.push(earlier);
 
     let asks: Vec<usize> = (0..prepared.len())
         .filter(|&i| prepared[i].is_ok())
@@ -104,7 +127,6 @@ pub async fn check(
                         prepared: p.clone(),
                         findings: found,
                         body_path,
-                        depends_on: depends[i],
                     }))),
                 }
             }
@@ -125,7 +147,13 @@ fn single(mut out: Vec<Outcome>) -> AppResult<Fact> {
 }
 
 pub async fn submit_fact(intake: &Intake, ctx: &Ctx, r: SubmitFactRequest) -> AppResult<Fact> {
-    let items = check(intake, ctx, std::slice::from_ref(&r)).await?;
+    let items = check(
+        intake,
+        ctx,
+        std::slice::from_ref(&r),
+        &mut Recent::default(),
+    )
+    .await?;
     let out = intake
         .writer
         .submit(ctx.principal.clone(), ctx.method, items, true)
