@@ -213,6 +213,17 @@ fn placeholders(c: &impl ConnectionTrait, from: usize, n: usize) -> String {
         .join(",")
 }
 
+/// Within this transaction, look facts up by index only. The lookups are
+/// few keys against tables that grow fast: before autovacuum has analyzed a
+/// fresh table, the planner would scan it once per key.
+pub async fn index_lookups_only(txn: &impl ConnectionTrait) -> AppResult<()> {
+    if is_pg(txn) {
+        txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+            .await?;
+    }
+    Ok(())
+}
+
 /// Current revisions of the facts with these (body id, source id) keys.
 pub async fn by_source(
     c: &impl ConnectionTrait,

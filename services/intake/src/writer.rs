@@ -249,6 +249,7 @@ async fn commit(store: &Store, jobs: &mut [Job]) -> AppResult<Vec<Vec<Outcome>>>
         body: None,
     };
     let mut w = store.write(&system, "intake.commit", "", &()).await?;
+    tables::index_lookups_only(w.txn()).await?;
     // The facts submitted and the facts they refer to.
     let keys: Vec<(String, String)> = jobs
         .iter()
