@@ -129,6 +129,37 @@ db_test!(each_rule_fires_and_its_control_does_not, |b| async move {
         none
     );
 
+    // Art. 19(2), 19(5): an officer whose post does not hold the power
+    let postless = officer(
+        &s,
+        &w.dept,
+        "孙八",
+        OfficerKind::Officer,
+        vec![],
+        6,
+        since(),
+    )
+    .await;
+    credential(
+        &s,
+        &postless,
+        "HLJ-0006",
+        since(),
+        Utc::now() + Duration::days(365),
+    )
+    .await;
+    let f = c
+        .submit_fact(fact(
+            &w,
+            "postless",
+            matter(&w, &[&w.a.name, &w.b.name, &postless.name], t),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(rules_of(&f), v(&["NO_POST_WITH_POWER"]));
+    assert_eq!(f.findings[0].officer, postless.name);
+
     // Art. 15, 19(5): a power the body does not hold (acting for another body)
     let mut l = legal(&s).await;
     let mut elsewhere = fact(&w, "other", matter(&w, &two(&w), t));
