@@ -9,6 +9,11 @@ use probity_common::{
     config::Settings,
 };
 
+// glibc's allocator spent about 45% of intake's bulk CPU in malloc/free
+// (scripts/bench-intake.sh, perf): many short-lived buffers across threads.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "probity",

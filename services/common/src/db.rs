@@ -12,6 +12,16 @@ use crate::config::Settings;
 
 /// Opens a pool on `url`; SQLite files get WAL, a busy timeout and foreign keys.
 pub async fn connect(url: &str, settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    connect_with(url, settings, &[]).await
+}
+
+/// As [`connect`], with PostgreSQL session settings for every connection of
+/// the pool (`SET name = value` at connect time, no round trip per use).
+pub async fn connect_with(
+    url: &str,
+    settings: &Settings,
+    pg_session: &[(&'static str, &'static str)],
+) -> anyhow::Result<DatabaseConnection> {
     if let Some(path) = sqlite_path(url)
         && let Some(dir) = std::path::Path::new(&path).parent()
         && !dir.as_os_str().is_empty()
@@ -32,6 +42,10 @@ pub async fn connect(url: &str, settings: &Settings) -> anyhow::Result<DatabaseC
                 .busy_timeout(busy)
                 .foreign_keys(true)
         });
+    if !pg_session.is_empty() {
+        let session = pg_session.to_vec();
+        opts.map_sqlx_postgres_opts(move |o| o.options(session.iter().copied()));
+    }
     Database::connect(opts)
         .await
         .map_err(|e| anyhow::anyhow!("connecting to {}: {e}", redact(url)))

@@ -235,6 +235,12 @@ impl Write<'_> {
         Ok(self.head.0)
     }
 
+    /// The chain head's sequence as this transaction sees it (after its own
+    /// entries): unchanged since an earlier commit means nobody else wrote.
+    pub fn head_seq(&self) -> i64 {
+        self.head.0
+    }
+
     /// Whether anything was recorded in the audit chain yet.
     pub fn changed(&self) -> bool {
         self.head.0 != self.start_seq

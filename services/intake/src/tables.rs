@@ -142,6 +142,57 @@ pub async fn insert(c: &impl ConnectionTrait, table: &str, cols: &[(&str, Col)])
     Ok(())
 }
 
+/// Inserts into several tables. On PostgreSQL, one statement (data-modifying
+/// CTEs) when every table's rows fit one array each: one round trip instead
+/// of one per table.
+pub async fn insert_all(
+    c: &impl ConnectionTrait,
+    tables: &[(&str, Vec<(&str, Col)>)],
+) -> AppResult<()> {
+    let rows = |cols: &[(&str, Col)]| cols.first().map(|(_, c)| c.len()).unwrap_or(0);
+    let present: Vec<&(&str, Vec<(&str, Col)>)> =
+        tables.iter().filter(|(_, cols)| rows(cols) > 0).collect();
+    let combine =
+        is_pg(c) && present.len() > 1 && present.iter().all(|(_, cols)| rows(cols) <= PG_ROWS);
+    if !combine {
+        for (table, cols) in present {
+            insert(c, table, cols).await?;
+        }
+        return Ok(());
+    }
+    let mut values = Vec::new();
+    let mut parts = Vec::new();
+    for (table, cols) in &present {
+        if cols.iter().any(|(_, col)| col.len() != rows(cols)) {
+            return Err(AppError::internal(format!(
+                "{table}: columns of different lengths"
+            )));
+        }
+        let names = cols.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+        let arrays = cols
+            .iter()
+            .map(|(_, col)| {
+                values.push(col.array(0..col.len()));
+                format!("${}::{}", values.len(), col.pg_type())
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        parts.push(format!(
+            "INSERT INTO {table} ({names}) SELECT * FROM UNNEST({arrays})"
+        ));
+    }
+    let last = parts.pop().unwrap_or_default();
+    let ctes = parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("i{i} AS ({p})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    c.execute_raw(stmt(c, &format!("WITH {ctes} {last}"), values))
+        .await?;
+    Ok(())
+}
+
 /// The current revision of a stored fact.
 #[derive(Debug, Clone)]
 pub struct Current {
@@ -211,17 +262,6 @@ fn placeholders(c: &impl ConnectionTrait, from: usize, n: usize) -> String {
         .map(|i| param(c, i))
         .collect::<Vec<_>>()
         .join(",")
-}
-
-/// Within this transaction, look facts up by index only. The lookups are
-/// few keys against tables that grow fast: before autovacuum has analyzed a
-/// fresh table, the planner would scan it once per key.
-pub async fn index_lookups_only(txn: &impl ConnectionTrait) -> AppResult<()> {
-    if is_pg(txn) {
-        txn.execute_unprepared("SET LOCAL enable_seqscan = off")
-            .await?;
-    }
-    Ok(())
 }
 
 /// Current revisions of the facts with these (body id, source id) keys.

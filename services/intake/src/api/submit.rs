@@ -5,7 +5,6 @@ use std::collections::{HashMap, VecDeque};
 use probity_common::{AppError, AppResult, auth::Role, names::parse_top};
 use probity_proto::intake::v1::*;
 use prost::Message;
-use sea_orm::TransactionTrait;
 
 use super::Ctx;
 use crate::{
@@ -88,15 +87,7 @@ pub async fn check(
         );
     }
     let keys: Vec<(String, String)> = wanted.iter().map(|(_, k)| k.clone()).collect();
-    let stored = if keys.is_empty() {
-        HashMap::new()
-    } else {
-        let txn = intake.store.db.begin().await?;
-        tables::index_lookups_only(&txn).await?;
-        let stored = tables::by_source(&txn, &keys).await?;
-        txn.commit().await?;
-        stored
-    };
+    let stored = tables::by_source(&intake.store.db, &keys).await?;
     for (i, key) in wanted {
         referenced[i] = stored.get(&key).and_then(|c| {
             Some(Referenced {
