@@ -38,7 +38,9 @@ pub async fn connect_with(
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(move |o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                // FULL: an acknowledged write survives a power loss too, not
+                // only a crash of the process (NORMAL in WAL mode does not).
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
                 .busy_timeout(busy)
                 .foreign_keys(true)
         });

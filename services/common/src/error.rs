@@ -162,15 +162,21 @@ fn is_connection_error(e: &(dyn std::error::Error + 'static)) -> bool {
 #[derive(Debug, Default)]
 pub struct Violations(Vec<FieldViolation>);
 
+/// Violations kept per request: enough to fix a request, few enough that a
+/// hostile one cannot make the error (or the work to build it) huge.
+pub const MAX_VIOLATIONS: usize = 100;
+
 impl Violations {
     pub fn new() -> Self {
         Self::default()
     }
     pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
-        self.0.push(FieldViolation {
-            field: field.into(),
-            description: description.into(),
-        });
+        if self.0.len() < MAX_VIOLATIONS {
+            self.0.push(FieldViolation {
+                field: field.into(),
+                description: description.into(),
+            });
+        }
     }
     /// Records `description` against `field` unless `ok`.
     pub fn check(&mut self, ok: bool, field: impl Into<String>, description: impl Into<String>) {

@@ -23,6 +23,9 @@ pub struct Referenced {
     pub fact: Fact,
     pub occurred_us: i64,
     pub voided: bool,
+    /// Digest of the revision checked against: the writer refuses the
+    /// submission if the fact is no longer that revision under the lock.
+    pub digest: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -172,7 +172,7 @@ impl RegistryLink {
                 AppError::Unavailable(format!("no service token for the registry: {e}"))
             })?;
         }
-        for chunk in missing.chunks(BATCH) {
+        for chunk in chunks(&missing, &keys) {
             let req = BatchCheckActorsRequest {
                 checks: chunk.iter().map(|&i| checks[i].clone()).collect(),
             };
@@ -204,6 +204,29 @@ impl RegistryLink {
         }
         Ok(answers.into_iter().map(Option::unwrap_or_default).collect())
     }
+}
+
+/// Bytes of checks per call: well under the registry's default 4 MiB limit
+/// on a request (a check names up to 100 officers).
+const BATCH_BYTES: usize = 2 << 20;
+
+/// Splits the checks (by index) into calls of at most BATCH checks and
+/// BATCH_BYTES encoded bytes.
+fn chunks<'a>(missing: &'a [usize], keys: &[Vec<u8>]) -> Vec<&'a [usize]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (n, &i) in missing.iter().enumerate() {
+        let size = keys[i].len() + 8;
+        if n > start && (n - start == BATCH || bytes + size > BATCH_BYTES) {
+            out.push(&missing[start..n]);
+            (start, bytes) = (n, 0);
+        }
+        bytes += size;
+    }
+    if start < missing.len() {
+        out.push(&missing[start..]);
+    }
+    out
 }
 
 /// The registry's refusal is our fault (we send well-formed checks with a

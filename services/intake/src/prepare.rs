@@ -15,6 +15,8 @@ use prost::Message;
 
 /// At most this many officers on one fact.
 pub const MAX_OFFICERS: usize = 100;
+/// At most this many process records on one fact.
+pub const MAX_RECORDS: usize = 100;
 /// Clock skew tolerated between a source system and intake.
 const SKEW_US: i64 = 60_000_000;
 /// The city's offset from UTC: years and days are counted in UTC+8.
@@ -170,18 +172,20 @@ impl Check<'_> {
         let field = self.f(name);
         self.v
             .check(!officers.is_empty(), &field, "at least one officer");
-        self.v.check(
-            officers.len() <= MAX_OFFICERS,
-            &field,
-            format!("at most {MAX_OFFICERS} officers"),
-        );
-        let mut seen = Vec::with_capacity(officers.len());
+        if officers.len() > MAX_OFFICERS {
+            self.v
+                .add(&field, format!("at most {MAX_OFFICERS} officers"));
+            return Vec::new();
+        }
+        let mut seen = std::collections::HashSet::with_capacity(officers.len());
         for (i, o) in officers.iter().enumerate() {
             match parse_top(o, "officers") {
                 Some(id) if seen.contains(&id) => {
                     self.v.add(format!("{field}[{i}]"), "appears twice")
                 }
-                Some(id) => seen.push(id),
+                Some(id) => {
+                    seen.insert(id);
+                }
                 None => self.v.add(
                     format!("{field}[{i}]"),
                     "must be a resource name officers/{id}",
@@ -202,6 +206,11 @@ impl Check<'_> {
     }
 
     fn records(&mut self, records: &[ProcessRecord], name: &str) {
+        if records.len() > MAX_RECORDS {
+            let field = self.f(name);
+            self.v.add(field, format!("at most {MAX_RECORDS} records"));
+            return;
+        }
         for (i, r) in records.iter().enumerate() {
             let at = format!("{name}[{i}].");
             self.enum_of::<RecordKind>(r.kind, &format!("{at}kind"));

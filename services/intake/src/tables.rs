@@ -339,17 +339,17 @@ pub async fn by_id(c: &impl ConnectionTrait, ids: &[i64]) -> AppResult<HashMap<i
     Ok(out)
 }
 
-/// The digests of every revision of these facts.
+/// The (payload digest, reason) of every revision of these facts.
 pub async fn digests(
     c: &impl ConnectionTrait,
     ids: &[i64],
-) -> AppResult<HashMap<i64, Vec<String>>> {
-    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+) -> AppResult<HashMap<i64, Vec<(String, String)>>> {
+    let mut out: HashMap<i64, Vec<(String, String)>> = HashMap::new();
     let chunk_len = if is_pg(c) { ids.len().max(1) } else { 500 };
     for chunk in ids.chunks(chunk_len) {
         let (sql, values) = if is_pg(c) {
             (
-                "SELECT r.fact_id, r.digest FROM UNNEST($1::bigint[]) AS k(id) \
+                "SELECT r.fact_id, r.digest, r.reason FROM UNNEST($1::bigint[]) AS k(id) \
                  JOIN intake_revisions r ON r.fact_id = k.id"
                     .to_string(),
                 vec![id_array(chunk)],
@@ -357,7 +357,7 @@ pub async fn digests(
         } else {
             (
                 format!(
-                    "SELECT fact_id, digest FROM intake_revisions WHERE fact_id IN ({})",
+                    "SELECT fact_id, digest, reason FROM intake_revisions WHERE fact_id IN ({})",
                     placeholders(c, 1, chunk.len())
                 ),
                 chunk.iter().map(|i| Value::from(*i)).collect(),
@@ -366,7 +366,7 @@ pub async fn digests(
         for row in c.query_all_raw(stmt(c, &sql, values)).await? {
             out.entry(row.try_get("", "fact_id")?)
                 .or_default()
-                .push(row.try_get("", "digest")?);
+                .push((row.try_get("", "digest")?, row.try_get("", "reason")?));
         }
     }
     Ok(out)

@@ -28,6 +28,11 @@ pub struct Checked {
     pub findings: Vec<Found>,
     /// "/root/.../body/": the body's ancestry, for department scope on reads.
     pub body_path: String,
+    /// Digest of the referenced fact's revision it was checked against.
+    pub reference_digest: Option<String>,
+    /// Recognized before the lock as a resend of a stored revision: not
+    /// checked again (the writer still decides under the lock).
+    pub replay: bool,
 }
 
 #[derive(Debug)]
@@ -155,7 +160,8 @@ struct State {
     kind: i32,
     revision: i32,
     voided: bool,
-    digests: Vec<String>,
+    /// (payload digest, reason) of every revision, oldest first.
+    digests: Vec<(String, String)>,
     current_digest: String,
     /// The current stored Fact bytes and its officers/time (for voids).
     payload: Vec<u8>,
@@ -296,21 +302,22 @@ async fn commit(
 
     let mut states: HashMap<i64, State> = HashMap::new();
     let mut by_key: HashMap<(String, String), i64> = HashMap::new();
-    let adopt = |c: &Current, digests: &mut HashMap<i64, Vec<String>>| -> AppResult<State> {
-        let all = digests.remove(&c.id).unwrap_or_default();
-        let fact = Fact::decode(c.payload.as_slice()).map_err(AppError::internal)?;
-        Ok(State {
-            kind: c.kind,
-            revision: c.revision,
-            voided: c.voided,
-            current_digest: c.digest.clone(),
-            digests: all,
-            payload: c.payload.clone(),
-            occurred_us: c.occurred_us,
-            officers: officer_ids(&crate::prepare::officers_of(&fact)),
-            body: c.body.clone(),
-        })
-    };
+    let adopt =
+        |c: &Current, digests: &mut HashMap<i64, Vec<(String, String)>>| -> AppResult<State> {
+            let all = digests.remove(&c.id).unwrap_or_default();
+            let fact = Fact::decode(c.payload.as_slice()).map_err(AppError::internal)?;
+            Ok(State {
+                kind: c.kind,
+                revision: c.revision,
+                voided: c.voided,
+                current_digest: c.digest.clone(),
+                digests: all,
+                payload: c.payload.clone(),
+                occurred_us: c.occurred_us,
+                officers: officer_ids(&crate::prepare::officers_of(&fact)),
+                body: c.body.clone(),
+            })
+        };
     for c in stored.values() {
         by_key.insert((c.body.clone(), c.source_id.clone()), c.id);
         let s = adopt(c, &mut digests)?;
@@ -330,21 +337,10 @@ async fn commit(
         for item in std::mem::take(&mut job.items) {
             let o = match item {
                 Err(e) => Err(e),
-                Ok(Item::Submit(c)) => {
-                    // The fact referred to was checked before the lock, maybe
-                    // while it was itself still on its way: it must be here now.
-                    let missing = c.prepared.reference.as_ref().filter(|r| {
-                        !by_key.contains_key(&(c.prepared.body_id.clone(), r.source_id.clone()))
-                    });
-                    if let Some(r) = missing {
-                        Err(AppError::invalid(
-                            r.field.clone(),
-                            "the fact it refers to was not recorded",
-                        ))
-                    } else {
-                        submit(*c, j, &mut states, &mut by_key, &mut next, &mut rows)
-                    }
-                }
+                Ok(Item::Submit(c)) => match reference_holds(&c, &states, &by_key) {
+                    Err(e) => Err(e),
+                    Ok(()) => submit(*c, j, &mut states, &mut by_key, &mut next, &mut rows),
+                },
                 Ok(Item::Void { fact_id, reason }) => {
                     void(fact_id, reason, j, &mut states, &mut rows)
                 }
@@ -412,6 +408,41 @@ async fn commit(
     Ok(outcomes)
 }
 
+/// The fact referred to was checked before the lock, maybe while it was
+/// itself on its way or about to change: under the lock it must be there,
+/// live, of the right kind, and still the revision that was checked.
+fn reference_holds(
+    c: &Checked,
+    states: &HashMap<i64, State>,
+    by_key: &HashMap<(String, String), i64>,
+) -> AppResult<()> {
+    let Some(r) = c.prepared.reference.as_ref().filter(|_| !c.replay) else {
+        return Ok(());
+    };
+    let key = (c.prepared.body_id.clone(), r.source_id.clone());
+    let field = r.field.clone();
+    match by_key.get(&key).and_then(|id| states.get(id)) {
+        None => Err(AppError::invalid(
+            field,
+            "the fact it refers to was not recorded",
+        )),
+        Some(st) if st.kind != r.kind as i32 => Err(AppError::invalid(
+            field,
+            "this source_id is a fact of another kind",
+        )),
+        Some(st) if st.voided => Err(AppError::invalid(field, "the fact it refers to was voided")),
+        Some(st) if Some(&st.current_digest) != c.reference_digest.as_ref() => {
+            Err(AppError::precondition(
+                "REFERENCE_CHANGED",
+                format!(
+                    "{field}: the fact it refers to changed while this one was checked; send it again"
+                ),
+            ))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
 fn submit(
     c: Checked,
     job: usize,
@@ -446,7 +477,7 @@ fn submit(
                 kind: p.kind as i32,
                 revision: 1,
                 voided: false,
-                digests: vec![p.digest.clone()],
+                digests: vec![(p.digest.clone(), String::new())],
                 current_digest: p.digest.clone(),
                 payload: payload.clone(),
                 occurred_us: p.occurred_us,
@@ -482,10 +513,17 @@ fn submit(
     let Some(st) = states.get_mut(&id) else {
         return Err(AppError::internal("fact state missing"));
     };
+    // A resend replays: a fact with any revision of this payload, or a
+    // correction already made (same payload and reason), or one that would
+    // change nothing.
     let replay = if correction {
-        st.current_digest == p.digest && !st.voided
+        (st.current_digest == p.digest && !st.voided)
+            || st
+                .digests
+                .iter()
+                .any(|(d, r)| *d == p.digest && *r == p.correction_reason)
     } else {
-        st.digests.contains(&p.digest)
+        st.digests.iter().any(|(d, _)| *d == p.digest)
     };
     if replay {
         return Ok(Accepted {
@@ -513,7 +551,8 @@ fn submit(
     }
     st.revision += 1;
     st.voided = false;
-    st.digests.push(p.digest.clone());
+    st.digests
+        .push((p.digest.clone(), p.correction_reason.clone()));
     st.current_digest = p.digest.clone();
     st.payload = payload.clone();
     st.occurred_us = p.occurred_us;
@@ -635,24 +674,6 @@ async fn write_rows(
             ),
         ],
     );
-    // A fact changed twice in one batch ends at its last revision.
-    let mut last: HashMap<i64, &Row> = HashMap::new();
-    for r in rows.iter().filter(|r| r.new_fact.is_none()) {
-        last.insert(r.fact_id, r);
-    }
-    for r in last.values() {
-        txn.execute_raw(probity_common::db::stmt(
-            txn,
-            "UPDATE intake_facts SET revision = $1, voided = $2, occurred_us = $3 WHERE id = $4",
-            vec![
-                r.revision.into(),
-                r.voided.into(),
-                r.occurred_us.into(),
-                r.fact_id.into(),
-            ],
-        ))
-        .await?;
-    }
     let actor = |r: &Row| &jobs[r.job].principal;
     let revisions = (
         "intake_revisions",
@@ -797,5 +818,25 @@ async fn write_rows(
             ),
         ],
     );
-    tables::insert_all(txn, &[facts, revisions, officer_rows, finding_rows]).await
+    tables::insert_all(txn, &[facts, revisions, officer_rows, finding_rows]).await?;
+    // After the inserts: a fact made and corrected in the same batch has its
+    // row only now. A fact changed twice ends at its last revision.
+    let mut last: HashMap<i64, &Row> = HashMap::new();
+    for r in rows.iter().filter(|r| r.new_fact.is_none()) {
+        last.insert(r.fact_id, r);
+    }
+    for r in last.values() {
+        txn.execute_raw(probity_common::db::stmt(
+            txn,
+            "UPDATE intake_facts SET revision = $1, voided = $2, occurred_us = $3 WHERE id = $4",
+            vec![
+                r.revision.into(),
+                r.voided.into(),
+                r.occurred_us.into(),
+                r.fact_id.into(),
+            ],
+        ))
+        .await?;
+    }
+    Ok(())
 }
