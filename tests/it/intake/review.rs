@@ -1,7 +1,7 @@
 //! What a review of intake found, each pinned: a fact made and corrected in
 //! one batch, references re-checked under the lock, hostile sizes, resent
 //! corrections.
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 
 use probity_proto::intake::v1::{fact::Payload, *};
 use tonic::Code;
