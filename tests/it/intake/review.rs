@@ -208,3 +208,44 @@ db_test!(a_resent_correction_changes_nothing, |b| async move {
     }
     s.stop().await;
 });
+
+db_test!(
+    a_resend_replays_while_the_registry_is_down,
+    |b: crate::harness::Backend| async move {
+        let first = TestServer::start(b.clone()).await;
+        let w = world(&first).await;
+        let m1 = fact(&w, "M1", matter(&w, &two(&w), when()));
+        let stored = dept(&first, &w)
+            .await
+            .submit_fact(m1.clone())
+            .await
+            .unwrap()
+            .into_inner();
+        // a second process on the same database and keys, whose registry is gone
+        let (url, dir) = (
+            first.db_url.clone(),
+            first.settings.database.data_dir.clone(),
+        );
+        let second = TestServer::start_with(b, move |s| {
+            s.database.url = url;
+            s.database.data_dir = dir;
+            s.intake.registry_endpoint = "http://127.0.0.1:9".into();
+            s.intake.registry_timeout_ms = 500;
+        })
+        .await;
+        let mut c = dept(&second, &w).await;
+        let again = c
+            .submit_fact(m1)
+            .await
+            .expect("a resend replays")
+            .into_inner();
+        assert_eq!((again.name, again.revision), (stored.name, 1));
+        expect_code(
+            c.submit_fact(fact(&w, "M2", matter(&w, &two(&w), when())))
+                .await,
+            Code::Unavailable,
+        );
+        second.stop().await;
+        first.stop().await;
+    }
+);

@@ -63,27 +63,6 @@ pub async fn check(
         })
         .collect();
 
-    // Resends of what is stored are answered as replays without asking the
-    // registry again: the first result stands even if the registry or the
-    // fact referred to has changed since (or cannot be reached).
-    let own: Vec<(String, String)> = prepared
-        .iter()
-        .filter_map(|p| p.as_ref().ok())
-        .map(|p| (p.body_id.clone(), p.fact.source_id.clone()))
-        .collect();
-    let stored_own = tables::by_source(&intake.store.db, &own).await?;
-    let ids: Vec<i64> = stored_own.values().map(|c| c.id).collect();
-    let revisions = tables::digests(&intake.store.db, &ids).await?;
-    let replay_of = |p: &Prepared| -> Option<&tables::Current> {
-        let c = stored_own.get(&(p.body_id.clone(), p.fact.source_id.clone()))?;
-        let correction = !p.correction_reason.trim().is_empty();
-        let known = revisions.get(&c.id)?.iter().any(|(d, r)| {
-            *d == p.digest
-                && (!correction || *r == p.correction_reason || (c.digest == p.digest && !c.voided))
-        });
-        known.then_some(c)
-    };
-
     // References: to an earlier record of the same call or stream, else to
     // a stored fact.
     let mut earlier: HashMap<(String, String), Referenced> = HashMap::new();
@@ -123,7 +102,7 @@ pub async fn check(
     recent.push(earlier);
 
     let asks: Vec<usize> = (0..prepared.len())
-        .filter(|&i| prepared[i].as_ref().is_ok_and(|p| replay_of(p).is_none()))
+        .filter(|&i| prepared[i].is_ok())
         .collect();
     let questions: Vec<_> = asks
         .iter()
@@ -132,28 +111,19 @@ pub async fn check(
             Some(findings::question(p, referenced[i].as_ref()))
         })
         .collect();
-    let answers = intake.link.check(&questions).await?;
+    let (answers, down) = match intake.link.check(&questions).await {
+        Ok(a) => (a, None),
+        Err(e @ AppError::Unavailable(_)) => (Vec::new(), Some(e)),
+        Err(e) => return Err(e),
+    };
     let mut answer_of: HashMap<usize, _> = asks.into_iter().zip(answers).collect();
 
     let mut items = Vec::with_capacity(prepared.len());
     for (i, p) in prepared.iter_mut().enumerate() {
-        let item = match p {
-            Err(e) => Err(e.clone()),
-            Ok(p) if replay_of(p).is_some() => {
-                let body_path = replay_of(p)
-                    .map(|c| c.body_path.clone())
-                    .unwrap_or_default();
-                scope::check(&ctx.principal, &body_path).map(|_| {
-                    Item::Submit(Box::new(Checked {
-                        prepared: p.clone(),
-                        findings: Vec::new(),
-                        body_path,
-                        reference_digest: None,
-                        replay: true,
-                    }))
-                })
-            }
-            Ok(p) => {
+        let item = match (p, &down) {
+            (Err(e), _) => Err(e.clone()),
+            (Ok(_), Some(e)) => Err(e.clone()),
+            (Ok(p), None) => {
                 let answer = answer_of.remove(&i).unwrap_or_default();
                 let body_path = scope::path_of(&answer.body_path);
                 match scope::check(&ctx.principal, &body_path)
@@ -172,7 +142,69 @@ pub async fn check(
         };
         items.push(item);
     }
+    replays(intake, ctx, &prepared, &mut items).await?;
+    if let Some(e) = down
+        && items
+            .iter()
+            .any(|i| matches!(i, Err(AppError::Unavailable(_))))
+    {
+        return Err(e);
+    }
     Ok(items)
+}
+
+/// A submission refused above (or not checked: the registry is down) may be
+/// the resend of a stored revision: then the first result stands, whatever
+/// the registry or the fact it refers to says now. Looked up only for those,
+/// so new facts pay nothing for it.
+async fn replays(
+    intake: &Intake,
+    ctx: &Ctx,
+    prepared: &[AppResult<Prepared>],
+    items: &mut [Result<Item, AppError>],
+) -> AppResult<()> {
+    let retry: Vec<(usize, &Prepared)> = prepared
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| items[*i].is_err())
+        .filter_map(|(i, p)| Some((i, p.as_ref().ok()?)))
+        .collect();
+    if retry.is_empty() {
+        return Ok(());
+    }
+    let own: Vec<(String, String)> = retry
+        .iter()
+        .map(|(_, p)| (p.body_id.clone(), p.fact.source_id.clone()))
+        .collect();
+    let stored = tables::by_source(&intake.store.db, &own).await?;
+    let ids: Vec<i64> = stored.values().map(|c| c.id).collect();
+    let revisions = tables::digests(&intake.store.db, &ids).await?;
+    for (i, p) in retry {
+        let Some(c) = stored.get(&(p.body_id.clone(), p.fact.source_id.clone())) else {
+            continue;
+        };
+        let correction = !p.correction_reason.trim().is_empty();
+        let known = revisions.get(&c.id).is_some_and(|all| {
+            all.iter().any(|(d, r)| {
+                *d == p.digest
+                    && (!correction
+                        || *r == p.correction_reason
+                        || (c.digest == p.digest && !c.voided))
+            })
+        });
+        if known {
+            items[i] = scope::check(&ctx.principal, &c.body_path).map(|_| {
+                Item::Submit(Box::new(Checked {
+                    prepared: p.clone(),
+                    findings: Vec::new(),
+                    body_path: c.body_path.clone(),
+                    reference_digest: None,
+                    replay: true,
+                }))
+            });
+        }
+    }
+    Ok(())
 }
 
 fn single(mut out: Vec<Outcome>) -> AppResult<Fact> {
