@@ -779,3 +779,109 @@ db_test!(check_actors_lookups, |b| async move {
     assert_eq!(head(&s).await, before);
     s.stop().await;
 });
+
+db_test!(
+    batch_answers_each_check_as_check_actors_would,
+    |b| async move {
+        let s = TestServer::start(b).await;
+        let w = world(&s).await;
+        let one = |body: &str, power: &str, officers: &[&Officer]| CheckActorsRequest {
+            body: body.into(),
+            power: power.into(),
+            at: Some(ts(Utc::now())),
+            officers: officers.iter().map(|o| o.name.clone()).collect(),
+            min_qualified: 0,
+        };
+        let mut svc = as_role(&s, probity_common::auth::Role::Service).await;
+        let r = svc
+            .batch_check_actors(BatchCheckActorsRequest {
+                checks: vec![
+                    one(&w.dept.name, &w.penalty.name, &[&w.a, &w.b]),
+                    one(&w.dept.name, &w.penalty.name, &[&w.a]),
+                    one("bodies/ghost", &w.penalty.name, &[&w.a]),
+                    // about the officers only, and about the body only
+                    one(&w.dept.name, "", &[&w.aux]),
+                    one(&w.dept.name, "", &[]),
+                ],
+                viewer: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .results;
+        assert_eq!(r.len(), 5);
+        let single = check(&s, &w.dept.name, &w.penalty.name, Utc::now(), &[&w.a], 0).await;
+        assert_eq!(r[1].group_problems, single.group_problems);
+        assert!(r[0].group_ok && r[0].body_known && r[0].power_known);
+        assert_eq!(r[0].benchmark, benchmark());
+        assert_eq!(
+            r[0].body_path,
+            vec![w.gov.name.clone(), w.dept.name.clone()]
+        );
+        assert!(!r[2].body_known);
+        assert!(
+            r[3].group_ok
+                && r[3].actors[0]
+                    .problems
+                    .contains(&(ActorProblem::Auxiliary as i32))
+        );
+        assert!(r[4].body_known && r[4].actors.is_empty());
+        // a service may ask as a department: others' officers are then unknown
+        let stranger = officer(
+            &s,
+            &w.other,
+            "周九",
+            OfficerKind::Officer,
+            vec![],
+            9,
+            since(),
+        )
+        .await;
+        let seen = |viewer: &str| BatchCheckActorsRequest {
+            checks: vec![one(&w.dept.name, &w.penalty.name, &[&w.a, &stranger])],
+            viewer: viewer.into(),
+        };
+        let r = svc
+            .batch_check_actors(seen(&w.dept.name))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            problems(&r.results[0], &stranger.name),
+            vec![ActorProblem::UnknownOfficer]
+        );
+        let r = svc.batch_check_actors(seen("")).await.unwrap().into_inner();
+        assert!(problems(&r.results[0], &stranger.name).contains(&ActorProblem::OtherBody));
+        // a department cannot widen its view by naming another viewer
+        let mut d = as_dept(&s, &w.dept.name).await;
+        let r = d
+            .batch_check_actors(seen(&w.other.name))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            problems(&r.results[0], &stranger.name),
+            vec![ActorProblem::UnknownOfficer]
+        );
+        // every bad check is named; the count is bounded
+        let mut bad_officer = one(&w.dept.name, &w.penalty.name, &[]);
+        bad_officer.officers = vec!["x".into()];
+        expect_invalid(
+            svc.batch_check_actors(BatchCheckActorsRequest {
+                checks: vec![one("nope", "nope", &[]), bad_officer],
+                viewer: String::new(),
+            })
+            .await,
+            &["checks[0].body", "checks[0].power", "checks[1].officers[0]"],
+        );
+        expect_invalid(
+            svc.batch_check_actors(BatchCheckActorsRequest {
+                checks: vec![one(&w.dept.name, "", &[&w.a]); 1001],
+                viewer: String::new(),
+            })
+            .await,
+            &["checks"],
+        );
+        s.stop().await;
+    }
+);

@@ -151,11 +151,25 @@ impl RegistryLink {
     }
 
     /// Answers every check, from the cache where fresh, else from the registry.
+    /// `viewer`: the department the submission comes from, if any: officers
+    /// outside its subtree are answered as unknown, as the registry would
+    /// answer that department itself.
     pub async fn check(
         &self,
         checks: &[CheckActorsRequest],
+        viewer: Option<&str>,
     ) -> AppResult<Vec<CheckActorsResponse>> {
-        let keys: Vec<Vec<u8>> = checks.iter().map(Message::encode_to_vec).collect();
+        let viewer = viewer
+            .map(probity_common::names::body_name)
+            .unwrap_or_default();
+        let keys: Vec<Vec<u8>> = checks
+            .iter()
+            .map(|c| {
+                let mut k = c.encode_to_vec();
+                k.extend_from_slice(viewer.as_bytes());
+                k
+            })
+            .collect();
         let mut answers: Vec<Option<CheckActorsResponse>> = vec![None; checks.len()];
         let mut missing = Vec::new();
         {
@@ -175,6 +189,7 @@ impl RegistryLink {
         for chunk in chunks(&missing, &keys) {
             let req = BatchCheckActorsRequest {
                 checks: chunk.iter().map(|&i| checks[i].clone()).collect(),
+                viewer: viewer.clone(),
             };
             let mut client = self.client.clone();
             let call = client.batch_check_actors(req);

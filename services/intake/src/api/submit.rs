@@ -111,7 +111,11 @@ pub async fn check(
             Some(findings::question(p, referenced[i].as_ref()))
         })
         .collect();
-    let (answers, down) = match intake.link.check(&questions).await {
+    let (answers, down) = match intake
+        .link
+        .check(&questions, ctx.principal.department_body())
+        .await
+    {
         Ok(a) => (a, None),
         Err(e @ AppError::Unavailable(_)) => (Vec::new(), Some(e)),
         Err(e) => return Err(e),

@@ -93,7 +93,7 @@ pub async fn check_actors(
     let parsed = parse(reg, &mut v, &r, "", false);
     v.finish()?;
     let snap = reg.cache.get(&reg.store).await?;
-    let answer = answer(ctx, &snap, &r, &parsed)?;
+    let answer = answer(ctx, ctx.principal.department_body(), &snap, &r, &parsed)?;
     if !answer.body_known {
         return Err(AppError::not_found(r.body.clone()));
     }
@@ -122,19 +122,31 @@ pub async fn batch_check_actors(
         .enumerate()
         .map(|(i, c)| parse(reg, &mut v, c, &format!("checks[{i}]."), true))
         .collect();
+    let asked = if r.viewer.is_empty() {
+        None
+    } else {
+        Some(top_field(&mut v, &r.viewer, "bodies", "viewer"))
+    };
     v.finish()?;
+    let viewer = match ctx.principal.department_body() {
+        Some(own) => Some(own),
+        None if ctx.principal.role == probity_common::auth::Role::Service => asked.as_deref(),
+        None => None,
+    };
     let snap = reg.cache.get(&reg.store).await?;
     let results = r
         .checks
         .iter()
         .zip(&parsed)
-        .map(|(c, p)| answer(ctx, &snap, c, p))
+        .map(|(c, p)| answer(ctx, viewer, &snap, c, p))
         .collect::<AppResult<_>>()?;
     Ok(BatchCheckActorsResponse { results })
 }
 
+/// `viewer`: the department whose view of officers the answer gives.
 fn answer(
     ctx: &Ctx,
+    viewer: Option<&str>,
     snap: &Snapshot,
     r: &CheckActorsRequest,
     p: &Parsed,
@@ -173,7 +185,7 @@ fn answer(
         .unwrap_or_default();
     // A department learns about its own officers only: anyone who neither is
     // nor was (at `at`) in its subtree is reported as unknown.
-    let visible = |id: &String| match ctx.principal.department_body() {
+    let visible = |id: &String| match viewer {
         None => true,
         Some(root) => {
             let now_in = snap
