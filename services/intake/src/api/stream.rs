@@ -8,7 +8,8 @@ use std::sync::Arc;
 use futures::{Stream, StreamExt};
 use probity_common::AppError;
 use probity_proto::intake::v1::*;
-use tokio::sync::{mpsc, oneshot};
+use prost::Message;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Status, Streaming};
 
@@ -24,11 +25,19 @@ pub fn submit_facts(
     let (out_tx, out_rx) = mpsc::channel::<Result<SubmitFactsResponse, Status>>(4 * max);
     // The reader keeps taking records while earlier ones are checked and
     // committed, so the next chunk is as large as what arrived meanwhile.
-    let (rec_tx, mut rec_rx) = mpsc::channel::<Result<SubmitFactsRequest, Status>>(4 * max);
+    // What it holds is bounded in bytes too: each record carries a permit
+    // for its size until its chunk has been checked and queued.
+    let (rec_tx, mut rec_rx) = mpsc::channel::<Received>(4 * max);
+    let budget = Arc::new(Semaphore::new(BUFFER_BYTES));
     tokio::spawn(async move {
         while let Some(r) = inbound.next().await {
             let broken = r.is_err();
-            if rec_tx.send(r).await.is_err() || broken {
+            let size = r.as_ref().map(|m| m.encoded_len()).unwrap_or(0);
+            let permits = size.clamp(1, BUFFER_BYTES) as u32;
+            let Ok(permit) = budget.clone().acquire_many_owned(permits).await else {
+                return;
+            };
+            if rec_tx.send((r, permit)).await.is_err() || broken {
                 return;
             }
         }
@@ -69,7 +78,9 @@ pub fn submit_facts(
             let mut sequences = Vec::with_capacity(chunk.len());
             let mut subs = Vec::with_capacity(chunk.len());
             let mut broken = false;
-            for r in chunk {
+            let mut held = Vec::with_capacity(chunk.len());
+            for (r, permit) in chunk {
+                held.push(permit);
                 match r {
                     Ok(r) => {
                         sequences.push(r.sequence);
@@ -119,6 +130,12 @@ pub fn submit_facts(
 }
 
 type Pending = oneshot::Receiver<probity_common::AppResult<Vec<Outcome>>>;
+
+/// A record as read, with the buffer permit for its size.
+type Received = (Result<SubmitFactsRequest, Status>, OwnedSemaphorePermit);
+
+/// Bytes of records one stream may hold before they are checked.
+const BUFFER_BYTES: usize = 32 << 20;
 
 fn ack(sequence: i64, o: Outcome) -> SubmitFactsResponse {
     match o {
