@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A tour of the registry with grpcurl against a running `probity serve`
+# A tour of the registry and intake with grpcurl against a running `probity serve`
 # (default 127.0.0.1:50051, embedded SQLite). Needs grpcurl and python3.
 set -euo pipefail
 ADDR=${ADDR:-127.0.0.1:50051}
@@ -20,10 +20,15 @@ A=$(call $R/CreateOfficer "{\"officer\":{\"display_name\":\"张三明\",\"kind\"
 call $R/IssueCredential "{\"credential\":{\"number\":\"HLJ-230183-0001\",\"holder\":\"$A\",\"issuing_authority\":\"尚志市人民政府\",\"valid_from\":\"2026-01-01T00:00:00Z\",\"valid_until\":\"2030-12-31T00:00:00Z\"}}" >/dev/null
 echo "# The public checks a card without a token:"
 grpcurl -plaintext -d '{"number":"HLJ-230183-0001"}' "$ADDR" $P/VerifyCredential
+sleep 3
 echo "# One qualified officer is not enough (Art. 18: at least two):"
-call $R/CheckActors "{\"body\":\"$DEPT\",\"power\":\"$POWER\",\"at\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",\"officers\":[\"$A\"]}"
+call $R/CheckActors "{\"body\":\"$DEPT\",\"power\":\"$POWER\",\"at\":\"$(date -u -d "+2 seconds" +%Y-%m-%dT%H:%M:%SZ)\",\"officers\":[\"$A\"]}"
 echo "# A mistake names every bad field:"
 call $R/CreateBody '{"body":{"display_name":"","kind":"BODY_KIND_DEPARTMENT","region_code":"23"}}' || true
-echo "# The audit chain holds:"
+echo "# Intake records the act anyway, with what it breaks (Art. 16, 18):"
+call probity.intake.v1.IntakeService/SubmitFact "{\"fact\":{\"body\":\"$DEPT\",\"source_id\":\"JC-2026-0001\",\"inspection\":{\"power\":\"$POWER\",\"officers\":[\"$A\"],\"target\":\"party-0001\",\"at\":\"$(date -u -d "+2 seconds" +%Y-%m-%dT%H:%M:%SZ)\"}}}"
+echo "# The audit chains hold:"
 AUDIT=$($PROBITY token issue --role auditor --subject auditor-1)
-grpcurl -plaintext -H "authorization: Bearer $AUDIT" -d '{}' "$ADDR" probity.audit.v1.AuditService/VerifyAuditChain
+for s in registry intake; do
+    grpcurl -plaintext -H "authorization: Bearer $AUDIT" -d "{\"service\":\"$s\"}" "$ADDR" probity.audit.v1.AuditService/VerifyAuditChain
+done
