@@ -218,6 +218,8 @@ def check_set(label, v, docs):
         check(("/etc/probity/national-id" in mounts) == (name in ("registry", "all") or bool(t.get("nationalIdKey"))),
               f"{label}: {res} national-ID key mounted only where needed")
         check("/etc/probity/audit" in mounts and "/etc/probity/issuer" in mounts, f"{label}: {res} audit and issuer keys")
+        check(("/etc/probity/service-token" in mounts) == (name in ("intake", "all")),
+              f"{label}: {res} service token mounted only where intake runs")
     deployments = set(by_kind.get("Deployment", {}))
     check(deployments == {f"{prefix}-{n}" for n in enabled}, f"{label}: Deployments {sorted(deployments)} are the enabled targets")
     cm = by_kind.get("ConfigMap", {}).get(f"{prefix}-config")
@@ -228,6 +230,12 @@ def check_set(label, v, docs):
         check(data.get("PROBITY__SERVER__LISTEN") == f"0.0.0.0:{v['server']['port']}", f"{label}: listens on 0.0.0.0")
         check(all(isinstance(x, str) for x in data.values()), f"{label}: ConfigMap values are strings")
         check(not any("URL" in k and "DATABASE" in k for k in data), f"{label}: no database URL in the ConfigMap")
+        registry_on = (v["targets"].get("registry") or {}).get("enabled")
+        endpoint = data.get("PROBITY__INTAKE__REGISTRY_ENDPOINT")
+        check(endpoint == (f"http://{prefix}-registry:{v['server']['port']}" if registry_on else None),
+              f"{label}: intake reaches the registry target's Service ({endpoint})")
+        check(data.get("PROBITY__INTAKE__REGISTRY_TOKEN_FILE", "").startswith("/etc/probity/service-token/"),
+              f"{label}: intake's service token file")
     for sa in by_kind.get("ServiceAccount", {}).values():
         check(sa.get("automountServiceAccountToken") is False, f"{label}: ServiceAccount {sa['metadata']['name']} mounts no token")
     jobs = by_kind.get("Job", {})
