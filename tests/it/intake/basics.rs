@@ -558,3 +558,119 @@ db_test!(export_streams_a_year_and_the_chain_holds, |b| async move {
     assert!(r.entries_checked >= 1, "{r:?}");
     s.stop().await;
 });
+
+db_test!(listings_walk_every_page_and_keep_scope, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = dept(&s, &w).await;
+    let mut names = Vec::new();
+    for i in 0..23 {
+        // one officer only: every matter has a TOO_FEW_QUALIFIED finding
+        let f = c
+            .submit_fact(fact(
+                &w,
+                &format!("M{i}"),
+                matter(&w, &[w.a.name.as_str()], when()),
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        names.push(f.name);
+    }
+    let filter = FactFilter {
+        kind: FactKind::Matter as i32,
+        ..Default::default()
+    };
+    let pages = crate::util::walk(|token| {
+        let mut c = c.clone();
+        let filter = filter.clone();
+        async move {
+            let r = c
+                .list_facts(ListFactsRequest {
+                    filter: Some(filter),
+                    page_size: 10,
+                    page_token: token,
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            (
+                r.facts.into_iter().map(|f| f.name).collect(),
+                r.next_page_token,
+            )
+        }
+    })
+    .await;
+    crate::util::assert_pages(&pages, 10, &names);
+    let findings = crate::util::walk(|token| {
+        let mut c = c.clone();
+        async move {
+            let r = c
+                .list_findings(ListFindingsRequest {
+                    filter: Some(FindingFilter::default()),
+                    page_size: 7,
+                    page_token: token,
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            (
+                r.findings.into_iter().map(|f| f.fact).collect(),
+                r.next_page_token,
+            )
+        }
+    })
+    .await;
+    crate::util::assert_pages(&findings, 7, &names);
+    // a token is bound to its filter
+    let first = c
+        .list_facts(ListFactsRequest {
+            filter: Some(filter.clone()),
+            page_size: 10,
+            page_token: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let e = expect_code(
+        c.list_facts(ListFactsRequest {
+            filter: Some(FactFilter::default()),
+            page_size: 10,
+            page_token: first.next_page_token,
+        })
+        .await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(bad_fields(&e), vec!["page_token".to_string()]);
+    // another department sees none of it, in listings, counts and the export
+    let mut other = intake(&s, Role::Department, Some(&w.other.name)).await;
+    let listed = other
+        .list_facts(ListFactsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.facts.is_empty());
+    let counted = other
+        .count_findings(CountFindingsRequest { filter: None })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(counted.total, 0);
+    let year = chrono::Datelike::year(&(when() + Duration::hours(8)));
+    let exported: Vec<_> = other
+        .export_facts(ExportFactsRequest {
+            year,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .collect()
+        .await;
+    assert!(
+        exported
+            .iter()
+            .all(|p| p.as_ref().unwrap().facts.is_empty())
+    );
+    s.stop().await;
+});
