@@ -78,6 +78,7 @@ pub fn submit_facts(
             let mut sequences = Vec::with_capacity(chunk.len());
             let mut subs = Vec::with_capacity(chunk.len());
             let mut broken = false;
+            // The chunk's buffer permits, given back once it is queued.
             let mut held = Vec::with_capacity(chunk.len());
             for (r, permit) in chunk {
                 held.push(permit);
@@ -121,6 +122,7 @@ pub fn submit_facts(
                     return;
                 }
             }
+            drop(held);
             if broken {
                 return;
             }
