@@ -151,11 +151,36 @@ impl From<sea_orm::DbErr> for AppError {
 }
 
 fn is_connection_error(e: &(dyn std::error::Error + 'static)) -> bool {
-    let s = e.to_string();
-    s.contains("connection")
-        || s.contains("PoolTimedOut")
-        || s.contains("pool timed out")
-        || s.contains("database is locked")
+    use sea_orm::sqlx::Error as Sqlx;
+    if let Some(se) = e.downcast_ref::<Sqlx>() {
+        match se {
+            Sqlx::Io(_)
+            | Sqlx::Tls(_)
+            | Sqlx::PoolTimedOut
+            | Sqlx::PoolClosed
+            | Sqlx::WorkerCrashed => return true,
+            // PostgreSQL: connection exceptions (08), operator intervention
+            // (57: shutdown, terminated backends, cannot connect now).
+            Sqlx::Database(db)
+                if db
+                    .code()
+                    .is_some_and(|c| c.starts_with("08") || c.starts_with("57")) =>
+            {
+                return true;
+            }
+            _ => {}
+        }
+    }
+    let s = e.to_string().to_lowercase();
+    [
+        "connection",
+        "pooltimedout",
+        "pool timed out",
+        "database is locked",
+        "broken pipe",
+    ]
+    .iter()
+    .any(|needle| s.contains(needle))
 }
 
 /// Collects every bad field of a request, then fails once with all of them.
