@@ -249,13 +249,12 @@ struct Shape {
 
 /// Checks `r` as of `now`; field paths are relative to the SubmitFactRequest.
 pub fn prepare(r: &SubmitFactRequest, now: DateTime<Utc>) -> AppResult<Prepared> {
-    let prefix = "";
     let mut v = Violations::new();
     let Some(input) = r.fact.as_ref() else {
-        v.add(format!("{prefix}fact"), "is required");
+        v.add("fact", "is required");
         return Err(v.into_error());
     };
-    let fp = format!("{prefix}fact.");
+    let fp = "fact.".to_string();
     let body_id = top_field(&mut v, &input.body, "bodies", &format!("{fp}body"));
     let mut c = Check {
         v: &mut v,
@@ -263,11 +262,7 @@ pub fn prepare(r: &SubmitFactRequest, now: DateTime<Utc>) -> AppResult<Prepared>
         prefix: fp.clone(),
     };
     c.text(&input.source_id, "source_id", 128);
-    c.v.max_len(
-        &r.correction_reason,
-        1000,
-        &format!("{prefix}correction_reason"),
-    );
+    c.v.max_len(&r.correction_reason, 1000, "correction_reason");
     let mut payload = input.payload.clone();
     let shape = match payload.as_mut() {
         None => {

@@ -209,11 +209,19 @@ pub struct Current {
     pub digest: String,
 }
 
-const CURRENT_COLS: &str = "f.id, f.body, f.source_id, f.kind, f.revision, f.voided, \
-     f.occurred_us, f.body_path, r.payload, r.digest";
-const CURRENT: &str = "SELECT f.id, f.body, f.source_id, f.kind, f.revision, f.voided, f.occurred_us, \
-     f.body_path, r.payload, r.digest FROM intake_facts f JOIN intake_revisions r \
-     ON r.fact_id = f.id AND r.revision = f.revision";
+macro_rules! current_cols {
+    () => {
+        "f.id, f.body, f.source_id, f.kind, f.revision, f.voided, f.occurred_us, \
+         f.body_path, r.payload, r.digest"
+    };
+}
+const CURRENT_COLS: &str = current_cols!();
+const CURRENT: &str = concat!(
+    "SELECT ",
+    current_cols!(),
+    " FROM intake_facts f JOIN intake_revisions r \
+     ON r.fact_id = f.id AND r.revision = f.revision"
+);
 
 fn is_pg(c: &impl ConnectionTrait) -> bool {
     c.get_database_backend() == DatabaseBackend::Postgres

@@ -217,22 +217,11 @@ async fn postgres_outage_under_load() {
         "the load was still running when the database went ({at_cut})"
     );
     assert!(unavailable > 0, "the outage was seen as UNAVAILABLE");
-    let raw = Database::connect(&s.db_url).await.unwrap();
-    let row = raw
-        .query_one_raw(sea_orm::Statement::from_string(
-            raw.get_database_backend(),
-            "SELECT COUNT(*) AS n, COUNT(DISTINCT source_id) AS d FROM intake_facts".to_string(),
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    let (n, d): (i64, i64) = (row.try_get("", "n").unwrap(), row.try_get("", "d").unwrap());
     assert_eq!(
-        (n, d),
+        stored_facts(&s.db_url).await,
         (total as i64, total as i64),
         "none lost, none twice"
     );
-    raw.close().await.ok();
     admin.close().await.ok();
     s.stop().await;
 }

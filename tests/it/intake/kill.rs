@@ -13,7 +13,6 @@ use probity_common::auth::Role;
 use probity_proto::intake::v1::{
     FactFilter, SubmitFactRequest, intake_service_client::IntakeServiceClient,
 };
-use sea_orm::{ConnectionTrait, Database};
 use tokio::process::{Child, Command};
 use tonic::transport::Channel;
 
@@ -132,22 +131,11 @@ db_test!(sigkill_mid_stream_loses_nothing, |b| async move {
     assert_eq!(kills, KILLS.len(), "killed {kills} times");
     let mut c = client(proc.addr, &token).await;
     assert_eq!(count(&mut c, FactFilter::default()).await, RECORDS as i64);
-    let raw = Database::connect(&db_url).await.unwrap();
-    let row = raw
-        .query_one_raw(sea_orm::Statement::from_string(
-            raw.get_database_backend(),
-            "SELECT COUNT(*) AS n, COUNT(DISTINCT source_id) AS d FROM intake_facts".to_string(),
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    let (n, d): (i64, i64) = (row.try_get("", "n").unwrap(), row.try_get("", "d").unwrap());
     assert_eq!(
-        (n, d),
+        stored_facts(&db_url).await,
         (RECORDS as i64, RECORDS as i64),
         "none lost, none twice"
     );
-    raw.close().await.ok();
     proc.child.start_kill().ok();
     s.stop().await;
 });

@@ -124,3 +124,24 @@ pub async fn count(c: &mut Intake, filter: FactFilter) -> i64 {
     .into_inner()
     .total
 }
+
+/// Facts stored and distinct source ids, read straight from the database:
+/// "none lost, none twice" is (expected, expected).
+pub async fn stored_facts(db_url: &str) -> (i64, i64) {
+    use sea_orm::ConnectionTrait;
+    let raw = sea_orm::Database::connect(db_url).await.expect("raw db");
+    let row = raw
+        .query_one_raw(sea_orm::Statement::from_string(
+            raw.get_database_backend(),
+            "SELECT COUNT(*) AS n, COUNT(DISTINCT source_id) AS d FROM intake_facts".to_string(),
+        ))
+        .await
+        .expect("count facts")
+        .expect("a row");
+    let counts = (
+        row.try_get("", "n").expect("n"),
+        row.try_get("", "d").expect("d"),
+    );
+    raw.close().await.ok();
+    counts
+}
