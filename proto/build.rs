@@ -5,6 +5,7 @@ use std::{env, path::PathBuf};
 const PROTOS: &[&str] = &[
     "probity/registry/v1/registry.proto",
     "probity/intake/v1/intake.proto",
+    "probity/accountability/v1/accountability.proto",
     "probity/audit/v1/audit.proto",
     "google/rpc/error_details.proto",
 ];

@@ -12,6 +12,9 @@ pub enum Target {
     Registry,
     /// Intake alone (it calls the registry at intake.registry_endpoint).
     Intake,
+    /// Accountability alone (it calls the registry and intake at
+    /// accountability.registry_endpoint and intake_endpoint).
+    Accountability,
 }
 
 impl Target {
@@ -20,6 +23,9 @@ impl Target {
     }
     pub fn runs_intake(self) -> bool {
         matches!(self, Target::All | Target::Intake)
+    }
+    pub fn runs_accountability(self) -> bool {
+        matches!(self, Target::All | Target::Accountability)
     }
 }
 
@@ -33,6 +39,11 @@ pub async fn migrate(settings: &Settings, target: Target) -> anyhow::Result<()> 
     if target.runs_intake() {
         let db = probity_common::db::connect(&settings.database_url("intake"), settings).await?;
         probity_intake::Migrator::up(&db, None).await?;
+    }
+    if target.runs_accountability() {
+        let db =
+            probity_common::db::connect(&settings.database_url("accountability"), settings).await?;
+        probity_accountability::Migrator::up(&db, None).await?;
     }
     Ok(())
 }
@@ -53,6 +64,11 @@ pub async fn serve(
     if target.runs_intake() {
         let intake = probity_intake::Intake::open(settings, listener.local_addr()?).await?;
         intake.mount(settings, &mut mount);
+    }
+    if target.runs_accountability() {
+        let acc =
+            probity_accountability::Accountability::open(settings, listener.local_addr()?).await?;
+        acc.mount(settings, &mut mount);
     }
     probity_common::server::serve(settings, verifier, listener, mount, shutdown).await
 }

@@ -179,7 +179,10 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::pr
             let prefix: &'static str = match service.as_str() {
                 "registry" => "registry",
                 "intake" => "intake",
-                other => anyhow::bail!("--service: unknown service {other} (registry, intake)"),
+                "accountability" => "accountability",
+                other => anyhow::bail!(
+                    "--service: unknown service {other} (registry, intake, accountability)"
+                ),
             };
             let db = probity_common::db::connect(&settings.database_url(prefix), &settings).await?;
             let chain = Chain::new(prefix, settings.audit_key().load()?);

@@ -12,6 +12,12 @@ pub mod intake {
     }
 }
 
+pub mod accountability {
+    pub mod v1 {
+        tonic::include_proto!("probity.accountability.v1");
+    }
+}
+
 pub mod audit {
     pub mod v1 {
         tonic::include_proto!("probity.audit.v1");

@@ -100,6 +100,15 @@ impl TestServer {
 
     /// Starts with settings adjusted by `tweak` (after the test defaults).
     pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> TestServer {
+        Self::start_target(backend, probity::Target::All, tweak).await
+    }
+
+    /// Starts the services of `target` only.
+    pub async fn start_target(
+        backend: Backend,
+        target: probity::Target,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut s = Settings::default();
         s.database.data_dir = dir.path().to_string_lossy().into_owned();
@@ -119,7 +128,7 @@ impl TestServer {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let settings = s.clone();
         let handle = tokio::spawn(async move {
-            probity::serve(&settings, probity::Target::All, listener, async move {
+            probity::serve(&settings, target, listener, async move {
                 let _ = rx.await;
             })
             .await

@@ -4,6 +4,7 @@ pub mod fixtures;
 pub mod harness;
 pub mod util;
 
+mod accountability;
 mod audit;
 mod auth;
 mod bodies;

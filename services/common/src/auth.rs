@@ -84,6 +84,9 @@ pub enum Access {
     Effect,
     /// Lifting a sanction: the legal-affairs office or a service (accountability), never the department.
     Lift,
+    /// Legal-affairs office work that the system itself also does (raising a
+    /// case from a finding or a ranking flag, recording a commendation).
+    Raise,
     /// The audit chain.
     Audit,
 }
@@ -97,7 +100,7 @@ impl Access {
             Access::Write => matches!(role, LegalOffice | Department),
             Access::Admin => matches!(role, LegalOffice),
             Access::Effect => matches!(role, LegalOffice | Department | Service),
-            Access::Lift => matches!(role, LegalOffice | Service),
+            Access::Lift | Access::Raise => matches!(role, LegalOffice | Service),
             Access::Audit => matches!(role, LegalOffice | Auditor),
         }
     }
@@ -635,7 +638,7 @@ mod tests {
         };
         assert_eq!(can(Public), Role::ALL.to_vec());
         assert!(
-            [Read, Write, Admin, Effect, Lift, Audit]
+            [Read, Write, Admin, Effect, Lift, Raise, Audit]
                 .into_iter()
                 .all(|a| !a.allows(Anonymous)),
             "without a token only public methods"
@@ -648,6 +651,7 @@ mod tests {
         assert_eq!(can(Admin), vec![LegalOffice]);
         assert_eq!(can(Effect), vec![LegalOffice, Department, Service]);
         assert_eq!(can(Lift), vec![LegalOffice, Service]);
+        assert_eq!(can(Raise), vec![LegalOffice, Service]);
         assert_eq!(can(Audit), vec![LegalOffice, Auditor]);
     }
 }

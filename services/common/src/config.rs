@@ -16,6 +16,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub registry: RegistrySettings,
     pub intake: IntakeSettings,
+    pub accountability: AccountabilitySettings,
     pub audit: AuditSettings,
 }
 
@@ -45,6 +46,7 @@ pub struct DatabaseSettings {
     pub url_file: String,
     pub registry_url: String,
     pub intake_url: String,
+    pub accountability_url: String,
     pub max_connections: u32,
     pub run_migrations: bool,
     pub sqlite_busy_timeout_ms: u64,
@@ -102,6 +104,67 @@ impl Default for IntakeSettings {
     }
 }
 
+/// Accountability: its peers, the time limit of each case state, and how
+/// often overdue orders and pending effects are looked at.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountabilitySettings {
+    pub registry_endpoint: String,
+    pub intake_endpoint: String,
+    /// One `service` token for both peers.
+    pub token_file: String,
+    pub peer_timeout_ms: u64,
+    pub limits: CaseLimits,
+    /// A case is YELLOW this many hours before its state's limit.
+    pub warn_hours: u64,
+    /// How often overdue correction orders are looked for.
+    pub sweep_interval_ms: u64,
+    /// First and longest wait between attempts at an effect.
+    pub effect_retry_min_ms: u64,
+    pub effect_retry_max_ms: u64,
+}
+
+/// Hours a case may stay in each state before it is RED.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CaseLimits {
+    pub opened_hours: u64,
+    pub investigating_hours: u64,
+    pub proposed_hours: u64,
+    pub decided_hours: u64,
+    pub contested_hours: u64,
+    pub executed_hours: u64,
+}
+
+impl Default for CaseLimits {
+    fn default() -> Self {
+        Self {
+            opened_hours: 7 * 24,
+            investigating_hours: 30 * 24,
+            proposed_hours: 15 * 24,
+            decided_hours: 10 * 24,
+            contested_hours: 15 * 24,
+            executed_hours: 30 * 24,
+        }
+    }
+}
+
+impl Default for AccountabilitySettings {
+    fn default() -> Self {
+        Self {
+            registry_endpoint: String::new(),
+            intake_endpoint: String::new(),
+            token_file: String::new(),
+            peer_timeout_ms: 5_000,
+            limits: CaseLimits::default(),
+            warn_hours: 72,
+            sweep_interval_ms: 60_000,
+            effect_retry_min_ms: 1_000,
+            effect_retry_max_ms: 300_000,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuditSettings {
@@ -128,6 +191,7 @@ impl Default for DatabaseSettings {
             url_file: String::new(),
             registry_url: String::new(),
             intake_url: String::new(),
+            accountability_url: String::new(),
             max_connections: 16,
             run_migrations: true,
             sqlite_busy_timeout_ms: 5_000,
@@ -271,6 +335,10 @@ impl Settings {
             ("database.url", &self.database.url),
             ("database.registry_url", &self.database.registry_url),
             ("database.intake_url", &self.database.intake_url),
+            (
+                "database.accountability_url",
+                &self.database.accountability_url,
+            ),
         ] {
             if !(url.is_empty()
                 || ["sqlite:", "postgres://", "postgresql://"]
@@ -329,6 +397,30 @@ impl Settings {
         if !(1..=10_000).contains(&self.intake.batch_max_facts) {
             return Err(bad("intake.batch_max_facts", "must be between 1 and 10000"));
         }
+        let a = &self.accountability;
+        for (key, ep) in [
+            ("accountability.registry_endpoint", &a.registry_endpoint),
+            ("accountability.intake_endpoint", &a.intake_endpoint),
+        ] {
+            if !(ep.is_empty() || ep.starts_with("http://") || ep.starts_with("https://")) {
+                return Err(bad(key, "must start with http:// or https://"));
+            }
+        }
+        for (key, v) in [
+            ("accountability.peer_timeout_ms", a.peer_timeout_ms),
+            ("accountability.sweep_interval_ms", a.sweep_interval_ms),
+            ("accountability.effect_retry_min_ms", a.effect_retry_min_ms),
+        ] {
+            if v == 0 {
+                return Err(bad(key, "must be positive"));
+            }
+        }
+        if a.effect_retry_max_ms < a.effect_retry_min_ms {
+            return Err(bad(
+                "accountability.effect_retry_max_ms",
+                "must be at least accountability.effect_retry_min_ms",
+            ));
+        }
         if self.registry.default_min_qualified == 0 {
             return Err(bad("registry.default_min_qualified", "must be at least 1"));
         }
@@ -345,6 +437,7 @@ impl Settings {
         let own = match service {
             "registry" => &self.database.registry_url,
             "intake" => &self.database.intake_url,
+            "accountability" => &self.database.accountability_url,
             _ => &self.database.url,
         };
         if !own.is_empty() {

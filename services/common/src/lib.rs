@@ -3,11 +3,13 @@
 pub mod audit;
 pub mod audit_api;
 pub mod auth;
+pub mod body_scope;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod keys;
 pub mod names;
+pub mod peer;
 pub mod schema;
 pub mod server;
 pub mod store;

@@ -15,7 +15,6 @@ pub mod migration;
 pub mod policy;
 pub mod prepare;
 pub mod rules;
-mod scope;
 pub mod tables;
 pub mod writer;
 

@@ -11,7 +11,8 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
 
 use super::Ctx;
-use crate::{Intake, prepare::year_start_us, scope, tables};
+use crate::{Intake, prepare::year_start_us, tables};
+use probity_common::body_scope;
 
 /// Facts per streamed message.
 const PAGE: usize = 1000;
@@ -74,7 +75,7 @@ async fn page(
     if !r.include_voided {
         sql.push_str(" AND voided = FALSE");
     }
-    if let Some(p) = scope::read_pattern(&ctx.principal) {
+    if let Some(p) = body_scope::read_pattern(&ctx.principal) {
         values.push(p.into());
         sql.push_str(&format!(
             " AND body_path LIKE ${} ESCAPE '\\'",

@@ -9,7 +9,8 @@ use probity_proto::intake::v1::*;
 use sea_orm::{ConnectionTrait, Value};
 
 use super::Ctx;
-use crate::{Intake, scope, tables};
+use crate::{Intake, tables};
+use probity_common::body_scope;
 
 fn fact_id(v: &mut Violations, name: &str, field: &str) -> i64 {
     match parse_top(name, "facts").and_then(|id| id.parse::<i64>().ok()) {
@@ -28,7 +29,7 @@ async fn visible(intake: &Intake, ctx: &Ctx, id: i64, name: &str) -> AppResult<t
         .remove(&id)
         .ok_or_else(|| AppError::not_found(name))?;
     // Another department's facts are not there, as far as it can tell.
-    scope::check(&ctx.principal, &c.body_path).map_err(|_| AppError::not_found(name))?;
+    body_scope::check(&ctx.principal, &c.body_path).map_err(|_| AppError::not_found(name))?;
     Ok(c)
 }
 
@@ -58,7 +59,7 @@ pub async fn lookup_fact(intake: &Intake, ctx: &Ctx, r: LookupFactRequest) -> Ap
         .await?
         .remove(&(body, r.source_id.clone()))
         .ok_or_else(|| AppError::not_found(&what))?;
-    scope::check(&ctx.principal, &c.body_path).map_err(|_| AppError::not_found(&what))?;
+    body_scope::check(&ctx.principal, &c.body_path).map_err(|_| AppError::not_found(&what))?;
     load_one(intake, c.id, c.revision, &what).await
 }
 
@@ -142,7 +143,7 @@ fn fact_filter(v: &mut Violations, ctx: &Ctx, f: &FactFilter) -> (String, Where)
     if !f.include_voided {
         w.add("f.voided = ?", false);
     }
-    if let Some(p) = scope::read_pattern(&ctx.principal) {
+    if let Some(p) = body_scope::read_pattern(&ctx.principal) {
         w.add("f.body_path LIKE ? ESCAPE '\\'", p);
     }
     (join, w)
@@ -235,7 +236,7 @@ fn finding_filter(v: &mut Violations, ctx: &Ctx, f: &FindingFilter) -> Where {
         w.add("x.rule = ?", f.rule.clone());
     }
     period(v, &mut w, f.from.as_ref(), f.to.as_ref(), "x.occurred_us");
-    if let Some(p) = scope::read_pattern(&ctx.principal) {
+    if let Some(p) = body_scope::read_pattern(&ctx.principal) {
         w.add("f.body_path LIKE ? ESCAPE '\\'", p);
     }
     w

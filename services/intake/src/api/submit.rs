@@ -2,7 +2,7 @@
 //! answers and the findings; then the writer commits them.
 use std::collections::{HashMap, VecDeque};
 
-use probity_common::{AppError, AppResult, auth::Role, names::parse_top};
+use probity_common::{AppError, AppResult, auth::Role, body_scope, names::parse_top};
 use probity_proto::intake::v1::*;
 use prost::Message;
 
@@ -11,7 +11,7 @@ use crate::{
     Intake,
     findings::{self, Referenced},
     prepare::{self, Prepared},
-    scope, tables,
+    tables,
     writer::{Checked, Item, Outcome},
 };
 
@@ -129,8 +129,8 @@ pub async fn check(
             (Ok(_), Some(e)) => Err(e.clone()),
             (Ok(p), None) => {
                 let answer = answer_of.remove(&i).unwrap_or_default();
-                let body_path = scope::path_of(&answer.body_path);
-                match scope::check(&ctx.principal, &body_path)
+                let body_path = body_scope::path_of(&answer.body_path);
+                match body_scope::check(&ctx.principal, &body_path)
                     .and_then(|_| findings::evaluate(p, referenced[i].as_ref(), &answer))
                 {
                     Err(e) => Err(e),
@@ -197,7 +197,7 @@ async fn replays(
             })
         });
         if known {
-            items[i] = scope::check(&ctx.principal, &c.body_path).map(|_| {
+            items[i] = body_scope::check(&ctx.principal, &c.body_path).map(|_| {
                 Item::Submit(Box::new(Checked {
                     prepared: p.clone(),
                     findings: Vec::new(),
@@ -248,7 +248,7 @@ pub async fn void_fact(intake: &Intake, ctx: &Ctx, r: VoidFactRequest) -> AppRes
         .await?
         .remove(&id)
         .ok_or_else(|| AppError::not_found(r.name.clone()))?;
-    if scope::check(&ctx.principal, &current.body_path).is_err() {
+    if body_scope::check(&ctx.principal, &current.body_path).is_err() {
         // Another department's facts are not there, as far as it can tell.
         return Err(AppError::not_found(r.name.clone()));
     }

@@ -1,8 +1,8 @@
-//! Department scope: a department submits and reads facts of its own body and
-//! the bodies below it. Intake keeps each fact's body ancestry (from the
+//! Department scope by body ancestry: a department acts for and reads its own
+//! body and the bodies below it. A service keeps each record's ancestry (from the
 //! registry, where a body's parent never changes) so reads filter without
 //! asking the registry.
-use probity_common::{AppError, AppResult, auth::Principal};
+use crate::{AppError, AppResult, auth::Principal};
 
 /// "/root/child/body/" from the registry's path of resource names.
 pub fn path_of(body_path: &[String]) -> String {

@@ -1,0 +1,755 @@
+//! Cases: opening (by the office, from a finding, from a ranking flag) and
+//! every transition of Art. 12 and 21's procedure, each audited with actor,
+//! time and reason. An illegal transition is FAILED_PRECONDITION naming the
+//! current state.
+use probity_common::{
+    AppError, AppResult, Violations, body_scope,
+    names::{check_request_id, parse_top, to_ts},
+};
+use probity_proto::accountability::v1::*;
+use prost::Message;
+
+use super::{Ctx, checks};
+use crate::{
+    Accountability,
+    cases::{self, truncate},
+    catalogue, effects,
+    records::{self, CaseRow, Event},
+};
+
+fn case_id(v: &mut Violations, name: &str) -> String {
+    match parse_top(name, "cases") {
+        Some(id) => id,
+        None => {
+            v.add("name", "must be a resource name cases/{case}");
+            String::new()
+        }
+    }
+}
+
+/// A case the caller may see, else NOT_FOUND (another department's cases
+/// are not there, as far as it can tell).
+pub fn visible(ctx: &Ctx, row: Option<CaseRow>, name: &str) -> AppResult<CaseRow> {
+    let row = row.ok_or_else(|| AppError::not_found(name))?;
+    body_scope::check(&ctx.principal, &row.body_path).map_err(|_| AppError::not_found(name))?;
+    Ok(row)
+}
+
+fn illegal(action: &str, current: i32, from: &[CaseState]) -> AppError {
+    let allowed: Vec<&str> = from.iter().map(|s| s.as_str_name()).collect();
+    AppError::precondition(
+        "ILLEGAL_TRANSITION",
+        format!(
+            "{action} is not possible: the case is {} (it needs {})",
+            records::state_name(current),
+            allowed.join(" or ")
+        ),
+    )
+}
+
+/// One change to a case: load it under the chain lock, check its state,
+/// apply `f`, store it and its event, commit. `f` may refuse.
+#[allow(clippy::too_many_arguments)]
+async fn change<R: Message, F>(
+    acc: &Accountability,
+    ctx: &Ctx,
+    request_id: &str,
+    request: &R,
+    name: &str,
+    id: &str,
+    action: &'static str,
+    from: &[CaseState],
+    to: Option<CaseState>,
+    reason: &str,
+    f: F,
+) -> AppResult<Case>
+where
+    F: FnOnce(&mut Case) -> AppResult<()>,
+{
+    let mut w = acc
+        .store
+        .write(&ctx.principal, ctx.method, request_id, request)
+        .await?;
+    if let Some(done) = w.replayed::<Case>()? {
+        return Ok(done);
+    }
+    let mut row = visible(ctx, records::load_case(w.txn(), id).await?, name)?;
+    let before = row.case.state;
+    if !from.iter().any(|s| *s as i32 == before) {
+        return Err(illegal(action, before, from));
+    }
+    f(&mut row.case)?;
+    let now = chrono::Utc::now();
+    if let Some(to) = to
+        && to as i32 != before
+    {
+        row.case.state = to as i32;
+        row.case.state_time = Some(to_ts(now));
+        row.state_us = now.timestamp_micros();
+    }
+    row.case.version += 1;
+    if to == Some(CaseState::Executed) {
+        let n =
+            effects::insert(w.txn(), &row.id, &row.case, reason, now.timestamp_micros()).await?;
+        if n > 0 {
+            acc.wake.notify_one();
+        }
+    }
+    records::save_case(w.txn(), &row).await?;
+    records::append(
+        &mut w,
+        &ctx.principal,
+        ctx.method,
+        Event {
+            entity: name,
+            action,
+            from: before,
+            to: row.case.state,
+            reason,
+            doc: row.case.encode_to_vec(),
+        },
+    )
+    .await?;
+    let out = cases::view(acc, w.txn(), &row).await?;
+    let out = w.commit(out).await?;
+    if to == Some(CaseState::Executed) {
+        // After commit: the dispatcher must see the rows.
+        acc.wake.notify_one();
+    }
+    Ok(out)
+}
+
+pub async fn open_case(acc: &Accountability, ctx: &Ctx, r: OpenCaseRequest) -> AppResult<Case> {
+    let mut v = Violations::new();
+    check_request_id(&mut v, &r.request_id);
+    let subject = r.subject.clone().unwrap_or_default();
+    let kind = subject_kind(&mut v, &subject.name, "subject.name");
+    if kind == Some(SubjectKind::Officer)
+        && !(subject.principal_leader.is_empty() && subject.responsible_leader.is_empty())
+    {
+        v.add("subject", "leaders are named only for a body");
+    }
+    v.max_len(&subject.principal_leader, 200, "subject.principal_leader");
+    v.max_len(
+        &subject.responsible_leader,
+        200,
+        "subject.responsible_leader",
+    );
+    checks::grounds(&mut v, &r.grounds, kind, "grounds");
+    v.non_empty(&r.title, "title");
+    v.max_len(&r.title, 200, "title");
+    checks::evidence(&mut v, &r.evidence, "evidence");
+    checks::reason(&mut v, &r.reason, "reason");
+    v.finish()?;
+    let who = acc.peers.resolve(&subject.name, "subject.name").await?;
+    let case = Case {
+        subject: Some(Subject {
+            name: subject.name.clone(),
+            kind: who.kind as i32,
+            body: who.body.clone(),
+            principal_leader: subject.principal_leader.clone(),
+            responsible_leader: subject.responsible_leader.clone(),
+            display_name: who.display_name.clone(),
+        }),
+        grounds: r.grounds.clone(),
+        origin: Some(Origin {
+            kind: OriginKind::Manual as i32,
+            ..Default::default()
+        }),
+        title: r.title.clone(),
+        evidence: r.evidence.clone(),
+        ..Default::default()
+    };
+    let mut w = acc
+        .store
+        .write(&ctx.principal, ctx.method, &r.request_id, &r)
+        .await?;
+    if let Some(done) = w.replayed::<Case>()? {
+        return Ok(done);
+    }
+    let (row, _) = cases::create(
+        &mut w,
+        &ctx.principal,
+        ctx.method,
+        case,
+        &who.body_path,
+        &r.reason,
+    )
+    .await?;
+    let out = cases::view(acc, w.txn(), &row).await?;
+    w.commit(out).await
+}
+
+fn subject_kind(v: &mut Violations, name: &str, field: &str) -> Option<SubjectKind> {
+    if parse_top(name, "officers").is_some() {
+        Some(SubjectKind::Officer)
+    } else if parse_top(name, "bodies").is_some() {
+        Some(SubjectKind::Body)
+    } else {
+        v.add(field, "must be bodies/{body} or officers/{officer}");
+        None
+    }
+}
+
+/// Creates a raised case unless its origin already raised one.
+async fn raise<R: Message>(
+    acc: &Accountability,
+    ctx: &Ctx,
+    request_id: &str,
+    request: &R,
+    case: Case,
+    body_path: &str,
+    reason: &str,
+) -> AppResult<RaiseCaseResponse> {
+    let mut w = acc
+        .store
+        .write(&ctx.principal, ctx.method, request_id, request)
+        .await?;
+    if let Some(done) = w.replayed::<RaiseCaseResponse>()? {
+        return Ok(done);
+    }
+    let (row, created) =
+        cases::create(&mut w, &ctx.principal, ctx.method, case, body_path, reason).await?;
+    let out = RaiseCaseResponse {
+        case: Some(cases::view(acc, w.txn(), &row).await?),
+        created,
+    };
+    if !created {
+        // Nothing was written: the transaction rolls back.
+        return Ok(out);
+    }
+    w.commit(out).await
+}
+
+pub async fn raise_from_finding(
+    acc: &Accountability,
+    ctx: &Ctx,
+    r: RaiseFromFindingRequest,
+) -> AppResult<RaiseCaseResponse> {
+    let mut v = Violations::new();
+    check_request_id(&mut v, &r.request_id);
+    let f = r.finding.clone().unwrap_or_default();
+    if parse_top(&f.fact, "facts").is_none() {
+        v.add("finding.fact", "must be facts/{fact}");
+    }
+    v.check(f.revision >= 1, "finding.revision", "must be at least 1");
+    v.non_empty(&f.rule, "finding.rule");
+    v.max_len(&f.rule, 64, "finding.rule");
+    if !f.officer.is_empty() && parse_top(&f.officer, "officers").is_none() {
+        v.add("finding.officer", "must be officers/{officer}");
+    }
+    let asked = SubjectKind::try_from(r.subject_kind).unwrap_or_default();
+    if asked == SubjectKind::Officer && f.officer.is_empty() {
+        v.add("subject_kind", "the finding names no officer");
+    }
+    if !r.grounds.is_empty() {
+        let k = if asked == SubjectKind::Body || f.officer.is_empty() {
+            SubjectKind::Body
+        } else {
+            SubjectKind::Officer
+        };
+        checks::grounds(&mut v, &r.grounds, Some(k), "grounds");
+    }
+    v.max_len(&r.title, 200, "title");
+    v.finish()?;
+    let revisions = acc.peers.fact_revisions(&f.fact, "finding.fact").await?;
+    let fact = revisions
+        .iter()
+        .find(|x| x.revision == f.revision)
+        .ok_or_else(|| AppError::invalid("finding.revision", "the fact has no such revision"))?;
+    let finding = fact
+        .findings
+        .iter()
+        .find(|x| x.rule == f.rule && x.officer == f.officer)
+        .ok_or_else(|| AppError::invalid("finding", "that revision has no such finding"))?;
+    let kind = if asked == SubjectKind::Body || finding.officer.is_empty() {
+        SubjectKind::Body
+    } else {
+        SubjectKind::Officer
+    };
+    let subject_name = match kind {
+        SubjectKind::Officer => finding.officer.clone(),
+        _ => fact.body.clone(),
+    };
+    let who = acc.peers.resolve(&subject_name, "finding").await?;
+    let grounds = if r.grounds.is_empty() {
+        vec![Ground {
+            code: catalogue::finding_ground(&finding.rule, kind).into(),
+            detail: truncate(&finding.detail, checks::MAX_TEXT),
+            ..Default::default()
+        }]
+    } else {
+        r.grounds.clone()
+    };
+    let title = if r.title.is_empty() {
+        truncate(
+            &format!("{} ({}): {}", finding.rule, finding.article, finding.detail),
+            200,
+        )
+    } else {
+        r.title.clone()
+    };
+    let case = Case {
+        subject: Some(Subject {
+            name: subject_name,
+            kind: kind as i32,
+            body: who.body.clone(),
+            display_name: who.display_name.clone(),
+            ..Default::default()
+        }),
+        grounds,
+        origin: Some(Origin {
+            kind: OriginKind::Finding as i32,
+            reference: f.fact.clone(),
+            // One case per finding, whatever revision of the fact shows it.
+            key: format!("finding:{}:{}:{}", f.fact, f.rule, f.officer),
+        }),
+        title,
+        evidence: vec![Evidence {
+            kind: EvidenceKind::Finding as i32,
+            reference: f.fact.clone(),
+            revision: f.revision,
+            rule: f.rule.clone(),
+            officer: f.officer.clone(),
+            note: truncate(&finding.detail, checks::MAX_TEXT),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let reason = format!("raised from finding {} on {}", f.rule, f.fact);
+    raise(acc, ctx, &r.request_id, &r, case, &who.body_path, &reason).await
+}
+
+pub async fn raise_from_flag(
+    acc: &Accountability,
+    ctx: &Ctx,
+    r: RaiseFromFlagRequest,
+) -> AppResult<RaiseCaseResponse> {
+    let mut v = Violations::new();
+    check_request_id(&mut v, &r.request_id);
+    let flag = r.flag.clone().unwrap_or_default();
+    v.check(
+        (2000..=2100).contains(&flag.year),
+        "flag.year",
+        "must be a year 2000-2100",
+    );
+    let kind = FlagKind::try_from(flag.kind).unwrap_or_default();
+    if kind == FlagKind::Unspecified {
+        v.add("flag.kind", "BELOW_THRESHOLD or FAILING");
+    }
+    let sk = subject_kind(&mut v, &flag.subject, "flag.subject");
+    if kind == FlagKind::BelowThreshold && sk == Some(SubjectKind::Body) {
+        v.add("flag.subject", "Art. 20(2) flags are about officers");
+    }
+    v.non_empty(&flag.run, "flag.run");
+    v.max_len(&flag.run, 128, "flag.run");
+    v.max_len(&flag.peer_group, 200, "flag.peer_group");
+    v.check(
+        flag.score.is_finite() && flag.threshold.is_finite(),
+        "flag.score",
+        "must be finite numbers",
+    );
+    v.finish()?;
+    let who = acc.peers.resolve(&flag.subject, "flag.subject").await?;
+    let reference = format!(
+        "rankings/{}/{}/{}",
+        flag.year,
+        kind.as_str_name(),
+        flag.subject
+    );
+    let code = catalogue::flag_ground(kind);
+    let detail = format!(
+        "{} {}: score {:.4} below {:.4} (peer group {}, run {})",
+        flag.year,
+        kind.as_str_name(),
+        flag.score,
+        flag.threshold,
+        flag.peer_group,
+        flag.run
+    );
+    let case = Case {
+        subject: Some(Subject {
+            name: flag.subject.clone(),
+            kind: who.kind as i32,
+            body: who.body.clone(),
+            display_name: who.display_name.clone(),
+            ..Default::default()
+        }),
+        grounds: vec![Ground {
+            code: code.into(),
+            detail: detail.clone(),
+            ..Default::default()
+        }],
+        origin: Some(Origin {
+            kind: OriginKind::RankingFlag as i32,
+            reference: reference.clone(),
+            // One case per year, kind and subject: the nightly runs of a
+            // year raise the same flag again and again.
+            key: format!("flag:{}:{}:{}", flag.year, kind.as_str_name(), flag.subject),
+        }),
+        title: truncate(
+            &format!(
+                "{}: {}",
+                catalogue::ground(code).map(|g| g.zh).unwrap_or(code),
+                detail
+            ),
+            200,
+        ),
+        evidence: vec![Evidence {
+            kind: EvidenceKind::RankingFlag as i32,
+            reference,
+            note: detail,
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    raise(
+        acc,
+        ctx,
+        &r.request_id,
+        &r,
+        case,
+        &who.body_path,
+        "raised from a ranking flag",
+    )
+    .await
+}
+
+pub async fn add_evidence(
+    acc: &Accountability,
+    ctx: &Ctx,
+    r: AddEvidenceRequest,
+) -> AppResult<Case> {
+    let mut v = Violations::new();
+    check_request_id(&mut v, &r.request_id);
+    let id = case_id(&mut v, &r.name);
+    if r.evidence.is_empty() {
+        v.add("evidence", "at least one");
+    }
+    checks::evidence(&mut v, &r.evidence, "evidence");
+    v.finish()?;
+    let by = ctx.principal.subject.clone();
+    let now = to_ts(chrono::Utc::now());
+    let reason = format!("{} item(s) of evidence", r.evidence.len());
+    change(
+        acc,
+        ctx,
+        &r.request_id,
+        &r,
+        &r.name,
+        &id,
+        "ADD_EVIDENCE",
+        &[
+            CaseState::Opened,
+            CaseState::Investigating,
+            CaseState::Proposed,
+            CaseState::Contested,
+        ],
+        None,
+        &reason,
+        |c| {
+            if c.evidence.len() + r.evidence.len() > 1000 {
+                return Err(AppError::precondition(
+                    "TOO_MUCH_EVIDENCE",
+                    "a case holds at most 1000 items of evidence",
+                ));
+            }
+            for e in &r.evidence {
+                let mut e = e.clone();
+                e.added_by = by.clone();
+                e.add_time = Some(now);
+                c.evidence.push(e);
+            }
+            Ok(())
+        },
+    )
+    .await
+}
+
+fn transition_input(r: &TransitionRequest) -> AppResult<String> {
+    let mut v = Violations::new();
+    check_request_id(&mut v, &r.request_id);
+    let id = case_id(&mut v, &r.name);
+    checks::reason(&mut v, &r.reason, "reason");
+    v.finish()?;
+    Ok(id)
+}
+
+pub async fn start_investigation(
+    acc: &Accountability,
+    ctx: &Ctx,
+    r: TransitionRequest,
+) -> AppResult<Case> {
+    let id = transition_input(&r)?;
+    change(
+        acc,
+        ctx,
+        &r.request_id,
+        &r,
+        &r.name,
+        &id,
+        "START_INVESTIGATION",
+        &[CaseState::Opened],
+        Some(CaseState::Investigating),
+        &r.reason,
+        |_| Ok(()),
+    )
+    .await
+}
+
+/// Loads the case once to check a proposal's structure against it (its
+/// subject and leaders); the state is checked again under the lock.
+async fn current(acc: &Accountability, ctx: &Ctx, id: &str, name: &str) -> AppResult<Case> {
+    Ok(visible(ctx, records::load_case(&acc.store.db, id).await?, name)?.case)
+}
+
+fn stamped(d: &Decision, ctx: &Ctx) -> Decision {
+    let mut d = d.clone();
+    d.decided_by = ctx.principal.subject.clone();
+    d.time = Some(to_ts(chrono::Utc::now()));
+    d
+}
+
+pub async fn propose(acc: &Accountability, ctx: &Ctx, r: ProposeRequest) -> AppResult<Case> {
+    let mut v = Violations::new();
+    check_request_id(&mut v, &r.request_id);
+    let id = case_id(&mut v, &r.name);
+    v.finish()?;
+    let case = current(acc, ctx, &id, &r.name).await?;
+    let mut v = Violations::new();
+    checks::decision(&mut v, r.proposal.as_ref(), &case, "proposal");
+    v.finish()?;
+    let proposal = stamped(r.proposal.as_ref().expect("checked"), ctx);
+    checks::severity_rule(&proposal, &case)?;
+    let reason = truncate(&proposal.reasoning, checks::MAX_TEXT);
+    change(
+        acc,
+        ctx,
+        &r.request_id,
+        &r,
+        &r.name,
+        &id,
+        "PROPOSE",
+        &[CaseState::Investigating, CaseState::Proposed],
+        Some(CaseState::Proposed),
+        &reason,
+        |c| {
+            c.proposal = Some(proposal);
+            Ok(())
+        },
+    )
+    .await
+}
+
+pub async fn decide(acc: &Accountability, ctx: &Ctx, r: DecideRequest) -> AppResult<Case> {
+    let mut v = Violations::new();
+    check_request_id(&mut v, &r.request_id);
+    let id = case_id(&mut v, &r.name);
+    checks::reason(&mut v, &r.reason, "reason");
+    v.finish()?;
+    let case = current(acc, ctx, &id, &r.name).await?;
+    if let Some(d) = &r.decision {
+        let mut v = Violations::new();
+        checks::decision(&mut v, Some(d), &case, "decision");
+        v.finish()?;
+        checks::severity_rule(d, &case)?;
+    }
+    let given = r.decision.as_ref().map(|d| stamped(d, ctx));
+    let by = ctx.principal.subject.clone();
+    change(
+        acc,
+        ctx,
+        &r.request_id,
+        &r,
+        &r.name,
+        &id,
+        "DECIDE",
+        &[CaseState::Proposed],
+        Some(CaseState::Decided),
+        &r.reason,
+        |c| {
+            let d = match given {
+                Some(d) => d,
+                None => {
+                    let mut d = c.proposal.clone().ok_or_else(|| {
+                        AppError::precondition("NO_PROPOSAL", "there is no proposal to adopt")
+                    })?;
+                    d.decided_by = by;
+                    d.time = Some(to_ts(chrono::Utc::now()));
+                    d
+                }
+            };
+            c.decision = Some(d);
+            Ok(())
+        },
+    )
+    .await
+}
+
+pub async fn contest(acc: &Accountability, ctx: &Ctx, r: TransitionRequest) -> AppResult<Case> {
+    let id = transition_input(&r)?;
+    let by = ctx.principal.subject.clone();
+    change(
+        acc,
+        ctx,
+        &r.request_id,
+        &r,
+        &r.name,
+        &id,
+        "CONTEST",
+        &[CaseState::Decided],
+        Some(CaseState::Contested),
+        &r.reason,
+        |c| {
+            if c.contest.is_some() {
+                return Err(AppError::precondition(
+                    "ALREADY_CONTESTED",
+                    "a decision may be contested once; this case's was (current state DECIDED)",
+                ));
+            }
+            c.contest = Some(Contest {
+                reason: r.reason.clone(),
+                by,
+                time: Some(to_ts(chrono::Utc::now())),
+                outcome: ContestOutcome::Pending as i32,
+                contested: c.decision.clone(),
+                ..Default::default()
+            });
+            Ok(())
+        },
+    )
+    .await
+}
+
+pub async fn resolve_contest(
+    acc: &Accountability,
+    ctx: &Ctx,
+    r: ResolveContestRequest,
+) -> AppResult<Case> {
+    let mut v = Violations::new();
+    check_request_id(&mut v, &r.request_id);
+    let id = case_id(&mut v, &r.name);
+    checks::reason(&mut v, &r.reason, "reason");
+    let outcome = ContestOutcome::try_from(r.outcome).unwrap_or_default();
+    match outcome {
+        ContestOutcome::Upheld if r.decision.is_some() => {
+            v.add("decision", "only when the outcome is CHANGED")
+        }
+        ContestOutcome::Upheld | ContestOutcome::Changed => {}
+        _ => v.add("outcome", "UPHELD or CHANGED"),
+    }
+    v.finish()?;
+    let mut changed = None;
+    if outcome == ContestOutcome::Changed {
+        let case = current(acc, ctx, &id, &r.name).await?;
+        let mut v = Violations::new();
+        checks::decision(&mut v, r.decision.as_ref(), &case, "decision");
+        v.finish()?;
+        let d = stamped(r.decision.as_ref().expect("checked"), ctx);
+        checks::severity_rule(&d, &case)?;
+        changed = Some(d);
+    }
+    let by = ctx.principal.subject.clone();
+    change(
+        acc,
+        ctx,
+        &r.request_id,
+        &r,
+        &r.name,
+        &id,
+        "RESOLVE_CONTEST",
+        &[CaseState::Contested],
+        Some(CaseState::Decided),
+        &r.reason,
+        |c| {
+            let contest = c.contest.get_or_insert_with(Default::default);
+            contest.outcome = outcome as i32;
+            contest.resolution = r.reason.clone();
+            contest.resolved_by = by;
+            contest.resolve_time = Some(to_ts(chrono::Utc::now()));
+            if let Some(d) = changed {
+                c.decision = Some(d);
+            }
+            Ok(())
+        },
+    )
+    .await
+}
+
+pub async fn execute(acc: &Accountability, ctx: &Ctx, r: TransitionRequest) -> AppResult<Case> {
+    let id = transition_input(&r)?;
+    change(acc, ctx, &r.request_id, &r, &r.name, &id, "EXECUTE",
+        &[CaseState::Decided], Some(CaseState::Executed), &r.reason, |c| {
+            // A withholding that has already ended cannot be applied.
+            let now = chrono::Utc::now();
+            let lapsed = c.decision.iter().flat_map(|d| &d.sanctions).any(|s| {
+                s.kind == SanctionKind::CredentialWithheld as i32
+                    && s.until.as_ref().and_then(probity_common::names::from_ts).is_some_and(|u| u <= now)
+            });
+            if lapsed {
+                return Err(AppError::precondition(
+                    "DECISION_LAPSED",
+                    "the decided withholding has already ended; change the decision (current state DECIDED)",
+                ));
+            }
+            Ok(())
+        }).await
+}
+
+pub async fn close(acc: &Accountability, ctx: &Ctx, r: TransitionRequest) -> AppResult<Case> {
+    let id = transition_input(&r)?;
+    let pending = effects::of_case(&acc.store.db, &id)
+        .await?
+        .iter()
+        .filter(|e| e.state == EffectState::Pending as i32)
+        .count();
+    change(
+        acc,
+        ctx,
+        &r.request_id,
+        &r,
+        &r.name,
+        &id,
+        "CLOSE",
+        &[CaseState::Executed],
+        Some(CaseState::Closed),
+        &r.reason,
+        |_| {
+            if pending > 0 {
+                return Err(AppError::precondition(
+                    "EFFECTS_PENDING",
+                    format!(
+                        "{pending} effect(s) still wait for the registry (current state EXECUTED)"
+                    ),
+                ));
+            }
+            Ok(())
+        },
+    )
+    .await
+}
+
+pub async fn dismiss(acc: &Accountability, ctx: &Ctx, r: TransitionRequest) -> AppResult<Case> {
+    let id = transition_input(&r)?;
+    change(
+        acc,
+        ctx,
+        &r.request_id,
+        &r,
+        &r.name,
+        &id,
+        "DISMISS",
+        &[
+            CaseState::Opened,
+            CaseState::Investigating,
+            CaseState::Proposed,
+        ],
+        Some(CaseState::Dismissed),
+        &r.reason,
+        |c| {
+            c.dismissal_reason = r.reason.clone();
+            Ok(())
+        },
+    )
+    .await
+}

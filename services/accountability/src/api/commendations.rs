@@ -1,0 +1,153 @@
+//! Commendations (Art. 6: 表彰): outstanding units and officers of a year's
+//! assessment, recorded from the rankings once per year and subject, and
+//! listed per year for everyone who reads (they are published).
+use probity_common::{
+    AppResult, Violations,
+    db::stmt,
+    names::{check_request_id, next_token, page, parse_top, to_ts},
+};
+use probity_proto::accountability::v1::*;
+use prost::Message;
+use sea_orm::{ConnectionTrait, Value};
+
+use super::Ctx;
+use crate::Accountability;
+
+pub async fn record_commendation(
+    acc: &Accountability,
+    ctx: &Ctx,
+    r: RecordCommendationRequest,
+) -> AppResult<RecordCommendationResponse> {
+    let mut v = Violations::new();
+    check_request_id(&mut v, &r.request_id);
+    let c = r.commendation.clone().unwrap_or_default();
+    v.check(
+        (2000..=2100).contains(&c.year),
+        "commendation.year",
+        "must be a year 2000-2100",
+    );
+    if parse_top(&c.subject, "bodies").is_none() && parse_top(&c.subject, "officers").is_none() {
+        v.add(
+            "commendation.subject",
+            "must be bodies/{body} or officers/{officer}",
+        );
+    }
+    v.non_empty(&c.run, "commendation.run");
+    v.max_len(&c.run, 128, "commendation.run");
+    v.max_len(&c.peer_group, 200, "commendation.peer_group");
+    v.max_len(&c.note, 2000, "commendation.note");
+    v.check(
+        c.score.is_finite(),
+        "commendation.score",
+        "must be a finite number",
+    );
+    v.check(c.rank >= 0, "commendation.rank", "must not be negative");
+    v.finish()?;
+    let who = acc
+        .peers
+        .resolve(&c.subject, "commendation.subject")
+        .await?;
+    let mut w = acc
+        .store
+        .write(&ctx.principal, ctx.method, &r.request_id, &r)
+        .await?;
+    if let Some(done) = w.replayed::<RecordCommendationResponse>()? {
+        return Ok(done);
+    }
+    let existing = w
+        .txn()
+        .query_one_raw(stmt(
+            w.txn(),
+            "SELECT doc FROM accountability_commendations WHERE year = $1 AND subject = $2",
+            vec![c.year.into(), c.subject.clone().into()],
+        ))
+        .await?;
+    if let Some(row) = existing {
+        let doc: Vec<u8> = row.try_get("", "doc")?;
+        return Ok(RecordCommendationResponse {
+            commendation: Some(
+                Commendation::decode(doc.as_slice()).map_err(probity_common::AppError::internal)?,
+            ),
+            created: false,
+        });
+    }
+    let id = probity_common::names::new_id();
+    let now = chrono::Utc::now();
+    let out = Commendation {
+        name: format!("commendations/{id}"),
+        subject_kind: who.kind as i32,
+        create_time: Some(to_ts(now)),
+        body: who.body.clone(),
+        ..c
+    };
+    let doc = out.encode_to_vec();
+    w.txn()
+        .execute_raw(stmt(
+            w.txn(),
+            "INSERT INTO accountability_commendations (id, year, subject, subject_kind, body_path, created_us, doc) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            vec![
+                id.into(),
+                out.year.into(),
+                out.subject.clone().into(),
+                out.subject_kind.into(),
+                who.body_path.into(),
+                now.timestamp_micros().into(),
+                doc.clone().into(),
+            ],
+        ))
+        .await?;
+    w.audit(
+        &out.name,
+        serde_json::json!({"op": "record_commendation", "year": out.year, "subject": out.subject, "run": out.run,
+            "record_sha256": probity_common::audit::sha256_hex(&doc)}),
+    )
+    .await?;
+    w.commit(RecordCommendationResponse {
+        commendation: Some(out),
+        created: true,
+    })
+    .await
+}
+
+pub async fn list_commendations(
+    acc: &Accountability,
+    _: &Ctx,
+    r: ListCommendationsRequest,
+) -> AppResult<ListCommendationsResponse> {
+    let mut v = Violations::new();
+    v.check(
+        (2000..=2100).contains(&r.year),
+        "year",
+        "must be a year 2000-2100",
+    );
+    if SubjectKind::try_from(r.subject_kind).is_err() {
+        v.add("subject_kind", "unknown kind");
+    }
+    let filter_key = format!("{}|{}", r.year, r.subject_kind);
+    let p = page(&mut v, r.page_size, &r.page_token, &filter_key);
+    v.finish()?;
+    let mut sql = "SELECT id, doc FROM accountability_commendations WHERE year = $1".to_string();
+    let mut values: Vec<Value> = vec![r.year.into()];
+    if r.subject_kind != 0 {
+        values.push(r.subject_kind.into());
+        sql.push_str(&format!(" AND subject_kind = ${}", values.len()));
+    }
+    if let Some(after) = &p.after {
+        values.push(after.clone().into());
+        sql.push_str(&format!(" AND id > ${}", values.len()));
+    }
+    sql.push_str(&format!(" ORDER BY id LIMIT {}", p.size));
+    let db = &acc.store.db;
+    let rows = db.query_all_raw(stmt(db, &sql, values)).await?;
+    let mut out = Vec::new();
+    let mut last = None;
+    for row in rows {
+        last = Some(row.try_get::<String>("", "id")?);
+        let doc: Vec<u8> = row.try_get("", "doc")?;
+        out.push(Commendation::decode(doc.as_slice()).map_err(probity_common::AppError::internal)?);
+    }
+    Ok(ListCommendationsResponse {
+        next_page_token: next_token(out.len(), &p, last.as_deref(), &filter_key),
+        commendations: out,
+    })
+}

@@ -1,0 +1,267 @@
+//! Correction orders (Art. 10): the legal-affairs office orders a body to
+//! correct an act by a deadline; the body answers CORRECTED (with evidence)
+//! or REFUSED. A refusal opens a case on Art. 10 at once, an order left
+//! unanswered past its deadline opens one when swept (crate::sweep); once.
+use probity_common::{
+    AppError, AppResult, Violations, body_scope,
+    db::stmt,
+    names::{check_request_id, from_ts, next_token, page, parse_top, to_ts},
+};
+use probity_proto::accountability::v1::*;
+use prost::Message;
+use sea_orm::{ConnectionTrait, Value};
+
+use super::{Ctx, checks};
+use crate::{
+    Accountability, cases,
+    records::{self, Event, OrderRow},
+};
+
+fn order_id(v: &mut Violations, name: &str) -> String {
+    parse_top(name, "orders").unwrap_or_else(|| {
+        v.add("name", "must be a resource name orders/{order}");
+        String::new()
+    })
+}
+
+fn visible(ctx: &Ctx, row: Option<OrderRow>, name: &str) -> AppResult<OrderRow> {
+    let row = row.ok_or_else(|| AppError::not_found(name))?;
+    body_scope::check(&ctx.principal, &row.body_path).map_err(|_| AppError::not_found(name))?;
+    Ok(row)
+}
+
+pub async fn create_order(
+    acc: &Accountability,
+    ctx: &Ctx,
+    r: CreateOrderRequest,
+) -> AppResult<CorrectionOrder> {
+    let mut v = Violations::new();
+    check_request_id(&mut v, &r.request_id);
+    let o = r.order.clone().unwrap_or_default();
+    if parse_top(&o.body, "bodies").is_none() {
+        v.add("order.body", "must be bodies/{body}");
+    }
+    v.non_empty(&o.act, "order.act");
+    v.max_len(&o.act, checks::MAX_TEXT, "order.act");
+    checks::evidence(&mut v, &o.evidence, "order.evidence");
+    let deadline = o.deadline.as_ref().and_then(from_ts);
+    let now = chrono::Utc::now();
+    if !deadline.is_some_and(|d| d > now) {
+        v.add("order.deadline", "required, in the future");
+    }
+    v.finish()?;
+    let who = acc.peers.resolve(&o.body, "order.body").await?;
+    let mut w = acc
+        .store
+        .write(&ctx.principal, ctx.method, &r.request_id, &r)
+        .await?;
+    if let Some(done) = w.replayed::<CorrectionOrder>()? {
+        return Ok(done);
+    }
+    let id = probity_common::names::new_id();
+    let order = CorrectionOrder {
+        name: format!("orders/{id}"),
+        body: o.body.clone(),
+        act: o.act.clone(),
+        evidence: o.evidence.clone(),
+        deadline: o.deadline,
+        state: OrderState::Open as i32,
+        create_time: Some(to_ts(now)),
+        created_by: ctx.principal.subject.clone(),
+        body_display_name: who.display_name.clone(),
+        ..Default::default()
+    };
+    let row = OrderRow {
+        id,
+        body_path: who.body_path.clone(),
+        order,
+    };
+    let deadline_us = deadline.map(|d| d.timestamp_micros()).unwrap_or_default();
+    records::insert_order(w.txn(), &row, deadline_us, now.timestamp_micros()).await?;
+    records::append(
+        &mut w,
+        &ctx.principal,
+        ctx.method,
+        Event {
+            entity: &row.order.name,
+            action: "ORDER",
+            from: OrderState::Unspecified as i32,
+            to: OrderState::Open as i32,
+            reason: &row.order.act,
+            doc: row.order.encode_to_vec(),
+        },
+    )
+    .await?;
+    w.commit(row.order).await
+}
+
+pub async fn answer_order(
+    acc: &Accountability,
+    ctx: &Ctx,
+    r: AnswerOrderRequest,
+) -> AppResult<CorrectionOrder> {
+    let mut v = Violations::new();
+    check_request_id(&mut v, &r.request_id);
+    let id = order_id(&mut v, &r.name);
+    let answer = OrderAnswer::try_from(r.answer).unwrap_or_default();
+    if answer == OrderAnswer::Unspecified {
+        v.add("answer", "CORRECTED or REFUSED");
+    }
+    checks::reason(&mut v, &r.note, "note");
+    checks::evidence(&mut v, &r.evidence, "evidence");
+    if answer == OrderAnswer::Corrected && r.evidence.is_empty() {
+        v.add("evidence", "a correction needs evidence of it");
+    }
+    v.finish()?;
+    let mut w = acc
+        .store
+        .write(&ctx.principal, ctx.method, &r.request_id, &r)
+        .await?;
+    if let Some(done) = w.replayed::<CorrectionOrder>()? {
+        return Ok(done);
+    }
+    let mut row = visible(ctx, records::load_order(w.txn(), &id).await?, &r.name)?;
+    let before = row.order.state;
+    // An overdue order may still be answered (late): the case it opened stays.
+    if before != OrderState::Open as i32 && before != OrderState::Overdue as i32 {
+        return Err(AppError::precondition(
+            "ORDER_ANSWERED",
+            format!(
+                "the order was already answered (current state {})",
+                OrderState::try_from(before)
+                    .map(|s| s.as_str_name())
+                    .unwrap_or("?")
+            ),
+        ));
+    }
+    let now = to_ts(chrono::Utc::now());
+    let mut evidence = r.evidence.clone();
+    for e in &mut evidence {
+        e.added_by = ctx.principal.subject.clone();
+        e.add_time = Some(now);
+    }
+    row.order.answer = answer as i32;
+    row.order.answer_note = r.note.clone();
+    row.order.answer_evidence = evidence;
+    row.order.answer_time = Some(now);
+    row.order.state = match answer {
+        OrderAnswer::Refused => OrderState::Refused as i32,
+        _ => OrderState::Corrected as i32,
+    };
+    if answer == OrderAnswer::Refused && row.order.case.is_empty() {
+        let why = "拒不改正 (refused to correct)";
+        let display = row.order.body_display_name.clone();
+        let (case, _) = cases::from_order(
+            &mut w,
+            &ctx.principal,
+            ctx.method,
+            &id,
+            &row.order,
+            &row.body_path,
+            &display,
+            why,
+        )
+        .await?;
+        row.order.case = case.case.name.clone();
+    }
+    records::save_order(w.txn(), &row).await?;
+    records::append(
+        &mut w,
+        &ctx.principal,
+        ctx.method,
+        Event {
+            entity: &row.order.name,
+            action: if answer == OrderAnswer::Refused {
+                "REFUSE"
+            } else {
+                "CORRECT"
+            },
+            from: before,
+            to: row.order.state,
+            reason: &r.note,
+            doc: row.order.encode_to_vec(),
+        },
+    )
+    .await?;
+    w.commit(row.order).await
+}
+
+pub async fn get_order(
+    acc: &Accountability,
+    ctx: &Ctx,
+    r: GetOrderRequest,
+) -> AppResult<CorrectionOrder> {
+    let mut v = Violations::new();
+    let id = order_id(&mut v, &r.name);
+    v.finish()?;
+    Ok(visible(ctx, records::load_order(&acc.store.db, &id).await?, &r.name)?.order)
+}
+
+pub async fn list_orders(
+    acc: &Accountability,
+    ctx: &Ctx,
+    r: ListOrdersRequest,
+) -> AppResult<ListOrdersResponse> {
+    let mut v = Violations::new();
+    let body = if r.body.is_empty() {
+        None
+    } else {
+        let b = parse_top(&r.body, "bodies");
+        if b.is_none() {
+            v.add("body", "must be bodies/{body}");
+        }
+        b
+    };
+    if OrderState::try_from(r.state).is_err() {
+        v.add("state", "unknown state");
+    }
+    let filter_key = format!("{}|{}", r.body, r.state);
+    let p = page(&mut v, r.page_size, &r.page_token, &filter_key);
+    v.finish()?;
+    let mut conds: Vec<String> = Vec::new();
+    let mut values: Vec<Value> = Vec::new();
+    let mut push = |sql: &str, val: Value| {
+        values.push(val);
+        conds.push(sql.replace("$?", &format!("${}", values.len())));
+    };
+    if let Some(b) = body {
+        push(
+            "body_path LIKE $? ESCAPE '\\'",
+            format!("%/{}/%", b.replace('_', "\\_")).into(),
+        );
+    }
+    if let Some(pat) = body_scope::read_pattern(&ctx.principal) {
+        push("body_path LIKE $? ESCAPE '\\'", pat.into());
+    }
+    if r.state != 0 {
+        push("state = $?", r.state.into());
+    }
+    if let Some(after) = &p.after {
+        push("id > $?", after.clone().into());
+    }
+    let wh = if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    };
+    let db = &acc.store.db;
+    let rows = db
+        .query_all_raw(stmt(
+            db,
+            &format!(
+                "SELECT id, body_path, doc FROM accountability_orders {wh} ORDER BY id LIMIT {}",
+                p.size
+            ),
+            values,
+        ))
+        .await?;
+    let orders: Vec<OrderRow> = rows
+        .iter()
+        .map(records::order_row)
+        .collect::<AppResult<_>>()?;
+    let last = orders.last().map(|o| o.id.clone());
+    Ok(ListOrdersResponse {
+        next_page_token: next_token(orders.len(), &p, last.as_deref(), &filter_key),
+        orders: orders.into_iter().map(|o| o.order).collect(),
+    })
+}

@@ -1,0 +1,40 @@
+//! Who may call what: every method of accountability, in one place. Cases
+//! and orders are the legal-affairs office's to manage (Art. 10, 12, 21);
+//! a department reads what concerns its body and its officers, answers its
+//! orders and contests decisions about itself (checked in the handlers);
+//! leadership reads; the rankings job (a service) raises flags and records
+//! commendations.
+use probity_common::auth::Access::{self, *};
+
+macro_rules! policy {
+    ($($method:literal => $access:expr,)*) => {
+        pub const POLICY: &[(&str, Access)] =
+            &[$((concat!("/probity.accountability.v1.AccountabilityService/", $method), $access),)*];
+    };
+}
+
+policy! {
+    "ListGrounds" => Read,
+    "ListSeverityRules" => Read,
+    "OpenCase" => Admin,
+    "RaiseFromFinding" => Raise,
+    "RaiseFromFlag" => Raise,
+    "AddEvidence" => Admin,
+    "StartInvestigation" => Admin,
+    "Propose" => Admin,
+    "Decide" => Admin,
+    "Contest" => Write,
+    "ResolveContest" => Admin,
+    "Execute" => Admin,
+    "Close" => Admin,
+    "Dismiss" => Admin,
+    "GetCase" => Read,
+    "ListCases" => Read,
+    "ListCaseEvents" => Read,
+    "CreateOrder" => Admin,
+    "AnswerOrder" => Write,
+    "GetOrder" => Read,
+    "ListOrders" => Read,
+    "RecordCommendation" => Raise,
+    "ListCommendations" => Read,
+}

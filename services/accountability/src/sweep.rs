@@ -1,0 +1,94 @@
+//! Correction orders past their deadline without an answer become OVERDUE
+//! and open one case each (Art. 10). Every replica sweeps; the order's state
+//! and the case's origin key, checked under the chain lock, make it once.
+use std::{sync::Arc, time::Duration};
+
+use probity_common::{
+    AppResult,
+    auth::{Principal, Role},
+    db::stmt,
+};
+use probity_proto::accountability::v1::OrderState;
+use sea_orm::ConnectionTrait;
+
+use crate::{
+    Accountability, cases,
+    records::{self, Event},
+};
+
+pub fn start(acc: &Arc<Accountability>) {
+    let weak = Arc::downgrade(acc);
+    let every = Duration::from_millis(acc.settings.sweep_interval_ms);
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            let Some(acc) = weak.upgrade() else { return };
+            if let Err(e) = sweep(&acc).await {
+                tracing::warn!(error = %e, "overdue order sweep failed; will retry");
+            }
+        }
+    });
+}
+
+pub async fn sweep(acc: &Accountability) -> AppResult<usize> {
+    let now = chrono::Utc::now().timestamp_micros();
+    let db = &acc.store.db;
+    let ids: Vec<String> = db
+        .query_all_raw(stmt(
+            db,
+            "SELECT id FROM accountability_orders WHERE state = $1 AND deadline_us <= $2 ORDER BY id LIMIT 500",
+            vec![(OrderState::Open as i32).into(), now.into()],
+        ))
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String>("", "id"))
+        .collect::<Result<_, _>>()?;
+    let principal = Principal {
+        subject: "probity-accountability".into(),
+        role: Role::Service,
+        body: None,
+    };
+    let mut opened = 0;
+    for id in ids {
+        let mut w = acc.store.write(&principal, "sweep", "", &()).await?;
+        let Some(mut row) = records::load_order(w.txn(), &id).await? else {
+            continue;
+        };
+        if row.order.state != OrderState::Open as i32 {
+            continue;
+        }
+        let why = "逾期未改正 (correction order overdue)";
+        let (case, _) = cases::from_order(
+            &mut w,
+            &principal,
+            "sweep",
+            &id,
+            &row.order,
+            &row.body_path,
+            &row.order.body_display_name.clone(),
+            why,
+        )
+        .await?;
+        row.order.state = OrderState::Overdue as i32;
+        row.order.case = case.case.name.clone();
+        records::save_order(w.txn(), &row).await?;
+        let entity = format!("orders/{id}");
+        records::append(
+            &mut w,
+            &principal,
+            "sweep",
+            Event {
+                entity: &entity,
+                action: "OVERDUE",
+                from: OrderState::Open as i32,
+                to: OrderState::Overdue as i32,
+                reason: why,
+                doc: prost::Message::encode_to_vec(&row.order),
+            },
+        )
+        .await?;
+        w.commit(()).await?;
+        opened += 1;
+    }
+    Ok(opened)
+}

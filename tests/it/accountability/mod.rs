@@ -1,0 +1,134 @@
+//! Accountability: cases, sanctions and their effects on the registry,
+//! correction orders and commendations. Helpers here drive cases through
+//! their states.
+use chrono::{Duration, Utc};
+use probity_common::auth::Role;
+use probity_proto::accountability::v1::{
+    accountability_service_client::AccountabilityServiceClient, *,
+};
+use tonic::{service::interceptor::InterceptedService, transport::Channel};
+
+use crate::{
+    fixtures::{rid, ts},
+    harness::{Bearer, TestServer},
+};
+
+mod effects;
+
+pub type Acc = AccountabilityServiceClient<InterceptedService<Channel, Bearer>>;
+
+pub async fn acc(s: &TestServer, role: Role, body: Option<&str>) -> Acc {
+    AccountabilityServiceClient::with_interceptor(
+        s.channel().await,
+        Bearer::new(&s.token(role, body)),
+    )
+}
+
+pub async fn office(s: &TestServer) -> Acc {
+    acc(s, Role::LegalOffice, None).await
+}
+
+pub fn ground(code: &str) -> Ground {
+    Ground {
+        code: code.into(),
+        detail: "详情 particulars".into(),
+        ..Default::default()
+    }
+}
+
+pub fn open_request(subject: &str, code: &str) -> OpenCaseRequest {
+    OpenCaseRequest {
+        request_id: rid(),
+        subject: Some(Subject {
+            name: subject.into(),
+            ..Default::default()
+        }),
+        grounds: vec![ground(code)],
+        title: "案件 test case".into(),
+        evidence: vec![],
+        reason: "立案 opened for the test".into(),
+    }
+}
+
+pub async fn open(c: &mut Acc, subject: &str, code: &str) -> Case {
+    c.open_case(open_request(subject, code))
+        .await
+        .expect("open case")
+        .into_inner()
+}
+
+pub fn step(name: &str, reason: &str) -> TransitionRequest {
+    TransitionRequest {
+        request_id: rid(),
+        name: name.into(),
+        reason: reason.into(),
+    }
+}
+
+pub fn sanction(kind: SanctionKind) -> Sanction {
+    let mut s = Sanction {
+        kind: kind as i32,
+        ..Default::default()
+    };
+    match kind {
+        SanctionKind::CredentialWithheld => s.until = Some(ts(Utc::now() + Duration::days(90))),
+        SanctionKind::Rectification => s.deadline = Some(ts(Utc::now() + Duration::days(30))),
+        SanctionKind::Referral => s.referral_to = ReferralTo::Supervisory as i32,
+        _ => {}
+    }
+    s
+}
+
+pub fn decision(severity: i32, kinds: &[SanctionKind]) -> Decision {
+    Decision {
+        severity,
+        sanctions: kinds.iter().map(|k| sanction(*k)).collect(),
+        reasoning: "性质、情节 nature and circumstances".into(),
+        ..Default::default()
+    }
+}
+
+/// Opens a case and takes it to DECIDED with `d`.
+pub async fn decided(c: &mut Acc, subject: &str, code: &str, d: Decision) -> Case {
+    let case = open(c, subject, code).await;
+    c.start_investigation(step(&case.name, "调查 investigate"))
+        .await
+        .expect("investigate");
+    c.propose(ProposeRequest {
+        request_id: rid(),
+        name: case.name.clone(),
+        proposal: Some(d),
+    })
+    .await
+    .expect("propose");
+    c.decide(DecideRequest {
+        request_id: rid(),
+        name: case.name.clone(),
+        decision: None,
+        reason: "决定 decided".into(),
+    })
+    .await
+    .expect("decide")
+    .into_inner()
+}
+
+/// Waits until every effect of the case is settled; returns the case.
+pub async fn settled(c: &mut Acc, name: &str) -> Case {
+    for _ in 0..400 {
+        let case = c
+            .get_case(GetCaseRequest { name: name.into() })
+            .await
+            .expect("get case")
+            .into_inner();
+        if !case.effects.is_empty()
+            && case
+                .effects
+                .iter()
+                .all(|e| e.state != EffectState::Pending as i32)
+        {
+            return case;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("effects of {name} were not settled in 20 s");
+}
