@@ -218,8 +218,8 @@ def check_set(label, v, docs):
         check(("/etc/probity/national-id" in mounts) == (name in ("registry", "all") or bool(t.get("nationalIdKey"))),
               f"{label}: {res} national-ID key mounted only where needed")
         check("/etc/probity/audit" in mounts and "/etc/probity/issuer" in mounts, f"{label}: {res} audit and issuer keys")
-        check(("/etc/probity/service-token" in mounts) == (name in ("intake", "all")),
-              f"{label}: {res} service token mounted only where intake runs")
+        check(("/etc/probity/service-token" in mounts) == (name in ("intake", "accountability", "all")),
+              f"{label}: {res} service token mounted only where a service calls another")
     deployments = set(by_kind.get("Deployment", {}))
     check(deployments == {f"{prefix}-{n}" for n in enabled}, f"{label}: Deployments {sorted(deployments)} are the enabled targets")
     cm = by_kind.get("ConfigMap", {}).get(f"{prefix}-config")
@@ -236,6 +236,14 @@ def check_set(label, v, docs):
               f"{label}: intake reaches the registry target's Service ({endpoint})")
         check(data.get("PROBITY__INTAKE__REGISTRY_TOKEN_FILE", "").startswith("/etc/probity/service-token/"),
               f"{label}: intake's service token file")
+        check(data.get("PROBITY__ACCOUNTABILITY__TOKEN_FILE", "").startswith("/etc/probity/service-token/"),
+              f"{label}: accountability's service token file")
+        check(data.get("PROBITY__ACCOUNTABILITY__REGISTRY_ENDPOINT") == endpoint,
+              f"{label}: accountability reaches the registry target's Service")
+        intake_on = (v["targets"].get("intake") or {}).get("enabled")
+        check(data.get("PROBITY__ACCOUNTABILITY__INTAKE_ENDPOINT")
+              == (f"http://{prefix}-intake:{v['server']['port']}" if intake_on else None),
+              f"{label}: accountability reaches the intake target's Service")
     for sa in by_kind.get("ServiceAccount", {}).values():
         check(sa.get("automountServiceAccountToken") is False, f"{label}: ServiceAccount {sa['metadata']['name']} mounts no token")
     jobs = by_kind.get("Job", {})

@@ -139,10 +139,17 @@ ConfigMap exists).
   "PROBITY__TELEMETRY__LEVEL" ($v.telemetry.level | toString)
   "PROBITY__TELEMETRY__SERVICE_NAME" ($v.telemetry.serviceName | toString)
 }}
-{{- $_ := set $d "PROBITY__INTAKE__REGISTRY_TOKEN_FILE" (printf "/etc/probity/service-token/%s" $v.serviceToken.key) }}
+{{- $token := printf "/etc/probity/service-token/%s" $v.serviceToken.key }}
+{{- $_ := set $d "PROBITY__INTAKE__REGISTRY_TOKEN_FILE" $token }}
+{{- $_ := set $d "PROBITY__ACCOUNTABILITY__TOKEN_FILE" $token }}
 {{- if and $v.targets.registry $v.targets.registry.enabled }}
-{{- $registry := include "probity.componentName" (dict "ctx" . "component" "registry") }}
-{{- $_ := set $d "PROBITY__INTAKE__REGISTRY_ENDPOINT" (printf "http://%s:%d" $registry (int64 $v.server.port)) }}
+{{- $registry := printf "http://%s:%d" (include "probity.componentName" (dict "ctx" . "component" "registry")) (int64 $v.server.port) }}
+{{- $_ := set $d "PROBITY__INTAKE__REGISTRY_ENDPOINT" $registry }}
+{{- $_ := set $d "PROBITY__ACCOUNTABILITY__REGISTRY_ENDPOINT" $registry }}
+{{- end }}
+{{- if and $v.targets.intake $v.targets.intake.enabled }}
+{{- $intake := printf "http://%s:%d" (include "probity.componentName" (dict "ctx" . "component" "intake")) (int64 $v.server.port) }}
+{{- $_ := set $d "PROBITY__ACCOUNTABILITY__INTAKE_ENDPOINT" $intake }}
 {{- end }}
 {{- with $v.telemetry.otlpEndpoint }}
 {{- $_ := set $d "PROBITY__TELEMETRY__OTLP_ENDPOINT" (toString .) }}
@@ -253,7 +260,7 @@ Database URLs from Secrets: the shared one, and the own one of each target in
 {{- if .serviceToken }}
 - name: service-token
   secret:
-    secretName: {{ required "serviceToken.existingSecret: the Secret with intake's service token" $v.serviceToken.existingSecret }}
+    secretName: {{ required "serviceToken.existingSecret: the Secret with the service token intake and accountability present" $v.serviceToken.existingSecret }}
     defaultMode: 0440
     items:
       - key: {{ $v.serviceToken.key }}

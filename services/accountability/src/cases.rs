@@ -108,7 +108,6 @@ pub async fn from_order(
     order_id: &str,
     order: &CorrectionOrder,
     body_path: &str,
-    display_name: &str,
     why: &str,
 ) -> AppResult<(CaseRow, bool)> {
     let name = format!("orders/{order_id}");
@@ -124,7 +123,7 @@ pub async fn from_order(
             name: order.body.clone(),
             kind: SubjectKind::Body as i32,
             body: order.body.clone(),
-            display_name: display_name.into(),
+            display_name: order.body_display_name.clone(),
             ..Default::default()
         }),
         grounds: vec![Ground {

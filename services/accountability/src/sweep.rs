@@ -65,7 +65,6 @@ pub async fn sweep(acc: &Accountability) -> AppResult<usize> {
             &id,
             &row.order,
             &row.body_path,
-            &row.order.body_display_name.clone(),
             why,
         )
         .await?;

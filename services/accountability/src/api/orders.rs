@@ -46,7 +46,7 @@ pub async fn create_order(
     checks::evidence(&mut v, &o.evidence, "order.evidence");
     let deadline = o.deadline.as_ref().and_then(from_ts);
     let now = chrono::Utc::now();
-    if !deadline.is_some_and(|d| d > now) {
+    if deadline.is_none_or(|d| d <= now) {
         v.add("order.deadline", "required, in the future");
     }
     v.finish()?;
@@ -150,7 +150,6 @@ pub async fn answer_order(
     };
     if answer == OrderAnswer::Refused && row.order.case.is_empty() {
         let why = "拒不改正 (refused to correct)";
-        let display = row.order.body_display_name.clone();
         let (case, _) = cases::from_order(
             &mut w,
             &ctx.principal,
@@ -158,7 +157,6 @@ pub async fn answer_order(
             &id,
             &row.order,
             &row.body_path,
-            &display,
             why,
         )
         .await?;
