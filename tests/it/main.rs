@@ -20,6 +20,7 @@ mod public;
 mod replicas;
 mod review;
 mod revisions;
+mod sanction_status;
 mod server;
 mod smoke;
 mod validation;

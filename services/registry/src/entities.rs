@@ -159,6 +159,11 @@ pub mod officer_event {
         pub posts: String,
         pub reason: String,
         pub actor: String,
+        /// The role the actor called with (`legal_office`, `department`,
+        /// `service`): a status imposed as a sanction is lifted only by the
+        /// legal-affairs office or a service. NULL on events recorded before
+        /// m0002; their audit entry holds the role.
+        pub actor_role: Option<String>,
     }
     no_relations!();
 }

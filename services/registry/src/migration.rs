@@ -12,6 +12,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(SharedTables::new("registry")),
             Box::new(M0001Registry),
+            Box::new(M0002OfficerEventRole),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -217,5 +218,29 @@ impl MigrationTrait for M0001Registry {
             m.create_index(i).await?;
         }
         Ok(())
+    }
+}
+
+/// The role each officer event was recorded with, so that a status imposed
+/// as a sanction can be told from one a department set itself. Nullable:
+/// events recorded before this migration keep NULL (their audit entry says).
+struct M0002OfficerEventRole;
+
+impl MigrationName for M0002OfficerEventRole {
+    fn name(&self) -> &str {
+        "m0002_officer_event_role"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002OfficerEventRole {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table(Alias::new("registry_officer_events"))
+                .add_column(s_null("actor_role"))
+                .to_owned(),
+        )
+        .await
     }
 }

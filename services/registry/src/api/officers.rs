@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 use chrono::Utc;
 use probity_common::{
     AppError, AppResult, Violations,
+    auth::Role,
+    db::{stmt, t},
     names::{
         check_request_id, enum_field, name_or_invalid, nested_field, next_token, page, required,
         top_field,
@@ -121,6 +123,7 @@ async fn record(
         posts: posts_json.clone(),
         reason: c.reason.to_string(),
         actor: ctx.principal.subject.clone(),
+        actor_role: Some(ctx.principal.role.as_str().to_string()),
     };
     officer_event::Entity::insert(officer_event::ActiveModel::from(ev.clone()))
         .exec_without_returning(w.txn())
@@ -366,6 +369,24 @@ pub async fn set_officer_status(
             "the officer already has this status",
         ));
     }
+    // A department may not undo a sanction: what the legal-affairs office (or
+    // the accountability service) imposed, only they lift, as with a
+    // withheld credential (ReleaseCredential is `Lift`).
+    if ctx.principal.role == Role::Department
+        && let Some(label) = sanction_label(o.status)
+    {
+        let prefix = reg.store.chain.prefix();
+        let set_by = status_set_by(w.txn(), prefix, &o).await?;
+        if set_by.as_deref() != Some(Role::Department.as_str()) {
+            return Err(AppError::denied(
+                "SANCTION_STATUS",
+                format!(
+                    "the officer's status {label} was imposed as a sanction; \
+                     only the legal-affairs office can lift it"
+                ),
+            ));
+        }
+    }
     let posts = convert::post_ids(&o.posts);
     let c = Change {
         kind: "STATUS_CHANGED",
@@ -377,6 +398,61 @@ pub async fn set_officer_status(
     };
     let out = record(&mut w, ctx, &o, c).await?;
     w.commit(out).await
+}
+
+/// The statuses accountability imposes as sanctions (离岗培训, 调离行政执法岗位),
+/// by name; `None` for the others. DISQUALIFIED is final for everyone.
+fn sanction_label(status: i32) -> Option<&'static str> {
+    match OfficerStatus::try_from(status).ok()? {
+        OfficerStatus::OffPostTraining => Some("OFF_POST_TRAINING (离岗培训)"),
+        OfficerStatus::TransferredOut => Some("TRANSFERRED_OUT (调离行政执法岗位)"),
+        _ => None,
+    }
+}
+
+/// The role that set the officer's current status: the one of its last
+/// STATUS_CHANGED event (transfers and post changes carry the status over).
+/// Events recorded before the role was kept with them (m0002) take it from
+/// their audit entry, which records every change with its caller's role.
+/// `None` when neither says, which callers must treat as a sanction.
+async fn status_set_by<C: ConnectionTrait>(
+    db: &C,
+    chain_prefix: &str,
+    o: &officer::Model,
+) -> AppResult<Option<String>> {
+    let Some(ev) = officer_event::Entity::find()
+        .filter(officer_event::Column::OfficerId.eq(o.id.clone()))
+        .filter(officer_event::Column::Kind.eq("STATUS_CHANGED"))
+        .order_by_desc(officer_event::Column::Seq)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if ev.status != o.status {
+        return Ok(None);
+    }
+    if ev.actor_role.is_some() {
+        return Ok(ev.actor_role);
+    }
+    let entries = t(chain_prefix, "audit_entries");
+    let rows = db
+        .query_all_raw(stmt(
+            db,
+            &format!("SELECT role, change FROM {entries} WHERE entity = $1 ORDER BY seq DESC"),
+            vec![format!("officers/{}", o.id).into()],
+        ))
+        .await?;
+    for row in rows {
+        let change: String = row.try_get("", "change")?;
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&change) else {
+            continue;
+        };
+        if v["op"] == "STATUS_CHANGED" && v["seq"] == ev.seq {
+            return Ok(Some(row.try_get("", "role")?));
+        }
+    }
+    Ok(None)
 }
 
 pub async fn transfer_officer(

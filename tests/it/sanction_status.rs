@@ -1,0 +1,251 @@
+//! Statuses imposed as sanctions (OFF_POST_TRAINING, TRANSFERRED_OUT): only
+//! the legal-affairs office or a service lifts them, never the department,
+//! as with a withheld credential. A department still lifts what it set itself.
+use probity_common::auth::Role;
+use probity_proto::registry::v1::*;
+use sea_orm::{ConnectionTrait, Statement};
+use tonic::{Code, Status};
+
+use crate::{db_test, fixtures::*, harness::TestServer, util::*};
+
+async fn set(c: &mut Reg, o: &Officer, st: OfficerStatus) -> Result<Officer, Status> {
+    c.set_officer_status(SetOfficerStatusRequest {
+        request_id: rid(),
+        officer: o.name.clone(),
+        status: st as i32,
+        reason: format!("改为{}", st.as_str_name()),
+        effective_time: None,
+    })
+    .await
+    .map(|r| r.into_inner())
+}
+
+#[track_caller]
+fn sanction_denied(r: Result<Officer, Status>, label: &str) {
+    let s = expect_err(r, Code::PermissionDenied, "SANCTION_STATUS");
+    assert!(s.message().contains(label), "{s:?}");
+    assert!(s.message().contains("legal-affairs office"), "{s:?}");
+}
+
+async fn history_len(c: &mut Reg, o: &Officer) -> usize {
+    c.get_officer_history(GetOfficerHistoryRequest {
+        officer: o.name.clone(),
+    })
+    .await
+    .expect("history")
+    .into_inner()
+    .events
+    .len()
+}
+
+async fn status_of(c: &mut Reg, o: &Officer) -> i32 {
+    c.get_officer(GetOfficerRequest {
+        name: o.name.clone(),
+    })
+    .await
+    .expect("get officer")
+    .into_inner()
+    .status
+}
+
+db_test!(department_cannot_lift_a_sanction, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut legal = s.legal().await;
+    let mut d = as_dept(&s, &w.dept.name).await;
+    use OfficerStatus::*;
+
+    set(&mut legal, &w.a, OffPostTraining)
+        .await
+        .expect("legal office imposes training");
+    let before = history_len(&mut legal, &w.a).await;
+    sanction_denied(set(&mut d, &w.a, Active).await, "OFF_POST_TRAINING");
+    // nor by way of another status the department would then lift itself
+    sanction_denied(set(&mut d, &w.a, TransferredOut).await, "OFF_POST_TRAINING");
+    // the same status is still just no change
+    expect_err(
+        set(&mut d, &w.a, OffPostTraining).await,
+        Code::FailedPrecondition,
+        "NO_CHANGE",
+    );
+    assert_eq!(
+        history_len(&mut legal, &w.a).await,
+        before,
+        "nothing recorded"
+    );
+    assert_eq!(status_of(&mut d, &w.a).await, OffPostTraining as i32);
+
+    // the legal-affairs office lifts it
+    let o = set(&mut legal, &w.a, Active)
+        .await
+        .expect("legal office lifts");
+    assert_eq!(o.status, Active as i32);
+
+    // TRANSFERRED_OUT the same way
+    set(&mut legal, &w.b, TransferredOut)
+        .await
+        .expect("legal office transfers out");
+    sanction_denied(set(&mut d, &w.b, Active).await, "TRANSFERRED_OUT");
+    sanction_denied(set(&mut d, &w.b, OffPostTraining).await, "TRANSFERRED_OUT");
+    set(&mut legal, &w.b, Active)
+        .await
+        .expect("legal office lifts transfer-out");
+
+    // once lifted, the department may impose and lift its own again
+    set(&mut d, &w.a, OffPostTraining)
+        .await
+        .expect("department imposes training");
+    set(&mut d, &w.a, Active)
+        .await
+        .expect("department lifts its own");
+    s.stop().await;
+});
+
+db_test!(department_lifts_what_it_set_itself, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut d = as_dept(&s, &w.dept.name).await;
+    use OfficerStatus::*;
+
+    let o = set(&mut d, &w.a, OffPostTraining)
+        .await
+        .expect("department imposes training");
+    assert_eq!(o.status, OffPostTraining as i32);
+    let o = set(&mut d, &w.a, Active)
+        .await
+        .expect("department lifts its own training");
+    assert_eq!(o.status, Active as i32);
+
+    set(&mut d, &w.b, TransferredOut)
+        .await
+        .expect("department transfers out");
+    set(&mut d, &w.b, OffPostTraining)
+        .await
+        .expect("department moves its own status on");
+    set(&mut d, &w.b, Active)
+        .await
+        .expect("department lifts its own");
+
+    // the legal-affairs office may of course lift a department's status too
+    set(&mut d, &w.aux, OffPostTraining)
+        .await
+        .expect("department imposes training");
+    set(&mut s.legal().await, &w.aux, Active)
+        .await
+        .expect("legal office lifts a department's status");
+    s.stop().await;
+});
+
+db_test!(service_sanction_is_like_the_legal_office, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut svc = as_role(&s, Role::Service).await;
+    let mut d = as_dept(&s, &w.dept.name).await;
+    use OfficerStatus::*;
+
+    set(&mut svc, &w.a, OffPostTraining)
+        .await
+        .expect("service imposes training");
+    sanction_denied(set(&mut d, &w.a, Active).await, "OFF_POST_TRAINING");
+    let o = set(&mut svc, &w.a, Active).await.expect("service lifts");
+    assert_eq!(o.status, Active as i32);
+
+    set(&mut svc, &w.b, TransferredOut)
+        .await
+        .expect("service transfers out");
+    sanction_denied(set(&mut d, &w.b, Active).await, "TRANSFERRED_OUT");
+    // the legal-affairs office lifts a service's sanction
+    set(&mut s.legal().await, &w.b, Active)
+        .await
+        .expect("legal office lifts");
+
+    // a service lifts a department's status as well
+    set(&mut d, &w.aux, TransferredOut)
+        .await
+        .expect("department transfers out");
+    set(&mut svc, &w.aux, Active)
+        .await
+        .expect("service lifts a department's status");
+    s.stop().await;
+});
+
+db_test!(a_transfer_keeps_the_sanction, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut legal = s.legal().await;
+    let sub = body(
+        &s,
+        "市场监管所",
+        BodyKind::EmpoweredOrganization,
+        &w.dept.name,
+    )
+    .await;
+    let mut d = as_dept(&s, &w.dept.name).await;
+    use OfficerStatus::*;
+
+    set(&mut legal, &w.a, OffPostTraining)
+        .await
+        .expect("legal office imposes training");
+    // the department moves its officer within its own subtree
+    let moved = d
+        .transfer_officer(TransferOfficerRequest {
+            request_id: rid(),
+            officer: w.a.name.clone(),
+            to_body: sub.name.clone(),
+            posts: vec![],
+            reason: "调整".into(),
+            effective_time: None,
+        })
+        .await
+        .expect("transfer within the department")
+        .into_inner();
+    assert_eq!(moved.body, sub.name);
+    assert_eq!(
+        moved.status, OffPostTraining as i32,
+        "the status goes along"
+    );
+    // and neither the department nor the new body lifts it
+    sanction_denied(set(&mut d, &w.a, Active).await, "OFF_POST_TRAINING");
+    let mut ds = as_dept(&s, &sub.name).await;
+    sanction_denied(set(&mut ds, &w.a, Active).await, "OFF_POST_TRAINING");
+    set(&mut legal, &w.a, Active)
+        .await
+        .expect("legal office lifts");
+    s.stop().await;
+});
+
+db_test!(events_recorded_before_roles_were_kept, |b| async move {
+    // Events written before m0002 have no role; the audit entry of the same
+    // change says who set the status.
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut legal = s.legal().await;
+    let mut d = as_dept(&s, &w.dept.name).await;
+    use OfficerStatus::*;
+
+    set(&mut legal, &w.a, OffPostTraining)
+        .await
+        .expect("legal office imposes training");
+    set(&mut d, &w.b, OffPostTraining)
+        .await
+        .expect("department imposes training");
+    let db = s.raw_db().await;
+    let n = db
+        .execute_raw(Statement::from_string(
+            db.get_database_backend(),
+            "UPDATE registry_officer_events SET actor_role = NULL",
+        ))
+        .await
+        .expect("forget roles")
+        .rows_affected();
+    assert!(n >= 5, "{n}");
+
+    sanction_denied(set(&mut d, &w.a, Active).await, "OFF_POST_TRAINING");
+    set(&mut d, &w.b, Active)
+        .await
+        .expect("department lifts its own, by the audit entry");
+    set(&mut legal, &w.a, Active)
+        .await
+        .expect("legal office lifts");
+    s.stop().await;
+});
