@@ -285,6 +285,12 @@ async fn credentials(acc: &Accountability, row: &Row, reason: &str) -> Outcome {
     let mut changed = Vec::new();
     let mut client = acc.peers.registry_client();
     for c in held {
+        // A withholding cannot outlast the credential (the registry refuses
+        // it): past its validity the credential is expired anyway.
+        let until = match (until, c.valid_until.as_ref().and_then(from_ts)) {
+            (Some(u), Some(end)) if u > end => Some(end),
+            (u, _) => u,
+        };
         let st = CredentialStatus::try_from(c.status).unwrap_or_default();
         let act = match st {
             CredentialStatus::Revoked | CredentialStatus::Expired => false,
