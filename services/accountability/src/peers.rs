@@ -147,7 +147,12 @@ impl Peers {
             )
             .await
         {
-            Err(PeerError::Refused(s)) if s.code() == tonic::Code::NotFound => {
+            Err(PeerError::Refused(s))
+                if matches!(
+                    s.code(),
+                    tonic::Code::NotFound | tonic::Code::InvalidArgument
+                ) =>
+            {
                 Err(AppError::invalid(field, "no such fact in intake"))
             }
             r => Ok(r?.revisions),
@@ -190,6 +195,19 @@ impl Peers {
                 }),
             )
             .await
+    }
+}
+
+/// The officers an intake fact names (who acted, or who trained).
+pub fn fact_officers(f: &Fact) -> Vec<String> {
+    use probity_proto::intake::v1::fact::Payload;
+    match &f.payload {
+        Some(Payload::Matter(m)) => m.officers.clone(),
+        Some(Payload::Inspection(i)) => i.officers.clone(),
+        Some(Payload::Complaint(c)) => c.officers.clone(),
+        Some(Payload::Transfer(t)) => t.officers.clone(),
+        Some(Payload::Training(t)) => vec![t.officer.clone()],
+        _ => Vec::new(),
     }
 }
 

@@ -13,7 +13,11 @@ use crate::{
     harness::{Bearer, TestServer},
 };
 
+mod access;
 mod effects;
+mod orders;
+mod rules;
+mod transitions;
 
 pub type Acc = AccountabilityServiceClient<InterceptedService<Channel, Bearer>>;
 
@@ -131,4 +135,58 @@ pub async fn settled(c: &mut Acc, name: &str) -> Case {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("effects of {name} were not settled in 20 s");
+}
+
+/// A document as evidence (an archive reference and its SHA-256).
+pub fn document(reference: &str) -> Evidence {
+    Evidence {
+        kind: EvidenceKind::Document as i32,
+        reference: reference.into(),
+        sha256: "cd".repeat(32),
+        note: "证据 evidence".into(),
+        ..Default::default()
+    }
+}
+
+/// The names of the cases `filter` lists (every page), sorted.
+pub async fn case_names(c: &mut Acc, filter: CaseFilter) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut token = String::new();
+    loop {
+        let r = c
+            .list_cases(ListCasesRequest {
+                filter: Some(filter.clone()),
+                page_size: 100,
+                page_token: token,
+            })
+            .await
+            .expect("list cases")
+            .into_inner();
+        out.extend(r.cases.into_iter().map(|c| c.name));
+        if r.next_page_token.is_empty() {
+            out.sort();
+            return out;
+        }
+        token = r.next_page_token;
+    }
+}
+
+/// The case as it is now.
+pub async fn get(c: &mut Acc, name: &str) -> Case {
+    c.get_case(GetCaseRequest { name: name.into() })
+        .await
+        .expect("get case")
+        .into_inner()
+}
+
+/// The actions of the case's events, in order.
+pub async fn actions(c: &mut Acc, name: &str) -> Vec<String> {
+    c.list_case_events(ListCaseEventsRequest { name: name.into() })
+        .await
+        .expect("list case events")
+        .into_inner()
+        .events
+        .into_iter()
+        .map(|e| e.action)
+        .collect()
 }

@@ -238,17 +238,30 @@ pub async fn raise_from_finding(
     if !f.officer.is_empty() && parse_top(&f.officer, "officers").is_none() {
         v.add("finding.officer", "must be officers/{officer}");
     }
-    let asked = SubjectKind::try_from(r.subject_kind).unwrap_or_default();
-    if asked == SubjectKind::Officer && f.officer.is_empty() {
-        v.add("subject_kind", "the finding names no officer");
+    let mut asked = SubjectKind::try_from(r.subject_kind).unwrap_or_default();
+    if !r.officer.is_empty() {
+        if parse_top(&r.officer, "officers").is_none() {
+            v.add("officer", "must be officers/{officer}");
+        }
+        if asked == SubjectKind::Body {
+            v.add("officer", "a case against the body names no officer");
+        }
+        asked = SubjectKind::Officer;
     }
-    if !r.grounds.is_empty() {
-        let k = if asked == SubjectKind::Body || f.officer.is_empty() {
-            SubjectKind::Body
-        } else {
+    if asked == SubjectKind::Officer && f.officer.is_empty() && r.officer.is_empty() {
+        v.add(
+            "officer",
+            "the finding names no officer: say which of the act's officers",
+        );
+    }
+    let kind =
+        if asked == SubjectKind::Officer || (asked != SubjectKind::Body && !f.officer.is_empty()) {
             SubjectKind::Officer
+        } else {
+            SubjectKind::Body
         };
-        checks::grounds(&mut v, &r.grounds, Some(k), "grounds");
+    if !r.grounds.is_empty() {
+        checks::grounds(&mut v, &r.grounds, Some(kind), "grounds");
     }
     v.max_len(&r.title, 200, "title");
     v.finish()?;
@@ -262,13 +275,22 @@ pub async fn raise_from_finding(
         .iter()
         .find(|x| x.rule == f.rule && x.officer == f.officer)
         .ok_or_else(|| AppError::invalid("finding", "that revision has no such finding"))?;
-    let kind = if asked == SubjectKind::Body || finding.officer.is_empty() {
-        SubjectKind::Body
-    } else {
-        SubjectKind::Officer
-    };
     let subject_name = match kind {
-        SubjectKind::Officer => finding.officer.clone(),
+        SubjectKind::Officer if r.officer.is_empty() => finding.officer.clone(),
+        SubjectKind::Officer => {
+            let ok = if finding.officer.is_empty() {
+                crate::peers::fact_officers(fact).contains(&r.officer)
+            } else {
+                finding.officer == r.officer
+            };
+            if !ok {
+                return Err(AppError::invalid(
+                    "officer",
+                    "neither the finding's officer nor one of the act's officers",
+                ));
+            }
+            r.officer.clone()
+        }
         _ => fact.body.clone(),
     };
     let who = acc.peers.resolve(&subject_name, "finding").await?;
@@ -291,7 +313,7 @@ pub async fn raise_from_finding(
     };
     let case = Case {
         subject: Some(Subject {
-            name: subject_name,
+            name: subject_name.clone(),
             kind: kind as i32,
             body: who.body.clone(),
             display_name: who.display_name.clone(),
@@ -301,8 +323,12 @@ pub async fn raise_from_finding(
         origin: Some(Origin {
             kind: OriginKind::Finding as i32,
             reference: f.fact.clone(),
-            // One case per finding, whatever revision of the fact shows it.
-            key: format!("finding:{}:{}:{}", f.fact, f.rule, f.officer),
+            // One case per finding and subject, whatever revision of the
+            // fact shows it.
+            key: format!(
+                "finding:{}:{}:{}:{}",
+                f.fact, f.rule, f.officer, subject_name
+            ),
         }),
         title,
         evidence: vec![Evidence {
@@ -497,10 +523,33 @@ pub async fn start_investigation(
     .await
 }
 
-/// Loads the case once to check a proposal's structure against it (its
-/// subject and leaders); the state is checked again under the lock.
-async fn current(acc: &Accountability, ctx: &Ctx, id: &str, name: &str) -> AppResult<Case> {
-    Ok(visible(ctx, records::load_case(&acc.store.db, id).await?, name)?.case)
+/// Checks a proposal or decision with the rest of the request (`v`), in one
+/// round: the case is loaded first (when named well) for what depends on its
+/// subject; its state is checked again under the lock.
+async fn with_decision(
+    acc: &Accountability,
+    ctx: &Ctx,
+    mut v: Violations,
+    id: &str,
+    name: &str,
+    d: Option<&Decision>,
+    field: &str,
+) -> AppResult<Case> {
+    let case = if id.is_empty() {
+        None
+    } else {
+        records::load_case(&acc.store.db, id)
+            .await?
+            .filter(|row| body_scope::check(&ctx.principal, &row.body_path).is_ok())
+            .map(|row| row.case)
+    };
+    checks::decision(&mut v, d, case.as_ref(), field);
+    v.finish()?;
+    let case = case.ok_or_else(|| AppError::not_found(name))?;
+    if let Some(d) = d {
+        checks::severity_rule(d, &case)?;
+    }
+    Ok(case)
 }
 
 fn stamped(d: &Decision, ctx: &Ctx) -> Decision {
@@ -514,13 +563,8 @@ pub async fn propose(acc: &Accountability, ctx: &Ctx, r: ProposeRequest) -> AppR
     let mut v = Violations::new();
     check_request_id(&mut v, &r.request_id);
     let id = case_id(&mut v, &r.name);
-    v.finish()?;
-    let case = current(acc, ctx, &id, &r.name).await?;
-    let mut v = Violations::new();
-    checks::decision(&mut v, r.proposal.as_ref(), &case, "proposal");
-    v.finish()?;
+    with_decision(acc, ctx, v, &id, &r.name, r.proposal.as_ref(), "proposal").await?;
     let proposal = stamped(r.proposal.as_ref().expect("checked"), ctx);
-    checks::severity_rule(&proposal, &case)?;
     let reason = truncate(&proposal.reasoning, checks::MAX_TEXT);
     change(
         acc,
@@ -546,13 +590,10 @@ pub async fn decide(acc: &Accountability, ctx: &Ctx, r: DecideRequest) -> AppRes
     check_request_id(&mut v, &r.request_id);
     let id = case_id(&mut v, &r.name);
     checks::reason(&mut v, &r.reason, "reason");
-    v.finish()?;
-    let case = current(acc, ctx, &id, &r.name).await?;
-    if let Some(d) = &r.decision {
-        let mut v = Violations::new();
-        checks::decision(&mut v, Some(d), &case, "decision");
+    if r.decision.is_some() {
+        with_decision(acc, ctx, v, &id, &r.name, r.decision.as_ref(), "decision").await?;
+    } else {
         v.finish()?;
-        checks::severity_rule(d, &case)?;
     }
     let given = r.decision.as_ref().map(|d| stamped(d, ctx));
     let by = ctx.principal.subject.clone();
@@ -638,16 +679,12 @@ pub async fn resolve_contest(
         ContestOutcome::Upheld | ContestOutcome::Changed => {}
         _ => v.add("outcome", "UPHELD or CHANGED"),
     }
-    v.finish()?;
     let mut changed = None;
     if outcome == ContestOutcome::Changed {
-        let case = current(acc, ctx, &id, &r.name).await?;
-        let mut v = Violations::new();
-        checks::decision(&mut v, r.decision.as_ref(), &case, "decision");
+        with_decision(acc, ctx, v, &id, &r.name, r.decision.as_ref(), "decision").await?;
+        changed = Some(stamped(r.decision.as_ref().expect("checked"), ctx));
+    } else {
         v.finish()?;
-        let d = stamped(r.decision.as_ref().expect("checked"), ctx);
-        checks::severity_rule(&d, &case)?;
-        changed = Some(d);
     }
     let by = ctx.principal.subject.clone();
     change(

@@ -103,14 +103,15 @@ pub fn grounds(v: &mut Violations, list: &[Ground], kind: Option<SubjectKind>, f
     }
 }
 
-/// The structure of a proposal or decision for `case`; the severity table
-/// is checked after (FAILED_PRECONDITION, see [`severity_rule`]).
-pub fn decision(v: &mut Violations, d: Option<&Decision>, case: &Case, field: &str) {
+/// The structure of a proposal or decision; what depends on the case (its
+/// subject's kind and named leaders) only when the case is known. The
+/// severity table is checked after (FAILED_PRECONDITION, [`severity_rule`]).
+pub fn decision(v: &mut Violations, d: Option<&Decision>, case: Option<&Case>, field: &str) {
     let Some(d) = d else {
         v.add(field, "is required");
         return;
     };
-    let subject = case.subject.clone().unwrap_or_default();
+    let subject = case.and_then(|c| c.subject.clone());
     let now = chrono::Utc::now();
     v.check(
         (1..=4).contains(&d.severity),
@@ -142,7 +143,7 @@ pub fn decision(v: &mut Violations, d: Option<&Decision>, case: &Case, field: &s
             }
         };
         let leader = severity::is_leader(s.target);
-        if leader {
+        if leader && let Some(subject) = &subject {
             if subject.kind != SubjectKind::Body as i32 {
                 v.add(
                     f("target"),
