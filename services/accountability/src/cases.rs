@@ -48,7 +48,8 @@ pub async fn create(
             g.title_en = def.en.into();
         }
     }
-    for e in &mut case.evidence {
+    // Evidence brought from an order keeps who added it and when.
+    for e in case.evidence.iter_mut().filter(|e| e.added_by.is_empty()) {
         e.added_by = principal.subject.clone();
         e.add_time = Some(to_ts(now));
     }

@@ -172,20 +172,22 @@ enum Outcome {
     Retry(String),
 }
 
-/// Applies every effect that is due, case by case in order; a case whose
-/// effect must wait keeps its later effects waiting too.
+/// Applies every effect that is due (the first pending one of each case).
 pub async fn dispatch(acc: &Accountability) -> AppResult<()> {
     let now = chrono::Utc::now().timestamp_micros();
     let db = &acc.store.db;
     let rows = db
         .query_all_raw(stmt(
             db,
-            "SELECT case_id, n, kind, officer, until_us, attempts, reason FROM accountability_effects \
-             WHERE state = $1 AND next_us <= $2 ORDER BY case_id, n LIMIT 200",
+            // A case's effects apply in order: only the first pending one of
+            // each case is due, so waiting ones never crowd out other cases.
+            "SELECT case_id, n, kind, officer, until_us, attempts, reason FROM accountability_effects e \
+             WHERE state = $1 AND next_us <= $2 AND NOT EXISTS (SELECT 1 FROM accountability_effects p \
+               WHERE p.case_id = e.case_id AND p.n < e.n AND p.state = $1) \
+             ORDER BY next_us, case_id, n LIMIT 200",
             vec![(EffectState::Pending as i32).into(), now.into()],
         ))
         .await?;
-    let mut blocked: Option<String> = None;
     for r in rows {
         let row = Row {
             case_id: r.try_get("", "case_id")?,
@@ -196,36 +198,10 @@ pub async fn dispatch(acc: &Accountability) -> AppResult<()> {
             attempts: r.try_get("", "attempts")?,
             reason: r.try_get("", "reason")?,
         };
-        if blocked.as_deref() == Some(row.case_id.as_str()) || earlier_pending(acc, &row).await? {
-            blocked = Some(row.case_id.clone());
-            continue;
-        }
         let outcome = apply(acc, &row).await;
-        if matches!(outcome, Outcome::Retry(_)) {
-            blocked = Some(row.case_id.clone());
-        }
         settle(acc, &row, outcome).await?;
     }
     Ok(())
-}
-
-async fn earlier_pending(acc: &Accountability, row: &Row) -> AppResult<bool> {
-    let db = &acc.store.db;
-    let r = db
-        .query_one_raw(stmt(
-            db,
-            "SELECT COUNT(*) AS n FROM accountability_effects WHERE case_id = $1 AND n < $2 AND state = $3",
-            vec![
-                row.case_id.clone().into(),
-                row.n.into(),
-                (EffectState::Pending as i32).into(),
-            ],
-        ))
-        .await?;
-    Ok(r.map(|r| r.try_get::<i64>("", "n"))
-        .transpose()?
-        .unwrap_or(0)
-        > 0)
 }
 
 /// A request id for the registry that is the same at every attempt.
@@ -237,17 +213,43 @@ fn request_id(row: &Row, part: &str) -> String {
     uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, key.as_bytes()).to_string()
 }
 
-fn retry_or_refuse(e: PeerError, what: &str) -> Outcome {
+/// What a registry error means for an effect: wait and retry (unreachable,
+/// or our token was refused: operations will fix it, the sanction must not
+/// be dropped), or a refusal that retrying cannot change.
+enum Failure {
+    Retry(String),
+    Refused(String),
+}
+
+fn failure(e: PeerError, what: &str) -> Failure {
     match e {
-        PeerError::Unavailable(m) => Outcome::Retry(m),
+        PeerError::Unavailable(m) => Failure::Retry(m),
+        PeerError::Refused(s)
+            if matches!(
+                s.code(),
+                tonic::Code::Unauthenticated | tonic::Code::PermissionDenied
+            ) =>
+        {
+            Failure::Retry(format!(
+                "{what}: the registry refused our token: {}",
+                s.message()
+            ))
+        }
         PeerError::Refused(s) => {
             let reason = PeerError::Refused(s.clone()).reason().unwrap_or_default();
-            Outcome::Refused(
+            Failure::Refused(
                 format!("{what}: {reason} {}", s.message())
                     .trim()
                     .to_string(),
             )
         }
+    }
+}
+
+fn retry_or_refuse(e: PeerError, what: &str) -> Outcome {
+    match failure(e, what) {
+        Failure::Retry(m) => Outcome::Retry(m),
+        Failure::Refused(m) => Outcome::Refused(m),
     }
 }
 
@@ -283,6 +285,7 @@ async fn credentials(acc: &Accountability, row: &Row, reason: &str) -> Outcome {
         );
     }
     let mut changed = Vec::new();
+    let mut refusals = Vec::new();
     let mut client = acc.peers.registry_client();
     for c in held {
         // A withholding cannot outlast the credential (the registry refuses
@@ -292,16 +295,21 @@ async fn credentials(acc: &Accountability, row: &Row, reason: &str) -> Outcome {
             (u, _) => u,
         };
         let st = CredentialStatus::try_from(c.status).unwrap_or_default();
-        let act = match st {
-            CredentialStatus::Revoked | CredentialStatus::Expired => false,
+        // Already as the effect wants it (an earlier attempt, or another
+        // case): counted as changed by this effect, nothing sent.
+        let done = match st {
+            CredentialStatus::Revoked => !withhold,
             CredentialStatus::Withheld if withhold => {
-                // Already withheld at least as long: nothing to do.
                 let cur = c.withheld_until.as_ref().and_then(from_ts);
-                !matches!((cur, until), (Some(c), Some(u)) if c >= u)
+                matches!((cur, until), (Some(c), Some(u)) if c >= u)
             }
-            _ => true,
+            _ => false,
         };
-        if !act {
+        if done {
+            changed.push(c.name);
+            continue;
+        }
+        if matches!(st, CredentialStatus::Revoked | CredentialStatus::Expired) {
             continue;
         }
         let call = if withhold {
@@ -332,10 +340,22 @@ async fn credentials(acc: &Accountability, row: &Row, reason: &str) -> Outcome {
         };
         match call {
             Ok(_) => changed.push(c.name),
-            Err(e) => return retry_or_refuse(e, &c.name),
+            Err(e) if !withhold && e.reason().as_deref() == Some("CREDENTIAL_REVOKED") => {
+                changed.push(c.name)
+            }
+            Err(e) => match failure(e, &c.name) {
+                Failure::Retry(m) => return Outcome::Retry(m),
+                // Revoked or expired meanwhile: nothing left to withhold there.
+                Failure::Refused(m) => refusals.push(m),
+            },
         }
     }
-    let note = if changed.is_empty() {
+    if !refusals.is_empty() && changed.is_empty() {
+        return Outcome::Refused(refusals.join("; "));
+    }
+    let note = if !refusals.is_empty() {
+        format!("not applied to: {}", refusals.join("; "))
+    } else if changed.is_empty() {
         "the officer holds no credential this changes".to_string()
     } else {
         String::new()
@@ -346,15 +366,29 @@ async fn credentials(acc: &Accountability, row: &Row, reason: &str) -> Outcome {
     }
 }
 
+/// How heavy a status is: a sanction never moves an officer to a lighter one.
+fn weight(s: i32) -> u8 {
+    match OfficerStatus::try_from(s).unwrap_or_default() {
+        OfficerStatus::Disqualified => 3,
+        OfficerStatus::TransferredOut => 2,
+        OfficerStatus::OffPostTraining => 1,
+        _ => 0,
+    }
+}
+
 async fn status(acc: &Accountability, row: &Row, to: OfficerStatus, reason: &str) -> Outcome {
     let officer = match acc.peers.officer(&row.officer).await {
         Ok(o) => o,
         Err(e) => return retry_or_refuse(e, &row.officer),
     };
-    if officer.status == to as i32 {
+    if weight(officer.status) >= weight(to as i32) {
+        let now = OfficerStatus::try_from(officer.status).unwrap_or_default();
         return Outcome::Applied {
             credentials: Vec::new(),
-            note: format!("the officer's status already was {}", to.as_str_name()),
+            note: format!(
+                "the officer's status already was {} (as heavy or heavier)",
+                now.as_str_name()
+            ),
         };
     }
     let mut client = acc.peers.registry_client();
@@ -376,6 +410,10 @@ async fn status(acc: &Accountability, row: &Row, to: OfficerStatus, reason: &str
         Ok(_) => Outcome::Applied {
             credentials: Vec::new(),
             note: String::new(),
+        },
+        Err(e) if e.reason().as_deref() == Some("NO_CHANGE") => Outcome::Applied {
+            credentials: Vec::new(),
+            note: "the officer already had this status".into(),
         },
         Err(e) => retry_or_refuse(e, &row.officer),
     }

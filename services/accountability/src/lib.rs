@@ -25,7 +25,7 @@ pub mod peers;
 pub mod policy;
 pub mod records;
 pub mod severity;
-mod sweep;
+pub(crate) mod sweep;
 
 pub use migration::Migrator;
 

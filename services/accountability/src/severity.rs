@@ -11,7 +11,9 @@
 //!   credential revoked and transfer out. Art. 20's other measures are placed
 //!   at the level they match: loss of award eligibility beside public
 //!   criticism (2 and up), off-post training beside withholding (3),
-//!   cancelling the qualification beside revocation (4).
+//!   cancelling the qualification beside revocation (4). Transfer out is
+//!   open from level 3: Art. 6 moves an officer who fails the assessment out
+//!   of enforcement posts without revoking the credential.
 //! - Art. 19's measures for bodies (rectification, public criticism, loss
 //!   of award eligibility) rise with the level the same way: 1
 //!   rectification, 2 public criticism, 3 and 4 loss of award eligibility
@@ -68,11 +70,12 @@ pub const RULES: &[Rule] = &[
         required_all: &[K::CredentialWithheld],
         also: &[
             K::OffPostTraining,
+            K::TransferOut,
             K::PublicCriticism,
             K::LossOfAwardEligibility,
             K::Referral,
         ],
-        article: "Art. 21(3); Art. 20",
+        article: "Art. 21(3); Art. 20; Art. 6",
     },
     Rule {
         severity: 4,

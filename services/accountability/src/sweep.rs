@@ -16,6 +16,8 @@ use crate::{
     records::{self, Event},
 };
 
+pub const OVERDUE: &str = "逾期未改正 (correction order overdue)";
+
 pub fn start(acc: &Arc<Accountability>) {
     let weak = Arc::downgrade(acc);
     let every = Duration::from_millis(acc.settings.sweep_interval_ms);
@@ -57,7 +59,7 @@ pub async fn sweep(acc: &Accountability) -> AppResult<usize> {
         if row.order.state != OrderState::Open as i32 {
             continue;
         }
-        let why = "逾期未改正 (correction order overdue)";
+        let why = OVERDUE;
         let (case, _) = cases::from_order(
             &mut w,
             &principal,

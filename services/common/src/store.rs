@@ -60,62 +60,100 @@ impl Store {
         let txn = self.db.begin().await?;
         let head = self.chain.lock_head(&txn).await?;
         let request_digest = sha256_hex(&request.encode_to_vec());
-        // Request ids are the caller's own: another caller reusing one gets
-        // its own call, never the first caller's stored answer.
-        let request_id = if request_id.is_empty() {
-            String::new()
-        } else {
-            let caller = [
-                principal.role.as_str(),
-                principal.body.as_deref().unwrap_or(""),
-                &principal.subject,
-                request_id,
-            ];
-            sha256_hex(
-                serde_json::to_string(&caller)
-                    .unwrap_or_default()
-                    .as_bytes(),
-            )
-        };
-        let request_id = request_id.as_str();
-        let mut replay = None;
-        if !request_id.is_empty() {
-            let table = t(self.chain.prefix(), "idempotency");
-            let row = txn
-                .query_one_raw(stmt(
-                    &txn,
-                    &format!(
-                        "SELECT method, request_digest, response FROM {table} WHERE request_id = $1"
-                    ),
-                    vec![request_id.into()],
-                ))
-                .await?;
-            if let Some(row) = row {
-                let (m, d): (String, String) = (
-                    row.try_get("", "method")?,
-                    row.try_get("", "request_digest")?,
-                );
-                if m != method || d != request_digest {
-                    return Err(AppError::precondition(
-                        "REQUEST_ID_REUSED",
-                        "this request_id was already used for a different request",
-                    ));
-                }
-                replay = Some(row.try_get::<Vec<u8>>("", "response")?);
-            }
-        }
+        let request_id = caller_key(principal, request_id);
+        let replay = self
+            .stored_response(&txn, &request_id, method, &request_digest)
+            .await?;
         Ok(Write {
             txn,
             store: self,
             principal,
             method,
-            request_id: request_id.to_string(),
+            request_id,
             request_digest,
             start_seq: head.0,
             head,
             replay,
         })
     }
+
+    /// The stored response of an earlier call with this request id, looked up
+    /// without taking the chain lock: a handler that must ask another service
+    /// before it writes answers a retry first, even while that service is down.
+    pub async fn replay<M: Message + Default>(
+        &self,
+        principal: &Principal,
+        method: &str,
+        request_id: &str,
+        request: &impl Message,
+    ) -> AppResult<Option<M>> {
+        let digest = sha256_hex(&request.encode_to_vec());
+        let key = caller_key(principal, request_id);
+        match self
+            .stored_response(&self.db, &key, method, &digest)
+            .await?
+        {
+            None => Ok(None),
+            Some(bytes) => M::decode(bytes.as_slice())
+                .map(Some)
+                .map_err(AppError::internal),
+        }
+    }
+
+    async fn stored_response<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        request_id: &str,
+        method: &str,
+        request_digest: &str,
+    ) -> AppResult<Option<Vec<u8>>> {
+        if request_id.is_empty() {
+            return Ok(None);
+        }
+        let table = t(self.chain.prefix(), "idempotency");
+        let row = db
+            .query_one_raw(stmt(
+                db,
+                &format!(
+                    "SELECT method, request_digest, response FROM {table} WHERE request_id = $1"
+                ),
+                vec![request_id.into()],
+            ))
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let (m, d): (String, String) = (
+            row.try_get("", "method")?,
+            row.try_get("", "request_digest")?,
+        );
+        if m != method || d != request_digest {
+            return Err(AppError::precondition(
+                "REQUEST_ID_REUSED",
+                "this request_id was already used for a different request",
+            ));
+        }
+        Ok(Some(row.try_get::<Vec<u8>>("", "response")?))
+    }
+}
+
+/// Request ids are the caller's own: another caller reusing one gets its own
+/// call, never the first caller's stored answer.
+fn caller_key(principal: &Principal, request_id: &str) -> String {
+    if request_id.is_empty() {
+        return String::new();
+    }
+    let caller = [
+        principal.role.as_str(),
+        principal.body.as_deref().unwrap_or(""),
+        &principal.subject,
+        request_id,
+    ];
+    sha256_hex(
+        serde_json::to_string(&caller)
+            .unwrap_or_default()
+            .as_bytes(),
+    )
 }
 
 impl Store {

@@ -396,3 +396,67 @@ db_test!(
         solo.stop().await;
     }
 );
+
+db_test!(
+    a_milder_sanction_never_lightens_a_heavier_status,
+    |b| async move {
+        let s = TestServer::start(b).await;
+        let w = world(&s).await;
+        let mut c = office(&s).await;
+        let heavy = decided(
+            &mut c,
+            &w.b.name,
+            "ART20_03",
+            decision(
+                4,
+                &[SanctionKind::CredentialRevoked, SanctionKind::TransferOut],
+            ),
+        )
+        .await;
+        c.execute(step(&heavy.name, "执行")).await.expect("execute");
+        settled(&mut c, &heavy.name).await;
+        let light = decided(
+            &mut c,
+            &w.b.name,
+            "ART20_04",
+            decision(
+                3,
+                &[
+                    SanctionKind::CredentialWithheld,
+                    SanctionKind::OffPostTraining,
+                ],
+            ),
+        )
+        .await;
+        c.execute(step(&light.name, "执行")).await.expect("execute");
+        let done = settled(&mut c, &light.name).await;
+        assert!(
+            done.effects
+                .iter()
+                .all(|e| e.state == EffectState::Applied as i32),
+            "{:?}",
+            done.effects
+        );
+        // The revoked credential stays revoked (nothing to withhold), the
+        // officer stays transferred out.
+        assert!(
+            done.effects[1].last_error.contains("TRANSFERRED_OUT"),
+            "{:?}",
+            done.effects[1]
+        );
+        let officer = s
+            .legal()
+            .await
+            .get_officer(GetOfficerRequest {
+                name: w.b.name.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(officer.status, OfficerStatus::TransferredOut as i32);
+        assert_eq!(
+            credential_events(&s, &w.cred_b.name).await,
+            vec!["ISSUED", "REVOKED"]
+        );
+    }
+);

@@ -537,3 +537,47 @@ db_test!(a_commendation_is_recorded_once_a_year, |b| async move {
     );
     s.stop().await;
 });
+
+db_test!(
+    a_late_answer_before_the_sweep_still_opens_the_case,
+    |b| async move {
+        // The sweep runs rarely here: the answer comes first.
+        let s =
+            TestServer::start_with(b, |st| st.accountability.sweep_interval_ms = 3_600_000).await;
+        let w = world(&s).await;
+        let mut c = office(&s).await;
+        let order = create(
+            &mut c,
+            &w.dept.name,
+            Utc::now() + Duration::milliseconds(800),
+        )
+        .await;
+        tokio::time::sleep(StdDuration::from_millis(1_000)).await;
+        let mut d = acc(&s, Role::Department, Some(&w.dept.name)).await;
+        let answered = d
+            .answer_order(answer_request(
+                &order.name,
+                OrderAnswer::Corrected,
+                vec![document("archive://corrections/late")],
+            ))
+            .await
+            .expect("a late answer is recorded")
+            .into_inner();
+        assert_eq!(answered.state, OrderState::Corrected as i32);
+        assert!(
+            !answered.case.is_empty(),
+            "the deadline passed: Art. 10 case"
+        );
+        let cases = case_names(&mut c, from_orders()).await;
+        assert_eq!(cases, vec![answered.case.clone()]);
+        // The evidence of the order keeps who added it: the office.
+        let case = get(&mut c, &answered.case).await;
+        let from_order = case
+            .evidence
+            .iter()
+            .find(|e| e.reference == "archive://orders/1")
+            .expect("the order's evidence");
+        assert_eq!(from_order.added_by, "test-legal_office");
+        s.stop().await;
+    }
+);

@@ -41,7 +41,7 @@ const B: SubjectKind = SubjectKind::Body;
 const TABLE: &[Row] = &[
     Row { severity: 1, subject: O, leader: false, any: &[K::Admonition, K::WrittenWarning, K::WrittenSelfExamination], all: &[], also: &[K::Referral], article: "Art. 21(1)", disallowed: K::PublicCriticism },
     Row { severity: 2, subject: O, leader: false, any: &[], all: &[K::PublicCriticism], also: &[K::LossOfAwardEligibility, K::Referral], article: "Art. 21(2); Art. 20", disallowed: K::CredentialWithheld },
-    Row { severity: 3, subject: O, leader: false, any: &[], all: &[K::CredentialWithheld], also: &[K::OffPostTraining, K::PublicCriticism, K::LossOfAwardEligibility, K::Referral], article: "Art. 21(3); Art. 20", disallowed: K::CredentialRevoked },
+    Row { severity: 3, subject: O, leader: false, any: &[], all: &[K::CredentialWithheld], also: &[K::OffPostTraining, K::TransferOut, K::PublicCriticism, K::LossOfAwardEligibility, K::Referral], article: "Art. 21(3); Art. 20; Art. 6", disallowed: K::CredentialRevoked },
     Row { severity: 4, subject: O, leader: false, any: &[], all: &[K::CredentialRevoked, K::TransferOut], also: &[K::QualificationCancelled, K::PublicCriticism, K::LossOfAwardEligibility, K::Referral], article: "Art. 21(4); Art. 20", disallowed: K::Admonition },
     Row { severity: 1, subject: B, leader: false, any: &[], all: &[K::Rectification], also: &[K::Referral], article: "Art. 19; Art. 21(1)", disallowed: K::PublicCriticism },
     Row { severity: 2, subject: B, leader: false, any: &[], all: &[K::PublicCriticism], also: &[K::Rectification, K::Referral], article: "Art. 19; Art. 21(2)", disallowed: K::LossOfAwardEligibility },

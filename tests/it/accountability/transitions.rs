@@ -785,6 +785,37 @@ db_test!(a_lapsed_withholding_cannot_be_executed, |b| async move {
     assert_eq!(state(&now), CaseState::Decided);
     assert!(now.effects.is_empty());
     assert_eq!(now.version, case.version);
+    // The way out: decide anew (adopting the lapsed proposal is refused too);
+    // the lapsed decision stays in the events.
+    let adopt = c
+        .decide(DecideRequest {
+            request_id: rid(),
+            name: case.name.clone(),
+            decision: None,
+            reason: "重新决定".into(),
+        })
+        .await;
+    expect_err(adopt, Code::FailedPrecondition, "DECISION_REQUIRED");
+    let anew = c
+        .decide(DecideRequest {
+            request_id: rid(),
+            name: case.name.clone(),
+            decision: Some(decision(3, &[SanctionKind::CredentialWithheld])),
+            reason: "重新决定 decided anew".into(),
+        })
+        .await
+        .expect("decide anew")
+        .into_inner();
+    assert_eq!(state(&anew), CaseState::Decided);
+    c.execute(step(&case.name, "执行"))
+        .await
+        .expect("execute the new decision");
+    let acts = actions(&mut c, &case.name).await;
+    assert_eq!(
+        acts.iter().filter(|a| *a == "DECIDE").count(),
+        2,
+        "{acts:?}"
+    );
     s.stop().await;
 });
 

@@ -78,6 +78,21 @@ where
     if !from.iter().any(|s| *s as i32 == before) {
         return Err(illegal(action, before, from));
     }
+    if to == Some(CaseState::Closed) {
+        // Counted under the lock: an effect written by a concurrent Execute
+        // or settled by the dispatcher is seen as it is.
+        let pending = effects::of_case(w.txn(), &row.id)
+            .await?
+            .iter()
+            .filter(|e| e.state == EffectState::Pending as i32)
+            .count();
+        if pending > 0 {
+            return Err(AppError::precondition(
+                "EFFECTS_PENDING",
+                format!("{pending} effect(s) still wait for the registry (current state EXECUTED)"),
+            ));
+        }
+    }
     f(&mut row.case)?;
     let now = chrono::Utc::now();
     if let Some(to) = to
@@ -141,6 +156,7 @@ pub async fn open_case(acc: &Accountability, ctx: &Ctx, r: OpenCaseRequest) -> A
     checks::evidence(&mut v, &r.evidence, "evidence");
     checks::reason(&mut v, &r.reason, "reason");
     v.finish()?;
+    super::replay_first!(acc, ctx, r);
     let who = acc.peers.resolve(&subject.name, "subject.name").await?;
     let case = Case {
         subject: Some(Subject {
@@ -157,7 +173,7 @@ pub async fn open_case(acc: &Accountability, ctx: &Ctx, r: OpenCaseRequest) -> A
             ..Default::default()
         }),
         title: r.title.clone(),
-        evidence: r.evidence.clone(),
+        evidence: unstamped(&r.evidence),
         ..Default::default()
     };
     let mut w = acc
@@ -178,6 +194,17 @@ pub async fn open_case(acc: &Accountability, ctx: &Ctx, r: OpenCaseRequest) -> A
     .await?;
     let out = cases::view(acc, w.txn(), &row).await?;
     w.commit(out).await
+}
+
+/// Evidence as a client sent it, without the output-only stamps it may carry.
+pub fn unstamped(list: &[Evidence]) -> Vec<Evidence> {
+    list.iter()
+        .map(|e| Evidence {
+            added_by: String::new(),
+            add_time: None,
+            ..e.clone()
+        })
+        .collect()
 }
 
 fn subject_kind(v: &mut Violations, name: &str, field: &str) -> Option<SubjectKind> {
@@ -238,7 +265,10 @@ pub async fn raise_from_finding(
     if !f.officer.is_empty() && parse_top(&f.officer, "officers").is_none() {
         v.add("finding.officer", "must be officers/{officer}");
     }
-    let mut asked = SubjectKind::try_from(r.subject_kind).unwrap_or_default();
+    let mut asked = SubjectKind::try_from(r.subject_kind).unwrap_or_else(|_| {
+        v.add("subject_kind", "BODY or OFFICER");
+        SubjectKind::Unspecified
+    });
     if !r.officer.is_empty() {
         if parse_top(&r.officer, "officers").is_none() {
             v.add("officer", "must be officers/{officer}");
@@ -265,6 +295,7 @@ pub async fn raise_from_finding(
     }
     v.max_len(&r.title, 200, "title");
     v.finish()?;
+    super::replay_first!(acc, ctx, r);
     let revisions = acc.peers.fact_revisions(&f.fact, "finding.fact").await?;
     let fact = revisions
         .iter()
@@ -376,6 +407,7 @@ pub async fn raise_from_flag(
         "must be finite numbers",
     );
     v.finish()?;
+    super::replay_first!(acc, ctx, r);
     let who = acc.peers.resolve(&flag.subject, "flag.subject").await?;
     let reference = format!(
         "rankings/{}/{}/{}",
@@ -552,6 +584,28 @@ async fn with_decision(
     Ok(case)
 }
 
+/// Refuses a decision whose withholding or rectification date has passed:
+/// it could no longer be carried out as decided.
+fn lapsed(d: &Decision) -> AppResult<()> {
+    let now = chrono::Utc::now();
+    let past = |t: &Option<prost_types::Timestamp>| {
+        t.as_ref()
+            .and_then(probity_common::names::from_ts)
+            .is_some_and(|t| t <= now)
+    };
+    let gone = d.sanctions.iter().any(|s| {
+        (s.kind == SanctionKind::CredentialWithheld as i32 && past(&s.until))
+            || (s.kind == SanctionKind::Rectification as i32 && past(&s.deadline))
+    });
+    if gone {
+        return Err(AppError::precondition(
+            "DECISION_LAPSED",
+            "a date in the decision has passed (withheld until / rectify by): decide anew with new dates (current state CASE_STATE_DECIDED or CASE_STATE_PROPOSED)",
+        ));
+    }
+    Ok(())
+}
+
 fn stamped(d: &Decision, ctx: &Ctx) -> Decision {
     let mut d = d.clone();
     d.decided_by = ctx.principal.subject.clone();
@@ -605,16 +659,31 @@ pub async fn decide(acc: &Accountability, ctx: &Ctx, r: DecideRequest) -> AppRes
         &r.name,
         &id,
         "DECIDE",
-        &[CaseState::Proposed],
+        // From DECIDED only when a date in the decision has passed before it
+        // was executed: the office decides anew (the lapsed decision stays in
+        // the case's events); otherwise a decision stands until executed.
+        &[CaseState::Proposed, CaseState::Decided],
         Some(CaseState::Decided),
         &r.reason,
         |c| {
+            if c.state == CaseState::Decided as i32
+                && c.decision.as_ref().map(lapsed).unwrap_or(Ok(())).is_ok()
+            {
+                return Err(illegal("DECIDE", c.state, &[CaseState::Proposed]));
+            }
             let d = match given {
                 Some(d) => d,
+                None if c.state == CaseState::Decided as i32 => {
+                    return Err(AppError::precondition(
+                        "DECISION_REQUIRED",
+                        "the case is decided (current state CASE_STATE_DECIDED): deciding anew needs the new decision",
+                    ));
+                }
                 None => {
                     let mut d = c.proposal.clone().ok_or_else(|| {
                         AppError::precondition("NO_PROPOSAL", "there is no proposal to adopt")
                     })?;
+                    lapsed(&d)?;
                     d.decided_by = by;
                     d.time = Some(to_ts(chrono::Utc::now()));
                     d
@@ -704,8 +773,9 @@ pub async fn resolve_contest(
             contest.resolution = r.reason.clone();
             contest.resolved_by = by;
             contest.resolve_time = Some(to_ts(chrono::Utc::now()));
-            if let Some(d) = changed {
-                c.decision = Some(d);
+            match changed {
+                Some(d) => c.decision = Some(d),
+                None => c.decision.as_ref().map(lapsed).unwrap_or(Ok(()))?,
             }
             Ok(())
         },
@@ -715,31 +785,24 @@ pub async fn resolve_contest(
 
 pub async fn execute(acc: &Accountability, ctx: &Ctx, r: TransitionRequest) -> AppResult<Case> {
     let id = transition_input(&r)?;
-    change(acc, ctx, &r.request_id, &r, &r.name, &id, "EXECUTE",
-        &[CaseState::Decided], Some(CaseState::Executed), &r.reason, |c| {
-            // A withholding that has already ended cannot be applied.
-            let now = chrono::Utc::now();
-            let lapsed = c.decision.iter().flat_map(|d| &d.sanctions).any(|s| {
-                s.kind == SanctionKind::CredentialWithheld as i32
-                    && s.until.as_ref().and_then(probity_common::names::from_ts).is_some_and(|u| u <= now)
-            });
-            if lapsed {
-                return Err(AppError::precondition(
-                    "DECISION_LAPSED",
-                    "the decided withholding has already ended; change the decision (current state DECIDED)",
-                ));
-            }
-            Ok(())
-        }).await
+    change(
+        acc,
+        ctx,
+        &r.request_id,
+        &r,
+        &r.name,
+        &id,
+        "EXECUTE",
+        &[CaseState::Decided],
+        Some(CaseState::Executed),
+        &r.reason,
+        |c| c.decision.as_ref().map(lapsed).unwrap_or(Ok(())),
+    )
+    .await
 }
 
 pub async fn close(acc: &Accountability, ctx: &Ctx, r: TransitionRequest) -> AppResult<Case> {
     let id = transition_input(&r)?;
-    let pending = effects::of_case(&acc.store.db, &id)
-        .await?
-        .iter()
-        .filter(|e| e.state == EffectState::Pending as i32)
-        .count();
     change(
         acc,
         ctx,
@@ -751,17 +814,7 @@ pub async fn close(acc: &Accountability, ctx: &Ctx, r: TransitionRequest) -> App
         &[CaseState::Executed],
         Some(CaseState::Closed),
         &r.reason,
-        |_| {
-            if pending > 0 {
-                return Err(AppError::precondition(
-                    "EFFECTS_PENDING",
-                    format!(
-                        "{pending} effect(s) still wait for the registry (current state EXECUTED)"
-                    ),
-                ));
-            }
-            Ok(())
-        },
+        |_| Ok(()),
     )
     .await
 }

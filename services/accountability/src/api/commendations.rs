@@ -43,6 +43,7 @@ pub async fn record_commendation(
     );
     v.check(c.rank >= 0, "commendation.rank", "must not be negative");
     v.finish()?;
+    super::replay_first!(acc, ctx, r);
     let who = acc
         .peers
         .resolve(&c.subject, "commendation.subject")

@@ -22,6 +22,21 @@ pub struct Ctx {
 
 pub struct AccountabilityApi(pub Arc<Accountability>);
 
+/// Answers a retry from the stored response before the handler asks the
+/// registry or intake anything (they may be down; the first call went through).
+macro_rules! replay_first {
+    ($acc:expr, $ctx:expr, $r:expr) => {
+        if let Some(done) = $acc
+            .store
+            .replay(&$ctx.principal, $ctx.method, &$r.request_id, &$r)
+            .await?
+        {
+            return Ok(done);
+        }
+    };
+}
+pub(crate) use replay_first;
+
 macro_rules! service {
     ($($name:ident($m:literal, $req:ty) -> $resp:ty => $f:path;)*) => {
         #[tonic::async_trait]

@@ -30,6 +30,16 @@ fn visible(ctx: &Ctx, row: Option<OrderRow>, name: &str) -> AppResult<OrderRow> 
     Ok(row)
 }
 
+fn stamped(list: &[Evidence], by: &str, at: chrono::DateTime<chrono::Utc>) -> Vec<Evidence> {
+    list.iter()
+        .map(|e| Evidence {
+            added_by: by.to_string(),
+            add_time: Some(to_ts(at)),
+            ..e.clone()
+        })
+        .collect()
+}
+
 pub async fn create_order(
     acc: &Accountability,
     ctx: &Ctx,
@@ -50,6 +60,7 @@ pub async fn create_order(
         v.add("order.deadline", "required, in the future");
     }
     v.finish()?;
+    super::replay_first!(acc, ctx, r);
     let who = acc.peers.resolve(&o.body, "order.body").await?;
     let mut w = acc
         .store
@@ -63,7 +74,7 @@ pub async fn create_order(
         name: format!("orders/{id}"),
         body: o.body.clone(),
         act: o.act.clone(),
-        evidence: o.evidence.clone(),
+        evidence: stamped(&o.evidence, &ctx.principal.subject, now),
         deadline: o.deadline,
         state: OrderState::Open as i32,
         create_time: Some(to_ts(now)),
@@ -121,6 +132,45 @@ pub async fn answer_order(
         return Ok(done);
     }
     let mut row = visible(ctx, records::load_order(w.txn(), &id).await?, &r.name)?;
+    // Past its deadline and not yet swept: overdue first (the case opens as
+    // the sweep would have opened it), then the late answer is recorded.
+    let now_dt = chrono::Utc::now();
+    if row.order.state == OrderState::Open as i32
+        && row
+            .order
+            .deadline
+            .as_ref()
+            .and_then(from_ts)
+            .is_some_and(|d| d <= now_dt)
+    {
+        let why = crate::sweep::OVERDUE;
+        let (case, _) = cases::from_order(
+            &mut w,
+            &ctx.principal,
+            ctx.method,
+            &id,
+            &row.order,
+            &row.body_path,
+            why,
+        )
+        .await?;
+        row.order.state = OrderState::Overdue as i32;
+        row.order.case = case.case.name.clone();
+        records::append(
+            &mut w,
+            &ctx.principal,
+            ctx.method,
+            Event {
+                entity: &row.order.name,
+                action: "OVERDUE",
+                from: OrderState::Open as i32,
+                to: OrderState::Overdue as i32,
+                reason: why,
+                doc: row.order.encode_to_vec(),
+            },
+        )
+        .await?;
+    }
     let before = row.order.state;
     // An overdue order may still be answered (late): the case it opened stays.
     if before != OrderState::Open as i32 && before != OrderState::Overdue as i32 {

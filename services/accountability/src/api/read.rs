@@ -92,7 +92,7 @@ pub async fn list_cases(
         }
         b
     };
-    let light = DeadlineStatus::try_from(f.deadline).unwrap_or(DeadlineStatus::Unspecified);
+    let light = DeadlineStatus::try_from(f.deadline).unwrap_or(DeadlineStatus::Green);
     if !matches!(
         light,
         DeadlineStatus::Unspecified | DeadlineStatus::Yellow | DeadlineStatus::Red
