@@ -54,6 +54,35 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The annual assessment (年度考核): indicators, scores, rankings, reports.
+    Rankings {
+        #[command(subcommand)]
+        command: RankingsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RankingsCommand {
+    /// Compute the year's rankings from intake and the registry (nightly: year to date).
+    Run {
+        #[arg(long)]
+        year: i32,
+        /// Facts up to the end of this day, YYYY-MM-DD (city time); default today.
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// The assessment plan (TOML); default: the plan shipped with Probity.
+        #[arg(long)]
+        plan: Option<PathBuf>,
+        /// Output directory; default rankings.out_dir/{year}/{as_of}.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Seal the year: send flags and commendations to accountability.
+        #[arg(long)]
+        finalize: bool,
+        /// No progress display.
+        #[arg(long)]
+        quiet: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -171,6 +200,34 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::pr
             println!(
                 "{}",
                 issue_token(&settings, &subject, role, body.as_deref(), ttl)?
+            );
+        }
+        Command::Rankings {
+            command:
+                RankingsCommand::Run {
+                    year,
+                    as_of,
+                    plan,
+                    out,
+                    finalize,
+                    quiet,
+                },
+        } => {
+            let m = probity_rankings::run(
+                &settings,
+                probity_rankings::RunOptions {
+                    year,
+                    as_of,
+                    plan,
+                    out,
+                    finalize,
+                    quiet,
+                },
+            )
+            .await?;
+            println!(
+                "rankings {} as of {}: run {}, {} officers and {} departments ranked, flags {}",
+                m.year, m.as_of, m.run_id, m.officers_ranked, m.departments_ranked, m.flags
             );
         }
         Command::Audit {

@@ -17,6 +17,7 @@ pub struct Settings {
     pub registry: RegistrySettings,
     pub intake: IntakeSettings,
     pub accountability: AccountabilitySettings,
+    pub rankings: RankingsSettings,
     pub audit: AuditSettings,
 }
 
@@ -161,6 +162,35 @@ impl Default for AccountabilitySettings {
             sweep_interval_ms: 60_000,
             effect_retry_min_ms: 1_000,
             effect_retry_max_ms: 300_000,
+        }
+    }
+}
+
+/// The rankings job: where it reads facts and the registry, where it sends
+/// flags and commendations, and where it writes its files.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RankingsSettings {
+    /// Empty: the server.listen address (a `probity serve` on this machine).
+    pub registry_endpoint: String,
+    pub intake_endpoint: String,
+    pub accountability_endpoint: String,
+    /// A file holding a `service` token; empty: signed with the dev key.
+    pub token_file: String,
+    pub timeout_ms: u64,
+    /// Runs are written under this directory, one folder per run.
+    pub out_dir: String,
+}
+
+impl Default for RankingsSettings {
+    fn default() -> Self {
+        Self {
+            registry_endpoint: String::new(),
+            intake_endpoint: String::new(),
+            accountability_endpoint: String::new(),
+            token_file: String::new(),
+            timeout_ms: 60_000,
+            out_dir: "./data/rankings".into(),
         }
     }
 }
@@ -398,9 +428,16 @@ impl Settings {
             return Err(bad("intake.batch_max_facts", "must be between 1 and 10000"));
         }
         let a = &self.accountability;
+        let r = &self.rankings;
         for (key, ep) in [
             ("accountability.registry_endpoint", &a.registry_endpoint),
             ("accountability.intake_endpoint", &a.intake_endpoint),
+            ("rankings.registry_endpoint", &r.registry_endpoint),
+            ("rankings.intake_endpoint", &r.intake_endpoint),
+            (
+                "rankings.accountability_endpoint",
+                &r.accountability_endpoint,
+            ),
         ] {
             if !(ep.is_empty() || ep.starts_with("http://") || ep.starts_with("https://")) {
                 return Err(bad(key, "must start with http:// or https://"));
@@ -410,6 +447,7 @@ impl Settings {
             ("accountability.peer_timeout_ms", a.peer_timeout_ms),
             ("accountability.sweep_interval_ms", a.sweep_interval_ms),
             ("accountability.effect_retry_min_ms", a.effect_retry_min_ms),
+            ("rankings.timeout_ms", r.timeout_ms),
         ] {
             if v == 0 {
                 return Err(bad(key, "must be positive"));

@@ -1,0 +1,485 @@
+//! Reading the inputs in bulk, over the services' APIs (their tables stay
+//! their own): the year's facts from intake's ExportFacts stream, and a
+//! registry snapshot (bodies, officers and the days each was in post in the
+//! year). Written as Parquet, the job's only input from then on.
+use std::{collections::HashMap, path::Path, time::Duration};
+
+use futures::{StreamExt, TryStreamExt};
+use indicatif::ProgressBar;
+use polars::prelude::*;
+use probity_common::{
+    config::Settings,
+    names::from_ts,
+    peer::{Peer, PeerChannel, PeerConfig},
+};
+use probity_proto::{
+    intake::v1::{
+        ExportFactsRequest, Fact, FactKind, LegalReviewResult, fact::Payload,
+        intake_service_client::IntakeServiceClient,
+    },
+    registry::v1::{
+        GetOfficerHistoryRequest, ListBodiesRequest, ListOfficersRequest, OfficerStatus,
+        registry_service_client::RegistryServiceClient,
+    },
+};
+
+use crate::write_parquet;
+
+/// The lines to the services the job reads from and reports to.
+pub struct Peers {
+    pub registry: Peer,
+    pub intake: Peer,
+    pub accountability: Peer,
+}
+
+impl Peers {
+    pub fn new(settings: &Settings) -> anyhow::Result<Peers> {
+        let r = &settings.rankings;
+        let own: std::net::SocketAddr = settings
+            .server
+            .listen
+            .parse()
+            .map_err(|e| anyhow::anyhow!("server.listen: {e}"))?;
+        let peer = |setting: &'static str, endpoint: &str| {
+            Peer::new(
+                settings,
+                PeerConfig {
+                    endpoint_setting: setting,
+                    endpoint,
+                    token_setting: "rankings.token_file",
+                    token_file: &r.token_file,
+                    subject: "probity-rankings",
+                    timeout: Duration::from_millis(r.timeout_ms),
+                },
+                own,
+            )
+        };
+        Ok(Peers {
+            registry: peer("rankings.registry_endpoint", &r.registry_endpoint)?,
+            intake: peer("rankings.intake_endpoint", &r.intake_endpoint)?,
+            accountability: peer(
+                "rankings.accountability_endpoint",
+                &r.accountability_endpoint,
+            )?,
+        })
+    }
+
+    fn registry_client(&self) -> RegistryServiceClient<PeerChannel> {
+        RegistryServiceClient::new(self.registry.channel()).max_decoding_message_size(64 << 20)
+    }
+}
+
+/// Column builders for the facts table, one row per fact.
+#[derive(Default)]
+struct Facts {
+    fid: Vec<i64>,
+    kind: Vec<i32>,
+    body: Vec<String>,
+    source_id: Vec<String>,
+    ref_source: Vec<String>,
+    occurred_us: Vec<i64>,
+    records: Vec<i32>,
+    random: Vec<bool>,
+    wrongful: Vec<bool>,
+    major: Vec<bool>,
+    reviewed: Vec<bool>,
+    penalty: Vec<bool>,
+    within: Vec<bool>,
+    hours: Vec<f64>,
+    exam: Vec<f64>,
+    has_exam: Vec<bool>,
+    six_ok: Vec<bool>,
+    transfer_kind: Vec<i32>,
+    item_score: Vec<f64>,
+    item_year: Vec<i32>,
+    // fact_officers
+    of_fid: Vec<i64>,
+    of_officer: Vec<String>,
+    // findings
+    fi_fid: Vec<i64>,
+    fi_body: Vec<String>,
+    fi_officer: Vec<String>,
+    fi_rule: Vec<String>,
+}
+
+impl Facts {
+    fn push(&mut self, f: &Fact) {
+        let fid = f
+            .name
+            .strip_prefix("facts/")
+            .and_then(|n| n.parse::<i64>().ok())
+            .unwrap_or(-1);
+        let mut row = Row::default();
+        let mut officers: Vec<String> = Vec::new();
+        match &f.payload {
+            Some(Payload::Matter(m)) => {
+                row.records = m.records.len() as i32;
+                officers = m.officers.clone();
+            }
+            Some(Payload::MatterClosing(c)) => row.ref_source = c.matter.clone(),
+            Some(Payload::Decision(d)) => {
+                row.ref_source = d.matter.clone();
+                row.major = d.major;
+                row.reviewed = d
+                    .legal_review
+                    .as_ref()
+                    .is_some_and(|r| r.result == LegalReviewResult::Passed as i32);
+                if let Some(p) = &d.penalty {
+                    row.penalty = true;
+                    row.within = p.within_benchmark;
+                }
+            }
+            Some(Payload::Inspection(i)) => {
+                row.records = i.records.len() as i32;
+                row.random = !i.random_draw.is_empty();
+                officers = i.officers.clone();
+            }
+            Some(Payload::ReviewOutcome(r)) => {
+                row.ref_source = r.decision.clone();
+                row.wrongful = r.wrongful;
+            }
+            Some(Payload::Complaint(c)) => officers = c.officers.clone(),
+            Some(Payload::ComplaintClosing(c)) => row.ref_source = c.complaint.clone(),
+            Some(Payload::Transfer(t)) => {
+                row.transfer_kind = t.kind;
+                officers = t.officers.clone();
+            }
+            Some(Payload::Training(t)) => {
+                row.hours = t.hours;
+                row.has_exam = t.has_exam;
+                row.exam = if t.has_exam { t.exam_score } else { 0.0 };
+                officers = vec![t.officer.clone()];
+            }
+            Some(Payload::CaseFileReview(c)) => {
+                row.ref_source = c.decision.clone();
+                row.six_ok = c.facts_clear
+                    && c.evidence_conclusive
+                    && c.basis_correct
+                    && c.procedure_lawful
+                    && c.content_appropriate
+                    && c.documents_standard;
+            }
+            Some(Payload::AssessmentItem(a)) => {
+                row.item_score = a.score;
+                row.item_year = a.year;
+            }
+            None => {}
+        }
+        self.fid.push(fid);
+        self.kind.push(f.kind);
+        self.body.push(f.body.clone());
+        self.source_id.push(f.source_id.clone());
+        self.ref_source.push(row.ref_source);
+        self.occurred_us.push(
+            f.occurred_at
+                .as_ref()
+                .and_then(from_ts)
+                .map(|t| t.timestamp_micros())
+                .unwrap_or(0),
+        );
+        self.records.push(row.records);
+        self.random.push(row.random);
+        self.wrongful.push(row.wrongful);
+        self.major.push(row.major);
+        self.reviewed.push(row.reviewed);
+        self.penalty.push(row.penalty);
+        self.within.push(row.within);
+        self.hours.push(row.hours);
+        self.exam.push(row.exam);
+        self.has_exam.push(row.has_exam);
+        self.six_ok.push(row.six_ok);
+        self.transfer_kind.push(row.transfer_kind);
+        self.item_score.push(row.item_score);
+        self.item_year.push(row.item_year);
+        for o in officers {
+            self.of_fid.push(fid);
+            self.of_officer.push(o);
+        }
+        for x in &f.findings {
+            self.fi_fid.push(fid);
+            self.fi_body.push(f.body.clone());
+            self.fi_officer.push(x.officer.clone());
+            self.fi_rule.push(x.rule.clone());
+        }
+    }
+}
+
+#[derive(Default)]
+struct Row {
+    ref_source: String,
+    records: i32,
+    random: bool,
+    wrongful: bool,
+    major: bool,
+    reviewed: bool,
+    penalty: bool,
+    within: bool,
+    hours: f64,
+    exam: f64,
+    has_exam: bool,
+    six_ok: bool,
+    transfer_kind: i32,
+    item_score: f64,
+    item_year: i32,
+}
+
+/// Row counts of what was read, for the manifest and the progress line.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Counts {
+    pub facts: usize,
+    pub fact_officers: usize,
+    pub findings: usize,
+    pub officers: usize,
+    pub bodies: usize,
+}
+
+/// Streams the year's facts (up to `until_us`) from intake into Parquet.
+pub async fn facts(
+    peers: &Peers,
+    year: i32,
+    until_us: i64,
+    dir: &Path,
+    bar: &ProgressBar,
+) -> anyhow::Result<Counts> {
+    let mut client =
+        IntakeServiceClient::new(peers.intake.channel()).max_decoding_message_size(256 << 20);
+    let mut stream = peers
+        .intake
+        .call(
+            "intake",
+            client.export_facts(ExportFactsRequest {
+                year,
+                kind: FactKind::Unspecified as i32,
+                include_voided: false,
+            }),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("intake ExportFacts: {e}"))?;
+    let mut t = Facts::default();
+    while let Some(page) = stream
+        .message()
+        .await
+        .map_err(|e| anyhow::anyhow!("intake ExportFacts: {e}"))?
+    {
+        for f in &page.facts {
+            let at = f
+                .occurred_at
+                .as_ref()
+                .and_then(from_ts)
+                .map(|t| t.timestamp_micros());
+            if at.is_some_and(|a| a <= until_us) {
+                t.push(f);
+            }
+        }
+        bar.inc(page.facts.len() as u64);
+    }
+    let counts = Counts {
+        facts: t.fid.len(),
+        fact_officers: t.of_fid.len(),
+        findings: t.fi_fid.len(),
+        ..Default::default()
+    };
+    let mut facts = DataFrame::new_infer_height(vec![
+        Column::new("fid".into(), t.fid),
+        Column::new("kind".into(), t.kind),
+        Column::new("body".into(), t.body),
+        Column::new("source_id".into(), t.source_id),
+        Column::new("ref_source".into(), t.ref_source),
+        Column::new("occurred_us".into(), t.occurred_us),
+        Column::new("records".into(), t.records),
+        Column::new("random".into(), t.random),
+        Column::new("wrongful".into(), t.wrongful),
+        Column::new("major".into(), t.major),
+        Column::new("reviewed".into(), t.reviewed),
+        Column::new("penalty".into(), t.penalty),
+        Column::new("within".into(), t.within),
+        Column::new("hours".into(), t.hours),
+        Column::new("exam".into(), t.exam),
+        Column::new("has_exam".into(), t.has_exam),
+        Column::new("six_ok".into(), t.six_ok),
+        Column::new("transfer_kind".into(), t.transfer_kind),
+        Column::new("item_score".into(), t.item_score),
+        Column::new("item_year".into(), t.item_year),
+    ])?;
+    write_parquet(&mut facts, &dir.join("facts.parquet"))?;
+    let mut fo = DataFrame::new_infer_height(vec![
+        Column::new("fid".into(), t.of_fid),
+        Column::new("officer".into(), t.of_officer),
+    ])?;
+    write_parquet(&mut fo, &dir.join("fact_officers.parquet"))?;
+    let mut fi = DataFrame::new_infer_height(vec![
+        Column::new("fid".into(), t.fi_fid),
+        Column::new("body".into(), t.fi_body),
+        Column::new("officer".into(), t.fi_officer),
+        Column::new("rule".into(), t.fi_rule),
+    ])?;
+    write_parquet(&mut fi, &dir.join("findings.parquet"))?;
+    Ok(counts)
+}
+
+/// The registry snapshot: every body, every officer with the days they were
+/// active in post between `from_us` and `until_us`.
+pub async fn registry(
+    peers: &Peers,
+    from_us: i64,
+    until_us: i64,
+    dir: &Path,
+    bar: &ProgressBar,
+) -> anyhow::Result<(usize, usize)> {
+    let mut client = peers.registry_client();
+    let (mut b_name, mut b_parent, mut b_kind, mut b_display) = (vec![], vec![], vec![], vec![]);
+    let mut token = String::new();
+    loop {
+        let page = peers
+            .registry
+            .call(
+                "the registry",
+                client.list_bodies(ListBodiesRequest {
+                    page_size: 1000,
+                    page_token: token,
+                    ..Default::default()
+                }),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("registry ListBodies: {e}"))?;
+        for b in page.bodies {
+            b_name.push(b.name);
+            b_parent.push(b.parent);
+            b_kind.push(b.kind);
+            b_display.push(b.display_name);
+        }
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    let mut officers = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = peers
+            .registry
+            .call(
+                "the registry",
+                client.list_officers(ListOfficersRequest {
+                    page_size: 1000,
+                    page_token: token,
+                    ..Default::default()
+                }),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("registry ListOfficers: {e}"))?;
+        officers.extend(page.officers);
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    bar.set_length(officers.len() as u64);
+    // Days in post: each officer's history, sixteen at a time.
+    let days: HashMap<String, f64> = futures::stream::iter(officers.iter().map(|o| {
+        let mut c = client.clone();
+        let name = o.name.clone();
+        async move {
+            let h = peers
+                .registry
+                .call(
+                    "the registry",
+                    c.get_officer_history(GetOfficerHistoryRequest {
+                        officer: name.clone(),
+                    }),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("registry GetOfficerHistory {name}: {e}"))?;
+            bar.inc(1);
+            let spans: Vec<(i64, bool)> = h
+                .events
+                .iter()
+                .map(|e| {
+                    (
+                        e.effective_time
+                            .as_ref()
+                            .and_then(from_ts)
+                            .map(|t| t.timestamp_micros())
+                            .unwrap_or(0),
+                        e.to_status == OfficerStatus::Active as i32,
+                    )
+                })
+                .collect();
+            anyhow::Ok((name, active_days(&spans, from_us, until_us)))
+        }
+    }))
+    .buffer_unordered(16)
+    .try_collect()
+    .await?;
+    let mut o_name = Vec::with_capacity(officers.len());
+    let (mut o_body, mut o_kind, mut o_status, mut o_display, mut o_days) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    for o in &officers {
+        o_days.push(days.get(&o.name).copied().unwrap_or(0.0));
+        o_name.push(o.name.clone());
+        o_body.push(o.body.clone());
+        o_kind.push(o.kind);
+        o_status.push(o.status);
+        o_display.push(o.display_name.clone());
+    }
+    let counts = (b_name.len(), o_name.len());
+    let mut bodies = DataFrame::new_infer_height(vec![
+        Column::new("body".into(), b_name),
+        Column::new("parent".into(), b_parent),
+        Column::new("body_kind".into(), b_kind),
+        Column::new("body_name".into(), b_display),
+    ])?;
+    bodies.sort_in_place(["body"], SortMultipleOptions::default())?;
+    write_parquet(&mut bodies, &dir.join("bodies.parquet"))?;
+    let mut officers = DataFrame::new_infer_height(vec![
+        Column::new("officer".into(), o_name),
+        Column::new("body".into(), o_body),
+        Column::new("officer_kind".into(), o_kind),
+        Column::new("status".into(), o_status),
+        Column::new("officer_name".into(), o_display),
+        Column::new("days_in_post".into(), o_days),
+    ])?;
+    officers.sort_in_place(["officer"], SortMultipleOptions::default())?;
+    write_parquet(&mut officers, &dir.join("officers.parquet"))?;
+    Ok(counts)
+}
+
+/// Days between `from_us` and `until_us` when the officer was active, from
+/// their history (each event: when it took effect, whether active after it).
+pub fn active_days(events: &[(i64, bool)], from_us: i64, until_us: i64) -> f64 {
+    let mut total = 0i64;
+    let mut sorted = events.to_vec();
+    sorted.sort_by_key(|e| e.0);
+    for (i, (at, active)) in sorted.iter().enumerate() {
+        if !active {
+            continue;
+        }
+        let end = sorted.get(i + 1).map(|e| e.0).unwrap_or(until_us);
+        let (a, b) = ((*at).max(from_us), end.min(until_us));
+        if b > a {
+            total += b - a;
+        }
+    }
+    total as f64 / 86_400_000_000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::active_days;
+
+    const DAY: i64 = 86_400_000_000;
+
+    #[test]
+    fn days_in_post_count_only_active_spans_inside_the_window() {
+        assert_eq!(active_days(&[(-10 * DAY, true)], 0, 100 * DAY), 100.0);
+        assert_eq!(
+            active_days(
+                &[(10 * DAY, true), (30 * DAY, false), (50 * DAY, true)],
+                0,
+                100 * DAY
+            ),
+            70.0
+        );
+        assert_eq!(active_days(&[(200 * DAY, true)], 0, 100 * DAY), 0.0);
+    }
+}

@@ -1,0 +1,127 @@
+//! The nightly rankings job (年度考核): the year's facts from intake and a
+//! registry snapshot, read in bulk over gRPC into Parquet; indicators, scores
+//! and rankings of officers and departments computed with polars (lazy,
+//! streaming engine); tables and reports for people; on `--finalize`, flags
+//! and commendations sent to accountability.
+use std::{
+    fs::File,
+    path::{Path, PathBuf},
+};
+
+use chrono::{NaiveDate, TimeZone};
+use polars::prelude::*;
+use probity_common::config::Settings;
+
+pub mod compute;
+pub mod extract;
+pub mod indicators;
+pub mod output;
+pub mod plan;
+pub mod publish;
+pub mod report;
+pub mod score;
+
+pub use plan::Plan;
+
+/// The city's time zone (UTC+8): years and dates are the city's.
+const CITY_OFFSET_SECS: i32 = 8 * 3600;
+
+pub fn city() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(CITY_OFFSET_SECS).expect("UTC+8")
+}
+
+/// Midnight starting `date` in the city, in microseconds.
+pub fn day_start_us(date: NaiveDate) -> i64 {
+    city()
+        .from_local_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default())
+        .single()
+        .map(|t| t.timestamp_micros())
+        .unwrap_or(0)
+}
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub year: i32,
+    /// Facts up to the end of this day (city time); default: today, or the
+    /// year's last day for a past year.
+    pub as_of: Option<NaiveDate>,
+    pub plan: Option<PathBuf>,
+    /// Default: rankings.out_dir/{year}/{as_of}.
+    pub out: Option<PathBuf>,
+    /// Seal the year: flags and commendations go to accountability.
+    pub finalize: bool,
+    /// No progress bars (tests, logs).
+    pub quiet: bool,
+}
+
+/// Writes a frame as Parquet the same way every time (fixed compression,
+/// statistics, row groups), so equal tables are equal files.
+pub fn write_parquet(df: &mut DataFrame, path: &Path) -> PolarsResult<u64> {
+    let f = File::create(path)?;
+    ParquetWriter::new(f)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_statistics(StatisticsOptions::full())
+        .with_row_group_size(Some(512 * 1024))
+        .finish(df)
+}
+
+pub fn collect(lf: LazyFrame) -> PolarsResult<DataFrame> {
+    Ok(lf.collect_with_engine(Engine::Streaming)?.unwrap_single())
+}
+
+/// Runs the job: extract, compute, write, and (finalizing) publish.
+pub async fn run(settings: &Settings, o: RunOptions) -> anyhow::Result<output::Manifest> {
+    let plan = Plan::load(o.plan.as_deref())?;
+    anyhow::ensure!((2000..=2100).contains(&o.year), "--year: 2000-2100");
+    let today = chrono::Utc::now().with_timezone(&city()).date_naive();
+    let last_day = NaiveDate::from_ymd_opt(o.year, 12, 31).unwrap_or(today);
+    let first_day = NaiveDate::from_ymd_opt(o.year, 1, 1).unwrap_or(today);
+    let as_of = o.as_of.unwrap_or(today.min(last_day));
+    anyhow::ensure!(
+        as_of >= first_day && as_of <= last_day,
+        "--as-of {as_of}: not a day of {}",
+        o.year
+    );
+    anyhow::ensure!(
+        !(o.finalize && as_of < last_day),
+        "--finalize seals the whole year: --as-of must be {last_day} (or left out after the year)"
+    );
+    let from_us = day_start_us(first_day);
+    let until_us = day_start_us(as_of + chrono::Duration::days(1)) - 1;
+    let out = o.out.clone().unwrap_or_else(|| {
+        PathBuf::from(&settings.rankings.out_dir)
+            .join(o.year.to_string())
+            .join(as_of.to_string())
+    });
+    let input = out.join("input");
+    std::fs::create_dir_all(&input)?;
+    let progress = output::Progress::new(o.quiet);
+
+    let peers = extract::Peers::new(settings)?;
+    let bar = progress.counter("读取事实 reading facts from intake");
+    let counts = extract::facts(&peers, o.year, until_us, &input, &bar).await?;
+    bar.finish();
+    let bar = progress.counter("读取登记 reading the registry (officers' days in post)");
+    let (bodies, officers) = extract::registry(&peers, from_us, until_us, &input, &bar).await?;
+    bar.finish();
+    let counts = extract::Counts {
+        bodies,
+        officers,
+        ..counts
+    };
+
+    let step = progress.step("计算 computing indicators, scores and rankings");
+    let tables = output::compute(&input, &plan, o.year)?;
+    step.finish();
+    let step = progress.step("输出 writing tables and reports");
+    let manifest = output::write(
+        &out, &input, &plan, o.year, as_of, o.finalize, &counts, tables,
+    )?;
+    step.finish();
+    if o.finalize {
+        let step = progress.step("报送 sending flags and commendations to accountability");
+        publish::publish(&peers, &out, &manifest).await?;
+        step.finish();
+    }
+    Ok(manifest)
+}

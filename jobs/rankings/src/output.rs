@@ -1,0 +1,285 @@
+//! The run's tables and its manifest: officers and departments as Parquet
+//! and CSV, floats rounded to 1e-9 so that a parallel sum's last bit never
+//! changes a file; the manifest names the plan, fingerprints the inputs and
+//! hashes every output. Only its `created_at` differs between two runs on
+//! the same inputs and plan.
+use std::{fs::File, path::Path, time::Duration};
+
+use chrono::NaiveDate;
+use indicatif::{ProgressBar, ProgressStyle};
+use polars::prelude::*;
+use probity_proto::registry::v1::OfficerKind;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::{
+    collect,
+    compute::{department_counts, officer_counts, scan},
+    extract::Counts,
+    plan::{PeerGroup, Plan},
+    report, score, write_parquet,
+};
+
+/// Progress on the terminal (hidden when quiet or not a terminal).
+pub struct Progress {
+    quiet: bool,
+}
+
+impl Progress {
+    pub fn new(quiet: bool) -> Self {
+        Progress { quiet }
+    }
+
+    pub fn counter(&self, what: &str) -> ProgressBar {
+        if self.quiet {
+            return ProgressBar::hidden();
+        }
+        let b = ProgressBar::new(0);
+        b.set_style(
+            ProgressStyle::with_template("{spinner} {msg} {pos} [{elapsed_precise}, {per_sec}]")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b.set_message(what.to_string());
+        b.enable_steady_tick(Duration::from_millis(200));
+        b
+    }
+
+    pub fn step(&self, what: &str) -> ProgressBar {
+        if self.quiet {
+            return ProgressBar::hidden();
+        }
+        let b = ProgressBar::new_spinner();
+        b.set_message(what.to_string());
+        b.enable_steady_tick(Duration::from_millis(200));
+        b
+    }
+}
+
+pub struct Tables {
+    pub officers: DataFrame,
+    pub departments: DataFrame,
+}
+
+fn rounded(df: DataFrame) -> PolarsResult<DataFrame> {
+    let exprs: Vec<Expr> = df
+        .schema()
+        .iter()
+        .filter(|(_, t)| **t == DataType::Float64)
+        .map(|(n, _)| col(n.clone()).round(9, RoundMode::HalfToEven))
+        .collect();
+    df.lazy().with_columns(exprs).collect()
+}
+
+/// Officers' and departments' indicators, scores, ranks and flags.
+pub fn compute(input: &Path, plan: &Plan, year: i32) -> PolarsResult<Tables> {
+    let bodies = scan(input, "bodies.parquet")?.select([
+        col("body").alias("b_body"),
+        col("parent"),
+        col("body_name"),
+    ]);
+    let group = |g: PeerGroup, own: Expr| match g {
+        PeerGroup::Body => own,
+        PeerGroup::Parent => col("parent"),
+        PeerGroup::All => lit("all"),
+    };
+    let base = officer_counts(input, year)?
+        .filter(col("officer_kind").eq(lit(OfficerKind::Officer as i32)))
+        .join(
+            bodies,
+            [col("body")],
+            [col("b_body")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns([
+            group(plan.officers.peer_group, col("body")).alias("peer_group"),
+            col("days_in_post")
+                .gt_eq(lit(plan.officers.min_days_in_post as f64))
+                .alias("ranked"),
+        ]);
+    let officers = collect(score::ranked(
+        score::scored(base, &plan.officers)?,
+        plan,
+        "officer",
+        true,
+    )?)?;
+    let spread = officers
+        .clone()
+        .lazy()
+        .filter(col("ranked"))
+        .group_by([col("body")])
+        .agg([
+            col("score")
+                .std(1)
+                .fill_null(lit(0.0))
+                .alias("officer_spread"),
+            len().cast(DataType::Int64).alias("officers_ranked"),
+        ])
+        .rename(["body"], ["s_body"], true);
+    let dbase = department_counts(input, year)?
+        .join(
+            spread,
+            [col("body")],
+            [col("s_body")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns([
+            group(plan.departments.peer_group, lit("all")).alias("peer_group"),
+            lit(true).alias("ranked"),
+            col("officer_spread").fill_null(lit(0.0)),
+            col("officers_ranked").fill_null(lit(0i64)),
+        ]);
+    let departments = collect(score::ranked(
+        score::scored(dbase, &plan.departments)?,
+        plan,
+        "body",
+        false,
+    )?)?;
+    Ok(Tables {
+        officers: rounded(officers)?,
+        departments: rounded(departments)?,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct FileHash {
+    pub file: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Manifest {
+    /// From the inputs, the plan, the as-of date and finality: the same run
+    /// twice has the same id.
+    pub run_id: String,
+    pub year: i32,
+    pub as_of: String,
+    pub finalized: bool,
+    pub plan_version: String,
+    pub plan_sha256: String,
+    pub threshold_rule: String,
+    /// SHA-256 over the plan and every input file's hash.
+    pub input_fingerprint: String,
+    pub inputs: Vec<FileHash>,
+    pub outputs: Vec<FileHash>,
+    pub counts: serde_json::Value,
+    pub officers_ranked: usize,
+    pub departments_ranked: usize,
+    pub flags: serde_json::Value,
+    pub created_at: String,
+}
+
+pub fn sha256_file(path: &Path) -> std::io::Result<FileHash> {
+    let bytes = std::fs::read(path)?;
+    Ok(FileHash {
+        file: path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        sha256: hex::encode(Sha256::digest(&bytes)),
+        bytes: bytes.len() as u64,
+    })
+}
+
+fn write_csv(df: &mut DataFrame, path: &Path) -> PolarsResult<()> {
+    let mut f = File::create(path)?;
+    CsvWriter::new(&mut f).include_header(true).finish(df)
+}
+
+fn count_true(df: &DataFrame, column: &str) -> usize {
+    df.column(column)
+        .ok()
+        .and_then(|c| c.bool().ok().map(|b| b.sum().unwrap_or(0) as usize))
+        .unwrap_or(0)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn write(
+    out: &Path,
+    input: &Path,
+    plan: &Plan,
+    year: i32,
+    as_of: NaiveDate,
+    finalized: bool,
+    counts: &Counts,
+    mut t: Tables,
+) -> anyhow::Result<Manifest> {
+    let plan_text = toml::to_string(plan)?;
+    let plan_sha = hex::encode(Sha256::digest(plan_text.as_bytes()));
+    let mut inputs = Vec::new();
+    for f in [
+        "bodies.parquet",
+        "officers.parquet",
+        "facts.parquet",
+        "fact_officers.parquet",
+        "findings.parquet",
+    ] {
+        inputs.push(sha256_file(&input.join(f))?);
+    }
+    let mut h = Sha256::new();
+    h.update(plan_sha.as_bytes());
+    for i in &inputs {
+        h.update(i.file.as_bytes());
+        h.update(i.sha256.as_bytes());
+    }
+    let fingerprint = hex::encode(h.finalize());
+    let run_id = hex::encode(Sha256::digest(
+        format!("{fingerprint}/{as_of}/{finalized}").as_bytes(),
+    ))[..16]
+        .to_string();
+
+    write_parquet(&mut t.officers, &out.join("officers.parquet"))?;
+    write_csv(&mut t.officers, &out.join("officers.csv"))?;
+    write_parquet(&mut t.departments, &out.join("departments.parquet"))?;
+    write_csv(&mut t.departments, &out.join("departments.csv"))?;
+    let ctx = report::Context {
+        plan,
+        year,
+        as_of,
+        run_id: &run_id,
+        finalized,
+        officers: &t.officers,
+        departments: &t.departments,
+    };
+    report::workbook(&ctx, &out.join("rankings.xlsx"))?;
+    report::html(&ctx, &out.join("report.html"))?;
+    let mut outputs = Vec::new();
+    for f in [
+        "officers.parquet",
+        "officers.csv",
+        "departments.parquet",
+        "departments.csv",
+        "rankings.xlsx",
+        "report.html",
+    ] {
+        outputs.push(sha256_file(&out.join(f))?);
+    }
+    let manifest = Manifest {
+        run_id,
+        year,
+        as_of: as_of.to_string(),
+        finalized,
+        plan_version: plan.version.clone(),
+        plan_sha256: plan_sha,
+        threshold_rule: plan.threshold.describe(),
+        input_fingerprint: fingerprint,
+        inputs,
+        outputs,
+        counts: serde_json::to_value(counts)?,
+        officers_ranked: count_true(&t.officers, "ranked"),
+        departments_ranked: count_true(&t.departments, "ranked"),
+        flags: serde_json::json!({
+            "officers_below_threshold": count_true(&t.officers, "below_threshold"),
+            "officers_failing": count_true(&t.officers, "failing"),
+            "officers_outstanding": count_true(&t.officers, "outstanding"),
+            "departments_failing": count_true(&t.departments, "failing"),
+            "departments_outstanding": count_true(&t.departments, "outstanding"),
+        }),
+        created_at: chrono::Utc::now().to_rfc3339(),
+    };
+    std::fs::write(
+        out.join("manifest.json"),
+        serde_json::to_string_pretty(&manifest)?,
+    )?;
+    Ok(manifest)
+}
