@@ -17,6 +17,7 @@ mod officers;
 mod pagination;
 mod powers;
 mod public;
+mod rankings;
 mod replicas;
 mod review;
 mod revisions;

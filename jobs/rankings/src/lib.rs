@@ -69,6 +69,22 @@ pub fn collect(lf: LazyFrame) -> PolarsResult<DataFrame> {
     Ok(lf.collect_with_engine(Engine::Streaming)?.unwrap_single())
 }
 
+/// Runs `f` on a thread of its own with a deep stack: polars plans are
+/// walked recursively, and a debug build overflows a default 2 MiB stack.
+async fn big_stack<T: Send + 'static>(
+    f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(move || {
+        std::thread::Builder::new()
+            .name("rankings-compute".into())
+            .stack_size(256 << 20)
+            .spawn(f)?
+            .join()
+            .map_err(|_| anyhow::anyhow!("the computation panicked"))?
+    })
+    .await?
+}
+
 /// Runs the job: extract, compute, write, and (finalizing) publish.
 pub async fn run(settings: &Settings, o: RunOptions) -> anyhow::Result<output::Manifest> {
     let plan = Plan::load(o.plan.as_deref())?;
@@ -110,13 +126,16 @@ pub async fn run(settings: &Settings, o: RunOptions) -> anyhow::Result<output::M
         ..counts
     };
 
-    let step = progress.step("计算 computing indicators, scores and rankings");
-    let tables = output::compute(&input, &plan, o.year)?;
-    step.finish();
-    let step = progress.step("输出 writing tables and reports");
-    let manifest = output::write(
-        &out, &input, &plan, o.year, as_of, o.finalize, &counts, tables,
-    )?;
+    let step =
+        progress.step("计算 computing indicators, scores and rankings; writing tables and reports");
+    let (out2, plan2, finalize, year) = (out.clone(), plan.clone(), o.finalize, o.year);
+    let manifest = big_stack(move || {
+        let tables = output::compute(&input, &plan2, year)?;
+        output::write(
+            &out2, &input, &plan2, year, as_of, finalize, &counts, tables,
+        )
+    })
+    .await?;
     step.finish();
     if o.finalize {
         let step = progress.step("报送 sending flags and commendations to accountability");

@@ -1,0 +1,618 @@
+//! The rankings job against real services: a small hand-made year of facts,
+//! counted by hand here; reproducible files; reports that open; flags and
+//! commendations sent once when the year is sealed.
+use std::{collections::HashMap, path::Path};
+
+use chrono::{Datelike, Duration, Utc};
+use probity_proto::{
+    accountability::v1::{CaseFilter, ListCasesRequest, ListCommendationsRequest, OriginKind},
+    intake::v1::{fact::Payload, *},
+    registry::v1::*,
+};
+
+use crate::{
+    accountability::office,
+    db_test,
+    fixtures::*,
+    harness::TestServer,
+    intake::{decision, dept, inspection, record, training, when},
+};
+
+/// A plan that ranks everyone (the default ranks officers after 90 days in
+/// post, which a test world early in a year would not have).
+fn test_plan(dir: &Path) -> std::path::PathBuf {
+    let text =
+        probity_rankings::plan::DEFAULT.replace("min_days_in_post = 90", "min_days_in_post = 0");
+    let p = dir.join("plan.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn year() -> i32 {
+    when().with_timezone(&probity_rankings::city()).year()
+}
+
+async fn run(
+    s: &TestServer,
+    out: &Path,
+    plan: &Path,
+    finalize: bool,
+) -> probity_rankings::output::Manifest {
+    let mut settings = s.settings.clone();
+    settings.rankings.registry_endpoint = s.url();
+    settings.rankings.intake_endpoint = s.url();
+    settings.rankings.accountability_endpoint = s.url();
+    let y = year();
+    probity_rankings::run(
+        &settings,
+        probity_rankings::RunOptions {
+            year: y,
+            as_of: finalize.then(|| chrono::NaiveDate::from_ymd_opt(y, 12, 31).unwrap()),
+            plan: Some(plan.to_path_buf()),
+            out: Some(out.to_path_buf()),
+            finalize,
+            quiet: true,
+        },
+    )
+    .await
+    .expect("rankings run")
+}
+
+/// A CSV table as rows of column -> text.
+fn csv(path: &Path) -> Vec<HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let head: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+    lines
+        .map(|l| {
+            head.iter()
+                .cloned()
+                .zip(l.split(',').map(|v| v.trim_matches('"').to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+fn num(row: &HashMap<String, String>, col: &str) -> f64 {
+    row.get(col)
+        .unwrap_or_else(|| panic!("no column {col}"))
+        .parse()
+        .unwrap_or(0.0)
+}
+
+struct Year {
+    w: World,
+    c: Officer,
+    e: Officer,
+    f: Officer,
+    small: Body,
+}
+
+async fn submit(
+    c: &mut crate::intake::Intake,
+    body: &Body,
+    source: &str,
+    payload: Payload,
+) -> Fact {
+    c.submit_fact(SubmitFactRequest {
+        fact: Some(Fact {
+            body: body.name.clone(),
+            source_id: source.into(),
+            payload: Some(payload),
+            ..Default::default()
+        }),
+        correction_reason: String::new(),
+    })
+    .await
+    .unwrap_or_else(|e| panic!("submit {source}: {e:?}"))
+    .into_inner()
+}
+
+fn matter_of(
+    power: &str,
+    officers: &[&Officer],
+    at: chrono::DateTime<Utc>,
+    recorded: bool,
+) -> Payload {
+    Payload::Matter(Matter {
+        power: power.into(),
+        act_kind: PowerCategory::Penalty as i32,
+        officers: officers.iter().map(|o| o.name.clone()).collect(),
+        accepted_at: Some(ts(at)),
+        records: if recorded { vec![record()] } else { vec![] },
+    })
+}
+
+fn closing(matter: &str, at: chrono::DateTime<Utc>) -> Payload {
+    Payload::MatterClosing(MatterClosing {
+        matter: matter.into(),
+        closed_at: Some(ts(at)),
+        outcome: MatterOutcome::Decided as i32,
+    })
+}
+
+/// The year: department A (the fixtures' world, officers a, b, c) and a
+/// small department B (officers e, f).
+async fn a_year(s: &TestServer) -> Year {
+    let w = world(s).await;
+    let since = since();
+    let until = Utc::now() + Duration::days(1000);
+    let c = officer(
+        s,
+        &w.dept,
+        "赵六",
+        OfficerKind::Officer,
+        vec![w.post.name.clone()],
+        4,
+        since,
+    )
+    .await;
+    credential(s, &c, "HLJ-0004", since, until).await;
+    let small = body(s, "尚志市交通运输局", BodyKind::Department, &w.gov.name).await;
+    let mut l = s.legal().await;
+    let power = l
+        .create_power(CreatePowerRequest {
+            request_id: rid(),
+            parent: small.name.clone(),
+            power: Some(penalty_power("JT-001")),
+            legal_basis_change: basis_change(),
+            effective_time: Some(ts(since)),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let post = l
+        .create_post(CreatePostRequest {
+            request_id: rid(),
+            parent: small.name.clone(),
+            post: Some(Post {
+                display_name: "执法大队队员".into(),
+                responsibilities: "交通运输执法".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    l.set_post_powers(SetPostPowersRequest {
+        request_id: rid(),
+        post: post.name.clone(),
+        powers: vec![power.name.clone()],
+        effective_time: Some(ts(since)),
+    })
+    .await
+    .unwrap();
+    let e = officer(
+        s,
+        &small,
+        "钱七",
+        OfficerKind::Officer,
+        vec![post.name.clone()],
+        5,
+        since,
+    )
+    .await;
+    let f = officer(
+        s,
+        &small,
+        "孙八",
+        OfficerKind::Officer,
+        vec![post.name.clone()],
+        6,
+        since,
+    )
+    .await;
+    credential(s, &e, "HLJ-0005", since, until).await;
+    credential(s, &f, "HLJ-0006", since, until).await;
+
+    let t = when();
+    let at = |m: i64| t + Duration::minutes(m);
+    let mut i = dept(s, &w).await;
+    let d = w.dept.clone();
+    let p = w.penalty.name.clone();
+    submit(&mut i, &d, "m1", matter_of(&p, &[&w.a, &w.b], at(0), true)).await;
+    submit(&mut i, &d, "m2", matter_of(&p, &[&w.a, &w.b], at(1), true)).await;
+    submit(&mut i, &d, "m3", matter_of(&p, &[&w.a, &c], at(2), false)).await;
+    submit(&mut i, &d, "m1-close", closing("m1", at(10))).await;
+    submit(&mut i, &d, "m2-close", closing("m2", at(11))).await;
+    let mut d1 = decision("m1", CircumstanceGrade::Ordinary, 100_000, at(9));
+    if let Payload::Decision(x) = &mut d1 {
+        x.major = true;
+        x.legal_review = Some(LegalReview {
+            result: LegalReviewResult::Passed as i32,
+            reviewed_at: Some(ts(at(8))),
+        });
+    }
+    submit(&mut i, &d, "d1", d1).await;
+    submit(
+        &mut i,
+        &d,
+        "d2",
+        decision("m2", CircumstanceGrade::Ordinary, 900_000, at(9)),
+    )
+    .await;
+    submit(
+        &mut i,
+        &d,
+        "r1",
+        Payload::ReviewOutcome(ReviewOutcome {
+            decision: "d2".into(),
+            kind: ReviewKind::Reconsideration as i32,
+            result: ReviewResult::Revoked as i32,
+            decided_at: Some(ts(at(20))),
+            wrongful: false,
+        }),
+    )
+    .await;
+    submit(
+        &mut i,
+        &d,
+        "f1",
+        Payload::CaseFileReview(CaseFileReview {
+            decision: "d1".into(),
+            reviewed_at: Some(ts(at(21))),
+            facts_clear: true,
+            evidence_conclusive: true,
+            basis_correct: true,
+            procedure_lawful: true,
+            content_appropriate: true,
+            documents_standard: true,
+        }),
+    )
+    .await;
+    submit(
+        &mut i,
+        &d,
+        "i1",
+        inspection(&w, &w.inspection.name, vec![record()]),
+    )
+    .await;
+    submit(&mut i, &d, "t1", training(&w.a.name, 10.0)).await;
+    let mut tc = training(&c.name, 4.0);
+    if let Payload::Training(x) = &mut tc {
+        x.has_exam = false;
+        x.exam_score = 0.0;
+    }
+    submit(&mut i, &d, "t2", tc).await;
+    submit(
+        &mut i,
+        &d,
+        "k1",
+        Payload::Complaint(Complaint {
+            source: ComplaintSource::MayorsHotline as i32,
+            accepted_at: Some(ts(at(3))),
+            officers: vec![c.name.clone()],
+        }),
+    )
+    .await;
+    submit(
+        &mut i,
+        &d,
+        "k1-close",
+        Payload::ComplaintClosing(ComplaintClosing {
+            complaint: "k1".into(),
+            closed_at: Some(ts(at(30))),
+        }),
+    )
+    .await;
+    submit(
+        &mut i,
+        &d,
+        "x1",
+        Payload::Transfer(Transfer {
+            kind: TransferKind::SuspectedCrime as i32,
+            recipient: "尚志市公安局".into(),
+            at: Some(ts(at(31))),
+            officers: vec![w.b.name.clone()],
+            matter: "m2".into(),
+        }),
+    )
+    .await;
+    let mut j =
+        crate::intake::intake(s, probity_common::auth::Role::Department, Some(&small.name)).await;
+    submit(
+        &mut j,
+        &small,
+        "n1",
+        matter_of(&power.name, &[&e, &f], at(0), true),
+    )
+    .await;
+    submit(&mut j, &small, "n1-close", closing("n1", at(5))).await;
+    submit(
+        &mut j,
+        &small,
+        "n1-d",
+        decision("n1", CircumstanceGrade::Ordinary, 100_000, at(4)),
+    )
+    .await;
+    Year { w, c, e, f, small }
+}
+
+db_test!(a_year_is_counted_as_by_hand, |b| async move {
+    let s = TestServer::start(b).await;
+    let y = a_year(&s).await;
+    let dir = tempfile::tempdir().unwrap();
+    let plan = test_plan(dir.path());
+    let out = dir.path().join("run");
+    let m = run(&s, &out, &plan, false).await;
+    assert_eq!(m.counts["facts"], 18, "{:?}", m.counts);
+    assert_eq!(
+        m.officers_ranked, 5,
+        "a, b, c, e, f (the auxiliary is not ranked)"
+    );
+    assert_eq!(m.departments_ranked, 3, "dept, small, other (no facts)");
+
+    let officers: HashMap<String, HashMap<String, String>> = csv(&out.join("officers.csv"))
+        .into_iter()
+        .map(|r| (r["officer"].clone(), r))
+        .collect();
+    // Counted by hand from the facts above.
+    let want: &[(&Officer, &[(&str, f64)])] = &[
+        (
+            &y.w.a,
+            &[
+                ("matters", 3.0),
+                ("completed", 2.0),
+                ("decisions", 2.0),
+                ("penalties", 2.0),
+                ("penalties_within", 1.0),
+                ("wrongful", 1.0),
+                ("inspections", 1.0),
+                ("random_inspections", 1.0),
+                ("acts", 4.0),
+                ("recorded_acts", 3.0),
+                ("files_reviewed", 1.0),
+                ("files_passed", 1.0),
+                ("training_hours", 10.0),
+                ("exams", 1.0),
+                ("exam_sum", 88.0),
+                ("complaints", 0.0),
+                ("transfers", 0.0),
+            ],
+        ),
+        (
+            &y.w.b,
+            &[
+                ("matters", 2.0),
+                ("completed", 2.0),
+                ("decisions", 2.0),
+                ("wrongful", 1.0),
+                ("acts", 3.0),
+                ("recorded_acts", 3.0),
+                ("training_hours", 0.0),
+                ("transfers", 1.0),
+                ("transfers_c", 1.0),
+            ],
+        ),
+        (
+            &y.c,
+            &[
+                ("matters", 1.0),
+                ("completed", 0.0),
+                ("decisions", 0.0),
+                ("acts", 1.0),
+                ("recorded_acts", 0.0),
+                ("training_hours", 4.0),
+                ("exams", 0.0),
+                ("complaints", 1.0),
+                ("complaints_closed", 1.0),
+            ],
+        ),
+        (
+            &y.e,
+            &[
+                ("matters", 1.0),
+                ("completed", 1.0),
+                ("decisions", 1.0),
+                ("penalties", 1.0),
+                ("penalties_within", 1.0),
+                ("acts", 1.0),
+                ("recorded_acts", 1.0),
+            ],
+        ),
+    ];
+    for (o, counts) in want {
+        let row = officers
+            .get(&o.name)
+            .unwrap_or_else(|| panic!("{} missing", o.name));
+        for (col, v) in *counts {
+            assert_eq!(num(row, col), *v, "{} {col}", o.display_name);
+        }
+        // Contributions add up to the score.
+        let sum: f64 = row
+            .iter()
+            .filter(|(k, _)| k.starts_with("c_"))
+            .map(|(_, v)| v.parse::<f64>().unwrap_or(0.0))
+            .sum();
+        assert!(
+            (sum - num(row, "score")).abs() < 1e-6,
+            "{}: {sum} vs {}",
+            o.display_name,
+            num(row, "score")
+        );
+    }
+    assert_eq!(
+        officers[&y.w.a.name]["peer_group"], y.w.dept.name,
+        "officers are compared within their body"
+    );
+    assert_eq!(officers[&y.e.name]["peer_group"], y.small.name);
+    // Ranks within the body: e and f did the same, so they tie at 1.
+    assert_eq!(
+        (
+            num(&officers[&y.e.name], "rank"),
+            num(&officers[&y.f.name], "rank")
+        ),
+        (1.0, 1.0)
+    );
+
+    let depts: HashMap<String, HashMap<String, String>> = csv(&out.join("departments.csv"))
+        .into_iter()
+        .map(|r| (r["body"].clone(), r))
+        .collect();
+    let a = &depts[&y.w.dept.name];
+    // An act with two officers counts once for its body.
+    for (col, v) in [
+        ("matters", 3.0),
+        ("completed", 2.0),
+        ("acts", 4.0),
+        ("recorded_acts", 3.0),
+        ("major_decisions", 1.0),
+        ("major_reviewed", 1.0),
+        ("wrongful", 1.0),
+        ("complaints_closed", 1.0),
+    ] {
+        assert_eq!(num(a, col), v, "department {col}");
+    }
+    assert_eq!(num(&depts[&y.small.name], "matters"), 1.0);
+    assert!(
+        !depts.contains_key(&y.w.gov.name),
+        "the government is not ranked"
+    );
+    // Completion rate 2/3 vs 1/1: shrunk toward the group rate (3/4) with
+    // prior 10, as the plan says, then weighted 0.15.
+    let group = 3.0 / 4.0;
+    let want_a = (2.0 + 10.0 * group) / (3.0 + 10.0);
+    assert!(
+        (num(a, "c_completion_rate") - 100.0 * 0.15 * want_a).abs() < 1e-6,
+        "{}",
+        a["c_completion_rate"]
+    );
+    s.stop().await;
+});
+
+db_test!(the_same_inputs_give_the_same_files, |b| async move {
+    let s = TestServer::start(b).await;
+    a_year(&s).await;
+    let dir = tempfile::tempdir().unwrap();
+    let plan = test_plan(dir.path());
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    let m1 = run(&s, &one, &plan, false).await;
+    let m2 = run(&s, &two, &plan, false).await;
+    for f in [
+        "officers.parquet",
+        "officers.csv",
+        "departments.parquet",
+        "departments.csv",
+        "report.html",
+        "input/facts.parquet",
+        "input/officers.parquet",
+    ] {
+        assert!(
+            std::fs::read(one.join(f)).unwrap() == std::fs::read(two.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+    assert_eq!(m1.run_id, m2.run_id);
+    assert_eq!(m1.input_fingerprint, m2.input_fingerprint);
+    let strip = |p: &Path| {
+        let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+        v.as_object_mut().unwrap().remove("created_at");
+        v["outputs"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|o| o["file"] != "rankings.xlsx");
+        v
+    };
+    assert_eq!(
+        strip(&one.join("manifest.json")),
+        strip(&two.join("manifest.json"))
+    );
+
+    // The reports open: the HTML parses cleanly and has its charts; the
+    // workbook has its sheets and Chinese headers.
+    let html = std::fs::read_to_string(one.join("report.html")).unwrap();
+    let doc = scraper::Html::parse_document(&html);
+    assert!(doc.errors.is_empty(), "HTML errors: {:?}", doc.errors);
+    let svgs = doc
+        .select(&scraper::Selector::parse("svg.chart").unwrap())
+        .count();
+    assert!(
+        svgs >= 2,
+        "department bars and the score distribution: {svgs}"
+    );
+    assert!(html.contains("部门排名 Department ranking") && html.contains("@media print"));
+    use calamine::Reader;
+    let mut wb = calamine::open_workbook_auto(one.join("rankings.xlsx")).unwrap();
+    let sheets = wb.sheet_names().to_vec();
+    assert_eq!(
+        sheets,
+        vec!["说明 About", "部门排名 Departments", "人员排名 Officers"]
+    );
+    let officers = wb.worksheet_range("人员排名 Officers").unwrap();
+    assert_eq!(officers.get((0, 0)).unwrap().to_string(), "名次 Rank");
+    assert_eq!(
+        officers.height(),
+        1 + 5,
+        "a header and the five officers"
+    );
+    s.stop().await;
+});
+
+db_test!(
+    sealing_the_year_raises_flags_and_commendations_once,
+    |b| async move {
+        let s = TestServer::start(b).await;
+        let y = a_year(&s).await;
+        let dir = tempfile::tempdir().unwrap();
+        // A strict plan, so the small world has someone below the line: 5%
+        // below the peer-group mean.
+        let plan = test_plan(dir.path());
+        let strict = std::fs::read_to_string(&plan)
+            .unwrap()
+            .replace("fraction = 0.4", "fraction = 0.05");
+        std::fs::write(&plan, strict).unwrap();
+        let m = run(&s, &dir.path().join("final"), &plan, true).await;
+        assert!(m.finalized);
+        let flagged = m.flags["officers_below_threshold"].as_u64().unwrap()
+            + m.flags["officers_failing"].as_u64().unwrap()
+            + m.flags["departments_failing"].as_u64().unwrap();
+        let mut c = office(&s).await;
+        let list = |c: &mut crate::accountability::Acc| {
+            let mut c = c.clone();
+            async move {
+                c.list_cases(ListCasesRequest {
+                    filter: Some(CaseFilter {
+                        origin: OriginKind::RankingFlag as i32,
+                        ..Default::default()
+                    }),
+                    page_size: 100,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .cases
+            }
+        };
+        let cases = list(&mut c).await;
+        assert!(
+            flagged > 0,
+            "someone is 5% below the mean: {:?}\n{}",
+            m.flags,
+            std::fs::read_to_string(dir.path().join("final/officers.csv")).unwrap()
+        );
+        // One case per (year, kind, subject): an officer both below the
+        // threshold and failing has two.
+        assert_eq!(cases.len() as u64, flagged, "{:?}", m.flags);
+        let commended = c
+            .list_commendations(ListCommendationsRequest {
+                year: m.year,
+                page_size: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .commendations;
+        let outstanding = m.flags["officers_outstanding"].as_u64().unwrap()
+            + m.flags["departments_outstanding"].as_u64().unwrap();
+        assert_eq!(commended.len() as u64, outstanding);
+        assert!(commended.iter().any(|x| x.subject == y.w.dept.name
+            || x.subject == y.small.name
+            || x.subject.starts_with("officers/")));
+        // Again: nothing new.
+        run(&s, &dir.path().join("again"), &plan, true).await;
+        assert_eq!(list(&mut c).await.len(), cases.len());
+        s.stop().await;
+    }
+);
