@@ -6,6 +6,7 @@ const PROTOS: &[&str] = &[
     "probity/registry/v1/registry.proto",
     "probity/intake/v1/intake.proto",
     "probity/accountability/v1/accountability.proto",
+    "probity/rankings/v1/rankings.proto",
     "probity/audit/v1/audit.proto",
     "google/rpc/error_details.proto",
 ];

@@ -15,6 +15,8 @@ pub enum Target {
     /// Accountability alone (it calls the registry and intake at
     /// accountability.registry_endpoint and intake_endpoint).
     Accountability,
+    /// The rankings the nightly job records, served to readers.
+    Rankings,
 }
 
 impl Target {
@@ -26,6 +28,9 @@ impl Target {
     }
     pub fn runs_accountability(self) -> bool {
         matches!(self, Target::All | Target::Accountability)
+    }
+    pub fn runs_rankings(self) -> bool {
+        matches!(self, Target::All | Target::Rankings)
     }
 }
 
@@ -44,6 +49,10 @@ pub async fn migrate(settings: &Settings, target: Target) -> anyhow::Result<()> 
         let db =
             probity_common::db::connect(&settings.database_url("accountability"), settings).await?;
         probity_accountability::Migrator::up(&db, None).await?;
+    }
+    if target.runs_rankings() {
+        let db = probity_common::db::connect(&settings.database_url("rankings"), settings).await?;
+        probity_rankings_service::Migrator::up(&db, None).await?;
     }
     Ok(())
 }
@@ -69,6 +78,10 @@ pub async fn serve(
         let acc =
             probity_accountability::Accountability::open(settings, listener.local_addr()?).await?;
         acc.mount(settings, &mut mount);
+    }
+    if target.runs_rankings() {
+        let r = probity_rankings_service::Rankings::open(settings).await?;
+        r.mount(settings, &mut mount);
     }
     probity_common::server::serve(settings, verifier, listener, mount, shutdown).await
 }

@@ -237,8 +237,9 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::pr
                 "registry" => "registry",
                 "intake" => "intake",
                 "accountability" => "accountability",
+                "rankings" => "rankings",
                 other => anyhow::bail!(
-                    "--service: unknown service {other} (registry, intake, accountability)"
+                    "--service: unknown service {other} (registry, intake, accountability, rankings)"
                 ),
             };
             let db = probity_common::db::connect(&settings.database_url(prefix), &settings).await?;

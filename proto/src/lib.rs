@@ -18,6 +18,12 @@ pub mod accountability {
     }
 }
 
+pub mod rankings {
+    pub mod v1 {
+        tonic::include_proto!("probity.rankings.v1");
+    }
+}
+
 pub mod audit {
     pub mod v1 {
         tonic::include_proto!("probity.audit.v1");

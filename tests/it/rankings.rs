@@ -7,6 +7,10 @@ use chrono::{Datelike, Duration, Utc};
 use probity_proto::{
     accountability::v1::{CaseFilter, ListCasesRequest, ListCommendationsRequest, OriginKind},
     intake::v1::{fact::Payload, *},
+    rankings::v1::{
+        GetRankingRequest, Level, ListRankingsRequest,
+        rankings_service_client::RankingsServiceClient,
+    },
     registry::v1::*,
 };
 
@@ -42,6 +46,7 @@ async fn run(
     settings.rankings.registry_endpoint = s.url();
     settings.rankings.intake_endpoint = s.url();
     settings.rankings.accountability_endpoint = s.url();
+    settings.rankings.rankings_endpoint = s.url();
     let y = year();
     probity_rankings::run(
         &settings,
@@ -477,6 +482,68 @@ db_test!(a_year_is_counted_as_by_hand, |b| async move {
         "{}",
         a["c_completion_rate"]
     );
+
+    // The run is recorded with the rankings service: readers get the rows
+    // and their breakdown; a department only its own.
+    let reader = |role, body: Option<&str>| {
+        let token = s.token(role, body);
+        let s = &s;
+        async move {
+            RankingsServiceClient::with_interceptor(
+                s.channel().await,
+                crate::harness::Bearer::new(&token),
+            )
+        }
+    };
+    let mut lead = reader(probity_common::auth::Role::Leadership, None).await;
+    let listed = lead
+        .list_rankings(ListRankingsRequest {
+            year: m.year,
+            level: Level::Officer as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.run.unwrap().name, format!("runs/{}", m.run_id));
+    assert_eq!(listed.rankings.len(), 5);
+    let ra = lead
+        .get_ranking(GetRankingRequest {
+            year: m.year,
+            subject: y.w.a.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let points: f64 = ra.contributions.iter().map(|c| c.points).sum();
+    assert!((points - ra.score).abs() < 1e-6);
+    assert_eq!(ra.score, num(&officers[&y.w.a.name], "score"));
+    let mut small = reader(probity_common::auth::Role::Department, Some(&y.small.name)).await;
+    let theirs = small
+        .list_rankings(ListRankingsRequest {
+            year: m.year,
+            level: Level::Officer as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .rankings;
+    let mut names: Vec<String> = theirs.into_iter().map(|r| r.subject).collect();
+    names.sort();
+    let mut want = vec![y.e.name.clone(), y.f.name.clone()];
+    want.sort();
+    assert_eq!(names, want);
+    let hidden = small
+        .get_ranking(GetRankingRequest {
+            year: m.year,
+            subject: y.w.a.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(hidden.code(), tonic::Code::NotFound);
     s.stop().await;
 });
 
@@ -540,11 +607,7 @@ db_test!(the_same_inputs_give_the_same_files, |b| async move {
     );
     let officers = wb.worksheet_range("人员排名 Officers").unwrap();
     assert_eq!(officers.get((0, 0)).unwrap().to_string(), "名次 Rank");
-    assert_eq!(
-        officers.height(),
-        1 + 5,
-        "a header and the five officers"
-    );
+    assert_eq!(officers.height(), 1 + 5, "a header and the five officers");
     s.stop().await;
 });
 
@@ -613,6 +676,30 @@ db_test!(
         // Again: nothing new.
         run(&s, &dir.path().join("again"), &plan, true).await;
         assert_eq!(list(&mut c).await.len(), cases.len());
+        // The year is sealed: a later nightly run is not recorded.
+        let mut settings = s.settings.clone();
+        for e in [
+            &mut settings.rankings.registry_endpoint,
+            &mut settings.rankings.intake_endpoint,
+            &mut settings.rankings.accountability_endpoint,
+            &mut settings.rankings.rankings_endpoint,
+        ] {
+            *e = s.url();
+        }
+        let late = probity_rankings::run(
+            &settings,
+            probity_rankings::RunOptions {
+                year: m.year,
+                as_of: None,
+                plan: Some(plan.clone()),
+                out: Some(dir.path().join("late")),
+                finalize: false,
+                quiet: true,
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(late.to_string().contains("YEAR_SEALED"), "{late:#}");
         s.stop().await;
     }
 );

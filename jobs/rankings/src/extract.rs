@@ -30,6 +30,7 @@ pub struct Peers {
     pub registry: Peer,
     pub intake: Peer,
     pub accountability: Peer,
+    pub rankings: Peer,
 }
 
 impl Peers {
@@ -61,6 +62,7 @@ impl Peers {
                 "rankings.accountability_endpoint",
                 &r.accountability_endpoint,
             )?,
+            rankings: peer("rankings.rankings_endpoint", &r.rankings_endpoint)?,
         })
     }
 

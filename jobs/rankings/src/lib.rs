@@ -18,6 +18,7 @@ pub mod indicators;
 pub mod output;
 pub mod plan;
 pub mod publish;
+pub mod record;
 pub mod report;
 pub mod score;
 
@@ -136,6 +137,9 @@ pub async fn run(settings: &Settings, o: RunOptions) -> anyhow::Result<output::M
         )
     })
     .await?;
+    step.finish();
+    let step = progress.step("记录 recording the run with the rankings service");
+    record::record(&peers, &out.join("input"), &out, &plan, &manifest).await?;
     step.finish();
     if o.finalize {
         let step = progress.step("报送 sending flags and commendations to accountability");

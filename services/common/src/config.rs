@@ -48,6 +48,7 @@ pub struct DatabaseSettings {
     pub registry_url: String,
     pub intake_url: String,
     pub accountability_url: String,
+    pub rankings_url: String,
     pub max_connections: u32,
     pub run_migrations: bool,
     pub sqlite_busy_timeout_ms: u64,
@@ -175,6 +176,8 @@ pub struct RankingsSettings {
     pub registry_endpoint: String,
     pub intake_endpoint: String,
     pub accountability_endpoint: String,
+    /// Where runs are recorded (the rankings service).
+    pub rankings_endpoint: String,
     /// A file holding a `service` token; empty: signed with the dev key.
     pub token_file: String,
     pub timeout_ms: u64,
@@ -188,6 +191,7 @@ impl Default for RankingsSettings {
             registry_endpoint: String::new(),
             intake_endpoint: String::new(),
             accountability_endpoint: String::new(),
+            rankings_endpoint: String::new(),
             token_file: String::new(),
             timeout_ms: 60_000,
             out_dir: "./data/rankings".into(),
@@ -222,6 +226,7 @@ impl Default for DatabaseSettings {
             registry_url: String::new(),
             intake_url: String::new(),
             accountability_url: String::new(),
+            rankings_url: String::new(),
             max_connections: 16,
             run_migrations: true,
             sqlite_busy_timeout_ms: 5_000,
@@ -369,6 +374,7 @@ impl Settings {
                 "database.accountability_url",
                 &self.database.accountability_url,
             ),
+            ("database.rankings_url", &self.database.rankings_url),
         ] {
             if !(url.is_empty()
                 || ["sqlite:", "postgres://", "postgresql://"]
@@ -476,6 +482,7 @@ impl Settings {
             "registry" => &self.database.registry_url,
             "intake" => &self.database.intake_url,
             "accountability" => &self.database.accountability_url,
+            "rankings" => &self.database.rankings_url,
             _ => &self.database.url,
         };
         if !own.is_empty() {

@@ -227,7 +227,10 @@ impl std::fmt::Display for PeerError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             PeerError::Unavailable(m) => f.write_str(m),
-            PeerError::Refused(s) => write!(f, "{:?}: {}", s.code(), s.message()),
+            PeerError::Refused(s) => match self.reason() {
+                Some(r) => write!(f, "{:?} {r}: {}", s.code(), s.message()),
+                None => write!(f, "{:?}: {}", s.code(), s.message()),
+            },
         }
     }
 }
