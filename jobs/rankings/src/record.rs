@@ -109,12 +109,7 @@ fn rows(
         bools(df, "outstanding"),
         bools(df, "failing"),
     );
-    let parts: Vec<(
-        &crate::plan::Weighted,
-        Vec<Option<f64>>,
-        Vec<Option<f64>>,
-        Vec<Option<f64>>,
-    )> = level
+    let parts: Vec<Part3<'_>> = level
         .indicators
         .iter()
         .map(|w| {
