@@ -73,6 +73,14 @@ fn paths(input: &Path) -> anyhow::Result<HashMap<String, String>> {
     Ok(out)
 }
 
+/// An indicator with its raw values, normalized values and points, by row.
+type Part3<'a> = (
+    &'a crate::plan::Weighted,
+    Vec<Option<f64>>,
+    Vec<Option<f64>>,
+    Vec<Option<f64>>,
+);
+
 fn rows(
     df: &DataFrame,
     plan: &Plan,
