@@ -241,6 +241,11 @@ def check_set(label, v, docs):
         check(data.get("PROBITY__ACCOUNTABILITY__REGISTRY_ENDPOINT") == endpoint,
               f"{label}: accountability reaches the registry target's Service")
         intake_on = (v["targets"].get("intake") or {}).get("enabled")
+        for t in ("registry", "intake", "accountability", "rankings"):
+            on = (v["targets"].get(t) or {}).get("enabled")
+            check(data.get(f"PROBITY__RANKINGS__{t.upper()}_ENDPOINT")
+                  == (f"http://{prefix}-{t}:{v['server']['port']}" if on else None),
+                  f"{label}: the rankings job reaches the {t} target's Service")
         check(data.get("PROBITY__ACCOUNTABILITY__INTAKE_ENDPOINT")
               == (f"http://{prefix}-intake:{v['server']['port']}" if intake_on else None),
               f"{label}: accountability reaches the intake target's Service")
@@ -267,6 +272,11 @@ def check_set(label, v, docs):
     for cj in cron.values():
         check(cj["spec"]["concurrencyPolicy"] == "Forbid", f"{label}: rankings runs one at a time")
         check_pod(f"{label}: rankings CronJob", pod_spec(cj), v)
+        job_mounts = {m["mountPath"] for m in pod_spec(cj)["containers"][0]["volumeMounts"]}
+        check({"/etc/probity/service-token", "/var/lib/probity/rankings"} <= job_mounts,
+              f"{label}: the rankings job has its service token and an output directory")
+        check(cj["spec"]["jobTemplate"]["metadata"]["labels"].get("app.kubernetes.io/component") == "rankings-job",
+              f"{label}: the job's pods are not the rankings target's")
         check(pod_spec(cj)["containers"][0]["args"][:4] == ["rankings", "run", "--year", str(v["rankings"]["year"])],
               f"{label}: rankings args")
     check(bool(by_kind.get("NetworkPolicy")) == bool(v["networkPolicy"]["enabled"]), f"{label}: NetworkPolicy only when enabled")

@@ -142,14 +142,28 @@ ConfigMap exists).
 {{- $token := printf "/etc/probity/service-token/%s" $v.serviceToken.key }}
 {{- $_ := set $d "PROBITY__INTAKE__REGISTRY_TOKEN_FILE" $token }}
 {{- $_ := set $d "PROBITY__ACCOUNTABILITY__TOKEN_FILE" $token }}
-{{- if and $v.targets.registry $v.targets.registry.enabled }}
-{{- $registry := printf "http://%s:%d" (include "probity.componentName" (dict "ctx" . "component" "registry")) (int64 $v.server.port) }}
-{{- $_ := set $d "PROBITY__INTAKE__REGISTRY_ENDPOINT" $registry }}
-{{- $_ := set $d "PROBITY__ACCOUNTABILITY__REGISTRY_ENDPOINT" $registry }}
+{{- $_ := set $d "PROBITY__RANKINGS__TOKEN_FILE" $token }}
+{{- $endpoint := dict }}
+{{- range $t := list "registry" "intake" "accountability" "rankings" }}
+{{- $target := index $v.targets $t }}
+{{- if and $target $target.enabled }}
+{{- $_ := set $endpoint $t (printf "http://%s:%d" (include "probity.componentName" (dict "ctx" $ "component" $t)) (int64 $v.server.port)) }}
 {{- end }}
-{{- if and $v.targets.intake $v.targets.intake.enabled }}
-{{- $intake := printf "http://%s:%d" (include "probity.componentName" (dict "ctx" . "component" "intake")) (int64 $v.server.port) }}
-{{- $_ := set $d "PROBITY__ACCOUNTABILITY__INTAKE_ENDPOINT" $intake }}
+{{- end }}
+{{- with $endpoint.registry }}
+{{- $_ := set $d "PROBITY__INTAKE__REGISTRY_ENDPOINT" . }}
+{{- $_ := set $d "PROBITY__ACCOUNTABILITY__REGISTRY_ENDPOINT" . }}
+{{- $_ := set $d "PROBITY__RANKINGS__REGISTRY_ENDPOINT" . }}
+{{- end }}
+{{- with $endpoint.intake }}
+{{- $_ := set $d "PROBITY__ACCOUNTABILITY__INTAKE_ENDPOINT" . }}
+{{- $_ := set $d "PROBITY__RANKINGS__INTAKE_ENDPOINT" . }}
+{{- end }}
+{{- with $endpoint.accountability }}
+{{- $_ := set $d "PROBITY__RANKINGS__ACCOUNTABILITY_ENDPOINT" . }}
+{{- end }}
+{{- with $endpoint.rankings }}
+{{- $_ := set $d "PROBITY__RANKINGS__RANKINGS_ENDPOINT" . }}
 {{- end }}
 {{- with $v.telemetry.otlpEndpoint }}
 {{- $_ := set $d "PROBITY__TELEMETRY__OTLP_ENDPOINT" (toString .) }}
