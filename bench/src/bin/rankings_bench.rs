@@ -83,10 +83,22 @@ fn generate(dir: PathBuf, n: usize, officers: usize, bodies: usize) -> anyhow::R
         Vec::with_capacity(n),
         Vec::with_capacity(n),
     );
-    let (mut records, mut random, mut wrongful, mut major, mut reviewed, mut penalty, mut within) =
-        (vec![0i32; n], vec![false; n], vec![false; n], vec![false; n], vec![false; n], vec![false; n], vec![false; n]);
-    let (mut hours, mut exam, mut has_exam, mut six, mut tkind) =
-        (vec![0f64; n], vec![0f64; n], vec![false; n], vec![false; n], vec![0i32; n]);
+    let (mut records, mut random, mut wrongful, mut major, mut reviewed, mut penalty, mut within) = (
+        vec![0i32; n],
+        vec![false; n],
+        vec![false; n],
+        vec![false; n],
+        vec![false; n],
+        vec![false; n],
+        vec![false; n],
+    );
+    let (mut hours, mut exam, mut has_exam, mut six, mut tkind) = (
+        vec![0f64; n],
+        vec![0f64; n],
+        vec![false; n],
+        vec![false; n],
+        vec![0i32; n],
+    );
     let (mut of_fid, mut of_officer) = (Vec::with_capacity(n * 2), Vec::with_capacity(n * 2));
     let (mut fi_fid, mut fi_body, mut fi_officer, mut fi_rule) = (vec![], vec![], vec![], vec![]);
     for i in 0..n {
@@ -159,7 +171,11 @@ fn generate(dir: PathBuf, n: usize, officers: usize, bodies: usize) -> anyhow::R
         if k == FactKind::Training {
             hours[i] = 1.0 + r.below(16) as f64 / 2.0;
             has_exam[i] = r.chance(0.5);
-            exam[i] = if has_exam[i] { 60.0 + r.below(41) as f64 } else { 0.0 };
+            exam[i] = if has_exam[i] {
+                60.0 + r.below(41) as f64
+            } else {
+                0.0
+            };
         }
         if k == FactKind::Transfer {
             tkind[i] = 1 + r.below(3) as i32;
@@ -239,7 +255,10 @@ fn generate(dir: PathBuf, n: usize, officers: usize, bodies: usize) -> anyhow::R
     ])?;
     let _ = nb;
     probity_rankings::write_parquet(&mut bf, &dir.join("bodies.parquet"))?;
-    println!("generated {n} facts, {no} officers, {bodies} bodies in {}", dir.display());
+    println!(
+        "generated {n} facts, {no} officers, {bodies} bodies in {}",
+        dir.display()
+    );
     Ok(())
 }
 
@@ -262,13 +281,16 @@ fn main() -> anyhow::Result<()> {
         } => generate(dir, facts, officers, bodies),
         Cmd::Compute { dir, csv } => {
             let plan = probity_rankings::Plan::parse(
-                &probity_rankings::plan::DEFAULT.replace("min_days_in_post = 90", "min_days_in_post = 0"),
+                &probity_rankings::plan::DEFAULT
+                    .replace("min_days_in_post = 90", "min_days_in_post = 0"),
             )?;
             let started = Instant::now();
             let mut t = probity_rankings::output::compute(&dir, &plan, YEAR)?;
             if let Some(path) = csv {
                 let mut f = std::fs::File::create(path)?;
-                CsvWriter::new(&mut f).include_header(true).finish(&mut t.officers)?;
+                CsvWriter::new(&mut f)
+                    .include_header(true)
+                    .finish(&mut t.officers)?;
             }
             println!(
                 "computed {} officers and {} departments in {:.2} s",

@@ -2,7 +2,7 @@
 //! their own): the year's facts from intake's ExportFacts stream, and a
 //! registry snapshot (bodies, officers and the days each was in post in the
 //! year). Written as Parquet, the job's only input from then on.
-use std::{collections::HashMap, path::Path, time::Duration};
+use std::{collections::HashMap, fs::File, path::Path, time::Duration};
 
 use futures::{StreamExt, TryStreamExt};
 use indicatif::ProgressBar;
@@ -258,6 +258,8 @@ pub async fn facts(
         .await
         .map_err(|e| anyhow::anyhow!("intake ExportFacts: {e}"))?;
     let mut t = Facts::default();
+    let mut sink = Sink::default();
+    let mut counts = Counts::default();
     while let Some(page) = stream
         .message()
         .await
@@ -274,49 +276,97 @@ pub async fn facts(
             }
         }
         bar.inc(page.facts.len() as u64);
+        if t.fid.len() >= FLUSH_FACTS {
+            sink.write(dir, &mut t, &mut counts)?;
+        }
     }
-    let counts = Counts {
-        facts: t.fid.len(),
-        fact_officers: t.of_fid.len(),
-        findings: t.fi_fid.len(),
-        ..Default::default()
-    };
-    let mut facts = DataFrame::new_infer_height(vec![
-        Column::new("fid".into(), t.fid),
-        Column::new("kind".into(), t.kind),
-        Column::new("body".into(), t.body),
-        Column::new("source_id".into(), t.source_id),
-        Column::new("ref_source".into(), t.ref_source),
-        Column::new("occurred_us".into(), t.occurred_us),
-        Column::new("records".into(), t.records),
-        Column::new("random".into(), t.random),
-        Column::new("wrongful".into(), t.wrongful),
-        Column::new("major".into(), t.major),
-        Column::new("reviewed".into(), t.reviewed),
-        Column::new("penalty".into(), t.penalty),
-        Column::new("within".into(), t.within),
-        Column::new("hours".into(), t.hours),
-        Column::new("exam".into(), t.exam),
-        Column::new("has_exam".into(), t.has_exam),
-        Column::new("six_ok".into(), t.six_ok),
-        Column::new("transfer_kind".into(), t.transfer_kind),
-        Column::new("item_score".into(), t.item_score),
-        Column::new("item_year".into(), t.item_year),
-    ])?;
-    write_parquet(&mut facts, &dir.join("facts.parquet"))?;
-    let mut fo = DataFrame::new_infer_height(vec![
-        Column::new("fid".into(), t.of_fid),
-        Column::new("officer".into(), t.of_officer),
-    ])?;
-    write_parquet(&mut fo, &dir.join("fact_officers.parquet"))?;
-    let mut fi = DataFrame::new_infer_height(vec![
-        Column::new("fid".into(), t.fi_fid),
-        Column::new("body".into(), t.fi_body),
-        Column::new("officer".into(), t.fi_officer),
-        Column::new("rule".into(), t.fi_rule),
-    ])?;
-    write_parquet(&mut fi, &dir.join("findings.parquet"))?;
+    sink.write(dir, &mut t, &mut counts)?;
+    sink.finish()?;
     Ok(counts)
+}
+
+/// Facts held before they are written as a row group: memory stays bounded
+/// by this, not by the year.
+const FLUSH_FACTS: usize = 262_144;
+
+/// The three input files, written a row group at a time.
+#[derive(Default)]
+struct Sink {
+    writers: Vec<polars::io::parquet::write::BatchedWriter<File>>,
+}
+
+impl Sink {
+    fn write(&mut self, dir: &Path, t: &mut Facts, counts: &mut Counts) -> anyhow::Result<()> {
+        counts.facts += t.fid.len();
+        counts.fact_officers += t.of_fid.len();
+        counts.findings += t.fi_fid.len();
+        let frames = t.frames()?;
+        if self.writers.is_empty() {
+            for (df, name) in
+                frames
+                    .iter()
+                    .zip(["facts.parquet", "fact_officers.parquet", "findings.parquet"])
+            {
+                self.writers.push(
+                    crate::parquet_writer(File::create(dir.join(name))?).batched(df.schema())?,
+                );
+            }
+        }
+        for (w, df) in self.writers.iter_mut().zip(&frames) {
+            if df.height() > 0 || counts.facts == 0 {
+                w.write_batch(df)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&self) -> anyhow::Result<()> {
+        for w in &self.writers {
+            w.finish()?;
+        }
+        Ok(())
+    }
+}
+
+impl Facts {
+    /// What is held so far as the three tables; the builders start empty again.
+    fn frames(&mut self) -> PolarsResult<[DataFrame; 3]> {
+        let t = std::mem::take(self);
+        Ok([
+            DataFrame::new_infer_height(vec![
+                Column::new("fid".into(), t.fid),
+                Column::new("kind".into(), t.kind),
+                Column::new("body".into(), t.body),
+                Column::new("source_id".into(), t.source_id),
+                Column::new("ref_source".into(), t.ref_source),
+                Column::new("occurred_us".into(), t.occurred_us),
+                Column::new("records".into(), t.records),
+                Column::new("random".into(), t.random),
+                Column::new("wrongful".into(), t.wrongful),
+                Column::new("major".into(), t.major),
+                Column::new("reviewed".into(), t.reviewed),
+                Column::new("penalty".into(), t.penalty),
+                Column::new("within".into(), t.within),
+                Column::new("hours".into(), t.hours),
+                Column::new("exam".into(), t.exam),
+                Column::new("has_exam".into(), t.has_exam),
+                Column::new("six_ok".into(), t.six_ok),
+                Column::new("transfer_kind".into(), t.transfer_kind),
+                Column::new("item_score".into(), t.item_score),
+                Column::new("item_year".into(), t.item_year),
+            ])?,
+            DataFrame::new_infer_height(vec![
+                Column::new("fid".into(), t.of_fid),
+                Column::new("officer".into(), t.of_officer),
+            ])?,
+            DataFrame::new_infer_height(vec![
+                Column::new("fid".into(), t.fi_fid),
+                Column::new("body".into(), t.fi_body),
+                Column::new("officer".into(), t.fi_officer),
+                Column::new("rule".into(), t.fi_rule),
+            ])?,
+        ])
+    }
 }
 
 /// The registry snapshot: every body, every officer with the days they were

@@ -55,15 +55,17 @@ pub struct RunOptions {
     pub quiet: bool,
 }
 
-/// Writes a frame as Parquet the same way every time (fixed compression,
-/// statistics, row groups), so equal tables are equal files.
-pub fn write_parquet(df: &mut DataFrame, path: &Path) -> PolarsResult<u64> {
-    let f = File::create(path)?;
+/// The one Parquet configuration (fixed compression, statistics, row
+/// groups), so equal tables are equal files.
+pub fn parquet_writer(f: File) -> ParquetWriter<File> {
     ParquetWriter::new(f)
         .with_compression(ParquetCompression::Zstd(None))
         .with_statistics(StatisticsOptions::full())
         .with_row_group_size(Some(512 * 1024))
-        .finish(df)
+}
+
+pub fn write_parquet(df: &mut DataFrame, path: &Path) -> PolarsResult<u64> {
+    parquet_writer(File::create(path)?).finish(df)
 }
 
 pub fn collect(lf: LazyFrame) -> PolarsResult<DataFrame> {
