@@ -229,6 +229,15 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::pr
                 "rankings {} as of {}: run {}, {} officers and {} departments ranked, flags {}",
                 m.year, m.as_of, m.run_id, m.officers_ranked, m.departments_ranked, m.flags
             );
+            let facts = m.counts["facts"].as_f64().unwrap_or(0.0);
+            for (stage, s) in &m.timings {
+                let rate = if stage == "extract facts" && *s > 0.0 {
+                    format!(" ({:.0} facts/s)", facts / s)
+                } else {
+                    String::new()
+                };
+                println!("  {stage}: {s:.2} s{rate}");
+            }
         }
         Command::Audit {
             command: AuditCommand::Verify { service, from, to },

@@ -117,12 +117,20 @@ pub async fn run(settings: &Settings, o: RunOptions) -> anyhow::Result<output::M
     let progress = output::Progress::new(o.quiet);
 
     let peers = extract::Peers::new(settings)?;
+    let mut timings = Vec::new();
+    let mut clock = std::time::Instant::now();
+    let mut lap = |name: &str, timings: &mut Vec<(String, f64)>| {
+        timings.push((name.to_string(), clock.elapsed().as_secs_f64()));
+        clock = std::time::Instant::now();
+    };
     let bar = progress.counter("读取事实 reading facts from intake");
     let counts = extract::facts(&peers, o.year, until_us, &input, &bar).await?;
     bar.finish();
+    lap("extract facts", &mut timings);
     let bar = progress.counter("读取登记 reading the registry (officers' days in post)");
     let (bodies, officers) = extract::registry(&peers, from_us, until_us, &input, &bar).await?;
     bar.finish();
+    lap("extract registry", &mut timings);
     let counts = extract::Counts {
         bodies,
         officers,
@@ -132,7 +140,7 @@ pub async fn run(settings: &Settings, o: RunOptions) -> anyhow::Result<output::M
     let step =
         progress.step("计算 computing indicators, scores and rankings; writing tables and reports");
     let (out2, plan2, finalize, year) = (out.clone(), plan.clone(), o.finalize, o.year);
-    let manifest = big_stack(move || {
+    let mut manifest = big_stack(move || {
         let tables = output::compute(&input, &plan2, year)?;
         output::write(
             &out2, &input, &plan2, year, as_of, finalize, &counts, tables,
@@ -141,12 +149,16 @@ pub async fn run(settings: &Settings, o: RunOptions) -> anyhow::Result<output::M
     .await?;
     step.finish();
     let step = progress.step("记录 recording the run with the rankings service");
+    lap("compute and write", &mut timings);
     record::record(&peers, &out.join("input"), &out, &plan, &manifest).await?;
     step.finish();
+    lap("record", &mut timings);
     if o.finalize {
         let step = progress.step("报送 sending flags and commendations to accountability");
         publish::publish(&peers, &out, &manifest).await?;
         step.finish();
+        lap("publish", &mut timings);
     }
+    manifest.timings = timings;
     Ok(manifest)
 }

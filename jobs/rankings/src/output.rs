@@ -167,6 +167,9 @@ pub struct Manifest {
     pub departments_ranked: usize,
     pub flags: serde_json::Value,
     pub created_at: String,
+    /// Seconds each stage took (printed, not stored: the file is reproducible).
+    #[serde(skip)]
+    pub timings: Vec<(String, f64)>,
 }
 
 pub fn sha256_file(path: &Path) -> std::io::Result<FileHash> {
@@ -276,6 +279,7 @@ pub fn write(
             "departments_outstanding": count_true(&t.departments, "outstanding"),
         }),
         created_at: chrono::Utc::now().to_rfc3339(),
+        timings: Vec::new(),
     };
     std::fs::write(
         out.join("manifest.json"),

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Rankings benchmark (issue 5), two parts:
+#  1. the job's computation from Parquet on BENCH_FACTS (10 million) synthetic
+#     facts of one year (realistic mix, references, two officers an act, a few
+#     thousand officers) beside DuckDB computing the same indicators from the
+#     same files with the same thread count, in the same run: farm-bench pairs
+#     them A B A B and prints time and peak-memory ratios. Before timing, every
+#     count of every officer is checked equal between the two.
+#  2. a full run from PostgreSQL, extraction included: `probity serve` on a
+#     fresh database, BENCH_LOAD facts streamed into intake, then
+#     `probity rankings run`; prints each stage and the extraction's facts/s.
+#
+#   scripts/bench-rankings.sh            # both parts
+#   BENCH_PART=1 scripts/bench-rankings.sh
+#
+# Knobs: BENCH_FACTS (10000000), BENCH_THREADS (2), BENCH_RUNS (3),
+# BENCH_LOAD (200000), BENCH_OFFICERS (3000), BENCH_PG (admin URL),
+# BENCH_DIR (/var/tmp/probity-bench), CARGO_TARGET_DIR (/var/tmp/probity-release-target).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+FACTS=${BENCH_FACTS:-10000000}
+THREADS=${BENCH_THREADS:-2}
+RUNS=${BENCH_RUNS:-3}
+LOAD=${BENCH_LOAD:-200000}
+OFFICERS=${BENCH_OFFICERS:-3000}
+PART=${BENCH_PART:-all}
+PG_ADMIN=${BENCH_PG:-postgres://postgres@127.0.0.1:5432/postgres}
+BASE=${BENCH_DIR:-/var/tmp/probity-bench}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/probity-release-target}
+BIN=$CARGO_TARGET_DIR/release
+
+echo "== building (release) ==" >&2
+cargo build --release -p probity -p probity-bench >&2
+python3 -c 'import duckdb' 2>/dev/null || pip install -q duckdb
+
+if [[ $PART == all || $PART == 1 ]]; then
+    DIR=$BASE/rankings-$FACTS
+    if [[ ! -f $DIR/bodies.parquet ]]; then
+        echo "== generating $FACTS facts into $DIR ==" >&2
+        "$BIN/rankings-bench" generate --dir "$DIR" --facts "$FACTS" --officers "$OFFICERS"
+    fi
+    du -sh "$DIR" >&2
+    echo "== same answers: probity vs DuckDB, every count of every officer ==" >&2
+    POLARS_MAX_THREADS=$THREADS "$BIN/rankings-bench" compute --dir "$DIR" --csv "$DIR/probity-officers.csv"
+    python3 scripts/rankings_duckdb.py "$DIR" "$THREADS" "$DIR/probity-officers.csv"
+    echo "== A: probity's computation (polars, streaming), B: DuckDB; $THREADS threads each ==" >&2
+    POLARS_MAX_THREADS=$THREADS farm-bench -n "$RUNS" --warmup 1 --timeout 3000 \
+        --vs "python3 $ROOT/scripts/rankings_duckdb.py $DIR $THREADS" \
+        -- "$BIN/rankings-bench" compute --dir "$DIR"
+fi
+
+if [[ $PART == all || $PART == 2 ]]; then
+    WORK=$(mktemp -d /tmp/probity-bench-rankings.XXXXXX)
+    DB=probity_bench_rk_$$_$RANDOM
+    PG_URL=${PG_ADMIN%/*}/$DB
+    PID=
+    cleanup() {
+        [[ -n $PID ]] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
+        psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
+        rm -rf "$WORK"
+    }
+    trap cleanup EXIT
+    psql "$PG_ADMIN" -qc "CREATE DATABASE $DB" >/dev/null
+    port=$("$BIN/load" free-port)
+    export PROBITY__SERVER__LISTEN=127.0.0.1:$port PROBITY__DATABASE__DATA_DIR=$WORK
+    export PROBITY__TELEMETRY__LEVEL=warn PROBITY__DATABASE__URL=$PG_URL
+    "$BIN/probity" serve --target all >"$WORK/serve.log" 2>&1 &
+    PID=$!
+    "$BIN/load" wait --addr "127.0.0.1:$port" || { cat "$WORK/serve.log" >&2; exit 1; }
+    PROBITY_BENCH_TOKEN=$("$BIN/probity" token issue --role legal_office --ttl 2h)
+    export PROBITY_BENCH_TOKEN
+    echo "== seeding 200 officers; streaming $LOAD facts into intake ==" >&2
+    "$BIN/load" seed --addr "127.0.0.1:$port" --officers 200 --out "$WORK/seed.json" >&2
+    "$BIN/intake-load" stream --addr "127.0.0.1:$port" --seed "$WORK/seed.json" --records "$LOAD" --streams 4 --prefix R >&2
+    year=$(python3 -c "import datetime; print((datetime.datetime.utcnow() + datetime.timedelta(hours=8) - datetime.timedelta(days=30)).year)")
+    echo "== probity rankings run --year $year (from PostgreSQL, extraction included) ==" >&2
+    t0=$(date +%s%N)
+    "$BIN/probity" rankings run --year "$year" --out "$WORK/run" --quiet
+    echo "total: $(python3 -c "print(f'{($(date +%s%N) - $t0) / 1e9:.1f}')") s for $LOAD facts"
+fi
