@@ -211,3 +211,42 @@ impl MigrationTrait for SharedTables {
 pub fn stmt<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
     Statement::from_sql_and_values(c.get_database_backend(), sql, values)
 }
+
+/// A WHERE clause built condition by condition, numbering `$N` in the
+/// order the conditions are added (what SQLite binds by, too).
+#[derive(Default)]
+pub struct Filter {
+    conds: Vec<String>,
+    pub values: Vec<sea_orm::Value>,
+}
+
+impl Filter {
+    /// Adds `sql`, whose one `$?` becomes the next parameter.
+    pub fn and(&mut self, sql: &str, value: impl Into<sea_orm::Value>) -> &mut Self {
+        self.values.push(value.into());
+        self.conds
+            .push(sql.replace("$?", &format!("${}", self.values.len())));
+        self
+    }
+
+    /// Adds a condition numbered from [`Filter::next`] with its values.
+    pub fn and_numbered(&mut self, sql: String, values: Vec<sea_orm::Value>) -> &mut Self {
+        self.conds.push(sql);
+        self.values.extend(values);
+        self
+    }
+
+    /// The number the next parameter gets.
+    pub fn next(&self) -> usize {
+        self.values.len() + 1
+    }
+
+    /// `WHERE a AND b`, or nothing.
+    pub fn clause(&self) -> String {
+        if self.conds.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.conds.join(" AND "))
+        }
+    }
+}

@@ -5,7 +5,7 @@ use probity_common::{
     audit::sha256_hex,
     auth::Principal,
     body_scope,
-    db::stmt,
+    db::{Filter, stmt},
     names::{next_token, page, parse_top, to_ts},
 };
 use probity_proto::rankings::v1::{rankings_service_server::RankingsService, *};
@@ -335,41 +335,26 @@ impl RankingsService for RankingsApi {
         v.finish()?;
         let run = self.resolve(&r.run, r.year).await?;
         let id = run.name.trim_start_matches("runs/").to_string();
-        let mut sql =
-            String::from("SELECT ord, doc FROM rankings_rows WHERE run_id = $1 AND level = $2");
-        let mut values: Vec<Value> = vec![id.into(), r.level.into()];
-        let add = |cond: &str, val: Value, sql: &mut String, values: &mut Vec<Value>| {
-            values.push(val);
-            sql.push_str(&cond.replace("$?", &format!("${}", values.len())));
-        };
+        let mut q = Filter::default();
+        q.and("run_id = $?", id).and("level = $?", r.level);
         if !r.peer_group.is_empty() {
-            add(
-                " AND peer_group = $?",
-                r.peer_group.clone().into(),
-                &mut sql,
-                &mut values,
-            );
+            q.and("peer_group = $?", r.peer_group.clone());
         }
         if r.flagged_only {
-            add(" AND flagged = $?", true.into(), &mut sql, &mut values);
+            q.and("flagged = $?", true);
         }
         if let Some(pat) = body_scope::read_pattern(&principal) {
-            add(
-                " AND body_path LIKE $? ESCAPE '\\'",
-                pat.into(),
-                &mut sql,
-                &mut values,
-            );
+            q.and("body_path LIKE $? ESCAPE '\\'", pat);
         }
         if let Some(after) = &p.after {
-            add(
-                " AND ord > $?",
-                after.parse::<i64>().unwrap_or(i64::MAX).into(),
-                &mut sql,
-                &mut values,
-            );
+            q.and("ord > $?", after.parse::<i64>().unwrap_or(i64::MAX));
         }
-        sql.push_str(&format!(" ORDER BY ord LIMIT {}", p.size));
+        let sql = format!(
+            "SELECT ord, doc FROM rankings_rows {} ORDER BY ord LIMIT {}",
+            q.clause(),
+            p.size
+        );
+        let values = q.values;
         let db = &self.0.store.db;
         let rows = db
             .query_all_raw(stmt(db, &sql, values))

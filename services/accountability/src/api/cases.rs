@@ -533,26 +533,43 @@ fn transition_input(r: &TransitionRequest) -> AppResult<String> {
     Ok(id)
 }
 
+/// A transition that takes only a reason: checked, then [`change`].
+async fn transition<F>(
+    acc: &Accountability,
+    ctx: &Ctx,
+    r: &TransitionRequest,
+    action: &'static str,
+    from: &[CaseState],
+    to: CaseState,
+    f: F,
+) -> AppResult<Case>
+where
+    F: FnOnce(&mut Case) -> AppResult<()>,
+{
+    let id = transition_input(r)?;
+    change(
+        acc,
+        ctx,
+        &r.request_id,
+        r,
+        &r.name,
+        &id,
+        action,
+        from,
+        Some(to),
+        &r.reason,
+        f,
+    )
+    .await
+}
+
 pub async fn start_investigation(
     acc: &Accountability,
     ctx: &Ctx,
     r: TransitionRequest,
 ) -> AppResult<Case> {
-    let id = transition_input(&r)?;
-    change(
-        acc,
-        ctx,
-        &r.request_id,
-        &r,
-        &r.name,
-        &id,
-        "START_INVESTIGATION",
-        &[CaseState::Opened],
-        Some(CaseState::Investigating),
-        &r.reason,
-        |_| Ok(()),
-    )
-    .await
+    let (from, to) = ([CaseState::Opened], CaseState::Investigating);
+    transition(acc, ctx, &r, "START_INVESTIGATION", &from, to, |_| Ok(())).await
 }
 
 /// Checks a proposal or decision with the rest of the request (`v`), in one
@@ -697,37 +714,25 @@ pub async fn decide(acc: &Accountability, ctx: &Ctx, r: DecideRequest) -> AppRes
 }
 
 pub async fn contest(acc: &Accountability, ctx: &Ctx, r: TransitionRequest) -> AppResult<Case> {
-    let id = transition_input(&r)?;
-    let by = ctx.principal.subject.clone();
-    change(
-        acc,
-        ctx,
-        &r.request_id,
-        &r,
-        &r.name,
-        &id,
-        "CONTEST",
-        &[CaseState::Decided],
-        Some(CaseState::Contested),
-        &r.reason,
-        |c| {
-            if c.contest.is_some() {
-                return Err(AppError::precondition(
-                    "ALREADY_CONTESTED",
-                    "a decision may be contested once; this case's was (current state DECIDED)",
-                ));
-            }
-            c.contest = Some(Contest {
-                reason: r.reason.clone(),
-                by,
-                time: Some(to_ts(chrono::Utc::now())),
-                outcome: ContestOutcome::Pending as i32,
-                contested: c.decision.clone(),
-                ..Default::default()
-            });
-            Ok(())
-        },
-    )
+    let (by, reason) = (ctx.principal.subject.clone(), r.reason.clone());
+    let (from, to) = ([CaseState::Decided], CaseState::Contested);
+    transition(acc, ctx, &r, "CONTEST", &from, to, |c| {
+        if c.contest.is_some() {
+            return Err(AppError::precondition(
+                "ALREADY_CONTESTED",
+                "a decision may be contested once; this case's was (current state DECIDED)",
+            ));
+        }
+        c.contest = Some(Contest {
+            reason,
+            by,
+            time: Some(to_ts(chrono::Utc::now())),
+            outcome: ContestOutcome::Pending as i32,
+            contested: c.decision.clone(),
+            ..Default::default()
+        });
+        Ok(())
+    })
     .await
 }
 
@@ -784,62 +789,28 @@ pub async fn resolve_contest(
 }
 
 pub async fn execute(acc: &Accountability, ctx: &Ctx, r: TransitionRequest) -> AppResult<Case> {
-    let id = transition_input(&r)?;
-    change(
-        acc,
-        ctx,
-        &r.request_id,
-        &r,
-        &r.name,
-        &id,
-        "EXECUTE",
-        &[CaseState::Decided],
-        Some(CaseState::Executed),
-        &r.reason,
-        |c| c.decision.as_ref().map(lapsed).unwrap_or(Ok(())),
-    )
+    let (from, to) = ([CaseState::Decided], CaseState::Executed);
+    transition(acc, ctx, &r, "EXECUTE", &from, to, |c| {
+        c.decision.as_ref().map(lapsed).unwrap_or(Ok(()))
+    })
     .await
 }
 
 pub async fn close(acc: &Accountability, ctx: &Ctx, r: TransitionRequest) -> AppResult<Case> {
-    let id = transition_input(&r)?;
-    change(
-        acc,
-        ctx,
-        &r.request_id,
-        &r,
-        &r.name,
-        &id,
-        "CLOSE",
-        &[CaseState::Executed],
-        Some(CaseState::Closed),
-        &r.reason,
-        |_| Ok(()),
-    )
-    .await
+    let (from, to) = ([CaseState::Executed], CaseState::Closed);
+    transition(acc, ctx, &r, "CLOSE", &from, to, |_| Ok(())).await
 }
 
 pub async fn dismiss(acc: &Accountability, ctx: &Ctx, r: TransitionRequest) -> AppResult<Case> {
-    let id = transition_input(&r)?;
-    change(
-        acc,
-        ctx,
-        &r.request_id,
-        &r,
-        &r.name,
-        &id,
-        "DISMISS",
-        &[
-            CaseState::Opened,
-            CaseState::Investigating,
-            CaseState::Proposed,
-        ],
-        Some(CaseState::Dismissed),
-        &r.reason,
-        |c| {
-            c.dismissal_reason = r.reason.clone();
-            Ok(())
-        },
-    )
+    let open = [
+        CaseState::Opened,
+        CaseState::Investigating,
+        CaseState::Proposed,
+    ];
+    let reason = r.reason.clone();
+    transition(acc, ctx, &r, "DISMISS", &open, CaseState::Dismissed, |c| {
+        c.dismissal_reason = reason;
+        Ok(())
+    })
     .await
 }

@@ -4,12 +4,12 @@
 //! unanswered past its deadline opens one when swept (crate::sweep); once.
 use probity_common::{
     AppError, AppResult, Violations, body_scope,
-    db::stmt,
+    db::{Filter, stmt},
     names::{check_request_id, from_ts, next_token, page, parse_top, to_ts},
 };
 use probity_proto::accountability::v1::*;
 use prost::Message;
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::ConnectionTrait;
 
 use super::{Ctx, checks};
 use crate::{
@@ -266,32 +266,24 @@ pub async fn list_orders(
     let filter_key = format!("{}|{}", r.body, r.state);
     let p = page(&mut v, r.page_size, &r.page_token, &filter_key);
     v.finish()?;
-    let mut conds: Vec<String> = Vec::new();
-    let mut values: Vec<Value> = Vec::new();
-    let mut push = |sql: &str, val: Value| {
-        values.push(val);
-        conds.push(sql.replace("$?", &format!("${}", values.len())));
-    };
+    let mut q = Filter::default();
     if let Some(b) = body {
-        push(
+        q.and(
             "body_path LIKE $? ESCAPE '\\'",
-            format!("%/{}/%", b.replace('_', "\\_")).into(),
+            format!("%/{}/%", b.replace('_', "\\_")),
         );
     }
     if let Some(pat) = body_scope::read_pattern(&ctx.principal) {
-        push("body_path LIKE $? ESCAPE '\\'", pat.into());
+        q.and("body_path LIKE $? ESCAPE '\\'", pat);
     }
     if r.state != 0 {
-        push("state = $?", r.state.into());
+        q.and("state = $?", r.state);
     }
     if let Some(after) = &p.after {
-        push("id > $?", after.clone().into());
+        q.and("id > $?", after.clone());
     }
-    let wh = if conds.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", conds.join(" AND "))
-    };
+    let wh = q.clause();
+    let values = q.values;
     let db = &acc.store.db;
     let rows = db
         .query_all_raw(stmt(

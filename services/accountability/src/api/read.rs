@@ -3,11 +3,11 @@
 //! cases about its body, the bodies below it, and their officers.
 use probity_common::{
     AppResult, Violations, body_scope,
-    db::stmt,
+    db::{Filter, stmt},
     names::{next_token, page, parse_top},
 };
 use probity_proto::accountability::v1::*;
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::ConnectionTrait;
 
 use super::{Ctx, cases::visible};
 use crate::{Accountability, cases, catalogue, deadline, records, severity};
@@ -109,56 +109,35 @@ pub async fn list_cases(
     let p = page(&mut v, r.page_size, &r.page_token, &filter_key);
     v.finish()?;
 
-    let mut conds: Vec<String> = Vec::new();
-    let mut values: Vec<Value> = Vec::new();
-    let push = |conds: &mut Vec<String>, values: &mut Vec<Value>, sql: &str, val: Value| {
-        values.push(val);
-        conds.push(sql.replace("$?", &format!("${}", values.len())));
-    };
+    let mut q = Filter::default();
     if f.state != 0 {
-        push(&mut conds, &mut values, "state = $?", f.state.into());
+        q.and("state = $?", f.state);
     }
     if !f.subject.is_empty() {
-        push(
-            &mut conds,
-            &mut values,
-            "subject = $?",
-            f.subject.clone().into(),
-        );
+        q.and("subject = $?", f.subject.clone());
     }
     if let Some(b) = body {
-        push(
-            &mut conds,
-            &mut values,
+        q.and(
             "body_path LIKE $? ESCAPE '\\'",
-            format!("%/{}/%", b.replace('_', "\\_")).into(),
+            format!("%/{}/%", b.replace('_', "\\_")),
         );
     }
     if let Some(pat) = body_scope::read_pattern(&ctx.principal) {
-        push(
-            &mut conds,
-            &mut values,
-            "body_path LIKE $? ESCAPE '\\'",
-            pat.into(),
-        );
+        q.and("body_path LIKE $? ESCAPE '\\'", pat);
     }
     if f.origin != 0 {
-        push(&mut conds, &mut values, "origin_kind = $?", f.origin.into());
+        q.and("origin_kind = $?", f.origin);
     }
     if light != DeadlineStatus::Unspecified {
         let now = chrono::Utc::now().timestamp_micros();
-        let (sql, vals) = deadline::filter(&acc.settings, light, now, values.len() + 1);
-        conds.push(sql);
-        values.extend(vals);
+        let (sql, vals) = deadline::filter(&acc.settings, light, now, q.next());
+        q.and_numbered(sql, vals);
     }
     if let Some(after) = &p.after {
-        push(&mut conds, &mut values, "id > $?", after.clone().into());
+        q.and("id > $?", after.clone());
     }
-    let wh = if conds.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", conds.join(" AND "))
-    };
+    let wh = q.clause();
+    let values = q.values;
     let db = &acc.store.db;
     let rows = db
         .query_all_raw(stmt(
