@@ -272,6 +272,9 @@ async fn a_year(s: &TestServer) -> Year {
         inspection(&w, &w.inspection.name, vec![record()]),
     )
     .await;
+    // An inspection with no record of the process: a finding (Art. 16).
+    let blind = submit(&mut i, &d, "i2", inspection(&w, &w.inspection.name, vec![])).await;
+    assert_eq!(blind.findings.len(), 1, "{:?}", blind.findings);
     submit(&mut i, &d, "t1", training(&w.a.name, 10.0)).await;
     let mut tc = training(&c.name, 4.0);
     if let Payload::Training(x) = &mut tc {
@@ -340,7 +343,7 @@ db_test!(a_year_is_counted_as_by_hand, |b| async move {
     let plan = test_plan(dir.path());
     let out = dir.path().join("run");
     let m = run(&s, &out, &plan, false).await;
-    assert_eq!(m.counts["facts"], 18, "{:?}", m.counts);
+    assert_eq!(m.counts["facts"], 19, "{:?}", m.counts);
     assert_eq!(
         m.officers_ranked, 5,
         "a, b, c, e, f (the auxiliary is not ranked)"
@@ -362,9 +365,9 @@ db_test!(a_year_is_counted_as_by_hand, |b| async move {
                 ("penalties", 2.0),
                 ("penalties_within", 1.0),
                 ("wrongful", 1.0),
-                ("inspections", 1.0),
-                ("random_inspections", 1.0),
-                ("acts", 4.0),
+                ("inspections", 2.0),
+                ("random_inspections", 2.0),
+                ("acts", 5.0),
                 ("recorded_acts", 3.0),
                 ("files_reviewed", 1.0),
                 ("files_passed", 1.0),
@@ -382,7 +385,7 @@ db_test!(a_year_is_counted_as_by_hand, |b| async move {
                 ("completed", 2.0),
                 ("decisions", 2.0),
                 ("wrongful", 1.0),
-                ("acts", 3.0),
+                ("acts", 4.0),
                 ("recorded_acts", 3.0),
                 ("training_hours", 0.0),
                 ("transfers", 1.0),
@@ -459,8 +462,13 @@ db_test!(a_year_is_counted_as_by_hand, |b| async move {
     for (col, v) in [
         ("matters", 3.0),
         ("completed", 2.0),
-        ("acts", 4.0),
+        ("acts", 5.0),
         ("recorded_acts", 3.0),
+        // i2 not recorded; d2 outside the discretion benchmark.
+        ("findings", 2.0),
+        ("findings_inspection_not_recorded", 1.0),
+        ("findings_penalty_outside_benchmark", 1.0),
+        ("findings_too_few_qualified", 0.0),
         ("major_decisions", 1.0),
         ("major_reviewed", 1.0),
         ("wrongful", 1.0),

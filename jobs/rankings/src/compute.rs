@@ -141,15 +141,11 @@ pub fn officer_counts(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
                 .filter(|c| *c != "findings")
                 .collect::<Vec<_>>(),
         ));
-    let findings = scan(dir, "findings.parquet")?
-        .filter(col("officer").neq(lit("")))
-        .group_by([col("officer")])
-        .agg([len().cast(DataType::Float64).alias("findings")]);
-    let mut fill: Vec<Expr> = OFFICER_COUNTS
-        .iter()
-        .map(|c| col(*c).fill_null(lit(0.0)).alias(*c))
-        .collect();
-    fill.push(col("officer"));
+    let findings = findings_by_rule(
+        scan(dir, "findings.parquet")?.filter(col("officer").neq(lit(""))),
+        "officer",
+    );
+    let fill = zero_filled(OFFICER_COUNTS.iter().copied());
     Ok(scan(dir, "officers.parquet")?
         .join(
             credited,
@@ -178,15 +174,8 @@ pub fn department_counts(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
     let credited = attributed(dir, year)?
         .group_by([col("body")])
         .agg(sums(&all));
-    let findings = scan(dir, "findings.parquet")?
-        .group_by([col("body")])
-        .agg([len().cast(DataType::Float64).alias("findings")]);
-    let mut fill: Vec<Expr> = OFFICER_COUNTS
-        .iter()
-        .chain(DEPARTMENT_EXTRA)
-        .map(|c| col(*c).fill_null(lit(0.0)).alias(*c))
-        .collect();
-    fill.push(col("body"));
+    let findings = findings_by_rule(scan(dir, "findings.parquet")?, "body");
+    let fill = zero_filled(OFFICER_COUNTS.iter().chain(DEPARTMENT_EXTRA).copied());
     Ok(scan(dir, "bodies.parquet")?
         .filter(col("body_kind").neq(lit(probity_proto::registry::v1::BodyKind::Government as i32)))
         .join(
@@ -202,4 +191,38 @@ pub fn department_counts(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
             JoinArgs::new(JoinType::Left),
         )
         .with_columns(fill))
+}
+
+/// The findings column of a rule (intake's rule codes, e.g. findings_inspection_not_recorded).
+pub fn rule_column(code: &str) -> String {
+    format!("findings_{}", code.to_lowercase())
+}
+
+/// Findings per `key`: all of them, and one column per rule of intake's
+/// catalogue (Art. 16-20: what accountability may raise cases from).
+fn findings_by_rule(findings: LazyFrame, key: &str) -> LazyFrame {
+    let mut aggs = vec![len().cast(DataType::Float64).alias("findings")];
+    for r in probity_intake::rules::ALL {
+        aggs.push(
+            col("rule")
+                .eq(lit(r.code))
+                .cast(DataType::Float64)
+                .sum()
+                .alias(rule_column(r.code)),
+        );
+    }
+    findings.group_by([col(key)]).agg(aggs)
+}
+
+/// Counts missing for a subject (no facts) are zero.
+fn zero_filled<'a>(counts: impl Iterator<Item = &'a str>) -> Vec<Expr> {
+    counts
+        .map(String::from)
+        .chain(
+            probity_intake::rules::ALL
+                .iter()
+                .map(|r| rule_column(r.code)),
+        )
+        .map(|c| col(c.as_str()).fill_null(lit(0.0)).alias(c.as_str()))
+        .collect()
 }
