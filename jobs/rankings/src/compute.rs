@@ -21,16 +21,56 @@ fn k(kind: FactKind) -> Expr {
     col("kind").eq(lit(kind as i32))
 }
 
-fn flag(e: Expr) -> Expr {
-    when(e).then(lit(1.0)).otherwise(lit(0.0))
+fn is_in(kinds: &[FactKind]) -> Expr {
+    let v: Vec<i32> = kinds.iter().map(|k| *k as i32).collect();
+    col("kind").is_in(lit(Series::new("kinds".into(), v)).implode(false), false)
 }
 
 fn value_if(e: Expr, v: Expr) -> Expr {
     when(e).then(v).otherwise(lit(0.0))
 }
 
-/// Every fact with the act its officers are credited through (`root`) and
-/// one numeric column per count.
+/// One column per count for each fact: a boolean (does it count) or, for
+/// hours, exam scores and item scores, the amount. Narrow on purpose: these
+/// travel through the officer join, 10 million rows of them.
+fn per_fact(year: i32) -> Vec<Expr> {
+    let act = is_in(&[FactKind::Matter, FactKind::Inspection]);
+    let decision = k(FactKind::Decision);
+    let training = k(FactKind::Training);
+    let item = k(FactKind::AssessmentItem).and(col("item_year").eq(lit(year)));
+    let transfer = |t: TransferKind| k(FactKind::Transfer).and(col("transfer_kind").eq(lit(t as i32)));
+    vec![
+        k(FactKind::Matter).alias("matters"),
+        k(FactKind::MatterClosing).alias("completed"),
+        decision.clone().alias("decisions"),
+        k(FactKind::ReviewOutcome).and(col("wrongful")).alias("wrongful"),
+        k(FactKind::Inspection).alias("inspections"),
+        k(FactKind::Inspection).and(col("random")).alias("random_inspections"),
+        k(FactKind::Complaint).alias("complaints"),
+        k(FactKind::ComplaintClosing).alias("complaints_closed"),
+        k(FactKind::Transfer).alias("transfers"),
+        transfer(TransferKind::OtherDepartmentInCase).alias("transfers_a"),
+        transfer(TransferKind::FoundInDailyWork).alias("transfers_b"),
+        transfer(TransferKind::SuspectedCrime).alias("transfers_c"),
+        value_if(training.clone(), col("hours")).alias("training_hours"),
+        value_if(training.clone().and(col("has_exam")), col("exam")).alias("exam_sum"),
+        training.and(col("has_exam")).alias("exams"),
+        act.clone().alias("acts"),
+        act.and(col("records").gt(lit(0))).alias("recorded_acts"),
+        k(FactKind::CaseFileReview).alias("files_reviewed"),
+        k(FactKind::CaseFileReview).and(col("six_ok")).alias("files_passed"),
+        decision.clone().and(col("penalty")).alias("penalties"),
+        decision.clone().and(col("penalty")).and(col("within")).alias("penalties_within"),
+        decision.clone().and(col("major")).alias("major_decisions"),
+        decision.and(col("major")).and(col("reviewed")).alias("major_reviewed"),
+        value_if(item.clone(), col("item_score")).alias("item_score_sum"),
+        item.alias("items"),
+    ]
+}
+
+/// Every fact credited through an act (`root`: the fid whose officers get
+/// the credit) with its per-fact counts. Only the kinds that refer to
+/// another fact are joined, each with the one kind it refers to.
 pub fn attributed(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
     let facts = scan(dir, "facts.parquet")?;
     let refs = |kind: FactKind, as_name: &str| {
@@ -40,107 +80,83 @@ pub fn attributed(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
             col("fid").alias(as_name),
         ])
     };
-    // A decision's matter, for reviews and case-file reviews of the decision.
+    let inner = || JoinArgs::new(JoinType::Inner);
+    let on = || [col("body"), col("ref_source")];
+    let r_on = || [col("r_body"), col("r_source")];
+    // A decision's matter, for the reviews of the decision.
     let decisions = facts
         .clone()
         .filter(k(FactKind::Decision))
-        .join(
-            refs(FactKind::Matter, "d_matter"),
-            [col("body"), col("ref_source")],
-            [col("r_body"), col("r_source")],
-            JoinArgs::new(JoinType::Left),
-        )
+        .join(refs(FactKind::Matter, "root"), on(), r_on(), inner())
         .select([
             col("body").alias("r_body"),
             col("source_id").alias("r_source"),
-            col("d_matter"),
+            col("root"),
         ]);
-    let left = || JoinArgs::new(JoinType::Left);
-    let on = || [col("body"), col("ref_source")];
-    let r_on = || [col("r_body"), col("r_source")];
-    let matter_refs = [FactKind::MatterClosing, FactKind::Decision];
-    let decision_refs = [FactKind::ReviewOutcome, FactKind::CaseFileReview];
-    let root = when(col("kind").is_in(
-        lit(Series::new("m".into(), matter_refs.map(|x| x as i32))).implode(false),
-        false,
-    ))
-    .then(col("matter"))
-    .when(col("kind").is_in(
-        lit(Series::new("d".into(), decision_refs.map(|x| x as i32))).implode(false),
-        false,
-    ))
-    .then(col("d_matter"))
-    .when(k(FactKind::ComplaintClosing))
-    .then(col("complaint"))
-    .otherwise(col("fid"));
-    let act = k(FactKind::Matter).or(k(FactKind::Inspection));
-    let decision = k(FactKind::Decision);
-    let training = k(FactKind::Training);
-    let transfer =
-        |t: TransferKind| flag(k(FactKind::Transfer).and(col("transfer_kind").eq(lit(t as i32))));
-    Ok(facts
+    let mut out = vec![col("root")];
+    out.extend(per_fact(year));
+    let direct = facts
         .clone()
-        .join(refs(FactKind::Matter, "matter"), on(), r_on(), left())
-        .join(decisions, on(), r_on(), left())
-        .join(refs(FactKind::Complaint, "complaint"), on(), r_on(), left())
-        .select([
-            col("fid"),
-            col("body"),
-            root.alias("root"),
-            flag(k(FactKind::Matter)).alias("matters"),
-            flag(k(FactKind::MatterClosing)).alias("completed"),
-            flag(decision.clone()).alias("decisions"),
-            flag(k(FactKind::ReviewOutcome).and(col("wrongful"))).alias("wrongful"),
-            flag(k(FactKind::Inspection)).alias("inspections"),
-            flag(k(FactKind::Inspection).and(col("random"))).alias("random_inspections"),
-            flag(k(FactKind::Complaint)).alias("complaints"),
-            flag(k(FactKind::ComplaintClosing)).alias("complaints_closed"),
-            flag(k(FactKind::Transfer)).alias("transfers"),
-            transfer(TransferKind::OtherDepartmentInCase).alias("transfers_a"),
-            transfer(TransferKind::FoundInDailyWork).alias("transfers_b"),
-            transfer(TransferKind::SuspectedCrime).alias("transfers_c"),
-            value_if(training.clone(), col("hours")).alias("training_hours"),
-            value_if(training.clone().and(col("has_exam")), col("exam")).alias("exam_sum"),
-            flag(training.and(col("has_exam"))).alias("exams"),
-            flag(act.clone()).alias("acts"),
-            flag(act.and(col("records").gt(lit(0)))).alias("recorded_acts"),
-            flag(k(FactKind::CaseFileReview)).alias("files_reviewed"),
-            flag(k(FactKind::CaseFileReview).and(col("six_ok"))).alias("files_passed"),
-            flag(decision.clone().and(col("penalty"))).alias("penalties"),
-            flag(decision.clone().and(col("penalty")).and(col("within"))).alias("penalties_within"),
-            lit(0.0).alias("findings"),
-            flag(decision.clone().and(col("major"))).alias("major_decisions"),
-            flag(decision.and(col("major")).and(col("reviewed"))).alias("major_reviewed"),
-            value_if(
-                k(FactKind::AssessmentItem).and(col("item_year").eq(lit(year))),
-                col("item_score"),
-            )
-            .alias("item_score_sum"),
-            flag(k(FactKind::AssessmentItem).and(col("item_year").eq(lit(year)))).alias("items"),
+        .filter(is_in(&[
+            FactKind::Matter,
+            FactKind::Inspection,
+            FactKind::Complaint,
+            FactKind::Transfer,
+            FactKind::Training,
         ]))
+        .with_column(col("fid").alias("root"))
+        .select(out.clone());
+    let via = |kinds: &[FactKind], target: LazyFrame| {
+        facts
+            .clone()
+            .filter(is_in(kinds))
+            .join(target, on(), r_on(), inner())
+            .select(out.clone())
+    };
+    concat(
+        [
+            direct,
+            via(
+                &[FactKind::MatterClosing, FactKind::Decision],
+                refs(FactKind::Matter, "root"),
+            ),
+            via(
+                &[FactKind::ReviewOutcome, FactKind::CaseFileReview],
+                decisions,
+            ),
+            via(
+                &[FactKind::ComplaintClosing],
+                refs(FactKind::Complaint, "root"),
+            ),
+        ],
+        UnionArgs::default(),
+    )
 }
 
+/// Sums of the per-fact columns, as numbers.
 fn sums(names: &[&str]) -> Vec<Expr> {
-    names.iter().map(|n| col(*n).sum().alias(*n)).collect()
+    names
+        .iter()
+        .map(|n| col(*n).sum().cast(DataType::Float64).alias(*n))
+        .collect()
 }
 
 /// Counts per officer (OFFICER_COUNTS), every registered officer included.
 pub fn officer_counts(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
+    let counts: Vec<&str> = OFFICER_COUNTS
+        .iter()
+        .copied()
+        .filter(|c| *c != "findings")
+        .collect();
     let credited = attributed(dir, year)?
         .join(
-            scan(dir, "fact_officers.parquet")?.rename(["fid"], ["root_fid"], true),
+            scan(dir, "fact_officers.parquet")?,
             [col("root")],
-            [col("root_fid")],
+            [col("fid")],
             JoinArgs::new(JoinType::Inner),
         )
         .group_by([col("officer")])
-        .agg(sums(
-            &OFFICER_COUNTS
-                .iter()
-                .copied()
-                .filter(|c| *c != "findings")
-                .collect::<Vec<_>>(),
-        ));
+        .agg(sums(&counts));
     let findings = findings_by_rule(
         scan(dir, "findings.parquet")?.filter(col("officer").neq(lit(""))),
         "officer",
@@ -162,8 +178,8 @@ pub fn officer_counts(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
         .with_columns(fill))
 }
 
-/// Counts per department over its own facts (an act with two officers
-/// counts once), every body that is not a government included.
+/// Counts per department over its own facts, each fact once (an act with
+/// two officers counts once); no references needed: a fact is its body's.
 pub fn department_counts(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
     let all: Vec<&str> = OFFICER_COUNTS
         .iter()
@@ -171,7 +187,10 @@ pub fn department_counts(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
         .copied()
         .filter(|c| *c != "findings")
         .collect();
-    let credited = attributed(dir, year)?
+    let mut cols = vec![col("body")];
+    cols.extend(per_fact(year));
+    let credited = scan(dir, "facts.parquet")?
+        .select(cols)
         .group_by([col("body")])
         .agg(sums(&all));
     let findings = findings_by_rule(scan(dir, "findings.parquet")?, "body");
