@@ -26,6 +26,11 @@ enum Cmd {
         #[arg(long, default_value_t = 40)]
         bodies: usize,
     },
+    /// Times the parts of the computation apart.
+    Parts {
+        #[arg(long)]
+        dir: PathBuf,
+    },
     Compute {
         #[arg(long)]
         dir: PathBuf,
@@ -279,6 +284,21 @@ fn main() -> anyhow::Result<()> {
             officers,
             bodies,
         } => generate(dir, facts, officers, bodies),
+        Cmd::Parts { dir } => {
+            use probity_rankings::compute::*;
+            let t = Instant::now();
+            let n = probity_rankings::collect(
+                attributed(&dir, YEAR)?.select([col("root").count().alias("n")]),
+            )?;
+            println!("attributed: {n} in {:.2} s", t.elapsed().as_secs_f64());
+            let t = Instant::now();
+            let n = probity_rankings::collect(officer_counts(&dir, YEAR)?)?.height();
+            println!("officer counts: {n} rows in {:.2} s", t.elapsed().as_secs_f64());
+            let t = Instant::now();
+            let n = probity_rankings::collect(department_counts(&dir, YEAR)?)?.height();
+            println!("department counts: {n} rows in {:.2} s", t.elapsed().as_secs_f64());
+            Ok(())
+        }
         Cmd::Compute { dir, csv } => {
             let plan = probity_rankings::Plan::parse(
                 &probity_rankings::plan::DEFAULT

@@ -96,6 +96,10 @@ pub fn compute(input: &Path, plan: &Plan, year: i32) -> PolarsResult<Tables> {
                 .gt_eq(lit(plan.officers.min_days_in_post as f64))
                 .alias("ranked"),
         ]);
+    // The counts are collected once (thousands of rows): scoring and ranking
+    // read them several times, and a lazy plan would count the facts again
+    // for each.
+    let base = collect(base)?.lazy();
     let officers = collect(score::ranked(
         score::scored(base, &plan.officers)?,
         plan,
@@ -128,6 +132,7 @@ pub fn compute(input: &Path, plan: &Plan, year: i32) -> PolarsResult<Tables> {
             col("officer_spread").fill_null(lit(0.0)),
             col("officers_ranked").fill_null(lit(0i64)),
         ]);
+    let dbase = collect(dbase)?.lazy();
     let departments = collect(score::ranked(
         score::scored(dbase, &plan.departments)?,
         plan,
