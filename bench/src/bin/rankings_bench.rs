@@ -293,10 +293,16 @@ fn main() -> anyhow::Result<()> {
             println!("attributed: {n} in {:.2} s", t.elapsed().as_secs_f64());
             let t = Instant::now();
             let n = probity_rankings::collect(officer_counts(&dir, YEAR)?)?.height();
-            println!("officer counts: {n} rows in {:.2} s", t.elapsed().as_secs_f64());
+            println!(
+                "officer counts: {n} rows in {:.2} s",
+                t.elapsed().as_secs_f64()
+            );
             let t = Instant::now();
             let n = probity_rankings::collect(department_counts(&dir, YEAR)?)?.height();
-            println!("department counts: {n} rows in {:.2} s", t.elapsed().as_secs_f64());
+            println!(
+                "department counts: {n} rows in {:.2} s",
+                t.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Cmd::Compute { dir, csv } => {

@@ -38,14 +38,19 @@ fn per_fact(year: i32) -> Vec<Expr> {
     let decision = k(FactKind::Decision);
     let training = k(FactKind::Training);
     let item = k(FactKind::AssessmentItem).and(col("item_year").eq(lit(year)));
-    let transfer = |t: TransferKind| k(FactKind::Transfer).and(col("transfer_kind").eq(lit(t as i32)));
+    let transfer =
+        |t: TransferKind| k(FactKind::Transfer).and(col("transfer_kind").eq(lit(t as i32)));
     vec![
         k(FactKind::Matter).alias("matters"),
         k(FactKind::MatterClosing).alias("completed"),
         decision.clone().alias("decisions"),
-        k(FactKind::ReviewOutcome).and(col("wrongful")).alias("wrongful"),
+        k(FactKind::ReviewOutcome)
+            .and(col("wrongful"))
+            .alias("wrongful"),
         k(FactKind::Inspection).alias("inspections"),
-        k(FactKind::Inspection).and(col("random")).alias("random_inspections"),
+        k(FactKind::Inspection)
+            .and(col("random"))
+            .alias("random_inspections"),
         k(FactKind::Complaint).alias("complaints"),
         k(FactKind::ComplaintClosing).alias("complaints_closed"),
         k(FactKind::Transfer).alias("transfers"),
@@ -58,11 +63,20 @@ fn per_fact(year: i32) -> Vec<Expr> {
         act.clone().alias("acts"),
         act.and(col("records").gt(lit(0))).alias("recorded_acts"),
         k(FactKind::CaseFileReview).alias("files_reviewed"),
-        k(FactKind::CaseFileReview).and(col("six_ok")).alias("files_passed"),
+        k(FactKind::CaseFileReview)
+            .and(col("six_ok"))
+            .alias("files_passed"),
         decision.clone().and(col("penalty")).alias("penalties"),
-        decision.clone().and(col("penalty")).and(col("within")).alias("penalties_within"),
+        decision
+            .clone()
+            .and(col("penalty"))
+            .and(col("within"))
+            .alias("penalties_within"),
         decision.clone().and(col("major")).alias("major_decisions"),
-        decision.and(col("major")).and(col("reviewed")).alias("major_reviewed"),
+        decision
+            .and(col("major"))
+            .and(col("reviewed"))
+            .alias("major_reviewed"),
         value_if(item.clone(), col("item_score")).alias("item_score_sum"),
         item.alias("items"),
     ]

@@ -14,8 +14,23 @@ use super::Ctx;
 use crate::{Intake, prepare::year_start_us, tables};
 use probity_common::body_scope;
 
-/// Facts per streamed message.
+/// Ids per page (one streamed message holds at most this many facts).
 const PAGE: usize = 1000;
+
+async fn last_id(intake: &Intake) -> AppResult<i64> {
+    let db = &intake.store.db;
+    let row = db
+        .query_one_raw(stmt(
+            db,
+            "SELECT COALESCE(MAX(id), 0) AS top FROM intake_facts",
+            vec![],
+        ))
+        .await?;
+    Ok(row
+        .map(|r| r.try_get::<i64>("", "top"))
+        .transpose()?
+        .unwrap_or(0))
+}
 
 pub fn export_facts(
     intake: Arc<Intake>,
@@ -36,12 +51,25 @@ pub fn export_facts(
     v.finish()?;
     let (tx, rx) = mpsc::channel(2);
     tokio::spawn(async move {
+        // Pages are windows of ids up to the largest id when the export
+        // starts: each query is a bounded range of the primary key, whatever
+        // the planner thinks of the year's share of the table (with a LIMIT
+        // and stale statistics it sorted the whole year for every page).
+        let top = match last_id(&intake).await {
+            Ok(t) => t,
+            Err(e) => {
+                let _ = tx.send(Err(e.into())).await;
+                return;
+            }
+        };
         let mut after = 0i64;
-        loop {
+        while after < top {
             match page(&intake, &ctx, &r, after).await {
-                Ok((facts, _)) if facts.is_empty() => return,
-                Ok((facts, last)) => {
-                    after = last;
+                Ok(facts) => {
+                    after += PAGE as i64;
+                    if facts.is_empty() {
+                        continue;
+                    }
                     if tx.send(Ok(ExportFactsResponse { facts })).await.is_err() {
                         return;
                     }
@@ -61,13 +89,14 @@ async fn page(
     ctx: &Ctx,
     r: &ExportFactsRequest,
     after: i64,
-) -> AppResult<(Vec<Fact>, i64)> {
+) -> AppResult<Vec<Fact>> {
     let mut values: Vec<Value> = vec![
         after.into(),
+        (after + PAGE as i64).into(),
         year_start_us(r.year).into(),
         year_start_us(r.year + 1).into(),
     ];
-    let mut sql = "SELECT id, revision FROM intake_facts WHERE id > $1 AND occurred_us >= $2 AND occurred_us < $3".to_string();
+    let mut sql = "SELECT id, revision FROM intake_facts WHERE id > $1 AND id <= $2 AND occurred_us >= $3 AND occurred_us < $4".to_string();
     if r.kind != 0 {
         values.push(r.kind.into());
         sql.push_str(&format!(" AND kind = ${}", values.len()));
@@ -82,7 +111,7 @@ async fn page(
             values.len()
         ));
     }
-    sql.push_str(&format!(" ORDER BY id LIMIT {PAGE}"));
+    sql.push_str(" ORDER BY id");
     let db = &intake.store.db;
     let rows = db.query_all_raw(stmt(db, &sql, values)).await?;
     let wanted = rows
@@ -94,6 +123,5 @@ async fn page(
             ))
         })
         .collect::<AppResult<Vec<_>>>()?;
-    let last = wanted.last().map(|(id, _)| *id).unwrap_or(after);
-    Ok((tables::load(db, &wanted).await?, last))
+    tables::load(db, &wanted).await
 }
