@@ -155,7 +155,7 @@ pub async fn run(settings: &Settings, o: RunOptions) -> anyhow::Result<output::M
     lap("record", &mut timings);
     if o.finalize {
         let step = progress.step("报送 sending flags and commendations to accountability");
-        publish::publish(&peers, &out, &manifest).await?;
+        publish::publish(&peers, &out, &manifest, &plan).await?;
         step.finish();
         lap("publish", &mut timings);
     }

@@ -85,14 +85,18 @@ fn rows(path: &Path, key: &str) -> anyhow::Result<Vec<Row>> {
         .collect())
 }
 
-pub async fn publish(peers: &Peers, out: &Path, m: &Manifest) -> anyhow::Result<()> {
+pub async fn publish(
+    peers: &Peers,
+    out: &Path,
+    m: &Manifest,
+    plan: &crate::plan::Plan,
+) -> anyhow::Result<()> {
     let mut client = AccountabilityServiceClient::new(peers.accountability.channel());
-    let factor = |kind: FlagKind, mean: f64, plan_factor: f64| match kind {
-        FlagKind::BelowThreshold => mean * plan_factor,
-        _ => mean,
+    // The line each flag fell below, as the run's plan drew it.
+    let line = |kind: FlagKind, mean: f64| match kind {
+        FlagKind::BelowThreshold => mean * plan.threshold.factor(),
+        _ => mean * plan.failing.below_mean_factor,
     };
-    let plan = crate::plan::Plan::load(None).ok();
-    let threshold_factor = plan.as_ref().map(|p| p.threshold.factor()).unwrap_or(0.6);
     for (file, key) in [
         ("officers.parquet", "officer"),
         ("departments.parquet", "body"),
@@ -119,7 +123,7 @@ pub async fn publish(peers: &Peers, out: &Path, m: &Manifest) -> anyhow::Result<
                         subject: r.subject.clone(),
                         run: m.run_id.clone(),
                         score: r.score,
-                        threshold: factor(kind, r.mean, threshold_factor),
+                        threshold: line(kind, r.mean),
                         peer_group: r.group.clone(),
                     }),
                 };

@@ -126,7 +126,7 @@ fn columns(ctx: &Context<'_>, officers: bool) -> Vec<(String, String)> {
             ("ranked".into(), "参与排名 Ranked".into()),
             (
                 "below_threshold".into(),
-                "低于平均值40% Below threshold (Art. 20(2))".into(),
+                "低于阈值 Below the Art. 20(2) threshold".into(),
             ),
         ]);
     } else {

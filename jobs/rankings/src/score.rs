@@ -12,7 +12,9 @@
 //!   normalized value; the score is their sum, so they add up to it.
 //! - Group statistics use the ranked subjects only. Ranks: by score
 //!   (rounded to 1e-9), descending, ties share the best rank (1, 2, 2, 4);
-//!   rows are listed by peer group, rank, then subject name.
+//!   rows are listed by peer group, rank, then subject (resource name).
+//!   Flags compare the rounded score with the rounded line; outstanding
+//!   needs a score strictly above its line.
 use polars::prelude::*;
 
 use crate::{
@@ -147,12 +149,18 @@ pub fn ranked(
         ]);
     let rank = col("rank");
     let n = num(col("peer_n"));
+    // Flags compare values rounded as the tables are: a parallel sum's last
+    // bit must not move anyone across a line.
+    let r9 = |e: Expr| e.round(9, RoundMode::HalfToEven);
     let mean = col("peer_mean");
+    let score = r9(col("score"));
     let top = (n.clone() * lit(plan.outstanding.top_share))
         .floor()
         .clip(lit(1.0), lit(f64::MAX));
     let threshold = if officers {
-        col("score").lt(mean.clone() * lit(plan.threshold.factor()))
+        score
+            .clone()
+            .lt(r9(mean.clone() * lit(plan.threshold.factor())))
     } else {
         lit(false)
     };
@@ -169,12 +177,17 @@ pub fn ranked(
                 .otherwise(lit(100.0))
                 .alias("percentile"),
             (col("ranked").and(threshold)).alias("below_threshold"),
-            (col("ranked")
-                .and(col("score").lt(mean.clone() * lit(plan.failing.below_mean_factor))))
+            (col("ranked").and(
+                score
+                    .clone()
+                    .lt(r9(mean.clone() * lit(plan.failing.below_mean_factor))),
+            ))
             .alias("failing"),
+            // Above the line, strictly: a group that all scored the same (an
+            // idle body, a body of one) commends nobody.
             (col("ranked")
                 .and(num(rank).lt_eq(top))
-                .and(col("score").gt_eq(mean * lit(plan.outstanding.min_over_mean))))
+                .and(score.gt(r9(mean * lit(plan.outstanding.min_over_mean)))))
             .alias("outstanding"),
         ])
         .with_column(
@@ -395,5 +408,45 @@ direction = "lower"
         assert_eq!(flags(&df), by_hand);
         let pct = col_f(&df, "percentile");
         assert_eq!(pct, vec![100.0, 100.0, 100.0, 0.0]);
+    }
+
+    #[test]
+    fn a_group_that_all_scored_the_same_commends_nobody() {
+        let p = plan(TWO);
+        let rows = [
+            ("officers/a", "idle", 0.0, 0.0, 0.0),
+            ("officers/b", "idle", 0.0, 0.0, 0.0),
+            ("officers/c", "alone", 7.0, 1.0, 3.0),
+            ("officers/d", "pair", 9.0, 0.0, 3.0),
+            ("officers/e", "pair", 1.0, 2.0, 3.0),
+        ];
+        let df = run(&p, &rows);
+        let names: Vec<String> = df
+            .column("officer")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap().to_string())
+            .collect();
+        let out: Vec<bool> = df
+            .column("outstanding")
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap())
+            .collect();
+        let commended: Vec<&str> = names
+            .iter()
+            .zip(&out)
+            .filter(|(_, o)| **o)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        assert_eq!(
+            commended,
+            vec!["officers/d"],
+            "the idle pair and the lone officer are not commended"
+        );
     }
 }
