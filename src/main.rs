@@ -229,6 +229,11 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::pr
                 "rankings {} as of {}: run {}, {} officers and {} departments ranked, flags {}",
                 m.year, m.as_of, m.run_id, m.officers_ranked, m.departments_ranked, m.flags
             );
+            if let Some(run) = &m.sealed_by {
+                println!(
+                    "  the year was sealed by {run}: this run was not recorded; the sealed run's flags and commendations were sent again"
+                );
+            }
             let facts = m.counts["facts"].as_f64().unwrap_or(0.0);
             for (stage, s) in &m.timings {
                 let rate = if stage == "extract facts" && *s > 0.0 {

@@ -708,6 +708,21 @@ db_test!(
         .await
         .unwrap_err();
         assert!(late.to_string().contains("YEAR_SEALED"), "{late:#}");
+        // A finalize again after the registry changed (another run id): the
+        // year is sealed, so the sealed run's flags are sent again, no more.
+        officer(
+            &s,
+            &y.small,
+            "周九",
+            OfficerKind::Officer,
+            vec![],
+            9,
+            since(),
+        )
+        .await;
+        let again = run(&s, &dir.path().join("resumed"), &plan, true).await;
+        assert_eq!(again.sealed_by, Some(format!("runs/{}", m.run_id)));
+        assert_eq!(list(&mut c).await.len(), cases.len());
         s.stop().await;
     }
 );

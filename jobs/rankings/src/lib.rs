@@ -150,9 +150,25 @@ pub async fn run(settings: &Settings, o: RunOptions) -> anyhow::Result<output::M
     step.finish();
     let step = progress.step("记录 recording the run with the rankings service");
     lap("compute and write", &mut timings);
-    record::record(&peers, &out.join("input"), &out, &plan, &manifest).await?;
+    let recorded = record::record(&peers, &out.join("input"), &out, &plan, &manifest).await;
     step.finish();
     lap("record", &mut timings);
+    if let Err(e) = recorded {
+        // A finalize that finds its year sealed resumes the sealed run's
+        // publishing (idempotent there): an earlier finalize may have
+        // stopped half-way, and its inputs are gone by now.
+        if !(o.finalize && e.to_string().contains("YEAR_SEALED")) {
+            return Err(e);
+        }
+        let step = progress
+            .step("报送 the year is sealed: sending the sealed run's flags and commendations");
+        let sealed = publish::publish_sealed(&peers, o.year, &plan).await?;
+        step.finish();
+        lap("publish", &mut timings);
+        manifest.sealed_by = Some(sealed);
+        manifest.timings = timings;
+        return Ok(manifest);
+    }
     if o.finalize {
         let step = progress.step("报送 sending flags and commendations to accountability");
         publish::publish(&peers, &out, &manifest, &plan).await?;

@@ -175,6 +175,10 @@ pub struct Manifest {
     /// Seconds each stage took (printed, not stored: the file is reproducible).
     #[serde(skip)]
     pub timings: Vec<(String, f64)>,
+    /// A finalize run that found its year sealed: the run that sealed it
+    /// (whose flags and commendations were sent again); this run was not recorded.
+    #[serde(skip)]
+    pub sealed_by: Option<String>,
 }
 
 pub fn sha256_file(path: &Path) -> std::io::Result<FileHash> {
@@ -285,6 +289,7 @@ pub fn write(
         }),
         created_at: chrono::Utc::now().to_rfc3339(),
         timings: Vec::new(),
+        sealed_by: None,
     };
     std::fs::write(
         out.join("manifest.json"),

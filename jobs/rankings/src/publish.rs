@@ -91,68 +91,124 @@ pub async fn publish(
     m: &Manifest,
     plan: &crate::plan::Plan,
 ) -> anyhow::Result<()> {
+    let mut all = rows(&out.join("officers.parquet"), "officer")?;
+    all.extend(rows(&out.join("departments.parquet"), "body")?);
+    send(peers, m.year, &m.run_id, &all, plan).await
+}
+
+/// A finalize run that found its year sealed (by an earlier finalize whose
+/// publishing failed half-way, say): sends again what the sealed run found,
+/// from its stored rows; returns the sealed run's name.
+pub async fn publish_sealed(
+    peers: &Peers,
+    year: i32,
+    plan: &crate::plan::Plan,
+) -> anyhow::Result<String> {
+    use probity_proto::rankings::v1::{
+        Level, ListRankingsRequest, rankings_service_client::RankingsServiceClient,
+    };
+    let mut client = RankingsServiceClient::new(peers.rankings.channel());
+    let mut all = Vec::new();
+    let mut run = String::new();
+    for level in [Level::Officer, Level::Department] {
+        let mut token = String::new();
+        loop {
+            let page = peers
+                .rankings
+                .call(
+                    "the rankings service",
+                    client.list_rankings(ListRankingsRequest {
+                        year,
+                        level: level as i32,
+                        flagged_only: true,
+                        page_size: 1000,
+                        page_token: token,
+                        ..Default::default()
+                    }),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("ListRankings: {e}"))?;
+            run = page.run.map(|r| r.name).unwrap_or_default();
+            all.extend(page.rankings.into_iter().filter(|r| r.ranked).map(|r| Row {
+                subject: r.subject,
+                group: r.peer_group,
+                score: r.score,
+                mean: r.peer_mean,
+                rank: i64::from(r.rank),
+                below: r.below_threshold,
+                failing: r.failing,
+                outstanding: r.outstanding,
+            }));
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
+    }
+    let id = run.trim_start_matches("runs/").to_string();
+    send(peers, year, &id, &all, plan).await?;
+    Ok(run)
+}
+
+async fn send(
+    peers: &Peers,
+    year: i32,
+    run_id: &str,
+    all: &[Row],
+    plan: &crate::plan::Plan,
+) -> anyhow::Result<()> {
     let mut client = AccountabilityServiceClient::new(peers.accountability.channel());
-    // The line each flag fell below, as the run's plan drew it.
+    // The line each flag fell below, as the plan draws it.
     let line = |kind: FlagKind, mean: f64| match kind {
         FlagKind::BelowThreshold => mean * plan.threshold.factor(),
         _ => mean * plan.failing.below_mean_factor,
     };
-    for (file, key) in [
-        ("officers.parquet", "officer"),
-        ("departments.parquet", "body"),
-    ] {
-        for r in rows(&out.join(file), key)? {
-            let mut flags = Vec::new();
-            if r.below {
-                flags.push(FlagKind::BelowThreshold);
-            }
-            if r.failing {
-                flags.push(FlagKind::Failing);
-            }
-            for kind in flags {
-                let req = RaiseFromFlagRequest {
-                    request_id: request_id(&format!(
-                        "{}/{}/{}",
-                        m.year,
-                        kind.as_str_name(),
-                        r.subject
-                    )),
-                    flag: Some(RankingFlag {
-                        year: m.year,
-                        kind: kind as i32,
-                        subject: r.subject.clone(),
-                        run: m.run_id.clone(),
-                        score: r.score,
-                        threshold: line(kind, r.mean),
-                        peer_group: r.group.clone(),
-                    }),
-                };
-                peers
-                    .accountability
-                    .call("accountability", client.raise_from_flag(req))
-                    .await
-                    .map_err(|e| anyhow::anyhow!("RaiseFromFlag {}: {e}", r.subject))?;
-            }
-            if r.outstanding {
-                let req = RecordCommendationRequest {
-                    request_id: request_id(&format!("{}/commendation/{}", m.year, r.subject)),
-                    commendation: Some(Commendation {
-                        year: m.year,
-                        subject: r.subject.clone(),
-                        run: m.run_id.clone(),
-                        score: r.score,
-                        rank: r.rank as i32,
-                        peer_group: r.group.clone(),
-                        note: "考核成绩突出 outstanding in the annual assessment (Art. 6)".into(),
-                        ..Default::default()
-                    }),
-                };
-                peers
-                    .accountability
-                    .call("accountability", client.record_commendation(req))
-                    .await
-                    .map_err(|e| anyhow::anyhow!("RecordCommendation {}: {e}", r.subject))?;
-            }
+    for r in all {
+        let mut flags = Vec::new();
+        if r.below {
+            flags.push(FlagKind::BelowThreshold);
+        }
+        if r.failing {
+            flags.push(FlagKind::Failing);
+        }
+        for kind in flags {
+            let req = RaiseFromFlagRequest {
+                request_id: request_id(&format!("{year}/{}/{}", kind.as_str_name(), r.subject)),
+                flag: Some(RankingFlag {
+                    year,
+                    kind: kind as i32,
+                    subject: r.subject.clone(),
+                    run: run_id.to_string(),
+                    score: r.score,
+                    threshold: line(kind, r.mean),
+                    peer_group: r.group.clone(),
+                }),
+            };
+            peers
+                .accountability
+                .call("accountability", client.raise_from_flag(req))
+                .await
+                .map_err(|e| anyhow::anyhow!("RaiseFromFlag {}: {e}", r.subject))?;
+        }
+        if r.outstanding {
+            let req = RecordCommendationRequest {
+                request_id: request_id(&format!("{year}/commendation/{}", r.subject)),
+                commendation: Some(Commendation {
+                    year,
+                    subject: r.subject.clone(),
+                    run: run_id.to_string(),
+                    score: r.score,
+                    rank: r.rank as i32,
+                    peer_group: r.group.clone(),
+                    note: "考核成绩突出 outstanding in the annual assessment (Art. 6)".into(),
+                    ..Default::default()
+                }),
+            };
+            peers
+                .accountability
+                .call("accountability", client.record_commendation(req))
+                .await
+                .map_err(|e| anyhow::anyhow!("RecordCommendation {}: {e}", r.subject))?;
         }
     }
     Ok(())
