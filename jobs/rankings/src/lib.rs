@@ -12,6 +12,7 @@ use chrono::{NaiveDate, TimeZone};
 use polars::prelude::*;
 use probity_common::config::Settings;
 
+pub mod columns;
 pub mod compute;
 pub mod extract;
 pub mod indicators;

@@ -11,7 +11,11 @@ use probity_proto::accountability::v1::{
     accountability_service_client::AccountabilityServiceClient,
 };
 
-use crate::{extract::Peers, output::Manifest};
+use crate::{
+    columns::{bools, floats, strs},
+    extract::Peers,
+    output::Manifest,
+};
 
 fn request_id(parts: &str) -> String {
     uuid::Uuid::new_v5(
@@ -39,45 +43,24 @@ fn rows(path: &Path, key: &str) -> anyhow::Result<Vec<Row>> {
     )?
     .filter(col("ranked"))
     .collect()?;
-    let s = |n: &str| -> anyhow::Result<Vec<String>> {
-        Ok(df
-            .column(n)?
-            .str()?
-            .iter()
-            .map(|v| v.unwrap_or_default().to_string())
-            .collect())
-    };
-    let f = |n: &str| -> anyhow::Result<Vec<f64>> {
-        Ok(df
-            .column(n)?
-            .f64()?
-            .iter()
-            .map(|v| v.unwrap_or(0.0))
-            .collect())
-    };
-    let b = |n: &str| -> anyhow::Result<Vec<bool>> {
-        Ok(df
-            .column(n)?
-            .bool()?
-            .iter()
-            .map(|v| v == Some(true))
-            .collect())
-    };
-    let (subject, group, score, mean) = (s(key)?, s("peer_group")?, f("score")?, f("peer_mean")?);
-    let rank: Vec<i64> = df
-        .column("rank")?
-        .i64()?
-        .iter()
-        .map(|v| v.unwrap_or(0))
-        .collect();
-    let (below, failing, outstanding) = (b("below_threshold")?, b("failing")?, b("outstanding")?);
+    let (subject, group) = (strs(&df, key), strs(&df, "peer_group"));
+    let (score, mean, rank) = (
+        floats(&df, "score"),
+        floats(&df, "peer_mean"),
+        floats(&df, "rank"),
+    );
+    let (below, failing, outstanding) = (
+        bools(&df, "below_threshold"),
+        bools(&df, "failing"),
+        bools(&df, "outstanding"),
+    );
     Ok((0..df.height())
         .map(|i| Row {
             subject: subject[i].clone(),
             group: group[i].clone(),
             score: score[i],
             mean: mean[i],
-            rank: rank[i],
+            rank: rank[i] as i64,
             below: below[i],
             failing: failing[i],
             outstanding: outstanding[i],

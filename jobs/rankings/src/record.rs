@@ -9,41 +9,15 @@ use probity_proto::rankings::v1::{
     rankings_service_client::RankingsServiceClient, record_run_request::Part,
 };
 
-use crate::{extract::Peers, indicators, output::Manifest, plan::Plan};
+use crate::{
+    columns::{bools, f64s, strs},
+    extract::Peers,
+    indicators,
+    output::Manifest,
+    plan::Plan,
+};
 
 const BATCH: usize = 500;
-
-fn strs(df: &DataFrame, n: &str) -> Vec<String> {
-    df.column(n)
-        .ok()
-        .and_then(|c| {
-            c.str().ok().map(|a| {
-                a.iter()
-                    .map(|v| v.unwrap_or_default().to_string())
-                    .collect()
-            })
-        })
-        .unwrap_or_else(|| vec![String::new(); df.height()])
-}
-
-fn f64s(df: &DataFrame, n: &str) -> Vec<Option<f64>> {
-    df.column(n)
-        .ok()
-        .and_then(|c| c.cast(&DataType::Float64).ok())
-        .and_then(|c| c.f64().ok().map(|a| a.iter().collect()))
-        .unwrap_or_else(|| vec![None; df.height()])
-}
-
-fn bools(df: &DataFrame, n: &str) -> Vec<bool> {
-    df.column(n)
-        .ok()
-        .and_then(|c| {
-            c.bool()
-                .ok()
-                .map(|a| a.iter().map(|v| v == Some(true)).collect())
-        })
-        .unwrap_or_else(|| vec![false; df.height()])
-}
 
 /// "/root/.../body/" for every body, from the snapshot's parents.
 fn paths(input: &Path) -> anyhow::Result<HashMap<String, String>> {

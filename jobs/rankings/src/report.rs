@@ -8,7 +8,11 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use rust_xlsxwriter::{Format, Workbook};
 
-use crate::{indicators, plan::Plan};
+use crate::{
+    columns::{bools, floats},
+    indicators,
+    plan::Plan,
+};
 
 pub struct Context<'a> {
     pub plan: &'a Plan,
@@ -68,28 +72,6 @@ fn cells(df: &DataFrame, name: &str) -> Vec<String> {
             })
             .unwrap_or_default(),
     }
-}
-
-fn floats(df: &DataFrame, name: &str) -> Vec<f64> {
-    df.column(name)
-        .ok()
-        .and_then(|c| {
-            c.f64()
-                .ok()
-                .map(|a| a.iter().map(|v| v.unwrap_or(0.0)).collect())
-        })
-        .unwrap_or_else(|| vec![0.0; df.height()])
-}
-
-fn bools(df: &DataFrame, name: &str) -> Vec<bool> {
-    df.column(name)
-        .ok()
-        .and_then(|c| {
-            c.bool()
-                .ok()
-                .map(|a| a.iter().map(|v| v == Some(true)).collect())
-        })
-        .unwrap_or_else(|| vec![false; df.height()])
 }
 
 /// (column, header) of a ranking table, indicators last.

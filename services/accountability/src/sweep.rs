@@ -7,13 +7,14 @@ use probity_common::{
     AppResult,
     auth::{Principal, Role},
     db::stmt,
+    store::Write,
 };
 use probity_proto::accountability::v1::OrderState;
 use sea_orm::ConnectionTrait;
 
 use crate::{
     Accountability, cases,
-    records::{self, Event},
+    records::{self, Event, OrderRow},
 };
 
 pub const OVERDUE: &str = "逾期未改正 (correction order overdue)";
@@ -59,37 +60,49 @@ pub async fn sweep(acc: &Accountability) -> AppResult<usize> {
         if row.order.state != OrderState::Open as i32 {
             continue;
         }
-        let why = OVERDUE;
-        let (case, _) = cases::from_order(
-            &mut w,
-            &principal,
-            "sweep",
-            &id,
-            &row.order,
-            &row.body_path,
-            why,
-        )
-        .await?;
-        row.order.state = OrderState::Overdue as i32;
-        row.order.case = case.case.name.clone();
+        overdue(&mut w, &principal, "sweep", &id, &mut row).await?;
         records::save_order(w.txn(), &row).await?;
-        let entity = format!("orders/{id}");
-        records::append(
-            &mut w,
-            &principal,
-            "sweep",
-            Event {
-                entity: &entity,
-                action: "OVERDUE",
-                from: OrderState::Open as i32,
-                to: OrderState::Overdue as i32,
-                reason: why,
-                doc: prost::Message::encode_to_vec(&row.order),
-            },
-        )
-        .await?;
         w.commit(()).await?;
         opened += 1;
     }
     Ok(opened)
+}
+
+/// Marks an open order OVERDUE and opens its Art. 10 case, in `w`; the
+/// caller saves the order.
+pub async fn overdue(
+    w: &mut Write<'_>,
+    principal: &Principal,
+    method: &str,
+    id: &str,
+    row: &mut OrderRow,
+) -> AppResult<()> {
+    let (case, _) = cases::from_order(
+        w,
+        principal,
+        method,
+        id,
+        &row.order,
+        &row.body_path,
+        OVERDUE,
+    )
+    .await?;
+    row.order.state = OrderState::Overdue as i32;
+    row.order.case = case.case.name.clone();
+    let entity = format!("orders/{id}");
+    records::append(
+        w,
+        principal,
+        method,
+        Event {
+            entity: &entity,
+            action: "OVERDUE",
+            from: OrderState::Open as i32,
+            to: OrderState::Overdue as i32,
+            reason: OVERDUE,
+            doc: prost::Message::encode_to_vec(&row.order),
+        },
+    )
+    .await?;
+    Ok(())
 }

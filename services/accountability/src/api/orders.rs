@@ -143,33 +143,7 @@ pub async fn answer_order(
             .and_then(from_ts)
             .is_some_and(|d| d <= now_dt)
     {
-        let why = crate::sweep::OVERDUE;
-        let (case, _) = cases::from_order(
-            &mut w,
-            &ctx.principal,
-            ctx.method,
-            &id,
-            &row.order,
-            &row.body_path,
-            why,
-        )
-        .await?;
-        row.order.state = OrderState::Overdue as i32;
-        row.order.case = case.case.name.clone();
-        records::append(
-            &mut w,
-            &ctx.principal,
-            ctx.method,
-            Event {
-                entity: &row.order.name,
-                action: "OVERDUE",
-                from: OrderState::Open as i32,
-                to: OrderState::Overdue as i32,
-                reason: why,
-                doc: row.order.encode_to_vec(),
-            },
-        )
-        .await?;
+        crate::sweep::overdue(&mut w, &ctx.principal, ctx.method, &id, &mut row).await?;
     }
     let before = row.order.state;
     // An overdue order may still be answered (late): the case it opened stays.
