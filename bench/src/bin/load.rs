@@ -983,9 +983,8 @@ async fn open_loop(
     server_pid: u32,
 ) -> anyhow::Result<Phase> {
     const MAX_OUTSTANDING: i64 = 5_000;
-    // The dispatcher wakes at most this often and starts every call due by
-    // then: a wake-up per call costs more than the echo server's whole call.
-    const QUANTUM: Duration = Duration::from_micros(200);
+    // Within this of the next call the dispatcher yields instead of sleeping.
+    const SPIN: Duration = Duration::from_millis(2);
     let tally = Arc::new(OpenTally {
         latency: Mutex::new(histogram()),
         lag: Mutex::new(histogram()),
@@ -1008,9 +1007,9 @@ async fn open_loop(
         let (tally, work) = (tally.clone(), work.clone());
         // A task on the client's own runtime: a separate dispatcher thread
         // competes with the runtime for the client's one core and stalls both
-        // for milliseconds at high rates. tokio's timer has 1 ms granularity,
-        // so calls due within a millisecond start together; their latency is
-        // still counted from their own scheduled start.
+        // for milliseconds at high rates. Calls start when due, to within a
+        // pass of the runtime's other tasks; their latency is counted from
+        // their own scheduled start.
         tokio::spawn(async move {
             let mut dropped = 0u64;
             let due = |i: u64| t0 + interval.mul_f64(i as f64);
@@ -1062,8 +1061,16 @@ async fn open_loop(
                 if i >= total {
                     break;
                 }
-                tokio::time::sleep_until(tokio::time::Instant::from_std(due(i).max(now + QUANTUM)))
-                    .await;
+                // Sleep only when the next call is far off: tokio's timer
+                // wakes on millisecond ticks, so near calls are waited for
+                // by yielding (the client's core is its own; spinning there
+                // costs the server nothing and starts each call on time).
+                let next = due(i);
+                if next > Instant::now() + SPIN {
+                    tokio::time::sleep_until(tokio::time::Instant::from_std(next - SPIN)).await;
+                } else {
+                    tokio::task::yield_now().await;
+                }
             }
             dropped
         })

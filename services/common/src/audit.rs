@@ -129,15 +129,14 @@ impl Chain {
         Ok((row.try_get("", "seq")?, row.try_get("", "hash")?))
     }
 
-    /// Appends one entry after `head` and moves `head` to it.
-    pub async fn append(
+    /// The entry that would follow `head`, not yet stored.
+    pub fn next_entry(
         &self,
-        txn: &DatabaseTransaction,
-        head: &mut (i64, String),
+        head: &(i64, String),
         actor: &Actor<'_>,
         entity: &str,
         change: &serde_json::Value,
-    ) -> AppResult<()> {
+    ) -> Entry {
         let change = canonical(change);
         let mut e = Entry {
             seq: head.0 + 1,
@@ -152,6 +151,19 @@ impl Chain {
             hash: String::new(),
         };
         e.hash = self.entry_hash(&e);
+        e
+    }
+
+    /// Appends one entry after `head` and moves `head` to it.
+    pub async fn append(
+        &self,
+        txn: &DatabaseTransaction,
+        head: &mut (i64, String),
+        actor: &Actor<'_>,
+        entity: &str,
+        change: &serde_json::Value,
+    ) -> AppResult<()> {
+        let e = self.next_entry(head, actor, entity, change);
         let table = t(self.prefix, "audit_entries");
         let sql = format!(
             "INSERT INTO {table} (seq, at_us, actor, role, method, entity, change, digest, prev_hash, hash) \
@@ -187,6 +199,68 @@ impl Chain {
         .await?;
         *head = (e.seq, e.hash);
         Ok(())
+    }
+
+    /// PostgreSQL, for a change written as one statement without taking the
+    /// lock first: two CTEs, `moved` (the head moves from `from_seq` to the
+    /// last of `entries`, only if it is still at `from_seq`: one row if it
+    /// did) and `audited` (the entries, inserted only then). The statement's
+    /// other inserts must be guarded by `EXISTS (SELECT 1 FROM moved)` too,
+    /// so a writer that lost the race writes nothing. Binds after `values`.
+    pub fn pg_guarded_append(
+        &self,
+        from_seq: i64,
+        entries: &[Entry],
+        values: &mut Vec<sea_orm::Value>,
+    ) -> AppResult<String> {
+        use sea_orm::{Value, sea_query::ArrayType};
+        let last = entries
+            .last()
+            .ok_or_else(|| AppError::internal("a guarded append of no entries"))?;
+        let mut bind = |v: Value| {
+            values.push(v);
+            format!("${}", values.len())
+        };
+        let head_t = t(self.prefix, "audit_head");
+        let table = t(self.prefix, "audit_entries");
+        let moved = format!(
+            "moved AS (UPDATE {head_t} SET seq = {}, hash = {}, mac = {} WHERE id = 1 AND seq = {} RETURNING seq)",
+            bind(last.seq.into()),
+            bind(last.hash.clone().into()),
+            bind(self.head_mac(last.seq, &last.hash).into()),
+            bind(from_seq.into()),
+        );
+        let ints = |f: fn(&Entry) -> i64| {
+            Value::Array(
+                ArrayType::BigInt,
+                Some(Box::new(entries.iter().map(|e| f(e).into()).collect())),
+            )
+        };
+        let texts = |f: fn(&Entry) -> &str| {
+            Value::Array(
+                ArrayType::String,
+                Some(Box::new(
+                    entries.iter().map(|e| f(e).to_string().into()).collect(),
+                )),
+            )
+        };
+        let arrays = [
+            format!("{}::bigint[]", bind(ints(|e| e.seq))),
+            format!("{}::bigint[]", bind(ints(|e| e.at_us))),
+            format!("{}::text[]", bind(texts(|e| &e.actor))),
+            format!("{}::text[]", bind(texts(|e| &e.role))),
+            format!("{}::text[]", bind(texts(|e| &e.method))),
+            format!("{}::text[]", bind(texts(|e| &e.entity))),
+            format!("{}::text[]", bind(texts(|e| &e.change))),
+            format!("{}::text[]", bind(texts(|e| &e.digest))),
+            format!("{}::text[]", bind(texts(|e| &e.prev_hash))),
+            format!("{}::text[]", bind(texts(|e| &e.hash))),
+        ]
+        .join(", ");
+        Ok(format!(
+            "{moved}, audited AS (INSERT INTO {table} (seq, at_us, actor, role, method, entity, change, digest, prev_hash, hash) \
+             SELECT * FROM UNNEST({arrays}) WHERE EXISTS (SELECT 1 FROM moved))"
+        ))
     }
 
     /// Lists entries in sequence order.

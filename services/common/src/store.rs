@@ -172,6 +172,12 @@ impl Store {
         Ok(r.rows_affected())
     }
 
+    /// Counts a write committed without a [`Write`] (a single-statement
+    /// change guarded by the chain head), so read caches notice it.
+    pub fn count_commit(&self) {
+        self.commits.fetch_add(1, Ordering::Release);
+    }
+
     /// How many writes this process has committed so far.
     pub fn commits(&self) -> u64 {
         self.commits.load(Ordering::Acquire)
@@ -277,6 +283,11 @@ impl Write<'_> {
     /// entries): unchanged since an earlier commit means nobody else wrote.
     pub fn head_seq(&self) -> i64 {
         self.head.0
+    }
+
+    /// The chain head's hash as this transaction sees it.
+    pub fn head_hash(&self) -> &str {
+        &self.head.1
     }
 
     /// Whether anything was recorded in the audit chain yet.

@@ -145,13 +145,9 @@ pub async fn insert(c: &impl ConnectionTrait, table: &str, cols: &[(&str, Col)])
 /// Inserts into several tables. On PostgreSQL, one statement (data-modifying
 /// CTEs) when every table's rows fit one array each: one round trip instead
 /// of one per table.
-pub async fn insert_all(
-    c: &impl ConnectionTrait,
-    tables: &[(&str, Vec<(&str, Col)>)],
-) -> AppResult<()> {
+pub async fn insert_all(c: &impl ConnectionTrait, tables: &[TableRows<'_>]) -> AppResult<()> {
     let rows = |cols: &[(&str, Col)]| cols.first().map(|(_, c)| c.len()).unwrap_or(0);
-    let present: Vec<&(&str, Vec<(&str, Col)>)> =
-        tables.iter().filter(|(_, cols)| rows(cols) > 0).collect();
+    let present: Vec<&TableRows<'_>> = tables.iter().filter(|(_, cols)| rows(cols) > 0).collect();
     let combine =
         is_pg(c) && present.len() > 1 && present.iter().all(|(_, cols)| rows(cols) <= PG_ROWS);
     if !combine {
@@ -161,8 +157,33 @@ pub async fn insert_all(
         return Ok(());
     }
     let mut values = Vec::new();
+    let mut parts = pg_inserts(&present, &mut values, None)?;
+    let last = parts.pop().unwrap_or_default();
+    let ctes = parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("i{i} AS ({p})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    c.execute_raw(stmt(c, &format!("WITH {ctes} {last}"), values))
+        .await?;
+    Ok(())
+}
+
+/// A table's rows to insert, column by column.
+pub type TableRows<'a> = (&'a str, Vec<(&'a str, Col)>);
+
+/// PostgreSQL: one `INSERT ... SELECT * FROM UNNEST(arrays)` per table with
+/// rows, binding after `values`; with `guard`, each inserts only if that
+/// condition holds.
+pub fn pg_inserts(
+    tables: &[&TableRows<'_>],
+    values: &mut Vec<Value>,
+    guard: Option<&str>,
+) -> AppResult<Vec<String>> {
+    let rows = |cols: &[(&str, Col)]| cols.first().map(|(_, c)| c.len()).unwrap_or(0);
     let mut parts = Vec::new();
-    for (table, cols) in &present {
+    for (table, cols) in tables.iter().filter(|(_, cols)| rows(cols) > 0) {
         if cols.iter().any(|(_, col)| col.len() != rows(cols)) {
             return Err(AppError::internal(format!(
                 "{table}: columns of different lengths"
@@ -177,20 +198,12 @@ pub async fn insert_all(
             })
             .collect::<Vec<_>>()
             .join(", ");
+        let only_if = guard.map(|g| format!(" WHERE {g}")).unwrap_or_default();
         parts.push(format!(
-            "INSERT INTO {table} ({names}) SELECT * FROM UNNEST({arrays})"
+            "INSERT INTO {table} ({names}) SELECT * FROM UNNEST({arrays}){only_if}"
         ));
     }
-    let last = parts.pop().unwrap_or_default();
-    let ctes = parts
-        .iter()
-        .enumerate()
-        .map(|(i, p)| format!("i{i} AS ({p})"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    c.execute_raw(stmt(c, &format!("WITH {ctes} {last}"), values))
-        .await?;
-    Ok(())
+    Ok(parts)
 }
 
 /// The current revision of a stored fact.

@@ -17,6 +17,7 @@ mod basics;
 mod bulk;
 mod findings;
 mod kill;
+mod replicas;
 mod review;
 
 pub type Intake = IntakeServiceClient<InterceptedService<Channel, Bearer>>;

@@ -15,14 +15,17 @@ use probity_proto::intake::v1::Fact;
 use prost::Message;
 use tokio::sync::{mpsc, oneshot};
 
+mod fast;
+mod rows;
+
 use crate::{
     findings::Found,
     prepare::Prepared,
-    tables::{self, Col, Current},
+    tables::{self, Current},
 };
 
 /// A submission that passed every check before the lock.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Checked {
     pub prepared: Prepared,
     pub findings: Vec<Found>,
@@ -116,7 +119,7 @@ impl Writer {
 }
 
 async fn run(store: Store, mut rx: mpsc::Receiver<Job>, batch_max: usize) {
-    let mut ids = NextId::default();
+    let mut tail = Tail::default();
     while let Some(first) = rx.recv().await {
         let mut n = first.items.len();
         let mut jobs = vec![first];
@@ -130,7 +133,11 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>, batch_max: usize) {
             }
         }
         let started = std::time::Instant::now();
-        let result = commit(&store, &mut jobs, &mut ids).await;
+        let result = match fast::commit(&store, &jobs, &mut tail).await {
+            Ok(Some(outcomes)) => Ok(outcomes),
+            Ok(None) => commit(&store, &mut jobs, &mut tail).await,
+            Err(e) => Err(e),
+        };
         tracing::debug!(
             jobs = jobs.len(),
             items = n,
@@ -249,17 +256,20 @@ fn officer_ids(officers: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// The next fact id as of this writer's last commit, valid while the chain
-/// head has not moved since (no other replica wrote): saves a query a batch.
+/// The chain head and the next fact id as of this writer's last commit.
+/// While the head has not moved since (no other replica wrote) they save a
+/// query a batch, and new facts go in one statement ([`fast`]).
 #[derive(Default)]
-struct NextId(Option<(i64, i64)>);
+struct Tail(Option<Known>);
 
-async fn commit(
-    store: &Store,
-    jobs: &mut [Job],
-    next_ids: &mut NextId,
-) -> AppResult<Vec<Vec<Outcome>>> {
-    let known = next_ids.0.take();
+struct Known {
+    seq: i64,
+    hash: String,
+    next: i64,
+}
+
+async fn commit(store: &Store, jobs: &mut [Job], tail: &mut Tail) -> AppResult<Vec<Vec<Outcome>>> {
+    let known = tail.0.take();
     let system = Principal {
         subject: "probity-intake".into(),
         role: Role::Service,
@@ -296,7 +306,7 @@ async fn commit(
     ids.extend(&void_ids);
     let mut digests = tables::digests(w.txn(), &ids).await?;
     let mut next = match known {
-        Some((seq, next)) if seq == w.head_seq() => next,
+        Some(k) if k.seq == w.head_seq() => k.next,
         _ => tables::next_id(w.txn()).await?,
     };
 
@@ -400,11 +410,15 @@ async fn commit(
             }
         }
     }
-    let seq = w.head_seq();
+    let known = Known {
+        seq: w.head_seq(),
+        hash: w.head_hash().to_string(),
+        next,
+    };
     if w.changed() {
         w.commit(()).await?;
     }
-    next_ids.0 = Some((seq, next));
+    tail.0 = Some(known);
     Ok(outcomes)
 }
 
@@ -637,188 +651,7 @@ async fn write_rows(
     jobs: &[Job],
 ) -> AppResult<()> {
     use sea_orm::ConnectionTrait;
-    let new: Vec<&Row> = rows.iter().filter(|r| r.new_fact.is_some()).collect();
-    let facts = (
-        "intake_facts",
-        vec![
-            ("id", Col::I64(new.iter().map(|r| r.fact_id).collect())),
-            (
-                "body",
-                Col::Text(new.iter().map(|r| r.body.clone()).collect()),
-            ),
-            (
-                "body_path",
-                Col::Text(new.iter().map(|r| r.body_path.clone()).collect()),
-            ),
-            (
-                "source_id",
-                Col::Text(
-                    new.iter()
-                        .filter_map(|r| r.new_fact.as_ref().map(|k| k.1.clone()))
-                        .collect(),
-                ),
-            ),
-            ("kind", Col::I32(new.iter().map(|r| r.kind).collect())),
-            (
-                "revision",
-                Col::I32(new.iter().map(|r| r.revision).collect()),
-            ),
-            ("voided", Col::Bool(new.iter().map(|r| r.voided).collect())),
-            (
-                "occurred_us",
-                Col::I64(new.iter().map(|r| r.occurred_us).collect()),
-            ),
-            (
-                "recorded_us",
-                Col::I64(new.iter().map(|_| now_us).collect()),
-            ),
-        ],
-    );
-    let actor = |r: &Row| &jobs[r.job].principal;
-    let revisions = (
-        "intake_revisions",
-        vec![
-            (
-                "fact_id",
-                Col::I64(rows.iter().map(|r| r.fact_id).collect()),
-            ),
-            (
-                "revision",
-                Col::I32(rows.iter().map(|r| r.revision).collect()),
-            ),
-            ("kind", Col::I32(rows.iter().map(|r| r.kind).collect())),
-            (
-                "body",
-                Col::Text(rows.iter().map(|r| r.body.clone()).collect()),
-            ),
-            (
-                "payload",
-                Col::Bytes(rows.iter().map(|r| r.payload.clone()).collect()),
-            ),
-            (
-                "digest",
-                Col::Text(rows.iter().map(|r| r.digest.clone()).collect()),
-            ),
-            (
-                "reason",
-                Col::Text(rows.iter().map(|r| r.reason.clone()).collect()),
-            ),
-            ("voided", Col::Bool(rows.iter().map(|r| r.voided).collect())),
-            (
-                "actor",
-                Col::Text(rows.iter().map(|r| actor(r).subject.clone()).collect()),
-            ),
-            (
-                "role",
-                Col::Text(
-                    rows.iter()
-                        .map(|r| actor(r).role.as_str().to_string())
-                        .collect(),
-                ),
-            ),
-            (
-                "occurred_us",
-                Col::I64(rows.iter().map(|r| r.occurred_us).collect()),
-            ),
-            (
-                "recorded_us",
-                Col::I64(rows.iter().map(|_| now_us).collect()),
-            ),
-            (
-                "audit_seq",
-                Col::I64(
-                    rows.iter()
-                        .map(|r| seq_of_job.get(&r.job).copied().unwrap_or(0))
-                        .collect(),
-                ),
-            ),
-        ],
-    );
-    let officers: Vec<(&Row, &String)> = rows
-        .iter()
-        .flat_map(|r| r.officers.iter().map(move |o| (r, o)))
-        .collect();
-    let officer_rows = (
-        "intake_fact_officers",
-        vec![
-            (
-                "fact_id",
-                Col::I64(officers.iter().map(|(r, _)| r.fact_id).collect()),
-            ),
-            (
-                "revision",
-                Col::I32(officers.iter().map(|(r, _)| r.revision).collect()),
-            ),
-            (
-                "officer",
-                Col::Text(officers.iter().map(|(_, o)| (*o).clone()).collect()),
-            ),
-            (
-                "occurred_us",
-                Col::I64(officers.iter().map(|(r, _)| r.occurred_us).collect()),
-            ),
-        ],
-    );
-    let found: Vec<(&Row, usize, &Found)> = rows
-        .iter()
-        .flat_map(|r| r.findings.iter().enumerate().map(move |(i, f)| (r, i, f)))
-        .collect();
-    let finding_rows = (
-        "intake_findings",
-        vec![
-            (
-                "fact_id",
-                Col::I64(found.iter().map(|(r, _, _)| r.fact_id).collect()),
-            ),
-            (
-                "revision",
-                Col::I32(found.iter().map(|(r, _, _)| r.revision).collect()),
-            ),
-            (
-                "seq",
-                Col::I32(found.iter().map(|(_, i, _)| *i as i32).collect()),
-            ),
-            (
-                "rule",
-                Col::Text(
-                    found
-                        .iter()
-                        .map(|(_, _, f)| f.rule.code.to_string())
-                        .collect(),
-                ),
-            ),
-            (
-                "article",
-                Col::Text(
-                    found
-                        .iter()
-                        .map(|(_, _, f)| f.rule.article.to_string())
-                        .collect(),
-                ),
-            ),
-            (
-                "officer",
-                Col::Text(found.iter().map(|(_, _, f)| f.officer.clone()).collect()),
-            ),
-            (
-                "detail",
-                Col::Text(found.iter().map(|(_, _, f)| f.detail.clone()).collect()),
-            ),
-            (
-                "body",
-                Col::Text(found.iter().map(|(r, _, _)| r.body.clone()).collect()),
-            ),
-            (
-                "kind",
-                Col::I32(found.iter().map(|(r, _, _)| r.kind).collect()),
-            ),
-            (
-                "occurred_us",
-                Col::I64(found.iter().map(|(r, _, _)| r.occurred_us).collect()),
-            ),
-        ],
-    );
-    tables::insert_all(txn, &[facts, revisions, officer_rows, finding_rows]).await?;
+    tables::insert_all(txn, &rows::table_rows(rows, seq_of_job, now_us, jobs)).await?;
     // After the inserts: a fact made and corrected in the same batch has its
     // row only now. A fact changed twice ends at its last revision.
     let mut last: HashMap<i64, &Row> = HashMap::new();
