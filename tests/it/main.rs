@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod bodies;
 mod check_actors;
+mod check_spans;
 mod credentials;
 mod idempotency;
 mod intake;

@@ -1,5 +1,6 @@
 //! Plumbing every Probity service shares, written once: settings, telemetry,
 //! auth, errors, server bootstrap, database and the audit chain.
+pub mod actors;
 pub mod audit;
 pub mod audit_api;
 pub mod auth;

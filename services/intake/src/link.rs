@@ -2,10 +2,18 @@
 //! token and the caller's trace context, answers reused for a short while.
 //! When the registry cannot be reached intake answers UNAVAILABLE and writes
 //! nothing, so nothing it acknowledged depends on a guess.
+//!
+//! Answers are kept per officer: a question about a group splits into one
+//! part per officer (that officer, the body and the power), each answered
+//! by the registry with the span of instants over which the answer holds.
+//! Facts name the same officers again and again at ever new instants, so
+//! almost every part is answered from memory; the group rule is applied to
+//! the parts by the same function the registry applies
+//! (`probity_common::actors`), with the registry's minimum.
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     net::SocketAddr,
-    sync::Mutex,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -15,20 +23,24 @@ use probity_common::{
     peer::{Peer, PeerChannel, PeerConfig},
 };
 use probity_proto::registry::v1::{
-    BatchCheckActorsRequest, CheckActorsRequest, CheckActorsResponse,
+    BatchCheckActorsRequest, CheckActorsRequest, CheckActorsResponse, GroupProblem,
     registry_service_client::RegistryServiceClient,
 };
-use prost::Message;
 
 /// Checks per BatchCheckActors call (the registry's limit).
 const BATCH: usize = 1000;
-/// Cached answers kept at most; the cache is emptied when it grows past this.
+/// Parts kept at most; the cache is emptied when it grows past this.
 const CACHE_MAX: usize = 200_000;
+/// Spans kept per part (an officer whose situation changed often); the
+/// oldest goes first.
+const SPANS_PER_PART: usize = 16;
+/// Rounds asking one instant per part before asking for every instant left.
+const ROUNDS: usize = 4;
 
 pub struct RegistryLink {
     peer: Peer,
     client: RegistryServiceClient<PeerChannel>,
-    cache: Mutex<HashMap<Vec<u8>, (Instant, CheckActorsResponse)>>,
+    cache: Mutex<HashMap<String, Vec<Span>>>,
     ttl: Duration,
 }
 
@@ -60,7 +72,9 @@ impl RegistryLink {
         })
     }
 
-    /// Answers every check, from the cache where fresh, else from the registry.
+    /// Answers every check, each as the registry would answer it, from parts
+    /// kept for less than `intake.registry_cache_ttl_ms` where they cover the
+    /// check's instant, else from the registry.
     /// `viewer`: the department the submission comes from, if any: officers
     /// outside its subtree are answered as unknown, as the registry would
     /// answer that department itself.
@@ -72,29 +86,66 @@ impl RegistryLink {
         let viewer = viewer
             .map(probity_common::names::body_name)
             .unwrap_or_default();
-        let keys: Vec<Vec<u8>> = checks
-            .iter()
-            .map(|c| {
-                let mut k = c.encode_to_vec();
-                k.extend_from_slice(viewer.as_bytes());
-                k
-            })
-            .collect();
-        let mut answers: Vec<Option<CheckActorsResponse>> = vec![None; checks.len()];
-        let mut missing = Vec::new();
-        {
-            let cache = self.cache.lock().map_err(AppError::internal)?;
-            for (i, k) in keys.iter().enumerate() {
-                match cache.get(k) {
-                    Some((at, a)) if at.elapsed() < self.ttl => answers[i] = Some(a.clone()),
-                    _ => missing.push(i),
+        let parts: Vec<Vec<Part>> = checks.iter().map(|c| parts_of(c, &viewer)).collect();
+        let mut found: Vec<Vec<Option<Arc<CheckActorsResponse>>>> =
+            parts.iter().map(|p| vec![None; p.len()]).collect();
+        for round in 0..=ROUNDS {
+            let mut asks: Vec<&Part> = Vec::new();
+            {
+                let cache = self.cache.lock().map_err(AppError::internal)?;
+                let mut asked = HashSet::new();
+                for (i, ps) in parts.iter().enumerate() {
+                    for (j, p) in ps.iter().enumerate() {
+                        if found[i][j].is_some() {
+                            continue;
+                        }
+                        found[i][j] = self.lookup(&cache, p);
+                        // One instant per part a round: its span usually
+                        // covers the others; the last round asks for all.
+                        let key = if round < ROUNDS {
+                            (p.key.as_str(), 0)
+                        } else {
+                            (p.key.as_str(), p.t)
+                        };
+                        if found[i][j].is_none() && asked.insert(key) {
+                            asks.push(p);
+                        }
+                    }
                 }
             }
+            if asks.is_empty() {
+                break;
+            }
+            self.ask(&asks, &viewer).await?;
         }
-        for chunk in chunks(&missing, &keys) {
+        let mut out = Vec::with_capacity(checks.len());
+        for (c, answers) in checks.iter().zip(found) {
+            let answers: Vec<Arc<CheckActorsResponse>> = answers
+                .into_iter()
+                .map(|a| a.ok_or_else(|| AppError::internal("a part of a check went unanswered")))
+                .collect::<AppResult<_>>()?;
+            out.push(compose(c, &answers)?);
+        }
+        Ok(out)
+    }
+
+    fn lookup(
+        &self,
+        cache: &HashMap<String, Vec<Span>>,
+        p: &Part,
+    ) -> Option<Arc<CheckActorsResponse>> {
+        cache.get(&p.key)?.iter().rev().find_map(|s| {
+            (s.from <= p.t && p.t < s.until && s.fetched.elapsed() < self.ttl)
+                .then(|| s.answer.clone())
+        })
+    }
+
+    /// Asks the registry about these parts and keeps the answers.
+    async fn ask(&self, asks: &[&Part], viewer: &str) -> AppResult<()> {
+        for chunk in chunks(asks) {
             let req = BatchCheckActorsRequest {
-                checks: chunk.iter().map(|&i| checks[i].clone()).collect(),
-                viewer: viewer.clone(),
+                checks: chunk.iter().map(|p| p.question.clone()).collect(),
+                viewer: viewer.to_string(),
             };
             let mut client = self.client.clone();
             let resp = self
@@ -111,34 +162,154 @@ impl RegistryLink {
             if cache.len() + chunk.len() > CACHE_MAX {
                 cache.clear();
             }
-            for (&i, a) in chunk.iter().zip(resp.results) {
-                cache.insert(keys[i].clone(), (now, a.clone()));
-                answers[i] = Some(a);
+            for (p, a) in chunk.iter().zip(resp.results) {
+                let span = Span {
+                    from: a.same_from.as_ref().map_or(i64::MIN, micros),
+                    // A registry that states no span: this instant only.
+                    until: match (&a.same_from, &a.same_until) {
+                        (_, Some(u)) => micros(u),
+                        (Some(_), None) => i64::MAX,
+                        (None, None) => p.t.saturating_add(1),
+                    },
+                    fetched: now,
+                    answer: Arc::new(a),
+                };
+                let spans = cache.entry(p.key.clone()).or_default();
+                spans.retain(|s| s.fetched.elapsed() < self.ttl);
+                if spans.len() >= SPANS_PER_PART {
+                    spans.remove(0);
+                }
+                spans.push(span);
             }
         }
-        Ok(answers.into_iter().map(Option::unwrap_or_default).collect())
+        Ok(())
     }
 }
 
+/// An answer about one part, and the instants it holds for.
+struct Span {
+    from: i64,
+    until: i64,
+    fetched: Instant,
+    answer: Arc<CheckActorsResponse>,
+}
+
+/// One officer (or the power alone) of a check, at the check's instant.
+struct Part {
+    key: String,
+    t: i64,
+    question: CheckActorsRequest,
+}
+
+fn micros(ts: &prost_types::Timestamp) -> i64 {
+    ts.seconds
+        .saturating_mul(1_000_000)
+        .saturating_add(i64::from(ts.nanos / 1_000))
+}
+
+fn parts_of(c: &CheckActorsRequest, viewer: &str) -> Vec<Part> {
+    let t = c.at.as_ref().map_or(0, micros);
+    let one = |officer: Option<&String>| Part {
+        key: format!(
+            "{viewer}\u{0}{}\u{0}{}\u{0}{}",
+            c.body,
+            c.power,
+            officer.map_or("", |o| o.as_str())
+        ),
+        t,
+        question: CheckActorsRequest {
+            body: c.body.clone(),
+            power: c.power.clone(),
+            at: c.at,
+            officers: officer.into_iter().cloned().collect(),
+            min_qualified: 0,
+        },
+    };
+    if c.officers.is_empty() {
+        vec![one(None)]
+    } else {
+        c.officers.iter().map(|o| one(Some(o))).collect()
+    }
+}
+
+/// The registry's answer to `c`, from its answers about each part.
+fn compose(
+    c: &CheckActorsRequest,
+    parts: &[Arc<CheckActorsResponse>],
+) -> AppResult<CheckActorsResponse> {
+    let first = parts
+        .first()
+        .ok_or_else(|| AppError::internal("a check of no parts"))?;
+    if parts.iter().any(|a| !a.body_known) {
+        return Ok(CheckActorsResponse::default());
+    }
+    let actors = if c.officers.is_empty() {
+        Vec::new()
+    } else {
+        parts
+            .iter()
+            .map(|a| {
+                a.actors
+                    .first()
+                    .cloned()
+                    .ok_or_else(|| AppError::internal("the registry left an officer out"))
+            })
+            .collect::<AppResult<Vec<_>>>()?
+    };
+    let min = if c.min_qualified > 0 {
+        c.min_qualified
+    } else {
+        first.min_qualified
+    };
+    let mut answer = CheckActorsResponse {
+        body_known: true,
+        body_path: first.body_path.clone(),
+        min_qualified: min,
+        ..Default::default()
+    };
+    if c.power.is_empty() {
+        answer.qualified_count = actors.iter().filter(|a| a.qualified).count() as i32;
+        answer.group_ok = true;
+        answer.actors = actors;
+        return Ok(answer);
+    }
+    let power_problems: Vec<GroupProblem> = first
+        .group_problems
+        .iter()
+        .filter_map(|g| GroupProblem::try_from(*g).ok())
+        .filter(|g| matches!(g, GroupProblem::PowerNotHeld | GroupProblem::PowerWithdrawn))
+        .collect();
+    let (qualified, problems) =
+        probity_common::actors::group_problems(&actors, power_problems, min.max(0) as u32);
+    answer.qualified_count = qualified;
+    answer.group_ok = problems.is_empty();
+    answer.group_problems = problems.into_iter().map(|g| g as i32).collect();
+    answer.actors = actors;
+    answer.power_category = first.power_category;
+    answer.power_known = first.power_known;
+    answer.benchmark = first.benchmark.clone();
+    Ok(answer)
+}
+
 /// Bytes of checks per call: well under the registry's default 4 MiB limit
-/// on a request (a check names up to 100 officers).
+/// on a request.
 const BATCH_BYTES: usize = 2 << 20;
 
-/// Splits the checks (by index) into calls of at most BATCH checks and
-/// BATCH_BYTES encoded bytes.
-fn chunks<'a>(missing: &'a [usize], keys: &[Vec<u8>]) -> Vec<&'a [usize]> {
+/// Splits the parts into calls of at most BATCH checks and BATCH_BYTES.
+fn chunks<'a>(asks: &'a [&'a Part]) -> Vec<&'a [&'a Part]> {
+    use prost::Message;
     let mut out = Vec::new();
     let (mut start, mut bytes) = (0, 0);
-    for (n, &i) in missing.iter().enumerate() {
-        let size = keys[i].len() + 8;
+    for (n, p) in asks.iter().enumerate() {
+        let size = p.question.encoded_len() + 8;
         if n > start && (n - start == BATCH || bytes + size > BATCH_BYTES) {
-            out.push(&missing[start..n]);
+            out.push(&asks[start..n]);
             (start, bytes) = (n, 0);
         }
         bytes += size;
     }
-    if start < missing.len() {
-        out.push(&missing[start..]);
+    if start < asks.len() {
+        out.push(&asks[start..]);
     }
     out
 }

@@ -30,6 +30,8 @@ pub struct PowerFacts<'a> {
     pub versions: &'a [power_version::Model],
     /// Posts holding the power at the instant.
     pub posts_with_power: &'a [String],
+    /// Where the power's post assignments begin and end.
+    pub post_power_points: &'a [i64],
     /// False for a batch check about the officers only: no power problems.
     pub power_asked: bool,
 }
@@ -62,20 +64,13 @@ pub fn evaluate(
         return CheckActorsResponse {
             qualified_count: actors.iter().filter(|a| a.qualified).count() as i32,
             group_ok: true,
+            min_qualified: min_qualified as i32,
             actors,
             ..Default::default()
         };
     }
-    let qualified = actors.iter().filter(|a| a.qualified).count() as i32;
-    let any_auxiliary = actors
-        .iter()
-        .any(|a| a.kind == OfficerKind::Auxiliary as i32);
-    if any_auxiliary && qualified == 0 {
-        group_problems.push(GroupProblem::AuxiliaryAlone);
-    }
-    if qualified < min_qualified as i32 {
-        group_problems.push(GroupProblem::TooFewQualified);
-    }
+    let (qualified, group_problems) =
+        probity_common::actors::group_problems(&actors, group_problems, min_qualified);
     CheckActorsResponse {
         group_ok: group_problems.is_empty(),
         qualified_count: qualified,
@@ -84,8 +79,43 @@ pub fn evaluate(
         power_category,
         power_known: p.power.is_some(),
         benchmark,
+        min_qualified: min_qualified as i32,
         ..Default::default()
     }
+}
+
+/// The span around `t_us` in which the answer stays the same: between the
+/// change points of everything `evaluate` read (officer events, credentials
+/// and their steps, the power's versions and its post assignments).
+/// `also`: other points the caller's own reading depends on.
+pub fn same_span(
+    p: &PowerFacts<'_>,
+    officers: &[OfficerFacts<'_>],
+    also: &[i64],
+    t_us: i64,
+) -> (Option<i64>, Option<i64>) {
+    let power_points = p
+        .versions
+        .iter()
+        .map(|v| v.effective_us)
+        .chain(p.post_power_points.iter().copied());
+    let officer_points = officers.iter().flat_map(|o| {
+        o.events
+            .iter()
+            .map(|e| e.effective_us)
+            .chain(o.credentials.iter().flat_map(|(c, evs)| {
+                [c.valid_from_us, c.valid_until_us].into_iter().chain(
+                    evs.iter()
+                        .flat_map(|e| std::iter::once(e.at_us).chain(e.withheld_until_us)),
+                )
+            }))
+    });
+    probity_common::actors::span_around(
+        t_us,
+        power_points
+            .chain(officer_points)
+            .chain(also.iter().copied()),
+    )
 }
 
 fn check_one(p: &PowerFacts<'_>, o: &OfficerFacts<'_>, t_us: i64) -> ActorCheck {

@@ -173,16 +173,30 @@ fn answer(
     {
         may_use.push(e.clone());
     }
-    let posts: Vec<String> = power_id
+    let assignments = power_id
         .as_ref()
         .and_then(|pid| snap.post_powers.get(pid))
-        .map(|rows| {
-            rows.iter()
-                .filter(|p| p.from_us <= t && p.to_us.is_none_or(|to| to > t))
-                .map(|p| p.post_id.clone())
-                .collect()
-        })
-        .unwrap_or_default();
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    let posts: Vec<String> = assignments
+        .iter()
+        .filter(|p| p.from_us <= t && p.to_us.is_none_or(|to| to > t))
+        .map(|p| p.post_id.clone())
+        .collect();
+    let post_power_points: Vec<i64> = assignments
+        .iter()
+        .flat_map(|p| std::iter::once(p.from_us).chain(p.to_us))
+        .collect();
+    // Whether the viewer may see an officer turns on where the officer was.
+    let visibility_points: Vec<i64> = match viewer {
+        None => Vec::new(),
+        Some(_) => ids
+            .iter()
+            .filter_map(|id| snap.officer_events.get(id))
+            .flatten()
+            .map(|e| e.effective_us)
+            .collect(),
+    };
     // A department learns about its own officers only: anyone who neither is
     // nor was (at `at`) in its subtree is reported as unknown.
     let visible = |id: &String| match viewer {
@@ -253,9 +267,13 @@ fn answer(
             .map(Vec::as_slice)
             .unwrap_or(&[]),
         posts_with_power: &posts,
+        post_power_points: &post_power_points,
         power_asked: power_id.is_some(),
     };
     let mut answer = check::evaluate(&pf, &facts, t, min);
+    let (from, until) = check::same_span(&pf, &facts, &visibility_points, t);
+    answer.same_from = from.and_then(ts_of);
+    answer.same_until = until.and_then(ts_of);
     answer.body_known = true;
     answer.body_path = snap
         .path(body_id)
@@ -263,4 +281,8 @@ fn answer(
         .map(|b| body_name(&b))
         .collect();
     Ok(answer)
+}
+
+fn ts_of(us: i64) -> Option<prost_types::Timestamp> {
+    chrono::DateTime::from_timestamp_micros(us).map(probity_common::names::to_ts)
 }
