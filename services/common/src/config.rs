@@ -52,6 +52,7 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     pub run_migrations: bool,
     pub sqlite_busy_timeout_ms: u64,
+    pub sqlite_cache_mib: u64,
     pub request_id_retention_hours: u64,
 }
 
@@ -230,6 +231,7 @@ impl Default for DatabaseSettings {
             max_connections: 16,
             run_migrations: true,
             sqlite_busy_timeout_ms: 5_000,
+            sqlite_cache_mib: 64,
             request_id_retention_hours: 168,
         }
     }

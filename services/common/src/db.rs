@@ -30,6 +30,8 @@ pub async fn connect_with(
             .map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
     }
     let busy = Duration::from_millis(settings.database.sqlite_busy_timeout_ms);
+    // Negative: a size in KiB rather than in pages.
+    let cache_kib = format!("-{}", settings.database.sqlite_cache_mib.max(1) * 1024);
     let mut opts = ConnectOptions::new(url.to_string());
     opts.max_connections(settings.database.max_connections)
         .min_connections(1)
@@ -42,6 +44,7 @@ pub async fn connect_with(
                 // only a crash of the process (NORMAL in WAL mode does not).
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
                 .busy_timeout(busy)
+                .pragma("cache_size", cache_kib.clone())
                 .foreign_keys(true)
         });
     if !pg_session.is_empty() {
