@@ -31,7 +31,7 @@ pub async fn connect_with(
     }
     let busy = Duration::from_millis(settings.database.sqlite_busy_timeout_ms);
     // Negative: a size in KiB rather than in pages.
-    let cache_kib = format!("-{}", settings.database.sqlite_cache_mib.max(1) * 1024);
+    let cache_kib = format!("-{}", Ord::max(settings.database.sqlite_cache_mib, 1) * 1024);
     let mut opts = ConnectOptions::new(url.to_string());
     opts.max_connections(settings.database.max_connections)
         .min_connections(1)
