@@ -202,15 +202,17 @@ impl Chain {
     }
 
     /// PostgreSQL, for a change written as one statement without taking the
-    /// lock first: two CTEs, `moved` (the head moves from `from_seq` to the
-    /// last of `entries`, only if it is still at `from_seq`: one row if it
-    /// did) and `audited` (the entries, inserted only then). The statement's
+    /// lock first: two CTEs, `moved` (the head moves from `from` to the last
+    /// of `entries`, only if it is still exactly there, sequence and hash:
+    /// one row if it did) and `audited` (the entries, inserted only then).
+    /// `also`: a further condition for the move. The statement's
     /// other inserts must be guarded by `EXISTS (SELECT 1 FROM moved)` too,
     /// so a writer that lost the race writes nothing. Binds after `values`.
     pub fn pg_guarded_append(
         &self,
-        from_seq: i64,
+        (from_seq, from_hash): (i64, &str),
         entries: &[Entry],
+        also: Option<&str>,
         values: &mut Vec<sea_orm::Value>,
     ) -> AppResult<String> {
         use sea_orm::{Value, sea_query::ArrayType};
@@ -224,11 +226,13 @@ impl Chain {
         let head_t = t(self.prefix, "audit_head");
         let table = t(self.prefix, "audit_entries");
         let moved = format!(
-            "moved AS (UPDATE {head_t} SET seq = {}, hash = {}, mac = {} WHERE id = 1 AND seq = {} RETURNING seq)",
+            "moved AS (UPDATE {head_t} SET seq = {}, hash = {}, mac = {} WHERE id = 1 AND seq = {} AND hash = {}{} RETURNING seq)",
             bind(last.seq.into()),
             bind(last.hash.clone().into()),
             bind(self.head_mac(last.seq, &last.hash).into()),
             bind(from_seq.into()),
+            bind(from_hash.to_string().into()),
+            also.map(|c| format!(" AND ({c})")).unwrap_or_default(),
         );
         let ints = |f: fn(&Entry) -> i64| {
             Value::Array(

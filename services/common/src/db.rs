@@ -31,12 +31,20 @@ pub async fn connect_with(
     }
     let busy = Duration::from_millis(settings.database.sqlite_busy_timeout_ms);
     // Negative: a size in KiB rather than in pages.
-    let cache_kib = format!("-{}", Ord::max(settings.database.sqlite_cache_mib, 1) * 1024);
+    let cache_kib = format!(
+        "-{}",
+        Ord::max(settings.database.sqlite_cache_mib, 1) * 1024
+    );
     let mut opts = ConnectOptions::new(url.to_string());
     opts.max_connections(settings.database.max_connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(5))
         .connect_timeout(Duration::from_secs(5))
+        // A ping on every checkout is a round trip per statement outside a
+        // transaction; a connection that sat idle (and may have been cut)
+        // is still pinged, and a broken one fails its statement with
+        // UNAVAILABLE, which the caller retries.
+        .test_before_acquire_if_idle_for(Duration::from_secs(5))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(move |o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)

@@ -52,6 +52,11 @@ impl Col {
         }
     }
 
+    /// The whole column as one PostgreSQL array value.
+    pub fn pg_array(&self) -> Value {
+        self.array(0..self.len())
+    }
+
     fn array(&self, range: std::ops::Range<usize>) -> Value {
         let (ty, vals): (ArrayType, Vec<Value>) = match self {
             Col::I64(v) => (

@@ -133,30 +133,46 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>, batch_max: usize) {
             }
         }
         let started = std::time::Instant::now();
-        let result = match fast::commit(&store, &jobs, &mut tail).await {
-            Ok(Some(outcomes)) => Ok(outcomes),
+        let result = match fast::plan(&store, &jobs, &tail) {
+            Ok(Some(plan)) => match fast::execute(&store, plan.sql, plan.values).await {
+                Ok(true) => {
+                    tail.0 = Some(plan.after);
+                    Ok(plan.outcomes)
+                }
+                Ok(false) => {
+                    tail.0 = None;
+                    commit(&store, &mut jobs, &mut tail).await
+                }
+                Err(e) => {
+                    tail.0 = None;
+                    Err(e)
+                }
+            },
             Ok(None) => commit(&store, &mut jobs, &mut tail).await,
             Err(e) => Err(e),
         };
-        tracing::debug!(
-            jobs = jobs.len(),
-            items = n,
-            ms = started.elapsed().as_secs_f64() * 1e3,
-            "intake batch committed"
-        );
-        match result {
-            Ok(outcomes) => {
-                for (job, out) in jobs.into_iter().zip(outcomes) {
-                    let _ = job.reply.send(Ok(out));
-                }
+        reply(jobs, started, result);
+    }
+}
+
+fn reply(jobs: Vec<Job>, started: std::time::Instant, result: AppResult<Vec<Vec<Outcome>>>) {
+    tracing::debug!(
+        jobs = jobs.len(),
+        ms = started.elapsed().as_secs_f64() * 1e3,
+        "intake batch committed"
+    );
+    match result {
+        Ok(outcomes) => {
+            for (job, out) in jobs.into_iter().zip(outcomes) {
+                let _ = job.reply.send(Ok(out));
             }
-            Err(e) => {
-                if matches!(e, AppError::Internal(_)) {
-                    tracing::error!(error = %e, "intake batch failed");
-                }
-                for job in jobs {
-                    let _ = job.reply.send(Err(e.clone()));
-                }
+        }
+        Err(e) => {
+            if matches!(e, AppError::Internal(_)) {
+                tracing::error!(error = %e, "intake batch failed");
+            }
+            for job in jobs {
+                let _ = job.reply.send(Err(e.clone()));
             }
         }
     }
