@@ -12,7 +12,9 @@
 # BENCH_OFFICERS (500), BENCH_CONCURRENCY (64), BENCH_CONNECTIONS (4),
 # BENCH_WARMUP (1 s), BENCH_DURATION (6 s closed loop), BENCH_OPEN_DURATION
 # (5 s open loop at half saturation), BENCH_NO_BUILD=1 to skip the build,
-# BENCH_KEEP=1 to keep the temporary directory. About 2 minutes after the build.
+# BENCH_KEEP=1 to keep the temporary directory, BENCH_TARGET (registry: the
+# role as Kubernetes runs it; `all` for every service in one process). About
+# 2 minutes after the build.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -25,6 +27,7 @@ WARMUP=${BENCH_WARMUP:-1}
 DURATION=${BENCH_DURATION:-6}
 OPEN_DURATION=${BENCH_OPEN_DURATION:-5}
 ROUNDS=${BENCH_ROUNDS:-3}
+TARGET=${BENCH_TARGET:-registry}
 
 if [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
     echo "== building (release) ==" >&2
@@ -79,7 +82,7 @@ export PROBITY__SERVER__LISTEN=127.0.0.1:$REG_PORT
 export PROBITY__DATABASE__DATA_DIR=$WORK/data
 export PROBITY__TELEMETRY__LEVEL=warn
 mkdir -p "$WORK/data"
-"${SERVER_PIN[@]}" "$BIN/probity" serve --target all >"$WORK/probity.log" 2>&1 &
+"${SERVER_PIN[@]}" "$BIN/probity" serve --target "$TARGET" >"$WORK/probity.log" 2>&1 &
 REG_PID=$!
 PIDS+=("$REG_PID")
 

@@ -103,7 +103,8 @@ impl Chain {
         hmac_hex(&self.key, &parts)
     }
 
-    fn head_mac(&self, seq: i64, hash: &str) -> String {
+    /// The head row's MAC over its sequence and hash.
+    pub fn head_mac(&self, seq: i64, hash: &str) -> String {
         hmac_hex(&self.key, &[format!("head\n{seq}\n{hash}").as_bytes()])
     }
 

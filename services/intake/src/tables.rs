@@ -22,7 +22,11 @@ pub enum Col {
 }
 
 impl Col {
-    fn len(&self) -> usize {
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn len(&self) -> usize {
         match self {
             Col::I64(v) => v.len(),
             Col::I32(v) => v.len(),

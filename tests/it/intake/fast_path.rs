@@ -16,7 +16,7 @@ use probity_intake::{
 };
 use probity_proto::{intake::v1::SubmitFactRequest, registry::v1::CircumstanceGrade};
 
-use super::*;
+use super::{bulk::push, *};
 use crate::{db_test, fixtures::world, harness::TestServer};
 
 fn checked(req: &SubmitFactRequest, reference_digest: Option<String>) -> Item {
@@ -105,6 +105,112 @@ db_test!(
             .expect("batch");
         assert!(out[0].is_ok(), "{out:?}");
         assert_eq!(stored_facts(&s.db_url).await, (3, 3), "M1, M2, D2");
+        s.stop().await;
+    }
+);
+
+// Large batches go by COPY (PostgreSQL). Two streams racing with the same
+// facts, and a third resending them with one new fact among them: the COPY
+// of a batch whose keys are taken fails whole and the batch takes the
+// locked path; every fact is stored once, and every record acknowledged.
+db_test!(
+    streams_racing_with_the_same_facts_store_each_once,
+    |b| async move {
+        use std::sync::atomic::AtomicUsize;
+        let s = TestServer::start(b).await;
+        let w = world(&s).await;
+        let t = when();
+        let facts: Vec<SubmitFactRequest> = (0..600)
+            .map(|i| {
+                let m = fact(&w, &format!("R{i}"), matter(&w, &two(&w), t));
+                if i % 5 == 4 {
+                    // a decision on the matter before it: references by COPY too
+                    fact(
+                        &w,
+                        &format!("R{i}"),
+                        decision(&format!("R{}", i - 1), CircumstanceGrade::Minor, 1_000, t),
+                    )
+                } else {
+                    m
+                }
+            })
+            .collect();
+        let (mut c1, mut c2) = (dept(&s, &w).await, dept(&s, &w).await);
+        let (a1, a2) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let (r1, r2) = tokio::join!(push(&mut c1, &facts, &a1), push(&mut c2, &facts, &a2));
+        let (r1, r2) = (r1.expect("stream 1"), r2.expect("stream 2"));
+        assert!(r1.is_empty() && r2.is_empty(), "{r1:?} {r2:?}");
+        assert_eq!(stored_facts(&s.db_url).await, (600, 600));
+
+        let mut again = facts.clone();
+        again.push(fact(&w, "R600", matter(&w, &two(&w), t)));
+        let a3 = AtomicUsize::new(0);
+        let r3 = push(&mut c1, &again, &a3).await.expect("stream 3");
+        assert!(r3.is_empty(), "{r3:?}");
+        assert_eq!(a3.load(std::sync::atomic::Ordering::SeqCst), 601);
+        assert_eq!(stored_facts(&s.db_url).await, (601, 601));
+
+        let mut aud = s.audit(&s.token(Role::Auditor, None)).await;
+        let v = aud
+            .verify_audit_chain(probity_proto::audit::v1::VerifyAuditChainRequest {
+                service: "intake".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(v.ok, "{v:?}");
+        s.stop().await;
+    }
+);
+
+// Deterministically: a batch large enough for COPY whose keys are taken
+// (the facts were stored by an earlier batch, and nothing marked them as
+// resends) fails whole and is answered by the locked path: the old facts
+// as replays with their ids, the new one made.
+db_test!(
+    a_copied_batch_with_taken_keys_takes_the_locked_path,
+    |b| async move {
+        let s = TestServer::start(b).await;
+        let w = world(&s).await;
+        let db = probity_common::db::connect(&s.settings.database_url("intake"), &s.settings)
+            .await
+            .expect("intake database");
+        let key = s.settings.audit_key().load().expect("audit key");
+        let writer = Writer::start(Store::new(db, Chain::new("intake", key)), 10_000);
+        let legal = Principal {
+            subject: "test".into(),
+            role: Role::LegalOffice,
+            body: None,
+        };
+        let t = when();
+        let reqs: Vec<SubmitFactRequest> = (0..301)
+            .map(|i| fact(&w, &format!("K{i}"), matter(&w, &two(&w), t)))
+            .collect();
+        let send = |from: usize, to: usize| {
+            let items = reqs[from..to]
+                .iter()
+                .map(|r| Ok(checked(r, None)))
+                .collect::<Vec<_>>();
+            writer.submit(legal.clone(), "test.submit", items, false)
+        };
+        // the first batch of a writer takes the locked path; the second, COPY
+        assert!(send(0, 1).await.expect("one")[0].is_ok());
+        let first: Vec<i64> = send(1, 300)
+            .await
+            .expect("copied")
+            .into_iter()
+            .map(|o| o.expect("made").fact_id)
+            .collect();
+        let again = send(1, 301).await.expect("again");
+        for (i, o) in again.iter().enumerate().take(299) {
+            let a = o.as_ref().expect("replayed");
+            assert!(a.replayed, "K{} was made again", i + 1);
+            assert_eq!(a.fact_id, first[i]);
+        }
+        let last = again[299].as_ref().expect("the new one");
+        assert!(!last.replayed);
+        assert_eq!(stored_facts(&s.db_url).await, (301, 301));
         s.stop().await;
     }
 );

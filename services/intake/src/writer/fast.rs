@@ -13,27 +13,41 @@
 //! Tried and dropped, measured: two statements in flight (the second planned
 //! on top of the first, queued behind its row lock on the head): batches got
 //! smaller and each waited on the lock, unary throughput halved; planning a
-//! stream's next batch while the one before runs: no change in bulk.
+//! stream's next batch while the one before is written (twice, with and
+//! without COPY): no change in bulk beyond the machine's noise.
 use std::collections::{HashMap, HashSet};
 
-use probity_common::{AppResult, audit::Actor, db::stmt, store::Store};
+use probity_common::{
+    AppResult,
+    audit::{Actor, Entry},
+    db::stmt,
+    store::Store,
+};
 use sea_orm::{ConnectionTrait, DatabaseBackend, SqlErr};
 
 use super::{
     Checked, Item, Job, Known, Outcome, Row, State, Tail, revisions_change, rows::table_rows,
     submit,
 };
-use crate::tables::{self, Col};
+use crate::tables::{self, Col, TableRows};
 
-/// A batch ready to go as one statement.
+/// A batch ready to go without a lookup under the lock.
 pub(super) struct Plan {
-    pub sql: String,
-    pub values: Vec<sea_orm::Value>,
-    /// What each caller gets once the statement has committed.
+    /// What each caller gets once the batch has committed.
     pub outcomes: Vec<Vec<Outcome>>,
     /// The head and next id after it.
     pub after: Known,
+    /// The head it goes on top of.
+    from: (i64, String),
+    entries: Vec<Entry>,
+    tables: [TableRows<'static>; 4],
+    refs: StoredRefs,
 }
+
+/// Revisions from which a batch goes by COPY rather than as one statement:
+/// PostgreSQL inserts COPY's rows page by page, and a round trip more or
+/// less no longer counts.
+const COPY_FROM_ROWS: usize = 256;
 
 /// Plans the batch as one statement on top of `tail`; `None`: take the
 /// locked path.
@@ -102,25 +116,7 @@ pub(super) fn plan(store: &Store, jobs: &[Job], tail: &Tail) -> AppResult<Option
     }
 
     let now_us = chrono::Utc::now().timestamp_micros();
-    let mut values = Vec::new();
-    let refs = stored_refs.cte(&mut values);
-    let audit = store.chain.pg_guarded_append(
-        (known.seq, &known.hash),
-        &entries,
-        refs.as_ref().map(|_| "(SELECT ok FROM refs)"),
-        &mut values,
-    )?;
     let tables = table_rows(&rows, &seq_of_job, now_us, jobs);
-    let present: Vec<_> = tables.iter().collect();
-    let inserts = tables::pg_inserts(&present, &mut values, Some("EXISTS (SELECT 1 FROM moved)"))?;
-    let ctes: String = inserts
-        .iter()
-        .enumerate()
-        .map(|(i, p)| format!(", i{i} AS ({p})"))
-        .collect();
-    let refs = refs.map(|r| format!("{r}, ")).unwrap_or_default();
-    let sql = format!("WITH {refs}{audit}{ctes} SELECT COUNT(*) AS moved FROM moved");
-
     let written: HashMap<(i64, i32), &Row> =
         rows.iter().map(|r| ((r.fact_id, r.revision), r)).collect();
     for (j, job) in jobs.iter().enumerate().filter(|(_, job)| job.full) {
@@ -133,8 +129,10 @@ pub(super) fn plan(store: &Store, jobs: &[Job], tail: &Tail) -> AppResult<Option
         }
     }
     Ok(Some(Plan {
-        sql,
-        values,
+        from: (known.seq, known.hash.clone()),
+        entries,
+        tables,
+        refs: stored_refs,
         outcomes,
         after: Known {
             seq: head.0,
@@ -144,37 +142,63 @@ pub(super) fn plan(store: &Store, jobs: &[Job], tail: &Tail) -> AppResult<Option
     }))
 }
 
-/// Runs a planned statement: `true` if it wrote the batch, `false` if it
-/// wrote nothing (the head was not where the plan expected, or a key was
-/// taken) and the batch must take the locked path.
-pub(super) async fn execute(
-    store: &Store,
-    sql: String,
-    values: Vec<sea_orm::Value>,
-) -> AppResult<bool> {
-    let db = &store.db;
-    match db.query_one_raw(stmt(db, &sql, values)).await {
-        Ok(Some(row)) => {
-            let moved: i64 = row.try_get("", "moved")?;
-            if moved == 1 {
-                store.count_commit();
-            }
-            Ok(moved == 1)
+impl Plan {
+    /// Writes the batch: `true` if it did, `false` if it wrote nothing (the
+    /// head was not where the plan expected, a key was taken, a fact referred
+    /// to changed) and the batch must take the locked path.
+    pub(super) async fn write(&self, store: &Store) -> AppResult<bool> {
+        let revisions = self.tables[1].1.first().map_or(0, |(_, c)| c.len());
+        let written = if revisions >= COPY_FROM_ROWS {
+            super::copy::write(store, &self.from, &self.entries, &self.tables, &self.refs).await?
+        } else {
+            self.statement(store).await?
+        };
+        if written {
+            store.count_commit();
         }
-        Ok(None) => Ok(false),
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => Ok(false),
-        Err(e) => Err(e.into()),
+        Ok(written)
+    }
+
+    /// The batch as one autocommitted statement, every insert guarded.
+    async fn statement(&self, store: &Store) -> AppResult<bool> {
+        let mut values = Vec::new();
+        let refs = self.refs.cte(&mut values);
+        let audit = store.chain.pg_guarded_append(
+            (self.from.0, &self.from.1),
+            &self.entries,
+            refs.as_ref().map(|_| "(SELECT ok FROM refs)"),
+            &mut values,
+        )?;
+        let present: Vec<_> = self.tables.iter().collect();
+        let inserts =
+            tables::pg_inserts(&present, &mut values, Some("EXISTS (SELECT 1 FROM moved)"))?;
+        let ctes: String = inserts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!(", i{i} AS ({p})"))
+            .collect();
+        let refs = refs.map(|r| format!("{r}, ")).unwrap_or_default();
+        let sql = format!("WITH {refs}{audit}{ctes} SELECT COUNT(*) AS moved FROM moved");
+        let db = &store.db;
+        match db.query_one_raw(stmt(db, &sql, values)).await {
+            Ok(Some(row)) => Ok(row.try_get::<i64>("", "moved")? == 1),
+            Ok(None) => Ok(false),
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }
 
 /// The stored facts the batch's facts refer to, as they were checked. The
 /// statement writes only if each is still that live revision of that kind.
 #[derive(Default)]
-struct StoredRefs {
-    body: Vec<String>,
-    source_id: Vec<String>,
-    kind: Vec<i32>,
-    digest: Vec<String>,
+pub(super) struct StoredRefs {
+    pub body: Vec<String>,
+    pub source_id: Vec<String>,
+    pub kind: Vec<i32>,
+    pub digest: Vec<String>,
 }
 
 impl StoredRefs {
@@ -204,7 +228,7 @@ impl StoredRefs {
     }
 
     /// `refs`, one row: whether every stored fact referred to is as checked.
-    fn cte(self, values: &mut Vec<sea_orm::Value>) -> Option<String> {
+    fn cte(&self, values: &mut Vec<sea_orm::Value>) -> Option<String> {
         if self.body.is_empty() {
             return None;
         }
@@ -214,21 +238,30 @@ impl StoredRefs {
             format!("${}", values.len())
         };
         let (b, s, k, d, count) = (
-            bind(Col::Text(self.body).pg_array()),
-            bind(Col::Text(self.source_id).pg_array()),
-            bind(Col::I32(self.kind).pg_array()),
-            bind(Col::Text(self.digest).pg_array()),
+            bind(Col::Text(self.body.clone()).pg_array()),
+            bind(Col::Text(self.source_id.clone()).pg_array()),
+            bind(Col::I32(self.kind.clone()).pg_array()),
+            bind(Col::Text(self.digest.clone()).pg_array()),
             bind(n.into()),
         );
         Some(format!(
-            "refs AS (SELECT COUNT(*) = {count}::bigint AS ok \
-             FROM UNNEST({b}::text[], {s}::text[], {k}::integer[], {d}::text[]) AS x(body, source_id, kind, digest) \
-             JOIN intake_facts f ON f.body = x.body AND f.source_id = x.source_id \
-             AND f.kind = x.kind AND NOT f.voided \
-             JOIN intake_revisions r ON r.fact_id = f.id AND r.revision = f.revision \
-             AND r.digest = x.digest)"
+            "refs AS (SELECT COUNT(*) = {count}::bigint AS ok FROM {})",
+            refs_still_as_checked([&b, &s, &k, &d])
         ))
     }
+}
+
+/// The stored facts referred to that are still as checked, from the arrays
+/// (parameters) of body, source id, kind and digest (PostgreSQL).
+pub(super) fn refs_still_as_checked([b, s, k, d]: [&str; 4]) -> String {
+    format!(
+        "UNNEST({b}::text[], {s}::text[], {k}::integer[], {d}::text[]) \
+         AS x(body, source_id, kind, digest) \
+         JOIN intake_facts f ON f.body = x.body AND f.source_id = x.source_id \
+         AND f.kind = x.kind AND NOT f.voided \
+         JOIN intake_revisions r ON r.fact_id = f.id AND r.revision = f.revision \
+         AND r.digest = x.digest"
+    )
 }
 
 /// Every item a new fact (not a correction, not a resend), each (body,

@@ -15,6 +15,7 @@ use probity_proto::intake::v1::Fact;
 use prost::Message;
 use tokio::sync::{mpsc, oneshot};
 
+mod copy;
 mod fast;
 mod rows;
 
@@ -134,7 +135,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>, batch_max: usize) {
         }
         let started = std::time::Instant::now();
         let result = match fast::plan(&store, &jobs, &tail) {
-            Ok(Some(plan)) => match fast::execute(&store, plan.sql, plan.values).await {
+            Ok(Some(plan)) => match plan.write(&store).await {
                 Ok(true) => {
                     tail.0 = Some(plan.after);
                     Ok(plan.outcomes)

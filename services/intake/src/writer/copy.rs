@@ -1,0 +1,189 @@
+//! Large batches of new facts by COPY (PostgreSQL). A stream's chunk of a
+//! thousand facts is thousands of rows; PostgreSQL takes COPY's rows page by
+//! page, which costs it well under what the same rows cost as an
+//! INSERT ... SELECT. COPY cannot be guarded like the one-statement path, so
+//! the batch goes in a transaction that locks the chain head and finds it
+//! where the plan expects, checks the facts referred to, copies the four
+//! tables and the audit entries, and moves the head. A (body, source id)
+//! already taken fails the COPY: the transaction rolls back and the batch
+//! takes the locked path, as from the one-statement path.
+use std::fmt::Write as _;
+
+use probity_common::{AppError, AppResult, audit::Entry, store::Store};
+use sea_orm::sqlx::{self, Row as _};
+
+use super::fast::{StoredRefs, refs_still_as_checked};
+use crate::tables::{Col, TableRows};
+
+/// Writes the batch: `true` if it did, `false` if it wrote nothing.
+pub(super) async fn write(
+    store: &Store,
+    from: &(i64, String),
+    entries: &[Entry],
+    tables: &[TableRows<'static>; 4],
+    refs: &StoredRefs,
+) -> AppResult<bool> {
+    let pool = store.db.get_postgres_connection_pool();
+    match attempt(store, pool, from, entries, tables, refs).await {
+        Ok(written) => Ok(written),
+        Err(e) if is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(AppError::from(sea_orm::DbErr::Exec(
+            sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e)),
+        ))),
+    }
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|c| c == "23505")
+}
+
+async fn attempt(
+    store: &Store,
+    pool: &sqlx::PgPool,
+    from: &(i64, String),
+    entries: &[Entry],
+    tables: &[TableRows<'static>; 4],
+    refs: &StoredRefs,
+) -> Result<bool, sqlx::Error> {
+    let Some(last) = entries.last() else {
+        return Ok(false);
+    };
+    let mut tx = pool.begin().await?;
+    let head = sqlx::query("SELECT seq, hash FROM intake_audit_head WHERE id = 1 FOR UPDATE")
+        .fetch_one(&mut *tx)
+        .await?;
+    if (
+        head.try_get::<i64, _>("seq")?,
+        head.try_get::<String, _>("hash")?,
+    ) != *from
+    {
+        return Ok(false);
+    }
+    if !refs.body.is_empty() {
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM {}",
+            refs_still_as_checked(["$1", "$2", "$3", "$4"])
+        );
+        // Built from constants and parameter numbers only.
+        let n: i64 = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(refs.body.as_slice())
+            .bind(refs.source_id.as_slice())
+            .bind(refs.kind.as_slice())
+            .bind(refs.digest.as_slice())
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
+        if n != refs.body.len() as i64 {
+            return Ok(false);
+        }
+    }
+    for (table, cols) in tables.iter() {
+        copy_in(&mut tx, table, cols).await?;
+    }
+    let audit = [
+        ("seq", Col::I64(entries.iter().map(|e| e.seq).collect())),
+        ("at_us", Col::I64(entries.iter().map(|e| e.at_us).collect())),
+        ("actor", texts(entries, |e| &e.actor)),
+        ("role", texts(entries, |e| &e.role)),
+        ("method", texts(entries, |e| &e.method)),
+        ("entity", texts(entries, |e| &e.entity)),
+        ("change", texts(entries, |e| &e.change)),
+        ("digest", texts(entries, |e| &e.digest)),
+        ("prev_hash", texts(entries, |e| &e.prev_hash)),
+        ("hash", texts(entries, |e| &e.hash)),
+    ];
+    copy_in(&mut tx, "intake_audit_entries", &audit).await?;
+    sqlx::query("UPDATE intake_audit_head SET seq = $1, hash = $2, mac = $3 WHERE id = 1")
+        .bind(last.seq)
+        .bind(&last.hash)
+        .bind(store.chain.head_mac(last.seq, &last.hash))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+fn texts(entries: &[Entry], f: fn(&Entry) -> &String) -> Col {
+    Col::Text(entries.iter().map(|e| f(e).clone()).collect())
+}
+
+async fn copy_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    table: &str,
+    cols: &[(&str, Col)],
+) -> Result<(), sqlx::Error> {
+    let rows = cols.first().map_or(0, |(_, c)| c.len());
+    if rows == 0 {
+        return Ok(());
+    }
+    let names = cols.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+    let mut copy = tx
+        .copy_in_raw(&format!("COPY {table} ({names}) FROM STDIN"))
+        .await?;
+    copy.send(text_rows(cols, rows).into_bytes()).await?;
+    copy.finish().await?;
+    Ok(())
+}
+
+/// The rows in COPY's text format: tab between columns, newline after each
+/// row, backslash escapes in text, bytea as `\\x` and hex.
+fn text_rows(cols: &[(&str, Col)], rows: usize) -> String {
+    let mut out = String::with_capacity(rows * cols.len() * 16);
+    for r in 0..rows {
+        for (i, (_, col)) in cols.iter().enumerate() {
+            if i > 0 {
+                out.push('\t');
+            }
+            match col {
+                Col::I64(v) => {
+                    let _ = write!(out, "{}", v[r]);
+                }
+                Col::I32(v) => {
+                    let _ = write!(out, "{}", v[r]);
+                }
+                Col::Bool(v) => out.push(if v[r] { 't' } else { 'f' }),
+                Col::Text(v) => escape_into(&mut out, &v[r]),
+                Col::Bytes(v) => {
+                    out.push_str("\\\\x");
+                    out.push_str(&hex::encode(&v[r]));
+                }
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn escape_into(out: &mut String, s: &str) {
+    for ch in s.chars() {
+        match ch {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_in_copy_text_format() {
+        let cols = [
+            ("a", Col::I64(vec![1, -2])),
+            ("b", Col::Text(vec!["x\ty\\z\nw\r".into(), "尚志".into()])),
+            ("c", Col::Bytes(vec![vec![0, 255], vec![]])),
+            ("d", Col::Bool(vec![true, false])),
+            ("e", Col::I32(vec![7, 8])),
+        ];
+        assert_eq!(
+            text_rows(&cols, 2),
+            "1\tx\\ty\\\\z\\nw\\r\t\\\\x00ff\tt\t7\n-2\t尚志\t\\\\x\tf\t8\n"
+        );
+    }
+}
