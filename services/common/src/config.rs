@@ -102,7 +102,7 @@ impl Default for IntakeSettings {
             registry_token_file: String::new(),
             registry_timeout_ms: 5_000,
             registry_cache_ttl_ms: 5_000,
-            batch_max_facts: 1_000,
+            batch_max_facts: 4_000,
         }
     }
 }
