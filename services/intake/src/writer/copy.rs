@@ -118,7 +118,9 @@ async fn copy_in(
     }
     let names = cols.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
     let mut copy = tx
-        .copy_in_raw(&format!("COPY {table} ({names}) FROM STDIN (FORMAT binary)"))
+        .copy_in_raw(&format!(
+            "COPY {table} ({names}) FROM STDIN (FORMAT binary)"
+        ))
         .await?;
     copy.send(binary_rows(cols, rows)).await?;
     copy.finish().await?;

@@ -1,9 +1,11 @@
 //! The one writer of a process's facts. Submissions that arrive together,
-//! from any number of calls and streams, are committed in one transaction
-//! under one chain lock (group commit): the chain lock serializes a
-//! service's writes, so batching is what lets intake keep up with its
-//! database. Inside the lock every (body, source id) is looked up again, so
-//! replicas sharing a database never record a fact twice.
+//! from any number of calls and streams, are committed together (group
+//! commit): the audit chain serializes a service's writes, so batching is
+//! what lets intake keep up with its database. A batch of new facts goes
+//! without a lock ([`fast`], [`copy`]); anything else, or a batch those
+//! could not write, takes the locked path here: inside the lock every
+//! (body, source id) is looked up again, so replicas sharing a database
+//! never record a fact twice.
 use std::collections::HashMap;
 
 use probity_common::{
