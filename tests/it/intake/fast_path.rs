@@ -19,6 +19,22 @@ use probity_proto::{intake::v1::SubmitFactRequest, registry::v1::CircumstanceGra
 use super::{bulk::push, *};
 use crate::{db_test, fixtures::world, harness::TestServer};
 
+/// A writer of the test's own on the server's intake database (as a second
+/// replica's would be), and the principal it writes for.
+async fn own_writer(s: &TestServer) -> (Writer, Principal) {
+    let db = probity_common::db::connect(&s.settings.database_url("intake"), &s.settings)
+        .await
+        .expect("intake database");
+    let key = s.settings.audit_key().load().expect("audit key");
+    let writer = Writer::start(Store::new(db, Chain::new("intake", key)), 10_000);
+    let legal = Principal {
+        subject: "test".into(),
+        role: Role::LegalOffice,
+        body: None,
+    };
+    (writer, legal)
+}
+
 fn checked(req: &SubmitFactRequest, reference_digest: Option<String>) -> Item {
     let prepared = prepare::prepare(req, chrono::Utc::now()).expect("prepared");
     let body_path = format!("/{}/", prepared.body_id);
@@ -43,16 +59,7 @@ db_test!(
             .expect("prepared")
             .digest;
 
-        let db = probity_common::db::connect(&s.settings.database_url("intake"), &s.settings)
-            .await
-            .expect("intake database");
-        let key = s.settings.audit_key().load().expect("audit key");
-        let writer = Writer::start(Store::new(db, Chain::new("intake", key)), 1000);
-        let legal = Principal {
-            subject: "test".into(),
-            role: Role::LegalOffice,
-            body: None,
-        };
+        let (writer, legal) = own_writer(&s).await;
         // A first batch through this writer: afterwards it knows the head.
         let first = writer
             .submit(
@@ -150,16 +157,7 @@ db_test!(
         assert_eq!(a3.load(std::sync::atomic::Ordering::SeqCst), 601);
         assert_eq!(stored_facts(&s.db_url).await, (601, 601));
 
-        let mut aud = s.audit(&s.token(Role::Auditor, None)).await;
-        let v = aud
-            .verify_audit_chain(probity_proto::audit::v1::VerifyAuditChainRequest {
-                service: "intake".into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        assert!(v.ok, "{v:?}");
+        intake_chain_verifies(&s).await;
         s.stop().await;
     }
 );
@@ -173,16 +171,7 @@ db_test!(
     |b| async move {
         let s = TestServer::start(b).await;
         let w = world(&s).await;
-        let db = probity_common::db::connect(&s.settings.database_url("intake"), &s.settings)
-            .await
-            .expect("intake database");
-        let key = s.settings.audit_key().load().expect("audit key");
-        let writer = Writer::start(Store::new(db, Chain::new("intake", key)), 10_000);
-        let legal = Principal {
-            subject: "test".into(),
-            role: Role::LegalOffice,
-            body: None,
-        };
+        let (writer, legal) = own_writer(&s).await;
         let t = when();
         let reqs: Vec<SubmitFactRequest> = (0..301)
             .map(|i| fact(&w, &format!("K{i}"), matter(&w, &two(&w), t)))

@@ -147,3 +147,19 @@ pub async fn stored_facts(db_url: &str) -> (i64, i64) {
     raw.close().await.ok();
     counts
 }
+
+/// Verifies intake's audit chain through the AuditService as an auditor;
+/// returns how many entries it checked.
+pub async fn intake_chain_verifies(s: &TestServer) -> i64 {
+    let mut aud = s.audit(&s.token(Role::Auditor, None)).await;
+    let r = aud
+        .verify_audit_chain(probity_proto::audit::v1::VerifyAuditChainRequest {
+            service: "intake".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("verify intake's chain")
+        .into_inner();
+    assert!(r.ok, "intake's audit chain: {r:?}");
+    r.entries_checked
+}
