@@ -22,11 +22,7 @@ pub enum Col {
 }
 
 impl Col {
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match self {
             Col::I64(v) => v.len(),
             Col::I32(v) => v.len(),
@@ -57,7 +53,7 @@ impl Col {
     }
 
     /// The whole column as one PostgreSQL array value.
-    pub fn pg_array(&self) -> Value {
+    pub(crate) fn pg_array(&self) -> Value {
         self.array(0..self.len())
     }
 
