@@ -191,6 +191,29 @@ db_test!(
                     }
                 }
             }
+            // Every instant of every group in one call, with nothing kept
+            // between calls (TTL 0): parts answered in later rounds of the
+            // same call are still used.
+            let mut settings = s.settings.clone();
+            settings.intake.registry_cache_ttl_ms = 0;
+            let uncached =
+                probity_intake::link::RegistryLink::new(&settings, s.addr).expect("link");
+            let all: Vec<CheckActorsRequest> = instants
+                .iter()
+                .flat_map(|t| groups.iter().map(|g| question(g, *t)))
+                .collect();
+            let got = uncached
+                .check(&all, view)
+                .await
+                .expect("link check, one call");
+            for (n, g) in got.into_iter().enumerate() {
+                let (i, q) = (n / groups.len(), n % groups.len());
+                assert_eq!(
+                    bare(g),
+                    bare(answers[q][i].clone()),
+                    "one call, viewer {viewer:?}: q{q} at instant {i}"
+                );
+            }
         }
         s.stop().await;
     }

@@ -89,7 +89,12 @@ impl RegistryLink {
         let parts: Vec<Vec<Part>> = checks.iter().map(|c| parts_of(c, &viewer)).collect();
         let mut found: Vec<Vec<Option<Arc<CheckActorsResponse>>>> =
             parts.iter().map(|p| vec![None; p.len()]).collect();
-        for round in 0..=ROUNDS {
+        // Answers this call got: used whatever the TTL and however full the
+        // shared cache, so every part asked is answered.
+        let mut fresh: HashMap<String, Vec<Span>> = HashMap::new();
+        // Rounds 0..ROUNDS ask one instant per part, round ROUNDS every
+        // instant left; the round after only reads what came back.
+        for round in 0..=ROUNDS + 1 {
             let mut asks: Vec<&Part> = Vec::new();
             {
                 let cache = self.cache.lock().map_err(AppError::internal)?;
@@ -99,7 +104,8 @@ impl RegistryLink {
                         if found[i][j].is_some() {
                             continue;
                         }
-                        found[i][j] = self.lookup(&cache, p);
+                        found[i][j] = within(fresh.get(&p.key), p.t, None)
+                            .or_else(|| within(cache.get(&p.key), p.t, Some(self.ttl)));
                         // One instant per part a round: its span usually
                         // covers the others; the last round asks for all.
                         let key = if round < ROUNDS {
@@ -113,10 +119,12 @@ impl RegistryLink {
                     }
                 }
             }
-            if asks.is_empty() {
+            if asks.is_empty() || round > ROUNDS {
                 break;
             }
-            self.ask(&asks, &viewer).await?;
+            for (key, span) in self.ask(&asks, &viewer).await? {
+                fresh.entry(key).or_default().push(span);
+            }
         }
         let mut out = Vec::with_capacity(checks.len());
         for (c, answers) in checks.iter().zip(found) {
@@ -129,19 +137,10 @@ impl RegistryLink {
         Ok(out)
     }
 
-    fn lookup(
-        &self,
-        cache: &HashMap<String, Vec<Span>>,
-        p: &Part,
-    ) -> Option<Arc<CheckActorsResponse>> {
-        cache.get(&p.key)?.iter().rev().find_map(|s| {
-            (s.from <= p.t && p.t < s.until && s.fetched.elapsed() < self.ttl)
-                .then(|| s.answer.clone())
-        })
-    }
-
-    /// Asks the registry about these parts and keeps the answers.
-    async fn ask(&self, asks: &[&Part], viewer: &str) -> AppResult<()> {
+    /// Asks the registry about these parts, keeps the answers and returns
+    /// them.
+    async fn ask(&self, asks: &[&Part], viewer: &str) -> AppResult<Vec<(String, Span)>> {
+        let mut got = Vec::with_capacity(asks.len());
         for chunk in chunks(asks) {
             let req = BatchCheckActorsRequest {
                 checks: chunk.iter().map(|p| p.question.clone()).collect(),
@@ -164,13 +163,9 @@ impl RegistryLink {
             }
             for (p, a) in chunk.iter().zip(resp.results) {
                 let span = Span {
+                    // Unset: unbounded on that side.
                     from: a.same_from.as_ref().map_or(i64::MIN, micros),
-                    // A registry that states no span: this instant only.
-                    until: match (&a.same_from, &a.same_until) {
-                        (_, Some(u)) => micros(u),
-                        (Some(_), None) => i64::MAX,
-                        (None, None) => p.t.saturating_add(1),
-                    },
+                    until: a.same_until.as_ref().map_or(i64::MAX, micros),
                     fetched: now,
                     answer: Arc::new(a),
                 };
@@ -179,14 +174,28 @@ impl RegistryLink {
                 if spans.len() >= SPANS_PER_PART {
                     spans.remove(0);
                 }
-                spans.push(span);
+                spans.push(span.clone());
+                got.push((p.key.clone(), span));
             }
         }
-        Ok(())
+        Ok(got)
     }
 }
 
+/// The answer of the latest span covering `t` (and younger than `ttl`).
+fn within(
+    spans: Option<&Vec<Span>>,
+    t: i64,
+    ttl: Option<Duration>,
+) -> Option<Arc<CheckActorsResponse>> {
+    spans?.iter().rev().find_map(|s| {
+        (s.from <= t && t < s.until && ttl.is_none_or(|ttl| s.fetched.elapsed() < ttl))
+            .then(|| s.answer.clone())
+    })
+}
+
 /// An answer about one part, and the instants it holds for.
+#[derive(Clone)]
 struct Span {
     from: i64,
     until: i64,
