@@ -119,7 +119,7 @@ fn effect(row: &QueryResult) -> AppResult<Effect> {
     let until: Option<i64> = row.try_get("", "until_us")?;
     let applied: Option<i64> = row.try_get("", "applied_us")?;
     let creds: String = row.try_get("", "credentials")?;
-    let ts = |us: i64| chrono::DateTime::from_timestamp_micros(us).map(to_ts);
+    let ts = probity_common::names::us_ts;
     Ok(Effect {
         name: format!("cases/{case_id}/effects/{n}"),
         kind: row.try_get("", "kind")?,

@@ -196,7 +196,7 @@ pub async fn events<C: ConnectionTrait>(db: &C, entity: &str) -> AppResult<Vec<C
                 to_state: r.try_get("", "to_state")?,
                 actor: r.try_get("", "actor")?,
                 role: r.try_get("", "role")?,
-                time: chrono::DateTime::from_timestamp_micros(at).map(probity_common::names::to_ts),
+                time: probity_common::names::us_ts(at),
                 reason: r.try_get("", "reason")?,
                 audit_entry: format!("audit/accountability/{audit}"),
             })

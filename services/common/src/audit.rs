@@ -20,6 +20,10 @@ use crate::{
 /// The previous-hash of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// An entry's columns, in the order every insert names them.
+pub const ENTRY_COLUMNS: &str =
+    "seq, at_us, actor, role, method, entity, change, digest, prev_hash, hash";
+
 /// How many entries `verify` reads per query.
 const VERIFY_BATCH: i64 = 2_000;
 
@@ -167,7 +171,7 @@ impl Chain {
         let e = self.next_entry(head, actor, entity, change);
         let table = t(self.prefix, "audit_entries");
         let sql = format!(
-            "INSERT INTO {table} (seq, at_us, actor, role, method, entity, change, digest, prev_hash, hash) \
+            "INSERT INTO {table} ({ENTRY_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         );
         txn.execute_raw(stmt(
@@ -263,7 +267,7 @@ impl Chain {
         ]
         .join(", ");
         Ok(format!(
-            "{moved}, audited AS (INSERT INTO {table} (seq, at_us, actor, role, method, entity, change, digest, prev_hash, hash) \
+            "{moved}, audited AS (INSERT INTO {table} ({ENTRY_COLUMNS}) \
              SELECT * FROM UNNEST({arrays}) WHERE EXISTS (SELECT 1 FROM moved))"
         ))
     }

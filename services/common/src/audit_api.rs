@@ -41,7 +41,7 @@ impl AuditApi {
 fn to_proto(e: Entry) -> AuditEntry {
     AuditEntry {
         sequence: e.seq,
-        time: chrono::DateTime::from_timestamp_micros(e.at_us).map(crate::names::to_ts),
+        time: crate::names::us_ts(e.at_us),
         actor: e.actor,
         role: e.role,
         method: e.method,

@@ -156,6 +156,18 @@ pub fn to_ts(t: DateTime<Utc>) -> prost_types::Timestamp {
     }
 }
 
+/// Microseconds since the epoch as a timestamp (None out of chrono's range).
+pub fn us_ts(us: i64) -> Option<prost_types::Timestamp> {
+    DateTime::from_timestamp_micros(us).map(to_ts)
+}
+
+/// A timestamp as microseconds since the epoch, saturating.
+pub fn ts_us(t: &prost_types::Timestamp) -> i64 {
+    t.seconds
+        .saturating_mul(1_000_000)
+        .saturating_add(i64::from(t.nanos / 1_000))
+}
+
 pub fn from_ts(t: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
     if !(0..1_000_000_000).contains(&t.nanos) {
         return None;

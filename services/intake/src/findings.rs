@@ -36,10 +36,6 @@ pub struct Found {
     pub detail: String,
 }
 
-fn ts(us: i64) -> Option<prost_types::Timestamp> {
-    chrono::DateTime::from_timestamp_micros(us).map(probity_common::names::to_ts)
-}
-
 /// The registry question for a submission (one per fact).
 pub fn question(p: &Prepared, referenced: Option<&Referenced>) -> CheckActorsRequest {
     let (power, officers) = match p.fact.payload.as_ref() {
@@ -59,7 +55,7 @@ pub fn question(p: &Prepared, referenced: Option<&Referenced>) -> CheckActorsReq
     CheckActorsRequest {
         body: p.fact.body.clone(),
         power,
-        at: ts(p.occurred_us),
+        at: probity_common::names::us_ts(p.occurred_us),
         officers,
         min_qualified: 0,
     }

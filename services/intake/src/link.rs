@@ -20,6 +20,7 @@ use std::{
 use probity_common::{
     AppError, AppResult,
     config::Settings,
+    names::ts_us,
     peer::{Peer, PeerChannel, PeerConfig},
 };
 use probity_proto::registry::v1::{
@@ -164,8 +165,8 @@ impl RegistryLink {
             for (p, a) in chunk.iter().zip(resp.results) {
                 let span = Span {
                     // Unset: unbounded on that side.
-                    from: a.same_from.as_ref().map_or(i64::MIN, micros),
-                    until: a.same_until.as_ref().map_or(i64::MAX, micros),
+                    from: a.same_from.as_ref().map_or(i64::MIN, ts_us),
+                    until: a.same_until.as_ref().map_or(i64::MAX, ts_us),
                     fetched: now,
                     answer: Arc::new(a),
                 };
@@ -210,14 +211,8 @@ struct Part {
     question: CheckActorsRequest,
 }
 
-fn micros(ts: &prost_types::Timestamp) -> i64 {
-    ts.seconds
-        .saturating_mul(1_000_000)
-        .saturating_add(i64::from(ts.nanos / 1_000))
-}
-
 fn parts_of(c: &CheckActorsRequest, viewer: &str) -> Vec<Part> {
-    let t = c.at.as_ref().map_or(0, micros);
+    let t = c.at.as_ref().map_or(0, ts_us);
     let one = |officer: Option<&String>| Part {
         key: format!(
             "{viewer}\u{0}{}\u{0}{}\u{0}{}",

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use probity_common::{
     AppError, AppResult,
     db::stmt,
-    names::{body_name, to_ts},
+    names::{body_name, us_ts},
 };
 use probity_proto::intake::v1::{Fact, FactKind, Finding};
 use prost::Message;
@@ -416,10 +416,6 @@ pub async fn next_id(c: &impl ConnectionTrait) -> AppResult<i64> {
 
 pub fn fact_name(id: i64) -> String {
     format!("facts/{id}")
-}
-
-fn us_ts(us: i64) -> Option<prost_types::Timestamp> {
-    chrono::DateTime::from_timestamp_micros(us).map(to_ts)
 }
 
 /// Reads revisions back as the API shows them: `(fact id, revision)` pairs,

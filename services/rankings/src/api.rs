@@ -304,7 +304,7 @@ impl RankingsService for RankingsApi {
             let us = x
                 .create_time
                 .as_ref()
-                .map(|t| t.seconds * 1_000_000 + i64::from(t.nanos) / 1000)
+                .map(probity_common::names::ts_us)
                 .unwrap_or(0);
             format!("{us}:{}", x.name.trim_start_matches("runs/"))
         });

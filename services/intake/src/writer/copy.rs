@@ -7,7 +7,9 @@
 //! tables and the audit entries, and moves the head. A (body, source id)
 //! already taken fails the COPY: the transaction rolls back and the batch
 //! takes the locked path, as from the one-statement path.
-use probity_common::{AppError, AppResult, audit::Entry, store::Store};
+use probity_common::{AppError, AppResult, audit::Entry, db::t, store::Store};
+// SQL text here is built from table names and parameter numbers only
+// (AssertSqlSafe).
 use sea_orm::sqlx::{self, Row as _};
 
 use super::fast::{StoredRefs, refs_still_as_checked};
@@ -48,10 +50,16 @@ async fn attempt(
     let Some(last) = entries.last() else {
         return Ok(false);
     };
+    let (head_t, entries_t) = (
+        t(store.chain.prefix(), "audit_head"),
+        t(store.chain.prefix(), "audit_entries"),
+    );
     let mut tx = pool.begin().await?;
-    let head = sqlx::query("SELECT seq, hash FROM intake_audit_head WHERE id = 1 FOR UPDATE")
-        .fetch_one(&mut *tx)
-        .await?;
+    let head = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT seq, hash FROM {head_t} WHERE id = 1 FOR UPDATE"
+    )))
+    .fetch_one(&mut *tx)
+    .await?;
     if (
         head.try_get::<i64, _>("seq")?,
         head.try_get::<String, _>("hash")?,
@@ -64,7 +72,6 @@ async fn attempt(
             "SELECT COUNT(*) AS n FROM {}",
             refs_still_as_checked(["$1", "$2", "$3", "$4"])
         );
-        // Built from constants and parameter numbers only.
         let n: i64 = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(refs.body.as_slice())
             .bind(refs.source_id.as_slice())
@@ -92,13 +99,15 @@ async fn attempt(
         ("prev_hash", texts(entries, |e| &e.prev_hash)),
         ("hash", texts(entries, |e| &e.hash)),
     ];
-    copy_in(&mut tx, "intake_audit_entries", &audit).await?;
-    sqlx::query("UPDATE intake_audit_head SET seq = $1, hash = $2, mac = $3 WHERE id = 1")
-        .bind(last.seq)
-        .bind(&last.hash)
-        .bind(store.chain.head_mac(last.seq, &last.hash))
-        .execute(&mut *tx)
-        .await?;
+    copy_in(&mut tx, &entries_t, &audit).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE {head_t} SET seq = $1, hash = $2, mac = $3 WHERE id = 1"
+    )))
+    .bind(last.seq)
+    .bind(&last.hash)
+    .bind(store.chain.head_mac(last.seq, &last.hash))
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(true)
 }

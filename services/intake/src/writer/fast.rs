@@ -26,8 +26,8 @@ use probity_common::{
 use sea_orm::{ConnectionTrait, DatabaseBackend, SqlErr};
 
 use super::{
-    Checked, Item, Job, Known, Outcome, Row, State, Tail, revisions_change, rows::table_rows,
-    submit,
+    Checked, Item, Job, Known, Outcome, Row, State, Tail, changes_by_caller, rows::table_rows,
+    submit, view_made,
 };
 use crate::tables::{self, Col, TableRows};
 
@@ -37,6 +37,8 @@ pub(super) struct Plan {
     pub outcomes: Vec<Vec<Outcome>>,
     /// The head and next id after it.
     pub after: Known,
+    /// Revisions it makes (which way it goes).
+    revisions: usize,
     /// The head it goes on top of.
     from: (i64, String),
     entries: Vec<Entry>,
@@ -97,19 +99,14 @@ pub(super) fn plan(store: &Store, jobs: &[Job], tail: &Tail) -> AppResult<Option
     let mut head = (known.seq, known.hash.clone());
     let mut entries = Vec::new();
     let mut seq_of_job = HashMap::new();
-    for (j, job) in jobs.iter().enumerate() {
-        let mine: Vec<&Row> = rows.iter().filter(|r| r.job == j).collect();
-        if mine.is_empty() {
-            continue;
-        }
+    for (j, change) in changes_by_caller(&rows, jobs) {
+        let job = &jobs[j];
         let actor = Actor {
             subject: &job.principal.subject,
             role: job.principal.role.as_str(),
             method: job.method,
         };
-        let e = store
-            .chain
-            .next_entry(&head, &actor, "facts", &revisions_change(&mine));
+        let e = store.chain.next_entry(&head, &actor, "facts", &change);
         head = (e.seq, e.hash.clone());
         seq_of_job.insert(j, e.seq);
         entries.push(e);
@@ -117,18 +114,9 @@ pub(super) fn plan(store: &Store, jobs: &[Job], tail: &Tail) -> AppResult<Option
 
     let now_us = chrono::Utc::now().timestamp_micros();
     let tables = table_rows(&rows, &seq_of_job, now_us, jobs);
-    let written: HashMap<(i64, i32), &Row> =
-        rows.iter().map(|r| ((r.fact_id, r.revision), r)).collect();
-    for (j, job) in jobs.iter().enumerate().filter(|(_, job)| job.full) {
-        for a in outcomes[j].iter_mut().filter_map(|o| o.as_mut().ok()) {
-            if let Some(r) = written.get(&(a.fact_id, a.revision)) {
-                let f = r.view(&job.principal.subject, now_us)?;
-                a.findings = f.findings.len();
-                a.fact = Some(f);
-            }
-        }
-    }
+    view_made(&mut outcomes, jobs, &rows, now_us)?;
     Ok(Some(Plan {
+        revisions: rows.len(),
         from: (known.seq, known.hash.clone()),
         entries,
         tables,
@@ -147,8 +135,7 @@ impl Plan {
     /// head was not where the plan expected, a key was taken, a fact referred
     /// to changed) and the batch must take the locked path.
     pub(super) async fn write(&self, store: &Store) -> AppResult<bool> {
-        let revisions = self.tables[1].1.first().map_or(0, |(_, c)| c.len());
-        let written = if revisions >= COPY_FROM_ROWS {
+        let written = if self.revisions >= COPY_FROM_ROWS {
             super::copy::write(store, &self.from, &self.entries, &self.tables, &self.refs).await?
         } else {
             self.statement(store).await?

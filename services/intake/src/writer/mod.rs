@@ -268,6 +268,39 @@ fn revisions_change(rows: &[&Row]) -> serde_json::Value {
     })
 }
 
+/// Each caller's audit record of the revisions made for it, callers with
+/// none left out.
+fn changes_by_caller(rows: &[Row], jobs: &[Job]) -> Vec<(usize, serde_json::Value)> {
+    (0..jobs.len())
+        .filter_map(|j| {
+            let mine: Vec<&Row> = rows.iter().filter(|r| r.job == j).collect();
+            (!mine.is_empty()).then(|| (j, revisions_change(&mine)))
+        })
+        .collect()
+}
+
+/// Gives the callers that asked for them (unary calls) the revisions made
+/// for them as stored, from memory.
+fn view_made(
+    outcomes: &mut [Vec<Outcome>],
+    jobs: &[Job],
+    rows: &[Row],
+    now_us: i64,
+) -> AppResult<()> {
+    let made: HashMap<(i64, i32), &Row> =
+        rows.iter().map(|r| ((r.fact_id, r.revision), r)).collect();
+    for (j, job) in jobs.iter().enumerate().filter(|(_, job)| job.full) {
+        for a in outcomes[j].iter_mut().filter_map(|o| o.as_mut().ok()) {
+            if let Some(r) = made.get(&(a.fact_id, a.revision)) {
+                let f = r.view(&job.principal.subject, now_us)?;
+                a.findings = f.findings.len();
+                a.fact = Some(f);
+            }
+        }
+    }
+    Ok(())
+}
+
 fn officer_ids(officers: &[String]) -> Vec<String> {
     officers
         .iter()
@@ -384,13 +417,10 @@ async fn commit(store: &Store, jobs: &mut [Job], tail: &mut Tail) -> AppResult<V
     // keeps its payload digest and the sequence of this entry, so an edited
     // or inserted revision no longer matches its entry.
     let mut seq_of_job: HashMap<usize, i64> = HashMap::new();
-    for (j, job) in jobs.iter().enumerate() {
-        let mine: Vec<&Row> = rows.iter().filter(|r| r.job == j).collect();
-        if mine.is_empty() {
-            continue;
-        }
+    for (j, change) in changes_by_caller(&rows, jobs) {
+        let job = &jobs[j];
         let seq = w
-            .audit_as(&job.principal, job.method, "facts", revisions_change(&mine))
+            .audit_as(&job.principal, job.method, "facts", change)
             .await?;
         seq_of_job.insert(j, seq);
     }
@@ -398,18 +428,17 @@ async fn commit(store: &Store, jobs: &mut [Job], tail: &mut Tail) -> AppResult<V
 
     // Unary calls get the fact as stored: new revisions from memory, replays
     // read back.
-    let written: HashMap<(i64, i32), &Row> =
-        rows.iter().map(|r| ((r.fact_id, r.revision), r)).collect();
-    for (j, job) in jobs.iter().enumerate() {
-        if !job.full {
-            continue;
-        }
+    view_made(&mut outcomes, jobs, &rows, now_us)?;
+    for j in (0..jobs.len()).filter(|&j| jobs[j].full) {
         let replays: Vec<(i64, i32)> = outcomes[j]
             .iter()
             .filter_map(|o| o.as_ref().ok())
-            .filter(|a| a.replayed)
+            .filter(|a| a.replayed && a.fact.is_none())
             .map(|a| (a.fact_id, a.revision))
             .collect();
+        if replays.is_empty() {
+            continue;
+        }
         let mut read: HashMap<(i64, i32), Fact> = tables::load(w.txn(), &replays)
             .await?
             .into_iter()
@@ -419,13 +448,9 @@ async fn commit(store: &Store, jobs: &mut [Job], tail: &mut Tail) -> AppResult<V
             })
             .collect();
         for a in outcomes[j].iter_mut().filter_map(|o| o.as_mut().ok()) {
-            let key = (a.fact_id, a.revision);
-            a.fact = match written.get(&key) {
-                Some(r) => Some(r.view(&job.principal.subject, now_us)?),
-                None => read.remove(&key),
-            };
-            if let Some(f) = &a.fact {
-                a.findings = f.findings.len();
+            if a.replayed && a.fact.is_none() {
+                a.fact = read.remove(&(a.fact_id, a.revision));
+                a.findings = a.fact.as_ref().map_or(0, |f| f.findings.len());
             }
         }
     }

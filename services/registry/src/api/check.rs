@@ -272,8 +272,8 @@ fn answer(
     };
     let mut answer = check::evaluate(&pf, &facts, t, min);
     let (from, until) = check::same_span(&pf, &facts, &visibility_points, t);
-    answer.same_from = from.and_then(ts_of);
-    answer.same_until = until.and_then(ts_of);
+    answer.same_from = from.and_then(probity_common::names::us_ts);
+    answer.same_until = until.and_then(probity_common::names::us_ts);
     answer.body_known = true;
     answer.body_path = snap
         .path(body_id)
@@ -281,8 +281,4 @@ fn answer(
         .map(|b| body_name(&b))
         .collect();
     Ok(answer)
-}
-
-fn ts_of(us: i64) -> Option<prost_types::Timestamp> {
-    chrono::DateTime::from_timestamp_micros(us).map(probity_common::names::to_ts)
 }

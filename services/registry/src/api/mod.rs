@@ -124,6 +124,4 @@ pub(crate) fn effective(
     }
 }
 
-pub(crate) fn us_ts(us: i64) -> Option<prost_types::Timestamp> {
-    chrono::DateTime::from_timestamp_micros(us).map(probity_common::names::to_ts)
-}
+pub(crate) use probity_common::names::us_ts;
