@@ -1,6 +1,7 @@
 //! Enforcement credentials: issue, withhold (again), release, revoke
 //! (terminal), expiry from dates, and the rules on who may hold one.
 use chrono::{DateTime, Duration, Utc};
+use probity_common::auth::Role;
 use probity_proto::registry::v1::*;
 use tonic::Code;
 
@@ -656,16 +657,6 @@ db_test!(withhold_until_rules, |b| async move {
         withhold(&mut c, &w.cred_a.name, Utc::now() - Duration::hours(1)).await,
         &["until"],
     );
-    // not beyond the card's own validity
-    expect_invalid(
-        withhold(
-            &mut c,
-            &w.cred_a.name,
-            Utc::now() + Duration::days(10 * 365),
-        )
-        .await,
-        &["until"],
-    );
     expect_invalid(
         c.withhold_credential(WithholdCredentialRequest {
             request_id: rid(),
@@ -694,5 +685,85 @@ db_test!(withhold_until_rules, |b| async move {
         .unwrap()
         .into_inner();
     assert_eq!(kinds(&got), vec!["ISSUED"]);
+    s.stop().await;
+});
+
+// A withholding binds the holder, not only the card (Art. 21): a card that
+// expires or is revoked while withheld leaves the sanction in force, and no
+// new card may start before it ends, whoever asks; once released, or from its
+// end, one may.
+db_test!(no_new_credential_during_a_withholding, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut legal = s.legal().await;
+    let mut dept = s
+        .registry(&s.token(Role::Department, Some(&w.dept.name)))
+        .await;
+    let now = Utc::now();
+    let d = Duration::days;
+    let o = officer(
+        &s,
+        &w.dept,
+        "周九",
+        OfficerKind::Officer,
+        vec![w.post.name.clone()],
+        31,
+        since(),
+    )
+    .await;
+    let short = credential(&s, &o, "HLJ-SHORT-1", now - d(300), now + d(10)).await;
+    withhold(&mut legal, &short.name, now + d(30))
+        .await
+        .expect("withhold");
+
+    // After the withheld card expires, but before the withholding ends.
+    let e = dept
+        .issue_credential(issue_req(&o, "HLJ-ESCAPE-1", now + d(10), now + d(900)))
+        .await;
+    expect_err(e, Code::FailedPrecondition, "HOLDER_CREDENTIAL_WITHHELD");
+    // The card revoked: the withholding still binds its holder.
+    revoke(&mut legal, &short.name).await.expect("revoke");
+    for c in [&mut dept, &mut legal] {
+        let e = c
+            .issue_credential(issue_req(&o, "HLJ-ESCAPE-2", now, now + d(900)))
+            .await;
+        expect_err(e, Code::FailedPrecondition, "HOLDER_CREDENTIAL_WITHHELD");
+    }
+    let r = check(&s, &w.dept.name, &w.penalty.name, now + d(20), &[&o], 1).await;
+    assert!(!qualified(&r, &o.name), "{r:?}");
+
+    // From the withholding's end a new card may start.
+    let later = dept
+        .issue_credential(issue_req(&o, "HLJ-AFTER-1", now + d(31), now + d(900)))
+        .await
+        .expect("a card starting after the withholding")
+        .into_inner();
+    let r = check(&s, &w.dept.name, &w.penalty.name, now + d(40), &[&o], 1).await;
+    assert!(qualified(&r, &o.name), "{r:?}");
+    assert_eq!(r.actors[0].credential, later.name);
+
+    // Released early: the officer may have a card again at once.
+    let p = officer(
+        &s,
+        &w.dept,
+        "吴十",
+        OfficerKind::Officer,
+        vec![w.post.name.clone()],
+        32,
+        since(),
+    )
+    .await;
+    let card = credential(&s, &p, "HLJ-REL-1", now - d(300), now + d(5)).await;
+    withhold(&mut legal, &card.name, now + d(60))
+        .await
+        .expect("withhold");
+    let e = dept
+        .issue_credential(issue_req(&p, "HLJ-REL-2", now + d(5), now + d(900)))
+        .await;
+    expect_err(e, Code::FailedPrecondition, "HOLDER_CREDENTIAL_WITHHELD");
+    release(&mut legal, &card.name).await.expect("release");
+    dept.issue_credential(issue_req(&p, "HLJ-REL-2", now + d(5), now + d(900)))
+        .await
+        .expect("after the release");
     s.stop().await;
 });

@@ -288,12 +288,8 @@ async fn credentials(acc: &Accountability, row: &Row, reason: &str) -> Outcome {
     let mut refusals = Vec::new();
     let mut client = acc.peers.registry_client();
     for c in held {
-        // A withholding cannot outlast the credential (the registry refuses
-        // it): past its validity the credential is expired anyway.
-        let until = match (until, c.valid_until.as_ref().and_then(from_ts)) {
-            (Some(u), Some(end)) if u > end => Some(end),
-            (u, _) => u,
-        };
+        // The full term even past the card's validity: the withholding binds
+        // its holder, who can have no new card before it ends.
         let st = CredentialStatus::try_from(c.status).unwrap_or_default();
         // Already as the effect wants it (an earlier attempt, or another
         // case): counted as changed by this effect, nothing sent.

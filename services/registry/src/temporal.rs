@@ -67,6 +67,22 @@ pub fn credential_at(
     )
 }
 
+/// The end of the withholding a credential's steps (in seq order) leave in
+/// force, whatever else became of the credential: its revocation or expiry
+/// ends the card, not the sanction on its holder (Art. 21), so no credential
+/// of theirs may start before it.
+pub fn withholding_end(events: &[credential_event::Model]) -> Option<i64> {
+    let mut until = None;
+    for e in events {
+        match e.kind.as_str() {
+            "WITHHELD" => until = e.withheld_until_us,
+            "RELEASED" => until = None,
+            _ => {}
+        }
+    }
+    until
+}
+
 /// The version of a power in force at `t_us` (versions in ascending order).
 pub fn power_version_at(
     versions: &[power_version::Model],

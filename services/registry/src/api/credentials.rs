@@ -132,6 +132,17 @@ pub async fn issue_credential(
             ),
         ));
     }
+    if let Some((number, end)) = withholding_over(w.txn(), &holder.id, from).await? {
+        return Err(AppError::precondition(
+            "HOLDER_CREDENTIAL_WITHHELD",
+            format!(
+                "the officer's credential {number} is withheld until {} (Art. 21): a new credential may start no earlier",
+                chrono::DateTime::from_timestamp_micros(end)
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default()
+            ),
+        ));
+    }
     let now = Utc::now().timestamp_micros();
     let m = credential::Model {
         id: probity_common::names::new_id(),
@@ -164,6 +175,32 @@ pub async fn issue_credential(
         "issuing_authority": out.issuing_authority, "valid_from_us": from, "valid_until_us": until}))
         .await?;
     w.commit(out).await
+}
+
+/// A withholding of one of the holder's credentials still in force at
+/// `from_us`: (the withheld card's number, its end), the latest end first.
+async fn withholding_over<C: ConnectionTrait>(
+    db: &C,
+    holder_id: &str,
+    from_us: i64,
+) -> AppResult<Option<(String, i64)>> {
+    let held = credential::Entity::find()
+        .filter(credential::Column::HolderId.eq(holder_id.to_string()))
+        .all(db)
+        .await?;
+    let evs = events(db, held.iter().map(|c| c.id.clone()).collect()).await?;
+    Ok(held
+        .into_iter()
+        .filter_map(|c| {
+            let mine: Vec<_> = evs
+                .iter()
+                .filter(|e| e.credential_id == c.id)
+                .cloned()
+                .collect();
+            temporal::withholding_end(&mine).map(|end| (c.number, end))
+        })
+        .filter(|(_, end)| *end > from_us)
+        .max_by_key(|(_, end)| *end))
 }
 
 pub async fn get_credential(
@@ -303,14 +340,6 @@ async fn transition(
         .max(evs.last().map_or(i64::MIN, |e| e.at_us));
     let (status, _) = temporal::credential_at(&c, &evs, now);
     allowed(status).map_err(|(reason, msg)| AppError::precondition(reason, msg))?;
-    if let Some(u) = withheld_until
-        && u > c.valid_until_us
-    {
-        return Err(AppError::invalid(
-            "until",
-            "must not be after the credential's valid_until",
-        ));
-    }
     let ev = credential_event::Model {
         credential_id: c.id.clone(),
         seq: evs.last().map(|e| e.seq).unwrap_or(0) + 1,
