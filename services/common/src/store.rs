@@ -24,6 +24,27 @@ pub struct Store {
     commits: Arc<AtomicU64>,
 }
 
+/// A call's request id as its caller's own, with the digest of the request
+/// it came with: what a retry is recognized by. Empty without a request id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestKey {
+    id: String,
+    digest: String,
+}
+
+impl RequestKey {
+    pub fn new(principal: &Principal, request_id: &str, request: &impl Message) -> Self {
+        RequestKey {
+            id: caller_key(principal, request_id),
+            digest: sha256_hex(&request.encode_to_vec()),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.id.is_empty()
+    }
+}
+
 /// An open change: the transaction, the chain head it holds, and what to
 /// record against the request id on commit.
 pub struct Write<'a> {
@@ -31,8 +52,7 @@ pub struct Write<'a> {
     store: &'a Store,
     principal: &'a Principal,
     method: &'static str,
-    request_id: String,
-    request_digest: String,
+    request: RequestKey,
     head: (i64, String),
     start_seq: i64,
     replay: Option<Vec<u8>>,
@@ -59,18 +79,14 @@ impl Store {
     ) -> AppResult<Write<'a>> {
         let txn = self.db.begin().await?;
         let head = self.chain.lock_head(&txn).await?;
-        let request_digest = sha256_hex(&request.encode_to_vec());
-        let request_id = caller_key(principal, request_id);
-        let replay = self
-            .stored_response(&txn, &request_id, method, &request_digest)
-            .await?;
+        let request = RequestKey::new(principal, request_id, request);
+        let replay = self.stored_response(&txn, method, &request).await?;
         Ok(Write {
             txn,
             store: self,
             principal,
             method,
-            request_id,
-            request_digest,
+            request,
             start_seq: head.0,
             head,
             replay,
@@ -87,12 +103,8 @@ impl Store {
         request_id: &str,
         request: &impl Message,
     ) -> AppResult<Option<M>> {
-        let digest = sha256_hex(&request.encode_to_vec());
-        let key = caller_key(principal, request_id);
-        match self
-            .stored_response(&self.db, &key, method, &digest)
-            .await?
-        {
+        let key = RequestKey::new(principal, request_id, request);
+        match self.stored_response(&self.db, method, &key).await? {
             None => Ok(None),
             Some(bytes) => M::decode(bytes.as_slice())
                 .map(Some)
@@ -100,16 +112,19 @@ impl Store {
         }
     }
 
-    async fn stored_response<C: ConnectionTrait>(
+    /// The stored response of an earlier call with `key` (read in `db`: a
+    /// transaction holding the chain lock sees every committed one).
+    /// REQUEST_ID_REUSED if the id came with another method or request.
+    pub async fn stored_response<C: ConnectionTrait>(
         &self,
         db: &C,
-        request_id: &str,
         method: &str,
-        request_digest: &str,
+        key: &RequestKey,
     ) -> AppResult<Option<Vec<u8>>> {
-        if request_id.is_empty() {
+        if key.is_empty() {
             return Ok(None);
         }
+        let (request_id, request_digest) = (&key.id, &key.digest);
         let table = t(self.chain.prefix(), "idempotency");
         let row = db
             .query_one_raw(stmt(
@@ -117,7 +132,7 @@ impl Store {
                 &format!(
                     "SELECT method, request_digest, response FROM {table} WHERE request_id = $1"
                 ),
-                vec![request_id.into()],
+                vec![request_id.clone().into()],
             ))
             .await?;
         let Some(row) = row else {
@@ -127,7 +142,7 @@ impl Store {
             row.try_get("", "method")?,
             row.try_get("", "request_digest")?,
         );
-        if m != method || d != request_digest {
+        if m != method || d != *request_digest {
             return Err(AppError::precondition(
                 "REQUEST_ID_REUSED",
                 "this request_id was already used for a different request",
@@ -295,29 +310,42 @@ impl Write<'_> {
         self.head.0 != self.start_seq
     }
 
+    /// Stores `response` against `key` in this transaction, so a retry of
+    /// that call gets it (several callers' calls may share a transaction).
+    pub async fn remember(
+        &self,
+        method: &str,
+        key: &RequestKey,
+        response: &impl Message,
+    ) -> AppResult<()> {
+        if key.is_empty() {
+            return Ok(());
+        }
+        let table = t(self.store.chain.prefix(), "idempotency");
+        self.txn
+            .execute_raw(stmt(
+                &self.txn,
+                &format!(
+                    "INSERT INTO {table} (request_id, method, request_digest, response, at_us) VALUES ($1, $2, $3, $4, $5)"
+                ),
+                vec![
+                    key.id.clone().into(),
+                    method.into(),
+                    key.digest.clone().into(),
+                    response.encode_to_vec().into(),
+                    chrono::Utc::now().timestamp_micros().into(),
+                ],
+            ))
+            .await?;
+        Ok(())
+    }
+
     /// Stores the response against the request id, then commits.
     pub async fn commit<M: Message>(self, response: M) -> AppResult<M> {
         if self.head.0 == self.start_seq {
             return Err(AppError::internal("a write committed no audit entry"));
         }
-        if !self.request_id.is_empty() {
-            let table = t(self.store.chain.prefix(), "idempotency");
-            self.txn
-                .execute_raw(stmt(
-                    &self.txn,
-                    &format!(
-                        "INSERT INTO {table} (request_id, method, request_digest, response, at_us) VALUES ($1, $2, $3, $4, $5)"
-                    ),
-                    vec![
-                        self.request_id.clone().into(),
-                        self.method.into(),
-                        self.request_digest.clone().into(),
-                        response.encode_to_vec().into(),
-                        chrono::Utc::now().timestamp_micros().into(),
-                    ],
-                ))
-                .await?;
-        }
+        self.remember(self.method, &self.request, &response).await?;
         self.txn.commit().await?;
         self.store.commits.fetch_add(1, Ordering::Release);
         Ok(response)

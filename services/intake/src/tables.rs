@@ -418,6 +418,11 @@ pub fn fact_name(id: i64) -> String {
     format!("facts/{id}")
 }
 
+/// The id in a fact's name, `facts/{id}`.
+pub fn fact_id(name: &str) -> Option<i64> {
+    name.strip_prefix("facts/")?.parse().ok()
+}
+
 /// Reads revisions back as the API shows them: `(fact id, revision)` pairs,
 /// each with its findings. Missing pairs are skipped.
 pub async fn load(c: &impl ConnectionTrait, wanted: &[(i64, i32)]) -> AppResult<Vec<Fact>> {

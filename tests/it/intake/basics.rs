@@ -14,7 +14,7 @@ use tonic::Code;
 use super::*;
 use crate::{
     db_test,
-    fixtures::{bad_fields, reason, world},
+    fixtures::{bad_fields, reason, rid, world},
     harness::TestServer,
     util::{expect_code, sorted},
 };
@@ -416,6 +416,7 @@ db_test!(corrections_and_voids_keep_history, |b| async move {
         .void_fact(VoidFactRequest {
             name: f1.name.clone(),
             reason: "entered twice".into(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -425,6 +426,7 @@ db_test!(corrections_and_voids_keep_history, |b| async move {
         .void_fact(VoidFactRequest {
             name: f1.name.clone(),
             reason: "entered twice".into(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -446,11 +448,12 @@ db_test!(corrections_and_voids_keep_history, |b| async move {
         c.void_fact(VoidFactRequest {
             name: "facts/x".into(),
             reason: String::new(),
+            request_id: "not-a-uuid".into(),
         })
         .await,
         Code::InvalidArgument,
     );
-    assert_eq!(bad_fields(&e), sorted(&["name", "reason"]));
+    assert_eq!(bad_fields(&e), sorted(&["name", "reason", "request_id"]));
     s.stop().await;
 });
 
@@ -485,6 +488,7 @@ db_test!(departments_stay_in_their_subtree, |b| async move {
             .void_fact(VoidFactRequest {
                 name: f.name.clone(),
                 reason: "x".into(),
+                ..Default::default()
             })
             .await,
         Code::NotFound,
@@ -661,5 +665,60 @@ db_test!(listings_walk_every_page_and_keep_scope, |b| async move {
             .iter()
             .all(|p| p.as_ref().unwrap().facts.is_empty())
     );
+    s.stop().await;
+});
+
+// A void with a request id takes effect once: its retry, even after a
+// correction brought the fact back, answers the first call and voids nothing.
+db_test!(a_retried_void_takes_effect_once, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = dept(&s, &w).await;
+    let f = c
+        .submit_fact(fact(&w, "TRV1", training(&w.a.name, 8.0)))
+        .await
+        .unwrap()
+        .into_inner();
+    let request = VoidFactRequest {
+        name: f.name.clone(),
+        reason: "entered twice".into(),
+        request_id: rid(),
+    };
+    let first = c.void_fact(request.clone()).await.unwrap().into_inner();
+    assert_eq!((first.revision, first.voided), (2, true));
+    let mut back = fact(&w, "TRV1", training(&w.a.name, 6.0));
+    back.correction_reason = "not a duplicate after all".into();
+    let back = c.submit_fact(back).await.unwrap().into_inner();
+    assert_eq!((back.revision, back.voided), (3, false));
+
+    let retry = c.void_fact(request.clone()).await.unwrap().into_inner();
+    assert_eq!(retry, first);
+    let now = c
+        .get_fact(GetFactRequest {
+            name: f.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((now.revision, now.voided), (3, false));
+    // The same id with another request is refused; a new call voids.
+    let e = expect_code(
+        c.void_fact(VoidFactRequest {
+            reason: "another reason".into(),
+            ..request.clone()
+        })
+        .await,
+        Code::FailedPrecondition,
+    );
+    assert_eq!(reason(&e), "REQUEST_ID_REUSED");
+    let again = c
+        .void_fact(VoidFactRequest {
+            request_id: rid(),
+            ..request
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((again.revision, again.voided), (4, true));
     s.stop().await;
 });

@@ -61,6 +61,7 @@ db_test!(made_and_corrected_in_one_stream, |b| async move {
         .void_fact(VoidFactRequest {
             name: f.name.clone(),
             reason: "entered twice".into(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -80,6 +81,7 @@ db_test!(
         c.void_fact(VoidFactRequest {
             name: stored.name.clone(),
             reason: "wrong case".into(),
+            ..Default::default()
         })
         .await
         .unwrap();

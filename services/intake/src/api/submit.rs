@@ -2,7 +2,9 @@
 //! answers and the findings; then the writer commits them.
 use std::collections::{HashMap, VecDeque};
 
-use probity_common::{AppError, AppResult, auth::Role, body_scope, names::parse_top};
+use probity_common::{
+    AppError, AppResult, auth::Role, body_scope, names::parse_top, store::RequestKey,
+};
 use probity_proto::intake::v1::*;
 use prost::Message;
 
@@ -242,8 +244,17 @@ pub async fn void_fact(intake: &Intake, ctx: &Ctx, r: VoidFactRequest) -> AppRes
     v.check(id.is_some(), "name", "must be a resource name facts/{id}");
     v.non_empty(&r.reason, "reason");
     v.max_len(&r.reason, 1000, "reason");
+    probity_common::names::check_request_id(&mut v, &r.request_id);
     v.finish()?;
     let id = id.unwrap_or_default();
+    // A retry is answered before the writer, as the first call was.
+    if let Some(f) = intake
+        .store
+        .replay::<Fact>(&ctx.principal, ctx.method, &r.request_id, &r)
+        .await?
+    {
+        return Ok(f);
+    }
     let current = tables::by_id(&intake.store.db, &[id])
         .await?
         .remove(&id)
@@ -261,6 +272,7 @@ pub async fn void_fact(intake: &Intake, ctx: &Ctx, r: VoidFactRequest) -> AppRes
     let item = Item::Void {
         fact_id: id,
         reason: r.reason.clone(),
+        request: RequestKey::new(&ctx.principal, &r.request_id, &r),
     };
     let out = intake
         .writer

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use probity_common::{
     AppError, AppResult,
     auth::{Principal, Role},
-    store::Store,
+    store::{RequestKey, Store},
 };
 use probity_proto::intake::v1::Fact;
 use prost::Message;
@@ -44,7 +44,12 @@ pub struct Checked {
 #[derive(Debug)]
 pub enum Item {
     Submit(Box<Checked>),
-    Void { fact_id: i64, reason: String },
+    Void {
+        fact_id: i64,
+        reason: String,
+        /// The call's request id: its first answer is kept for retries.
+        request: RequestKey,
+    },
 }
 
 /// What became of one item.
@@ -394,6 +399,8 @@ async fn commit(store: &Store, jobs: &mut [Job], tail: &mut Tail) -> AppResult<V
     let now_us = chrono::Utc::now().timestamp_micros();
     let mut outcomes: Vec<Vec<Outcome>> = Vec::with_capacity(jobs.len());
     let mut rows: Vec<Row> = Vec::new();
+    // Voids whose answers are kept against their request ids: (job, item).
+    let mut remember: Vec<(usize, usize, RequestKey)> = Vec::new();
     for (j, job) in jobs.iter_mut().enumerate() {
         let mut out: Vec<Outcome> = Vec::with_capacity(job.items.len());
         for item in std::mem::take(&mut job.items) {
@@ -403,9 +410,21 @@ async fn commit(store: &Store, jobs: &mut [Job], tail: &mut Tail) -> AppResult<V
                     Err(e) => Err(e),
                     Ok(()) => submit(*c, j, &mut states, &mut by_key, &mut next, &mut rows),
                 },
-                Ok(Item::Void { fact_id, reason }) => {
-                    void(fact_id, reason, j, &mut states, &mut rows)
-                }
+                Ok(Item::Void {
+                    fact_id,
+                    reason,
+                    request,
+                }) => match store.stored_response(w.txn(), job.method, &request).await {
+                    Err(e) => Err(e),
+                    Ok(Some(first)) => first_answer(&first),
+                    Ok(None) => {
+                        let o = void(fact_id, reason, j, &mut states, &mut rows);
+                        if o.as_ref().is_ok_and(|a| !a.replayed) {
+                            remember.push((j, out.len(), request));
+                        }
+                        o
+                    }
+                },
             };
             out.push(o);
         }
@@ -443,7 +462,7 @@ async fn commit(store: &Store, jobs: &mut [Job], tail: &mut Tail) -> AppResult<V
             .await?
             .into_iter()
             .map(|f| {
-                let id = f.name.trim_start_matches("facts/").parse().unwrap_or(0);
+                let id = tables::fact_id(&f.name).unwrap_or(0);
                 ((id, f.revision), f)
             })
             .collect();
@@ -452,6 +471,11 @@ async fn commit(store: &Store, jobs: &mut [Job], tail: &mut Tail) -> AppResult<V
                 a.fact = read.remove(&(a.fact_id, a.revision));
                 a.findings = a.fact.as_ref().map_or(0, |f| f.findings.len());
             }
+        }
+    }
+    for (j, i, request) in &remember {
+        if let Ok(Accepted { fact: Some(f), .. }) = &outcomes[*j][*i] {
+            w.remember(jobs[*j].method, request, f).await?;
         }
     }
     let known = Known {
@@ -464,6 +488,18 @@ async fn commit(store: &Store, jobs: &mut [Job], tail: &mut Tail) -> AppResult<V
     }
     tail.0 = Some(known);
     Ok(outcomes)
+}
+
+/// A retried void answered as the first call was.
+fn first_answer(stored: &[u8]) -> Outcome {
+    let f = Fact::decode(stored).map_err(AppError::internal)?;
+    Ok(Accepted {
+        fact_id: tables::fact_id(&f.name).ok_or_else(|| AppError::internal("stored fact name"))?,
+        revision: f.revision,
+        replayed: true,
+        findings: f.findings.len(),
+        fact: Some(f),
+    })
 }
 
 /// The fact referred to was checked before the lock, maybe while it was
