@@ -245,3 +245,44 @@ impl Violations {
         }
     }
 }
+
+/// Runs `work`, turning a panic inside it into an internal error: a task
+/// that serves many callers (a writer, a dispatcher) answers the callers of
+/// the batch that hit the bug and goes on serving the others.
+pub async fn unless_panics<T>(
+    work: impl std::future::Future<Output = AppResult<T>>,
+) -> AppResult<T> {
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(work).catch_unwind().await {
+        Ok(r) => r,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(AppError::internal(format!("panicked: {what}")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod panic_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_becomes_an_internal_error_and_work_goes_on() {
+        let hit = unless_panics(async {
+            if std::hint::black_box(true) {
+                panic!("bug in batch 7");
+            }
+            Ok(1)
+        })
+        .await;
+        match hit {
+            Err(AppError::Internal(m)) => assert!(m.contains("bug in batch 7"), "{m}"),
+            other => panic!("expected an internal error, got {other:?}"),
+        }
+        assert_eq!(unless_panics(async { Ok(2) }).await.unwrap(), 2);
+    }
+}

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use probity_common::{
     AppError, AppResult,
     auth::{Principal, Role},
+    error::unless_panics,
     store::{RequestKey, Store},
 };
 use probity_proto::intake::v1::Fact;
@@ -141,26 +142,26 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>, batch_max: usize) {
             }
         }
         let started = std::time::Instant::now();
-        let result = match fast::plan(&store, &jobs, &tail) {
-            Ok(Some(plan)) => match plan.write(&store).await {
-                Ok(true) => {
-                    tail.0 = Some(plan.after);
-                    Ok(plan.outcomes)
-                }
-                Ok(false) => {
-                    tail.0 = None;
-                    commit(&store, &mut jobs, &mut tail).await
-                }
-                Err(e) => {
-                    tail.0 = None;
-                    Err(e)
-                }
-            },
-            Ok(None) => commit(&store, &mut jobs, &mut tail).await,
-            Err(e) => Err(e),
-        };
+        let result = unless_panics(write(&store, &mut jobs, &mut tail)).await;
+        if result.is_err() {
+            // What this writer knew of the head may not be so any more.
+            tail.0 = None;
+        }
         reply(jobs, started, result);
     }
+}
+
+/// Writes one batch: in one statement if it can, else under the lock.
+async fn write(store: &Store, jobs: &mut [Job], tail: &mut Tail) -> AppResult<Vec<Vec<Outcome>>> {
+    let Some(plan) = fast::plan(store, jobs, tail)? else {
+        return commit(store, jobs, tail).await;
+    };
+    tail.0 = None;
+    if !plan.write(store).await? {
+        return commit(store, jobs, tail).await;
+    }
+    tail.0 = Some(plan.after);
+    Ok(plan.outcomes)
 }
 
 fn reply(jobs: Vec<Job>, started: std::time::Instant, result: AppResult<Vec<Vec<Outcome>>>) {
