@@ -5,7 +5,10 @@
 #   - bulk: `probity` SubmitFacts streams vs a raw `COPY ... (FORMAT binary)`
 #     of the very rows intake wrote, back into the same (emptied) tables;
 #   - unary: SubmitFact at concurrency 1, 8 and 32 vs pgbench's single-row
-#     INSERT (one transaction per row) at the same concurrency;
+#     INSERT (one transaction per row) at the same concurrency, and vs
+#     pgbench running intake's own writes for one fact as one prepared
+#     statement (bench/sql/intake-fact.sql: PostgreSQL's share alone, the
+#     floor under any intake), on one chain and on a chain per client;
 #   - SQLite bulk: the embedded default, rows/s.
 #
 #   scripts/bench-intake.sh
@@ -104,14 +107,28 @@ cat >"$WORK/insert.sql" <<'SQL'
 INSERT INTO pgbench_facts (body, source_id, payload, recorded_us)
 VALUES ('b1', md5(random()::text || clock_timestamp()::text), '\x0a0b0c0d', 1);
 SQL
-declare -A PGB INT
+# Intake's own tables, empty, for the floor: made by probity's migrations.
+FLOOR_DB=${DB}_floor
+FLOOR_URL=${PG_ADMIN%/*}/$FLOOR_DB
+psql "$PG_ADMIN" -qc "CREATE DATABASE $FLOOR_DB" >/dev/null
+mkdir -p "$WORK/floor"
+PROBITY__DATABASE__URL=$FLOOR_URL PROBITY__DATABASE__DATA_DIR=$WORK/floor "$BIN/probity" migrate >&2
+# Head rows for a chain per client (row 1 is the service's own).
+psql "$FLOOR_URL" -qc "INSERT INTO intake_audit_head (id, seq, hash, mac)
+    SELECT g, 0, '', '' FROM generate_series(1, 40) g ON CONFLICT (id) DO NOTHING"
+trap 'psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $FLOOR_DB" >/dev/null 2>&1 || true; cleanup' EXIT
+pgb() { # pgb CLIENTS PGBENCH-ARGS...: tps
+    local c=$1 j=$(($1 < 2 ? $1 : 2))
+    shift
+    pgbench -n -c "$c" -j "$j" -T "$UNARY_SECONDS" "$@" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1
+}
+declare -A PGB INT FLOOR1 FLOORN
 for c in 1 8 32; do
     for ((r = 1; r <= ROUNDS; r++)); do
-        echo "== unary c=$c round $r: pgbench, then intake ==" >&2
-        j=$((c < 2 ? c : 2))
-        tps=$(pgbench -n -c "$c" -j "$j" -T "$UNARY_SECONDS" -f "$WORK/insert.sql" "$PG_URL" 2>/dev/null |
-            sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)
-        PGB[$c]="${PGB[$c]:-} $tps"
+        echo "== unary c=$c round $r: pgbench INSERT, pgbench intake-fact (one chain, own chains), then intake ==" >&2
+        PGB[$c]="${PGB[$c]:-} $(pgb "$c" -f "$WORK/insert.sql" "$PG_URL")"
+        FLOOR1[$c]="${FLOOR1[$c]:-} $(pgb "$c" -M prepared -D own=0 -f "$ROOT/bench/sql/intake-fact.sql" "$FLOOR_URL")"
+        FLOORN[$c]="${FLOORN[$c]:-} $(pgb "$c" -M prepared -D own=1 -f "$ROOT/bench/sql/intake-fact.sql" "$FLOOR_URL")"
         u=$("$BIN/intake-load" unary --addr "$ADDR" --seed "$WORK/pg-seed.json" --concurrency "$c" \
             --duration "$UNARY_SECONDS" --prefix "U$c-$r-")
         INT[$c]="${INT[$c]:-} $(json "$u" facts_per_s)"
@@ -149,5 +166,15 @@ for c in 1 8 32; do
 done
 echo "| SQLite bulk, rows/s ($SQ_ROWS rows, $RECORDS facts) | $(fmt "$(python3 -c "print($SQ_ROWS/$SQ_S)")") | - | - | >= 100,000 |"
 echo "| SQLite bulk, facts/s | $(fmt "$(json "$SQ" facts_per_s)") | - | - | |"
+echo
+echo "The floor under unary: PostgreSQL running intake's writes for one fact (bench/sql/intake-fact.sql, pgbench -M prepared), tps, and as a share of pgbench INSERT:"
+echo
+echo "| clients | pgbench INSERT | intake-fact, one chain | ÷ INSERT | intake-fact, a chain per client | ÷ INSERT | intake unary | ÷ best floor |"
+echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+for c in 1 8 32; do
+    i=$(median ${INT[$c]}) p=$(median ${PGB[$c]}) f1=$(median ${FLOOR1[$c]}) fn=$(median ${FLOORN[$c]})
+    best=$(python3 -c "print(max($f1, $fn))")
+    echo "| $c | $(fmt "$p") | $(fmt "$f1") | $(ratio "$f1" "$p") | $(fmt "$fn") | $(ratio "$fn" "$p") | $(fmt "$i") | $(ratio "$i" "$best") |"
+done
 echo
 echo "Bulk facts/s on PostgreSQL: $(fmt "$(json "$BULK" facts_per_s)"); COPY took ${COPY_S}s, intake ${BULK_S}s."

@@ -125,27 +125,30 @@ pub async fn check(
     let mut answer_of: HashMap<usize, _> = asks.into_iter().zip(answers).collect();
 
     let mut items = Vec::with_capacity(prepared.len());
-    for (i, p) in prepared.iter_mut().enumerate() {
-        let item = match (p, &down) {
+    for (i, slot) in prepared.iter_mut().enumerate() {
+        let checked = match (&mut *slot, &down) {
             (Err(e), _) => Err(e.clone()),
             (Ok(_), Some(e)) => Err(e.clone()),
             (Ok(p), None) => {
                 let answer = answer_of.remove(&i).unwrap_or_default();
                 let body_path = body_scope::path_of(&answer.body_path);
-                match body_scope::check(&ctx.principal, &body_path)
+                body_scope::check(&ctx.principal, &body_path)
                     .and_then(|_| findings::evaluate(p, referenced[i].as_ref(), &answer))
-                {
-                    Err(e) => Err(e),
-                    Ok(found) => Ok(Item::Submit(Box::new(Checked {
-                        prepared: p.clone(),
-                        findings: found,
-                        body_path,
-                        reference_digest: referenced[i].as_ref().map(|r| r.digest.clone()),
-                        replay: false,
-                    }))),
-                }
+                    .map(|found| (found, body_path))
             }
         };
+        // Only refused submissions are looked at again (replays), so an
+        // accepted one moves into its item instead of being copied.
+        let item = checked.and_then(|(findings, body_path)| {
+            let prepared = std::mem::replace(slot, Err(AppError::internal("checked")))?;
+            Ok(Item::Submit(Box::new(Checked {
+                prepared,
+                findings,
+                body_path,
+                reference_digest: referenced[i].as_ref().map(|r| r.digest.clone()),
+                replay: false,
+            })))
+        });
         items.push(item);
     }
     replays(intake, ctx, &prepared, &mut items).await?;

@@ -76,14 +76,7 @@ pub(super) fn plan(store: &Store, jobs: &[Job], tail: &Tail) -> AppResult<Option
                     if !stored_refs.note(c, &states, &by_key) {
                         return Ok(None);
                     }
-                    submit(
-                        (**c).clone(),
-                        j,
-                        &mut states,
-                        &mut by_key,
-                        &mut next,
-                        &mut rows,
-                    )
+                    submit(c, j, &mut states, &mut by_key, &mut next, &mut rows)
                 }
                 // only_new_facts lets none through
                 Ok(Item::Void { .. }) => return Ok(None),

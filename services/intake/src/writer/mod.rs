@@ -409,7 +409,7 @@ async fn commit(store: &Store, jobs: &mut [Job], tail: &mut Tail) -> AppResult<V
                 Err(e) => Err(e),
                 Ok(Item::Submit(c)) => match reference_holds(&c, &states, &by_key) {
                     Err(e) => Err(e),
-                    Ok(()) => submit(*c, j, &mut states, &mut by_key, &mut next, &mut rows),
+                    Ok(()) => submit(&c, j, &mut states, &mut by_key, &mut next, &mut rows),
                 },
                 Ok(Item::Void {
                     fact_id,
@@ -539,7 +539,7 @@ fn reference_holds(
 }
 
 fn submit(
-    c: Checked,
+    c: &Checked,
     job: usize,
     states: &mut HashMap<i64, State>,
     by_key: &mut HashMap<(String, String), i64>,
@@ -586,16 +586,16 @@ fn submit(
             fact_id: id,
             revision: 1,
             new_fact: Some(key),
-            body: p.body_id,
-            body_path,
+            body: p.body_id.clone(),
+            body_path: body_path.clone(),
             kind: p.kind as i32,
             payload,
-            digest: p.digest,
+            digest: p.digest.clone(),
             reason: String::new(),
             voided: false,
             occurred_us: p.occurred_us,
             officers,
-            findings,
+            findings: findings.clone(),
         });
         return Ok(Accepted {
             fact_id: id,
@@ -658,16 +658,16 @@ fn submit(
         fact_id: id,
         revision: st.revision,
         new_fact: None,
-        body: p.body_id,
-        body_path,
+        body: p.body_id.clone(),
+        body_path: body_path.clone(),
         kind: p.kind as i32,
         payload,
-        digest: p.digest,
-        reason: p.correction_reason,
+        digest: p.digest.clone(),
+        reason: p.correction_reason.clone(),
         voided: false,
         occurred_us: p.occurred_us,
         officers,
-        findings,
+        findings: findings.clone(),
     });
     Ok(Accepted {
         fact_id: id,
