@@ -688,6 +688,34 @@ db_test!(withhold_until_rules, |b| async move {
     s.stop().await;
 });
 
+/// A new officer on the world's post holding card `number` valid until
+/// `card_until`, withheld until `withheld_until`.
+async fn withheld_holder(
+    s: &TestServer,
+    w: &World,
+    (name, n): (&str, u32),
+    number: &str,
+    card_until: DateTime<Utc>,
+    withheld_until: DateTime<Utc>,
+) -> (Officer, Credential) {
+    let now = Utc::now();
+    let o = officer(
+        s,
+        &w.dept,
+        name,
+        OfficerKind::Officer,
+        vec![w.post.name.clone()],
+        n,
+        since(),
+    )
+    .await;
+    let card = credential(s, &o, number, now - Duration::days(300), card_until).await;
+    withhold(&mut s.legal().await, &card.name, withheld_until)
+        .await
+        .expect("withhold");
+    (o, card)
+}
+
 // A withholding binds the holder, not only the card (Art. 21): a card that
 // expires or is revoked while withheld leaves the sanction in force, and no
 // new card may start before it ends, whoever asks; once released, or from its
@@ -701,20 +729,15 @@ db_test!(no_new_credential_during_a_withholding, |b| async move {
         .await;
     let now = Utc::now();
     let d = Duration::days;
-    let o = officer(
+    let (o, short) = withheld_holder(
         &s,
-        &w.dept,
-        "周九",
-        OfficerKind::Officer,
-        vec![w.post.name.clone()],
-        31,
-        since(),
+        &w,
+        ("周九", 31),
+        "HLJ-SHORT-1",
+        now + d(10),
+        now + d(30),
     )
     .await;
-    let short = credential(&s, &o, "HLJ-SHORT-1", now - d(300), now + d(10)).await;
-    withhold(&mut legal, &short.name, now + d(30))
-        .await
-        .expect("withhold");
 
     // After the withheld card expires, but before the withholding ends.
     let e = dept
@@ -743,20 +766,8 @@ db_test!(no_new_credential_during_a_withholding, |b| async move {
     assert_eq!(r.actors[0].credential, later.name);
 
     // Released early: the officer may have a card again at once.
-    let p = officer(
-        &s,
-        &w.dept,
-        "吴十",
-        OfficerKind::Officer,
-        vec![w.post.name.clone()],
-        32,
-        since(),
-    )
-    .await;
-    let card = credential(&s, &p, "HLJ-REL-1", now - d(300), now + d(5)).await;
-    withhold(&mut legal, &card.name, now + d(60))
-        .await
-        .expect("withhold");
+    let (p, card) =
+        withheld_holder(&s, &w, ("吴十", 32), "HLJ-REL-1", now + d(5), now + d(60)).await;
     let e = dept
         .issue_credential(issue_req(&p, "HLJ-REL-2", now + d(5), now + d(900)))
         .await;
