@@ -19,10 +19,26 @@ export PROBITY_TEST_DATABASE_URL="$PG_ADMIN_URL"
 # A missing PostgreSQL fails the PostgreSQL cases instead of skipping them.
 export PROBITY_TEST_REQUIRE_POSTGRES=${PROBITY_TEST_REQUIRE_POSTGRES:-1}
 
+# Each PostgreSQL case makes its own database (probity_t_*); the ones this
+# run made are dropped after it if it passed, kept for a look if it failed.
+test_dbs() {
+    command -v psql >/dev/null || return 0
+    psql "$PG_ADMIN_URL" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'probity_t_%'" 2>/dev/null | sort
+}
+before=$(mktemp)
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log" "$before"' EXIT
+test_dbs >"$before"
 status=0
 cargo test --workspace --all-targets "$@" 2>&1 | tee "$log" || status=$?
+made=$(test_dbs | comm -13 "$before" -)
+if [[ -n $made ]]; then
+    if [[ $status == 0 ]]; then
+        for db in $made; do psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true; done
+    else
+        echo "test.sh: kept this run's $(wc -w <<<"$made") test databases (probity_t_*) for a look; .ci/run drops leftovers" >&2
+    fi
+fi
 # One closing line for the whole run: cargo prints one per test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
