@@ -420,7 +420,9 @@ pub fn fact_name(id: i64) -> String {
 
 /// The id in a fact's name, `facts/{id}`.
 pub fn fact_id(name: &str) -> Option<i64> {
-    name.strip_prefix("facts/")?.parse().ok()
+    probity_common::names::parse_top(name, "facts")?
+        .parse()
+        .ok()
 }
 
 /// Reads revisions back as the API shows them: `(fact id, revision)` pairs,

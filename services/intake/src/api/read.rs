@@ -3,7 +3,7 @@
 use probity_common::{
     AppError, AppResult, Violations,
     db::stmt,
-    names::{from_ts, next_token, page, parse_top, top_field},
+    names::{from_ts, next_token, page, top_field},
 };
 use probity_proto::intake::v1::*;
 use sea_orm::{ConnectionTrait, Value};
@@ -12,8 +12,9 @@ use super::Ctx;
 use crate::{Intake, tables};
 use probity_common::body_scope;
 
-fn fact_id(v: &mut Violations, name: &str, field: &str) -> i64 {
-    match parse_top(name, "facts").and_then(|id| id.parse::<i64>().ok()) {
+/// The id in `name` (facts/{id}), or a violation of `field`.
+pub(crate) fn fact_id(v: &mut Violations, name: &str, field: &str) -> i64 {
+    match tables::fact_id(name) {
         Some(id) => id,
         None => {
             v.add(field, "must be a resource name facts/{id}");

@@ -2,9 +2,7 @@
 //! answers and the findings; then the writer commits them.
 use std::collections::{HashMap, VecDeque};
 
-use probity_common::{
-    AppError, AppResult, auth::Role, body_scope, names::parse_top, store::RequestKey,
-};
+use probity_common::{AppError, AppResult, auth::Role, body_scope, store::RequestKey};
 use probity_proto::intake::v1::*;
 use prost::Message;
 
@@ -243,13 +241,11 @@ pub async fn submit_fact(intake: &Intake, ctx: &Ctx, r: SubmitFactRequest) -> Ap
 
 pub async fn void_fact(intake: &Intake, ctx: &Ctx, r: VoidFactRequest) -> AppResult<Fact> {
     let mut v = probity_common::Violations::new();
-    let id = parse_top(&r.name, "facts").and_then(|id| id.parse::<i64>().ok());
-    v.check(id.is_some(), "name", "must be a resource name facts/{id}");
+    let id = super::read::fact_id(&mut v, &r.name, "name");
     v.non_empty(&r.reason, "reason");
     v.max_len(&r.reason, 1000, "reason");
     probity_common::names::check_request_id(&mut v, &r.request_id);
     v.finish()?;
-    let id = id.unwrap_or_default();
     // A retry is answered before the writer, as the first call was.
     if let Some(f) = intake
         .store
