@@ -9,6 +9,10 @@
 #     pgbench running intake's own writes for one fact as one prepared
 #     statement (bench/sql/intake-fact.sql: PostgreSQL's share alone, the
 #     floor under any intake), on one chain and on a chain per client;
+#     At one client it also times a bare tonic server's round trip
+#     (bench's echo-server): nothing can be batched for one client, so a
+#     durable gRPC call takes at least that plus one INSERT, which bounds
+#     what any gRPC service can reach at c=1;
 #   - SQLite bulk: the embedded default, rows/s.
 #
 #   scripts/bench-intake.sh
@@ -35,7 +39,7 @@ if [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
     cargo build --release -p probity -p probity-bench >&2
 fi
 BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release
-for b in probity load intake-load; do
+for b in probity load intake-load echo-server; do
     [[ -x $BIN/$b ]] || { echo "missing $BIN/$b: build first" >&2; exit 1; }
 done
 command -v pgbench >/dev/null || { echo "pgbench is needed (postgresql-contrib / postgresql client)" >&2; exit 1; }
@@ -123,6 +127,12 @@ pgb() { # pgb CLIENTS PGBENCH-ARGS...: tps
     pgbench -n -c "$c" -j "$j" -T "$UNARY_SECONDS" "$@" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1
 }
 declare -A PGB INT FLOOR1 FLOORN
+ECHO_PORT=$("$BIN/load" free-port)
+"$BIN/echo-server" --listen "127.0.0.1:$ECHO_PORT" 2>/dev/null &
+ECHO_PID=$!
+PIDS+=("$ECHO_PID")
+"$BIN/load" wait --addr "127.0.0.1:$ECHO_PORT"
+ECHO1=""
 for c in 1 8 32; do
     for ((r = 1; r <= ROUNDS; r++)); do
         echo "== unary c=$c round $r: pgbench INSERT, pgbench intake-fact (one chain, own chains), then intake ==" >&2
@@ -132,6 +142,12 @@ for c in 1 8 32; do
         u=$("$BIN/intake-load" unary --addr "$ADDR" --seed "$WORK/pg-seed.json" --concurrency "$c" \
             --duration "$UNARY_SECONDS" --prefix "U$c-$r-")
         INT[$c]="${INT[$c]:-} $(json "$u" facts_per_s)"
+        if [[ $c == 1 ]]; then
+            "$BIN/load" run --target echo --addr "127.0.0.1:$ECHO_PORT" --server-pid "$ECHO_PID" \
+                --concurrency 1 --connections 1 --warmup 1 --duration "$UNARY_SECONDS" \
+                --open-duration 0 --out "$WORK/echo1-$r.json" >/dev/null 2>&1
+            ECHO1="$ECHO1 $(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['closed']['rps'])" "$WORK/echo1-$r.json")"
+        fi
     done
 done
 
@@ -176,5 +192,9 @@ for c in 1 8 32; do
     best=$(python3 -c "print(max($f1, $fn))")
     echo "| $c | $(fmt "$p") | $(fmt "$f1") | $(ratio "$f1" "$p") | $(fmt "$fn") | $(ratio "$fn" "$p") | $(fmt "$i") | $(ratio "$i" "$best") |"
 done
+E1=$(median $ECHO1) P1=$(median ${PGB[1]})
+BOUND1=$(python3 -c "print(1 / (1 / $E1 + 1 / $P1))")
+echo
+echo "At one client nothing can be batched: a durable call is at least a bare tonic round trip (echo-server, one client: $(fmt "$E1") calls/s) plus one INSERT ($(fmt "$P1") tps), so no gRPC service writing even one row per call can pass $(fmt "$BOUND1")/s, $(ratio "$BOUND1" "$P1") of pgbench INSERT (intake: $(ratio "$(median ${INT[1]})" "$P1"))."
 echo
 echo "Bulk facts/s on PostgreSQL: $(fmt "$(json "$BULK" facts_per_s)"); COPY took ${COPY_S}s, intake ${BULK_S}s."

@@ -1,6 +1,7 @@
 """DuckDB computing the rankings job's indicators on the job's input Parquet
 (the same attribution: a fact is credited through its matter, decision or
-complaint to the act's officers, and to its body once). The yardstick of
+complaint, of its year or an earlier one, to the act's officers, and to its
+body once). The yardstick of
 scripts/bench-rankings.sh: python3 scripts/rankings_duckdb.py DIR THREADS."""
 import sys
 import duckdb
@@ -10,10 +11,11 @@ con = duckdb.connect()
 con.execute(f"SET threads = {threads}")
 con.execute(f"""
 CREATE VIEW f AS SELECT * FROM read_parquet('{d}/facts.parquet');
-CREATE VIEW m AS SELECT body r_body, source_id r_source, fid matter FROM f WHERE kind = 1;
-CREATE VIEW c AS SELECT body r_body, source_id r_source, fid complaint FROM f WHERE kind = 6;
-CREATE VIEW dm AS SELECT f.body r_body, f.source_id r_source, m.matter d_matter
-  FROM f LEFT JOIN m ON f.body = m.r_body AND f.ref_source = m.r_source WHERE f.kind = 3;
+CREATE VIEW l AS SELECT * FROM f UNION ALL SELECT * FROM read_parquet('{d}/refs.parquet');
+CREATE VIEW m AS SELECT body r_body, source_id r_source, fid matter FROM l WHERE kind = 1;
+CREATE VIEW c AS SELECT body r_body, source_id r_source, fid complaint FROM l WHERE kind = 6;
+CREATE VIEW dm AS SELECT l.body r_body, l.source_id r_source, m.matter d_matter
+  FROM l LEFT JOIN m ON l.body = m.r_body AND l.ref_source = m.r_source WHERE l.kind = 3;
 CREATE VIEW a AS SELECT f.fid, f.body,
   CASE WHEN f.kind IN (2, 3) THEN m.matter WHEN f.kind IN (5, 10) THEN dm.d_matter
        WHEN f.kind = 7 THEN c.complaint ELSE f.fid END AS root,
@@ -41,7 +43,8 @@ counts = """sum(matters) matters, sum(completed) completed, sum(decisions) decis
   sum(files_reviewed) files_reviewed, sum(files_passed) files_passed, sum(penalties) penalties,
   sum(penalties_within) penalties_within"""
 officers = con.execute(f"""
-  SELECT o.officer, {counts} FROM a JOIN read_parquet('{d}/fact_officers.parquet') o ON a.root = o.fid
+  SELECT o.officer, {counts} FROM a JOIN (SELECT * FROM read_parquet('{d}/fact_officers.parquet')
+         UNION ALL SELECT * FROM read_parquet('{d}/ref_officers.parquet')) o ON a.root = o.fid
   GROUP BY o.officer ORDER BY o.officer""").fetchall()
 departments = con.execute(f"""
   SELECT body, {counts}, sum(major_decisions) major_decisions, sum(major_reviewed) major_reviewed

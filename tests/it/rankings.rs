@@ -726,3 +726,165 @@ db_test!(
         s.stop().await;
     }
 );
+
+/// Noon in the city on a day of `year`.
+fn noon(year: i32, month: u32, day: u32) -> chrono::DateTime<Utc> {
+    chrono::NaiveDate::from_ymd_opt(year, month, day)
+        .unwrap()
+        .and_hms_opt(4, 0, 0)
+        .unwrap()
+        .and_utc()
+}
+
+db_test!(earlier_years_facts_credit_their_officers, |b| async move {
+    // This year's closing, decision, review and case-file review of matters
+    // and decisions from the years before: credited to those acts'
+    // officers, and only this year's facts counted.
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    // Officers in post long enough for acts two years back.
+    let long_ago = Utc::now() - Duration::days(1100);
+    let mut staff = Vec::new();
+    for (name, n) in [("周一", 7), ("吴二", 8), ("郑三", 9)] {
+        let post = vec![w.post.name.clone()];
+        staff.push(officer(&s, &w.dept, name, OfficerKind::Officer, post, n, long_ago).await);
+    }
+    let [a, b, c] = <[Officer; 3]>::try_from(staff).unwrap();
+    let (d, p, y) = (w.dept.clone(), w.penalty.name.clone(), year());
+    let mut i = dept(&s, &w).await;
+    let t = when();
+    let at = |m: i64| t + Duration::minutes(m);
+    // Last year: a matter accepted in December and decided then.
+    submit(
+        &mut i,
+        &d,
+        "old-m",
+        matter_of(&p, &[&a, &b], noon(y - 1, 12, 15), true),
+    )
+    .await;
+    let decided = decision(
+        "old-m",
+        CircumstanceGrade::Ordinary,
+        100_000,
+        noon(y - 1, 12, 20),
+    );
+    submit(&mut i, &d, "old-d", decided).await;
+    // Two years back: a matter decided last year.
+    submit(
+        &mut i,
+        &d,
+        "older-m",
+        matter_of(&p, &[&a, &c], noon(y - 2, 6, 1), true),
+    )
+    .await;
+    let decided = decision(
+        "older-m",
+        CircumstanceGrade::Ordinary,
+        100_000,
+        noon(y - 1, 6, 1),
+    );
+    submit(&mut i, &d, "older-d", decided).await;
+    // This year.
+    submit(&mut i, &d, "old-m-close", closing("old-m", at(10))).await;
+    let decided = decision("old-m", CircumstanceGrade::Ordinary, 100_000, at(11));
+    submit(&mut i, &d, "new-d", decided).await;
+    submit(
+        &mut i,
+        &d,
+        "older-r",
+        Payload::ReviewOutcome(ReviewOutcome {
+            decision: "older-d".into(),
+            kind: ReviewKind::Litigation as i32,
+            result: ReviewResult::Revoked as i32,
+            decided_at: Some(ts(at(20))),
+            wrongful: false,
+        }),
+    )
+    .await;
+    submit(
+        &mut i,
+        &d,
+        "old-f",
+        Payload::CaseFileReview(CaseFileReview {
+            decision: "old-d".into(),
+            reviewed_at: Some(ts(at(21))),
+            facts_clear: true,
+            evidence_conclusive: true,
+            basis_correct: true,
+            procedure_lawful: true,
+            content_appropriate: true,
+            documents_standard: true,
+        }),
+    )
+    .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let plan = test_plan(dir.path());
+    let out = dir.path().join("run");
+    let m = run(&s, &out, &plan, false).await;
+    assert_eq!(m.counts["facts"], 4, "{:?}", m.counts);
+    assert!(m.job.starts_with("probity-rankings "), "{}", m.job);
+    assert_eq!(
+        m.counts["referenced"], 4,
+        "old-m, old-d, older-d and (through it) older-m: {:?}",
+        m.counts
+    );
+    let officers: HashMap<String, HashMap<String, String>> = csv(&out.join("officers.csv"))
+        .into_iter()
+        .map(|r| (r["officer"].clone(), r))
+        .collect();
+    let want: &[(&Officer, &[(&str, f64)])] = &[
+        (
+            &a,
+            &[
+                ("matters", 0.0),
+                ("completed", 1.0),
+                ("decisions", 1.0),
+                ("wrongful", 1.0),
+                ("files_reviewed", 1.0),
+                ("files_passed", 1.0),
+            ],
+        ),
+        (
+            &b,
+            &[
+                ("matters", 0.0),
+                ("completed", 1.0),
+                ("decisions", 1.0),
+                ("wrongful", 0.0),
+                ("files_reviewed", 1.0),
+            ],
+        ),
+        (
+            &c,
+            &[
+                ("matters", 0.0),
+                ("completed", 0.0),
+                ("decisions", 0.0),
+                ("wrongful", 1.0),
+                ("files_reviewed", 0.0),
+            ],
+        ),
+    ];
+    for (o, cols) in want {
+        let row = &officers[&o.name];
+        for (col, v) in *cols {
+            assert_eq!(num(row, col), *v, "{} {col}: {row:?}", o.name);
+        }
+    }
+    // The department counts its own year's facts, each once, as before.
+    let depts: HashMap<String, HashMap<String, String>> = csv(&out.join("departments.csv"))
+        .into_iter()
+        .map(|r| (r["body"].clone(), r))
+        .collect();
+    let own = &depts[&w.dept.name];
+    for (col, v) in [
+        ("matters", 0.0),
+        ("completed", 1.0),
+        ("decisions", 1.0),
+        ("wrongful", 1.0),
+        ("files_reviewed", 1.0),
+    ] {
+        assert_eq!(num(own, col), v, "department {col}: {own:?}");
+    }
+});

@@ -221,6 +221,7 @@ fn generate(dir: PathBuf, n: usize, officers: usize, bodies: usize) -> anyhow::R
         Column::new("officer".into(), of_officer),
     ])?;
     probity_rankings::write_parquet(&mut fo, &dir.join("fact_officers.parquet"))?;
+    probity_rankings::extract::no_references(&dir)?;
     let mut fi = DataFrame::new_infer_height(vec![
         Column::new("fid".into(), fi_fid),
         Column::new("body".into(), fi_body),

@@ -84,11 +84,17 @@ fn per_fact(year: i32) -> Vec<Expr> {
 
 /// Every fact credited through an act (`root`: the fid whose officers get
 /// the credit) with its per-fact counts. Only the kinds that refer to
-/// another fact are joined, each with the one kind it refers to.
+/// another fact are joined, each with the one kind it refers to, found among
+/// the year's facts or the earlier facts they refer to (`refs.parquet`:
+/// joined, never counted).
 pub fn attributed(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
     let facts = scan(dir, "facts.parquet")?;
+    let lookup = concat(
+        [facts.clone(), scan(dir, "refs.parquet")?],
+        UnionArgs::default(),
+    )?;
     let refs = |kind: FactKind, as_name: &str| {
-        facts.clone().filter(k(kind)).select([
+        lookup.clone().filter(k(kind)).select([
             col("body").alias("r_body"),
             col("source_id").alias("r_source"),
             col("fid").alias(as_name),
@@ -98,7 +104,7 @@ pub fn attributed(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
     let on = || [col("body"), col("ref_source")];
     let r_on = || [col("r_body"), col("r_source")];
     // A decision's matter, for the reviews of the decision.
-    let decisions = facts
+    let decisions = lookup
         .clone()
         .filter(k(FactKind::Decision))
         .join(refs(FactKind::Matter, "root"), on(), r_on(), inner())
@@ -162,9 +168,16 @@ pub fn officer_counts(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
         .copied()
         .filter(|c| *c != "findings")
         .collect();
+    let officers_of = concat(
+        [
+            scan(dir, "fact_officers.parquet")?,
+            scan(dir, "ref_officers.parquet")?,
+        ],
+        UnionArgs::default(),
+    )?;
     let credited = attributed(dir, year)?
         .join(
-            scan(dir, "fact_officers.parquet")?,
+            officers_of,
             [col("root")],
             [col("fid")],
             JoinArgs::new(JoinType::Inner),

@@ -14,8 +14,8 @@ use probity_common::{
 };
 use probity_proto::{
     intake::v1::{
-        ExportFactsRequest, Fact, FactKind, LegalReviewResult, fact::Payload,
-        intake_service_client::IntakeServiceClient,
+        BatchLookupFactsRequest, ExportFactsRequest, Fact, FactKind, LegalReviewResult,
+        LookupFactRequest, fact::Payload, intake_service_client::IntakeServiceClient,
     },
     registry::v1::{
         GetOfficerHistoryRequest, ListBodiesRequest, ListOfficersRequest, OfficerStatus,
@@ -233,6 +233,9 @@ pub struct Counts {
     pub findings: usize,
     pub officers: usize,
     pub bodies: usize,
+    /// Facts of other years the year's facts refer to (credited through,
+    /// not counted).
+    pub referenced: usize,
 }
 
 /// Streams the year's facts (up to `until_us`) from intake into Parquet.
@@ -283,6 +286,115 @@ pub async fn facts(
     sink.write(dir, &mut t, &mut counts)?;
     sink.finish()?;
     Ok(counts)
+}
+
+/// Facts of other years that the year's facts refer to: a closing or a
+/// decision of this year whose matter was accepted last year, a review or a
+/// case-file review of last year's decision (and that decision's matter).
+/// They carry the officers the year's facts are credited to, and are never
+/// counted themselves. Asked from intake by key, in rounds until nothing
+/// referred to is missing (a review's decision, then its matter); written
+/// as `refs.parquet` (the facts table's columns) and `ref_officers.parquet`.
+pub async fn referenced(peers: &Peers, dir: &Path, bar: &ProgressBar) -> anyhow::Result<usize> {
+    let mut client =
+        IntakeServiceClient::new(peers.intake.channel()).max_decoding_message_size(256 << 20);
+    let mut refs = Facts::default();
+    let mut asked: std::collections::HashSet<(String, String)> = Default::default();
+    // Review -> decision -> matter: two rounds find everything; the third
+    // only confirms that nothing is missing.
+    for _ in 0..3 {
+        let missing = missing_refs(dir, &refs)?;
+        let keys: Vec<(String, String)> = missing
+            .into_iter()
+            .filter(|k| asked.insert(k.clone()))
+            .collect();
+        if keys.is_empty() {
+            break;
+        }
+        for chunk in keys.chunks(LOOKUP_KEYS) {
+            let found = peers
+                .intake
+                .call(
+                    "intake",
+                    client.batch_lookup_facts(BatchLookupFactsRequest {
+                        keys: chunk
+                            .iter()
+                            .map(|(body, source_id)| LookupFactRequest {
+                                body: body.clone(),
+                                source_id: source_id.clone(),
+                            })
+                            .collect(),
+                        include_voided: false,
+                    }),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("intake BatchLookupFacts: {e}"))?;
+            for f in &found.facts {
+                refs.push(f);
+            }
+            bar.inc(chunk.len() as u64);
+        }
+    }
+    let n = refs.fid.len();
+    write_refs(dir, refs)?;
+    Ok(n)
+}
+
+/// The two reference files, empty: inputs made without intake (the
+/// benchmark's synthetic year) refer to nothing outside their year.
+pub fn no_references(dir: &Path) -> anyhow::Result<()> {
+    write_refs(dir, Facts::default())
+}
+
+fn write_refs(dir: &Path, mut refs: Facts) -> anyhow::Result<()> {
+    let [mut facts, mut officers, _] = refs.frames()?;
+    write_parquet(&mut facts, &dir.join("refs.parquet"))?;
+    write_parquet(&mut officers, &dir.join("ref_officers.parquet"))?;
+    Ok(())
+}
+
+/// Keys BatchLookupFacts takes at once.
+const LOOKUP_KEYS: usize = 1000;
+
+/// (body, source id) referred to by the year's facts or by the references
+/// found so far, and found in neither.
+fn missing_refs(dir: &Path, found: &Facts) -> anyhow::Result<Vec<(String, String)>> {
+    let keys = |lf: LazyFrame| lf.select([col("body"), col("source_id")]);
+    let wanted = |lf: LazyFrame| {
+        lf.filter(col("ref_source").neq(lit("")))
+            .select([col("body"), col("ref_source").alias("source_id")])
+    };
+    let year = crate::compute::scan(dir, "facts.parquet")?;
+    let so_far = polars::df!(
+        "body" => found.body.clone(),
+        "source_id" => found.source_id.clone(),
+        "ref_source" => found.ref_source.clone(),
+    )?
+    .lazy();
+    let known = concat(
+        [keys(year.clone()), keys(so_far.clone())],
+        UnionArgs::default(),
+    )?
+    .with_column(lit(true).alias("known"));
+    let missing = concat([wanted(year), wanted(so_far)], UnionArgs::default())?
+        .unique(None, UniqueKeepStrategy::Any)
+        .join(
+            known,
+            [col("body"), col("source_id")],
+            [col("body"), col("source_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .filter(col("known").is_null())
+        .select([col("body"), col("source_id")])
+        .sort(["body", "source_id"], Default::default());
+    let df = crate::collect(missing)?;
+    let body = df.column("body")?.str()?;
+    let source = df.column("source_id")?.str()?;
+    Ok(body
+        .iter()
+        .zip(source.iter())
+        .filter_map(|(b, s)| Some((b?.to_string(), s?.to_string())))
+        .collect())
 }
 
 /// Facts held before they are written as a row group: memory stays bounded

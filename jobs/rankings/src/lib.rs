@@ -127,6 +127,9 @@ pub async fn run(settings: &Settings, o: RunOptions) -> anyhow::Result<output::M
     let bar = progress.counter("读取事实 reading facts from intake");
     let counts = extract::facts(&peers, o.year, until_us, &input, &bar).await?;
     bar.finish();
+    let bar = progress.counter("读取引用 reading earlier years' facts the year's facts refer to");
+    let referenced = extract::referenced(&peers, &input, &bar).await?;
+    bar.finish();
     lap("extract facts", &mut timings);
     let bar = progress.counter("读取登记 reading the registry (officers' days in post)");
     let (bodies, officers) = extract::registry(&peers, from_us, until_us, &input, &bar).await?;
@@ -135,6 +138,7 @@ pub async fn run(settings: &Settings, o: RunOptions) -> anyhow::Result<output::M
     let counts = extract::Counts {
         bodies,
         officers,
+        referenced,
         ..counts
     };
 

@@ -157,6 +157,9 @@ pub struct Manifest {
     /// From the inputs, the plan, the as-of date and finality: the same run
     /// twice has the same id.
     pub run_id: String,
+    /// The job that made it: version and a hash of its source.
+    #[serde(default)]
+    pub job: String,
     pub year: i32,
     pub as_of: String,
     pub finalized: bool,
@@ -179,6 +182,25 @@ pub struct Manifest {
     /// (whose flags and commendations were sent again); this run was not recorded.
     #[serde(skip)]
     pub sealed_by: Option<String>,
+}
+
+/// Names a run by what decides its results: inputs and plan (the
+/// fingerprint), as-of date, finality and the job's code.
+fn run_id(fingerprint: &str, as_of: NaiveDate, finalized: bool, job: &str) -> String {
+    hex::encode(Sha256::digest(
+        format!("{fingerprint}/{as_of}/{finalized}/{job}").as_bytes(),
+    ))[..16]
+        .to_string()
+}
+
+/// "probity-rankings 0.1.0+<first 12 of the source hash>".
+pub fn job_version() -> String {
+    format!(
+        "{} {}+{}",
+        env!("CARGO_PKG_NAME"),
+        env!("CARGO_PKG_VERSION"),
+        &env!("JOB_SOURCE_SHA256")[..12]
+    )
 }
 
 pub fn sha256_file(path: &Path) -> std::io::Result<FileHash> {
@@ -225,6 +247,8 @@ pub fn write(
         "facts.parquet",
         "fact_officers.parquet",
         "findings.parquet",
+        "refs.parquet",
+        "ref_officers.parquet",
     ] {
         inputs.push(sha256_file(&input.join(f))?);
     }
@@ -235,10 +259,8 @@ pub fn write(
         h.update(i.sha256.as_bytes());
     }
     let fingerprint = hex::encode(h.finalize());
-    let run_id = hex::encode(Sha256::digest(
-        format!("{fingerprint}/{as_of}/{finalized}").as_bytes(),
-    ))[..16]
-        .to_string();
+    let job = job_version();
+    let run_id = run_id(&fingerprint, as_of, finalized, &job);
 
     write_parquet(&mut t.officers, &out.join("officers.parquet"))?;
     write_csv(&mut t.officers, &out.join("officers.csv"))?;
@@ -268,6 +290,7 @@ pub fn write(
     }
     let manifest = Manifest {
         run_id,
+        job,
         year,
         as_of: as_of.to_string(),
         finalized,
@@ -296,4 +319,31 @@ pub fn write(
         serde_json::to_string_pretty(&manifest)?,
     )?;
     Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_is_named_by_its_inputs_date_finality_and_code() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+        let one = run_id("f", day, true, "probity-rankings 0.1.0+aaaa");
+        assert_eq!(one, run_id("f", day, true, "probity-rankings 0.1.0+aaaa"));
+        assert_eq!(one.len(), 16);
+        for other in [
+            run_id("g", day, true, "probity-rankings 0.1.0+aaaa"),
+            run_id(
+                "f",
+                day.pred_opt().unwrap(),
+                true,
+                "probity-rankings 0.1.0+aaaa",
+            ),
+            run_id("f", day, false, "probity-rankings 0.1.0+aaaa"),
+            run_id("f", day, true, "probity-rankings 0.1.0+bbbb"),
+        ] {
+            assert_ne!(one, other);
+        }
+        assert!(job_version().starts_with("probity-rankings "));
+    }
 }

@@ -16,6 +16,7 @@ policy! {
     "VoidFact" => Write,
     "GetFact" => Read,
     "LookupFact" => Read,
+    "BatchLookupFacts" => Read,
     "ListFactRevisions" => Read,
     "ListFacts" => Read,
     "CountFacts" => Read,

@@ -722,3 +722,107 @@ db_test!(a_retried_void_takes_effect_once, |b| async move {
     assert_eq!((again.revision, again.voided), (4, true));
     s.stop().await;
 });
+
+db_test!(many_facts_are_looked_up_at_once, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = dept(&s, &w).await;
+    let t = when();
+    for source in ["M1", "M2"] {
+        c.submit_fact(fact(&w, source, matter(&w, &two(&w), t)))
+            .await
+            .unwrap();
+    }
+    let m2 = c
+        .lookup_fact(LookupFactRequest {
+            body: w.dept.name.clone(),
+            source_id: "M2".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    c.void_fact(VoidFactRequest {
+        name: m2.name.clone(),
+        reason: "entered twice".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let key = |body: &probity_proto::registry::v1::Body, source: &str| LookupFactRequest {
+        body: body.name.clone(),
+        source_id: source.into(),
+    };
+    let asked = vec![
+        key(&w.dept, "M2"),
+        key(&w.dept, "M1"),
+        key(&w.dept, "nothing"),
+        key(&w.dept, "M1"),
+    ];
+    let sources = |facts: Vec<Fact>| -> Vec<(String, bool)> {
+        facts.into_iter().map(|f| (f.source_id, f.voided)).collect()
+    };
+    let live = c
+        .batch_lookup_facts(BatchLookupFactsRequest {
+            keys: asked.clone(),
+            include_voided: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(sources(live.facts), [("M1".to_string(), false)]);
+    let all = c
+        .batch_lookup_facts(BatchLookupFactsRequest {
+            keys: asked.clone(),
+            include_voided: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(all.facts[0].name, m2.name);
+    assert_eq!(all.facts[0].payload, m2.payload, "the stored fact, whole");
+    assert_eq!(
+        sources(all.facts),
+        [("M2".to_string(), true), ("M1".to_string(), false)],
+        "in the order asked, each once"
+    );
+    // Another department's facts are not there for it.
+    let mut other = intake(&s, Role::Department, Some(&w.other.name)).await;
+    let seen = other
+        .batch_lookup_facts(BatchLookupFactsRequest {
+            keys: asked,
+            include_voided: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(seen.facts.is_empty(), "{:?}", seen.facts);
+
+    // Every bad key is named; the number of keys is bounded.
+    let e = c
+        .batch_lookup_facts(BatchLookupFactsRequest {
+            keys: vec![
+                LookupFactRequest {
+                    body: "departments/x".into(),
+                    source_id: "M1".into(),
+                },
+                key(&w.dept, ""),
+            ],
+            include_voided: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&e), ["keys[0].body", "keys[1].source_id"]);
+    let e = c
+        .batch_lookup_facts(BatchLookupFactsRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&e), ["keys"]);
+    let e = c
+        .batch_lookup_facts(BatchLookupFactsRequest {
+            keys: vec![key(&w.dept, "M1"); 1001],
+            include_voided: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&e), ["keys"]);
+});

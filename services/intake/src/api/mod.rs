@@ -52,6 +52,7 @@ service! {
         unary void_fact("VoidFact", VoidFactRequest) -> Fact => submit::void_fact;
         unary get_fact("GetFact", GetFactRequest) -> Fact => read::get_fact;
         unary lookup_fact("LookupFact", LookupFactRequest) -> Fact => read::lookup_fact;
+        unary batch_lookup_facts("BatchLookupFacts", BatchLookupFactsRequest) -> BatchLookupFactsResponse => read::batch_lookup_facts;
         unary list_fact_revisions("ListFactRevisions", ListFactRevisionsRequest) -> ListFactRevisionsResponse => read::list_fact_revisions;
         unary list_facts("ListFacts", ListFactsRequest) -> ListFactsResponse => read::list_facts;
         unary count_facts("CountFacts", CountFactsRequest) -> CountFactsResponse => read::count_facts;

@@ -64,6 +64,44 @@ pub async fn lookup_fact(intake: &Intake, ctx: &Ctx, r: LookupFactRequest) -> Ap
     load_one(intake, c.id, c.revision, &what).await
 }
 
+/// Keys one BatchLookupFacts may ask.
+const BATCH_LOOKUP_MAX: usize = 1000;
+
+pub async fn batch_lookup_facts(
+    intake: &Intake,
+    ctx: &Ctx,
+    r: BatchLookupFactsRequest,
+) -> AppResult<BatchLookupFactsResponse> {
+    let mut v = Violations::new();
+    if r.keys.is_empty() || r.keys.len() > BATCH_LOOKUP_MAX {
+        v.add("keys", format!("must have 1 to {BATCH_LOOKUP_MAX} keys"));
+    }
+    let mut keys = Vec::with_capacity(r.keys.len());
+    let mut seen = std::collections::HashSet::new();
+    for (i, k) in r.keys.iter().enumerate() {
+        let body = top_field(&mut v, &k.body, "bodies", &format!("keys[{i}].body"));
+        let field = format!("keys[{i}].source_id");
+        v.non_empty(&k.source_id, &field);
+        v.max_len(&k.source_id, 128, &field);
+        if seen.insert((body.clone(), k.source_id.clone())) {
+            keys.push((body, k.source_id.clone()));
+        }
+    }
+    v.finish()?;
+    let found = tables::by_source(&intake.store.db, &keys).await?;
+    // Another department's facts are not there, as far as it can tell.
+    let wanted: Vec<(i64, i32)> = keys
+        .iter()
+        .filter_map(|k| found.get(k))
+        .filter(|c| r.include_voided || !c.voided)
+        .filter(|c| body_scope::check(&ctx.principal, &c.body_path).is_ok())
+        .map(|c| (c.id, c.revision))
+        .collect();
+    Ok(BatchLookupFactsResponse {
+        facts: tables::load(&intake.store.db, &wanted).await?,
+    })
+}
+
 pub async fn list_fact_revisions(
     intake: &Intake,
     ctx: &Ctx,
