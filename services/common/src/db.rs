@@ -53,15 +53,57 @@ pub async fn connect_with(
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
                 .busy_timeout(busy)
                 .pragma("cache_size", cache_kib.clone())
+                .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)
+                // The WAL file is kept at most this size once checkpointed
+                // (it is reused, not shrunk, otherwise).
+                .pragma("journal_size_limit", WAL_KEPT_BYTES)
                 .foreign_keys(true)
         });
     if !pg_session.is_empty() {
         let session = pg_session.to_vec();
         opts.map_sqlx_postgres_opts(move |o| o.options(session.iter().copied()));
     }
-    Database::connect(opts)
+    let db = Database::connect(opts)
         .await
-        .map_err(|e| anyhow::anyhow!("connecting to {}: {e}", redact(url)))
+        .map_err(|e| anyhow::anyhow!("connecting to {}: {e}", redact(url)))?;
+    if sqlite_path(url).is_some() {
+        checkpoint_in_background(db.clone());
+    }
+    Ok(db)
+}
+
+/// WAL pages a committing connection lets pile up before it copies them
+/// into the database itself (64 MiB of 4 KiB pages): a backstop, since the
+/// task below copies them long before.
+const WAL_AUTOCHECKPOINT_PAGES: &str = "16384";
+const WAL_KEPT_BYTES: &str = "67108864";
+/// How often the task below copies the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// SQLite's own checkpoint (at 1,000 WAL pages by default) runs inside the
+/// commit that crosses the line: the one writer reads its frames back and
+/// writes and syncs the database file before it can take the next batch.
+/// A task of its own does that on another connection of the pool instead,
+/// PASSIVE (it neither waits for nor blocks the writer or readers), so the
+/// writer only appends to the WAL.
+fn checkpoint_in_background(db: DatabaseConnection) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match db
+                .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
+                .await
+            {
+                Ok(_) => {}
+                Err(sea_orm::DbErr::ConnectionAcquire(
+                    sea_orm::error::ConnAcquireErr::ConnectionClosed,
+                )) => return,
+                Err(e) => tracing::debug!(error = %e, "background checkpoint"),
+            }
+        }
+    });
 }
 
 fn sqlite_path(url: &str) -> Option<String> {
@@ -258,6 +300,42 @@ impl Filter {
             String::new()
         } else {
             format!("WHERE {}", self.conds.join(" AND "))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite_checkpoints_in_the_background() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.db");
+        let url = format!("sqlite://{}?mode=rwc", file.display());
+        let settings = Settings::load_from(None, std::iter::empty()).unwrap();
+        let db = connect(&url, &settings).await.unwrap();
+        db.execute_unprepared("CREATE TABLE t (x BLOB)")
+            .await
+            .unwrap();
+        let before = std::fs::metadata(&file).unwrap().len();
+        // About 2 MiB: far below the writer's own checkpoint line, so only
+        // the background task copies it into the database file.
+        db.execute_unprepared(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 512) \
+             INSERT INTO t SELECT randomblob(4096) FROM n",
+        )
+        .await
+        .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::fs::metadata(&file).unwrap().len() < before + (2 << 20) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the WAL was not copied into {} ({} bytes)",
+                file.display(),
+                std::fs::metadata(&file).unwrap().len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 }
