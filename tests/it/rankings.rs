@@ -136,6 +136,31 @@ fn closing(matter: &str, at: chrono::DateTime<Utc>) -> Payload {
     })
 }
 
+/// A review that revoked `decision` (a wrongful case).
+fn revoked(decision: &str, kind: ReviewKind, at: chrono::DateTime<Utc>) -> Payload {
+    Payload::ReviewOutcome(ReviewOutcome {
+        decision: decision.into(),
+        kind: kind as i32,
+        result: ReviewResult::Revoked as i32,
+        decided_at: Some(ts(at)),
+        wrongful: false,
+    })
+}
+
+/// A case-file review of `decision` finding all six in order.
+fn file_up_to_standard(decision: &str, at: chrono::DateTime<Utc>) -> Payload {
+    Payload::CaseFileReview(CaseFileReview {
+        decision: decision.into(),
+        reviewed_at: Some(ts(at)),
+        facts_clear: true,
+        evidence_conclusive: true,
+        basis_correct: true,
+        procedure_lawful: true,
+        content_appropriate: true,
+        documents_standard: true,
+    })
+}
+
 /// The year: department A (the fixtures' world, officers a, b, c) and a
 /// small department B (officers e, f).
 async fn a_year(s: &TestServer) -> Year {
@@ -240,31 +265,10 @@ async fn a_year(s: &TestServer) -> Year {
         &mut i,
         &d,
         "r1",
-        Payload::ReviewOutcome(ReviewOutcome {
-            decision: "d2".into(),
-            kind: ReviewKind::Reconsideration as i32,
-            result: ReviewResult::Revoked as i32,
-            decided_at: Some(ts(at(20))),
-            wrongful: false,
-        }),
+        revoked("d2", ReviewKind::Reconsideration, at(20)),
     )
     .await;
-    submit(
-        &mut i,
-        &d,
-        "f1",
-        Payload::CaseFileReview(CaseFileReview {
-            decision: "d1".into(),
-            reviewed_at: Some(ts(at(21))),
-            facts_clear: true,
-            evidence_conclusive: true,
-            basis_correct: true,
-            procedure_lawful: true,
-            content_appropriate: true,
-            documents_standard: true,
-        }),
-    )
-    .await;
+    submit(&mut i, &d, "f1", file_up_to_standard("d1", at(21))).await;
     submit(
         &mut i,
         &d,
@@ -754,36 +758,34 @@ db_test!(earlier_years_facts_credit_their_officers, |b| async move {
     let mut i = dept(&s, &w).await;
     let t = when();
     let at = |m: i64| t + Duration::minutes(m);
-    // Last year: a matter accepted in December and decided then.
-    submit(
-        &mut i,
-        &d,
-        "old-m",
-        matter_of(&p, &[&a, &b], noon(y - 1, 12, 15), true),
-    )
-    .await;
-    let decided = decision(
-        "old-m",
-        CircumstanceGrade::Ordinary,
-        100_000,
-        noon(y - 1, 12, 20),
-    );
-    submit(&mut i, &d, "old-d", decided).await;
-    // Two years back: a matter decided last year.
-    submit(
-        &mut i,
-        &d,
-        "older-m",
-        matter_of(&p, &[&a, &c], noon(y - 2, 6, 1), true),
-    )
-    .await;
-    let decided = decision(
-        "older-m",
-        CircumstanceGrade::Ordinary,
-        100_000,
-        noon(y - 1, 6, 1),
-    );
-    submit(&mut i, &d, "older-d", decided).await;
+    // Last year: a matter accepted in December and decided then; two years
+    // back: a matter decided last year.
+    for (matter, decided, who, accepted_at, decided_at) in [
+        (
+            "old-m",
+            "old-d",
+            [&a, &b],
+            noon(y - 1, 12, 15),
+            noon(y - 1, 12, 20),
+        ),
+        (
+            "older-m",
+            "older-d",
+            [&a, &c],
+            noon(y - 2, 6, 1),
+            noon(y - 1, 6, 1),
+        ),
+    ] {
+        submit(&mut i, &d, matter, matter_of(&p, &who, accepted_at, true)).await;
+        let grade = CircumstanceGrade::Ordinary;
+        submit(
+            &mut i,
+            &d,
+            decided,
+            decision(matter, grade, 100_000, decided_at),
+        )
+        .await;
+    }
     // This year.
     submit(&mut i, &d, "old-m-close", closing("old-m", at(10))).await;
     let decided = decision("old-m", CircumstanceGrade::Ordinary, 100_000, at(11));
@@ -792,31 +794,10 @@ db_test!(earlier_years_facts_credit_their_officers, |b| async move {
         &mut i,
         &d,
         "older-r",
-        Payload::ReviewOutcome(ReviewOutcome {
-            decision: "older-d".into(),
-            kind: ReviewKind::Litigation as i32,
-            result: ReviewResult::Revoked as i32,
-            decided_at: Some(ts(at(20))),
-            wrongful: false,
-        }),
+        revoked("older-d", ReviewKind::Litigation, at(20)),
     )
     .await;
-    submit(
-        &mut i,
-        &d,
-        "old-f",
-        Payload::CaseFileReview(CaseFileReview {
-            decision: "old-d".into(),
-            reviewed_at: Some(ts(at(21))),
-            facts_clear: true,
-            evidence_conclusive: true,
-            basis_correct: true,
-            procedure_lawful: true,
-            content_appropriate: true,
-            documents_standard: true,
-        }),
-    )
-    .await;
+    submit(&mut i, &d, "old-f", file_up_to_standard("old-d", at(21))).await;
 
     let dir = tempfile::tempdir().unwrap();
     let plan = test_plan(dir.path());
