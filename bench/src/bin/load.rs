@@ -193,6 +193,10 @@ struct Phase {
     /// one stall from a steady tail.
     #[serde(default)]
     max_us_per_250ms: Vec<u64>,
+    /// Every latency recorded, as (µs, calls) pairs, so that a report can
+    /// take percentiles over all rounds' calls together.
+    #[serde(default)]
+    latency_counts: Vec<(u64, u64)>,
     first_error: String,
 }
 
@@ -743,6 +747,10 @@ impl Meter {
         p.p99_us = h.value_at_quantile(0.99);
         p.p999_us = h.value_at_quantile(0.999);
         p.max_us = h.max();
+        p.latency_counts = h
+            .iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value()))
+            .collect();
         p.server_cpu_us = server;
         p.server_cpu_us_per_rpc = if p.requests > 0 {
             server as f64 / p.requests as f64
@@ -1141,6 +1149,22 @@ fn spread(v: &[f64], digits: usize) -> String {
     format!("{m:.digits$} ({lo:.digits$}–{hi:.digits$})")
 }
 
+/// The q-quantile (ms) of all the phases' calls taken together, or None when
+/// a phase was written without its latencies (files from an older `load`).
+fn pooled_ms(phases: &[&Phase], q: f64) -> anyhow::Result<Option<f64>> {
+    let mut all = histogram();
+    for p in phases {
+        if p.latency_counts.is_empty() {
+            return Ok(None);
+        }
+        for &(us, n) in &p.latency_counts {
+            all.record_n(us, n)
+                .with_context(|| format!("latency {us} µs out of the histogram's range"))?;
+        }
+    }
+    Ok((!all.is_empty()).then(|| all.value_at_quantile(q) as f64 / 1000.0))
+}
+
 fn name(t: Target) -> &'static str {
     match t {
         Target::Echo => "VerifyCredential, bare tonic echo-server",
@@ -1242,9 +1266,9 @@ fn report(files: &[PathBuf], cpu_goal: f64, p99_goal_ms: f64) -> anyhow::Result<
     );
     println!();
     println!(
-        "| RPC | offered req/s | achieved req/s | p50 ms | p99 ms | p99.9 ms | client start lag p99 ms | server CPU µs/RPC | CPU/RPC ÷ echo | other processes (cores) | errors + dropped |"
+        "| RPC | offered req/s | achieved req/s | p50 ms | p99 ms, per round | p99 ms, all rounds' calls | p99.9 ms | client start lag p99 ms | server CPU µs/RPC | CPU/RPC ÷ echo | other processes (cores) | errors + dropped |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for t in targets {
         let rs: Vec<(&Phase, &Phase)> = per(t)
             .into_iter()
@@ -1258,13 +1282,16 @@ fn report(files: &[PathBuf], cpu_goal: f64, p99_goal_ms: f64) -> anyhow::Result<
             .iter()
             .map(|(o, _)| o.errors + o.unexpected + o.dropped)
             .sum();
+        let pooled = pooled_ms(&rs.iter().map(|(o, _)| *o).collect::<Vec<_>>(), 0.99)?
+            .map_or("-".to_string(), |v| format!("{v:.2}"));
         println!(
-            "| {} | {:.0} | {:.0} | {:.2} | {} | {:.2} | {:.2} | {:.1} | {} | {:.2} | {} |",
+            "| {} | {:.0} | {:.0} | {:.2} | {} | {} | {:.2} | {:.2} | {:.1} | {} | {:.2} | {} |",
             name(t),
             median(col(&|o| o.offered_rps)),
             median(col(&|o| o.rps)),
             median(col(&|o| o.p50_us as f64)) / 1000.0,
             spread(&col(&|o| o.p99_us as f64 / 1000.0), 2),
+            pooled,
             median(col(&|o| o.p999_us as f64)) / 1000.0,
             median(col(&|o| o.start_lag_p99_us as f64)) / 1000.0,
             median(col(&|o| o.server_cpu_us_per_rpc)),
@@ -1306,22 +1333,27 @@ fn report(files: &[PathBuf], cpu_goal: f64, p99_goal_ms: f64) -> anyhow::Result<
                 ratio / cpu_goal
             )
         };
-        let p99s: Vec<f64> = rs
-            .iter()
-            .filter_map(|(r, _)| r.open.as_ref().map(|o| o.p99_us as f64 / 1000.0))
-            .collect();
-        let lat = if p99s.is_empty() {
-            "no open-loop phase".to_string()
-        } else {
-            let m = median(p99s);
-            if m < p99_goal_ms {
-                format!("p99 at half saturation {m:.2} ms: met")
-            } else {
-                format!(
-                    "p99 at half saturation {m:.2} ms: NOT met ({:.1}x the {p99_goal_ms} ms goal)",
-                    m / p99_goal_ms
-                )
+        let opens: Vec<&Phase> = rs.iter().filter_map(|(r, _)| r.open.as_ref()).collect();
+        let per_round = median(opens.iter().map(|o| o.p99_us as f64 / 1000.0).collect());
+        // The goal is read on all rounds' calls together: a per-round p99 of
+        // a few thousand calls moves by milliseconds with one stall of the
+        // machine, where the pooled one weighs it by the calls it delayed.
+        let lat = match (opens.is_empty(), pooled_ms(&opens, 0.99)?) {
+            (true, _) => "no open-loop phase".to_string(),
+            (false, Some(m)) if m < p99_goal_ms => format!(
+                "p99 at half saturation {m:.2} ms over all rounds' calls (median of per-round p99 {per_round:.2} ms): met"
+            ),
+            (false, Some(m)) => format!(
+                "p99 at half saturation {m:.2} ms over all rounds' calls (median of per-round p99 {per_round:.2} ms): NOT met ({:.1}x the {p99_goal_ms} ms goal)",
+                m / p99_goal_ms
+            ),
+            (false, None) if per_round < p99_goal_ms => {
+                format!("p99 at half saturation {per_round:.2} ms (median of rounds): met")
             }
+            (false, None) => format!(
+                "p99 at half saturation {per_round:.2} ms (median of rounds): NOT met ({:.1}x the {p99_goal_ms} ms goal)",
+                per_round / p99_goal_ms
+            ),
         };
         println!("- {}: {cpu}; {lat}", name(t));
     }
@@ -1391,4 +1423,44 @@ fn report(files: &[PathBuf], cpu_goal: f64, p99_goal_ms: f64) -> anyhow::Result<
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phase(calls: &[(u64, u64)]) -> Phase {
+        let mut h = histogram();
+        for &(us, n) in calls {
+            h.record_n(us, n).expect("in range");
+        }
+        Phase {
+            p99_us: h.value_at_quantile(0.99),
+            latency_counts: h
+                .iter_recorded()
+                .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn pooled_p99_weighs_a_stall_by_the_calls_it_delayed() {
+        // Two slow calls in a round of 100 make that round's p99; over both
+        // rounds' 200 calls they are 1%, under the p99.
+        let stalled = phase(&[(1_000, 98), (100_000, 2)]);
+        let quiet = phase(&[(1_000, 100)]);
+        assert!(stalled.p99_us >= 99_000);
+        let pooled = pooled_ms(&[&stalled, &quiet], 0.99).unwrap().unwrap();
+        assert!((pooled - 1.0).abs() < 0.01, "{pooled}");
+        let three = phase(&[(1_000, 97), (100_000, 3)]);
+        let pooled = pooled_ms(&[&three, &quiet], 0.99).unwrap().unwrap();
+        assert!(pooled >= 99.0, "{pooled}");
+    }
+
+    #[test]
+    fn results_without_latencies_are_not_pooled() {
+        let old = Phase::default();
+        assert_eq!(pooled_ms(&[&old], 0.99).unwrap(), None);
+    }
 }
