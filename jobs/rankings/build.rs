@@ -1,11 +1,18 @@
 //! The job's own source, hashed into JOB_SOURCE_SHA256: a run's id names
 //! the code that scored it as well as its inputs, so a scoring fix rerun on
-//! the same inputs is a new run rather than a replay of the old one.
+//! the same inputs is a new run rather than a replay of the old one. Beside
+//! the job's own files: intake's catalogue of finding rules (a column per
+//! rule), the protos (the kinds and enums it reads) and Cargo.lock (polars'
+//! version computes the tables too).
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
 fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    if dir.is_file() {
+        out.push(dir.to_path_buf());
+        return;
+    }
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -21,9 +28,15 @@ fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
 
 fn main() {
     let mut files = Vec::new();
-    for dir in ["src", "plans"] {
-        println!("cargo:rerun-if-changed={dir}");
-        sources(Path::new(dir), &mut files);
+    for path in [
+        "src",
+        "plans",
+        "../../services/intake/src/rules.rs",
+        "../../proto",
+        "../../Cargo.lock",
+    ] {
+        println!("cargo:rerun-if-changed={path}");
+        sources(Path::new(path), &mut files);
     }
     files.sort();
     let mut h = Sha256::new();

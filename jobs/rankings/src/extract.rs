@@ -71,6 +71,14 @@ impl Peers {
     }
 }
 
+/// The keys of the references found so far and the keys they refer to,
+/// moved onto the computation's thread.
+struct FoundKeys {
+    body: Vec<String>,
+    source_id: Vec<String>,
+    ref_source: Vec<String>,
+}
+
 /// Column builders for the facts table, one row per fact.
 #[derive(Default)]
 struct Facts {
@@ -105,6 +113,14 @@ struct Facts {
 }
 
 impl Facts {
+    fn keys(&self) -> FoundKeys {
+        FoundKeys {
+            body: self.body.clone(),
+            source_id: self.source_id.clone(),
+            ref_source: self.ref_source.clone(),
+        }
+    }
+
     fn push(&mut self, f: &Fact) {
         let fid = f
             .name
@@ -303,7 +319,8 @@ pub async fn referenced(peers: &Peers, dir: &Path, bar: &ProgressBar) -> anyhow:
     // Review -> decision -> matter: two rounds find everything; the third
     // only confirms that nothing is missing.
     for _ in 0..3 {
-        let missing = missing_refs(dir, &refs)?;
+        let (d, known) = (dir.to_path_buf(), refs.keys());
+        let missing = crate::big_stack(move || missing_refs(&d, known)).await?;
         let keys: Vec<(String, String)> = missing
             .into_iter()
             .filter(|k| asked.insert(k.clone()))
@@ -358,7 +375,7 @@ const LOOKUP_KEYS: usize = 1000;
 
 /// (body, source id) referred to by the year's facts or by the references
 /// found so far, and found in neither.
-fn missing_refs(dir: &Path, found: &Facts) -> anyhow::Result<Vec<(String, String)>> {
+fn missing_refs(dir: &Path, found: FoundKeys) -> anyhow::Result<Vec<(String, String)>> {
     let keys = |lf: LazyFrame| lf.select([col("body"), col("source_id")]);
     let wanted = |lf: LazyFrame| {
         lf.filter(col("ref_source").neq(lit("")))
@@ -366,9 +383,9 @@ fn missing_refs(dir: &Path, found: &Facts) -> anyhow::Result<Vec<(String, String
     };
     let year = crate::compute::scan(dir, "facts.parquet")?;
     let so_far = polars::df!(
-        "body" => found.body.clone(),
-        "source_id" => found.source_id.clone(),
-        "ref_source" => found.ref_source.clone(),
+        "body" => found.body,
+        "source_id" => found.source_id,
+        "ref_source" => found.ref_source,
     )?
     .lazy();
     let known = concat(

@@ -66,8 +66,11 @@ pub async fn connect_with(
     let db = Database::connect(opts)
         .await
         .map_err(|e| anyhow::anyhow!("connecting to {}: {e}", redact(url)))?;
-    if sqlite_path(url).is_some() {
-        checkpoint_in_background(db.clone());
+    if let Some(path) = sqlite_path(url)
+        && settings.database.max_connections >= 2
+        && !read_only(url)
+    {
+        checkpoint_in_background(db.clone(), &path);
     }
     Ok(db)
 }
@@ -86,7 +89,18 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// A task of its own does that on another connection of the pool instead,
 /// PASSIVE (it neither waits for nor blocks the writer or readers), so the
 /// writer only appends to the WAL.
-fn checkpoint_in_background(db: DatabaseConnection) {
+///
+/// One task per file, whatever the number of pools on it (`serve --target
+/// all` opens one per service on the same file); it ends when its pool is
+/// closed or the file turns out read-only, and another pool may then take
+/// over. With a single connection it would hold the pool's only one, so it
+/// is not started (nor on a read-only database): SQLite's own line applies.
+/// Returns whether a task was started.
+fn checkpoint_in_background(db: DatabaseConnection, path: &str) -> bool {
+    let file = std::fs::canonicalize(path).unwrap_or_else(|_| path.into());
+    if !checkpointed().insert(file.clone()) {
+        return false;
+    }
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -99,11 +113,33 @@ fn checkpoint_in_background(db: DatabaseConnection) {
                 Ok(_) => {}
                 Err(sea_orm::DbErr::ConnectionAcquire(
                     sea_orm::error::ConnAcquireErr::ConnectionClosed,
-                )) => return,
+                )) => break,
+                Err(e) if e.to_string().contains("readonly") => {
+                    tracing::debug!(file = %file.display(), "read-only: no background checkpoint");
+                    break;
+                }
                 Err(e) => tracing::debug!(error = %e, "background checkpoint"),
             }
         }
+        checkpointed().remove(&file);
     });
+    true
+}
+
+fn checkpointed() -> std::sync::MutexGuard<'static, std::collections::HashSet<std::path::PathBuf>> {
+    static FILES: std::sync::LazyLock<
+        std::sync::Mutex<std::collections::HashSet<std::path::PathBuf>>,
+    > = std::sync::LazyLock::new(Default::default);
+    // A panic while the set was held cannot leave it half-changed.
+    FILES.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// SQLite opened read-only by its URL (`mode=ro`, `immutable=1`).
+fn read_only(url: &str) -> bool {
+    url.split_once('?').is_some_and(|(_, q)| {
+        q.split('&')
+            .any(|kv| kv == "mode=ro" || kv == "immutable=1" || kv == "immutable=true")
+    })
 }
 
 fn sqlite_path(url: &str) -> Option<String> {
@@ -337,5 +373,34 @@ mod tests {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        // A second pool on the same file, under another spelling of its
+        // path, leaves the checkpointing to the first one's task.
+        let again = format!("sqlite:{}/./t.db?mode=rwc", dir.path().display());
+        let mut two = settings.clone();
+        two.database.max_connections = 2;
+        let db2 = connect(&again, &two).await.unwrap();
+        assert!(!checkpoint_in_background(
+            db2.clone(),
+            &sqlite_path(&again).unwrap()
+        ));
+        // Once its pool is closed the task ends and the file is free again.
+        db.close().await.unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !checkpoint_in_background(db2.clone(), &sqlite_path(&again).unwrap()) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the closed pool's task still holds {}",
+                file.display()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    #[test]
+    fn read_only_urls_are_told() {
+        assert!(read_only("sqlite:data/x.db?mode=ro"));
+        assert!(read_only("sqlite://x.db?cache=shared&immutable=1"));
+        assert!(!read_only("sqlite://x.db?mode=rwc"));
+        assert!(!read_only("sqlite://x.db"));
     }
 }
