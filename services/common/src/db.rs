@@ -90,22 +90,37 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// PASSIVE (it neither waits for nor blocks the writer or readers), so the
 /// writer only appends to the WAL.
 ///
-/// One task per file, whatever the number of pools on it (`serve --target
-/// all` opens one per service on the same file); it ends when its pool is
-/// closed or the file turns out read-only, and another pool may then take
-/// over. With a single connection it would hold the pool's only one, so it
-/// is not started (nor on a read-only database): SQLite's own line applies.
-/// Returns whether a task was started.
+/// One task per file, whatever the number of pools on it (`probity serve`
+/// migrates on one pool, then serves on another; services may share a
+/// file): it checkpoints through the pool registered for the file, a newer
+/// pool takes the place of a closed one, and the task ends when the pool it
+/// holds is closed and none replaced it, or the file turns out read-only.
+/// With a single connection it would hold the pool's only one, so it is not
+/// started (nor on a read-only database): SQLite's own line applies.
+/// Returns whether `db` is now the pool the file is checkpointed through.
 fn checkpoint_in_background(db: DatabaseConnection, path: &str) -> bool {
     let file = std::fs::canonicalize(path).unwrap_or_else(|_| path.into());
-    if !checkpointed().insert(file.clone()) {
-        return false;
+    {
+        let mut files = checkpointed();
+        match files.get(&file) {
+            Some(held) if !closed(held) => return false,
+            Some(_) => {
+                files.insert(file, db);
+                return true;
+            }
+            None => {
+                files.insert(file.clone(), db);
+            }
+        }
     }
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            let Some(db) = checkpointed().get(&file).cloned() else {
+                return;
+            };
             match db
                 .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
                 .await
@@ -113,24 +128,35 @@ fn checkpoint_in_background(db: DatabaseConnection, path: &str) -> bool {
                 Ok(_) => {}
                 Err(sea_orm::DbErr::ConnectionAcquire(
                     sea_orm::error::ConnAcquireErr::ConnectionClosed,
-                )) => break,
+                )) => {
+                    let mut files = checkpointed();
+                    if files.get(&file).is_some_and(closed) {
+                        files.remove(&file);
+                        return;
+                    }
+                }
                 Err(e) if e.to_string().contains("readonly") => {
                     tracing::debug!(file = %file.display(), "read-only: no background checkpoint");
-                    break;
+                    checkpointed().remove(&file);
+                    return;
                 }
                 Err(e) => tracing::debug!(error = %e, "background checkpoint"),
             }
         }
-        checkpointed().remove(&file);
     });
     true
 }
 
-fn checkpointed() -> std::sync::MutexGuard<'static, std::collections::HashSet<std::path::PathBuf>> {
-    static FILES: std::sync::LazyLock<
-        std::sync::Mutex<std::collections::HashSet<std::path::PathBuf>>,
-    > = std::sync::LazyLock::new(Default::default);
-    // A panic while the set was held cannot leave it half-changed.
+fn closed(db: &DatabaseConnection) -> bool {
+    db.get_sqlite_connection_pool().is_closed()
+}
+
+type Checkpointed = std::collections::HashMap<std::path::PathBuf, DatabaseConnection>;
+
+fn checkpointed() -> std::sync::MutexGuard<'static, Checkpointed> {
+    static FILES: std::sync::LazyLock<std::sync::Mutex<Checkpointed>> =
+        std::sync::LazyLock::new(Default::default);
+    // A panic while the map was held cannot leave it half-changed.
     FILES.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -383,13 +409,36 @@ mod tests {
             db2.clone(),
             &sqlite_path(&again).unwrap()
         ));
-        // Once its pool is closed the task ends and the file is free again.
+        // Once its pool is closed the next pool takes its place at once (as
+        // `probity serve` does after migrating), and the task goes on
+        // through it.
         db.close().await.unwrap();
+        assert!(checkpoint_in_background(
+            db2.clone(),
+            &sqlite_path(&again).unwrap()
+        ));
+        let before = std::fs::metadata(&file).unwrap().len();
+        db2.execute_unprepared(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 512) \
+             INSERT INTO t SELECT randomblob(4096) FROM n",
+        )
+        .await
+        .unwrap();
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while !checkpoint_in_background(db2.clone(), &sqlite_path(&again).unwrap()) {
+        while std::fs::metadata(&file).unwrap().len() < before + (2 << 20) {
             assert!(
                 std::time::Instant::now() < deadline,
-                "the closed pool's task still holds {}",
+                "the WAL was not copied through the second pool"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // Its pool closed too, and none in its place: the task lets go.
+        db2.close().await.unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while checkpointed().contains_key(&std::fs::canonicalize(&file).unwrap()) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the task still holds {}",
                 file.display()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
