@@ -370,6 +370,28 @@ impl Filter {
 mod tests {
     use super::*;
 
+    /// Writes about 2 MiB, far below the writer's own checkpoint line, and
+    /// waits until a background checkpoint has copied it into `file`.
+    async fn copied_in_background(db: &DatabaseConnection, file: &std::path::Path) {
+        let before = std::fs::metadata(file).unwrap().len();
+        db.execute_unprepared(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 512) \
+             INSERT INTO t SELECT randomblob(4096) FROM n",
+        )
+        .await
+        .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::fs::metadata(file).unwrap().len() < before + (2 << 20) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the WAL was not copied into {} ({} bytes)",
+                file.display(),
+                std::fs::metadata(file).unwrap().len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     #[tokio::test]
     async fn sqlite_checkpoints_in_the_background() {
         let dir = tempfile::tempdir().unwrap();
@@ -380,25 +402,7 @@ mod tests {
         db.execute_unprepared("CREATE TABLE t (x BLOB)")
             .await
             .unwrap();
-        let before = std::fs::metadata(&file).unwrap().len();
-        // About 2 MiB: far below the writer's own checkpoint line, so only
-        // the background task copies it into the database file.
-        db.execute_unprepared(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 512) \
-             INSERT INTO t SELECT randomblob(4096) FROM n",
-        )
-        .await
-        .unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while std::fs::metadata(&file).unwrap().len() < before + (2 << 20) {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the WAL was not copied into {} ({} bytes)",
-                file.display(),
-                std::fs::metadata(&file).unwrap().len()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        copied_in_background(&db, &file).await;
         // A second pool on the same file, under another spelling of its
         // path, leaves the checkpointing to the first one's task.
         let again = format!("sqlite:{}/./t.db?mode=rwc", dir.path().display());
@@ -417,21 +421,7 @@ mod tests {
             db2.clone(),
             &sqlite_path(&again).unwrap()
         ));
-        let before = std::fs::metadata(&file).unwrap().len();
-        db2.execute_unprepared(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 512) \
-             INSERT INTO t SELECT randomblob(4096) FROM n",
-        )
-        .await
-        .unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while std::fs::metadata(&file).unwrap().len() < before + (2 << 20) {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the WAL was not copied through the second pool"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        copied_in_background(&db2, &file).await;
         // Its pool closed too, and none in its place: the task lets go.
         db2.close().await.unwrap();
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
