@@ -869,3 +869,69 @@ db_test!(earlier_years_facts_credit_their_officers, |b| async move {
         assert_eq!(num(own, col), v, "department {col}: {own:?}");
     }
 });
+
+// RecordRun refuses rows GetRanking could not serve (a subject twice, a
+// subject of the wrong level) or a reader could not trust (numbers that are
+// not numbers); GetRun names its own field.
+db_test!(a_run_with_bad_rows_is_refused, |b| async move {
+    use probity_proto::rankings::v1::{
+        Contribution, GetRunRequest, Ranking, RankingBatch, RecordRunRequest, Run,
+        record_run_request::Part,
+    };
+    let s = TestServer::start(b).await;
+    let token = s.token(probity_common::auth::Role::Service, None);
+    let mut c = RankingsServiceClient::with_interceptor(
+        s.channel().await,
+        crate::harness::Bearer::new(&token),
+    );
+    let run = Run {
+        name: "runs/r1".into(),
+        year: year(),
+        as_of: format!("{}-06-30", year()),
+        plan_version: "test".into(),
+        ..Default::default()
+    };
+    let row = |subject: &str| Ranking {
+        level: Level::Officer as i32,
+        subject: subject.into(),
+        ..Default::default()
+    };
+    let mut twice = row("officers/a");
+    twice.days_in_post = f64::NAN;
+    twice.percentile = 150.0;
+    let mut wrong_level = row("officers/b");
+    wrong_level.level = Level::Department as i32;
+    let mut infinite = row("officers/c");
+    infinite.contributions = vec![Contribution {
+        points: f64::INFINITY,
+        ..Default::default()
+    }];
+    let messages = vec![
+        RecordRunRequest {
+            part: Some(Part::Run(run)),
+        },
+        RecordRunRequest {
+            part: Some(Part::Rankings(RankingBatch {
+                rankings: vec![row("officers/a"), twice, wrong_level, infinite],
+            })),
+        },
+    ];
+    crate::util::expect_invalid(
+        c.record_run(futures::stream::iter(messages)).await,
+        &[
+            "rankings[1].days_in_post",
+            "rankings[1].percentile",
+            "rankings[1].subject",
+            "rankings[2].subject",
+            "rankings[3].contributions[0].points",
+        ],
+    );
+    crate::util::expect_invalid(
+        c.get_run(GetRunRequest {
+            name: "nope".into(),
+        })
+        .await,
+        &["name"],
+    );
+    s.stop().await;
+});

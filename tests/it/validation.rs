@@ -839,3 +839,57 @@ db_test!(bodies_listing_rules, |b| async move {
     );
     s.stop().await;
 });
+
+// Lists and texts are bounded before any of their items reach a statement:
+// 66,000 posts would have passed every item's check and then overflowed
+// PostgreSQL's 65,535 bind parameters (UNAVAILABLE) or SQLite's variables
+// (INTERNAL).
+db_test!(lists_and_texts_are_bounded, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = s.legal().await;
+    let h = head(&s).await;
+    let posts: Vec<String> = (0..101)
+        .map(|i| format!("{}/posts/p{i}", w.dept.name))
+        .collect();
+    expect_invalid(
+        c.set_officer_posts(SetOfficerPostsRequest {
+            request_id: rid(),
+            officer: w.a.name.clone(),
+            posts: posts.clone(),
+            reason: "调岗\0".into(),
+            effective_time: None,
+        })
+        .await,
+        &["posts", "reason"],
+    );
+    expect_invalid(
+        c.set_post_powers(SetPostPowersRequest {
+            request_id: rid(),
+            post: w.post.name.clone(),
+            powers: (0..1001)
+                .map(|i| format!("{}/powers/x{i}", w.dept.name))
+                .collect(),
+            effective_time: None,
+        })
+        .await,
+        &["powers"],
+    );
+    let mut p = penalty_power("CF-LONG");
+    p.duty = "责".repeat(10_001);
+    p.legal_bases = vec![basis()[0].clone(); 101];
+    p.benchmark[0].note = "注".repeat(10_001);
+    expect_invalid(
+        c.create_power(CreatePowerRequest {
+            request_id: rid(),
+            parent: w.dept.name.clone(),
+            power: Some(p),
+            legal_basis_change: basis_change(),
+            effective_time: None,
+        })
+        .await,
+        &["power.duty", "power.legal_bases", "power.benchmark[0].note"],
+    );
+    assert_eq!(head(&s).await, h, "refused requests wrote nothing");
+    s.stop().await;
+});

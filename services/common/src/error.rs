@@ -191,6 +191,11 @@ pub struct Violations(Vec<FieldViolation>);
 /// hostile one cannot make the error (or the work to build it) huge.
 pub const MAX_VIOLATIONS: usize = 100;
 
+/// The longest free text (a reason, a duty, a note) any field takes unless
+/// it names a tighter limit: what goes into the audit chain and public
+/// answers stays bounded well below the request size limit.
+pub const MAX_TEXT: usize = 10_000;
+
 impl Violations {
     pub fn new() -> Self {
         Self::default()
@@ -209,12 +214,19 @@ impl Violations {
             self.add(field, description);
         }
     }
+    /// Required text: not blank, at most [`MAX_TEXT`] characters, no NUL.
     pub fn non_empty(&mut self, value: &str, field: &str) {
         if value.trim().is_empty() {
             self.add(field, "must not be empty");
         } else {
-            self.no_nul(value, field);
+            self.max_len(value, MAX_TEXT, field);
         }
+    }
+    /// A repeated field of at most `max` items; false (and recorded) when
+    /// longer, so the caller skips checking the items one by one.
+    pub fn max_items(&mut self, len: usize, max: usize, field: &str) -> bool {
+        self.check(len <= max, field, format!("must have at most {max} items"));
+        len <= max
     }
     pub fn max_len(&mut self, value: &str, max: usize, field: &str) {
         self.check(

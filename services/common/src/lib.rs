@@ -16,4 +16,4 @@ pub mod server;
 pub mod store;
 pub mod telemetry;
 
-pub use error::{AppError, AppResult, Violations};
+pub use error::{AppError, AppResult, MAX_TEXT, Violations};

@@ -135,7 +135,8 @@ impl Check<'_> {
                 self.v.add(field, "must not be in the future");
                 0
             }
-            Some(Some(t)) if t.year() < 2000 => {
+            // The city's 2000, not UTC's: its first eight hours are UTC's 1999.
+            Some(Some(t)) if t.timestamp_micros() < year_start_us(2000) => {
                 self.v.add(field, "must not be before 2000");
                 0
             }

@@ -52,26 +52,55 @@ fn check_run(r: &Run) -> AppResult<String> {
 
 fn check_row(v: &mut Violations, i: usize, r: &Ranking) {
     let f = |n: &str| format!("rankings[{i}].{n}");
-    if !matches!(
-        Level::try_from(r.level),
-        Ok(Level::Officer | Level::Department)
-    ) {
-        v.add(f("level"), "OFFICER or DEPARTMENT");
+    let collection = match Level::try_from(r.level) {
+        Ok(Level::Officer) => Some("officers"),
+        Ok(Level::Department) => Some("bodies"),
+        _ => {
+            v.add(f("level"), "OFFICER or DEPARTMENT");
+            None
+        }
+    };
+    if let Some(c) = collection {
+        v.check(
+            parse_top(&r.subject, c).is_some(),
+            f("subject"),
+            format!("{c}/{{id}} for this level"),
+        );
     }
-    if parse_top(&r.subject, "officers").is_none() && parse_top(&r.subject, "bodies").is_none() {
-        v.add(f("subject"), "officers/{officer} or bodies/{body}");
+    for (name, x) in [
+        ("score", r.score),
+        ("peer_mean", r.peer_mean),
+        ("days_in_post", r.days_in_post),
+    ] {
+        v.check(x.is_finite(), f(name), "a finite number");
     }
     v.check(
-        r.score.is_finite() && r.percentile.is_finite() && r.peer_mean.is_finite(),
-        f("score"),
-        "finite numbers",
+        (0.0..=100.0).contains(&r.percentile),
+        f("percentile"),
+        "0 to 100",
     );
     v.check(r.rank >= 0 && r.peer_size >= 0, f("rank"), "not negative");
-    v.check(
-        r.contributions.len() <= 64,
-        f("contributions"),
-        "at most 64",
-    );
+    if v.max_items(r.contributions.len(), 64, &f("contributions")) {
+        for (j, c) in r.contributions.iter().enumerate() {
+            let g = |n: &str| f(&format!("contributions[{j}].{n}"));
+            for (name, x) in [
+                ("value", c.value.unwrap_or(0.0)),
+                ("normalized", c.normalized),
+                ("weight", c.weight),
+                ("points", c.points),
+            ] {
+                v.check(x.is_finite(), g(name), "a finite number");
+            }
+            for (name, t) in [
+                ("indicator", &c.indicator),
+                ("article", &c.article),
+                ("title_zh", &c.title_zh),
+                ("title_en", &c.title_en),
+            ] {
+                v.max_len(t, 200, &g(name));
+            }
+        }
+    }
     v.max_len(&r.display_name, 200, &f("display_name"));
     v.max_len(&r.body_path, 4000, &f("body_path"));
     v.max_len(&r.peer_group, 200, &f("peer_group"));
@@ -239,12 +268,19 @@ impl RankingsService for RankingsApi {
             }
         };
         let mut rows = Vec::new();
+        let mut subjects = std::collections::HashSet::new();
         let mut v = Violations::new();
         while let Some(m) = stream.message().await? {
             match m.part {
                 Some(record_run_request::Part::Rankings(b)) => {
                     for r in b.rankings {
                         check_row(&mut v, rows.len(), &r);
+                        // GetRanking reads one row per subject.
+                        v.check(
+                            subjects.insert(r.subject.clone()),
+                            format!("rankings[{}].subject", rows.len()),
+                            "appears twice in the run",
+                        );
                         rows.push(r);
                     }
                     if rows.len() > MAX_ROWS {
@@ -264,7 +300,7 @@ impl RankingsService for RankingsApi {
 
     async fn get_run(&self, req: Request<GetRunRequest>) -> Result<Response<Run>, Status> {
         let name = req.into_inner().name;
-        if name.is_empty() {
+        if parse_top(&name, "runs").is_none() {
             return Err(AppError::invalid("name", "must be runs/{run}").into());
         }
         Ok(Response::new(self.resolve(&name, 0).await?))

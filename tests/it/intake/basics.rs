@@ -255,6 +255,31 @@ db_test!(structural_errors_name_every_field, |b| async move {
         bad_fields(&e),
         sorted(&["fact.training.hours", "fact.training.exam_score"])
     );
+    // 2000 is the city's (UTC+8): its first hour is UTC's 1999-12-31 16:00.
+    for (at, want) in [
+        (
+            "1999-12-31T15:59:59Z",
+            &["fact.training.hours", "fact.training.at"][..],
+        ),
+        ("1999-12-31T16:00:00Z", &["fact.training.hours"][..]),
+    ] {
+        let at: chrono::DateTime<Utc> = at.parse().unwrap();
+        let e = expect_code(
+            c.submit_fact(fact(
+                &w,
+                "TR2000",
+                Payload::Training(Training {
+                    officer: w.a.name.clone(),
+                    hours: 500.0,
+                    at: Some(ts(at)),
+                    ..Default::default()
+                }),
+            ))
+            .await,
+            Code::InvalidArgument,
+        );
+        assert_eq!(bad_fields(&e), sorted(want), "at {at}");
+    }
     // unknown officer, unknown power, unknown body: the registry says so
     let e = expect_code(
         c.submit_fact(fact(

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use chrono::Utc;
 use probity_common::{
-    AppError, AppResult, Violations,
+    AppError, AppResult, MAX_TEXT, Violations,
     auth::Role,
     db::{stmt, t},
     names::{
@@ -39,9 +39,15 @@ pub(crate) async fn load_officer<C: ConnectionTrait>(
         .ok_or_else(|| AppError::not_found(name.to_string()))
 }
 
+/// Posts one officer may hold at once.
+const MAX_POSTS: usize = 100;
+
 /// Post ids from names, checked to be well-formed, distinct and of `body_id`.
 fn post_ids(v: &mut Violations, names: &[String], body_id: &str, field: &str) -> Vec<String> {
     let mut seen = BTreeSet::new();
+    if !v.max_items(names.len(), MAX_POSTS, field) {
+        return Vec::new();
+    }
     for (i, n) in names.iter().enumerate() {
         let f = format!("{field}[{i}]");
         let (b, id) = nested_field(v, n, "posts", &f);
@@ -315,6 +321,7 @@ pub async fn set_officer_posts(
     check_request_id(&mut v, &r.request_id);
     top_field(&mut v, &r.officer, "officers", "officer");
     post_ids(&mut v, &r.posts, "", "posts");
+    v.max_len(&r.reason, MAX_TEXT, "reason");
     let eff = effective(&mut v, r.effective_time.as_ref(), Utc::now());
     v.finish()?;
     let mut w = begin_write!(reg, ctx, &r.request_id, &r);

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::Utc;
 use probity_common::{
-    AppError, AppResult, Violations,
+    AppError, AppResult, MAX_TEXT, Violations,
     names::{check_request_id, enum_field, nested_field, next_token, page, required, top_field},
 };
 use probity_proto::registry::v1::*;
@@ -37,6 +37,11 @@ fn code_ok(code: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
 
+/// Legal bases one power version may cite.
+const MAX_BASES: usize = 100;
+/// Powers one SetPostPowers may give a post.
+const MAX_POST_POWERS: usize = 1_000;
+
 /// Checks the content every version must have.
 fn check_content(v: &mut Violations, p: &Power, category: Option<PowerCategory>) {
     v.non_empty(&p.display_name, "power.display_name");
@@ -48,7 +53,8 @@ fn check_content(v: &mut Violations, p: &Power, category: Option<PowerCategory>)
         "power.legal_bases",
         "at least one legal basis is required",
     );
-    for (i, b) in p.legal_bases.iter().enumerate() {
+    let bases_ok = v.max_items(p.legal_bases.len(), MAX_BASES, "power.legal_bases");
+    for (i, b) in p.legal_bases.iter().enumerate().take_while(|_| bases_ok) {
         v.non_empty(&b.law, &format!("power.legal_bases[{i}].law"));
         v.non_empty(&b.article, &format!("power.legal_bases[{i}].article"));
     }
@@ -62,8 +68,12 @@ fn check_content(v: &mut Violations, p: &Power, category: Option<PowerCategory>)
         return;
     }
     let mut seen = BTreeSet::new();
+    if !v.max_items(p.benchmark.len(), GRADES.len(), "power.benchmark") {
+        return;
+    }
     for (i, r) in p.benchmark.iter().enumerate() {
         let f = format!("power.benchmark[{i}]");
+        v.max_len(&r.note, MAX_TEXT, &format!("{f}.note"));
         if enum_field::<CircumstanceGrade>(v, r.grade, &format!("{f}.grade"), false).is_some()
             && !seen.insert(r.grade)
         {
@@ -543,7 +553,8 @@ pub async fn set_post_powers(
     }
     let mut wanted = BTreeSet::new();
     let mut power_bodies = std::collections::HashMap::new();
-    for (i, name) in r.powers.iter().enumerate() {
+    let powers_ok = v.max_items(r.powers.len(), MAX_POST_POWERS, "powers");
+    for (i, name) in r.powers.iter().enumerate().take_while(|_| powers_ok) {
         let (b, id) = nested_field(&mut v, name, "powers", &format!("powers[{i}]"));
         if !id.is_empty() {
             v.check(

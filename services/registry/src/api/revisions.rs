@@ -32,6 +32,9 @@ fn mask_paths(
         "update_mask",
         format!("name at least one of: {}", allowed.join(", ")),
     );
+    if !v.max_items(paths.len(), allowed.len(), "update_mask.paths") {
+        return Vec::new();
+    }
     for (i, p) in paths.iter().enumerate() {
         v.check(
             allowed.contains(&p.as_str()),
