@@ -876,9 +876,9 @@ db_test!(lists_and_texts_are_bounded, |b| async move {
         &["powers"],
     );
     let mut p = penalty_power("CF-LONG");
-    p.duty = "责".repeat(10_001);
+    p.duty = "责".repeat(20_001);
     p.legal_bases = vec![basis()[0].clone(); 101];
-    p.benchmark[0].note = "注".repeat(10_001);
+    p.benchmark[0].note = "注".repeat(20_001);
     expect_invalid(
         c.create_power(CreatePowerRequest {
             request_id: rid(),

@@ -192,9 +192,10 @@ pub struct Violations(Vec<FieldViolation>);
 pub const MAX_VIOLATIONS: usize = 100;
 
 /// The longest free text (a reason, a duty, a note) any field takes unless
-/// it names a tighter limit: what goes into the audit chain and public
+/// it names a tighter limit (a post's responsibilities, the longest text
+/// by design, take all of it): what goes into the audit chain and public
 /// answers stays bounded well below the request size limit.
-pub const MAX_TEXT: usize = 10_000;
+pub const MAX_TEXT: usize = 20_000;
 
 impl Violations {
     pub fn new() -> Self {
@@ -228,7 +229,12 @@ impl Violations {
         self.check(len <= max, field, format!("must have at most {max} items"));
         len <= max
     }
+    /// At most `max` characters and no NUL; a field already found bad
+    /// (blank, or too long for [`MAX_TEXT`]) is not reported twice.
     pub fn max_len(&mut self, value: &str, max: usize, field: &str) {
+        if self.has(field) {
+            return;
+        }
         self.check(
             value.chars().count() <= max,
             field,
@@ -238,9 +244,12 @@ impl Violations {
     }
     /// PostgreSQL text cannot hold U+0000; SQLite can: refuse it on both.
     fn no_nul(&mut self, value: &str, field: &str) {
-        if value.contains('\0') && !self.0.iter().any(|v| v.field == field) {
+        if value.contains('\0') && !self.has(field) {
             self.add(field, "must not contain the NUL character");
         }
+    }
+    fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|v| v.field == field)
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
