@@ -9,6 +9,17 @@ fn future() -> Option<prost_types::Timestamp> {
     Some(ts(Utc::now() + Duration::days(2)))
 }
 
+/// A well-formed request to add `p` to `dept`'s list now.
+fn power_now(dept: &Body, p: Power) -> CreatePowerRequest {
+    CreatePowerRequest {
+        request_id: rid(),
+        parent: dept.name.clone(),
+        power: Some(p),
+        legal_basis_change: basis_change(),
+        effective_time: None,
+    }
+}
+
 fn bad_ts() -> Option<prost_types::Timestamp> {
     Some(prost_types::Timestamp {
         seconds: 0,
@@ -312,14 +323,7 @@ db_test!(power_rules, |b| async move {
         article: "".into(),
     });
     expect_invalid(
-        c.create_power(CreatePowerRequest {
-            request_id: rid(),
-            parent: w.dept.name.clone(),
-            power: Some(p),
-            legal_basis_change: basis_change(),
-            effective_time: None,
-        })
-        .await,
+        c.create_power(power_now(&w.dept, p)).await,
         &["power.legal_bases[1].article"],
     );
     expect_invalid(
@@ -880,14 +884,7 @@ db_test!(lists_and_texts_are_bounded, |b| async move {
     p.legal_bases = vec![basis()[0].clone(); 101];
     p.benchmark[0].note = "注".repeat(20_001);
     expect_invalid(
-        c.create_power(CreatePowerRequest {
-            request_id: rid(),
-            parent: w.dept.name.clone(),
-            power: Some(p),
-            legal_basis_change: basis_change(),
-            effective_time: None,
-        })
-        .await,
+        c.create_power(power_now(&w.dept, p)).await,
         &["power.duty", "power.legal_bases", "power.benchmark[0].note"],
     );
     assert_eq!(head(&s).await, h, "refused requests wrote nothing");
