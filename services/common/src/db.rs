@@ -1,7 +1,12 @@
 //! Database connections (SQLite embedded, PostgreSQL in production) and the
 //! tables every service owns a copy of: its audit chain and its idempotency
 //! records, named with the service's prefix so services may share a database.
-use std::time::Duration;
+use std::{
+    collections::HashMap,
+    path::PathBuf,
+    sync::{Arc, LazyLock, Mutex, Weak},
+    time::Duration,
+};
 
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement,
@@ -90,37 +95,38 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// PASSIVE (it neither waits for nor blocks the writer or readers), so the
 /// writer only appends to the WAL.
 ///
-/// One task per file, whatever the number of pools on it (`probity serve`
-/// migrates on one pool, then serves on another; services may share a
-/// file): it checkpoints through the pool registered for the file, a newer
+/// One task per file, whatever the number of pools on it (`probity
+/// migrate` and tests open and close pools on a file; services may share
+/// one): it checkpoints through the pool registered for the file, a newer
 /// pool takes the place of a closed one, and the task ends when the pool it
 /// holds is closed and none replaced it, or the file turns out read-only.
-/// With a single connection it would hold the pool's only one, so it is not
-/// started (nor on a read-only database): SQLite's own line applies.
+/// The registry holds the task's slot weakly, so a task dropped with its
+/// runtime lets go of its pool and of the file. With a single connection
+/// it would hold the pool's only one, so it is not started (nor on a
+/// read-only database): SQLite's own line applies.
 /// Returns whether `db` is now the pool the file is checkpointed through.
 fn checkpoint_in_background(db: DatabaseConnection, path: &str) -> bool {
     let file = std::fs::canonicalize(path).unwrap_or_else(|_| path.into());
-    {
+    let slot = {
         let mut files = checkpointed();
-        match files.get(&file) {
-            Some(held) if !closed(held) => return false,
-            Some(_) => {
-                files.insert(file, db);
-                return true;
+        if let Some(slot) = files.get(&file).and_then(Weak::upgrade) {
+            let mut held = slot.db();
+            if !closed(&held) {
+                return false;
             }
-            None => {
-                files.insert(file.clone(), db);
-            }
+            *held = db;
+            return true;
         }
-    }
+        let slot = Arc::new(Slot(Mutex::new(db)));
+        files.insert(file.clone(), Arc::downgrade(&slot));
+        slot
+    };
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let Some(db) = checkpointed().get(&file).cloned() else {
-                return;
-            };
+            let db = slot.db().clone();
             match db
                 .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
                 .await
@@ -129,8 +135,10 @@ fn checkpoint_in_background(db: DatabaseConnection, path: &str) -> bool {
                 Err(sea_orm::DbErr::ConnectionAcquire(
                     sea_orm::error::ConnAcquireErr::ConnectionClosed,
                 )) => {
+                    // Under the registry's lock: a pool handed over since
+                    // is either seen here or finds no task and starts one.
                     let mut files = checkpointed();
-                    if files.get(&file).is_some_and(closed) {
+                    if closed(&slot.db()) {
                         files.remove(&file);
                         return;
                     }
@@ -147,15 +155,23 @@ fn checkpoint_in_background(db: DatabaseConnection, path: &str) -> bool {
     true
 }
 
+/// The pool a file's checkpointer goes through; owned by the task.
+struct Slot(Mutex<DatabaseConnection>);
+
+impl Slot {
+    fn db(&self) -> std::sync::MutexGuard<'_, DatabaseConnection> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 fn closed(db: &DatabaseConnection) -> bool {
     db.get_sqlite_connection_pool().is_closed()
 }
 
-type Checkpointed = std::collections::HashMap<std::path::PathBuf, DatabaseConnection>;
+type Checkpointed = HashMap<PathBuf, Weak<Slot>>;
 
 fn checkpointed() -> std::sync::MutexGuard<'static, Checkpointed> {
-    static FILES: std::sync::LazyLock<std::sync::Mutex<Checkpointed>> =
-        std::sync::LazyLock::new(Default::default);
+    static FILES: LazyLock<Mutex<Checkpointed>> = LazyLock::new(Default::default);
     // A panic while the map was held cannot leave it half-changed.
     FILES.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -433,6 +449,40 @@ mod tests {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    #[test]
+    fn a_task_gone_with_its_runtime_lets_the_file_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.db");
+        let url = format!("sqlite://{}?mode=rwc", file.display());
+        let settings = Settings::load_from(None, std::iter::empty()).unwrap();
+        let runtime = || {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap()
+        };
+        runtime().block_on(async {
+            let db = connect(&url, &settings).await.unwrap();
+            db.execute_unprepared("CREATE TABLE t (x BLOB)")
+                .await
+                .unwrap();
+        });
+        // That runtime is gone, and its task and pool with it (as at the end
+        // of a test): nothing holds the file.
+        let canonical = std::fs::canonicalize(&file).unwrap();
+        assert!(
+            checkpointed()
+                .get(&canonical)
+                .and_then(Weak::upgrade)
+                .is_none()
+        );
+        runtime().block_on(async {
+            let db = connect(&url, &settings).await.unwrap();
+            copied_in_background(&db, &file).await;
+        });
     }
 
     #[test]
