@@ -753,10 +753,7 @@ impl Meter {
         p.p99_us = h.value_at_quantile(0.99);
         p.p999_us = h.value_at_quantile(0.999);
         p.max_us = h.max();
-        p.latency_counts = h
-            .iter_recorded()
-            .map(|v| (v.value_iterated_to(), v.count_at_value()))
-            .collect();
+        p.latency_counts = counts(h);
         p.server_cpu_us = server;
         p.server_cpu_us_per_rpc = if p.requests > 0 {
             server as f64 / p.requests as f64
@@ -1155,6 +1152,13 @@ fn spread(v: &[f64], digits: usize) -> String {
     format!("{m:.digits$} ({lo:.digits$}–{hi:.digits$})")
 }
 
+/// A histogram's recorded latencies as (µs, calls) pairs.
+fn counts(h: &Histogram<u64>) -> Vec<(u64, u64)> {
+    h.iter_recorded()
+        .map(|v| (v.value_iterated_to(), v.count_at_value()))
+        .collect()
+}
+
 /// The q-quantile (ms) of all the phases' calls taken together, or None when
 /// a phase was written without its latencies (files from an older `load`).
 fn pooled_ms(phases: &[&Phase], q: f64) -> anyhow::Result<Option<f64>> {
@@ -1171,36 +1175,59 @@ fn pooled_ms(phases: &[&Phase], q: f64) -> anyhow::Result<Option<f64>> {
     Ok((!all.is_empty()).then(|| all.value_at_quantile(q) as f64 / 1000.0))
 }
 
-/// The p99 goal read on the calls of the rounds on schedule taken together
-/// (a per-round p99 moves by milliseconds with one stall; pooled, a stall
-/// weighs by the calls it delayed), with the readings it was chosen over.
-fn p99_verdict(opens: &[&Phase], goal_ms: f64, lag_ms: f64) -> anyhow::Result<String> {
-    if opens.is_empty() {
-        return Ok("no open-loop phase".to_string());
+/// A target's open-loop p99 readings: over the calls of the rounds on
+/// schedule (the goal's), over all rounds' calls, and the median of rounds.
+struct P99 {
+    kept: usize,
+    rounds: usize,
+    on_schedule_ms: Option<f64>,
+    all_ms: Option<f64>,
+    median_of_rounds_ms: f64,
+}
+
+impl P99 {
+    fn of(opens: &[&Phase], lag_ms: f64) -> anyhow::Result<P99> {
+        let kept = on_schedule(opens, lag_ms);
+        Ok(P99 {
+            kept: kept.len(),
+            rounds: opens.len(),
+            on_schedule_ms: pooled_ms(&kept, 0.99)?,
+            all_ms: pooled_ms(opens, 0.99)?,
+            median_of_rounds_ms: median(opens.iter().map(|o| o.p99_us as f64 / 1000.0).collect()),
+        })
     }
-    let kept = on_schedule(opens, lag_ms);
-    let per_round = median(opens.iter().map(|o| o.p99_us as f64 / 1000.0).collect());
-    let all = pooled_ms(opens, 0.99)?.map_or("-".to_string(), |v| format!("{v:.2} ms"));
-    let context = format!(
-        "{} of {} rounds on schedule (client start lag p99 < {lag_ms} ms); all rounds' calls {all}; median of per-round p99 {per_round:.2} ms",
-        kept.len(),
-        opens.len()
-    );
-    if kept.len() * 2 < opens.len() {
-        return Ok(format!(
-            "no reading: the machine stalled the load generator in most rounds ({context})"
-        ));
-    }
-    Ok(match pooled_ms(&kept, 0.99)? {
-        None => format!("no latencies recorded ({context})"),
-        Some(m) if m < goal_ms => {
-            format!("p99 at half saturation {m:.2} ms: met ({context})")
+
+    /// The goal read on the calls of the rounds on schedule taken together
+    /// (a per-round p99 moves by milliseconds with one stall; pooled, a
+    /// stall weighs by the calls it delayed), with the readings it was
+    /// chosen over.
+    fn verdict(&self, goal_ms: f64, lag_ms: f64) -> String {
+        if self.rounds == 0 {
+            return "no open-loop phase".to_string();
         }
-        Some(m) => format!(
-            "p99 at half saturation {m:.2} ms: NOT met, {:.1}x the {goal_ms} ms goal ({context})",
-            m / goal_ms
-        ),
-    })
+        let all = ms(self.all_ms);
+        let context = format!(
+            "{} of {} rounds on schedule (client start lag p99 < {lag_ms} ms); all rounds' calls {all} ms; median of per-round p99 {:.2} ms",
+            self.kept, self.rounds, self.median_of_rounds_ms
+        );
+        if self.kept * 2 < self.rounds {
+            return format!(
+                "no reading: the machine stalled the load generator in most rounds ({context})"
+            );
+        }
+        match self.on_schedule_ms {
+            None => format!("no latencies recorded ({context})"),
+            Some(m) if m < goal_ms => format!("p99 at half saturation {m:.2} ms: met ({context})"),
+            Some(m) => format!(
+                "p99 at half saturation {m:.2} ms: NOT met, {:.1}x the {goal_ms} ms goal ({context})",
+                m / goal_ms
+            ),
+        }
+    }
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or("-".to_string(), |v| format!("{v:.2}"))
 }
 
 fn name(t: Target) -> &'static str {
@@ -1334,9 +1361,7 @@ fn report(files: &[PathBuf], cpu_goal: f64, p99_goal_ms: f64, lag_ms: f64) -> an
             .map(|(o, _)| o.errors + o.unexpected + o.dropped)
             .sum();
         let opens: Vec<&Phase> = rs.iter().map(|(o, _)| *o).collect();
-        let pooled = pooled_ms(&opens, 0.99)?.map_or("-".to_string(), |v| format!("{v:.2}"));
-        let kept = on_schedule(&opens, lag_ms);
-        let steady = pooled_ms(&kept, 0.99)?.map_or("-".to_string(), |v| format!("{v:.2}"));
+        let p99 = P99::of(&opens, lag_ms)?;
         println!(
             "| {} | {:.0} | {:.0} | {:.2} | {} | {} | {} ({}/{}) | {:.2} | {:.2} | {:.1} | {} | {:.2} | {} |",
             name(t),
@@ -1344,10 +1369,10 @@ fn report(files: &[PathBuf], cpu_goal: f64, p99_goal_ms: f64, lag_ms: f64) -> an
             median(col(&|o| o.rps)),
             median(col(&|o| o.p50_us as f64)) / 1000.0,
             spread(&col(&|o| o.p99_us as f64 / 1000.0), 2),
-            pooled,
-            steady,
-            kept.len(),
-            opens.len(),
+            ms(p99.all_ms),
+            ms(p99.on_schedule_ms),
+            p99.kept,
+            p99.rounds,
             median(col(&|o| o.p999_us as f64)) / 1000.0,
             median(col(&|o| o.start_lag_p99_us as f64)) / 1000.0,
             median(col(&|o| o.server_cpu_us_per_rpc)),
@@ -1390,7 +1415,7 @@ fn report(files: &[PathBuf], cpu_goal: f64, p99_goal_ms: f64, lag_ms: f64) -> an
             )
         };
         let opens: Vec<&Phase> = rs.iter().filter_map(|(r, _)| r.open.as_ref()).collect();
-        let lat = p99_verdict(&opens, p99_goal_ms, lag_ms)?;
+        let lat = P99::of(&opens, lag_ms)?.verdict(p99_goal_ms, lag_ms);
         println!("- {}: {cpu}; {lat}", name(t));
     }
     println!();
@@ -1470,13 +1495,17 @@ mod tests {
         let mut stalled = phase(&[(1_000, 90), (100_000, 10)]);
         stalled.start_lag_p99_us = 12_000;
         let quiet = phase(&[(1_000, 100)]);
-        let v = p99_verdict(&[&stalled, &quiet, &quiet], 5.0, 1.0).unwrap();
+        let v = P99::of(&[&stalled, &quiet, &quiet], 1.0)
+            .unwrap()
+            .verdict(5.0, 1.0);
         assert!(v.starts_with("p99 at half saturation 1.00 ms: met"), "{v}");
         assert!(v.contains("2 of 3 rounds on schedule"), "{v}");
-        let v = p99_verdict(&[&stalled, &stalled, &quiet], 5.0, 1.0).unwrap();
+        let v = P99::of(&[&stalled, &stalled, &quiet], 1.0)
+            .unwrap()
+            .verdict(5.0, 1.0);
         assert!(v.starts_with("no reading"), "{v}");
         let slow = phase(&[(1_000, 90), (9_000, 10)]);
-        let v = p99_verdict(&[&slow, &quiet], 5.0, 1.0).unwrap();
+        let v = P99::of(&[&slow, &quiet], 1.0).unwrap().verdict(5.0, 1.0);
         assert!(v.contains("NOT met"), "{v}");
     }
 
@@ -1487,10 +1516,7 @@ mod tests {
         }
         Phase {
             p99_us: h.value_at_quantile(0.99),
-            latency_counts: h
-                .iter_recorded()
-                .map(|v| (v.value_iterated_to(), v.count_at_value()))
-                .collect(),
+            latency_counts: counts(&h),
             ..Default::default()
         }
     }
