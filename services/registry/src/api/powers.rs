@@ -53,8 +53,12 @@ fn check_content(v: &mut Violations, p: &Power, category: Option<PowerCategory>)
         "power.legal_bases",
         "at least one legal basis is required",
     );
-    let bases_ok = v.max_items(p.legal_bases.len(), MAX_BASES, "power.legal_bases");
-    for (i, b) in p.legal_bases.iter().enumerate().take_while(|_| bases_ok) {
+    let bases: &[LegalBasis] = if v.max_items(p.legal_bases.len(), MAX_BASES, "power.legal_bases") {
+        &p.legal_bases
+    } else {
+        &[]
+    };
+    for (i, b) in bases.iter().enumerate() {
         v.non_empty(&b.law, &format!("power.legal_bases[{i}].law"));
         v.non_empty(&b.article, &format!("power.legal_bases[{i}].article"));
     }
@@ -553,8 +557,12 @@ pub async fn set_post_powers(
     }
     let mut wanted = BTreeSet::new();
     let mut power_bodies = std::collections::HashMap::new();
-    let powers_ok = v.max_items(r.powers.len(), MAX_POST_POWERS, "powers");
-    for (i, name) in r.powers.iter().enumerate().take_while(|_| powers_ok) {
+    let powers: &[String] = if v.max_items(r.powers.len(), MAX_POST_POWERS, "powers") {
+        &r.powers
+    } else {
+        &[]
+    };
+    for (i, name) in powers.iter().enumerate() {
         let (b, id) = nested_field(&mut v, name, "powers", &format!("powers[{i}]"));
         if !id.is_empty() {
             v.check(
