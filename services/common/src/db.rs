@@ -143,7 +143,12 @@ fn checkpoint_in_background(db: DatabaseConnection, path: &str) -> bool {
                         return;
                     }
                 }
-                Err(e) if e.to_string().contains("readonly") => {
+                // SQLITE_READONLY (8) and its extended codes
+                Err(e)
+                    if crate::error::sql_state(&e)
+                        .and_then(|c| c.parse::<i32>().ok())
+                        .is_some_and(|c| c & 0xff == 8) =>
+                {
                     tracing::debug!(file = %file.display(), "read-only: no background checkpoint");
                     checkpointed().remove(&file);
                     return;

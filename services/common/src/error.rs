@@ -133,7 +133,7 @@ impl From<sea_orm::DbErr> for AppError {
             return AppError::exists("ALREADY_EXISTS", m);
         }
         // A NUL in a text field that no validation caught (PostgreSQL 22021).
-        if e.to_string().contains("invalid byte sequence for encoding") {
+        if sql_state(&e).as_deref() == Some("22021") {
             return AppError::invalid("(text)", "text must be UTF-8 without the NUL character");
         }
         match &e {
@@ -150,37 +150,59 @@ impl From<sea_orm::DbErr> for AppError {
     }
 }
 
+/// The database's own code for a failed statement (SQLSTATE on PostgreSQL,
+/// the extended result code on SQLite).
+pub fn sql_state(e: &sea_orm::DbErr) -> Option<String> {
+    use sea_orm::{DbErr, RuntimeErr, sqlx::Error as Sqlx};
+    match e {
+        DbErr::Exec(RuntimeErr::SqlxError(se)) | DbErr::Query(RuntimeErr::SqlxError(se)) => {
+            match se.as_ref() {
+                Sqlx::Database(db) => db.code().map(|c| c.into_owned()),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether the database, not the request, failed: the caller may retry
+/// (UNAVAILABLE). Decided by error type and code only, so a client's mistake
+/// that a message happens to describe with the word "connection" stays its own.
 fn is_connection_error(e: &(dyn std::error::Error + 'static)) -> bool {
     use sea_orm::sqlx::Error as Sqlx;
-    if let Some(se) = e.downcast_ref::<Sqlx>() {
-        match se {
-            Sqlx::Io(_)
-            | Sqlx::Tls(_)
-            | Sqlx::PoolTimedOut
-            | Sqlx::PoolClosed
-            | Sqlx::WorkerCrashed => return true,
-            // PostgreSQL: connection exceptions (08), operator intervention
-            // (57: shutdown, terminated backends, cannot connect now).
-            Sqlx::Database(db)
-                if db
-                    .code()
-                    .is_some_and(|c| c.starts_with("08") || c.starts_with("57")) =>
-            {
-                return true;
-            }
-            _ => {}
+    let Some(se) = e.downcast_ref::<Sqlx>() else {
+        return false;
+    };
+    match se {
+        Sqlx::Io(_)
+        | Sqlx::Tls(_)
+        | Sqlx::PoolTimedOut
+        | Sqlx::PoolClosed
+        | Sqlx::WorkerCrashed => true,
+        Sqlx::Database(db) => {
+            let postgres = db
+                .try_downcast_ref::<sea_orm::sqlx::postgres::PgDatabaseError>()
+                .is_some();
+            db.code().is_some_and(|c| transient_code(postgres, &c))
         }
+        _ => false,
     }
-    let s = e.to_string().to_lowercase();
-    [
-        "connection",
-        "pooltimedout",
-        "pool timed out",
-        "database is locked",
-        "broken pipe",
-    ]
-    .iter()
-    .any(|needle| s.contains(needle))
+}
+
+/// SQLSTATE classes (PostgreSQL) and result codes (SQLite) of a database
+/// that cannot serve now but may in a moment.
+fn transient_code(postgres: bool, code: &str) -> bool {
+    if postgres {
+        // connection exceptions (08), insufficient resources (53: too many
+        // connections, disk full), operator intervention (57: shutdown,
+        // terminated backends, cannot connect now)
+        return ["08", "53", "57"]
+            .iter()
+            .any(|class| code.starts_with(class));
+    }
+    // SQLite's extended result codes: SQLITE_BUSY (5) and SQLITE_LOCKED (6)
+    // in all their forms, once busy_timeout has run out.
+    code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
 }
 
 /// Collects every bad field of a request, then fails once with all of them.
@@ -305,5 +327,51 @@ mod panic_tests {
             other => panic!("expected an internal error, got {other:?}"),
         }
         assert_eq!(unless_panics(async { Ok(2) }).await.unwrap(), 2);
+    }
+}
+
+#[cfg(test)]
+mod database_error_tests {
+    use super::*;
+    use sea_orm::{DbErr, RuntimeErr, sqlx::Error as Sqlx};
+    use std::sync::Arc;
+
+    fn exec(e: Sqlx) -> AppError {
+        DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))).into()
+    }
+
+    #[test]
+    fn outages_are_unavailable_by_type_and_code() {
+        for code in ["08006", "57P01", "57P03", "53300"] {
+            assert!(transient_code(true, code), "{code}");
+        }
+        for code in ["5", "517", "6", "262"] {
+            assert!(transient_code(false, code), "{code}");
+        }
+        // unique violation, bad text (22021 would read as SQLITE_BUSY if
+        // taken for a number), a database refusing connections by setting
+        // (reported on connect, as DbErr::Conn)
+        for code in ["23505", "22021", "55000"] {
+            assert!(!transient_code(true, code), "{code}");
+        }
+        // SQLite's generic error, constraint, primary key and unique codes
+        for code in ["1", "19", "1555", "2067"] {
+            assert!(!transient_code(false, code), "{code}");
+        }
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        assert!(matches!(exec(Sqlx::Io(io)), AppError::Unavailable(_)));
+        assert!(matches!(exec(Sqlx::PoolTimedOut), AppError::Unavailable(_)));
+    }
+
+    #[test]
+    fn a_message_mentioning_a_connection_is_not_an_outage() {
+        // Before: any message with "connection" in it was UNAVAILABLE, so a
+        // failure caused by the request would have been retried for ever.
+        let e = exec(Sqlx::Protocol(
+            "too many bind parameters on this connection".into(),
+        ));
+        assert!(matches!(e, AppError::Internal(_)), "{e:?}");
+        let e = exec(Sqlx::Configuration("connection string has no host".into()));
+        assert!(matches!(e, AppError::Internal(_)), "{e:?}");
     }
 }
