@@ -10,7 +10,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(SharedTables::new("intake")), Box::new(M0001Intake)]
+        vec![
+            Box::new(SharedTables::new("intake")),
+            Box::new(M0001Intake),
+            Box::new(M0002FactReferences),
+        ]
     }
     fn migration_table_name() -> DynIden {
         Alias::new("intake_migrations").into_iden()
@@ -110,6 +114,110 @@ impl MigrationTrait for M0001Intake {
         for i in indexes {
             m.create_index(i).await?;
         }
+        Ok(())
+    }
+}
+
+/// Which fact of the same body each fact refers to (a decision's matter, a
+/// review's decision, a closing's complaint), as a column with a partial
+/// index, so a void can find the live facts still referring to the fact
+/// voided. Facts already stored get theirs from their current revision.
+struct M0002FactReferences;
+
+impl MigrationName for M0002FactReferences {
+    fn name(&self) -> &str {
+        "m0002_fact_references"
+    }
+}
+
+/// Facts read and updated at a time while filling the column in.
+const BACKFILL_CHUNK: u64 = 5_000;
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002FactReferences {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        use probity_proto::intake::v1::{Fact, FactKind};
+        use prost::Message;
+        use sea_orm::{ConnectionTrait, DatabaseBackend, Value};
+
+        m.alter_table(
+            Table::alter()
+                .table(Alias::new("intake_facts"))
+                .add_column(
+                    ColumnDef::new(Alias::new("refers_to"))
+                        .text()
+                        .not_null()
+                        .default(""),
+                )
+                .to_owned(),
+        )
+        .await?;
+
+        let c = m.get_connection();
+        let pg = c.get_database_backend() == DatabaseBackend::Postgres;
+        let p = |i: usize| if pg { format!("${i}") } else { "?".to_string() };
+        let kinds = [
+            FactKind::MatterClosing,
+            FactKind::Decision,
+            FactKind::ReviewOutcome,
+            FactKind::ComplaintClosing,
+            FactKind::Transfer,
+            FactKind::CaseFileReview,
+        ]
+        .map(|k| (k as i32).to_string())
+        .join(",");
+        let select = format!(
+            "SELECT f.id, r.payload FROM intake_facts f JOIN intake_revisions r \
+             ON r.fact_id = f.id AND r.revision = f.revision \
+             WHERE f.id > {} AND f.kind IN ({kinds}) ORDER BY f.id LIMIT {BACKFILL_CHUNK}",
+            p(1)
+        );
+        let mut after = 0i64;
+        loop {
+            let rows = c
+                .query_all_raw(probity_common::db::stmt(c, &select, vec![after.into()]))
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.try_get("", "id")?;
+            let mut ids = Vec::new();
+            let mut refs = Vec::new();
+            for row in &rows {
+                let payload: Vec<u8> = row.try_get("", "payload")?;
+                let fact = Fact::decode(payload.as_slice())
+                    .map_err(|e| DbErr::Migration(format!("a stored fact does not decode: {e}")))?;
+                let to = crate::prepare::refers_to(&fact);
+                if !to.is_empty() {
+                    ids.push(Value::from(row.try_get::<i64>("", "id")?));
+                    refs.push(Value::from(to.to_string()));
+                }
+            }
+            if pg {
+                let update = "UPDATE intake_facts f SET refers_to = x.r \
+                     FROM UNNEST($1::bigint[], $2::text[]) AS x(id, r) WHERE f.id = x.id";
+                let arrays = vec![
+                    Value::Array(sea_orm::sea_query::ArrayType::BigInt, Some(Box::new(ids))),
+                    Value::Array(sea_orm::sea_query::ArrayType::String, Some(Box::new(refs))),
+                ];
+                c.execute_raw(probity_common::db::stmt(c, update, arrays))
+                    .await?;
+            } else {
+                for (id, to) in ids.into_iter().zip(refs) {
+                    c.execute_raw(probity_common::db::stmt(
+                        c,
+                        "UPDATE intake_facts SET refers_to = ? WHERE id = ?",
+                        vec![to, id],
+                    ))
+                    .await?;
+                }
+            }
+        }
+
+        // Partial: most facts refer to nothing.
+        c.execute_unprepared(
+            "CREATE INDEX intake_facts_refers_to ON intake_facts (body, refers_to) \
+             WHERE refers_to <> ''",
+        )
+        .await?;
         Ok(())
     }
 }

@@ -84,6 +84,21 @@ pub fn officers_of(f: &Fact) -> Vec<String> {
     }
 }
 
+/// The source id of the fact (of the same body) this one refers to: the
+/// matter a decision or closing is on, the decision a review or case-file
+/// review is of, the complaint a closing closes; "" for none.
+pub fn refers_to(f: &Fact) -> &str {
+    match f.payload.as_ref() {
+        Some(Payload::MatterClosing(m)) => &m.matter,
+        Some(Payload::Decision(d)) => &d.matter,
+        Some(Payload::ReviewOutcome(r)) => &r.decision,
+        Some(Payload::ComplaintClosing(c)) => &c.complaint,
+        Some(Payload::Transfer(t)) => &t.matter,
+        Some(Payload::CaseFileReview(r)) => &r.decision,
+        _ => "",
+    }
+}
+
 /// The request field holding a kind's time.
 pub fn occurred_field(kind: FactKind) -> &'static str {
     match kind {

@@ -222,6 +222,8 @@ pub struct Current {
     pub voided: bool,
     pub occurred_us: i64,
     pub body_path: String,
+    /// Source id of the fact of the same body it refers to ("" for none).
+    pub refers_to: String,
     /// The stored Fact (body, source_id, kind, payload with output fields).
     pub payload: Vec<u8>,
     pub digest: String,
@@ -230,7 +232,7 @@ pub struct Current {
 macro_rules! current_cols {
     () => {
         "f.id, f.body, f.source_id, f.kind, f.revision, f.voided, f.occurred_us, \
-         f.body_path, r.payload, r.digest"
+         f.body_path, f.refers_to, r.payload, r.digest"
     };
 }
 const CURRENT_COLS: &str = current_cols!();
@@ -269,6 +271,7 @@ fn current(row: &QueryResult) -> AppResult<Current> {
         voided: row.try_get("", "voided")?,
         occurred_us: row.try_get("", "occurred_us")?,
         body_path: row.try_get("", "body_path")?,
+        refers_to: row.try_get("", "refers_to")?,
         payload: row.try_get("", "payload")?,
         digest: row.try_get("", "digest")?,
     })
@@ -360,6 +363,45 @@ pub async fn by_id(c: &impl ConnectionTrait, ids: &[i64]) -> AppResult<HashMap<i
         for row in c.query_all_raw(stmt(c, &sql, values)).await? {
             let cur = current(&row)?;
             out.insert(cur.id, cur);
+        }
+    }
+    Ok(out)
+}
+
+/// A live fact that refers to another: its id and source id.
+#[derive(Debug, Clone)]
+pub struct Dependant {
+    pub id: i64,
+    pub source_id: String,
+}
+
+/// The live facts referring to each of these (body id, source id) keys, by
+/// key (the partial index on (body, refers_to)).
+pub async fn dependants(
+    c: &impl ConnectionTrait,
+    keys: &[(String, String)],
+) -> AppResult<HashMap<(String, String), Vec<Dependant>>> {
+    let mut out: HashMap<(String, String), Vec<Dependant>> = HashMap::new();
+    for (body, source_id) in keys {
+        if source_id.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "SELECT id, source_id FROM intake_facts WHERE body = {} AND refers_to = {} \
+             AND refers_to <> '' AND NOT voided ORDER BY id",
+            param(c, 1),
+            param(c, 2)
+        );
+        for row in c
+            .query_all_raw(stmt(c, &sql, vec![body.into(), source_id.into()]))
+            .await?
+        {
+            out.entry((body.clone(), source_id.clone()))
+                .or_default()
+                .push(Dependant {
+                    id: row.try_get("", "id")?,
+                    source_id: row.try_get("", "source_id")?,
+                });
         }
     }
     Ok(out)

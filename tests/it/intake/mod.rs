@@ -15,6 +15,7 @@ use crate::{
 
 mod basics;
 mod bulk;
+mod dependants;
 mod fast_path;
 mod findings;
 mod kill;

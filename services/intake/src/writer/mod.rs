@@ -14,7 +14,7 @@ use probity_common::{
     error::unless_panics,
     store::{RequestKey, Store},
 };
-use probity_proto::intake::v1::Fact;
+use probity_proto::intake::v1::{Fact, FactKind};
 use prost::Message;
 use tokio::sync::{mpsc, oneshot};
 
@@ -200,6 +200,9 @@ struct State {
     occurred_us: i64,
     officers: Vec<String>,
     body: String,
+    source_id: String,
+    /// Source id of the fact of the same body it refers to ("" for none).
+    refers_to: String,
 }
 
 /// One revision to write.
@@ -218,6 +221,7 @@ struct Row {
     occurred_us: i64,
     officers: Vec<String>,
     findings: Vec<Found>,
+    refers_to: String,
 }
 
 impl Row {
@@ -360,6 +364,13 @@ async fn commit(store: &Store, jobs: &mut [Job], tail: &mut Tail) -> AppResult<V
         .collect();
     let stored = tables::by_source(w.txn(), &keys).await?;
     let stored_by_id = tables::by_id(w.txn(), &void_ids).await?;
+    // What the facts to void have referring to them, under the lock.
+    let referable: Vec<(String, String)> = stored_by_id
+        .values()
+        .filter(|c| REFERABLE.contains(&c.kind))
+        .map(|c| (c.body.clone(), c.source_id.clone()))
+        .collect();
+    let dependants = tables::dependants(w.txn(), &referable).await?;
     let mut ids: Vec<i64> = stored.values().map(|c| c.id).collect();
     ids.extend(&void_ids);
     let mut digests = tables::digests(w.txn(), &ids).await?;
@@ -384,6 +395,8 @@ async fn commit(store: &Store, jobs: &mut [Job], tail: &mut Tail) -> AppResult<V
                 occurred_us: c.occurred_us,
                 officers: officer_ids(&crate::prepare::officers_of(&fact)),
                 body: c.body.clone(),
+                source_id: c.source_id.clone(),
+                refers_to: c.refers_to.clone(),
             })
         };
     for c in stored.values() {
@@ -419,7 +432,7 @@ async fn commit(store: &Store, jobs: &mut [Job], tail: &mut Tail) -> AppResult<V
                     Err(e) => Err(e),
                     Ok(Some(first)) => first_answer(&first),
                     Ok(None) => {
-                        let o = void(fact_id, reason, j, &mut states, &mut rows);
+                        let o = void(fact_id, reason, j, &mut states, &dependants, &mut rows);
                         if o.as_ref().is_ok_and(|a| !a.replayed) {
                             remember.push((j, out.len(), request));
                         }
@@ -556,6 +569,7 @@ fn submit(
     let correction = !p.correction_reason.trim().is_empty();
     let payload = p.fact.encode_to_vec();
     let officers = officer_ids(&p.officers);
+    let refers_to = crate::prepare::refers_to(&p.fact).to_string();
     let Some(id) = by_key.get(&key).copied() else {
         if correction {
             return Err(AppError::precondition(
@@ -578,6 +592,8 @@ fn submit(
                 occurred_us: p.occurred_us,
                 officers: officers.clone(),
                 body: p.body_id.clone(),
+                source_id: p.fact.source_id.clone(),
+                refers_to: refers_to.clone(),
             },
         );
         let n = findings.len();
@@ -596,6 +612,7 @@ fn submit(
             occurred_us: p.occurred_us,
             officers,
             findings: findings.clone(),
+            refers_to,
         });
         return Ok(Accepted {
             fact_id: id,
@@ -652,6 +669,7 @@ fn submit(
     st.payload = payload.clone();
     st.occurred_us = p.occurred_us;
     st.officers = officers.clone();
+    st.refers_to = refers_to.clone();
     let n = findings.len();
     rows.push(Row {
         job,
@@ -668,6 +686,7 @@ fn submit(
         occurred_us: p.occurred_us,
         officers,
         findings: findings.clone(),
+        refers_to,
     });
     Ok(Accepted {
         fact_id: id,
@@ -678,13 +697,33 @@ fn submit(
     })
 }
 
+/// Kinds of fact other facts refer to: matters, decisions, complaints.
+const REFERABLE: [i32; 3] = [
+    FactKind::Matter as i32,
+    FactKind::Decision as i32,
+    FactKind::Complaint as i32,
+];
+
+/// Voids a fact, unless live facts still refer to it (a decision on a
+/// voided matter would stay counted and its findings picked up): those are
+/// voided or corrected first.
 fn void(
     fact_id: i64,
     reason: String,
     job: usize,
     states: &mut HashMap<i64, State>,
+    dependants: &HashMap<(String, String), Vec<tables::Dependant>>,
     rows: &mut Vec<Row>,
 ) -> Outcome {
+    let Some(st) = states.get(&fact_id) else {
+        return Err(AppError::not_found(tables::fact_name(fact_id)));
+    };
+    if !st.voided {
+        let live = live_dependants(fact_id, st, states, dependants);
+        if !live.is_empty() {
+            return Err(has_dependants(&live));
+        }
+    }
     let Some(st) = states.get_mut(&fact_id) else {
         return Err(AppError::not_found(tables::fact_name(fact_id)));
     };
@@ -714,6 +753,7 @@ fn void(
         occurred_us: st.occurred_us,
         officers: st.officers.clone(),
         findings: Vec::new(),
+        refers_to: st.refers_to.clone(),
     });
     Ok(Accepted {
         fact_id,
@@ -722,6 +762,54 @@ fn void(
         findings: 0,
         fact: None,
     })
+}
+
+/// The live facts referring to `st` as this batch leaves them: stored ones
+/// (unless the batch voided or re-pointed them) and ones the batch made or
+/// corrected; (id, source id) in id order.
+fn live_dependants(
+    fact_id: i64,
+    st: &State,
+    states: &HashMap<i64, State>,
+    stored: &HashMap<(String, String), Vec<tables::Dependant>>,
+) -> Vec<(i64, String)> {
+    let refers = |s: &State| s.body == st.body && !s.voided && s.refers_to == st.source_id;
+    let mut live: std::collections::BTreeMap<i64, String> = stored
+        .get(&(st.body.clone(), st.source_id.clone()))
+        .into_iter()
+        .flatten()
+        .filter(|d| states.get(&d.id).is_none_or(refers))
+        .map(|d| (d.id, d.source_id.clone()))
+        .collect();
+    live.extend(
+        states
+            .iter()
+            .filter(|(_, s)| !st.source_id.is_empty() && refers(s))
+            .map(|(id, s)| (*id, s.source_id.clone())),
+    );
+    live.remove(&fact_id);
+    live.into_iter().collect()
+}
+
+/// FAILED_PRECONDITION naming the facts that still refer to one to void.
+fn has_dependants(live: &[(i64, String)]) -> AppError {
+    const SHOWN: usize = 10;
+    let mut named: Vec<String> = live
+        .iter()
+        .take(SHOWN)
+        .map(|(id, source)| format!("{} (source id {source})", tables::fact_name(*id)))
+        .collect();
+    if live.len() > SHOWN {
+        named.push(format!("and {} more", live.len() - SHOWN));
+    }
+    AppError::precondition(
+        "FACT_HAS_DEPENDANTS",
+        format!(
+            "{} live fact(s) refer to this one: {}; void them, or correct them to refer elsewhere, first",
+            live.len(),
+            named.join(", ")
+        ),
+    )
 }
 
 async fn write_rows(
@@ -742,11 +830,13 @@ async fn write_rows(
     for r in last.values() {
         txn.execute_raw(probity_common::db::stmt(
             txn,
-            "UPDATE intake_facts SET revision = $1, voided = $2, occurred_us = $3 WHERE id = $4",
+            "UPDATE intake_facts SET revision = $1, voided = $2, occurred_us = $3, refers_to = $4 \
+             WHERE id = $5",
             vec![
                 r.revision.into(),
                 r.voided.into(),
                 r.occurred_us.into(),
+                r.refers_to.clone().into(),
                 r.fact_id.into(),
             ],
         ))

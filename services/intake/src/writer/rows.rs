@@ -51,6 +51,10 @@ pub(super) fn table_rows(
                 "recorded_us",
                 Col::I64(new.iter().map(|_| now_us).collect()),
             ),
+            (
+                "refers_to",
+                Col::Text(new.iter().map(|r| r.refers_to.clone()).collect()),
+            ),
         ],
     );
     let actor = |r: &Row| &jobs[r.job].principal;
