@@ -216,6 +216,25 @@ db_test!(unit_and_post_rules, |b| async move {
         .await,
         &["powers[0]", "powers[1]", "powers[3]", "effective_time"],
     );
+    // a zero timestamp (1970) and the last moment of the city's 1999
+    for t in [
+        prost_types::Timestamp::default(),
+        prost_types::Timestamp {
+            seconds: 946_656_000 - 1,
+            nanos: 0,
+        },
+    ] {
+        expect_invalid(
+            c.set_post_powers(SetPostPowersRequest {
+                request_id: rid(),
+                post: w.post.name.clone(),
+                powers: vec![w.penalty.name.clone()],
+                effective_time: Some(t),
+            })
+            .await,
+            &["effective_time"],
+        );
+    }
     expect_invalid(
         c.get_post(GetPostRequest { name: "".into() }).await,
         &["name"],

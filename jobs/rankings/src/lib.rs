@@ -26,11 +26,7 @@ pub mod score;
 pub use plan::Plan;
 
 /// The city's time zone (UTC+8): years and dates are the city's.
-const CITY_OFFSET_SECS: i32 = 8 * 3600;
-
-pub fn city() -> chrono::FixedOffset {
-    chrono::FixedOffset::east_opt(CITY_OFFSET_SECS).expect("UTC+8")
-}
+pub use probity_common::city::city;
 
 /// Midnight starting `date` in the city, in microseconds.
 pub fn day_start_us(date: NaiveDate) -> i64 {

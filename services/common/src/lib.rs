@@ -5,6 +5,7 @@ pub mod audit;
 pub mod audit_api;
 pub mod auth;
 pub mod body_scope;
+pub mod city;
 pub mod config;
 pub mod db;
 pub mod error;

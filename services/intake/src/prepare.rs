@@ -1,10 +1,12 @@
 //! Structural checks of one submission, before anything is looked up: every
 //! bad field is named at once. What passes is normalized (output-only fields
 //! cleared) and digested, so a resend compares equal to the first.
-use chrono::{DateTime, Datelike, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Utc};
+pub use probity_common::city::year_start_us;
 use probity_common::{
     AppResult, Violations,
     audit::sha256_hex,
+    city::{CITY_OFFSET_SECS, EARLIEST_YEAR, earliest_us},
     names::{enum_field, from_ts, parse_nested, parse_top, top_field},
 };
 use probity_proto::{
@@ -19,8 +21,6 @@ pub const MAX_OFFICERS: usize = 100;
 pub const MAX_RECORDS: usize = 100;
 /// Clock skew tolerated between a source system and intake.
 const SKEW_US: i64 = 60_000_000;
-/// The city's offset from UTC: years and days are counted in UTC+8.
-pub const CITY_OFFSET_SECS: i32 = 8 * 3600;
 
 /// A fact that refers to another fact of the same body by its source id.
 #[derive(Debug, Clone)]
@@ -116,14 +116,6 @@ pub fn occurred_field(kind: FactKind) -> &'static str {
     }
 }
 
-/// Start of `year` in the city's time zone, in microseconds.
-pub fn year_start_us(year: i32) -> i64 {
-    chrono::FixedOffset::east_opt(CITY_OFFSET_SECS)
-        .and_then(|tz| tz.with_ymd_and_hms(year, 1, 1, 0, 0, 0).single())
-        .map(|t| t.timestamp_micros())
-        .unwrap_or(0)
-}
-
 struct Check<'a> {
     v: &'a mut Violations,
     now_us: i64,
@@ -151,8 +143,9 @@ impl Check<'_> {
                 0
             }
             // The city's 2000, not UTC's: its first eight hours are UTC's 1999.
-            Some(Some(t)) if t.timestamp_micros() < year_start_us(2000) => {
-                self.v.add(field, "must not be before 2000");
+            Some(Some(t)) if t.timestamp_micros() < earliest_us() => {
+                self.v
+                    .add(field, format!("must not be before {EARLIEST_YEAR}"));
                 0
             }
             Some(Some(t)) => t.timestamp_micros(),
@@ -429,9 +422,9 @@ fn shape(c: &mut Check<'_>, p: &mut Payload) -> Shape {
                 (Utc::now() + chrono::Duration::seconds(CITY_OFFSET_SECS as i64)).year();
             let field = c.f(&format!("{at}year"));
             c.v.check(
-                (2000..=this_year).contains(&a.year),
+                (EARLIEST_YEAR..=this_year).contains(&a.year),
                 field,
-                format!("must be between 2000 and {this_year}"),
+                format!("must be between {EARLIEST_YEAR} and {this_year}"),
             );
             let field = c.f(&format!("{at}item"));
             c.v.check(

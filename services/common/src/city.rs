@@ -1,0 +1,44 @@
+//! The city's calendar: the regulation's years and days are counted in its
+//! time zone (UTC+8), not UTC's.
+use chrono::{FixedOffset, TimeZone};
+
+/// The city's offset from UTC.
+pub const CITY_OFFSET_SECS: i32 = 8 * 3600;
+
+/// The earliest year a record may fall in: nothing the system keeps
+/// predates 2000, so an earlier time is a client's mistake (a zero or
+/// default timestamp, most often).
+pub const EARLIEST_YEAR: i32 = 2000;
+
+pub fn city() -> FixedOffset {
+    FixedOffset::east_opt(CITY_OFFSET_SECS).expect("UTC+8 is a valid offset")
+}
+
+/// Start of `year` in the city, in microseconds since the epoch.
+pub fn year_start_us(year: i32) -> i64 {
+    city()
+        .with_ymd_and_hms(year, 1, 1, 0, 0, 0)
+        .single()
+        .map(|t| t.timestamp_micros())
+        .unwrap_or(0)
+}
+
+/// Start of [`EARLIEST_YEAR`] in the city, in microseconds.
+pub fn earliest_us() -> i64 {
+    year_start_us(EARLIEST_YEAR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_citys_year_starts_eight_hours_before_utcs() {
+        // 2000-01-01T00:00+08:00 is 1999-12-31T16:00Z
+        assert_eq!(earliest_us(), 946_656_000_000_000);
+        assert_eq!(
+            year_start_us(2024) - year_start_us(2023),
+            365 * 86_400_000_000
+        );
+    }
+}
