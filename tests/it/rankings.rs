@@ -906,6 +906,8 @@ db_test!(a_run_with_bad_rows_is_refused, |b| async move {
         points: f64::INFINITY,
         ..Default::default()
     }];
+    // a body that is not a body's name: stored and shown as given before
+    infinite.body = "x".repeat(100_000);
     let messages = vec![
         RecordRunRequest {
             part: Some(Part::Run(run)),
@@ -923,6 +925,7 @@ db_test!(a_run_with_bad_rows_is_refused, |b| async move {
             "rankings[1].percentile",
             "rankings[1].subject",
             "rankings[2].subject",
+            "rankings[3].body",
             "rankings[3].contributions[0].points",
         ],
     );

@@ -66,6 +66,8 @@ impl AuditService for AuditApi {
             "from_sequence",
             "must not be negative",
         );
+        v.max_len(&r.service, 64, "service");
+        v.max_len(&r.entity, 512, "entity");
         let filter = format!("audit|{}|{}|{}", r.service, r.entity, r.from_sequence);
         let pg = page(&mut v, r.page_size, &r.page_token, &filter);
         v.finish()?;

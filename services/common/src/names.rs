@@ -102,6 +102,10 @@ pub struct Page {
     pub after: Option<String>,
 }
 
+/// No token this system issues is longer: its filter's values are bounded
+/// (a few hundred characters each) and so are the keys.
+const MAX_PAGE_TOKEN: usize = 4096;
+
 /// Validates page_size and page_token; the token is opaque to clients and
 /// bound to the listing's filter so it cannot be replayed against another.
 pub fn page(v: &mut Violations, page_size: i32, page_token: &str, filter_key: &str) -> Page {
@@ -114,6 +118,9 @@ pub fn page(v: &mut Violations, page_size: i32, page_token: &str, filter_key: &s
         s => (s as u64).min(MAX_PAGE_SIZE),
     };
     let after = if page_token.is_empty() {
+        None
+    } else if page_token.len() > MAX_PAGE_TOKEN {
+        v.add("page_token", "is not a token this listing issued");
         None
     } else {
         match decode_token(page_token, filter_key) {
@@ -251,6 +258,9 @@ mod tests {
         page(&mut v, 2, &token, "group");
         let forged = URL_SAFE_NO_PAD.encode("group\nx\0");
         page(&mut v, 2, &forged, "group");
-        assert!(matches!(v.into_error(), AppError::Invalid(f) if f.len() == 2));
+        // nor is one longer than any listing issues, before it is decoded
+        let huge = URL_SAFE_NO_PAD.encode(format!("group\n{}", "9".repeat(MAX_PAGE_TOKEN)));
+        page(&mut v, 2, &huge, "group");
+        assert!(matches!(v.into_error(), AppError::Invalid(f) if f.len() == 3));
     }
 }

@@ -101,6 +101,11 @@ fn check_row(v: &mut Violations, i: usize, r: &Ranking) {
             }
         }
     }
+    v.check(
+        r.body.is_empty() || parse_top(&r.body, "bodies").is_some(),
+        f("body"),
+        "bodies/{id}",
+    );
     v.max_len(&r.display_name, 200, &f("display_name"));
     v.max_len(&r.body_path, 4000, &f("body_path"));
     v.max_len(&r.peer_group, 200, &f("peer_group"));
@@ -363,6 +368,7 @@ impl RankingsService for RankingsApi {
         ) {
             v.add("level", "OFFICER or DEPARTMENT");
         }
+        v.max_len(&r.peer_group, 200, "peer_group");
         let key = format!(
             "{}|{}|{}|{}|{}",
             r.run, r.year, r.level, r.peer_group, r.flagged_only

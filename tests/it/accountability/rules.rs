@@ -635,6 +635,23 @@ db_test!(a_case_is_opened_only_on_valid_grounds, |b| async move {
                     reference: "facts/f1".into(),
                     ..Default::default()
                 },
+                // fields of other kinds of evidence, kept unchecked before
+                Evidence {
+                    kind: EvidenceKind::AuditEntry as i32,
+                    reference: "audit/intake/1".into(),
+                    revision: 2,
+                    rule: "x".repeat(100_000),
+                    officer: "someone".into(),
+                    sha256: "ab".repeat(32),
+                    ..Default::default()
+                },
+                Evidence {
+                    kind: EvidenceKind::Document as i32,
+                    reference: "archive://y".into(),
+                    sha256: "ab".repeat(32),
+                    rule: "ART19_07".into(),
+                    ..Default::default()
+                },
             ],
             reason: String::new(),
         })
@@ -650,6 +667,11 @@ db_test!(a_case_is_opened_only_on_valid_grounds, |b| async move {
             "evidence[2].reference",
             "evidence[3].revision",
             "evidence[3].rule",
+            "evidence[4].officer",
+            "evidence[4].revision",
+            "evidence[4].rule",
+            "evidence[4].sha256",
+            "evidence[5].rule",
         ],
     );
     // Grounds must be known, fit the subject, and be listed once.

@@ -58,6 +58,21 @@ pub fn evidence(v: &mut Violations, list: &[Evidence], field: &str) {
                 "must be 64 hex digits (the document's SHA-256)",
             );
         }
+        // Fields of another kind of evidence would be kept and shown as
+        // given, unchecked: refused instead.
+        if kind != EvidenceKind::Finding {
+            let only = "only for FINDING evidence";
+            v.check(e.revision == 0, f("revision"), only);
+            v.check(e.rule.is_empty(), f("rule"), only);
+            v.check(e.officer.is_empty(), f("officer"), only);
+        }
+        if kind != EvidenceKind::Document {
+            v.check(
+                e.sha256.is_empty(),
+                f("sha256"),
+                "only for DOCUMENT evidence",
+            );
+        }
     }
 }
 
