@@ -345,6 +345,26 @@ db_test!(power_rules, |b| async move {
         c.create_power(power_now(&w.dept, p)).await,
         &["power.legal_bases[1].article"],
     );
+    // a law and an article longer than any citation, and a change as long
+    let mut p = inspection_power("JC-051");
+    p.legal_bases.push(LegalBasis {
+        law: "法".repeat(301),
+        article: "条".repeat(201),
+    });
+    let mut r = power_now(&w.dept, p);
+    if let Some(b) = r.legal_basis_change.as_mut() {
+        b.document = "文".repeat(501);
+        b.summary = "要".repeat(2001);
+    }
+    expect_invalid(
+        c.create_power(r).await,
+        &[
+            "legal_basis_change.document",
+            "legal_basis_change.summary",
+            "power.legal_bases[1].article",
+            "power.legal_bases[1].law",
+        ],
+    );
     expect_invalid(
         c.revise_power(RevisePowerRequest {
             request_id: "x".into(),
@@ -657,14 +677,18 @@ db_test!(credential_rules, |b| async move {
             credential: Some(Credential {
                 number: "HLJ 0001/x".into(),
                 holder: w.a.name.clone(),
-                issuing_authority: "x".into(),
+                issuing_authority: "机关".repeat(151),
                 valid_from: Some(ts(now)),
                 valid_until: Some(ts(now - Duration::days(1))),
                 ..Default::default()
             }),
         })
         .await,
-        &["credential.number", "credential.valid_until"],
+        &[
+            "credential.issuing_authority",
+            "credential.number",
+            "credential.valid_until",
+        ],
     );
     expect_invalid(
         c.issue_credential(IssueCredentialRequest {

@@ -77,6 +77,7 @@ pub async fn issue_credential(
     );
     top_field(&mut v, &c.holder, "officers", "credential.holder");
     v.non_empty(&c.issuing_authority, "credential.issuing_authority");
+    v.max_len(&c.issuing_authority, 300, "credential.issuing_authority");
     let from = ts_field(&mut v, c.valid_from.as_ref(), "credential.valid_from");
     let until = ts_field(&mut v, c.valid_until.as_ref(), "credential.valid_until");
     if let (Some(f), Some(u)) = (from, until) {

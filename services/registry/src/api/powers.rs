@@ -59,8 +59,14 @@ fn check_content(v: &mut Violations, p: &Power, category: Option<PowerCategory>)
         &[]
     };
     for (i, b) in bases.iter().enumerate() {
-        v.non_empty(&b.law, &format!("power.legal_bases[{i}].law"));
-        v.non_empty(&b.article, &format!("power.legal_bases[{i}].article"));
+        let (law, article) = (
+            format!("power.legal_bases[{i}].law"),
+            format!("power.legal_bases[{i}].article"),
+        );
+        v.non_empty(&b.law, &law);
+        v.max_len(&b.law, 300, &law);
+        v.non_empty(&b.article, &article);
+        v.max_len(&b.article, 200, &article);
     }
     let penalty = category == Some(PowerCategory::Penalty);
     if !penalty {
@@ -114,7 +120,9 @@ fn check_basis_change(v: &mut Violations, c: Option<&LegalBasisChange>) -> AppRe
         ));
     };
     v.non_empty(&c.document, "legal_basis_change.document");
+    v.max_len(&c.document, 500, "legal_basis_change.document");
     v.non_empty(&c.summary, "legal_basis_change.summary");
+    v.max_len(&c.summary, 2000, "legal_basis_change.summary");
     Ok(())
 }
 
