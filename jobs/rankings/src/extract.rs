@@ -14,8 +14,8 @@ use probity_common::{
 };
 use probity_proto::{
     intake::v1::{
-        BatchLookupFactsRequest, ExportFactsRequest, Fact, FactKind, LegalReviewResult,
-        LookupFactRequest, fact::Payload, intake_service_client::IntakeServiceClient,
+        BatchLookupFactsRequest, ExportFactsRequest, Fact, FactKind, LookupFactRequest,
+        fact::Payload, intake_service_client::IntakeServiceClient,
     },
     registry::v1::{
         GetOfficerHistoryRequest, ListBodiesRequest, ListOfficersRequest, OfficerStatus,
@@ -138,10 +138,8 @@ impl Facts {
             Some(Payload::Decision(d)) => {
                 row.ref_source = d.matter.clone();
                 row.major = d.major;
-                row.reviewed = d
-                    .legal_review
-                    .as_ref()
-                    .is_some_and(|r| r.result == LegalReviewResult::Passed as i32);
+                // passed, and before the decision: intake's own rule
+                row.reviewed = probity_intake::findings::legal_review_problem(d).is_none();
                 if let Some(p) = &d.penalty {
                     row.penalty = true;
                     row.within = p.within_benchmark;
@@ -646,7 +644,33 @@ pub fn active_days(events: &[(i64, bool)], from_us: i64, until_us: i64) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::active_days;
+    use super::{Facts, active_days};
+    use probity_proto::intake::v1::{
+        Decision, Fact, LegalReview, LegalReviewResult, fact::Payload,
+    };
+
+    #[test]
+    fn a_major_decision_counts_as_reviewed_only_if_passed_before_it() {
+        let at = |s: i64| chrono::DateTime::from_timestamp(s, 0).map(probity_common::names::to_ts);
+        let decided = |result: LegalReviewResult, reviewed: i64| Fact {
+            name: "facts/1".into(),
+            payload: Some(Payload::Decision(Decision {
+                major: true,
+                decided_at: at(1_000),
+                legal_review: Some(LegalReview {
+                    result: result as i32,
+                    reviewed_at: at(reviewed),
+                }),
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+        let mut facts = Facts::default();
+        facts.push(&decided(LegalReviewResult::Passed, 999));
+        facts.push(&decided(LegalReviewResult::Passed, 1_001));
+        facts.push(&decided(LegalReviewResult::Failed, 999));
+        assert_eq!(facts.reviewed, [true, false, false]);
+    }
 
     const DAY: i64 = 86_400_000_000;
 

@@ -215,24 +215,30 @@ fn decision_findings(found: &mut Vec<Found>, d: &mut Decision, a: &CheckActorsRe
         }
     }
     if d.major {
-        let decided = d.decided_at.as_ref().map(|t| (t.seconds, t.nanos));
-        let problem = match &d.legal_review {
-            None => Some("no legal review (法制审核)"),
-            Some(lr) if lr.result != LegalReviewResult::Passed as i32 => {
-                Some("the legal review did not pass")
-            }
-            Some(lr) if lr.reviewed_at.as_ref().map(|t| (t.seconds, t.nanos)) > decided => {
-                Some("the legal review came after the decision")
-            }
-            Some(_) => None,
-        };
-        if let Some(detail) = problem {
+        if let Some(detail) = legal_review_problem(d) {
             found.push(Found {
                 rule: rules::MAJOR_DECISION_WITHOUT_LEGAL_REVIEW,
                 officer: String::new(),
                 detail: detail.into(),
             });
         }
+    }
+}
+
+/// What keeps a decision's legal review (法制审核) from counting, if
+/// anything: Art. 19(16) wants a major decision reviewed, passed, before it
+/// is made. The rankings count reviewed major decisions by the same rule.
+pub fn legal_review_problem(d: &Decision) -> Option<&'static str> {
+    let decided = d.decided_at.as_ref().map(|t| (t.seconds, t.nanos));
+    match &d.legal_review {
+        None => Some("no legal review (法制审核)"),
+        Some(lr) if lr.result != LegalReviewResult::Passed as i32 => {
+            Some("the legal review did not pass")
+        }
+        Some(lr) if lr.reviewed_at.as_ref().map(|t| (t.seconds, t.nanos)) > decided => {
+            Some("the legal review came after the decision")
+        }
+        Some(_) => None,
     }
 }
 
