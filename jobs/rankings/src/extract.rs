@@ -2,7 +2,12 @@
 //! their own): the year's facts from intake's ExportFacts stream, and a
 //! registry snapshot (bodies, officers and the days each was in post in the
 //! year). Written as Parquet, the job's only input from then on.
-use std::{collections::HashMap, fs::File, path::Path, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    fs::File,
+    path::Path,
+    time::Duration,
+};
 
 use futures::{StreamExt, TryStreamExt};
 use indicatif::ProgressBar;
@@ -118,6 +123,22 @@ impl Facts {
             body: self.body.clone(),
             source_id: self.source_id.clone(),
             ref_source: self.ref_source.clone(),
+        }
+    }
+
+    /// Art. 9(3) counts wrongful *cases*: a decision revoked, or lost in
+    /// court, counts once however many outcomes say so (lost at first
+    /// instance and again on appeal). The fact just pushed stops counting if
+    /// its decision already did.
+    fn count_wrongful_once(&mut self, counted: &mut HashSet<(String, String)>) {
+        if let (Some(w), Some(body), Some(decision)) = (
+            self.wrongful.last_mut(),
+            self.body.last(),
+            self.ref_source.last(),
+        ) && *w
+            && !counted.insert((body.clone(), decision.clone()))
+        {
+            *w = false;
         }
     }
 
@@ -277,6 +298,8 @@ pub async fn facts(
     let mut t = Facts::default();
     let mut sink = Sink::default();
     let mut counts = Counts::default();
+    // Decisions already counted wrongful this year (body, source id).
+    let mut wrongful = HashSet::new();
     while let Some(page) = stream
         .message()
         .await
@@ -290,6 +313,7 @@ pub async fn facts(
                 .map(|t| t.timestamp_micros());
             if at.is_some_and(|a| a <= until_us) {
                 t.push(f);
+                t.count_wrongful_once(&mut wrongful);
             }
         }
         bar.inc(page.facts.len() as u64);
@@ -646,8 +670,29 @@ pub fn active_days(events: &[(i64, bool)], from_us: i64, until_us: i64) -> f64 {
 mod tests {
     use super::{Facts, active_days};
     use probity_proto::intake::v1::{
-        Decision, Fact, LegalReview, LegalReviewResult, fact::Payload,
+        Decision, Fact, LegalReview, LegalReviewResult, ReviewOutcome, fact::Payload,
     };
+
+    #[test]
+    fn a_decision_lost_twice_is_one_wrongful_case() {
+        let lost = |source: &str, decision: &str| Fact {
+            name: "facts/1".into(),
+            body: "bodies/b".into(),
+            source_id: source.into(),
+            payload: Some(Payload::ReviewOutcome(ReviewOutcome {
+                decision: decision.into(),
+                wrongful: true,
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+        let (mut facts, mut counted) = (Facts::default(), Default::default());
+        for (source, decision) in [("r1", "d1"), ("r2", "d1"), ("r3", "d2")] {
+            facts.push(&lost(source, decision));
+            facts.count_wrongful_once(&mut counted);
+        }
+        assert_eq!(facts.wrongful, [true, false, true]);
+    }
 
     #[test]
     fn a_major_decision_counts_as_reviewed_only_if_passed_before_it() {
