@@ -222,6 +222,7 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::pr
                     out,
                     finalize,
                     quiet,
+                    today: None,
                 },
             )
             .await?;

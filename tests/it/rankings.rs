@@ -57,6 +57,8 @@ async fn run(
             out: Some(out.to_path_buf()),
             finalize,
             quiet: true,
+            // a finalize seals a year that has ended: the test's has not
+            today: finalize.then(|| chrono::NaiveDate::from_ymd_opt(y + 1, 1, 1).unwrap()),
         },
     )
     .await
@@ -636,6 +638,23 @@ db_test!(
             .unwrap()
             .replace("fraction = 0.4", "fraction = 0.05");
         std::fs::write(&plan, strict).unwrap();
+        // Not while the year runs: sealing is for good.
+        let last_day = chrono::NaiveDate::from_ymd_opt(year(), 12, 31);
+        let early = probity_rankings::run(
+            &s.settings,
+            probity_rankings::RunOptions {
+                year: year(),
+                as_of: last_day,
+                plan: Some(plan.clone()),
+                out: Some(dir.path().join("early")),
+                finalize: true,
+                quiet: true,
+                today: last_day,
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(early.to_string().contains("has not ended"), "{early:#}");
         let m = run(&s, &dir.path().join("final"), &plan, true).await;
         assert!(m.finalized);
         let flagged = m.flags["officers_below_threshold"].as_u64().unwrap()
@@ -707,6 +726,7 @@ db_test!(
                 out: Some(dir.path().join("late")),
                 finalize: false,
                 quiet: true,
+                today: None,
             },
         )
         .await

@@ -50,6 +50,9 @@ pub struct RunOptions {
     pub finalize: bool,
     /// No progress bars (tests, logs).
     pub quiet: bool,
+    /// The city's today; `None`: the clock's. Tests set it to finalize a
+    /// year that has not ended yet.
+    pub today: Option<NaiveDate>,
 }
 
 /// The one Parquet configuration (fixed compression, statistics, row
@@ -89,7 +92,9 @@ async fn big_stack<T: Send + 'static>(
 pub async fn run(settings: &Settings, o: RunOptions) -> anyhow::Result<output::Manifest> {
     let plan = Plan::load(o.plan.as_deref())?;
     anyhow::ensure!((2000..=2100).contains(&o.year), "--year: 2000-2100");
-    let today = chrono::Utc::now().with_timezone(&city()).date_naive();
+    let today = o
+        .today
+        .unwrap_or_else(|| chrono::Utc::now().with_timezone(&city()).date_naive());
     let last_day = NaiveDate::from_ymd_opt(o.year, 12, 31).unwrap_or(today);
     let first_day = NaiveDate::from_ymd_opt(o.year, 1, 1).unwrap_or(today);
     let as_of = o.as_of.unwrap_or(today.min(last_day));
@@ -101,6 +106,13 @@ pub async fn run(settings: &Settings, o: RunOptions) -> anyhow::Result<output::M
     anyhow::ensure!(
         !(o.finalize && as_of < last_day),
         "--finalize seals the whole year: --as-of must be {last_day} (or left out after the year)"
+    );
+    // Sealing is for good (later runs of the year are refused, flags become
+    // cases): never on a year whose facts may still come.
+    anyhow::ensure!(
+        !(o.finalize && today <= last_day),
+        "--finalize seals the whole year: {} has not ended in the city yet (today is {today})",
+        o.year
     );
     let from_us = day_start_us(first_day);
     let until_us = day_start_us(as_of + chrono::Duration::days(1)) - 1;
