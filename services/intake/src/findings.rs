@@ -214,14 +214,14 @@ fn decision_findings(found: &mut Vec<Found>, d: &mut Decision, a: &CheckActorsRe
             });
         }
     }
-    if d.major {
-        if let Some(detail) = legal_review_problem(d) {
-            found.push(Found {
-                rule: rules::MAJOR_DECISION_WITHOUT_LEGAL_REVIEW,
-                officer: String::new(),
-                detail: detail.into(),
-            });
-        }
+    if d.major
+        && let Some(detail) = legal_review_problem(d)
+    {
+        found.push(Found {
+            rule: rules::MAJOR_DECISION_WITHOUT_LEGAL_REVIEW,
+            officer: String::new(),
+            detail: detail.into(),
+        });
     }
 }
 
