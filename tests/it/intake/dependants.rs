@@ -41,15 +41,16 @@ db_test!(
         let s = TestServer::start(b).await;
         let w = world(&s).await;
         let mut c = dept(&s, &w).await;
+        let t = when();
         let mut submit = async |source: &str, payload: Payload| {
             c.submit_fact(fact(&w, source, payload))
                 .await
                 .unwrap()
                 .into_inner()
         };
-        let m1 = submit("M1", matter(&w, &two(&w), when())).await;
-        let m2 = submit("M2", matter(&w, &two(&w), when())).await;
-        let d1 = submit("D1", decision("M1", CircumstanceGrade::Minor, 100, when())).await;
+        let m1 = submit("M1", matter(&w, &two(&w), t)).await;
+        let m2 = submit("M2", matter(&w, &two(&w), t)).await;
+        let d1 = submit("D1", decision("M1", CircumstanceGrade::Minor, 100, t)).await;
         let r1 = submit("R1", review_of("D1")).await;
         let mut c = dept(&s, &w).await;
 
@@ -65,29 +66,51 @@ db_test!(
         assert!(e.message().contains(&r1.name), "{}", e.message());
         // a matter nothing refers to goes at once
         let other = c
-            .submit_fact(fact(&w, "M3", matter(&w, &two(&w), when())))
+            .submit_fact(fact(&w, "M3", matter(&w, &two(&w), t)))
             .await
             .unwrap()
             .into_inner();
         assert!(void(&mut c, &other.name).await.unwrap().voided);
 
         // the decision corrected onto another matter frees the first one
-        let mut moved = fact(
-            &w,
-            "D1",
-            decision("M2", CircumstanceGrade::Minor, 100, when()),
-        );
+        let mut moved = fact(&w, "D1", decision("M2", CircumstanceGrade::Minor, 100, t));
         moved.correction_reason = "recorded on the wrong matter".into();
         assert_eq!(c.submit_fact(moved).await.unwrap().into_inner().revision, 2);
         assert!(void(&mut c, &m1.name).await.unwrap().voided);
         let e = expect_code(void(&mut c, &m2.name).await, Code::FailedPrecondition);
         assert_eq!(reason(&e), "FACT_HAS_DEPENDANTS");
 
+        // Nor is a matter corrected under its decision where the decision's
+        // checks read it: its time (a decision may not come before its
+        // matter) or its power (the benchmark the decision was held to).
+        // Its officers may change.
+        let mut later = fact(
+            &w,
+            "M2",
+            matter(&w, &two(&w), t + chrono::Duration::hours(1)),
+        );
+        later.correction_reason = "accepted an hour later".into();
+        let e = expect_code(c.submit_fact(later).await, Code::FailedPrecondition);
+        assert_eq!(reason(&e), "FACT_HAS_DEPENDANTS");
+        let mut power = fact(&w, "M2", matter(&w, &two(&w), t));
+        if let Some(Payload::Matter(m)) = power.fact.as_mut().and_then(|f| f.payload.as_mut()) {
+            m.power = w.inspection.name.clone();
+        }
+        power.correction_reason = "another power".into();
+        let e = expect_code(c.submit_fact(power).await, Code::FailedPrecondition);
+        assert_eq!(reason(&e), "FACT_HAS_DEPENDANTS");
+        let mut officers = fact(&w, "M2", matter(&w, &[w.a.name.as_str()], t));
+        officers.correction_reason = "one officer only".into();
+        assert_eq!(
+            c.submit_fact(officers).await.unwrap().into_inner().revision,
+            2
+        );
+
         // voided from the leaves up, each a revision of its own
         assert!(void(&mut c, &r1.name).await.unwrap().voided);
         assert!(void(&mut c, &d1.name).await.unwrap().voided);
         let m2 = void(&mut c, &m2.name).await.unwrap();
-        assert_eq!((m2.revision, m2.voided), (2, true));
+        assert_eq!((m2.revision, m2.voided), (3, true));
         assert_eq!(count(&mut c, FactFilter::default()).await, 0);
         s.stop().await;
     }

@@ -76,7 +76,16 @@ pub(super) fn plan(store: &Store, jobs: &[Job], tail: &Tail) -> AppResult<Option
                     if !stored_refs.note(c, &states, &by_key) {
                         return Ok(None);
                     }
-                    submit(c, j, &mut states, &mut by_key, &mut next, &mut rows)
+                    // new facts only: nothing refers to them yet
+                    submit(
+                        c,
+                        j,
+                        &mut states,
+                        &mut by_key,
+                        &mut next,
+                        &mut rows,
+                        &HashMap::new(),
+                    )
                 }
                 // only_new_facts lets none through
                 Ok(Item::Void { .. }) => return Ok(None),

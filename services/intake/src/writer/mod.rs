@@ -364,9 +364,26 @@ async fn commit(store: &Store, jobs: &mut [Job], tail: &mut Tail) -> AppResult<V
         .collect();
     let stored = tables::by_source(w.txn(), &keys).await?;
     let stored_by_id = tables::by_id(w.txn(), &void_ids).await?;
-    // What the facts to void have referring to them, under the lock.
+    // What the facts to void or correct have referring to them, under the
+    // lock.
+    let corrected: std::collections::HashSet<(&str, &str)> = jobs
+        .iter()
+        .flat_map(|j| j.items.iter())
+        .filter_map(|i| match i {
+            Ok(Item::Submit(c)) if !c.prepared.correction_reason.trim().is_empty() => Some((
+                c.prepared.body_id.as_str(),
+                c.prepared.fact.source_id.as_str(),
+            )),
+            _ => None,
+        })
+        .collect();
     let referable: Vec<(String, String)> = stored_by_id
         .values()
+        .chain(
+            stored
+                .values()
+                .filter(|c| corrected.contains(&(c.body.as_str(), c.source_id.as_str()))),
+        )
         .filter(|c| REFERABLE.contains(&c.kind))
         .map(|c| (c.body.clone(), c.source_id.clone()))
         .collect();
@@ -422,7 +439,15 @@ async fn commit(store: &Store, jobs: &mut [Job], tail: &mut Tail) -> AppResult<V
                 Err(e) => Err(e),
                 Ok(Item::Submit(c)) => match reference_holds(&c, &states, &by_key) {
                     Err(e) => Err(e),
-                    Ok(()) => submit(&c, j, &mut states, &mut by_key, &mut next, &mut rows),
+                    Ok(()) => submit(
+                        &c,
+                        j,
+                        &mut states,
+                        &mut by_key,
+                        &mut next,
+                        &mut rows,
+                        &dependants,
+                    ),
                 },
                 Ok(Item::Void {
                     fact_id,
@@ -558,6 +583,7 @@ fn submit(
     by_key: &mut HashMap<(String, String), i64>,
     next: &mut i64,
     rows: &mut Vec<Row>,
+    dependants: &HashMap<(String, String), Vec<tables::Dependant>>,
 ) -> Outcome {
     let Checked {
         prepared: p,
@@ -622,7 +648,7 @@ fn submit(
             fact: None,
         });
     };
-    let Some(st) = states.get_mut(&id) else {
+    let Some(st) = states.get(&id) else {
         return Err(AppError::internal("fact state missing"));
     };
     // A resend replays: a fact with any revision of this payload, or a
@@ -661,6 +687,15 @@ fn submit(
             "a correction cannot change the kind of fact; void it and submit a new one",
         ));
     }
+    if strands_dependants(st, p) {
+        let live = live_dependants(id, st, states, dependants);
+        if !live.is_empty() {
+            return Err(has_dependants(&live));
+        }
+    }
+    let Some(st) = states.get_mut(&id) else {
+        return Err(AppError::internal("fact state missing"));
+    };
     st.revision += 1;
     st.voided = false;
     st.digests
@@ -695,6 +730,23 @@ fn submit(
         findings: n,
         fact: None,
     })
+}
+
+/// Whether correcting `st` to `p` changes what the checks of the facts
+/// referring to it read from it: its time (theirs may not come before it)
+/// or, for a matter, its power (the discretion benchmark its decisions were
+/// held to). Their findings would stand on a revision that is gone.
+fn strands_dependants(st: &State, p: &Prepared) -> bool {
+    let power = |f: &Fact| match &f.payload {
+        Some(probity_proto::intake::v1::fact::Payload::Matter(m)) => m.power.clone(),
+        _ => String::new(),
+    };
+    REFERABLE.contains(&st.kind)
+        && (st.occurred_us != p.occurred_us
+            || Fact::decode(st.payload.as_slice())
+                .map(|f| power(&f))
+                .unwrap_or_default()
+                != power(&p.fact))
 }
 
 /// Kinds of fact other facts refer to: matters, decisions, complaints.
