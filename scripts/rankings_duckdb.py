@@ -19,10 +19,10 @@ CREATE VIEW dm AS SELECT l.body r_body, l.source_id r_source, m.matter d_matter
 CREATE VIEW a AS SELECT f.fid, f.body,
   CASE WHEN f.kind IN (2, 3) THEN m.matter WHEN f.kind IN (5, 10) THEN dm.d_matter
        WHEN f.kind = 7 THEN c.complaint ELSE f.fid END AS root,
-  (f.kind = 1)::DOUBLE matters, (f.kind = 2)::DOUBLE completed, (f.kind = 3)::DOUBLE decisions,
-  (f.kind = 5 AND f.wrongful)::DOUBLE wrongful, (f.kind = 4)::DOUBLE inspections,
+  (f.kind = 1)::DOUBLE matters, (f.kind = 2 AND NOT f.repeat)::DOUBLE completed, (f.kind = 3)::DOUBLE decisions,
+  (f.kind = 5 AND f.wrongful AND NOT f.repeat)::DOUBLE wrongful, (f.kind = 4)::DOUBLE inspections,
   (f.kind = 4 AND f.random)::DOUBLE random_inspections, (f.kind = 6)::DOUBLE complaints,
-  (f.kind = 7)::DOUBLE complaints_closed, (f.kind = 8)::DOUBLE transfers,
+  (f.kind = 7 AND NOT f.repeat)::DOUBLE complaints_closed, (f.kind = 8)::DOUBLE transfers,
   (f.kind = 8 AND f.transfer_kind = 1)::DOUBLE transfers_a, (f.kind = 8 AND f.transfer_kind = 2)::DOUBLE transfers_b,
   (f.kind = 8 AND f.transfer_kind = 3)::DOUBLE transfers_c,
   CASE WHEN f.kind = 9 THEN f.hours ELSE 0 END training_hours,

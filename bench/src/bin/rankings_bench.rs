@@ -202,6 +202,8 @@ fn generate(dir: PathBuf, n: usize, officers: usize, bodies: usize) -> anyhow::R
         Column::new("records".into(), records),
         Column::new("random".into(), random),
         Column::new("wrongful".into(), wrongful),
+        // the job marks repeats while extracting; generated facts have none
+        Column::new("repeat".into(), vec![false; n]),
         Column::new("major".into(), major),
         Column::new("reviewed".into(), reviewed),
         Column::new("penalty".into(), penalty),

@@ -42,17 +42,23 @@ fn per_fact(year: i32) -> Vec<Expr> {
         |t: TransferKind| k(FactKind::Transfer).and(col("transfer_kind").eq(lit(t as i32)));
     vec![
         k(FactKind::Matter).alias("matters"),
-        k(FactKind::MatterClosing).alias("completed"),
+        // each matter, complaint and wrongful case once (Facts::count_once)
+        k(FactKind::MatterClosing)
+            .and(col("repeat").not())
+            .alias("completed"),
         decision.clone().alias("decisions"),
         k(FactKind::ReviewOutcome)
             .and(col("wrongful"))
+            .and(col("repeat").not())
             .alias("wrongful"),
         k(FactKind::Inspection).alias("inspections"),
         k(FactKind::Inspection)
             .and(col("random"))
             .alias("random_inspections"),
         k(FactKind::Complaint).alias("complaints"),
-        k(FactKind::ComplaintClosing).alias("complaints_closed"),
+        k(FactKind::ComplaintClosing)
+            .and(col("repeat").not())
+            .alias("complaints_closed"),
         k(FactKind::Transfer).alias("transfers"),
         transfer(TransferKind::OtherDepartmentInCase).alias("transfers_a"),
         transfer(TransferKind::FoundInDailyWork).alias("transfers_b"),

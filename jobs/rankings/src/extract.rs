@@ -96,6 +96,9 @@ struct Facts {
     records: Vec<i32>,
     random: Vec<bool>,
     wrongful: Vec<bool>,
+    /// Repeats what an earlier fact of the year already counted (see
+    /// [`Facts::count_once`]).
+    repeat: Vec<bool>,
     major: Vec<bool>,
     reviewed: Vec<bool>,
     penalty: Vec<bool>,
@@ -126,19 +129,31 @@ impl Facts {
         }
     }
 
-    /// Art. 9(3) counts wrongful *cases*: a decision revoked, or lost in
-    /// court, counts once however many outcomes say so (lost at first
-    /// instance and again on appeal). The fact just pushed stops counting if
-    /// its decision already did.
-    fn count_wrongful_once(&mut self, counted: &mut HashSet<(String, String)>) {
-        if let (Some(w), Some(body), Some(decision)) = (
-            self.wrongful.last_mut(),
+    /// Art. 9 counts matters, complaints and cases, not the records about
+    /// them: a matter closed twice (two closings sent for it) is one matter
+    /// completed (9(2)), a complaint likewise (9(6)), and a decision revoked
+    /// or lost more than once (first instance, appeal) one wrongful case
+    /// (9(3)). The fact just pushed is marked a repeat if what it counts was
+    /// counted already this year: (kind, body, the source id it refers to).
+    fn count_once(&mut self, counted: &mut HashSet<(i32, String, String)>) {
+        let (Some(kind), Some(body), Some(target), Some(wrongful)) = (
+            self.kind.last(),
             self.body.last(),
             self.ref_source.last(),
-        ) && *w
-            && !counted.insert((body.clone(), decision.clone()))
+            self.wrongful.last(),
+        ) else {
+            return;
+        };
+        let counts = match FactKind::try_from(*kind) {
+            Ok(FactKind::ReviewOutcome) => *wrongful,
+            Ok(FactKind::MatterClosing | FactKind::ComplaintClosing) => true,
+            _ => false,
+        };
+        if counts
+            && !counted.insert((*kind, body.clone(), target.clone()))
+            && let Some(r) = self.repeat.last_mut()
         {
-            *w = false;
+            *r = true;
         }
     }
 
@@ -217,6 +232,7 @@ impl Facts {
         self.records.push(row.records);
         self.random.push(row.random);
         self.wrongful.push(row.wrongful);
+        self.repeat.push(false);
         self.major.push(row.major);
         self.reviewed.push(row.reviewed);
         self.penalty.push(row.penalty);
@@ -298,8 +314,8 @@ pub async fn facts(
     let mut t = Facts::default();
     let mut sink = Sink::default();
     let mut counts = Counts::default();
-    // Decisions already counted wrongful this year (body, source id).
-    let mut wrongful = HashSet::new();
+    // What the year's facts counted so far (Facts::count_once).
+    let mut counted = HashSet::new();
     while let Some(page) = stream
         .message()
         .await
@@ -313,7 +329,7 @@ pub async fn facts(
                 .map(|t| t.timestamp_micros());
             if at.is_some_and(|a| a <= until_us) {
                 t.push(f);
-                t.count_wrongful_once(&mut wrongful);
+                t.count_once(&mut counted);
             }
         }
         bar.inc(page.facts.len() as u64);
@@ -494,6 +510,7 @@ impl Facts {
                 Column::new("records".into(), t.records),
                 Column::new("random".into(), t.random),
                 Column::new("wrongful".into(), t.wrongful),
+                Column::new("repeat".into(), t.repeat),
                 Column::new("major".into(), t.major),
                 Column::new("reviewed".into(), t.reviewed),
                 Column::new("penalty".into(), t.penalty),
@@ -670,28 +687,65 @@ pub fn active_days(events: &[(i64, bool)], from_us: i64, until_us: i64) -> f64 {
 mod tests {
     use super::{Facts, active_days};
     use probity_proto::intake::v1::{
-        Decision, Fact, LegalReview, LegalReviewResult, ReviewOutcome, fact::Payload,
+        Decision, Fact, FactKind, LegalReview, LegalReviewResult, MatterClosing, ReviewOutcome,
+        fact::Payload,
     };
 
+    fn payload_kind(p: &Payload) -> FactKind {
+        match p {
+            Payload::ReviewOutcome(_) => FactKind::ReviewOutcome,
+            Payload::MatterClosing(_) => FactKind::MatterClosing,
+            _ => FactKind::Decision,
+        }
+    }
+
     #[test]
-    fn a_decision_lost_twice_is_one_wrongful_case() {
-        let lost = |source: &str, decision: &str| Fact {
+    fn a_case_lost_twice_and_a_matter_closed_twice_count_once() {
+        let fact = |source: &str, payload: Payload| Fact {
             name: "facts/1".into(),
             body: "bodies/b".into(),
             source_id: source.into(),
-            payload: Some(Payload::ReviewOutcome(ReviewOutcome {
+            kind: payload_kind(&payload) as i32,
+            payload: Some(payload),
+            ..Default::default()
+        };
+        let lost = |decision: &str| {
+            Payload::ReviewOutcome(ReviewOutcome {
                 decision: decision.into(),
                 wrongful: true,
                 ..Default::default()
-            })),
-            ..Default::default()
+            })
+        };
+        let upheld = |decision: &str| {
+            Payload::ReviewOutcome(ReviewOutcome {
+                decision: decision.into(),
+                ..Default::default()
+            })
+        };
+        let closed = |matter: &str| {
+            Payload::MatterClosing(MatterClosing {
+                matter: matter.into(),
+                ..Default::default()
+            })
         };
         let (mut facts, mut counted) = (Facts::default(), Default::default());
-        for (source, decision) in [("r1", "d1"), ("r2", "d1"), ("r3", "d2")] {
-            facts.push(&lost(source, decision));
-            facts.count_wrongful_once(&mut counted);
+        for (source, p) in [
+            ("r1", lost("d1")),
+            ("r2", lost("d1")),
+            ("r3", lost("d2")),
+            ("r4", upheld("d2")),
+            ("c1", closed("d1")),
+            ("c2", closed("m1")),
+            ("c3", closed("m1")),
+        ] {
+            facts.push(&fact(source, p));
+            facts.count_once(&mut counted);
         }
-        assert_eq!(facts.wrongful, [true, false, true]);
+        // a closing and a review of the same source id are different things
+        assert_eq!(
+            facts.repeat,
+            [false, true, false, false, false, false, true]
+        );
     }
 
     #[test]
