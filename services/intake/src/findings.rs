@@ -7,8 +7,8 @@ use probity_common::{AppError, Violations, names::parse_top};
 use probity_proto::{
     intake::v1::{fact::Payload, *},
     registry::v1::{
-        ActorProblem, CheckActorsRequest, CheckActorsResponse, GroupProblem, OfficerKind,
-        PowerCategory,
+        ActorCheck, ActorProblem, CheckActorsRequest, CheckActorsResponse, GroupProblem,
+        OfficerKind, PowerCategory,
     },
 };
 
@@ -128,18 +128,48 @@ fn has_group(a: &CheckActorsResponse, g: GroupProblem) -> bool {
     a.group_problems.contains(&(g as i32))
 }
 
+/// The group's problems and qualified count as Art. 18 sees them. Under a
+/// power the body does not hold, no post holds it either, so every officer
+/// lacks a post with the power: that is the power's breach (POWER_NOT_HELD,
+/// Art. 15, 19(5)), not the staffing's, and the group is measured as if the
+/// power were held (an officer whose one problem is that counts).
+fn staffing(a: &CheckActorsResponse, power_held: bool) -> (i32, Vec<GroupProblem>) {
+    let all: Vec<GroupProblem> = a
+        .group_problems
+        .iter()
+        .map(|g| GroupProblem::try_from(*g).unwrap_or_default())
+        .collect();
+    if power_held {
+        return (a.qualified_count, all);
+    }
+    let actors: Vec<ActorCheck> = a
+        .actors
+        .iter()
+        .map(|x| ActorCheck {
+            qualified: x.qualified
+                || (x.kind != OfficerKind::Auxiliary as i32
+                    && x.problems
+                        .iter()
+                        .all(|p| *p == ActorProblem::NoPostWithPower as i32)),
+            ..x.clone()
+        })
+        .collect();
+    let power_problems = all
+        .into_iter()
+        .filter(|g| matches!(g, GroupProblem::PowerNotHeld | GroupProblem::PowerWithdrawn))
+        .collect();
+    probity_common::actors::group_problems(&actors, power_problems, a.min_qualified.max(0) as u32)
+}
+
 fn act_findings(found: &mut Vec<Found>, a: &CheckActorsResponse) {
     let power_held =
         !has_group(a, GroupProblem::PowerNotHeld) && !has_group(a, GroupProblem::PowerWithdrawn);
-    for g in &a.group_problems {
-        let (rule, detail) = match GroupProblem::try_from(*g).unwrap_or_default() {
+    let (qualified, group) = staffing(a, power_held);
+    for g in group {
+        let (rule, detail) = match g {
             GroupProblem::TooFewQualified => (
                 rules::TOO_FEW_QUALIFIED,
-                format!(
-                    "{} qualified of {} officers",
-                    a.qualified_count,
-                    a.actors.len()
-                ),
+                format!("{qualified} qualified of {} officers", a.actors.len()),
             ),
             GroupProblem::AuxiliaryAlone => (
                 rules::AUXILIARY_ALONE,

@@ -3,7 +3,9 @@
 use chrono::{Duration, Utc};
 use probity_proto::{
     intake::v1::{fact::Payload, *},
-    registry::v1::{CircumstanceGrade, OfficerKind, OfficerStatus, SetOfficerStatusRequest},
+    registry::v1::{
+        CircumstanceGrade, CreatePowerRequest, OfficerKind, OfficerStatus, SetOfficerStatusRequest,
+    },
 };
 
 use super::*;
@@ -340,6 +342,29 @@ db_test!(each_rule_fires_and_its_control_does_not, |b| async move {
     assert_eq!(
         left.total, 1,
         "only the auxiliary's matter still lacks officers"
+    );
+    // The body's own two qualified officers under another body's power: the
+    // power's breach alone, not a staffing one (Art. 18) from the same cause.
+    let foreign = s
+        .legal()
+        .await
+        .create_power(CreatePowerRequest {
+            request_id: rid(),
+            parent: w.other.name.clone(),
+            power: Some(crate::fixtures::penalty_power("CF-901")),
+            legal_basis_change: crate::fixtures::basis_change(),
+            effective_time: Some(crate::fixtures::ts(since())),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut borrowed = matter(&w, &two(&w), t);
+    if let Payload::Matter(m) = &mut borrowed {
+        m.power = foreign.name.clone();
+    }
+    assert_eq!(
+        rules(&mut c, &w, "borrowed", borrowed).await,
+        v(&["POWER_NOT_HELD"])
     );
     s.stop().await;
 });
