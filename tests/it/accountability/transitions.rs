@@ -771,9 +771,24 @@ db_test!(a_lapsed_withholding_cannot_be_executed, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
     let mut c = office(&s).await;
+    let mut dept = acc(&s, Role::Department, Some(&w.dept.name)).await;
     let mut d = decision(3, &[SanctionKind::CredentialWithheld]);
     d.sanctions[0].until = Some(ts(Utc::now() + chrono::Duration::seconds(3)));
     let case = decided(&mut c, &w.b.name, "ART20_07", d).await;
+    // contested and upheld before it lapses
+    dept.contest(step(&case.name, "申诉"))
+        .await
+        .expect("contest");
+    c.resolve_contest(ResolveContestRequest {
+        request_id: rid(),
+        name: case.name.clone(),
+        outcome: ContestOutcome::Upheld as i32,
+        decision: None,
+        reason: "维持".into(),
+    })
+    .await
+    .expect("resolve contest");
+    let case = get(&mut c, &case.name).await;
     tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
     let e = expect_err(
         c.execute(step(&case.name, "执行")).await,
@@ -807,6 +822,23 @@ db_test!(a_lapsed_withholding_cannot_be_executed, |b| async move {
         .expect("decide anew")
         .into_inner();
     assert_eq!(state(&anew), CaseState::Decided);
+    assert!(anew.contest.is_none(), "{:?}", anew.contest);
+    // the new decision may be contested in its turn
+    let again = dept
+        .contest(step(&case.name, "再次申诉"))
+        .await
+        .expect("contest the new decision")
+        .into_inner();
+    assert_eq!(again.contest.unwrap().contested, anew.decision);
+    c.resolve_contest(ResolveContestRequest {
+        request_id: rid(),
+        name: case.name.clone(),
+        outcome: ContestOutcome::Upheld as i32,
+        decision: None,
+        reason: "维持".into(),
+    })
+    .await
+    .expect("resolve the second contest");
     c.execute(step(&case.name, "执行"))
         .await
         .expect("execute the new decision");

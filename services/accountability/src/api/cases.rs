@@ -706,6 +706,11 @@ pub async fn decide(acc: &Accountability, ctx: &Ctx, r: DecideRequest) -> AppRes
                     d
                 }
             };
+            if c.state == CaseState::Decided as i32 {
+                // A new decision may be contested in its turn: a contest of
+                // the lapsed one stays in the case's events.
+                c.contest = None;
+            }
             c.decision = Some(d);
             Ok(())
         },
