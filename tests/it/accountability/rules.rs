@@ -12,9 +12,9 @@ use tonic::Code;
 use super::*;
 use crate::{
     db_test,
-    fixtures::{officer, rid, since, world},
+    fixtures::{officer, reason, rid, since, world},
     harness::TestServer,
-    intake::{dept as intake_dept, fact, inspection, matter, when},
+    intake::{dept as intake_dept, fact, inspection, matter, record, when},
     util::{expect_code, expect_err, expect_invalid},
 };
 
@@ -991,6 +991,38 @@ db_test!(a_finding_raises_one_case, |b| async move {
         4,
         "the body's, officer a's, the uncredentialed officer's and the auxiliary act's"
     );
+    // A correction that clears the breach withdraws the finding: no case is
+    // raised from any revision that had it.
+    let mut fix = fact(
+        &w,
+        "insp-blind",
+        inspection(&w, &w.inspection.name, vec![record()]),
+    );
+    if let Some(Payload::Inspection(x)) = fix.fact.as_mut().and_then(|f| f.payload.as_mut()) {
+        x.target = "party-0002".into();
+    }
+    fix.correction_reason = "the video was found".into();
+    assert!(
+        i.submit_fact(fix)
+            .await
+            .expect("correct")
+            .into_inner()
+            .findings
+            .is_empty()
+    );
+    for revision in [1, 2] {
+        let e = expect_code(
+            c.raise_from_finding(finding_request(
+                &blind.name,
+                revision,
+                "INSPECTION_NOT_RECORDED",
+                "",
+            ))
+            .await,
+            Code::FailedPrecondition,
+        );
+        assert_eq!(reason(&e), "FINDING_WITHDRAWN");
+    }
     // A name intake cannot even parse (its ids are numbers) is as unknown:
     // a client's mistake, not INTERNAL.
     expect_invalid(

@@ -306,6 +306,28 @@ pub async fn raise_from_finding(
         .iter()
         .find(|x| x.rule == f.rule && x.officer == f.officer)
         .ok_or_else(|| AppError::invalid("finding", "that revision has no such finding"))?;
+    // Only a finding that stands: a void, or a correction that cleared the
+    // breach (another officer, a record added), withdraws it, as intake's
+    // own listings no longer show it.
+    let stands = revisions
+        .iter()
+        .max_by_key(|x| x.revision)
+        .is_some_and(|current| {
+            !current.voided
+                && current
+                    .findings
+                    .iter()
+                    .any(|x| x.rule == f.rule && x.officer == f.officer)
+        });
+    if !stands {
+        return Err(AppError::precondition(
+            "FINDING_WITHDRAWN",
+            format!(
+                "{} was voided or corrected since revision {}, and its current revision has no such finding",
+                f.fact, f.revision
+            ),
+        ));
+    }
     let subject_name = match kind {
         SubjectKind::Officer if r.officer.is_empty() => finding.officer.clone(),
         SubjectKind::Officer => {
