@@ -958,3 +958,61 @@ db_test!(a_run_with_bad_rows_is_refused, |b| async move {
     );
     s.stop().await;
 });
+
+// An officer moved to another body after the window is ranked in the body
+// the window's work was done in, not where the registry has them now.
+db_test!(
+    an_officer_is_ranked_where_the_year_was_worked,
+    |b| async move {
+        let s = TestServer::start(b).await;
+        let y = a_year(&s).await;
+        s.legal()
+            .await
+            .transfer_officer(TransferOfficerRequest {
+                request_id: rid(),
+                officer: y.c.name.clone(),
+                to_body: y.small.name.clone(),
+                posts: vec![],
+                reason: "调动 moved after the window".into(),
+                effective_time: None,
+            })
+            .await
+            .expect("transfer");
+        let today = Utc::now()
+            .with_timezone(&probity_rankings::city())
+            .date_naive();
+        let last_day = chrono::NaiveDate::from_ymd_opt(year(), 12, 31).unwrap();
+        let as_of = (today - Duration::days(1)).min(last_day);
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = s.settings.clone();
+        for e in [
+            &mut settings.rankings.registry_endpoint,
+            &mut settings.rankings.intake_endpoint,
+            &mut settings.rankings.accountability_endpoint,
+            &mut settings.rankings.rankings_endpoint,
+        ] {
+            *e = s.url();
+        }
+        probity_rankings::run(
+            &settings,
+            probity_rankings::RunOptions {
+                year: year(),
+                as_of: Some(as_of),
+                plan: Some(test_plan(dir.path())),
+                out: Some(dir.path().join("run")),
+                finalize: false,
+                quiet: true,
+                today: None,
+            },
+        )
+        .await
+        .expect("rankings run");
+        let rows = csv(&dir.path().join("run/officers.csv"));
+        let c = rows
+            .iter()
+            .find(|r| r["officer"] == y.c.name)
+            .expect("officer c is ranked");
+        assert_eq!(c["body"], y.w.dept.name, "{c:?}");
+        s.stop().await;
+    }
+);

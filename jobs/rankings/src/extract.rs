@@ -595,49 +595,67 @@ pub async fn registry(
         token = page.next_page_token;
     }
     bar.set_length(officers.len() as u64);
-    // Days in post: each officer's history, sixteen at a time.
-    let days: HashMap<String, f64> = futures::stream::iter(officers.iter().map(|o| {
-        let mut c = client.clone();
-        let name = o.name.clone();
-        async move {
-            let h = peers
-                .registry
-                .call(
-                    "the registry",
-                    c.get_officer_history(GetOfficerHistoryRequest {
-                        officer: name.clone(),
-                    }),
-                )
-                .await
-                .map_err(|e| anyhow::anyhow!("registry GetOfficerHistory {name}: {e}"))?;
-            bar.inc(1);
-            let spans: Vec<(i64, bool)> = h
-                .events
-                .iter()
-                .map(|e| {
-                    (
-                        e.effective_time
-                            .as_ref()
-                            .and_then(from_ts)
-                            .map(|t| t.timestamp_micros())
-                            .unwrap_or(0),
-                        e.to_status == OfficerStatus::Active as i32,
+    // Days in post and the body at the window's end: each officer's
+    // history, sixteen at a time.
+    let held: HashMap<String, (f64, Option<String>)> =
+        futures::stream::iter(officers.iter().map(|o| {
+            let mut c = client.clone();
+            let name = o.name.clone();
+            async move {
+                let h = peers
+                    .registry
+                    .call(
+                        "the registry",
+                        c.get_officer_history(GetOfficerHistoryRequest {
+                            officer: name.clone(),
+                        }),
                     )
-                })
-                .collect();
-            anyhow::Ok((name, active_days(&spans, from_us, until_us)))
-        }
-    }))
-    .buffer_unordered(16)
-    .try_collect()
-    .await?;
+                    .await
+                    .map_err(|e| anyhow::anyhow!("registry GetOfficerHistory {name}: {e}"))?;
+                bar.inc(1);
+                let spans: Vec<(i64, bool)> = h
+                    .events
+                    .iter()
+                    .map(|e| {
+                        (
+                            e.effective_time
+                                .as_ref()
+                                .and_then(from_ts)
+                                .map(|t| t.timestamp_micros())
+                                .unwrap_or(0),
+                            e.to_status == OfficerStatus::Active as i32,
+                        )
+                    })
+                    .collect();
+                let at = |e: &probity_proto::registry::v1::OfficerEvent| {
+                    e.effective_time
+                        .as_ref()
+                        .and_then(from_ts)
+                        .map(|t| t.timestamp_micros())
+                        .unwrap_or(0)
+                };
+                // An officer transferred after the window is ranked where the
+                // year's work was done: the body the last move inside it led to.
+                let body = h
+                    .events
+                    .iter()
+                    .filter(|e| !e.to_body.is_empty() && at(e) <= until_us)
+                    .max_by_key(|e| at(e))
+                    .map(|e| e.to_body.clone());
+                anyhow::Ok((name, (active_days(&spans, from_us, until_us), body)))
+            }
+        }))
+        .buffer_unordered(16)
+        .try_collect()
+        .await?;
     let mut o_name = Vec::with_capacity(officers.len());
     let (mut o_body, mut o_kind, mut o_status, mut o_display, mut o_days) =
         (vec![], vec![], vec![], vec![], vec![]);
     for o in &officers {
-        o_days.push(days.get(&o.name).copied().unwrap_or(0.0));
+        let (days, body) = held.get(&o.name).cloned().unwrap_or_default();
+        o_days.push(days);
         o_name.push(o.name.clone());
-        o_body.push(o.body.clone());
+        o_body.push(body.unwrap_or_else(|| o.body.clone()));
         o_kind.push(o.kind);
         o_status.push(o.status);
         o_display.push(o.display_name.clone());
