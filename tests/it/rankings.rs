@@ -1016,3 +1016,45 @@ db_test!(
         s.stop().await;
     }
 );
+
+// A run early in the year: nobody has served the plan's 90 days yet, so the
+// minimum is the days the window has had; those who served all of it rank.
+db_test!(
+    an_early_run_ranks_who_served_the_whole_window,
+    |b| async move {
+        let s = TestServer::start(b).await;
+        let _w = world(&s).await;
+        let dir = tempfile::tempdir().unwrap();
+        let plan = dir.path().join("default.toml");
+        std::fs::write(&plan, probity_rankings::plan::DEFAULT).unwrap();
+        assert!(probity_rankings::plan::DEFAULT.contains("min_days_in_post = 90"));
+        let mut settings = s.settings.clone();
+        for e in [
+            &mut settings.rankings.registry_endpoint,
+            &mut settings.rankings.intake_endpoint,
+            &mut settings.rankings.accountability_endpoint,
+            &mut settings.rankings.rankings_endpoint,
+        ] {
+            *e = s.url();
+        }
+        let m = probity_rankings::run(
+            &settings,
+            probity_rankings::RunOptions {
+                year: year(),
+                as_of: chrono::NaiveDate::from_ymd_opt(year(), 1, 31),
+                plan: Some(plan),
+                out: Some(dir.path().join("run")),
+                finalize: false,
+                quiet: true,
+                today: None,
+            },
+        )
+        .await
+        .expect("rankings run");
+        assert_eq!(
+            m.officers_ranked, 2,
+            "officers a and b served all of January"
+        );
+        s.stop().await;
+    }
+);

@@ -152,6 +152,12 @@ pub async fn run(settings: &Settings, o: RunOptions) -> anyhow::Result<output::M
 
     let step =
         progress.step("计算 computing indicators, scores and rankings; writing tables and reports");
+    // Early in the year nobody can have served the plan's minimum: it is
+    // capped at the days the window has had, so a run on 15 March ranks the
+    // officers who served all of it instead of no one.
+    let mut plan = plan;
+    let window_days = u32::try_from((as_of - first_day).num_days() + 1).unwrap_or(0);
+    plan.officers.min_days_in_post = plan.officers.min_days_in_post.min(window_days);
     let (out2, plan2, finalize, year) = (out.clone(), plan.clone(), o.finalize, o.year);
     let mut manifest = big_stack(move || {
         let tables = output::compute(&input, &plan2, year)?;

@@ -92,8 +92,10 @@ pub fn compute(input: &Path, plan: &Plan, year: i32) -> PolarsResult<Tables> {
         )
         .with_columns([
             group(plan.officers.peer_group, col("body")).alias("peer_group"),
+            // days in post end a microsecond before midnight: a full window
+            // is a hair under its days
             col("days_in_post")
-                .gt_eq(lit(plan.officers.min_days_in_post as f64))
+                .gt_eq(lit(plan.officers.min_days_in_post as f64 - 1e-6))
                 .alias("ranked"),
         ]);
     // The counts are collected once (thousands of rows): scoring and ranking
