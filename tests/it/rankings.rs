@@ -1058,3 +1058,61 @@ db_test!(
         s.stop().await;
     }
 );
+
+// The year's latest run is the one counting the latest day: a rerun of June
+// recorded after November's does not replace November's on the reports.
+db_test!(the_latest_run_counts_the_latest_day, |b| async move {
+    use probity_proto::rankings::v1::{
+        ListRankingsRequest, Ranking, RankingBatch, RecordRunRequest, Run, record_run_request::Part,
+    };
+    let s = TestServer::start(b).await;
+    let service = s.token(probity_common::auth::Role::Service, None);
+    let mut c = RankingsServiceClient::with_interceptor(
+        s.channel().await,
+        crate::harness::Bearer::new(&service),
+    );
+    for (name, day) in [("runs/november", "11-30"), ("runs/june-rerun", "06-30")] {
+        let run = Run {
+            name: name.into(),
+            year: year(),
+            as_of: format!("{}-{day}", year()),
+            plan_version: "test".into(),
+            ..Default::default()
+        };
+        let rows = RankingBatch {
+            rankings: vec![Ranking {
+                level: Level::Officer as i32,
+                subject: "officers/a".into(),
+                ..Default::default()
+            }],
+        };
+        c.record_run(futures::stream::iter([
+            RecordRunRequest {
+                part: Some(Part::Run(run)),
+            },
+            RecordRunRequest {
+                part: Some(Part::Rankings(rows)),
+            },
+        ]))
+        .await
+        .expect("record run");
+    }
+    let lead = s.token(probity_common::auth::Role::Leadership, None);
+    let mut r = RankingsServiceClient::with_interceptor(
+        s.channel().await,
+        crate::harness::Bearer::new(&lead),
+    );
+    let latest = r
+        .list_rankings(ListRankingsRequest {
+            year: year(),
+            level: Level::Officer as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("list rankings")
+        .into_inner()
+        .run
+        .expect("the run");
+    assert_eq!(latest.name, "runs/november");
+    s.stop().await;
+});

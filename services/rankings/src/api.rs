@@ -156,13 +156,14 @@ impl RankingsApi {
         run.rows = rows.len() as i32;
         txn.execute_raw(stmt(
             txn,
-            "INSERT INTO rankings_runs (id, year, finalized, created_us, doc) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO rankings_runs (id, year, finalized, created_us, doc, as_of) VALUES ($1, $2, $3, $4, $5, $6)",
             vec![
                 id.clone().into(),
                 run.year.into(),
                 run.finalized.into(),
                 now.timestamp_micros().into(),
                 run.encode_to_vec().into(),
+                run.as_of.clone().into(),
             ],
         ))
         .await?;
@@ -233,7 +234,10 @@ impl RankingsApi {
             }
             db.query_one_raw(stmt(
                 db,
-                "SELECT doc FROM rankings_runs WHERE year = $1 ORDER BY finalized DESC, created_us DESC, id DESC LIMIT 1",
+                // the sealed run, else the one counting the latest day
+                // (the last recorded of those: a rerun after a fix)
+                "SELECT doc FROM rankings_runs WHERE year = $1 \
+                 ORDER BY finalized DESC, as_of DESC, created_us DESC, id DESC LIMIT 1",
                 vec![year.into()],
             ))
             .await?

@@ -12,6 +12,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(SharedTables::new("rankings")),
             Box::new(M0001Rankings),
+            Box::new(M0002RunAsOf),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -72,5 +73,64 @@ impl MigrationTrait for M0001Rankings {
         ))
         .await?;
         Ok(())
+    }
+}
+
+/// The day a run counts facts up to, beside the run, so "the year's latest
+/// run" is the one with the latest day (a rerun of June recorded after
+/// November's is not the latest). Runs already recorded get theirs from
+/// their record.
+struct M0002RunAsOf;
+
+impl MigrationName for M0002RunAsOf {
+    fn name(&self) -> &str {
+        "m0002_run_as_of"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002RunAsOf {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        use probity_common::db::stmt;
+        use probity_proto::rankings::v1::Run;
+        use prost::Message;
+        use sea_orm::ConnectionTrait;
+
+        m.alter_table(
+            Table::alter()
+                .table(Alias::new("rankings_runs"))
+                .add_column(
+                    ColumnDef::new(Alias::new("as_of"))
+                        .string()
+                        .not_null()
+                        .default(""),
+                )
+                .to_owned(),
+        )
+        .await?;
+        // Runs are few (one a night): read and fill them one by one.
+        let c = m.get_connection();
+        for row in c
+            .query_all_raw(stmt(c, "SELECT id, doc FROM rankings_runs", vec![]))
+            .await?
+        {
+            let id: String = row.try_get("", "id")?;
+            let doc: Vec<u8> = row.try_get("", "doc")?;
+            let run = Run::decode(doc.as_slice())
+                .map_err(|e| DbErr::Migration(format!("run {id} does not decode: {e}")))?;
+            c.execute_raw(stmt(
+                c,
+                "UPDATE rankings_runs SET as_of = $1 WHERE id = $2",
+                vec![run.as_of.into(), id.into()],
+            ))
+            .await?;
+        }
+        m.create_index(index(
+            "rankings_runs",
+            "latest",
+            &["year", "finalized", "as_of", "created_us"],
+            false,
+        ))
+        .await
     }
 }
