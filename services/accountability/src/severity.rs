@@ -12,8 +12,9 @@
 //!   at the level they match: loss of award eligibility beside public
 //!   criticism (2 and up), off-post training beside withholding (3),
 //!   cancelling the qualification beside revocation (4). Transfer out is
-//!   open from level 3: Art. 6 moves an officer who fails the assessment out
-//!   of enforcement posts without revoking the credential.
+//!   open from level 3; a case on Art. 6 alone (the officer failed the
+//!   annual assessment) may end in the transfer without the withholding,
+//!   as the assessment's consequence (api::checks::severity_rule).
 //! - Art. 19's measures for bodies (rectification, public criticism, loss
 //!   of award eligibility) rise with the level the same way: 1
 //!   rectification, 2 public criticism, 3 and 4 loss of award eligibility

@@ -313,6 +313,40 @@ db_test!(every_severity_row_is_enforced, |b| async move {
     s.stop().await;
 });
 
+// Art. 6: an officer who failed the annual assessment is moved out of
+// enforcement posts; on that ground alone the transfer needs no withholding
+// beside it, as it does for a level-3 breach.
+db_test!(
+    a_failed_assessment_ends_in_a_transfer_alone,
+    |b| async move {
+        let s = TestServer::start(b).await;
+        let w = world(&s).await;
+        let mut c = office(&s).await;
+        let transfer = || decision(3, &[K::TransferOut, K::Referral]);
+        let failed = open(&mut c, &w.a.name, "ART06").await.name;
+        let breach = open(&mut c, &w.b.name, "ART20_03").await.name;
+        for name in [&failed, &breach] {
+            c.start_investigation(step(name, "调查")).await.unwrap();
+        }
+        let case = propose(&mut c, &failed, transfer())
+            .await
+            .expect("Art. 6: transfer out alone");
+        assert_eq!(case.state, CaseState::Proposed as i32);
+        expect_err(
+            propose(&mut c, &breach, transfer()).await,
+            Code::FailedPrecondition,
+            "SANCTION_NOT_ALLOWED",
+        );
+        // Art. 6 still does not make a lighter sanction enough
+        expect_err(
+            propose(&mut c, &failed, decision(3, &[K::PublicCriticism])).await,
+            Code::FailedPrecondition,
+            "SANCTION_NOT_ALLOWED",
+        );
+        s.stop().await;
+    }
+);
+
 db_test!(structural_errors_name_their_fields, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;

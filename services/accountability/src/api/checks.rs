@@ -223,7 +223,30 @@ pub fn severity_rule(d: &Decision, case: &Case) -> AppResult<()> {
         .as_ref()
         .and_then(|s| SubjectKind::try_from(s.kind).ok())
         .unwrap_or_default();
+    if assessment_transfer(d, case, kind) {
+        return Ok(());
+    }
     severity::check(d, kind).map_err(|m| AppError::precondition("SANCTION_NOT_ALLOWED", m))
+}
+
+/// Art. 6: an officer who fails the annual assessment (调离执法岗位) is
+/// moved out of enforcement posts. That is the assessment's consequence, not
+/// a breach graded by Art. 21, so a case on that ground alone may end in
+/// the transfer (and a referral) without the withholding Art. 21(3) puts
+/// beside it at that level.
+fn assessment_transfer(d: &Decision, case: &Case, kind: SubjectKind) -> bool {
+    kind == SubjectKind::Officer
+        && !case.grounds.is_empty()
+        && case.grounds.iter().all(|g| g.code == "ART06")
+        && d.sanctions
+            .iter()
+            .any(|s| s.kind == SanctionKind::TransferOut as i32)
+        && d.sanctions.iter().all(|s| {
+            matches!(
+                SanctionKind::try_from(s.kind),
+                Ok(SanctionKind::TransferOut | SanctionKind::Referral)
+            )
+        })
 }
 
 /// A required, bounded reason.
