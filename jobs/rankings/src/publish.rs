@@ -187,11 +187,18 @@ async fn send(
                     ..Default::default()
                 }),
             };
-            peers
+            match peers
                 .accountability
                 .call("accountability", client.record_commendation(req))
                 .await
-                .map_err(|e| anyhow::anyhow!("RecordCommendation {}: {e}", r.subject))?;
+            {
+                Ok(_) => {}
+                // a sanction took the year's awards away: no commendation
+                Err(e) if e.reason().as_deref() == Some("AWARD_ELIGIBILITY_LOST") => {
+                    tracing::info!(subject = %r.subject, "not commended: {e}");
+                }
+                Err(e) => anyhow::bail!("RecordCommendation {}: {e}", r.subject),
+            }
         }
     }
     Ok(())

@@ -3,7 +3,7 @@
 //! Art. 10. Commendations (Art. 6): once per year and subject, published.
 use std::time::Duration as StdDuration;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use probity_common::auth::Role;
 use tonic::{Code, Status};
 
@@ -578,6 +578,59 @@ db_test!(
             .find(|e| e.reference == "archive://orders/1")
             .expect("the order's evidence");
         assert_eq!(from_order.added_by, "test-legal_office");
+        s.stop().await;
+    }
+);
+
+// A decision in force that took away a subject's award eligibility for the
+// year (取消年度评选先进资格) keeps the year's commendation from it.
+db_test!(
+    a_lost_eligibility_keeps_the_commendation_away,
+    |b| async move {
+        let s = TestServer::start(b).await;
+        let w = world(&s).await;
+        let mut c = office(&s).await;
+        let d = decision(
+            2,
+            &[
+                SanctionKind::PublicCriticism,
+                SanctionKind::LossOfAwardEligibility,
+            ],
+        );
+        let case = decided(&mut c, &w.b.name, "ART20_01", d).await;
+        // no effect on the registry: executed at once
+        let executed = c
+            .execute(step(&case.name, "执行"))
+            .await
+            .expect("execute")
+            .into_inner();
+        assert_eq!(executed.state, CaseState::Executed as i32);
+        let year = Utc::now()
+            .with_timezone(&probity_common::city::city())
+            .year();
+        let mut svc = acc(&s, Role::Service, None).await;
+        let e = expect_err(
+            svc.record_commendation(commendation(year, &w.b.name, "run-1", 1))
+                .await,
+            Code::FailedPrecondition,
+            "AWARD_ELIGIBILITY_LOST",
+        );
+        assert!(e.message().contains(&case.name), "{e:?}");
+        // another year's, and another officer's, are not touched
+        assert!(
+            svc.record_commendation(commendation(year - 1, &w.b.name, "run-0", 1))
+                .await
+                .expect("last year")
+                .into_inner()
+                .created
+        );
+        assert!(
+            svc.record_commendation(commendation(year, &w.a.name, "run-1", 2))
+                .await
+                .expect("officer a")
+                .into_inner()
+                .created
+        );
         s.stop().await;
     }
 );

@@ -2,9 +2,9 @@
 //! assessment, recorded from the rankings once per year and subject, and
 //! listed per year for everyone who reads (they are published).
 use probity_common::{
-    AppResult, Violations,
+    AppError, AppResult, Violations,
     db::stmt,
-    names::{check_request_id, next_token, page, parse_top, to_ts},
+    names::{check_request_id, next_token, page, parse_top, to_ts, ts_us},
 };
 use probity_proto::accountability::v1::*;
 use prost::Message;
@@ -12,6 +12,42 @@ use sea_orm::{ConnectionTrait, Value};
 
 use super::Ctx;
 use crate::Accountability;
+
+/// The case, if any, whose decision in force (executed or closed), made in
+/// `year` (city time), took the subject's award eligibility away.
+async fn eligibility_lost(
+    c: &impl ConnectionTrait,
+    subject: &str,
+    year: i32,
+) -> AppResult<Option<String>> {
+    use probity_common::city::year_start_us;
+    let rows = c
+        .query_all_raw(stmt(
+            c,
+            "SELECT doc FROM accountability_cases WHERE subject = $1 AND state IN ($2, $3)",
+            vec![
+                subject.into(),
+                (CaseState::Executed as i32).into(),
+                (CaseState::Closed as i32).into(),
+            ],
+        ))
+        .await?;
+    let (from, until) = (year_start_us(year), year_start_us(year + 1));
+    for row in rows {
+        let doc: Vec<u8> = row.try_get("", "doc")?;
+        let case = Case::decode(doc.as_slice()).map_err(AppError::internal)?;
+        let Some(d) = &case.decision else { continue };
+        let at = d.time.as_ref().map(ts_us).unwrap_or(0);
+        let lost = d.sanctions.iter().any(|s| {
+            s.kind == SanctionKind::LossOfAwardEligibility as i32
+                && !crate::severity::is_leader(s.target)
+        });
+        if lost && (from..until).contains(&at) {
+            return Ok(Some(case.name));
+        }
+    }
+    Ok(None)
+}
 
 pub async fn record_commendation(
     acc: &Accountability,
@@ -71,6 +107,15 @@ pub async fn record_commendation(
             ),
             created: false,
         });
+    }
+    if let Some(case) = eligibility_lost(w.txn(), &c.subject, c.year).await? {
+        return Err(AppError::precondition(
+            "AWARD_ELIGIBILITY_LOST",
+            format!(
+                "{case} took away {}'s eligibility for the year's awards (取消年度评选先进资格, Art. 19, 20)",
+                c.subject
+            ),
+        ));
     }
     let id = probity_common::names::new_id();
     let now = chrono::Utc::now();
