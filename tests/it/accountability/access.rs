@@ -207,6 +207,7 @@ async fn every_write(
                 request_id: rid(),
                 name: case.into(),
                 proposal: Some(decision(1, &[SanctionKind::Admonition])),
+                ..Default::default()
             })
             .await,
         ),
@@ -580,6 +581,7 @@ db_test!(a_request_id_makes_a_retry_safe, |b| async move {
         request_id: rid(),
         name: first.name.clone(),
         proposal: Some(decision(1, &[SanctionKind::Admonition])),
+        ..Default::default()
     })
     .await
     .unwrap();

@@ -102,6 +102,7 @@ pub async fn decided(c: &mut Acc, subject: &str, code: &str, d: Decision) -> Cas
         request_id: rid(),
         name: case.name.clone(),
         proposal: Some(d),
+        ..Default::default()
     })
     .await
     .expect("propose");

@@ -99,6 +99,7 @@ async fn propose(c: &mut Acc, name: &str, d: Decision) -> Result<Case, tonic::St
         request_id: rid(),
         name: name.into(),
         proposal: Some(d),
+        ..Default::default()
     })
     .await
     .map(|r| r.into_inner())
@@ -347,6 +348,43 @@ db_test!(
     }
 );
 
+// A body case raised without its leaders' names (from a finding, a flag or
+// an order) has them named by the proposal that sanctions them (Art. 19).
+db_test!(a_proposal_names_the_leaders_it_sanctions, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = office(&s).await;
+    let body = open(&mut c, &w.dept.name, "ART19_05").await.name;
+    let officer = open(&mut c, &w.a.name, "ART20_03").await.name;
+    for name in [&body, &officer] {
+        c.start_investigation(step(name, "调查")).await.unwrap();
+    }
+    let mut d = decision(1, &[K::Rectification, K::Interview]);
+    d.sanctions[1].target = SanctionTarget::PrincipalLeader as i32;
+    let request = |name: &str, leader: &str| ProposeRequest {
+        request_id: rid(),
+        name: name.into(),
+        proposal: Some(d.clone()),
+        principal_leader: leader.into(),
+        ..Default::default()
+    };
+    expect_invalid(
+        c.propose(request(&body, "")).await,
+        &["proposal.sanctions[1].target"],
+    );
+    let proposed = c
+        .propose(request(&body, " 局长 王某 "))
+        .await
+        .expect("the leader named with the proposal")
+        .into_inner();
+    assert_eq!(proposed.subject.unwrap().principal_leader, "局长 王某");
+    // an officer's case has no leaders to name
+    let mut p = request(&officer, "局长 王某");
+    p.proposal = Some(decision(1, &[K::Admonition]));
+    expect_invalid(c.propose(p).await, &["principal_leader"]);
+    s.stop().await;
+});
+
 db_test!(structural_errors_name_their_fields, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
@@ -511,6 +549,7 @@ db_test!(structural_errors_name_their_fields, |b| async move {
             request_id: rid(),
             name: officer_case.clone(),
             proposal: None,
+            ..Default::default()
         })
         .await,
         &["proposal"],
@@ -520,6 +559,7 @@ db_test!(structural_errors_name_their_fields, |b| async move {
         request_id: rid(),
         name: officer_case.clone(),
         proposal: Some(decision(1, &[K::Admonition])),
+        ..Default::default()
     })
     .await
     .expect("a good proposal");
@@ -572,6 +612,7 @@ db_test!(
                 request_id: "not-a-uuid".into(),
                 name: case.clone(),
                 proposal: Some(bad()),
+                ..Default::default()
             })
             .await
             .map(|r| r.into_inner());

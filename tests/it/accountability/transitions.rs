@@ -21,6 +21,7 @@ fn propose_request(name: &str, d: Decision) -> ProposeRequest {
         request_id: rid(),
         name: name.into(),
         proposal: Some(d),
+        ..Default::default()
     }
 }
 

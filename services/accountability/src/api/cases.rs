@@ -603,10 +603,10 @@ async fn with_decision(
     mut v: Violations,
     id: &str,
     name: &str,
-    d: Option<&Decision>,
-    field: &str,
+    (d, field): (Option<&Decision>, &str),
+    leaders: Leaders<'_>,
 ) -> AppResult<Case> {
-    let case = if id.is_empty() {
+    let mut case = if id.is_empty() {
         None
     } else {
         records::load_case(&acc.store.db, id)
@@ -614,6 +614,10 @@ async fn with_decision(
             .filter(|row| body_scope::check(&ctx.principal, &row.body_path).is_ok())
             .map(|row| row.case)
     };
+    if let Some(c) = case.as_mut() {
+        leaders.check(&mut v, c);
+        leaders.name(c);
+    }
     checks::decision(&mut v, d, case.as_ref(), field);
     v.finish()?;
     let case = case.ok_or_else(|| AppError::not_found(name))?;
@@ -621,6 +625,45 @@ async fn with_decision(
         checks::severity_rule(d, &case)?;
     }
     Ok(case)
+}
+
+/// Leaders a proposal names for a body case raised without them (Art. 19).
+#[derive(Clone, Copy, Default)]
+struct Leaders<'a> {
+    principal: &'a str,
+    responsible: &'a str,
+}
+
+impl Leaders<'_> {
+    fn check(&self, v: &mut Violations, case: &Case) {
+        for (value, field) in [
+            (self.principal, "principal_leader"),
+            (self.responsible, "responsible_leader"),
+        ] {
+            v.max_len(value, 200, field);
+            let body = case
+                .subject
+                .as_ref()
+                .is_some_and(|s| s.kind == SubjectKind::Body as i32);
+            v.check(
+                value.is_empty() || body,
+                field,
+                "leaders are named only in cases against a body",
+            );
+        }
+    }
+
+    /// The case with the names given (those not given are left as they are).
+    fn name(&self, case: &mut Case) {
+        if let Some(s) = case.subject.as_mut() {
+            if !self.principal.trim().is_empty() {
+                s.principal_leader = self.principal.trim().to_string();
+            }
+            if !self.responsible.trim().is_empty() {
+                s.responsible_leader = self.responsible.trim().to_string();
+            }
+        }
+    }
 }
 
 /// Refuses a decision whose withholding or rectification date has passed:
@@ -656,7 +699,20 @@ pub async fn propose(acc: &Accountability, ctx: &Ctx, r: ProposeRequest) -> AppR
     let mut v = Violations::new();
     check_request_id(&mut v, &r.request_id);
     let id = case_id(&mut v, &r.name);
-    with_decision(acc, ctx, v, &id, &r.name, r.proposal.as_ref(), "proposal").await?;
+    let leaders = Leaders {
+        principal: &r.principal_leader,
+        responsible: &r.responsible_leader,
+    };
+    with_decision(
+        acc,
+        ctx,
+        v,
+        &id,
+        &r.name,
+        (r.proposal.as_ref(), "proposal"),
+        leaders,
+    )
+    .await?;
     let proposal = stamped(r.proposal.as_ref().expect("checked"), ctx);
     let reason = truncate(&proposal.reasoning, checks::MAX_TEXT);
     change(
@@ -671,6 +727,7 @@ pub async fn propose(acc: &Accountability, ctx: &Ctx, r: ProposeRequest) -> AppR
         Some(CaseState::Proposed),
         &reason,
         |c| {
+            leaders.name(c);
             c.proposal = Some(proposal);
             Ok(())
         },
@@ -684,7 +741,16 @@ pub async fn decide(acc: &Accountability, ctx: &Ctx, r: DecideRequest) -> AppRes
     let id = case_id(&mut v, &r.name);
     checks::reason(&mut v, &r.reason, "reason");
     if r.decision.is_some() {
-        with_decision(acc, ctx, v, &id, &r.name, r.decision.as_ref(), "decision").await?;
+        with_decision(
+            acc,
+            ctx,
+            v,
+            &id,
+            &r.name,
+            (r.decision.as_ref(), "decision"),
+            Leaders::default(),
+        )
+        .await?;
     } else {
         v.finish()?;
     }
@@ -782,7 +848,16 @@ pub async fn resolve_contest(
     }
     let mut changed = None;
     if outcome == ContestOutcome::Changed {
-        with_decision(acc, ctx, v, &id, &r.name, r.decision.as_ref(), "decision").await?;
+        with_decision(
+            acc,
+            ctx,
+            v,
+            &id,
+            &r.name,
+            (r.decision.as_ref(), "decision"),
+            Leaders::default(),
+        )
+        .await?;
         changed = Some(stamped(r.decision.as_ref().expect("checked"), ctx));
     } else {
         v.finish()?;
