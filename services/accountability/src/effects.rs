@@ -284,6 +284,30 @@ async fn credentials(acc: &Accountability, row: &Row, reason: &str) -> Outcome {
             "UNTIL_PASSED: the withholding ended before it could be applied".into(),
         );
     }
+    // A withholding binds the holder (no new card before it ends): an
+    // officer whose cards have all expired (awaiting renewal) has it put on
+    // the latest of them, or a renewal the next day would end it.
+    let latest_expired = withhold
+        .then(|| {
+            let status = |c: &probity_proto::registry::v1::Credential| {
+                CredentialStatus::try_from(c.status).unwrap_or_default()
+            };
+            let live = held.iter().any(|c| {
+                !matches!(
+                    status(c),
+                    CredentialStatus::Revoked | CredentialStatus::Expired
+                )
+            });
+            (!live)
+                .then(|| {
+                    held.iter()
+                        .filter(|c| status(c) == CredentialStatus::Expired)
+                        .max_by_key(|c| c.valid_until.as_ref().map(|t| (t.seconds, t.nanos)))
+                        .map(|c| c.name.clone())
+                })
+                .flatten()
+        })
+        .flatten();
     let mut changed = Vec::new();
     let mut refusals = Vec::new();
     let mut client = acc.peers.registry_client();
@@ -305,7 +329,9 @@ async fn credentials(acc: &Accountability, row: &Row, reason: &str) -> Outcome {
             changed.push(c.name);
             continue;
         }
-        if matches!(st, CredentialStatus::Revoked | CredentialStatus::Expired) {
+        let expired_to_bind = latest_expired.as_deref() == Some(c.name.as_str());
+        if st == CredentialStatus::Revoked || (st == CredentialStatus::Expired && !expired_to_bind)
+        {
             continue;
         }
         let call = if withhold {

@@ -460,3 +460,75 @@ db_test!(
         );
     }
 );
+
+// An officer whose only card has expired (awaiting renewal) is still bound
+// by a withholding: it goes on the expired card, and no new card may start
+// before it ends (Art. 21(3)).
+db_test!(
+    a_withholding_binds_an_officer_whose_card_expired,
+    |b| async move {
+        use crate::fixtures::{credential, officer, since};
+        use probity_proto::registry::v1::{Credential, IssueCredentialRequest, OfficerKind};
+        let s = TestServer::start(b).await;
+        let w = world(&s).await;
+        let o = officer(
+            &s,
+            &w.dept,
+            "孙七",
+            OfficerKind::Officer,
+            vec![w.post.name.clone()],
+            7,
+            since(),
+        )
+        .await;
+        let old = credential(
+            &s,
+            &o,
+            "HLJ-0700",
+            since(),
+            Utc::now() - chrono::Duration::days(1),
+        )
+        .await;
+        let mut c = office(&s).await;
+        let case = decided(
+            &mut c,
+            &o.name,
+            "ART20_03",
+            decision(3, &[SanctionKind::CredentialWithheld]),
+        )
+        .await;
+        c.execute(step(&case.name, "执行")).await.expect("execute");
+        let done = settled(&mut c, &case.name).await;
+        assert_eq!(
+            done.effects[0].state,
+            EffectState::Applied as i32,
+            "{:?}",
+            done.effects
+        );
+        assert_eq!(
+            credential_events(&s, &old.name).await,
+            vec!["ISSUED", "WITHHELD"]
+        );
+        // the renewal waits for the withholding's end
+        let renewal = s
+            .legal()
+            .await
+            .issue_credential(IssueCredentialRequest {
+                request_id: crate::fixtures::rid(),
+                credential: Some(Credential {
+                    number: "HLJ-0701".into(),
+                    holder: o.name.clone(),
+                    issuing_authority: "尚志市人民政府".into(),
+                    valid_from: Some(crate::fixtures::ts(Utc::now())),
+                    valid_until: Some(crate::fixtures::ts(
+                        Utc::now() + chrono::Duration::days(365),
+                    )),
+                    ..Default::default()
+                }),
+            })
+            .await;
+        let e = crate::util::expect_code(renewal, tonic::Code::FailedPrecondition);
+        assert_eq!(crate::fixtures::reason(&e), "HOLDER_CREDENTIAL_WITHHELD");
+        s.stop().await;
+    }
+);

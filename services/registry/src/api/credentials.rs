@@ -414,11 +414,14 @@ pub async fn withhold_credential(
         kind: "WITHHELD",
         withheld_until: until.map(|u| u.timestamp_micros()),
         reason: &r.reason,
-        // A second withholding replaces the first date (extends or shortens it).
+        // A second withholding replaces the first date (extends or shortens
+        // it). An expired card may be withheld: the withholding binds its
+        // holder, who gets no new card before it ends (withholding_over).
         allowed: |s| match s {
             CredentialStatus::Valid
             | CredentialStatus::Withheld
-            | CredentialStatus::NotYetValid => Ok(()),
+            | CredentialStatus::NotYetValid
+            | CredentialStatus::Expired => Ok(()),
             s => Err(state_err(s)),
         },
     };
