@@ -779,3 +779,36 @@ db_test!(no_new_credential_during_a_withholding, |b| async move {
         .expect("after the release");
     s.stop().await;
 });
+
+// A department may withhold its officer's card, and for longer, but not cut
+// short a withholding in force: that lifts part of it, as ReleaseCredential
+// does, which only the legal-affairs office may.
+db_test!(a_department_cannot_shorten_a_withholding, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut office = s.legal().await;
+    let mut dept = s
+        .registry(&s.token(Role::Department, Some(&w.dept.name)))
+        .await;
+    let name = w.cred_a.name.clone();
+    withhold(&mut office, &name, Utc::now() + Duration::days(30))
+        .await
+        .expect("the office withholds");
+    expect_err(
+        withhold(&mut dept, &name, Utc::now() + Duration::hours(1)).await,
+        Code::PermissionDenied,
+        "WITHHOLDING_SHORTENED",
+    );
+    let longer = withhold(&mut dept, &name, Utc::now() + Duration::days(60))
+        .await
+        .expect("the department extends it");
+    assert!(near(
+        &longer.withheld_until,
+        Utc::now() + Duration::days(60)
+    ));
+    // the office may shorten it
+    withhold(&mut office, &name, Utc::now() + Duration::days(1))
+        .await
+        .expect("the office shortens it");
+    s.stop().await;
+});

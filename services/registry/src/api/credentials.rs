@@ -4,6 +4,7 @@
 use chrono::Utc;
 use probity_common::{
     AppError, AppResult, Violations,
+    auth::Access,
     names::{
         check_request_id, enum_field, name_or_invalid, next_token, page, required, top_field,
         ts_field,
@@ -341,6 +342,18 @@ async fn transition(
         .max(evs.last().map_or(i64::MIN, |e| e.at_us));
     let (status, _) = temporal::credential_at(&c, &evs, now);
     allowed(status).map_err(|(reason, msg)| AppError::precondition(reason, msg))?;
+    // Shortening a withholding in force lifts part of it: the right of
+    // ReleaseCredential (`Lift`), which a department does not have.
+    if kind == "WITHHELD"
+        && !Access::Lift.allows(ctx.principal.role)
+        && let Some(end) = temporal::withholding_end(&evs).filter(|end| *end > now)
+        && withheld_until.is_some_and(|u| u < end)
+    {
+        return Err(AppError::denied(
+            "WITHHOLDING_SHORTENED",
+            "the credential is withheld until later: only the legal-affairs office shortens or lifts a withholding",
+        ));
+    }
     let ev = credential_event::Model {
         credential_id: c.id.clone(),
         seq: evs.last().map(|e| e.seq).unwrap_or(0) + 1,
