@@ -63,6 +63,38 @@ pub async fn migrate(settings: &Settings, target: Target) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// A service calls its peers at their configured endpoints, or in this
+/// process when none is set: a role that calls a service it does not run
+/// must be told where that service is, or it would call itself, find no
+/// such service, and refuse (intake every fact, accountability every
+/// sanction). Refused at startup instead.
+fn peers_configured(settings: &Settings, target: Target) -> anyhow::Result<()> {
+    let needs = [
+        (
+            target == Target::Intake,
+            "intake.registry_endpoint",
+            &settings.intake.registry_endpoint,
+        ),
+        (
+            target == Target::Accountability,
+            "accountability.registry_endpoint",
+            &settings.accountability.registry_endpoint,
+        ),
+        (
+            target == Target::Accountability,
+            "accountability.intake_endpoint",
+            &settings.accountability.intake_endpoint,
+        ),
+    ];
+    for (needed, key, endpoint) in needs {
+        anyhow::ensure!(
+            !needed || !endpoint.is_empty(),
+            "{key} must be set: --target {target:?} does not run that service in this process"
+        );
+    }
+    Ok(())
+}
+
 /// Serves `target` on `listener` until `shutdown` resolves.
 pub async fn serve(
     settings: &Settings,
@@ -70,6 +102,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    peers_configured(settings, target)?;
     let verifier = Arc::new(Verifier::from_settings(settings)?);
     let mut mount = Mount::default();
     if target.runs_registry() {
@@ -90,4 +123,26 @@ pub async fn serve(
         r.mount(settings, &mut mount);
     }
     probity_common::server::serve(settings, verifier, listener, mount, shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_role_alone_is_told_where_its_peers_are() {
+        let mut s = Settings::default();
+        assert!(peers_configured(&s, Target::All).is_ok());
+        assert!(peers_configured(&s, Target::Registry).is_ok());
+        let e = peers_configured(&s, Target::Intake).unwrap_err();
+        assert!(e.to_string().contains("intake.registry_endpoint"), "{e}");
+        s.intake.registry_endpoint = "http://registry:50051".into();
+        assert!(peers_configured(&s, Target::Intake).is_ok());
+        s.accountability.registry_endpoint = "http://registry:50051".into();
+        let e = peers_configured(&s, Target::Accountability).unwrap_err();
+        assert!(
+            e.to_string().contains("accountability.intake_endpoint"),
+            "{e}"
+        );
+    }
 }

@@ -224,6 +224,10 @@ enum Failure {
 fn failure(e: PeerError, what: &str) -> Failure {
     match e {
         PeerError::Unavailable(m) => Failure::Retry(m),
+        PeerError::Refused(s) if s.code() == tonic::Code::Unimplemented => Failure::Retry(format!(
+            "{what}: the registry does not serve the call (a version or an endpoint not yet right): {}",
+            s.message()
+        )),
         PeerError::Refused(s)
             if matches!(
                 s.code(),

@@ -237,15 +237,49 @@ impl std::fmt::Display for PeerError {
 
 impl From<PeerError> for AppError {
     /// A refusal we did not expect is our fault (we send well-formed calls
-    /// with a service token); unreachable is UNAVAILABLE.
+    /// with a service token); unreachable is UNAVAILABLE, and so is a peer
+    /// that refuses our token or does not serve the call (a token not yet
+    /// rotated, a version not yet rolled out): the caller's resend will do,
+    /// once the deployment is right.
     fn from(e: PeerError) -> Self {
         match e {
             PeerError::Unavailable(m) => AppError::Unavailable(m),
+            PeerError::Refused(s)
+                if matches!(
+                    s.code(),
+                    Code::Unauthenticated | Code::PermissionDenied | Code::Unimplemented
+                ) =>
+            {
+                AppError::Unavailable(format!(
+                    "a peer refused the call: {:?}: {}",
+                    s.code(),
+                    s.message()
+                ))
+            }
             PeerError::Refused(s) => AppError::internal(format!(
                 "a peer refused a call: {:?}: {}",
                 s.code(),
                 s.message()
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod refusal_tests {
+    use super::*;
+
+    #[test]
+    fn a_deployment_not_yet_right_is_unavailable_not_internal() {
+        for code in [
+            Code::Unauthenticated,
+            Code::PermissionDenied,
+            Code::Unimplemented,
+        ] {
+            let e: AppError = PeerError::Refused(tonic::Status::new(code, "x")).into();
+            assert!(matches!(e, AppError::Unavailable(_)), "{code:?}: {e:?}");
+        }
+        let e: AppError = PeerError::Refused(tonic::Status::invalid_argument("x")).into();
+        assert!(matches!(e, AppError::Internal(_)), "{e:?}");
     }
 }
