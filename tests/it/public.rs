@@ -107,6 +107,62 @@ db_test!(verify_credential, |b| async move {
     s.stop().await;
 });
 
+// Whatever the case typed, the card is found; a holder whose qualification
+// was cancelled is never shown VALID.
+db_test!(a_check_reads_what_the_card_says, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut p = s.public().await;
+    let check = |n: &str| VerifyCredentialRequest { number: n.into() };
+    let v = p
+        .verify_credential(check("hlj-0001"))
+        .await
+        .expect("lower case")
+        .into_inner();
+    assert_eq!(v.status, CredentialStatus::Valid as i32);
+    // the same number in another case cannot be issued again
+    let mut c = s.legal().await;
+    let e = c
+        .issue_credential(IssueCredentialRequest {
+            request_id: rid(),
+            credential: Some(Credential {
+                number: "hlj-0001".into(),
+                holder: w.b.name.clone(),
+                issuing_authority: "尚志市人民政府".into(),
+                valid_from: Some(ts(Utc::now() + Duration::days(800))),
+                valid_until: Some(ts(Utc::now() + Duration::days(900))),
+                ..Default::default()
+            }),
+        })
+        .await;
+    expect_code(e, Code::AlreadyExists);
+    c.set_officer_status(SetOfficerStatusRequest {
+        request_id: rid(),
+        officer: w.a.name.clone(),
+        status: OfficerStatus::Disqualified as i32,
+        reason: "取消执法资格".into(),
+        effective_time: None,
+    })
+    .await
+    .expect("disqualify");
+    // the snapshot the check reads follows within its staleness bound
+    let mut status = 0;
+    for _ in 0..100 {
+        status = p
+            .verify_credential(check("HLJ-0001"))
+            .await
+            .unwrap()
+            .into_inner()
+            .status;
+        if status != CredentialStatus::Valid as i32 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(status, CredentialStatus::Revoked as i32);
+    s.stop().await;
+});
+
 db_test!(published_powers, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;

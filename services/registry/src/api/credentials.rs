@@ -71,8 +71,11 @@ pub async fn issue_credential(
     let Some(c) = required(&mut v, r.credential.as_ref(), "credential") else {
         return Err(v.into_error());
     };
+    // Numbers are compared whatever the case typed (a citizen checking
+    // "hlj-0001" means HLJ-0001): stored in upper case, unique so.
+    let number = c.number.to_ascii_uppercase();
     v.check(
-        number_ok(&c.number),
+        number_ok(&number),
         "credential.number",
         "must be 1-64 letters, digits or '-'",
     );
@@ -108,14 +111,14 @@ pub async fn issue_credential(
         ));
     }
     if credential::Entity::find()
-        .filter(credential::Column::Number.eq(c.number.clone()))
+        .filter(credential::Column::Number.eq(number.clone()))
         .one(w.txn())
         .await?
         .is_some()
     {
         return Err(AppError::exists(
             "CREDENTIAL_NUMBER_TAKEN",
-            format!("credential number {} is already issued", c.number),
+            format!("credential number {number} is already issued"),
         ));
     }
     let overlapping = credential::Entity::find()
@@ -148,7 +151,7 @@ pub async fn issue_credential(
     let now = Utc::now().timestamp_micros();
     let m = credential::Model {
         id: probity_common::names::new_id(),
-        number: c.number.clone(),
+        number: number.clone(),
         holder_id: holder.id.clone(),
         issuing_authority: c.issuing_authority.trim().to_string(),
         valid_from_us: from,

@@ -33,9 +33,10 @@ pub async fn verify_credential(
     }
     let snap = reg.cache.get(&reg.store).await?;
     let not_found = || AppError::not_found(format!("credential number {number}"));
+    // stored in upper case (IssueCredential)
     let c = snap
         .credential_by_number
-        .get(number)
+        .get(number.to_ascii_uppercase().as_str())
         .and_then(|id| snap.credentials.get(id))
         .ok_or_else(not_found)?;
     let evs = snap
@@ -51,7 +52,14 @@ pub async fn verify_credential(
         .bodies
         .get(&holder.body_id)
         .ok_or_else(|| AppError::internal("holder's body missing"))?;
-    let (status, withheld_until) = temporal::credential_at(c, evs, Utc::now().timestamp_micros());
+    let (mut status, mut withheld_until) =
+        temporal::credential_at(c, evs, Utc::now().timestamp_micros());
+    // A holder whose enforcement qualification was cancelled (取消执法资格,
+    // Art. 20) may not enforce with any card: shown as REVOKED, never VALID.
+    if holder.status == OfficerStatus::Disqualified as i32 {
+        status = CredentialStatus::Revoked;
+        withheld_until = None;
+    }
     Ok(VerifyCredentialResponse {
         holder_name_masked: mask_name(&holder.display_name),
         body_display_name: body.display_name.clone(),
