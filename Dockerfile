@@ -25,6 +25,9 @@ COPY --from=build /out/probity /usr/local/bin/probity
 COPY --from=build --chown=10001:10001 /out/home /var/lib/probity
 WORKDIR /var/lib/probity
 USER 10001:10001
+# Inside a container the default 127.0.0.1 is unreachable through a published
+# port (`docker run -p 50051:50051`); the chart sets it too.
+ENV PROBITY__SERVER__LISTEN=0.0.0.0:50051
 EXPOSE 50051
 ENTRYPOINT ["probity"]
 CMD ["serve"]

@@ -119,7 +119,20 @@ ALTERNATIVES = {
     "extraVolumes": [{"name": "db-ca", "secret": {"secretName": "probity-db-ca"}}],
     "extraVolumeMounts": [{"name": "db-ca", "mountPath": "/etc/probity/db-ca", "readOnly": True}],
 }
-SETS = {"default": {}, "all-targets": ALL_TARGETS, "alternatives": ALTERNATIVES}
+# A small site: every service in the `all` Deployment, with the nightly job.
+SMALL_SITE = {
+    "targets": {
+        "registry": {"enabled": False},
+        "intake": {"enabled": False},
+        "accountability": {"enabled": False},
+        "rankings": {"enabled": False},
+        "all": {"enabled": True, "replicas": 1, "nationalIdKey": True,
+                "resources": {"requests": {"cpu": "200m", "memory": "256Mi"},
+                              "limits": {"cpu": "2", "memory": "1Gi"}}},
+    },
+    "rankings": {"enabled": True, "year": 2026},
+}
+SETS = {"default": {}, "all-targets": ALL_TARGETS, "alternatives": ALTERNATIVES, "small-site": SMALL_SITE}
 
 failures = []
 
@@ -230,9 +243,16 @@ def check_set(label, v, docs):
         check(data.get("PROBITY__SERVER__LISTEN") == f"0.0.0.0:{v['server']['port']}", f"{label}: listens on 0.0.0.0")
         check(all(isinstance(x, str) for x in data.values()), f"{label}: ConfigMap values are strings")
         check(not any("URL" in k and "DATABASE" in k for k in data), f"{label}: no database URL in the ConfigMap")
-        registry_on = (v["targets"].get("registry") or {}).get("enabled")
+        all_on = (v["targets"].get("all") or {}).get("enabled")
+
+        def served(t):
+            # a service at its own target's Service, else at the `all` target's
+            if (v["targets"].get(t) or {}).get("enabled"):
+                return f"http://{prefix}-{t}:{v['server']['port']}"
+            return f"http://{prefix}-all:{v['server']['port']}" if all_on else None
+
         endpoint = data.get("PROBITY__INTAKE__REGISTRY_ENDPOINT")
-        check(endpoint == (f"http://{prefix}-registry:{v['server']['port']}" if registry_on else None),
+        check(endpoint == served("registry"),
               f"{label}: intake reaches the registry target's Service ({endpoint})")
         check(data.get("PROBITY__INTAKE__REGISTRY_TOKEN_FILE", "").startswith("/etc/probity/service-token/"),
               f"{label}: intake's service token file")
@@ -240,14 +260,10 @@ def check_set(label, v, docs):
               f"{label}: accountability's service token file")
         check(data.get("PROBITY__ACCOUNTABILITY__REGISTRY_ENDPOINT") == endpoint,
               f"{label}: accountability reaches the registry target's Service")
-        intake_on = (v["targets"].get("intake") or {}).get("enabled")
         for t in ("registry", "intake", "accountability", "rankings"):
-            on = (v["targets"].get(t) or {}).get("enabled")
-            check(data.get(f"PROBITY__RANKINGS__{t.upper()}_ENDPOINT")
-                  == (f"http://{prefix}-{t}:{v['server']['port']}" if on else None),
+            check(data.get(f"PROBITY__RANKINGS__{t.upper()}_ENDPOINT") == served(t),
                   f"{label}: the rankings job reaches the {t} target's Service")
-        check(data.get("PROBITY__ACCOUNTABILITY__INTAKE_ENDPOINT")
-              == (f"http://{prefix}-intake:{v['server']['port']}" if intake_on else None),
+        check(data.get("PROBITY__ACCOUNTABILITY__INTAKE_ENDPOINT") == served("intake"),
               f"{label}: accountability reaches the intake target's Service")
     for sa in by_kind.get("ServiceAccount", {}).values():
         check(sa.get("automountServiceAccountToken") is False, f"{label}: ServiceAccount {sa['metadata']['name']} mounts no token")
@@ -308,6 +324,8 @@ REFUSED = [
     ({"extraEnv": {"PROBITY__TELEMETRY__LEVEL": "debug"}}, "set by the chart"),
     ({"targets": {"Bad_Name": {"enabled": True, "replicas": 1, "resources": {}}}}, "lowercase letters"),
     ({"database": {"existingSecret": ""}}, "database.existingSecret"),
+    ({"targets": {"rankings": {"enabled": False}}, "rankings": {"enabled": True, "year": 2026}},
+     "the nightly job calls the rankings service"),
 ]
 for values, reason in REFUSED:
     try:

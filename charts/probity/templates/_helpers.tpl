@@ -143,11 +143,24 @@ ConfigMap exists).
 {{- $_ := set $d "PROBITY__INTAKE__REGISTRY_TOKEN_FILE" $token }}
 {{- $_ := set $d "PROBITY__ACCOUNTABILITY__TOKEN_FILE" $token }}
 {{- $_ := set $d "PROBITY__RANKINGS__TOKEN_FILE" $token }}
+{{- /* Each service at its own target's Service, else at the `all` target's (a
+small site): the nightly job and split roles must never fall back to their
+own address. */ -}}
 {{- $endpoint := dict }}
+{{- $all := index $v.targets "all" }}
 {{- range $t := list "registry" "intake" "accountability" "rankings" }}
 {{- $target := index $v.targets $t }}
 {{- if and $target $target.enabled }}
 {{- $_ := set $endpoint $t (printf "http://%s:%d" (include "probity.componentName" (dict "ctx" $ "component" $t)) (int64 $v.server.port)) }}
+{{- else if and $all $all.enabled }}
+{{- $_ := set $endpoint $t (printf "http://%s:%d" (include "probity.componentName" (dict "ctx" $ "component" "all")) (int64 $v.server.port)) }}
+{{- end }}
+{{- end }}
+{{- if $v.rankings.enabled }}
+{{- range $t := list "registry" "intake" "accountability" "rankings" }}
+{{- if not (hasKey $endpoint $t) }}
+{{- fail (printf "rankings.enabled: the nightly job calls the %s service; enable targets.%s or targets.all" $t $t) }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- with $endpoint.registry }}

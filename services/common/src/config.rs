@@ -401,12 +401,14 @@ impl Settings {
         tracing_subscriber::EnvFilter::try_new(&self.telemetry.level)
             .map_err(|e| bad("telemetry.level", format!("not a tracing filter ({e})")))?;
         let ep = &self.telemetry.otlp_endpoint;
-        if !(ep.is_empty() || ep.starts_with("http://") || ep.starts_with("https://")) {
+        if !(ep.is_empty() || ep.starts_with("http://")) {
             // opentelemetry-otlp reads a scheme-less endpoint as https, which
-            // silently fails against a plaintext collector.
+            // silently fails against a plaintext collector; and this build's
+            // exporter has no TLS (an https:// collector would stop every
+            // process at start): reach a TLS collector through a local one.
             return Err(bad(
                 "telemetry.otlp_endpoint",
-                "must start with http:// or https://",
+                "must start with http:// (send to a collector beside the service; it may forward over TLS)",
             ));
         }
         let a = &self.auth;
@@ -644,6 +646,13 @@ mod tests {
             (&[("PROBITY__TELEMETRY__FORMAT", "xml")], "telemetry.format"),
             (
                 &[("PROBITY__TELEMETRY__OTLP_ENDPOINT", "collector:4317")],
+                "telemetry.otlp_endpoint",
+            ),
+            (
+                &[(
+                    "PROBITY__TELEMETRY__OTLP_ENDPOINT",
+                    "https://collector:4317",
+                )],
                 "telemetry.otlp_endpoint",
             ),
             (
