@@ -768,3 +768,47 @@ db_test!(create_officer_with_posts_checks_them, |b| async move {
     assert_eq!(ok.status, OfficerStatus::Active as i32);
     s.stop().await;
 });
+
+// A change dated a moment ahead (within the minute tolerated) must not make
+// the next undated change refused as out of order: undated means now, and
+// now is never before the last recorded change (a sanction would be lost).
+db_test!(an_undated_change_follows_one_dated_ahead, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = s.legal().await;
+    c.set_officer_status(SetOfficerStatusRequest {
+        request_id: rid(),
+        officer: w.a.name.clone(),
+        status: OfficerStatus::OffPostTraining as i32,
+        reason: "离岗培训".into(),
+        effective_time: Some(ts(Utc::now() + Duration::seconds(50))),
+    })
+    .await
+    .expect("dated 50 s ahead");
+    let o = c
+        .set_officer_status(SetOfficerStatusRequest {
+            request_id: rid(),
+            officer: w.a.name.clone(),
+            status: OfficerStatus::TransferredOut as i32,
+            reason: "调离执法岗位".into(),
+            effective_time: None,
+        })
+        .await
+        .expect("undated: takes effect now, after the change before it")
+        .into_inner();
+    assert_eq!(o.status, OfficerStatus::TransferredOut as i32);
+    // a change dated before the last one is still refused
+    expect_err(
+        c.set_officer_status(SetOfficerStatusRequest {
+            request_id: rid(),
+            officer: w.a.name.clone(),
+            status: OfficerStatus::Active as i32,
+            reason: "倒签".into(),
+            effective_time: Some(ts(Utc::now() - Duration::seconds(5))),
+        })
+        .await,
+        Code::FailedPrecondition,
+        "HISTORY_OUT_OF_ORDER",
+    );
+    s.stop().await;
+});

@@ -90,6 +90,8 @@ async fn posts_exist<C: ConnectionTrait>(db: &C, ids: &[String], body_id: &str) 
 struct Change<'a> {
     kind: &'static str,
     effective_us: i64,
+    /// The caller said when (effective_time); else it takes effect now.
+    given: bool,
     body_id: &'a str,
     status: i32,
     posts: &'a [String],
@@ -103,7 +105,16 @@ async fn record(
     o: &officer::Model,
     c: Change<'_>,
 ) -> AppResult<Officer> {
-    if c.effective_us < o.last_effective_us {
+    // A change that did not say when takes effect now, and now is never
+    // before the last recorded change (a replica's clock behind another's,
+    // a change dated a moment ahead): refusing it would drop it, a sanction
+    // among them.
+    let effective_us = if c.given {
+        c.effective_us
+    } else {
+        c.effective_us.max(o.last_effective_us)
+    };
+    if effective_us < o.last_effective_us {
         return Err(AppError::precondition(
             "HISTORY_OUT_OF_ORDER",
             "effective_time is before the officer's last recorded change",
@@ -122,7 +133,7 @@ async fn record(
         officer_id: o.id.clone(),
         seq: seq.unwrap_or(0) + 1,
         kind: c.kind.to_string(),
-        effective_us: c.effective_us,
+        effective_us,
         recorded_us: Utc::now().timestamp_micros(),
         body_id: c.body_id.to_string(),
         status: c.status,
@@ -138,10 +149,7 @@ async fn record(
         .col_expr(officer::Column::BodyId, Expr::value(c.body_id))
         .col_expr(officer::Column::Status, Expr::value(c.status))
         .col_expr(officer::Column::Posts, Expr::value(posts_json.clone()))
-        .col_expr(
-            officer::Column::LastEffectiveUs,
-            Expr::value(c.effective_us),
-        )
+        .col_expr(officer::Column::LastEffectiveUs, Expr::value(effective_us))
         .filter(officer::Column::Id.eq(o.id.clone()))
         .exec(w.txn())
         .await?;
@@ -149,14 +157,14 @@ async fn record(
         body_id: c.body_id.to_string(),
         status: c.status,
         posts: posts_json,
-        last_effective_us: c.effective_us,
+        last_effective_us: effective_us,
         ..o.clone()
     };
     let out = convert::officer(updated);
     w.audit(
         &out.name,
         json!({"op": c.kind, "seq": ev.seq, "display_name": out.display_name, "kind": out.kind,
-        "body": out.body, "status": c.status, "posts": out.posts, "effective_us": c.effective_us,
+        "body": out.body, "status": c.status, "posts": out.posts, "effective_us": effective_us,
         "reason": c.reason}),
     )
     .await?;
@@ -230,6 +238,7 @@ pub async fn create_officer(
         Change {
             kind: "CREATED",
             effective_us: eff,
+            given: r.effective_time.is_some(),
             body_id: &body_id,
             status: OfficerStatus::Active as i32,
             posts: &posts,
@@ -340,6 +349,7 @@ pub async fn set_officer_posts(
     let c = Change {
         kind: "POSTS_CHANGED",
         effective_us: eff,
+        given: r.effective_time.is_some(),
         body_id: &o.body_id,
         status: o.status,
         posts: &posts,
@@ -398,6 +408,7 @@ pub async fn set_officer_status(
     let c = Change {
         kind: "STATUS_CHANGED",
         effective_us: eff,
+        given: r.effective_time.is_some(),
         body_id: &o.body_id,
         status: r.status,
         posts: &posts,
@@ -490,6 +501,7 @@ pub async fn transfer_officer(
     let c = Change {
         kind: "TRANSFERRED",
         effective_us: eff,
+        given: r.effective_time.is_some(),
         body_id: &to,
         status: o.status,
         posts: &posts,
