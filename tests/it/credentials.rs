@@ -812,3 +812,73 @@ db_test!(a_department_cannot_shorten_a_withholding, |b| async move {
         .expect("the office shortens it");
     s.stop().await;
 });
+
+// A renewal issued before a withholding does not escape it: while a card of
+// the holder is withheld, no other card of theirs makes them qualified, and
+// the public check of the renewal shows it WITHHELD (Art. 21(3)).
+db_test!(a_renewal_does_not_escape_a_withholding, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let o = officer(
+        &s,
+        &w.dept,
+        "周八",
+        OfficerKind::Officer,
+        vec![w.post.name.clone()],
+        8,
+        since(),
+    )
+    .await;
+    let old_until = Utc::now() - Duration::days(1);
+    let old = credential(&s, &o, "HLJ-0800", since(), old_until).await;
+    let renewal = credential(
+        &s,
+        &o,
+        "HLJ-0801",
+        old_until,
+        Utc::now() + Duration::days(365),
+    )
+    .await;
+    let r = check(&s, &w.dept.name, &w.penalty.name, Utc::now(), &[&o], 1).await;
+    assert!(r.actors[0].qualified, "{r:?}");
+    let mut c = s.legal().await;
+    let until = Utc::now() + Duration::days(10);
+    withhold(&mut c, &old.name, until)
+        .await
+        .expect("withhold the expired card");
+    let r = check(&s, &w.dept.name, &w.penalty.name, Utc::now(), &[&o], 1).await;
+    assert_eq!(
+        problems(&r, &o.name),
+        vec![ActorProblem::CredentialWithheld]
+    );
+    // after it ends, the renewal serves
+    let r = check(
+        &s,
+        &w.dept.name,
+        &w.penalty.name,
+        until + Duration::days(1),
+        &[&o],
+        1,
+    )
+    .await;
+    assert!(r.actors[0].qualified, "{r:?}");
+    let mut p = s.public().await;
+    let mut status = 0;
+    for _ in 0..100 {
+        let v = p
+            .verify_credential(VerifyCredentialRequest {
+                number: renewal.number.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        status = v.status;
+        if status == CredentialStatus::Withheld as i32 {
+            assert!(near(&v.withheld_until, until), "{v:?}");
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(status, CredentialStatus::Withheld as i32);
+    s.stop().await;
+});

@@ -163,6 +163,17 @@ fn check_one(p: &PowerFacts<'_>, o: &OfficerFacts<'_>, t_us: i64) -> ActorCheck 
             None => problems.push(ActorProblem::NoCredential),
             Some((c, s)) => {
                 credential = format!("credentials/{}", c.id);
+                // another card of theirs withheld at that instant binds them
+                // too (a renewal issued before the withholding)
+                let s = if s == CredentialStatus::Valid
+                    && o.credentials
+                        .iter()
+                        .any(|(_, evs)| temporal::holder_withheld_at(evs, t_us).is_some())
+                {
+                    CredentialStatus::Withheld
+                } else {
+                    s
+                };
                 match s {
                     CredentialStatus::Valid => {}
                     CredentialStatus::Withheld => problems.push(ActorProblem::CredentialWithheld),

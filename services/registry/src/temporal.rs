@@ -83,6 +83,21 @@ pub fn withholding_end(events: &[credential_event::Model]) -> Option<i64> {
     until
 }
 
+/// The end of a withholding of this card in force at `t_us`, whatever else
+/// became of the card (expired, revoked): a withholding binds its holder
+/// (Art. 21), so while it runs no other card of theirs is valid either.
+pub fn holder_withheld_at(events: &[credential_event::Model], t_us: i64) -> Option<i64> {
+    let mut until = None;
+    for e in events.iter().filter(|e| e.at_us <= t_us) {
+        match e.kind.as_str() {
+            "WITHHELD" => until = e.withheld_until_us,
+            "RELEASED" => until = None,
+            _ => {}
+        }
+    }
+    until.filter(|u| *u > t_us)
+}
+
 /// The version of a power in force at `t_us` (versions in ascending order).
 pub fn power_version_at(
     versions: &[power_version::Model],

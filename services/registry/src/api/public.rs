@@ -52,8 +52,24 @@ pub async fn verify_credential(
         .bodies
         .get(&holder.body_id)
         .ok_or_else(|| AppError::internal("holder's body missing"))?;
-    let (mut status, mut withheld_until) =
-        temporal::credential_at(c, evs, Utc::now().timestamp_micros());
+    let now_us = Utc::now().timestamp_micros();
+    let (mut status, mut withheld_until) = temporal::credential_at(c, evs, now_us);
+    // A withholding of another of the holder's cards binds this one too (a
+    // renewal issued before the withholding): shown WITHHELD until it ends.
+    if status == CredentialStatus::Valid {
+        let held = snap
+            .credentials_by_holder
+            .get(&c.holder_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| snap.credential_events.get(id))
+            .filter_map(|evs| temporal::holder_withheld_at(evs, now_us))
+            .max();
+        if held.is_some() {
+            status = CredentialStatus::Withheld;
+            withheld_until = held;
+        }
+    }
     // A holder whose enforcement qualification was cancelled (取消执法资格,
     // Art. 20) may not enforce with any card: shown as REVOKED, never VALID.
     if holder.status == OfficerStatus::Disqualified as i32 {
