@@ -249,3 +249,39 @@ db_test!(events_recorded_before_roles_were_kept, |b| async move {
         .expect("legal office lifts");
     s.stop().await;
 });
+
+// A status the department set itself, then imposed by the legal-affairs
+// office as a sanction, becomes the office's: the department can no longer
+// lift it. The same status again from the department changes nothing.
+db_test!(
+    a_department_status_imposed_as_a_sanction_is_kept,
+    |b| async move {
+        let s = TestServer::start(b).await;
+        let w = world(&s).await;
+        let mut d = as_dept(&s, &w.dept.name).await;
+        let mut office = s.legal().await;
+        use OfficerStatus::*;
+        set(&mut d, &w.a, OffPostTraining)
+            .await
+            .expect("department imposes training");
+        expect_err(
+            set(&mut d, &w.a, OffPostTraining).await,
+            Code::FailedPrecondition,
+            "NO_CHANGE",
+        );
+        let before = history_len(&mut office, &w.a).await;
+        set(&mut office, &w.a, OffPostTraining)
+            .await
+            .expect("the office imposes the same status as a sanction");
+        assert_eq!(history_len(&mut office, &w.a).await, before + 1);
+        sanction_denied(set(&mut d, &w.a, Active).await, "OFF_POST_TRAINING");
+        assert_eq!(status_of(&mut office, &w.a).await, OffPostTraining as i32);
+        // once the office's, the same again changes nothing
+        expect_err(
+            set(&mut office, &w.a, OffPostTraining).await,
+            Code::FailedPrecondition,
+            "NO_CHANGE",
+        );
+        s.stop().await;
+    }
+);

@@ -407,12 +407,15 @@ async fn status(acc: &Accountability, row: &Row, to: OfficerStatus, reason: &str
         Ok(o) => o,
         Err(e) => return retry_or_refuse(e, &row.officer),
     };
-    if weight(officer.status) >= weight(to as i32) {
+    // Heavier already: nothing to do. The same status is still sent: if the
+    // department set it itself, the registry records it as this sanction,
+    // which the department then cannot lift.
+    if weight(officer.status) > weight(to as i32) {
         let now = OfficerStatus::try_from(officer.status).unwrap_or_default();
         return Outcome::Applied {
             credentials: Vec::new(),
             note: format!(
-                "the officer's status already was {} (as heavy or heavier)",
+                "the officer's status already was {} (heavier)",
                 now.as_str_name()
             ),
         };

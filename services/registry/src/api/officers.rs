@@ -381,10 +381,21 @@ pub async fn set_officer_status(
         ));
     }
     if o.status == r.status {
-        return Err(AppError::precondition(
-            "NO_CHANGE",
-            "the officer already has this status",
-        ));
+        // The legal-affairs office (or accountability) imposing as a sanction
+        // a status the department set itself: recorded with its role, so the
+        // department can no longer lift it. Anything else changes nothing.
+        let reimposed = ctx.principal.role != Role::Department
+            && sanction_label(o.status).is_some()
+            && status_set_by(w.txn(), reg.store.chain.prefix(), &o)
+                .await?
+                .as_deref()
+                == Some(Role::Department.as_str());
+        if !reimposed {
+            return Err(AppError::precondition(
+                "NO_CHANGE",
+                "the officer already has this status",
+            ));
+        }
     }
     // A department may not undo a sanction: what the legal-affairs office (or
     // the accountability service) imposed, only they lift, as with a
