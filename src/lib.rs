@@ -38,26 +38,25 @@ impl Target {
 /// dropped: a SQLite file's checkpointer holds the pool it was started on
 /// until that pool is closed (see `probity_common::db`).
 pub async fn migrate(settings: &Settings, target: Target) -> anyhow::Result<()> {
-    use sea_orm_migration::MigratorTrait;
     if target.runs_registry() {
         let db = probity_common::db::connect(&settings.database_url("registry"), settings).await?;
-        probity_registry::Migrator::up(&db, None).await?;
+        probity_common::db::migrate::<probity_registry::Migrator>(&db).await?;
         db.close().await?;
     }
     if target.runs_intake() {
         let db = probity_common::db::connect(&settings.database_url("intake"), settings).await?;
-        probity_intake::Migrator::up(&db, None).await?;
+        probity_common::db::migrate::<probity_intake::Migrator>(&db).await?;
         db.close().await?;
     }
     if target.runs_accountability() {
         let db =
             probity_common::db::connect(&settings.database_url("accountability"), settings).await?;
-        probity_accountability::Migrator::up(&db, None).await?;
+        probity_common::db::migrate::<probity_accountability::Migrator>(&db).await?;
         db.close().await?;
     }
     if target.runs_rankings() {
         let db = probity_common::db::connect(&settings.database_url("rankings"), settings).await?;
-        probity_rankings_service::Migrator::up(&db, None).await?;
+        probity_common::db::migrate::<probity_rankings_service::Migrator>(&db).await?;
         db.close().await?;
     }
     Ok(())

@@ -75,3 +75,27 @@ db_test!(
         a.stop().await;
     }
 );
+
+// Replicas starting together on a fresh PostgreSQL database migrate it
+// once: the others wait for the advisory lock, then find nothing pending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_starting_together_migrate_once() {
+    let Some(crate::harness::Backend::Postgres(admin)) = crate::harness::Backend::postgres() else {
+        eprintln!("PROBITY_TEST_DATABASE_URL not set: PostgreSQL case skipped");
+        return;
+    };
+    let url = crate::harness::fresh_pg_database(&admin).await;
+    let mut pools = Vec::new();
+    for _ in 0..4 {
+        pools.push(sea_orm::Database::connect(&url).await.expect("connect"));
+    }
+    let runs = pools
+        .iter()
+        .map(|db| probity_common::db::migrate::<probity_intake::Migrator>(db));
+    for r in futures::future::join_all(runs).await {
+        r.expect("every replica's migration succeeds");
+    }
+    for db in pools {
+        db.close().await.ok();
+    }
+}

@@ -12,7 +12,6 @@ use probity_common::{
     store::Store,
 };
 use probity_proto::accountability::v1::accountability_service_server::AccountabilityServiceServer;
-use sea_orm_migration::MigratorTrait;
 use tokio::sync::Notify;
 
 mod api;
@@ -46,7 +45,7 @@ impl Accountability {
         let db =
             probity_common::db::connect(&settings.database_url("accountability"), settings).await?;
         if settings.database.run_migrations {
-            Migrator::up(&db, None).await?;
+            probity_common::db::migrate::<Migrator>(&db).await?;
         }
         let audit_key = settings.audit_key().load()?;
         let store = Store::new(db, Chain::new("accountability", audit_key.clone()));

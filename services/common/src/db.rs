@@ -15,6 +15,36 @@ use sea_orm_migration::prelude::*;
 
 use crate::config::Settings;
 
+/// Applies `M`'s pending migrations. On PostgreSQL they run under an
+/// advisory lock named for the service's history table, so replicas (or a
+/// hook and a pod) starting together apply them once: the others wait, then
+/// find nothing pending. SQLite serializes writers itself.
+pub async fn migrate<M: MigratorTrait>(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return M::up(db, None).await;
+    }
+    let pool = db.get_postgres_connection_pool();
+    // The lock holds a connection while the migrator uses others.
+    if pool.options().get_max_connections() < 2 {
+        return M::up(db, None).await;
+    }
+    let sqlx_err = |e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(Arc::new(e)));
+    let name = M::migration_table_name().to_string();
+    let mut held = pool.acquire().await.map_err(sqlx_err)?;
+    sea_orm::sqlx::query("SELECT pg_advisory_lock(hashtext($1))")
+        .bind(&name)
+        .execute(&mut *held)
+        .await
+        .map_err(sqlx_err)?;
+    let applied = M::up(db, None).await;
+    // Ending the session would release it too: a failed unlock is harmless.
+    let _ = sea_orm::sqlx::query("SELECT pg_advisory_unlock(hashtext($1))")
+        .bind(&name)
+        .execute(&mut *held)
+        .await;
+    applied
+}
+
 /// Opens a pool on `url`; SQLite files get WAL, a busy timeout and foreign keys.
 pub async fn connect(url: &str, settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     connect_with(url, settings, &[]).await

@@ -6,7 +6,6 @@ use std::{net::SocketAddr, sync::Arc};
 
 use probity_common::{audit::Chain, config::Settings, server::Mount, store::Store};
 use probity_proto::intake::v1::intake_service_server::IntakeServiceServer;
-use sea_orm_migration::MigratorTrait;
 
 mod api;
 pub mod findings;
@@ -42,7 +41,7 @@ impl Intake {
         )
         .await?;
         if settings.database.run_migrations {
-            Migrator::up(&db, None).await?;
+            probity_common::db::migrate::<Migrator>(&db).await?;
         }
         let audit_key = settings.audit_key().load()?;
         let store = Store::new(db, Chain::new("intake", audit_key.clone()));

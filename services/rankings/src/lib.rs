@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use probity_common::{audit::Chain, config::Settings, server::Mount, store::Store};
 use probity_proto::rankings::v1::rankings_service_server::RankingsServiceServer;
-use sea_orm_migration::MigratorTrait;
 
 mod api;
 pub mod migration;
@@ -21,7 +20,7 @@ impl Rankings {
     pub async fn open(settings: &Settings) -> anyhow::Result<Arc<Rankings>> {
         let db = probity_common::db::connect(&settings.database_url("rankings"), settings).await?;
         if settings.database.run_migrations {
-            Migrator::up(&db, None).await?;
+            probity_common::db::migrate::<Migrator>(&db).await?;
         }
         let key = settings.audit_key().load()?;
         let store = Store::new(db, Chain::new("rankings", key.clone()));

@@ -9,7 +9,6 @@ use probity_proto::registry::v1::{
     public_registry_service_server::PublicRegistryServiceServer,
     registry_service_server::RegistryServiceServer,
 };
-use sea_orm_migration::MigratorTrait;
 
 mod api;
 pub mod check;
@@ -38,7 +37,7 @@ impl Registry {
     pub async fn open(settings: &Settings) -> anyhow::Result<Arc<Registry>> {
         let db = probity_common::db::connect(&settings.database_url("registry"), settings).await?;
         if settings.database.run_migrations {
-            Migrator::up(&db, None).await?;
+            probity_common::db::migrate::<Migrator>(&db).await?;
         }
         let audit_key = settings.audit_key().load()?;
         let national_id_key = settings.national_id_key().load()?;
