@@ -91,7 +91,7 @@ async fn replicas_starting_together_migrate_once() {
     }
     let runs = pools
         .iter()
-        .map(|db| probity_common::db::migrate::<probity_intake::Migrator>(db));
+        .map(probity_common::db::migrate::<probity_intake::Migrator>);
     for r in futures::future::join_all(runs).await {
         r.expect("every replica's migration succeeds");
     }
