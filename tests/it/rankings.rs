@@ -36,17 +36,27 @@ fn year() -> i32 {
     when().with_timezone(&probity_rankings::city()).year()
 }
 
+/// The server's settings with the job's peers at the test server.
+fn job_settings(s: &TestServer) -> probity_common::config::Settings {
+    let mut settings = s.settings.clone();
+    for e in [
+        &mut settings.rankings.registry_endpoint,
+        &mut settings.rankings.intake_endpoint,
+        &mut settings.rankings.accountability_endpoint,
+        &mut settings.rankings.rankings_endpoint,
+    ] {
+        *e = s.url();
+    }
+    settings
+}
+
 async fn run(
     s: &TestServer,
     out: &Path,
     plan: &Path,
     finalize: bool,
 ) -> probity_rankings::output::Manifest {
-    let mut settings = s.settings.clone();
-    settings.rankings.registry_endpoint = s.url();
-    settings.rankings.intake_endpoint = s.url();
-    settings.rankings.accountability_endpoint = s.url();
-    settings.rankings.rankings_endpoint = s.url();
+    let settings = job_settings(s);
     let y = year();
     probity_rankings::run(
         &settings,
@@ -708,15 +718,7 @@ db_test!(
         run(&s, &dir.path().join("again"), &plan, true).await;
         assert_eq!(list(&mut c).await.len(), cases.len());
         // The year is sealed: a later nightly run is not recorded.
-        let mut settings = s.settings.clone();
-        for e in [
-            &mut settings.rankings.registry_endpoint,
-            &mut settings.rankings.intake_endpoint,
-            &mut settings.rankings.accountability_endpoint,
-            &mut settings.rankings.rankings_endpoint,
-        ] {
-            *e = s.url();
-        }
+        let settings = job_settings(&s);
         let late = probity_rankings::run(
             &settings,
             probity_rankings::RunOptions {
@@ -984,15 +986,7 @@ db_test!(
         let last_day = chrono::NaiveDate::from_ymd_opt(year(), 12, 31).unwrap();
         let as_of = (today - Duration::days(1)).min(last_day);
         let dir = tempfile::tempdir().unwrap();
-        let mut settings = s.settings.clone();
-        for e in [
-            &mut settings.rankings.registry_endpoint,
-            &mut settings.rankings.intake_endpoint,
-            &mut settings.rankings.accountability_endpoint,
-            &mut settings.rankings.rankings_endpoint,
-        ] {
-            *e = s.url();
-        }
+        let settings = job_settings(&s);
         probity_rankings::run(
             &settings,
             probity_rankings::RunOptions {
@@ -1028,15 +1022,7 @@ db_test!(
         let plan = dir.path().join("default.toml");
         std::fs::write(&plan, probity_rankings::plan::DEFAULT).unwrap();
         assert!(probity_rankings::plan::DEFAULT.contains("min_days_in_post = 90"));
-        let mut settings = s.settings.clone();
-        for e in [
-            &mut settings.rankings.registry_endpoint,
-            &mut settings.rankings.intake_endpoint,
-            &mut settings.rankings.accountability_endpoint,
-            &mut settings.rankings.rankings_endpoint,
-        ] {
-            *e = s.url();
-        }
+        let settings = job_settings(&s);
         let m = probity_rankings::run(
             &settings,
             probity_rankings::RunOptions {
