@@ -258,7 +258,30 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::pr
                 ),
             };
             let db = probity_common::db::connect(&settings.database_url(prefix), &settings).await?;
-            let chain = Chain::new(prefix, settings.audit_key().load()?);
+            // Verifying never makes a key, and a key the database was not
+            // used with is named as such: every entry would read as forged.
+            let mut key_file = settings.audit_key();
+            key_file.create = false;
+            let key = key_file.load()?;
+            let checks = probity_common::db::t(prefix, "key_checks");
+            if let Some(row) = sea_orm_migration::sea_orm::ConnectionTrait::query_one_raw(
+                &db,
+                probity_common::db::stmt(
+                    &db,
+                    &format!("SELECT check_value FROM {checks} WHERE purpose = $1"),
+                    vec!["audit.key_file".into()],
+                ),
+            )
+            .await?
+            {
+                let stored: String = row.try_get("", "check_value")?;
+                anyhow::ensure!(
+                    stored == probity_common::keys::check_value(&key, "audit.key_file"),
+                    "audit.key_file: {} is not the key this database's chain was written with (KEY_MISMATCH): nothing verified",
+                    key_file.path.display()
+                );
+            }
+            let chain = Chain::new(prefix, key);
             let r = chain.verify(&db, from, to).await?;
             if r.ok {
                 println!(

@@ -694,6 +694,42 @@ db_test!(cli_verifies_and_names_the_bad_entry, |b| async move {
     s.stop().await;
 });
 
+// Verifying never makes a key: a missing key file is an error, and another
+// key than the chain's is named as such, not read as a forged chain.
+db_test!(cli_verify_needs_the_chains_key, |b| async move {
+    let s = TestServer::start(b).await;
+    world(&s).await;
+    let run = |data_dir: std::path::PathBuf| {
+        let url = s.db_url.clone();
+        async move {
+            let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_probity"))
+                .args(["audit", "verify"])
+                .env_remove("PROBITY_CONFIG")
+                .env("PROBITY__DATABASE__DATA_DIR", &data_dir)
+                .env("PROBITY__DATABASE__URL", url)
+                .output()
+                .await
+                .expect("run probity audit verify");
+            (
+                out.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&out.stderr).to_string(),
+            )
+        }
+    };
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (code, err) = run(elsewhere.path().to_path_buf()).await;
+    assert_ne!(code, 0, "{err}");
+    assert!(
+        !elsewhere.path().join("audit-chain.key").exists(),
+        "no key was made"
+    );
+    std::fs::write(elsewhere.path().join("audit-chain.key"), [7u8; 32]).unwrap();
+    let (code, err) = run(elsewhere.path().to_path_buf()).await;
+    assert_ne!(code, 0, "{err}");
+    assert!(err.contains("KEY_MISMATCH"), "{err}");
+    s.stop().await;
+});
+
 db_test!(auditor_role_reads_the_chain, |b| async move {
     let s = TestServer::start(b).await;
     // whatever the server itself recorded at startup comes first
