@@ -424,12 +424,12 @@ impl Settings {
                 "is set but auth.allow_hs256 is false",
             ));
         }
+        // Peer calls have no TLS client in this build: an https:// peer
+        // would fail on every call, so it is refused here.
+        let peer = "must start with http:// (peer calls have no TLS client: reach peers inside the cluster; a mesh may add mTLS)";
         let ep = &self.intake.registry_endpoint;
-        if !(ep.is_empty() || ep.starts_with("http://") || ep.starts_with("https://")) {
-            return Err(bad(
-                "intake.registry_endpoint",
-                "must start with http:// or https://",
-            ));
+        if !(ep.is_empty() || ep.starts_with("http://")) {
+            return Err(bad("intake.registry_endpoint", peer));
         }
         if self.intake.registry_timeout_ms == 0 {
             return Err(bad("intake.registry_timeout_ms", "must be positive"));
@@ -448,9 +448,10 @@ impl Settings {
                 "rankings.accountability_endpoint",
                 &r.accountability_endpoint,
             ),
+            ("rankings.rankings_endpoint", &r.rankings_endpoint),
         ] {
-            if !(ep.is_empty() || ep.starts_with("http://") || ep.starts_with("https://")) {
-                return Err(bad(key, "must start with http:// or https://"));
+            if !(ep.is_empty() || ep.starts_with("http://")) {
+                return Err(bad(key, peer));
             }
         }
         for (key, v) in [
@@ -654,6 +655,17 @@ mod tests {
                     "https://collector:4317",
                 )],
                 "telemetry.otlp_endpoint",
+            ),
+            (
+                &[(
+                    "PROBITY__INTAKE__REGISTRY_ENDPOINT",
+                    "https://registry:50051",
+                )],
+                "intake.registry_endpoint",
+            ),
+            (
+                &[("PROBITY__RANKINGS__RANKINGS_ENDPOINT", "rankings:50051")],
+                "rankings.rankings_endpoint",
             ),
             (
                 &[("PROBITY__AUTH__HS256_SECRET", "short")],
