@@ -726,9 +726,8 @@ db_test!(
                 as_of: None,
                 plan: Some(plan.clone()),
                 out: Some(dir.path().join("late")),
-                finalize: false,
                 quiet: true,
-                today: None,
+                ..Default::default()
             },
         )
         .await
@@ -994,9 +993,8 @@ db_test!(
                 as_of: Some(as_of),
                 plan: Some(test_plan(dir.path())),
                 out: Some(dir.path().join("run")),
-                finalize: false,
                 quiet: true,
-                today: None,
+                ..Default::default()
             },
         )
         .await
@@ -1030,9 +1028,8 @@ db_test!(
                 as_of: chrono::NaiveDate::from_ymd_opt(year(), 1, 31),
                 plan: Some(plan),
                 out: Some(dir.path().join("run")),
-                finalize: false,
                 quiet: true,
-                today: None,
+                ..Default::default()
             },
         )
         .await

@@ -37,7 +37,7 @@ pub fn day_start_us(date: NaiveDate) -> i64 {
         .unwrap_or(0)
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     pub year: i32,
     /// Facts up to the end of this day (city time); default: today, or the

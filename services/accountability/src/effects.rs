@@ -288,30 +288,11 @@ async fn credentials(acc: &Accountability, row: &Row, reason: &str) -> Outcome {
             "UNTIL_PASSED: the withholding ended before it could be applied".into(),
         );
     }
-    // A withholding binds the holder (no new card before it ends): an
-    // officer whose cards have all expired (awaiting renewal) has it put on
-    // the latest of them, or a renewal the next day would end it.
-    let latest_expired = withhold
-        .then(|| {
-            let status = |c: &probity_proto::registry::v1::Credential| {
-                CredentialStatus::try_from(c.status).unwrap_or_default()
-            };
-            let live = held.iter().any(|c| {
-                !matches!(
-                    status(c),
-                    CredentialStatus::Revoked | CredentialStatus::Expired
-                )
-            });
-            (!live)
-                .then(|| {
-                    held.iter()
-                        .filter(|c| status(c) == CredentialStatus::Expired)
-                        .max_by_key(|c| c.valid_until.as_ref().map(|t| (t.seconds, t.nanos)))
-                        .map(|c| c.name.clone())
-                })
-                .flatten()
-        })
-        .flatten();
+    let bind_expired = if withhold {
+        expired_to_bind(&held).map(str::to_string)
+    } else {
+        None
+    };
     let mut changed = Vec::new();
     let mut refusals = Vec::new();
     let mut client = acc.peers.registry_client();
@@ -333,9 +314,8 @@ async fn credentials(acc: &Accountability, row: &Row, reason: &str) -> Outcome {
             changed.push(c.name);
             continue;
         }
-        let expired_to_bind = latest_expired.as_deref() == Some(c.name.as_str());
-        if st == CredentialStatus::Revoked || (st == CredentialStatus::Expired && !expired_to_bind)
-        {
+        let bind = bind_expired.as_deref() == Some(c.name.as_str());
+        if st == CredentialStatus::Revoked || (st == CredentialStatus::Expired && !bind) {
             continue;
         }
         let call = if withhold {
@@ -390,6 +370,27 @@ async fn credentials(acc: &Accountability, row: &Row, reason: &str) -> Outcome {
         credentials: changed,
         note,
     }
+}
+
+/// The card a withholding goes on when the officer holds no live one (all
+/// expired, awaiting renewal): the latest expired. A withholding binds its
+/// holder, so a renewal the next day must not end it.
+fn expired_to_bind(held: &[probity_proto::registry::v1::Credential]) -> Option<&str> {
+    let status = |c: &probity_proto::registry::v1::Credential| {
+        CredentialStatus::try_from(c.status).unwrap_or_default()
+    };
+    if held.iter().any(|c| {
+        !matches!(
+            status(c),
+            CredentialStatus::Revoked | CredentialStatus::Expired
+        )
+    }) {
+        return None;
+    }
+    held.iter()
+        .filter(|c| status(c) == CredentialStatus::Expired)
+        .max_by_key(|c| c.valid_until.as_ref().map(|t| (t.seconds, t.nanos)))
+        .map(|c| c.name.as_str())
 }
 
 /// How heavy a status is: a sanction never moves an officer to a lighter one.

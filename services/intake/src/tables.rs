@@ -386,6 +386,8 @@ pub async fn dependants(
         if source_id.is_empty() {
             continue;
         }
+        // `refers_to <> ''` repeats the partial index's predicate: with a
+        // parameter for refers_to the planner cannot prove it otherwise.
         let sql = format!(
             "SELECT id, source_id FROM intake_facts WHERE body = {} AND refers_to = {} \
              AND refers_to <> '' AND NOT voided ORDER BY id",

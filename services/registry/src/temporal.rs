@@ -36,19 +36,10 @@ pub fn credential_at(
     events: &[credential_event::Model],
     t_us: i64,
 ) -> (CredentialStatus, Option<i64>) {
-    let mut revoked = false;
-    let mut withheld_until = None;
-    // `filter`, not `take_while`: a step stamped by a replica whose clock ran
-    // ahead must not hide the steps after it.
-    for e in events.iter().filter(|e| e.at_us <= t_us) {
-        match e.kind.as_str() {
-            "REVOKED" => revoked = true,
-            "WITHHELD" => withheld_until = e.withheld_until_us,
-            "RELEASED" => withheld_until = None,
-            _ => {}
-        }
-    }
-    let withheld_until = withheld_until.filter(|u| *u > t_us);
+    let revoked = events
+        .iter()
+        .any(|e| e.at_us <= t_us && e.kind == "REVOKED");
+    let withheld_until = holder_withheld_at(events, t_us);
     let status = if revoked {
         CredentialStatus::Revoked
     } else if t_us >= c.valid_until_us {
@@ -88,6 +79,8 @@ pub fn withholding_end(events: &[credential_event::Model]) -> Option<i64> {
 /// (Art. 21), so while it runs no other card of theirs is valid either.
 pub fn holder_withheld_at(events: &[credential_event::Model], t_us: i64) -> Option<i64> {
     let mut until = None;
+    // `filter`, not `take_while`: a step stamped by a replica whose clock ran
+    // ahead must not hide the steps after it.
     for e in events.iter().filter(|e| e.at_us <= t_us) {
         match e.kind.as_str() {
             "WITHHELD" => until = e.withheld_until_us,

@@ -25,6 +25,17 @@ fn propose_request(name: &str, d: Decision) -> ProposeRequest {
     }
 }
 
+/// The office upholds the contested decision.
+fn upheld(name: &str) -> ResolveContestRequest {
+    ResolveContestRequest {
+        request_id: rid(),
+        name: name.into(),
+        outcome: ContestOutcome::Upheld as i32,
+        decision: None,
+        reason: "维持".into(),
+    }
+}
+
 fn evidence_request(name: &str, reference: &str) -> AddEvidenceRequest {
     AddEvidenceRequest {
         request_id: rid(),
@@ -780,15 +791,9 @@ db_test!(a_lapsed_withholding_cannot_be_executed, |b| async move {
     dept.contest(step(&case.name, "申诉"))
         .await
         .expect("contest");
-    c.resolve_contest(ResolveContestRequest {
-        request_id: rid(),
-        name: case.name.clone(),
-        outcome: ContestOutcome::Upheld as i32,
-        decision: None,
-        reason: "维持".into(),
-    })
-    .await
-    .expect("resolve contest");
+    c.resolve_contest(upheld(&case.name))
+        .await
+        .expect("resolve contest");
     let case = get(&mut c, &case.name).await;
     tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
     let e = expect_err(
@@ -831,15 +836,9 @@ db_test!(a_lapsed_withholding_cannot_be_executed, |b| async move {
         .expect("contest the new decision")
         .into_inner();
     assert_eq!(again.contest.unwrap().contested, anew.decision);
-    c.resolve_contest(ResolveContestRequest {
-        request_id: rid(),
-        name: case.name.clone(),
-        outcome: ContestOutcome::Upheld as i32,
-        decision: None,
-        reason: "维持".into(),
-    })
-    .await
-    .expect("resolve the second contest");
+    c.resolve_contest(upheld(&case.name))
+        .await
+        .expect("resolve the second contest");
     c.execute(step(&case.name, "执行"))
         .await
         .expect("execute the new decision");

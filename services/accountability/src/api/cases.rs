@@ -603,9 +603,13 @@ async fn with_decision(
     mut v: Violations,
     id: &str,
     name: &str,
-    (d, field): (Option<&Decision>, &str),
-    leaders: Leaders<'_>,
+    asked: Asked<'_>,
 ) -> AppResult<Case> {
+    let Asked {
+        decision: d,
+        field,
+        leaders,
+    } = asked;
     let mut case = if id.is_empty() {
         None
     } else {
@@ -625,6 +629,23 @@ async fn with_decision(
         checks::severity_rule(d, &case)?;
     }
     Ok(case)
+}
+
+/// The proposal or decision a call asks for, and the leaders it names.
+struct Asked<'a> {
+    decision: Option<&'a Decision>,
+    field: &'static str,
+    leaders: Leaders<'a>,
+}
+
+impl<'a> Asked<'a> {
+    fn decision(d: Option<&'a Decision>) -> Self {
+        Asked {
+            decision: d,
+            field: "decision",
+            leaders: Leaders::default(),
+        }
+    }
 }
 
 /// Leaders a proposal names for a body case raised without them (Art. 19).
@@ -703,16 +724,12 @@ pub async fn propose(acc: &Accountability, ctx: &Ctx, r: ProposeRequest) -> AppR
         principal: &r.principal_leader,
         responsible: &r.responsible_leader,
     };
-    with_decision(
-        acc,
-        ctx,
-        v,
-        &id,
-        &r.name,
-        (r.proposal.as_ref(), "proposal"),
+    let asked = Asked {
+        decision: r.proposal.as_ref(),
+        field: "proposal",
         leaders,
-    )
-    .await?;
+    };
+    with_decision(acc, ctx, v, &id, &r.name, asked).await?;
     let proposal = stamped(r.proposal.as_ref().expect("checked"), ctx);
     let reason = truncate(&proposal.reasoning, checks::MAX_TEXT);
     change(
@@ -747,8 +764,7 @@ pub async fn decide(acc: &Accountability, ctx: &Ctx, r: DecideRequest) -> AppRes
             v,
             &id,
             &r.name,
-            (r.decision.as_ref(), "decision"),
-            Leaders::default(),
+            Asked::decision(r.decision.as_ref()),
         )
         .await?;
     } else {
@@ -854,8 +870,7 @@ pub async fn resolve_contest(
             v,
             &id,
             &r.name,
-            (r.decision.as_ref(), "decision"),
-            Leaders::default(),
+            Asked::decision(r.decision.as_ref()),
         )
         .await?;
         changed = Some(stamped(r.decision.as_ref().expect("checked"), ctx));
