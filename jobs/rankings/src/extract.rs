@@ -248,13 +248,33 @@ impl Facts {
             self.of_fid.push(fid);
             self.of_officer.push(o);
         }
-        for x in &f.findings {
+        self.push_findings(f);
+    }
+
+    /// The fact's findings in force: a finding outlives the correction or
+    /// void of its fact until the legal-affairs office clears it, so a voided
+    /// fact, not counted itself, still brings its findings.
+    fn push_findings(&mut self, f: &Fact) {
+        let fid = f
+            .name
+            .strip_prefix("facts/")
+            .and_then(|n| n.parse::<i64>().ok())
+            .unwrap_or(-1);
+        for x in f.findings.iter().filter(|x| finding_in_force(x.state)) {
             self.fi_fid.push(fid);
             self.fi_body.push(f.body.clone());
             self.fi_officer.push(x.officer.clone());
             self.fi_rule.push(x.rule.clone());
         }
     }
+}
+
+/// OPEN, SUPERSEDED_PENDING and UPHELD count; CLEARED does not.
+fn finding_in_force(state: i32) -> bool {
+    use probity_proto::intake::v1::FindingState as S;
+    [S::Open, S::SupersededPending, S::Upheld]
+        .iter()
+        .any(|s| *s as i32 == state)
 }
 
 #[derive(Default)]
@@ -303,10 +323,11 @@ pub async fn facts(
         .intake
         .call(
             "intake",
+            // Voided facts too: their findings stand (push_findings).
             client.export_facts(ExportFactsRequest {
                 year,
                 kind: FactKind::Unspecified as i32,
-                include_voided: false,
+                include_voided: true,
             }),
         )
         .await
@@ -327,7 +348,12 @@ pub async fn facts(
                 .as_ref()
                 .and_then(from_ts)
                 .map(|t| t.timestamp_micros());
-            if at.is_some_and(|a| a <= until_us) {
+            if at.is_some_and(|a| a > until_us) {
+                continue;
+            }
+            if f.voided {
+                t.push_findings(f);
+            } else {
                 t.push(f);
                 t.count_once(&mut counted);
             }

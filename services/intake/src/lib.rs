@@ -8,6 +8,7 @@ use probity_common::{audit::Chain, config::Settings, server::Mount, store::Store
 use probity_proto::intake::v1::intake_service_server::IntakeServiceServer;
 
 mod api;
+pub mod finding_states;
 pub mod findings;
 pub mod link;
 pub mod migration;

@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(SharedTables::new("intake")),
             Box::new(M0001Intake),
             Box::new(M0002FactReferences),
+            Box::new(M0003FindingLifecycle),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -218,6 +219,62 @@ impl MigrationTrait for M0002FactReferences {
              WHERE refers_to <> ''",
         )
         .await?;
+        Ok(())
+    }
+}
+
+/// Findings outlive the revision they were found on: where each stands
+/// (`FindingState`: 1 open, the default for every finding already stored),
+/// the revision that superseded it, and the office's ruling with who, why
+/// and when.
+struct M0003FindingLifecycle;
+
+impl MigrationName for M0003FindingLifecycle {
+    fn name(&self) -> &str {
+        "m0003_finding_lifecycle"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003FindingLifecycle {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // One column a statement: SQLite adds no more.
+        let columns = [
+            ColumnDef::new(Alias::new("state"))
+                .integer()
+                .not_null()
+                .default(1)
+                .to_owned(),
+            ColumnDef::new(Alias::new("superseded_by"))
+                .integer()
+                .not_null()
+                .default(0)
+                .to_owned(),
+            ColumnDef::new(Alias::new("ruled_by"))
+                .text()
+                .not_null()
+                .default("")
+                .to_owned(),
+            ColumnDef::new(Alias::new("ruling_reason"))
+                .text()
+                .not_null()
+                .default("")
+                .to_owned(),
+            ColumnDef::new(Alias::new("ruled_us"))
+                .big_integer()
+                .not_null()
+                .default(0)
+                .to_owned(),
+        ];
+        for mut c in columns {
+            m.alter_table(
+                Table::alter()
+                    .table(Alias::new("intake_findings"))
+                    .add_column(&mut c)
+                    .to_owned(),
+            )
+            .await?;
+        }
         Ok(())
     }
 }

@@ -22,5 +22,9 @@ policy! {
     "CountFacts" => Read,
     "ListFindings" => Read,
     "CountFindings" => Read,
+    "GetFinding" => Read,
+    // The office alone rules (checked in the handler, to name the rule).
+    "ClearFinding" => Write,
+    "UpholdFinding" => Write,
     "ExportFacts" => Read,
 }

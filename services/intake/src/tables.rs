@@ -3,12 +3,8 @@
 //! them. Ids and names are stored bare (`b1`, not `bodies/b1`).
 use std::collections::HashMap;
 
-use probity_common::{
-    AppError, AppResult,
-    db::stmt,
-    names::{body_name, us_ts},
-};
-use probity_proto::intake::v1::{Fact, FactKind, Finding};
+use probity_common::{AppError, AppResult, db::stmt, names::us_ts};
+use probity_proto::intake::v1::Fact;
 use prost::Message;
 use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Value, sea_query::ArrayType};
 
@@ -515,7 +511,7 @@ pub async fn load(c: &impl ConnectionTrait, wanted: &[(i64, i32)]) -> AppResult<
             "SELECT r.fact_id, r.revision, r.payload, r.reason, r.voided, r.actor, r.occurred_us, \
              r.recorded_us FROM {from}intake_revisions r {on} {cond}"
         );
-        for row in c.query_all_raw(stmt(c, &sql, values.clone())).await? {
+        for row in c.query_all_raw(stmt(c, &sql, values)).await? {
             let id: i64 = row.try_get("", "fact_id")?;
             let revision: i32 = row.try_get("", "revision")?;
             let payload: Vec<u8> = row.try_get("", "payload")?;
@@ -534,17 +530,24 @@ pub async fn load(c: &impl ConnectionTrait, wanted: &[(i64, i32)]) -> AppResult<
             );
             facts.insert((id, revision), f);
         }
-        let sql = format!(
-            "SELECT r.fact_id, r.revision, r.seq, r.rule, r.article, r.officer, r.detail, r.body, \
-             r.kind, r.occurred_us FROM {from}intake_findings r {on} {cond} ORDER BY r.fact_id, r.revision, r.seq"
-        );
-        for row in c.query_all_raw(stmt(c, &sql, values)).await? {
-            let key = (row.try_get("", "fact_id")?, row.try_get("", "revision")?);
-            let finding = finding(&row)?;
-            if let Some(f) = facts.get_mut(&key) {
-                let mut finding = finding;
-                finding.source_id = f.source_id.clone();
-                f.findings.push(finding);
+    }
+    // Each revision shows the findings on record up to it, with where they
+    // stand now: a finding outlives the revisions after it.
+    let mut revisions: HashMap<i64, Vec<i32>> = HashMap::new();
+    for (id, revision) in facts.keys() {
+        revisions.entry(*id).or_default().push(*revision);
+    }
+    let ids: Vec<i64> = revisions.keys().copied().collect();
+    for (id, rows) in crate::finding_states::of_facts(c, &ids).await? {
+        let shown_on = revisions.get(&id).map(Vec::as_slice).unwrap_or_default();
+        for row in rows {
+            let finding = crate::finding_states::view(&row)?;
+            for revision in shown_on.iter().filter(|r| **r >= finding.revision) {
+                if let Some(f) = facts.get_mut(&(id, *revision)) {
+                    let mut finding = finding.clone();
+                    finding.source_id = f.source_id.clone();
+                    f.findings.push(finding);
+                }
             }
         }
     }
@@ -572,52 +575,4 @@ pub fn view(mut f: Fact, s: Stamp) -> Fact {
     f.occurred_at = us_ts(s.occurred_us);
     f.recorded_at = us_ts(s.recorded_us);
     f
-}
-
-/// One finding as the API shows it; ids are stored bare.
-#[allow(clippy::too_many_arguments)]
-pub fn finding_view(
-    fact_id: i64,
-    revision: i32,
-    rule: String,
-    article: String,
-    officer: &str,
-    detail: String,
-    body: &str,
-    kind: i32,
-    occurred_us: i64,
-    source_id: String,
-) -> Finding {
-    Finding {
-        rule,
-        article,
-        officer: if officer.is_empty() {
-            String::new()
-        } else {
-            format!("officers/{officer}")
-        },
-        detail,
-        fact: fact_name(fact_id),
-        revision,
-        body: body_name(body),
-        occurred_at: us_ts(occurred_us),
-        fact_kind: FactKind::try_from(kind).unwrap_or_default() as i32,
-        source_id,
-    }
-}
-
-/// A findings row as the API shows it (source_id is filled by the caller).
-pub fn finding(row: &QueryResult) -> AppResult<Finding> {
-    Ok(finding_view(
-        row.try_get("", "fact_id")?,
-        row.try_get("", "revision")?,
-        row.try_get("", "rule")?,
-        row.try_get("", "article")?,
-        &row.try_get::<String>("", "officer")?,
-        row.try_get("", "detail")?,
-        &row.try_get::<String>("", "body")?,
-        row.try_get("", "kind")?,
-        row.try_get("", "occurred_us")?,
-        String::new(),
-    ))
 }

@@ -6,7 +6,10 @@ use std::collections::BTreeSet;
 
 use chrono::{Duration, Utc};
 use probity_common::auth::Role;
-use probity_proto::{intake::v1::fact::Payload, registry::v1::OfficerKind};
+use probity_proto::{
+    intake::v1::{ClearFindingRequest, FindingState, fact::Payload},
+    registry::v1::OfficerKind,
+};
 use tonic::Code;
 
 use super::*;
@@ -1066,8 +1069,9 @@ db_test!(a_finding_raises_one_case, |b| async move {
         4,
         "the body's, officer a's, the uncredentialed officer's and the auxiliary act's"
     );
-    // A correction that clears the breach withdraws the finding: no case is
-    // raised from any revision that had it.
+    // A correction that mends the breach does not withdraw the finding: it
+    // stays in force (superseded, pending the office's ruling) and raises
+    // the same one case from either revision.
     let mut fix = fact(
         &w,
         "insp-blind",
@@ -1077,15 +1081,39 @@ db_test!(a_finding_raises_one_case, |b| async move {
         x.target = "party-0002".into();
     }
     fix.correction_reason = "the video was found".into();
-    assert!(
-        i.submit_fact(fix)
+    let mended = i.submit_fact(fix).await.expect("correct").into_inner();
+    let kept = mended
+        .findings
+        .iter()
+        .find(|x| x.rule == "INSPECTION_NOT_RECORDED")
+        .expect("the finding outlives the correction")
+        .clone();
+    assert_eq!(kept.state, FindingState::SupersededPending as i32);
+    for revision in [1, 2, 3] {
+        let r = c
+            .raise_from_finding(finding_request(
+                &blind.name,
+                revision,
+                "INSPECTION_NOT_RECORDED",
+                "",
+            ))
             .await
-            .expect("correct")
-            .into_inner()
-            .findings
-            .is_empty()
-    );
-    for revision in [1, 2] {
+            .unwrap_or_else(|e| panic!("raise from revision {revision}: {e:?}"))
+            .into_inner();
+        assert!(!r.created);
+        assert_eq!(r.case.unwrap().name, case.name);
+    }
+    // Only the office's clearing takes it off the record that counts.
+    crate::intake::legal(&s)
+        .await
+        .clear_finding(ClearFindingRequest {
+            name: kept.name.clone(),
+            reason: "the video existed at the time; the system lost it".into(),
+            request_id: rid(),
+        })
+        .await
+        .expect("the office clears it");
+    for revision in [1, 3] {
         let e = expect_code(
             c.raise_from_finding(finding_request(
                 &blind.name,
@@ -1096,7 +1124,7 @@ db_test!(a_finding_raises_one_case, |b| async move {
             .await,
             Code::FailedPrecondition,
         );
-        assert_eq!(reason(&e), "FINDING_WITHDRAWN");
+        assert_eq!(reason(&e), "FINDING_CLEARED");
     }
     // A name intake cannot even parse (its ids are numbers) is as unknown:
     // a client's mistake, not INTERNAL.

@@ -318,30 +318,42 @@ db_test!(each_rule_fires_and_its_control_does_not, |b| async move {
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].rule, "CREDENTIAL_NOT_VALID");
 
-    // a correction that mends the breach leaves no current finding
+    // A correction that mends the breach does not make the finding
+    // disappear: it is superseded, in force until the office rules.
     let mut fix = fact(&w, "one", matter(&w, &two(&w), t));
     fix.correction_reason = "second officer was omitted".into();
-    assert!(
-        c.submit_fact(fix)
-            .await
-            .unwrap()
-            .into_inner()
-            .findings
-            .is_empty()
+    let fixed = c.submit_fact(fix).await.unwrap().into_inner();
+    assert_eq!(fixed.findings.len(), 1, "{:?}", fixed.findings);
+    assert_eq!(fixed.findings[0].rule, "TOO_FEW_QUALIFIED");
+    assert_eq!(fixed.findings[0].revision, 1);
+    assert_eq!(
+        fixed.findings[0].state,
+        FindingState::SupersededPending as i32
     );
-    let left = c
+    assert_eq!(fixed.findings[0].superseded_by, 2);
+    let count = |states: Vec<FindingState>| FindingFilter {
+        rule: "TOO_FEW_QUALIFIED".into(),
+        states: states.into_iter().map(|s| s as i32).collect(),
+        ..Default::default()
+    };
+    let in_force = c
         .count_findings(CountFindingsRequest {
-            filter: Some(FindingFilter {
-                rule: "TOO_FEW_QUALIFIED".into(),
-                ..Default::default()
-            }),
+            filter: Some(count(vec![])),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(in_force.total, 2, "both matters' findings stand");
+    let open = c
+        .count_findings(CountFindingsRequest {
+            filter: Some(count(vec![FindingState::Open])),
         })
         .await
         .unwrap()
         .into_inner();
     assert_eq!(
-        left.total, 1,
-        "only the auxiliary's matter still lacks officers"
+        open.total, 1,
+        "only the auxiliary's matter still shows it on its current revision"
     );
     // The body's own two qualified officers under another body's power: the
     // power's breach alone, not a staffing one (Art. 18) from the same cause.

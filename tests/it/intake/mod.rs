@@ -19,6 +19,7 @@ mod dependants;
 mod fast_path;
 mod findings;
 mod kill;
+mod record;
 mod replicas;
 mod review;
 

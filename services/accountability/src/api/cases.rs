@@ -297,34 +297,36 @@ pub async fn raise_from_finding(
     v.finish()?;
     super::replay_first!(acc, ctx, r);
     let revisions = acc.peers.fact_revisions(&f.fact, "finding.fact").await?;
+    let in_force = |state: i32| {
+        use probity_proto::intake::v1::FindingState as S;
+        [S::Open, S::SupersededPending, S::Upheld]
+            .iter()
+            .any(|s| *s as i32 == state)
+    };
     let fact = revisions
         .iter()
         .find(|x| x.revision == f.revision)
         .ok_or_else(|| AppError::invalid("finding.revision", "the fact has no such revision"))?;
-    let finding = fact
-        .findings
-        .iter()
-        .find(|x| x.rule == f.rule && x.officer == f.officer)
+    // The revision's view holds the findings on record up to it, each as it
+    // stands now; one still in force first (a breach shown again after the
+    // office cleared it is a finding of its own).
+    let matching = || {
+        fact.findings
+            .iter()
+            .filter(|x| x.rule == f.rule && x.officer == f.officer)
+    };
+    let finding = matching()
+        .find(|x| in_force(x.state))
+        .or_else(|| matching().next())
         .ok_or_else(|| AppError::invalid("finding", "that revision has no such finding"))?;
-    // Only a finding that stands: a void, or a correction that cleared the
-    // breach (another officer, a record added), withdraws it, as intake's
-    // own listings no longer show it.
-    let stands = revisions
-        .iter()
-        .max_by_key(|x| x.revision)
-        .is_some_and(|current| {
-            !current.voided
-                && current
-                    .findings
-                    .iter()
-                    .any(|x| x.rule == f.rule && x.officer == f.officer)
-        });
-    if !stands {
+    // A correction or a void does not withdraw a finding (it stays in force
+    // until the office rules); only the office's clearing does.
+    if !in_force(finding.state) {
         return Err(AppError::precondition(
-            "FINDING_WITHDRAWN",
+            "FINDING_CLEARED",
             format!(
-                "{} was voided or corrected since revision {}, and its current revision has no such finding",
-                f.fact, f.revision
+                "{} was cleared by the legal-affairs office ({}): it raises no case",
+                finding.name, finding.ruling_reason
             ),
         ));
     }

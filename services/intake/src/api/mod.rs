@@ -11,6 +11,7 @@ use crate::Intake;
 
 mod export;
 mod read;
+mod rulings;
 mod stream;
 mod submit;
 
@@ -58,6 +59,9 @@ service! {
         unary count_facts("CountFacts", CountFactsRequest) -> CountFactsResponse => read::count_facts;
         unary list_findings("ListFindings", ListFindingsRequest) -> ListFindingsResponse => read::list_findings;
         unary count_findings("CountFindings", CountFindingsRequest) -> CountFindingsResponse => read::count_findings;
+        unary get_finding("GetFinding", GetFindingRequest) -> Finding => rulings::get_finding;
+        unary clear_finding("ClearFinding", ClearFindingRequest) -> Finding => rulings::clear_finding;
+        unary uphold_finding("UpholdFinding", UpholdFindingRequest) -> Finding => rulings::uphold_finding;
     streaming {
 
     type SubmitFactsStream = Out<SubmitFactsResponse>;

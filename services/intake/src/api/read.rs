@@ -1,5 +1,6 @@
 //! Reads: one fact, its revisions, and listings and counts of facts and
-//! findings by body, officer, period and kind (current revisions only).
+//! findings by body, officer, period and kind (facts at their current
+//! revisions; findings whatever revision they were found on).
 use probity_common::{
     AppError, AppResult, Violations,
     db::stmt,
@@ -9,7 +10,7 @@ use probity_proto::intake::v1::*;
 use sea_orm::{ConnectionTrait, Value};
 
 use super::Ctx;
-use crate::{Intake, tables};
+use crate::{Intake, finding_states, tables};
 use probity_common::body_scope;
 
 /// The id in `name` (facts/{id}), or a violation of `field`.
@@ -257,7 +258,30 @@ pub async fn count_facts(
 
 fn finding_filter(v: &mut Violations, ctx: &Ctx, f: &FindingFilter) -> Where {
     let mut w = Where::default();
-    w.fixed("f.voided = FALSE");
+    // A finding outlives a correction or void of its fact: listed whatever
+    // revision the fact is at, by where it stands.
+    let mut states = Vec::new();
+    if v.max_items(f.states.len(), 4, "filter.states") {
+        for (i, s) in f.states.iter().enumerate() {
+            match FindingState::try_from(*s) {
+                Ok(FindingState::Unspecified) | Err(_) => v.add(
+                    format!("filter.states[{i}]"),
+                    "OPEN, SUPERSEDED_PENDING, CLEARED or UPHELD",
+                ),
+                Ok(_) => states.push(*s),
+            }
+        }
+    }
+    if f.states.is_empty() {
+        states = finding_states::IN_FORCE.to_vec();
+    }
+    states.sort_unstable();
+    states.dedup();
+    if !states.is_empty() {
+        // Validated enum values, not caller text.
+        let list: Vec<String> = states.iter().map(i32::to_string).collect();
+        w.fixed(&format!("x.state IN ({})", list.join(", ")));
+    }
     if !f.body.is_empty() {
         let b = top_field(v, &f.body, "bodies", "filter.body");
         w.add("x.body = ?", b);
@@ -281,8 +305,7 @@ fn finding_filter(v: &mut Violations, ctx: &Ctx, f: &FindingFilter) -> Where {
     w
 }
 
-const FINDINGS_FROM: &str =
-    "FROM intake_findings x JOIN intake_facts f ON f.id = x.fact_id AND f.revision = x.revision";
+const FINDINGS_FROM: &str = "FROM intake_findings x JOIN intake_facts f ON f.id = x.fact_id";
 
 pub async fn list_findings(
     intake: &Intake,
@@ -296,22 +319,27 @@ pub async fn list_findings(
     let mut w = finding_filter(&mut v, ctx, &filter);
     v.finish()?;
     if let Some(after) = &pg.after {
-        let (id, seq) = after.split_once(':').unwrap_or(("0", "0"));
-        let (id, seq) = (
-            id.parse::<i64>().unwrap_or(i64::MAX),
-            seq.parse::<i32>().unwrap_or(0),
+        // (fact, revision, seq): a fact's findings span its revisions.
+        let mut parts = after.splitn(3, ':').map(|x| x.parse::<i64>().ok());
+        let (id, rev, seq) = (
+            parts.next().flatten().unwrap_or(i64::MAX),
+            parts.next().flatten().unwrap_or(i64::MAX),
+            parts.next().flatten().unwrap_or(i64::MAX),
         );
-        w.values.push(id.into());
-        w.values.push(seq.into());
-        let (a, b) = (w.values.len() - 1, w.values.len());
+        for x in [id, rev, seq] {
+            w.values.push(x.into());
+        }
+        let n = w.values.len();
+        let (a, b, c) = (n - 2, n - 1, n);
         w.fixed(&format!(
-            "(x.fact_id > ${a} OR (x.fact_id = ${a} AND x.seq > ${b}))"
+            "(x.fact_id > ${a} OR (x.fact_id = ${a} AND (x.revision > ${b} \
+             OR (x.revision = ${b} AND x.seq > ${c}))))"
         ));
     }
     let db = &intake.store.db;
     let sql = format!(
-        "SELECT x.fact_id, x.revision, x.seq, x.rule, x.article, x.officer, x.detail, x.body, x.kind, \
-         x.occurred_us, f.source_id {FINDINGS_FROM} {} ORDER BY x.fact_id, x.seq LIMIT {}",
+        "SELECT {}, f.source_id {FINDINGS_FROM} {} ORDER BY x.fact_id, x.revision, x.seq LIMIT {}",
+        finding_states::COLUMNS,
         w.sql(),
         pg.size
     );
@@ -319,11 +347,12 @@ pub async fn list_findings(
     let mut findings = Vec::with_capacity(rows.len());
     let mut last = None;
     for row in &rows {
-        let mut f = tables::finding(row)?;
+        let mut f = finding_states::view(row)?;
         f.source_id = row.try_get("", "source_id")?;
         last = Some(format!(
-            "{}:{}",
+            "{}:{}:{}",
             row.try_get::<i64>("", "fact_id")?,
+            row.try_get::<i32>("", "revision")?,
             row.try_get::<i32>("", "seq")?
         ));
         findings.push(f);

@@ -23,6 +23,7 @@ mod fast;
 mod rows;
 
 use crate::{
+    finding_states::{self, Held},
     findings::Found,
     prepare::Prepared,
     tables::{self, Current},
@@ -203,6 +204,8 @@ struct State {
     source_id: String,
     /// Source id of the fact of the same body it refers to ("" for none).
     refers_to: String,
+    /// The findings on its record (read only for facts corrected or voided).
+    findings: Vec<Held>,
 }
 
 /// One revision to write.
@@ -220,8 +223,13 @@ struct Row {
     voided: bool,
     occurred_us: i64,
     officers: Vec<String>,
+    /// Findings new on this revision (one the record holds is not recorded
+    /// again: it continues).
     findings: Vec<Found>,
     refers_to: String,
+    /// Findings on the record this revision superseded or reopened:
+    /// (revision, seq, state), for the audit entry.
+    restated: Vec<(i32, i32, i32)>,
 }
 
 impl Row {
@@ -244,18 +252,17 @@ impl Row {
         f.findings = self
             .findings
             .iter()
-            .map(|x| {
-                tables::finding_view(
+            .enumerate()
+            .map(|(i, x)| {
+                finding_states::view_new(
                     self.fact_id,
                     self.revision,
-                    x.rule.code.to_string(),
-                    x.rule.article.to_string(),
-                    &x.officer,
-                    x.detail.clone(),
+                    i as i32,
+                    x,
                     &self.body,
                     self.kind,
                     self.occurred_us,
-                    source_id.clone(),
+                    &source_id,
                 )
             })
             .collect();
@@ -267,13 +274,24 @@ impl Row {
 fn revisions_change(rows: &[&Row]) -> serde_json::Value {
     let listed: String = rows
         .iter()
-        .map(|r| format!("{} {} {} {}\n", r.fact_id, r.revision, r.digest, r.voided))
+        .map(|r| {
+            let restated: String = r
+                .restated
+                .iter()
+                .map(|(rev, seq, state)| format!(" {rev}-{seq}:{state}"))
+                .collect();
+            format!(
+                "{} {} {} {}{restated}\n",
+                r.fact_id, r.revision, r.digest, r.voided
+            )
+        })
         .collect();
     serde_json::json!({
         "op": "record_facts",
         "revisions": rows.len(),
         "first_fact": tables::fact_name(rows.iter().map(|r| r.fact_id).min().unwrap_or(0)),
         "last_fact": tables::fact_name(rows.iter().map(|r| r.fact_id).max().unwrap_or(0)),
+        "findings_restated": rows.iter().map(|r| r.restated.len()).sum::<usize>(),
         "list_sha256": probity_common::audit::sha256_hex(listed.as_bytes()),
     })
 }
@@ -289,16 +307,20 @@ fn changes_by_caller(rows: &[Row], jobs: &[Job]) -> Vec<(usize, serde_json::Valu
         .collect()
 }
 
-/// Gives the callers that asked for them (unary calls) the revisions made
-/// for them as stored, from memory.
+/// Gives the callers that asked for them (unary calls) the new facts made
+/// for them as stored, from memory. Corrections and voids are read back: they
+/// show the findings of earlier revisions too.
 fn view_made(
     outcomes: &mut [Vec<Outcome>],
     jobs: &[Job],
     rows: &[Row],
     now_us: i64,
 ) -> AppResult<()> {
-    let made: HashMap<(i64, i32), &Row> =
-        rows.iter().map(|r| ((r.fact_id, r.revision), r)).collect();
+    let made: HashMap<(i64, i32), &Row> = rows
+        .iter()
+        .filter(|r| r.new_fact.is_some())
+        .map(|r| ((r.fact_id, r.revision), r))
+        .collect();
     for (j, job) in jobs.iter().enumerate().filter(|(_, job)| job.full) {
         for a in outcomes[j].iter_mut().filter_map(|o| o.as_mut().ok()) {
             if let Some(r) = made.get(&(a.fact_id, a.revision)) {
@@ -388,6 +410,14 @@ async fn commit(store: &Store, jobs: &mut [Job], tail: &mut Tail) -> AppResult<V
         .map(|c| (c.body.clone(), c.source_id.clone()))
         .collect();
     let dependants = tables::dependants(w.txn(), &referable).await?;
+    // The records of the facts to void or correct, under the lock.
+    let restating: Vec<i64> = stored
+        .values()
+        .filter(|c| corrected.contains(&(c.body.as_str(), c.source_id.as_str())))
+        .map(|c| c.id)
+        .chain(void_ids.iter().copied())
+        .collect();
+    let mut held = finding_states::held(w.txn(), &restating).await?;
     let mut ids: Vec<i64> = stored.values().map(|c| c.id).collect();
     ids.extend(&void_ids);
     let mut digests = tables::digests(w.txn(), &ids).await?;
@@ -398,7 +428,7 @@ async fn commit(store: &Store, jobs: &mut [Job], tail: &mut Tail) -> AppResult<V
 
     let mut states: HashMap<i64, State> = HashMap::new();
     let mut by_key: HashMap<(String, String), i64> = HashMap::new();
-    let adopt =
+    let mut adopt =
         |c: &Current, digests: &mut HashMap<i64, Vec<(String, String)>>| -> AppResult<State> {
             let all = digests.remove(&c.id).unwrap_or_default();
             let fact = Fact::decode(c.payload.as_slice()).map_err(AppError::internal)?;
@@ -414,6 +444,7 @@ async fn commit(store: &Store, jobs: &mut [Job], tail: &mut Tail) -> AppResult<V
                 body: c.body.clone(),
                 source_id: c.source_id.clone(),
                 refers_to: c.refers_to.clone(),
+                findings: held.remove(&c.id).unwrap_or_default(),
             })
         };
     for c in stored.values() {
@@ -483,15 +514,20 @@ async fn commit(store: &Store, jobs: &mut [Job], tail: &mut Tail) -> AppResult<V
         seq_of_job.insert(j, seq);
     }
     write_rows(w.txn(), &rows, &seq_of_job, now_us, jobs).await?;
+    let restated: Vec<(i64, &Held)> = states
+        .iter()
+        .flat_map(|(id, st)| st.findings.iter().filter(|h| h.dirty).map(|h| (*id, h)))
+        .collect();
+    finding_states::write_states(w.txn(), &restated).await?;
 
-    // Unary calls get the fact as stored: new revisions from memory, replays
+    // Unary calls get the fact as stored: new facts from memory, the rest
     // read back.
     view_made(&mut outcomes, jobs, &rows, now_us)?;
     for j in (0..jobs.len()).filter(|&j| jobs[j].full) {
         let replays: Vec<(i64, i32)> = outcomes[j]
             .iter()
             .filter_map(|o| o.as_ref().ok())
-            .filter(|a| a.replayed && a.fact.is_none())
+            .filter(|a| a.fact.is_none())
             .map(|a| (a.fact_id, a.revision))
             .collect();
         if replays.is_empty() {
@@ -506,7 +542,7 @@ async fn commit(store: &Store, jobs: &mut [Job], tail: &mut Tail) -> AppResult<V
             })
             .collect();
         for a in outcomes[j].iter_mut().filter_map(|o| o.as_mut().ok()) {
-            if a.replayed && a.fact.is_none() {
+            if a.fact.is_none() {
                 a.fact = read.remove(&(a.fact_id, a.revision));
                 a.findings = a.fact.as_ref().map_or(0, |f| f.findings.len());
             }
@@ -620,6 +656,7 @@ fn submit(
                 body: p.body_id.clone(),
                 source_id: p.fact.source_id.clone(),
                 refers_to: refers_to.clone(),
+                findings: finding_states::held_of(1, findings),
             },
         );
         let n = findings.len();
@@ -639,6 +676,7 @@ fn submit(
             officers,
             findings: findings.clone(),
             refers_to,
+            restated: Vec::new(),
         });
         return Ok(Accepted {
             fact_id: id,
@@ -705,7 +743,7 @@ fn submit(
     st.occurred_us = p.occurred_us;
     st.officers = officers.clone();
     st.refers_to = refers_to.clone();
-    let n = findings.len();
+    let (new, restated, n) = restate(&mut st.findings, st.revision, findings);
     rows.push(Row {
         job,
         fact_id: id,
@@ -720,8 +758,9 @@ fn submit(
         voided: false,
         occurred_us: p.occurred_us,
         officers,
-        findings: findings.clone(),
+        findings: new,
         refers_to,
+        restated,
     });
     Ok(Accepted {
         fact_id: id,
@@ -730,6 +769,36 @@ fn submit(
         findings: n,
         fact: None,
     })
+}
+
+/// A new revision's effect on the fact's record (see
+/// [`finding_states::apply_revision`]): the findings new on it, the ones it
+/// superseded or reopened, and how many are in force after it.
+fn restate(
+    held: &mut Vec<Held>,
+    revision: i32,
+    found: &[Found],
+) -> (Vec<Found>, Vec<(i32, i32, i32)>, usize) {
+    let before: Vec<bool> = held.iter().map(|h| h.dirty).collect();
+    for h in held.iter_mut() {
+        h.dirty = false;
+    }
+    let new = finding_states::apply_revision(held, revision, found);
+    let restated = held
+        .iter()
+        .filter(|h| h.dirty)
+        .map(|h| (h.revision, h.seq, h.state))
+        .collect();
+    // Dirty stays set for whatever an earlier revision in this batch changed.
+    for (h, was) in held.iter_mut().zip(before) {
+        h.dirty |= was;
+    }
+    held.extend(finding_states::held_of(revision, &new));
+    let n = held
+        .iter()
+        .filter(|h| finding_states::in_force(h.state))
+        .count();
+    (new, restated, n)
 }
 
 /// Whether correcting `st` to `p` changes what the checks of the facts
@@ -790,6 +859,9 @@ fn void(
     }
     st.revision += 1;
     st.voided = true;
+    // A void leaves the record: its findings stay in force until the office
+    // rules on them.
+    let (_, restated, n) = restate(&mut st.findings, st.revision, &[]);
     rows.push(Row {
         job,
         fact_id,
@@ -806,12 +878,13 @@ fn void(
         officers: st.officers.clone(),
         findings: Vec::new(),
         refers_to: st.refers_to.clone(),
+        restated,
     });
     Ok(Accepted {
         fact_id,
         revision: st.revision,
         replayed: false,
-        findings: 0,
+        findings: n,
         fact: None,
     })
 }
