@@ -123,6 +123,38 @@ pub fn finding_ground(rule: &str, kind: SubjectKind) -> &'static str {
     }
 }
 
+/// How many of a subject's findings of one rule, within the sweep's window,
+/// raise a case by themselves (the findings sweep). Acting without a valid
+/// credential, outside the body's powers, or deciding a major matter without
+/// legal review is a case at once; lapses of staffing, recording or the
+/// benchmark are a case when they repeat, so the office is not flooded with
+/// one case per lapse. A rule this table does not know: at once.
+const FINDING_THRESHOLDS: &[(&str, usize)] = &[
+    ("CREDENTIAL_NOT_VALID", 1),
+    ("OFFICER_NOT_ACTIVE", 1),
+    ("OFFICER_OF_OTHER_BODY", 1),
+    ("POWER_NOT_HELD", 1),
+    ("INSPECTION_POWER_NOT_INSPECTION", 1),
+    ("AUXILIARY_ALONE", 1),
+    ("MAJOR_DECISION_WITHOUT_LEGAL_REVIEW", 1),
+    ("TOO_FEW_QUALIFIED", 3),
+    ("NO_POST_WITH_POWER", 3),
+    ("INSPECTION_NOT_RECORDED", 3),
+    ("PENALTY_OUTSIDE_BENCHMARK", 2),
+];
+
+pub fn finding_threshold(rule: &str) -> usize {
+    FINDING_THRESHOLDS
+        .iter()
+        .find(|(r, _)| *r == rule)
+        .map_or(1, |(_, n)| *n)
+}
+
+/// Every threshold, for the documentation and the tests.
+pub fn finding_thresholds() -> &'static [(&'static str, usize)] {
+    FINDING_THRESHOLDS
+}
+
 /// The ground a ranking flag is raised on.
 pub fn flag_ground(kind: FlagKind) -> &'static str {
     match kind {

@@ -19,6 +19,7 @@ mod cases;
 pub mod catalogue;
 pub mod deadline;
 pub mod effects;
+pub(crate) mod finding_sweep;
 pub mod migration;
 pub mod peers;
 pub mod policy;

@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(SharedTables::new("accountability")),
             Box::new(M0001Accountability),
+            Box::new(M0002GatheredFindings),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -152,5 +153,34 @@ impl MigrationTrait for M0001Accountability {
             m.create_index(i).await?;
         }
         Ok(())
+    }
+}
+
+/// The intake findings the findings sweep gathered into a case: each is
+/// gathered once, so a case is raised once per finding however often the
+/// sweep runs, on however many replicas.
+struct M0002GatheredFindings;
+
+impl MigrationName for M0002GatheredFindings {
+    fn name(&self) -> &str {
+        "m0002_gathered_findings"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002GatheredFindings {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(table(
+            "accountability_gathered_findings",
+            vec![
+                s("finding"),
+                s("case_id"),
+                s("rule"),
+                s("subject"),
+                big("gathered_us"),
+            ],
+            &["finding"],
+        ))
+        .await
     }
 }

@@ -11,7 +11,10 @@ use probity_common::{
 };
 use probity_proto::{
     accountability::v1::SubjectKind,
-    intake::v1::{Fact, ListFactRevisionsRequest, intake_service_client::IntakeServiceClient},
+    intake::v1::{
+        Fact, Finding, FindingFilter, ListFactRevisionsRequest, ListFindingsRequest,
+        intake_service_client::IntakeServiceClient,
+    },
     registry::v1::{
         BatchCheckActorsRequest, CheckActorsRequest, Credential, GetBodyRequest, GetOfficerRequest,
         ListCredentialsRequest, Officer, registry_service_client::RegistryServiceClient,
@@ -156,6 +159,35 @@ impl Peers {
                 Err(AppError::invalid(field, "no such fact in intake"))
             }
             r => Ok(r?.revisions),
+        }
+    }
+
+    /// The intake findings in force that occurred since `from_us`, in
+    /// (fact, revision, seq) order, all pages.
+    pub async fn findings_in_force(&self, from_us: i64) -> AppResult<Vec<Finding>> {
+        let mut client = self.intake_client();
+        let mut out = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let page = self
+                .intake
+                .call(
+                    "intake",
+                    client.list_findings(ListFindingsRequest {
+                        filter: Some(FindingFilter {
+                            from: probity_common::names::us_ts(from_us),
+                            ..Default::default()
+                        }),
+                        page_size: 1000,
+                        page_token: page_token.clone(),
+                    }),
+                )
+                .await?;
+            out.extend(page.findings);
+            if page.next_page_token.is_empty() {
+                return Ok(out);
+            }
+            page_token = page.next_page_token;
         }
     }
 

@@ -19,6 +19,7 @@ policy! {
     "OpenCase" => Admin,
     "RaiseFromFinding" => Raise,
     "RaiseFromFlag" => Raise,
+    "SweepFindings" => Admin,
     "AddEvidence" => Admin,
     "StartInvestigation" => Admin,
     "Propose" => Admin,

@@ -1,5 +1,6 @@
 //! Correction orders past their deadline without an answer become OVERDUE
-//! and open one case each (Art. 10). Every replica sweeps; the order's state
+//! and open one case each (Art. 10); the findings sweep
+//! (`finding_sweep`) runs on a timer of its own. Every replica sweeps; the order's state
 //! and the case's origin key, checked under the chain lock, make it once.
 use std::{sync::Arc, time::Duration};
 
@@ -28,6 +29,21 @@ pub fn start(acc: &Arc<Accountability>) {
             let Some(acc) = weak.upgrade() else { return };
             if let Err(e) = sweep(&acc).await {
                 tracing::warn!(error = %e, "overdue order sweep failed; will retry");
+            }
+        }
+    });
+    let weak = Arc::downgrade(acc);
+    let every = Duration::from_millis(acc.settings.finding_sweep_interval_ms);
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            let Some(acc) = weak.upgrade() else { return };
+            match crate::finding_sweep::sweep(&acc).await {
+                Ok(opened) if !opened.is_empty() => {
+                    tracing::info!(cases = opened.len(), "findings sweep opened cases")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "findings sweep failed; will retry"),
             }
         }
     });

@@ -122,6 +122,11 @@ pub struct AccountabilitySettings {
     pub warn_hours: u64,
     /// How often overdue correction orders are looked for.
     pub sweep_interval_ms: u64,
+    /// How often intake's findings in force are swept for subjects whose
+    /// findings of one rule reach the rule's threshold (a case each).
+    pub finding_sweep_interval_ms: u64,
+    /// The findings sweep counts findings that occurred this many days back.
+    pub finding_window_days: u64,
     /// First and longest wait between attempts at an effect.
     pub effect_retry_min_ms: u64,
     pub effect_retry_max_ms: u64,
@@ -162,6 +167,8 @@ impl Default for AccountabilitySettings {
             limits: CaseLimits::default(),
             warn_hours: 72,
             sweep_interval_ms: 60_000,
+            finding_sweep_interval_ms: 900_000,
+            finding_window_days: 365,
             effect_retry_min_ms: 1_000,
             effect_retry_max_ms: 300_000,
         }
@@ -457,6 +464,11 @@ impl Settings {
         for (key, v) in [
             ("accountability.peer_timeout_ms", a.peer_timeout_ms),
             ("accountability.sweep_interval_ms", a.sweep_interval_ms),
+            (
+                "accountability.finding_sweep_interval_ms",
+                a.finding_sweep_interval_ms,
+            ),
+            ("accountability.finding_window_days", a.finding_window_days),
             ("accountability.effect_retry_min_ms", a.effect_retry_min_ms),
             ("rankings.timeout_ms", r.timeout_ms),
         ] {

@@ -15,6 +15,7 @@ use crate::{
 
 mod access;
 mod effects;
+mod findings_sweep;
 mod orders;
 mod rules;
 mod transitions;

@@ -9,7 +9,7 @@ use tonic::{Request, Response, Status};
 use crate::Accountability;
 
 mod cases;
-mod checks;
+pub(crate) mod checks;
 mod commendations;
 mod orders;
 mod read;
@@ -60,6 +60,7 @@ service! {
     open_case("OpenCase", OpenCaseRequest) -> Case => cases::open_case;
     raise_from_finding("RaiseFromFinding", RaiseFromFindingRequest) -> RaiseCaseResponse => cases::raise_from_finding;
     raise_from_flag("RaiseFromFlag", RaiseFromFlagRequest) -> RaiseCaseResponse => cases::raise_from_flag;
+    sweep_findings("SweepFindings", SweepFindingsRequest) -> SweepFindingsResponse => sweep_findings;
     add_evidence("AddEvidence", AddEvidenceRequest) -> Case => cases::add_evidence;
     start_investigation("StartInvestigation", TransitionRequest) -> Case => cases::start_investigation;
     propose("Propose", ProposeRequest) -> Case => cases::propose;
@@ -78,4 +79,14 @@ service! {
     list_orders("ListOrders", ListOrdersRequest) -> ListOrdersResponse => orders::list_orders;
     record_commendation("RecordCommendation", RecordCommendationRequest) -> RecordCommendationResponse => commendations::record_commendation;
     list_commendations("ListCommendations", ListCommendationsRequest) -> ListCommendationsResponse => commendations::list_commendations;
+}
+
+async fn sweep_findings(
+    acc: &Accountability,
+    _ctx: &Ctx,
+    _r: SweepFindingsRequest,
+) -> probity_common::AppResult<SweepFindingsResponse> {
+    Ok(SweepFindingsResponse {
+        cases: crate::finding_sweep::sweep(acc).await?,
+    })
 }

@@ -1,0 +1,200 @@
+//! Findings raise cases by themselves, as early-intervention systems raise
+//! alerts: no breach waits on someone calling RaiseFromFinding. A subject's
+//! findings in force of one rule, within the window, that no case holds yet
+//! open one case when they reach the rule's threshold
+//! (`catalogue::finding_threshold`), all of them gathered as its evidence.
+//! Each finding is gathered once (`accountability_gathered_findings`, checked
+//! under the chain lock), so every replica may sweep, any number of times.
+use std::collections::{BTreeMap, HashSet};
+
+use probity_common::{
+    AppResult,
+    auth::{Principal, Role},
+    db::stmt,
+};
+use probity_proto::{
+    accountability::v1::{Case, Evidence, EvidenceKind, Ground, Origin, OriginKind, Subject},
+    intake::v1::Finding,
+};
+use sea_orm::ConnectionTrait;
+
+use crate::{
+    Accountability,
+    api::checks::MAX_EVIDENCE,
+    cases::{self, truncate},
+    catalogue,
+};
+
+const METHOD: &str = "finding_sweep";
+
+/// (rule, subject): whose findings of which rule are counted together. A
+/// finding naming an officer is the officer's; one naming none, its body's.
+type Group = (String, String);
+
+fn group_of(f: &Finding) -> Group {
+    let subject = if f.officer.is_empty() {
+        f.body.clone()
+    } else {
+        f.officer.clone()
+    };
+    (f.rule.clone(), subject)
+}
+
+/// The case RaiseFromFinding raises for this finding against its subject:
+/// a finding already raised that way is not gathered again.
+fn raised_key(f: &Finding, subject: &str) -> String {
+    format!("finding:{}:{}:{}:{}", f.fact, f.rule, f.officer, subject)
+}
+
+/// One sweep: returns the cases it opened.
+pub async fn sweep(acc: &Accountability) -> AppResult<Vec<String>> {
+    let window_us = acc.settings.finding_window_days as i64 * 86_400 * 1_000_000;
+    let from_us = chrono::Utc::now().timestamp_micros() - window_us;
+    let findings = acc.peers.findings_in_force(from_us).await?;
+    let gathered = gathered(&acc.store.db, &findings).await?;
+    let mut groups: BTreeMap<Group, Vec<Finding>> = BTreeMap::new();
+    for f in findings {
+        if !gathered.contains(&f.name) {
+            groups.entry(group_of(&f)).or_default().push(f);
+        }
+    }
+    let mut opened = Vec::new();
+    for ((rule, subject), mut list) in groups {
+        if list.len() < catalogue::finding_threshold(&rule) {
+            continue;
+        }
+        list.truncate(MAX_EVIDENCE);
+        if let Some(case) = open(acc, &rule, &subject, list).await? {
+            opened.push(case);
+        }
+    }
+    Ok(opened)
+}
+
+/// The names among `findings` already gathered into a case.
+async fn gathered<C: ConnectionTrait>(db: &C, findings: &[Finding]) -> AppResult<HashSet<String>> {
+    let mut out = HashSet::new();
+    for chunk in findings.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT finding FROM accountability_gathered_findings WHERE finding IN ({})",
+            marks.join(", ")
+        );
+        let values = chunk.iter().map(|f| f.name.clone().into()).collect();
+        for row in db.query_all_raw(stmt(db, &sql, values)).await? {
+            out.insert(row.try_get("", "finding")?);
+        }
+    }
+    Ok(out)
+}
+
+/// Opens the case for one group, unless another sweep gathered its findings
+/// first; records them as gathered, in the same transaction.
+async fn open(
+    acc: &Accountability,
+    rule: &str,
+    subject: &str,
+    list: Vec<Finding>,
+) -> AppResult<Option<String>> {
+    let who = acc.peers.resolve(subject, "finding").await?;
+    let principal = Principal {
+        subject: "probity-accountability".into(),
+        role: Role::Service,
+        body: None,
+    };
+    let mut w = acc.store.write(&principal, METHOD, "", &()).await?;
+    let mut fresh = Vec::new();
+    let already = gathered(w.txn(), &list).await?;
+    for f in list.into_iter().filter(|f| !already.contains(&f.name)) {
+        if crate::records::case_by_origin(w.txn(), &raised_key(&f, subject))
+            .await?
+            .is_none()
+        {
+            fresh.push(f);
+        }
+    }
+    if fresh.len() < catalogue::finding_threshold(rule) {
+        return Ok(None);
+    }
+    let first = &fresh[0];
+    let article = first.article.clone();
+    let title = truncate(
+        &format!(
+            "{rule} ({article}): {} finding(s) of {} since {}",
+            fresh.len(),
+            who.display_name,
+            first
+                .occurred_at
+                .as_ref()
+                .map(|t| probity_common::names::ts_us(t) / 1_000_000)
+                .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+                .map(|t| t.format("%Y-%m-%d").to_string())
+                .unwrap_or_default()
+        ),
+        200,
+    );
+    let case = Case {
+        subject: Some(Subject {
+            name: subject.to_string(),
+            kind: who.kind as i32,
+            body: who.body.clone(),
+            display_name: who.display_name.clone(),
+            ..Default::default()
+        }),
+        grounds: vec![Ground {
+            code: catalogue::finding_ground(rule, who.kind).into(),
+            detail: truncate(
+                &format!(
+                    "{} finding(s) of {rule} in force reached the threshold of {}",
+                    fresh.len(),
+                    catalogue::finding_threshold(rule)
+                ),
+                crate::api::checks::MAX_TEXT,
+            ),
+            ..Default::default()
+        }],
+        origin: Some(Origin {
+            kind: OriginKind::Finding as i32,
+            reference: first.name.clone(),
+            // The first finding gathered: another sweep of the same findings
+            // finds this case, and findings after it form a case of their own.
+            key: format!("sweep:{rule}:{subject}:{}", first.name),
+        }),
+        title,
+        evidence: fresh
+            .iter()
+            .map(|f| Evidence {
+                kind: EvidenceKind::Finding as i32,
+                reference: f.fact.clone(),
+                revision: f.revision,
+                rule: f.rule.clone(),
+                officer: f.officer.clone(),
+                note: truncate(&f.detail, crate::api::checks::MAX_TEXT),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let reason = format!("{} finding(s) of {rule} reached its threshold", fresh.len());
+    let (row, created) =
+        cases::create(&mut w, &principal, METHOD, case, &who.body_path, &reason).await?;
+    let now_us = chrono::Utc::now().timestamp_micros();
+    for f in &fresh {
+        w.txn()
+            .execute_raw(stmt(
+                w.txn(),
+                "INSERT INTO accountability_gathered_findings \
+                 (finding, case_id, rule, subject, gathered_us) VALUES ($1, $2, $3, $4, $5)",
+                vec![
+                    f.name.clone().into(),
+                    row.id.clone().into(),
+                    rule.into(),
+                    subject.into(),
+                    now_us.into(),
+                ],
+            ))
+            .await?;
+    }
+    w.commit(()).await?;
+    Ok(created.then(|| row.case.name))
+}
