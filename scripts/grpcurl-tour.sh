@@ -27,6 +27,19 @@ echo "# A mistake names every bad field:"
 call $R/CreateBody '{"body":{"display_name":"","kind":"BODY_KIND_DEPARTMENT","region_code":"23"}}' || true
 echo "# Intake records the act anyway, with what it breaks (Art. 16, 18):"
 call probity.intake.v1.IntakeService/SubmitFact "{\"fact\":{\"body\":\"$DEPT\",\"source_id\":\"JC-2026-0001\",\"inspection\":{\"power\":\"$POWER\",\"officers\":[\"$A\"],\"target\":\"party-0001\",\"at\":\"$(date -u -d "+2 seconds" +%Y-%m-%dT%H:%M:%SZ)\"}}}"
+AT=$(date -u -d "+2 seconds" +%Y-%m-%dT%H:%M:%SZ)
+INSPECTION="{\"power\":\"$POWER\",\"officers\":[\"$A\"],\"target\":\"party-0002\",\"at\":\"$AT\"}"
+FACT=$(call probity.intake.v1.IntakeService/SubmitFact "{\"fact\":{\"body\":\"$DEPT\",\"source_id\":\"JC-2026-0002\",\"inspection\":$INSPECTION}}" | field '["name"]')
+echo "# The department 'finds' the video and corrects the fact: the finding is"
+echo "# superseded, not gone; it stays in force until the legal-affairs office rules:"
+DEPT_TOKEN=$($PROBITY token issue --role department --body "$DEPT" --subject dept-clerk-1)
+RECORDED=$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); d['records']=[{'kind':'RECORD_KIND_VIDEO','content_sha256':'ab'*32,'archive_ref':'archive://2026/0002'}]; print(json.dumps(d))" "$INSPECTION")
+grpcurl -plaintext -H "authorization: Bearer $DEPT_TOKEN" -d "{\"fact\":{\"body\":\"$DEPT\",\"source_id\":\"JC-2026-0002\",\"inspection\":$RECORDED},\"correction_reason\":\"the video was found\"}" \
+    "$ADDR" probity.intake.v1.IntakeService/SubmitFact
+echo "# The department cannot clear it (FINDING_CLEARANCE_OFFICE_ONLY); the office can, with a reason:"
+grpcurl -plaintext -H "authorization: Bearer $DEPT_TOKEN" -d "{\"name\":\"$FACT/findings/1-1\",\"reason\":\"corrected\"}" \
+    "$ADDR" probity.intake.v1.IntakeService/ClearFinding || true
+call probity.intake.v1.IntakeService/ClearFinding "{\"name\":\"$FACT/findings/1-1\",\"reason\":\"the recording existed; the upload failed\"}"
 echo "# The audit chains hold:"
 AUDIT=$($PROBITY token issue --role auditor --subject auditor-1)
 for s in registry intake; do

@@ -19,6 +19,7 @@ mod pagination;
 mod powers;
 mod public;
 mod rankings;
+mod rankings_breaches;
 mod replicas;
 mod review;
 mod revisions;

@@ -24,7 +24,7 @@ use crate::{
 
 /// A plan that ranks everyone (the default ranks officers after 90 days in
 /// post, which a test world early in a year would not have).
-fn test_plan(dir: &Path) -> std::path::PathBuf {
+pub(crate) fn test_plan(dir: &Path) -> std::path::PathBuf {
     let text =
         probity_rankings::plan::DEFAULT.replace("min_days_in_post = 90", "min_days_in_post = 0");
     let p = dir.join("plan.toml");
@@ -50,7 +50,7 @@ fn job_settings(s: &TestServer) -> probity_common::config::Settings {
     settings
 }
 
-async fn run(
+pub(crate) async fn run(
     s: &TestServer,
     out: &Path,
     plan: &Path,
@@ -76,7 +76,7 @@ async fn run(
 }
 
 /// A CSV table as rows of column -> text.
-fn csv(path: &Path) -> Vec<HashMap<String, String>> {
+pub(crate) fn csv(path: &Path) -> Vec<HashMap<String, String>> {
     let text = std::fs::read_to_string(path).unwrap();
     let mut lines = text.lines();
     let head: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
@@ -90,7 +90,7 @@ fn csv(path: &Path) -> Vec<HashMap<String, String>> {
         .collect()
 }
 
-fn num(row: &HashMap<String, String>, col: &str) -> f64 {
+pub(crate) fn num(row: &HashMap<String, String>, col: &str) -> f64 {
     row.get(col)
         .unwrap_or_else(|| panic!("no column {col}"))
         .parse()
@@ -105,7 +105,7 @@ struct Year {
     small: Body,
 }
 
-async fn submit(
+pub(crate) async fn submit(
     c: &mut crate::intake::Intake,
     body: &Body,
     source: &str,
@@ -125,7 +125,7 @@ async fn submit(
     .into_inner()
 }
 
-fn matter_of(
+pub(crate) fn matter_of(
     power: &str,
     officers: &[&Officer],
     at: chrono::DateTime<Utc>,

@@ -119,7 +119,7 @@ pub fn attributed(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
             col("source_id").alias("r_source"),
             col("root"),
         ]);
-    let mut out = vec![col("root")];
+    let mut out = vec![col("root"), col("fid")];
     out.extend(per_fact(year));
     let direct = facts
         .clone()
@@ -167,6 +167,20 @@ fn sums(names: &[&str]) -> Vec<Expr> {
         .collect()
 }
 
+/// The volumes an officer is credited with for an act: withheld for the
+/// acts with a finding on that officer.
+const CREDITED_VOLUMES: &[&str] = &[
+    "matters",
+    "completed",
+    "inspections",
+    "complaints",
+    "complaints_closed",
+    "transfers",
+    "transfers_a",
+    "transfers_b",
+    "transfers_c",
+];
+
 /// Counts per officer (OFFICER_COUNTS), every registered officer included.
 pub fn officer_counts(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
     let counts: Vec<&str> = OFFICER_COUNTS
@@ -181,6 +195,20 @@ pub fn officer_counts(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
         ],
         UnionArgs::default(),
     )?;
+    // An act with a finding on an officer earns that officer no volume
+    // credit: a breach must not count as work done (Art. 16-20).
+    let named = scan(dir, "findings.parquet")?
+        .filter(col("officer").neq(lit("")))
+        .select([
+            col("fid").alias("t_fid"),
+            col("officer").alias("t_officer"),
+            lit(true).alias("tainted"),
+        ])
+        .unique(None, UniqueKeepStrategy::Any);
+    let uncredited: Vec<Expr> = CREDITED_VOLUMES
+        .iter()
+        .map(|c| col(*c).and(col("tainted").not()).alias(*c))
+        .collect();
     let credited = attributed(dir, year)?
         .join(
             officers_of,
@@ -188,6 +216,14 @@ pub fn officer_counts(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
             [col("fid")],
             JoinArgs::new(JoinType::Inner),
         )
+        .join(
+            named,
+            [col("fid"), col("officer")],
+            [col("t_fid"), col("t_officer")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(col("tainted").fill_null(lit(false)))
+        .with_columns(uncredited)
         .group_by([col("officer")])
         .agg(sums(&counts));
     let findings = findings_by_rule(

@@ -66,6 +66,7 @@ indicators! {
     "standardization_rate" = Rate("files_passed", "files_reviewed"), Both, "Art. 9(10)", "规范化比率", "case files passing all six points";
     "benchmark_compliance" = Rate("penalties_within", "penalties"), Both, "Art. 9(11)", "自由裁量基准执行率", "penalties within the discretion benchmark";
     "findings" = Volume("findings"), Both, "Art. 16-20", "违规发现数", "findings (breaches recorded by intake)";
+    "findings_per_act" = Rate("findings", "acts"), Both, "Art. 16-20, 19(9), 20(5)", "违规发现率", "findings in force per act (lower is better)";
     "legal_review_coverage" = Rate("major_reviewed", "major_decisions"), Department, "Art. 8(10), 19(16)", "重大决定法制审核率", "major decisions with a passed legal review";
     "assessment_items" = Mean("item_score_sum", "items"), Department, "Art. 8", "法制机构评分", "the legal-affairs office's Art. 8 item scores (mean)";
 }
