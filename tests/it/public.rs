@@ -190,6 +190,7 @@ db_test!(published_powers, |b| async move {
                 benchmark: benchmark(),
                 version: 1,
                 posts: vec!["执法一科科员".into()],
+                major_criteria: None,
             },
             PublishedPower {
                 code: "JC-001".into(),
@@ -201,6 +202,7 @@ db_test!(published_powers, |b| async move {
                 benchmark: vec![],
                 version: 1,
                 posts: vec!["执法一科科员".into()],
+                major_criteria: None,
             },
         ]
     );

@@ -8,7 +8,7 @@ use probity_proto::{
     intake::v1::{fact::Payload, *},
     registry::v1::{
         ActorCheck, ActorProblem, CheckActorsRequest, CheckActorsResponse, GroupProblem,
-        OfficerKind, PowerCategory,
+        MajorDecisionCriteria, OfficerKind, PowerCategory,
     },
 };
 
@@ -244,15 +244,58 @@ fn decision_findings(found: &mut Vec<Found>, d: &mut Decision, a: &CheckActorsRe
             });
         }
     }
+    // The submitter may raise `major`, never lower it: the catalogue decides.
+    let by_catalogue = major_by_catalogue(d, a.major_criteria.as_ref());
+    d.major = d.major || by_catalogue.is_some();
     if d.major
-        && let Some(detail) = legal_review_problem(d)
+        && let Some(problem) = legal_review_problem(d)
     {
         found.push(Found {
             rule: rules::MAJOR_DECISION_WITHOUT_LEGAL_REVIEW,
             officer: String::new(),
-            detail: detail.into(),
+            detail: match by_catalogue {
+                Some(why) => format!("{problem}; major by the catalogue: {why}"),
+                None => problem.into(),
+            },
         });
     }
+}
+
+/// What matching a measure ignores: whitespace, so that a spacing variant
+/// of a listed measure is still that measure.
+fn measure_key(m: &str) -> String {
+    m.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Why the catalogue of major decisions (重大执法决定法制审核目录: the
+/// power's criteria in force at the decision) makes `d` major, if it does.
+/// A listed measure counts when the decision's other_measure contains it,
+/// so naming it among others or with a term added does not escape it.
+pub fn major_by_catalogue(d: &Decision, c: Option<&MajorDecisionCriteria>) -> Option<String> {
+    let c = c?;
+    if c.always {
+        return Some("every decision under this power is major".into());
+    }
+    if c.fine_at_least_fen > 0
+        && let Some(p) = &d.penalty
+        && p.amount_fen >= c.fine_at_least_fen
+    {
+        return Some(format!(
+            "a fine of {} fen (major from {} fen)",
+            p.amount_fen, c.fine_at_least_fen
+        ));
+    }
+    let measure = measure_key(&d.other_measure);
+    if measure.is_empty() {
+        return None;
+    }
+    c.measures
+        .iter()
+        .find(|m| {
+            let k = measure_key(m);
+            !k.is_empty() && measure.contains(&k)
+        })
+        .map(|m| format!("the measure {} is listed", m.trim()))
 }
 
 /// What keeps a decision's legal review (法制审核) from counting, if
@@ -296,5 +339,60 @@ fn check_reference(v: &mut Violations, p: &Prepared, referenced: Option<&Referen
             format!("must not be before the {what} it refers to"),
         ),
         Some(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decision(fine: Option<i64>, measure: &str) -> Decision {
+        Decision {
+            penalty: fine.map(|amount_fen| Penalty {
+                amount_fen,
+                ..Default::default()
+            }),
+            other_measure: measure.into(),
+            ..Default::default()
+        }
+    }
+
+    fn criteria(always: bool, fine: i64, measures: &[&str]) -> MajorDecisionCriteria {
+        MajorDecisionCriteria {
+            always,
+            fine_at_least_fen: fine,
+            measures: measures.iter().map(|m| m.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_catalogue_decides_what_is_major() {
+        let major =
+            |d: &Decision, c: &MajorDecisionCriteria| major_by_catalogue(d, Some(c)).is_some();
+        let plain = decision(None, "");
+        assert!(
+            major_by_catalogue(&plain, None).is_none(),
+            "no catalogue entry"
+        );
+        assert!(major(&plain, &criteria(true, 0, &[])));
+        assert!(!major(&plain, &criteria(false, 0, &[])));
+        // the fine rule: at the threshold is major, below is not; 0 is no rule
+        let fine = criteria(false, 2_000_000, &[]);
+        assert!(major(&decision(Some(2_000_000), ""), &fine));
+        assert!(!major(&decision(Some(1_999_999), ""), &fine));
+        assert!(!major(
+            &decision(Some(5_000_000), ""),
+            &criteria(false, 0, &[])
+        ));
+        // a listed measure, alone, among others, or spaced differently
+        let listed = criteria(false, 0, &["责令停产停业", "吊销许可证"]);
+        assert!(major(&decision(None, "责令停产停业"), &listed));
+        assert!(major(
+            &decision(None, " 没收违法所得；吊销 许可证 "),
+            &listed
+        ));
+        assert!(major(&decision(None, "责令停产停业三个月"), &listed));
+        assert!(!major(&decision(None, "警告"), &listed));
+        assert!(!major(&plain, &listed));
     }
 }

@@ -292,6 +292,7 @@ fn compose(
     answer.power_category = first.power_category;
     answer.power_known = first.power_known;
     answer.benchmark = first.benchmark.clone();
+    answer.major_criteria = first.major_criteria.clone();
     Ok(answer)
 }
 

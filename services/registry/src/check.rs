@@ -7,7 +7,9 @@ use probity_proto::registry::v1::{
 };
 
 use crate::{
-    entities::{credential, credential_event, officer, officer_event, power, power_version},
+    entities::{
+        credential, credential_event, major_criteria, officer, officer_event, power, power_version,
+    },
     temporal,
 };
 
@@ -34,6 +36,8 @@ pub struct PowerFacts<'a> {
     pub post_power_points: &'a [i64],
     /// False for a batch check about the officers only: no power problems.
     pub power_asked: bool,
+    /// The power's major-decision criteria, in version order.
+    pub major_criteria: &'a [major_criteria::Model],
 }
 
 pub fn evaluate(
@@ -80,6 +84,12 @@ pub fn evaluate(
         power_known: p.power.is_some(),
         benchmark,
         min_qualified: min_qualified as i32,
+        // The catalogue is the power's wherever it is exercised: a decision
+        // under a power its body did not hold is still measured by it.
+        major_criteria: p
+            .power
+            .and_then(|_| crate::major::criteria_at(p.major_criteria, t_us))
+            .map(crate::major::criteria),
         ..Default::default()
     }
 }
@@ -98,6 +108,7 @@ pub fn same_span(
         .versions
         .iter()
         .map(|v| v.effective_us)
+        .chain(p.major_criteria.iter().map(|c| c.effective_us))
         .chain(p.post_power_points.iter().copied());
     let officer_points = officers.iter().flat_map(|o| {
         o.events

@@ -245,3 +245,27 @@ pub mod post_revision {
     }
     no_relations!();
 }
+
+/// The catalogue of major decisions (重大执法决定法制审核目录): every
+/// version of a power's criteria, set by the legal-affairs office, appended
+/// in effective-time order and never rewritten.
+pub mod major_criteria {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "registry_major_criteria")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub power_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub version: i32,
+        pub always: bool,
+        pub fine_at_least_fen: i64,
+        /// JSON list of strings, as given (trimmed).
+        pub measures: String,
+        pub reason: String,
+        pub actor: String,
+        pub effective_us: i64,
+        pub recorded_us: i64,
+    }
+    no_relations!();
+}

@@ -14,6 +14,7 @@ mod api;
 pub mod check;
 mod convert;
 pub mod entities;
+pub mod major;
 pub mod mask;
 pub mod migration;
 pub mod national_id;

@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
             Box::new(SharedTables::new("registry")),
             Box::new(M0001Registry),
             Box::new(M0002OfficerEventRole),
+            Box::new(M0004MajorCriteria),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -241,6 +242,38 @@ impl MigrationTrait for M0002OfficerEventRole {
                 .add_column(s_null("actor_role"))
                 .to_owned(),
         )
+        .await
+    }
+}
+
+/// The catalogue of major decisions: a power's criteria, versioned with the
+/// time they took effect and the time they were recorded.
+struct M0004MajorCriteria;
+
+impl MigrationName for M0004MajorCriteria {
+    fn name(&self) -> &str {
+        "m0004_major_criteria"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0004MajorCriteria {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(table(
+            "registry_major_criteria",
+            vec![
+                s("power_id"),
+                int("version"),
+                boolean("always"),
+                big("fine_at_least_fen"),
+                text("measures"),
+                text("reason"),
+                s("actor"),
+                big("effective_us"),
+                big("recorded_us"),
+            ],
+            &["power_id", "version"],
+        ))
         .await
     }
 }

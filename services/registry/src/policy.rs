@@ -30,6 +30,9 @@ policy! {
     "probity.registry.v1.RegistryService" "ListPowers" => Read,
     "probity.registry.v1.RegistryService" "ListPowerVersions" => Read,
     "probity.registry.v1.RegistryService" "ListUnassignedPowers" => Read,
+    // the catalogue of major decisions is the office's, never the assessed department's
+    "probity.registry.v1.RegistryService" "SetMajorDecisionCriteria" => Admin,
+    "probity.registry.v1.RegistryService" "ListMajorDecisionCriteria" => Read,
     "probity.registry.v1.RegistryService" "CreateOfficer" => Write,
     "probity.registry.v1.RegistryService" "GetOfficer" => Read,
     "probity.registry.v1.RegistryService" "ListOfficers" => Read,

@@ -22,7 +22,8 @@ use sea_orm::{
 use tokio::sync::{Mutex, RwLock};
 
 use crate::entities::{
-    body, credential, credential_event, officer, officer_event, post_power, power, power_version,
+    body, credential, credential_event, major_criteria, officer, officer_event, post_power, power,
+    power_version,
 };
 
 #[derive(Default)]
@@ -42,6 +43,8 @@ pub struct Snapshot {
     pub credential_by_number: HashMap<String, String>,
     /// Events per credential, in seq order.
     pub credential_events: HashMap<String, Vec<credential_event::Model>>,
+    /// Major-decision criteria per power, in version order.
+    pub major_criteria: HashMap<String, Vec<major_criteria::Model>>,
 }
 
 fn group<K, T>(rows: Vec<T>, key: impl Fn(&T) -> K) -> HashMap<K, Vec<T>>
@@ -114,6 +117,13 @@ impl Snapshot {
                     .all(db)
                     .await?,
                 |e| e.credential_id.clone(),
+            ),
+            major_criteria: group(
+                major_criteria::Entity::find()
+                    .order_by_asc(major_criteria::Column::Version)
+                    .all(db)
+                    .await?,
+                |c| c.power_id.clone(),
             ),
         })
     }

@@ -269,6 +269,11 @@ fn answer(
         posts_with_power: &posts,
         post_power_points: &post_power_points,
         power_asked: power_id.is_some(),
+        major_criteria: power_id
+            .as_ref()
+            .and_then(|pid| snap.major_criteria.get(pid))
+            .map(Vec::as_slice)
+            .unwrap_or(&[]),
     };
     let mut answer = check::evaluate(&pf, &facts, t, min);
     let (from, until) = check::same_span(&pf, &facts, &visibility_points, t);

@@ -26,6 +26,7 @@ macro_rules! begin_write {
 mod bodies;
 mod check;
 mod credentials;
+mod major;
 mod officers;
 mod powers;
 mod public;
@@ -78,6 +79,8 @@ service_impl!(registry_service_server::RegistryService, RegistryApi, "probity.re
     list_powers("ListPowers", ListPowersRequest) -> ListPowersResponse => powers::list_powers;
     list_power_versions("ListPowerVersions", ListPowerVersionsRequest) -> ListPowerVersionsResponse => powers::list_power_versions;
     list_unassigned_powers("ListUnassignedPowers", ListUnassignedPowersRequest) -> ListUnassignedPowersResponse => powers::list_unassigned_powers;
+    set_major_decision_criteria("SetMajorDecisionCriteria", SetMajorDecisionCriteriaRequest) -> MajorDecisionCriteriaVersion => major::set_major_decision_criteria;
+    list_major_decision_criteria("ListMajorDecisionCriteria", ListMajorDecisionCriteriaRequest) -> ListMajorDecisionCriteriaResponse => major::list_major_decision_criteria;
     create_officer("CreateOfficer", CreateOfficerRequest) -> Officer => officers::create_officer;
     get_officer("GetOfficer", GetOfficerRequest) -> Officer => officers::get_officer;
     list_officers("ListOfficers", ListOfficersRequest) -> ListOfficersResponse => officers::list_officers;

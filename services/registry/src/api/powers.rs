@@ -393,7 +393,9 @@ pub async fn get_power(reg: &Registry, ctx: &Ctx, r: GetPowerRequest) -> AppResu
         r.version
     };
     let vm = version(db, &pm.id, n).await?;
-    Ok(convert::power(&pm, vm))
+    let mut out = super::major::with_criteria(db, vec![convert::power(&pm, vm)]).await?;
+    out.pop()
+        .ok_or_else(|| AppError::internal("a power lost in its criteria"))
 }
 
 /// Current versions of `powers`, in the same order.
@@ -445,8 +447,9 @@ pub async fn list_powers(
     scope::ensure(db, &ctx.principal, &body_id).await?;
     let (powers, next_page_token) =
         page_powers(db, &body_id, r.include_withdrawn, category, &pg, &filter).await?;
+    let powers = with_current(db, powers).await?;
     Ok(ListPowersResponse {
-        powers: with_current(db, powers).await?,
+        powers: super::major::with_criteria(db, powers).await?,
         next_page_token,
     })
 }

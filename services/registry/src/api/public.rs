@@ -115,6 +115,7 @@ pub async fn list_published_powers(
         .map(|p| (p.id, p.display_name))
         .collect();
     let list = powers::with_current(db, rows).await?;
+    let list = super::major::with_criteria(db, list).await?;
     let powers = list
         .into_iter()
         .map(|p| {
@@ -135,6 +136,7 @@ pub async fn list_published_powers(
                 benchmark: p.benchmark,
                 version: p.version,
                 posts,
+                major_criteria: p.major_criteria,
             }
         })
         .collect();
