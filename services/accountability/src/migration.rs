@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(SharedTables::new("accountability")),
             Box::new(M0001Accountability),
+            Box::new(probity_common::db::SharedAuditGuards::new("accountability")),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -154,3 +155,8 @@ impl MigrationTrait for M0001Accountability {
         Ok(())
     }
 }
+
+/// Columns holding the sequence of the audit entry that recorded the row:
+/// `audit verify` refuses a chain head behind any of them.
+pub const AUDIT_ANCHORS: &[probity_common::audit::Anchor] =
+    &[("accountability_events", "audit_seq")];

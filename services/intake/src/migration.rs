@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(SharedTables::new("intake")),
             Box::new(M0001Intake),
             Box::new(M0002FactReferences),
+            Box::new(probity_common::db::SharedAuditGuards::new("intake")),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -221,3 +222,7 @@ impl MigrationTrait for M0002FactReferences {
         Ok(())
     }
 }
+
+/// Columns holding the sequence of the audit entry that recorded the row:
+/// `audit verify` refuses a chain head behind any of them.
+pub const AUDIT_ANCHORS: &[probity_common::audit::Anchor] = &[("intake_revisions", "audit_seq")];

@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
             Box::new(SharedTables::new("registry")),
             Box::new(M0001Registry),
             Box::new(M0002OfficerEventRole),
+            Box::new(probity_common::db::SharedAuditGuards::new("registry")),
         ]
     }
     fn migration_table_name() -> DynIden {
