@@ -1046,3 +1046,106 @@ db_test!(an_edited_checkpoint_is_refused, |b| async move {
     assert!(!path.exists());
     s.stop().await;
 });
+
+/// PostgreSQL only: `probity migrate` goes through `database.migrate_url`
+/// (the owner), and the role the services run with, granted what
+/// docs/deploy.md grants, serves but cannot reset the chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_services_role_cannot_reset_the_chain() {
+    let Some(crate::harness::Backend::Postgres(admin_url)) = crate::harness::Backend::postgres()
+    else {
+        eprintln!("PROBITY_TEST_DATABASE_URL not set: PostgreSQL-only test skipped");
+        return;
+    };
+    let tag = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+    let (owner, app, name) = (
+        format!("probity_owner_{tag}"),
+        format!("probity_app_{tag}"),
+        format!("probity_t_{tag}"),
+    );
+    let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
+    for sql in [
+        format!("CREATE ROLE {owner} LOGIN PASSWORD 'owner-pw'"),
+        format!("CREATE ROLE {app} LOGIN PASSWORD 'app-pw'"),
+        format!("CREATE DATABASE {name} OWNER {owner}"),
+    ] {
+        admin.execute_unprepared(&sql).await.unwrap();
+    }
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    let (_, host) = base.split_once('@').unwrap();
+    let as_admin = sea_orm::Database::connect(format!("{base}/{name}"))
+        .await
+        .unwrap();
+    for sql in [
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC".to_string(),
+        format!("GRANT USAGE ON SCHEMA public TO {app}"),
+        format!(
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public \
+             GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {app}"
+        ),
+        format!(
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public \
+             GRANT USAGE ON SEQUENCES TO {app}"
+        ),
+    ] {
+        as_admin.execute_unprepared(&sql).await.unwrap();
+    }
+    as_admin.close().await.ok();
+    let owner_url = format!("postgres://{owner}:owner-pw@{host}/{name}");
+    let app_url = format!("postgres://{app}:app-pw@{host}/{name}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_probity"))
+        .args(["migrate"])
+        .env_remove("PROBITY_CONFIG")
+        .env("PROBITY__DATABASE__DATA_DIR", dir.path())
+        .env("PROBITY__DATABASE__URL", &app_url)
+        .env("PROBITY__DATABASE__MIGRATE_URL", &owner_url)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let s = TestServer::start_with(crate::harness::Backend::Postgres(admin_url.clone()), |st| {
+        st.database.url = app_url.clone();
+        st.database.run_migrations = false;
+    })
+    .await;
+    world(&s).await;
+    let db = sea_orm::Database::connect(&app_url).await.unwrap();
+    for sql in [
+        "TRUNCATE registry_audit_entries",
+        "TRUNCATE registry_audit_head",
+        "DROP TRIGGER registry_audit_head_forward_only ON registry_audit_head",
+        "DROP TRIGGER registry_audit_entries_append_only ON registry_audit_entries",
+        "ALTER TABLE registry_audit_head DISABLE TRIGGER ALL",
+        "UPDATE registry_audit_head SET seq = 0 WHERE id = 1",
+        "DELETE FROM intake_audit_entries",
+    ] {
+        let r = db.execute_unprepared(sql).await;
+        assert!(r.is_err(), "the services' role did {sql}: {r:?}");
+    }
+    let owned: i64 = db
+        .query_one_raw(stmt(
+            &db,
+            "SELECT COUNT(*) AS n FROM pg_tables WHERE schemaname = 'public' AND tableowner = $1",
+            vec![owner.clone().into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "n")
+        .unwrap();
+    assert!(
+        owned >= 12,
+        "the migrations ran as the owner: {owned} tables"
+    );
+    let v = verify_chain(&s).await;
+    assert!(v.ok && v.head_sequence > 10, "{v:?}");
+    s.stop().await;
+    db.close().await.ok();
+}
