@@ -86,6 +86,7 @@ print(f"  helm SDK {helm.helm_sdk_version()} (helm-c {helm.helm_c_version()})")
 
 ALL_TARGETS = {
     "image": {"digest": "sha256:" + "0" * 64},
+    "database": {"migrateExistingSecret": "probity-database-owner"},
     "targets": {
         "registry": {"enabled": True},
         "intake": {"enabled": True, "replicas": 3},
@@ -131,6 +132,8 @@ SMALL_SITE = {
                               "limits": {"cpu": "2", "memory": "1Gi"}}},
     },
     "rankings": {"enabled": True, "year": 2026},
+    # one role owns the tables and serves: no separate owner URL
+    "database": {"migrateUrlKey": ""},
 }
 SETS = {"default": {}, "all-targets": ALL_TARGETS, "alternatives": ALTERNATIVES, "small-site": SMALL_SITE}
 
@@ -191,6 +194,17 @@ def check_pod(name, spec, v):
         if "PROBITY__DATABASE__URL" in env:
             check("secretKeyRef" in env["PROBITY__DATABASE__URL"].get("valueFrom", {}),
                   f"{name}: database URL from a Secret")
+        # The owner's URL (DDL, TRUNCATE, triggers) reaches the migration hook only.
+        migrate_env = env.get("PROBITY__DATABASE__MIGRATE_URL")
+        if not name.endswith("migration Job"):
+            check(migrate_env is None, f"{name}: no owner database URL outside the migration hook")
+        elif v["database"]["migrateUrlKey"]:
+            ref = (migrate_env or {}).get("valueFrom", {}).get("secretKeyRef", {})
+            owner = v["database"]["migrateExistingSecret"] or v["database"]["existingSecret"]
+            check(ref.get("key") == v["database"]["migrateUrlKey"] and ref.get("name") == owner,
+                  f"{name}: the owner's URL from its Secret")
+        else:
+            check(migrate_env is None, f"{name}: no owner URL when database.migrateUrlKey is empty")
 
 
 def check_set(label, v, docs):

@@ -39,23 +39,23 @@ impl Target {
 /// until that pool is closed (see `probity_common::db`).
 pub async fn migrate(settings: &Settings, target: Target) -> anyhow::Result<()> {
     if target.runs_registry() {
-        let db = probity_common::db::connect(&settings.database_url("registry"), settings).await?;
+        let db = probity_common::db::connect(&settings.migrate_url("registry"), settings).await?;
         probity_common::db::migrate::<probity_registry::Migrator>(&db).await?;
         db.close().await?;
     }
     if target.runs_intake() {
-        let db = probity_common::db::connect(&settings.database_url("intake"), settings).await?;
+        let db = probity_common::db::connect(&settings.migrate_url("intake"), settings).await?;
         probity_common::db::migrate::<probity_intake::Migrator>(&db).await?;
         db.close().await?;
     }
     if target.runs_accountability() {
         let db =
-            probity_common::db::connect(&settings.database_url("accountability"), settings).await?;
+            probity_common::db::connect(&settings.migrate_url("accountability"), settings).await?;
         probity_common::db::migrate::<probity_accountability::Migrator>(&db).await?;
         db.close().await?;
     }
     if target.runs_rankings() {
-        let db = probity_common::db::connect(&settings.database_url("rankings"), settings).await?;
+        let db = probity_common::db::connect(&settings.migrate_url("rankings"), settings).await?;
         probity_common::db::migrate::<probity_rankings_service::Migrator>(&db).await?;
         db.close().await?;
     }

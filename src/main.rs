@@ -4,10 +4,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use probity::Target;
 use probity_common::{
-    audit::Chain,
     auth::{Role, issue_token},
     config::Settings,
 };
+
+mod audit_cli;
 
 // glibc's allocator spent about 45% of intake's bulk CPU in malloc/free
 // (scripts/bench-intake.sh, perf): many short-lived buffers across threads.
@@ -116,6 +117,19 @@ enum AuditCommand {
         /// Last sequence (default: the head).
         #[arg(long, default_value_t = 0)]
         to: i64,
+        /// A checkpoint (`probity audit checkpoint`) the chain must still hold:
+        /// its head not behind it, its entry there unchanged.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+    },
+    /// Verify a service's chain and print its head signed under the audit key
+    /// (JSON), to keep outside the database. Exits 1 if the chain is broken.
+    Checkpoint {
+        #[arg(long, default_value = "registry")]
+        service: String,
+        /// Write it to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -246,56 +260,19 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::pr
             }
         }
         Command::Audit {
-            command: AuditCommand::Verify { service, from, to },
+            command:
+                AuditCommand::Verify {
+                    service,
+                    from,
+                    to,
+                    checkpoint,
+                },
         } => {
-            let prefix: &'static str = match service.as_str() {
-                "registry" => "registry",
-                "intake" => "intake",
-                "accountability" => "accountability",
-                "rankings" => "rankings",
-                other => anyhow::bail!(
-                    "--service: unknown service {other} (registry, intake, accountability, rankings)"
-                ),
-            };
-            let db = probity_common::db::connect(&settings.database_url(prefix), &settings).await?;
-            // Verifying never makes a key, and a key the database was not
-            // used with is named as such: every entry would read as forged.
-            let mut key_file = settings.audit_key();
-            key_file.create = false;
-            let key = key_file.load()?;
-            let checks = probity_common::db::t(prefix, "key_checks");
-            if let Some(row) = sea_orm_migration::sea_orm::ConnectionTrait::query_one_raw(
-                &db,
-                probity_common::db::stmt(
-                    &db,
-                    &format!("SELECT check_value FROM {checks} WHERE purpose = $1"),
-                    vec!["audit.key_file".into()],
-                ),
-            )
-            .await?
-            {
-                let stored: String = row.try_get("", "check_value")?;
-                anyhow::ensure!(
-                    stored == probity_common::keys::check_value(&key, "audit.key_file"),
-                    "audit.key_file: {} is not the key this database's chain was written with (KEY_MISMATCH): nothing verified",
-                    key_file.path.display()
-                );
-            }
-            let chain = Chain::new(prefix, key);
-            let r = chain.verify(&db, from, to).await?;
-            if r.ok {
-                println!(
-                    "audit chain of {service}: OK, {} entries checked, head {} {}",
-                    r.checked, r.head_seq, r.head_hash
-                );
-            } else {
-                println!(
-                    "audit chain of {service}: BROKEN at entry {}: {} ({}); {} entries checked before it",
-                    r.first_bad, r.problem, r.detail, r.checked
-                );
-                return Ok(std::process::ExitCode::FAILURE);
-            }
+            return audit_cli::verify(&settings, &service, from, to, checkpoint.as_deref()).await;
         }
+        Command::Audit {
+            command: AuditCommand::Checkpoint { service, out },
+        } => return audit_cli::checkpoint(&settings, &service, out.as_deref()).await,
     }
     Ok(std::process::ExitCode::SUCCESS)
 }

@@ -382,24 +382,38 @@ async fn rows(db: &DatabaseConnection) -> Vec<Entry> {
     .expect("read entries")
 }
 
-/// What an attacker with write access to the database does first.
+/// What an attacker with the owner's rights on the database does first.
 async fn drop_triggers(db: &DatabaseConnection) {
-    match db.get_database_backend() {
-        DatabaseBackend::Postgres => {
-            db.execute_unprepared(
-                "DROP TRIGGER registry_audit_entries_append_only ON registry_audit_entries",
-            )
+    drop_guards(db, "registry").await;
+}
+
+/// Drops every trigger guarding `prefix`'s chain (entries append-only; the
+/// head forward-only and never deleted; no TRUNCATE on PostgreSQL).
+async fn drop_guards(db: &DatabaseConnection, prefix: &str) {
+    let (entries, head, checks) = (
+        format!("{prefix}_audit_entries"),
+        format!("{prefix}_audit_head"),
+        format!("{prefix}_key_checks"),
+    );
+    let triggers = match db.get_database_backend() {
+        DatabaseBackend::Postgres => vec![
+            format!("{entries}_append_only ON {entries}"),
+            format!("{entries}_no_truncate ON {entries}"),
+            format!("{head}_no_truncate ON {head}"),
+            format!("{checks}_no_truncate ON {checks}"),
+            format!("{head}_forward_only ON {head}"),
+        ],
+        _ => vec![
+            format!("{entries}_no_UPDATE"),
+            format!("{entries}_no_DELETE"),
+            format!("{head}_no_delete"),
+            format!("{head}_forward_only"),
+        ],
+    };
+    for t in triggers {
+        db.execute_unprepared(&format!("DROP TRIGGER {t}"))
             .await
-            .expect("drop trigger");
-        }
-        _ => {
-            db.execute_unprepared("DROP TRIGGER registry_audit_entries_no_UPDATE")
-                .await
-                .expect("drop update trigger");
-            db.execute_unprepared("DROP TRIGGER registry_audit_entries_no_DELETE")
-                .await
-                .expect("drop delete trigger");
-        }
+            .unwrap_or_else(|e| panic!("drop trigger {t}: {e}"));
     }
 }
 
@@ -657,14 +671,19 @@ db_test!(tampering_with_the_last_entry_is_caught, |b| async move {
 // ---- the CLI ----
 
 async fn cli_verify(s: &TestServer) -> (i32, String) {
+    cli(s, &["audit", "verify"]).await
+}
+
+/// Runs `probity args` against the test server's database and keys.
+async fn cli(s: &TestServer, args: &[&str]) -> (i32, String) {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_probity"))
-        .args(["audit", "verify"])
+        .args(args)
         .env_remove("PROBITY_CONFIG")
         .env("PROBITY__DATABASE__DATA_DIR", s.data_dir())
         .env("PROBITY__DATABASE__URL", &s.db_url)
         .output()
         .await
-        .expect("run probity audit verify");
+        .expect("run probity");
     (
         out.status.code().unwrap_or(-1),
         format!(
@@ -766,3 +785,367 @@ db_test!(auditor_role_reads_the_chain, |b| async move {
     );
     s.stop().await;
 });
+
+// ---- resets: the head moved back, tables emptied, an old head put back ----
+
+/// The head row as stored: (seq, hash, mac).
+async fn head_row(db: &DatabaseConnection, prefix: &str) -> (i64, String, String) {
+    let r = db
+        .query_one_raw(stmt(
+            db,
+            &format!("SELECT seq, hash, mac FROM {prefix}_audit_head WHERE id = 1"),
+            vec![],
+        ))
+        .await
+        .expect("read head")
+        .expect("a head row");
+    (
+        r.try_get("", "seq").unwrap(),
+        r.try_get("", "hash").unwrap(),
+        r.try_get("", "mac").unwrap(),
+    )
+}
+
+async fn put_head(db: &DatabaseConnection, prefix: &str, (seq, hash, mac): &(i64, String, String)) {
+    db.execute_raw(stmt(
+        db,
+        &format!("UPDATE {prefix}_audit_head SET seq = $1, hash = $2, mac = $3 WHERE id = 1"),
+        vec![(*seq).into(), hash.clone().into(), mac.clone().into()],
+    ))
+    .await
+    .expect("put the head row back");
+}
+
+fn empty_head() -> (i64, String, String) {
+    (0, GENESIS.to_string(), String::new())
+}
+
+db_test!(the_head_cannot_be_reset_or_truncated, |b| async move {
+    // The runtime role's plain statements: the guards refuse each one.
+    let s = TestServer::start(b).await;
+    world(&s).await;
+    let db = s.raw_db().await;
+    let before = head_row(&db, "registry").await;
+    let u = db
+        .execute_unprepared(&format!(
+            "UPDATE registry_audit_head SET seq = 0, hash = '{GENESIS}', mac = '' WHERE id = 1"
+        ))
+        .await;
+    assert!(u.is_err(), "the head was moved back: {u:?}");
+    let u = db
+        .execute_unprepared("UPDATE registry_audit_head SET seq = seq - 1 WHERE id = 1")
+        .await;
+    assert!(u.is_err(), "the head was moved back by one: {u:?}");
+    let d = db
+        .execute_unprepared("DELETE FROM registry_audit_head")
+        .await;
+    assert!(d.is_err(), "the head row was deleted: {d:?}");
+    let d = db
+        .execute_unprepared("DELETE FROM registry_audit_entries")
+        .await;
+    assert!(d.is_err(), "the entries were deleted: {d:?}");
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        for table in [
+            "registry_audit_entries",
+            "registry_audit_head",
+            "registry_key_checks",
+            "intake_audit_entries",
+            "accountability_audit_head",
+            "rankings_audit_entries",
+        ] {
+            let t = db
+                .execute_unprepared(&format!("TRUNCATE {table} CASCADE"))
+                .await;
+            assert!(t.is_err(), "TRUNCATE {table} went through: {t:?}");
+        }
+    }
+    assert_eq!(head_row(&db, "registry").await, before);
+    let v = verify_chain(&s).await;
+    assert!(v.ok, "{v:?}");
+    // a write still moves the head forward through the guard
+    body(&s, "尚志市应急管理局", BodyKind::Government, "").await;
+    assert!(head_row(&db, "registry").await.0 > before.0);
+    s.stop().await;
+});
+
+db_test!(a_head_reset_to_zero_is_caught, |b| async move {
+    // With the guards dropped, the head is set back to an empty chain's:
+    // verify used to answer OK without reading an entry.
+    let (s, db, _) = tamper_setup(b).await;
+    put_head(&db, "registry", &empty_head()).await;
+    assert_bad(&verify_chain(&s).await, 1, "HEAD_RESET");
+    let (code, out) = cli_verify(&s).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("HEAD_RESET"), "{out}");
+    // the entries deleted as well: the key check recorded at first start
+    // still says the chain was not empty
+    db.execute_unprepared("DELETE FROM registry_audit_entries")
+        .await
+        .unwrap();
+    let v = verify_chain(&s).await;
+    assert_bad(&v, 1, "HEAD_RESET");
+    assert!(v.detail.contains("key checks"), "{v:?}");
+    // any range, not only the whole chain
+    assert_bad(&verify_range(&s, 5, 0).await, 1, "HEAD_RESET");
+    s.stop().await;
+});
+
+db_test!(
+    an_intake_head_behind_its_revisions_is_caught,
+    |b| async move {
+        // Intake's chain emptied, its key checks deleted and its head reset: its
+        // revisions still name the entries that recorded them.
+        let s = TestServer::start(b).await;
+        let w = world(&s).await;
+        let mut c = crate::intake::dept(&s, &w).await;
+        c.submit_fact(crate::intake::fact(
+            &w,
+            "M-RESET-1",
+            crate::intake::matter(&w, &crate::intake::two(&w), crate::intake::when()),
+        ))
+        .await
+        .expect("submit a fact");
+        crate::intake::intake_chain_verifies(&s).await;
+        let db = s.raw_db().await;
+        drop_guards(&db, "intake").await;
+        for sql in [
+            "DELETE FROM intake_audit_entries",
+            "DELETE FROM intake_key_checks",
+        ] {
+            db.execute_unprepared(sql).await.unwrap();
+        }
+        put_head(&db, "intake", &empty_head()).await;
+        let mut a = auditor(&s).await;
+        let v = a
+            .verify_audit_chain(VerifyAuditChainRequest {
+                service: "intake".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_bad(&v, 1, "HEAD_RESET");
+        assert!(v.detail.contains("intake_revisions.audit_seq"), "{v:?}");
+        let (code, out) = cli(&s, &["audit", "verify", "--service", "intake"]).await;
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains("HEAD_RESET"), "{out}");
+        s.stop().await;
+    }
+);
+
+/// `probity audit checkpoint` into a file of the test's; returns its path.
+async fn take_checkpoint(s: &TestServer, dir: &std::path::Path, name: &str) -> String {
+    let path = dir.join(name).to_string_lossy().into_owned();
+    let (code, out) = cli(s, &["audit", "checkpoint", "--out", &path]).await;
+    assert_eq!(code, 0, "{out}");
+    path
+}
+
+db_test!(
+    an_old_head_put_back_is_caught_by_a_checkpoint,
+    |b| async move {
+        let (s, db, _) = tamper_setup(b).await;
+        let saved = head_row(&db, "registry").await;
+        body(&s, "尚志市应急管理局", BodyKind::Government, "").await;
+        body(&s, "尚志市林业和草原局", BodyKind::Government, "").await;
+        let later = head_row(&db, "registry").await;
+        assert!(later.0 >= saved.0 + 2);
+        let dir = tempfile::tempdir().unwrap();
+        let cp = take_checkpoint(&s, dir.path(), "registry.json").await;
+        let (code, out) = cli(&s, &["audit", "verify", "--checkpoint", &cp]).await;
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains("holds the checkpoint"), "{out}");
+
+        // The backup's head row back, the entries written since deleted: the
+        // head's own MAC holds, and alone the chain reads as intact.
+        db.execute_raw(stmt(
+            &db,
+            "DELETE FROM registry_audit_entries WHERE seq > $1",
+            vec![saved.0.into()],
+        ))
+        .await
+        .unwrap();
+        put_head(&db, "registry", &saved).await;
+        assert!(verify_chain(&s).await.ok, "without a checkpoint");
+        let (code, out) = cli(&s, &["audit", "verify", "--checkpoint", &cp]).await;
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains("BEHIND_CHECKPOINT"), "{out}");
+        assert!(
+            out.contains(&format!("BROKEN at entry {}", saved.0 + 1)),
+            "{out}"
+        );
+
+        // The service writes on over the cut until the head is past the
+        // checkpoint again: the entry the checkpoint recorded is not there.
+        for name in ["尚志市水务局", "尚志市交通运输局", "尚志市文化广电和旅游局"]
+        {
+            body(&s, name, BodyKind::Government, "").await;
+        }
+        assert!(head_row(&db, "registry").await.0 > later.0);
+        assert!(verify_chain(&s).await.ok, "without a checkpoint");
+        let (code, out) = cli(&s, &["audit", "verify", "--checkpoint", &cp]).await;
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains("DIVERGED_FROM_CHECKPOINT"), "{out}");
+        assert!(
+            out.contains(&format!("BROKEN at entry {}", later.0)),
+            "{out}"
+        );
+        s.stop().await;
+    }
+);
+
+db_test!(an_edited_checkpoint_is_refused, |b| async move {
+    let (s, db, all) = tamper_setup(b).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cp = take_checkpoint(&s, dir.path(), "registry.json").await;
+    let text = std::fs::read_to_string(&cp).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["service"], "registry");
+    assert_eq!(json["seq"], all.len() as i64);
+    // moved back to an earlier entry, with that entry's true hash
+    let n = all.len() - 3;
+    json["seq"] = (n as i64).into();
+    json["hash"] = all[n - 1].hash.clone().into();
+    let edited = dir.path().join("edited.json");
+    std::fs::write(&edited, json.to_string()).unwrap();
+    let (code, out) = cli(
+        &s,
+        &["audit", "verify", "--checkpoint", edited.to_str().unwrap()],
+    )
+    .await;
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("CHECKPOINT_FORGED"), "{out}");
+    assert!(!out.contains(": OK"), "{out}");
+    // another service's chain is not checked against it
+    let (code, out) = cli(
+        &s,
+        &[
+            "audit",
+            "verify",
+            "--service",
+            "intake",
+            "--checkpoint",
+            &cp,
+        ],
+    )
+    .await;
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("CHECKPOINT_OF_ANOTHER_CHAIN"), "{out}");
+    // a broken chain gets no checkpoint
+    db.execute_unprepared("UPDATE registry_audit_entries SET actor = 'mallory' WHERE seq = 2")
+        .await
+        .unwrap();
+    let path = dir.path().join("broken.json");
+    let (code, out) = cli(
+        &s,
+        &["audit", "checkpoint", "--out", path.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("BROKEN at entry 2"), "{out}");
+    assert!(!path.exists());
+    s.stop().await;
+});
+
+/// PostgreSQL only: `probity migrate` goes through `database.migrate_url`
+/// (the owner), and the role the services run with, granted what
+/// docs/deploy.md grants, serves but cannot reset the chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_services_role_cannot_reset_the_chain() {
+    let Some(crate::harness::Backend::Postgres(admin_url)) = crate::harness::Backend::postgres()
+    else {
+        eprintln!("PROBITY_TEST_DATABASE_URL not set: PostgreSQL-only test skipped");
+        return;
+    };
+    let tag = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+    let (owner, app, name) = (
+        format!("probity_owner_{tag}"),
+        format!("probity_app_{tag}"),
+        format!("probity_t_{tag}"),
+    );
+    let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
+    for sql in [
+        format!("CREATE ROLE {owner} LOGIN PASSWORD 'owner-pw'"),
+        format!("CREATE ROLE {app} LOGIN PASSWORD 'app-pw'"),
+        format!("CREATE DATABASE {name} OWNER {owner}"),
+    ] {
+        admin.execute_unprepared(&sql).await.unwrap();
+    }
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    let (_, host) = base.split_once('@').unwrap();
+    let as_admin = sea_orm::Database::connect(format!("{base}/{name}"))
+        .await
+        .unwrap();
+    for sql in [
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC".to_string(),
+        format!("GRANT USAGE ON SCHEMA public TO {app}"),
+        format!(
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public \
+             GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {app}"
+        ),
+        format!(
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public \
+             GRANT USAGE ON SEQUENCES TO {app}"
+        ),
+    ] {
+        as_admin.execute_unprepared(&sql).await.unwrap();
+    }
+    as_admin.close().await.ok();
+    let owner_url = format!("postgres://{owner}:owner-pw@{host}/{name}");
+    let app_url = format!("postgres://{app}:app-pw@{host}/{name}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_probity"))
+        .args(["migrate"])
+        .env_remove("PROBITY_CONFIG")
+        .env("PROBITY__DATABASE__DATA_DIR", dir.path())
+        .env("PROBITY__DATABASE__URL", &app_url)
+        .env("PROBITY__DATABASE__MIGRATE_URL", &owner_url)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let s = TestServer::start_with(crate::harness::Backend::Postgres(admin_url.clone()), |st| {
+        st.database.url = app_url.clone();
+        st.database.run_migrations = false;
+    })
+    .await;
+    world(&s).await;
+    let db = sea_orm::Database::connect(&app_url).await.unwrap();
+    for sql in [
+        "TRUNCATE registry_audit_entries",
+        "TRUNCATE registry_audit_head",
+        "DROP TRIGGER registry_audit_head_forward_only ON registry_audit_head",
+        "DROP TRIGGER registry_audit_entries_append_only ON registry_audit_entries",
+        "ALTER TABLE registry_audit_head DISABLE TRIGGER ALL",
+        "UPDATE registry_audit_head SET seq = 0 WHERE id = 1",
+        "DELETE FROM intake_audit_entries",
+    ] {
+        let r = db.execute_unprepared(sql).await;
+        assert!(r.is_err(), "the services' role did {sql}: {r:?}");
+    }
+    let owned: i64 = db
+        .query_one_raw(stmt(
+            &db,
+            "SELECT COUNT(*) AS n FROM pg_tables WHERE schemaname = 'public' AND tableowner = $1",
+            vec![owner.clone().into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "n")
+        .unwrap();
+    assert!(
+        owned >= 12,
+        "the migrations ran as the owner: {owned} tables"
+    );
+    let v = verify_chain(&s).await;
+    assert!(v.ok && v.head_sequence > 10, "{v:?}");
+    s.stop().await;
+    db.close().await.ok();
+}

@@ -208,8 +208,9 @@ own address. */ -}}
 
 {{/*
 Database URLs from Secrets: the shared one, and the own one of each target in
-.targets (a map name -> target values) that has one (database.<name>_url).
-(dict "ctx" $ "targets" MAP)
+.targets (a map name -> target values) that has one (database.<name>_url);
+with "migrate" true (the migration hook only) the owner's URL as well.
+(dict "ctx" $ "targets" MAP ["migrate" true])
 */}}
 {{- define "probity.databaseEnv" -}}
 - name: PROBITY__DATABASE__URL
@@ -217,6 +218,13 @@ Database URLs from Secrets: the shared one, and the own one of each target in
     secretKeyRef:
       name: {{ required "database.existingSecret: the Secret with the database URL" .ctx.Values.database.existingSecret }}
       key: {{ .ctx.Values.database.urlKey }}
+{{- if and .migrate .ctx.Values.database.migrateUrlKey }}
+- name: PROBITY__DATABASE__MIGRATE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ default .ctx.Values.database.existingSecret .ctx.Values.database.migrateExistingSecret }}
+      key: {{ .ctx.Values.database.migrateUrlKey }}
+{{- end }}
 {{- range $name, $t := .targets }}
 {{- if and $t.database $t.database.existingSecret }}
 - name: PROBITY__DATABASE__{{ upper $name }}_URL

@@ -49,7 +49,10 @@ impl Accountability {
             probity_common::db::migrate::<Migrator>(&db).await?;
         }
         let audit_key = settings.audit_key().load()?;
-        let store = Store::new(db, Chain::new("accountability", audit_key.clone()));
+        let store = Store::new(
+            db,
+            Chain::new("accountability", audit_key.clone()).with_anchors(migration::AUDIT_ANCHORS),
+        );
         store.ensure_key("audit.key_file", &audit_key).await?;
         let acc = Arc::new(Accountability {
             store,

@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(SharedTables::new("accountability")),
             Box::new(M0001Accountability),
             Box::new(M0002GatheredFindings),
+            Box::new(probity_common::db::SharedAuditGuards::new("accountability")),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -184,3 +185,7 @@ impl MigrationTrait for M0002GatheredFindings {
         .await
     }
 }
+/// Columns holding the sequence of the audit entry that recorded the row:
+/// `audit verify` refuses a chain head behind any of them.
+pub const AUDIT_ANCHORS: &[probity_common::audit::Anchor] =
+    &[("accountability_events", "audit_seq")];

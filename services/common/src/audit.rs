@@ -27,11 +27,17 @@ pub const ENTRY_COLUMNS: &str =
 /// How many entries `verify` reads per query.
 const VERIFY_BATCH: i64 = 2_000;
 
-/// One service's chain: its table prefix and its key.
+/// One service's chain: its table prefix, its key, and the columns of its
+/// own tables that hold sequence numbers of its entries.
 pub struct Chain {
     prefix: &'static str,
     key: Vec<u8>,
+    anchors: &'static [Anchor],
 }
+
+/// `(table, column)`: a column of a service's data holding the sequence of
+/// the entry that recorded the row; the head cannot be behind any of them.
+pub type Anchor = (&'static str, &'static str);
 
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct Entry {
@@ -76,7 +82,21 @@ pub fn canonical(v: &serde_json::Value) -> String {
 
 impl Chain {
     pub fn new(prefix: &'static str, key: Vec<u8>) -> Self {
-        Chain { prefix, key }
+        Chain {
+            prefix,
+            key,
+            anchors: &[],
+        }
+    }
+
+    /// Lets `verify` catch a head moved back behind the service's own rows.
+    pub fn with_anchors(mut self, anchors: &'static [Anchor]) -> Self {
+        self.anchors = anchors;
+        self
+    }
+
+    pub(crate) fn key(&self) -> &[u8] {
+        &self.key
     }
 
     pub fn prefix(&self) -> &'static str {
@@ -301,6 +321,18 @@ impl Chain {
     /// Recomputes the chain over [from, to] (0 = start / head) and names the
     /// first entry that does not hold.
     pub async fn verify(&self, db: &DatabaseConnection, from: i64, to: i64) -> AppResult<Report> {
+        self.verify_against(db, from, to, None).await
+    }
+
+    /// As [`Chain::verify`], and the chain must still hold the head a
+    /// checkpoint recorded (one whose MAC was checked by the caller).
+    pub async fn verify_against(
+        &self,
+        db: &DatabaseConnection,
+        from: i64,
+        to: i64,
+        checkpoint: Option<&crate::audit_checkpoint::Checkpoint>,
+    ) -> AppResult<Report> {
         // One snapshot for the head and the entries: a write committed while
         // this runs is neither half-seen nor mistaken for an inserted row.
         let txn = match db.get_database_backend() {
@@ -315,7 +347,6 @@ impl Chain {
         };
         let db = &txn;
         let head_t = t(self.prefix, "audit_head");
-        let table = t(self.prefix, "audit_entries");
         let head = db
             .query_one_raw(stmt(
                 db,
@@ -329,7 +360,7 @@ impl Chain {
         let head_mac: String = head.try_get("", "mac")?;
         let from = from.max(1);
         let to = if to <= 0 { i64::MAX } else { to };
-        let mut report = Report {
+        let report = Report {
             ok: true,
             checked: 0,
             first_bad: 0,
@@ -340,7 +371,7 @@ impl Chain {
         };
         // A head moved back over deleted entries would otherwise look like a
         // shorter, intact chain. (A head restored from an older copy of the
-        // row still passes: anchor the head outside the database for that.)
+        // row still passes here: a checkpoint kept outside catches that.)
         if head_seq > 0 && head_mac != self.head_mac(head_seq, &head_hash) {
             return Ok(report.fail(
                 head_seq,
@@ -348,10 +379,143 @@ impl Chain {
                 "the chain head does not match its key",
             ));
         }
-        if from > head_seq {
+        if head_seq == 0 && head_hash != GENESIS {
+            return Ok(report.fail(0, "HEAD_EDITED", "an empty chain's head names an entry"));
+        }
+        // Entries first: a bad one names the exact place.
+        let mut report = if from > head_seq {
             // Nothing recorded there yet.
+            report
+        } else {
+            match self
+                .walk(db, from, to, head_seq, &head_hash, report)
+                .await?
+            {
+                r if !r.ok => return Ok(r),
+                r => r,
+            }
+        };
+        if let Some((seq, problem, detail)) = self.head_behind(db, head_seq).await? {
+            return Ok(report.fail(seq, problem, detail));
+        }
+        if let Some(cp) = checkpoint {
+            report = self.against_checkpoint(db, cp, report).await?;
+        }
+        Ok(report)
+    }
+
+    /// What says the head was moved back, whatever range is verified: a
+    /// stored entry beyond it, a key check (written under an entry at first
+    /// start) beside an empty chain, or a data row naming a later entry.
+    /// A head reset to 0 would otherwise verify without reading an entry.
+    async fn head_behind(
+        &self,
+        db: &DatabaseTransaction,
+        head_seq: i64,
+    ) -> AppResult<Option<(i64, &'static str, String)>> {
+        let table = t(self.prefix, "audit_entries");
+        let beyond = scalar(
+            db,
+            &format!("SELECT MIN(seq) AS n FROM {table} WHERE seq > $1"),
+            vec![head_seq.into()],
+        )
+        .await?;
+        if let Some(seq) = beyond {
+            return Ok(Some(if head_seq == 0 {
+                (
+                    1,
+                    "HEAD_RESET",
+                    format!("the head is at 0 but entries from {seq} on are stored"),
+                )
+            } else {
+                (
+                    seq,
+                    "INSERTED",
+                    "an entry beyond the chain head".to_string(),
+                )
+            }));
+        }
+        if head_seq == 0 {
+            let checks = t(self.prefix, "key_checks");
+            let n = scalar(db, &format!("SELECT COUNT(*) AS n FROM {checks}"), vec![]).await?;
+            if n.unwrap_or(0) > 0 {
+                return Ok(Some((
+                    1,
+                    "HEAD_RESET",
+                    "the head is at 0 but the service has recorded its key checks".to_string(),
+                )));
+            }
+        }
+        for (data, column) in self.anchors {
+            let n = scalar(
+                db,
+                &format!("SELECT MAX({column}) AS n FROM {data}"),
+                vec![],
+            )
+            .await?;
+            if let Some(n) = n.filter(|n| *n > head_seq) {
+                return Ok(Some((
+                    head_seq + 1,
+                    "HEAD_RESET",
+                    format!("the head is at {head_seq} but {data}.{column} names entry {n}"),
+                )));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The chain must reach the checkpoint's entry and still hold it.
+    async fn against_checkpoint(
+        &self,
+        db: &DatabaseTransaction,
+        cp: &crate::audit_checkpoint::Checkpoint,
+        report: Report,
+    ) -> AppResult<Report> {
+        if report.head_seq < cp.seq {
+            let detail = format!(
+                "the head is at {}, the checkpoint of {} was at {}",
+                report.head_seq, cp.time, cp.seq
+            );
+            let at = report.head_seq + 1;
+            return Ok(report.fail(at, "BEHIND_CHECKPOINT", detail));
+        }
+        if cp.seq == 0 {
             return Ok(report);
         }
+        let table = t(self.prefix, "audit_entries");
+        let stored = db
+            .query_one_raw(stmt(
+                db,
+                &format!("SELECT hash FROM {table} WHERE seq = $1"),
+                vec![cp.seq.into()],
+            ))
+            .await?
+            .map(|r| r.try_get::<String>("", "hash"))
+            .transpose()?;
+        if stored.as_deref() != Some(cp.hash.as_str()) {
+            return Ok(report.fail(
+                cp.seq,
+                "DIVERGED_FROM_CHECKPOINT",
+                format!(
+                    "entry {} is not the one the checkpoint of {} recorded",
+                    cp.seq, cp.time
+                ),
+            ));
+        }
+        Ok(report)
+    }
+
+    /// Recomputes the entries of [from, to] against the head.
+    async fn walk(
+        &self,
+        db: &DatabaseTransaction,
+        from: i64,
+        to: i64,
+        head_seq: i64,
+        head_hash: &str,
+        mut report: Report,
+    ) -> AppResult<Report> {
+        let table = t(self.prefix, "audit_entries");
         // The link into the range: the stored hash of the entry before it.
         let mut prev = if from == 1 {
             GENESIS.to_string()
@@ -443,6 +607,20 @@ impl Chain {
         }
         Ok(report)
     }
+}
+
+/// One integer (or NULL) read as column `n`.
+async fn scalar(
+    db: &DatabaseTransaction,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> AppResult<Option<i64>> {
+    Ok(db
+        .query_one_raw(stmt(db, sql, values))
+        .await?
+        .map(|r| r.try_get::<Option<i64>>("", "n"))
+        .transpose()?
+        .flatten())
 }
 
 impl Report {

@@ -49,6 +49,7 @@ pub struct DatabaseSettings {
     pub intake_url: String,
     pub accountability_url: String,
     pub rankings_url: String,
+    pub migrate_url: String,
     pub max_connections: u32,
     pub run_migrations: bool,
     pub sqlite_busy_timeout_ms: u64,
@@ -235,6 +236,7 @@ impl Default for DatabaseSettings {
             intake_url: String::new(),
             accountability_url: String::new(),
             rankings_url: String::new(),
+            migrate_url: String::new(),
             max_connections: 16,
             run_migrations: true,
             sqlite_busy_timeout_ms: 5_000,
@@ -384,6 +386,7 @@ impl Settings {
                 &self.database.accountability_url,
             ),
             ("database.rankings_url", &self.database.rankings_url),
+            ("database.migrate_url", &self.database.migrate_url),
         ] {
             if !(url.is_empty()
                 || ["sqlite:", "postgres://", "postgresql://"]
@@ -511,6 +514,25 @@ impl Settings {
         format!("sqlite://{}/{service}.db?mode=rwc", self.database.data_dir)
     }
 
+    /// The URL `probity migrate` applies a service's migrations through:
+    /// the owner role's (`database.migrate_url`) where the service uses the
+    /// shared database, so the role it serves with needs no DDL, TRUNCATE or
+    /// trigger rights. A service with a database of its own is migrated
+    /// through that database's URL.
+    pub fn migrate_url(&self, service: &str) -> String {
+        let own = match service {
+            "registry" => &self.database.registry_url,
+            "intake" => &self.database.intake_url,
+            "accountability" => &self.database.accountability_url,
+            "rankings" => &self.database.rankings_url,
+            _ => &self.database.url,
+        };
+        if own.is_empty() && !self.database.migrate_url.is_empty() {
+            return self.database.migrate_url.clone();
+        }
+        self.database_url(service)
+    }
+
     pub fn signing_key(&self) -> KeyFile {
         KeyFile::resolve(
             &self.auth.signing_key_file,
@@ -583,6 +605,35 @@ mod tests {
             s.database_url("registry"),
             "sqlite://./data/registry.db?mode=rwc"
         );
+    }
+
+    #[test]
+    fn migrations_go_through_the_owners_url() {
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("PROBITY__DATABASE__URL", "postgres://app@db/p"),
+                ("PROBITY__DATABASE__MIGRATE_URL", "postgres://owner@db/p"),
+                ("PROBITY__DATABASE__INTAKE_URL", "postgres://intake@db2/i"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.migrate_url("registry"), "postgres://owner@db/p");
+        assert_eq!(s.database_url("registry"), "postgres://app@db/p");
+        assert_eq!(
+            s.migrate_url("intake"),
+            "postgres://intake@db2/i",
+            "a database of its own is migrated through its own URL"
+        );
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(s.migrate_url("registry"), s.database_url("registry"));
+        let e = Settings::load_from(
+            None,
+            env(&[("PROBITY__DATABASE__MIGRATE_URL", "mysql://x")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("database.migrate_url"), "{e}");
     }
 
     #[test]

@@ -372,6 +372,87 @@ impl MigrationTrait for SharedTables {
     }
 }
 
+/// Guards on the chain against a reset by someone with the runtime role's
+/// rights: on PostgreSQL no TRUNCATE of the entries, the head or the key
+/// checks (row triggers do not fire on TRUNCATE); on both backends the head
+/// row is never deleted and never moves back. A service appends it to the
+/// end of its migrator. An owner can still drop these; `verify` (head
+/// behind its data) and checkpoints catch what follows.
+pub struct SharedAuditGuards {
+    pub prefix: &'static str,
+    name: String,
+}
+
+impl SharedAuditGuards {
+    pub fn new(prefix: &'static str) -> Self {
+        SharedAuditGuards {
+            prefix,
+            name: format!("m0000b_{prefix}_audit_guards"),
+        }
+    }
+}
+
+impl MigrationName for SharedAuditGuards {
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for SharedAuditGuards {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let p = self.prefix;
+        let head = t(p, "audit_head");
+        let db = m.get_connection();
+        let statements = match db.get_database_backend() {
+            DatabaseBackend::Postgres => {
+                let mut s = vec![
+                    format!(
+                        "CREATE FUNCTION {p}_audit_no_truncate() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                         BEGIN RAISE EXCEPTION 'the audit chain cannot be truncated (%)', TG_TABLE_NAME; END $$"
+                    ),
+                    format!(
+                        "CREATE FUNCTION {head}_forward_only() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                         BEGIN \
+                         IF TG_OP = 'DELETE' THEN RAISE EXCEPTION 'the audit head cannot be deleted'; END IF; \
+                         IF NEW.id <> OLD.id OR NEW.seq < OLD.seq THEN \
+                         RAISE EXCEPTION 'the audit head only moves forward'; END IF; \
+                         RETURN NEW; END $$"
+                    ),
+                    format!(
+                        "CREATE TRIGGER {head}_forward_only BEFORE UPDATE OR DELETE ON {head} \
+                         FOR EACH ROW EXECUTE FUNCTION {head}_forward_only()"
+                    ),
+                ];
+                for table in ["audit_entries", "audit_head", "key_checks"] {
+                    let table = t(p, table);
+                    s.push(format!(
+                        "CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} \
+                         FOR EACH STATEMENT EXECUTE FUNCTION {p}_audit_no_truncate()"
+                    ));
+                }
+                s
+            }
+            // No TRUNCATE in SQLite: a DELETE without WHERE fires row triggers.
+            _ => vec![
+                format!(
+                    "CREATE TRIGGER {head}_no_delete BEFORE DELETE ON {head} \
+                     BEGIN SELECT RAISE(ABORT, 'the audit head cannot be deleted'); END"
+                ),
+                format!(
+                    "CREATE TRIGGER {head}_forward_only BEFORE UPDATE ON {head} \
+                     WHEN NEW.id <> OLD.id OR NEW.seq < OLD.seq \
+                     BEGIN SELECT RAISE(ABORT, 'the audit head only moves forward'); END"
+                ),
+            ],
+        };
+        for sql in statements {
+            db.execute_unprepared(&sql).await?;
+        }
+        Ok(())
+    }
+}
+
 /// Builds a statement for the connection's backend; `$1`-style placeholders
 /// work on both SQLite and PostgreSQL.
 pub fn stmt<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<sea_orm::Value>) -> Statement {

@@ -3,6 +3,7 @@
 pub mod actors;
 pub mod audit;
 pub mod audit_api;
+pub mod audit_checkpoint;
 pub mod auth;
 pub mod body_scope;
 pub mod city;

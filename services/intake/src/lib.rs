@@ -45,7 +45,10 @@ impl Intake {
             probity_common::db::migrate::<Migrator>(&db).await?;
         }
         let audit_key = settings.audit_key().load()?;
-        let store = Store::new(db, Chain::new("intake", audit_key.clone()));
+        let store = Store::new(
+            db,
+            Chain::new("intake", audit_key.clone()).with_anchors(migration::AUDIT_ANCHORS),
+        );
         store.ensure_key("audit.key_file", &audit_key).await?;
         let link = link::RegistryLink::new(settings, own)?;
         let writer = writer::Writer::start(store.clone(), settings.intake.batch_max_facts);

@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0001Intake),
             Box::new(M0002FactReferences),
             Box::new(M0003FindingLifecycle),
+            Box::new(probity_common::db::SharedAuditGuards::new("intake")),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -278,3 +279,6 @@ impl MigrationTrait for M0003FindingLifecycle {
         Ok(())
     }
 }
+/// Columns holding the sequence of the audit entry that recorded the row:
+/// `audit verify` refuses a chain head behind any of them.
+pub const AUDIT_ANCHORS: &[probity_common::audit::Anchor] = &[("intake_revisions", "audit_seq")];

@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
             Box::new(SharedTables::new("rankings")),
             Box::new(M0001Rankings),
             Box::new(M0002RunAsOf),
+            Box::new(probity_common::db::SharedAuditGuards::new("rankings")),
         ]
     }
     fn migration_table_name() -> DynIden {

@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0001Registry),
             Box::new(M0002OfficerEventRole),
             Box::new(M0004MajorCriteria),
+            Box::new(probity_common::db::SharedAuditGuards::new("registry")),
         ]
     }
     fn migration_table_name() -> DynIden {
