@@ -20,6 +20,7 @@ mod fast_path;
 mod findings;
 mod kill;
 mod replicas;
+mod reporters;
 mod review;
 
 pub type Intake = IntakeServiceClient<InterceptedService<Channel, Bearer>>;
@@ -109,6 +110,7 @@ pub fn training(officer: &str, hours: f64) -> Payload {
         exam_score: 88.0,
         has_exam: true,
         at: Some(ts(when())),
+        ..Default::default()
     })
 }
 
