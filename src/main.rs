@@ -206,7 +206,7 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::pr
         } => {
             let role = Role::parse(&role).ok_or_else(|| {
                 anyhow::anyhow!(
-                    "--role must be one of: legal_office, department, leadership, auditor, service"
+                    "--role must be one of: legal_office, department, leadership, auditor, service, court_records"
                 )
             })?;
             let body = body.map(|b| b.strip_prefix("bodies/").unwrap_or(&b).to_string());

@@ -19,7 +19,7 @@ use crate::{
     db_test,
     fixtures::*,
     harness::TestServer,
-    intake::{decision, dept, inspection, record, training, when},
+    intake::{decision, dept, inspection, legal, record, training, when},
 };
 
 /// A plan that ranks everyone (the default ranks officers after 90 days in
@@ -155,7 +155,7 @@ fn revoked(decision: &str, kind: ReviewKind, at: chrono::DateTime<Utc>) -> Paylo
         kind: kind as i32,
         result: ReviewResult::Revoked as i32,
         decided_at: Some(ts(at)),
-        wrongful: false,
+        ..Default::default()
     })
 }
 
@@ -170,6 +170,7 @@ fn file_up_to_standard(decision: &str, at: chrono::DateTime<Utc>) -> Payload {
         procedure_lawful: true,
         content_appropriate: true,
         documents_standard: true,
+        ..Default::default()
     })
 }
 
@@ -280,7 +281,14 @@ async fn a_year(s: &TestServer) -> Year {
         revoked("d2", ReviewKind::Reconsideration, at(20)),
     )
     .await;
-    submit(&mut i, &d, "f1", file_up_to_standard("d1", at(21))).await;
+    // Case files are reviewed by the legal-affairs office, never the unit.
+    submit(
+        &mut legal(s).await,
+        &d,
+        "f1",
+        file_up_to_standard("d1", at(21)),
+    )
+    .await;
     submit(
         &mut i,
         &d,
@@ -818,7 +826,13 @@ db_test!(earlier_years_facts_credit_their_officers, |b| async move {
         revoked("older-d", ReviewKind::Litigation, at(20)),
     )
     .await;
-    submit(&mut i, &d, "old-f", file_up_to_standard("old-d", at(21))).await;
+    submit(
+        &mut legal(&s).await,
+        &d,
+        "old-f",
+        file_up_to_standard("old-d", at(21)),
+    )
+    .await;
 
     let dir = tempfile::tempdir().unwrap();
     let plan = test_plan(dir.path());

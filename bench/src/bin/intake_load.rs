@@ -112,6 +112,7 @@ fn fact(seed: &Seed, prefix: &str, i: usize) -> SubmitFactRequest {
                 exam_score: 80.0 + (i % 20) as f64,
                 has_exam: true,
                 at: Some(at(i)),
+                ..Default::default()
             }),
         ),
         17 | 18 => (

@@ -39,18 +39,22 @@ pub enum Role {
     Auditor,
     /// Another Probity service.
     Service,
+    /// A court's or reconsideration body's records clerk: reports review
+    /// outcomes (复议, 诉讼) to intake and reads them back, nothing else.
+    CourtRecords,
     /// A caller without a token, on a public method. Never in a token.
     #[serde(skip)]
     Anonymous,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::LegalOffice,
         Role::Department,
         Role::Leadership,
         Role::Auditor,
         Role::Service,
+        Role::CourtRecords,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -60,6 +64,7 @@ impl Role {
             Role::Leadership => "leadership",
             Role::Auditor => "auditor",
             Role::Service => "service",
+            Role::CourtRecords => "court_records",
             Role::Anonymous => "anonymous",
         }
     }
@@ -89,6 +94,12 @@ pub enum Access {
     Raise,
     /// The audit chain.
     Audit,
+    /// Reporting facts to intake: Write's roles and court records (review
+    /// outcomes only: intake's table of rightful reporters decides a kind).
+    Report,
+    /// One reported fact read back: Read's roles and court records (review
+    /// outcomes only, checked by intake).
+    ReadBack,
 }
 
 impl Access {
@@ -102,6 +113,13 @@ impl Access {
             Access::Effect => matches!(role, LegalOffice | Department | Service),
             Access::Lift | Access::Raise => matches!(role, LegalOffice | Service),
             Access::Audit => matches!(role, LegalOffice | Auditor),
+            Access::Report => matches!(role, LegalOffice | Department | CourtRecords),
+            Access::ReadBack => {
+                matches!(
+                    role,
+                    LegalOffice | Department | Leadership | Service | CourtRecords
+                )
+            }
         }
     }
 }
@@ -653,5 +671,23 @@ mod tests {
         assert_eq!(can(Lift), vec![LegalOffice, Service]);
         assert_eq!(can(Raise), vec![LegalOffice, Service]);
         assert_eq!(can(Audit), vec![LegalOffice, Auditor]);
+        assert_eq!(can(Report), vec![LegalOffice, Department, CourtRecords]);
+        assert_eq!(
+            can(ReadBack),
+            vec![LegalOffice, Department, Leadership, Service, CourtRecords]
+        );
+    }
+
+    #[test]
+    fn court_records_is_admitted_by_report_and_read_back_alone() {
+        use Access::*;
+        let admitted: Vec<Access> = [
+            Public, Read, Write, Admin, Effect, Lift, Raise, Audit, Report, ReadBack,
+        ]
+        .into_iter()
+        .filter(|a| a.allows(Role::CourtRecords))
+        .collect();
+        assert_eq!(admitted, vec![Public, Report, ReadBack]);
+        assert_eq!(Role::parse("court_records"), Some(Role::CourtRecords));
     }
 }

@@ -14,6 +14,7 @@ pub mod link;
 pub mod migration;
 pub mod policy;
 pub mod prepare;
+pub mod reporters;
 pub mod rules;
 pub mod tables;
 pub mod writer;

@@ -1,6 +1,8 @@
 //! Who may call what: every method of intake, in one place. A department
 //! submits and reads for its own body and descendants (checked in the
-//! handlers); Art. 8 item scores are the legal-affairs office's alone.
+//! handlers); who may report each kind of fact is reporters.rs's table (the
+//! court-records role reaches intake only to report review outcomes and
+//! read one back).
 use probity_common::auth::Access::{self, *};
 
 macro_rules! policy {
@@ -11,11 +13,11 @@ macro_rules! policy {
 }
 
 policy! {
-    "SubmitFact" => Write,
-    "SubmitFacts" => Write,
+    "SubmitFact" => Report,
+    "SubmitFacts" => Report,
     "VoidFact" => Write,
-    "GetFact" => Read,
-    "LookupFact" => Read,
+    "GetFact" => ReadBack,
+    "LookupFact" => ReadBack,
     "BatchLookupFacts" => Read,
     "ListFactRevisions" => Read,
     "ListFacts" => Read,

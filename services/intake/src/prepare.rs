@@ -362,6 +362,7 @@ fn shape(c: &mut Check<'_>, p: &mut Payload) -> Shape {
         Payload::ReviewOutcome(r) => {
             let at = "review_outcome.";
             r.wrongful = false;
+            r.reporter.clear();
             s.reference = c.source_ref(&r.decision, &format!("{at}decision"), FactKind::Decision);
             c.enum_of::<ReviewKind>(r.kind, &format!("{at}kind"));
             c.enum_of::<ReviewResult>(r.result, &format!("{at}result"));
@@ -410,9 +411,18 @@ fn shape(c: &mut Check<'_>, p: &mut Payload) -> Shape {
                 c.v.check(t.exam_score == 0.0, field, "is set but has_exam is false");
             }
             s.occurred_us = c.time(t.at.as_ref(), &format!("{at}at"));
+            if !t.organizer.is_empty() {
+                let field = c.f(&format!("{at}organizer"));
+                c.v.check(
+                    parse_top(&t.organizer, "bodies").is_some(),
+                    field,
+                    "must be a resource name bodies/{id}",
+                );
+            }
         }
         Payload::CaseFileReview(r) => {
             let at = "case_file_review.";
+            r.reviewer.clear();
             s.reference = c.source_ref(&r.decision, &format!("{at}decision"), FactKind::Decision);
             s.occurred_us = c.time(r.reviewed_at.as_ref(), &format!("{at}reviewed_at"));
         }

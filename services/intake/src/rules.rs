@@ -37,6 +37,7 @@ rules! {
     INSPECTION_NOT_RECORDED = "Art. 16, 19(15), 20(5)", "检查未记录", "an inspection with no record of the process";
     PENALTY_OUTSIDE_BENCHMARK = "Art. 9(11), 20(8)", "超出裁量基准", "a penalty outside the power's discretion benchmark for its grade";
     MAJOR_DECISION_WITHOUT_LEGAL_REVIEW = "Art. 19(16)", "重大执法决定未经法制审核", "a major decision without a passed legal review before it";
+    OUTCOME_NOT_REPORTED = "Art. 8(7), 9(3), 19(17)", "复议诉讼结果未如实报送", "the reconsideration body or court records reported a review outcome the unit had not";
 }
 
 /// Power categories under which an inspection has a legal basis (Art. 15):

@@ -52,7 +52,7 @@ db_test!(every_kind_is_recorded, |b| async move {
                 kind: ReviewKind::Reconsideration as i32,
                 result: ReviewResult::Revoked as i32,
                 decided_at: Some(ts(t + Duration::days(2))),
-                wrongful: false,
+                ..Default::default()
             }),
         ),
         (
@@ -92,12 +92,16 @@ db_test!(every_kind_is_recorded, |b| async move {
                 procedure_lawful: true,
                 content_appropriate: true,
                 documents_standard: false,
+                ..Default::default()
             }),
         ),
     ];
     let mut names = Vec::new();
+    let mut office = legal(&s).await;
     for (source, payload) in kinds {
-        let f = c
+        // A case file is reviewed by the legal-affairs office, not the unit.
+        let reporter = if source == "F1" { &mut office } else { &mut c };
+        let f = reporter
             .submit_fact(fact(&w, source, payload))
             .await
             .unwrap_or_else(|e| panic!("{source}: {e:?}"))
@@ -121,8 +125,8 @@ db_test!(every_kind_is_recorded, |b| async move {
             scored_at: Some(ts(Utc::now())),
         }),
     );
-    let e = expect_code(c.submit_fact(item.clone()).await, Code::PermissionDenied);
-    assert_eq!(reason(&e), "LEGAL_OFFICE_ONLY");
+    let e = expect_code(c.submit_fact(item.clone()).await, Code::FailedPrecondition);
+    assert_eq!(reason(&e), "WRONG_REPORTER");
     legal(&s)
         .await
         .submit_fact(item)
@@ -246,6 +250,7 @@ db_test!(structural_errors_name_every_field, |b| async move {
                 exam_score: 50.0,
                 has_exam: false,
                 at: Some(ts(when())),
+                ..Default::default()
             }),
         ))
         .await,

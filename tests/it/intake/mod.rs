@@ -21,6 +21,7 @@ mod findings;
 mod kill;
 mod record;
 mod replicas;
+mod reporters;
 mod review;
 
 pub type Intake = IntakeServiceClient<InterceptedService<Channel, Bearer>>;
@@ -110,6 +111,7 @@ pub fn training(officer: &str, hours: f64) -> Payload {
         exam_score: 88.0,
         has_exam: true,
         at: Some(ts(when())),
+        ..Default::default()
     })
 }
 

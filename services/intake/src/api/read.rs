@@ -10,7 +10,7 @@ use probity_proto::intake::v1::*;
 use sea_orm::{ConnectionTrait, Value};
 
 use super::Ctx;
-use crate::{Intake, finding_states, tables};
+use crate::{Intake, finding_states, reporters, tables};
 use probity_common::body_scope;
 
 /// The id in `name` (facts/{id}), or a violation of `field`.
@@ -32,6 +32,9 @@ async fn visible(intake: &Intake, ctx: &Ctx, id: i64, name: &str) -> AppResult<t
         .ok_or_else(|| AppError::not_found(name))?;
     // Another department's facts are not there, as far as it can tell.
     body_scope::check(&ctx.principal, &c.body_path).map_err(|_| AppError::not_found(name))?;
+    if !reporters::may_read(&ctx.principal, c.kind) {
+        return Err(AppError::not_found(name));
+    }
     Ok(c)
 }
 
@@ -62,6 +65,9 @@ pub async fn lookup_fact(intake: &Intake, ctx: &Ctx, r: LookupFactRequest) -> Ap
         .remove(&(body, r.source_id.clone()))
         .ok_or_else(|| AppError::not_found(&what))?;
     body_scope::check(&ctx.principal, &c.body_path).map_err(|_| AppError::not_found(&what))?;
+    if !reporters::may_read(&ctx.principal, c.kind) {
+        return Err(AppError::not_found(&what));
+    }
     load_one(intake, c.id, c.revision, &what).await
 }
 

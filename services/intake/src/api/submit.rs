@@ -2,7 +2,7 @@
 //! answers and the findings; then the writer commits them.
 use std::collections::{HashMap, VecDeque};
 
-use probity_common::{AppError, AppResult, auth::Role, body_scope, store::RequestKey};
+use probity_common::{AppError, AppResult, Violations, store::RequestKey};
 use probity_proto::intake::v1::*;
 use prost::Message;
 
@@ -11,6 +11,7 @@ use crate::{
     Intake,
     findings::{self, Referenced},
     prepare::{self, Prepared},
+    reporters::{self, Paths},
     tables,
     writer::{Checked, Item, Outcome},
 };
@@ -52,12 +53,9 @@ pub async fn check(
     let mut prepared: Vec<AppResult<Prepared>> = subs
         .iter()
         .map(|s| {
-            let p = prepare::prepare(s, now)?;
-            if p.kind == FactKind::AssessmentItem && ctx.principal.role != Role::LegalOffice {
-                return Err(AppError::denied(
-                    "LEGAL_OFFICE_ONLY",
-                    "Art. 8 item scores are recorded by the legal-affairs office",
-                ));
+            let mut p = prepare::prepare(s, now)?;
+            if reporters::stamp(&ctx.principal, &mut p.fact) {
+                p.digest = prepare::digest(&p.fact);
             }
             Ok(p)
         })
@@ -101,26 +99,39 @@ pub async fn check(
     }
     recent.push(earlier);
 
+    // A correction must come from whoever may revise the stored revision.
+    let revised: Vec<(String, String)> = prepared
+        .iter()
+        .filter_map(|p| p.as_ref().ok())
+        .filter(|p| !p.correction_reason.trim().is_empty())
+        .map(|p| (p.body_id.clone(), p.fact.source_id.clone()))
+        .collect();
+    let stored: HashMap<(String, String), (Fact, String)> = if revised.is_empty() {
+        HashMap::new()
+    } else {
+        tables::by_source(&intake.store.db, &revised)
+            .await?
+            .into_iter()
+            .filter_map(|(k, c)| Some((k, (Fact::decode(c.payload.as_slice()).ok()?, c.body_path))))
+            .collect()
+    };
+
     let asks: Vec<usize> = (0..prepared.len())
         .filter(|&i| prepared[i].is_ok())
         .collect();
-    let questions: Vec<_> = asks
-        .iter()
-        .filter_map(|&i| {
-            let p = prepared[i].as_ref().ok()?;
-            Some(findings::question(p, referenced[i].as_ref()))
-        })
-        .collect();
-    let (answers, down) = match intake
-        .link
-        .check(&questions, ctx.principal.department_body())
-        .await
-    {
-        Ok(a) => (a, None),
-        Err(e @ AppError::Unavailable(_)) => (Vec::new(), Some(e)),
-        Err(e) => return Err(e),
-    };
-    let mut answer_of: HashMap<usize, _> = asks.into_iter().zip(answers).collect();
+    let mut bodies = Vec::new();
+    for p in prepared.iter().filter_map(|p| p.as_ref().ok()) {
+        bodies.extend(reporters::wanted(&ctx.principal, &p.fact));
+    }
+    for (f, _) in stored.values() {
+        bodies.extend(reporters::wanted(&ctx.principal, f));
+    }
+    let (mut answer_of, paths, down) =
+        match ask(intake, ctx, &prepared, &referenced, &asks, bodies).await {
+            Ok((a, paths)) => (a, paths, None),
+            Err(e @ AppError::Unavailable(_)) => (HashMap::new(), Paths::new(), Some(e)),
+            Err(e) => return Err(e),
+        };
 
     let mut items = Vec::with_capacity(prepared.len());
     for (i, slot) in prepared.iter_mut().enumerate() {
@@ -129,10 +140,20 @@ pub async fn check(
             (Ok(_), Some(e)) => Err(e.clone()),
             (Ok(p), None) => {
                 let answer = answer_of.remove(&i).unwrap_or_default();
-                let body_path = body_scope::path_of(&answer.body_path);
-                body_scope::check(&ctx.principal, &body_path)
+                let body_path = probity_common::body_scope::path_of(&answer.body_path);
+                let before = stored.get(&(p.body_id.clone(), p.fact.source_id.clone()));
+                match rightful(ctx, p, &body_path, before, &paths)
                     .and_then(|_| findings::evaluate(p, referenced[i].as_ref(), &answer))
-                    .map(|found| (found, body_path))
+                {
+                    Ok(mut found) => {
+                        found.extend(
+                            reporters::outcome_not_reported(&intake.store.db, &p.body_id, &p.fact)
+                                .await?,
+                        );
+                        Ok((found, body_path))
+                    }
+                    Err(e) => Err(e),
+                }
             }
         };
         // Only refused submissions are looked at again (replays), so an
@@ -158,6 +179,67 @@ pub async fn check(
         return Err(e);
     }
     Ok(items)
+}
+
+/// The registry's answers to the submissions `asks` (a department's view of
+/// officers, except for kinds whose officers may be of any body) and the
+/// paths of the other bodies the reporter checks need.
+async fn ask(
+    intake: &Intake,
+    ctx: &Ctx,
+    prepared: &[AppResult<Prepared>],
+    referenced: &[Option<Referenced>],
+    asks: &[usize],
+    bodies: Vec<String>,
+) -> AppResult<(
+    HashMap<usize, probity_proto::registry::v1::CheckActorsResponse>,
+    Paths,
+)> {
+    let mut answer_of = HashMap::with_capacity(asks.len());
+    let view = ctx.principal.department_body();
+    for open in [false, true] {
+        let (ids, questions): (Vec<usize>, Vec<_>) = asks
+            .iter()
+            .filter_map(|&i| {
+                let p = prepared[i].as_ref().ok()?;
+                (reporters::open_view(p.kind) == open)
+                    .then(|| (i, findings::question(p, referenced[i].as_ref())))
+            })
+            .unzip();
+        if questions.is_empty() {
+            continue;
+        }
+        let answers = intake
+            .link
+            .check(&questions, if open { None } else { view })
+            .await?;
+        answer_of.extend(ids.into_iter().zip(answers));
+    }
+    Ok((answer_of, reporters::paths(&intake.link, bodies).await?))
+}
+
+/// The reporter checks of one submission: a named organizer the registry
+/// knows, a rightful reporter of the fact and, for a correction, of the
+/// revision it corrects.
+fn rightful(
+    ctx: &Ctx,
+    p: &Prepared,
+    path: &str,
+    before: Option<&(Fact, String)>,
+    paths: &Paths,
+) -> AppResult<()> {
+    if let Some(field) = reporters::unknown_organizer(&p.fact, paths) {
+        let mut v = Violations::new();
+        v.add(field, "no such body in the registry");
+        v.finish()?;
+    }
+    reporters::check(&ctx.principal, &p.fact, path, paths)?;
+    match before {
+        Some((stored, stored_path)) => {
+            reporters::may_revise(&ctx.principal, stored, stored_path, paths)
+        }
+        None => Ok(()),
+    }
 }
 
 /// A submission refused above (or not checked: the registry is down) may be
@@ -200,7 +282,8 @@ async fn replays(
             })
         });
         if known {
-            items[i] = body_scope::check(&ctx.principal, &c.body_path).map(|_| {
+            let seen = reporters::sees(&ctx.principal, &p.fact, &c.body_path);
+            items[i] = seen.then_some(()).ok_or_else(outside).map(|_| {
                 Item::Submit(Box::new(Checked {
                     prepared: p.clone(),
                     findings: Vec::new(),
@@ -212,6 +295,13 @@ async fn replays(
         }
     }
     Ok(())
+}
+
+fn outside() -> AppError {
+    AppError::denied(
+        "OUTSIDE_DEPARTMENT",
+        "a department may only act for itself and the bodies below it",
+    )
 }
 
 fn single(mut out: Vec<Outcome>) -> AppResult<Fact> {
@@ -258,16 +348,13 @@ pub async fn void_fact(intake: &Intake, ctx: &Ctx, r: VoidFactRequest) -> AppRes
         .await?
         .remove(&id)
         .ok_or_else(|| AppError::not_found(r.name.clone()))?;
-    if body_scope::check(&ctx.principal, &current.body_path).is_err() {
+    let stored = Fact::decode(current.payload.as_slice()).map_err(AppError::internal)?;
+    if !reporters::sees(&ctx.principal, &stored, &current.body_path) {
         // Another department's facts are not there, as far as it can tell.
         return Err(AppError::not_found(r.name.clone()));
     }
-    if current.kind == FactKind::AssessmentItem as i32 && ctx.principal.role != Role::LegalOffice {
-        return Err(AppError::denied(
-            "LEGAL_OFFICE_ONLY",
-            "Art. 8 item scores are recorded by the legal-affairs office",
-        ));
-    }
+    let paths = reporters::paths(&intake.link, reporters::wanted(&ctx.principal, &stored)).await?;
+    reporters::may_revise(&ctx.principal, &stored, &current.body_path, &paths)?;
     let item = Item::Void {
         fact_id: id,
         reason: r.reason.clone(),
