@@ -14,6 +14,7 @@ mod credentials;
 mod idempotency;
 mod intake;
 mod keys;
+mod known_at;
 mod officers;
 mod pagination;
 mod powers;

@@ -199,6 +199,7 @@ async fn a_year(s: &TestServer) -> Year {
             power: Some(penalty_power("JT-001")),
             legal_basis_change: basis_change(),
             effective_time: Some(ts(since)),
+            backdate_reason: crate::fixtures::LATE.into(),
         })
         .await
         .unwrap()
@@ -221,6 +222,7 @@ async fn a_year(s: &TestServer) -> Year {
         post: post.name.clone(),
         powers: vec![power.name.clone()],
         effective_time: Some(ts(since)),
+        backdate_reason: crate::fixtures::LATE.into(),
     })
     .await
     .unwrap();

@@ -101,6 +101,7 @@ pub async fn check(
     }
     recent.push(earlier);
 
+    let first_recorded = first_recorded(intake, &prepared).await?;
     let asks: Vec<usize> = (0..prepared.len())
         .filter(|&i| prepared[i].is_ok())
         .collect();
@@ -108,7 +109,11 @@ pub async fn check(
         .iter()
         .filter_map(|&i| {
             let p = prepared[i].as_ref().ok()?;
-            Some(findings::question(p, referenced[i].as_ref()))
+            let mut q = findings::question(p, referenced[i].as_ref());
+            q.known_at = first_recorded
+                .get(&(p.body_id.clone(), p.fact.source_id.clone()))
+                .and_then(|us| probity_common::names::us_ts(*us));
+            Some(q)
         })
         .collect();
     let (answers, down) = match intake
@@ -158,6 +163,31 @@ pub async fn check(
         return Err(e);
     }
     Ok(items)
+}
+
+/// When each fact a submission corrects was first recorded: a correction is
+/// checked against the registry as it stood then, so that nothing recorded
+/// in the registry since (a card "valid since" January issued today) can
+/// clear what the fact was found to be. New facts ask about the registry now
+/// and cost nothing here.
+async fn first_recorded(
+    intake: &Intake,
+    prepared: &[AppResult<Prepared>],
+) -> AppResult<HashMap<(String, String), i64>> {
+    let corrected: Vec<(String, String)> = prepared
+        .iter()
+        .filter_map(|p| p.as_ref().ok())
+        .filter(|p| !p.correction_reason.trim().is_empty())
+        .map(|p| (p.body_id.clone(), p.fact.source_id.clone()))
+        .collect();
+    if corrected.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(tables::by_source(&intake.store.db, &corrected)
+        .await?
+        .into_iter()
+        .map(|(k, c)| (k, c.first_recorded_us))
+        .collect())
 }
 
 /// A submission refused above (or not checked: the registry is down) may be

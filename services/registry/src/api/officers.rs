@@ -19,7 +19,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::{Ctx, bodies, effective};
+use super::{Ctx, bodies, effective, late};
 use crate::{
     Registry, convert,
     entities::{officer, officer_event, post},
@@ -200,7 +200,18 @@ pub async fn create_officer(
     };
     let now = Utc::now();
     let eff = effective(&mut v, r.effective_time.as_ref(), now);
+    v.max_len(&r.backdate_reason, MAX_TEXT, "backdate_reason");
+    let late = late::judge(
+        reg,
+        ctx,
+        &mut v,
+        eff,
+        r.effective_time.is_some(),
+        &r.backdate_reason,
+        "backdate_reason",
+    );
     v.finish()?;
+    let late = late.allowed()?;
     let hmac = national_id::hmac(&reg.national_id_key, &nid);
 
     let mut w = begin_write!(reg, ctx, &r.request_id, &r);
@@ -247,6 +258,7 @@ pub async fn create_officer(
     )
     .await?;
     out.create_time = super::us_ts(m.created_us);
+    late::record_if(&mut w, ctx, &late, &out.name, &body_id, eff).await?;
     w.commit(out).await
 }
 
@@ -332,7 +344,17 @@ pub async fn set_officer_posts(
     post_ids(&mut v, &r.posts, "", "posts");
     v.max_len(&r.reason, MAX_TEXT, "reason");
     let eff = effective(&mut v, r.effective_time.as_ref(), Utc::now());
+    let late = late::judge(
+        reg,
+        ctx,
+        &mut v,
+        eff,
+        r.effective_time.is_some(),
+        &r.reason,
+        "reason",
+    );
     v.finish()?;
+    let late = late.allowed()?;
     let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     let o = load_officer(w.txn(), &r.officer, "officer").await?;
     scope::ensure(w.txn(), &ctx.principal, &o.body_id).await?;
@@ -356,6 +378,7 @@ pub async fn set_officer_posts(
         reason: &r.reason,
     };
     let out = record(&mut w, ctx, &o, c).await?;
+    late::record_if(&mut w, ctx, &late, &out.name, &o.body_id, eff).await?;
     w.commit(out).await
 }
 
@@ -370,7 +393,17 @@ pub async fn set_officer_status(
     enum_field::<OfficerStatus>(&mut v, r.status, "status", false);
     v.non_empty(&r.reason, "reason");
     let eff = effective(&mut v, r.effective_time.as_ref(), Utc::now());
+    let late = late::judge(
+        reg,
+        ctx,
+        &mut v,
+        eff,
+        r.effective_time.is_some(),
+        &r.reason,
+        "reason",
+    );
     v.finish()?;
+    let late = late.allowed()?;
     let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     let o = load_officer(w.txn(), &r.officer, "officer").await?;
     scope::ensure(w.txn(), &ctx.principal, &o.body_id).await?;
@@ -426,6 +459,7 @@ pub async fn set_officer_status(
         reason: &r.reason,
     };
     let out = record(&mut w, ctx, &o, c).await?;
+    late::record_if(&mut w, ctx, &late, &out.name, &o.body_id, eff).await?;
     w.commit(out).await
 }
 
@@ -496,7 +530,17 @@ pub async fn transfer_officer(
     let posts = post_ids(&mut v, &r.posts, &to, "posts");
     v.non_empty(&r.reason, "reason");
     let eff = effective(&mut v, r.effective_time.as_ref(), Utc::now());
+    let late = late::judge(
+        reg,
+        ctx,
+        &mut v,
+        eff,
+        r.effective_time.is_some(),
+        &r.reason,
+        "reason",
+    );
     v.finish()?;
+    let late = late.allowed()?;
     let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     let o = load_officer(w.txn(), &r.officer, "officer").await?;
     scope::ensure(w.txn(), &ctx.principal, &o.body_id).await?;
@@ -519,6 +563,7 @@ pub async fn transfer_officer(
         reason: &r.reason,
     };
     let out = record(&mut w, ctx, &o, c).await?;
+    late::record_if(&mut w, ctx, &late, &out.name, &to, eff).await?;
     w.commit(out).await
 }
 
