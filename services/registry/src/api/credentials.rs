@@ -191,10 +191,10 @@ pub async fn issue_credential(
         .exec_without_returning(w.txn())
         .await?;
     let out = convert::credential(m, vec![ev], now);
+    late::record_if(&mut w, ctx, &late, &out.name, &holder.body_id, from).await?;
     w.audit(&out.name, json!({"op": "issue_credential", "number": out.number, "holder": out.holder,
         "issuing_authority": out.issuing_authority, "valid_from_us": from, "valid_until_us": until}))
         .await?;
-    late::record_if(&mut w, ctx, &late, &out.name, &holder.body_id, from).await?;
     w.commit(out).await
 }
 

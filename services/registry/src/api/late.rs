@@ -73,7 +73,8 @@ impl Backdate {
     }
 }
 
-/// A late change's record, written and audited in the change's transaction.
+/// A late change's record, written and audited in the change's transaction
+/// (callers record it before they audit the change).
 pub(crate) struct Late<'a> {
     pub entity: &'a str,
     pub body_id: &'a str,
@@ -97,10 +98,12 @@ pub(crate) async fn record(w: &mut Write<'_>, ctx: &Ctx, l: Late<'_>) -> AppResu
     late_change::Entity::insert(late_change::ActiveModel::from(m.clone()))
         .exec_without_returning(w.txn())
         .await?;
+    // Its own entry, before the change's: the entity's history reads one
+    // entry per change, and a write's last entry is the change itself.
     w.audit(
-        l.entity,
-        json!({"op": "late_change", "id": m.id, "method": m.method, "effective_us": m.effective_us,
-               "recorded_us": m.recorded_us, "reason": m.reason}),
+        &format!("lateChanges/{}", m.id),
+        json!({"op": "late_change", "entity": m.entity, "method": m.method, "body": m.body_id,
+               "effective_us": m.effective_us, "recorded_us": m.recorded_us, "reason": m.reason}),
     )
     .await
 }

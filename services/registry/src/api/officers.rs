@@ -242,6 +242,8 @@ pub async fn create_officer(
     officer::Entity::insert(officer::ActiveModel::from(m.clone()))
         .exec_without_returning(w.txn())
         .await?;
+    let name = format!("officers/{}", m.id);
+    late::record_if(&mut w, ctx, &late, &name, &body_id, eff).await?;
     let mut out = record(
         &mut w,
         ctx,
@@ -258,7 +260,6 @@ pub async fn create_officer(
     )
     .await?;
     out.create_time = super::us_ts(m.created_us);
-    late::record_if(&mut w, ctx, &late, &out.name, &body_id, eff).await?;
     w.commit(out).await
 }
 
@@ -377,8 +378,8 @@ pub async fn set_officer_posts(
         posts: &posts,
         reason: &r.reason,
     };
+    late::record_if(&mut w, ctx, &late, &r.officer, &o.body_id, eff).await?;
     let out = record(&mut w, ctx, &o, c).await?;
-    late::record_if(&mut w, ctx, &late, &out.name, &o.body_id, eff).await?;
     w.commit(out).await
 }
 
@@ -458,8 +459,8 @@ pub async fn set_officer_status(
         posts: &posts,
         reason: &r.reason,
     };
+    late::record_if(&mut w, ctx, &late, &r.officer, &o.body_id, eff).await?;
     let out = record(&mut w, ctx, &o, c).await?;
-    late::record_if(&mut w, ctx, &late, &out.name, &o.body_id, eff).await?;
     w.commit(out).await
 }
 
@@ -562,8 +563,8 @@ pub async fn transfer_officer(
         posts: &posts,
         reason: &r.reason,
     };
+    late::record_if(&mut w, ctx, &late, &r.officer, &to, eff).await?;
     let out = record(&mut w, ctx, &o, c).await?;
-    late::record_if(&mut w, ctx, &late, &out.name, &to, eff).await?;
     w.commit(out).await
 }
 

@@ -240,8 +240,8 @@ pub async fn create_power(reg: &Registry, ctx: &Ctx, r: CreatePowerRequest) -> A
     change["op"] = json!("create_power");
     change["code"] = json!(pm.code);
     change["category"] = json!(pm.category);
-    w.audit(&out.name, change).await?;
     late::record_if(&mut w, ctx, &late, &out.name, &pm.body_id, eff).await?;
+    w.audit(&out.name, change).await?;
     w.commit(out).await
 }
 
@@ -359,8 +359,8 @@ pub async fn revise_power(reg: &Registry, ctx: &Ctx, r: RevisePowerRequest) -> A
             "the new version is identical to the current one",
         ));
     }
+    late::record_if(&mut w, ctx, &late, &p.name, &pm.body_id, eff).await?;
     let out = append_version(&mut w, &pm, &vm, "revise_power").await?;
-    late::record_if(&mut w, ctx, &late, &out.name, &pm.body_id, eff).await?;
     w.commit(out).await
 }
 
@@ -416,8 +416,8 @@ pub async fn withdraw_power(
         .filter(post_power::Column::ToUs.is_null())
         .exec(w.txn())
         .await?;
+    late::record_if(&mut w, ctx, &late, &r.name, &pm.body_id, eff).await?;
     let out = append_version(&mut w, &pm, &vm, "withdraw_power").await?;
-    late::record_if(&mut w, ctx, &late, &out.name, &pm.body_id, eff).await?;
     w.commit(out).await
 }
 
@@ -726,11 +726,11 @@ pub async fn set_post_powers(
     powers.sort();
     let out_body = post.body_id.clone();
     let out = convert::post(post, &powers);
+    late::record_if(&mut w, ctx, &late, &out.name, &out_body, eff).await?;
     w.audit(
         &out.name,
         json!({"op": "set_post_powers", "added": added, "removed": removed, "effective_us": eff}),
     )
     .await?;
-    late::record_if(&mut w, ctx, &late, &out.name, &out_body, eff).await?;
     w.commit(out).await
 }
