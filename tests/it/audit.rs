@@ -77,6 +77,7 @@ db_test!(every_write_adds_an_entry, |b| async move {
             power: Some(penalty_power("CF-001")),
             legal_basis_change: basis_change(),
             effective_time: Some(ts(since())),
+            backdate_reason: crate::fixtures::LATE.into(),
         })
         .await
         .unwrap()
@@ -88,6 +89,7 @@ db_test!(every_write_adds_an_entry, |b| async move {
             post: post.name.clone(),
             powers: vec![power.name.clone()],
             effective_time: Some(ts(since())),
+            backdate_reason: crate::fixtures::LATE.into(),
         })
         .await
         .unwrap()
@@ -202,6 +204,7 @@ db_test!(every_write_adds_an_entry, |b| async move {
             name: power.name.clone(),
             legal_basis_change: basis_change(),
             effective_time: None,
+            backdate_reason: String::new(),
         })
         .await
         .unwrap()

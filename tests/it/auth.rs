@@ -217,6 +217,7 @@ db_test!(roles_decide_what_may_be_called, |b| async move {
         at: Some(ts(Utc::now())),
         officers: vec![w.a.name.clone()],
         min_qualified: 0,
+        known_at: None,
     })
     .await
     .expect("leadership may check actors");
@@ -327,6 +328,7 @@ db_test!(department_cannot_touch_another_body, |b| async move {
             power: Some(inspection_power("HJ-JC-001")),
             legal_basis_change: basis_change(),
             effective_time: None,
+            backdate_reason: String::new(),
         })
         .await
         .unwrap()
@@ -403,6 +405,7 @@ db_test!(department_cannot_touch_another_body, |b| async move {
             power: Some(inspection_power("JC-X")),
             legal_basis_change: basis_change(),
             effective_time: None,
+            backdate_reason: String::new(),
         })
         .await);
     out(d
@@ -411,6 +414,7 @@ db_test!(department_cannot_touch_another_body, |b| async move {
             post: o_post.name.clone(),
             powers: vec![o_power.name.clone()],
             effective_time: None,
+            backdate_reason: String::new(),
         })
         .await);
     let mut rev = o_power.clone();
@@ -429,6 +433,7 @@ db_test!(department_cannot_touch_another_body, |b| async move {
             name: o_power.name.clone(),
             legal_basis_change: basis_change(),
             effective_time: None,
+            backdate_reason: String::new(),
         })
         .await);
     out(d
@@ -481,6 +486,7 @@ db_test!(department_cannot_touch_another_body, |b| async move {
                 ..Default::default()
             }),
             effective_time: None,
+            backdate_reason: String::new(),
         })
         .await);
     out(d
@@ -552,6 +558,7 @@ db_test!(department_cannot_touch_another_body, |b| async move {
                 valid_until: Some(ts(Utc::now() + Duration::days(800))),
                 ..Default::default()
             }),
+            backdate_reason: String::new(),
         })
         .await);
     out(d
@@ -610,6 +617,7 @@ db_test!(department_cannot_touch_another_body, |b| async move {
             at: Some(ts(Utc::now())),
             officers: vec![e.name.clone()],
             min_qualified: 0,
+            known_at: None,
         })
         .await);
     assert_eq!(head(&s).await, before, "nothing was written");
@@ -635,6 +643,7 @@ db_test!(department_cannot_touch_another_body, |b| async move {
             power: Some(inspection_power("JC-002")),
             legal_basis_change: basis_change(),
             effective_time: None,
+            backdate_reason: String::new(),
         })
         .await
         .expect("own power")
@@ -648,6 +657,7 @@ db_test!(department_cannot_touch_another_body, |b| async move {
             own.name.clone(),
         ],
         effective_time: None,
+        backdate_reason: String::new(),
     })
     .await
     .expect("own post");
@@ -665,6 +675,7 @@ db_test!(department_cannot_touch_another_body, |b| async move {
         at: Some(ts(Utc::now())),
         officers: vec![w.a.name.clone(), w.b.name.clone()],
         min_qualified: 0,
+        known_at: None,
     })
     .await
     .expect("own check");

@@ -219,6 +219,7 @@ db_test!(other_body, |b| async move {
             power: Some(inspection_power("HJ-JC-001")),
             legal_basis_change: basis_change(),
             effective_time: Some(ts(since())),
+            backdate_reason: crate::fixtures::LATE.into(),
         })
         .await
         .unwrap()
@@ -241,6 +242,7 @@ db_test!(other_body, |b| async move {
         post: post.name.clone(),
         powers: vec![power.name.clone()],
         effective_time: Some(ts(since())),
+        backdate_reason: crate::fixtures::LATE.into(),
     })
     .await
     .unwrap();
@@ -309,6 +311,7 @@ db_test!(no_post_with_power, |b| async move {
         post: w.post.name.clone(),
         powers: vec![w.inspection.name.clone()],
         effective_time: None,
+        backdate_reason: String::new(),
     })
     .await
     .unwrap();
@@ -524,6 +527,7 @@ db_test!(power_not_held, |b| async move {
             power: Some(inspection_power("HJ-JC-001")),
             legal_basis_change: basis_change(),
             effective_time: Some(ts(since())),
+            backdate_reason: crate::fixtures::LATE.into(),
         })
         .await
         .unwrap()
@@ -586,6 +590,7 @@ db_test!(power_withdrawn, |b| async move {
         name: w.inspection.name.clone(),
         legal_basis_change: basis_change(),
         effective_time: None,
+        backdate_reason: String::new(),
     })
     .await
     .unwrap();
@@ -677,6 +682,7 @@ db_test!(
                 post: post.name.clone(),
                 powers: vec![w.penalty.name.clone()],
                 effective_time: Some(ts(since)),
+                backdate_reason: crate::fixtures::LATE.into(),
             })
             .await
             .expect("an entrusted organization's post holds the entrusting body's power")
@@ -749,6 +755,7 @@ db_test!(
                 post: other_post.name.clone(),
                 powers: vec![w.penalty.name.clone()],
                 effective_time: None,
+                backdate_reason: String::new(),
             })
             .await
             .unwrap_err();
@@ -768,6 +775,7 @@ db_test!(check_actors_lookups, |b| async move {
             at: Some(ts(Utc::now())),
             officers: vec![w.a.name.clone()],
             min_qualified: 0,
+            known_at: None,
         })
         .await,
         Code::NotFound,
@@ -791,6 +799,7 @@ db_test!(
             at: Some(ts(Utc::now())),
             officers: officers.iter().map(|o| o.name.clone()).collect(),
             min_qualified: 0,
+            known_at: None,
         };
         let mut svc = as_role(&s, probity_common::auth::Role::Service).await;
         let r = svc

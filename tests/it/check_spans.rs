@@ -115,6 +115,7 @@ db_test!(
             at: Some(ts(t)),
             officers: g.1.clone(),
             min_qualified: 0,
+            known_at: None,
         };
         let service = s.token(Role::Service, None);
         for viewer in [String::new(), w.dept.name.clone()] {

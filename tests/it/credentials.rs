@@ -62,6 +62,7 @@ fn issue_req(
             valid_until: Some(ts(until)),
             ..Default::default()
         }),
+        backdate_reason: crate::fixtures::LATE.into(),
     }
 }
 

@@ -156,6 +156,7 @@ pub async fn officer(
             ..Default::default()
         }),
         effective_time: Some(ts(since)),
+        backdate_reason: crate::fixtures::LATE.into(),
     })
     .await
     .expect("create officer")
@@ -180,6 +181,7 @@ pub async fn credential(
             valid_until: Some(ts(until)),
             ..Default::default()
         }),
+        backdate_reason: crate::fixtures::LATE.into(),
     })
     .await
     .expect("issue credential")
@@ -206,6 +208,7 @@ pub async fn world(s: &TestServer) -> World {
                 power: Some(p),
                 legal_basis_change: basis_change(),
                 effective_time: Some(ts(since)),
+                backdate_reason: crate::fixtures::LATE.into(),
             })
             .await
             .expect("create power")
@@ -231,6 +234,7 @@ pub async fn world(s: &TestServer) -> World {
             post: post.name.clone(),
             powers: powers.iter().map(|p| p.name.clone()).collect(),
             effective_time: Some(ts(since)),
+            backdate_reason: crate::fixtures::LATE.into(),
         })
         .await
         .expect("set post powers")
@@ -283,3 +287,7 @@ pub async fn world(s: &TestServer) -> World {
         cred_b,
     }
 }
+
+/// The reason the legal-affairs office gives when it records a change dated
+/// before registry.backdate_grace (the fixtures date things a year back).
+pub const LATE: &str = "registered from the paper records";

@@ -78,6 +78,7 @@ db_test!(retries_of_state_changes_are_replayed, |b| async move {
             ..Default::default()
         }),
         effective_time: None,
+        backdate_reason: String::new(),
     };
     let o1 = c.create_officer(oreq.clone()).await.unwrap().into_inner();
     let o2 = c
@@ -94,6 +95,7 @@ db_test!(retries_of_state_changes_are_replayed, |b| async move {
         power: Some(inspection_power("JC-009")),
         legal_basis_change: basis_change(),
         effective_time: None,
+        backdate_reason: String::new(),
     };
     let p1 = c.create_power(preq.clone()).await.unwrap().into_inner();
     let p2 = c
@@ -114,6 +116,7 @@ db_test!(retries_of_state_changes_are_replayed, |b| async move {
             valid_until: Some(ts(Utc::now() + Duration::days(365))),
             ..Default::default()
         }),
+        backdate_reason: crate::fixtures::LATE.into(),
     };
     let i1 = c.issue_credential(ireq.clone()).await.unwrap().into_inner();
     let i2 = c
@@ -265,6 +268,7 @@ db_test!(
                 ..Default::default()
             }),
             effective_time: None,
+            backdate_reason: String::new(),
         };
         expect_err(
             c.create_officer(req.clone()).await,

@@ -14,6 +14,7 @@ mod credentials;
 mod idempotency;
 mod intake;
 mod keys;
+mod known_at;
 mod major;
 mod officers;
 mod pagination;

@@ -54,6 +54,7 @@ async fn power(s: &TestServer, w: &World, code: &str) -> String {
     s.legal()
         .await
         .create_power(CreatePowerRequest {
+            backdate_reason: crate::fixtures::LATE.into(),
             request_id: rid(),
             parent: w.dept.name.clone(),
             power: Some(penalty_power(code)),
@@ -371,6 +372,7 @@ db_test!(
 
         // CheckActors answers with the criteria in force at the instant asked
         let at = |t: DateTime<Utc>| CheckActorsRequest {
+            known_at: None,
             body: w.dept.name.clone(),
             power: p.clone(),
             at: Some(ts(t)),
@@ -394,6 +396,7 @@ db_test!(
         // a withdrawn power takes no criteria
         office
             .withdraw_power(WithdrawPowerRequest {
+                backdate_reason: crate::fixtures::LATE.into(),
                 request_id: rid(),
                 name: w.inspection.name.clone(),
                 legal_basis_change: basis_change(),

@@ -39,6 +39,7 @@ fn new_officer(body: &Body, name: &str, nid_value: String) -> CreateOfficerReque
             ..Default::default()
         }),
         effective_time: None,
+        backdate_reason: String::new(),
     }
 }
 
@@ -459,6 +460,7 @@ db_test!(status_changes_and_disqualified_is_final, |b| async move {
                 valid_until: Some(ts(Utc::now() + Duration::days(5 * 365))),
                 ..Default::default()
             }),
+            backdate_reason: String::new(),
         })
         .await,
         Code::FailedPrecondition,

@@ -414,6 +414,7 @@ db_test!(powers_units_posts_walk_all_pages, |b| async move {
             power: Some(inspection_power(&code)),
             legal_basis_change: basis_change(),
             effective_time: None,
+            backdate_reason: String::new(),
         })
         .await
         .unwrap();

@@ -17,6 +17,7 @@ async fn create(c: &mut Reg, parent: &str, p: Power) -> Result<Power, tonic::Sta
         power: Some(p),
         legal_basis_change: basis_change(),
         effective_time: None,
+        backdate_reason: String::new(),
     })
     .await
     .map(|r| r.into_inner())
@@ -80,6 +81,7 @@ db_test!(create_and_get_power, |b| async move {
             power: Some(penalty_power("CF-001")),
             legal_basis_change: basis_change(),
             effective_time: None,
+            backdate_reason: String::new(),
         })
         .await,
         Code::AlreadyExists,
@@ -92,6 +94,7 @@ db_test!(create_and_get_power, |b| async move {
             power: Some(penalty_power("CF-009")),
             legal_basis_change: basis_change(),
             effective_time: None,
+            backdate_reason: String::new(),
         })
         .await,
         Code::NotFound,
@@ -134,6 +137,7 @@ db_test!(
                 power: Some(licensing("XK-001")),
                 legal_basis_change: None,
                 effective_time: None,
+                backdate_reason: String::new(),
             })
             .await,
             Code::FailedPrecondition,
@@ -145,6 +149,7 @@ db_test!(
                 name: w.penalty.name.clone(),
                 legal_basis_change: None,
                 effective_time: None,
+                backdate_reason: String::new(),
             })
             .await,
             Code::FailedPrecondition,
@@ -158,6 +163,7 @@ db_test!(
                 power: Some(licensing("XK-001")),
                 legal_basis_change: Some(LegalBasisChange::default()),
                 effective_time: None,
+                backdate_reason: String::new(),
             })
             .await,
             &["legal_basis_change.document", "legal_basis_change.summary"],
@@ -171,6 +177,7 @@ db_test!(
                     summary: "x".into(),
                 }),
                 effective_time: None,
+                backdate_reason: String::new(),
             })
             .await,
             &["legal_basis_change.document"],
@@ -387,6 +394,7 @@ db_test!(penalty_benchmark_rules, |b| async move {
                 power: Some(p),
                 legal_basis_change: basis_change(),
                 effective_time: None,
+                backdate_reason: String::new(),
             })
             .await
         }
@@ -482,6 +490,7 @@ db_test!(withdrawn_power_closes_post_assignments, |b| async move {
                 summary: "取消该项处罚".into(),
             }),
             effective_time: None,
+            backdate_reason: String::new(),
         })
         .await
         .expect("withdraw")
@@ -548,6 +557,7 @@ db_test!(withdrawn_power_closes_post_assignments, |b| async move {
             name: w.penalty.name.clone(),
             legal_basis_change: basis_change(),
             effective_time: None,
+            backdate_reason: String::new(),
         })
         .await,
         Code::FailedPrecondition,
@@ -572,6 +582,7 @@ db_test!(withdrawn_power_closes_post_assignments, |b| async move {
             post: w.post.name.clone(),
             powers: vec![w.penalty.name.clone(), w.inspection.name.clone()],
             effective_time: None,
+            backdate_reason: String::new(),
         })
         .await,
         Code::FailedPrecondition,
@@ -642,6 +653,7 @@ db_test!(unassigned_powers_and_post_assignment, |b| async move {
                 w.inspection.name.clone(),
             ],
             effective_time: None,
+            backdate_reason: String::new(),
         })
         .await
         .expect("assign three")
@@ -664,6 +676,7 @@ db_test!(unassigned_powers_and_post_assignment, |b| async move {
             post: w.post.name.clone(),
             powers: vec![w.penalty.name.clone()],
             effective_time: None,
+            backdate_reason: String::new(),
         })
         .await
         .expect("assign one")
@@ -679,6 +692,7 @@ db_test!(unassigned_powers_and_post_assignment, |b| async move {
             post: w.post.name.clone(),
             powers: vec![w.penalty.name.clone()],
             effective_time: None,
+            backdate_reason: String::new(),
         })
         .await,
         Code::FailedPrecondition,
@@ -694,6 +708,7 @@ db_test!(unassigned_powers_and_post_assignment, |b| async move {
             post: w.post.name.clone(),
             powers: vec![foreign.name.clone()],
             effective_time: None,
+            backdate_reason: String::new(),
         })
         .await,
         &["powers[0]"],
@@ -705,6 +720,7 @@ db_test!(unassigned_powers_and_post_assignment, |b| async move {
             post: w.post.name.clone(),
             powers: vec![format!("{}/powers/nosuchpower", w.dept.name)],
             effective_time: None,
+            backdate_reason: String::new(),
         })
         .await,
         Code::NotFound,
@@ -717,6 +733,7 @@ db_test!(unassigned_powers_and_post_assignment, |b| async move {
             post: format!("{}/posts/nosuchpost", w.dept.name),
             powers: vec![],
             effective_time: None,
+            backdate_reason: String::new(),
         })
         .await,
         Code::NotFound,
@@ -729,6 +746,7 @@ db_test!(unassigned_powers_and_post_assignment, |b| async move {
             post: w.post.name.clone(),
             powers: vec![w.inspection.name.clone()],
             effective_time: Some(ts(Utc::now() - Duration::days(2))),
+            backdate_reason: crate::fixtures::LATE.into(),
         })
         .await,
         Code::FailedPrecondition,
@@ -741,6 +759,7 @@ db_test!(unassigned_powers_and_post_assignment, |b| async move {
             post: w.post.name.clone(),
             powers: vec![],
             effective_time: None,
+            backdate_reason: String::new(),
         })
         .await
         .expect("clear")

@@ -133,6 +133,7 @@ db_test!(a_check_reads_what_the_card_says, |b| async move {
                 valid_until: Some(ts(Utc::now() + Duration::days(900))),
                 ..Default::default()
             }),
+            backdate_reason: String::new(),
         })
         .await;
     expect_code(e, Code::AlreadyExists);
@@ -224,6 +225,7 @@ db_test!(published_powers, |b| async move {
         name: w.inspection.name.clone(),
         legal_basis_change: basis_change(),
         effective_time: None,
+        backdate_reason: String::new(),
     })
     .await
     .unwrap();

@@ -200,6 +200,7 @@ async fn a_year(s: &TestServer) -> Year {
             power: Some(penalty_power("JT-001")),
             legal_basis_change: basis_change(),
             effective_time: Some(ts(since)),
+            backdate_reason: crate::fixtures::LATE.into(),
         })
         .await
         .unwrap()
@@ -222,6 +223,7 @@ async fn a_year(s: &TestServer) -> Year {
         post: post.name.clone(),
         powers: vec![power.name.clone()],
         effective_time: Some(ts(since)),
+        backdate_reason: crate::fixtures::LATE.into(),
     })
     .await
     .unwrap();

@@ -24,6 +24,7 @@ async fn twin(s: &TestServer, w: &World) -> (Body, Power, Officer, Officer) {
     let mut l = s.legal().await;
     let power = l
         .create_power(CreatePowerRequest {
+            backdate_reason: crate::fixtures::LATE.into(),
             request_id: rid(),
             parent: body.name.clone(),
             power: Some(penalty_power("JT-001")),
@@ -47,6 +48,7 @@ async fn twin(s: &TestServer, w: &World) -> (Body, Power, Officer, Officer) {
         .unwrap()
         .into_inner();
     l.set_post_powers(SetPostPowersRequest {
+        backdate_reason: crate::fixtures::LATE.into(),
         request_id: rid(),
         post: post.name.clone(),
         powers: vec![power.name.clone()],

@@ -51,6 +51,7 @@ db_test!(
                 at: Some(ts(Utc::now())),
                 officers: vec![e.name.clone(), w.a.name.clone()],
                 min_qualified: 0,
+                known_at: None,
             })
             .await
             .unwrap()
@@ -71,6 +72,7 @@ db_test!(
                 at: Some(ts(Utc::now())),
                 officers: vec![e.name.clone()],
                 min_qualified: 0,
+                known_at: None,
             })
             .await
             .unwrap()

@@ -14,6 +14,7 @@ db_test!(world_builds_and_checks, |b| async move {
             at: Some(ts(Utc::now())),
             officers: vec![w.a.name.clone(), w.b.name.clone()],
             min_qualified: 0,
+            known_at: None,
         })
         .await
         .expect("check")

@@ -86,6 +86,7 @@ pub async fn check(
             at: Some(ts(at)),
             officers: officers.iter().map(|o| o.name.clone()).collect(),
             min_qualified,
+            known_at: None,
         })
         .await
         .expect("check actors")

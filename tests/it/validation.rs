@@ -17,6 +17,7 @@ fn power_now(dept: &Body, p: Power) -> CreatePowerRequest {
         power: Some(p),
         legal_basis_change: basis_change(),
         effective_time: None,
+        backdate_reason: String::new(),
     }
 }
 
@@ -197,6 +198,7 @@ db_test!(unit_and_post_rules, |b| async move {
             post: "posts/x".into(),
             powers: vec!["junk".into()],
             effective_time: future(),
+            backdate_reason: String::new(),
         })
         .await,
         &["request_id", "post", "powers[0]", "effective_time"],
@@ -212,6 +214,7 @@ db_test!(unit_and_post_rules, |b| async move {
                 w.penalty.name.clone(),
             ],
             effective_time: bad_ts(),
+            backdate_reason: String::new(),
         })
         .await,
         &["powers[0]", "powers[1]", "powers[3]", "effective_time"],
@@ -230,6 +233,7 @@ db_test!(unit_and_post_rules, |b| async move {
                 post: w.post.name.clone(),
                 powers: vec![w.penalty.name.clone()],
                 effective_time: Some(t),
+                backdate_reason: crate::fixtures::LATE.into(),
             })
             .await,
             &["effective_time"],
@@ -273,6 +277,7 @@ db_test!(power_rules, |b| async move {
             power: None,
             legal_basis_change: basis_change(),
             effective_time: None,
+            backdate_reason: String::new(),
         })
         .await,
         &["parent", "power"],
@@ -293,6 +298,7 @@ db_test!(power_rules, |b| async move {
             }),
             legal_basis_change: Some(LegalBasisChange::default()),
             effective_time: future(),
+            backdate_reason: String::new(),
         })
         .await,
         &[
@@ -325,6 +331,7 @@ db_test!(power_rules, |b| async move {
             }),
             legal_basis_change: basis_change(),
             effective_time: bad_ts(),
+            backdate_reason: String::new(),
         })
         .await,
         &[
@@ -414,6 +421,7 @@ db_test!(power_rules, |b| async move {
             name: "x".into(),
             legal_basis_change: Some(LegalBasisChange::default()),
             effective_time: future(),
+            backdate_reason: String::new(),
         })
         .await,
         &[
@@ -474,6 +482,7 @@ db_test!(officer_rules, |b| async move {
             request_id: rid(),
             officer: None,
             effective_time: None,
+            backdate_reason: String::new(),
         })
         .await,
         &["officer"],
@@ -491,6 +500,7 @@ db_test!(officer_rules, |b| async move {
                 ..Default::default()
             }),
             effective_time: future(),
+            backdate_reason: String::new(),
         })
         .await,
         &[
@@ -516,6 +526,7 @@ db_test!(officer_rules, |b| async move {
                 ..Default::default()
             }),
             effective_time: bad_ts(),
+            backdate_reason: String::new(),
         })
         .await,
         &[
@@ -640,6 +651,7 @@ db_test!(credential_rules, |b| async move {
         c.issue_credential(IssueCredentialRequest {
             request_id: rid(),
             credential: None,
+            backdate_reason: String::new(),
         })
         .await,
         &["credential"],
@@ -657,6 +669,7 @@ db_test!(credential_rules, |b| async move {
                 history: vec![CredentialEvent::default()],
                 ..Default::default()
             }),
+            backdate_reason: String::new(),
         })
         .await,
         &[
@@ -682,6 +695,7 @@ db_test!(credential_rules, |b| async move {
                 valid_until: Some(ts(now - Duration::days(1))),
                 ..Default::default()
             }),
+            backdate_reason: crate::fixtures::LATE.into(),
         })
         .await,
         &[
@@ -704,6 +718,7 @@ db_test!(credential_rules, |b| async move {
                 }),
                 ..Default::default()
             }),
+            backdate_reason: String::new(),
         })
         .await,
         &[
@@ -724,6 +739,7 @@ db_test!(credential_rules, |b| async move {
                 valid_until: Some(ts(now)),
                 ..Default::default()
             }),
+            backdate_reason: crate::fixtures::LATE.into(),
         })
         .await,
         &["credential.valid_until"],
@@ -789,6 +805,7 @@ db_test!(check_actors_rules, |b| async move {
             at: None,
             officers: vec![],
             min_qualified: -1,
+            known_at: None,
         })
         .await,
         &["body", "power", "at", "officers", "min_qualified"],
@@ -800,6 +817,7 @@ db_test!(check_actors_rules, |b| async move {
             at: bad_ts(),
             officers: vec![w.a.name.clone(), w.a.name.clone(), "junk".into()],
             min_qualified: 0,
+            known_at: None,
         })
         .await,
         &["at", "officers[1]", "officers[2]"],
@@ -812,6 +830,7 @@ db_test!(check_actors_rules, |b| async move {
             at: Some(ts(Utc::now())),
             officers: many,
             min_qualified: 0,
+            known_at: None,
         })
         .await,
         &["officers"],
@@ -828,6 +847,7 @@ db_test!(check_actors_rules, |b| async move {
             at: Some(ts(Utc::now())),
             officers: hundred,
             min_qualified: 0,
+            known_at: None,
         })
         .await
         .expect("100 officers")
@@ -918,6 +938,7 @@ db_test!(lists_and_texts_are_bounded, |b| async move {
                 .map(|i| format!("{}/powers/x{i}", w.dept.name))
                 .collect(),
             effective_time: None,
+            backdate_reason: String::new(),
         })
         .await,
         &["powers"],

@@ -409,6 +409,7 @@ async fn seed(
                     summary: "新增执法事项".into(),
                 }),
                 effective_time: Some(ts(since)),
+                backdate_reason: "registered from the paper records".into(),
             },
             &auth,
         ))
@@ -437,6 +438,7 @@ async fn seed(
             post: post.name.clone(),
             powers: vec![power.name.clone()],
             effective_time: Some(ts(since)),
+            backdate_reason: "registered from the paper records".into(),
         },
         &auth,
     ))
@@ -463,6 +465,7 @@ async fn seed(
                                 ..Default::default()
                             }),
                             effective_time: Some(ts(since)),
+                            backdate_reason: "registered from the paper records".into(),
                         },
                         &auth,
                     ))
@@ -481,6 +484,7 @@ async fn seed(
                                 valid_until: Some(ts(until)),
                                 ..Default::default()
                             }),
+                            backdate_reason: "registered from the paper records".into(),
                         },
                         &auth,
                     ))
@@ -601,6 +605,7 @@ impl Caller {
                     at: Some(ts(Utc::now())),
                     officers: vec![w.officers[a].clone(), w.officers[b].clone()],
                     min_qualified: 0,
+                    known_at: None,
                 };
                 let req = match &w.auth {
                     Some(auth) => authed(req, auth),

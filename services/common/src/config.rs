@@ -84,6 +84,17 @@ pub struct RegistrySettings {
     pub national_id_key_file: String,
     pub default_min_qualified: u32,
     pub snapshot_max_staleness_ms: u64,
+    /// How far before now a department may date a change (humantime, e.g.
+    /// "7d"); earlier is the legal-affairs office's, with a reason.
+    pub backdate_grace: String,
+}
+
+impl RegistrySettings {
+    /// `backdate_grace` in microseconds (validated at load).
+    pub fn backdate_grace_us(&self) -> i64 {
+        humantime::parse_duration(&self.backdate_grace)
+            .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -277,6 +288,7 @@ impl Default for RegistrySettings {
             national_id_key_file: String::new(),
             default_min_qualified: 2,
             snapshot_max_staleness_ms: 250,
+            backdate_grace: "7d".into(),
         }
     }
 }
@@ -440,6 +452,19 @@ impl Settings {
         let ep = &self.intake.registry_endpoint;
         if !(ep.is_empty() || ep.starts_with("http://")) {
             return Err(bad("intake.registry_endpoint", peer));
+        }
+        match humantime::parse_duration(&self.registry.backdate_grace) {
+            Err(e) => {
+                return Err(bad(
+                    "registry.backdate_grace",
+                    format!("not a duration ({e})"),
+                ));
+            }
+            // A grace of months would let departments rewrite the year.
+            Ok(d) if d > std::time::Duration::from_secs(90 * 86_400) => {
+                return Err(bad("registry.backdate_grace", "must be at most 90 days"));
+            }
+            Ok(_) => {}
         }
         if self.intake.registry_timeout_ms == 0 {
             return Err(bad("intake.registry_timeout_ms", "must be positive"));

@@ -58,6 +58,7 @@ pub fn question(p: &Prepared, referenced: Option<&Referenced>) -> CheckActorsReq
         at: probity_common::names::us_ts(p.occurred_us),
         officers,
         min_qualified: 0,
+        known_at: None,
     }
 }
 

@@ -213,9 +213,16 @@ struct Part {
 
 fn parts_of(c: &CheckActorsRequest, viewer: &str) -> Vec<Part> {
     let t = c.at.as_ref().map_or(0, ts_us);
+    // A question about the registry as it stood at `known_at` (a correction)
+    // is a different question from one about the registry now: its answers
+    // are kept apart, under their own known_at.
+    let known = c
+        .known_at
+        .as_ref()
+        .map_or_else(String::new, |k| ts_us(k).to_string());
     let one = |officer: Option<&String>| Part {
         key: format!(
-            "{viewer}\u{0}{}\u{0}{}\u{0}{}",
+            "{viewer}\u{0}{}\u{0}{}\u{0}{}\u{0}{known}",
             c.body,
             c.power,
             officer.map_or("", |o| o.as_str())
@@ -227,6 +234,7 @@ fn parts_of(c: &CheckActorsRequest, viewer: &str) -> Vec<Part> {
             at: c.at,
             officers: officer.into_iter().cloned().collect(),
             min_qualified: 0,
+            known_at: c.known_at,
         },
     };
     if c.officers.is_empty() {

@@ -223,12 +223,15 @@ pub struct Current {
     /// The stored Fact (body, source_id, kind, payload with output fields).
     pub payload: Vec<u8>,
     pub digest: String,
+    /// When revision 1 was recorded: a correction is checked against the
+    /// registry as it stood then.
+    pub first_recorded_us: i64,
 }
 
 macro_rules! current_cols {
     () => {
         "f.id, f.body, f.source_id, f.kind, f.revision, f.voided, f.occurred_us, \
-         f.body_path, f.refers_to, r.payload, r.digest"
+         f.body_path, f.refers_to, r.payload, r.digest, f.recorded_us"
     };
 }
 const CURRENT_COLS: &str = current_cols!();
@@ -270,6 +273,7 @@ fn current(row: &QueryResult) -> AppResult<Current> {
         refers_to: row.try_get("", "refers_to")?,
         payload: row.try_get("", "payload")?,
         digest: row.try_get("", "digest")?,
+        first_recorded_us: row.try_get("", "recorded_us")?,
     })
 }
 

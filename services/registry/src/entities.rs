@@ -75,6 +75,10 @@ pub mod post_power {
         pub body_id: String,
         pub from_us: i64,
         pub to_us: Option<i64>,
+        /// When the assignment was recorded (m0003: `from_us` before it).
+        pub recorded_us: i64,
+        /// When its end (`to_us`) was recorded.
+        pub to_recorded_us: Option<i64>,
     }
     no_relations!();
 }
@@ -242,6 +246,28 @@ pub mod post_revision {
         pub reason: String,
         pub actor: String,
         pub recorded_us: i64,
+    }
+    no_relations!();
+}
+
+/// A change recorded with an effective time more than the backdating grace
+/// before it was recorded: the legal-affairs office's (or a service's), with
+/// its reason.
+pub mod late_change {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "registry_late_changes")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub entity: String,
+        pub method: String,
+        pub body_id: String,
+        pub effective_us: i64,
+        pub recorded_us: i64,
+        pub reason: String,
+        pub actor: String,
+        pub role: String,
     }
     no_relations!();
 }

@@ -31,6 +31,8 @@ pub struct Registry {
     pub(crate) national_id_key: Vec<u8>,
     pub(crate) default_min_qualified: u32,
     pub(crate) cache: snapshot::Cache,
+    /// How far back a department may date a change (registry.backdate_grace).
+    pub(crate) backdate_grace_us: i64,
 }
 
 impl Registry {
@@ -51,6 +53,7 @@ impl Registry {
             store,
             national_id_key,
             default_min_qualified: settings.registry.default_min_qualified,
+            backdate_grace_us: settings.registry.backdate_grace_us(),
             cache: snapshot::Cache::new(std::time::Duration::from_millis(
                 settings.registry.snapshot_max_staleness_ms,
             )),

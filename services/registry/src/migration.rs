@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
             Box::new(SharedTables::new("registry")),
             Box::new(M0001Registry),
             Box::new(M0002OfficerEventRole),
+            Box::new(M0003KnownAt),
             Box::new(M0004MajorCriteria),
             Box::new(probity_common::db::SharedAuditGuards::new("registry")),
         ]
@@ -244,6 +245,66 @@ impl MigrationTrait for M0002OfficerEventRole {
                 .to_owned(),
         )
         .await
+    }
+}
+
+/// When each post-power change was recorded, so that CheckActors can read
+/// the registry as it stood at an instant (`known_at`); and the changes the
+/// legal-affairs office recorded late. Rows written before this migration
+/// count as recorded when they took effect, which is how they were read
+/// until now.
+struct M0003KnownAt;
+
+impl MigrationName for M0003KnownAt {
+    fn name(&self) -> &str {
+        "m0003_known_at"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003KnownAt {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        use sea_orm::ConnectionTrait;
+        // One column per statement: SQLite alters one thing at a time.
+        for col in [
+            ColumnDef::new(Alias::new("recorded_us"))
+                .big_integer()
+                .not_null()
+                .default(0)
+                .to_owned(),
+            big_null("to_recorded_us"),
+        ] {
+            m.alter_table(
+                Table::alter()
+                    .table(Alias::new("registry_post_powers"))
+                    .add_column(col)
+                    .to_owned(),
+            )
+            .await?;
+        }
+        m.get_connection()
+            .execute_unprepared(
+                "UPDATE registry_post_powers SET recorded_us = from_us, to_recorded_us = to_us",
+            )
+            .await?;
+        m.create_table(table(
+            "registry_late_changes",
+            vec![
+                s("id"),
+                s("entity"),
+                s("method"),
+                s("body_id"),
+                big("effective_us"),
+                big("recorded_us"),
+                text("reason"),
+                s("actor"),
+                s("role"),
+            ],
+            &["id"],
+        ))
+        .await?;
+        m.create_index(index("registry_late_changes", "body", &["body_id"], false))
+            .await
     }
 }
 

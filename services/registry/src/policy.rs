@@ -49,6 +49,8 @@ policy! {
     "probity.registry.v1.RegistryService" "RevokeCredential" => Effect,
     "probity.registry.v1.RegistryService" "CheckActors" => Read,
     "probity.registry.v1.RegistryService" "BatchCheckActors" => Read,
+    // A department sees its own subtree's late changes only (scope).
+    "probity.registry.v1.RegistryService" "ListLateChanges" => Read,
     "probity.registry.v1.PublicRegistryService" "VerifyCredential" => Public,
     "probity.registry.v1.PublicRegistryService" "ListPublishedPowers" => Public,
     "probity.registry.v1.PublicRegistryService" "ListPublishedPosts" => Public,

@@ -525,6 +525,7 @@ db_test!(
                     )),
                     ..Default::default()
                 }),
+                backdate_reason: String::new(),
             })
             .await;
         let e = crate::util::expect_code(renewal, tonic::Code::FailedPrecondition);

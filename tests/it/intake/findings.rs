@@ -366,6 +366,7 @@ db_test!(each_rule_fires_and_its_control_does_not, |b| async move {
             power: Some(crate::fixtures::penalty_power("CF-901")),
             legal_basis_change: crate::fixtures::basis_change(),
             effective_time: Some(crate::fixtures::ts(since())),
+            backdate_reason: crate::fixtures::LATE.into(),
         })
         .await
         .unwrap()

@@ -106,13 +106,20 @@ pub async fn check(
         .filter(|p| !p.correction_reason.trim().is_empty())
         .map(|p| (p.body_id.clone(), p.fact.source_id.clone()))
         .collect();
+    // A correction is also checked against the registry as it stood when
+    // the fact was first recorded, so that nothing recorded there since (a
+    // card "valid since" January issued today) clears what it was found to be.
+    let mut first_recorded: HashMap<(String, String), i64> = HashMap::new();
     let stored: HashMap<(String, String), (Fact, String)> = if revised.is_empty() {
         HashMap::new()
     } else {
         tables::by_source(&intake.store.db, &revised)
             .await?
             .into_iter()
-            .filter_map(|(k, c)| Some((k, (Fact::decode(c.payload.as_slice()).ok()?, c.body_path))))
+            .filter_map(|(k, c)| {
+                first_recorded.insert(k.clone(), c.first_recorded_us);
+                Some((k, (Fact::decode(c.payload.as_slice()).ok()?, c.body_path)))
+            })
             .collect()
     };
 
@@ -126,12 +133,21 @@ pub async fn check(
     for (f, _) in stored.values() {
         bodies.extend(reporters::wanted(&ctx.principal, f));
     }
-    let (mut answer_of, paths, down) =
-        match ask(intake, ctx, &prepared, &referenced, &asks, bodies).await {
-            Ok((a, paths)) => (a, paths, None),
-            Err(e @ AppError::Unavailable(_)) => (HashMap::new(), Paths::new(), Some(e)),
-            Err(e) => return Err(e),
-        };
+    let (mut answer_of, paths, down) = match ask(
+        intake,
+        ctx,
+        &prepared,
+        &referenced,
+        &asks,
+        bodies,
+        &first_recorded,
+    )
+    .await
+    {
+        Ok((a, paths)) => (a, paths, None),
+        Err(e @ AppError::Unavailable(_)) => (HashMap::new(), Paths::new(), Some(e)),
+        Err(e) => return Err(e),
+    };
 
     let mut items = Vec::with_capacity(prepared.len());
     for (i, slot) in prepared.iter_mut().enumerate() {
@@ -191,6 +207,7 @@ async fn ask(
     referenced: &[Option<Referenced>],
     asks: &[usize],
     bodies: Vec<String>,
+    first_recorded: &HashMap<(String, String), i64>,
 ) -> AppResult<(
     HashMap<usize, probity_proto::registry::v1::CheckActorsResponse>,
     Paths,
@@ -202,8 +219,13 @@ async fn ask(
             .iter()
             .filter_map(|&i| {
                 let p = prepared[i].as_ref().ok()?;
-                (reporters::open_view(p.kind) == open)
-                    .then(|| (i, findings::question(p, referenced[i].as_ref())))
+                (reporters::open_view(p.kind) == open).then(|| {
+                    let mut q = findings::question(p, referenced[i].as_ref());
+                    q.known_at = first_recorded
+                        .get(&(p.body_id.clone(), p.fact.source_id.clone()))
+                        .and_then(|us| probity_common::names::us_ts(*us));
+                    (i, q)
+                })
             })
             .unzip();
         if questions.is_empty() {

@@ -6,12 +6,16 @@ use probity_common::{
 };
 use probity_proto::registry::v1::*;
 
+use std::borrow::Cow;
+
 use super::Ctx;
 use crate::{
     Registry,
     check::{self, OfficerFacts, PowerFacts},
+    entities::{credential, credential_event, officer_event},
     scope,
     snapshot::Snapshot,
+    temporal,
 };
 
 /// At most this many officers per check.
@@ -25,6 +29,8 @@ struct Parsed {
     /// None: a batch check about the officers only.
     power_id: Option<String>,
     t: i64,
+    /// Read the registry as it stood then (`known_at`); None: as it stands.
+    known: Option<i64>,
     ids: Vec<String>,
     min: u32,
 }
@@ -44,6 +50,13 @@ fn parse(
         Some(nested_field(v, &r.power, "powers", &f("power")).1)
     };
     let at = ts_field(v, r.at.as_ref(), &f("at"));
+    let known = r.known_at.as_ref().and_then(|k| {
+        let k = probity_common::names::from_ts(k);
+        if k.is_none() {
+            v.add(f("known_at"), "is not a valid timestamp");
+        }
+        k.map(|k| k.timestamp_micros())
+    });
     // A batch check may ask about the body or power alone.
     v.check(
         power_optional || !r.officers.is_empty(),
@@ -75,6 +88,7 @@ fn parse(
         body_id,
         power_id,
         t: at.unwrap_or_default().timestamp_micros(),
+        known,
         ids,
         min: if r.min_qualified <= 0 {
             reg.default_min_qualified
@@ -155,10 +169,11 @@ fn answer(
         body_id,
         power_id,
         t,
+        known,
         ids,
         min,
     } = p;
-    let (t, min) = (*t, *min);
+    let (t, known, min) = (*t, *known, *min);
     let Some(body) = snap.bodies.get(body_id) else {
         return Ok(CheckActorsResponse::default());
     };
@@ -173,55 +188,95 @@ fn answer(
     {
         may_use.push(e.clone());
     }
-    let assignments = power_id
-        .as_ref()
-        .and_then(|pid| snap.post_powers.get(pid))
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
+    // Everything below reads the history recorded by `known` only.
+    let assignments = temporal::known_post_powers(
+        power_id
+            .as_ref()
+            .and_then(|pid| snap.post_powers.get(pid))
+            .map(Vec::as_slice)
+            .unwrap_or(&[]),
+        known,
+    );
     let posts: Vec<String> = assignments
         .iter()
-        .filter(|p| p.from_us <= t && p.to_us.is_none_or(|to| to > t))
+        .filter(|p| temporal::post_power_at(p, t))
         .map(|p| p.post_id.clone())
         .collect();
     let post_power_points: Vec<i64> = assignments
         .iter()
         .flat_map(|p| std::iter::once(p.from_us).chain(p.to_us))
         .collect();
+    let versions = temporal::known_power_versions(
+        power_id
+            .as_ref()
+            .and_then(|pid| snap.versions.get(pid))
+            .map(Vec::as_slice)
+            .unwrap_or(&[]),
+        known,
+    );
+    let events: Vec<Cow<'_, [officer_event::Model]>> = ids
+        .iter()
+        .map(|id| {
+            temporal::known_officer_events(
+                snap.officer_events
+                    .get(id)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]),
+                known,
+            )
+        })
+        .collect();
     // Whether the viewer may see an officer turns on where the officer was.
     let visibility_points: Vec<i64> = match viewer {
         None => Vec::new(),
-        Some(_) => ids
+        Some(_) => events
             .iter()
-            .filter_map(|id| snap.officer_events.get(id))
-            .flatten()
+            .flat_map(|e| e.iter())
             .map(|e| e.effective_us)
             .collect(),
     };
     // A department learns about its own officers only: anyone who neither is
     // nor was (at `at`) in its subtree is reported as unknown.
-    let visible = |id: &String| match viewer {
+    let visible = |id: &String, events: &[officer_event::Model]| match viewer {
         None => true,
         Some(root) => {
             let now_in = snap
                 .officers
                 .get(id)
                 .is_some_and(|o| snap.within(&o.body_id, root));
-            let events = snap
-                .officer_events
-                .get(id)
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            let then_in = crate::temporal::officer_at(events, t)
-                .is_some_and(|o| snap.within(&o.body_id, root));
+            let then_in =
+                temporal::officer_at(events, t).is_some_and(|o| snap.within(&o.body_id, root));
             now_in || then_in
         }
     };
+    type Cards<'s> = Vec<(&'s credential::Model, Cow<'s, [credential_event::Model]>)>;
+    let cards: Vec<Cards<'_>> = ids
+        .iter()
+        .map(|id| {
+            snap.credentials_by_holder
+                .get(id)
+                .into_iter()
+                .flatten()
+                .filter_map(|cid| snap.credentials.get(cid))
+                .filter(|c| temporal::known_credential(c, known))
+                .map(|c| {
+                    let evs = snap
+                        .credential_events
+                        .get(&c.id)
+                        .map(Vec::as_slice)
+                        .unwrap_or(&[]);
+                    (c, temporal::known_credential_events(evs, known))
+                })
+                .collect()
+        })
+        .collect();
     let facts: Vec<OfficerFacts<'_>> = r
         .officers
         .iter()
         .zip(ids)
-        .map(|(name, id)| {
-            if !visible(id) {
+        .zip(events.iter().zip(&cards))
+        .map(|((name, id), (events, cards))| {
+            if !visible(id, events) {
                 OfficerFacts {
                     name,
                     officer: None,
@@ -232,48 +287,29 @@ fn answer(
                 OfficerFacts {
                     name,
                     officer: snap.officers.get(id),
-                    events: snap
-                        .officer_events
-                        .get(id)
-                        .map(Vec::as_slice)
-                        .unwrap_or(&[]),
-                    credentials: snap
-                        .credentials_by_holder
-                        .get(id)
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|cid| snap.credentials.get(cid))
-                        .map(|c| {
-                            (
-                                c,
-                                snap.credential_events
-                                    .get(&c.id)
-                                    .map(Vec::as_slice)
-                                    .unwrap_or(&[]),
-                            )
-                        })
-                        .collect(),
+                    events,
+                    credentials: cards.iter().map(|(c, evs)| (*c, &**evs)).collect(),
                 }
             }
         })
         .collect();
-    let pf = PowerFacts {
-        body_id,
-        may_use_powers_of: &may_use,
-        power: power_id.as_ref().and_then(|pid| snap.powers.get(pid)),
-        versions: power_id
-            .as_ref()
-            .and_then(|pid| snap.versions.get(pid))
-            .map(Vec::as_slice)
-            .unwrap_or(&[]),
-        posts_with_power: &posts,
-        post_power_points: &post_power_points,
-        power_asked: power_id.is_some(),
-        major_criteria: power_id
+    let criteria = temporal::known_major_criteria(
+        power_id
             .as_ref()
             .and_then(|pid| snap.major_criteria.get(pid))
             .map(Vec::as_slice)
             .unwrap_or(&[]),
+        known,
+    );
+    let pf = PowerFacts {
+        body_id,
+        may_use_powers_of: &may_use,
+        power: power_id.as_ref().and_then(|pid| snap.powers.get(pid)),
+        versions: &versions,
+        posts_with_power: &posts,
+        post_power_points: &post_power_points,
+        power_asked: power_id.is_some(),
+        major_criteria: &criteria,
     };
     let mut answer = check::evaluate(&pf, &facts, t, min);
     let (from, until) = check::same_span(&pf, &facts, &visibility_points, t);

@@ -3,7 +3,7 @@
 //! terminal). Expiry and the end of a withholding follow from the dates.
 use chrono::Utc;
 use probity_common::{
-    AppError, AppResult, Violations,
+    AppError, AppResult, MAX_TEXT, Violations,
     auth::Access,
     names::{
         check_request_id, enum_field, name_or_invalid, next_token, page, required, top_field,
@@ -17,7 +17,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::{Ctx, officers};
+use super::{Ctx, late, officers};
 use crate::{
     Registry, convert,
     entities::{credential, credential_event, officer},
@@ -89,7 +89,22 @@ pub async fn issue_credential(
     }
     v.check(c.status == 0, "credential.status", "is output only");
     v.check(c.history.is_empty(), "credential.history", "is output only");
+    v.max_len(&r.backdate_reason, MAX_TEXT, "backdate_reason");
+    // A card "valid since" long before it is recorded is the office's to issue.
+    let late = match from {
+        Some(f) => late::judge(
+            reg,
+            ctx,
+            &mut v,
+            f.timestamp_micros(),
+            true,
+            &r.backdate_reason,
+            "backdate_reason",
+        ),
+        None => late::Backdate::OnTime,
+    };
     v.finish()?;
+    let late = late.allowed()?;
     let (from, until) = (
         from.unwrap_or_default().timestamp_micros(),
         until.unwrap_or_default().timestamp_micros(),
@@ -176,6 +191,7 @@ pub async fn issue_credential(
         .exec_without_returning(w.txn())
         .await?;
     let out = convert::credential(m, vec![ev], now);
+    late::record_if(&mut w, ctx, &late, &out.name, &holder.body_id, from).await?;
     w.audit(&out.name, json!({"op": "issue_credential", "number": out.number, "holder": out.holder,
         "issuing_authority": out.issuing_authority, "valid_from_us": from, "valid_until_us": until}))
         .await?;

@@ -26,6 +26,7 @@ macro_rules! begin_write {
 mod bodies;
 mod check;
 mod credentials;
+mod late;
 mod major;
 mod officers;
 mod powers;
@@ -97,6 +98,7 @@ service_impl!(registry_service_server::RegistryService, RegistryApi, "probity.re
     revoke_credential("RevokeCredential", RevokeCredentialRequest) -> Credential => credentials::revoke_credential;
     check_actors("CheckActors", CheckActorsRequest) -> CheckActorsResponse => check::check_actors;
     batch_check_actors("BatchCheckActors", BatchCheckActorsRequest) -> BatchCheckActorsResponse => check::batch_check_actors;
+    list_late_changes("ListLateChanges", ListLateChangesRequest) -> ListLateChangesResponse => late::list_late_changes;
 });
 
 service_impl!(public_registry_service_server::PublicRegistryService, PublicApi, "probity.registry.v1.PublicRegistryService", {

@@ -19,7 +19,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::{Ctx, bodies, effective};
+use super::{Ctx, bodies, effective, late};
 use crate::{
     Registry, convert,
     entities::{officer, officer_event, post},
@@ -200,7 +200,18 @@ pub async fn create_officer(
     };
     let now = Utc::now();
     let eff = effective(&mut v, r.effective_time.as_ref(), now);
+    v.max_len(&r.backdate_reason, MAX_TEXT, "backdate_reason");
+    let late = late::judge(
+        reg,
+        ctx,
+        &mut v,
+        eff,
+        r.effective_time.is_some(),
+        &r.backdate_reason,
+        "backdate_reason",
+    );
     v.finish()?;
+    let late = late.allowed()?;
     let hmac = national_id::hmac(&reg.national_id_key, &nid);
 
     let mut w = begin_write!(reg, ctx, &r.request_id, &r);
@@ -231,6 +242,8 @@ pub async fn create_officer(
     officer::Entity::insert(officer::ActiveModel::from(m.clone()))
         .exec_without_returning(w.txn())
         .await?;
+    let name = format!("officers/{}", m.id);
+    late::record_if(&mut w, ctx, &late, &name, &body_id, eff).await?;
     let mut out = record(
         &mut w,
         ctx,
@@ -332,7 +345,17 @@ pub async fn set_officer_posts(
     post_ids(&mut v, &r.posts, "", "posts");
     v.max_len(&r.reason, MAX_TEXT, "reason");
     let eff = effective(&mut v, r.effective_time.as_ref(), Utc::now());
+    let late = late::judge(
+        reg,
+        ctx,
+        &mut v,
+        eff,
+        r.effective_time.is_some(),
+        &r.reason,
+        "reason",
+    );
     v.finish()?;
+    let late = late.allowed()?;
     let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     let o = load_officer(w.txn(), &r.officer, "officer").await?;
     scope::ensure(w.txn(), &ctx.principal, &o.body_id).await?;
@@ -355,6 +378,7 @@ pub async fn set_officer_posts(
         posts: &posts,
         reason: &r.reason,
     };
+    late::record_if(&mut w, ctx, &late, &r.officer, &o.body_id, eff).await?;
     let out = record(&mut w, ctx, &o, c).await?;
     w.commit(out).await
 }
@@ -370,7 +394,17 @@ pub async fn set_officer_status(
     enum_field::<OfficerStatus>(&mut v, r.status, "status", false);
     v.non_empty(&r.reason, "reason");
     let eff = effective(&mut v, r.effective_time.as_ref(), Utc::now());
+    let late = late::judge(
+        reg,
+        ctx,
+        &mut v,
+        eff,
+        r.effective_time.is_some(),
+        &r.reason,
+        "reason",
+    );
     v.finish()?;
+    let late = late.allowed()?;
     let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     let o = load_officer(w.txn(), &r.officer, "officer").await?;
     scope::ensure(w.txn(), &ctx.principal, &o.body_id).await?;
@@ -425,6 +459,7 @@ pub async fn set_officer_status(
         posts: &posts,
         reason: &r.reason,
     };
+    late::record_if(&mut w, ctx, &late, &r.officer, &o.body_id, eff).await?;
     let out = record(&mut w, ctx, &o, c).await?;
     w.commit(out).await
 }
@@ -496,7 +531,17 @@ pub async fn transfer_officer(
     let posts = post_ids(&mut v, &r.posts, &to, "posts");
     v.non_empty(&r.reason, "reason");
     let eff = effective(&mut v, r.effective_time.as_ref(), Utc::now());
+    let late = late::judge(
+        reg,
+        ctx,
+        &mut v,
+        eff,
+        r.effective_time.is_some(),
+        &r.reason,
+        "reason",
+    );
     v.finish()?;
+    let late = late.allowed()?;
     let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     let o = load_officer(w.txn(), &r.officer, "officer").await?;
     scope::ensure(w.txn(), &ctx.principal, &o.body_id).await?;
@@ -518,6 +563,7 @@ pub async fn transfer_officer(
         posts: &posts,
         reason: &r.reason,
     };
+    late::record_if(&mut w, ctx, &late, &r.officer, &to, eff).await?;
     let out = record(&mut w, ctx, &o, c).await?;
     w.commit(out).await
 }

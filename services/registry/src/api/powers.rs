@@ -15,7 +15,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::{Ctx, bodies, effective};
+use super::{Ctx, bodies, effective, late};
 use crate::{
     Registry, convert,
     entities::{body, post_power, power, power_version},
@@ -174,7 +174,18 @@ pub async fn create_power(reg: &Registry, ctx: &Ctx, r: CreatePowerRequest) -> A
     let now = Utc::now();
     let eff = effective(&mut v, r.effective_time.as_ref(), now);
     check_basis_change(&mut v, r.legal_basis_change.as_ref())?;
+    v.max_len(&r.backdate_reason, MAX_TEXT, "backdate_reason");
+    let late = late::judge(
+        reg,
+        ctx,
+        &mut v,
+        eff,
+        r.effective_time.is_some(),
+        &r.backdate_reason,
+        "backdate_reason",
+    );
     v.finish()?;
+    let late = late.allowed()?;
     let change = r
         .legal_basis_change
         .as_ref()
@@ -229,6 +240,7 @@ pub async fn create_power(reg: &Registry, ctx: &Ctx, r: CreatePowerRequest) -> A
     change["op"] = json!("create_power");
     change["code"] = json!(pm.code);
     change["category"] = json!(pm.category);
+    late::record_if(&mut w, ctx, &late, &out.name, &pm.body_id, eff).await?;
     w.audit(&out.name, change).await?;
     w.commit(out).await
 }
@@ -292,7 +304,19 @@ pub async fn revise_power(reg: &Registry, ctx: &Ctx, r: RevisePowerRequest) -> A
     v.non_empty(&r.reason, "reason");
     let now = Utc::now();
     let eff = effective(&mut v, r.effective_time.as_ref(), now);
+    // A benchmark dated back is the office's to record (a department would
+    // widen the range its past decisions are measured against).
+    let late = late::judge(
+        reg,
+        ctx,
+        &mut v,
+        eff,
+        r.effective_time.is_some(),
+        &r.reason,
+        "reason",
+    );
     v.finish()?;
+    let late = late.allowed()?;
 
     let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     let pm = load_power(w.txn(), &p.name, "power.name").await?;
@@ -335,6 +359,7 @@ pub async fn revise_power(reg: &Registry, ctx: &Ctx, r: RevisePowerRequest) -> A
             "the new version is identical to the current one",
         ));
     }
+    late::record_if(&mut w, ctx, &late, &p.name, &pm.body_id, eff).await?;
     let out = append_version(&mut w, &pm, &vm, "revise_power").await?;
     w.commit(out).await
 }
@@ -350,7 +375,18 @@ pub async fn withdraw_power(
     let now = Utc::now();
     let eff = effective(&mut v, r.effective_time.as_ref(), now);
     check_basis_change(&mut v, r.legal_basis_change.as_ref())?;
+    v.max_len(&r.backdate_reason, MAX_TEXT, "backdate_reason");
+    let late = late::judge(
+        reg,
+        ctx,
+        &mut v,
+        eff,
+        r.effective_time.is_some(),
+        &r.backdate_reason,
+        "backdate_reason",
+    );
     v.finish()?;
+    let late = late.allowed()?;
     let change = r
         .legal_basis_change
         .as_ref()
@@ -372,10 +408,15 @@ pub async fn withdraw_power(
     // Posts stop holding it from the same instant.
     post_power::Entity::update_many()
         .col_expr(post_power::Column::ToUs, Expr::value(eff))
+        .col_expr(
+            post_power::Column::ToRecordedUs,
+            Expr::value(now.timestamp_micros()),
+        )
         .filter(post_power::Column::PowerId.eq(pm.id.clone()))
         .filter(post_power::Column::ToUs.is_null())
         .exec(w.txn())
         .await?;
+    late::record_if(&mut w, ctx, &late, &r.name, &pm.body_id, eff).await?;
     let out = append_version(&mut w, &pm, &vm, "withdraw_power").await?;
     w.commit(out).await
 }
@@ -587,7 +628,18 @@ pub async fn set_post_powers(
     }
     let now = Utc::now();
     let eff = effective(&mut v, r.effective_time.as_ref(), now);
+    v.max_len(&r.backdate_reason, MAX_TEXT, "backdate_reason");
+    let late = late::judge(
+        reg,
+        ctx,
+        &mut v,
+        eff,
+        r.effective_time.is_some(),
+        &r.backdate_reason,
+        "backdate_reason",
+    );
     v.finish()?;
+    let late = late.allowed()?;
 
     let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     let post = bodies::load_post(w.txn(), &r.post, "post").await?;
@@ -639,6 +691,10 @@ pub async fn set_post_powers(
     if !removed.is_empty() {
         post_power::Entity::update_many()
             .col_expr(post_power::Column::ToUs, Expr::value(eff))
+            .col_expr(
+                post_power::Column::ToRecordedUs,
+                Expr::value(now.timestamp_micros()),
+            )
             .filter(post_power::Column::PostId.eq(post.id.clone()))
             .filter(post_power::Column::PowerId.is_in(removed.clone()))
             .filter(post_power::Column::ToUs.is_null())
@@ -654,6 +710,8 @@ pub async fn set_post_powers(
             body_id: Set(post.body_id.clone()),
             from_us: Set(eff),
             to_us: Set(None),
+            recorded_us: Set(now.timestamp_micros()),
+            to_recorded_us: Set(None),
         })
         .exec_without_returning(w.txn())
         .await?;
@@ -669,7 +727,9 @@ pub async fn set_post_powers(
         })
         .collect();
     powers.sort();
+    let out_body = post.body_id.clone();
     let out = convert::post(post, &powers);
+    late::record_if(&mut w, ctx, &late, &out.name, &out_body, eff).await?;
     w.audit(
         &out.name,
         json!({"op": "set_post_powers", "added": added, "removed": removed, "effective_us": eff}),
