@@ -196,5 +196,5 @@ async fn open(
             .await?;
     }
     w.commit(()).await?;
-    Ok(created.then(|| row.case.name))
+    Ok(created.then_some(row.case.name))
 }
