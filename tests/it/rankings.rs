@@ -508,11 +508,11 @@ db_test!(a_year_is_counted_as_by_hand, |b| async move {
         "the government is not ranked"
     );
     // Completion rate 2/3 vs 1/1: shrunk toward the group rate (3/4) with
-    // prior 10, as the plan says, then weighted 0.15.
+    // prior 10, as the plan says, then weighted 0.10.
     let group = 3.0 / 4.0;
     let want_a = (2.0 + 10.0 * group) / (3.0 + 10.0);
     assert!(
-        (num(a, "c_completion_rate") - 100.0 * 0.15 * want_a).abs() < 1e-6,
+        (num(a, "c_completion_rate") - 100.0 * 0.10 * want_a).abs() < 1e-6,
         "{}",
         a["c_completion_rate"]
     );

@@ -5,7 +5,10 @@
 use std::collections::HashMap;
 
 use chrono::{Duration, Utc};
-use probity_proto::{intake::v1::*, registry::v1::*};
+use probity_proto::{
+    intake::v1::{fact::Payload, *},
+    registry::v1::*,
+};
 
 use crate::{
     db_test,
@@ -133,6 +136,17 @@ db_test!(
         .await;
         assert_eq!(extra.findings.len(), 1);
         assert_eq!(extra.findings[0].rule, "CREDENTIAL_NOT_VALID");
+        let closed = submit(
+            &mut i,
+            &w.dept,
+            "m-extra-close",
+            Payload::MatterClosing(MatterClosing {
+                matter: "m-extra".into(),
+                closed_at: Some(ts(at(6))),
+                outcome: MatterOutcome::Decided as i32,
+            }),
+        )
+        .await;
 
         let dir = tempfile::tempdir().unwrap();
         let plan = test_plan(dir.path());
@@ -144,10 +158,19 @@ db_test!(
             0.0,
             "an act with a finding on him earns him no credit"
         );
+        assert_eq!(num(&officers[&nocred.name], "completed"), 0.0);
+        assert_eq!(num(&officers[&w.a.name], "completed"), 1.0);
         assert_eq!(num(&officers[&nocred.name], "findings"), 1.0);
 
         // The department voids the act: no longer counted as a matter, but
         // its finding stands, and the two departments now differ only in it.
+        i.void_fact(VoidFactRequest {
+            name: closed.name.clone(),
+            reason: "entered by mistake".into(),
+            request_id: rid(),
+        })
+        .await
+        .unwrap();
         i.void_fact(VoidFactRequest {
             name: extra.name.clone(),
             reason: "entered by mistake".into(),

@@ -119,7 +119,7 @@ pub fn attributed(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
             col("source_id").alias("r_source"),
             col("root"),
         ]);
-    let mut out = vec![col("root"), col("fid")];
+    let mut out = vec![col("root")];
     out.extend(per_fact(year));
     let direct = facts
         .clone()
@@ -216,9 +216,11 @@ pub fn officer_counts(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
             [col("fid")],
             JoinArgs::new(JoinType::Inner),
         )
+        // By the act (root): a finding on a matter withholds its closing's
+        // credit from that officer too.
         .join(
             named,
-            [col("fid"), col("officer")],
+            [col("root"), col("officer")],
             [col("t_fid"), col("t_officer")],
             JoinArgs::new(JoinType::Left),
         )

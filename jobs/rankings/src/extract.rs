@@ -217,6 +217,7 @@ impl Facts {
             }
             None => {}
         }
+        held_to_findings(&mut row, f);
         self.fid.push(fid);
         self.kind.push(f.kind);
         self.body.push(f.body.clone());
@@ -265,6 +266,25 @@ impl Facts {
             self.fi_body.push(f.body.clone());
             self.fi_officer.push(x.officer.clone());
             self.fi_rule.push(x.rule.clone());
+        }
+    }
+}
+
+/// What a finding in force says of its fact stands over what a later
+/// revision claims: adding a record, a legal review or another grade to a
+/// fact does not make the indicators forget the breach until the
+/// legal-affairs office clears the finding.
+fn held_to_findings(row: &mut Row, f: &Fact) {
+    use probity_intake::rules;
+    for x in f.findings.iter().filter(|x| finding_in_force(x.state)) {
+        let rule = x.rule.as_str();
+        if rule == rules::INSPECTION_NOT_RECORDED.code {
+            row.records = 0;
+        } else if rule == rules::MAJOR_DECISION_WITHOUT_LEGAL_REVIEW.code {
+            row.major = true;
+            row.reviewed = false;
+        } else if rule == rules::PENALTY_OUTSIDE_BENCHMARK.code {
+            row.within = false;
         }
     }
 }

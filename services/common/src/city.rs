@@ -14,6 +14,14 @@ pub fn city() -> FixedOffset {
     FixedOffset::east_opt(CITY_OFFSET_SECS).expect("UTC+8 is a valid offset")
 }
 
+/// The city's calendar year of an instant (microseconds since the epoch).
+pub fn year_of_us(us: i64) -> i32 {
+    use chrono::Datelike;
+    chrono::DateTime::from_timestamp_micros(us)
+        .map(|t| t.with_timezone(&city()).year())
+        .unwrap_or(0)
+}
+
 /// Start of `year` in the city, in microseconds since the epoch.
 pub fn year_start_us(year: i32) -> i64 {
     city()

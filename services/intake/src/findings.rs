@@ -264,8 +264,13 @@ fn decision_findings(found: &mut Vec<Found>, d: &mut Decision, a: &CheckActorsRe
 
 /// What matching a measure ignores: whitespace, so that a spacing variant
 /// of a listed measure is still that measure.
+/// Letters and digits only, lower-cased: a zero-width space, a middle dot or
+/// other punctuation slipped into a listed measure does not hide it.
 fn measure_key(m: &str) -> String {
-    m.chars().filter(|c| !c.is_whitespace()).collect()
+    m.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Why the catalogue of major decisions (重大执法决定法制审核目录: the
@@ -393,6 +398,10 @@ mod tests {
             &listed
         ));
         assert!(major(&decision(None, "责令停产停业三个月"), &listed));
+        // zero-width space, middle dot, full-width punctuation slipped in
+        assert!(major(&decision(None, "吊销\u{200B}许可证"), &listed));
+        assert!(major(&decision(None, "吊销·许可证"), &listed));
+        assert!(major(&decision(None, "责令停产、停业"), &listed));
         assert!(!major(&decision(None, "警告"), &listed));
         assert!(!major(&plain, &listed));
     }

@@ -302,14 +302,25 @@ pub fn may_revise(p: &Principal, stored: &Fact, path: &str, paths: &Paths) -> Ap
         }
         _ => true,
     };
-    if same_side {
-        Ok(())
-    } else {
-        Err(AppError::precondition(
+    if !same_side {
+        return Err(AppError::precondition(
             "WRONG_REPORTER",
             "only whoever reported this fact (or the legal-affairs office) may correct or void it",
-        ))
+        ));
     }
+    // A revoked or lost outcome is the unit's wrongful case (Art. 9(3), 11):
+    // the unit would erase it by a correction or a void, so only the office
+    // revises it.
+    if let Some(Payload::ReviewOutcome(r)) = stored.payload.as_ref()
+        && (r.result == ReviewResult::Revoked as i32 || r.result == ReviewResult::Lost as i32)
+    {
+        return Err(AppError::precondition(
+            "WRONGFUL_OUTCOME_STANDS",
+            "a revoked or lost outcome is a wrongful case (Art. 9(3)): only the legal-affairs \
+             office corrects or voids it",
+        ));
+    }
+    Ok(())
 }
 
 /// Whether `p` sees the stored fact at `path` for a void or a resend: its

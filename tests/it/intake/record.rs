@@ -311,7 +311,7 @@ db_test!(only_the_office_rules_with_who_and_why, |b| async move {
         .into_iter()
         .map(|f| f.name)
         .collect();
-    assert_eq!(listed, [upheld.name.clone()]);
+    assert_eq!(listed, std::slice::from_ref(&upheld.name));
     let cleared_list = c
         .list_findings(ListFindingsRequest {
             filter: Some(FindingFilter {
@@ -363,5 +363,113 @@ db_test!(only_the_office_rules_with_who_and_why, |b| async move {
         .unwrap()
         .into_inner();
     assert!(verified.ok, "{verified:?}");
+    s.stop().await;
+});
+
+db_test!(
+    a_fact_with_findings_is_not_moved_out_of_its_year,
+    |b| async move {
+        use chrono::{Datelike, TimeZone};
+        let s = TestServer::start(b).await;
+        let w = world(&s).await;
+        let mut c = dept(&s, &w).await;
+        // The first half hour of the year in the city, and the last noon of the
+        // year before: both inside the fixtures' history (a year back).
+        let city = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+        let year = chrono::Utc::now().with_timezone(&city).year();
+        let this_year = city
+            .with_ymd_and_hms(year, 1, 1, 0, 30, 0)
+            .unwrap()
+            .to_utc();
+        let last_year = city
+            .with_ymd_and_hms(year - 1, 12, 31, 12, 0, 0)
+            .unwrap()
+            .to_utc();
+        let at = |t| {
+            let mut p = inspection(&w, &w.inspection.name, vec![]);
+            if let fact::Payload::Inspection(i) = &mut p {
+                i.at = Some(crate::fixtures::ts(t));
+            }
+            p
+        };
+        let f = c
+            .submit_fact(fact(&w, "new-year", at(this_year)))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(rules_of(&f).contains(&"INSPECTION_NOT_RECORDED".to_string()));
+        // Moved into last year, its finding would leave this year's ranking.
+        let mut moved = fact(&w, "new-year", at(last_year));
+        moved.correction_reason = "it was done on new year's eve".into();
+        let e = expect_code(c.submit_fact(moved).await, Code::FailedPrecondition);
+        assert_eq!(reason(&e), "FINDINGS_HOLD_THE_YEAR");
+        // Within the year a correction of the time is a correction like any.
+        let mut later = fact(&w, "new-year", at(this_year + chrono::Duration::minutes(5)));
+        later.correction_reason = "the clock was five minutes slow".into();
+        assert_eq!(c.submit_fact(later).await.unwrap().into_inner().revision, 2);
+        s.stop().await;
+    }
+);
+
+db_test!(a_lost_case_is_not_the_units_to_erase, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = dept(&s, &w).await;
+    let t = when();
+    c.submit_fact(fact(&w, "m", matter(&w, &two(&w), t)))
+        .await
+        .unwrap();
+    c.submit_fact(fact(
+        &w,
+        "d",
+        decision(
+            "m",
+            probity_proto::registry::v1::CircumstanceGrade::Ordinary,
+            100_000,
+            t + chrono::Duration::minutes(1),
+        ),
+    ))
+    .await
+    .unwrap();
+    let outcome = |result: ReviewResult| {
+        fact::Payload::ReviewOutcome(ReviewOutcome {
+            decision: "d".into(),
+            kind: ReviewKind::Litigation as i32,
+            result: result as i32,
+            decided_at: Some(crate::fixtures::ts(t + chrono::Duration::minutes(2))),
+            ..Default::default()
+        })
+    };
+    let lost = c
+        .submit_fact(fact(&w, "lawsuit", outcome(ReviewResult::Lost)))
+        .await
+        .unwrap()
+        .into_inner();
+    // The unit reported its lost lawsuit; it may not turn it into a win...
+    let mut won = fact(&w, "lawsuit", outcome(ReviewResult::Won));
+    won.correction_reason = "appeal pending".into();
+    let e = expect_code(c.submit_fact(won).await, Code::FailedPrecondition);
+    assert_eq!(reason(&e), "WRONGFUL_OUTCOME_STANDS");
+    // ...nor void it.
+    let e = expect_code(
+        c.void_fact(VoidFactRequest {
+            name: lost.name.clone(),
+            reason: "entered by mistake".into(),
+            request_id: rid(),
+        })
+        .await,
+        Code::FailedPrecondition,
+    );
+    assert_eq!(reason(&e), "WRONGFUL_OUTCOME_STANDS");
+    // The office may, with its reason.
+    legal(&s)
+        .await
+        .void_fact(VoidFactRequest {
+            name: lost.name,
+            reason: "the judgment was set aside on appeal".into(),
+            request_id: rid(),
+        })
+        .await
+        .expect("the office voids it");
     s.stop().await;
 });

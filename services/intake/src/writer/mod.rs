@@ -725,6 +725,24 @@ fn submit(
             "a correction cannot change the kind of fact; void it and submit a new one",
         ));
     }
+    // The year's ranking reads a fact by its time: a fact whose findings are
+    // in force is not moved out of the year they count in.
+    if probity_common::city::year_of_us(st.occurred_us)
+        != probity_common::city::year_of_us(p.occurred_us)
+        && st
+            .findings
+            .iter()
+            .any(|h| finding_states::in_force(h.state))
+    {
+        return Err(AppError::precondition(
+            "FINDINGS_HOLD_THE_YEAR",
+            format!(
+                "fact {} has findings in force: it cannot be moved to another year until the \
+                 legal-affairs office rules on them",
+                p.fact.source_id
+            ),
+        ));
+    }
     if strands_dependants(st, p) {
         let live = live_dependants(id, st, states, dependants);
         if !live.is_empty() {
