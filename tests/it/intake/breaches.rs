@@ -145,6 +145,33 @@ db_test!(a_sanctioned_officers_acts_are_breaches, |b| async move {
     assert_eq!(count(&mut c, by(bb, FactKind::Decision)).await, 3);
     assert_eq!(count(&mut c, by(a, FactKind::ComplaintClosing)).await, 1);
     assert_eq!(count(&mut c, by(bb, FactKind::ComplaintClosing)).await, 2);
+    // ... and stay its officers when it is voided.
+    let d_none = c
+        .list_facts(ListFactsRequest {
+            filter: Some(by(a, FactKind::Decision)),
+            page_size: 10,
+            page_token: String::new(),
+        })
+        .await
+        .expect("list a's decisions")
+        .into_inner()
+        .facts
+        .into_iter()
+        .find(|f| f.source_id == "D-none")
+        .expect("D-none is a's");
+    c.void_fact(VoidFactRequest {
+        name: d_none.name.clone(),
+        reason: "录入错误".into(),
+        request_id: rid(),
+    })
+    .await
+    .expect("void D-none");
+    let voided_too = |officer: &str| FactFilter {
+        include_voided: true,
+        ..by(officer, FactKind::Decision)
+    };
+    assert_eq!(count(&mut c, voided_too(a)).await, 3);
+    assert_eq!(count(&mut c, by(a, FactKind::Decision)).await, 2);
 
     // A decision by an officer of a body below: not the deciding body's.
     let sub = body(
