@@ -6,10 +6,10 @@ use probity_common::auth::Role;
 use probity_proto::{
     intake::v1::{fact::Payload, *},
     registry::v1::{
-        CheckActorsRequest, CircumstanceGrade, CreatePowerRequest, GetPowerRequest,
+        CheckActorsRequest, CircumstanceGrade, CreatePowerRequest, GetPostRequest, GetPowerRequest,
         ListMajorDecisionCriteriaRequest, ListPublishedPowersRequest, MajorDecisionCriteria,
         MajorDecisionCriteriaVersion, PowerCategory, SetMajorDecisionCriteriaRequest,
-        WithdrawPowerRequest,
+        SetPostPowersRequest, WithdrawPowerRequest,
     },
 };
 use tonic::{Code, Status};
@@ -50,9 +50,10 @@ async fn set(
 }
 
 /// A penalty power of the world's department, held by its post from `since`.
+/// (A decision's officers are checked for a post with its matter's power.)
 async fn power(s: &TestServer, w: &World, code: &str) -> String {
-    s.legal()
-        .await
+    let mut l = s.legal().await;
+    let name = l
         .create_power(CreatePowerRequest {
             backdate_reason: crate::fixtures::LATE.into(),
             request_id: rid(),
@@ -64,7 +65,26 @@ async fn power(s: &TestServer, w: &World, code: &str) -> String {
         .await
         .expect("create power")
         .into_inner()
-        .name
+        .name;
+    let mut powers = l
+        .get_post(GetPostRequest {
+            name: w.post.name.clone(),
+        })
+        .await
+        .expect("get post")
+        .into_inner()
+        .powers;
+    powers.push(name.clone());
+    l.set_post_powers(SetPostPowersRequest {
+        request_id: rid(),
+        post: w.post.name.clone(),
+        powers,
+        effective_time: Some(ts(since())),
+        backdate_reason: crate::fixtures::LATE.into(),
+    })
+    .await
+    .expect("the post holds the power");
+    name
 }
 
 fn matter_under(w: &World, power: &str, at: DateTime<Utc>) -> Payload {

@@ -326,6 +326,7 @@ async fn a_year(s: &TestServer) -> Year {
         Payload::ComplaintClosing(ComplaintClosing {
             complaint: "k1".into(),
             closed_at: Some(ts(at(30))),
+            ..Default::default()
         }),
     )
     .await;

@@ -36,27 +36,43 @@ pub struct Found {
     pub detail: String,
 }
 
+/// The officers a decision or complaint closing that names none inherits
+/// from the matter or complaint it refers to: they acted, and are checked
+/// at the decision's or closing's own time, so leaving the list empty hides
+/// no one. Other kinds, or a list given, stay as they are.
+pub fn inherit_officers(p: &mut Prepared, referenced: Option<&Referenced>) {
+    if !p.officers.is_empty() {
+        return;
+    }
+    let from = referenced.and_then(|r| r.fact.payload.as_ref());
+    p.officers = match (p.fact.payload.as_ref(), from) {
+        (Some(Payload::Decision(_)), Some(Payload::Matter(m))) => m.officers.clone(),
+        (Some(Payload::ComplaintClosing(_)), Some(Payload::Complaint(c))) => c.officers.clone(),
+        _ => return,
+    };
+}
+
+/// Whether `p`'s officers were inherited, not named in its payload.
+fn inherited(p: &Prepared) -> bool {
+    !p.officers.is_empty() && crate::prepare::officers_of(&p.fact).is_empty()
+}
+
 /// The registry question for a submission (one per fact).
 pub fn question(p: &Prepared, referenced: Option<&Referenced>) -> CheckActorsRequest {
-    let (power, officers) = match p.fact.payload.as_ref() {
-        Some(Payload::Matter(_)) | Some(Payload::Inspection(_)) => {
-            (p.power.clone(), p.officers.clone())
-        }
+    let power = match p.fact.payload.as_ref() {
+        Some(Payload::Matter(_)) | Some(Payload::Inspection(_)) => p.power.clone(),
         // A decision is measured against its matter's power, at its own time.
-        Some(Payload::Decision(_)) => (
-            match referenced.and_then(|r| r.fact.payload.as_ref()) {
-                Some(Payload::Matter(m)) => m.power.clone(),
-                _ => String::new(),
-            },
-            Vec::new(),
-        ),
-        _ => (String::new(), p.officers.clone()),
+        Some(Payload::Decision(_)) => match referenced.and_then(|r| r.fact.payload.as_ref()) {
+            Some(Payload::Matter(m)) => m.power.clone(),
+            _ => String::new(),
+        },
+        _ => String::new(),
     };
     CheckActorsRequest {
         body: p.fact.body.clone(),
         power,
         at: probity_common::names::us_ts(p.occurred_us),
-        officers,
+        officers: p.officers.clone(),
         min_qualified: 0,
         known_at: None,
     }
@@ -77,12 +93,23 @@ pub fn evaluate(
     check_reference(&mut v, p, referenced);
     for (i, a) in answer.actors.iter().enumerate() {
         if a.problems.contains(&(ActorProblem::UnknownOfficer as i32)) {
-            let field = if p.kind == FactKind::Training {
-                p.officers_field.clone()
-            } else {
-                format!("{}[{i}]", p.officers_field)
-            };
-            v.add(field, "no such officer in the registry at that time");
+            match &p.reference {
+                Some(r) if inherited(p) => v.add(
+                    r.field.clone(),
+                    format!(
+                        "its officer {} is not in the registry at this fact's time",
+                        a.officer
+                    ),
+                ),
+                _ if p.kind == FactKind::Training => v.add(
+                    p.officers_field.clone(),
+                    "no such officer in the registry at that time",
+                ),
+                _ => v.add(
+                    format!("{}[{i}]", p.officers_field),
+                    "no such officer in the registry at that time",
+                ),
+            }
         }
     }
     let acts = matches!(p.kind, FactKind::Matter | FactKind::Inspection);
@@ -92,8 +119,19 @@ pub fn evaluate(
     v.finish()?;
 
     let mut found = Vec::new();
-    if acts {
-        act_findings(&mut found, answer);
+    match p.kind {
+        FactKind::Matter | FactKind::Inspection => act_findings(&mut found, answer),
+        // Who decided, took or closed a complaint, or transferred a case is
+        // checked like who handled the matter, but alone: the two-officer
+        // rule (TOO_FEW_QUALIFIED, AUXILIARY_ALONE) binds the act and was
+        // checked on the matter or inspection, and a power not held is the
+        // matter's finding. A post with the power is asked of a decision
+        // only (the others have no power), and only where the body held it.
+        FactKind::Decision => officer_findings(&mut found, answer, power_held(answer)),
+        FactKind::Complaint | FactKind::ComplaintClosing | FactKind::Transfer => {
+            officer_findings(&mut found, answer, false)
+        }
+        _ => {}
     }
     match p.fact.payload.as_mut() {
         Some(Payload::Inspection(i)) => {
@@ -127,6 +165,10 @@ pub fn evaluate(
 
 fn has_group(a: &CheckActorsResponse, g: GroupProblem) -> bool {
     a.group_problems.contains(&(g as i32))
+}
+
+fn power_held(a: &CheckActorsResponse) -> bool {
+    !has_group(a, GroupProblem::PowerNotHeld) && !has_group(a, GroupProblem::PowerWithdrawn)
 }
 
 /// The group's problems and qualified count as Art. 18 sees them. Under a
@@ -163,8 +205,7 @@ fn staffing(a: &CheckActorsResponse, power_held: bool) -> (i32, Vec<GroupProblem
 }
 
 fn act_findings(found: &mut Vec<Found>, a: &CheckActorsResponse) {
-    let power_held =
-        !has_group(a, GroupProblem::PowerNotHeld) && !has_group(a, GroupProblem::PowerWithdrawn);
+    let power_held = power_held(a);
     let (qualified, group) = staffing(a, power_held);
     for g in group {
         let (rule, detail) = match g {
@@ -191,6 +232,12 @@ fn act_findings(found: &mut Vec<Found>, a: &CheckActorsResponse) {
             detail,
         });
     }
+    officer_findings(found, a, power_held);
+}
+
+/// Each officer's own problems (Art. 16, 19(2), 19(5), 19(9)).
+/// `power_held`: whether a post lacking the power is a finding.
+fn officer_findings(found: &mut Vec<Found>, a: &CheckActorsResponse, power_held: bool) {
     for actor in &a.actors {
         let officer = parse_top(&actor.officer, "officers").unwrap_or_default();
         let auxiliary = actor.kind == OfficerKind::Auxiliary as i32;

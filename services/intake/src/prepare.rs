@@ -39,7 +39,9 @@ pub struct Prepared {
     pub body_id: String,
     pub kind: FactKind,
     pub occurred_us: i64,
-    /// officers/{id} as given, in order.
+    /// officers/{id} as given, in order; for a decision or complaint closing
+    /// that names none, those of the fact it refers to, once that is known
+    /// (see `findings::inherit_officers`).
     pub officers: Vec<String>,
     /// Field path of the officers list, for errors.
     pub officers_field: String,
@@ -80,6 +82,8 @@ pub fn officers_of(f: &Fact) -> Vec<String> {
         Some(Payload::Complaint(c)) => c.officers.clone(),
         Some(Payload::Transfer(t)) => t.officers.clone(),
         Some(Payload::Training(t)) => vec![t.officer.clone()],
+        Some(Payload::Decision(d)) => d.officers.clone(),
+        Some(Payload::ComplaintClosing(c)) => c.officers.clone(),
         _ => Vec::new(),
     }
 }
@@ -181,6 +185,13 @@ impl Check<'_> {
         let field = self.f(name);
         self.v
             .check(!officers.is_empty(), &field, "at least one officer");
+        self.optional_officers(officers, name)
+    }
+
+    /// An officers list that may be empty (then inherited from the fact
+    /// referred to).
+    fn optional_officers(&mut self, officers: &[String], name: &str) -> Vec<String> {
+        let field = self.f(name);
         if officers.len() > MAX_OFFICERS {
             self.v
                 .add(&field, format!("at most {MAX_OFFICERS} officers"));
@@ -340,6 +351,8 @@ fn shape(c: &mut Check<'_>, p: &mut Payload) -> Shape {
                 c.v.check(p.amount_fen >= 0, field, "must not be negative");
             }
             c.optional_text(&d.other_measure, &format!("{at}other_measure"), 1000);
+            s.officers = c.optional_officers(&d.officers, &format!("{at}officers"));
+            s.officers_field = c.f(&format!("{at}officers"));
             if let Some(lr) = &d.legal_review {
                 c.enum_of::<LegalReviewResult>(lr.result, &format!("{at}legal_review.result"));
                 c.time(
@@ -380,6 +393,8 @@ fn shape(c: &mut Check<'_>, p: &mut Payload) -> Shape {
             s.reference =
                 c.source_ref(&m.complaint, &format!("{at}complaint"), FactKind::Complaint);
             s.occurred_us = c.time(m.closed_at.as_ref(), &format!("{at}closed_at"));
+            s.officers = c.optional_officers(&m.officers, &format!("{at}officers"));
+            s.officers_field = c.f(&format!("{at}officers"));
         }
         Payload::Transfer(t) => {
             let at = "transfer.";

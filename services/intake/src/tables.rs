@@ -442,6 +442,43 @@ pub async fn digests(
     Ok(out)
 }
 
+/// The officers (ids) the current revision of these facts records, by fact;
+/// facts naming none are absent.
+pub async fn current_officers(
+    c: &impl ConnectionTrait,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<String>>> {
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    let chunk_len = if is_pg(c) { ids.len().max(1) } else { 500 };
+    for chunk in ids.chunks(chunk_len) {
+        let (sql, values) = if is_pg(c) {
+            (
+                "SELECT o.fact_id, o.officer FROM UNNEST($1::bigint[]) AS k(id) \
+                 JOIN intake_facts f ON f.id = k.id \
+                 JOIN intake_fact_officers o ON o.fact_id = f.id AND o.revision = f.revision"
+                    .to_string(),
+                vec![id_array(chunk)],
+            )
+        } else {
+            (
+                format!(
+                    "SELECT o.fact_id, o.officer FROM intake_facts f \
+                     JOIN intake_fact_officers o ON o.fact_id = f.id AND o.revision = f.revision \
+                     WHERE f.id IN ({})",
+                    placeholders(c, 1, chunk.len())
+                ),
+                chunk.iter().map(|i| Value::from(*i)).collect(),
+            )
+        };
+        for row in c.query_all_raw(stmt(c, &sql, values)).await? {
+            out.entry(row.try_get("", "fact_id")?)
+                .or_default()
+                .push(row.try_get("", "officer")?);
+        }
+    }
+    Ok(out)
+}
+
 /// The next free fact id (callers hold the chain lock, so it stays free).
 pub async fn next_id(c: &impl ConnectionTrait) -> AppResult<i64> {
     let row = c

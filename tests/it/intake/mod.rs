@@ -14,6 +14,7 @@ use crate::{
 };
 
 mod basics;
+mod breaches;
 mod bulk;
 mod dependants;
 mod fast_path;

@@ -98,6 +98,13 @@ pub async fn check(
         });
     }
     recent.push(earlier);
+    // Known now: who a decision or closing naming no officers inherits; they
+    // are asked about and stored as its officers.
+    for (p, r) in prepared.iter_mut().zip(&referenced) {
+        if let Ok(p) = p {
+            findings::inherit_officers(p, r.as_ref());
+        }
+    }
 
     // A correction must come from whoever may revise the stored revision.
     let revised: Vec<(String, String)> = prepared

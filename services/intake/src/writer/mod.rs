@@ -457,6 +457,13 @@ async fn commit(store: &Store, jobs: &mut [Job], tail: &mut Tail) -> AppResult<V
             e.insert(adopt(c, &mut digests)?);
         }
     }
+    // A void records the officers the voided revision recorded, including
+    // those a decision or closing inherited (they are not in its payload).
+    for (id, officers) in tables::current_officers(w.txn(), &void_ids).await? {
+        if let Some(st) = states.get_mut(&id) {
+            st.officers = officers;
+        }
+    }
 
     let now_us = chrono::Utc::now().timestamp_micros();
     let mut outcomes: Vec<Vec<Outcome>> = Vec::with_capacity(jobs.len());
