@@ -239,6 +239,10 @@ pub fn fact_officers(f: &Fact) -> Vec<String> {
         Some(Payload::Complaint(c)) => c.officers.clone(),
         Some(Payload::Transfer(t)) => t.officers.clone(),
         Some(Payload::Training(t)) => vec![t.officer.clone()],
+        // The officers a decision or closing names (those it inherits from
+        // its matter or complaint are the referred fact's).
+        Some(Payload::Decision(d)) => d.officers.clone(),
+        Some(Payload::ComplaintClosing(c)) => c.officers.clone(),
         _ => Vec::new(),
     }
 }
