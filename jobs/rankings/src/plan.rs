@@ -245,11 +245,11 @@ mod tests {
             "officers.indicators[0] (cups_of_tea): unknown indicator",
         );
         refused(
-            |p| p.replacen("weight = 0.12", "weight = 0.13", 1),
+            |p| p.replacen("weight = 0.09", "weight = 0.13", 1),
             "officers.indicators: the weights add up to",
         );
         refused(
-            |p| p.replacen("weight = 0.12", "weight = -0.12", 1),
+            |p| p.replacen("weight = 0.09", "weight = -0.09", 1),
             "weight: must be a positive number",
         );
         refused(

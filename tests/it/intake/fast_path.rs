@@ -36,6 +36,16 @@ async fn own_writer(s: &TestServer) -> (Writer, Principal) {
 }
 
 fn checked(req: &SubmitFactRequest, reference_digest: Option<String>) -> Item {
+    correction_checked(req, reference_digest, None)
+}
+
+/// A submission as checked before the lock; `revises`: the revision a
+/// correction was checked against.
+fn correction_checked(
+    req: &SubmitFactRequest,
+    reference_digest: Option<String>,
+    revises: Option<String>,
+) -> Item {
     let prepared = prepare::prepare(req, chrono::Utc::now()).expect("prepared");
     let body_path = format!("/{}/", prepared.body_id);
     Item::Submit(Box::new(Checked {
@@ -43,9 +53,64 @@ fn checked(req: &SubmitFactRequest, reference_digest: Option<String>) -> Item {
         findings: Vec::new(),
         body_path,
         reference_digest,
+        revises,
         replay: false,
     }))
 }
+
+// A correction is checked (who may revise the fact; the registry as it
+// stood) against the revision stored then. If another revision came in
+// before the lock (court records' outcome, another clerk's correction), that
+// check weighed the wrong fact: the writer refuses it, to be sent again.
+db_test!(
+    a_correction_checked_against_another_revision_is_sent_again,
+    |b| async move {
+        let s = TestServer::start(b).await;
+        let w = world(&s).await;
+        let mut c = dept(&s, &w).await;
+        let m1 = fact(&w, "M1", matter(&w, &two(&w), when()));
+        c.submit_fact(m1.clone()).await.expect("matter");
+        let rev1 = prepare::prepare(&m1, chrono::Utc::now())
+            .expect("prepared")
+            .digest;
+        // Someone else's correction lands first: revision 2.
+        let mut other = fact(&w, "M1", matter(&w, &[&w.a.name], when()));
+        other.correction_reason = "one officer only".into();
+        c.submit_fact(other).await.expect("revision 2");
+
+        let (writer, legal) = own_writer(&s).await;
+        let mut mine = fact(
+            &w,
+            "M1",
+            matter(&w, &[&w.a.name, &w.b.name, &w.aux.name], when()),
+        );
+        mine.correction_reason = "the auxiliary was there too".into();
+        for (why, revises) in [
+            ("checked against revision 1", Some(rev1)),
+            ("checked when the fact was not there", None),
+        ] {
+            let out = writer
+                .submit(
+                    legal.clone(),
+                    "test.submit",
+                    vec![Ok(correction_checked(&mine, None, revises))],
+                    false,
+                )
+                .await
+                .expect("batch");
+            match &out[0] {
+                Err(AppError::FailedPrecondition { reason, .. }) => {
+                    assert_eq!(*reason, "REVISION_CHANGED", "{why}")
+                }
+                other => panic!("{why}: {other:?}"),
+            }
+        }
+        // Sent again, it is checked against revision 2 and goes in.
+        let again = c.submit_fact(mine).await.expect("sent again").into_inner();
+        assert_eq!(again.revision, 3);
+        s.stop().await;
+    }
+);
 
 db_test!(
     a_stale_reference_is_not_written_in_one_statement,

@@ -66,8 +66,18 @@ pub async fn check(
     let mut earlier: HashMap<(String, String), Referenced> = HashMap::new();
     let mut referenced: Vec<Option<Referenced>> = vec![None; prepared.len()];
     let mut wanted = Vec::new();
+    // The revision each correction is checked against, when it is still on
+    // its way (an earlier record of this call or stream); stored ones below.
+    let mut revises: Vec<Option<String>> = vec![None; prepared.len()];
     for (i, p) in prepared.iter().enumerate() {
         let Ok(p) = p else { continue };
+        if !p.correction_reason.trim().is_empty() {
+            let own = (p.body_id.clone(), p.fact.source_id.clone());
+            revises[i] = earlier
+                .get(&own)
+                .or_else(|| recent.get(&own))
+                .map(|r| r.digest.clone());
+        }
         if let Some(r) = &p.reference {
             let key = (p.body_id.clone(), r.source_id.clone());
             match earlier.get(&key).or_else(|| recent.get(&key)) {
@@ -117,6 +127,7 @@ pub async fn check(
     // the fact was first recorded, so that nothing recorded there since (a
     // card "valid since" January issued today) clears what it was found to be.
     let mut first_recorded: HashMap<(String, String), i64> = HashMap::new();
+    let mut stored_digest: HashMap<(String, String), String> = HashMap::new();
     let stored: HashMap<(String, String), (Fact, String)> = if revised.is_empty() {
         HashMap::new()
     } else {
@@ -125,10 +136,20 @@ pub async fn check(
             .into_iter()
             .filter_map(|(k, c)| {
                 first_recorded.insert(k.clone(), c.first_recorded_us);
+                stored_digest.insert(k.clone(), c.digest.clone());
                 Some((k, (Fact::decode(c.payload.as_slice()).ok()?, c.body_path)))
             })
             .collect()
     };
+    for (i, p) in prepared.iter().enumerate() {
+        if let Ok(p) = p
+            && revises[i].is_none()
+        {
+            revises[i] = stored_digest
+                .get(&(p.body_id.clone(), p.fact.source_id.clone()))
+                .cloned();
+        }
+    }
 
     let asks: Vec<usize> = (0..prepared.len())
         .filter(|&i| prepared[i].is_ok())
@@ -188,6 +209,7 @@ pub async fn check(
                 findings,
                 body_path,
                 reference_digest: referenced[i].as_ref().map(|r| r.digest.clone()),
+                revises: revises[i].take(),
                 replay: false,
             })))
         });
@@ -318,6 +340,7 @@ async fn replays(
                     findings: Vec::new(),
                     body_path: c.body_path.clone(),
                     reference_digest: None,
+                    revises: None,
                     replay: true,
                 }))
             });
@@ -388,6 +411,7 @@ pub async fn void_fact(intake: &Intake, ctx: &Ctx, r: VoidFactRequest) -> AppRes
         fact_id: id,
         reason: r.reason.clone(),
         request: RequestKey::new(&ctx.principal, &r.request_id, &r),
+        checked: current.digest.clone(),
     };
     let out = intake
         .writer

@@ -38,6 +38,10 @@ pub struct Checked {
     pub body_path: String,
     /// Digest of the referenced fact's revision it was checked against.
     pub reference_digest: Option<String>,
+    /// A correction: the digest of the revision it was checked against
+    /// (who may revise it, as of when it was recorded); None when the fact
+    /// was not there. The writer refuses it if the fact moved on since.
+    pub revises: Option<String>,
     /// Recognized before the lock as a resend of a stored revision: not
     /// checked again (the writer still decides under the lock).
     pub replay: bool,
@@ -51,6 +55,9 @@ pub enum Item {
         reason: String,
         /// The call's request id: its first answer is kept for retries.
         request: RequestKey,
+        /// The digest of the revision whose reporter the void was checked
+        /// against: refused if another revision came in since.
+        checked: String,
     },
 }
 
@@ -491,11 +498,19 @@ async fn commit(store: &Store, jobs: &mut [Job], tail: &mut Tail) -> AppResult<V
                     fact_id,
                     reason,
                     request,
+                    checked,
                 }) => match store.stored_response(w.txn(), job.method, &request).await {
                     Err(e) => Err(e),
                     Ok(Some(first)) => first_answer(&first),
                     Ok(None) => {
-                        let o = void(fact_id, reason, j, &mut states, &dependants, &mut rows);
+                        let o = void(
+                            (fact_id, &checked),
+                            reason,
+                            j,
+                            &mut states,
+                            &dependants,
+                            &mut rows,
+                        );
                         if o.as_ref().is_ok_and(|a| !a.replayed) {
                             remember.push((j, out.len(), request));
                         }
@@ -726,6 +741,18 @@ fn submit(
             ),
         ));
     }
+    // Checked before the lock against another revision (or none): whoever
+    // made the one now current was not weighed, so the reporter check and
+    // the registry's answer are the caller's to make again.
+    if !c.replay && c.revises.as_deref() != Some(st.current_digest.as_str()) {
+        return Err(AppError::precondition(
+            "REVISION_CHANGED",
+            format!(
+                "fact {} changed while this correction was checked; send it again",
+                p.fact.source_id
+            ),
+        ));
+    }
     if st.kind != p.kind as i32 {
         return Err(AppError::precondition(
             "KIND_CHANGED",
@@ -854,7 +881,7 @@ const REFERABLE: [i32; 3] = [
 /// voided matter would stay counted and its findings picked up): those are
 /// voided or corrected first.
 fn void(
-    fact_id: i64,
+    (fact_id, checked): (i64, &str),
     reason: String,
     job: usize,
     states: &mut HashMap<i64, State>,
@@ -864,6 +891,15 @@ fn void(
     let Some(st) = states.get(&fact_id) else {
         return Err(AppError::not_found(tables::fact_name(fact_id)));
     };
+    if !st.voided && st.current_digest != checked {
+        return Err(AppError::precondition(
+            "REVISION_CHANGED",
+            format!(
+                "{} changed while this void was checked; send it again",
+                tables::fact_name(fact_id)
+            ),
+        ));
+    }
     if !st.voided {
         let live = live_dependants(fact_id, st, states, dependants);
         if !live.is_empty() {
