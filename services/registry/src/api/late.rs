@@ -28,6 +28,30 @@ pub(crate) enum Backdate {
     Refused,
 }
 
+/// The effective time a request asks for (now when it names none) and how
+/// late it is: the one call each dated registry change makes.
+pub(crate) fn dated(
+    reg: &Registry,
+    ctx: &Ctx,
+    v: &mut Violations,
+    effective_time: Option<&prost_types::Timestamp>,
+    now: chrono::DateTime<chrono::Utc>,
+    (reason, reason_field): (&str, &str),
+) -> (i64, Backdate) {
+    let eff = super::effective(v, effective_time, now);
+    v.max_len(reason, probity_common::error::MAX_TEXT, reason_field);
+    let late = judge(
+        reg,
+        ctx,
+        v,
+        eff,
+        effective_time.is_some(),
+        reason,
+        reason_field,
+    );
+    (eff, late)
+}
+
 /// Judges the date `effective_us` of a change (`given`: the caller dated
 /// it). A caller who may backdate but gave no reason gets a violation on
 /// `reason_field`.

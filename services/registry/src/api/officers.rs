@@ -19,7 +19,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::{Ctx, bodies, effective, late};
+use super::{Ctx, bodies, late};
 use crate::{
     Registry, convert,
     entities::{officer, officer_event, post},
@@ -199,16 +199,13 @@ pub async fn create_officer(
         }
     };
     let now = Utc::now();
-    let eff = effective(&mut v, r.effective_time.as_ref(), now);
-    v.max_len(&r.backdate_reason, MAX_TEXT, "backdate_reason");
-    let late = late::judge(
+    let (eff, late) = late::dated(
         reg,
         ctx,
         &mut v,
-        eff,
-        r.effective_time.is_some(),
-        &r.backdate_reason,
-        "backdate_reason",
+        r.effective_time.as_ref(),
+        now,
+        (&r.backdate_reason, "backdate_reason"),
     );
     v.finish()?;
     let late = late.allowed()?;
@@ -344,15 +341,13 @@ pub async fn set_officer_posts(
     top_field(&mut v, &r.officer, "officers", "officer");
     post_ids(&mut v, &r.posts, "", "posts");
     v.max_len(&r.reason, MAX_TEXT, "reason");
-    let eff = effective(&mut v, r.effective_time.as_ref(), Utc::now());
-    let late = late::judge(
+    let (eff, late) = late::dated(
         reg,
         ctx,
         &mut v,
-        eff,
-        r.effective_time.is_some(),
-        &r.reason,
-        "reason",
+        r.effective_time.as_ref(),
+        Utc::now(),
+        (&r.reason, "reason"),
     );
     v.finish()?;
     let late = late.allowed()?;
@@ -393,15 +388,13 @@ pub async fn set_officer_status(
     top_field(&mut v, &r.officer, "officers", "officer");
     enum_field::<OfficerStatus>(&mut v, r.status, "status", false);
     v.non_empty(&r.reason, "reason");
-    let eff = effective(&mut v, r.effective_time.as_ref(), Utc::now());
-    let late = late::judge(
+    let (eff, late) = late::dated(
         reg,
         ctx,
         &mut v,
-        eff,
-        r.effective_time.is_some(),
-        &r.reason,
-        "reason",
+        r.effective_time.as_ref(),
+        Utc::now(),
+        (&r.reason, "reason"),
     );
     v.finish()?;
     let late = late.allowed()?;
@@ -530,15 +523,13 @@ pub async fn transfer_officer(
     let to = top_field(&mut v, &r.to_body, "bodies", "to_body");
     let posts = post_ids(&mut v, &r.posts, &to, "posts");
     v.non_empty(&r.reason, "reason");
-    let eff = effective(&mut v, r.effective_time.as_ref(), Utc::now());
-    let late = late::judge(
+    let (eff, late) = late::dated(
         reg,
         ctx,
         &mut v,
-        eff,
-        r.effective_time.is_some(),
-        &r.reason,
-        "reason",
+        r.effective_time.as_ref(),
+        Utc::now(),
+        (&r.reason, "reason"),
     );
     v.finish()?;
     let late = late.allowed()?;

@@ -15,7 +15,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::{Ctx, bodies, effective, late};
+use super::{Ctx, bodies, late};
 use crate::{
     Registry, convert,
     entities::{body, post_power, power, power_version},
@@ -172,17 +172,14 @@ pub async fn create_power(reg: &Registry, ctx: &Ctx, r: CreatePowerRequest) -> A
     let category = enum_field::<PowerCategory>(&mut v, p.category, "power.category", false);
     check_content(&mut v, p, category);
     let now = Utc::now();
-    let eff = effective(&mut v, r.effective_time.as_ref(), now);
     check_basis_change(&mut v, r.legal_basis_change.as_ref())?;
-    v.max_len(&r.backdate_reason, MAX_TEXT, "backdate_reason");
-    let late = late::judge(
+    let (eff, late) = late::dated(
         reg,
         ctx,
         &mut v,
-        eff,
-        r.effective_time.is_some(),
-        &r.backdate_reason,
-        "backdate_reason",
+        r.effective_time.as_ref(),
+        now,
+        (&r.backdate_reason, "backdate_reason"),
     );
     v.finish()?;
     let late = late.allowed()?;
@@ -303,17 +300,15 @@ pub async fn revise_power(reg: &Registry, ctx: &Ctx, r: RevisePowerRequest) -> A
     nested_field(&mut v, &p.name, "powers", "power.name");
     v.non_empty(&r.reason, "reason");
     let now = Utc::now();
-    let eff = effective(&mut v, r.effective_time.as_ref(), now);
     // A benchmark dated back is the office's to record (a department would
     // widen the range its past decisions are measured against).
-    let late = late::judge(
+    let (eff, late) = late::dated(
         reg,
         ctx,
         &mut v,
-        eff,
-        r.effective_time.is_some(),
-        &r.reason,
-        "reason",
+        r.effective_time.as_ref(),
+        now,
+        (&r.reason, "reason"),
     );
     v.finish()?;
     let late = late.allowed()?;
@@ -373,17 +368,14 @@ pub async fn withdraw_power(
     check_request_id(&mut v, &r.request_id);
     nested_field(&mut v, &r.name, "powers", "name");
     let now = Utc::now();
-    let eff = effective(&mut v, r.effective_time.as_ref(), now);
     check_basis_change(&mut v, r.legal_basis_change.as_ref())?;
-    v.max_len(&r.backdate_reason, MAX_TEXT, "backdate_reason");
-    let late = late::judge(
+    let (eff, late) = late::dated(
         reg,
         ctx,
         &mut v,
-        eff,
-        r.effective_time.is_some(),
-        &r.backdate_reason,
-        "backdate_reason",
+        r.effective_time.as_ref(),
+        now,
+        (&r.backdate_reason, "backdate_reason"),
     );
     v.finish()?;
     let late = late.allowed()?;
@@ -627,16 +619,13 @@ pub async fn set_post_powers(
         }
     }
     let now = Utc::now();
-    let eff = effective(&mut v, r.effective_time.as_ref(), now);
-    v.max_len(&r.backdate_reason, MAX_TEXT, "backdate_reason");
-    let late = late::judge(
+    let (eff, late) = late::dated(
         reg,
         ctx,
         &mut v,
-        eff,
-        r.effective_time.is_some(),
-        &r.backdate_reason,
-        "backdate_reason",
+        r.effective_time.as_ref(),
+        now,
+        (&r.backdate_reason, "backdate_reason"),
     );
     v.finish()?;
     let late = late.allowed()?;
