@@ -2,7 +2,10 @@
 //! `probity audit verify` CLI) names the first bad entry for each kind of
 //! tampering made with raw SQL.
 use chrono::{Duration, Utc};
-use probity_common::audit::{Entry, GENESIS, sha256_hex};
+use probity_common::{
+    audit::{Entry, GENESIS, sha256_hex},
+    auth::Role,
+};
 use probity_proto::{
     audit::v1::{ListAuditEntriesRequest, VerifyAuditChainRequest},
     registry::v1::*,
@@ -1152,3 +1155,74 @@ async fn the_services_role_cannot_reset_the_chain() {
     s.stop().await;
     db.close().await.ok();
 }
+
+db_test!(forged_audit_page_token_is_invalid, |b| async move {
+    use base64::Engine;
+    let s = TestServer::start(b).await;
+    let mut a = s.audit(&s.token(Role::Auditor, None)).await;
+    let token =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("audit|||0\n{}", i64::MAX));
+    let e = a
+        .list_audit_entries(ListAuditEntriesRequest {
+            service: "registry".into(),
+            page_token: token,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    s.stop().await;
+});
+
+db_test!(
+    verification_under_concurrent_writes_finds_nothing_wrong,
+    |b| async move {
+        let s = TestServer::start(b).await;
+        let w = world(&s).await;
+        let writer = {
+            let mut c = s.legal().await;
+            let parent = w.dept.name.clone();
+            tokio::spawn(async move {
+                for i in 0..60 {
+                    c.create_unit(CreateUnitRequest {
+                        request_id: rid(),
+                        parent: parent.clone(),
+                        unit: Some(Unit {
+                            display_name: format!("科室{i}"),
+                            ..Default::default()
+                        }),
+                    })
+                    .await
+                    .unwrap();
+                }
+            })
+        };
+        let mut a = s.audit(&s.token(Role::Auditor, None)).await;
+        let mut checks = 0;
+        while !writer.is_finished() {
+            let r = a
+                .verify_audit_chain(VerifyAuditChainRequest {
+                    service: "registry".into(),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            assert!(r.ok, "a write in flight is not tampering: {r:?}");
+            checks += 1;
+        }
+        writer.await.unwrap();
+        assert!(checks > 0);
+        let beyond = a
+            .verify_audit_chain(VerifyAuditChainRequest {
+                from_sequence: 10_000,
+                service: "registry".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(beyond.ok && beyond.entries_checked == 0, "{beyond:?}");
+        s.stop().await;
+    }
+);

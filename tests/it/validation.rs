@@ -954,3 +954,22 @@ db_test!(lists_and_texts_are_bounded, |b| async move {
     assert_eq!(head(&s).await, h, "refused requests wrote nothing");
     s.stop().await;
 });
+
+db_test!(nul_in_text_is_invalid_on_every_backend, |b| async move {
+    let s = TestServer::start(b).await;
+    let mut c = s.legal().await;
+    let e = c
+        .create_body(CreateBodyRequest {
+            request_id: rid(),
+            body: Some(Body {
+                display_name: "尚志\0市".into(),
+                kind: BodyKind::Government as i32,
+                region_code: "230183".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&e), vec!["body.display_name"]);
+    s.stop().await;
+});

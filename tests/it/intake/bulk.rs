@@ -11,7 +11,7 @@ use tonic::{Code, Status};
 use super::*;
 use crate::{
     db_test,
-    fixtures::world,
+    fixtures::{bad_fields, world},
     harness::{Backend, TestServer},
     util::expect_code,
 };
@@ -225,3 +225,102 @@ async fn postgres_outage_under_load() {
     admin.close().await.ok();
     s.stop().await;
 }
+
+db_test!(made_and_corrected_in_one_stream, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = dept(&s, &w).await;
+    let subs = vec![
+        fact(&w, "TR1", training(&w.a.name, 8.0)),
+        correction(fact(&w, "TR1", training(&w.a.name, 6.0)), "mistyped"),
+    ];
+    let acked = AtomicUsize::new(0);
+    assert!(push(&mut c, &subs, &acked).await.unwrap().is_empty());
+    let f = c
+        .lookup_fact(LookupFactRequest {
+            body: w.dept.name.clone(),
+            source_id: "TR1".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(f.revision, 2, "the current revision is the correction");
+    let revs = c
+        .list_fact_revisions(ListFactRevisionsRequest {
+            name: f.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .revisions;
+    assert_eq!(revs.len(), 2);
+    // and it can still be corrected and voided afterwards
+    let third = c
+        .submit_fact(correction(
+            fact(&w, "TR1", training(&w.a.name, 5.0)),
+            "again",
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(third.revision, 3);
+    let void = c
+        .void_fact(VoidFactRequest {
+            name: f.name.clone(),
+            reason: "entered twice".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(void.revision, 4);
+    s.stop().await;
+});
+
+db_test!(hostile_sizes_are_refused_cheaply, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = dept(&s, &w).await;
+    let many = vec![
+        ProcessRecord {
+            kind: 0,
+            content_sha256: "x".into(),
+            archive_ref: "\0".into(),
+        };
+        50_000
+    ];
+    let e = expect_code(
+        c.submit_fact(fact(&w, "I1", inspection(&w, &w.inspection.name, many)))
+            .await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(bad_fields(&e), vec!["fact.inspection.records".to_string()]);
+    let crowd: Vec<String> = (0..20_000).map(|i| format!("officers/o{i}")).collect();
+    let crowd: Vec<&str> = crowd.iter().map(String::as_str).collect();
+    let e = expect_code(
+        c.submit_fact(fact(&w, "M1", matter(&w, &crowd, when())))
+            .await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(bad_fields(&e), vec!["fact.matter.officers".to_string()]);
+    // a request with thousands of bad fields names at most 100 of them
+    let bad: Vec<String> = (0..500).map(|i| format!("nobody-{i}")).collect();
+    let mut p = matter(&w, &[], when());
+    if let Payload::Matter(m) = &mut p {
+        m.officers = bad.into_iter().take(100).collect();
+        m.records = vec![
+            ProcessRecord {
+                kind: 0,
+                content_sha256: String::new(),
+                archive_ref: String::new(),
+            };
+            100
+        ];
+    }
+    let e = expect_code(
+        c.submit_fact(fact(&w, "M2", p)).await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(bad_fields(&e).len(), 100);
+    s.stop().await;
+});

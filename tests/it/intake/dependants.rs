@@ -1,13 +1,15 @@
 //! A fact other live facts refer to (a matter with its decision, a decision
 //! with its review) is voided only after them: otherwise the decision of a
 //! voided matter would stay counted and its findings picked up.
+use std::sync::atomic::AtomicUsize;
+
 use probity_proto::intake::v1::{fact::Payload, *};
 use probity_proto::registry::v1::CircumstanceGrade;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use sea_orm_migration::MigratorTrait;
 use tonic::Code;
 
-use super::*;
+use super::{bulk::push, *};
 use crate::{
     db_test,
     fixtures::{reason, world},
@@ -208,5 +210,64 @@ db_test!(
             vec![(1, String::new()), (2, "M1".into()), (3, "D1".into())]
         );
         db.close().await.unwrap();
+    }
+);
+
+db_test!(
+    references_are_checked_again_under_the_lock,
+    |b| async move {
+        let s = TestServer::start(b).await;
+        let w = world(&s).await;
+        let mut c = dept(&s, &w).await;
+        let m = fact(&w, "M1", matter(&w, &two(&w), when()));
+        let stored = c.submit_fact(m.clone()).await.unwrap().into_inner();
+        c.void_fact(VoidFactRequest {
+            name: stored.name.clone(),
+            reason: "wrong case".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        // the voided matter resent (a replay), then a closing on it, in one stream
+        let closing = fact(
+            &w,
+            "M1-close",
+            Payload::MatterClosing(MatterClosing {
+                matter: "M1".into(),
+                closed_at: Some(ts(when() + chrono::Duration::hours(1))),
+                outcome: MatterOutcome::Decided as i32,
+            }),
+        );
+        let acked = AtomicUsize::new(0);
+        let refused = push(&mut c, &[m, closing], &acked).await.unwrap();
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert_eq!(refused[0].sequence, 1);
+        assert_eq!(
+            refused[0].bad_fields,
+            vec!["fact.matter_closing.matter".to_string()]
+        );
+        // a matter refused as a conflict does not make its decision's check count
+        let other = fact(&w, "M2", matter(&w, &two(&w), when()));
+        c.submit_fact(other).await.unwrap();
+        let mut changed = fact(&w, "M2", matter(&w, &[w.a.name.as_str()], when()));
+        if let Some(Payload::Matter(m)) = changed.fact.as_mut().unwrap().payload.as_mut() {
+            m.power = w.inspection.name.clone();
+        }
+        let decision = fact(
+            &w,
+            "D2",
+            decision(
+                "M2",
+                probity_proto::registry::v1::CircumstanceGrade::Minor,
+                1_000,
+                when(),
+            ),
+        );
+        let acked = AtomicUsize::new(0);
+        let refused = push(&mut c, &[changed, decision], &acked).await.unwrap();
+        assert_eq!(refused.len(), 2, "{refused:?}");
+        assert_eq!(refused[0].reason, "FACT_CONFLICT");
+        assert_eq!(refused[1].reason, "REFERENCE_CHANGED");
+        s.stop().await;
     }
 );

@@ -23,7 +23,8 @@ mod kill;
 mod record;
 mod replicas;
 mod reporters;
-mod review;
+mod resends;
+mod scope;
 
 pub type Intake = IntakeServiceClient<InterceptedService<Channel, Bearer>>;
 
@@ -114,6 +115,12 @@ pub fn training(officer: &str, hours: f64) -> Payload {
         at: Some(ts(when())),
         ..Default::default()
     })
+}
+
+/// A resend of `s` as a correction, with its reason.
+pub fn correction(mut s: SubmitFactRequest, why: &str) -> SubmitFactRequest {
+    s.correction_reason = why.into();
+    s
 }
 
 pub fn rules_of(f: &Fact) -> Vec<String> {

@@ -62,11 +62,6 @@ fn outcome(decision: &str, kind: ReviewKind, result: ReviewResult) -> Payload {
     })
 }
 
-fn correction(mut r: SubmitFactRequest, reason: &str) -> SubmitFactRequest {
-    r.correction_reason = reason.into();
-    r
-}
-
 async fn void(c: &mut Intake, name: &str) -> Result<tonic::Response<Fact>, tonic::Status> {
     c.void_fact(VoidFactRequest {
         name: name.into(),

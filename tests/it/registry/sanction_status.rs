@@ -1,6 +1,7 @@
 //! Statuses imposed as sanctions (OFF_POST_TRAINING, TRANSFERRED_OUT): only
 //! the legal-affairs office or a service lifts them, never the department,
 //! as with a withheld credential. A department still lifts what it set itself.
+use chrono::Utc;
 use probity_common::auth::Role;
 use probity_proto::registry::v1::*;
 use sea_orm::{ConnectionTrait, Statement};
@@ -282,6 +283,51 @@ db_test!(
             Code::FailedPrecondition,
             "NO_CHANGE",
         );
+        s.stop().await;
+    }
+);
+
+db_test!(
+    only_the_legal_office_or_a_service_lifts_a_withholding,
+    |b| async move {
+        let s = TestServer::start(b).await;
+        let w = world(&s).await;
+        let mut legal = s.legal().await;
+        legal
+            .withhold_credential(WithholdCredentialRequest {
+                request_id: rid(),
+                name: w.cred_a.name.clone(),
+                until: Some(ts(Utc::now() + chrono::Duration::days(10))),
+                reason: "暂扣".into(),
+            })
+            .await
+            .unwrap();
+        let mut dept = s
+            .registry(&s.token(Role::Department, Some(&w.dept.name)))
+            .await;
+        let e = dept
+            .release_credential(ReleaseCredentialRequest {
+                request_id: rid(),
+                name: w.cred_a.name.clone(),
+                reason: "x".into(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (e.code(), reason(&e).as_str()),
+            (Code::PermissionDenied, "ROLE_NOT_ALLOWED")
+        );
+        let mut svc = s.registry(&s.token(Role::Service, None)).await;
+        let out = svc
+            .release_credential(ReleaseCredentialRequest {
+                request_id: rid(),
+                name: w.cred_a.name.clone(),
+                reason: "复核撤销".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(out.status, CredentialStatus::Valid as i32);
         s.stop().await;
     }
 );

@@ -1,0 +1,15 @@
+//! The registry: bodies, posts, power lists, officers, credentials, the
+//! public check and CheckActors.
+mod bodies;
+mod check_actors;
+mod check_spans;
+mod credentials;
+mod known_at;
+mod major;
+mod officers;
+mod powers;
+mod public;
+mod replicas;
+mod revisions;
+mod sanction_status;
+mod scope;
