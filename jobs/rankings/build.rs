@@ -1,9 +1,10 @@
 //! The job's own source, hashed into JOB_SOURCE_SHA256: a run's id names
 //! the code that scored it as well as its inputs, so a scoring fix rerun on
 //! the same inputs is a new run rather than a replay of the old one. Beside
-//! the job's own files: intake's catalogue of finding rules (a column per
-//! rule), the protos (the kinds and enums it reads) and Cargo.lock (polars'
-//! version computes the tables too).
+//! the job's own files: the rules it shares with intake (probity-rules: the
+//! finding catalogue, a column per rule; the legal-review rule; the city's
+//! calendar), the protos (the kinds and enums it reads) and Cargo.lock
+//! (polars' version computes the tables too).
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -31,7 +32,7 @@ fn main() {
     for path in [
         "src",
         "plans",
-        "../../services/intake/src/rules.rs",
+        "../../services/rules/src",
         "../../proto",
         "../../Cargo.lock",
     ] {

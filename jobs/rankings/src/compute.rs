@@ -292,7 +292,7 @@ pub fn rule_column(code: &str) -> String {
 /// catalogue (Art. 16-20: what accountability may raise cases from).
 fn findings_by_rule(findings: LazyFrame, key: &str) -> LazyFrame {
     let mut aggs = vec![len().cast(DataType::Float64).alias("findings")];
-    for r in probity_intake::rules::ALL {
+    for r in probity_rules::catalogue::ALL {
         aggs.push(
             col("rule")
                 .eq(lit(r.code))
@@ -309,7 +309,7 @@ fn zero_filled<'a>(counts: impl Iterator<Item = &'a str>) -> Vec<Expr> {
     counts
         .map(String::from)
         .chain(
-            probity_intake::rules::ALL
+            probity_rules::catalogue::ALL
                 .iter()
                 .map(|r| rule_column(r.code)),
         )

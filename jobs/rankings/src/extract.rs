@@ -175,7 +175,7 @@ impl Facts {
                 row.ref_source = d.matter.clone();
                 row.major = d.major;
                 // passed, and before the decision: intake's own rule
-                row.reviewed = probity_intake::findings::legal_review_problem(d).is_none();
+                row.reviewed = probity_rules::major::legal_review_problem(d).is_none();
                 if let Some(p) = &d.penalty {
                     row.penalty = true;
                     row.within = p.within_benchmark;
@@ -275,7 +275,7 @@ impl Facts {
 /// fact does not make the indicators forget the breach until the
 /// legal-affairs office clears the finding.
 fn held_to_findings(row: &mut Row, f: &Fact) {
-    use probity_intake::rules;
+    use probity_rules::catalogue as rules;
     for x in f.findings.iter().filter(|x| finding_in_force(x.state)) {
         let rule = x.rule.as_str();
         if rule == rules::INSPECTION_NOT_RECORDED.code {

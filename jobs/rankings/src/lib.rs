@@ -8,7 +8,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use polars::prelude::*;
 use probity_common::config::Settings;
 
@@ -25,17 +25,8 @@ pub mod score;
 
 pub use plan::Plan;
 
-/// The city's time zone (UTC+8): years and dates are the city's.
-pub use probity_common::city::city;
-
-/// Midnight starting `date` in the city, in microseconds.
-pub fn day_start_us(date: NaiveDate) -> i64 {
-    city()
-        .from_local_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default())
-        .single()
-        .map(|t| t.timestamp_micros())
-        .unwrap_or(0)
-}
+/// The city's time zone (UTC+8) and its midnights: years and dates are the city's.
+pub use probity_rules::city::{city, day_start_us};
 
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {

@@ -92,7 +92,7 @@ impl GroundDef {
 }
 
 /// An intake finding's rule -> (ground against the body, against an officer).
-/// Intake's rule codes are stable (services/intake/src/rules.rs).
+/// Intake's rule codes are stable (services/rules/src/catalogue.rs).
 const FINDING_GROUNDS: &[(&str, &str, &str)] = &[
     ("TOO_FEW_QUALIFIED", "ART19_09", "ART20_09"),
     ("AUXILIARY_ALONE", "ART19_12", "ART20_09"),

@@ -1,28 +1,7 @@
-//! The group rule of Art. 18 (at least N qualified officers; an auxiliary
-//! never acts alone), in one place for the registry, which answers
-//! CheckActors, and intake, which composes answers it keeps per officer.
-use probity_proto::registry::v1::{ActorCheck, GroupProblem, OfficerKind};
-
-/// The group's problems, after the power's own (`power_problems`), and how
-/// many of the officers are qualified.
-pub fn group_problems(
-    actors: &[ActorCheck],
-    power_problems: Vec<GroupProblem>,
-    min_qualified: u32,
-) -> (i32, Vec<GroupProblem>) {
-    let mut problems = power_problems;
-    let qualified = actors.iter().filter(|a| a.qualified).count() as i32;
-    let any_auxiliary = actors
-        .iter()
-        .any(|a| a.kind == OfficerKind::Auxiliary as i32);
-    if any_auxiliary && qualified == 0 {
-        problems.push(GroupProblem::AuxiliaryAlone);
-    }
-    if qualified < min_qualified as i32 {
-        problems.push(GroupProblem::TooFewQualified);
-    }
-    (qualified, problems)
-}
+//! What the registry and intake share about a CheckActors answer: the span
+//! it holds for, and the group rule of Art. 18, which lives with the
+//! regulation's other rules in `probity-rules`.
+pub use probity_rules::group::group_problems;
 
 /// The smallest span [from, until) around `t` that no change point cuts:
 /// every rule of the registry compares an instant with stored instants
@@ -42,42 +21,6 @@ pub fn span_around(t: i64, points: impl IntoIterator<Item = i64>) -> (Option<i64
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn actor(qualified: bool, kind: OfficerKind) -> ActorCheck {
-        ActorCheck {
-            qualified,
-            kind: kind as i32,
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn two_qualified_or_a_problem() {
-        let o = OfficerKind::Officer;
-        assert_eq!(
-            group_problems(&[actor(true, o), actor(true, o)], vec![], 2),
-            (2, vec![])
-        );
-        assert_eq!(
-            group_problems(&[actor(true, o)], vec![GroupProblem::PowerNotHeld], 2),
-            (
-                1,
-                vec![GroupProblem::PowerNotHeld, GroupProblem::TooFewQualified]
-            )
-        );
-        let aux = actor(false, OfficerKind::Auxiliary);
-        assert_eq!(
-            group_problems(std::slice::from_ref(&aux), vec![], 1),
-            (
-                0,
-                vec![GroupProblem::AuxiliaryAlone, GroupProblem::TooFewQualified]
-            )
-        );
-        assert_eq!(
-            group_problems(&[aux, actor(true, o)], vec![], 1),
-            (1, vec![])
-        );
-    }
 
     #[test]
     fn spans_between_points() {

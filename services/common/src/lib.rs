@@ -6,7 +6,6 @@ pub mod audit_api;
 pub mod audit_checkpoint;
 pub mod auth;
 pub mod body_scope;
-pub mod city;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -19,3 +18,5 @@ pub mod store;
 pub mod telemetry;
 
 pub use error::{AppError, AppResult, MAX_TEXT, Violations};
+/// The city's calendar lives with the regulation's rules (`probity-rules`).
+pub use probity_rules::city;

@@ -7,9 +7,13 @@ use probity_common::{AppError, Violations, names::parse_top};
 use probity_proto::{
     intake::v1::{fact::Payload, *},
     registry::v1::{
-        ActorCheck, ActorProblem, CheckActorsRequest, CheckActorsResponse, GroupProblem,
-        MajorDecisionCriteria, OfficerKind, PowerCategory,
+        ActorProblem, CheckActorsRequest, CheckActorsResponse, GroupProblem, OfficerKind,
+        PowerCategory,
     },
+};
+use probity_rules::{
+    group::{power_held, staffing},
+    major::{legal_review_problem, major_by_catalogue},
 };
 
 use crate::{
@@ -136,9 +140,7 @@ pub fn evaluate(
     match p.fact.payload.as_mut() {
         Some(Payload::Inspection(i)) => {
             let category = PowerCategory::try_from(answer.power_category).unwrap_or_default();
-            let held = !has_group(answer, GroupProblem::PowerNotHeld)
-                && !has_group(answer, GroupProblem::PowerWithdrawn);
-            if held && !rules::INSPECTION_CATEGORIES.contains(&category) {
+            if power_held(answer) && !rules::INSPECTION_CATEGORIES.contains(&category) {
                 found.push(Found {
                     rule: rules::INSPECTION_POWER_NOT_INSPECTION,
                     officer: String::new(),
@@ -161,47 +163,6 @@ pub fn evaluate(
         _ => {}
     }
     Ok(found)
-}
-
-fn has_group(a: &CheckActorsResponse, g: GroupProblem) -> bool {
-    a.group_problems.contains(&(g as i32))
-}
-
-fn power_held(a: &CheckActorsResponse) -> bool {
-    !has_group(a, GroupProblem::PowerNotHeld) && !has_group(a, GroupProblem::PowerWithdrawn)
-}
-
-/// The group's problems and qualified count as Art. 18 sees them. Under a
-/// power the body does not hold, no post holds it either, so every officer
-/// lacks a post with the power: that is the power's breach (POWER_NOT_HELD,
-/// Art. 15, 19(5)), not the staffing's, and the group is measured as if the
-/// power were held (an officer whose one problem is that counts).
-fn staffing(a: &CheckActorsResponse, power_held: bool) -> (i32, Vec<GroupProblem>) {
-    let all: Vec<GroupProblem> = a
-        .group_problems
-        .iter()
-        .map(|g| GroupProblem::try_from(*g).unwrap_or_default())
-        .collect();
-    if power_held {
-        return (a.qualified_count, all);
-    }
-    let actors: Vec<ActorCheck> = a
-        .actors
-        .iter()
-        .map(|x| ActorCheck {
-            qualified: x.qualified
-                || (x.kind != OfficerKind::Auxiliary as i32
-                    && x.problems
-                        .iter()
-                        .all(|p| *p == ActorProblem::NoPostWithPower as i32)),
-            ..x.clone()
-        })
-        .collect();
-    let power_problems = all
-        .into_iter()
-        .filter(|g| matches!(g, GroupProblem::PowerNotHeld | GroupProblem::PowerWithdrawn))
-        .collect();
-    probity_common::actors::group_problems(&actors, power_problems, a.min_qualified.max(0) as u32)
 }
 
 fn act_findings(found: &mut Vec<Found>, a: &CheckActorsResponse) {
@@ -309,65 +270,6 @@ fn decision_findings(found: &mut Vec<Found>, d: &mut Decision, a: &CheckActorsRe
     }
 }
 
-/// What matching a measure ignores: whitespace, so that a spacing variant
-/// of a listed measure is still that measure.
-/// Letters and digits only, lower-cased: a zero-width space, a middle dot or
-/// other punctuation slipped into a listed measure does not hide it.
-fn measure_key(m: &str) -> String {
-    m.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-/// Why the catalogue of major decisions (重大执法决定法制审核目录: the
-/// power's criteria in force at the decision) makes `d` major, if it does.
-/// A listed measure counts when the decision's other_measure contains it,
-/// so naming it among others or with a term added does not escape it.
-pub fn major_by_catalogue(d: &Decision, c: Option<&MajorDecisionCriteria>) -> Option<String> {
-    let c = c?;
-    if c.always {
-        return Some("every decision under this power is major".into());
-    }
-    if c.fine_at_least_fen > 0
-        && let Some(p) = &d.penalty
-        && p.amount_fen >= c.fine_at_least_fen
-    {
-        return Some(format!(
-            "a fine of {} fen (major from {} fen)",
-            p.amount_fen, c.fine_at_least_fen
-        ));
-    }
-    let measure = measure_key(&d.other_measure);
-    if measure.is_empty() {
-        return None;
-    }
-    c.measures
-        .iter()
-        .find(|m| {
-            let k = measure_key(m);
-            !k.is_empty() && measure.contains(&k)
-        })
-        .map(|m| format!("the measure {} is listed", m.trim()))
-}
-
-/// What keeps a decision's legal review (法制审核) from counting, if
-/// anything: Art. 19(16) wants a major decision reviewed, passed, before it
-/// is made. The rankings count reviewed major decisions by the same rule.
-pub fn legal_review_problem(d: &Decision) -> Option<&'static str> {
-    let decided = d.decided_at.as_ref().map(|t| (t.seconds, t.nanos));
-    match &d.legal_review {
-        None => Some("no legal review (法制审核)"),
-        Some(lr) if lr.result != LegalReviewResult::Passed as i32 => {
-            Some("the legal review did not pass")
-        }
-        Some(lr) if lr.reviewed_at.as_ref().map(|t| (t.seconds, t.nanos)) > decided => {
-            Some("the legal review came after the decision")
-        }
-        Some(_) => None,
-    }
-}
-
 /// A reference must name a live fact of the right kind, and a closing or
 /// outcome cannot come before what it closes.
 fn check_reference(v: &mut Violations, p: &Prepared, referenced: Option<&Referenced>) {
@@ -392,64 +294,5 @@ fn check_reference(v: &mut Violations, p: &Prepared, referenced: Option<&Referen
             format!("must not be before the {what} it refers to"),
         ),
         Some(_) => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn decision(fine: Option<i64>, measure: &str) -> Decision {
-        Decision {
-            penalty: fine.map(|amount_fen| Penalty {
-                amount_fen,
-                ..Default::default()
-            }),
-            other_measure: measure.into(),
-            ..Default::default()
-        }
-    }
-
-    fn criteria(always: bool, fine: i64, measures: &[&str]) -> MajorDecisionCriteria {
-        MajorDecisionCriteria {
-            always,
-            fine_at_least_fen: fine,
-            measures: measures.iter().map(|m| m.to_string()).collect(),
-        }
-    }
-
-    #[test]
-    fn the_catalogue_decides_what_is_major() {
-        let major =
-            |d: &Decision, c: &MajorDecisionCriteria| major_by_catalogue(d, Some(c)).is_some();
-        let plain = decision(None, "");
-        assert!(
-            major_by_catalogue(&plain, None).is_none(),
-            "no catalogue entry"
-        );
-        assert!(major(&plain, &criteria(true, 0, &[])));
-        assert!(!major(&plain, &criteria(false, 0, &[])));
-        // the fine rule: at the threshold is major, below is not; 0 is no rule
-        let fine = criteria(false, 2_000_000, &[]);
-        assert!(major(&decision(Some(2_000_000), ""), &fine));
-        assert!(!major(&decision(Some(1_999_999), ""), &fine));
-        assert!(!major(
-            &decision(Some(5_000_000), ""),
-            &criteria(false, 0, &[])
-        ));
-        // a listed measure, alone, among others, or spaced differently
-        let listed = criteria(false, 0, &["责令停产停业", "吊销许可证"]);
-        assert!(major(&decision(None, "责令停产停业"), &listed));
-        assert!(major(
-            &decision(None, " 没收违法所得；吊销 许可证 "),
-            &listed
-        ));
-        assert!(major(&decision(None, "责令停产停业三个月"), &listed));
-        // zero-width space, middle dot, full-width punctuation slipped in
-        assert!(major(&decision(None, "吊销\u{200B}许可证"), &listed));
-        assert!(major(&decision(None, "吊销·许可证"), &listed));
-        assert!(major(&decision(None, "责令停产、停业"), &listed));
-        assert!(!major(&decision(None, "警告"), &listed));
-        assert!(!major(&plain, &listed));
     }
 }

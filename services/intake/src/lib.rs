@@ -15,11 +15,12 @@ pub mod migration;
 pub mod policy;
 pub mod prepare;
 pub mod reporters;
-pub mod rules;
 pub mod tables;
 pub mod writer;
 
 pub use migration::Migrator;
+/// The finding catalogue, shared with the rankings job (`probity-rules`).
+pub use probity_rules::catalogue as rules;
 
 /// The service's state, shared by its handlers.
 pub struct Intake {

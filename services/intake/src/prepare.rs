@@ -2,17 +2,17 @@
 //! bad field is named at once. What passes is normalized (output-only fields
 //! cleared) and digested, so a resend compares equal to the first.
 use chrono::{DateTime, Datelike, Utc};
-pub use probity_common::city::year_start_us;
 use probity_common::{
     AppResult, Violations,
     audit::sha256_hex,
-    city::{CITY_OFFSET_SECS, EARLIEST_YEAR, earliest_us},
     names::{enum_field, from_ts, parse_nested, parse_top, top_field},
 };
 use probity_proto::{
     intake::v1::{fact::Payload, *},
     registry::v1::{CircumstanceGrade, PowerCategory},
 };
+pub use probity_rules::city::year_start_us;
+use probity_rules::city::{CITY_OFFSET_SECS, EARLIEST_YEAR, earliest_us};
 use prost::Message;
 
 /// At most this many officers on one fact.

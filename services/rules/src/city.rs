@@ -1,6 +1,6 @@
 //! The city's calendar: the regulation's years and days are counted in its
 //! time zone (UTC+8), not UTC's.
-use chrono::{FixedOffset, TimeZone};
+use chrono::{FixedOffset, NaiveDate, TimeZone};
 
 /// The city's offset from UTC.
 pub const CITY_OFFSET_SECS: i32 = 8 * 3600;
@@ -36,6 +36,15 @@ pub fn earliest_us() -> i64 {
     year_start_us(EARLIEST_YEAR)
 }
 
+/// Midnight starting `date` in the city, in microseconds.
+pub fn day_start_us(date: NaiveDate) -> i64 {
+    city()
+        .from_local_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default())
+        .single()
+        .map(|t| t.timestamp_micros())
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,5 +57,18 @@ mod tests {
             year_start_us(2024) - year_start_us(2023),
             365 * 86_400_000_000
         );
+    }
+
+    #[test]
+    fn a_year_turns_at_the_citys_midnight() {
+        let start = year_start_us(2024);
+        // 2023-12-31T16:00Z: still 2023 in UTC, already 2024 in the city
+        assert_eq!(start, 1_704_038_400_000_000);
+        assert_eq!(year_of_us(start), 2024);
+        assert_eq!(year_of_us(start - 1), 2023);
+        let new_years_day = NaiveDate::from_ymd_opt(2024, 1, 1).expect("a date");
+        assert_eq!(day_start_us(new_years_day), start);
+        let next = NaiveDate::from_ymd_opt(2024, 1, 2).expect("a date");
+        assert_eq!(day_start_us(next) - start, 86_400_000_000);
     }
 }
