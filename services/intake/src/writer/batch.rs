@@ -50,8 +50,8 @@ pub(super) struct Batch {
     pub rows: Vec<Row>,
 }
 
-/// A submission's fact as a revision stores it.
-struct Stored {
+/// A submission's fact as its revision's row holds it.
+struct Encoded {
     payload: Vec<u8>,
     officers: Vec<String>,
     refers_to: String,
@@ -72,7 +72,7 @@ impl Batch {
         let p = &c.prepared;
         let key = (p.body_id.clone(), p.fact.source_id.clone());
         let correction = !p.correction_reason.trim().is_empty();
-        let stored = Stored {
+        let encoded = Encoded {
             payload: p.fact.encode_to_vec(),
             officers: officer_ids(&p.officers),
             refers_to: crate::prepare::refers_to(&p.fact).to_string(),
@@ -84,7 +84,7 @@ impl Batch {
                     format!("no fact {} for this body to correct", p.fact.source_id),
                 ));
             }
-            return Ok(self.add(c, job, key, stored));
+            return Ok(self.add(c, job, key, encoded));
         };
         let Some(st) = self.facts.by_id.get(&id) else {
             return Err(AppError::internal("fact state missing"));
@@ -112,11 +112,11 @@ impl Batch {
         if dependants::stranded_by(st, p) {
             dependants::none_live(id, st, &self.facts, dependants)?;
         }
-        self.correct(id, c, job, stored)
+        self.correct(id, c, job, encoded)
     }
 
     /// Makes a new fact, revision 1.
-    fn add(&mut self, c: &Checked, job: usize, key: (String, String), s: Stored) -> Accepted {
+    fn add(&mut self, c: &Checked, job: usize, key: (String, String), s: Encoded) -> Accepted {
         let p = &c.prepared;
         let id = self.next;
         self.next += 1;
@@ -167,7 +167,7 @@ impl Batch {
     }
 
     /// Makes the next revision of fact `id`, which passed every check.
-    fn correct(&mut self, id: i64, c: &Checked, job: usize, s: Stored) -> Outcome {
+    fn correct(&mut self, id: i64, c: &Checked, job: usize, s: Encoded) -> Outcome {
         let p = &c.prepared;
         let Some(st) = self.facts.by_id.get_mut(&id) else {
             return Err(AppError::internal("fact state missing"));

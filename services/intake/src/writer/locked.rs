@@ -232,6 +232,8 @@ async fn audit(w: &mut Write<'_>, jobs: &[Job], rows: &[Row]) -> AppResult<HashM
     Ok(seq_of_job)
 }
 
+/// Inserts the batch's rows, then moves each fact it corrected or voided to
+/// its last revision.
 async fn write_rows(
     txn: &sea_orm::DatabaseTransaction,
     rows: &[Row],

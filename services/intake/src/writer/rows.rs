@@ -13,6 +13,8 @@ pub(super) struct Row {
     pub job: usize,
     pub fact_id: i64,
     pub revision: i32,
+    /// (body, source id) of the fact this revision makes (revision 1);
+    /// None for a correction or a void.
     pub new_fact: Option<(String, String)>,
     pub body: String,
     pub body_path: String,
