@@ -2,7 +2,7 @@
 
 /// The chain head and the next fact id as of this writer's last commit.
 /// While the head has not moved since (no other replica wrote) they save a
-/// query a batch, and new facts go in one statement ([`super::fast`]).
+/// query a batch, and new facts go in one statement (the fast path).
 #[derive(Default)]
 pub(super) struct Tail(pub Option<Known>);
 
