@@ -12,7 +12,7 @@ use probity_common::{AppError, AppResult, audit::Entry, db::t, store::Store};
 // (AssertSqlSafe).
 use sea_orm::sqlx::{self, Row as _};
 
-use super::fast::{StoredRefs, refs_still_as_checked};
+use super::refs::{StoredRefs, still_as_checked};
 use crate::tables::{Col, TableRows};
 
 /// Writes the batch: `true` if it did, `false` if it wrote nothing.
@@ -70,7 +70,7 @@ async fn attempt(
     if !refs.body.is_empty() {
         let sql = format!(
             "SELECT COUNT(*) AS n FROM {}",
-            refs_still_as_checked(["$1", "$2", "$3", "$4"])
+            still_as_checked(["$1", "$2", "$3", "$4"])
         );
         let n: i64 = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(refs.body.as_slice())
@@ -87,19 +87,7 @@ async fn attempt(
     for (table, cols) in tables.iter() {
         copy_in(&mut tx, table, cols).await?;
     }
-    let audit = [
-        ("seq", Col::I64(entries.iter().map(|e| e.seq).collect())),
-        ("at_us", Col::I64(entries.iter().map(|e| e.at_us).collect())),
-        ("actor", texts(entries, |e| &e.actor)),
-        ("role", texts(entries, |e| &e.role)),
-        ("method", texts(entries, |e| &e.method)),
-        ("entity", texts(entries, |e| &e.entity)),
-        ("change", texts(entries, |e| &e.change)),
-        ("digest", texts(entries, |e| &e.digest)),
-        ("prev_hash", texts(entries, |e| &e.prev_hash)),
-        ("hash", texts(entries, |e| &e.hash)),
-    ];
-    copy_in(&mut tx, &entries_t, &audit).await?;
+    copy_in(&mut tx, &entries_t, &audit_columns(entries)).await?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE {head_t} SET seq = $1, hash = $2, mac = $3 WHERE id = 1"
     )))
@@ -110,6 +98,22 @@ async fn attempt(
     .await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// The audit entries' columns, as the chain's entries table has them.
+fn audit_columns(entries: &[Entry]) -> [(&'static str, Col); 10] {
+    [
+        ("seq", Col::I64(entries.iter().map(|e| e.seq).collect())),
+        ("at_us", Col::I64(entries.iter().map(|e| e.at_us).collect())),
+        ("actor", texts(entries, |e| &e.actor)),
+        ("role", texts(entries, |e| &e.role)),
+        ("method", texts(entries, |e| &e.method)),
+        ("entity", texts(entries, |e| &e.entity)),
+        ("change", texts(entries, |e| &e.change)),
+        ("digest", texts(entries, |e| &e.digest)),
+        ("prev_hash", texts(entries, |e| &e.prev_hash)),
+        ("hash", texts(entries, |e| &e.hash)),
+    ]
 }
 
 fn texts(entries: &[Entry], f: fn(&Entry) -> &String) -> Col {

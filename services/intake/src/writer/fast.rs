@@ -26,10 +26,17 @@ use probity_common::{
 use sea_orm::{ConnectionTrait, DatabaseBackend, SqlErr};
 
 use super::{
-    Checked, Item, Job, Known, Outcome, Row, State, Tail, changes_by_caller, rows::table_rows,
-    submit, view_made,
+    audit_change::changes_by_caller,
+    batch::Batch,
+    copy,
+    job::{Item, Job, Outcome},
+    refs::StoredRefs,
+    rows::{Row, table_rows},
+    state::Facts,
+    tail::{Known, Tail},
+    views::view_made,
 };
-use crate::tables::{self, Col, TableRows};
+use crate::tables::{self, TableRows};
 
 /// A batch ready to go without a lookup under the lock.
 pub(super) struct Plan {
@@ -60,11 +67,36 @@ pub(super) fn plan(store: &Store, jobs: &[Job], tail: &Tail) -> AppResult<Option
     let Some(known) = tail.0.as_ref() else {
         return Ok(None);
     };
+    let Some((batch, mut outcomes, stored_refs)) = decide(jobs, known.next) else {
+        return Ok(None);
+    };
+    if batch.rows.is_empty() {
+        return Ok(None);
+    }
+    let (entries, seq_of_job, head) = entries(store, jobs, &batch.rows, known);
 
-    let mut next = known.next;
-    let mut states = HashMap::new();
-    let mut by_key = HashMap::new();
-    let mut rows: Vec<Row> = Vec::new();
+    let now_us = chrono::Utc::now().timestamp_micros();
+    let tables = table_rows(&batch.rows, &seq_of_job, now_us, jobs);
+    view_made(&mut outcomes, jobs, &batch.rows, now_us)?;
+    Ok(Some(Plan {
+        revisions: batch.rows.len(),
+        from: (known.seq, known.hash.clone()),
+        entries,
+        tables,
+        refs: stored_refs,
+        outcomes,
+        after: Known {
+            seq: head.0,
+            hash: head.1,
+            next: batch.next,
+        },
+    }))
+}
+
+/// Decides every item as a new fact, noting the stored facts they refer to;
+/// `None` at the first that is not or whose reference does not hold.
+fn decide(jobs: &[Job], next: i64) -> Option<(Batch, Vec<Vec<Outcome>>, StoredRefs)> {
+    let mut batch = Batch::new(Facts::default(), next);
     let mut stored_refs = StoredRefs::default();
     let mut outcomes: Vec<Vec<Outcome>> = Vec::with_capacity(jobs.len());
     for (j, job) in jobs.iter().enumerate() {
@@ -73,35 +105,34 @@ pub(super) fn plan(store: &Store, jobs: &[Job], tail: &Tail) -> AppResult<Option
             out.push(match item {
                 Err(e) => Err(e.clone()),
                 Ok(Item::Submit(c)) => {
-                    if !stored_refs.note(c, &states, &by_key) {
-                        return Ok(None);
+                    if !stored_refs.note(c, &batch.facts) {
+                        return None;
                     }
                     // new facts only: nothing refers to them yet
-                    submit(
-                        c,
-                        j,
-                        &mut states,
-                        &mut by_key,
-                        &mut next,
-                        &mut rows,
-                        &HashMap::new(),
-                    )
+                    batch.submit(c, j, &HashMap::new())
                 }
                 // only_new_facts lets none through
-                Ok(Item::Void { .. }) => return Ok(None),
+                Ok(Item::Void { .. }) => return None,
             });
         }
         outcomes.push(out);
     }
-    if rows.is_empty() {
-        return Ok(None);
-    }
+    Some((batch, outcomes, stored_refs))
+}
 
-    // One audit entry per caller, as on the locked path.
+/// One audit entry per caller, as on the locked path, planned on top of the
+/// head this writer left: the entries, each caller's sequence, and the head
+/// after them.
+fn entries(
+    store: &Store,
+    jobs: &[Job],
+    rows: &[Row],
+    known: &Known,
+) -> (Vec<Entry>, HashMap<usize, i64>, (i64, String)) {
     let mut head = (known.seq, known.hash.clone());
     let mut entries = Vec::new();
     let mut seq_of_job = HashMap::new();
-    for (j, change) in changes_by_caller(&rows, jobs) {
+    for (j, change) in changes_by_caller(rows, jobs) {
         let job = &jobs[j];
         let actor = Actor {
             subject: &job.principal.subject,
@@ -113,23 +144,7 @@ pub(super) fn plan(store: &Store, jobs: &[Job], tail: &Tail) -> AppResult<Option
         seq_of_job.insert(j, e.seq);
         entries.push(e);
     }
-
-    let now_us = chrono::Utc::now().timestamp_micros();
-    let tables = table_rows(&rows, &seq_of_job, now_us, jobs);
-    view_made(&mut outcomes, jobs, &rows, now_us)?;
-    Ok(Some(Plan {
-        revisions: rows.len(),
-        from: (known.seq, known.hash.clone()),
-        entries,
-        tables,
-        refs: stored_refs,
-        outcomes,
-        after: Known {
-            seq: head.0,
-            hash: head.1,
-            next,
-        },
-    }))
+    (entries, seq_of_job, head)
 }
 
 impl Plan {
@@ -138,7 +153,7 @@ impl Plan {
     /// to changed) and the batch must take the locked path.
     pub(super) async fn write(&self, store: &Store) -> AppResult<bool> {
         let written = if self.revisions >= COPY_FROM_ROWS {
-            super::copy::write(store, &self.from, &self.entries, &self.tables, &self.refs).await?
+            copy::write(store, &self.from, &self.entries, &self.tables, &self.refs).await?
         } else {
             self.statement(store).await?
         };
@@ -178,79 +193,6 @@ impl Plan {
             Err(e) => Err(e.into()),
         }
     }
-}
-
-/// The stored facts the batch's facts refer to, as they were checked. The
-/// statement writes only if each is still that live revision of that kind.
-#[derive(Default)]
-pub(super) struct StoredRefs {
-    pub body: Vec<String>,
-    pub source_id: Vec<String>,
-    pub kind: Vec<i32>,
-    pub digest: Vec<String>,
-}
-
-impl StoredRefs {
-    /// Notes what `c` refers to. A fact made earlier in the batch is checked
-    /// here; `false`: it does not hold, the locked path will say why.
-    fn note(
-        &mut self,
-        c: &Checked,
-        states: &HashMap<i64, State>,
-        by_key: &HashMap<(String, String), i64>,
-    ) -> bool {
-        let Some(r) = c.prepared.reference.as_ref() else {
-            return true;
-        };
-        let Some(digest) = c.reference_digest.as_ref() else {
-            return false;
-        };
-        let key = (c.prepared.body_id.clone(), r.source_id.clone());
-        if let Some(st) = by_key.get(&key).and_then(|id| states.get(id)) {
-            return st.kind == r.kind as i32 && !st.voided && st.current_digest == *digest;
-        }
-        self.body.push(key.0);
-        self.source_id.push(key.1);
-        self.kind.push(r.kind as i32);
-        self.digest.push(digest.clone());
-        true
-    }
-
-    /// `refs`, one row: whether every stored fact referred to is as checked.
-    fn cte(&self, values: &mut Vec<sea_orm::Value>) -> Option<String> {
-        if self.body.is_empty() {
-            return None;
-        }
-        let n = self.body.len() as i64;
-        let mut bind = |v: sea_orm::Value| {
-            values.push(v);
-            format!("${}", values.len())
-        };
-        let (b, s, k, d, count) = (
-            bind(Col::Text(self.body.clone()).pg_array()),
-            bind(Col::Text(self.source_id.clone()).pg_array()),
-            bind(Col::I32(self.kind.clone()).pg_array()),
-            bind(Col::Text(self.digest.clone()).pg_array()),
-            bind(n.into()),
-        );
-        Some(format!(
-            "refs AS (SELECT COUNT(*) = {count}::bigint AS ok FROM {})",
-            refs_still_as_checked([&b, &s, &k, &d])
-        ))
-    }
-}
-
-/// The stored facts referred to that are still as checked, from the arrays
-/// (parameters) of body, source id, kind and digest (PostgreSQL).
-pub(super) fn refs_still_as_checked([b, s, k, d]: [&str; 4]) -> String {
-    format!(
-        "UNNEST({b}::text[], {s}::text[], {k}::integer[], {d}::text[]) \
-         AS x(body, source_id, kind, digest) \
-         JOIN intake_facts f ON f.body = x.body AND f.source_id = x.source_id \
-         AND f.kind = x.kind AND NOT f.voided \
-         JOIN intake_revisions r ON r.fact_id = f.id AND r.revision = f.revision \
-         AND r.digest = x.digest"
-    )
 }
 
 /// Every item a new fact (not a correction, not a resend), each (body,

@@ -1,11 +1,38 @@
-//! The rows a batch writes, table by table, column by column.
+//! The revisions a batch writes, and their rows table by table, column by
+//! column (both paths write the same rows).
 use std::collections::HashMap;
 
-use super::{Job, Row};
+use super::job::Job;
 use crate::{
     findings::Found,
     tables::{Col, TableRows},
 };
+
+/// One revision to write.
+pub(super) struct Row {
+    pub job: usize,
+    pub fact_id: i64,
+    pub revision: i32,
+    /// (body, source id) of the fact this revision makes (revision 1);
+    /// None for a correction or a void.
+    pub new_fact: Option<(String, String)>,
+    pub body: String,
+    pub body_path: String,
+    pub kind: i32,
+    pub payload: Vec<u8>,
+    pub digest: String,
+    pub reason: String,
+    pub voided: bool,
+    pub occurred_us: i64,
+    pub officers: Vec<String>,
+    /// Findings new on this revision (one the record holds is not recorded
+    /// again: it continues).
+    pub findings: Vec<Found>,
+    pub refers_to: String,
+    /// Findings on the record this revision superseded or reopened:
+    /// (revision, seq, state), for the audit entry.
+    pub restated: Vec<(i32, i32, i32)>,
+}
 
 /// intake_facts (new facts only), intake_revisions, intake_fact_officers and
 /// intake_findings rows of `rows`; each revision names the audit entry of
@@ -16,8 +43,17 @@ pub(super) fn table_rows(
     now_us: i64,
     jobs: &[Job],
 ) -> [TableRows<'static>; 4] {
+    [
+        facts(rows, now_us),
+        revisions(rows, seq_of_job, now_us, jobs),
+        officers(rows),
+        findings(rows),
+    ]
+}
+
+fn facts(rows: &[Row], now_us: i64) -> TableRows<'static> {
     let new: Vec<&Row> = rows.iter().filter(|r| r.new_fact.is_some()).collect();
-    let facts = (
+    (
         "intake_facts",
         vec![
             ("id", Col::I64(new.iter().map(|r| r.fact_id).collect())),
@@ -56,9 +92,17 @@ pub(super) fn table_rows(
                 Col::Text(new.iter().map(|r| r.refers_to.clone()).collect()),
             ),
         ],
-    );
+    )
+}
+
+fn revisions(
+    rows: &[Row],
+    seq_of_job: &HashMap<usize, i64>,
+    now_us: i64,
+    jobs: &[Job],
+) -> TableRows<'static> {
     let actor = |r: &Row| &jobs[r.job].principal;
-    let revisions = (
+    (
         "intake_revisions",
         vec![
             (
@@ -116,12 +160,15 @@ pub(super) fn table_rows(
                 ),
             ),
         ],
-    );
+    )
+}
+
+fn officers(rows: &[Row]) -> TableRows<'static> {
     let officers: Vec<(&Row, &String)> = rows
         .iter()
         .flat_map(|r| r.officers.iter().map(move |o| (r, o)))
         .collect();
-    let officer_rows = (
+    (
         "intake_fact_officers",
         vec![
             (
@@ -141,12 +188,15 @@ pub(super) fn table_rows(
                 Col::I64(officers.iter().map(|(r, _)| r.occurred_us).collect()),
             ),
         ],
-    );
+    )
+}
+
+fn findings(rows: &[Row]) -> TableRows<'static> {
     let found: Vec<(&Row, usize, &Found)> = rows
         .iter()
         .flat_map(|r| r.findings.iter().enumerate().map(move |(i, f)| (r, i, f)))
         .collect();
-    let finding_rows = (
+    (
         "intake_findings",
         vec![
             (
@@ -200,6 +250,5 @@ pub(super) fn table_rows(
                 Col::I64(found.iter().map(|(r, _, _)| r.occurred_us).collect()),
             ),
         ],
-    );
-    [facts, revisions, officer_rows, finding_rows]
+    )
 }
