@@ -7,7 +7,7 @@
 use std::{sync::Arc, time::Duration};
 
 use probity_common::{
-    AppResult,
+    AppResult, Reason,
     auth::{Principal, Role},
     db::stmt,
     names::{from_ts, to_ts},
@@ -346,7 +346,9 @@ async fn credentials(acc: &Accountability, row: &Row, reason: &str) -> Outcome {
         };
         match call {
             Ok(_) => changed.push(c.name),
-            Err(e) if !withhold && e.reason().as_deref() == Some("CREDENTIAL_REVOKED") => {
+            Err(e)
+                if !withhold && e.reason().as_deref() == Some(Reason::CredentialRevoked.code()) =>
+            {
                 changed.push(c.name)
             }
             Err(e) => match failure(e, &c.name) {
@@ -441,7 +443,7 @@ async fn status(acc: &Accountability, row: &Row, to: OfficerStatus, reason: &str
             credentials: Vec::new(),
             note: String::new(),
         },
-        Err(e) if e.reason().as_deref() == Some("NO_CHANGE") => Outcome::Applied {
+        Err(e) if e.reason().as_deref() == Some(Reason::NoChange.code()) => Outcome::Applied {
             credentials: Vec::new(),
             note: "the officer already had this status".into(),
         },

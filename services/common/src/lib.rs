@@ -13,9 +13,11 @@ pub mod error;
 pub mod keys;
 pub mod names;
 pub mod peer;
+pub mod reasons;
 pub mod schema;
 pub mod server;
 pub mod store;
 pub mod telemetry;
 
 pub use error::{AppError, AppResult, MAX_TEXT, Violations};
+pub use reasons::Reason;
