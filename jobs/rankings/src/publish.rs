@@ -195,7 +195,7 @@ async fn send(
             {
                 Ok(_) => {}
                 // a sanction took the year's awards away: no commendation
-                Err(e) if e.reason().as_deref() == Some(Reason::AwardEligibilityLost.code()) => {
+                Err(e) if e.is(Reason::AwardEligibilityLost) => {
                     tracing::info!(subject = %r.subject, "not commended: {e}");
                 }
                 Err(e) => anyhow::bail!("RecordCommendation {}: {e}", r.subject),

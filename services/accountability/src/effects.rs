@@ -346,11 +346,7 @@ async fn credentials(acc: &Accountability, row: &Row, reason: &str) -> Outcome {
         };
         match call {
             Ok(_) => changed.push(c.name),
-            Err(e)
-                if !withhold && e.reason().as_deref() == Some(Reason::CredentialRevoked.code()) =>
-            {
-                changed.push(c.name)
-            }
+            Err(e) if !withhold && e.is(Reason::CredentialRevoked) => changed.push(c.name),
             Err(e) => match failure(e, &c.name) {
                 Failure::Retry(m) => return Outcome::Retry(m),
                 // Revoked or expired meanwhile: nothing left to withhold there.
@@ -443,7 +439,7 @@ async fn status(acc: &Accountability, row: &Row, to: OfficerStatus, reason: &str
             credentials: Vec::new(),
             note: String::new(),
         },
-        Err(e) if e.reason().as_deref() == Some(Reason::NoChange.code()) => Outcome::Applied {
+        Err(e) if e.is(Reason::NoChange) => Outcome::Applied {
             credentials: Vec::new(),
             note: "the officer already had this status".into(),
         },

@@ -16,7 +16,7 @@ use tonic::{
 };
 
 use crate::{
-    AppError,
+    AppError, Reason,
     auth::{Role, issue_token},
     config::Settings,
     telemetry::PropagateTrace,
@@ -216,6 +216,11 @@ impl PeerError {
             PeerError::Refused(s) => s.get_details_error_info().map(|i| i.reason),
             PeerError::Unavailable(_) => None,
         }
+    }
+
+    /// Whether the peer refused for `reason`.
+    pub fn is(&self, reason: Reason) -> bool {
+        self.reason().as_deref() == Some(reason.code())
     }
 
     pub fn code(&self) -> Code {
