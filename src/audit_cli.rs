@@ -58,7 +58,7 @@ async fn open(settings: &Settings, service: &str) -> anyhow::Result<(DatabaseCon
 
 fn refused(e: AppError) -> anyhow::Error {
     match &e {
-        AppError::FailedPrecondition { reason, message } => anyhow::anyhow!("{reason}: {message}"),
+        AppError::Refused { reason, message } => anyhow::anyhow!("{reason}: {message}"),
         _ => anyhow::anyhow!("{e}"),
     }
 }

@@ -404,11 +404,17 @@ mod health_follows_the_database {
             .await
             .unwrap();
         wait_for(&s, ServingStatus::NotServing).await;
-        // a database outage is UNAVAILABLE, never INTERNAL
+        // a database outage is UNAVAILABLE, never INTERNAL, and the
+        // driver's text (the database's name, its refusal) stays in the log
         let mut c = s.legal().await;
-        expect_code(
+        let e = expect_code(
             c.list_bodies(ListBodiesRequest::default()).await,
             Code::Unavailable,
+        );
+        assert_eq!(
+            e.message(),
+            probity_common::error::DATABASE_UNAVAILABLE,
+            "{e:?}"
         );
         admin
             .execute_unprepared(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))

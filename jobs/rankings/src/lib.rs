@@ -10,7 +10,7 @@ use std::{
 
 use chrono::NaiveDate;
 use polars::prelude::*;
-use probity_common::config::Settings;
+use probity_common::{Reason, config::Settings};
 
 pub mod columns;
 pub mod compute;
@@ -167,7 +167,7 @@ pub async fn run(settings: &Settings, o: RunOptions) -> anyhow::Result<output::M
         // A finalize that finds its year sealed resumes the sealed run's
         // publishing (idempotent there): an earlier finalize may have
         // stopped half-way, and its inputs are gone by now.
-        if !(o.finalize && e.to_string().contains("YEAR_SEALED")) {
+        if !(o.finalize && e.to_string().contains(Reason::YearSealed.code())) {
             return Err(e);
         }
         let step = progress

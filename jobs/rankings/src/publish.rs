@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use polars::prelude::*;
+use probity_common::Reason;
 use probity_proto::accountability::v1::{
     Commendation, FlagKind, RaiseFromFlagRequest, RankingFlag, RecordCommendationRequest,
     accountability_service_client::AccountabilityServiceClient,
@@ -194,7 +195,7 @@ async fn send(
             {
                 Ok(_) => {}
                 // a sanction took the year's awards away: no commendation
-                Err(e) if e.reason().as_deref() == Some("AWARD_ELIGIBILITY_LOST") => {
+                Err(e) if e.is(Reason::AwardEligibilityLost) => {
                     tracing::info!(subject = %r.subject, "not commended: {e}");
                 }
                 Err(e) => anyhow::bail!("RecordCommendation {}: {e}", r.subject),

@@ -7,7 +7,7 @@
 use std::{sync::Arc, time::Duration};
 
 use probity_common::{
-    AppResult,
+    AppResult, Reason,
     auth::{Principal, Role},
     db::stmt,
     names::{from_ts, to_ts},
@@ -346,9 +346,7 @@ async fn credentials(acc: &Accountability, row: &Row, reason: &str) -> Outcome {
         };
         match call {
             Ok(_) => changed.push(c.name),
-            Err(e) if !withhold && e.reason().as_deref() == Some("CREDENTIAL_REVOKED") => {
-                changed.push(c.name)
-            }
+            Err(e) if !withhold && e.is(Reason::CredentialRevoked) => changed.push(c.name),
             Err(e) => match failure(e, &c.name) {
                 Failure::Retry(m) => return Outcome::Retry(m),
                 // Revoked or expired meanwhile: nothing left to withhold there.
@@ -441,7 +439,7 @@ async fn status(acc: &Accountability, row: &Row, to: OfficerStatus, reason: &str
             credentials: Vec::new(),
             note: String::new(),
         },
-        Err(e) if e.reason().as_deref() == Some("NO_CHANGE") => Outcome::Applied {
+        Err(e) if e.is(Reason::NoChange) => Outcome::Applied {
             credentials: Vec::new(),
             note: "the officer already had this status".into(),
         },

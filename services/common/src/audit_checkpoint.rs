@@ -11,6 +11,7 @@ use crate::{
     audit::{Chain, Report},
     error::{AppError, AppResult},
     keys::hmac_hex,
+    reasons::Reason,
 };
 
 /// Sets a checkpoint's MAC apart from every other MAC under the audit key
@@ -83,8 +84,8 @@ impl Chain {
     /// chain's key as it stands (edited by hand, or made up).
     pub fn check_checkpoint(&self, cp: &Checkpoint) -> AppResult<()> {
         if cp.service != self.prefix() {
-            return Err(AppError::precondition(
-                "CHECKPOINT_OF_ANOTHER_CHAIN",
+            return Err(AppError::refused(
+                Reason::CheckpointOfAnotherChain,
                 format!(
                     "the checkpoint is of the {} chain, not of {}",
                     cp.service,
@@ -93,8 +94,8 @@ impl Chain {
             ));
         }
         if cp.mac != self.checkpoint_mac(&cp.service, cp.seq, &cp.hash, &cp.time) {
-            return Err(AppError::precondition(
-                "CHECKPOINT_FORGED",
+            return Err(AppError::refused(
+                Reason::CheckpointForged,
                 "the checkpoint does not match its MAC under the audit key: refused",
             ));
         }
@@ -129,7 +130,7 @@ mod tests {
     fn an_edited_or_foreign_checkpoint_is_refused() {
         let chain = Chain::new("intake", vec![1; 32]);
         let reason = |cp: &Checkpoint, c: &Chain| match c.check_checkpoint(cp) {
-            Err(AppError::FailedPrecondition { reason, .. }) => reason,
+            Err(AppError::Refused { reason, .. }) => reason.code(),
             other => panic!("not refused: {other:?}"),
         };
         let mut cp = signed(&chain);

@@ -24,6 +24,7 @@ use crate::{
     config::Settings,
     error::{AppError, AppResult},
     keys::{KeyFile, write_private},
+    reasons::Reason,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -396,8 +397,8 @@ fn authorize(
     };
     let p = verifier.verify(token).map_err(Status::unauthenticated)?;
     if !access.allows(p.role) {
-        let e = AppError::denied(
-            "ROLE_NOT_ALLOWED",
+        let e = AppError::refused(
+            Reason::RoleNotAllowed,
             format!("role {} may not call {path}", p.role.as_str()),
         );
         return Err(e.into());

@@ -2,7 +2,7 @@
 //! body and the bodies below it. A service keeps each record's ancestry (from the
 //! registry, where a body's parent never changes) so reads filter without
 //! asking the registry.
-use crate::{AppError, AppResult, auth::Principal};
+use crate::{AppError, AppResult, Reason, auth::Principal};
 
 /// "/root/child/body/" from the registry's path of resource names.
 pub fn path_of(body_path: &[String]) -> String {
@@ -17,8 +17,8 @@ pub fn path_of(body_path: &[String]) -> String {
 /// Refuses a department acting for a body outside its subtree.
 pub fn check(principal: &Principal, body_path: &str) -> AppResult<()> {
     match principal.department_body() {
-        Some(root) if !body_path.contains(&format!("/{root}/")) => Err(AppError::denied(
-            "OUTSIDE_DEPARTMENT",
+        Some(root) if !body_path.contains(&format!("/{root}/")) => Err(AppError::refused(
+            Reason::OutsideDepartment,
             format!("bodies/{root} may only act for itself and the bodies below it"),
         )),
         _ => Ok(()),

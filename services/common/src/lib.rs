@@ -12,6 +12,7 @@ pub mod error;
 pub mod keys;
 pub mod names;
 pub mod peer;
+pub mod reasons;
 pub mod schema;
 pub mod server;
 pub mod store;
@@ -20,3 +21,4 @@ pub mod telemetry;
 pub use error::{AppError, AppResult, MAX_TEXT, Violations};
 /// The city's calendar lives with the regulation's rules (`probity-rules`).
 pub use probity_rules::city;
+pub use reasons::Reason;

@@ -16,7 +16,7 @@ use tonic::{
 };
 
 use crate::{
-    AppError,
+    AppError, Reason,
     auth::{Role, issue_token},
     config::Settings,
     telemetry::PropagateTrace,
@@ -166,8 +166,11 @@ impl Peer {
     where
         F: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
     {
-        self.refresh_token()
-            .map_err(|e| PeerError::Unavailable(format!("no service token for {peer}: {e}")))?;
+        // The cause (a key file, its path) is the operator's to read, not the caller's.
+        self.refresh_token().map_err(|e| {
+            tracing::warn!(peer, error = %e, "no service token");
+            PeerError::Unavailable(format!("no service token for {peer}"))
+        })?;
         match tokio::time::timeout(self.timeout, f).await {
             Err(_) => Err(PeerError::Unavailable(format!(
                 "{peer} did not answer in time"
@@ -213,6 +216,11 @@ impl PeerError {
             PeerError::Refused(s) => s.get_details_error_info().map(|i| i.reason),
             PeerError::Unavailable(_) => None,
         }
+    }
+
+    /// Whether the peer refused for `reason`.
+    pub fn is(&self, reason: Reason) -> bool {
+        self.reason().as_deref() == Some(reason.code())
     }
 
     pub fn code(&self) -> Code {

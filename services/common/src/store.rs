@@ -14,6 +14,7 @@ use crate::{
     auth::Principal,
     db::{stmt, t},
     error::{AppError, AppResult},
+    reasons::Reason,
 };
 
 #[derive(Clone)]
@@ -143,8 +144,8 @@ impl Store {
             row.try_get("", "request_digest")?,
         );
         if m != method || d != *request_digest {
-            return Err(AppError::precondition(
-                "REQUEST_ID_REUSED",
+            return Err(AppError::refused(
+                Reason::RequestIdReused,
                 "this request_id was already used for a different request",
             ));
         }
@@ -220,8 +221,8 @@ impl Store {
             .await?;
         match row {
             Some(r) if r.try_get::<String>("", "check_value")? == value => Ok(()),
-            Some(_) => Err(AppError::precondition(
-                "KEY_MISMATCH",
+            Some(_) => Err(AppError::refused(
+                Reason::KeyMismatch,
                 format!(
                     "{purpose}: this is not the key this database was used with; refusing to start"
                 ),

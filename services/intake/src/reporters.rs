@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use probity_common::{
-    AppError, AppResult,
+    AppError, AppResult, Reason,
     auth::{Principal, Role},
     body_scope,
     names::{body_name, us_ts},
@@ -222,8 +222,8 @@ pub fn check(principal: &Principal, fact: &Fact, path: &str, paths: &Paths) -> A
 
 fn wrong(kind: FactKind, may: &[Reporter]) -> AppError {
     let who: Vec<&str> = may.iter().map(|r| r.describe()).collect();
-    AppError::precondition(
-        "WRONG_REPORTER",
+    AppError::refused(
+        Reason::WrongReporter,
         format!(
             "{} may be reported only by {}",
             kind.as_str_name(),
@@ -303,8 +303,8 @@ pub fn may_revise(p: &Principal, stored: &Fact, path: &str, paths: &Paths) -> Ap
         _ => true,
     };
     if !same_side {
-        return Err(AppError::precondition(
-            "WRONG_REPORTER",
+        return Err(AppError::refused(
+            Reason::WrongReporter,
             "only whoever reported this fact (or the legal-affairs office) may correct or void it",
         ));
     }
@@ -314,8 +314,8 @@ pub fn may_revise(p: &Principal, stored: &Fact, path: &str, paths: &Paths) -> Ap
     if let Some(Payload::ReviewOutcome(r)) = stored.payload.as_ref()
         && (r.result == ReviewResult::Revoked as i32 || r.result == ReviewResult::Lost as i32)
     {
-        return Err(AppError::precondition(
-            "WRONGFUL_OUTCOME_STANDS",
+        return Err(AppError::refused(
+            Reason::WrongfulOutcomeStands,
             "a revoked or lost outcome is a wrongful case (Art. 9(3)): only the legal-affairs \
              office corrects or voids it",
         ));

@@ -1,7 +1,7 @@
 //! The gRPC surface: RecordRun (the job's stream, one transaction, once per
 //! run id; a sealed year takes no other run) and the reads.
 use probity_common::{
-    AppError, AppResult, Violations,
+    AppError, AppResult, Reason, Violations,
     audit::sha256_hex,
     auth::Principal,
     body_scope,
@@ -143,8 +143,8 @@ impl RankingsApi {
             .await?;
         if let Some(s) = sealed {
             let sid: String = s.try_get("", "id")?;
-            return Err(AppError::precondition(
-                "YEAR_SEALED",
+            return Err(AppError::refused(
+                Reason::YearSealed,
                 format!(
                     "{} was sealed by runs/{sid}: no other run of the year is recorded",
                     run.year

@@ -1,7 +1,7 @@
 //! Department scoping: a department token reaches its own body and the
 //! bodies below it, nothing else.
 use probity_common::{
-    AppError, AppResult,
+    AppError, AppResult, Reason,
     auth::{Principal, Role},
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
@@ -11,8 +11,8 @@ use crate::entities::body;
 /// Refuses unless the caller may act on `body_id`.
 pub async fn ensure<C: ConnectionTrait>(db: &C, p: &Principal, body_id: &str) -> AppResult<()> {
     if p.role == Role::Anonymous {
-        return Err(AppError::denied(
-            "TOKEN_REQUIRED",
+        return Err(AppError::refused(
+            Reason::TokenRequired,
             "only public methods answer without a token",
         ));
     }
@@ -38,8 +38,8 @@ pub async fn ensure<C: ConnectionTrait>(db: &C, p: &Principal, body_id: &str) ->
 }
 
 pub fn outside(root: &str, body_id: &str) -> AppError {
-    AppError::denied(
-        "OUTSIDE_BODY_SCOPE",
+    AppError::refused(
+        Reason::OutsideBodyScope,
         format!("a token for bodies/{root} cannot reach bodies/{body_id}"),
     )
 }

@@ -99,8 +99,8 @@ db_test!(
                 .await
                 .expect("batch");
             match &out[0] {
-                Err(AppError::FailedPrecondition { reason, .. }) => {
-                    assert_eq!(*reason, "REVISION_CHANGED", "{why}")
+                Err(AppError::Refused { reason, .. }) => {
+                    assert_eq!(reason.code(), "REVISION_CHANGED", "{why}")
                 }
                 other => panic!("{why}: {other:?}"),
             }
@@ -155,8 +155,8 @@ db_test!(
             .await
             .expect("batch");
         match &out[0] {
-            Err(AppError::FailedPrecondition { reason, .. }) => {
-                assert_eq!(*reason, "REFERENCE_CHANGED")
+            Err(AppError::Refused { reason, .. }) => {
+                assert_eq!(reason.code(), "REFERENCE_CHANGED")
             }
             other => panic!("a decision checked against another revision was {other:?}"),
         }

@@ -3,7 +3,7 @@
 //! time and reason. An illegal transition is FAILED_PRECONDITION naming the
 //! current state.
 use probity_common::{
-    AppError, AppResult, Violations, body_scope,
+    AppError, AppResult, Reason, Violations, body_scope,
     names::{check_request_id, parse_top, to_ts},
 };
 use probity_proto::accountability::v1::*;
@@ -37,8 +37,8 @@ pub fn visible(ctx: &Ctx, row: Option<CaseRow>, name: &str) -> AppResult<CaseRow
 
 fn illegal(action: &str, current: i32, from: &[CaseState]) -> AppError {
     let allowed: Vec<&str> = from.iter().map(|s| s.as_str_name()).collect();
-    AppError::precondition(
-        "ILLEGAL_TRANSITION",
+    AppError::refused(
+        Reason::IllegalTransition,
         format!(
             "{action} is not possible: the case is {} (it needs {})",
             records::state_name(current),
@@ -87,8 +87,8 @@ where
             .filter(|e| e.state == EffectState::Pending as i32)
             .count();
         if pending > 0 {
-            return Err(AppError::precondition(
-                "EFFECTS_PENDING",
+            return Err(AppError::refused(
+                Reason::EffectsPending,
                 format!("{pending} effect(s) still wait for the registry (current state EXECUTED)"),
             ));
         }
@@ -322,8 +322,8 @@ pub async fn raise_from_finding(
     // A correction or a void does not withdraw a finding (it stays in force
     // until the office rules); only the office's clearing does.
     if !in_force(finding.state) {
-        return Err(AppError::precondition(
-            "FINDING_CLEARED",
+        return Err(AppError::refused(
+            Reason::FindingCleared,
             format!(
                 "{} was cleared by the legal-affairs office ({}): it raises no case",
                 finding.name, finding.ruling_reason
@@ -531,8 +531,8 @@ pub async fn add_evidence(
         &reason,
         |c| {
             if c.evidence.len() + r.evidence.len() > 1000 {
-                return Err(AppError::precondition(
-                    "TOO_MUCH_EVIDENCE",
+                return Err(AppError::refused(
+                    Reason::TooMuchEvidence,
                     "a case holds at most 1000 items of evidence",
                 ));
             }
@@ -703,8 +703,8 @@ fn lapsed(d: &Decision) -> AppResult<()> {
             || (s.kind == SanctionKind::Rectification as i32 && past(&s.deadline))
     });
     if gone {
-        return Err(AppError::precondition(
-            "DECISION_LAPSED",
+        return Err(AppError::refused(
+            Reason::DecisionLapsed,
             "a date in the decision has passed (withheld until / rectify by): decide anew with new dates (current state CASE_STATE_DECIDED or CASE_STATE_PROPOSED)",
         ));
     }
@@ -797,14 +797,14 @@ pub async fn decide(acc: &Accountability, ctx: &Ctx, r: DecideRequest) -> AppRes
             let d = match given {
                 Some(d) => d,
                 None if c.state == CaseState::Decided as i32 => {
-                    return Err(AppError::precondition(
-                        "DECISION_REQUIRED",
+                    return Err(AppError::refused(
+                        Reason::DecisionRequired,
                         "the case is decided (current state CASE_STATE_DECIDED): deciding anew needs the new decision",
                     ));
                 }
                 None => {
                     let mut d = c.proposal.clone().ok_or_else(|| {
-                        AppError::precondition("NO_PROPOSAL", "there is no proposal to adopt")
+                        AppError::refused(Reason::NoProposal, "there is no proposal to adopt")
                     })?;
                     lapsed(&d)?;
                     d.decided_by = by;
@@ -829,8 +829,8 @@ pub async fn contest(acc: &Accountability, ctx: &Ctx, r: TransitionRequest) -> A
     let (from, to) = ([CaseState::Decided], CaseState::Contested);
     transition(acc, ctx, &r, "CONTEST", &from, to, |c| {
         if c.contest.is_some() {
-            return Err(AppError::precondition(
-                "ALREADY_CONTESTED",
+            return Err(AppError::refused(
+                Reason::AlreadyContested,
                 "a decision may be contested once; this case's was (current state DECIDED)",
             ));
         }

@@ -1,7 +1,7 @@
 //! Input checks shared by the handlers: evidence, grounds, decisions.
 //! Each adds every bad field to one Violations (one BadRequest).
 use probity_common::{
-    AppError, AppResult, Violations,
+    AppError, AppResult, Reason, Violations,
     names::{from_ts, parse_top},
 };
 use probity_proto::accountability::v1::{
@@ -226,7 +226,7 @@ pub fn severity_rule(d: &Decision, case: &Case) -> AppResult<()> {
     if assessment_transfer(d, case, kind) {
         return Ok(());
     }
-    severity::check(d, kind).map_err(|m| AppError::precondition("SANCTION_NOT_ALLOWED", m))
+    severity::check(d, kind).map_err(|m| AppError::refused(Reason::SanctionNotAllowed, m))
 }
 
 /// Art. 6: an officer who fails the annual assessment (调离执法岗位) is

@@ -2,7 +2,7 @@
 //! assessment, recorded from the rankings once per year and subject, and
 //! listed per year for everyone who reads (they are published).
 use probity_common::{
-    AppError, AppResult, Violations,
+    AppError, AppResult, Reason, Violations,
     db::stmt,
     names::{check_request_id, next_token, page, parse_top, to_ts, ts_us},
 };
@@ -109,8 +109,8 @@ pub async fn record_commendation(
         });
     }
     if let Some(case) = eligibility_lost(w.txn(), &c.subject, c.year).await? {
-        return Err(AppError::precondition(
-            "AWARD_ELIGIBILITY_LOST",
+        return Err(AppError::refused(
+            Reason::AwardEligibilityLost,
             format!(
                 "{case} took away {}'s eligibility for the year's awards (取消年度评选先进资格, Art. 19, 20)",
                 c.subject

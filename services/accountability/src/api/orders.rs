@@ -3,7 +3,7 @@
 //! or REFUSED. A refusal opens a case on Art. 10 at once, an order left
 //! unanswered past its deadline opens one when swept (crate::sweep); once.
 use probity_common::{
-    AppError, AppResult, Violations, body_scope,
+    AppError, AppResult, Reason, Violations, body_scope,
     db::{Filter, stmt},
     names::{check_request_id, from_ts, next_token, page, parse_top, to_ts},
 };
@@ -148,8 +148,8 @@ pub async fn answer_order(
     let before = row.order.state;
     // An overdue order may still be answered (late): the case it opened stays.
     if before != OrderState::Open as i32 && before != OrderState::Overdue as i32 {
-        return Err(AppError::precondition(
-            "ORDER_ANSWERED",
+        return Err(AppError::refused(
+            Reason::OrderAnswered,
             format!(
                 "the order was already answered (current state {})",
                 OrderState::try_from(before)

@@ -2,7 +2,8 @@
 //! reads its own findings but never rules on them: clearing a breach is the
 //! office's call, recorded with who and why, in the audit chain.
 use probity_common::{
-    AppError, AppResult, Violations, auth::Role, body_scope, db::stmt, names::check_request_id,
+    AppError, AppResult, Reason, Violations, auth::Role, body_scope, db::stmt,
+    names::check_request_id,
 };
 use probity_proto::intake::v1::*;
 use sea_orm::ConnectionTrait;
@@ -101,8 +102,8 @@ async fn rule(
     check_request_id(&mut v, ruling.request_id);
     v.finish()?;
     if ctx.principal.role != Role::LegalOffice {
-        return Err(AppError::denied(
-            "FINDING_CLEARANCE_OFFICE_ONLY",
+        return Err(AppError::refused(
+            Reason::FindingClearanceOfficeOnly,
             "only the legal-affairs office rules on a finding; a department corrects its facts, \
              and its findings stand until the office rules",
         ));
@@ -117,8 +118,8 @@ async fn rule(
     let found = read(w.txn(), ctx, k, ruling.name).await?;
     match found.state {
         finding_states::CLEARED => {
-            return Err(AppError::precondition(
-                "FINDING_ALREADY_CLEARED",
+            return Err(AppError::refused(
+                Reason::FindingAlreadyCleared,
                 format!("{} was cleared: a ruling stands", ruling.name),
             ));
         }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use futures::{Stream, StreamExt};
-use probity_common::AppError;
+use probity_common::{AppError, Reason};
 use probity_proto::intake::v1::*;
 use prost::Message;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
@@ -156,16 +156,11 @@ fn ack(sequence: i64, o: Outcome) -> SubmitFactsResponse {
                     String::new(),
                     vs.iter().map(|v| v.field.clone()).collect(),
                 ),
-                AppError::NotFound { .. } => (Code::NotFound, "NOT_FOUND".into(), vec![]),
-                AppError::AlreadyExists { reason, .. } => {
-                    (Code::AlreadyExists, reason.to_string(), vec![])
+                AppError::NotFound { .. } => {
+                    let r = Reason::NotFound;
+                    (r.grpc(), r.code().into(), vec![])
                 }
-                AppError::FailedPrecondition { reason, .. } => {
-                    (Code::FailedPrecondition, reason.to_string(), vec![])
-                }
-                AppError::PermissionDenied { reason, .. } => {
-                    (Code::PermissionDenied, reason.to_string(), vec![])
-                }
+                AppError::Refused { reason, .. } => (reason.grpc(), reason.code().into(), vec![]),
                 AppError::Unauthenticated(_) => (Code::Unauthenticated, String::new(), vec![]),
                 AppError::Unavailable(_) => (Code::Unavailable, String::new(), vec![]),
                 AppError::Internal(_) => (Code::Internal, String::new(), vec![]),

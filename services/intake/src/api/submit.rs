@@ -2,7 +2,7 @@
 //! answers and the findings; then the writer commits them.
 use std::collections::{HashMap, VecDeque};
 
-use probity_common::{AppError, AppResult, Violations, store::RequestKey};
+use probity_common::{AppError, AppResult, Reason, Violations, store::RequestKey};
 use probity_proto::intake::v1::*;
 use prost::Message;
 
@@ -350,8 +350,8 @@ async fn replays(
 }
 
 fn outside() -> AppError {
-    AppError::denied(
-        "OUTSIDE_DEPARTMENT",
+    AppError::refused(
+        Reason::OutsideDepartment,
         "a department may only act for itself and the bodies below it",
     )
 }

@@ -3,7 +3,7 @@
 //! terminal). Expiry and the end of a withholding follow from the dates.
 use chrono::Utc;
 use probity_common::{
-    AppError, AppResult, MAX_TEXT, Violations,
+    AppError, AppResult, MAX_TEXT, Reason, Violations,
     auth::Access,
     names::{
         check_request_id, enum_field, name_or_invalid, next_token, page, required, top_field,
@@ -114,14 +114,14 @@ pub async fn issue_credential(
     let holder = officers::load_officer(w.txn(), &c.holder, "credential.holder").await?;
     scope::ensure(w.txn(), &ctx.principal, &holder.body_id).await?;
     if holder.kind == OfficerKind::Auxiliary as i32 {
-        return Err(AppError::precondition(
-            "AUXILIARY_CANNOT_HOLD_CREDENTIAL",
+        return Err(AppError::refused(
+            Reason::AuxiliaryCannotHoldCredential,
             "auxiliary staff have no enforcement qualification and never hold a credential (Art. 18)",
         ));
     }
     if holder.status == OfficerStatus::Disqualified as i32 {
-        return Err(AppError::precondition(
-            "OFFICER_DISQUALIFIED",
+        return Err(AppError::refused(
+            Reason::OfficerDisqualified,
             "the officer's enforcement qualification was cancelled",
         ));
     }
@@ -131,8 +131,8 @@ pub async fn issue_credential(
         .await?
         .is_some()
     {
-        return Err(AppError::exists(
-            "CREDENTIAL_NUMBER_TAKEN",
+        return Err(AppError::refused(
+            Reason::CredentialNumberTaken,
             format!("credential number {number} is already issued"),
         ));
     }
@@ -144,8 +144,8 @@ pub async fn issue_credential(
         .one(w.txn())
         .await?;
     if let Some(o) = overlapping {
-        return Err(AppError::precondition(
-            "CREDENTIAL_OVERLAPS",
+        return Err(AppError::refused(
+            Reason::CredentialOverlaps,
             format!(
                 "the officer's credential {} covers part of this window: revoke it or start after it ends",
                 o.number
@@ -153,8 +153,8 @@ pub async fn issue_credential(
         ));
     }
     if let Some((number, end)) = withholding_over(w.txn(), &holder.id, from).await? {
-        return Err(AppError::precondition(
-            "HOLDER_CREDENTIAL_WITHHELD",
+        return Err(AppError::refused(
+            Reason::HolderCredentialWithheld,
             format!(
                 "the officer's credential {number} is withheld until {} (Art. 21): a new credential may start no earlier",
                 chrono::DateTime::from_timestamp_micros(end)
@@ -325,7 +325,7 @@ struct Step<'a> {
     kind: &'static str,
     withheld_until: Option<i64>,
     reason: &'a str,
-    allowed: fn(CredentialStatus) -> Result<(), (&'static str, String)>,
+    allowed: fn(CredentialStatus) -> Result<(), (Reason, String)>,
 }
 
 async fn transition(
@@ -360,7 +360,7 @@ async fn transition(
         .timestamp_micros()
         .max(evs.last().map_or(i64::MIN, |e| e.at_us));
     let (status, _) = temporal::credential_at(&c, &evs, now);
-    allowed(status).map_err(|(reason, msg)| AppError::precondition(reason, msg))?;
+    allowed(status).map_err(|(reason, msg)| AppError::refused(reason, msg))?;
     // Shortening a withholding in force lifts part of it: the right of
     // ReleaseCredential (`Lift`), which a department does not have.
     if kind == "WITHHELD"
@@ -368,8 +368,8 @@ async fn transition(
         && let Some(end) = temporal::withholding_end(&evs).filter(|end| *end > now)
         && withheld_until.is_some_and(|u| u < end)
     {
-        return Err(AppError::denied(
-            "WITHHOLDING_SHORTENED",
+        return Err(AppError::refused(
+            Reason::WithholdingShortened,
             "the credential is withheld until later: only the legal-affairs office shortens or lifts a withholding",
         ));
     }
@@ -414,13 +414,13 @@ async fn transition(
     w.commit(out).await
 }
 
-fn state_err(status: CredentialStatus) -> (&'static str, String) {
+fn state_err(status: CredentialStatus) -> (Reason, String) {
     let reason = match status {
-        CredentialStatus::Revoked => "CREDENTIAL_REVOKED",
-        CredentialStatus::Expired => "CREDENTIAL_EXPIRED",
-        CredentialStatus::Withheld => "CREDENTIAL_WITHHELD",
-        CredentialStatus::NotYetValid => "CREDENTIAL_NOT_YET_VALID",
-        _ => "CREDENTIAL_NOT_WITHHELD",
+        CredentialStatus::Revoked => Reason::CredentialRevoked,
+        CredentialStatus::Expired => Reason::CredentialExpired,
+        CredentialStatus::Withheld => Reason::CredentialWithheld,
+        CredentialStatus::NotYetValid => Reason::CredentialNotYetValid,
+        _ => Reason::CredentialNotWithheld,
     };
     (
         reason,

@@ -5,7 +5,7 @@
 //! office to list. CheckActors' `known_at` keeps any backdated change from
 //! clearing what was found before it was recorded.
 use probity_common::{
-    AppError, AppResult, Violations,
+    AppError, AppResult, Reason, Violations,
     auth::Role,
     names::{next_token, page, top_field},
     store::Write,
@@ -89,8 +89,8 @@ impl Backdate {
         match self {
             Backdate::OnTime => Ok(None),
             Backdate::Late(reason) => Ok(Some(reason)),
-            Backdate::Refused => Err(AppError::precondition(
-                "BACKDATE_OUTSIDE_WINDOW",
+            Backdate::Refused => Err(AppError::refused(
+                Reason::BackdateOutsideWindow,
                 "the date is earlier than registry.backdate_grace before now: only the legal-affairs office may record a change that late, with a reason",
             )),
         }

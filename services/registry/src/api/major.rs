@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::Utc;
 use probity_common::{
-    AppError, AppResult, Violations,
+    AppError, AppResult, Reason, Violations,
     names::{check_request_id, nested_field, nested_name},
 };
 use probity_proto::registry::v1::*;
@@ -83,16 +83,16 @@ pub async fn set_major_decision_criteria(
     let pm = load_power(w.txn(), &r.power, "power").await?;
     scope::ensure(w.txn(), &ctx.principal, &pm.body_id).await?;
     if pm.state == PowerState::Withdrawn as i32 {
-        return Err(AppError::precondition(
-            "POWER_WITHDRAWN",
+        return Err(AppError::refused(
+            Reason::PowerWithdrawn,
             format!("power {} was withdrawn", pm.code),
         ));
     }
     let history = versions(w.txn(), &pm.id).await?;
     let last = history.last();
     if last.is_some_and(|l| eff < l.effective_us) {
-        return Err(AppError::precondition(
-            "HISTORY_OUT_OF_ORDER",
+        return Err(AppError::refused(
+            Reason::HistoryOutOfOrder,
             "effective_time is before the power's latest criteria took effect",
         ));
     }
@@ -112,8 +112,8 @@ pub async fn set_major_decision_criteria(
         (l.always, l.fine_at_least_fen, &l.measures)
             == (row.always, row.fine_at_least_fen, &row.measures)
     }) {
-        return Err(AppError::precondition(
-            "NO_CHANGE",
+        return Err(AppError::refused(
+            Reason::NoChange,
             "the criteria are identical to the power's latest ones",
         ));
     }

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use chrono::Utc;
 use probity_common::{
-    AppError, AppResult, MAX_TEXT, Violations,
+    AppError, AppResult, MAX_TEXT, Reason, Violations,
     auth::Role,
     db::{stmt, t},
     names::{
@@ -115,8 +115,8 @@ async fn record(
         c.effective_us.max(o.last_effective_us)
     };
     if effective_us < o.last_effective_us {
-        return Err(AppError::precondition(
-            "HISTORY_OUT_OF_ORDER",
+        return Err(AppError::refused(
+            Reason::HistoryOutOfOrder,
             "effective_time is before the officer's last recorded change",
         ));
     }
@@ -220,8 +220,8 @@ pub async fn create_officer(
         .one(w.txn())
         .await?;
     if dup.is_some() {
-        return Err(AppError::exists(
-            "OFFICER_EXISTS",
+        return Err(AppError::refused(
+            Reason::OfficerExists,
             "an officer with this national ID number is already registered",
         ));
     }
@@ -359,8 +359,8 @@ pub async fn set_officer_posts(
     v.finish()?;
     posts_exist(w.txn(), &posts, &o.body_id).await?;
     if posts == convert::post_ids(&o.posts) {
-        return Err(AppError::precondition(
-            "NO_CHANGE",
+        return Err(AppError::refused(
+            Reason::NoChange,
             "the officer already holds exactly these posts",
         ));
     }
@@ -402,8 +402,8 @@ pub async fn set_officer_status(
     let o = load_officer(w.txn(), &r.officer, "officer").await?;
     scope::ensure(w.txn(), &ctx.principal, &o.body_id).await?;
     if o.status == OfficerStatus::Disqualified as i32 {
-        return Err(AppError::precondition(
-            "OFFICER_DISQUALIFIED",
+        return Err(AppError::refused(
+            Reason::OfficerDisqualified,
             "the officer's enforcement qualification was cancelled; the status is final (current state DISQUALIFIED)",
         ));
     }
@@ -418,8 +418,8 @@ pub async fn set_officer_status(
                 .as_deref()
                 == Some(Role::Department.as_str());
         if !reimposed {
-            return Err(AppError::precondition(
-                "NO_CHANGE",
+            return Err(AppError::refused(
+                Reason::NoChange,
                 "the officer already has this status",
             ));
         }
@@ -433,8 +433,8 @@ pub async fn set_officer_status(
         let prefix = reg.store.chain.prefix();
         let set_by = status_set_by(w.txn(), prefix, &o).await?;
         if set_by.as_deref() != Some(Role::Department.as_str()) {
-            return Err(AppError::denied(
-                "SANCTION_STATUS",
+            return Err(AppError::refused(
+                Reason::SanctionStatus,
                 format!(
                     "the officer's status {label} was imposed as a sanction; \
                      only the legal-affairs office can lift it"
@@ -539,8 +539,8 @@ pub async fn transfer_officer(
     bodies::find_body(w.txn(), &to).await?;
     scope::ensure(w.txn(), &ctx.principal, &to).await?;
     if o.body_id == to {
-        return Err(AppError::precondition(
-            "SAME_BODY",
+        return Err(AppError::refused(
+            Reason::SameBody,
             "the officer already serves in this body",
         ));
     }

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::Utc;
 use probity_common::{
-    AppError, AppResult, MAX_TEXT, Violations,
+    AppError, AppResult, MAX_TEXT, Reason, Violations,
     names::{check_request_id, enum_field, nested_field, next_token, page, required, top_field},
 };
 use probity_proto::registry::v1::*;
@@ -114,8 +114,8 @@ fn check_content(v: &mut Violations, p: &Power, category: Option<PowerCategory>)
 
 fn check_basis_change(v: &mut Violations, c: Option<&LegalBasisChange>) -> AppResult<()> {
     let Some(c) = c else {
-        return Err(AppError::precondition(
-            "LEGAL_BASIS_CHANGE_REQUIRED",
+        return Err(AppError::refused(
+            Reason::LegalBasisChangeRequired,
             "a power is added to or withdrawn from the list only when its legal basis changes (Art. 7): state the change",
         ));
     };
@@ -198,8 +198,8 @@ pub async fn create_power(reg: &Registry, ctx: &Ctx, r: CreatePowerRequest) -> A
         .one(w.txn())
         .await?;
     if taken.is_some() {
-        return Err(AppError::exists(
-            "POWER_CODE_TAKEN",
+        return Err(AppError::refused(
+            Reason::PowerCodeTaken,
             format!("bodies/{body_id} already has a power {}", p.code),
         ));
     }
@@ -277,14 +277,14 @@ async fn current_for_change<C: ConnectionTrait>(
 ) -> AppResult<power_version::Model> {
     let cur = version(db, &pm.id, pm.current_version).await?;
     if cur.state == PowerState::Withdrawn as i32 {
-        return Err(AppError::precondition(
-            "POWER_WITHDRAWN",
+        return Err(AppError::refused(
+            Reason::PowerWithdrawn,
             format!("power {} was withdrawn", pm.code),
         ));
     }
     if eff < cur.effective_us {
-        return Err(AppError::precondition(
-            "HISTORY_OUT_OF_ORDER",
+        return Err(AppError::refused(
+            Reason::HistoryOutOfOrder,
             "effective_time is before the current version took effect",
         ));
     }
@@ -349,8 +349,8 @@ pub async fn revise_power(reg: &Registry, ctx: &Ctx, r: RevisePowerRequest) -> A
         &cur.benchmark,
     );
     if same {
-        return Err(AppError::precondition(
-            "NO_CHANGE",
+        return Err(AppError::refused(
+            Reason::NoChange,
             "the new version is identical to the current one",
         ));
     }
@@ -638,8 +638,8 @@ pub async fn set_post_powers(
         match power::Entity::find_by_id(id.clone()).one(w.txn()).await? {
             Some(p) if p.body_id == named_body && p.state == PowerState::Active as i32 => {}
             Some(p) if p.body_id == named_body => {
-                return Err(AppError::precondition(
-                    "POWER_WITHDRAWN",
+                return Err(AppError::refused(
+                    Reason::PowerWithdrawn,
                     format!("power {} was withdrawn", p.code),
                 ));
             }
@@ -660,8 +660,8 @@ pub async fn set_post_powers(
         .max()
         .unwrap_or(i64::MIN);
     if eff < latest {
-        return Err(AppError::precondition(
-            "HISTORY_OUT_OF_ORDER",
+        return Err(AppError::refused(
+            Reason::HistoryOutOfOrder,
             "effective_time is before the post's last change",
         ));
     }
@@ -671,8 +671,8 @@ pub async fn set_post_powers(
         .map(|r| r.power_id.clone())
         .collect();
     if open == wanted {
-        return Err(AppError::precondition(
-            "NO_CHANGE",
+        return Err(AppError::refused(
+            Reason::NoChange,
             "the post already holds exactly these powers",
         ));
     }

@@ -2,7 +2,7 @@
 //! readable, and each says why.
 use chrono::Utc;
 use probity_common::{
-    AppError, AppResult, Violations,
+    AppError, AppResult, Reason, Violations,
     names::{check_request_id, name_or_invalid, nested_field, required, top_field},
     store::Write,
 };
@@ -141,8 +141,8 @@ pub async fn update_body(reg: &Registry, ctx: &Ctx, r: UpdateBodyRequest) -> App
         }
     }
     if next == cur {
-        return Err(AppError::precondition(
-            "NO_CHANGE",
+        return Err(AppError::refused(
+            Reason::NoChange,
             "the body already reads like this",
         ));
     }
@@ -253,8 +253,8 @@ pub async fn update_post(reg: &Registry, ctx: &Ctx, r: UpdatePostRequest) -> App
         }
     }
     if next == cur {
-        return Err(AppError::precondition(
-            "NO_CHANGE",
+        return Err(AppError::refused(
+            Reason::NoChange,
             "the post already reads like this",
         ));
     }

@@ -1,0 +1,287 @@
+//! The catalogue of error reasons: every refusal a client can meet, with the
+//! stable code its ErrorInfo carries, the gRPC code it is sent with and what
+//! it means. A refusal is built from a [`Reason`], so its code and gRPC code
+//! cannot disagree; docs/errors.md is generated from this table.
+use tonic::Code;
+
+/// One line per reason: `Variant = "CODE", GrpcCode, "raised by", "meaning";`.
+/// The code is the API (clients and tests compare it): never change one.
+macro_rules! reasons {
+    ($($variant:ident = $code:literal, $grpc:ident, $by:literal, $meaning:literal;)*) => {
+        /// Why a request was refused (ErrorInfo.reason).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Reason {
+            $(#[doc = $meaning] $variant,)*
+        }
+
+        impl Reason {
+            /// Every reason, in the catalogue's order.
+            pub const ALL: &[Reason] = &[$(Reason::$variant),*];
+
+            /// The stable code clients read in ErrorInfo.reason.
+            pub const fn code(self) -> &'static str {
+                match self { $(Reason::$variant => $code,)* }
+            }
+
+            /// The gRPC status code the reason is always sent with.
+            pub const fn grpc(self) -> Code {
+                match self { $(Reason::$variant => Code::$grpc,)* }
+            }
+
+            /// Which service (or command) raises it.
+            pub const fn raised_by(self) -> &'static str {
+                match self { $(Reason::$variant => $by,)* }
+            }
+
+            /// What it means to the client, and what to do.
+            pub const fn meaning(self) -> &'static str {
+                match self { $(Reason::$variant => $meaning,)* }
+            }
+        }
+    };
+}
+
+reasons! {
+    // every service: the shared plumbing
+    NotFound = "NOT_FOUND", NotFound, "every service", "The named resource does not exist, or the caller's department cannot see it.";
+    AlreadyExists = "ALREADY_EXISTS", AlreadyExists, "every service", "Another record already holds a key this request would take (the database refused a duplicate): read what is there before sending again.";
+    RoleNotAllowed = "ROLE_NOT_ALLOWED", PermissionDenied, "every service", "The token's role may not call this method: each method's access class is in its service's policy table.";
+    RequestIdReused = "REQUEST_ID_REUSED", FailedPrecondition, "every service", "This caller already used the request_id for a different request: a new request needs a new request_id.";
+    KeyMismatch = "KEY_MISMATCH", FailedPrecondition, "every service (start-up)", "A key file is not the key this database was used with: the service refuses to start (docs/deploy.md).";
+    CheckpointOfAnotherChain = "CHECKPOINT_OF_ANOTHER_CHAIN", FailedPrecondition, "probity audit verify", "The checkpoint given was taken of another service's audit chain.";
+    CheckpointForged = "CHECKPOINT_FORGED", FailedPrecondition, "probity audit verify", "The checkpoint does not hold under the audit key (edited by hand, or made up): nothing is verified against it.";
+
+    // registry
+    TokenRequired = "TOKEN_REQUIRED", PermissionDenied, "registry", "Only public methods answer without a token.";
+    OutsideBodyScope = "OUTSIDE_BODY_SCOPE", PermissionDenied, "registry", "A department's token reaches only its own body and the bodies below it.";
+    NoChange = "NO_CHANGE", FailedPrecondition, "registry", "The change asks for what is already recorded: nothing was changed.";
+    HistoryOutOfOrder = "HISTORY_OUT_OF_ORDER", FailedPrecondition, "registry", "The effective time is before the entity's last recorded change: history is appended in order.";
+    BackdateOutsideWindow = "BACKDATE_OUTSIDE_WINDOW", FailedPrecondition, "registry", "The change is dated further back than registry.backdate_grace allows a department: only the legal-affairs office records it, with a reason.";
+    LegalBasisChangeRequired = "LEGAL_BASIS_CHANGE_REQUIRED", FailedPrecondition, "registry", "A power is added to or withdrawn from the list only when its legal basis changes (Art. 7): state the change.";
+    PowerCodeTaken = "POWER_CODE_TAKEN", AlreadyExists, "registry", "The body already lists a power with this code.";
+    PowerWithdrawn = "POWER_WITHDRAWN", FailedPrecondition, "registry", "The power was withdrawn from the list: it takes no new version, criteria or post.";
+    OfficerExists = "OFFICER_EXISTS", AlreadyExists, "registry", "An officer with this national ID number is already registered.";
+    OfficerDisqualified = "OFFICER_DISQUALIFIED", FailedPrecondition, "registry", "The officer's enforcement qualification was cancelled: the status is final and no credential is issued.";
+    SanctionStatus = "SANCTION_STATUS", PermissionDenied, "registry", "The officer's status was imposed as a sanction: only the legal-affairs office (or a service carrying out a decision) lifts it.";
+    SameBody = "SAME_BODY", FailedPrecondition, "registry", "A transfer names the body the officer already serves in.";
+    AuxiliaryCannotHoldCredential = "AUXILIARY_CANNOT_HOLD_CREDENTIAL", FailedPrecondition, "registry", "Auxiliary staff have no enforcement qualification and never hold a credential (Art. 18).";
+    CredentialNumberTaken = "CREDENTIAL_NUMBER_TAKEN", AlreadyExists, "registry", "A credential with this number was already issued.";
+    CredentialOverlaps = "CREDENTIAL_OVERLAPS", FailedPrecondition, "registry", "The officer holds a credential covering part of the new one's window: revoke it, or start after it ends.";
+    HolderCredentialWithheld = "HOLDER_CREDENTIAL_WITHHELD", FailedPrecondition, "registry", "The officer's credential is withheld (Art. 21): a new credential may start no earlier than the withholding ends.";
+    CredentialRevoked = "CREDENTIAL_REVOKED", FailedPrecondition, "registry", "The credential was revoked: it takes no further step.";
+    CredentialExpired = "CREDENTIAL_EXPIRED", FailedPrecondition, "registry", "The credential has expired: it may still be withheld or revoked, nothing else.";
+    CredentialWithheld = "CREDENTIAL_WITHHELD", FailedPrecondition, "registry", "The credential is withheld: the step waits until it is released.";
+    CredentialNotYetValid = "CREDENTIAL_NOT_YET_VALID", FailedPrecondition, "registry", "The credential's validity has not begun: it may be withheld or revoked, nothing else.";
+    CredentialNotWithheld = "CREDENTIAL_NOT_WITHHELD", FailedPrecondition, "registry", "The credential is not withheld: there is nothing to release.";
+    WithholdingShortened = "WITHHOLDING_SHORTENED", PermissionDenied, "registry", "The credential is withheld until later: only the legal-affairs office shortens or lifts a withholding.";
+
+    // intake
+    OutsideDepartment = "OUTSIDE_DEPARTMENT", PermissionDenied, "intake", "A department acts only for its own body and the bodies below it.";
+    WrongReporter = "WRONG_REPORTER", FailedPrecondition, "intake", "The caller may not report, correct or void this fact: the message names who may (docs/reporters.md).";
+    WrongfulOutcomeStands = "WRONGFUL_OUTCOME_STANDS", FailedPrecondition, "intake", "A revoked or lost outcome is a wrongful case (Art. 9(3)): only the legal-affairs office corrects or voids it.";
+    FindingClearanceOfficeOnly = "FINDING_CLEARANCE_OFFICE_ONLY", PermissionDenied, "intake", "Only the legal-affairs office rules on a finding; a department corrects its facts, and the findings stand until the office rules.";
+    FindingAlreadyCleared = "FINDING_ALREADY_CLEARED", FailedPrecondition, "intake", "The finding was cleared: the ruling stands.";
+    FactConflict = "FACT_CONFLICT", AlreadyExists, "intake", "The source id was recorded with a different payload: send a correction (correction_reason) to change it.";
+    NothingToCorrect = "NOTHING_TO_CORRECT", FailedPrecondition, "intake", "The correction names a source id the body never recorded: submit it as a new fact.";
+    KindChanged = "KIND_CHANGED", FailedPrecondition, "intake", "A correction cannot change the kind of fact: void it and submit a new one.";
+    FindingsHoldTheYear = "FINDINGS_HOLD_THE_YEAR", FailedPrecondition, "intake", "The fact has findings in force: it cannot move to another year until the legal-affairs office rules on them.";
+    RevisionChanged = "REVISION_CHANGED", FailedPrecondition, "intake", "The fact changed while the correction or void was checked: send it again.";
+    ReferenceChanged = "REFERENCE_CHANGED", FailedPrecondition, "intake", "The fact referred to changed while this one was checked: send it again.";
+    FactHasDependants = "FACT_HAS_DEPENDANTS", FailedPrecondition, "intake", "Live facts refer to this one: void them, or correct them to refer elsewhere, first.";
+
+    // accountability
+    IllegalTransition = "ILLEGAL_TRANSITION", FailedPrecondition, "accountability", "The case is not in a state the action needs: the message names the current state and the ones allowed.";
+    AlreadyContested = "ALREADY_CONTESTED", FailedPrecondition, "accountability", "A decision may be contested once; this case's was.";
+    DecisionLapsed = "DECISION_LAPSED", FailedPrecondition, "accountability", "A date in the decision (withheld until, rectify by) has passed: the office decides anew with new dates.";
+    DecisionRequired = "DECISION_REQUIRED", FailedPrecondition, "accountability", "The case is decided: deciding anew needs the new decision in the request.";
+    NoProposal = "NO_PROPOSAL", FailedPrecondition, "accountability", "There is no proposal to adopt: send the decision itself.";
+    SanctionNotAllowed = "SANCTION_NOT_ALLOWED", FailedPrecondition, "accountability", "The Art. 21 table does not allow this sanction for the breach: the message names the article and what it allows.";
+    TooMuchEvidence = "TOO_MUCH_EVIDENCE", FailedPrecondition, "accountability", "A case holds at most 1000 items of evidence.";
+    EffectsPending = "EFFECTS_PENDING", FailedPrecondition, "accountability", "The case's effects still wait for the registry: it closes once none is pending.";
+    FindingCleared = "FINDING_CLEARED", FailedPrecondition, "accountability", "The legal-affairs office cleared the finding: it raises no case.";
+    OrderAnswered = "ORDER_ANSWERED", FailedPrecondition, "accountability", "The correction order was already answered.";
+    AwardEligibilityLost = "AWARD_ELIGIBILITY_LOST", FailedPrecondition, "accountability", "A sanction took away the subject's eligibility for the year's awards (Art. 19, 20): no commendation is recorded.";
+
+    // rankings
+    YearSealed = "YEAR_SEALED", FailedPrecondition, "rankings", "A finalized run sealed the year: no other run of that year is recorded.";
+}
+
+impl Reason {
+    /// The reason a code names, if the catalogue has it.
+    pub fn from_code(code: &str) -> Option<Reason> {
+        Reason::ALL.iter().copied().find(|r| r.code() == code)
+    }
+
+    /// docs/errors.md: every reason, by code.
+    pub fn markdown() -> String {
+        let mut all = Reason::ALL.to_vec();
+        all.sort_by_key(|r| r.code());
+        let mut s = String::from(DOC_HEAD);
+        for r in all {
+            s.push_str(&format!(
+                "`{}` | `{}` | {} | {}\n",
+                r.code(),
+                grpc_name(r.grpc()),
+                r.raised_by(),
+                r.meaning()
+            ));
+        }
+        s
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+const DOC_HEAD: &str = "# Error reasons
+
+Generated from `services/common/src/reasons.rs` (run `cargo test -p probity-common
+reasons` with `PROBITY_WRITE_DOCS=1` after changing it).
+
+A refusal carries a `google.rpc.ErrorInfo` with the reason below and the
+domain `probity.gov`; the code is stable and the gRPC code always the one
+listed. The message beside it says more about the case at hand, in words
+meant for people, not programs. Other answers carry no reason:
+`INVALID_ARGUMENT` has a `google.rpc.BadRequest` naming every bad field,
+`UNAUTHENTICATED` a missing or bad token, `UNAVAILABLE` a database or peer that
+cannot answer now (send again), `RESOURCE_EXHAUSTED` a message over the size
+limit, `INTERNAL` a fault of ours (logged, never described). No answer carries
+the database's own text.
+
+Reason | gRPC code | Raised by | Meaning
+--- | --- | --- | ---
+";
+
+/// The name a gRPC code has in the protocol (`FAILED_PRECONDITION`).
+fn grpc_name(code: Code) -> &'static str {
+    match code {
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        // refusals_only_use_refusal_codes keeps the others out
+        _ => "UNKNOWN",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_and_spell_their_variant() {
+        let mut seen = HashSet::new();
+        for r in Reason::ALL {
+            assert!(seen.insert(r.code()), "{} twice", r.code());
+            // LegalOfficeOnly <-> LEGAL_OFFICE_ONLY: the two cannot drift.
+            let mut screaming = String::new();
+            for (i, c) in format!("{r:?}").chars().enumerate() {
+                if c.is_ascii_uppercase() && i > 0 {
+                    screaming.push('_');
+                }
+                screaming.push(c.to_ascii_uppercase());
+            }
+            assert_eq!(screaming, r.code());
+            assert_eq!(Reason::from_code(r.code()), Some(*r));
+            assert!(r.meaning().ends_with('.'), "{r}");
+        }
+        assert_eq!(Reason::from_code("NO_SUCH_REASON"), None);
+    }
+
+    #[test]
+    fn refusals_only_use_refusal_codes() {
+        // Codes a client can act on: never INTERNAL or UNAVAILABLE, which
+        // say "not your fault" and carry no reason.
+        let refusals = [
+            Code::NotFound,
+            Code::AlreadyExists,
+            Code::PermissionDenied,
+            Code::FailedPrecondition,
+        ];
+        for r in Reason::ALL {
+            assert!(refusals.contains(&r.grpc()), "{r}: {:?}", r.grpc());
+        }
+    }
+
+    /// The sources of every crate under services/ and jobs/.
+    fn rust_sources() -> Vec<(std::path::PathBuf, String)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut dirs: Vec<_> = ["services", "jobs"]
+            .iter()
+            .flat_map(|d| std::fs::read_dir(root.join(d)).expect("read the workspace"))
+            .map(|e| e.expect("a directory entry").path().join("src"))
+            .collect();
+        let mut out = Vec::new();
+        while let Some(dir) = dirs.pop() {
+            for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    let text = std::fs::read_to_string(&p).expect("read a source");
+                    out.push((p, text));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn reasons_still_given_as_text_are_in_the_catalogue() {
+        // AppError::precondition / exists take a code as text for intake's
+        // writer/ until it is converted: a code missing here would reach
+        // the client as INTERNAL, one of another gRPC code would change it.
+        // Anywhere else, a reason is a Reason.
+        let sources = rust_sources();
+        assert!(sources.len() > 20, "the sources were not found");
+        let mut checked = 0;
+        for (path, text) in &sources {
+            for (call, want) in [
+                ("::precondition(", Code::FailedPrecondition),
+                ("::exists(", Code::AlreadyExists),
+            ] {
+                for (at, _) in text.match_indices(call) {
+                    let rest = text[at + call.len()..].trim_start();
+                    let Some(code) = rest.strip_prefix('"').and_then(|r| r.split('"').next())
+                    else {
+                        continue;
+                    };
+                    if !code.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
+                        continue;
+                    }
+                    let r = Reason::from_code(code);
+                    assert!(r.is_some(), "{}: {code} is not a Reason", path.display());
+                    assert_eq!(r.map(Reason::grpc), Some(want), "{}", path.display());
+                    let allowed = ["intake/src/writer/", "common/src/error.rs"];
+                    let p = path.to_string_lossy().replace('\\', "/");
+                    assert!(
+                        allowed.iter().any(|a| p.contains(a)),
+                        "{p}: {code} given as text: use Reason"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(
+            checked > 0,
+            "the search for reasons as text found none at all"
+        );
+    }
+
+    #[test]
+    fn docs_errors_md_is_generated_from_the_catalogue() {
+        let doc = format!("{}/../../docs/errors.md", env!("CARGO_MANIFEST_DIR"));
+        if std::env::var_os("PROBITY_WRITE_DOCS").is_some() {
+            std::fs::write(&doc, Reason::markdown()).expect("write docs/errors.md");
+        }
+        assert_eq!(
+            std::fs::read_to_string(&doc).unwrap_or_default(),
+            Reason::markdown(),
+            "docs/errors.md is generated: run this test with PROBITY_WRITE_DOCS=1"
+        );
+    }
+}
