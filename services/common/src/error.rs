@@ -51,22 +51,6 @@ impl AppError {
             message: message.into(),
         }
     }
-    /// A reason still given as text: only intake's writer/ until it is
-    /// converted. A code missing from the catalogue is our fault (INTERNAL);
-    /// `reasons::tests` checks every literal still passed here.
-    pub fn precondition(code: &'static str, message: impl Into<String>) -> Self {
-        Self::by_code(code, message)
-    }
-    /// As [`AppError::precondition`], for writer/'s ALREADY_EXISTS reasons.
-    pub fn exists(code: &'static str, message: impl Into<String>) -> Self {
-        Self::by_code(code, message)
-    }
-    fn by_code(code: &'static str, message: impl Into<String>) -> Self {
-        match Reason::from_code(code) {
-            Some(reason) => Self::refused(reason, message),
-            None => Self::internal(format!("reason {code} is not in the catalogue")),
-        }
-    }
     pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
         Self::Invalid(vec![FieldViolation {
             field: field.into(),
@@ -468,16 +452,5 @@ mod database_text_tests {
         let (s, shown) = seen(e.into());
         assert_eq!(s.code(), Code::Unavailable, "{s:?}");
         no_database_text(&shown);
-    }
-
-    #[test]
-    fn a_reason_given_as_text_takes_its_code_from_the_catalogue() {
-        let s: Status = AppError::exists("FACT_CONFLICT", "x").into();
-        assert_eq!(s.code(), Code::AlreadyExists);
-        let s: Status = AppError::precondition("REVISION_CHANGED", "x").into();
-        assert_eq!(s.code(), Code::FailedPrecondition);
-        let unknown = "NOT_IN_THE_CATALOGUE";
-        let e = AppError::precondition(unknown, "x");
-        assert!(matches!(e, AppError::Internal(_)), "{e:?}");
     }
 }

@@ -4,7 +4,7 @@
 //! The source id is the idempotency key: a resend replays by its payload's
 //! digest; a void's retry is answered by its request id.
 use probity_common::{
-    AppError, AppResult,
+    AppError, AppResult, Reason,
     store::{RequestKey, Store, Write},
 };
 use probity_proto::intake::v1::Fact;
@@ -79,8 +79,8 @@ impl Batch {
         };
         let Some(id) = self.facts.by_key.get(&key).copied() else {
             if correction {
-                return Err(AppError::precondition(
-                    "NOTHING_TO_CORRECT",
+                return Err(AppError::refused(
+                    Reason::NothingToCorrect,
                     format!("no fact {} for this body to correct", p.fact.source_id),
                 ));
             }
@@ -99,8 +99,8 @@ impl Batch {
             });
         }
         if !correction {
-            return Err(AppError::exists(
-                "FACT_CONFLICT",
+            return Err(AppError::refused(
+                Reason::FactConflict,
                 format!(
                     "fact {} of this body was recorded with a different payload; send a correction (correction_reason) to change it",
                     p.fact.source_id
@@ -289,8 +289,8 @@ fn resends(st: &State, p: &Prepared, correction: bool) -> bool {
 /// whose findings are in force.
 fn correction_allowed(st: &State, p: &Prepared) -> AppResult<()> {
     if st.kind != p.kind as i32 {
-        return Err(AppError::precondition(
-            "KIND_CHANGED",
+        return Err(AppError::refused(
+            Reason::KindChanged,
             "a correction cannot change the kind of fact; void it and submit a new one",
         ));
     }
@@ -303,8 +303,8 @@ fn correction_allowed(st: &State, p: &Prepared) -> AppResult<()> {
             .iter()
             .any(|h| finding_states::in_force(h.state))
     {
-        return Err(AppError::precondition(
-            "FINDINGS_HOLD_THE_YEAR",
+        return Err(AppError::refused(
+            Reason::FindingsHoldTheYear,
             format!(
                 "fact {} has findings in force: it cannot be moved to another year until the \
                  legal-affairs office rules on them",

@@ -3,7 +3,7 @@
 //! none is live (FACT_HAS_DEPENDANTS).
 use std::collections::{BTreeMap, HashMap};
 
-use probity_common::AppError;
+use probity_common::{AppError, Reason};
 use probity_proto::intake::v1::{Fact, FactKind};
 use prost::Message;
 
@@ -90,8 +90,8 @@ fn has_dependants(live: &[(i64, String)]) -> AppError {
     if live.len() > SHOWN {
         named.push(format!("and {} more", live.len() - SHOWN));
     }
-    AppError::precondition(
-        "FACT_HAS_DEPENDANTS",
+    AppError::refused(
+        Reason::FactHasDependants,
         format!(
             "{} live fact(s) refer to this one: {}; void them, or correct them to refer elsewhere, first",
             live.len(),

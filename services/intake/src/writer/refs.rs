@@ -5,7 +5,7 @@
 //! checked on (REVISION_CHANGED). Under the lock this is read from the
 //! batch's facts; on the fast and COPY paths the stored facts referred to
 //! are checked by the database ([`StoredRefs`]).
-use probity_common::{AppError, AppResult};
+use probity_common::{AppError, AppResult, Reason};
 
 use super::{
     job::Checked,
@@ -33,8 +33,8 @@ pub(super) fn reference_holds(c: &Checked, facts: &Facts) -> AppResult<()> {
         )),
         Some(st) if st.voided => Err(AppError::invalid(field, "the fact it refers to was voided")),
         Some(st) if Some(&st.current_digest) != c.reference_digest.as_ref() => {
-            Err(AppError::precondition(
-                "REFERENCE_CHANGED",
+            Err(AppError::refused(
+                Reason::ReferenceChanged,
                 format!(
                     "{field}: the fact it refers to changed while this one was checked; send it again"
                 ),
@@ -49,8 +49,8 @@ pub(super) fn reference_holds(c: &Checked, facts: &Facts) -> AppResult<()> {
 /// check and the registry's answer are the caller's to make again.
 pub(super) fn correction_on_current(c: &Checked, st: &State) -> AppResult<()> {
     if !c.replay && c.revises.as_deref() != Some(st.current_digest.as_str()) {
-        return Err(AppError::precondition(
-            "REVISION_CHANGED",
+        return Err(AppError::refused(
+            Reason::RevisionChanged,
             format!(
                 "fact {} changed while this correction was checked; send it again",
                 c.prepared.fact.source_id
@@ -64,8 +64,8 @@ pub(super) fn correction_on_current(c: &Checked, st: &State) -> AppResult<()> {
 /// current (`st` is live).
 pub(super) fn void_on_current(fact_id: i64, st: &State, checked: &str) -> AppResult<()> {
     if st.current_digest != checked {
-        return Err(AppError::precondition(
-            "REVISION_CHANGED",
+        return Err(AppError::refused(
+            Reason::RevisionChanged,
             format!(
                 "{} changed while this void was checked; send it again",
                 tables::fact_name(fact_id)
