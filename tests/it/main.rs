@@ -27,5 +27,6 @@ mod review;
 mod revisions;
 mod sanction_status;
 mod server;
+mod service_contract;
 mod smoke;
 mod validation;
