@@ -26,6 +26,7 @@ pub fn sections() -> Vec<SectionKind> {
         .iter()
         .map(|s| s.section)
         .chain(JOB_SECTIONS.iter().copied())
+        .filter(|k| !k.name.is_empty())
         .collect()
 }
 

@@ -2,7 +2,7 @@
 //! registry, where it sends flags and commendations, and where it writes its
 //! files. (The rankings service has no settings of its own.)
 use probity_common::{
-    config::{ConfigError, Settings},
+    config::ConfigError,
     section::{Section, peer_endpoint, positive},
 };
 use serde::{Deserialize, Serialize};
@@ -40,7 +40,7 @@ impl Default for RankingsSettings {
 impl Section for RankingsSettings {
     const NAME: &'static str = "rankings";
 
-    fn validate(&self, _: &Settings) -> Result<(), ConfigError> {
+    fn validate(&self) -> Result<(), ConfigError> {
         for (key, ep) in [
             ("rankings.registry_endpoint", &self.registry_endpoint),
             ("rankings.intake_endpoint", &self.intake_endpoint),
@@ -58,7 +58,7 @@ impl Section for RankingsSettings {
 
 #[cfg(test)]
 mod tests {
-    use probity_common::section::SectionKind;
+    use probity_common::section::refused_key;
 
     use super::*;
 
@@ -72,13 +72,11 @@ mod tests {
             ),
             ("PROBITY__RANKINGS__TIMEOUT_MS", "0", "rankings.timeout_ms"),
         ] {
-            let e = Settings::load_from(
-                None,
-                [(var.to_string(), value.to_string())],
-                &[SectionKind::of::<RankingsSettings>()],
-            )
-            .unwrap_err();
-            assert_eq!(e.key, key, "{var}={value}: {e}");
+            assert_eq!(
+                refused_key::<RankingsSettings>(var, value).as_deref(),
+                Some(key),
+                "{var}={value}"
+            );
         }
     }
 }

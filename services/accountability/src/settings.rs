@@ -2,7 +2,7 @@
 //! time limit of each case state, and how often overdue orders and pending
 //! effects are looked at.
 use probity_common::{
-    config::{ConfigError, Settings, bad},
+    config::{ConfigError, bad},
     section::{Section, peer_endpoint, positive},
 };
 use serde::{Deserialize, Serialize};
@@ -76,7 +76,7 @@ impl Default for AccountabilitySettings {
 impl Section for AccountabilitySettings {
     const NAME: &'static str = "accountability";
 
-    fn validate(&self, _: &Settings) -> Result<(), ConfigError> {
+    fn validate(&self) -> Result<(), ConfigError> {
         peer_endpoint("accountability.registry_endpoint", &self.registry_endpoint)?;
         peer_endpoint("accountability.intake_endpoint", &self.intake_endpoint)?;
         for (key, v) in [
@@ -109,7 +109,7 @@ impl Section for AccountabilitySettings {
 
 #[cfg(test)]
 mod tests {
-    use probity_common::section::SectionKind;
+    use probity_common::section::refused_key;
 
     use super::*;
 
@@ -137,13 +137,11 @@ mod tests {
                 "accountability.limits.opened_hours",
             ),
         ] {
-            let e = Settings::load_from(
-                None,
-                [(var.to_string(), value.to_string())],
-                &[SectionKind::of::<AccountabilitySettings>()],
-            )
-            .unwrap_err();
-            assert_eq!(e.key, key, "{var}={value}: {e}");
+            assert_eq!(
+                refused_key::<AccountabilitySettings>(var, value).as_deref(),
+                Some(key),
+                "{var}={value}"
+            );
         }
     }
 }

@@ -197,6 +197,41 @@ impl Settings {
         env: impl IntoIterator<Item = (String, String)>,
         sections: &[SectionKind],
     ) -> Result<Self, ConfigError> {
+        let merged = Self::merged(file, env, sections)?;
+        let mut top: BTreeMap<String, config::Value> = merged
+            .cache
+            .into_table()
+            .map_err(|e| from_config(&e))?
+            .into_iter()
+            .collect();
+        let own = Self::take_sections(&mut top, sections)?;
+        let shared = config::Value::new(None, config::ValueKind::Table(top.into_iter().collect()));
+        let mut s: Settings = shared.try_deserialize().map_err(|e| from_config(&e))?;
+        s.sections = own;
+        if !s.database.url_file.is_empty() {
+            if !s.database.url.is_empty() {
+                return Err(bad(
+                    "database.url_file",
+                    "set database.url or database.url_file, not both",
+                ));
+            }
+            let f = &s.database.url_file;
+            s.database.url = std::fs::read_to_string(f)
+                .map_err(|e| bad("database.url_file", format!("{f}: {e}")))?
+                .trim()
+                .to_string();
+        }
+        s.validate()?;
+        s.sections.validate()?;
+        Ok(s)
+    }
+
+    /// Defaults (every listed section's too), the file, then the environment.
+    fn merged(
+        file: Option<&std::path::Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        sections: &[SectionKind],
+    ) -> Result<config::Config, ConfigError> {
         let defaults = Settings {
             sections: Sections::defaults(sections),
             ..Settings::default()
@@ -226,15 +261,21 @@ impl Settings {
                 .with_list_parse_key("auth.public_key_files")
                 .source(Some(vars)),
         );
-        let c = b.build().map_err(|e| from_config(&e))?;
-        let mut top: BTreeMap<String, config::Value> = c
-            .cache
-            .into_table()
-            .map_err(|e| from_config(&e))?
-            .into_iter()
-            .collect();
+        b.build().map_err(|e| from_config(&e))
+    }
+
+    /// Reads the listed sections out of `top`, leaving the shared ones;
+    /// refuses a top-level name that is neither.
+    fn take_sections(
+        top: &mut BTreeMap<String, config::Value>,
+        sections: &[SectionKind],
+    ) -> Result<Sections, ConfigError> {
         let mut own = Sections::default();
+        let mut seen = std::collections::HashSet::new();
         for kind in sections.iter().filter(|k| !k.name.is_empty()) {
+            if !seen.insert(kind.name) || SHARED.contains(&kind.name) {
+                return Err(bad(kind.name, "a section is listed twice"));
+            }
             if let Some(v) = top.remove(kind.name) {
                 own.read(kind, v)?;
             }
@@ -250,25 +291,7 @@ impl Settings {
                 format!("unknown section (known: {})", known.join(", ")),
             ));
         }
-        let shared = config::Value::new(None, config::ValueKind::Table(top.into_iter().collect()));
-        let mut s: Settings = shared.try_deserialize().map_err(|e| from_config(&e))?;
-        s.sections = own;
-        if !s.database.url_file.is_empty() {
-            if !s.database.url.is_empty() {
-                return Err(bad(
-                    "database.url_file",
-                    "set database.url or database.url_file, not both",
-                ));
-            }
-            let f = &s.database.url_file;
-            s.database.url = std::fs::read_to_string(f)
-                .map_err(|e| bad("database.url_file", format!("{f}: {e}")))?
-                .trim()
-                .to_string();
-        }
-        s.validate()?;
-        s.sections.validate(&s)?;
-        Ok(s)
+        Ok(own)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -637,7 +660,7 @@ mod tests {
 
     impl crate::section::Section for Demo {
         const NAME: &'static str = "demo";
-        fn validate(&self, _: &Settings) -> Result<(), ConfigError> {
+        fn validate(&self) -> Result<(), ConfigError> {
             crate::section::peer_endpoint("demo.peer_endpoint", &self.peer_endpoint)?;
             crate::section::positive("demo.batch", self.batch)
         }

@@ -21,7 +21,7 @@ pub trait Section:
     const NAME: &'static str;
 
     /// Refuses values that would fail later, naming the key (`name.key`).
-    fn validate(&self, _settings: &Settings) -> Result<(), ConfigError> {
+    fn validate(&self) -> Result<(), ConfigError> {
         Ok(())
     }
 }
@@ -35,18 +35,12 @@ impl Section for NoSettings {
 }
 
 /// A section as `Settings::load` is given it: its name and how it is read.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub struct SectionKind {
     pub name: &'static str,
     type_id: fn() -> TypeId,
     read: fn(config::Value) -> Result<Box<dyn AnySection>, ConfigError>,
     default: fn() -> Box<dyn AnySection>,
-}
-
-impl Debug for SectionKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name)
-    }
 }
 
 impl SectionKind {
@@ -80,7 +74,7 @@ trait AnySection: Any + Debug + Send + Sync {
     fn name(&self) -> &'static str;
     fn clone_box(&self) -> Box<dyn AnySection>;
     fn to_json(&self) -> serde_json::Value;
-    fn validate(&self, settings: &Settings) -> Result<(), ConfigError>;
+    fn validate(&self) -> Result<(), ConfigError>;
     fn as_any(&self) -> &dyn Any;
     fn as_any_mut(&mut self) -> &mut dyn Any;
 }
@@ -95,8 +89,8 @@ impl<T: Section> AnySection for T {
     fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_default()
     }
-    fn validate(&self, settings: &Settings) -> Result<(), ConfigError> {
-        Section::validate(self, settings)
+    fn validate(&self) -> Result<(), ConfigError> {
+        Section::validate(self)
     }
     fn as_any(&self) -> &dyn Any {
         self
@@ -138,13 +132,16 @@ impl Sections {
         Ok(())
     }
 
-    pub(crate) fn validate(&self, settings: &Settings) -> Result<(), ConfigError> {
-        self.0.values().try_for_each(|s| s.validate(settings))
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        self.0.values().try_for_each(|s| s.validate())
     }
 
     /// Name -> value of every section held, for serializing.
     pub(crate) fn to_json(&self) -> impl Iterator<Item = (&'static str, serde_json::Value)> + '_ {
-        self.0.values().map(|s| (s.name(), s.to_json()))
+        self.0
+            .values()
+            .filter(|s| !s.name().is_empty())
+            .map(|s| (s.name(), s.to_json()))
     }
 
     pub(crate) fn get<T: Section>(&self) -> Option<&T> {
@@ -198,4 +195,17 @@ pub fn positive(key: &str, value: u64) -> Result<(), ConfigError> {
         return Err(bad(key, "must be positive"));
     }
     Ok(())
+}
+
+/// The key `Settings::load` names when the environment holds `var=value`
+/// and `T` is the only section listed; None when it loads. For each
+/// section's tests of its own validation.
+pub fn refused_key<T: Section>(var: &str, value: &str) -> Option<String> {
+    Settings::load_from(
+        None,
+        [(var.to_string(), value.to_string())],
+        &[SectionKind::of::<T>()],
+    )
+    .err()
+    .map(|e| e.key)
 }

@@ -145,7 +145,7 @@ pub async fn migrate<S: Service>(settings: &Settings) -> anyhow::Result<()> {
 }
 
 /// A service as a process's list holds it: its type erased, its contract kept.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub struct Listed {
     pub name: &'static str,
     /// Its section, named "" when it has none.
@@ -155,12 +155,6 @@ pub struct Listed {
     section_json: fn(&Settings) -> serde_json::Value,
     migrate: for<'a> fn(&'a Settings) -> BoxFuture<'a, anyhow::Result<()>>,
     start: for<'a> fn(&'a Settings, SocketAddr, &'a mut Mount) -> BoxFuture<'a, anyhow::Result<()>>,
-}
-
-impl std::fmt::Debug for Listed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name)
-    }
 }
 
 impl Listed {

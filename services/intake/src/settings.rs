@@ -1,7 +1,7 @@
 //! Intake's settings section, `[intake]`: where the registry is and how
 //! many facts one commit takes.
 use probity_common::{
-    config::{ConfigError, Settings, bad},
+    config::{ConfigError, bad},
     section::{Section, peer_endpoint, positive},
 };
 use serde::{Deserialize, Serialize};
@@ -31,7 +31,7 @@ impl Default for IntakeSettings {
 impl Section for IntakeSettings {
     const NAME: &'static str = "intake";
 
-    fn validate(&self, _: &Settings) -> Result<(), ConfigError> {
+    fn validate(&self) -> Result<(), ConfigError> {
         peer_endpoint("intake.registry_endpoint", &self.registry_endpoint)?;
         positive("intake.registry_timeout_ms", self.registry_timeout_ms)?;
         if !(1..=10_000).contains(&self.batch_max_facts) {
@@ -43,7 +43,7 @@ impl Section for IntakeSettings {
 
 #[cfg(test)]
 mod tests {
-    use probity_common::section::SectionKind;
+    use probity_common::section::refused_key;
 
     use super::*;
 
@@ -66,13 +66,11 @@ mod tests {
                 "intake.batch_max_facts",
             ),
         ] {
-            let e = Settings::load_from(
-                None,
-                [(var.to_string(), value.to_string())],
-                &[SectionKind::of::<IntakeSettings>()],
-            )
-            .unwrap_err();
-            assert_eq!(e.key, key, "{var}={value}: {e}");
+            assert_eq!(
+                refused_key::<IntakeSettings>(var, value).as_deref(),
+                Some(key),
+                "{var}={value}"
+            );
         }
     }
 }

@@ -31,7 +31,7 @@ impl Default for RegistrySettings {
 impl Section for RegistrySettings {
     const NAME: &'static str = "registry";
 
-    fn validate(&self, _: &Settings) -> Result<(), ConfigError> {
+    fn validate(&self) -> Result<(), ConfigError> {
         match humantime::parse_duration(&self.backdate_grace) {
             Err(e) => {
                 return Err(bad(
@@ -71,7 +71,7 @@ impl RegistrySettings {
 
 #[cfg(test)]
 mod tests {
-    use probity_common::section::SectionKind;
+    use probity_common::section::refused_key;
 
     use super::*;
 
@@ -94,13 +94,11 @@ mod tests {
                 "registry.backdate_grace",
             ),
         ] {
-            let e = Settings::load_from(
-                None,
-                [(var.to_string(), value.to_string())],
-                &[SectionKind::of::<RegistrySettings>()],
-            )
-            .unwrap_err();
-            assert_eq!(e.key, key, "{var}={value}: {e}");
+            assert_eq!(
+                refused_key::<RegistrySettings>(var, value).as_deref(),
+                Some(key),
+                "{var}={value}"
+            );
         }
     }
 }
