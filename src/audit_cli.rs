@@ -2,7 +2,7 @@
 use std::{path::Path, process::ExitCode};
 
 use probity_common::{
-    audit::{Anchor, Chain, Report},
+    audit::{Chain, Report},
     audit_checkpoint::Checkpoint,
     config::Settings,
     db::{connect, stmt, t},
@@ -12,19 +12,14 @@ use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseConnection};
 
 /// The service's chain, with the columns of its data that name entries.
 fn chain_of(service: &str, key: Vec<u8>) -> anyhow::Result<Chain> {
-    let (prefix, anchors): (&'static str, &'static [Anchor]) = match service {
-        "registry" => ("registry", &[]),
-        "intake" => ("intake", probity_intake::migration::AUDIT_ANCHORS),
-        "accountability" => (
-            "accountability",
-            probity_accountability::migration::AUDIT_ANCHORS,
-        ),
-        "rankings" => ("rankings", &[]),
-        other => anyhow::bail!(
-            "--service: unknown service {other} (registry, intake, accountability, rankings)"
-        ),
+    let Some(s) = probity::SERVICES.iter().find(|s| s.name == service) else {
+        let names: Vec<&str> = probity::SERVICES.iter().map(|s| s.name).collect();
+        anyhow::bail!(
+            "--service: unknown service {service} ({})",
+            names.join(", ")
+        );
     };
-    Ok(Chain::new(prefix, key).with_anchors(anchors))
+    Ok(Chain::new(s.name, key).with_anchors(s.audit_anchors))
 }
 
 /// Connects to the service's database with the chain's key. Never makes a

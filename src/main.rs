@@ -135,7 +135,7 @@ enum AuditCommand {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let settings = match Settings::load(cli.config.as_deref()) {
+    let settings = match Settings::load(cli.config.as_deref(), &probity::sections()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("probity: {e}");
@@ -173,13 +173,10 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::pr
             if no_migrate {
                 settings.database.run_migrations = false;
             }
-            let _guard = probity_common::telemetry::init(
-                &settings.telemetry,
-                &format!("{target:?}").to_lowercase(),
-            )?;
+            let _guard = probity_common::telemetry::init(&settings.telemetry, &target.to_string())?;
             let listener = tokio::net::TcpListener::bind(&settings.server.listen).await?;
             let addr = listener.local_addr()?;
-            tracing::info!(%addr, ?target, "probity listening");
+            tracing::info!(%addr, %target, "probity listening");
             if settings.auth.dev_keys {
                 eprintln!(
                     "probity: listening on {addr}. Development token:\n  probity token issue --role legal_office\n\

@@ -109,6 +109,16 @@ impl TestServer {
         target: probity::Target,
         tweak: impl FnOnce(&mut Settings),
     ) -> TestServer {
+        let services = target.services().expect("a listed target");
+        Self::start_services(backend, services, tweak).await
+    }
+
+    /// Starts `services`, listed as `probity::SERVICES` lists them.
+    pub async fn start_services(
+        backend: Backend,
+        services: Vec<probity_common::service::Listed>,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut s = Settings::default();
         s.database.data_dir = dir.path().to_string_lossy().into_owned();
@@ -128,7 +138,7 @@ impl TestServer {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let settings = s.clone();
         let handle = tokio::spawn(async move {
-            probity::serve(&settings, target, listener, async move {
+            probity::serve_services(&settings, &services, listener, async move {
                 let _ = rx.await;
             })
             .await

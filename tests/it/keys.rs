@@ -5,6 +5,12 @@ use probity_common::config::Settings;
 
 use crate::harness::{Backend, fresh_pg_database};
 
+/// The registry opened as `serve` opens it (connect, migrate, keys).
+async fn open_registry(s: &Settings) -> anyhow::Result<std::sync::Arc<probity_registry::Registry>> {
+    let own = "127.0.0.1:0".parse().expect("an address");
+    probity_common::service::open::<probity_registry::Registry>(s, own).await
+}
+
 async fn settings(b: &Backend, dir: &std::path::Path) -> Settings {
     let mut s = Settings::default();
     s.database.data_dir = dir.to_string_lossy().into_owned();
@@ -18,13 +24,11 @@ async fn settings(b: &Backend, dir: &std::path::Path) -> Settings {
 crate::db_test!(a_different_key_is_refused_at_start, |b| async move {
     let dir = tempfile::tempdir().unwrap();
     let s = settings(&b, dir.path()).await;
-    let first = probity_registry::Registry::open(&s)
+    let first = open_registry(&s)
         .await
         .expect("first start creates and records the keys");
     drop(first);
-    probity_registry::Registry::open(&s)
-        .await
-        .expect("the same keys start again");
+    open_registry(&s).await.expect("the same keys start again");
 
     for (name, setting) in [
         ("audit-chain.key", "audit.key_file"),
@@ -36,9 +40,13 @@ crate::db_test!(a_different_key_is_refused_at_start, |b| async move {
         let mut wrong = s.clone();
         match setting {
             "audit.key_file" => wrong.audit.key_file = f.to_string_lossy().into_owned(),
-            _ => wrong.registry.national_id_key_file = f.to_string_lossy().into_owned(),
+            _ => {
+                wrong
+                    .section_mut::<probity_registry::settings::RegistrySettings>()
+                    .national_id_key_file = f.to_string_lossy().into_owned()
+            }
         }
-        let e = probity_registry::Registry::open(&wrong)
+        let e = open_registry(&wrong)
             .await
             .err()
             .expect("a foreign key is refused")
@@ -54,7 +62,7 @@ crate::db_test!(a_different_key_is_refused_at_start, |b| async move {
         .join("not-mounted.key")
         .to_string_lossy()
         .into_owned();
-    let e = probity_registry::Registry::open(&missing)
+    let e = open_registry(&missing)
         .await
         .err()
         .expect("a missing configured key is refused")

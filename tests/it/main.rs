@@ -15,5 +15,6 @@ mod rankings;
 mod rankings_breaches;
 mod registry;
 mod server;
+mod service_contract;
 mod smoke;
 mod validation;

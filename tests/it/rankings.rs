@@ -39,11 +39,12 @@ fn year() -> i32 {
 /// The server's settings with the job's peers at the test server.
 fn job_settings(s: &TestServer) -> probity_common::config::Settings {
     let mut settings = s.settings.clone();
+    let job = settings.section_mut::<probity_rankings::settings::RankingsSettings>();
     for e in [
-        &mut settings.rankings.registry_endpoint,
-        &mut settings.rankings.intake_endpoint,
-        &mut settings.rankings.accountability_endpoint,
-        &mut settings.rankings.rankings_endpoint,
+        &mut job.registry_endpoint,
+        &mut job.intake_endpoint,
+        &mut job.accountability_endpoint,
+        &mut job.rankings_endpoint,
     ] {
         *e = s.url();
     }

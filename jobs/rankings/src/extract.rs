@@ -40,7 +40,7 @@ pub struct Peers {
 
 impl Peers {
     pub fn new(settings: &Settings) -> anyhow::Result<Peers> {
-        let r = &settings.rankings;
+        let r = settings.section::<crate::settings::RankingsSettings>();
         let own: std::net::SocketAddr = settings
             .server
             .listen

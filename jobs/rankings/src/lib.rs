@@ -22,6 +22,7 @@ pub mod publish;
 pub mod record;
 pub mod report;
 pub mod score;
+pub mod settings;
 
 pub use plan::Plan;
 
@@ -108,9 +109,13 @@ pub async fn run(settings: &Settings, o: RunOptions) -> anyhow::Result<output::M
     let from_us = day_start_us(first_day);
     let until_us = day_start_us(as_of + chrono::Duration::days(1)) - 1;
     let out = o.out.clone().unwrap_or_else(|| {
-        PathBuf::from(&settings.rankings.out_dir)
-            .join(o.year.to_string())
-            .join(as_of.to_string())
+        PathBuf::from(
+            &settings
+                .section::<crate::settings::RankingsSettings>()
+                .out_dir,
+        )
+        .join(o.year.to_string())
+        .join(as_of.to_string())
     });
     let input = out.join("input");
     std::fs::create_dir_all(&input)?;

@@ -2,7 +2,7 @@
 //! light a case shows: GREEN within its limit, YELLOW within warn_hours of
 //! it, RED past it. Computed at the time of the read from when the state
 //! was entered, so a changed limit applies to open cases at once.
-use probity_common::config::AccountabilitySettings;
+use crate::settings::AccountabilitySettings;
 use probity_proto::accountability::v1::{CaseState, DeadlineStatus};
 
 const HOUR_US: i64 = 3_600_000_000;

@@ -3,12 +3,10 @@
 //! decided by the legal-affairs office; sanctions whose effects reach the
 //! registry through an outbox; correction orders (Art. 10) and
 //! commendations (Art. 6).
-use std::{net::SocketAddr, sync::Arc};
+use std::sync::Arc;
 
 use probity_common::{
-    audit::Chain,
-    config::{AccountabilitySettings, Settings},
-    server::Mount,
+    service::{Opened, PeerSetting, Routes, Service},
     store::Store,
 };
 use probity_proto::accountability::v1::accountability_service_server::AccountabilityServiceServer;
@@ -24,10 +22,12 @@ pub mod migration;
 pub mod peers;
 pub mod policy;
 pub mod records;
+pub mod settings;
 pub mod severity;
 pub(crate) mod sweep;
 
 pub use migration::Migrator;
+use settings::AccountabilitySettings;
 
 /// The service's state, shared by its handlers and background tasks.
 pub struct Accountability {
@@ -38,26 +38,30 @@ pub struct Accountability {
     pub(crate) wake: Arc<Notify>,
 }
 
-impl Accountability {
-    /// Connects, migrates unless told not to, and starts the outbox
-    /// dispatcher and the overdue-order sweep (they stop when it is dropped).
-    /// `own` is this process's address, for peers that run here.
-    pub async fn open(settings: &Settings, own: SocketAddr) -> anyhow::Result<Arc<Accountability>> {
-        let db =
-            probity_common::db::connect(&settings.database_url("accountability"), settings).await?;
-        if settings.database.run_migrations {
-            probity_common::db::migrate::<Migrator>(&db).await?;
-        }
-        let audit_key = settings.audit_key().load()?;
-        let store = Store::new(
-            db,
-            Chain::new("accountability", audit_key.clone()).with_anchors(migration::AUDIT_ANCHORS),
-        );
-        store.ensure_key("audit.key_file", &audit_key).await?;
+impl Service for Accountability {
+    const NAME: &'static str = "accountability";
+    type Settings = AccountabilitySettings;
+    type Migrator = Migrator;
+    const POLICY: &'static [(&'static str, probity_common::auth::Access)] = policy::POLICY;
+    const PEERS: &'static [PeerSetting] = &[
+        PeerSetting {
+            key: "registry_endpoint",
+            service: "registry",
+        },
+        PeerSetting {
+            key: "intake_endpoint",
+            service: "intake",
+        },
+    ];
+    const AUDIT_ANCHORS: &'static [probity_common::audit::Anchor] = migration::AUDIT_ANCHORS;
+
+    /// Starts the outbox dispatcher and the overdue-order sweep (they stop
+    /// when it is dropped).
+    async fn open(o: Opened<'_, Self>) -> anyhow::Result<Arc<Accountability>> {
         let acc = Arc::new(Accountability {
-            store,
-            peers: peers::Peers::new(settings, own)?,
-            settings: settings.accountability.clone(),
+            peers: peers::Peers::new(o.settings, o.own)?,
+            store: o.store,
+            settings: o.section,
             wake: Arc::new(Notify::new()),
         });
         effects::start(&acc);
@@ -65,24 +69,15 @@ impl Accountability {
         Ok(acc)
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
-    /// Puts the service, its audit chain and its policy on a server.
-    pub fn mount(self: &Arc<Self>, settings: &Settings, mount: &mut Mount) {
-        let max = settings.server.max_request_bytes;
-        mount.routes.add_service(
+    fn routes(self: &Arc<Self>, routes: &mut Routes<'_>) {
+        let max = routes.max_request_bytes();
+        routes.add(
             AccountabilityServiceServer::new(api::AccountabilityApi(self.clone()))
                 .max_decoding_message_size(max),
         );
-        mount.services.push(
-            <AccountabilityServiceServer<api::AccountabilityApi> as tonic::server::NamedService>::NAME,
-        );
-        mount.databases.push(self.store.db.clone());
-        mount
-            .audit_chains
-            .push(("accountability", self.store.clone()));
-        mount.policy.extend(policy::POLICY.iter().copied());
+    }
+
+    fn store(&self) -> &Store {
+        &self.store
     }
 }

@@ -39,7 +39,7 @@ pub struct Resolved {
 
 impl Peers {
     pub fn new(settings: &Settings, own: SocketAddr) -> anyhow::Result<Peers> {
-        let a = &settings.accountability;
+        let a = settings.section::<crate::settings::AccountabilitySettings>();
         let timeout = Duration::from_millis(a.peer_timeout_ms);
         let peer = |setting: &'static str, endpoint: &str| {
             Peer::new(

@@ -4,38 +4,33 @@
 //! orders and contests decisions about itself (checked in the handlers);
 //! leadership reads; the rankings job (a service) raises flags and records
 //! commendations.
-use probity_common::auth::Access::{self, *};
+use probity_common::auth::Access::*;
 
-macro_rules! policy {
-    ($($method:literal => $access:expr,)*) => {
-        pub const POLICY: &[(&str, Access)] =
-            &[$((concat!("/probity.accountability.v1.AccountabilityService/", $method), $access),)*];
-    };
-}
-
-policy! {
-    "ListGrounds" => Read,
-    "ListSeverityRules" => Read,
-    "OpenCase" => Admin,
-    "RaiseFromFinding" => Raise,
-    "RaiseFromFlag" => Raise,
-    "SweepFindings" => Admin,
-    "AddEvidence" => Admin,
-    "StartInvestigation" => Admin,
-    "Propose" => Admin,
-    "Decide" => Admin,
-    "Contest" => Write,
-    "ResolveContest" => Admin,
-    "Execute" => Admin,
-    "Close" => Admin,
-    "Dismiss" => Admin,
-    "GetCase" => Read,
-    "ListCases" => Read,
-    "ListCaseEvents" => Read,
-    "CreateOrder" => Admin,
-    "AnswerOrder" => Write,
-    "GetOrder" => Read,
-    "ListOrders" => Read,
-    "RecordCommendation" => Raise,
-    "ListCommendations" => Read,
+probity_common::policy! {
+    "probity.accountability.v1.AccountabilityService" {
+        "ListGrounds" => Read,
+        "ListSeverityRules" => Read,
+        "OpenCase" => Admin,
+        "RaiseFromFinding" => Raise,
+        "RaiseFromFlag" => Raise,
+        "SweepFindings" => Admin,
+        "AddEvidence" => Admin,
+        "StartInvestigation" => Admin,
+        "Propose" => Admin,
+        "Decide" => Admin,
+        "Contest" => Write,
+        "ResolveContest" => Admin,
+        "Execute" => Admin,
+        "Close" => Admin,
+        "Dismiss" => Admin,
+        "GetCase" => Read,
+        "ListCases" => Read,
+        "ListCaseEvents" => Read,
+        "CreateOrder" => Admin,
+        "AnswerOrder" => Write,
+        "GetOrder" => Read,
+        "ListOrders" => Read,
+        "RecordCommendation" => Raise,
+        "ListCommendations" => Read,
+    }
 }

@@ -1,24 +1,45 @@
 //! Settings: built-in defaults, then an optional TOML file, then environment
 //! variables `PROBITY__SECTION__KEY`. Invalid settings stop startup with the
-//! key and what was wrong.
-use std::{net::SocketAddr, path::PathBuf};
+//! key and what was wrong. The sections every service reads are here; each
+//! service's own section is its crate's (`section.rs`).
+use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, ser::SerializeMap};
 
-use crate::keys::KeyFile;
+use crate::{
+    keys::KeyFile,
+    section::{SectionKind, Sections},
+};
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub telemetry: TelemetrySettings,
     pub auth: AuthSettings,
-    pub registry: RegistrySettings,
-    pub intake: IntakeSettings,
-    pub accountability: AccountabilitySettings,
-    pub rankings: RankingsSettings,
     pub audit: AuditSettings,
+    /// The services' own sections, by type: `section()` and `section_mut()`.
+    #[serde(skip)]
+    pub(crate) sections: Sections,
+}
+
+/// The shared sections' names: any other top-level name must be a listed service's.
+const SHARED: [&str; 5] = ["server", "database", "telemetry", "auth", "audit"];
+
+impl Serialize for Settings {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("server", &self.server)?;
+        m.serialize_entry("database", &self.database)?;
+        m.serialize_entry("telemetry", &self.telemetry)?;
+        m.serialize_entry("auth", &self.auth)?;
+        m.serialize_entry("audit", &self.audit)?;
+        for (name, value) in self.sections.to_json() {
+            m.serialize_entry(name, &value)?;
+        }
+        m.end()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -76,147 +97,6 @@ pub struct AuthSettings {
     pub public_key_files: Vec<String>,
     pub allow_hs256: bool,
     pub hs256_secret: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RegistrySettings {
-    pub national_id_key_file: String,
-    pub default_min_qualified: u32,
-    pub snapshot_max_staleness_ms: u64,
-    /// How far before now a department may date a change (humantime, e.g.
-    /// "7d"); earlier is the legal-affairs office's, with a reason.
-    pub backdate_grace: String,
-}
-
-impl RegistrySettings {
-    /// `backdate_grace` in microseconds (validated at load).
-    pub fn backdate_grace_us(&self) -> i64 {
-        humantime::parse_duration(&self.backdate_grace)
-            .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct IntakeSettings {
-    pub registry_endpoint: String,
-    pub registry_token_file: String,
-    pub registry_timeout_ms: u64,
-    pub registry_cache_ttl_ms: u64,
-    pub batch_max_facts: usize,
-}
-
-impl Default for IntakeSettings {
-    fn default() -> Self {
-        Self {
-            registry_endpoint: String::new(),
-            registry_token_file: String::new(),
-            registry_timeout_ms: 5_000,
-            registry_cache_ttl_ms: 5_000,
-            batch_max_facts: 4_000,
-        }
-    }
-}
-
-/// Accountability: its peers, the time limit of each case state, and how
-/// often overdue orders and pending effects are looked at.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct AccountabilitySettings {
-    pub registry_endpoint: String,
-    pub intake_endpoint: String,
-    /// One `service` token for both peers.
-    pub token_file: String,
-    pub peer_timeout_ms: u64,
-    pub limits: CaseLimits,
-    /// A case is YELLOW this many hours before its state's limit.
-    pub warn_hours: u64,
-    /// How often overdue correction orders are looked for.
-    pub sweep_interval_ms: u64,
-    /// How often intake's findings in force are swept for subjects whose
-    /// findings of one rule reach the rule's threshold (a case each).
-    pub finding_sweep_interval_ms: u64,
-    /// The findings sweep counts findings that occurred this many days back.
-    pub finding_window_days: u64,
-    /// First and longest wait between attempts at an effect.
-    pub effect_retry_min_ms: u64,
-    pub effect_retry_max_ms: u64,
-}
-
-/// Hours a case may stay in each state before it is RED.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct CaseLimits {
-    pub opened_hours: u64,
-    pub investigating_hours: u64,
-    pub proposed_hours: u64,
-    pub decided_hours: u64,
-    pub contested_hours: u64,
-    pub executed_hours: u64,
-}
-
-impl Default for CaseLimits {
-    fn default() -> Self {
-        Self {
-            opened_hours: 7 * 24,
-            investigating_hours: 30 * 24,
-            proposed_hours: 15 * 24,
-            decided_hours: 10 * 24,
-            contested_hours: 15 * 24,
-            executed_hours: 30 * 24,
-        }
-    }
-}
-
-impl Default for AccountabilitySettings {
-    fn default() -> Self {
-        Self {
-            registry_endpoint: String::new(),
-            intake_endpoint: String::new(),
-            token_file: String::new(),
-            peer_timeout_ms: 5_000,
-            limits: CaseLimits::default(),
-            warn_hours: 72,
-            sweep_interval_ms: 60_000,
-            finding_sweep_interval_ms: 900_000,
-            finding_window_days: 365,
-            effect_retry_min_ms: 1_000,
-            effect_retry_max_ms: 300_000,
-        }
-    }
-}
-
-/// The rankings job: where it reads facts and the registry, where it sends
-/// flags and commendations, and where it writes its files.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RankingsSettings {
-    /// Empty: the server.listen address (a `probity serve` on this machine).
-    pub registry_endpoint: String,
-    pub intake_endpoint: String,
-    pub accountability_endpoint: String,
-    /// Where runs are recorded (the rankings service).
-    pub rankings_endpoint: String,
-    /// A file holding a `service` token; empty: signed with the dev key.
-    pub token_file: String,
-    pub timeout_ms: u64,
-    /// Runs are written under this directory, one folder per run.
-    pub out_dir: String,
-}
-
-impl Default for RankingsSettings {
-    fn default() -> Self {
-        Self {
-            registry_endpoint: String::new(),
-            intake_endpoint: String::new(),
-            accountability_endpoint: String::new(),
-            rankings_endpoint: String::new(),
-            token_file: String::new(),
-            timeout_ms: 60_000,
-            out_dir: "./data/rankings".into(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -282,17 +162,6 @@ impl Default for AuthSettings {
     }
 }
 
-impl Default for RegistrySettings {
-    fn default() -> Self {
-        Self {
-            national_id_key_file: String::new(),
-            default_min_qualified: 2,
-            snapshot_max_staleness_ms: 250,
-            backdate_grace: "7d".into(),
-        }
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {key}: {problem}")]
 pub struct ConfigError {
@@ -300,26 +169,75 @@ pub struct ConfigError {
     pub problem: String,
 }
 
-fn bad(key: &str, problem: impl Into<String>) -> ConfigError {
+/// A configuration error naming `key`.
+pub fn bad(key: &str, problem: impl Into<String>) -> ConfigError {
     ConfigError {
         key: key.into(),
         problem: problem.into(),
     }
 }
 
+pub(crate) fn from_config(e: &config::ConfigError) -> ConfigError {
+    bad(&error_key(e), e.to_string())
+}
+
 impl Settings {
     /// Loads defaults, then `file` (if any), then `PROBITY__*` variables.
-    pub fn load(file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
-        Self::load_from(file, std::env::vars())
+    /// `sections` are the services' own sections: any other is refused.
+    pub fn load(
+        file: Option<&std::path::Path>,
+        sections: &[SectionKind],
+    ) -> Result<Self, ConfigError> {
+        Self::load_from(file, std::env::vars(), sections)
     }
 
     /// As [`Settings::load`], with the environment given (for tests).
     pub fn load_from(
         file: Option<&std::path::Path>,
         env: impl IntoIterator<Item = (String, String)>,
+        sections: &[SectionKind],
     ) -> Result<Self, ConfigError> {
-        let defaults = config::Config::try_from(&Settings::default())
-            .map_err(|e| bad("(defaults)", e.to_string()))?;
+        let merged = Self::merged(file, env, sections)?;
+        let mut top: BTreeMap<String, config::Value> = merged
+            .cache
+            .into_table()
+            .map_err(|e| from_config(&e))?
+            .into_iter()
+            .collect();
+        let own = Self::take_sections(&mut top, sections)?;
+        let shared = config::Value::new(None, config::ValueKind::Table(top.into_iter().collect()));
+        let mut s: Settings = shared.try_deserialize().map_err(|e| from_config(&e))?;
+        s.sections = own;
+        if !s.database.url_file.is_empty() {
+            if !s.database.url.is_empty() {
+                return Err(bad(
+                    "database.url_file",
+                    "set database.url or database.url_file, not both",
+                ));
+            }
+            let f = &s.database.url_file;
+            s.database.url = std::fs::read_to_string(f)
+                .map_err(|e| bad("database.url_file", format!("{f}: {e}")))?
+                .trim()
+                .to_string();
+        }
+        s.validate()?;
+        s.sections.validate()?;
+        Ok(s)
+    }
+
+    /// Defaults (every listed section's too), the file, then the environment.
+    fn merged(
+        file: Option<&std::path::Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        sections: &[SectionKind],
+    ) -> Result<config::Config, ConfigError> {
+        let defaults = Settings {
+            sections: Sections::defaults(sections),
+            ..Settings::default()
+        };
+        let defaults =
+            config::Config::try_from(&defaults).map_err(|e| bad("(defaults)", e.to_string()))?;
         let mut b = config::Config::builder().add_source(defaults);
         if let Some(f) = file {
             if !f.exists() {
@@ -343,26 +261,37 @@ impl Settings {
                 .with_list_parse_key("auth.public_key_files")
                 .source(Some(vars)),
         );
-        let c = b.build().map_err(|e| bad(&error_key(&e), e.to_string()))?;
-        let s: Settings = c
-            .try_deserialize()
-            .map_err(|e| bad(&error_key(&e), e.to_string()))?;
-        let mut s = s;
-        if !s.database.url_file.is_empty() {
-            if !s.database.url.is_empty() {
-                return Err(bad(
-                    "database.url_file",
-                    "set database.url or database.url_file, not both",
-                ));
+        b.build().map_err(|e| from_config(&e))
+    }
+
+    /// Reads the listed sections out of `top`, leaving the shared ones;
+    /// refuses a top-level name that is neither.
+    fn take_sections(
+        top: &mut BTreeMap<String, config::Value>,
+        sections: &[SectionKind],
+    ) -> Result<Sections, ConfigError> {
+        let mut own = Sections::default();
+        let mut seen = std::collections::HashSet::new();
+        for kind in sections.iter().filter(|k| !k.name.is_empty()) {
+            if !seen.insert(kind.name) || SHARED.contains(&kind.name) {
+                return Err(bad(kind.name, "a section is listed twice"));
             }
-            let f = &s.database.url_file;
-            s.database.url = std::fs::read_to_string(f)
-                .map_err(|e| bad("database.url_file", format!("{f}: {e}")))?
-                .trim()
-                .to_string();
+            if let Some(v) = top.remove(kind.name) {
+                own.read(kind, v)?;
+            }
         }
-        s.validate()?;
-        Ok(s)
+        if let Some(unknown) = top.keys().find(|k| !SHARED.contains(&k.as_str())) {
+            let known: Vec<&str> = SHARED
+                .iter()
+                .copied()
+                .chain(sections.iter().map(|k| k.name).filter(|n| !n.is_empty()))
+                .collect();
+            return Err(bad(
+                unknown,
+                format!("unknown section (known: {})", known.join(", ")),
+            ));
+        }
+        Ok(own)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -446,73 +375,6 @@ impl Settings {
                 "is set but auth.allow_hs256 is false",
             ));
         }
-        // Peer calls have no TLS client in this build: an https:// peer
-        // would fail on every call, so it is refused here.
-        let peer = "must start with http:// (peer calls have no TLS client: reach peers inside the cluster; a mesh may add mTLS)";
-        let ep = &self.intake.registry_endpoint;
-        if !(ep.is_empty() || ep.starts_with("http://")) {
-            return Err(bad("intake.registry_endpoint", peer));
-        }
-        match humantime::parse_duration(&self.registry.backdate_grace) {
-            Err(e) => {
-                return Err(bad(
-                    "registry.backdate_grace",
-                    format!("not a duration ({e})"),
-                ));
-            }
-            // A grace of months would let departments rewrite the year.
-            Ok(d) if d > std::time::Duration::from_secs(90 * 86_400) => {
-                return Err(bad("registry.backdate_grace", "must be at most 90 days"));
-            }
-            Ok(_) => {}
-        }
-        if self.intake.registry_timeout_ms == 0 {
-            return Err(bad("intake.registry_timeout_ms", "must be positive"));
-        }
-        if !(1..=10_000).contains(&self.intake.batch_max_facts) {
-            return Err(bad("intake.batch_max_facts", "must be between 1 and 10000"));
-        }
-        let a = &self.accountability;
-        let r = &self.rankings;
-        for (key, ep) in [
-            ("accountability.registry_endpoint", &a.registry_endpoint),
-            ("accountability.intake_endpoint", &a.intake_endpoint),
-            ("rankings.registry_endpoint", &r.registry_endpoint),
-            ("rankings.intake_endpoint", &r.intake_endpoint),
-            (
-                "rankings.accountability_endpoint",
-                &r.accountability_endpoint,
-            ),
-            ("rankings.rankings_endpoint", &r.rankings_endpoint),
-        ] {
-            if !(ep.is_empty() || ep.starts_with("http://")) {
-                return Err(bad(key, peer));
-            }
-        }
-        for (key, v) in [
-            ("accountability.peer_timeout_ms", a.peer_timeout_ms),
-            ("accountability.sweep_interval_ms", a.sweep_interval_ms),
-            (
-                "accountability.finding_sweep_interval_ms",
-                a.finding_sweep_interval_ms,
-            ),
-            ("accountability.finding_window_days", a.finding_window_days),
-            ("accountability.effect_retry_min_ms", a.effect_retry_min_ms),
-            ("rankings.timeout_ms", r.timeout_ms),
-        ] {
-            if v == 0 {
-                return Err(bad(key, "must be positive"));
-            }
-        }
-        if a.effect_retry_max_ms < a.effect_retry_min_ms {
-            return Err(bad(
-                "accountability.effect_retry_max_ms",
-                "must be at least accountability.effect_retry_min_ms",
-            ));
-        }
-        if self.registry.default_min_qualified == 0 {
-            return Err(bad("registry.default_min_qualified", "must be at least 1"));
-        }
         Ok(())
     }
 
@@ -523,15 +385,9 @@ impl Settings {
     /// The database URL of one service: its own key, else the shared one,
     /// else a SQLite file of its own under the data directory.
     pub fn database_url(&self, service: &str) -> String {
-        let own = match service {
-            "registry" => &self.database.registry_url,
-            "intake" => &self.database.intake_url,
-            "accountability" => &self.database.accountability_url,
-            "rankings" => &self.database.rankings_url,
-            _ => &self.database.url,
-        };
+        let own = self.own_database_url(service);
         if !own.is_empty() {
-            return own.clone();
+            return own.to_string();
         }
         if !self.database.url.is_empty() {
             return self.database.url.clone();
@@ -545,17 +401,23 @@ impl Settings {
     /// trigger rights. A service with a database of its own is migrated
     /// through that database's URL.
     pub fn migrate_url(&self, service: &str) -> String {
-        let own = match service {
-            "registry" => &self.database.registry_url,
-            "intake" => &self.database.intake_url,
-            "accountability" => &self.database.accountability_url,
-            "rankings" => &self.database.rankings_url,
-            _ => &self.database.url,
-        };
+        let own = self.own_database_url(service);
         if own.is_empty() && !self.database.migrate_url.is_empty() {
             return self.database.migrate_url.clone();
         }
         self.database_url(service)
+    }
+
+    /// `database.<service>_url`; a service without such a key shares
+    /// `database.url` (or has `<service>.db` under the data directory).
+    fn own_database_url(&self, service: &str) -> &str {
+        match service {
+            "registry" => &self.database.registry_url,
+            "intake" => &self.database.intake_url,
+            "accountability" => &self.database.accountability_url,
+            "rankings" => &self.database.rankings_url,
+            _ => "",
+        }
     }
 
     pub fn signing_key(&self) -> KeyFile {
@@ -573,15 +435,6 @@ impl Settings {
             &self.data_dir(),
             "audit-chain.key",
             "audit.key_file",
-        )
-    }
-
-    pub fn national_id_key(&self) -> KeyFile {
-        KeyFile::resolve(
-            &self.registry.national_id_key_file,
-            &self.data_dir(),
-            "national-id-hmac.key",
-            "registry.national_id_key_file",
         )
     }
 }
@@ -615,16 +468,9 @@ mod tests {
             .collect()
     }
 
-    fn example_path() -> PathBuf {
-        PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../probity.example.toml"
-        ))
-    }
-
     #[test]
     fn defaults_without_anything() {
-        let s = Settings::load_from(None, env(&[])).unwrap();
+        let s = Settings::load_from(None, env(&[]), &[]).unwrap();
         assert_eq!(s.server.listen, "127.0.0.1:50051");
         assert_eq!(
             s.database_url("registry"),
@@ -641,6 +487,7 @@ mod tests {
                 ("PROBITY__DATABASE__MIGRATE_URL", "postgres://owner@db/p"),
                 ("PROBITY__DATABASE__INTAKE_URL", "postgres://intake@db2/i"),
             ]),
+            &[],
         )
         .unwrap();
         assert_eq!(s.migrate_url("registry"), "postgres://owner@db/p");
@@ -650,11 +497,12 @@ mod tests {
             "postgres://intake@db2/i",
             "a database of its own is migrated through its own URL"
         );
-        let s = Settings::load_from(None, env(&[])).unwrap();
+        let s = Settings::load_from(None, env(&[]), &[]).unwrap();
         assert_eq!(s.migrate_url("registry"), s.database_url("registry"));
         let e = Settings::load_from(
             None,
             env(&[("PROBITY__DATABASE__MIGRATE_URL", "mysql://x")]),
+            &[],
         )
         .unwrap_err()
         .to_string();
@@ -670,6 +518,7 @@ mod tests {
         let s = Settings::load_from(
             Some(&f),
             env(&[("PROBITY__SERVER__LISTEN", "0.0.0.0:7000"), ("OTHER", "x")]),
+            &[],
         )
         .unwrap();
         assert_eq!(
@@ -684,6 +533,7 @@ mod tests {
         let s = Settings::load_from(
             Some(&f),
             env(&[("PROBITY__DATABASE__REGISTRY_URL", "sqlite://r.db")]),
+            &[],
         )
         .unwrap();
         assert_eq!(
@@ -701,6 +551,7 @@ mod tests {
         let s = Settings::load_from(
             None,
             env(&[("PROBITY__DATABASE__URL_FILE", f.to_str().unwrap())]),
+            &[],
         )
         .unwrap();
         assert_eq!(
@@ -717,6 +568,7 @@ mod tests {
                 ("PROBITY__AUTH__PUBLIC_KEY_FILES", "/a.pem,/b.pem"),
                 ("PROBITY__AUTH__DEV_KEYS", "false"),
             ]),
+            &[],
         )
         .unwrap();
         assert_eq!(s.auth.public_key_files, vec!["/a.pem", "/b.pem"]);
@@ -745,17 +597,6 @@ mod tests {
                 "telemetry.otlp_endpoint",
             ),
             (
-                &[(
-                    "PROBITY__INTAKE__REGISTRY_ENDPOINT",
-                    "https://registry:50051",
-                )],
-                "intake.registry_endpoint",
-            ),
-            (
-                &[("PROBITY__RANKINGS__RANKINGS_ENDPOINT", "rankings:50051")],
-                "rankings.rankings_endpoint",
-            ),
-            (
                 &[("PROBITY__AUTH__HS256_SECRET", "short")],
                 "auth.hs256_secret",
             ),
@@ -781,13 +622,9 @@ mod tests {
                 &[("PROBITY__SERVER__TLS__CERT_FILE", "/c.pem")],
                 "server.tls.key_file",
             ),
-            (
-                &[("PROBITY__REGISTRY__DEFAULT_MIN_QUALIFIED", "0")],
-                "registry.default_min_qualified",
-            ),
         ];
         for (vars, key) in cases {
-            let e = Settings::load_from(None, env(vars)).unwrap_err();
+            let e = Settings::load_from(None, env(vars), &[]).unwrap_err();
             assert_eq!(e.key, *key, "{vars:?}: {e}");
         }
     }
@@ -797,49 +634,85 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("p.toml");
         std::fs::write(&f, "[server]\nlisten_on = \"x\"\n").unwrap();
-        let e = Settings::load_from(Some(&f), env(&[])).unwrap_err();
+        let e = Settings::load_from(Some(&f), env(&[]), &[]).unwrap_err();
         assert!(e.to_string().contains("listen_on"), "{e}");
-        let e = Settings::load_from(Some(&dir.path().join("missing.toml")), env(&[])).unwrap_err();
+        let e =
+            Settings::load_from(Some(&dir.path().join("missing.toml")), env(&[]), &[]).unwrap_err();
         assert_eq!(e.key, "--config");
     }
 
-    /// The example documents every key, with its default value.
+    /// A service's section, as a service crate defines it.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields, default)]
+    struct Demo {
+        peer_endpoint: String,
+        batch: u64,
+    }
+
+    impl Default for Demo {
+        fn default() -> Self {
+            Demo {
+                peer_endpoint: String::new(),
+                batch: 10,
+            }
+        }
+    }
+
+    impl crate::section::Section for Demo {
+        const NAME: &'static str = "demo";
+        fn validate(&self) -> Result<(), ConfigError> {
+            crate::section::peer_endpoint("demo.peer_endpoint", &self.peer_endpoint)?;
+            crate::section::positive("demo.batch", self.batch)
+        }
+    }
+
+    const DEMO: &[SectionKind] = &[SectionKind::of::<Demo>()];
+
     #[test]
-    fn example_is_complete_and_matches_defaults() {
-        let from_example = Settings::load_from(Some(&example_path()), env(&[])).unwrap();
+    fn a_service_section_is_read_typed_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("p.toml");
+        std::fs::write(&f, "[demo]\nbatch = 5\n").unwrap();
+        let s = Settings::load_from(
+            Some(&f),
+            env(&[("PROBITY__DEMO__PEER_ENDPOINT", "http://peer:50051")]),
+            DEMO,
+        )
+        .unwrap();
+        let demo = s.section::<Demo>();
+        assert_eq!(demo.batch, 5, "the file wins over defaults");
+        assert_eq!(demo.peer_endpoint, "http://peer:50051");
         assert_eq!(
-            serde_json::to_value(&from_example).unwrap(),
-            serde_json::to_value(Settings::default()).unwrap(),
-            "probity.example.toml must show the defaults"
+            Settings::default().section::<Demo>().batch,
+            10,
+            "settings built in code have the section's defaults"
         );
-        let file: toml::Table = toml::from_str(EXAMPLE).unwrap();
-        let defaults = serde_json::to_value(Settings::default()).unwrap();
-        fn keys(v: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
-            if let serde_json::Value::Object(m) = v {
-                for (k, v) in m {
-                    let p = if prefix.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{prefix}.{k}")
-                    };
-                    if v.is_object() {
-                        keys(v, &p, out)
-                    } else {
-                        out.push(p)
-                    }
-                }
-            }
+        let mut t = Settings::default();
+        t.section_mut::<Demo>().batch = 3;
+        assert_eq!(t.clone().section::<Demo>().batch, 3);
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(
+            json["demo"]["batch"], 5,
+            "serialized beside the shared sections"
+        );
+
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("PROBITY__DEMO__BATCH", "lots")], "demo.batch"),
+            (&[("PROBITY__DEMO__BATCH", "0")], "demo.batch"),
+            (
+                &[("PROBITY__DEMO__PEER_ENDPOINT", "https://peer:50051")],
+                "demo.peer_endpoint",
+            ),
+            (&[("PROBITY__DEMOS__BATCH", "1")], "demos"),
+        ];
+        for (vars, key) in cases {
+            let e = Settings::load_from(None, env(vars), DEMO).unwrap_err();
+            assert_eq!(e.key, *key, "{vars:?}: {e}");
         }
-        let mut all = Vec::new();
-        keys(&defaults, "", &mut all);
-        for key in all {
-            let mut cur = toml::Value::Table(file.clone());
-            for part in key.split('.') {
-                cur = cur
-                    .get(part)
-                    .cloned()
-                    .unwrap_or_else(|| panic!("probity.example.toml lacks {key}"));
-            }
-        }
+        std::fs::write(&f, "[demo]\nbatches = 5\n").unwrap();
+        let e = Settings::load_from(Some(&f), env(&[]), DEMO).unwrap_err();
+        assert!(e.to_string().contains("batches"), "{e}");
+        let e = Settings::load_from(None, env(&[("PROBITY__DEMO__BATCH", "1")]), &[]).unwrap_err();
+        assert_eq!(e.key, "demo", "a section no listed service owns: {e}");
     }
 }

@@ -1,5 +1,6 @@
 //! Plumbing every Probity service shares, written once: settings, telemetry,
-//! auth, errors, server bootstrap, database and the audit chain.
+//! auth, errors, server bootstrap, database, the audit chain, and the
+//! contract a service keeps with the process that runs it.
 pub mod actors;
 pub mod audit;
 pub mod audit_api;
@@ -8,13 +9,16 @@ pub mod auth;
 pub mod body_scope;
 pub mod config;
 pub mod db;
+pub mod dispatch;
 pub mod error;
 pub mod keys;
 pub mod names;
 pub mod peer;
 pub mod reasons;
 pub mod schema;
+pub mod section;
 pub mod server;
+pub mod service;
 pub mod store;
 pub mod telemetry;
 

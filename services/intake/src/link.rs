@@ -49,7 +49,7 @@ impl RegistryLink {
     /// `own` is this process's address, used when no endpoint is configured
     /// (`serve --target all`).
     pub fn new(settings: &Settings, own: SocketAddr) -> anyhow::Result<Self> {
-        let s = &settings.intake;
+        let s = settings.section::<crate::settings::IntakeSettings>();
         let peer = Peer::new(
             settings,
             PeerConfig {

@@ -3,30 +3,25 @@
 //! handlers); who may report each kind of fact is reporters.rs's table (the
 //! court-records role reaches intake only to report review outcomes and
 //! read one back).
-use probity_common::auth::Access::{self, *};
+use probity_common::auth::Access::*;
 
-macro_rules! policy {
-    ($($method:literal => $access:expr,)*) => {
-        pub const POLICY: &[(&str, Access)] =
-            &[$((concat!("/probity.intake.v1.IntakeService/", $method), $access),)*];
-    };
-}
-
-policy! {
-    "SubmitFact" => Report,
-    "SubmitFacts" => Report,
-    "VoidFact" => Write,
-    "GetFact" => ReadBack,
-    "LookupFact" => ReadBack,
-    "BatchLookupFacts" => Read,
-    "ListFactRevisions" => Read,
-    "ListFacts" => Read,
-    "CountFacts" => Read,
-    "ListFindings" => Read,
-    "CountFindings" => Read,
-    "GetFinding" => Read,
-    // The office alone rules (checked in the handler, to name the rule).
-    "ClearFinding" => Write,
-    "UpholdFinding" => Write,
-    "ExportFacts" => Read,
+probity_common::policy! {
+    "probity.intake.v1.IntakeService" {
+        "SubmitFact" => Report,
+        "SubmitFacts" => Report,
+        "VoidFact" => Write,
+        "GetFact" => ReadBack,
+        "LookupFact" => ReadBack,
+        "BatchLookupFacts" => Read,
+        "ListFactRevisions" => Read,
+        "ListFacts" => Read,
+        "CountFacts" => Read,
+        "ListFindings" => Read,
+        "CountFindings" => Read,
+        "GetFinding" => Read,
+        // The office alone rules (checked in the handler, to name the rule).
+        "ClearFinding" => Write,
+        "UpholdFinding" => Write,
+        "ExportFacts" => Read,
+    }
 }

@@ -1,19 +1,14 @@
 //! Who may call what: the job (or the legal-affairs office) records runs;
 //! everyone who reads may read, a department within its own subtree
 //! (checked in the handlers).
-use probity_common::auth::Access::{self, *};
+use probity_common::auth::Access::*;
 
-macro_rules! policy {
-    ($($method:literal => $access:expr,)*) => {
-        pub const POLICY: &[(&str, Access)] =
-            &[$((concat!("/probity.rankings.v1.RankingsService/", $method), $access),)*];
-    };
-}
-
-policy! {
-    "RecordRun" => Raise,
-    "GetRun" => Read,
-    "ListRuns" => Read,
-    "ListRankings" => Read,
-    "GetRanking" => Read,
+probity_common::policy! {
+    "probity.rankings.v1.RankingsService" {
+        "RecordRun" => Raise,
+        "GetRun" => Read,
+        "ListRuns" => Read,
+        "ListRankings" => Read,
+        "GetRanking" => Read,
+    }
 }

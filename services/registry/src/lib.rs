@@ -4,7 +4,10 @@
 //! CheckActors question every other service asks.
 use std::sync::Arc;
 
-use probity_common::{audit::Chain, config::Settings, server::Mount, store::Store};
+use probity_common::{
+    service::{Opened, Routes, Service},
+    store::Store,
+};
 use probity_proto::registry::v1::{
     public_registry_service_server::PublicRegistryServiceServer,
     registry_service_server::RegistryServiceServer,
@@ -20,6 +23,7 @@ pub mod migration;
 pub mod national_id;
 pub mod policy;
 mod scope;
+pub mod settings;
 pub mod snapshot;
 pub mod temporal;
 
@@ -35,32 +39,29 @@ pub struct Registry {
     pub(crate) backdate_grace_us: i64,
 }
 
-impl Registry {
-    /// Connects, migrates unless told not to, and loads the keys.
-    pub async fn open(settings: &Settings) -> anyhow::Result<Arc<Registry>> {
-        let db = probity_common::db::connect(&settings.database_url("registry"), settings).await?;
-        if settings.database.run_migrations {
-            probity_common::db::migrate::<Migrator>(&db).await?;
-        }
-        let audit_key = settings.audit_key().load()?;
-        let national_id_key = settings.national_id_key().load()?;
-        let store = Store::new(db, Chain::new("registry", audit_key.clone()));
-        store.ensure_key("audit.key_file", &audit_key).await?;
-        store
+impl Service for Registry {
+    const NAME: &'static str = "registry";
+    type Settings = settings::RegistrySettings;
+    type Migrator = Migrator;
+    const POLICY: &'static [(&'static str, probity_common::auth::Access)] = policy::POLICY;
+
+    /// Loads the national-ID key (checked against the database) and keeps
+    /// the snapshot fresh.
+    async fn open(o: Opened<'_, Self>) -> anyhow::Result<Arc<Registry>> {
+        let national_id_key = o.section.national_id_key(o.settings).load()?;
+        o.store
             .ensure_key("registry.national_id_key_file", &national_id_key)
             .await?;
+        let staleness_ms = o.section.snapshot_max_staleness_ms;
         let registry = Arc::new(Registry {
-            store,
+            store: o.store,
             national_id_key,
-            default_min_qualified: settings.registry.default_min_qualified,
-            backdate_grace_us: settings.registry.backdate_grace_us(),
-            cache: snapshot::Cache::new(std::time::Duration::from_millis(
-                settings.registry.snapshot_max_staleness_ms,
-            )),
+            default_min_qualified: o.section.default_min_qualified,
+            backdate_grace_us: o.section.backdate_grace_us(),
+            cache: snapshot::Cache::new(std::time::Duration::from_millis(staleness_ms)),
         });
-        let every =
-            std::time::Duration::from_millis(settings.registry.snapshot_max_staleness_ms / 2)
-                .max(std::time::Duration::from_millis(1));
+        let every = std::time::Duration::from_millis(staleness_ms / 2)
+            .max(std::time::Duration::from_millis(1));
         snapshot::Cache::keep_fresh(
             Arc::downgrade(&registry),
             |r: &Registry| (&r.cache, &r.store),
@@ -69,29 +70,20 @@ impl Registry {
         Ok(registry)
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
+    fn routes(self: &Arc<Self>, routes: &mut Routes<'_>) {
+        let max = routes.max_request_bytes();
+        routes
+            .add(
+                RegistryServiceServer::new(api::RegistryApi(self.clone()))
+                    .max_decoding_message_size(max),
+            )
+            .add(
+                PublicRegistryServiceServer::new(api::PublicApi(self.clone()))
+                    .max_decoding_message_size(max),
+            );
     }
 
-    /// Puts the registry's services, its audit API and its policy on a server.
-    pub fn mount(self: &Arc<Self>, settings: &Settings, mount: &mut Mount) {
-        let max = settings.server.max_request_bytes;
-        mount.routes.add_service(
-            RegistryServiceServer::new(api::RegistryApi(self.clone()))
-                .max_decoding_message_size(max),
-        );
-        mount.routes.add_service(
-            PublicRegistryServiceServer::new(api::PublicApi(self.clone()))
-                .max_decoding_message_size(max),
-        );
-        mount
-            .services
-            .push(<RegistryServiceServer<api::RegistryApi> as tonic::server::NamedService>::NAME);
-        mount.services.push(
-            <PublicRegistryServiceServer<api::PublicApi> as tonic::server::NamedService>::NAME,
-        );
-        mount.databases.push(self.store.db.clone());
-        mount.audit_chains.push(("registry", self.store.clone()));
-        mount.policy.extend(policy::POLICY.iter().copied());
+    fn store(&self) -> &Store {
+        &self.store
     }
 }

@@ -319,14 +319,19 @@ db_test!(
             main.url(),
             format!("http://{}", proxy.addr),
         );
-        let solo = TestServer::start_target(b, probity::Target::Accountability, move |s| {
+        let solo = TestServer::start_target(b, probity::Target::Only("accountability"), move |s| {
             s.database.data_dir = dir;
             s.database.accountability_url = own_db;
-            s.accountability.registry_endpoint = registry_url;
-            s.accountability.intake_endpoint = intake_url;
-            s.accountability.peer_timeout_ms = 1_000;
-            s.accountability.effect_retry_min_ms = 50;
-            s.accountability.effect_retry_max_ms = 200;
+            s.section_mut::<probity_accountability::settings::AccountabilitySettings>()
+                .registry_endpoint = registry_url;
+            s.section_mut::<probity_accountability::settings::AccountabilitySettings>()
+                .intake_endpoint = intake_url;
+            s.section_mut::<probity_accountability::settings::AccountabilitySettings>()
+                .peer_timeout_ms = 1_000;
+            s.section_mut::<probity_accountability::settings::AccountabilitySettings>()
+                .effect_retry_min_ms = 50;
+            s.section_mut::<probity_accountability::settings::AccountabilitySettings>()
+                .effect_retry_max_ms = 200;
         })
         .await;
         let mut c = acc(&solo, Role::LegalOffice, None).await;

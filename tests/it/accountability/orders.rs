@@ -303,7 +303,11 @@ db_test!(a_refused_order_opens_one_case, |b| async move {
 });
 
 db_test!(an_overdue_order_opens_one_case, |b| async move {
-    let s = TestServer::start_with(b, |st| st.accountability.sweep_interval_ms = 100).await;
+    let s = TestServer::start_with(b, |st| {
+        st.section_mut::<probity_accountability::settings::AccountabilitySettings>()
+            .sweep_interval_ms = 100
+    })
+    .await;
     let w = world(&s).await;
     let mut c = office(&s).await;
     let late = create(
@@ -542,8 +546,11 @@ db_test!(
     a_late_answer_before_the_sweep_still_opens_the_case,
     |b| async move {
         // The sweep runs rarely here: the answer comes first.
-        let s =
-            TestServer::start_with(b, |st| st.accountability.sweep_interval_ms = 3_600_000).await;
+        let s = TestServer::start_with(b, |st| {
+            st.section_mut::<probity_accountability::settings::AccountabilitySettings>()
+                .sweep_interval_ms = 3_600_000
+        })
+        .await;
         let w = world(&s).await;
         let mut c = office(&s).await;
         let order = create(

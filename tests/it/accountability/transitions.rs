@@ -734,10 +734,14 @@ db_test!(
         let cut = TestServer::start_with(Backend::Sqlite, move |st| {
             st.database.url = url;
             st.database.data_dir = dir;
-            st.accountability.registry_endpoint = "http://127.0.0.1:9".into();
-            st.accountability.peer_timeout_ms = 500;
-            st.accountability.effect_retry_min_ms = 50;
-            st.accountability.effect_retry_max_ms = 100;
+            st.section_mut::<probity_accountability::settings::AccountabilitySettings>()
+                .registry_endpoint = "http://127.0.0.1:9".into();
+            st.section_mut::<probity_accountability::settings::AccountabilitySettings>()
+                .peer_timeout_ms = 500;
+            st.section_mut::<probity_accountability::settings::AccountabilitySettings>()
+                .effect_retry_min_ms = 50;
+            st.section_mut::<probity_accountability::settings::AccountabilitySettings>()
+                .effect_retry_max_ms = 100;
         })
         .await;
         let mut c = office(&cut).await;
@@ -852,7 +856,12 @@ db_test!(a_lapsed_withholding_cannot_be_executed, |b| async move {
 });
 
 db_test!(time_limits_past_due_are_red, |b| async move {
-    let s = TestServer::start_with(b, |st| st.accountability.limits.opened_hours = 0).await;
+    let s = TestServer::start_with(b, |st| {
+        st.section_mut::<probity_accountability::settings::AccountabilitySettings>()
+            .limits
+            .opened_hours = 0
+    })
+    .await;
     let w = world(&s).await;
     let mut c = office(&s).await;
     let case = open(&mut c, &w.a.name, "ART20_01").await;
@@ -889,8 +898,11 @@ db_test!(time_limits_past_due_are_red, |b| async move {
 
 db_test!(time_limits_nearing_are_yellow, |b| async move {
     let s = TestServer::start_with(b, |st| {
-        st.accountability.limits.opened_hours = 1;
-        st.accountability.warn_hours = 2;
+        st.section_mut::<probity_accountability::settings::AccountabilitySettings>()
+            .limits
+            .opened_hours = 1;
+        st.section_mut::<probity_accountability::settings::AccountabilitySettings>()
+            .warn_hours = 2;
     })
     .await;
     let w = world(&s).await;

@@ -123,8 +123,10 @@ db_test!(stream_acknowledges_every_record, |b| async move {
 
 db_test!(registry_unreachable_is_unavailable, |b| async move {
     let s = TestServer::start_with(b, |s| {
-        s.intake.registry_endpoint = "http://127.0.0.1:9".into();
-        s.intake.registry_timeout_ms = 500;
+        s.section_mut::<probity_intake::settings::IntakeSettings>()
+            .registry_endpoint = "http://127.0.0.1:9".into();
+        s.section_mut::<probity_intake::settings::IntakeSettings>()
+            .registry_timeout_ms = 500;
     })
     .await;
     let w = world(&s).await;

@@ -16,12 +16,17 @@ use crate::{
 db_test!(
     two_replicas_write_each_fact_once_on_one_chain,
     |b| async move {
-        let a = TestServer::start_with(b, |s| s.registry.snapshot_max_staleness_ms = 100).await;
+        let a = TestServer::start_with(b, |s| {
+            s.section_mut::<probity_registry::settings::RegistrySettings>()
+                .snapshot_max_staleness_ms = 100
+        })
+        .await;
         let (url, dir) = (a.db_url.clone(), a.settings.database.data_dir.clone());
         let r = TestServer::start_with(Backend::Sqlite, move |s| {
             s.database.url = url;
             s.database.data_dir = dir;
-            s.registry.snapshot_max_staleness_ms = 100;
+            s.section_mut::<probity_registry::settings::RegistrySettings>()
+                .snapshot_max_staleness_ms = 100;
         })
         .await;
         let w = world(&a).await;

@@ -65,8 +65,10 @@ db_test!(
         let second = TestServer::start_with(b, move |s| {
             s.database.url = url;
             s.database.data_dir = dir;
-            s.intake.registry_endpoint = "http://127.0.0.1:9".into();
-            s.intake.registry_timeout_ms = 500;
+            s.section_mut::<probity_intake::settings::IntakeSettings>()
+                .registry_endpoint = "http://127.0.0.1:9".into();
+            s.section_mut::<probity_intake::settings::IntakeSettings>()
+                .registry_timeout_ms = 500;
         })
         .await;
         let mut c = dept(&second, &w).await;

@@ -504,7 +504,11 @@ db_test!(too_few_qualified, |b| async move {
 });
 
 db_test!(default_minimum_comes_from_settings, |b| async move {
-    let s = TestServer::start_with(b, |st| st.registry.default_min_qualified = 1).await;
+    let s = TestServer::start_with(b, |st| {
+        st.section_mut::<probity_registry::settings::RegistrySettings>()
+            .default_min_qualified = 1
+    })
+    .await;
     let w = world(&s).await;
     let r = check(&s, &w.dept.name, &w.penalty.name, Utc::now(), &[&w.a], 0).await;
     assert!(r.group_ok, "{r:?}");

@@ -196,7 +196,9 @@ db_test!(
             // between calls (TTL 0): parts answered in later rounds of the
             // same call are still used.
             let mut settings = s.settings.clone();
-            settings.intake.registry_cache_ttl_ms = 0;
+            settings
+                .section_mut::<probity_intake::settings::IntakeSettings>()
+                .registry_cache_ttl_ms = 0;
             let uncached =
                 probity_intake::link::RegistryLink::new(&settings, s.addr).expect("link");
             let all: Vec<CheckActorsRequest> = instants

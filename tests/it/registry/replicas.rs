@@ -10,12 +10,17 @@ use crate::{db_test, fixtures::*, harness::TestServer, util::*};
 db_test!(
     a_revocation_on_one_replica_reaches_the_other,
     |b| async move {
-        let a = TestServer::start_with(b, |s| s.registry.snapshot_max_staleness_ms = 200).await;
+        let a = TestServer::start_with(b, |s| {
+            s.section_mut::<probity_registry::settings::RegistrySettings>()
+                .snapshot_max_staleness_ms = 200
+        })
+        .await;
         let (url, dir) = (a.db_url.clone(), a.settings.database.data_dir.clone());
         let replica = TestServer::start_with(crate::harness::Backend::Sqlite, move |s| {
             s.database.url = url;
             s.database.data_dir = dir;
-            s.registry.snapshot_max_staleness_ms = 200;
+            s.section_mut::<probity_registry::settings::RegistrySettings>()
+                .snapshot_max_staleness_ms = 200;
         })
         .await;
         let w = world(&a).await;

@@ -2,9 +2,8 @@
 //! and delegates to the module that owns the work.
 use std::sync::Arc;
 
-use probity_common::auth::Principal;
+pub use probity_common::dispatch::Ctx;
 use probity_proto::accountability::v1::{accountability_service_server::AccountabilityService, *};
-use tonic::{Request, Response, Status};
 
 use crate::Accountability;
 
@@ -13,12 +12,6 @@ pub(crate) mod checks;
 mod commendations;
 mod orders;
 mod read;
-
-/// Who calls which method: what the audit chain records.
-pub struct Ctx {
-    pub principal: Principal,
-    pub method: &'static str,
-}
 
 pub struct AccountabilityApi(pub Arc<Accountability>);
 
@@ -37,48 +30,33 @@ macro_rules! replay_first {
 }
 pub(crate) use replay_first;
 
-macro_rules! service {
-    ($($name:ident($m:literal, $req:ty) -> $resp:ty => $f:path;)*) => {
-        #[tonic::async_trait]
-        impl AccountabilityService for AccountabilityApi {
-            $(
-                async fn $name(&self, req: Request<$req>) -> Result<Response<$resp>, Status> {
-                    let ctx = Ctx {
-                        principal: Principal::from_request(&req)?,
-                        method: concat!("/probity.accountability.v1.AccountabilityService/", $m),
-                    };
-                    Ok(Response::new($f(&self.0, &ctx, req.into_inner()).await?))
-                }
-            )*
-        }
-    };
-}
-
-service! {
-    list_grounds("ListGrounds", ListGroundsRequest) -> ListGroundsResponse => read::list_grounds;
-    list_severity_rules("ListSeverityRules", ListSeverityRulesRequest) -> ListSeverityRulesResponse => read::list_severity_rules;
-    open_case("OpenCase", OpenCaseRequest) -> Case => cases::open_case;
-    raise_from_finding("RaiseFromFinding", RaiseFromFindingRequest) -> RaiseCaseResponse => cases::raise_from_finding;
-    raise_from_flag("RaiseFromFlag", RaiseFromFlagRequest) -> RaiseCaseResponse => cases::raise_from_flag;
-    sweep_findings("SweepFindings", SweepFindingsRequest) -> SweepFindingsResponse => sweep_findings;
-    add_evidence("AddEvidence", AddEvidenceRequest) -> Case => cases::add_evidence;
-    start_investigation("StartInvestigation", TransitionRequest) -> Case => cases::start_investigation;
-    propose("Propose", ProposeRequest) -> Case => cases::propose;
-    decide("Decide", DecideRequest) -> Case => cases::decide;
-    contest("Contest", TransitionRequest) -> Case => cases::contest;
-    resolve_contest("ResolveContest", ResolveContestRequest) -> Case => cases::resolve_contest;
-    execute("Execute", TransitionRequest) -> Case => cases::execute;
-    close("Close", TransitionRequest) -> Case => cases::close;
-    dismiss("Dismiss", TransitionRequest) -> Case => cases::dismiss;
-    get_case("GetCase", GetCaseRequest) -> Case => read::get_case;
-    list_cases("ListCases", ListCasesRequest) -> ListCasesResponse => read::list_cases;
-    list_case_events("ListCaseEvents", ListCaseEventsRequest) -> ListCaseEventsResponse => read::list_case_events;
-    create_order("CreateOrder", CreateOrderRequest) -> CorrectionOrder => orders::create_order;
-    answer_order("AnswerOrder", AnswerOrderRequest) -> CorrectionOrder => orders::answer_order;
-    get_order("GetOrder", GetOrderRequest) -> CorrectionOrder => orders::get_order;
-    list_orders("ListOrders", ListOrdersRequest) -> ListOrdersResponse => orders::list_orders;
-    record_commendation("RecordCommendation", RecordCommendationRequest) -> RecordCommendationResponse => commendations::record_commendation;
-    list_commendations("ListCommendations", ListCommendationsRequest) -> ListCommendationsResponse => commendations::list_commendations;
+probity_common::rpc_methods! {
+    impl AccountabilityService for AccountabilityApi as "probity.accountability.v1.AccountabilityService" {
+        list_grounds("ListGrounds", ListGroundsRequest) -> ListGroundsResponse => read::list_grounds;
+        list_severity_rules("ListSeverityRules", ListSeverityRulesRequest) -> ListSeverityRulesResponse => read::list_severity_rules;
+        open_case("OpenCase", OpenCaseRequest) -> Case => cases::open_case;
+        raise_from_finding("RaiseFromFinding", RaiseFromFindingRequest) -> RaiseCaseResponse => cases::raise_from_finding;
+        raise_from_flag("RaiseFromFlag", RaiseFromFlagRequest) -> RaiseCaseResponse => cases::raise_from_flag;
+        sweep_findings("SweepFindings", SweepFindingsRequest) -> SweepFindingsResponse => sweep_findings;
+        add_evidence("AddEvidence", AddEvidenceRequest) -> Case => cases::add_evidence;
+        start_investigation("StartInvestigation", TransitionRequest) -> Case => cases::start_investigation;
+        propose("Propose", ProposeRequest) -> Case => cases::propose;
+        decide("Decide", DecideRequest) -> Case => cases::decide;
+        contest("Contest", TransitionRequest) -> Case => cases::contest;
+        resolve_contest("ResolveContest", ResolveContestRequest) -> Case => cases::resolve_contest;
+        execute("Execute", TransitionRequest) -> Case => cases::execute;
+        close("Close", TransitionRequest) -> Case => cases::close;
+        dismiss("Dismiss", TransitionRequest) -> Case => cases::dismiss;
+        get_case("GetCase", GetCaseRequest) -> Case => read::get_case;
+        list_cases("ListCases", ListCasesRequest) -> ListCasesResponse => read::list_cases;
+        list_case_events("ListCaseEvents", ListCaseEventsRequest) -> ListCaseEventsResponse => read::list_case_events;
+        create_order("CreateOrder", CreateOrderRequest) -> CorrectionOrder => orders::create_order;
+        answer_order("AnswerOrder", AnswerOrderRequest) -> CorrectionOrder => orders::answer_order;
+        get_order("GetOrder", GetOrderRequest) -> CorrectionOrder => orders::get_order;
+        list_orders("ListOrders", ListOrdersRequest) -> ListOrdersResponse => orders::list_orders;
+        record_commendation("RecordCommendation", RecordCommendationRequest) -> RecordCommendationResponse => commendations::record_commendation;
+        list_commendations("ListCommendations", ListCommendationsRequest) -> ListCommendationsResponse => commendations::list_commendations;
+    }
 }
 
 async fn sweep_findings(

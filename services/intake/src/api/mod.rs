@@ -3,7 +3,7 @@
 use std::{pin::Pin, sync::Arc};
 
 use futures::Stream;
-use probity_common::auth::Principal;
+pub use probity_common::dispatch::Ctx;
 use probity_proto::intake::v1::{intake_service_server::IntakeService, *};
 use tonic::{Request, Response, Status, Streaming};
 
@@ -15,54 +15,26 @@ mod rulings;
 mod stream;
 mod submit;
 
-/// Who calls which method: what the audit chain records.
-pub struct Ctx {
-    pub principal: Principal,
-    pub method: &'static str,
-}
-
 pub struct IntakeApi(pub Arc<Intake>);
 
 type Out<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
-fn ctx<T>(req: &Request<T>, m: &'static str) -> Result<Ctx, Status> {
-    Ok(Ctx {
-        principal: Principal::from_request(req)?,
-        method: m,
-    })
-}
-
-/// The service impl: unary methods from the table, streaming ones as written.
-macro_rules! service {
-    ($(unary $name:ident($m:literal, $req:ty) -> $resp:ty => $f:path;)* streaming { $($extra:item)* }) => {
-        #[tonic::async_trait]
-        impl IntakeService for IntakeApi {
-            $(
-                async fn $name(&self, req: Request<$req>) -> Result<Response<$resp>, Status> {
-                    let ctx = ctx(&req, concat!("/probity.intake.v1.IntakeService/", $m))?;
-                    Ok(Response::new($f(&self.0, &ctx, req.into_inner()).await?))
-                }
-            )*
-            $($extra)*
-        }
-    };
-}
-
-service! {
-        unary submit_fact("SubmitFact", SubmitFactRequest) -> Fact => submit::submit_fact;
-        unary void_fact("VoidFact", VoidFactRequest) -> Fact => submit::void_fact;
-        unary get_fact("GetFact", GetFactRequest) -> Fact => read::get_fact;
-        unary lookup_fact("LookupFact", LookupFactRequest) -> Fact => read::lookup_fact;
-        unary batch_lookup_facts("BatchLookupFacts", BatchLookupFactsRequest) -> BatchLookupFactsResponse => read::batch_lookup_facts;
-        unary list_fact_revisions("ListFactRevisions", ListFactRevisionsRequest) -> ListFactRevisionsResponse => read::list_fact_revisions;
-        unary list_facts("ListFacts", ListFactsRequest) -> ListFactsResponse => read::list_facts;
-        unary count_facts("CountFacts", CountFactsRequest) -> CountFactsResponse => read::count_facts;
-        unary list_findings("ListFindings", ListFindingsRequest) -> ListFindingsResponse => read::list_findings;
-        unary count_findings("CountFindings", CountFindingsRequest) -> CountFindingsResponse => read::count_findings;
-        unary get_finding("GetFinding", GetFindingRequest) -> Finding => rulings::get_finding;
-        unary clear_finding("ClearFinding", ClearFindingRequest) -> Finding => rulings::clear_finding;
-        unary uphold_finding("UpholdFinding", UpholdFindingRequest) -> Finding => rulings::uphold_finding;
-    streaming {
+probity_common::rpc_methods! {
+    impl IntakeService for IntakeApi as "probity.intake.v1.IntakeService" {
+        submit_fact("SubmitFact", SubmitFactRequest) -> Fact => submit::submit_fact;
+        void_fact("VoidFact", VoidFactRequest) -> Fact => submit::void_fact;
+        get_fact("GetFact", GetFactRequest) -> Fact => read::get_fact;
+        lookup_fact("LookupFact", LookupFactRequest) -> Fact => read::lookup_fact;
+        batch_lookup_facts("BatchLookupFacts", BatchLookupFactsRequest) -> BatchLookupFactsResponse => read::batch_lookup_facts;
+        list_fact_revisions("ListFactRevisions", ListFactRevisionsRequest) -> ListFactRevisionsResponse => read::list_fact_revisions;
+        list_facts("ListFacts", ListFactsRequest) -> ListFactsResponse => read::list_facts;
+        count_facts("CountFacts", CountFactsRequest) -> CountFactsResponse => read::count_facts;
+        list_findings("ListFindings", ListFindingsRequest) -> ListFindingsResponse => read::list_findings;
+        count_findings("CountFindings", CountFindingsRequest) -> CountFindingsResponse => read::count_findings;
+        get_finding("GetFinding", GetFindingRequest) -> Finding => rulings::get_finding;
+        clear_finding("ClearFinding", ClearFindingRequest) -> Finding => rulings::clear_finding;
+        uphold_finding("UpholdFinding", UpholdFindingRequest) -> Finding => rulings::uphold_finding;
+    }
 
     type SubmitFactsStream = Out<SubmitFactsResponse>;
 
@@ -70,7 +42,7 @@ service! {
         &self,
         req: Request<Streaming<SubmitFactsRequest>>,
     ) -> Result<Response<Self::SubmitFactsStream>, Status> {
-        let ctx = ctx(&req, "/probity.intake.v1.IntakeService/SubmitFacts")?;
+        let ctx = Ctx::from_request(&req, "/probity.intake.v1.IntakeService/SubmitFacts")?;
         Ok(Response::new(Box::pin(stream::submit_facts(
             self.0.clone(),
             ctx,
@@ -84,9 +56,8 @@ service! {
         &self,
         req: Request<ExportFactsRequest>,
     ) -> Result<Response<Self::ExportFactsStream>, Status> {
-        let ctx = ctx(&req, "/probity.intake.v1.IntakeService/ExportFacts")?;
+        let ctx = Ctx::from_request(&req, "/probity.intake.v1.IntakeService/ExportFacts")?;
         let s = export::export_facts(self.0.clone(), ctx, req.into_inner())?;
         Ok(Response::new(Box::pin(s)))
     }
-}
 }

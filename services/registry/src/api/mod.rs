@@ -2,9 +2,8 @@
 //! function in the module that owns the resource.
 use std::sync::Arc;
 
-use probity_common::auth::Principal;
+pub use probity_common::dispatch::Ctx;
 use probity_proto::registry::v1::*;
-use tonic::{Request, Response, Status};
 
 use crate::Registry;
 
@@ -33,79 +32,60 @@ mod powers;
 mod public;
 mod revisions;
 
-/// Who calls which method: what the audit chain records.
-pub struct Ctx {
-    pub principal: Principal,
-    pub method: &'static str,
-}
-
 pub struct RegistryApi(pub Arc<Registry>);
 pub struct PublicApi(pub Arc<Registry>);
 
-macro_rules! service_impl {
-    ($trait:path, $ty:ty, $svc:literal, { $($name:ident($m:literal, $req:ty) -> $resp:ty => $f:path;)* }) => {
-        #[tonic::async_trait]
-        impl $trait for $ty {
-            $(
-                async fn $name(&self, req: Request<$req>) -> Result<Response<$resp>, Status> {
-                    let ctx = Ctx {
-                        principal: Principal::from_request(&req)?,
-                        method: concat!("/", $svc, "/", $m),
-                    };
-                    Ok(Response::new($f(&self.0, &ctx, req.into_inner()).await?))
-                }
-            )*
-        }
-    };
+probity_common::rpc_methods! {
+    impl registry_service_server::RegistryService for RegistryApi as "probity.registry.v1.RegistryService" {
+        create_body("CreateBody", CreateBodyRequest) -> Body => bodies::create_body;
+        get_body("GetBody", GetBodyRequest) -> Body => bodies::get_body;
+        list_bodies("ListBodies", ListBodiesRequest) -> ListBodiesResponse => bodies::list_bodies;
+        update_body("UpdateBody", UpdateBodyRequest) -> Body => revisions::update_body;
+        list_body_revisions("ListBodyRevisions", ListBodyRevisionsRequest) -> ListBodyRevisionsResponse => revisions::list_body_revisions;
+        create_unit("CreateUnit", CreateUnitRequest) -> Unit => bodies::create_unit;
+        list_units("ListUnits", ListUnitsRequest) -> ListUnitsResponse => bodies::list_units;
+        create_post("CreatePost", CreatePostRequest) -> Post => bodies::create_post;
+        get_post("GetPost", GetPostRequest) -> Post => bodies::get_post;
+        list_posts("ListPosts", ListPostsRequest) -> ListPostsResponse => bodies::list_posts;
+        update_post("UpdatePost", UpdatePostRequest) -> Post => revisions::update_post;
+        list_post_revisions("ListPostRevisions", ListPostRevisionsRequest) -> ListPostRevisionsResponse => revisions::list_post_revisions;
+        set_post_powers("SetPostPowers", SetPostPowersRequest) -> Post => powers::set_post_powers;
+        create_power("CreatePower", CreatePowerRequest) -> Power => powers::create_power;
+        revise_power("RevisePower", RevisePowerRequest) -> Power => powers::revise_power;
+        withdraw_power("WithdrawPower", WithdrawPowerRequest) -> Power => powers::withdraw_power;
+        get_power("GetPower", GetPowerRequest) -> Power => powers::get_power;
+        list_powers("ListPowers", ListPowersRequest) -> ListPowersResponse => powers::list_powers;
+        list_power_versions("ListPowerVersions", ListPowerVersionsRequest) -> ListPowerVersionsResponse => powers::list_power_versions;
+        list_unassigned_powers("ListUnassignedPowers", ListUnassignedPowersRequest) -> ListUnassignedPowersResponse => powers::list_unassigned_powers;
+        set_major_decision_criteria("SetMajorDecisionCriteria", SetMajorDecisionCriteriaRequest) -> MajorDecisionCriteriaVersion => major::set_major_decision_criteria;
+        list_major_decision_criteria("ListMajorDecisionCriteria", ListMajorDecisionCriteriaRequest) -> ListMajorDecisionCriteriaResponse => major::list_major_decision_criteria;
+        create_officer("CreateOfficer", CreateOfficerRequest) -> Officer => officers::create_officer;
+        get_officer("GetOfficer", GetOfficerRequest) -> Officer => officers::get_officer;
+        list_officers("ListOfficers", ListOfficersRequest) -> ListOfficersResponse => officers::list_officers;
+        find_officer_by_national_id("FindOfficerByNationalId", FindOfficerByNationalIdRequest) -> Officer => officers::find_by_national_id;
+        set_officer_posts("SetOfficerPosts", SetOfficerPostsRequest) -> Officer => officers::set_officer_posts;
+        set_officer_status("SetOfficerStatus", SetOfficerStatusRequest) -> Officer => officers::set_officer_status;
+        transfer_officer("TransferOfficer", TransferOfficerRequest) -> Officer => officers::transfer_officer;
+        get_officer_history("GetOfficerHistory", GetOfficerHistoryRequest) -> GetOfficerHistoryResponse => officers::get_officer_history;
+        issue_credential("IssueCredential", IssueCredentialRequest) -> Credential => credentials::issue_credential;
+        get_credential("GetCredential", GetCredentialRequest) -> Credential => credentials::get_credential;
+        list_credentials("ListCredentials", ListCredentialsRequest) -> ListCredentialsResponse => credentials::list_credentials;
+        withhold_credential("WithholdCredential", WithholdCredentialRequest) -> Credential => credentials::withhold_credential;
+        release_credential("ReleaseCredential", ReleaseCredentialRequest) -> Credential => credentials::release_credential;
+        revoke_credential("RevokeCredential", RevokeCredentialRequest) -> Credential => credentials::revoke_credential;
+        check_actors("CheckActors", CheckActorsRequest) -> CheckActorsResponse => check::check_actors;
+        batch_check_actors("BatchCheckActors", BatchCheckActorsRequest) -> BatchCheckActorsResponse => check::batch_check_actors;
+        list_late_changes("ListLateChanges", ListLateChangesRequest) -> ListLateChangesResponse => late::list_late_changes;
+    }
 }
 
-service_impl!(registry_service_server::RegistryService, RegistryApi, "probity.registry.v1.RegistryService", {
-    create_body("CreateBody", CreateBodyRequest) -> Body => bodies::create_body;
-    get_body("GetBody", GetBodyRequest) -> Body => bodies::get_body;
-    list_bodies("ListBodies", ListBodiesRequest) -> ListBodiesResponse => bodies::list_bodies;
-    update_body("UpdateBody", UpdateBodyRequest) -> Body => revisions::update_body;
-    list_body_revisions("ListBodyRevisions", ListBodyRevisionsRequest) -> ListBodyRevisionsResponse => revisions::list_body_revisions;
-    create_unit("CreateUnit", CreateUnitRequest) -> Unit => bodies::create_unit;
-    list_units("ListUnits", ListUnitsRequest) -> ListUnitsResponse => bodies::list_units;
-    create_post("CreatePost", CreatePostRequest) -> Post => bodies::create_post;
-    get_post("GetPost", GetPostRequest) -> Post => bodies::get_post;
-    list_posts("ListPosts", ListPostsRequest) -> ListPostsResponse => bodies::list_posts;
-    update_post("UpdatePost", UpdatePostRequest) -> Post => revisions::update_post;
-    list_post_revisions("ListPostRevisions", ListPostRevisionsRequest) -> ListPostRevisionsResponse => revisions::list_post_revisions;
-    set_post_powers("SetPostPowers", SetPostPowersRequest) -> Post => powers::set_post_powers;
-    create_power("CreatePower", CreatePowerRequest) -> Power => powers::create_power;
-    revise_power("RevisePower", RevisePowerRequest) -> Power => powers::revise_power;
-    withdraw_power("WithdrawPower", WithdrawPowerRequest) -> Power => powers::withdraw_power;
-    get_power("GetPower", GetPowerRequest) -> Power => powers::get_power;
-    list_powers("ListPowers", ListPowersRequest) -> ListPowersResponse => powers::list_powers;
-    list_power_versions("ListPowerVersions", ListPowerVersionsRequest) -> ListPowerVersionsResponse => powers::list_power_versions;
-    list_unassigned_powers("ListUnassignedPowers", ListUnassignedPowersRequest) -> ListUnassignedPowersResponse => powers::list_unassigned_powers;
-    set_major_decision_criteria("SetMajorDecisionCriteria", SetMajorDecisionCriteriaRequest) -> MajorDecisionCriteriaVersion => major::set_major_decision_criteria;
-    list_major_decision_criteria("ListMajorDecisionCriteria", ListMajorDecisionCriteriaRequest) -> ListMajorDecisionCriteriaResponse => major::list_major_decision_criteria;
-    create_officer("CreateOfficer", CreateOfficerRequest) -> Officer => officers::create_officer;
-    get_officer("GetOfficer", GetOfficerRequest) -> Officer => officers::get_officer;
-    list_officers("ListOfficers", ListOfficersRequest) -> ListOfficersResponse => officers::list_officers;
-    find_officer_by_national_id("FindOfficerByNationalId", FindOfficerByNationalIdRequest) -> Officer => officers::find_by_national_id;
-    set_officer_posts("SetOfficerPosts", SetOfficerPostsRequest) -> Officer => officers::set_officer_posts;
-    set_officer_status("SetOfficerStatus", SetOfficerStatusRequest) -> Officer => officers::set_officer_status;
-    transfer_officer("TransferOfficer", TransferOfficerRequest) -> Officer => officers::transfer_officer;
-    get_officer_history("GetOfficerHistory", GetOfficerHistoryRequest) -> GetOfficerHistoryResponse => officers::get_officer_history;
-    issue_credential("IssueCredential", IssueCredentialRequest) -> Credential => credentials::issue_credential;
-    get_credential("GetCredential", GetCredentialRequest) -> Credential => credentials::get_credential;
-    list_credentials("ListCredentials", ListCredentialsRequest) -> ListCredentialsResponse => credentials::list_credentials;
-    withhold_credential("WithholdCredential", WithholdCredentialRequest) -> Credential => credentials::withhold_credential;
-    release_credential("ReleaseCredential", ReleaseCredentialRequest) -> Credential => credentials::release_credential;
-    revoke_credential("RevokeCredential", RevokeCredentialRequest) -> Credential => credentials::revoke_credential;
-    check_actors("CheckActors", CheckActorsRequest) -> CheckActorsResponse => check::check_actors;
-    batch_check_actors("BatchCheckActors", BatchCheckActorsRequest) -> BatchCheckActorsResponse => check::batch_check_actors;
-    list_late_changes("ListLateChanges", ListLateChangesRequest) -> ListLateChangesResponse => late::list_late_changes;
-});
-
-service_impl!(public_registry_service_server::PublicRegistryService, PublicApi, "probity.registry.v1.PublicRegistryService", {
-    verify_credential("VerifyCredential", VerifyCredentialRequest) -> VerifyCredentialResponse => public::verify_credential;
-    list_published_powers("ListPublishedPowers", ListPublishedPowersRequest) -> ListPublishedPowersResponse => public::list_published_powers;
-    list_published_posts("ListPublishedPosts", ListPublishedPostsRequest) -> ListPublishedPostsResponse => public::list_published_posts;
-});
+probity_common::rpc_methods! {
+    impl public_registry_service_server::PublicRegistryService for PublicApi as "probity.registry.v1.PublicRegistryService" {
+        verify_credential("VerifyCredential", VerifyCredentialRequest) -> VerifyCredentialResponse => public::verify_credential;
+        list_published_powers("ListPublishedPowers", ListPublishedPowersRequest) -> ListPublishedPowersResponse => public::list_published_powers;
+        list_published_posts("ListPublishedPosts", ListPublishedPostsRequest) -> ListPublishedPostsResponse => public::list_published_posts;
+    }
+}
 
 /// The effective time of a change: given (not in the future) or now.
 pub(crate) fn effective(
