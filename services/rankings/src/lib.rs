@@ -13,6 +13,8 @@ use probity_proto::rankings::v1::rankings_service_server::RankingsServiceServer;
 mod api;
 pub mod migration;
 pub mod policy;
+mod runs;
+mod store;
 
 pub use migration::Migrator;
 

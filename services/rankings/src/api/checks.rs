@@ -1,0 +1,92 @@
+//! What a recorded run and its rows must be: every bad field at once.
+use probity_common::{AppResult, Violations, names::parse_top};
+use probity_proto::rankings::v1::{Level, Ranking, Run};
+
+/// Checks a run's header; returns its id.
+pub fn run(r: &Run) -> AppResult<String> {
+    let mut v = Violations::new();
+    let id = parse_top(&r.name, "runs").unwrap_or_else(|| {
+        v.add("run.name", "must be runs/{run}");
+        String::new()
+    });
+    v.check(
+        (2000..=2100).contains(&r.year),
+        "run.year",
+        "a year 2000-2100",
+    );
+    let date = chrono::NaiveDate::parse_from_str(&r.as_of, "%Y-%m-%d").ok();
+    v.check(
+        date.is_some_and(|d| chrono::Datelike::year(&d) == r.year),
+        "run.as_of",
+        "YYYY-MM-DD within the run's year",
+    );
+    v.non_empty(&r.plan_version, "run.plan_version");
+    v.max_len(&r.plan_version, 64, "run.plan_version");
+    v.max_len(&r.threshold_rule, 500, "run.threshold_rule");
+    v.max_len(&r.plan_sha256, 64, "run.plan_sha256");
+    v.max_len(&r.input_fingerprint, 64, "run.input_fingerprint");
+    v.finish()?;
+    Ok(id)
+}
+
+/// Adds row `i`'s bad fields to `v`.
+pub fn row(v: &mut Violations, i: usize, r: &Ranking) {
+    let f = |n: &str| format!("rankings[{i}].{n}");
+    let collection = match Level::try_from(r.level) {
+        Ok(Level::Officer) => Some("officers"),
+        Ok(Level::Department) => Some("bodies"),
+        _ => {
+            v.add(f("level"), "OFFICER or DEPARTMENT");
+            None
+        }
+    };
+    if let Some(c) = collection {
+        v.check(
+            parse_top(&r.subject, c).is_some(),
+            f("subject"),
+            format!("{c}/{{id}} for this level"),
+        );
+    }
+    for (name, x) in [
+        ("score", r.score),
+        ("peer_mean", r.peer_mean),
+        ("days_in_post", r.days_in_post),
+    ] {
+        v.check(x.is_finite(), f(name), "a finite number");
+    }
+    v.check(
+        (0.0..=100.0).contains(&r.percentile),
+        f("percentile"),
+        "0 to 100",
+    );
+    v.check(r.rank >= 0 && r.peer_size >= 0, f("rank"), "not negative");
+    if v.max_items(r.contributions.len(), 64, &f("contributions")) {
+        for (j, c) in r.contributions.iter().enumerate() {
+            let g = |n: &str| f(&format!("contributions[{j}].{n}"));
+            for (name, x) in [
+                ("value", c.value.unwrap_or(0.0)),
+                ("normalized", c.normalized),
+                ("weight", c.weight),
+                ("points", c.points),
+            ] {
+                v.check(x.is_finite(), g(name), "a finite number");
+            }
+            for (name, t) in [
+                ("indicator", &c.indicator),
+                ("article", &c.article),
+                ("title_zh", &c.title_zh),
+                ("title_en", &c.title_en),
+            ] {
+                v.max_len(t, 200, &g(name));
+            }
+        }
+    }
+    v.check(
+        r.body.is_empty() || parse_top(&r.body, "bodies").is_some(),
+        f("body"),
+        "bodies/{id}",
+    );
+    v.max_len(&r.display_name, 200, &f("display_name"));
+    v.max_len(&r.body_path, 4000, &f("body_path"));
+    v.max_len(&r.peer_group, 200, &f("peer_group"));
+}

@@ -1,0 +1,35 @@
+//! The gRPC surface of the rankings service: each method checks its input
+//! and scope, then asks runs.rs or the store.
+use std::sync::Arc;
+
+use probity_proto::rankings::v1::{rankings_service_server::RankingsService, *};
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::Rankings;
+
+mod checks;
+mod read;
+mod record;
+
+pub use probity_common::dispatch::Ctx;
+
+pub struct RankingsApi(pub Arc<Rankings>);
+
+probity_common::rpc_methods! {
+    impl RankingsService for RankingsApi as "probity.rankings.v1.RankingsService" {
+        get_run("GetRun", GetRunRequest) -> Run => read::get_run;
+        list_runs("ListRuns", ListRunsRequest) -> ListRunsResponse => read::list_runs;
+        list_rankings("ListRankings", ListRankingsRequest) -> ListRankingsResponse => read::list_rankings;
+        get_ranking("GetRanking", GetRankingRequest) -> Ranking => read::get_ranking;
+    }
+
+    async fn record_run(
+        &self,
+        req: Request<Streaming<RecordRunRequest>>,
+    ) -> Result<Response<Run>, Status> {
+        let ctx = Ctx::from_request(&req, "/probity.rankings.v1.RankingsService/RecordRun")?;
+        Ok(Response::new(
+            record::record_run(&self.0, &ctx, req.into_inner()).await?,
+        ))
+    }
+}
