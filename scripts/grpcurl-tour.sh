@@ -22,11 +22,11 @@ echo "# The public checks a card without a token:"
 grpcurl -plaintext -d '{"number":"HLJ-230183-0001"}' "$ADDR" $P/VerifyCredential
 sleep 3
 echo "# One qualified officer is not enough (Art. 18: at least two):"
-call $R/CheckActors "{\"body\":\"$DEPT\",\"power\":\"$POWER\",\"at\":\"$(date -u -d "+2 seconds" +%Y-%m-%dT%H:%M:%SZ)\",\"officers\":[\"$A\"]}"
+call $R/CheckActors "{\"body\":\"$DEPT\",\"power\":\"$POWER\",\"act_time\":\"$(date -u -d "+2 seconds" +%Y-%m-%dT%H:%M:%SZ)\",\"officers\":[\"$A\"]}"
 echo "# A mistake names every bad field:"
 call $R/CreateBody '{"body":{"display_name":"","kind":"BODY_KIND_DEPARTMENT","region_code":"23"}}' || true
 echo "# Intake records the act anyway, with what it breaks (Art. 16, 18):"
-call probity.intake.v1.IntakeService/SubmitFact "{\"fact\":{\"body\":\"$DEPT\",\"source_id\":\"JC-2026-0001\",\"inspection\":{\"power\":\"$POWER\",\"officers\":[\"$A\"],\"target\":\"party-0001\",\"at\":\"$(date -u -d "+2 seconds" +%Y-%m-%dT%H:%M:%SZ)\"}}}"
+call probity.intake.v1.IntakeService/SubmitFact "{\"fact\":{\"body\":\"$DEPT\",\"source_id\":\"JC-2026-0001\",\"inspection\":{\"power\":\"$POWER\",\"officers\":[\"$A\"],\"target\":\"party-0001\",\"act_time\":\"$(date -u -d "+2 seconds" +%Y-%m-%dT%H:%M:%SZ)\"}}}"
 AT=$(date -u -d "+2 seconds" +%Y-%m-%dT%H:%M:%SZ)
 INSPECTION="{\"power\":\"$POWER\",\"officers\":[\"$A\"],\"target\":\"party-0002\",\"at\":\"$AT\"}"
 FACT=$(call probity.intake.v1.IntakeService/SubmitFact "{\"fact\":{\"body\":\"$DEPT\",\"source_id\":\"JC-2026-0002\",\"inspection\":$INSPECTION}}" | field '["name"]')

@@ -33,8 +33,6 @@ const KNOWN_DRIFT: &[&str] = &[
     "AIP-142 probity.intake.v1.ReviewOutcome.decided_at",
     "AIP-142 probity.intake.v1.Training.at",
     "AIP-142 probity.intake.v1.Transfer.at",
-    "AIP-142 probity.registry.v1.CheckActorsRequest.at",
-    "AIP-142 probity.registry.v1.CheckActorsRequest.known_at",
     "AIP-158 probity.accountability.v1.AccountabilityService.ListCaseEvents",
     "AIP-158 probity.accountability.v1.AccountabilityService.ListGrounds",
     "AIP-158 probity.accountability.v1.AccountabilityService.ListSeverityRules",

@@ -214,10 +214,10 @@ db_test!(roles_decide_what_may_be_called, |b| async move {
     l.check_actors(CheckActorsRequest {
         body: w.dept.name.clone(),
         power: w.penalty.name.clone(),
-        at: Some(ts(Utc::now())),
+        act_time: Some(ts(Utc::now())),
         officers: vec![w.a.name.clone()],
         min_qualified: 0,
-        known_at: None,
+        known_time: None,
     })
     .await
     .expect("leadership may check actors");
@@ -614,10 +614,10 @@ db_test!(department_cannot_touch_another_body, |b| async move {
         .check_actors(CheckActorsRequest {
             body: w.other.name.clone(),
             power: o_power.name.clone(),
-            at: Some(ts(Utc::now())),
+            act_time: Some(ts(Utc::now())),
             officers: vec![e.name.clone()],
             min_qualified: 0,
-            known_at: None,
+            known_time: None,
         })
         .await);
     assert_eq!(head(&s).await, before, "nothing was written");
@@ -672,10 +672,10 @@ db_test!(department_cannot_touch_another_body, |b| async move {
     d.check_actors(CheckActorsRequest {
         body: w.dept.name.clone(),
         power: w.penalty.name.clone(),
-        at: Some(ts(Utc::now())),
+        act_time: Some(ts(Utc::now())),
         officers: vec![w.a.name.clone(), w.b.name.clone()],
         min_qualified: 0,
-        known_at: None,
+        known_time: None,
     })
     .await
     .expect("own check");

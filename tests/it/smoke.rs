@@ -11,10 +11,10 @@ db_test!(world_builds_and_checks, |b| async move {
         .check_actors(CheckActorsRequest {
             body: w.dept.name.clone(),
             power: w.penalty.name.clone(),
-            at: Some(ts(Utc::now())),
+            act_time: Some(ts(Utc::now())),
             officers: vec![w.a.name.clone(), w.b.name.clone()],
             min_qualified: 0,
-            known_at: None,
+            known_time: None,
         })
         .await
         .expect("check")

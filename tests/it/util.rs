@@ -83,10 +83,10 @@ pub async fn check(
         .check_actors(CheckActorsRequest {
             body: body.into(),
             power: power.into(),
-            at: Some(ts(at)),
+            act_time: Some(ts(at)),
             officers: officers.iter().map(|o| o.name.clone()).collect(),
             min_qualified,
-            known_at: None,
+            known_time: None,
         })
         .await
         .expect("check actors")

@@ -802,35 +802,35 @@ db_test!(check_actors_rules, |b| async move {
         c.check_actors(CheckActorsRequest {
             body: "x".into(),
             power: "powers/x".into(),
-            at: None,
+            act_time: None,
             officers: vec![],
             min_qualified: -1,
-            known_at: None,
+            known_time: None,
         })
         .await,
-        &["body", "power", "at", "officers", "min_qualified"],
+        &["body", "power", "act_time", "officers", "min_qualified"],
     );
     expect_invalid(
         c.check_actors(CheckActorsRequest {
             body: w.dept.name.clone(),
             power: w.penalty.name.clone(),
-            at: bad_ts(),
+            act_time: bad_ts(),
             officers: vec![w.a.name.clone(), w.a.name.clone(), "junk".into()],
             min_qualified: 0,
-            known_at: None,
+            known_time: None,
         })
         .await,
-        &["at", "officers[1]", "officers[2]"],
+        &["act_time", "officers[1]", "officers[2]"],
     );
     let many: Vec<String> = (0..101).map(|i| format!("officers/o{i}")).collect();
     expect_invalid(
         c.check_actors(CheckActorsRequest {
             body: w.dept.name.clone(),
             power: w.penalty.name.clone(),
-            at: Some(ts(Utc::now())),
+            act_time: Some(ts(Utc::now())),
             officers: many,
             min_qualified: 0,
-            known_at: None,
+            known_time: None,
         })
         .await,
         &["officers"],
@@ -844,10 +844,10 @@ db_test!(check_actors_rules, |b| async move {
         .check_actors(CheckActorsRequest {
             body: w.dept.name.clone(),
             power: w.penalty.name.clone(),
-            at: Some(ts(Utc::now())),
+            act_time: Some(ts(Utc::now())),
             officers: hundred,
             min_qualified: 0,
-            known_at: None,
+            known_time: None,
         })
         .await
         .expect("100 officers")

@@ -602,10 +602,10 @@ impl Caller {
                 let req = CheckActorsRequest {
                     body: w.body.clone(),
                     power: w.power.clone(),
-                    at: Some(ts(Utc::now())),
+                    act_time: Some(ts(Utc::now())),
                     officers: vec![w.officers[a].clone(), w.officers[b].clone()],
                     min_qualified: 0,
-                    known_at: None,
+                    known_time: None,
                 };
                 let req = match &w.auth {
                     Some(auth) => authed(req, auth),

@@ -120,7 +120,7 @@ impl Peers {
         let mut client = self.registry_client();
         let check = CheckActorsRequest {
             body: body.into(),
-            at: Some(probity_common::names::to_ts(chrono::Utc::now())),
+            act_time: Some(probity_common::names::to_ts(chrono::Utc::now())),
             ..Default::default()
         };
         let r = self

@@ -75,10 +75,10 @@ pub fn question(p: &Prepared, referenced: Option<&Referenced>) -> CheckActorsReq
     CheckActorsRequest {
         body: p.fact.body.clone(),
         power,
-        at: probity_common::names::us_ts(p.occurred_us),
+        act_time: probity_common::names::us_ts(p.occurred_us),
         officers: p.officers.clone(),
         min_qualified: 0,
-        known_at: None,
+        known_time: None,
     }
 }
 

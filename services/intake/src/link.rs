@@ -212,12 +212,12 @@ struct Part {
 }
 
 fn parts_of(c: &CheckActorsRequest, viewer: &str) -> Vec<Part> {
-    let t = c.at.as_ref().map_or(0, ts_us);
-    // A question about the registry as it stood at `known_at` (a correction)
+    let t = c.act_time.as_ref().map_or(0, ts_us);
+    // A question about the registry as it stood at `known_time` (a correction)
     // is a different question from one about the registry now: its answers
-    // are kept apart, under their own known_at.
+    // are kept apart, under their own known_time.
     let known = c
-        .known_at
+        .known_time
         .as_ref()
         .map_or_else(String::new, |k| ts_us(k).to_string());
     let one = |officer: Option<&String>| Part {
@@ -231,10 +231,10 @@ fn parts_of(c: &CheckActorsRequest, viewer: &str) -> Vec<Part> {
         question: CheckActorsRequest {
             body: c.body.clone(),
             power: c.power.clone(),
-            at: c.at,
+            act_time: c.act_time,
             officers: officer.into_iter().cloned().collect(),
             min_qualified: 0,
-            known_at: c.known_at,
+            known_time: c.known_time,
         },
     };
     if c.officers.is_empty() {

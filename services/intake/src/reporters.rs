@@ -192,7 +192,7 @@ pub async fn paths(link: &RegistryLink, names: Vec<String>) -> AppResult<Paths> 
         .iter()
         .map(|b| CheckActorsRequest {
             body: b.clone(),
-            at,
+            act_time: at,
             ..Default::default()
         })
         .collect();

@@ -249,7 +249,7 @@ impl MigrationTrait for M0002OfficerEventRole {
 }
 
 /// When each post-power change was recorded, so that CheckActors can read
-/// the registry as it stood at an instant (`known_at`); and the changes the
+/// the registry as it stood at an instant (`known_time`); and the changes the
 /// legal-affairs office recorded late. Rows written before this migration
 /// count as recorded when they took effect, which is how they were read
 /// until now.

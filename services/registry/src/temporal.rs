@@ -3,7 +3,7 @@
 //!
 //! Two times: when a change takes effect and when it was recorded. The folds
 //! answer "at instant t" over whatever history they are given; the `known_*`
-//! views cut that history to what was recorded by an instant (`known_at`),
+//! views cut that history to what was recorded by an instant (`known_time`),
 //! so that a change recorded later, however it is dated, cannot alter an
 //! answer given before it.
 use std::borrow::Cow;
@@ -332,7 +332,7 @@ mod tests {
         let now = officer_at(&known_officer_events(&evs, None), 100).unwrap();
         assert!(is_active(now.status));
         assert_eq!(now.posts, vec!["p".to_string()]);
-        // recorded exactly at known_at: known
+        // recorded exactly at known_time: known
         assert_eq!(known_officer_events(&evs, Some(400)).len(), 2);
     }
 

@@ -776,10 +776,10 @@ db_test!(check_actors_lookups, |b| async move {
         c.check_actors(CheckActorsRequest {
             body: "bodies/nosuchbody".into(),
             power: w.penalty.name.clone(),
-            at: Some(ts(Utc::now())),
+            act_time: Some(ts(Utc::now())),
             officers: vec![w.a.name.clone()],
             min_qualified: 0,
-            known_at: None,
+            known_time: None,
         })
         .await,
         Code::NotFound,
@@ -800,10 +800,10 @@ db_test!(
         let one = |body: &str, power: &str, officers: &[&Officer]| CheckActorsRequest {
             body: body.into(),
             power: power.into(),
-            at: Some(ts(Utc::now())),
+            act_time: Some(ts(Utc::now())),
             officers: officers.iter().map(|o| o.name.clone()).collect(),
             min_qualified: 0,
-            known_at: None,
+            known_time: None,
         };
         let mut svc = as_role(&s, probity_common::auth::Role::Service).await;
         let r = svc

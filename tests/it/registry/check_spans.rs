@@ -112,10 +112,10 @@ db_test!(
         let question = |g: &(String, Vec<String>), t: DateTime<Utc>| CheckActorsRequest {
             body: w.dept.name.clone(),
             power: g.0.clone(),
-            at: Some(ts(t)),
+            act_time: Some(ts(t)),
             officers: g.1.clone(),
             min_qualified: 0,
-            known_at: None,
+            known_time: None,
         };
         let service = s.token(Role::Service, None);
         for viewer in [String::new(), w.dept.name.clone()] {

@@ -85,13 +85,13 @@ db_test!(
             .expect("the office issues the card dated back");
 
         // As the registry stands now, the card covers the inspection...
-        let ask = |known_at| CheckActorsRequest {
+        let ask = |known_time| CheckActorsRequest {
             body: w.dept.name.clone(),
             power: w.inspection.name.clone(),
-            at: Some(ts(at)),
+            act_time: Some(ts(at)),
             officers: vec![c.name.clone()],
             min_qualified: 1,
-            known_at,
+            known_time,
         };
         let now = legal.check_actors(ask(None)).await.unwrap().into_inner();
         assert_eq!(problems(&now, &c.name), vec![]);

@@ -392,10 +392,10 @@ db_test!(
 
         // CheckActors answers with the criteria in force at the instant asked
         let at = |t: DateTime<Utc>| CheckActorsRequest {
-            known_at: None,
+            known_time: None,
             body: w.dept.name.clone(),
             power: p.clone(),
-            at: Some(ts(t)),
+            act_time: Some(ts(t)),
             officers: vec![w.a.name.clone()],
             min_qualified: 0,
         };

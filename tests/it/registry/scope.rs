@@ -47,10 +47,10 @@ db_test!(
             .check_actors(CheckActorsRequest {
                 body: w.dept.name.clone(),
                 power: w.penalty.name.clone(),
-                at: Some(ts(Utc::now())),
+                act_time: Some(ts(Utc::now())),
                 officers: vec![e.name.clone(), w.a.name.clone()],
                 min_qualified: 0,
-                known_at: None,
+                known_time: None,
             })
             .await
             .unwrap()
@@ -68,10 +68,10 @@ db_test!(
             .check_actors(CheckActorsRequest {
                 body: w.dept.name.clone(),
                 power: w.penalty.name.clone(),
-                at: Some(ts(Utc::now())),
+                act_time: Some(ts(Utc::now())),
                 officers: vec![e.name.clone()],
                 min_qualified: 0,
-                known_at: None,
+                known_time: None,
             })
             .await
             .unwrap()

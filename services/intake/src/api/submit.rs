@@ -250,7 +250,7 @@ async fn ask(
                 let p = prepared[i].as_ref().ok()?;
                 (reporters::open_view(p.kind) == open).then(|| {
                     let mut q = findings::question(p, referenced[i].as_ref());
-                    q.known_at = first_recorded
+                    q.known_time = first_recorded
                         .get(&(p.body_id.clone(), p.fact.source_id.clone()))
                         .and_then(|us| probity_common::names::us_ts(*us));
                     (i, q)

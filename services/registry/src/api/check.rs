@@ -29,7 +29,7 @@ struct Parsed {
     /// None: a batch check about the officers only.
     power_id: Option<String>,
     t: i64,
-    /// Read the registry as it stood then (`known_at`); None: as it stands.
+    /// Read the registry as it stood then (`known_time`); None: as it stands.
     known: Option<i64>,
     ids: Vec<String>,
     min: u32,
@@ -49,11 +49,11 @@ fn parse(
     } else {
         Some(nested_field(v, &r.power, "powers", &f("power")).1)
     };
-    let at = ts_field(v, r.at.as_ref(), &f("at"));
-    let known = r.known_at.as_ref().and_then(|k| {
+    let at = ts_field(v, r.act_time.as_ref(), &f("act_time"));
+    let known = r.known_time.as_ref().and_then(|k| {
         let k = probity_common::names::from_ts(k);
         if k.is_none() {
-            v.add(f("known_at"), "is not a valid timestamp");
+            v.add(f("known_time"), "is not a valid timestamp");
         }
         k.map(|k| k.timestamp_micros())
     });

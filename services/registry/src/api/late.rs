@@ -2,7 +2,7 @@
 //! `registry.backdate_grace` before now; earlier is the legal-affairs
 //! office's (or a service's, for the sanctions it carries out), with a
 //! reason, and such a change is kept in `registry_late_changes` for the
-//! office to list. CheckActors' `known_at` keeps any backdated change from
+//! office to list. CheckActors' `known_time` keeps any backdated change from
 //! clearing what was found before it was recorded.
 use probity_common::{
     AppError, AppResult, Reason, Violations,
