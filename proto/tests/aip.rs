@@ -37,12 +37,6 @@ const KNOWN_DRIFT: &[&str] = &[
     "AIP-158 probity.accountability.v1.AccountabilityService.ListGrounds",
     "AIP-158 probity.accountability.v1.AccountabilityService.ListSeverityRules",
     "AIP-158 probity.intake.v1.IntakeService.ListFactRevisions",
-    "AIP-158 probity.registry.v1.PublicRegistryService.ListPublishedPosts",
-    "AIP-158 probity.registry.v1.RegistryService.ListBodyRevisions",
-    "AIP-158 probity.registry.v1.RegistryService.ListMajorDecisionCriteria",
-    "AIP-158 probity.registry.v1.RegistryService.ListPostRevisions",
-    "AIP-158 probity.registry.v1.RegistryService.ListPowerVersions",
-    "AIP-158 probity.registry.v1.RegistryService.ListUnassignedPowers",
 ];
 
 const BEHAVIORS: &[&str] = &[

@@ -445,6 +445,7 @@ db_test!(department_cannot_touch_another_body, |b| async move {
     out(d
         .list_power_versions(ListPowerVersionsRequest {
             name: o_power.name.clone(),
+            ..Default::default()
         })
         .await);
     out(d
@@ -456,6 +457,7 @@ db_test!(department_cannot_touch_another_body, |b| async move {
     out(d
         .list_unassigned_powers(ListUnassignedPowersRequest {
             parent: w.other.name.clone(),
+            ..Default::default()
         })
         .await);
     out(d
@@ -861,6 +863,7 @@ db_test!(public_methods_and_health_need_no_token, |b| async move {
     .expect("published powers without token");
     p.list_published_posts(ListPublishedPostsRequest {
         body: w.dept.name.clone(),
+        ..Default::default()
     })
     .await
     .expect("published posts without token");

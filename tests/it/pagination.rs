@@ -641,3 +641,232 @@ db_test!(audit_entries_walk_all_pages, |b| async move {
     assert_eq!(flat, vec![entity.clone()], "one entry about the credential");
     s.stop().await;
 });
+
+db_test!(histories_and_short_lists_walk_all_pages, |b| async move {
+    // Every List pages (AIP-158), the short ones read whole too: revisions,
+    // versions, criteria, unassigned powers and the public posts.
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = s.legal().await;
+    let mut power = w.penalty.clone();
+    let mut extra_posts = Vec::new();
+    for i in 0..4 {
+        let mut body = w.dept.clone();
+        body.display_name = format!("尚志市市场监督管理局{i}");
+        c.update_body(UpdateBodyRequest {
+            request_id: rid(),
+            body: Some(body),
+            update_mask: mask(&["display_name"]),
+            reason: "更名".into(),
+        })
+        .await
+        .unwrap();
+        let mut post = w.post.clone();
+        post.display_name = format!("执法岗{i}");
+        c.update_post(UpdatePostRequest {
+            request_id: rid(),
+            post: Some(post),
+            update_mask: mask(&["display_name"]),
+            reason: "更名".into(),
+        })
+        .await
+        .unwrap();
+        power.display_name = format!("行政处罚{i}");
+        power = c
+            .revise_power(RevisePowerRequest {
+                request_id: rid(),
+                power: Some(power),
+                reason: "上位法修订".into(),
+                effective_time: None,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        c.set_major_decision_criteria(SetMajorDecisionCriteriaRequest {
+            request_id: rid(),
+            power: w.penalty.name.clone(),
+            criteria: Some(MajorDecisionCriteria {
+                fine_at_least_fen: 100_000 * (i + 1),
+                ..Default::default()
+            }),
+            effective_time: None,
+            reason: "目录".into(),
+        })
+        .await
+        .unwrap();
+        c.create_power(CreatePowerRequest {
+            request_id: rid(),
+            parent: w.dept.name.clone(),
+            power: Some(inspection_power(&format!("JC-2{i:02}"))),
+            legal_basis_change: basis_change(),
+            effective_time: None,
+            backdate_reason: String::new(),
+        })
+        .await
+        .unwrap();
+        let p = c
+            .create_post(CreatePostRequest {
+                request_id: rid(),
+                parent: w.dept.name.clone(),
+                post: Some(Post {
+                    display_name: format!("岗{i}"),
+                    responsibilities: "职责".into(),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        extra_posts.push(p.display_name);
+    }
+    let numbers = |from: i32, to: i32| (from..=to).map(|n| n.to_string()).collect::<Vec<_>>();
+
+    let name = w.dept.name.clone();
+    let pages = walk(|t| {
+        let (mut c, name) = (c.clone(), name.clone());
+        async move {
+            let r = c
+                .list_body_revisions(ListBodyRevisionsRequest {
+                    name,
+                    page_size: 2,
+                    page_token: t,
+                })
+                .await
+                .expect("page")
+                .into_inner();
+            let keys = r.revisions.iter().map(|x| x.revision.to_string()).collect();
+            (keys, r.next_page_token)
+        }
+    })
+    .await;
+    assert_pages(&pages, 2, &numbers(1, 5));
+
+    let name = w.post.name.clone();
+    let pages = walk(|t| {
+        let (mut c, name) = (c.clone(), name.clone());
+        async move {
+            let r = c
+                .list_post_revisions(ListPostRevisionsRequest {
+                    name,
+                    page_size: 2,
+                    page_token: t,
+                })
+                .await
+                .expect("page")
+                .into_inner();
+            let keys = r.revisions.iter().map(|x| x.revision.to_string()).collect();
+            (keys, r.next_page_token)
+        }
+    })
+    .await;
+    assert_pages(&pages, 2, &numbers(1, 5));
+
+    let name = w.penalty.name.clone();
+    let pages = walk(|t| {
+        let (mut c, name) = (c.clone(), name.clone());
+        async move {
+            let r = c
+                .list_power_versions(ListPowerVersionsRequest {
+                    name,
+                    page_size: 2,
+                    page_token: t,
+                })
+                .await
+                .expect("page")
+                .into_inner();
+            let keys = r.versions.iter().map(|x| x.version.to_string()).collect();
+            (keys, r.next_page_token)
+        }
+    })
+    .await;
+    assert_pages(&pages, 2, &numbers(1, 5));
+
+    let power_name = w.penalty.name.clone();
+    let pages = walk(|t| {
+        let (mut c, power) = (c.clone(), power_name.clone());
+        async move {
+            let r = c
+                .list_major_decision_criteria(ListMajorDecisionCriteriaRequest {
+                    power,
+                    page_size: 3,
+                    page_token: t,
+                })
+                .await
+                .expect("page")
+                .into_inner();
+            let keys = r.versions.iter().map(|x| x.version.to_string()).collect();
+            (keys, r.next_page_token)
+        }
+    })
+    .await;
+    assert_pages(&pages, 3, &numbers(1, 4));
+
+    let parent = w.dept.name.clone();
+    let pages = walk(|t| {
+        let (mut c, parent) = (c.clone(), parent.clone());
+        async move {
+            let r = c
+                .list_unassigned_powers(ListUnassignedPowersRequest {
+                    parent,
+                    page_size: 3,
+                    page_token: t,
+                })
+                .await
+                .expect("page")
+                .into_inner();
+            (
+                r.powers.into_iter().map(|p| p.code).collect(),
+                r.next_page_token,
+            )
+        }
+    })
+    .await;
+    let codes: Vec<String> = (0..4).map(|i| format!("JC-2{i:02}")).collect();
+    assert_pages(&pages, 3, &codes);
+
+    let mut public = s.public().await;
+    let body = w.dept.name.clone();
+    let pages = walk(|t| {
+        let (mut c, body) = (public.clone(), body.clone());
+        async move {
+            let r = c
+                .list_published_posts(ListPublishedPostsRequest {
+                    body,
+                    page_size: 2,
+                    page_token: t,
+                })
+                .await
+                .expect("page")
+                .into_inner();
+            (
+                r.posts.into_iter().map(|p| p.display_name).collect(),
+                r.next_page_token,
+            )
+        }
+    })
+    .await;
+    let mut all = extra_posts.clone();
+    all.push("执法岗3".into());
+    assert_pages(&pages, 2, &all);
+
+    // A token from one listing is refused by another.
+    let r = c
+        .list_body_revisions(ListBodyRevisionsRequest {
+            name: w.dept.name.clone(),
+            page_size: 1,
+            page_token: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let e = public
+        .list_published_posts(ListPublishedPostsRequest {
+            body: w.dept.name.clone(),
+            page_size: 1,
+            page_token: r.next_page_token,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&e), vec!["page_token"]);
+    s.stop().await;
+});

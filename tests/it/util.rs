@@ -228,3 +228,10 @@ pub fn near(a: &Option<prost_types::Timestamp>, b: DateTime<Utc>) -> bool {
     a.as_ref()
         .is_some_and(|t| (t.seconds - b.timestamp()).abs() <= 5)
 }
+
+/// An update mask of `paths` (AIP-134).
+pub fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
+    Some(prost_types::FieldMask {
+        paths: paths.iter().map(|p| p.to_string()).collect(),
+    })
+}

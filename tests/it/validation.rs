@@ -449,8 +449,11 @@ db_test!(power_rules, |b| async move {
         &["name"],
     );
     expect_invalid(
-        c.list_power_versions(ListPowerVersionsRequest { name: "".into() })
-            .await,
+        c.list_power_versions(ListPowerVersionsRequest {
+            name: "".into(),
+            ..Default::default()
+        })
+        .await,
         &["name"],
     );
     expect_invalid(
@@ -464,8 +467,11 @@ db_test!(power_rules, |b| async move {
         &["parent", "category", "page_size"],
     );
     expect_invalid(
-        c.list_unassigned_powers(ListUnassignedPowersRequest { parent: "".into() })
-            .await,
+        c.list_unassigned_powers(ListUnassignedPowersRequest {
+            parent: "".into(),
+            ..Default::default()
+        })
+        .await,
         &["parent"],
     );
     assert_eq!(head(&s).await, h);
@@ -877,6 +883,7 @@ db_test!(public_rules, |b| async move {
     expect_invalid(
         p.list_published_posts(ListPublishedPostsRequest {
             body: "bodies/a/b".into(),
+            ..Default::default()
         })
         .await,
         &["body"],

@@ -722,6 +722,7 @@ db_test!(
             .await
             .list_published_posts(ListPublishedPostsRequest {
                 body: ent.name.clone(),
+                ..Default::default()
             })
             .await
             .unwrap()
@@ -730,6 +731,7 @@ db_test!(
         let unassigned = c
             .list_unassigned_powers(ListUnassignedPowersRequest {
                 parent: w.dept.name.clone(),
+                ..Default::default()
             })
             .await
             .unwrap()

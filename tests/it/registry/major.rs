@@ -358,7 +358,10 @@ db_test!(
             .registry(&s.token(Role::Department, Some(&w.dept.name)))
             .await;
         let hist = d
-            .list_major_decision_criteria(ListMajorDecisionCriteriaRequest { power: p.clone() })
+            .list_major_decision_criteria(ListMajorDecisionCriteriaRequest {
+                power: p.clone(),
+                ..Default::default()
+            })
             .await
             .unwrap()
             .into_inner()

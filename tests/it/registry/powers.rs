@@ -267,6 +267,7 @@ db_test!(revise_makes_a_new_version, |b| async move {
     let versions = c
         .list_power_versions(ListPowerVersionsRequest {
             name: w.penalty.name.clone(),
+            ..Default::default()
         })
         .await
         .expect("versions")
@@ -366,6 +367,7 @@ db_test!(revise_makes_a_new_version, |b| async move {
     let n = c
         .list_power_versions(ListPowerVersionsRequest {
             name: w.penalty.name.clone(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -533,6 +535,7 @@ db_test!(withdrawn_power_closes_post_assignments, |b| async move {
     let unassigned = c
         .list_unassigned_powers(ListUnassignedPowersRequest {
             parent: w.dept.name.clone(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -630,14 +633,17 @@ db_test!(unassigned_powers_and_post_assignment, |b| async move {
     let unassigned = move |body: String| {
         let mut c = base.clone();
         async move {
-            c.list_unassigned_powers(ListUnassignedPowersRequest { parent: body })
-                .await
-                .expect("unassigned")
-                .into_inner()
-                .powers
-                .iter()
-                .map(|p| p.code.clone())
-                .collect::<Vec<_>>()
+            c.list_unassigned_powers(ListUnassignedPowersRequest {
+                parent: body,
+                ..Default::default()
+            })
+            .await
+            .expect("unassigned")
+            .into_inner()
+            .powers
+            .iter()
+            .map(|p| p.code.clone())
+            .collect::<Vec<_>>()
         }
     };
     assert_eq!(unassigned(w.dept.name.clone()).await, vec!["XK-001"]);

@@ -304,6 +304,7 @@ db_test!(published_posts, |b| async move {
     let posts = p
         .list_published_posts(ListPublishedPostsRequest {
             body: w.dept.name.clone(),
+            ..Default::default()
         })
         .await
         .expect("published posts")
@@ -330,14 +331,18 @@ db_test!(published_posts, |b| async move {
     expect_err(
         p.list_published_posts(ListPublishedPostsRequest {
             body: "bodies/nosuchbody".into(),
+            ..Default::default()
         })
         .await,
         Code::NotFound,
         "NOT_FOUND",
     );
     expect_invalid(
-        p.list_published_posts(ListPublishedPostsRequest { body: "".into() })
-            .await,
+        p.list_published_posts(ListPublishedPostsRequest {
+            body: "".into(),
+            ..Default::default()
+        })
+        .await,
         &["body"],
     );
     s.stop().await;

@@ -3,13 +3,7 @@ use probity_common::auth::Role;
 use probity_proto::registry::v1::*;
 use tonic::Code;
 
-use crate::{db_test, fixtures::*, harness::TestServer};
-
-fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
-    Some(prost_types::FieldMask {
-        paths: paths.iter().map(|p| p.to_string()).collect(),
-    })
-}
+use crate::{db_test, fixtures::*, harness::TestServer, util::mask};
 
 db_test!(body_revisions_keep_history, |b| async move {
     let s = TestServer::start(b).await;
@@ -38,6 +32,7 @@ db_test!(body_revisions_keep_history, |b| async move {
     let revs = c
         .list_body_revisions(ListBodyRevisionsRequest {
             name: w.dept.name.clone(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -165,6 +160,7 @@ db_test!(post_revisions_keep_history, |b| async move {
     let revs = dept
         .list_post_revisions(ListPostRevisionsRequest {
             name: w.post.name.clone(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -179,6 +175,7 @@ db_test!(post_revisions_keep_history, |b| async move {
     let posts = public
         .list_published_posts(ListPublishedPostsRequest {
             body: w.dept.name.clone(),
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -3,6 +3,7 @@
 //! (Art. 19(16)); intake computes `Decision.major` from the criteria in
 //! force, so a department cannot avoid the legal review by not declaring a
 //! decision major. Versions are appended like a power's, never changed.
+use probity_common::names::{page, page_of};
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::Utc;
@@ -138,13 +139,20 @@ pub async fn list_major_decision_criteria(
     ctx: &Ctx,
     r: ListMajorDecisionCriteriaRequest,
 ) -> AppResult<ListMajorDecisionCriteriaResponse> {
+    let mut v = Violations::new();
+    let key = format!("ListMajorDecisionCriteria\n{}", r.power);
+    let p = page(&mut v, r.page_size, &r.page_token, &key);
+    v.finish()?;
     let db = &reg.store.db;
     let pm = load_power(db, &r.power, "power").await?;
     scope::ensure(db, &ctx.principal, &pm.body_id).await?;
     let name = nested_name(&pm.body_id, "powers", &pm.id);
+    let (rows, next_page_token) = page_of(versions(db, &pm.id).await?, &p, &key, |m| {
+        format!("{:010}", m.version)
+    });
     Ok(ListMajorDecisionCriteriaResponse {
-        versions: versions(db, &pm.id)
-            .await?
+        next_page_token,
+        versions: rows
             .iter()
             .map(|m| major::version(m, name.clone()))
             .collect(),

@@ -1,6 +1,7 @@
 //! The power-and-responsibility list (权责清单, Art. 5, 7): versioned powers,
 //! changed only with a reason, added or withdrawn only on a change of legal
 //! basis; and which post holds which power, over time.
+use probity_common::names::page_of;
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::Utc;
@@ -520,15 +521,20 @@ pub async fn list_power_versions(
     ctx: &Ctx,
     r: ListPowerVersionsRequest,
 ) -> AppResult<ListPowerVersionsResponse> {
+    let mut v = Violations::new();
+    let key = format!("ListPowerVersions\n{}", r.name);
+    let p = page(&mut v, r.page_size, &r.page_token, &key);
+    v.finish()?;
     let db = &reg.store.db;
     let pm = load_power(db, &r.name, "name").await?;
     scope::ensure(db, &ctx.principal, &pm.body_id).await?;
     let versions = power_version::Entity::find()
         .filter(power_version::Column::PowerId.eq(pm.id.clone()))
-        .order_by_asc(power_version::Column::Version)
         .all(db)
         .await?;
+    let (versions, next_page_token) = page_of(versions, &p, &key, |x| format!("{:010}", x.version));
     Ok(ListPowerVersionsResponse {
+        next_page_token,
         versions: versions
             .into_iter()
             .map(|v| convert::power(&pm, v))
@@ -543,6 +549,8 @@ pub async fn list_unassigned_powers(
 ) -> AppResult<ListUnassignedPowersResponse> {
     let mut v = Violations::new();
     let body_id = top_field(&mut v, &r.parent, "bodies", "parent");
+    let key = format!("ListUnassignedPowers\n{}", r.parent);
+    let p = page(&mut v, r.page_size, &r.page_token, &key);
     v.finish()?;
     let db = &reg.store.db;
     bodies::find_body(db, &body_id).await?;
@@ -574,7 +582,10 @@ pub async fn list_unassigned_powers(
         .into_iter()
         .filter(|p| !held.contains(&p.id))
         .collect();
+    let (powers, next_page_token) =
+        page_of(powers, &p, &key, |x| format!("{}\u{1}{}", x.code, x.id));
     Ok(ListUnassignedPowersResponse {
+        next_page_token,
         powers: with_current(db, powers).await?,
     })
 }

@@ -1,6 +1,7 @@
 //! What the public may see without a token: a credential's status by its
 //! printed number (the inspected party checks the card shown, Art. 16), the
 //! published power list (Art. 5) and each post's responsibilities (Art. 7).
+use probity_common::names::page_of;
 use std::collections::HashMap;
 
 use chrono::Utc;
@@ -9,7 +10,7 @@ use probity_common::{
     names::{page, top_field},
 };
 use probity_proto::registry::v1::*;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{Ctx, bodies, powers, us_ts};
 use crate::{
@@ -154,14 +155,18 @@ pub async fn list_published_posts(
 ) -> AppResult<ListPublishedPostsResponse> {
     let mut v = Violations::new();
     let body_id = top_field(&mut v, &r.body, "bodies", "body");
+    let key = format!("ListPublishedPosts\n{}", r.body);
+    let p = page(&mut v, r.page_size, &r.page_token, &key);
     v.finish()?;
     let db = &reg.store.db;
     bodies::find_body(db, &body_id).await?;
     let posts = post::Entity::find()
         .filter(post::Column::BodyId.eq(body_id.clone()))
-        .order_by_asc(post::Column::DisplayName)
         .all(db)
         .await?;
+    let (posts, next_page_token) = page_of(posts, &p, &key, |x| {
+        format!("{}\u{1}{}", x.display_name, x.id)
+    });
     let units: HashMap<String, String> = unit::Entity::find()
         .filter(unit::Column::BodyId.eq(body_id.clone()))
         .all(db)
@@ -203,5 +208,8 @@ pub async fn list_published_posts(
             }
         })
         .collect();
-    Ok(ListPublishedPostsResponse { posts: out })
+    Ok(ListPublishedPostsResponse {
+        posts: out,
+        next_page_token,
+    })
 }

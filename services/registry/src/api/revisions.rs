@@ -1,6 +1,7 @@
 //! Corrections to bodies and posts: each is a new revision, the old ones stay
 //! readable, and each says why.
 use chrono::Utc;
+use probity_common::names::{page, page_of};
 use probity_common::{
     AppError, AppResult, Reason, Violations,
     names::{check_request_id, name_or_invalid, nested_field, required, top_field},
@@ -9,7 +10,7 @@ use probity_common::{
 use probity_proto::registry::v1::*;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QuerySelect,
 };
 use serde_json::json;
 
@@ -175,16 +176,21 @@ pub async fn list_body_revisions(
     ctx: &Ctx,
     r: ListBodyRevisionsRequest,
 ) -> AppResult<ListBodyRevisionsResponse> {
+    let mut v = Violations::new();
+    let key = format!("ListBodyRevisions\n{}", r.name);
+    let p = page(&mut v, r.page_size, &r.page_token, &key);
+    v.finish()?;
     let id = name_or_invalid(&r.name, "bodies")?;
     let db = &reg.store.db;
     bodies::find_body(db, &id).await?;
     scope::ensure(db, &ctx.principal, &id).await?;
     let rows = body_revision::Entity::find()
         .filter(body_revision::Column::BodyId.eq(id))
-        .order_by_asc(body_revision::Column::Revision)
         .all(db)
         .await?;
+    let (rows, next_page_token) = page_of(rows, &p, &key, |x| format!("{:010}", x.revision));
     Ok(ListBodyRevisionsResponse {
+        next_page_token,
         revisions: rows
             .into_iter()
             .map(|x| BodyRevision {
@@ -291,15 +297,20 @@ pub async fn list_post_revisions(
     ctx: &Ctx,
     r: ListPostRevisionsRequest,
 ) -> AppResult<ListPostRevisionsResponse> {
+    let mut v = Violations::new();
+    let key = format!("ListPostRevisions\n{}", r.name);
+    let pg = page(&mut v, r.page_size, &r.page_token, &key);
+    v.finish()?;
     let db = &reg.store.db;
     let p = bodies::load_post(db, &r.name, "name").await?;
     scope::ensure(db, &ctx.principal, &p.body_id).await?;
     let rows = post_revision::Entity::find()
         .filter(post_revision::Column::PostId.eq(p.id.clone()))
-        .order_by_asc(post_revision::Column::Revision)
         .all(db)
         .await?;
+    let (rows, next_page_token) = page_of(rows, &pg, &key, |x| format!("{:010}", x.revision));
     Ok(ListPostRevisionsResponse {
+        next_page_token,
         revisions: rows
             .into_iter()
             .map(|x| PostRevision {
