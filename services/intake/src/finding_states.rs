@@ -13,7 +13,7 @@ use probity_common::{
 use probity_proto::intake::v1::{FactKind, Finding, FindingState};
 use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Value, sea_query::ArrayType};
 
-use crate::{findings::Found, tables::fact_name};
+use crate::{findings::Found, store::fact_name};
 
 pub const OPEN: i32 = FindingState::Open as i32;
 pub const SUPERSEDED_PENDING: i32 = FindingState::SupersededPending as i32;
