@@ -31,7 +31,7 @@ db_test!(every_kind_is_recorded, |b| async move {
             "M1-close",
             Payload::MatterClosing(MatterClosing {
                 matter: "M1".into(),
-                closed_at: Some(ts(t + Duration::hours(5))),
+                close_time: Some(ts(t + Duration::hours(5))),
                 outcome: MatterOutcome::Decided as i32,
             }),
         ),
@@ -51,7 +51,7 @@ db_test!(every_kind_is_recorded, |b| async move {
                 decision: "D1".into(),
                 kind: ReviewKind::Reconsideration as i32,
                 result: ReviewResult::Revoked as i32,
-                decided_at: Some(ts(t + Duration::days(2))),
+                decide_time: Some(ts(t + Duration::days(2))),
                 ..Default::default()
             }),
         ),
@@ -59,7 +59,7 @@ db_test!(every_kind_is_recorded, |b| async move {
             "C1",
             Payload::Complaint(Complaint {
                 source: ComplaintSource::MayorsHotline as i32,
-                accepted_at: Some(ts(t)),
+                accept_time: Some(ts(t)),
                 officers: vec![a.clone()],
             }),
         ),
@@ -67,7 +67,7 @@ db_test!(every_kind_is_recorded, |b| async move {
             "C1-close",
             Payload::ComplaintClosing(ComplaintClosing {
                 complaint: "C1".into(),
-                closed_at: Some(ts(t + Duration::days(1))),
+                close_time: Some(ts(t + Duration::days(1))),
                 ..Default::default()
             }),
         ),
@@ -76,7 +76,7 @@ db_test!(every_kind_is_recorded, |b| async move {
             Payload::Transfer(Transfer {
                 kind: TransferKind::SuspectedCrime as i32,
                 recipient: "尚志市公安局".into(),
-                at: Some(ts(t)),
+                transfer_time: Some(ts(t)),
                 officers: vec![a.clone(), bb.clone()],
                 matter: "M1".into(),
             }),
@@ -86,7 +86,7 @@ db_test!(every_kind_is_recorded, |b| async move {
             "F1",
             Payload::CaseFileReview(CaseFileReview {
                 decision: "D1".into(),
-                reviewed_at: Some(ts(t + Duration::days(3))),
+                review_time: Some(ts(t + Duration::days(3))),
                 facts_clear: true,
                 evidence_conclusive: true,
                 basis_correct: true,
@@ -111,7 +111,7 @@ db_test!(every_kind_is_recorded, |b| async move {
         assert_eq!(f.revision, 1);
         assert_eq!(f.source_id, source);
         assert!(f.findings.is_empty(), "{source}: {:?}", f.findings);
-        assert!(f.occurred_at.is_some() && f.recorded_at.is_some());
+        assert!(f.occur_time.is_some() && f.record_time.is_some());
         names.push(f.name);
     }
     // Art. 8 item scores: the legal-affairs office only.
@@ -123,7 +123,7 @@ db_test!(every_kind_is_recorded, |b| async move {
             item: 6,
             score: 92.5,
             note: "培训到位".into(),
-            scored_at: Some(ts(Utc::now())),
+            score_time: Some(ts(Utc::now())),
         }),
     );
     let e = expect_code(c.submit_fact(item.clone()).await, Code::FailedPrecondition);
@@ -214,7 +214,7 @@ db_test!(structural_errors_name_every_field, |b| async move {
             power: "powers/x".into(),
             act_kind: 0,
             officers: vec!["nobody".into()],
-            accepted_at: Some(ts(Utc::now() + Duration::days(2))),
+            accept_time: Some(ts(Utc::now() + Duration::days(2))),
             records: vec![ProcessRecord {
                 kind: 9,
                 content_sha256: "xyz".into(),
@@ -230,7 +230,7 @@ db_test!(structural_errors_name_every_field, |b| async move {
             "fact.matter.power",
             "fact.matter.act_kind",
             "fact.matter.officers[0]",
-            "fact.matter.accepted_at",
+            "fact.matter.accept_time",
             "fact.matter.records[0].kind",
             "fact.matter.records[0].content_sha256",
             "fact.matter.records[0].archive_ref",
@@ -251,7 +251,7 @@ db_test!(structural_errors_name_every_field, |b| async move {
                 hours: 500.0,
                 exam_score: 50.0,
                 has_exam: false,
-                at: Some(ts(when())),
+                train_time: Some(ts(when())),
                 ..Default::default()
             }),
         ))
@@ -266,7 +266,7 @@ db_test!(structural_errors_name_every_field, |b| async move {
     for (at, want) in [
         (
             "1999-12-31T15:59:59Z",
-            &["fact.training.hours", "fact.training.at"][..],
+            &["fact.training.hours", "fact.training.train_time"][..],
         ),
         ("1999-12-31T16:00:00Z", &["fact.training.hours"][..]),
     ] {
@@ -278,7 +278,7 @@ db_test!(structural_errors_name_every_field, |b| async move {
                 Payload::Training(Training {
                     officer: w.a.name.clone(),
                     hours: 500.0,
-                    at: Some(ts(at)),
+                    train_time: Some(ts(at)),
                     ..Default::default()
                 }),
             ))
@@ -320,7 +320,7 @@ db_test!(structural_errors_name_every_field, |b| async move {
         .unwrap();
     let early = Payload::MatterClosing(MatterClosing {
         matter: "M1".into(),
-        closed_at: Some(ts(when() - Duration::days(1))),
+        close_time: Some(ts(when() - Duration::days(1))),
         outcome: MatterOutcome::Decided as i32,
     });
     let e = expect_code(
@@ -329,11 +329,11 @@ db_test!(structural_errors_name_every_field, |b| async move {
     );
     assert_eq!(
         bad_fields(&e),
-        vec!["fact.matter_closing.closed_at".to_string()]
+        vec!["fact.matter_closing.close_time".to_string()]
     );
     let orphan = Payload::MatterClosing(MatterClosing {
         matter: "M404".into(),
-        closed_at: Some(ts(when())),
+        close_time: Some(ts(when())),
         outcome: MatterOutcome::Decided as i32,
     });
     let e = expect_code(
@@ -394,6 +394,7 @@ db_test!(resends_replay_and_conflicts_are_refused, |b| async move {
     let revisions = c
         .list_fact_revisions(ListFactRevisionsRequest {
             name: names.into_iter().next().unwrap(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -423,6 +424,7 @@ db_test!(corrections_and_voids_keep_history, |b| async move {
     let revs = c
         .list_fact_revisions(ListFactRevisionsRequest {
             name: f1.name.clone(),
+            ..Default::default()
         })
         .await
         .unwrap()

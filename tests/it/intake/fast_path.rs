@@ -11,7 +11,7 @@ use probity_common::{
     store::Store,
 };
 use probity_intake::{
-    prepare,
+    checks,
     writer::{Checked, Item, Writer},
 };
 use probity_proto::{intake::v1::SubmitFactRequest, registry::v1::CircumstanceGrade};

@@ -116,11 +116,28 @@ pub async fn list_fact_revisions(
 ) -> AppResult<ListFactRevisionsResponse> {
     let mut v = Violations::new();
     let id = fact_id(&mut v, &r.name, "name");
+    // The token is bound to the fact: one fact's token continues no other.
+    let pg = page(&mut v, r.page_size, &r.page_token, &r.name);
+    let after = match pg.after.as_deref().map(str::parse::<i32>) {
+        None => 0,
+        Some(Ok(rev)) if rev > 0 => rev,
+        Some(_) => {
+            v.add("page_token", "is not a token this listing issued");
+            0
+        }
+    };
     v.finish()?;
     let c = visible(intake, ctx, id, &r.name).await?;
-    let wanted: Vec<(i64, i32)> = (1..=c.revision).map(|rev| (id, rev)).collect();
+    let last = (i64::from(after) + pg.size as i64).min(i64::from(c.revision)) as i32;
+    let wanted: Vec<(i64, i32)> = (after + 1..=last).map(|rev| (id, rev)).collect();
+    let next_page_token = if last < c.revision {
+        next_token(wanted.len(), &pg, Some(&last.to_string()), &r.name)
+    } else {
+        String::new()
+    };
     Ok(ListFactRevisionsResponse {
         revisions: store::load(&intake.store.db, &wanted).await?,
+        next_page_token,
     })
 }
 
