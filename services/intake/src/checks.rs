@@ -466,3 +466,65 @@ fn shape(c: &mut Check<'_>, p: &mut Payload) -> Shape {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use probity_proto::intake::v1::{Inspection, Matter, Training, Transfer};
+
+    use super::*;
+
+    /// A fact stored before the AIP-142 renames (accepted_at, at, ...) must
+    /// replay when resent: its digest is of the prost encoding, which names
+    /// fields by number. The bytes are written by hand from those numbers.
+    #[test]
+    fn the_digest_is_by_field_number_not_name() {
+        let ts = || {
+            Some(prost_types::Timestamp {
+                seconds: 1,
+                nanos: 0,
+            })
+        };
+        let cases: [(Payload, &[u8]); 4] = [
+            (
+                Payload::Matter(Matter {
+                    accept_time: ts(),
+                    ..Default::default()
+                }),
+                &[0xa2, 0x01, 0x04, 0x22, 0x02, 0x08, 0x01],
+            ),
+            (
+                Payload::Inspection(Inspection {
+                    inspect_time: ts(),
+                    ..Default::default()
+                }),
+                &[0xba, 0x01, 0x04, 0x22, 0x02, 0x08, 0x01],
+            ),
+            (
+                Payload::Transfer(Transfer {
+                    transfer_time: ts(),
+                    ..Default::default()
+                }),
+                &[0xda, 0x01, 0x04, 0x1a, 0x02, 0x08, 0x01],
+            ),
+            (
+                Payload::Training(Training {
+                    train_time: ts(),
+                    ..Default::default()
+                }),
+                &[0xe2, 0x01, 0x04, 0x2a, 0x02, 0x08, 0x01],
+            ),
+        ];
+        for (payload, payload_bytes) in cases {
+            let fact = Fact {
+                body: "b1".into(),
+                source_id: "s".into(),
+                payload: Some(payload),
+                ..Default::default()
+            };
+            let mut wire = vec![0x12, 0x02, b'b', b'1', 0x1a, 0x01, b's'];
+            wire.extend_from_slice(payload_bytes);
+            assert_eq!(fact.encode_to_vec(), wire);
+            assert_eq!(digest(&fact), sha256_hex(&wire));
+        }
+    }
+}

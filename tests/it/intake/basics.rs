@@ -404,6 +404,61 @@ db_test!(resends_replay_and_conflicts_are_refused, |b| async move {
     s.stop().await;
 });
 
+db_test!(fact_revisions_page, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = dept(&s, &w).await;
+    let first = c
+        .submit_fact(fact(&w, "TRP", training(&w.a.name, 1.0)))
+        .await
+        .unwrap()
+        .into_inner();
+    for hours in 2..=5 {
+        let mut fix = fact(&w, "TRP", training(&w.a.name, f64::from(hours)));
+        fix.correction_reason = "hours were mistyped".into();
+        c.submit_fact(fix).await.unwrap();
+    }
+    // another fact, whose listing a token of the first must not continue
+    let other = c
+        .submit_fact(fact(&w, "TRQ", training(&w.a.name, 1.0)))
+        .await
+        .unwrap()
+        .into_inner();
+    let list = |token: String, name: String, page_size: i32| {
+        let mut c = c.clone();
+        async move {
+            c.list_fact_revisions(ListFactRevisionsRequest {
+                name,
+                page_size,
+                page_token: token,
+            })
+            .await
+        }
+    };
+    let pages = crate::util::walk(|token| {
+        let page = list(token, first.name.clone(), 2);
+        async move {
+            let r = page.await.unwrap().into_inner();
+            let revisions = r.revisions.iter().map(|f| f.revision.to_string());
+            (revisions.collect(), r.next_page_token)
+        }
+    })
+    .await;
+    let all: Vec<String> = (1..=5).map(|r| r.to_string()).collect();
+    crate::util::assert_pages(&pages, 2, &all);
+    // a token is bound to its fact, and one never issued is refused
+    let token = list(String::new(), first.name.clone(), 2)
+        .await
+        .unwrap()
+        .into_inner()
+        .next_page_token;
+    for (token, name) in [(token, other.name), ("forged".into(), first.name)] {
+        let e = expect_code(list(token, name, 2).await, Code::InvalidArgument);
+        assert_eq!(bad_fields(&e), vec!["page_token".to_string()]);
+    }
+    s.stop().await;
+});
+
 db_test!(corrections_and_voids_keep_history, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
