@@ -26,9 +26,9 @@ call $R/CheckActors "{\"body\":\"$DEPT\",\"power\":\"$POWER\",\"act_time\":\"$(d
 echo "# A mistake names every bad field:"
 call $R/CreateBody '{"body":{"display_name":"","kind":"BODY_KIND_DEPARTMENT","region_code":"23"}}' || true
 echo "# Intake records the act anyway, with what it breaks (Art. 16, 18):"
-call probity.intake.v1.IntakeService/SubmitFact "{\"fact\":{\"body\":\"$DEPT\",\"source_id\":\"JC-2026-0001\",\"inspection\":{\"power\":\"$POWER\",\"officers\":[\"$A\"],\"target\":\"party-0001\",\"act_time\":\"$(date -u -d "+2 seconds" +%Y-%m-%dT%H:%M:%SZ)\"}}}"
+call probity.intake.v1.IntakeService/SubmitFact "{\"fact\":{\"body\":\"$DEPT\",\"source_id\":\"JC-2026-0001\",\"inspection\":{\"power\":\"$POWER\",\"officers\":[\"$A\"],\"target\":\"party-0001\",\"inspect_time\":\"$(date -u -d "+2 seconds" +%Y-%m-%dT%H:%M:%SZ)\"}}}"
 AT=$(date -u -d "+2 seconds" +%Y-%m-%dT%H:%M:%SZ)
-INSPECTION="{\"power\":\"$POWER\",\"officers\":[\"$A\"],\"target\":\"party-0002\",\"at\":\"$AT\"}"
+INSPECTION="{\"power\":\"$POWER\",\"officers\":[\"$A\"],\"target\":\"party-0002\",\"inspect_time\":\"$AT\"}"
 FACT=$(call probity.intake.v1.IntakeService/SubmitFact "{\"fact\":{\"body\":\"$DEPT\",\"source_id\":\"JC-2026-0002\",\"inspection\":$INSPECTION}}" | field '["name"]')
 echo "# The department 'finds' the video and corrects the fact: the finding is"
 echo "# superseded, not gone; it stays in force until the legal-affairs office rules:"

@@ -136,7 +136,7 @@ pub(crate) fn matter_of(
         power: power.into(),
         act_kind: PowerCategory::Penalty as i32,
         officers: officers.iter().map(|o| o.name.clone()).collect(),
-        accepted_at: Some(ts(at)),
+        accept_time: Some(ts(at)),
         records: if recorded { vec![record()] } else { vec![] },
     })
 }
@@ -144,7 +144,7 @@ pub(crate) fn matter_of(
 fn closing(matter: &str, at: chrono::DateTime<Utc>) -> Payload {
     Payload::MatterClosing(MatterClosing {
         matter: matter.into(),
-        closed_at: Some(ts(at)),
+        close_time: Some(ts(at)),
         outcome: MatterOutcome::Decided as i32,
     })
 }
@@ -155,7 +155,7 @@ fn revoked(decision: &str, kind: ReviewKind, at: chrono::DateTime<Utc>) -> Paylo
         decision: decision.into(),
         kind: kind as i32,
         result: ReviewResult::Revoked as i32,
-        decided_at: Some(ts(at)),
+        decide_time: Some(ts(at)),
         ..Default::default()
     })
 }
@@ -164,7 +164,7 @@ fn revoked(decision: &str, kind: ReviewKind, at: chrono::DateTime<Utc>) -> Paylo
 fn file_up_to_standard(decision: &str, at: chrono::DateTime<Utc>) -> Payload {
     Payload::CaseFileReview(CaseFileReview {
         decision: decision.into(),
-        reviewed_at: Some(ts(at)),
+        review_time: Some(ts(at)),
         facts_clear: true,
         evidence_conclusive: true,
         basis_correct: true,
@@ -266,7 +266,7 @@ async fn a_year(s: &TestServer) -> Year {
         x.major = true;
         x.legal_review = Some(LegalReview {
             result: LegalReviewResult::Passed as i32,
-            reviewed_at: Some(ts(at(8))),
+            review_time: Some(ts(at(8))),
         });
     }
     submit(&mut i, &d, "d1", d1).await;
@@ -315,7 +315,7 @@ async fn a_year(s: &TestServer) -> Year {
         "k1",
         Payload::Complaint(Complaint {
             source: ComplaintSource::MayorsHotline as i32,
-            accepted_at: Some(ts(at(3))),
+            accept_time: Some(ts(at(3))),
             officers: vec![c.name.clone()],
         }),
     )
@@ -326,7 +326,7 @@ async fn a_year(s: &TestServer) -> Year {
         "k1-close",
         Payload::ComplaintClosing(ComplaintClosing {
             complaint: "k1".into(),
-            closed_at: Some(ts(at(30))),
+            close_time: Some(ts(at(30))),
             ..Default::default()
         }),
     )
@@ -338,7 +338,7 @@ async fn a_year(s: &TestServer) -> Year {
         Payload::Transfer(Transfer {
             kind: TransferKind::SuspectedCrime as i32,
             recipient: "尚志市公安局".into(),
-            at: Some(ts(at(31))),
+            transfer_time: Some(ts(at(31))),
             officers: vec![w.b.name.clone()],
             matter: "m2".into(),
         }),
@@ -793,7 +793,7 @@ db_test!(earlier_years_facts_credit_their_officers, |b| async move {
     let at = |m: i64| t + Duration::minutes(m);
     // Last year: a matter accepted in December and decided then; two years
     // back: a matter decided last year.
-    for (matter, decided, who, accepted_at, decided_at) in [
+    for (matter, decided, who, accept_time, decide_time) in [
         (
             "old-m",
             "old-d",
@@ -809,13 +809,13 @@ db_test!(earlier_years_facts_credit_their_officers, |b| async move {
             noon(y - 1, 6, 1),
         ),
     ] {
-        submit(&mut i, &d, matter, matter_of(&p, &who, accepted_at, true)).await;
+        submit(&mut i, &d, matter, matter_of(&p, &who, accept_time, true)).await;
         let grade = CircumstanceGrade::Ordinary;
         submit(
             &mut i,
             &d,
             decided,
-            decision(matter, grade, 100_000, decided_at),
+            decision(matter, grade, 100_000, decide_time),
         )
         .await;
     }

@@ -142,7 +142,7 @@ db_test!(
             "m-extra-close",
             Payload::MatterClosing(MatterClosing {
                 matter: "m-extra".into(),
-                closed_at: Some(ts(at(6))),
+                close_time: Some(ts(at(6))),
                 outcome: MatterOutcome::Decided as i32,
             }),
         )

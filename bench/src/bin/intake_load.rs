@@ -86,7 +86,7 @@ fn fact(seed: &Seed, prefix: &str, i: usize) -> SubmitFactRequest {
                 power: seed.power.clone(),
                 act_kind: PowerCategory::Penalty as i32,
                 officers: vec![o(i), o(i + 1)],
-                accepted_at: Some(at(i)),
+                accept_time: Some(at(i)),
                 records: vec![record()],
             }),
         ),
@@ -94,7 +94,7 @@ fn fact(seed: &Seed, prefix: &str, i: usize) -> SubmitFactRequest {
             format!("{prefix}D{i}"),
             Payload::Decision(Decision {
                 matter: format!("{prefix}M{}", i - 10),
-                decided_at: Some(at(i)),
+                decide_time: Some(at(i)),
                 penalty: Some(Penalty {
                     violation: "未按规定公示信息".into(),
                     grade: CircumstanceGrade::Minor as i32,
@@ -111,7 +111,7 @@ fn fact(seed: &Seed, prefix: &str, i: usize) -> SubmitFactRequest {
                 hours: 2.0,
                 exam_score: 80.0 + (i % 20) as f64,
                 has_exam: true,
-                at: Some(at(i)),
+                train_time: Some(at(i)),
                 ..Default::default()
             }),
         ),
@@ -119,7 +119,7 @@ fn fact(seed: &Seed, prefix: &str, i: usize) -> SubmitFactRequest {
             format!("{prefix}C{i}"),
             Payload::Complaint(Complaint {
                 source: ComplaintSource::MayorsHotline as i32,
-                accepted_at: Some(at(i)),
+                accept_time: Some(at(i)),
                 officers: vec![o(i)],
             }),
         ),
@@ -129,7 +129,7 @@ fn fact(seed: &Seed, prefix: &str, i: usize) -> SubmitFactRequest {
                 power: seed.power.clone(),
                 officers: vec![o(i), o(i + 2)],
                 target: format!("party-{}", i % 977),
-                at: Some(at(i)),
+                inspect_time: Some(at(i)),
                 random_draw: "draw-bench".into(),
                 records: vec![record()],
             }),

@@ -224,7 +224,7 @@ impl Facts {
         self.source_id.push(f.source_id.clone());
         self.ref_source.push(row.ref_source);
         self.occurred_us.push(
-            f.occurred_at
+            f.occur_time
                 .as_ref()
                 .and_then(from_ts)
                 .map(|t| t.timestamp_micros())
@@ -364,7 +364,7 @@ pub async fn facts(
     {
         for f in &page.facts {
             let at = f
-                .occurred_at
+                .occur_time
                 .as_ref()
                 .and_then(from_ts)
                 .map(|t| t.timestamp_micros());
@@ -819,10 +819,10 @@ mod tests {
             name: "facts/1".into(),
             payload: Some(Payload::Decision(Decision {
                 major: true,
-                decided_at: at(1_000),
+                decide_time: at(1_000),
                 legal_review: Some(LegalReview {
                     result: result as i32,
-                    reviewed_at: at(reviewed),
+                    review_time: at(reviewed),
                 }),
                 ..Default::default()
             })),

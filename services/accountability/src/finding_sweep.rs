@@ -124,7 +124,7 @@ async fn open(
             fresh.len(),
             who.display_name,
             first
-                .occurred_at
+                .occur_time
                 .as_ref()
                 .map(|t| probity_common::names::ts_us(t) / 1_000_000)
                 .and_then(|s| chrono::DateTime::from_timestamp(s, 0))

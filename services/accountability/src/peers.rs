@@ -142,23 +142,34 @@ impl Peers {
     /// Every revision of an intake fact, oldest first.
     pub async fn fact_revisions(&self, fact: &str, field: &str) -> AppResult<Vec<Fact>> {
         let mut client = self.intake_client();
-        match self
-            .intake
-            .call(
-                "intake",
-                client.list_fact_revisions(ListFactRevisionsRequest { name: fact.into() }),
-            )
-            .await
-        {
-            Err(PeerError::Refused(s))
-                if matches!(
-                    s.code(),
-                    tonic::Code::NotFound | tonic::Code::InvalidArgument
-                ) =>
+        let mut out = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let req = ListFactRevisionsRequest {
+                name: fact.into(),
+                page_size: probity_common::names::MAX_PAGE_SIZE as i32,
+                page_token,
+            };
+            let page = match self
+                .intake
+                .call("intake", client.list_fact_revisions(req))
+                .await
             {
-                Err(AppError::invalid(field, "no such fact in intake"))
+                Err(PeerError::Refused(s))
+                    if matches!(
+                        s.code(),
+                        tonic::Code::NotFound | tonic::Code::InvalidArgument
+                    ) =>
+                {
+                    return Err(AppError::invalid(field, "no such fact in intake"));
+                }
+                r => r?,
+            };
+            out.extend(page.revisions);
+            if page.next_page_token.is_empty() {
+                return Ok(out);
             }
-            r => Ok(r?.revisions),
+            page_token = page.next_page_token;
         }
     }
 

@@ -13,7 +13,7 @@ use probity_common::{
 use probity_proto::intake::v1::{FactKind, Finding, FindingState};
 use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Value, sea_query::ArrayType};
 
-use crate::{findings::Found, tables::fact_name};
+use crate::{findings::Found, store::fact_name};
 
 pub const OPEN: i32 = FindingState::Open as i32;
 pub const SUPERSEDED_PENDING: i32 = FindingState::SupersededPending as i32;
@@ -137,7 +137,7 @@ pub fn view(row: &QueryResult) -> AppResult<Finding> {
         fact: fact_name(fact_id),
         revision,
         body: body_name(&row.try_get::<String>("", "body")?),
-        occurred_at: us_ts(row.try_get("", "occurred_us")?),
+        occur_time: us_ts(row.try_get("", "occurred_us")?),
         fact_kind: FactKind::try_from(row.try_get::<i32>("", "kind")?).unwrap_or_default() as i32,
         source_id: String::new(),
         name: finding_name(fact_id, revision, seq),
@@ -169,7 +169,7 @@ pub fn view_new(
         fact: fact_name(fact_id),
         revision,
         body: body_name(body),
-        occurred_at: us_ts(occurred_us),
+        occur_time: us_ts(occurred_us),
         fact_kind: FactKind::try_from(kind).unwrap_or_default() as i32,
         source_id: source_id.to_string(),
         name: finding_name(fact_id, revision, seq),

@@ -17,7 +17,7 @@ use probity_rules::{
 };
 
 use crate::{
-    prepare::Prepared,
+    checks::Prepared,
     rules::{self, Rule},
 };
 
@@ -58,7 +58,7 @@ pub fn inherit_officers(p: &mut Prepared, referenced: Option<&Referenced>) {
 
 /// Whether `p`'s officers were inherited, not named in its payload.
 fn inherited(p: &Prepared) -> bool {
-    !p.officers.is_empty() && crate::prepare::officers_of(&p.fact).is_empty()
+    !p.officers.is_empty() && crate::checks::officers_of(&p.fact).is_empty()
 }
 
 /// The registry question for a submission (one per fact).
@@ -290,7 +290,7 @@ fn check_reference(v: &mut Violations, p: &Prepared, referenced: Option<&Referen
         ),
         Some(r) if r.voided => v.add(want.field.clone(), format!("this {what} was voided")),
         Some(r) if r.occurred_us > p.occurred_us && p.kind != FactKind::Transfer => v.add(
-            crate::prepare::occurred_field(p.kind),
+            crate::checks::occurred_field(p.kind),
             format!("must not be before the {what} it refers to"),
         ),
         Some(_) => {}

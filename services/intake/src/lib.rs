@@ -11,15 +11,15 @@ use probity_common::{
 use probity_proto::intake::v1::intake_service_server::IntakeServiceServer;
 
 mod api;
+pub mod checks;
 pub mod finding_states;
 pub mod findings;
-pub mod link;
 pub mod migration;
+pub mod peers;
 pub mod policy;
-pub mod prepare;
 pub mod reporters;
 pub mod settings;
-pub mod tables;
+pub mod store;
 pub mod writer;
 
 pub use migration::Migrator;
@@ -29,7 +29,7 @@ pub use probity_rules::catalogue as rules;
 /// The service's state, shared by its handlers.
 pub struct Intake {
     pub(crate) store: Store,
-    pub(crate) link: link::RegistryLink,
+    pub(crate) peers: peers::Peers,
     pub(crate) writer: writer::Writer,
     pub(crate) batch_max: usize,
 }
@@ -51,11 +51,11 @@ impl Service for Intake {
 
     /// Starts the writer and the line to the registry.
     async fn open(o: Opened<'_, Self>) -> anyhow::Result<Arc<Intake>> {
-        let link = link::RegistryLink::new(o.settings, o.own)?;
+        let peers = peers::Peers::new(o.settings, o.own)?;
         let writer = writer::Writer::start(o.store.clone(), o.section.batch_max_facts);
         Ok(Arc::new(Intake {
             store: o.store,
-            link,
+            peers,
             writer,
             batch_max: o.section.batch_max_facts,
         }))

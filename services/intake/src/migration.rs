@@ -187,7 +187,7 @@ impl MigrationTrait for M0002FactReferences {
                 let payload: Vec<u8> = row.try_get("", "payload")?;
                 let fact = Fact::decode(payload.as_slice())
                     .map_err(|e| DbErr::Migration(format!("a stored fact does not decode: {e}")))?;
-                let to = crate::prepare::refers_to(&fact);
+                let to = crate::checks::refers_to(&fact);
                 if !to.is_empty() {
                     ids.push(Value::from(row.try_get::<i64>("", "id")?));
                     refs.push(Value::from(to.to_string()));

@@ -21,7 +21,7 @@ use probity_proto::{
 use prost::Message;
 use sea_orm::DatabaseConnection;
 
-use crate::{findings::Found, link::RegistryLink, rules, tables};
+use crate::{findings::Found, peers::Peers, rules, store};
 
 /// One kind of rightful reporter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,8 +179,8 @@ pub fn wanted(principal: &Principal, fact: &Fact) -> Vec<String> {
     }
 }
 
-/// Asks the registry for the paths of these bodies (kept by the link).
-pub async fn paths(link: &RegistryLink, names: Vec<String>) -> AppResult<Paths> {
+/// Asks the registry for the paths of these bodies (kept by the peers line).
+pub async fn paths(peers: &Peers, names: Vec<String>) -> AppResult<Paths> {
     let mut names = names;
     names.sort();
     names.dedup();
@@ -196,7 +196,7 @@ pub async fn paths(link: &RegistryLink, names: Vec<String>) -> AppResult<Paths> 
             ..Default::default()
         })
         .collect();
-    let answers = link.check(&questions, None).await?;
+    let answers = peers.check(&questions, None).await?;
     Ok(names
         .into_iter()
         .zip(answers)
@@ -360,14 +360,14 @@ pub async fn outcome_not_reported(
         return Ok(None);
     }
     let key = (body_id.to_string(), r.decision.clone());
-    let ids: Vec<i64> = tables::dependants(db, std::slice::from_ref(&key))
+    let ids: Vec<i64> = store::dependants(db, std::slice::from_ref(&key))
         .await?
         .remove(&key)
         .unwrap_or_default()
         .into_iter()
         .map(|d| d.id)
         .collect();
-    let reported = tables::by_id(db, &ids).await?.into_values().any(|c| {
+    let reported = store::by_id(db, &ids).await?.into_values().any(|c| {
         !c.voided
             && c.kind == FactKind::ReviewOutcome as i32
             && matches!(

@@ -53,13 +53,13 @@ pub fn major_by_catalogue(d: &Decision, c: Option<&MajorDecisionCriteria>) -> Op
 /// anything: Art. 19(16) wants a major decision reviewed, passed, before it
 /// is made. The rankings count reviewed major decisions by the same rule.
 pub fn legal_review_problem(d: &Decision) -> Option<&'static str> {
-    let decided = d.decided_at.as_ref().map(|t| (t.seconds, t.nanos));
+    let decided = d.decide_time.as_ref().map(|t| (t.seconds, t.nanos));
     match &d.legal_review {
         None => Some("no legal review (法制审核)"),
         Some(lr) if lr.result != LegalReviewResult::Passed as i32 => {
             Some("the legal review did not pass")
         }
-        Some(lr) if lr.reviewed_at.as_ref().map(|t| (t.seconds, t.nanos)) > decided => {
+        Some(lr) if lr.review_time.as_ref().map(|t| (t.seconds, t.nanos)) > decided => {
             Some("the legal review came after the decision")
         }
         Some(_) => None,
@@ -131,15 +131,15 @@ mod tests {
     fn a_review_counts_when_passed_before_the_decision() {
         let at = |seconds| Some(Timestamp { seconds, nanos: 0 });
         let reviewed = |result: LegalReviewResult, seconds| Decision {
-            decided_at: at(100),
+            decide_time: at(100),
             legal_review: Some(LegalReview {
                 result: result as i32,
-                reviewed_at: at(seconds),
+                review_time: at(seconds),
             }),
             ..Default::default()
         };
         let none = Decision {
-            decided_at: at(100),
+            decide_time: at(100),
             ..Default::default()
         };
         assert_eq!(

@@ -31,7 +31,7 @@ db_test!(every_kind_is_recorded, |b| async move {
             "M1-close",
             Payload::MatterClosing(MatterClosing {
                 matter: "M1".into(),
-                closed_at: Some(ts(t + Duration::hours(5))),
+                close_time: Some(ts(t + Duration::hours(5))),
                 outcome: MatterOutcome::Decided as i32,
             }),
         ),
@@ -51,7 +51,7 @@ db_test!(every_kind_is_recorded, |b| async move {
                 decision: "D1".into(),
                 kind: ReviewKind::Reconsideration as i32,
                 result: ReviewResult::Revoked as i32,
-                decided_at: Some(ts(t + Duration::days(2))),
+                decide_time: Some(ts(t + Duration::days(2))),
                 ..Default::default()
             }),
         ),
@@ -59,7 +59,7 @@ db_test!(every_kind_is_recorded, |b| async move {
             "C1",
             Payload::Complaint(Complaint {
                 source: ComplaintSource::MayorsHotline as i32,
-                accepted_at: Some(ts(t)),
+                accept_time: Some(ts(t)),
                 officers: vec![a.clone()],
             }),
         ),
@@ -67,7 +67,7 @@ db_test!(every_kind_is_recorded, |b| async move {
             "C1-close",
             Payload::ComplaintClosing(ComplaintClosing {
                 complaint: "C1".into(),
-                closed_at: Some(ts(t + Duration::days(1))),
+                close_time: Some(ts(t + Duration::days(1))),
                 ..Default::default()
             }),
         ),
@@ -76,7 +76,7 @@ db_test!(every_kind_is_recorded, |b| async move {
             Payload::Transfer(Transfer {
                 kind: TransferKind::SuspectedCrime as i32,
                 recipient: "尚志市公安局".into(),
-                at: Some(ts(t)),
+                transfer_time: Some(ts(t)),
                 officers: vec![a.clone(), bb.clone()],
                 matter: "M1".into(),
             }),
@@ -86,7 +86,7 @@ db_test!(every_kind_is_recorded, |b| async move {
             "F1",
             Payload::CaseFileReview(CaseFileReview {
                 decision: "D1".into(),
-                reviewed_at: Some(ts(t + Duration::days(3))),
+                review_time: Some(ts(t + Duration::days(3))),
                 facts_clear: true,
                 evidence_conclusive: true,
                 basis_correct: true,
@@ -111,7 +111,7 @@ db_test!(every_kind_is_recorded, |b| async move {
         assert_eq!(f.revision, 1);
         assert_eq!(f.source_id, source);
         assert!(f.findings.is_empty(), "{source}: {:?}", f.findings);
-        assert!(f.occurred_at.is_some() && f.recorded_at.is_some());
+        assert!(f.occur_time.is_some() && f.record_time.is_some());
         names.push(f.name);
     }
     // Art. 8 item scores: the legal-affairs office only.
@@ -123,7 +123,7 @@ db_test!(every_kind_is_recorded, |b| async move {
             item: 6,
             score: 92.5,
             note: "培训到位".into(),
-            scored_at: Some(ts(Utc::now())),
+            score_time: Some(ts(Utc::now())),
         }),
     );
     let e = expect_code(c.submit_fact(item.clone()).await, Code::FailedPrecondition);
@@ -214,7 +214,7 @@ db_test!(structural_errors_name_every_field, |b| async move {
             power: "powers/x".into(),
             act_kind: 0,
             officers: vec!["nobody".into()],
-            accepted_at: Some(ts(Utc::now() + Duration::days(2))),
+            accept_time: Some(ts(Utc::now() + Duration::days(2))),
             records: vec![ProcessRecord {
                 kind: 9,
                 content_sha256: "xyz".into(),
@@ -230,7 +230,7 @@ db_test!(structural_errors_name_every_field, |b| async move {
             "fact.matter.power",
             "fact.matter.act_kind",
             "fact.matter.officers[0]",
-            "fact.matter.accepted_at",
+            "fact.matter.accept_time",
             "fact.matter.records[0].kind",
             "fact.matter.records[0].content_sha256",
             "fact.matter.records[0].archive_ref",
@@ -251,7 +251,7 @@ db_test!(structural_errors_name_every_field, |b| async move {
                 hours: 500.0,
                 exam_score: 50.0,
                 has_exam: false,
-                at: Some(ts(when())),
+                train_time: Some(ts(when())),
                 ..Default::default()
             }),
         ))
@@ -266,7 +266,7 @@ db_test!(structural_errors_name_every_field, |b| async move {
     for (at, want) in [
         (
             "1999-12-31T15:59:59Z",
-            &["fact.training.hours", "fact.training.at"][..],
+            &["fact.training.hours", "fact.training.train_time"][..],
         ),
         ("1999-12-31T16:00:00Z", &["fact.training.hours"][..]),
     ] {
@@ -278,7 +278,7 @@ db_test!(structural_errors_name_every_field, |b| async move {
                 Payload::Training(Training {
                     officer: w.a.name.clone(),
                     hours: 500.0,
-                    at: Some(ts(at)),
+                    train_time: Some(ts(at)),
                     ..Default::default()
                 }),
             ))
@@ -320,7 +320,7 @@ db_test!(structural_errors_name_every_field, |b| async move {
         .unwrap();
     let early = Payload::MatterClosing(MatterClosing {
         matter: "M1".into(),
-        closed_at: Some(ts(when() - Duration::days(1))),
+        close_time: Some(ts(when() - Duration::days(1))),
         outcome: MatterOutcome::Decided as i32,
     });
     let e = expect_code(
@@ -329,11 +329,11 @@ db_test!(structural_errors_name_every_field, |b| async move {
     );
     assert_eq!(
         bad_fields(&e),
-        vec!["fact.matter_closing.closed_at".to_string()]
+        vec!["fact.matter_closing.close_time".to_string()]
     );
     let orphan = Payload::MatterClosing(MatterClosing {
         matter: "M404".into(),
-        closed_at: Some(ts(when())),
+        close_time: Some(ts(when())),
         outcome: MatterOutcome::Decided as i32,
     });
     let e = expect_code(
@@ -394,12 +394,68 @@ db_test!(resends_replay_and_conflicts_are_refused, |b| async move {
     let revisions = c
         .list_fact_revisions(ListFactRevisionsRequest {
             name: names.into_iter().next().unwrap(),
+            ..Default::default()
         })
         .await
         .unwrap()
         .into_inner()
         .revisions;
     assert_eq!(revisions.len(), 1);
+    s.stop().await;
+});
+
+db_test!(fact_revisions_page, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut c = dept(&s, &w).await;
+    let first = c
+        .submit_fact(fact(&w, "TRP", training(&w.a.name, 1.0)))
+        .await
+        .unwrap()
+        .into_inner();
+    for hours in 2..=5 {
+        let mut fix = fact(&w, "TRP", training(&w.a.name, f64::from(hours)));
+        fix.correction_reason = "hours were mistyped".into();
+        c.submit_fact(fix).await.unwrap();
+    }
+    // another fact, whose listing a token of the first must not continue
+    let other = c
+        .submit_fact(fact(&w, "TRQ", training(&w.a.name, 1.0)))
+        .await
+        .unwrap()
+        .into_inner();
+    let list = |token: String, name: String, page_size: i32| {
+        let mut c = c.clone();
+        async move {
+            c.list_fact_revisions(ListFactRevisionsRequest {
+                name,
+                page_size,
+                page_token: token,
+            })
+            .await
+        }
+    };
+    let pages = crate::util::walk(|token| {
+        let page = list(token, first.name.clone(), 2);
+        async move {
+            let r = page.await.unwrap().into_inner();
+            let revisions = r.revisions.iter().map(|f| f.revision.to_string());
+            (revisions.collect(), r.next_page_token)
+        }
+    })
+    .await;
+    let all: Vec<String> = (1..=5).map(|r| r.to_string()).collect();
+    crate::util::assert_pages(&pages, 2, &all);
+    // a token is bound to its fact, and one never issued is refused
+    let token = list(String::new(), first.name.clone(), 2)
+        .await
+        .unwrap()
+        .into_inner()
+        .next_page_token;
+    for (token, name) in [(token, other.name), ("forged".into(), first.name)] {
+        let e = expect_code(list(token, name, 2).await, Code::InvalidArgument);
+        assert_eq!(bad_fields(&e), vec!["page_token".to_string()]);
+    }
     s.stop().await;
 });
 
@@ -423,6 +479,7 @@ db_test!(corrections_and_voids_keep_history, |b| async move {
     let revs = c
         .list_fact_revisions(ListFactRevisionsRequest {
             name: f1.name.clone(),
+            ..Default::default()
         })
         .await
         .unwrap()

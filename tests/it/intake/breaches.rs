@@ -32,7 +32,7 @@ fn decided_by(officers: &[&str], at: DateTime<Utc>) -> Payload {
 fn complaint(officers: &[&str], at: DateTime<Utc>) -> Payload {
     Payload::Complaint(Complaint {
         source: ComplaintSource::MayorsHotline as i32,
-        accepted_at: Some(ts(at)),
+        accept_time: Some(ts(at)),
         officers: names(officers),
     })
 }
@@ -40,7 +40,7 @@ fn complaint(officers: &[&str], at: DateTime<Utc>) -> Payload {
 fn closing(complaint: &str, officers: &[&str], at: DateTime<Utc>) -> Payload {
     Payload::ComplaintClosing(ComplaintClosing {
         complaint: complaint.into(),
-        closed_at: Some(ts(at)),
+        close_time: Some(ts(at)),
         officers: names(officers),
     })
 }
@@ -49,7 +49,7 @@ fn transfer(officers: &[&str], at: DateTime<Utc>) -> Payload {
     Payload::Transfer(Transfer {
         kind: TransferKind::FoundInDailyWork as i32,
         recipient: "尚志市公安局".into(),
-        at: Some(ts(at)),
+        transfer_time: Some(ts(at)),
         officers: names(officers),
         matter: String::new(),
     })

@@ -250,6 +250,7 @@ db_test!(made_and_corrected_in_one_stream, |b| async move {
     let revs = c
         .list_fact_revisions(ListFactRevisionsRequest {
             name: f.name.clone(),
+            ..Default::default()
         })
         .await
         .unwrap()

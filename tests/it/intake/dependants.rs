@@ -32,7 +32,7 @@ fn review_of(decision: &str) -> Payload {
         decision: decision.into(),
         kind: ReviewKind::Reconsideration as i32,
         result: ReviewResult::Upheld as i32,
-        decided_at: Some(crate::fixtures::ts(when())),
+        decide_time: Some(crate::fixtures::ts(when())),
         ..Default::default()
     })
 }
@@ -234,7 +234,7 @@ db_test!(
             "M1-close",
             Payload::MatterClosing(MatterClosing {
                 matter: "M1".into(),
-                closed_at: Some(ts(when() + chrono::Duration::hours(1))),
+                close_time: Some(ts(when() + chrono::Duration::hours(1))),
                 outcome: MatterOutcome::Decided as i32,
             }),
         );

@@ -11,7 +11,7 @@ use probity_common::{
     store::Store,
 };
 use probity_intake::{
-    prepare,
+    checks,
     writer::{Checked, Item, Writer},
 };
 use probity_proto::{intake::v1::SubmitFactRequest, registry::v1::CircumstanceGrade};
@@ -46,7 +46,7 @@ fn correction_checked(
     reference_digest: Option<String>,
     revises: Option<String>,
 ) -> Item {
-    let prepared = prepare::prepare(req, chrono::Utc::now()).expect("prepared");
+    let prepared = checks::prepare(req, chrono::Utc::now()).expect("prepared");
     let body_path = format!("/{}/", prepared.body_id);
     Item::Submit(Box::new(Checked {
         prepared,
@@ -70,7 +70,7 @@ db_test!(
         let mut c = dept(&s, &w).await;
         let m1 = fact(&w, "M1", matter(&w, &two(&w), when()));
         c.submit_fact(m1.clone()).await.expect("matter");
-        let rev1 = prepare::prepare(&m1, chrono::Utc::now())
+        let rev1 = checks::prepare(&m1, chrono::Utc::now())
             .expect("prepared")
             .digest;
         // Someone else's correction lands first: revision 2.
@@ -120,7 +120,7 @@ db_test!(
         let mut c = dept(&s, &w).await;
         let m1 = fact(&w, "M1", matter(&w, &two(&w), when()));
         c.submit_fact(m1.clone()).await.expect("matter");
-        let m1_digest = prepare::prepare(&m1, chrono::Utc::now())
+        let m1_digest = checks::prepare(&m1, chrono::Utc::now())
             .expect("prepared")
             .digest;
 

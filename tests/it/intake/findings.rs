@@ -240,7 +240,7 @@ db_test!(each_rule_fires_and_its_control_does_not, |b| async move {
             x.major = true;
             x.legal_review = review.map(|(r, hours)| LegalReview {
                 result: r as i32,
-                reviewed_at: Some(ts(t + Duration::hours(hours))),
+                review_time: Some(ts(t + Duration::hours(hours))),
             });
         }
         p

@@ -92,7 +92,7 @@ db_test!(sigkill_mid_stream_loses_nothing, |b| async move {
                 training(&w.a.name, 1.0 + (i % 8) as f64),
             );
             if let Some(fact::Payload::Training(tr)) = f.fact.as_mut().unwrap().payload.as_mut() {
-                tr.at = Some(crate::fixtures::ts(at));
+                tr.train_time = Some(crate::fixtures::ts(at));
             }
             f
         })

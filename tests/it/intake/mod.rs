@@ -72,7 +72,7 @@ pub fn matter(w: &World, officers: &[&str], at: DateTime<Utc>) -> Payload {
         power: w.penalty.name.clone(),
         act_kind: PowerCategory::Penalty as i32,
         officers: officers.iter().map(|o| o.to_string()).collect(),
-        accepted_at: Some(ts(at)),
+        accept_time: Some(ts(at)),
         records: vec![record()],
     })
 }
@@ -86,7 +86,7 @@ pub fn inspection(w: &World, power: &str, records: Vec<ProcessRecord>) -> Payloa
         power: power.into(),
         officers: two(w).into_iter().map(String::from).collect(),
         target: "party-0001".into(),
-        at: Some(ts(when())),
+        inspect_time: Some(ts(when())),
         random_draw: "draw-2026-11".into(),
         records,
     })
@@ -95,7 +95,7 @@ pub fn inspection(w: &World, power: &str, records: Vec<ProcessRecord>) -> Payloa
 pub fn decision(matter: &str, grade: CircumstanceGrade, amount: i64, at: DateTime<Utc>) -> Payload {
     Payload::Decision(Decision {
         matter: matter.into(),
-        decided_at: Some(ts(at)),
+        decide_time: Some(ts(at)),
         penalty: Some(Penalty {
             violation: "无照经营".into(),
             grade: grade as i32,
@@ -112,7 +112,7 @@ pub fn training(officer: &str, hours: f64) -> Payload {
         hours,
         exam_score: 88.0,
         has_exam: true,
-        at: Some(ts(when())),
+        train_time: Some(ts(when())),
         ..Default::default()
     })
 }

@@ -186,7 +186,10 @@ db_test!(a_correction_supersedes_and_never_doubles, |b| async move {
 
     // Revision 1 as it was listed keeps its finding too.
     let revisions = c
-        .list_fact_revisions(ListFactRevisionsRequest { name: f.name })
+        .list_fact_revisions(ListFactRevisionsRequest {
+            name: f.name,
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner()
@@ -388,7 +391,7 @@ db_test!(
         let at = |t| {
             let mut p = inspection(&w, &w.inspection.name, vec![]);
             if let fact::Payload::Inspection(i) = &mut p {
-                i.at = Some(crate::fixtures::ts(t));
+                i.inspect_time = Some(crate::fixtures::ts(t));
             }
             p
         };
@@ -436,7 +439,7 @@ db_test!(a_lost_case_is_not_the_units_to_erase, |b| async move {
             decision: "d".into(),
             kind: ReviewKind::Litigation as i32,
             result: result as i32,
-            decided_at: Some(crate::fixtures::ts(t + chrono::Duration::minutes(2))),
+            decide_time: Some(crate::fixtures::ts(t + chrono::Duration::minutes(2))),
             ..Default::default()
         })
     };

@@ -41,7 +41,7 @@ async fn decided(c: &mut Intake, w: &World, matter: &str, decision_id: &str) {
 fn file_review(decision: &str) -> Payload {
     Payload::CaseFileReview(CaseFileReview {
         decision: decision.into(),
-        reviewed_at: Some(ts(when() + Duration::days(1))),
+        review_time: Some(ts(when() + Duration::days(1))),
         facts_clear: true,
         evidence_conclusive: true,
         basis_correct: true,
@@ -57,7 +57,7 @@ fn outcome(decision: &str, kind: ReviewKind, result: ReviewResult) -> Payload {
         decision: decision.into(),
         kind: kind as i32,
         result: result as i32,
-        decided_at: Some(ts(when() + Duration::days(2))),
+        decide_time: Some(ts(when() + Duration::days(2))),
         ..Default::default()
     })
 }
@@ -349,6 +349,7 @@ db_test!(court_records_may_do_nothing_else, |b| async move {
         court
             .list_fact_revisions(ListFactRevisionsRequest {
                 name: "facts/1".into(),
+                ..Default::default()
             })
             .await
             .unwrap_err(),
@@ -462,7 +463,7 @@ db_test!(an_art8_item_scored_by_a_department, |b| async move {
             item: 6,
             score: 100.0,
             note: "自评".into(),
-            scored_at: Some(ts(chrono::Utc::now())),
+            score_time: Some(ts(chrono::Utc::now())),
         }),
     );
     let mut own = dept(&s, &w).await;

@@ -175,7 +175,7 @@ db_test!(
 
             // Intake's link, asked instant by instant, reuses parts across
             // instants and must still answer as the registry did.
-            let link = probity_intake::link::RegistryLink::new(&s.settings, s.addr).expect("link");
+            let link = probity_intake::peers::Peers::new(&s.settings, s.addr).expect("link");
             // the link takes the department's id, as a principal carries it
             let view = viewer.strip_prefix("bodies/");
             for round in 0..2 {
@@ -199,8 +199,7 @@ db_test!(
             settings
                 .section_mut::<probity_intake::settings::IntakeSettings>()
                 .registry_cache_ttl_ms = 0;
-            let uncached =
-                probity_intake::link::RegistryLink::new(&settings, s.addr).expect("link");
+            let uncached = probity_intake::peers::Peers::new(&settings, s.addr).expect("link");
             let all: Vec<CheckActorsRequest> = instants
                 .iter()
                 .flat_map(|t| groups.iter().map(|g| question(g, *t)))

@@ -48,7 +48,7 @@ db_test!(
         let mut inspection = intake::inspection(&w, &w.inspection.name, vec![record()]);
         if let Payload::Inspection(i) = &mut inspection {
             i.officers = vec![w.a.name.clone(), c.name.clone()];
-            i.at = Some(ts(at));
+            i.inspect_time = Some(ts(at));
         }
         let mut d = intake::dept(&s, &w).await;
         let first = d
@@ -97,7 +97,7 @@ db_test!(
         assert_eq!(problems(&now, &c.name), vec![]);
         // ...as it stood when the inspection was recorded, it did not.
         let then = legal
-            .check_actors(ask(first.recorded_at))
+            .check_actors(ask(first.record_time))
             .await
             .unwrap()
             .into_inner();

@@ -92,7 +92,7 @@ fn matter_under(w: &World, power: &str, at: DateTime<Utc>) -> Payload {
         power: power.into(),
         act_kind: PowerCategory::Penalty as i32,
         officers: two(w).into_iter().map(String::from).collect(),
-        accepted_at: Some(ts(at)),
+        accept_time: Some(ts(at)),
         records: vec![record()],
     })
 }
@@ -199,7 +199,7 @@ db_test!(
         let mut reviewed = undeclared("m-always", Some(10_000), "", decided);
         reviewed.legal_review = Some(LegalReview {
             result: LegalReviewResult::Passed as i32,
-            reviewed_at: Some(ts(decided - Duration::hours(1))),
+            review_time: Some(ts(decided - Duration::hours(1))),
         });
         let (rules, d) = submit(&mut c, &w, "d-always-ok", dec(reviewed)).await;
         assert_eq!((rules, d.major), (none.clone(), true));

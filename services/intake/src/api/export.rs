@@ -11,7 +11,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
 
 use super::Ctx;
-use crate::{Intake, prepare::year_start_us, tables};
+use crate::{Intake, checks::year_start_us, store};
 use probity_common::body_scope;
 
 /// Ids per page (one streamed message holds at most this many facts).
@@ -123,5 +123,5 @@ async fn page(
             ))
         })
         .collect::<AppResult<Vec<_>>>()?;
-    tables::load(db, &wanted).await
+    store::load(db, &wanted).await
 }

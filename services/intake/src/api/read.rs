@@ -10,12 +10,12 @@ use probity_proto::intake::v1::*;
 use sea_orm::{ConnectionTrait, Value};
 
 use super::Ctx;
-use crate::{Intake, finding_states, reporters, tables};
+use crate::{Intake, finding_states, reporters, store};
 use probity_common::body_scope;
 
 /// The id in `name` (facts/{id}), or a violation of `field`.
 pub(crate) fn fact_id(v: &mut Violations, name: &str, field: &str) -> i64 {
-    match tables::fact_id(name) {
+    match store::fact_id(name) {
         Some(id) => id,
         None => {
             v.add(field, "must be a resource name facts/{id}");
@@ -25,8 +25,8 @@ pub(crate) fn fact_id(v: &mut Violations, name: &str, field: &str) -> i64 {
 }
 
 /// The current revision of a fact the caller may see.
-async fn visible(intake: &Intake, ctx: &Ctx, id: i64, name: &str) -> AppResult<tables::Current> {
-    let c = tables::by_id(&intake.store.db, &[id])
+async fn visible(intake: &Intake, ctx: &Ctx, id: i64, name: &str) -> AppResult<store::Current> {
+    let c = store::by_id(&intake.store.db, &[id])
         .await?
         .remove(&id)
         .ok_or_else(|| AppError::not_found(name))?;
@@ -39,7 +39,7 @@ async fn visible(intake: &Intake, ctx: &Ctx, id: i64, name: &str) -> AppResult<t
 }
 
 async fn load_one(intake: &Intake, id: i64, revision: i32, name: &str) -> AppResult<Fact> {
-    tables::load(&intake.store.db, &[(id, revision)])
+    store::load(&intake.store.db, &[(id, revision)])
         .await?
         .pop()
         .ok_or_else(|| AppError::not_found(name))
@@ -60,7 +60,7 @@ pub async fn lookup_fact(intake: &Intake, ctx: &Ctx, r: LookupFactRequest) -> Ap
     v.max_len(&r.source_id, 128, "source_id");
     v.finish()?;
     let what = format!("{} fact {}", r.body, r.source_id);
-    let c = tables::by_source(&intake.store.db, &[(body.clone(), r.source_id.clone())])
+    let c = store::by_source(&intake.store.db, &[(body.clone(), r.source_id.clone())])
         .await?
         .remove(&(body, r.source_id.clone()))
         .ok_or_else(|| AppError::not_found(&what))?;
@@ -95,7 +95,7 @@ pub async fn batch_lookup_facts(
         }
     }
     v.finish()?;
-    let found = tables::by_source(&intake.store.db, &keys).await?;
+    let found = store::by_source(&intake.store.db, &keys).await?;
     // Another department's facts are not there, as far as it can tell.
     let wanted: Vec<(i64, i32)> = keys
         .iter()
@@ -105,7 +105,7 @@ pub async fn batch_lookup_facts(
         .map(|c| (c.id, c.revision))
         .collect();
     Ok(BatchLookupFactsResponse {
-        facts: tables::load(&intake.store.db, &wanted).await?,
+        facts: store::load(&intake.store.db, &wanted).await?,
     })
 }
 
@@ -116,11 +116,28 @@ pub async fn list_fact_revisions(
 ) -> AppResult<ListFactRevisionsResponse> {
     let mut v = Violations::new();
     let id = fact_id(&mut v, &r.name, "name");
+    // The token is bound to the fact: one fact's token continues no other.
+    let pg = page(&mut v, r.page_size, &r.page_token, &r.name);
+    let after = match pg.after.as_deref().map(str::parse::<i32>) {
+        None => 0,
+        Some(Ok(rev)) if rev > 0 => rev,
+        Some(_) => {
+            v.add("page_token", "is not a token this listing issued");
+            0
+        }
+    };
     v.finish()?;
     let c = visible(intake, ctx, id, &r.name).await?;
-    let wanted: Vec<(i64, i32)> = (1..=c.revision).map(|rev| (id, rev)).collect();
+    let last = (i64::from(after) + pg.size as i64).min(i64::from(c.revision)) as i32;
+    let wanted: Vec<(i64, i32)> = (after + 1..=last).map(|rev| (id, rev)).collect();
+    let next_page_token = if last < c.revision {
+        next_token(wanted.len(), &pg, Some(&last.to_string()), &r.name)
+    } else {
+        String::new()
+    };
     Ok(ListFactRevisionsResponse {
-        revisions: tables::load(&intake.store.db, &wanted).await?,
+        revisions: store::load(&intake.store.db, &wanted).await?,
+        next_page_token,
     })
 }
 
@@ -229,7 +246,7 @@ pub async fn list_facts(
             ))
         })
         .collect::<AppResult<Vec<_>>>()?;
-    let facts = tables::load(db, &wanted).await?;
+    let facts = store::load(db, &wanted).await?;
     let last = wanted.last().map(|(id, _)| id.to_string());
     Ok(ListFactsResponse {
         next_page_token: next_token(wanted.len(), &pg, last.as_deref(), &key),

@@ -14,7 +14,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Status, Streaming};
 
 use super::{Ctx, submit};
-use crate::{Intake, tables::fact_name, writer::Outcome};
+use crate::{Intake, store::fact_name, writer::Outcome};
 
 pub fn submit_facts(
     intake: Arc<Intake>,

@@ -9,10 +9,10 @@ use prost::Message;
 use super::Ctx;
 use crate::{
     Intake,
+    checks::{self, Prepared},
     findings::{self, Referenced},
-    prepare::{self, Prepared},
     reporters::{self, Paths},
-    tables,
+    store,
     writer::{Checked, Item, Outcome},
 };
 
@@ -53,9 +53,9 @@ pub async fn check(
     let mut prepared: Vec<AppResult<Prepared>> = subs
         .iter()
         .map(|s| {
-            let mut p = prepare::prepare(s, now)?;
+            let mut p = checks::prepare(s, now)?;
             if reporters::stamp(&ctx.principal, &mut p.fact) {
-                p.digest = prepare::digest(&p.fact);
+                p.digest = checks::digest(&p.fact);
             }
             Ok(p)
         })
@@ -96,7 +96,7 @@ pub async fn check(
         );
     }
     let keys: Vec<(String, String)> = wanted.iter().map(|(_, k)| k.clone()).collect();
-    let stored = tables::by_source(&intake.store.db, &keys).await?;
+    let stored = store::by_source(&intake.store.db, &keys).await?;
     for (i, key) in wanted {
         referenced[i] = stored.get(&key).and_then(|c| {
             Some(Referenced {
@@ -131,7 +131,7 @@ pub async fn check(
     let stored: HashMap<(String, String), (Fact, String)> = if revised.is_empty() {
         HashMap::new()
     } else {
-        tables::by_source(&intake.store.db, &revised)
+        store::by_source(&intake.store.db, &revised)
             .await?
             .into_iter()
             .filter_map(|(k, c)| {
@@ -261,12 +261,12 @@ async fn ask(
             continue;
         }
         let answers = intake
-            .link
+            .peers
             .check(&questions, if open { None } else { view })
             .await?;
         answer_of.extend(ids.into_iter().zip(answers));
     }
-    Ok((answer_of, reporters::paths(&intake.link, bodies).await?))
+    Ok((answer_of, reporters::paths(&intake.peers, bodies).await?))
 }
 
 /// The reporter checks of one submission: a named organizer the registry
@@ -316,9 +316,9 @@ async fn replays(
         .iter()
         .map(|(_, p)| (p.body_id.clone(), p.fact.source_id.clone()))
         .collect();
-    let stored = tables::by_source(&intake.store.db, &own).await?;
+    let stored = store::by_source(&intake.store.db, &own).await?;
     let ids: Vec<i64> = stored.values().map(|c| c.id).collect();
-    let revisions = tables::digests(&intake.store.db, &ids).await?;
+    let revisions = store::digests(&intake.store.db, &ids).await?;
     for (i, p) in retry {
         let Some(c) = stored.get(&(p.body_id.clone(), p.fact.source_id.clone())) else {
             continue;
@@ -396,7 +396,7 @@ pub async fn void_fact(intake: &Intake, ctx: &Ctx, r: VoidFactRequest) -> AppRes
     {
         return Ok(f);
     }
-    let current = tables::by_id(&intake.store.db, &[id])
+    let current = store::by_id(&intake.store.db, &[id])
         .await?
         .remove(&id)
         .ok_or_else(|| AppError::not_found(r.name.clone()))?;
@@ -405,7 +405,7 @@ pub async fn void_fact(intake: &Intake, ctx: &Ctx, r: VoidFactRequest) -> AppRes
         // Another department's facts are not there, as far as it can tell.
         return Err(AppError::not_found(r.name.clone()));
     }
-    let paths = reporters::paths(&intake.link, reporters::wanted(&ctx.principal, &stored)).await?;
+    let paths = reporters::paths(&intake.peers, reporters::wanted(&ctx.principal, &stored)).await?;
     reporters::may_revise(&ctx.principal, &stored, &current.body_path, &paths)?;
     let item = Item::Void {
         fact_id: id,

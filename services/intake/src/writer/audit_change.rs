@@ -4,7 +4,7 @@
 //! payload digest and the sequence of this entry, so an edited or inserted
 //! revision no longer matches its entry.
 use super::{job::Job, rows::Row};
-use crate::tables;
+use crate::store;
 
 /// The audit record of a caller's revisions in one transaction.
 fn revisions_change(rows: &[&Row]) -> serde_json::Value {
@@ -25,8 +25,8 @@ fn revisions_change(rows: &[&Row]) -> serde_json::Value {
     serde_json::json!({
         "op": "record_facts",
         "revisions": rows.len(),
-        "first_fact": tables::fact_name(rows.iter().map(|r| r.fact_id).min().unwrap_or(0)),
-        "last_fact": tables::fact_name(rows.iter().map(|r| r.fact_id).max().unwrap_or(0)),
+        "first_fact": store::fact_name(rows.iter().map(|r| r.fact_id).min().unwrap_or(0)),
+        "last_fact": store::fact_name(rows.iter().map(|r| r.fact_id).max().unwrap_or(0)),
         "findings_restated": rows.iter().map(|r| r.restated.len()).sum::<usize>(),
         "list_sha256": probity_common::audit::sha256_hex(listed.as_bytes()),
     })

@@ -19,10 +19,10 @@ use super::{
     state::{Facts, State, officer_ids},
 };
 use crate::{
+    checks::Prepared,
     finding_states::{self, Held},
     findings::Found,
-    prepare::Prepared,
-    tables,
+    store,
 };
 
 /// The first job and whatever else is already queued, up to `batch_max`
@@ -75,7 +75,7 @@ impl Batch {
         let encoded = Encoded {
             payload: p.fact.encode_to_vec(),
             officers: officer_ids(&p.officers),
-            refers_to: crate::prepare::refers_to(&p.fact).to_string(),
+            refers_to: crate::checks::refers_to(&p.fact).to_string(),
         };
         let Some(id) = self.facts.by_key.get(&key).copied() else {
             if correction {
@@ -219,14 +219,14 @@ impl Batch {
         dependants: &dependants::Stored,
     ) -> Outcome {
         let Some(st) = self.facts.by_id.get(&fact_id) else {
-            return Err(AppError::not_found(tables::fact_name(fact_id)));
+            return Err(AppError::not_found(store::fact_name(fact_id)));
         };
         if !st.voided {
             refs::void_on_current(fact_id, st, checked)?;
             dependants::none_live(fact_id, st, &self.facts, dependants)?;
         }
         let Some(st) = self.facts.by_id.get_mut(&fact_id) else {
-            return Err(AppError::not_found(tables::fact_name(fact_id)));
+            return Err(AppError::not_found(store::fact_name(fact_id)));
         };
         if st.voided {
             return Ok(Accepted {
@@ -363,7 +363,7 @@ pub(super) async fn answered_before(
 fn first_answer(stored: &[u8]) -> Outcome {
     let f = Fact::decode(stored).map_err(AppError::internal)?;
     Ok(Accepted {
-        fact_id: tables::fact_id(&f.name).ok_or_else(|| AppError::internal("stored fact name"))?,
+        fact_id: store::fact_id(&f.name).ok_or_else(|| AppError::internal("stored fact name"))?,
         revision: f.revision,
         replayed: true,
         findings: f.findings.len(),

@@ -13,7 +13,7 @@ use probity_common::{AppError, AppResult, audit::Entry, db::t, store::Store};
 use sea_orm::sqlx::{self, Row as _};
 
 use super::refs::{StoredRefs, still_as_checked};
-use crate::tables::{Col, TableRows};
+use crate::store::{Col, TableRows};
 
 /// Writes the batch: `true` if it did, `false` if it wrote nothing.
 pub(super) async fn write(

@@ -8,11 +8,11 @@ use probity_proto::intake::v1::{Fact, FactKind};
 use prost::Message;
 
 use super::state::{Facts, State};
-use crate::{prepare::Prepared, tables};
+use crate::{checks::Prepared, store};
 
 /// The stored facts referring to each (body, source id), read under the
 /// lock for the facts a batch voids or corrects.
-pub(super) type Stored = HashMap<(String, String), Vec<tables::Dependant>>;
+pub(super) type Stored = HashMap<(String, String), Vec<store::Dependant>>;
 
 /// Kinds of fact other facts refer to: matters, decisions, complaints.
 pub(super) const REFERABLE: [i32; 3] = [
@@ -85,7 +85,7 @@ fn has_dependants(live: &[(i64, String)]) -> AppError {
     let mut named: Vec<String> = live
         .iter()
         .take(SHOWN)
-        .map(|(id, source)| format!("{} (source id {source})", tables::fact_name(*id)))
+        .map(|(id, source)| format!("{} (source id {source})", store::fact_name(*id)))
         .collect();
     if live.len() > SHOWN {
         named.push(format!("and {} more", live.len() - SHOWN));

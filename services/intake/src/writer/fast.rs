@@ -36,7 +36,7 @@ use super::{
     tail::{Known, Tail},
     views::view_made,
 };
-use crate::tables::{self, TableRows};
+use crate::store::{self, TableRows};
 
 /// A batch ready to go without a lookup under the lock.
 pub(super) struct Plan {
@@ -175,7 +175,7 @@ impl Plan {
         )?;
         let present: Vec<_> = self.tables.iter().collect();
         let inserts =
-            tables::pg_inserts(&present, &mut values, Some("EXISTS (SELECT 1 FROM moved)"))?;
+            store::pg_inserts(&present, &mut values, Some("EXISTS (SELECT 1 FROM moved)"))?;
         let ctes: String = inserts
             .iter()
             .enumerate()

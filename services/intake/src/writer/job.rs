@@ -4,7 +4,7 @@ use probity_common::{AppError, AppResult, auth::Principal, store::RequestKey};
 use probity_proto::intake::v1::Fact;
 use tokio::sync::oneshot;
 
-use crate::{findings::Found, prepare::Prepared};
+use crate::{checks::Prepared, findings::Found};
 
 /// A submission that passed every check before the lock.
 #[derive(Debug, Clone)]

@@ -25,7 +25,7 @@ use super::{
 };
 use crate::{
     finding_states::{self, Held},
-    tables::{self, Current},
+    store::{self, Current},
 };
 
 /// Writes the batch under the lock; afterwards `tail` is where it left the
@@ -91,8 +91,8 @@ async fn read(
             _ => None,
         })
         .collect();
-    let stored = tables::by_source(txn, &keys(jobs)).await?;
-    let stored_by_id = tables::by_id(txn, &void_ids).await?;
+    let stored = store::by_source(txn, &keys(jobs)).await?;
+    let stored_by_id = store::by_id(txn, &void_ids).await?;
     // What the facts to void or correct have referring to them, under the
     // lock.
     let corrected = corrected(jobs);
@@ -103,7 +103,7 @@ async fn read(
         .filter(|c| REFERABLE.contains(&c.kind))
         .map(|c| (c.body.clone(), c.source_id.clone()))
         .collect();
-    let dependants = tables::dependants(txn, &referable).await?;
+    let dependants = store::dependants(txn, &referable).await?;
     // The records of the facts to void or correct, under the lock.
     let restating: Vec<i64> = stored
         .values()
@@ -114,10 +114,10 @@ async fn read(
     let mut held = finding_states::held(txn, &restating).await?;
     let mut ids: Vec<i64> = stored.values().map(|c| c.id).collect();
     ids.extend(&void_ids);
-    let mut digests = tables::digests(txn, &ids).await?;
+    let mut digests = store::digests(txn, &ids).await?;
     let next = match known {
         Some(k) if k.seq == w.head_seq() => k.next,
-        _ => tables::next_id(txn).await?,
+        _ => store::next_id(txn).await?,
     };
 
     let mut facts = Facts::default();
@@ -135,7 +135,7 @@ async fn read(
     }
     // A void records the officers the voided revision recorded, including
     // those a decision or closing inherited (they are not in its payload).
-    for (id, officers) in tables::current_officers(txn, &void_ids).await? {
+    for (id, officers) in store::current_officers(txn, &void_ids).await? {
         if let Some(st) = facts.by_id.get_mut(&id) {
             st.officers = officers;
         }
@@ -242,7 +242,7 @@ async fn write_rows(
     jobs: &[Job],
 ) -> AppResult<()> {
     use sea_orm::ConnectionTrait;
-    tables::insert_all(txn, &table_rows(rows, seq_of_job, now_us, jobs)).await?;
+    store::insert_all(txn, &table_rows(rows, seq_of_job, now_us, jobs)).await?;
     // After the inserts: a fact made and corrected in the same batch has its
     // row only now. A fact changed twice ends at its last revision.
     let mut last: HashMap<i64, &Row> = HashMap::new();

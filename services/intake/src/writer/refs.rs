@@ -11,7 +11,7 @@ use super::{
     job::Checked,
     state::{Facts, State},
 };
-use crate::tables::{self, Col};
+use crate::store::{self, Col};
 
 /// The fact referred to was checked before the lock, maybe while it was
 /// itself on its way or about to change: under the lock it must be there,
@@ -68,7 +68,7 @@ pub(super) fn void_on_current(fact_id: i64, st: &State, checked: &str) -> AppRes
             Reason::RevisionChanged,
             format!(
                 "{} changed while this void was checked; send it again",
-                tables::fact_name(fact_id)
+                store::fact_name(fact_id)
             ),
         ));
     }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use super::job::Job;
 use crate::{
     findings::Found,
-    tables::{Col, TableRows},
+    store::{Col, TableRows},
 };
 
 /// One revision to write.

@@ -6,7 +6,7 @@ use probity_common::{AppError, AppResult};
 use probity_proto::intake::v1::Fact;
 use prost::Message;
 
-use crate::{finding_states::Held, tables::Current};
+use crate::{finding_states::Held, store::Current};
 
 /// What the batch knows of a fact: stored, or made earlier in this batch.
 pub(super) struct State {
@@ -46,7 +46,7 @@ impl State {
             digests: all,
             payload: c.payload.clone(),
             occurred_us: c.occurred_us,
-            officers: officer_ids(&crate::prepare::officers_of(&fact)),
+            officers: officer_ids(&crate::checks::officers_of(&fact)),
             body: c.body.clone(),
             source_id: c.source_id.clone(),
             refers_to: c.refers_to.clone(),

@@ -10,15 +10,15 @@ use super::{
     job::{Job, Outcome},
     rows::Row,
 };
-use crate::{finding_states, tables};
+use crate::{finding_states, store};
 
 /// The revision as the API shows it, without reading it back.
 fn view(row: &Row, actor: &str, recorded_us: i64) -> AppResult<Fact> {
     let fact = Fact::decode(row.payload.as_slice()).map_err(AppError::internal)?;
     let source_id = fact.source_id.clone();
-    let mut f = tables::view(
+    let mut f = store::view(
         fact,
-        tables::Stamp {
+        store::Stamp {
             id: row.fact_id,
             revision: row.revision,
             reason: row.reason.clone(),
@@ -91,11 +91,11 @@ pub(super) async fn read_back(
         if replays.is_empty() {
             continue;
         }
-        let mut read: HashMap<(i64, i32), Fact> = tables::load(txn, &replays)
+        let mut read: HashMap<(i64, i32), Fact> = store::load(txn, &replays)
             .await?
             .into_iter()
             .map(|f| {
-                let id = tables::fact_id(&f.name).unwrap_or(0);
+                let id = store::fact_id(&f.name).unwrap_or(0);
                 ((id, f.revision), f)
             })
             .collect();

@@ -38,14 +38,15 @@ const SPANS_PER_PART: usize = 16;
 /// Rounds asking one instant per part before asking for every instant left.
 const ROUNDS: usize = 4;
 
-pub struct RegistryLink {
+/// The registry over gRPC, with the answers it gave kept per officer.
+pub struct Peers {
     peer: Peer,
     client: RegistryServiceClient<PeerChannel>,
     cache: Mutex<HashMap<String, Vec<Span>>>,
     ttl: Duration,
 }
 
-impl RegistryLink {
+impl Peers {
     /// `own` is this process's address, used when no endpoint is configured
     /// (`serve --target all`).
     pub fn new(settings: &Settings, own: SocketAddr) -> anyhow::Result<Self> {
@@ -65,7 +66,7 @@ impl RegistryLink {
         let client = RegistryServiceClient::new(peer.channel())
             .max_decoding_message_size(64 * 1024 * 1024)
             .max_encoding_message_size(64 * 1024 * 1024);
-        Ok(RegistryLink {
+        Ok(Peers {
             peer,
             client,
             cache: Mutex::new(HashMap::new()),

@@ -106,17 +106,17 @@ pub fn refers_to(f: &Fact) -> &str {
 /// The request field holding a kind's time.
 pub fn occurred_field(kind: FactKind) -> &'static str {
     match kind {
-        FactKind::Matter => "fact.matter.accepted_at",
-        FactKind::MatterClosing => "fact.matter_closing.closed_at",
-        FactKind::Decision => "fact.decision.decided_at",
-        FactKind::Inspection => "fact.inspection.at",
-        FactKind::ReviewOutcome => "fact.review_outcome.decided_at",
-        FactKind::Complaint => "fact.complaint.accepted_at",
-        FactKind::ComplaintClosing => "fact.complaint_closing.closed_at",
-        FactKind::Transfer => "fact.transfer.at",
-        FactKind::Training => "fact.training.at",
-        FactKind::CaseFileReview => "fact.case_file_review.reviewed_at",
-        FactKind::AssessmentItem | FactKind::Unspecified => "fact.assessment_item.scored_at",
+        FactKind::Matter => "fact.matter.accept_time",
+        FactKind::MatterClosing => "fact.matter_closing.close_time",
+        FactKind::Decision => "fact.decision.decide_time",
+        FactKind::Inspection => "fact.inspection.inspect_time",
+        FactKind::ReviewOutcome => "fact.review_outcome.decide_time",
+        FactKind::Complaint => "fact.complaint.accept_time",
+        FactKind::ComplaintClosing => "fact.complaint_closing.close_time",
+        FactKind::Transfer => "fact.transfer.transfer_time",
+        FactKind::Training => "fact.training.train_time",
+        FactKind::CaseFileReview => "fact.case_file_review.review_time",
+        FactKind::AssessmentItem | FactKind::Unspecified => "fact.assessment_item.score_time",
     }
 }
 
@@ -330,19 +330,19 @@ fn shape(c: &mut Check<'_>, p: &mut Payload) -> Shape {
             c.enum_of::<PowerCategory>(m.act_kind, &format!("{at}act_kind"));
             s.officers = c.officers(&m.officers, &format!("{at}officers"));
             s.officers_field = c.f(&format!("{at}officers"));
-            s.occurred_us = c.time(m.accepted_at.as_ref(), &format!("{at}accepted_at"));
+            s.occurred_us = c.time(m.accept_time.as_ref(), &format!("{at}accept_time"));
             c.records(&m.records, &format!("{at}records"));
         }
         Payload::MatterClosing(m) => {
             let at = "matter_closing.";
             s.reference = c.source_ref(&m.matter, &format!("{at}matter"), FactKind::Matter);
-            s.occurred_us = c.time(m.closed_at.as_ref(), &format!("{at}closed_at"));
+            s.occurred_us = c.time(m.close_time.as_ref(), &format!("{at}close_time"));
             c.enum_of::<MatterOutcome>(m.outcome, &format!("{at}outcome"));
         }
         Payload::Decision(d) => {
             let at = "decision.";
             s.reference = c.source_ref(&d.matter, &format!("{at}matter"), FactKind::Matter);
-            s.occurred_us = c.time(d.decided_at.as_ref(), &format!("{at}decided_at"));
+            s.occurred_us = c.time(d.decide_time.as_ref(), &format!("{at}decide_time"));
             if let Some(p) = d.penalty.as_mut() {
                 p.within_benchmark = false;
                 c.text(&p.violation, &format!("{at}penalty.violation"), 500);
@@ -356,8 +356,8 @@ fn shape(c: &mut Check<'_>, p: &mut Payload) -> Shape {
             if let Some(lr) = &d.legal_review {
                 c.enum_of::<LegalReviewResult>(lr.result, &format!("{at}legal_review.result"));
                 c.time(
-                    lr.reviewed_at.as_ref(),
-                    &format!("{at}legal_review.reviewed_at"),
+                    lr.review_time.as_ref(),
+                    &format!("{at}legal_review.review_time"),
                 );
             }
         }
@@ -368,7 +368,7 @@ fn shape(c: &mut Check<'_>, p: &mut Payload) -> Shape {
             s.officers = c.officers(&i.officers, &format!("{at}officers"));
             s.officers_field = c.f(&format!("{at}officers"));
             c.text(&i.target, &format!("{at}target"), 128);
-            s.occurred_us = c.time(i.at.as_ref(), &format!("{at}at"));
+            s.occurred_us = c.time(i.inspect_time.as_ref(), &format!("{at}inspect_time"));
             c.optional_text(&i.random_draw, &format!("{at}random_draw"), 128);
             c.records(&i.records, &format!("{at}records"));
         }
@@ -379,12 +379,12 @@ fn shape(c: &mut Check<'_>, p: &mut Payload) -> Shape {
             s.reference = c.source_ref(&r.decision, &format!("{at}decision"), FactKind::Decision);
             c.enum_of::<ReviewKind>(r.kind, &format!("{at}kind"));
             c.enum_of::<ReviewResult>(r.result, &format!("{at}result"));
-            s.occurred_us = c.time(r.decided_at.as_ref(), &format!("{at}decided_at"));
+            s.occurred_us = c.time(r.decide_time.as_ref(), &format!("{at}decide_time"));
         }
         Payload::Complaint(m) => {
             let at = "complaint.";
             c.enum_of::<ComplaintSource>(m.source, &format!("{at}source"));
-            s.occurred_us = c.time(m.accepted_at.as_ref(), &format!("{at}accepted_at"));
+            s.occurred_us = c.time(m.accept_time.as_ref(), &format!("{at}accept_time"));
             s.officers = c.officers(&m.officers, &format!("{at}officers"));
             s.officers_field = c.f(&format!("{at}officers"));
         }
@@ -392,7 +392,7 @@ fn shape(c: &mut Check<'_>, p: &mut Payload) -> Shape {
             let at = "complaint_closing.";
             s.reference =
                 c.source_ref(&m.complaint, &format!("{at}complaint"), FactKind::Complaint);
-            s.occurred_us = c.time(m.closed_at.as_ref(), &format!("{at}closed_at"));
+            s.occurred_us = c.time(m.close_time.as_ref(), &format!("{at}close_time"));
             s.officers = c.optional_officers(&m.officers, &format!("{at}officers"));
             s.officers_field = c.f(&format!("{at}officers"));
         }
@@ -400,7 +400,7 @@ fn shape(c: &mut Check<'_>, p: &mut Payload) -> Shape {
             let at = "transfer.";
             c.enum_of::<TransferKind>(t.kind, &format!("{at}kind"));
             c.text(&t.recipient, &format!("{at}recipient"), 256);
-            s.occurred_us = c.time(t.at.as_ref(), &format!("{at}at"));
+            s.occurred_us = c.time(t.transfer_time.as_ref(), &format!("{at}transfer_time"));
             s.officers = c.officers(&t.officers, &format!("{at}officers"));
             s.officers_field = c.f(&format!("{at}officers"));
             c.optional_text(&t.matter, &format!("{at}matter"), 128);
@@ -425,7 +425,7 @@ fn shape(c: &mut Check<'_>, p: &mut Payload) -> Shape {
                 let field = c.f(&format!("{at}exam_score"));
                 c.v.check(t.exam_score == 0.0, field, "is set but has_exam is false");
             }
-            s.occurred_us = c.time(t.at.as_ref(), &format!("{at}at"));
+            s.occurred_us = c.time(t.train_time.as_ref(), &format!("{at}train_time"));
             if !t.organizer.is_empty() {
                 let field = c.f(&format!("{at}organizer"));
                 c.v.check(
@@ -439,7 +439,7 @@ fn shape(c: &mut Check<'_>, p: &mut Payload) -> Shape {
             let at = "case_file_review.";
             r.reviewer.clear();
             s.reference = c.source_ref(&r.decision, &format!("{at}decision"), FactKind::Decision);
-            s.occurred_us = c.time(r.reviewed_at.as_ref(), &format!("{at}reviewed_at"));
+            s.occurred_us = c.time(r.review_time.as_ref(), &format!("{at}review_time"));
         }
         Payload::AssessmentItem(a) => {
             let at = "assessment_item.";
@@ -459,10 +459,72 @@ fn shape(c: &mut Check<'_>, p: &mut Payload) -> Shape {
             );
             c.finite(a.score, &format!("{at}score"), 0.0, 100.0, false);
             c.optional_text(&a.note, &format!("{at}note"), 2000);
-            c.time(a.scored_at.as_ref(), &format!("{at}scored_at"));
+            c.time(a.score_time.as_ref(), &format!("{at}score_time"));
             // The item belongs to its year: it is counted from the year's start.
             s.occurred_us = year_start_us(a.year);
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use probity_proto::intake::v1::{Inspection, Matter, Training, Transfer};
+
+    use super::*;
+
+    /// A fact stored before the AIP-142 renames (accepted_at, at, ...) must
+    /// replay when resent: its digest is of the prost encoding, which names
+    /// fields by number. The bytes are written by hand from those numbers.
+    #[test]
+    fn the_digest_is_by_field_number_not_name() {
+        let ts = || {
+            Some(prost_types::Timestamp {
+                seconds: 1,
+                nanos: 0,
+            })
+        };
+        let cases: [(Payload, &[u8]); 4] = [
+            (
+                Payload::Matter(Matter {
+                    accept_time: ts(),
+                    ..Default::default()
+                }),
+                &[0xa2, 0x01, 0x04, 0x22, 0x02, 0x08, 0x01],
+            ),
+            (
+                Payload::Inspection(Inspection {
+                    inspect_time: ts(),
+                    ..Default::default()
+                }),
+                &[0xba, 0x01, 0x04, 0x22, 0x02, 0x08, 0x01],
+            ),
+            (
+                Payload::Transfer(Transfer {
+                    transfer_time: ts(),
+                    ..Default::default()
+                }),
+                &[0xda, 0x01, 0x04, 0x1a, 0x02, 0x08, 0x01],
+            ),
+            (
+                Payload::Training(Training {
+                    train_time: ts(),
+                    ..Default::default()
+                }),
+                &[0xe2, 0x01, 0x04, 0x2a, 0x02, 0x08, 0x01],
+            ),
+        ];
+        for (payload, payload_bytes) in cases {
+            let fact = Fact {
+                body: "b1".into(),
+                source_id: "s".into(),
+                payload: Some(payload),
+                ..Default::default()
+            };
+            let mut wire = vec![0x12, 0x02, b'b', b'1', 0x1a, 0x01, b's'];
+            wire.extend_from_slice(payload_bytes);
+            assert_eq!(fact.encode_to_vec(), wire);
+            assert_eq!(digest(&fact), sha256_hex(&wire));
+        }
+    }
 }

@@ -613,7 +613,7 @@ pub fn view(mut f: Fact, s: Stamp) -> Fact {
     f.reason = s.reason;
     f.voided = s.voided;
     f.recorded_by = s.actor;
-    f.occurred_at = us_ts(s.occurred_us);
-    f.recorded_at = us_ts(s.recorded_us);
+    f.occur_time = us_ts(s.occurred_us);
+    f.record_time = us_ts(s.recorded_us);
     f
 }
