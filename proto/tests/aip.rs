@@ -12,12 +12,6 @@ use prost_types::{
 };
 
 const KNOWN_DRIFT: &[&str] = &[
-    "AIP-136 probity.accountability.v1.AccountabilityService.Close",
-    "AIP-136 probity.accountability.v1.AccountabilityService.Contest",
-    "AIP-136 probity.accountability.v1.AccountabilityService.Decide",
-    "AIP-136 probity.accountability.v1.AccountabilityService.Dismiss",
-    "AIP-136 probity.accountability.v1.AccountabilityService.Execute",
-    "AIP-136 probity.accountability.v1.AccountabilityService.Propose",
     "AIP-142 probity.intake.v1.AssessmentItem.scored_at",
     "AIP-142 probity.intake.v1.CaseFileReview.reviewed_at",
     "AIP-142 probity.intake.v1.Complaint.accepted_at",
@@ -35,9 +29,6 @@ const KNOWN_DRIFT: &[&str] = &[
     "AIP-142 probity.intake.v1.Transfer.at",
     "AIP-142 probity.registry.v1.CheckActorsRequest.at",
     "AIP-142 probity.registry.v1.CheckActorsRequest.known_at",
-    "AIP-158 probity.accountability.v1.AccountabilityService.ListCaseEvents",
-    "AIP-158 probity.accountability.v1.AccountabilityService.ListGrounds",
-    "AIP-158 probity.accountability.v1.AccountabilityService.ListSeverityRules",
     "AIP-158 probity.intake.v1.IntakeService.ListFactRevisions",
     "AIP-158 probity.registry.v1.PublicRegistryService.ListPublishedPosts",
     "AIP-158 probity.registry.v1.RegistryService.ListBodyRevisions",

@@ -176,13 +176,21 @@ pub async fn append(
     Ok(seq)
 }
 
-pub async fn events<C: ConnectionTrait>(db: &C, entity: &str) -> AppResult<Vec<CaseEvent>> {
+/// The entity's events after sequence `after`, at most `limit`, in order.
+pub async fn events<C: ConnectionTrait>(
+    db: &C,
+    entity: &str,
+    after: i64,
+    limit: u64,
+) -> AppResult<Vec<CaseEvent>> {
     let rows = db
         .query_all_raw(stmt(
             db,
-            "SELECT seq, action, from_state, to_state, actor, role, at_us, reason, audit_seq \
-             FROM accountability_events WHERE entity = $1 ORDER BY seq",
-            vec![entity.into()],
+            &format!(
+                "SELECT seq, action, from_state, to_state, actor, role, at_us, reason, audit_seq \
+                 FROM accountability_events WHERE entity = $1 AND seq > $2 ORDER BY seq LIMIT {limit}"
+            ),
+            vec![entity.into(), after.into()],
         ))
         .await?;
     rows.iter()

@@ -548,20 +548,45 @@ pub async fn add_evidence(
     .await
 }
 
-fn transition_input(r: &TransitionRequest) -> AppResult<String> {
+/// A transition's request: only a reason, each method its own message
+/// (AIP-136) of the same three fields.
+trait Transition: Message {
+    /// (request_id, name, reason)
+    fn fields(&self) -> (&str, &str, &str);
+}
+
+macro_rules! transition_requests {
+    ($($t:ty),*) => {$(
+        impl Transition for $t {
+            fn fields(&self) -> (&str, &str, &str) {
+                (&self.request_id, &self.name, &self.reason)
+            }
+        }
+    )*};
+}
+transition_requests!(
+    StartInvestigationRequest,
+    ContestDecisionRequest,
+    ExecuteDecisionRequest,
+    CloseCaseRequest,
+    DismissCaseRequest
+);
+
+fn transition_input(r: &impl Transition) -> AppResult<String> {
+    let (request_id, name, reason) = r.fields();
     let mut v = Violations::new();
-    check_request_id(&mut v, &r.request_id);
-    let id = case_id(&mut v, &r.name);
-    checks::reason(&mut v, &r.reason, "reason");
+    check_request_id(&mut v, request_id);
+    let id = case_id(&mut v, name);
+    checks::reason(&mut v, reason, "reason");
     v.finish()?;
     Ok(id)
 }
 
 /// A transition that takes only a reason: checked, then [`change`].
-async fn transition<F>(
+async fn transition<R: Transition, F>(
     acc: &Accountability,
     ctx: &Ctx,
-    r: &TransitionRequest,
+    r: &R,
     action: &'static str,
     from: &[CaseState],
     to: CaseState,
@@ -571,17 +596,18 @@ where
     F: FnOnce(&mut Case) -> AppResult<()>,
 {
     let id = transition_input(r)?;
+    let (request_id, name, reason) = r.fields();
     change(
         acc,
         ctx,
-        &r.request_id,
+        request_id,
         r,
-        &r.name,
+        name,
         &id,
         action,
         from,
         Some(to),
-        &r.reason,
+        reason,
         f,
     )
     .await
@@ -590,7 +616,7 @@ where
 pub async fn start_investigation(
     acc: &Accountability,
     ctx: &Ctx,
-    r: TransitionRequest,
+    r: StartInvestigationRequest,
 ) -> AppResult<Case> {
     let (from, to) = ([CaseState::Opened], CaseState::Investigating);
     transition(acc, ctx, &r, "START_INVESTIGATION", &from, to, |_| Ok(())).await
@@ -718,7 +744,11 @@ fn stamped(d: &Decision, ctx: &Ctx) -> Decision {
     d
 }
 
-pub async fn propose(acc: &Accountability, ctx: &Ctx, r: ProposeRequest) -> AppResult<Case> {
+pub async fn propose_decision(
+    acc: &Accountability,
+    ctx: &Ctx,
+    r: ProposeDecisionRequest,
+) -> AppResult<Case> {
     let mut v = Violations::new();
     check_request_id(&mut v, &r.request_id);
     let id = case_id(&mut v, &r.name);
@@ -754,7 +784,7 @@ pub async fn propose(acc: &Accountability, ctx: &Ctx, r: ProposeRequest) -> AppR
     .await
 }
 
-pub async fn decide(acc: &Accountability, ctx: &Ctx, r: DecideRequest) -> AppResult<Case> {
+pub async fn decide_case(acc: &Accountability, ctx: &Ctx, r: DecideCaseRequest) -> AppResult<Case> {
     let mut v = Violations::new();
     check_request_id(&mut v, &r.request_id);
     let id = case_id(&mut v, &r.name);
@@ -824,7 +854,11 @@ pub async fn decide(acc: &Accountability, ctx: &Ctx, r: DecideRequest) -> AppRes
     .await
 }
 
-pub async fn contest(acc: &Accountability, ctx: &Ctx, r: TransitionRequest) -> AppResult<Case> {
+pub async fn contest_decision(
+    acc: &Accountability,
+    ctx: &Ctx,
+    r: ContestDecisionRequest,
+) -> AppResult<Case> {
     let (by, reason) = (ctx.principal.subject.clone(), r.reason.clone());
     let (from, to) = ([CaseState::Decided], CaseState::Contested);
     transition(acc, ctx, &r, "CONTEST", &from, to, |c| {
@@ -907,7 +941,11 @@ pub async fn resolve_contest(
     .await
 }
 
-pub async fn execute(acc: &Accountability, ctx: &Ctx, r: TransitionRequest) -> AppResult<Case> {
+pub async fn execute_decision(
+    acc: &Accountability,
+    ctx: &Ctx,
+    r: ExecuteDecisionRequest,
+) -> AppResult<Case> {
     let (from, to) = ([CaseState::Decided], CaseState::Executed);
     transition(acc, ctx, &r, "EXECUTE", &from, to, |c| {
         c.decision.as_ref().map(lapsed).unwrap_or(Ok(()))
@@ -915,12 +953,16 @@ pub async fn execute(acc: &Accountability, ctx: &Ctx, r: TransitionRequest) -> A
     .await
 }
 
-pub async fn close(acc: &Accountability, ctx: &Ctx, r: TransitionRequest) -> AppResult<Case> {
+pub async fn close_case(acc: &Accountability, ctx: &Ctx, r: CloseCaseRequest) -> AppResult<Case> {
     let (from, to) = ([CaseState::Executed], CaseState::Closed);
     transition(acc, ctx, &r, "CLOSE", &from, to, |_| Ok(())).await
 }
 
-pub async fn dismiss(acc: &Accountability, ctx: &Ctx, r: TransitionRequest) -> AppResult<Case> {
+pub async fn dismiss_case(
+    acc: &Accountability,
+    ctx: &Ctx,
+    r: DismissCaseRequest,
+) -> AppResult<Case> {
     let open = [
         CaseState::Opened,
         CaseState::Investigating,
