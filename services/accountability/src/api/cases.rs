@@ -11,10 +11,9 @@ use prost::Message;
 
 use super::{Ctx, checks};
 use crate::{
-    Accountability,
-    cases::{self, truncate},
-    catalogue, effects,
-    records::{self, CaseRow, Event},
+    Accountability, catalogue, effects,
+    lifecycle::{self, truncate},
+    store::{self, CaseRow, Event},
 };
 
 fn case_id(v: &mut Violations, name: &str) -> String {
@@ -41,7 +40,7 @@ fn illegal(action: &str, current: i32, from: &[CaseState]) -> AppError {
         Reason::IllegalTransition,
         format!(
             "{action} is not possible: the case is {} (it needs {})",
-            records::state_name(current),
+            store::state_name(current),
             allowed.join(" or ")
         ),
     )
@@ -73,7 +72,7 @@ where
     if let Some(done) = w.replayed::<Case>()? {
         return Ok(done);
     }
-    let mut row = visible(ctx, records::load_case(w.txn(), id).await?, name)?;
+    let mut row = visible(ctx, store::load_case(w.txn(), id).await?, name)?;
     let before = row.case.state;
     if !from.iter().any(|s| *s as i32 == before) {
         return Err(illegal(action, before, from));
@@ -110,8 +109,8 @@ where
             acc.wake.notify_one();
         }
     }
-    records::save_case(w.txn(), &row).await?;
-    records::append(
+    store::save_case(w.txn(), &row).await?;
+    store::append(
         &mut w,
         &ctx.principal,
         ctx.method,
@@ -125,7 +124,7 @@ where
         },
     )
     .await?;
-    let out = cases::view(acc, w.txn(), &row).await?;
+    let out = lifecycle::view(acc, w.txn(), &row).await?;
     let out = w.commit(out).await?;
     if to == Some(CaseState::Executed) {
         // After commit: the dispatcher must see the rows.
@@ -183,7 +182,7 @@ pub async fn open_case(acc: &Accountability, ctx: &Ctx, r: OpenCaseRequest) -> A
     if let Some(done) = w.replayed::<Case>()? {
         return Ok(done);
     }
-    let (row, _) = cases::create(
+    let (row, _) = lifecycle::create(
         &mut w,
         &ctx.principal,
         ctx.method,
@@ -192,7 +191,7 @@ pub async fn open_case(acc: &Accountability, ctx: &Ctx, r: OpenCaseRequest) -> A
         &r.reason,
     )
     .await?;
-    let out = cases::view(acc, w.txn(), &row).await?;
+    let out = lifecycle::view(acc, w.txn(), &row).await?;
     w.commit(out).await
 }
 
@@ -236,9 +235,9 @@ async fn raise<R: Message>(
         return Ok(done);
     }
     let (row, created) =
-        cases::create(&mut w, &ctx.principal, ctx.method, case, body_path, reason).await?;
+        lifecycle::create(&mut w, &ctx.principal, ctx.method, case, body_path, reason).await?;
     let out = RaiseCaseResponse {
-        case: Some(cases::view(acc, w.txn(), &row).await?),
+        case: Some(lifecycle::view(acc, w.txn(), &row).await?),
         created,
     };
     if !created {
@@ -641,7 +640,7 @@ async fn with_decision(
     let mut case = if id.is_empty() {
         None
     } else {
-        records::load_case(&acc.store.db, id)
+        store::load_case(&acc.store.db, id)
             .await?
             .filter(|row| body_scope::check(&ctx.principal, &row.body_path).is_ok())
             .map(|row| row.case)

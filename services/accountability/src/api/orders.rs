@@ -13,8 +13,8 @@ use sea_orm::ConnectionTrait;
 
 use super::{Ctx, checks};
 use crate::{
-    Accountability, cases,
-    records::{self, Event, OrderRow},
+    Accountability, lifecycle,
+    store::{self, Event, OrderRow},
 };
 
 fn order_id(v: &mut Violations, name: &str) -> String {
@@ -88,8 +88,8 @@ pub async fn create_order(
         order,
     };
     let deadline_us = deadline.map(|d| d.timestamp_micros()).unwrap_or_default();
-    records::insert_order(w.txn(), &row, deadline_us, now.timestamp_micros()).await?;
-    records::append(
+    store::insert_order(w.txn(), &row, deadline_us, now.timestamp_micros()).await?;
+    store::append(
         &mut w,
         &ctx.principal,
         ctx.method,
@@ -131,7 +131,7 @@ pub async fn answer_order(
     if let Some(done) = w.replayed::<CorrectionOrder>()? {
         return Ok(done);
     }
-    let mut row = visible(ctx, records::load_order(w.txn(), &id).await?, &r.name)?;
+    let mut row = visible(ctx, store::load_order(w.txn(), &id).await?, &r.name)?;
     // Past its deadline and not yet swept: overdue first (the case opens as
     // the sweep would have opened it), then the late answer is recorded.
     let now_dt = chrono::Utc::now();
@@ -174,7 +174,7 @@ pub async fn answer_order(
     };
     if answer == OrderAnswer::Refused && row.order.case.is_empty() {
         let why = "拒不改正 (refused to correct)";
-        let (case, _) = cases::from_order(
+        let (case, _) = lifecycle::from_order(
             &mut w,
             &ctx.principal,
             ctx.method,
@@ -186,8 +186,8 @@ pub async fn answer_order(
         .await?;
         row.order.case = case.case.name.clone();
     }
-    records::save_order(w.txn(), &row).await?;
-    records::append(
+    store::save_order(w.txn(), &row).await?;
+    store::append(
         &mut w,
         &ctx.principal,
         ctx.method,
@@ -216,7 +216,7 @@ pub async fn get_order(
     let mut v = Violations::new();
     let id = order_id(&mut v, &r.name);
     v.finish()?;
-    Ok(visible(ctx, records::load_order(&acc.store.db, &id).await?, &r.name)?.order)
+    Ok(visible(ctx, store::load_order(&acc.store.db, &id).await?, &r.name)?.order)
 }
 
 pub async fn list_orders(
@@ -271,7 +271,7 @@ pub async fn list_orders(
         .await?;
     let orders: Vec<OrderRow> = rows
         .iter()
-        .map(records::order_row)
+        .map(store::order_row)
         .collect::<AppResult<_>>()?;
     let last = orders.last().map(|o| o.id.clone());
     Ok(ListOrdersResponse {

@@ -10,7 +10,7 @@ use probity_proto::accountability::v1::*;
 use sea_orm::ConnectionTrait;
 
 use super::{Ctx, cases::visible};
-use crate::{Accountability, cases, catalogue, deadline, records, severity};
+use crate::{Accountability, catalogue, deadline, lifecycle, severity, store};
 
 pub async fn list_grounds(
     _: &Accountability,
@@ -85,8 +85,8 @@ pub async fn get_case(acc: &Accountability, ctx: &Ctx, r: GetCaseRequest) -> App
     let id = case_id(&mut v, &r.name);
     v.finish()?;
     let db = &acc.store.db;
-    let row = visible(ctx, records::load_case(db, &id).await?, &r.name)?;
-    cases::view(acc, db, &row).await
+    let row = visible(ctx, store::load_case(db, &id).await?, &r.name)?;
+    lifecycle::view(acc, db, &row).await
 }
 
 pub async fn list_case_events(
@@ -108,8 +108,8 @@ pub async fn list_case_events(
     };
     v.finish()?;
     let db = &acc.store.db;
-    visible(ctx, records::load_case(db, &id).await?, &r.name)?;
-    let events = records::events(db, &r.name, after, p.size).await?;
+    visible(ctx, store::load_case(db, &id).await?, &r.name)?;
+    let events = store::events(db, &r.name, after, p.size).await?;
     let last = events.last().map(|e| e.sequence.to_string());
     Ok(ListCaseEventsResponse {
         next_page_token: next_token(events.len(), &p, last.as_deref(), &filter_key),
@@ -198,7 +198,7 @@ pub async fn list_cases(
             db,
             &format!(
                 "SELECT {} FROM accountability_cases {wh} ORDER BY id LIMIT {}",
-                records::CASE_COLUMNS,
+                store::CASE_COLUMNS,
                 p.size
             ),
             values,
@@ -207,9 +207,9 @@ pub async fn list_cases(
     let mut out = Vec::with_capacity(rows.len());
     let mut last = None;
     for row in &rows {
-        let c = records::case_row(row)?;
+        let c = store::case_row(row)?;
         last = Some(c.id.clone());
-        out.push(cases::view(acc, db, &c).await?);
+        out.push(lifecycle::view(acc, db, &c).await?);
     }
     Ok(ListCasesResponse {
         next_page_token: next_token(out.len(), &p, last.as_deref(), &filter_key),
