@@ -3,7 +3,12 @@
 //! every change appends an event holding the record as it became, under the
 //! audit entry that records it, in the same transaction.
 use probity_common::{
-    AppError, AppResult, audit::sha256_hex, auth::Principal, db::stmt, names::Page, store::Write,
+    AppError, AppResult,
+    audit::sha256_hex,
+    auth::Principal,
+    db::{Filter, stmt},
+    names::Page,
+    store::Write,
 };
 use probity_proto::accountability::v1::{
     Case, CaseEvent, CaseState, Commendation, CorrectionOrder,
@@ -380,4 +385,34 @@ pub async fn commendations<C: ConnectionTrait>(
     rows.iter()
         .map(|row| Ok((row.try_get::<String>("", "id")?, decode(row)?)))
         .collect()
+}
+
+/// One page of the cases `q` selects, by id.
+pub async fn cases<C: ConnectionTrait>(db: &C, q: Filter, size: u64) -> AppResult<Vec<CaseRow>> {
+    let wh = q.clause();
+    let rows = db
+        .query_all_raw(stmt(
+            db,
+            &format!(
+                "SELECT {CASE_COLUMNS} FROM accountability_cases {wh} ORDER BY id LIMIT {size}"
+            ),
+            q.values,
+        ))
+        .await?;
+    rows.iter().map(case_row).collect()
+}
+
+/// One page of the orders `q` selects, by id.
+pub async fn orders<C: ConnectionTrait>(db: &C, q: Filter, size: u64) -> AppResult<Vec<OrderRow>> {
+    let wh = q.clause();
+    let rows = db
+        .query_all_raw(stmt(
+            db,
+            &format!(
+                "SELECT id, body_path, doc FROM accountability_orders {wh} ORDER BY id LIMIT {size}"
+            ),
+            q.values,
+        ))
+        .await?;
+    rows.iter().map(order_row).collect()
 }

@@ -4,12 +4,11 @@
 //! unanswered past its deadline opens one when swept (crate::sweep); once.
 use probity_common::{
     AppError, AppResult, Reason, Violations, body_scope,
-    db::{Filter, stmt},
+    db::Filter,
     names::{check_request_id, from_ts, next_token, page, parse_top, to_ts},
 };
 use probity_proto::accountability::v1::*;
 use prost::Message;
-use sea_orm::ConnectionTrait;
 
 use super::{Ctx, checks};
 use crate::{
@@ -256,23 +255,7 @@ pub async fn list_orders(
     if let Some(after) = &p.after {
         q.and("id > $?", after.clone());
     }
-    let wh = q.clause();
-    let values = q.values;
-    let db = &acc.store.db;
-    let rows = db
-        .query_all_raw(stmt(
-            db,
-            &format!(
-                "SELECT id, body_path, doc FROM accountability_orders {wh} ORDER BY id LIMIT {}",
-                p.size
-            ),
-            values,
-        ))
-        .await?;
-    let orders: Vec<OrderRow> = rows
-        .iter()
-        .map(store::order_row)
-        .collect::<AppResult<_>>()?;
+    let orders = store::orders(&acc.store.db, q, p.size).await?;
     let last = orders.last().map(|o| o.id.clone());
     Ok(ListOrdersResponse {
         next_page_token: next_token(orders.len(), &p, last.as_deref(), &filter_key),

@@ -3,11 +3,10 @@
 //! cases about its body, the bodies below it, and their officers.
 use probity_common::{
     AppResult, Violations, body_scope,
-    db::{Filter, stmt},
+    db::Filter,
     names::{next_token, page, parse_top},
 };
 use probity_proto::accountability::v1::*;
-use sea_orm::ConnectionTrait;
 
 use super::{Ctx, cases::visible};
 use crate::{Accountability, catalogue, deadline, lifecycle, severity, store};
@@ -190,26 +189,13 @@ pub async fn list_cases(
     if let Some(after) = &p.after {
         q.and("id > $?", after.clone());
     }
-    let wh = q.clause();
-    let values = q.values;
     let db = &acc.store.db;
-    let rows = db
-        .query_all_raw(stmt(
-            db,
-            &format!(
-                "SELECT {} FROM accountability_cases {wh} ORDER BY id LIMIT {}",
-                store::CASE_COLUMNS,
-                p.size
-            ),
-            values,
-        ))
-        .await?;
+    let rows = store::cases(db, q, p.size).await?;
     let mut out = Vec::with_capacity(rows.len());
     let mut last = None;
-    for row in &rows {
-        let c = store::case_row(row)?;
+    for c in &rows {
         last = Some(c.id.clone());
-        out.push(lifecycle::view(acc, db, &c).await?);
+        out.push(lifecycle::view(acc, db, c).await?);
     }
     Ok(ListCasesResponse {
         next_page_token: next_token(out.len(), &p, last.as_deref(), &filter_key),
