@@ -389,30 +389,25 @@ pub async fn commendations<C: ConnectionTrait>(
 
 /// One page of the cases `q` selects, by id.
 pub async fn cases<C: ConnectionTrait>(db: &C, q: Filter, size: u64) -> AppResult<Vec<CaseRow>> {
-    let wh = q.clause();
-    let rows = db
-        .query_all_raw(stmt(
-            db,
-            &format!(
-                "SELECT {CASE_COLUMNS} FROM accountability_cases {wh} ORDER BY id LIMIT {size}"
-            ),
-            q.values,
-        ))
-        .await?;
-    rows.iter().map(case_row).collect()
+    let select = format!("SELECT {CASE_COLUMNS} FROM accountability_cases");
+    select_page(db, &select, q, size, case_row).await
 }
 
 /// One page of the orders `q` selects, by id.
 pub async fn orders<C: ConnectionTrait>(db: &C, q: Filter, size: u64) -> AppResult<Vec<OrderRow>> {
+    let select = "SELECT id, body_path, doc FROM accountability_orders";
+    select_page(db, select, q, size, order_row).await
+}
+
+async fn select_page<C: ConnectionTrait, T>(
+    db: &C,
+    select: &str,
+    q: Filter,
+    size: u64,
+    row: fn(&QueryResult) -> AppResult<T>,
+) -> AppResult<Vec<T>> {
     let wh = q.clause();
-    let rows = db
-        .query_all_raw(stmt(
-            db,
-            &format!(
-                "SELECT id, body_path, doc FROM accountability_orders {wh} ORDER BY id LIMIT {size}"
-            ),
-            q.values,
-        ))
-        .await?;
-    rows.iter().map(order_row).collect()
+    let sql = format!("{select} {wh} ORDER BY id LIMIT {size}");
+    let rows = db.query_all_raw(stmt(db, &sql, q.values)).await?;
+    rows.iter().map(row).collect()
 }
