@@ -11,17 +11,7 @@ use prost_types::{
     DescriptorProto, FileDescriptorProto, FileDescriptorSet, field_descriptor_proto::Type,
 };
 
-const KNOWN_DRIFT: &[&str] = &[
-    "AIP-136 probity.accountability.v1.AccountabilityService.Close",
-    "AIP-136 probity.accountability.v1.AccountabilityService.Contest",
-    "AIP-136 probity.accountability.v1.AccountabilityService.Decide",
-    "AIP-136 probity.accountability.v1.AccountabilityService.Dismiss",
-    "AIP-136 probity.accountability.v1.AccountabilityService.Execute",
-    "AIP-136 probity.accountability.v1.AccountabilityService.Propose",
-    "AIP-158 probity.accountability.v1.AccountabilityService.ListCaseEvents",
-    "AIP-158 probity.accountability.v1.AccountabilityService.ListGrounds",
-    "AIP-158 probity.accountability.v1.AccountabilityService.ListSeverityRules",
-];
+const KNOWN_DRIFT: &[&str] = &[];
 
 const BEHAVIORS: &[&str] = &[
     "REQUIRED",

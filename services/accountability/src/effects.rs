@@ -24,7 +24,7 @@ use sea_orm::{ConnectionTrait, QueryResult};
 
 use crate::{
     Accountability,
-    records::{self, Event},
+    store::{self, Event},
 };
 
 /// One effect row.
@@ -514,11 +514,11 @@ async fn settle(acc: &Accountability, row: &Row, outcome: Outcome) -> AppResult<
         // Another replica settled it first.
         return Ok(());
     }
-    let Some(mut c) = records::load_case(w.txn(), &row.case_id).await? else {
+    let Some(mut c) = store::load_case(w.txn(), &row.case_id).await? else {
         return Ok(());
     };
     c.case.version += 1;
-    records::save_case(w.txn(), &c).await?;
+    store::save_case(w.txn(), &c).await?;
     let entity = format!("cases/{}", row.case_id);
     let reason = format!(
         "cases/{}/effects/{} {}{}{}",
@@ -536,7 +536,7 @@ async fn settle(acc: &Accountability, row: &Row, outcome: Outcome) -> AppResult<
             format!(": {note}")
         }
     );
-    records::append(
+    store::append(
         &mut w,
         &principal,
         "effect",

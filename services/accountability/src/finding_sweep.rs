@@ -21,8 +21,8 @@ use sea_orm::ConnectionTrait;
 use crate::{
     Accountability,
     api::checks::MAX_EVIDENCE,
-    cases::{self, truncate},
     catalogue,
+    lifecycle::{self, truncate},
 };
 
 const METHOD: &str = "finding_sweep";
@@ -106,7 +106,7 @@ async fn open(
     let mut fresh = Vec::new();
     let already = gathered(w.txn(), &list).await?;
     for f in list.into_iter().filter(|f| !already.contains(&f.name)) {
-        if crate::records::case_by_origin(w.txn(), &raised_key(&f, subject))
+        if crate::store::case_by_origin(w.txn(), &raised_key(&f, subject))
             .await?
             .is_none()
         {
@@ -177,7 +177,7 @@ async fn open(
     };
     let reason = format!("{} finding(s) of {rule} reached its threshold", fresh.len());
     let (row, created) =
-        cases::create(&mut w, &principal, METHOD, case, &who.body_path, &reason).await?;
+        lifecycle::create(&mut w, &principal, METHOD, case, &who.body_path, &reason).await?;
     let now_us = chrono::Utc::now().timestamp_micros();
     for f in &fresh {
         w.txn()

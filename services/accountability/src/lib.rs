@@ -13,17 +13,17 @@ use probity_proto::accountability::v1::accountability_service_server::Accountabi
 use tokio::sync::Notify;
 
 mod api;
-mod cases;
 pub mod catalogue;
 pub mod deadline;
 pub mod effects;
 pub(crate) mod finding_sweep;
+mod lifecycle;
 pub mod migration;
 pub mod peers;
 pub mod policy;
-pub mod records;
 pub mod settings;
 pub mod severity;
+pub mod store;
 pub(crate) mod sweep;
 
 pub use migration::Migrator;

@@ -14,8 +14,8 @@ use probity_proto::accountability::v1::OrderState;
 use sea_orm::ConnectionTrait;
 
 use crate::{
-    Accountability, cases,
-    records::{self, Event, OrderRow},
+    Accountability, lifecycle,
+    store::{self, Event, OrderRow},
 };
 
 pub const OVERDUE: &str = "逾期未改正 (correction order overdue)";
@@ -70,14 +70,14 @@ pub async fn sweep(acc: &Accountability) -> AppResult<usize> {
     let mut opened = 0;
     for id in ids {
         let mut w = acc.store.write(&principal, "sweep", "", &()).await?;
-        let Some(mut row) = records::load_order(w.txn(), &id).await? else {
+        let Some(mut row) = store::load_order(w.txn(), &id).await? else {
             continue;
         };
         if row.order.state != OrderState::Open as i32 {
             continue;
         }
         overdue(&mut w, &principal, "sweep", &id, &mut row).await?;
-        records::save_order(w.txn(), &row).await?;
+        store::save_order(w.txn(), &row).await?;
         w.commit(()).await?;
         opened += 1;
     }
@@ -93,7 +93,7 @@ pub async fn overdue(
     id: &str,
     row: &mut OrderRow,
 ) -> AppResult<()> {
-    let (case, _) = cases::from_order(
+    let (case, _) = lifecycle::from_order(
         w,
         principal,
         method,
@@ -106,7 +106,7 @@ pub async fn overdue(
     row.order.state = OrderState::Overdue as i32;
     row.order.case = case.case.name.clone();
     let entity = format!("orders/{id}");
-    records::append(
+    store::append(
         w,
         principal,
         method,

@@ -48,8 +48,11 @@ db_test!(a_department_reads_what_concerns_it, |b| async move {
             "NOT_FOUND",
         );
         expect_code(
-            d.list_case_events(ListCaseEventsRequest { name: name.clone() })
-                .await,
+            d.list_case_events(ListCaseEventsRequest {
+                name: name.clone(),
+                ..Default::default()
+            })
+            .await,
             Code::NotFound,
         );
     }
@@ -198,12 +201,15 @@ async fn every_write(
     ));
     out.push((
         "StartInvestigation",
-        done(c.start_investigation(step(case, "调查")).await),
+        done(
+            c.start_investigation(step::<StartInvestigationRequest>(case, "调查"))
+                .await,
+        ),
     ));
     out.push((
-        "Propose",
+        "ProposeDecision",
         done(
-            c.propose(ProposeRequest {
+            c.propose_decision(ProposeDecisionRequest {
                 request_id: rid(),
                 name: case.into(),
                 proposal: Some(decision(1, &[SanctionKind::Admonition])),
@@ -213,9 +219,9 @@ async fn every_write(
         ),
     ));
     out.push((
-        "Decide",
+        "DecideCase",
         done(
-            c.decide(DecideRequest {
+            c.decide_case(DecideCaseRequest {
                 request_id: rid(),
                 name: case.into(),
                 decision: None,
@@ -224,7 +230,13 @@ async fn every_write(
             .await,
         ),
     ));
-    out.push(("Contest", done(c.contest(step(case, "申诉")).await)));
+    out.push((
+        "ContestDecision",
+        done(
+            c.contest_decision(step::<ContestDecisionRequest>(case, "申诉"))
+                .await,
+        ),
+    ));
     out.push((
         "ResolveContest",
         done(
@@ -238,9 +250,24 @@ async fn every_write(
             .await,
         ),
     ));
-    out.push(("Execute", done(c.execute(step(case, "执行")).await)));
-    out.push(("Close", done(c.close(step(case, "结案")).await)));
-    out.push(("Dismiss", done(c.dismiss(step(case, "撤销")).await)));
+    out.push((
+        "ExecuteDecision",
+        done(
+            c.execute_decision(step::<ExecuteDecisionRequest>(case, "执行"))
+                .await,
+        ),
+    ));
+    out.push((
+        "CloseCase",
+        done(c.close_case(step::<CloseCaseRequest>(case, "结案")).await),
+    ));
+    out.push((
+        "DismissCase",
+        done(
+            c.dismiss_case(step::<DismissCaseRequest>(case, "撤销"))
+                .await,
+        ),
+    ));
     out.push((
         "CreateOrder",
         done(
@@ -325,7 +352,7 @@ db_test!(only_the_office_manages_cases, |b| async move {
     // The department: contests and answers (its own), nothing else.
     let mut d = acc(&s, Role::Department, Some(&w.dept.name)).await;
     let results = every_write(&mut d, &w, &case.name, &order.name).await;
-    let allowed = ["Contest", "AnswerOrder"];
+    let allowed = ["ContestDecision", "AnswerOrder"];
     for (method, r) in &results {
         if allowed.contains(method) {
             assert!(r.is_ok(), "the department may {method}: {r:?}");
@@ -389,7 +416,7 @@ db_test!(only_the_office_manages_cases, |b| async move {
     // Without a valid token, nothing at all.
     let mut anon = AccountabilityServiceClient::new(s.channel().await);
     expect_code(
-        anon.list_grounds(ListGroundsRequest {}).await,
+        anon.list_grounds(ListGroundsRequest::default()).await,
         Code::Unauthenticated,
     );
     expect_code(
@@ -409,7 +436,7 @@ db_test!(only_the_office_manages_cases, |b| async move {
     );
     expect_code(
         forged
-            .list_severity_rules(ListSeverityRulesRequest {})
+            .list_severity_rules(ListSeverityRulesRequest::default())
             .await,
         Code::Unauthenticated,
     );
@@ -429,12 +456,14 @@ db_test!(
         let mut o = acc(&s, Role::Department, Some(&w.other.name)).await;
 
         expect_err(
-            d.contest(step(&theirs, "申诉")).await,
+            d.contest_decision(step::<ContestDecisionRequest>(&theirs, "申诉"))
+                .await,
             Code::NotFound,
             "NOT_FOUND",
         );
         expect_err(
-            o.contest(step(&ours, "申诉")).await,
+            o.contest_decision(step::<ContestDecisionRequest>(&ours, "申诉"))
+                .await,
             Code::NotFound,
             "NOT_FOUND",
         );
@@ -442,13 +471,13 @@ db_test!(
         assert_eq!(get(&mut c, &theirs).await.state, CaseState::Decided as i32);
 
         let contested = d
-            .contest(step(&ours, "申诉 we contest"))
+            .contest_decision(step::<ContestDecisionRequest>(&ours, "申诉 we contest"))
             .await
             .expect("contest")
             .into_inner();
         assert_eq!(contested.state, CaseState::Contested as i32);
         let contested = o
-            .contest(step(&theirs, "申诉 we too"))
+            .contest_decision(step::<ContestDecisionRequest>(&theirs, "申诉 we too"))
             .await
             .expect("contest")
             .into_inner();
@@ -571,13 +600,13 @@ db_test!(a_request_id_makes_a_retry_safe, |b| async move {
     assert_eq!(answered.state, OrderState::Corrected as i32);
 
     // A transition retried, even after the case moved on, replays its answer.
-    let start = step(&first.name, "调查");
+    let start = step::<StartInvestigationRequest>(&first.name, "调查");
     let started = c
         .start_investigation(start.clone())
         .await
         .unwrap()
         .into_inner();
-    c.propose(ProposeRequest {
+    c.propose_decision(ProposeDecisionRequest {
         request_id: rid(),
         name: first.name.clone(),
         proposal: Some(decision(1, &[SanctionKind::Admonition])),

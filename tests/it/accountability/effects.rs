@@ -74,7 +74,7 @@ db_test!(an_executed_withholding_closes_the_loop, |b| async move {
     assert!(qualified(&before, &w.a.name), "{before:?}");
 
     let executed = c
-        .execute(step(&case.name, "执行 carry out"))
+        .execute_decision(step::<ExecuteDecisionRequest>(&case.name, "执行 carry out"))
         .await
         .expect("execute")
         .into_inner();
@@ -159,7 +159,7 @@ db_test!(an_executed_withholding_closes_the_loop, |b| async move {
         vec!["ISSUED", "WITHHELD"]
     );
     let closed = c
-        .close(step(&case.name, "结案 closed"))
+        .close_case(step::<CloseCaseRequest>(&case.name, "结案 closed"))
         .await
         .expect("close")
         .into_inner();
@@ -167,6 +167,7 @@ db_test!(an_executed_withholding_closes_the_loop, |b| async move {
     let events = c
         .list_case_events(ListCaseEventsRequest {
             name: case.name.clone(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -213,7 +214,9 @@ db_test!(
             ),
         )
         .await;
-        c.execute(step(&case.name, "执行")).await.expect("execute");
+        c.execute_decision(step::<ExecuteDecisionRequest>(&case.name, "执行"))
+            .await
+            .expect("execute");
         let done = settled(&mut c, &case.name).await;
         assert!(
             done.effects
@@ -246,12 +249,12 @@ db_test!(
         )
         .await;
         let executed = c
-            .execute(step(&body_case.name, "执行"))
+            .execute_decision(step::<ExecuteDecisionRequest>(&body_case.name, "执行"))
             .await
             .unwrap()
             .into_inner();
         assert!(executed.effects.is_empty());
-        c.close(step(&body_case.name, "结案"))
+        c.close_case(step::<CloseCaseRequest>(&body_case.name, "结案"))
             .await
             .expect("close a body case");
     }
@@ -345,7 +348,7 @@ db_test!(
 
         proxy.set_up(false);
         let executed = c
-            .execute(step(&case.name, "执行"))
+            .execute_decision(step::<ExecuteDecisionRequest>(&case.name, "执行"))
             .await
             .expect("execute while the registry is down")
             .into_inner();
@@ -377,7 +380,10 @@ db_test!(
             credential_events(&main, &w.cred_a.name).await,
             vec!["ISSUED"]
         );
-        let refused = c.close(step(&case.name, "结案")).await.unwrap_err();
+        let refused = c
+            .close_case(step::<CloseCaseRequest>(&case.name, "结案"))
+            .await
+            .unwrap_err();
         assert_eq!(crate::fixtures::reason(&refused), "EFFECTS_PENDING");
 
         proxy.set_up(true);
@@ -395,7 +401,7 @@ db_test!(
             credential_events(&main, &w.cred_a.name).await,
             vec!["ISSUED", "WITHHELD"]
         );
-        c.close(step(&case.name, "结案"))
+        c.close_case(step::<CloseCaseRequest>(&case.name, "结案"))
             .await
             .expect("close once applied");
         solo.stop().await;
@@ -418,7 +424,9 @@ db_test!(
             ),
         )
         .await;
-        c.execute(step(&heavy.name, "执行")).await.expect("execute");
+        c.execute_decision(step::<ExecuteDecisionRequest>(&heavy.name, "执行"))
+            .await
+            .expect("execute");
         settled(&mut c, &heavy.name).await;
         let light = decided(
             &mut c,
@@ -433,7 +441,9 @@ db_test!(
             ),
         )
         .await;
-        c.execute(step(&light.name, "执行")).await.expect("execute");
+        c.execute_decision(step::<ExecuteDecisionRequest>(&light.name, "执行"))
+            .await
+            .expect("execute");
         let done = settled(&mut c, &light.name).await;
         assert!(
             done.effects
@@ -502,7 +512,9 @@ db_test!(
             decision(3, &[SanctionKind::CredentialWithheld]),
         )
         .await;
-        c.execute(step(&case.name, "执行")).await.expect("execute");
+        c.execute_decision(step::<ExecuteDecisionRequest>(&case.name, "执行"))
+            .await
+            .expect("execute");
         let done = settled(&mut c, &case.name).await;
         assert_eq!(
             done.effects[0].state,

@@ -17,6 +17,7 @@ mod access;
 mod effects;
 mod findings_sweep;
 mod orders;
+mod paging;
 mod rules;
 mod transitions;
 
@@ -62,12 +63,31 @@ pub async fn open(c: &mut Acc, subject: &str, code: &str) -> Case {
         .into_inner()
 }
 
-pub fn step(name: &str, reason: &str) -> TransitionRequest {
-    TransitionRequest {
-        request_id: rid(),
-        name: name.into(),
-        reason: reason.into(),
-    }
+/// A transition's request (each method has its own message of these three
+/// fields).
+pub trait Step {
+    fn new(request_id: String, name: String, reason: String) -> Self;
+}
+
+macro_rules! steps {
+    ($($t:ty),*) => {$(
+        impl Step for $t {
+            fn new(request_id: String, name: String, reason: String) -> Self {
+                Self { request_id, name, reason }
+            }
+        }
+    )*};
+}
+steps!(
+    StartInvestigationRequest,
+    ContestDecisionRequest,
+    ExecuteDecisionRequest,
+    CloseCaseRequest,
+    DismissCaseRequest
+);
+
+pub fn step<R: Step>(name: &str, reason: &str) -> R {
+    R::new(rid(), name.into(), reason.into())
 }
 
 pub fn sanction(kind: SanctionKind) -> Sanction {
@@ -96,10 +116,13 @@ pub fn decision(severity: i32, kinds: &[SanctionKind]) -> Decision {
 /// Opens a case and takes it to DECIDED with `d`.
 pub async fn decided(c: &mut Acc, subject: &str, code: &str, d: Decision) -> Case {
     let case = open(c, subject, code).await;
-    c.start_investigation(step(&case.name, "调查 investigate"))
-        .await
-        .expect("investigate");
-    c.propose(ProposeRequest {
+    c.start_investigation(step::<StartInvestigationRequest>(
+        &case.name,
+        "调查 investigate",
+    ))
+    .await
+    .expect("investigate");
+    c.propose_decision(ProposeDecisionRequest {
         request_id: rid(),
         name: case.name.clone(),
         proposal: Some(d),
@@ -107,7 +130,7 @@ pub async fn decided(c: &mut Acc, subject: &str, code: &str, d: Decision) -> Cas
     })
     .await
     .expect("propose");
-    c.decide(DecideRequest {
+    c.decide_case(DecideCaseRequest {
         request_id: rid(),
         name: case.name.clone(),
         decision: None,
@@ -183,12 +206,15 @@ pub async fn get(c: &mut Acc, name: &str) -> Case {
 
 /// The actions of the case's events, in order.
 pub async fn actions(c: &mut Acc, name: &str) -> Vec<String> {
-    c.list_case_events(ListCaseEventsRequest { name: name.into() })
-        .await
-        .expect("list case events")
-        .into_inner()
-        .events
-        .into_iter()
-        .map(|e| e.action)
-        .collect()
+    c.list_case_events(ListCaseEventsRequest {
+        name: name.into(),
+        ..Default::default()
+    })
+    .await
+    .expect("list case events")
+    .into_inner()
+    .events
+    .into_iter()
+    .map(|e| e.action)
+    .collect()
 }

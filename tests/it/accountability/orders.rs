@@ -268,6 +268,7 @@ db_test!(a_refused_order_opens_one_case, |b| async move {
     let events = c
         .list_case_events(ListCaseEventsRequest {
             name: case.name.clone(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -347,6 +348,7 @@ db_test!(an_overdue_order_opens_one_case, |b| async move {
     let events = c
         .list_case_events(ListCaseEventsRequest {
             name: case.name.clone(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -607,7 +609,7 @@ db_test!(
         let case = decided(&mut c, &w.b.name, "ART20_01", d).await;
         // no effect on the registry: executed at once
         let executed = c
-            .execute(step(&case.name, "执行"))
+            .execute_decision(step::<ExecuteDecisionRequest>(&case.name, "执行"))
             .await
             .expect("execute")
             .into_inner();

@@ -98,7 +98,7 @@ fn mixed(severity: i32, subject: &[K], leaders: &[K], target: SanctionTarget) ->
 }
 
 async fn propose(c: &mut Acc, name: &str, d: Decision) -> Result<Case, tonic::Status> {
-    c.propose(ProposeRequest {
+    c.propose_decision(ProposeDecisionRequest {
         request_id: rid(),
         name: name.into(),
         proposal: Some(d),
@@ -114,7 +114,7 @@ db_test!(the_catalogue_and_the_table_are_served, |b| async move {
     let mut c = acc(&s, Role::Department, Some(&w.dept.name)).await;
 
     let grounds = c
-        .list_grounds(ListGroundsRequest {})
+        .list_grounds(ListGroundsRequest::default())
         .await
         .expect("list grounds")
         .into_inner()
@@ -146,7 +146,7 @@ db_test!(the_catalogue_and_the_table_are_served, |b| async move {
     );
 
     let rules = c
-        .list_severity_rules(ListSeverityRulesRequest {})
+        .list_severity_rules(ListSeverityRulesRequest::default())
         .await
         .expect("list severity rules")
         .into_inner()
@@ -199,7 +199,9 @@ db_test!(every_severity_row_is_enforced, |b| async move {
     );
     let body_case = body_case.name;
     for name in [&officer_case, &body_case] {
-        c.start_investigation(step(name, "调查")).await.unwrap();
+        c.start_investigation(step::<StartInvestigationRequest>(name, "调查"))
+            .await
+            .unwrap();
     }
 
     let accepted = |r: Result<Case, tonic::Status>, what: &str| {
@@ -330,7 +332,9 @@ db_test!(
         let failed = open(&mut c, &w.a.name, "ART06").await.name;
         let breach = open(&mut c, &w.b.name, "ART20_03").await.name;
         for name in [&failed, &breach] {
-            c.start_investigation(step(name, "调查")).await.unwrap();
+            c.start_investigation(step::<StartInvestigationRequest>(name, "调查"))
+                .await
+                .unwrap();
         }
         let case = propose(&mut c, &failed, transfer())
             .await
@@ -360,11 +364,13 @@ db_test!(a_proposal_names_the_leaders_it_sanctions, |b| async move {
     let body = open(&mut c, &w.dept.name, "ART19_05").await.name;
     let officer = open(&mut c, &w.a.name, "ART20_03").await.name;
     for name in [&body, &officer] {
-        c.start_investigation(step(name, "调查")).await.unwrap();
+        c.start_investigation(step::<StartInvestigationRequest>(name, "调查"))
+            .await
+            .unwrap();
     }
     let mut d = decision(1, &[K::Rectification, K::Interview]);
     d.sanctions[1].target = SanctionTarget::PrincipalLeader as i32;
-    let request = |name: &str, leader: &str| ProposeRequest {
+    let request = |name: &str, leader: &str| ProposeDecisionRequest {
         request_id: rid(),
         name: name.into(),
         proposal: Some(d.clone()),
@@ -372,11 +378,11 @@ db_test!(a_proposal_names_the_leaders_it_sanctions, |b| async move {
         ..Default::default()
     };
     expect_invalid(
-        c.propose(request(&body, "")).await,
+        c.propose_decision(request(&body, "")).await,
         &["proposal.sanctions[1].target"],
     );
     let proposed = c
-        .propose(request(&body, " 局长 王某 "))
+        .propose_decision(request(&body, " 局长 王某 "))
         .await
         .expect("the leader named with the proposal")
         .into_inner();
@@ -384,7 +390,7 @@ db_test!(a_proposal_names_the_leaders_it_sanctions, |b| async move {
     // an officer's case has no leaders to name
     let mut p = request(&officer, "局长 王某");
     p.proposal = Some(decision(1, &[K::Admonition]));
-    expect_invalid(c.propose(p).await, &["principal_leader"]);
+    expect_invalid(c.propose_decision(p).await, &["principal_leader"]);
     s.stop().await;
 });
 
@@ -395,7 +401,9 @@ db_test!(structural_errors_name_their_fields, |b| async move {
     let officer_case = open(&mut c, &w.a.name, "ART20_03").await.name;
     let body_case = open(&mut c, &w.dept.name, "ART19_05").await.name; // no leaders named
     for name in [&officer_case, &body_case] {
-        c.start_investigation(step(name, "调查")).await.unwrap();
+        c.start_investigation(step::<StartInvestigationRequest>(name, "调查"))
+            .await
+            .unwrap();
     }
     let with = |severity: i32, f: &dyn Fn(&mut Decision)| {
         let mut d = decision(severity, &[K::Admonition]);
@@ -548,7 +556,7 @@ db_test!(structural_errors_name_their_fields, |b| async move {
         );
     }
     expect_invalid(
-        c.propose(ProposeRequest {
+        c.propose_decision(ProposeDecisionRequest {
             request_id: rid(),
             name: officer_case.clone(),
             proposal: None,
@@ -558,7 +566,7 @@ db_test!(structural_errors_name_their_fields, |b| async move {
         &["proposal"],
     );
     // Decide checks a decision it is given the same way.
-    c.propose(ProposeRequest {
+    c.propose_decision(ProposeDecisionRequest {
         request_id: rid(),
         name: officer_case.clone(),
         proposal: Some(decision(1, &[K::Admonition])),
@@ -567,7 +575,7 @@ db_test!(structural_errors_name_their_fields, |b| async move {
     .await
     .expect("a good proposal");
     expect_invalid(
-        c.decide(DecideRequest {
+        c.decide_case(DecideCaseRequest {
             request_id: rid(),
             name: officer_case.clone(),
             decision: Some(with(9, &|d| d.reasoning.clear())),
@@ -596,7 +604,9 @@ db_test!(
         let w = world(&s).await;
         let mut c = office(&s).await;
         let case = open(&mut c, &w.a.name, "ART20_03").await.name;
-        c.start_investigation(step(&case, "调查")).await.unwrap();
+        c.start_investigation(step::<StartInvestigationRequest>(&case, "调查"))
+            .await
+            .unwrap();
         let bad = || {
             let mut d = decision(9, &[K::Admonition]);
             d.reasoning.clear();
@@ -611,7 +621,7 @@ db_test!(
             }
         };
         let r = c
-            .propose(ProposeRequest {
+            .propose_decision(ProposeDecisionRequest {
                 request_id: "not-a-uuid".into(),
                 name: case.clone(),
                 proposal: Some(bad()),
@@ -620,7 +630,7 @@ db_test!(
             .await
             .map(|r| r.into_inner());
         check(
-            "Propose",
+            "ProposeDecision",
             r,
             &["request_id", "proposal.severity", "proposal.reasoning"],
         );
@@ -628,7 +638,7 @@ db_test!(
             .await
             .unwrap();
         let r = c
-            .decide(DecideRequest {
+            .decide_case(DecideCaseRequest {
                 request_id: rid(),
                 name: case.clone(),
                 decision: Some(bad()),
@@ -637,11 +647,11 @@ db_test!(
             .await
             .map(|r| r.into_inner());
         check(
-            "Decide",
+            "DecideCase",
             r,
             &["reason", "decision.severity", "decision.reasoning"],
         );
-        c.decide(DecideRequest {
+        c.decide_case(DecideCaseRequest {
             request_id: rid(),
             name: case.clone(),
             decision: None,
@@ -651,7 +661,7 @@ db_test!(
         .unwrap();
         acc(&s, Role::Department, Some(&w.dept.name))
             .await
-            .contest(step(&case, "申诉"))
+            .contest_decision(step::<ContestDecisionRequest>(&case, "申诉"))
             .await
             .unwrap();
         let r = c
@@ -919,9 +929,12 @@ db_test!(a_finding_raises_one_case, |b| async move {
     let again = c.raise_from_finding(against_a).await.unwrap().into_inner();
     assert!(!again.created);
     assert_eq!(again.case.unwrap().name, officer_case.name);
-    c.dismiss(step(&officer_case.name, "不予追究 not pursued"))
-        .await
-        .expect("dismiss");
+    c.dismiss_case(step::<DismissCaseRequest>(
+        &officer_case.name,
+        "不予追究 not pursued",
+    ))
+    .await
+    .expect("dismiss");
 
     // An officer without a credential: the finding names them.
     let nocred = officer(

@@ -16,8 +16,8 @@ use crate::{
 const OFFICE: &str = "test-legal_office";
 const DEPARTMENT: &str = "test-department";
 
-fn propose_request(name: &str, d: Decision) -> ProposeRequest {
-    ProposeRequest {
+fn propose_request(name: &str, d: Decision) -> ProposeDecisionRequest {
+    ProposeDecisionRequest {
         request_id: rid(),
         name: name.into(),
         proposal: Some(d),
@@ -98,7 +98,10 @@ db_test!(every_legal_transition_in_order, |b| async move {
 
     // OPENED -> INVESTIGATING
     let inv = c
-        .start_investigation(step(&name, "调查 start the investigation"))
+        .start_investigation(step::<StartInvestigationRequest>(
+            &name,
+            "调查 start the investigation",
+        ))
         .await
         .expect("start investigation")
         .into_inner();
@@ -110,7 +113,7 @@ db_test!(every_legal_transition_in_order, |b| async move {
 
     // INVESTIGATING -> PROPOSED
     let p1 = c
-        .propose(propose_request(
+        .propose_decision(propose_request(
             &name,
             decision(2, &[SanctionKind::PublicCriticism]),
         ))
@@ -129,7 +132,7 @@ db_test!(every_legal_transition_in_order, |b| async move {
 
     // PROPOSED -> PROPOSED: a revised proposal replaces the first
     let p2 = c
-        .propose(propose_request(
+        .propose_decision(propose_request(
             &name,
             decision(1, &[SanctionKind::WrittenWarning]),
         ))
@@ -142,7 +145,7 @@ db_test!(every_legal_transition_in_order, |b| async move {
 
     // PROPOSED -> DECIDED: no decision given adopts the proposal
     let decided = c
-        .decide(DecideRequest {
+        .decide_case(DecideCaseRequest {
             request_id: rid(),
             name: name.clone(),
             decision: None,
@@ -161,7 +164,10 @@ db_test!(every_legal_transition_in_order, |b| async move {
 
     // DECIDED -> CONTESTED by the subject's department
     let contested = d
-        .contest(step(&name, "申诉 the officer contests"))
+        .contest_decision(step::<ContestDecisionRequest>(
+            &name,
+            "申诉 the officer contests",
+        ))
         .await
         .expect("contest")
         .into_inner();
@@ -197,7 +203,8 @@ db_test!(every_legal_transition_in_order, |b| async move {
 
     // A decision is contested once
     let again = expect_err(
-        d.contest(step(&name, "再次申诉")).await,
+        d.contest_decision(step::<ContestDecisionRequest>(&name, "再次申诉"))
+            .await,
         Code::FailedPrecondition,
         "ALREADY_CONTESTED",
     );
@@ -206,14 +213,14 @@ db_test!(every_legal_transition_in_order, |b| async move {
 
     // DECIDED -> EXECUTED -> CLOSED (no registry effects at level 1)
     let executed = c
-        .execute(step(&name, "执行 carried out"))
+        .execute_decision(step::<ExecuteDecisionRequest>(&name, "执行 carried out"))
         .await
         .expect("execute")
         .into_inner();
     assert_eq!(state(&executed), CaseState::Executed);
     assert!(executed.effects.is_empty(), "{:?}", executed.effects);
     let closed = c
-        .close(step(&name, "结案 closed"))
+        .close_case(step::<CloseCaseRequest>(&name, "结案 closed"))
         .await
         .expect("close")
         .into_inner();
@@ -224,7 +231,10 @@ db_test!(every_legal_transition_in_order, |b| async move {
 
     // Every change is an event: action, states, actor, role, time, reason, audit entry
     let events = c
-        .list_case_events(ListCaseEventsRequest { name: name.clone() })
+        .list_case_events(ListCaseEventsRequest {
+            name: name.clone(),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner()
@@ -366,17 +376,19 @@ db_test!(a_contest_can_change_the_decision, |b| async move {
     req.subject.as_mut().unwrap().principal_leader = "局长 张某".into();
     let case = c.open_case(req).await.expect("open").into_inner();
     let name = case.name.clone();
-    c.start_investigation(step(&name, "调查")).await.unwrap();
+    c.start_investigation(step::<StartInvestigationRequest>(&name, "调查"))
+        .await
+        .unwrap();
     let mut first = decision(1, &[SanctionKind::Rectification, SanctionKind::Interview]);
     first.sanctions[1].target = SanctionTarget::PrincipalLeader as i32;
-    c.propose(propose_request(&name, first.clone()))
+    c.propose_decision(propose_request(&name, first.clone()))
         .await
         .unwrap();
     // Decide may put its own decision in place of the proposal.
     let mut own = decision(2, &[SanctionKind::PublicCriticism]);
     own.reasoning = "决定不同于建议 the office decides otherwise".into();
     let decided = c
-        .decide(DecideRequest {
+        .decide_case(DecideCaseRequest {
             request_id: rid(),
             name: name.clone(),
             decision: Some(own.clone()),
@@ -389,7 +401,7 @@ db_test!(a_contest_can_change_the_decision, |b| async move {
     assert_eq!(content(&decided.proposal), content(&Some(first)));
     acc(&s, Role::Department, Some(&w.dept.name))
         .await
-        .contest(step(&name, "申诉"))
+        .contest_decision(step::<ContestDecisionRequest>(&name, "申诉"))
         .await
         .expect("contest");
 
@@ -461,14 +473,14 @@ db_test!(dismissal_from_each_open_state, |b| async move {
     let mut c = office(&s).await;
     let opened = open(&mut c, &w.a.name, "ART20_01").await.name;
     let investigating = open(&mut c, &w.a.name, "ART20_01").await.name;
-    c.start_investigation(step(&investigating, "调查"))
+    c.start_investigation(step::<StartInvestigationRequest>(&investigating, "调查"))
         .await
         .unwrap();
     let proposed = open(&mut c, &w.a.name, "ART20_01").await.name;
-    c.start_investigation(step(&proposed, "调查"))
+    c.start_investigation(step::<StartInvestigationRequest>(&proposed, "调查"))
         .await
         .unwrap();
-    c.propose(propose_request(
+    c.propose_decision(propose_request(
         &proposed,
         decision(1, &[SanctionKind::Admonition]),
     ))
@@ -476,7 +488,11 @@ db_test!(dismissal_from_each_open_state, |b| async move {
     .unwrap();
 
     // A dismissal needs its reason.
-    expect_invalid(c.dismiss(step(&opened, "")).await, &["reason"]);
+    expect_invalid(
+        c.dismiss_case(step::<DismissCaseRequest>(&opened, ""))
+            .await,
+        &["reason"],
+    );
     for (name, from) in [
         (&opened, CaseState::Opened),
         (&investigating, CaseState::Investigating),
@@ -484,7 +500,7 @@ db_test!(dismissal_from_each_open_state, |b| async move {
     ] {
         let why = format!("撤销立案 no violation found ({})", from.as_str_name());
         let d = c
-            .dismiss(step(name, &why))
+            .dismiss_case(step::<DismissCaseRequest>(name, &why))
             .await
             .expect("dismiss")
             .into_inner();
@@ -493,7 +509,10 @@ db_test!(dismissal_from_each_open_state, |b| async move {
         assert_eq!(d.deadline, DeadlineStatus::None as i32);
         assert!(d.due_time.is_none());
         let events = c
-            .list_case_events(ListCaseEventsRequest { name: name.clone() })
+            .list_case_events(ListCaseEventsRequest {
+                name: name.clone(),
+                ..Default::default()
+            })
             .await
             .unwrap()
             .into_inner()
@@ -577,16 +596,19 @@ async fn attempt(c: &mut Acc, d: &mut Acc, a: Action, name: &str) -> Result<Case
             c.add_evidence(evidence_request(name, "archive://late"))
                 .await
         }
-        Action::StartInvestigation => c.start_investigation(step(name, "调查")).await,
+        Action::StartInvestigation => {
+            c.start_investigation(step::<StartInvestigationRequest>(name, "调查"))
+                .await
+        }
         Action::Propose => {
-            c.propose(propose_request(
+            c.propose_decision(propose_request(
                 name,
                 decision(1, &[SanctionKind::Admonition]),
             ))
             .await
         }
         Action::Decide => {
-            c.decide(DecideRequest {
+            c.decide_case(DecideCaseRequest {
                 request_id: rid(),
                 name: name.into(),
                 decision: Some(decision(1, &[SanctionKind::Admonition])),
@@ -594,7 +616,10 @@ async fn attempt(c: &mut Acc, d: &mut Acc, a: Action, name: &str) -> Result<Case
             })
             .await
         }
-        Action::Contest => d.contest(step(name, "申诉")).await,
+        Action::Contest => {
+            d.contest_decision(step::<ContestDecisionRequest>(name, "申诉"))
+                .await
+        }
         Action::ResolveContest => {
             c.resolve_contest(ResolveContestRequest {
                 request_id: rid(),
@@ -605,9 +630,15 @@ async fn attempt(c: &mut Acc, d: &mut Acc, a: Action, name: &str) -> Result<Case
             })
             .await
         }
-        Action::Execute => c.execute(step(name, "执行")).await,
-        Action::Close => c.close(step(name, "结案")).await,
-        Action::Dismiss => c.dismiss(step(name, "撤销")).await,
+        Action::Execute => {
+            c.execute_decision(step::<ExecuteDecisionRequest>(name, "执行"))
+                .await
+        }
+        Action::Close => c.close_case(step::<CloseCaseRequest>(name, "结案")).await,
+        Action::Dismiss => {
+            c.dismiss_case(step::<DismissCaseRequest>(name, "撤销"))
+                .await
+        }
     };
     r.map(|r| r.into_inner())
 }
@@ -623,25 +654,37 @@ db_test!(illegal_transitions_name_the_current_state, |b| async move {
     // One case in each state.
     let opened = open(&mut c, &subject, code).await.name;
     let investigating = open(&mut c, &subject, code).await.name;
-    c.start_investigation(step(&investigating, "调查"))
+    c.start_investigation(step::<StartInvestigationRequest>(&investigating, "调查"))
         .await
         .unwrap();
     let proposed = open(&mut c, &subject, code).await.name;
-    c.start_investigation(step(&proposed, "调查"))
+    c.start_investigation(step::<StartInvestigationRequest>(&proposed, "调查"))
         .await
         .unwrap();
-    c.propose(propose_request(&proposed, d1())).await.unwrap();
+    c.propose_decision(propose_request(&proposed, d1()))
+        .await
+        .unwrap();
     let decided_ = decided(&mut c, &subject, code, d1()).await.name;
     let contested = decided(&mut c, &subject, code, d1()).await.name;
     let mut d = acc(&s, Role::Department, Some(&w.dept.name)).await;
-    d.contest(step(&contested, "申诉")).await.unwrap();
+    d.contest_decision(step::<ContestDecisionRequest>(&contested, "申诉"))
+        .await
+        .unwrap();
     let executed = decided(&mut c, &subject, code, d1()).await.name;
-    c.execute(step(&executed, "执行")).await.unwrap();
+    c.execute_decision(step::<ExecuteDecisionRequest>(&executed, "执行"))
+        .await
+        .unwrap();
     let closed = decided(&mut c, &subject, code, d1()).await.name;
-    c.execute(step(&closed, "执行")).await.unwrap();
-    c.close(step(&closed, "结案")).await.unwrap();
+    c.execute_decision(step::<ExecuteDecisionRequest>(&closed, "执行"))
+        .await
+        .unwrap();
+    c.close_case(step::<CloseCaseRequest>(&closed, "结案"))
+        .await
+        .unwrap();
     let dismissed = open(&mut c, &subject, code).await.name;
-    c.dismiss(step(&dismissed, "撤销")).await.unwrap();
+    c.dismiss_case(step::<DismissCaseRequest>(&dismissed, "撤销"))
+        .await
+        .unwrap();
 
     let cases = [
         (CaseState::Opened, opened),
@@ -746,7 +789,7 @@ db_test!(
         .await;
         let mut c = office(&cut).await;
         let executed = c
-            .execute(step(&case.name, "执行"))
+            .execute_decision(step::<ExecuteDecisionRequest>(&case.name, "执行"))
             .await
             .expect("execute")
             .into_inner();
@@ -765,7 +808,8 @@ db_test!(
         assert!(tried, "the outbox never tried the effect");
         let version = get(&mut c, &case.name).await.version;
         let e = expect_err(
-            c.close(step(&case.name, "结案")).await,
+            c.close_case(step::<CloseCaseRequest>(&case.name, "结案"))
+                .await,
             Code::FailedPrecondition,
             "EFFECTS_PENDING",
         );
@@ -792,7 +836,7 @@ db_test!(a_lapsed_withholding_cannot_be_executed, |b| async move {
     d.sanctions[0].until = Some(ts(Utc::now() + chrono::Duration::seconds(3)));
     let case = decided(&mut c, &w.b.name, "ART20_07", d).await;
     // contested and upheld before it lapses
-    dept.contest(step(&case.name, "申诉"))
+    dept.contest_decision(step::<ContestDecisionRequest>(&case.name, "申诉"))
         .await
         .expect("contest");
     c.resolve_contest(upheld(&case.name))
@@ -801,7 +845,8 @@ db_test!(a_lapsed_withholding_cannot_be_executed, |b| async move {
     let case = get(&mut c, &case.name).await;
     tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
     let e = expect_err(
-        c.execute(step(&case.name, "执行")).await,
+        c.execute_decision(step::<ExecuteDecisionRequest>(&case.name, "执行"))
+            .await,
         Code::FailedPrecondition,
         "DECISION_LAPSED",
     );
@@ -813,7 +858,7 @@ db_test!(a_lapsed_withholding_cannot_be_executed, |b| async move {
     // The way out: decide anew (adopting the lapsed proposal is refused too);
     // the lapsed decision stays in the events.
     let adopt = c
-        .decide(DecideRequest {
+        .decide_case(DecideCaseRequest {
             request_id: rid(),
             name: case.name.clone(),
             decision: None,
@@ -822,7 +867,7 @@ db_test!(a_lapsed_withholding_cannot_be_executed, |b| async move {
         .await;
     expect_err(adopt, Code::FailedPrecondition, "DECISION_REQUIRED");
     let anew = c
-        .decide(DecideRequest {
+        .decide_case(DecideCaseRequest {
             request_id: rid(),
             name: case.name.clone(),
             decision: Some(decision(3, &[SanctionKind::CredentialWithheld])),
@@ -835,7 +880,7 @@ db_test!(a_lapsed_withholding_cannot_be_executed, |b| async move {
     assert!(anew.contest.is_none(), "{:?}", anew.contest);
     // the new decision may be contested in its turn
     let again = dept
-        .contest(step(&case.name, "再次申诉"))
+        .contest_decision(step::<ContestDecisionRequest>(&case.name, "再次申诉"))
         .await
         .expect("contest the new decision")
         .into_inner();
@@ -843,7 +888,7 @@ db_test!(a_lapsed_withholding_cannot_be_executed, |b| async move {
     c.resolve_contest(upheld(&case.name))
         .await
         .expect("resolve the second contest");
-    c.execute(step(&case.name, "执行"))
+    c.execute_decision(step::<ExecuteDecisionRequest>(&case.name, "执行"))
         .await
         .expect("execute the new decision");
     let acts = actions(&mut c, &case.name).await;
@@ -887,7 +932,7 @@ db_test!(time_limits_past_due_are_red, |b| async move {
     assert!(case_names(&mut c, yellow).await.is_empty());
     // The next state has its own (default) limit: no longer red.
     let inv = c
-        .start_investigation(step(&case.name, "调查"))
+        .start_investigation(step::<StartInvestigationRequest>(&case.name, "调查"))
         .await
         .unwrap()
         .into_inner();
@@ -981,10 +1026,16 @@ db_test!(every_change_is_in_the_audit_chain, |b| async move {
         decision(1, &[SanctionKind::Rectification]),
     )
     .await;
-    c.execute(step(&case.name, "执行")).await.unwrap();
-    c.close(step(&case.name, "结案")).await.unwrap();
+    c.execute_decision(step::<ExecuteDecisionRequest>(&case.name, "执行"))
+        .await
+        .unwrap();
+    c.close_case(step::<CloseCaseRequest>(&case.name, "结案"))
+        .await
+        .unwrap();
     let other = open(&mut c, &w.a.name, "ART20_01").await;
-    c.dismiss(step(&other.name, "撤销")).await.unwrap();
+    c.dismiss_case(step::<DismissCaseRequest>(&other.name, "撤销"))
+        .await
+        .unwrap();
 
     let mut a = auditor(&s).await;
     let v = a
@@ -1013,6 +1064,7 @@ db_test!(every_change_is_in_the_audit_chain, |b| async move {
     let events = c
         .list_case_events(ListCaseEventsRequest {
             name: case.name.clone(),
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -11,10 +11,9 @@ use prost::Message;
 
 use super::{Ctx, checks};
 use crate::{
-    Accountability,
-    cases::{self, truncate},
-    catalogue, effects,
-    records::{self, CaseRow, Event},
+    Accountability, catalogue, effects,
+    lifecycle::{self, truncate},
+    store::{self, CaseRow, Event},
 };
 
 fn case_id(v: &mut Violations, name: &str) -> String {
@@ -41,7 +40,7 @@ fn illegal(action: &str, current: i32, from: &[CaseState]) -> AppError {
         Reason::IllegalTransition,
         format!(
             "{action} is not possible: the case is {} (it needs {})",
-            records::state_name(current),
+            store::state_name(current),
             allowed.join(" or ")
         ),
     )
@@ -73,7 +72,7 @@ where
     if let Some(done) = w.replayed::<Case>()? {
         return Ok(done);
     }
-    let mut row = visible(ctx, records::load_case(w.txn(), id).await?, name)?;
+    let mut row = visible(ctx, store::load_case(w.txn(), id).await?, name)?;
     let before = row.case.state;
     if !from.iter().any(|s| *s as i32 == before) {
         return Err(illegal(action, before, from));
@@ -110,8 +109,8 @@ where
             acc.wake.notify_one();
         }
     }
-    records::save_case(w.txn(), &row).await?;
-    records::append(
+    store::save_case(w.txn(), &row).await?;
+    store::append(
         &mut w,
         &ctx.principal,
         ctx.method,
@@ -125,7 +124,7 @@ where
         },
     )
     .await?;
-    let out = cases::view(acc, w.txn(), &row).await?;
+    let out = lifecycle::view(acc, w.txn(), &row).await?;
     let out = w.commit(out).await?;
     if to == Some(CaseState::Executed) {
         // After commit: the dispatcher must see the rows.
@@ -183,7 +182,7 @@ pub async fn open_case(acc: &Accountability, ctx: &Ctx, r: OpenCaseRequest) -> A
     if let Some(done) = w.replayed::<Case>()? {
         return Ok(done);
     }
-    let (row, _) = cases::create(
+    let (row, _) = lifecycle::create(
         &mut w,
         &ctx.principal,
         ctx.method,
@@ -192,7 +191,7 @@ pub async fn open_case(acc: &Accountability, ctx: &Ctx, r: OpenCaseRequest) -> A
         &r.reason,
     )
     .await?;
-    let out = cases::view(acc, w.txn(), &row).await?;
+    let out = lifecycle::view(acc, w.txn(), &row).await?;
     w.commit(out).await
 }
 
@@ -236,9 +235,9 @@ async fn raise<R: Message>(
         return Ok(done);
     }
     let (row, created) =
-        cases::create(&mut w, &ctx.principal, ctx.method, case, body_path, reason).await?;
+        lifecycle::create(&mut w, &ctx.principal, ctx.method, case, body_path, reason).await?;
     let out = RaiseCaseResponse {
-        case: Some(cases::view(acc, w.txn(), &row).await?),
+        case: Some(lifecycle::view(acc, w.txn(), &row).await?),
         created,
     };
     if !created {
@@ -548,20 +547,45 @@ pub async fn add_evidence(
     .await
 }
 
-fn transition_input(r: &TransitionRequest) -> AppResult<String> {
+/// A transition's request: only a reason, each method its own message
+/// (AIP-136) of the same three fields.
+trait Transition: Message {
+    /// (request_id, name, reason)
+    fn fields(&self) -> (&str, &str, &str);
+}
+
+macro_rules! transition_requests {
+    ($($t:ty),*) => {$(
+        impl Transition for $t {
+            fn fields(&self) -> (&str, &str, &str) {
+                (&self.request_id, &self.name, &self.reason)
+            }
+        }
+    )*};
+}
+transition_requests!(
+    StartInvestigationRequest,
+    ContestDecisionRequest,
+    ExecuteDecisionRequest,
+    CloseCaseRequest,
+    DismissCaseRequest
+);
+
+fn transition_input(r: &impl Transition) -> AppResult<String> {
+    let (request_id, name, reason) = r.fields();
     let mut v = Violations::new();
-    check_request_id(&mut v, &r.request_id);
-    let id = case_id(&mut v, &r.name);
-    checks::reason(&mut v, &r.reason, "reason");
+    check_request_id(&mut v, request_id);
+    let id = case_id(&mut v, name);
+    checks::reason(&mut v, reason, "reason");
     v.finish()?;
     Ok(id)
 }
 
 /// A transition that takes only a reason: checked, then [`change`].
-async fn transition<F>(
+async fn transition<R: Transition, F>(
     acc: &Accountability,
     ctx: &Ctx,
-    r: &TransitionRequest,
+    r: &R,
     action: &'static str,
     from: &[CaseState],
     to: CaseState,
@@ -571,17 +595,18 @@ where
     F: FnOnce(&mut Case) -> AppResult<()>,
 {
     let id = transition_input(r)?;
+    let (request_id, name, reason) = r.fields();
     change(
         acc,
         ctx,
-        &r.request_id,
+        request_id,
         r,
-        &r.name,
+        name,
         &id,
         action,
         from,
         Some(to),
-        &r.reason,
+        reason,
         f,
     )
     .await
@@ -590,7 +615,7 @@ where
 pub async fn start_investigation(
     acc: &Accountability,
     ctx: &Ctx,
-    r: TransitionRequest,
+    r: StartInvestigationRequest,
 ) -> AppResult<Case> {
     let (from, to) = ([CaseState::Opened], CaseState::Investigating);
     transition(acc, ctx, &r, "START_INVESTIGATION", &from, to, |_| Ok(())).await
@@ -615,7 +640,7 @@ async fn with_decision(
     let mut case = if id.is_empty() {
         None
     } else {
-        records::load_case(&acc.store.db, id)
+        store::load_case(&acc.store.db, id)
             .await?
             .filter(|row| body_scope::check(&ctx.principal, &row.body_path).is_ok())
             .map(|row| row.case)
@@ -718,7 +743,11 @@ fn stamped(d: &Decision, ctx: &Ctx) -> Decision {
     d
 }
 
-pub async fn propose(acc: &Accountability, ctx: &Ctx, r: ProposeRequest) -> AppResult<Case> {
+pub async fn propose_decision(
+    acc: &Accountability,
+    ctx: &Ctx,
+    r: ProposeDecisionRequest,
+) -> AppResult<Case> {
     let mut v = Violations::new();
     check_request_id(&mut v, &r.request_id);
     let id = case_id(&mut v, &r.name);
@@ -754,7 +783,7 @@ pub async fn propose(acc: &Accountability, ctx: &Ctx, r: ProposeRequest) -> AppR
     .await
 }
 
-pub async fn decide(acc: &Accountability, ctx: &Ctx, r: DecideRequest) -> AppResult<Case> {
+pub async fn decide_case(acc: &Accountability, ctx: &Ctx, r: DecideCaseRequest) -> AppResult<Case> {
     let mut v = Violations::new();
     check_request_id(&mut v, &r.request_id);
     let id = case_id(&mut v, &r.name);
@@ -824,7 +853,11 @@ pub async fn decide(acc: &Accountability, ctx: &Ctx, r: DecideRequest) -> AppRes
     .await
 }
 
-pub async fn contest(acc: &Accountability, ctx: &Ctx, r: TransitionRequest) -> AppResult<Case> {
+pub async fn contest_decision(
+    acc: &Accountability,
+    ctx: &Ctx,
+    r: ContestDecisionRequest,
+) -> AppResult<Case> {
     let (by, reason) = (ctx.principal.subject.clone(), r.reason.clone());
     let (from, to) = ([CaseState::Decided], CaseState::Contested);
     transition(acc, ctx, &r, "CONTEST", &from, to, |c| {
@@ -907,7 +940,11 @@ pub async fn resolve_contest(
     .await
 }
 
-pub async fn execute(acc: &Accountability, ctx: &Ctx, r: TransitionRequest) -> AppResult<Case> {
+pub async fn execute_decision(
+    acc: &Accountability,
+    ctx: &Ctx,
+    r: ExecuteDecisionRequest,
+) -> AppResult<Case> {
     let (from, to) = ([CaseState::Decided], CaseState::Executed);
     transition(acc, ctx, &r, "EXECUTE", &from, to, |c| {
         c.decision.as_ref().map(lapsed).unwrap_or(Ok(()))
@@ -915,12 +952,16 @@ pub async fn execute(acc: &Accountability, ctx: &Ctx, r: TransitionRequest) -> A
     .await
 }
 
-pub async fn close(acc: &Accountability, ctx: &Ctx, r: TransitionRequest) -> AppResult<Case> {
+pub async fn close_case(acc: &Accountability, ctx: &Ctx, r: CloseCaseRequest) -> AppResult<Case> {
     let (from, to) = ([CaseState::Executed], CaseState::Closed);
     transition(acc, ctx, &r, "CLOSE", &from, to, |_| Ok(())).await
 }
 
-pub async fn dismiss(acc: &Accountability, ctx: &Ctx, r: TransitionRequest) -> AppResult<Case> {
+pub async fn dismiss_case(
+    acc: &Accountability,
+    ctx: &Ctx,
+    r: DismissCaseRequest,
+) -> AppResult<Case> {
     let open = [
         CaseState::Opened,
         CaseState::Investigating,

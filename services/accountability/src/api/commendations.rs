@@ -3,15 +3,13 @@
 //! listed per year for everyone who reads (they are published).
 use probity_common::{
     AppError, AppResult, Reason, Violations,
-    db::stmt,
     names::{check_request_id, next_token, page, parse_top, to_ts, ts_us},
 };
 use probity_proto::accountability::v1::*;
-use prost::Message;
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::ConnectionTrait;
 
 use super::Ctx;
-use crate::Accountability;
+use crate::{Accountability, store};
 
 /// The case, if any, whose decision in force (executed or closed), made in
 /// `year` (city time), took the subject's award eligibility away.
@@ -21,21 +19,10 @@ async fn eligibility_lost(
     year: i32,
 ) -> AppResult<Option<String>> {
     use probity_common::city::year_start_us;
-    let rows = c
-        .query_all_raw(stmt(
-            c,
-            "SELECT doc FROM accountability_cases WHERE subject = $1 AND state IN ($2, $3)",
-            vec![
-                subject.into(),
-                (CaseState::Executed as i32).into(),
-                (CaseState::Closed as i32).into(),
-            ],
-        ))
-        .await?;
+    let executed = [CaseState::Executed, CaseState::Closed];
+    let cases = store::cases_of_subject(c, subject, &executed).await?;
     let (from, until) = (year_start_us(year), year_start_us(year + 1));
-    for row in rows {
-        let doc: Vec<u8> = row.try_get("", "doc")?;
-        let case = Case::decode(doc.as_slice()).map_err(AppError::internal)?;
+    for case in cases {
         let Some(d) = &case.decision else { continue };
         let at = d.time.as_ref().map(ts_us).unwrap_or(0);
         let lost = d.sanctions.iter().any(|s| {
@@ -91,20 +78,9 @@ pub async fn record_commendation(
     if let Some(done) = w.replayed::<RecordCommendationResponse>()? {
         return Ok(done);
     }
-    let existing = w
-        .txn()
-        .query_one_raw(stmt(
-            w.txn(),
-            "SELECT doc FROM accountability_commendations WHERE year = $1 AND subject = $2",
-            vec![c.year.into(), c.subject.clone().into()],
-        ))
-        .await?;
-    if let Some(row) = existing {
-        let doc: Vec<u8> = row.try_get("", "doc")?;
+    if let Some(existing) = store::commendation_of(w.txn(), c.year, &c.subject).await? {
         return Ok(RecordCommendationResponse {
-            commendation: Some(
-                Commendation::decode(doc.as_slice()).map_err(probity_common::AppError::internal)?,
-            ),
+            commendation: Some(existing),
             created: false,
         });
     }
@@ -126,22 +102,9 @@ pub async fn record_commendation(
         body: who.body.clone(),
         ..c
     };
-    let doc = out.encode_to_vec();
-    w.txn()
-        .execute_raw(stmt(
-            w.txn(),
-            "INSERT INTO accountability_commendations (id, year, subject, subject_kind, body_path, created_us, doc) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            vec![
-                id.into(),
-                out.year.into(),
-                out.subject.clone().into(),
-                out.subject_kind.into(),
-                who.body_path.into(),
-                now.timestamp_micros().into(),
-                doc.clone().into(),
-            ],
-        ))
-        .await?;
+    let doc =
+        store::insert_commendation(w.txn(), &id, &who.body_path, now.timestamp_micros(), &out)
+            .await?;
     w.audit(
         &out.name,
         serde_json::json!({"op": "record_commendation", "year": out.year, "subject": out.subject, "run": out.run,
@@ -172,26 +135,9 @@ pub async fn list_commendations(
     let filter_key = format!("{}|{}", r.year, r.subject_kind);
     let p = page(&mut v, r.page_size, &r.page_token, &filter_key);
     v.finish()?;
-    let mut sql = "SELECT id, doc FROM accountability_commendations WHERE year = $1".to_string();
-    let mut values: Vec<Value> = vec![r.year.into()];
-    if r.subject_kind != 0 {
-        values.push(r.subject_kind.into());
-        sql.push_str(&format!(" AND subject_kind = ${}", values.len()));
-    }
-    if let Some(after) = &p.after {
-        values.push(after.clone().into());
-        sql.push_str(&format!(" AND id > ${}", values.len()));
-    }
-    sql.push_str(&format!(" ORDER BY id LIMIT {}", p.size));
-    let db = &acc.store.db;
-    let rows = db.query_all_raw(stmt(db, &sql, values)).await?;
-    let mut out = Vec::new();
-    let mut last = None;
-    for row in rows {
-        last = Some(row.try_get::<String>("", "id")?);
-        let doc: Vec<u8> = row.try_get("", "doc")?;
-        out.push(Commendation::decode(doc.as_slice()).map_err(probity_common::AppError::internal)?);
-    }
+    let rows = store::commendations(&acc.store.db, r.year, r.subject_kind, &p).await?;
+    let last = rows.last().map(|(id, _)| id.clone());
+    let out: Vec<Commendation> = rows.into_iter().map(|(_, c)| c).collect();
     Ok(ListCommendationsResponse {
         next_page_token: next_token(out.len(), &p, last.as_deref(), &filter_key),
         commendations: out,

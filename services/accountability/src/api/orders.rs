@@ -4,17 +4,16 @@
 //! unanswered past its deadline opens one when swept (crate::sweep); once.
 use probity_common::{
     AppError, AppResult, Reason, Violations, body_scope,
-    db::{Filter, stmt},
+    db::Filter,
     names::{check_request_id, from_ts, next_token, page, parse_top, to_ts},
 };
 use probity_proto::accountability::v1::*;
 use prost::Message;
-use sea_orm::ConnectionTrait;
 
 use super::{Ctx, checks};
 use crate::{
-    Accountability, cases,
-    records::{self, Event, OrderRow},
+    Accountability, lifecycle,
+    store::{self, Event, OrderRow},
 };
 
 fn order_id(v: &mut Violations, name: &str) -> String {
@@ -88,8 +87,8 @@ pub async fn create_order(
         order,
     };
     let deadline_us = deadline.map(|d| d.timestamp_micros()).unwrap_or_default();
-    records::insert_order(w.txn(), &row, deadline_us, now.timestamp_micros()).await?;
-    records::append(
+    store::insert_order(w.txn(), &row, deadline_us, now.timestamp_micros()).await?;
+    store::append(
         &mut w,
         &ctx.principal,
         ctx.method,
@@ -131,7 +130,7 @@ pub async fn answer_order(
     if let Some(done) = w.replayed::<CorrectionOrder>()? {
         return Ok(done);
     }
-    let mut row = visible(ctx, records::load_order(w.txn(), &id).await?, &r.name)?;
+    let mut row = visible(ctx, store::load_order(w.txn(), &id).await?, &r.name)?;
     // Past its deadline and not yet swept: overdue first (the case opens as
     // the sweep would have opened it), then the late answer is recorded.
     let now_dt = chrono::Utc::now();
@@ -174,7 +173,7 @@ pub async fn answer_order(
     };
     if answer == OrderAnswer::Refused && row.order.case.is_empty() {
         let why = "拒不改正 (refused to correct)";
-        let (case, _) = cases::from_order(
+        let (case, _) = lifecycle::from_order(
             &mut w,
             &ctx.principal,
             ctx.method,
@@ -186,8 +185,8 @@ pub async fn answer_order(
         .await?;
         row.order.case = case.case.name.clone();
     }
-    records::save_order(w.txn(), &row).await?;
-    records::append(
+    store::save_order(w.txn(), &row).await?;
+    store::append(
         &mut w,
         &ctx.principal,
         ctx.method,
@@ -216,7 +215,7 @@ pub async fn get_order(
     let mut v = Violations::new();
     let id = order_id(&mut v, &r.name);
     v.finish()?;
-    Ok(visible(ctx, records::load_order(&acc.store.db, &id).await?, &r.name)?.order)
+    Ok(visible(ctx, store::load_order(&acc.store.db, &id).await?, &r.name)?.order)
 }
 
 pub async fn list_orders(
@@ -256,23 +255,7 @@ pub async fn list_orders(
     if let Some(after) = &p.after {
         q.and("id > $?", after.clone());
     }
-    let wh = q.clause();
-    let values = q.values;
-    let db = &acc.store.db;
-    let rows = db
-        .query_all_raw(stmt(
-            db,
-            &format!(
-                "SELECT id, body_path, doc FROM accountability_orders {wh} ORDER BY id LIMIT {}",
-                p.size
-            ),
-            values,
-        ))
-        .await?;
-    let orders: Vec<OrderRow> = rows
-        .iter()
-        .map(records::order_row)
-        .collect::<AppResult<_>>()?;
+    let orders = store::orders(&acc.store.db, q, p.size).await?;
     let last = orders.last().map(|o| o.id.clone());
     Ok(ListOrdersResponse {
         next_page_token: next_token(orders.len(), &p, last.as_deref(), &filter_key),

@@ -3,33 +3,73 @@
 //! cases about its body, the bodies below it, and their officers.
 use probity_common::{
     AppResult, Violations, body_scope,
-    db::{Filter, stmt},
+    db::Filter,
     names::{next_token, page, parse_top},
 };
 use probity_proto::accountability::v1::*;
-use sea_orm::ConnectionTrait;
 
 use super::{Ctx, cases::visible};
-use crate::{Accountability, cases, catalogue, deadline, records, severity};
+use crate::{Accountability, catalogue, deadline, lifecycle, severity, store};
 
 pub async fn list_grounds(
     _: &Accountability,
     _: &Ctx,
-    _: ListGroundsRequest,
+    r: ListGroundsRequest,
 ) -> AppResult<ListGroundsResponse> {
+    let (grounds, next_page_token) = fixed_page(
+        catalogue::GROUNDS.iter().map(|g| g.to_proto()).collect(),
+        r.page_size,
+        &r.page_token,
+        "grounds",
+    )?;
     Ok(ListGroundsResponse {
-        grounds: catalogue::GROUNDS.iter().map(|g| g.to_proto()).collect(),
+        grounds,
+        next_page_token,
     })
 }
 
 pub async fn list_severity_rules(
     _: &Accountability,
     _: &Ctx,
-    _: ListSeverityRulesRequest,
+    r: ListSeverityRulesRequest,
 ) -> AppResult<ListSeverityRulesResponse> {
+    let (rules, next_page_token) = fixed_page(
+        severity::RULES.iter().flat_map(|r| r.to_proto()).collect(),
+        r.page_size,
+        &r.page_token,
+        "severity_rules",
+    )?;
     Ok(ListSeverityRulesResponse {
-        rules: severity::RULES.iter().flat_map(|r| r.to_proto()).collect(),
+        rules,
+        next_page_token,
     })
+}
+
+/// One page of a list fixed in the code (the catalogue, the severity
+/// table): its key is the position, which is stable while the list is.
+fn fixed_page<T>(
+    all: Vec<T>,
+    page_size: i32,
+    page_token: &str,
+    listing: &str,
+) -> AppResult<(Vec<T>, String)> {
+    let mut v = Violations::new();
+    let p = page(&mut v, page_size, page_token, listing);
+    let start = match &p.after {
+        None => 0,
+        Some(k) => match k.parse::<usize>() {
+            Ok(i) if i < all.len() => i + 1,
+            _ => {
+                v.add("page_token", "is not a token this listing issued");
+                0
+            }
+        },
+    };
+    v.finish()?;
+    let out: Vec<T> = all.into_iter().skip(start).take(p.size as usize).collect();
+    let last = (start + out.len()).checked_sub(1).map(|i| i.to_string());
+    let next = next_token(out.len(), &p, last.as_deref(), listing);
+    Ok((out, next))
 }
 
 fn case_id(v: &mut Violations, name: &str) -> String {
@@ -44,8 +84,8 @@ pub async fn get_case(acc: &Accountability, ctx: &Ctx, r: GetCaseRequest) -> App
     let id = case_id(&mut v, &r.name);
     v.finish()?;
     let db = &acc.store.db;
-    let row = visible(ctx, records::load_case(db, &id).await?, &r.name)?;
-    cases::view(acc, db, &row).await
+    let row = visible(ctx, store::load_case(db, &id).await?, &r.name)?;
+    lifecycle::view(acc, db, &row).await
 }
 
 pub async fn list_case_events(
@@ -55,11 +95,24 @@ pub async fn list_case_events(
 ) -> AppResult<ListCaseEventsResponse> {
     let mut v = Violations::new();
     let id = case_id(&mut v, &r.name);
+    let filter_key = format!("events|{}", r.name);
+    let p = page(&mut v, r.page_size, &r.page_token, &filter_key);
+    let after = match p.after.as_deref().map(str::parse::<i64>) {
+        None => 0,
+        Some(Ok(seq)) if seq >= 0 => seq,
+        Some(_) => {
+            v.add("page_token", "is not a token this listing issued");
+            0
+        }
+    };
     v.finish()?;
     let db = &acc.store.db;
-    visible(ctx, records::load_case(db, &id).await?, &r.name)?;
+    visible(ctx, store::load_case(db, &id).await?, &r.name)?;
+    let events = store::events(db, &r.name, after, p.size).await?;
+    let last = events.last().map(|e| e.sequence.to_string());
     Ok(ListCaseEventsResponse {
-        events: records::events(db, &r.name).await?,
+        next_page_token: next_token(events.len(), &p, last.as_deref(), &filter_key),
+        events,
     })
 }
 
@@ -136,26 +189,13 @@ pub async fn list_cases(
     if let Some(after) = &p.after {
         q.and("id > $?", after.clone());
     }
-    let wh = q.clause();
-    let values = q.values;
     let db = &acc.store.db;
-    let rows = db
-        .query_all_raw(stmt(
-            db,
-            &format!(
-                "SELECT {} FROM accountability_cases {wh} ORDER BY id LIMIT {}",
-                records::CASE_COLUMNS,
-                p.size
-            ),
-            values,
-        ))
-        .await?;
+    let rows = store::cases(db, q, p.size).await?;
     let mut out = Vec::with_capacity(rows.len());
     let mut last = None;
-    for row in &rows {
-        let c = records::case_row(row)?;
+    for c in &rows {
         last = Some(c.id.clone());
-        out.push(cases::view(acc, db, &c).await?);
+        out.push(lifecycle::view(acc, db, c).await?);
     }
     Ok(ListCasesResponse {
         next_page_token: next_token(out.len(), &p, last.as_deref(), &filter_key),

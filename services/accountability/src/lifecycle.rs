@@ -10,7 +10,7 @@ use sea_orm::ConnectionTrait;
 
 use crate::{
     Accountability, catalogue, deadline, effects,
-    records::{self, CaseRow, Event},
+    store::{self, CaseRow, Event},
 };
 
 /// Creates `case` (subject, grounds, title, evidence, origin filled in) in
@@ -30,7 +30,7 @@ pub async fn create(
         .map(|o| o.key.clone())
         .unwrap_or_default();
     if !key.is_empty()
-        && let Some(existing) = records::case_by_origin(w.txn(), &key).await?
+        && let Some(existing) = store::case_by_origin(w.txn(), &key).await?
     {
         return Ok((existing, false));
     }
@@ -54,9 +54,9 @@ pub async fn create(
         e.add_time = Some(to_ts(now));
     }
     let now_us = now.timestamp_micros();
-    records::insert_case(w.txn(), &id, body_path, now_us, &case).await?;
+    store::insert_case(w.txn(), &id, body_path, now_us, &case).await?;
     let entity = case.name.clone();
-    records::append(
+    store::append(
         w,
         principal,
         method,

@@ -3,11 +3,18 @@
 //! every change appends an event holding the record as it became, under the
 //! audit entry that records it, in the same transaction.
 use probity_common::{
-    AppError, AppResult, audit::sha256_hex, auth::Principal, db::stmt, store::Write,
+    AppError, AppResult,
+    audit::sha256_hex,
+    auth::Principal,
+    db::{Filter, stmt},
+    names::Page,
+    store::Write,
 };
-use probity_proto::accountability::v1::{Case, CaseEvent, CaseState, CorrectionOrder};
+use probity_proto::accountability::v1::{
+    Case, CaseEvent, CaseState, Commendation, CorrectionOrder,
+};
 use prost::Message;
-use sea_orm::{ConnectionTrait, QueryResult};
+use sea_orm::{ConnectionTrait, QueryResult, Value};
 
 /// A case row's columns besides the record.
 #[derive(Debug, Clone)]
@@ -176,13 +183,21 @@ pub async fn append(
     Ok(seq)
 }
 
-pub async fn events<C: ConnectionTrait>(db: &C, entity: &str) -> AppResult<Vec<CaseEvent>> {
+/// The entity's events after sequence `after`, at most `limit`, in order.
+pub async fn events<C: ConnectionTrait>(
+    db: &C,
+    entity: &str,
+    after: i64,
+    limit: u64,
+) -> AppResult<Vec<CaseEvent>> {
     let rows = db
         .query_all_raw(stmt(
             db,
-            "SELECT seq, action, from_state, to_state, actor, role, at_us, reason, audit_seq \
-             FROM accountability_events WHERE entity = $1 ORDER BY seq",
-            vec![entity.into()],
+            &format!(
+                "SELECT seq, action, from_state, to_state, actor, role, at_us, reason, audit_seq \
+                 FROM accountability_events WHERE entity = $1 AND seq > $2 ORDER BY seq LIMIT {limit}"
+            ),
+            vec![entity.into(), after.into()],
         ))
         .await?;
     rows.iter()
@@ -275,4 +290,124 @@ pub fn state_name(s: i32) -> &'static str {
     CaseState::try_from(s)
         .map(|s| s.as_str_name())
         .unwrap_or("CASE_STATE_UNSPECIFIED")
+}
+
+/// The records of the subject's cases in one of `states`.
+pub async fn cases_of_subject<C: ConnectionTrait>(
+    db: &C,
+    subject: &str,
+    states: &[CaseState],
+) -> AppResult<Vec<Case>> {
+    let mut values: Vec<Value> = vec![subject.into()];
+    let mut marks = Vec::new();
+    for s in states {
+        values.push((*s as i32).into());
+        marks.push(format!("${}", values.len()));
+    }
+    let rows = db
+        .query_all_raw(stmt(
+            db,
+            &format!(
+                "SELECT doc FROM accountability_cases WHERE subject = $1 AND state IN ({})",
+                marks.join(", ")
+            ),
+            values,
+        ))
+        .await?;
+    rows.iter().map(decode).collect()
+}
+
+/// The commendation of `subject` for `year`, if recorded.
+pub async fn commendation_of<C: ConnectionTrait>(
+    db: &C,
+    year: i32,
+    subject: &str,
+) -> AppResult<Option<Commendation>> {
+    db.query_one_raw(stmt(
+        db,
+        "SELECT doc FROM accountability_commendations WHERE year = $1 AND subject = $2",
+        vec![year.into(), subject.into()],
+    ))
+    .await?
+    .as_ref()
+    .map(decode)
+    .transpose()
+}
+
+/// Inserts a commendation; returns its record as stored (what the audit
+/// entry's hash covers).
+pub async fn insert_commendation<C: ConnectionTrait>(
+    db: &C,
+    id: &str,
+    body_path: &str,
+    created_us: i64,
+    c: &Commendation,
+) -> AppResult<Vec<u8>> {
+    let doc = c.encode_to_vec();
+    db.execute_raw(stmt(
+        db,
+        "INSERT INTO accountability_commendations (id, year, subject, subject_kind, body_path, created_us, doc) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        vec![
+            id.into(),
+            c.year.into(),
+            c.subject.clone().into(),
+            c.subject_kind.into(),
+            body_path.into(),
+            created_us.into(),
+            doc.clone().into(),
+        ],
+    ))
+    .await?;
+    Ok(doc)
+}
+
+/// One page of a year's commendations (of one subject kind, unless 0), by
+/// id, with their ids.
+pub async fn commendations<C: ConnectionTrait>(
+    db: &C,
+    year: i32,
+    subject_kind: i32,
+    p: &Page,
+) -> AppResult<Vec<(String, Commendation)>> {
+    let mut sql = "SELECT id, doc FROM accountability_commendations WHERE year = $1".to_string();
+    let mut values: Vec<Value> = vec![year.into()];
+    if subject_kind != 0 {
+        values.push(subject_kind.into());
+        sql.push_str(&format!(" AND subject_kind = ${}", values.len()));
+    }
+    if let Some(after) = &p.after {
+        values.push(after.clone().into());
+        sql.push_str(&format!(" AND id > ${}", values.len()));
+    }
+    sql.push_str(&format!(" ORDER BY id LIMIT {}", p.size));
+    let rows = db.query_all_raw(stmt(db, &sql, values)).await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get::<String>("", "id")?, decode(row)?)))
+        .collect()
+}
+
+/// One page of the cases `q` selects, by id.
+pub async fn cases<C: ConnectionTrait>(db: &C, q: Filter, size: u64) -> AppResult<Vec<CaseRow>> {
+    let select = format!("SELECT {CASE_COLUMNS} FROM accountability_cases");
+    select_page(db, &select, q, size, case_row).await
+}
+
+/// One page of the orders `q` selects, by id.
+pub async fn orders<C: ConnectionTrait>(db: &C, q: Filter, size: u64) -> AppResult<Vec<OrderRow>> {
+    let select = "SELECT id, body_path, doc FROM accountability_orders";
+    select_page(db, select, q, size, order_row).await
+}
+
+async fn select_page<C: ConnectionTrait, T>(
+    db: &C,
+    select: &str,
+    q: Filter,
+    size: u64,
+    row: fn(&QueryResult) -> AppResult<T>,
+) -> AppResult<Vec<T>> {
+    let wh = q.clause();
+    let sql = format!("{select} {wh} ORDER BY id LIMIT {size}");
+    let rows = db.query_all_raw(stmt(db, &sql, q.values)).await?;
+    rows.iter().map(row).collect()
 }
