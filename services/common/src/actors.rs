@@ -1,7 +1,6 @@
 //! What the registry and intake share about a CheckActors answer: the span
 //! it holds for, and the group rule of Art. 18, which lives with the
 //! regulation's other rules in `probity-rules`.
-pub use probity_rules::group::group_problems;
 
 /// The smallest span [from, until) around `t` that no change point cuts:
 /// every rule of the registry compares an instant with stored instants

@@ -23,6 +23,4 @@ pub mod store;
 pub mod telemetry;
 
 pub use error::{AppError, AppResult, MAX_TEXT, Violations};
-/// The city's calendar lives with the regulation's rules (`probity-rules`).
-pub use probity_rules::city;
 pub use reasons::Reason;

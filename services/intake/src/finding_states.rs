@@ -275,7 +275,7 @@ pub async fn write_states(c: &impl ConnectionTrait, changed: &[(i64, &Held)]) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules;
+    use probity_rules::catalogue as rules;
 
     fn found(rule: rules::Rule, officer: &str) -> Found {
         Found {

@@ -16,10 +16,9 @@ use probity_rules::{
     major::{legal_review_problem, major_by_catalogue},
 };
 
-use crate::{
-    checks::Prepared,
-    rules::{self, Rule},
-};
+use probity_rules::catalogue::{self as rules, Rule};
+
+use crate::checks::Prepared;
 
 /// The fact a submission refers to, as stored (or earlier in the same batch).
 #[derive(Debug, Clone)]

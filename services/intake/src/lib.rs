@@ -23,8 +23,6 @@ pub mod store;
 pub mod writer;
 
 pub use migration::Migrator;
-/// The finding catalogue, shared with the rankings job (`probity-rules`).
-pub use probity_rules::catalogue as rules;
 
 /// The service's state, shared by its handlers.
 pub struct Intake {

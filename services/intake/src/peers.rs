@@ -293,7 +293,7 @@ fn compose(
         .filter(|g| matches!(g, GroupProblem::PowerNotHeld | GroupProblem::PowerWithdrawn))
         .collect();
     let (qualified, problems) =
-        probity_common::actors::group_problems(&actors, power_problems, min.max(0) as u32);
+        probity_rules::group::group_problems(&actors, power_problems, min.max(0) as u32);
     answer.qualified_count = qualified;
     answer.group_ok = problems.is_empty();
     answer.group_problems = problems.into_iter().map(|g| g as i32).collect();

@@ -21,7 +21,9 @@ use probity_proto::{
 use prost::Message;
 use sea_orm::DatabaseConnection;
 
-use crate::{findings::Found, peers::Peers, rules, store};
+use probity_rules::catalogue as rules;
+
+use crate::{findings::Found, peers::Peers, store};
 
 /// One kind of rightful reporter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

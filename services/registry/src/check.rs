@@ -74,7 +74,7 @@ pub fn evaluate(
         };
     }
     let (qualified, group_problems) =
-        probity_common::actors::group_problems(&actors, group_problems, min_qualified);
+        probity_rules::group::group_problems(&actors, group_problems, min_qualified);
     CheckActorsResponse {
         group_ok: group_problems.is_empty(),
         qualified_count: qualified,

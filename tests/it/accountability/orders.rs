@@ -615,7 +615,7 @@ db_test!(
             .into_inner();
         assert_eq!(executed.state, CaseState::Executed as i32);
         let year = Utc::now()
-            .with_timezone(&probity_common::city::city())
+            .with_timezone(&probity_rules::city::city())
             .year();
         let mut svc = acc(&s, Role::Service, None).await;
         let e = expect_err(

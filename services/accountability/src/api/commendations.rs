@@ -18,7 +18,7 @@ async fn eligibility_lost(
     subject: &str,
     year: i32,
 ) -> AppResult<Option<String>> {
-    use probity_common::city::year_start_us;
+    use probity_rules::city::year_start_us;
     let executed = [CaseState::Executed, CaseState::Closed];
     let cases = store::cases_of_subject(c, subject, &executed).await?;
     let (from, until) = (year_start_us(year), year_start_us(year + 1));

@@ -315,7 +315,7 @@ fn finding_filter(v: &mut Violations, ctx: &Ctx, f: &FindingFilter) -> Where {
     }
     if !f.rule.is_empty() {
         v.check(
-            crate::rules::by_code(&f.rule).is_some(),
+            probity_rules::catalogue::by_code(&f.rule).is_some(),
             "filter.rule",
             "no such rule",
         );

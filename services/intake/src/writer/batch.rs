@@ -296,8 +296,8 @@ fn correction_allowed(st: &State, p: &Prepared) -> AppResult<()> {
     }
     // The year's ranking reads a fact by its time: a fact whose findings are
     // in force is not moved out of the year they count in.
-    if probity_common::city::year_of_us(st.occurred_us)
-        != probity_common::city::year_of_us(p.occurred_us)
+    if probity_rules::city::year_of_us(st.occurred_us)
+        != probity_rules::city::year_of_us(p.occurred_us)
         && st
             .findings
             .iter()

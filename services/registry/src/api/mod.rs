@@ -104,12 +104,12 @@ pub(crate) fn effective(
                 v.add("effective_time", "must not be in the future");
                 now.timestamp_micros()
             }
-            Some(t) if t.timestamp_micros() < probity_common::city::earliest_us() => {
+            Some(t) if t.timestamp_micros() < probity_rules::city::earliest_us() => {
                 v.add(
                     "effective_time",
                     format!(
                         "must not be before {} (the city's time)",
-                        probity_common::city::EARLIEST_YEAR
+                        probity_rules::city::EARLIEST_YEAR
                     ),
                 );
                 now.timestamp_micros()
