@@ -32,3 +32,22 @@ pub mod audit {
 
 /// Every service's descriptors, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("probity_descriptor");
+
+impl intake::v1::Fact {
+    /// The officers the fact itself names (who acted, or who trained). A
+    /// decision or closing names its own; those it inherits from its matter
+    /// or complaint are the referred fact's.
+    pub fn named_officers(&self) -> Vec<String> {
+        use intake::v1::fact::Payload;
+        match &self.payload {
+            Some(Payload::Matter(m)) => m.officers.clone(),
+            Some(Payload::Inspection(i)) => i.officers.clone(),
+            Some(Payload::Complaint(c)) => c.officers.clone(),
+            Some(Payload::Transfer(t)) => t.officers.clone(),
+            Some(Payload::Training(t)) => vec![t.officer.clone()],
+            Some(Payload::Decision(d)) => d.officers.clone(),
+            Some(Payload::ComplaintClosing(c)) => c.officers.clone(),
+            _ => Vec::new(),
+        }
+    }
+}

@@ -241,23 +241,6 @@ impl Peers {
     }
 }
 
-/// The officers an intake fact names (who acted, or who trained).
-pub fn fact_officers(f: &Fact) -> Vec<String> {
-    use probity_proto::intake::v1::fact::Payload;
-    match &f.payload {
-        Some(Payload::Matter(m)) => m.officers.clone(),
-        Some(Payload::Inspection(i)) => i.officers.clone(),
-        Some(Payload::Complaint(c)) => c.officers.clone(),
-        Some(Payload::Transfer(t)) => t.officers.clone(),
-        Some(Payload::Training(t)) => vec![t.officer.clone()],
-        // The officers a decision or closing names (those it inherits from
-        // its matter or complaint are the referred fact's).
-        Some(Payload::Decision(d)) => d.officers.clone(),
-        Some(Payload::ComplaintClosing(c)) => c.officers.clone(),
-        _ => Vec::new(),
-    }
-}
-
 /// bodies/{id} for a body id, or the name when it already is one.
 pub fn as_body_name(body: &str) -> String {
     if body.starts_with("bodies/") {

@@ -74,20 +74,6 @@ pub fn kind_of(p: &Payload) -> FactKind {
     }
 }
 
-/// The officers a stored fact names (officers/{id}).
-pub fn officers_of(f: &Fact) -> Vec<String> {
-    match f.payload.as_ref() {
-        Some(Payload::Matter(m)) => m.officers.clone(),
-        Some(Payload::Inspection(i)) => i.officers.clone(),
-        Some(Payload::Complaint(c)) => c.officers.clone(),
-        Some(Payload::Transfer(t)) => t.officers.clone(),
-        Some(Payload::Training(t)) => vec![t.officer.clone()],
-        Some(Payload::Decision(d)) => d.officers.clone(),
-        Some(Payload::ComplaintClosing(c)) => c.officers.clone(),
-        _ => Vec::new(),
-    }
-}
-
 /// The source id of the fact (of the same body) this one refers to: the
 /// matter a decision or closing is on, the decision a review or case-file
 /// review is of, the complaint a closing closes; "" for none.

@@ -57,7 +57,7 @@ pub fn inherit_officers(p: &mut Prepared, referenced: Option<&Referenced>) {
 
 /// Whether `p`'s officers were inherited, not named in its payload.
 fn inherited(p: &Prepared) -> bool {
-    !p.officers.is_empty() && crate::checks::officers_of(&p.fact).is_empty()
+    !p.officers.is_empty() && p.fact.named_officers().is_empty()
 }
 
 /// The registry question for a submission (one per fact).

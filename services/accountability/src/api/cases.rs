@@ -333,7 +333,7 @@ pub async fn raise_from_finding(
         SubjectKind::Officer if r.officer.is_empty() => finding.officer.clone(),
         SubjectKind::Officer => {
             let ok = if finding.officer.is_empty() {
-                crate::peers::fact_officers(fact).contains(&r.officer)
+                fact.named_officers().contains(&r.officer)
             } else {
                 finding.officer == r.officer
             };

@@ -46,7 +46,7 @@ impl State {
             digests: all,
             payload: c.payload.clone(),
             occurred_us: c.occurred_us,
-            officers: officer_ids(&crate::checks::officers_of(&fact)),
+            officers: officer_ids(&fact.named_officers()),
             body: c.body.clone(),
             source_id: c.source_id.clone(),
             refers_to: c.refers_to.clone(),
