@@ -116,8 +116,9 @@ pub async fn list_fact_revisions(
 ) -> AppResult<ListFactRevisionsResponse> {
     let mut v = Violations::new();
     let id = fact_id(&mut v, &r.name, "name");
-    // The token is bound to the fact: one fact's token continues no other.
-    let pg = page(&mut v, r.page_size, &r.page_token, &r.name);
+    // The token is bound to this listing and fact: it continues no other.
+    let key = format!("ListFactRevisions\n{}", r.name);
+    let pg = page(&mut v, r.page_size, &r.page_token, &key);
     let after = match pg.after.as_deref().map(str::parse::<i32>) {
         None => 0,
         Some(Ok(rev)) if rev > 0 => rev,
@@ -131,7 +132,7 @@ pub async fn list_fact_revisions(
     let last = (i64::from(after) + pg.size as i64).min(i64::from(c.revision)) as i32;
     let wanted: Vec<(i64, i32)> = (after + 1..=last).map(|rev| (id, rev)).collect();
     let next_page_token = if last < c.revision {
-        next_token(wanted.len(), &pg, Some(&last.to_string()), &r.name)
+        next_token(wanted.len(), &pg, Some(&last.to_string()), &key)
     } else {
         String::new()
     };
