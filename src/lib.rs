@@ -2,7 +2,11 @@
 use std::{future::Future, sync::Arc};
 
 use probity_common::{
-    auth::Verifier, config::Settings, section::SectionKind, server::Mount, service::Listed,
+    auth::Verifier,
+    config::{Known, Settings},
+    section::SectionKind,
+    server::Mount,
+    service::Listed,
 };
 
 /// Every service this binary can run: `--target` takes their names, and
@@ -28,6 +32,15 @@ pub fn sections() -> Vec<SectionKind> {
         .chain(JOB_SECTIONS.iter().copied())
         .filter(|k| !k.name.is_empty())
         .collect()
+}
+
+/// What `Settings::load` accepts: every section, and `database.<name>_url`
+/// for every listed service.
+pub fn known() -> Known {
+    Known {
+        sections: sections(),
+        services: SERVICES.iter().map(|s| s.name).collect(),
+    }
 }
 
 /// Which services one process runs.
@@ -217,9 +230,9 @@ mod tests {
     /// The example documents every key, with its default value.
     #[test]
     fn example_is_complete_and_matches_defaults() {
-        let sections = sections();
-        let from_example = Settings::load_from(Some(&example_path()), [], &sections).unwrap();
-        let defaults = Settings::load_from(None, [], &sections).unwrap();
+        let known = known();
+        let from_example = Settings::load_from(Some(&example_path()), [], &known).unwrap();
+        let defaults = Settings::load_from(None, [], &known).unwrap();
         assert_eq!(
             serde_json::to_value(&from_example).unwrap(),
             serde_json::to_value(&defaults).unwrap(),

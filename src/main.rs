@@ -135,7 +135,7 @@ enum AuditCommand {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let settings = match Settings::load(cli.config.as_deref(), &probity::sections()) {
+    let settings = match Settings::load(cli.config.as_deref(), &probity::known()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("probity: {e}");

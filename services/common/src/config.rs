@@ -66,10 +66,10 @@ pub struct DatabaseSettings {
     pub data_dir: String,
     pub url: String,
     pub url_file: String,
-    pub registry_url: String,
-    pub intake_url: String,
-    pub accountability_url: String,
-    pub rankings_url: String,
+    /// `<service>_url`: a listed service's own database, overriding `url`.
+    /// Keyed by the setting's name, so adding a service adds no field here.
+    #[serde(flatten, skip_deserializing)]
+    pub service_urls: BTreeMap<String, String>,
     pub migrate_url: String,
     pub max_connections: u32,
     pub run_migrations: bool,
@@ -123,10 +123,7 @@ impl Default for DatabaseSettings {
             data_dir: "./data".into(),
             url: String::new(),
             url_file: String::new(),
-            registry_url: String::new(),
-            intake_url: String::new(),
-            accountability_url: String::new(),
-            rankings_url: String::new(),
+            service_urls: BTreeMap::new(),
             migrate_url: String::new(),
             max_connections: 16,
             run_migrations: true,
@@ -134,6 +131,14 @@ impl Default for DatabaseSettings {
             sqlite_cache_mib: 64,
             request_id_retention_hours: 168,
         }
+    }
+}
+
+impl DatabaseSettings {
+    /// Sets `database.<service>_url`.
+    pub fn set_service_url(&mut self, service: &str, url: impl Into<String>) {
+        self.service_urls
+            .insert(format!("{service}_url"), url.into());
     }
 }
 
@@ -162,6 +167,24 @@ impl Default for AuthSettings {
     }
 }
 
+/// What settings may name beside the shared sections: the services' own
+/// sections, and the services, each of which may have `database.<name>_url`.
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    pub sections: Vec<SectionKind>,
+    pub services: Vec<&'static str>,
+}
+
+impl Known {
+    /// Only these services' database keys (for tests of the shared sections).
+    pub fn services(services: &[&'static str]) -> Known {
+        Known {
+            sections: Vec::new(),
+            services: services.to_vec(),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {key}: {problem}")]
 pub struct ConfigError {
@@ -183,21 +206,19 @@ pub(crate) fn from_config(e: &config::ConfigError) -> ConfigError {
 
 impl Settings {
     /// Loads defaults, then `file` (if any), then `PROBITY__*` variables.
-    /// `sections` are the services' own sections: any other is refused.
-    pub fn load(
-        file: Option<&std::path::Path>,
-        sections: &[SectionKind],
-    ) -> Result<Self, ConfigError> {
-        Self::load_from(file, std::env::vars(), sections)
+    /// `known` names the services and their sections: any other is refused.
+    pub fn load(file: Option<&std::path::Path>, known: &Known) -> Result<Self, ConfigError> {
+        Self::load_from(file, std::env::vars(), known)
     }
 
     /// As [`Settings::load`], with the environment given (for tests).
     pub fn load_from(
         file: Option<&std::path::Path>,
         env: impl IntoIterator<Item = (String, String)>,
-        sections: &[SectionKind],
+        known: &Known,
     ) -> Result<Self, ConfigError> {
-        let merged = Self::merged(file, env, sections)?;
+        let sections = &known.sections[..];
+        let merged = Self::merged(file, env, known)?;
         let mut top: BTreeMap<String, config::Value> = merged
             .cache
             .into_table()
@@ -205,9 +226,11 @@ impl Settings {
             .into_iter()
             .collect();
         let own = Self::take_sections(&mut top, sections)?;
+        let service_urls = Self::take_service_urls(&mut top, &known.services)?;
         let shared = config::Value::new(None, config::ValueKind::Table(top.into_iter().collect()));
         let mut s: Settings = shared.try_deserialize().map_err(|e| from_config(&e))?;
         s.sections = own;
+        s.database.service_urls = service_urls;
         if !s.database.url_file.is_empty() {
             if !s.database.url.is_empty() {
                 return Err(bad(
@@ -230,12 +253,15 @@ impl Settings {
     fn merged(
         file: Option<&std::path::Path>,
         env: impl IntoIterator<Item = (String, String)>,
-        sections: &[SectionKind],
+        known: &Known,
     ) -> Result<config::Config, ConfigError> {
-        let defaults = Settings {
-            sections: Sections::defaults(sections),
+        let mut defaults = Settings {
+            sections: Sections::defaults(&known.sections),
             ..Settings::default()
         };
+        for service in &known.services {
+            defaults.database.set_service_url(service, "");
+        }
         let defaults =
             config::Config::try_from(&defaults).map_err(|e| bad("(defaults)", e.to_string()))?;
         let mut b = config::Config::builder().add_source(defaults);
@@ -294,6 +320,43 @@ impl Settings {
         Ok(own)
     }
 
+    /// Reads `database.<service>_url` of the listed services out of `top`;
+    /// any other key is left for the shared section, which refuses it.
+    fn take_service_urls(
+        top: &mut BTreeMap<String, config::Value>,
+        services: &[&str],
+    ) -> Result<BTreeMap<String, String>, ConfigError> {
+        let mut urls = BTreeMap::new();
+        let Some(database) = top.get_mut("database") else {
+            return Ok(urls);
+        };
+        let mut table = database.clone().into_table().map_err(|e| from_config(&e))?;
+        for service in services {
+            let key = format!("{service}_url");
+            if let Some(v) = table.remove(&key) {
+                let url = v
+                    .into_string()
+                    .map_err(|e| bad(&format!("database.{key}"), e.to_string()))?;
+                urls.insert(key, url);
+            }
+        }
+        let shared = ["url", "migrate_url"];
+        if let Some(k) = table
+            .keys()
+            .find(|k| k.ends_with("_url") && !shared.contains(&k.as_str()))
+        {
+            return Err(bad(
+                &format!("database.{k}"),
+                format!(
+                    "no listed service of that name (services: {})",
+                    services.join(", ")
+                ),
+            ));
+        }
+        *database = config::Value::new(None, config::ValueKind::Table(table));
+        Ok(urls)
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         self.server
             .listen
@@ -318,23 +381,27 @@ impl Settings {
                 "mutual TLS needs server.tls.cert_file and key_file",
             ));
         }
+        let own = self
+            .database
+            .service_urls
+            .iter()
+            .map(|(k, url)| (format!("database.{k}"), url));
         for (key, url) in [
-            ("database.url", &self.database.url),
-            ("database.registry_url", &self.database.registry_url),
-            ("database.intake_url", &self.database.intake_url),
+            ("database.url".to_string(), &self.database.url),
             (
-                "database.accountability_url",
-                &self.database.accountability_url,
+                "database.migrate_url".to_string(),
+                &self.database.migrate_url,
             ),
-            ("database.rankings_url", &self.database.rankings_url),
-            ("database.migrate_url", &self.database.migrate_url),
-        ] {
+        ]
+        .into_iter()
+        .chain(own)
+        {
             if !(url.is_empty()
                 || ["sqlite:", "postgres://", "postgresql://"]
                     .iter()
                     .any(|p| url.starts_with(p)))
             {
-                return Err(bad(key, "must be a sqlite: or postgres:// URL"));
+                return Err(bad(&key, "must be a sqlite: or postgres:// URL"));
             }
         }
         if self.database.request_id_retention_hours == 0 {
@@ -411,13 +478,10 @@ impl Settings {
     /// `database.<service>_url`; a service without such a key shares
     /// `database.url` (or has `<service>.db` under the data directory).
     fn own_database_url(&self, service: &str) -> &str {
-        match service {
-            "registry" => &self.database.registry_url,
-            "intake" => &self.database.intake_url,
-            "accountability" => &self.database.accountability_url,
-            "rankings" => &self.database.rankings_url,
-            _ => "",
-        }
+        self.database
+            .service_urls
+            .get(&format!("{service}_url"))
+            .map_or("", String::as_str)
     }
 
     pub fn signing_key(&self) -> KeyFile {
@@ -461,6 +525,11 @@ pub const EXAMPLE: &str = include_str!("../../../probity.example.toml");
 mod tests {
     use super::*;
 
+    /// Two services, so their `database.<name>_url` keys are known.
+    fn both() -> Known {
+        Known::services(&["registry", "intake"])
+    }
+
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
             .iter()
@@ -470,7 +539,7 @@ mod tests {
 
     #[test]
     fn defaults_without_anything() {
-        let s = Settings::load_from(None, env(&[]), &[]).unwrap();
+        let s = Settings::load_from(None, env(&[]), &both()).unwrap();
         assert_eq!(s.server.listen, "127.0.0.1:50051");
         assert_eq!(
             s.database_url("registry"),
@@ -487,7 +556,7 @@ mod tests {
                 ("PROBITY__DATABASE__MIGRATE_URL", "postgres://owner@db/p"),
                 ("PROBITY__DATABASE__INTAKE_URL", "postgres://intake@db2/i"),
             ]),
-            &[],
+            &both(),
         )
         .unwrap();
         assert_eq!(s.migrate_url("registry"), "postgres://owner@db/p");
@@ -497,12 +566,12 @@ mod tests {
             "postgres://intake@db2/i",
             "a database of its own is migrated through its own URL"
         );
-        let s = Settings::load_from(None, env(&[]), &[]).unwrap();
+        let s = Settings::load_from(None, env(&[]), &both()).unwrap();
         assert_eq!(s.migrate_url("registry"), s.database_url("registry"));
         let e = Settings::load_from(
             None,
             env(&[("PROBITY__DATABASE__MIGRATE_URL", "mysql://x")]),
-            &[],
+            &both(),
         )
         .unwrap_err()
         .to_string();
@@ -518,7 +587,7 @@ mod tests {
         let s = Settings::load_from(
             Some(&f),
             env(&[("PROBITY__SERVER__LISTEN", "0.0.0.0:7000"), ("OTHER", "x")]),
-            &[],
+            &both(),
         )
         .unwrap();
         assert_eq!(
@@ -533,7 +602,7 @@ mod tests {
         let s = Settings::load_from(
             Some(&f),
             env(&[("PROBITY__DATABASE__REGISTRY_URL", "sqlite://r.db")]),
-            &[],
+            &both(),
         )
         .unwrap();
         assert_eq!(
@@ -541,6 +610,37 @@ mod tests {
             "sqlite://r.db",
             "a service's own URL wins"
         );
+    }
+
+    /// A listed service has `database.<name>_url` without a field of its
+    /// own here; a name that is not a listed service is refused by its key.
+    #[test]
+    fn every_listed_service_has_a_database_key() {
+        let s = Settings::load_from(
+            None,
+            env(&[("PROBITY__DATABASE__DRAWS_URL", "postgres://d@db/draws")]),
+            &Known::services(&["registry", "draws"]),
+        )
+        .unwrap();
+        assert_eq!(s.database_url("draws"), "postgres://d@db/draws");
+        assert_eq!(
+            s.database_url("registry"),
+            "sqlite://./data/registry.db?mode=rwc"
+        );
+        let e = Settings::load_from(
+            None,
+            env(&[("PROBITY__DATABASE__DRAWS_URL", "postgres://d@db/draws")]),
+            &both(),
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "database.draws_url", "{e}");
+        let e = Settings::load_from(
+            None,
+            env(&[("PROBITY__DATABASE__INTAKE_URL", "mysql://x")]),
+            &both(),
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "database.intake_url", "{e}");
     }
 
     #[test]
@@ -551,7 +651,7 @@ mod tests {
         let s = Settings::load_from(
             None,
             env(&[("PROBITY__DATABASE__URL_FILE", f.to_str().unwrap())]),
-            &[],
+            &both(),
         )
         .unwrap();
         assert_eq!(
@@ -568,7 +668,7 @@ mod tests {
                 ("PROBITY__AUTH__PUBLIC_KEY_FILES", "/a.pem,/b.pem"),
                 ("PROBITY__AUTH__DEV_KEYS", "false"),
             ]),
-            &[],
+            &both(),
         )
         .unwrap();
         assert_eq!(s.auth.public_key_files, vec!["/a.pem", "/b.pem"]);
@@ -624,7 +724,7 @@ mod tests {
             ),
         ];
         for (vars, key) in cases {
-            let e = Settings::load_from(None, env(vars), &[]).unwrap_err();
+            let e = Settings::load_from(None, env(vars), &both()).unwrap_err();
             assert_eq!(e.key, *key, "{vars:?}: {e}");
         }
     }
@@ -634,10 +734,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("p.toml");
         std::fs::write(&f, "[server]\nlisten_on = \"x\"\n").unwrap();
-        let e = Settings::load_from(Some(&f), env(&[]), &[]).unwrap_err();
+        let e = Settings::load_from(Some(&f), env(&[]), &both()).unwrap_err();
         assert!(e.to_string().contains("listen_on"), "{e}");
-        let e =
-            Settings::load_from(Some(&dir.path().join("missing.toml")), env(&[]), &[]).unwrap_err();
+        let e = Settings::load_from(Some(&dir.path().join("missing.toml")), env(&[]), &both())
+            .unwrap_err();
         assert_eq!(e.key, "--config");
     }
 
@@ -666,7 +766,12 @@ mod tests {
         }
     }
 
-    const DEMO: &[SectionKind] = &[SectionKind::of::<Demo>()];
+    fn demo_only() -> Known {
+        Known {
+            sections: vec![SectionKind::of::<Demo>()],
+            services: Vec::new(),
+        }
+    }
 
     #[test]
     fn a_service_section_is_read_typed_and_checked() {
@@ -676,7 +781,7 @@ mod tests {
         let s = Settings::load_from(
             Some(&f),
             env(&[("PROBITY__DEMO__PEER_ENDPOINT", "http://peer:50051")]),
-            DEMO,
+            &demo_only(),
         )
         .unwrap();
         let demo = s.section::<Demo>();
@@ -706,13 +811,14 @@ mod tests {
             (&[("PROBITY__DEMOS__BATCH", "1")], "demos"),
         ];
         for (vars, key) in cases {
-            let e = Settings::load_from(None, env(vars), DEMO).unwrap_err();
+            let e = Settings::load_from(None, env(vars), &demo_only()).unwrap_err();
             assert_eq!(e.key, *key, "{vars:?}: {e}");
         }
         std::fs::write(&f, "[demo]\nbatches = 5\n").unwrap();
-        let e = Settings::load_from(Some(&f), env(&[]), DEMO).unwrap_err();
+        let e = Settings::load_from(Some(&f), env(&[]), &demo_only()).unwrap_err();
         assert!(e.to_string().contains("batches"), "{e}");
-        let e = Settings::load_from(None, env(&[("PROBITY__DEMO__BATCH", "1")]), &[]).unwrap_err();
+        let e =
+            Settings::load_from(None, env(&[("PROBITY__DEMO__BATCH", "1")]), &both()).unwrap_err();
         assert_eq!(e.key, "demo", "a section no listed service owns: {e}");
     }
 }

@@ -529,7 +529,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("t.db");
         let url = format!("sqlite://{}?mode=rwc", file.display());
-        let settings = Settings::load_from(None, std::iter::empty(), &[]).unwrap();
+        let settings = Settings::load_from(None, std::iter::empty(), &Default::default()).unwrap();
         let db = connect(&url, &settings).await.unwrap();
         db.execute_unprepared("CREATE TABLE t (x BLOB)")
             .await
@@ -572,7 +572,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("t.db");
         let url = format!("sqlite://{}?mode=rwc", file.display());
-        let settings = Settings::load_from(None, std::iter::empty(), &[]).unwrap();
+        let settings = Settings::load_from(None, std::iter::empty(), &Default::default()).unwrap();
         let runtime = || {
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)

@@ -204,7 +204,10 @@ pub fn refused_key<T: Section>(var: &str, value: &str) -> Option<String> {
     Settings::load_from(
         None,
         [(var.to_string(), value.to_string())],
-        &[SectionKind::of::<T>()],
+        &crate::config::Known {
+            sections: vec![SectionKind::of::<T>()],
+            services: Vec::new(),
+        },
     )
     .err()
     .map(|e| e.key)

@@ -18,6 +18,7 @@ pub mod migration;
 pub mod peers;
 pub mod policy;
 pub mod reporters;
+pub mod screening;
 pub mod settings;
 pub mod store;
 pub mod writer;

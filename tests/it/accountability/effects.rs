@@ -324,7 +324,7 @@ db_test!(
         );
         let solo = TestServer::start_target(b, probity::Target::Only("accountability"), move |s| {
             s.database.data_dir = dir;
-            s.database.accountability_url = own_db;
+            s.database.set_service_url("accountability", own_db);
             s.section_mut::<probity_accountability::settings::AccountabilitySettings>()
                 .registry_endpoint = registry_url;
             s.section_mut::<probity_accountability::settings::AccountabilitySettings>()

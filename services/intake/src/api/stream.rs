@@ -13,7 +13,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Status, Streaming};
 
-use super::{Ctx, submit};
+use super::Ctx;
 use crate::{Intake, store::fact_name, writer::Outcome};
 
 pub fn submit_facts(
@@ -66,7 +66,7 @@ pub fn submit_facts(
         }
     });
     tokio::spawn(async move {
-        let mut recent = submit::Recent::default();
+        let mut recent = crate::screening::Recent::default();
         while let Some(first) = rec_rx.recv().await {
             let mut chunk = vec![first];
             while chunk.len() < max {
@@ -95,7 +95,7 @@ pub fn submit_facts(
             }
             if !subs.is_empty() {
                 let started = std::time::Instant::now();
-                let checked = submit::check(&intake, &ctx, &subs, &mut recent).await;
+                let checked = crate::screening::check(&intake, &ctx, &subs, &mut recent).await;
                 tracing::debug!(
                     records = subs.len(),
                     ms = started.elapsed().as_secs_f64() * 1e3,

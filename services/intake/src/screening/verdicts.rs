@@ -1,0 +1,112 @@
+//! The checks that decide each submission: a rightful reporter, then the
+//! findings; an accepted one becomes the writer's item.
+use std::collections::HashMap;
+
+use probity_common::{AppError, AppResult, Violations, dispatch::Ctx};
+use probity_proto::{intake::v1::Fact, registry::v1::CheckActorsResponse};
+
+use super::{own_key, references::Revised};
+use crate::{
+    Intake,
+    checks::Prepared,
+    findings::{self, Referenced},
+    reporters::{self, Paths},
+    writer::{Checked, Item},
+};
+
+/// What every submission of one call is judged against.
+pub struct Verdicts<'a> {
+    pub intake: &'a Intake,
+    pub ctx: &'a Ctx,
+    pub referenced: &'a [Option<Referenced>],
+    pub revised: &'a Revised,
+    pub paths: &'a Paths,
+    /// The registry could not answer: every submission that needed it waits.
+    pub down: Option<&'a AppError>,
+}
+
+impl Verdicts<'_> {
+    /// An item or a refusal per submission, in order.
+    pub async fn judge(
+        &self,
+        prepared: &mut [AppResult<Prepared>],
+        mut answers: HashMap<usize, CheckActorsResponse>,
+        revises: &mut [Option<String>],
+    ) -> AppResult<Vec<Result<Item, AppError>>> {
+        let mut items = Vec::with_capacity(prepared.len());
+        for (i, slot) in prepared.iter_mut().enumerate() {
+            let checked = match (&mut *slot, self.down) {
+                (Err(e), _) => Err(e.clone()),
+                (Ok(_), Some(e)) => Err(e.clone()),
+                (Ok(p), None) => {
+                    let answer = answers.remove(&i).unwrap_or_default();
+                    self.one(i, p, &answer).await?
+                }
+            };
+            // Only refused submissions are looked at again (replays), so an
+            // accepted one moves into its item instead of being copied.
+            let item = checked.and_then(|(findings, body_path)| {
+                let prepared = std::mem::replace(slot, Err(AppError::internal("checked")))?;
+                Ok(Item::Submit(Box::new(Checked {
+                    prepared,
+                    findings,
+                    body_path,
+                    reference_digest: self.referenced[i].as_ref().map(|r| r.digest.clone()),
+                    revises: revises[i].take(),
+                    replay: false,
+                })))
+            });
+            items.push(item);
+        }
+        Ok(items)
+    }
+
+    /// One submission's findings and its body's path, or its refusal; the
+    /// outer error is the database failing.
+    #[allow(clippy::type_complexity)]
+    async fn one(
+        &self,
+        i: usize,
+        p: &mut Prepared,
+        answer: &CheckActorsResponse,
+    ) -> AppResult<Result<(Vec<findings::Found>, String), AppError>> {
+        let body_path = probity_common::body_scope::path_of(&answer.body_path);
+        let before = self.revised.stored.get(&own_key(p));
+        let judged = rightful(self.ctx, p, &body_path, before, self.paths)
+            .and_then(|_| findings::evaluate(p, self.referenced[i].as_ref(), answer));
+        Ok(match judged {
+            Ok(mut found) => {
+                found.extend(
+                    reporters::outcome_not_reported(&self.intake.store.db, &p.body_id, &p.fact)
+                        .await?,
+                );
+                Ok((found, body_path))
+            }
+            Err(e) => Err(e),
+        })
+    }
+}
+
+/// The reporter checks of one submission: a named organizer the registry
+/// knows, a rightful reporter of the fact and, for a correction, of the
+/// revision it corrects.
+fn rightful(
+    ctx: &Ctx,
+    p: &Prepared,
+    path: &str,
+    before: Option<&(Fact, String)>,
+    paths: &Paths,
+) -> AppResult<()> {
+    if let Some(field) = reporters::unknown_organizer(&p.fact, paths) {
+        let mut v = Violations::new();
+        v.add(field, "no such body in the registry");
+        v.finish()?;
+    }
+    reporters::check(&ctx.principal, &p.fact, path, paths)?;
+    match before {
+        Some((stored, stored_path)) => {
+            reporters::may_revise(&ctx.principal, stored, stored_path, paths)
+        }
+        None => Ok(()),
+    }
+}
