@@ -163,12 +163,7 @@ impl Before {
 
     /// A case opened, then taken through `steps` (action, state, change),
     /// each step its own write, as the handlers did.
-    async fn case(
-        &self,
-        path: &str,
-        mut c: Case,
-        steps: Vec<(&str, CaseState, Box<dyn Fn(&mut Case)>)>,
-    ) -> Case {
+    async fn case(&self, path: &str, mut c: Case, steps: Vec<OldStep<'_>>) -> Case {
         let at = time(9);
         c.state = CaseState::Opened as i32;
         (c.create_time, c.state_time, c.version) = (Some(ts(at)), Some(ts(at)), 1);
@@ -217,6 +212,10 @@ impl Before {
         w.commit(()).await.unwrap();
     }
 }
+
+/// A step the old handlers took: its action, the state it led to, what it
+/// changed.
+type OldStep<'a> = (&'a str, CaseState, Box<dyn Fn(&mut Case)>);
 
 /// Days ago, with nanoseconds (what a timestamp may carry).
 fn time(days_ago: i64) -> DateTime<Utc> {
@@ -286,7 +285,7 @@ async fn written_before(
     };
     let d = old_decision();
     let proposal = d.clone();
-    let steps: Vec<(&str, CaseState, Box<dyn Fn(&mut Case)>)> = vec![
+    let steps: Vec<OldStep<'_>> = vec![
         (
             "START_INVESTIGATION",
             CaseState::Investigating,
