@@ -1,7 +1,9 @@
 //! The grounds a case can rest on (Art. 6, 10, 11, 19 items 1-17, 20 items
 //! 1-9), with their articles, in one place; and which grounds an intake
 //! finding or a ranking flag is raised on.
-use probity_proto::accountability::v1::{FlagKind, GroundRule, SubjectKind};
+use probity_proto::accountability::v1::{self as pb, FlagKind, GroundRule};
+
+use crate::store::rows::SubjectKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Against {
@@ -83,9 +85,9 @@ impl GroundDef {
             title_zh: self.zh.into(),
             title_en: self.en.into(),
             subject_kind: match self.against {
-                Against::Body => SubjectKind::Body,
-                Against::Officer => SubjectKind::Officer,
-                Against::Either => SubjectKind::Unspecified,
+                Against::Body => pb::SubjectKind::Body,
+                Against::Officer => pb::SubjectKind::Officer,
+                Against::Either => pb::SubjectKind::Unspecified,
             } as i32,
         }
     }

@@ -1,7 +1,9 @@
 //! Time limits per case state (accountability.limits) and the traffic
 //! light a case shows: GREEN within its limit, YELLOW within warn_hours of
 //! it, RED past it. Computed at the time of the read from when the state
-//! was entered, so a changed limit applies to open cases at once.
+//! was entered, so a changed limit applies to open cases at once; a
+//! listing by light selects on when the state was entered
+//! ([`windows`], `store::cases::Listing`).
 use crate::settings::AccountabilitySettings;
 use probity_proto::accountability::v1::{CaseState, DeadlineStatus};
 
@@ -57,43 +59,27 @@ pub const TIMED: [CaseState; 6] = [
     CaseState::Executed,
 ];
 
-/// SQL over `state` and `state_us` selecting cases with light `want`
-/// (YELLOW or RED) at `now_us`, with its bind values starting at `$first`.
-pub fn filter(
+/// When a case must have entered its state for its light to be `want`
+/// (YELLOW or RED) at `now_us`: per timed state, the range of `state_us`
+/// as (after, up to and including); RED has no lower end.
+pub fn windows(
     s: &AccountabilitySettings,
     want: DeadlineStatus,
     now_us: i64,
-    first: usize,
-) -> (String, Vec<sea_orm::Value>) {
-    let mut parts = Vec::new();
-    let mut values: Vec<sea_orm::Value> = Vec::new();
+) -> Vec<(CaseState, Option<i64>, i64)> {
+    let mut out = Vec::new();
     for st in TIMED {
         let Some(limit) = limit_us(s, st) else {
             continue;
         };
         // due = state_us + limit; RED: due <= now; YELLOW: now < due <= now + warn.
         let red_cut = now_us.saturating_sub(limit);
-        let n = first + values.len();
-        match want {
-            DeadlineStatus::Red => {
-                parts.push(format!("(state = ${n} AND state_us <= ${})", n + 1));
-                values.extend([(st as i32).into(), red_cut.into()]);
-            }
-            _ => {
-                parts.push(format!(
-                    "(state = ${n} AND state_us > ${} AND state_us <= ${})",
-                    n + 1,
-                    n + 2
-                ));
-                values.extend([
-                    (st as i32).into(),
-                    red_cut.into(),
-                    red_cut.saturating_add(warn_us(s)).into(),
-                ]);
-            }
-        }
+        out.push(match want {
+            DeadlineStatus::Red => (st, None, red_cut),
+            _ => (st, Some(red_cut), red_cut.saturating_add(warn_us(s))),
+        });
     }
-    (format!("({})", parts.join(" OR ")), values)
+    out
 }
 
 #[cfg(test)]

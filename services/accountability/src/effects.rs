@@ -9,41 +9,34 @@ use std::{sync::Arc, time::Duration};
 use probity_common::{
     AppResult, Reason,
     auth::{Principal, Role},
-    db::stmt,
     names::{from_ts, to_ts},
     peer::PeerError,
 };
 use probity_proto::{
-    accountability::v1::{Case, Effect, EffectKind, EffectState, SanctionKind, SubjectKind},
+    accountability::v1::{EffectKind, EffectState},
     registry::v1::{
         CredentialStatus, OfficerStatus, RevokeCredentialRequest, SetOfficerStatusRequest,
         WithholdCredentialRequest,
     },
 };
-use sea_orm::{ConnectionTrait, QueryResult};
+use sea_orm::ConnectionTrait;
 
 use crate::{
     Accountability,
-    store::{self, Event},
+    store::{
+        self,
+        effects::{EffectRow, Settled},
+        events::{self, Event},
+        rows::{CaseRecord, SanctionKind, SubjectKind, to_json},
+    },
 };
 
-/// One effect row.
-#[derive(Debug, Clone)]
-pub struct Row {
-    pub case_id: String,
-    pub n: i32,
-    pub kind: EffectKind,
-    pub officer: String,
-    pub until_us: Option<i64>,
-    pub attempts: i32,
-    pub reason: String,
-}
+const PENDING: i32 = EffectState::Pending as i32;
 
 /// The effects a decision has on the registry, in the order they are
 /// applied (credentials first; statuses from lighter to final).
-pub fn plan(case: &Case) -> Vec<(EffectKind, Option<i64>)> {
-    let subject = case.subject.clone().unwrap_or_default();
-    if subject.kind != SubjectKind::Officer as i32 {
+pub fn plan(case: &CaseRecord) -> Vec<(EffectKind, Option<i64>)> {
+    if case.subject.kind != SubjectKind::Officer {
         return Vec::new();
     }
     let Some(d) = &case.decision else {
@@ -67,82 +60,38 @@ pub fn plan(case: &Case) -> Vec<(EffectKind, Option<i64>)> {
     ];
     let mut out = Vec::new();
     for (sanction, effect) in order {
-        for s in d.sanctions.iter().filter(|s| s.kind == sanction as i32) {
-            if crate::severity::is_leader(s.target) {
+        for s in d.sanctions.iter().filter(|s| s.kind == sanction) {
+            if s.target.is_leader() {
                 continue;
             }
-            let until = s
-                .until
-                .as_ref()
-                .and_then(from_ts)
-                .map(|t| t.timestamp_micros());
-            out.push((effect, until));
+            out.push((effect, s.until.map(|t| t.timestamp_micros())));
         }
     }
     out
 }
 
-/// Writes the planned effects of `case` to the outbox (in the caller's transaction).
+/// Writes the planned effects of `case` to the outbox (in the caller's
+/// transaction); returns how many.
 pub async fn insert<C: ConnectionTrait>(
     db: &C,
     case_id: &str,
-    case: &Case,
+    case: &CaseRecord,
     reason: &str,
     now_us: i64,
 ) -> AppResult<usize> {
-    let officer = case.subject.clone().unwrap_or_default().name;
-    let planned = plan(case);
-    for (n, (kind, until)) in planned.iter().enumerate() {
-        db.execute_raw(stmt(
-            db,
-            "INSERT INTO accountability_effects (case_id, n, kind, officer, until_us, state, attempts, last_error, next_us, applied_us, credentials, reason) \
-             VALUES ($1, $2, $3, $4, $5, $6, 0, '', $7, NULL, '[]', $8)",
-            vec![
-                case_id.into(),
-                (n as i32 + 1).into(),
-                (*kind as i32).into(),
-                officer.clone().into(),
-                (*until).into(),
-                (EffectState::Pending as i32).into(),
-                now_us.into(),
-                reason.into(),
-            ],
-        ))
-        .await?;
-    }
+    let planned: Vec<(i32, Option<i64>)> = plan(case)
+        .into_iter()
+        .map(|(kind, until)| (kind as i32, until))
+        .collect();
+    let officer = &case.subject.name;
+    store::effects::insert(db, case_id, officer, &planned, PENDING, reason, now_us).await?;
     Ok(planned.len())
 }
 
-fn effect(row: &QueryResult) -> AppResult<Effect> {
-    let case_id: String = row.try_get("", "case_id")?;
-    let n: i32 = row.try_get("", "n")?;
-    let until: Option<i64> = row.try_get("", "until_us")?;
-    let applied: Option<i64> = row.try_get("", "applied_us")?;
-    let creds: String = row.try_get("", "credentials")?;
-    let ts = probity_common::names::us_ts;
-    Ok(Effect {
-        name: format!("cases/{case_id}/effects/{n}"),
-        kind: row.try_get("", "kind")?,
-        officer: row.try_get("", "officer")?,
-        until: until.and_then(ts),
-        state: row.try_get("", "state")?,
-        attempts: row.try_get("", "attempts")?,
-        last_error: row.try_get("", "last_error")?,
-        applied_time: applied.and_then(ts),
-        credentials: serde_json::from_str(&creds).unwrap_or_default(),
-    })
-}
-
-/// The effects of a case, in order.
-pub async fn of_case<C: ConnectionTrait>(db: &C, case_id: &str) -> AppResult<Vec<Effect>> {
-    let rows = db
-        .query_all_raw(stmt(
-            db,
-            "SELECT * FROM accountability_effects WHERE case_id = $1 ORDER BY n",
-            vec![case_id.into()],
-        ))
-        .await?;
-    rows.iter().map(effect).collect()
+/// How many of the case's effects still wait for the registry.
+pub async fn pending<C: ConnectionTrait>(db: &C, case_id: &str) -> AppResult<usize> {
+    let all = store::effects::of_case(db, case_id).await?;
+    Ok(all.iter().filter(|e| e.state == PENDING).count())
 }
 
 /// Starts the dispatcher; it ends when the service is dropped.
@@ -175,37 +124,19 @@ enum Outcome {
 /// Applies every effect that is due (the first pending one of each case).
 pub async fn dispatch(acc: &Accountability) -> AppResult<()> {
     let now = chrono::Utc::now().timestamp_micros();
-    let db = &acc.store.db;
-    let rows = db
-        .query_all_raw(stmt(
-            db,
-            // A case's effects apply in order: only the first pending one of
-            // each case is due, so waiting ones never crowd out other cases.
-            "SELECT case_id, n, kind, officer, until_us, attempts, reason FROM accountability_effects e \
-             WHERE state = $1 AND next_us <= $2 AND NOT EXISTS (SELECT 1 FROM accountability_effects p \
-               WHERE p.case_id = e.case_id AND p.n < e.n AND p.state = $1) \
-             ORDER BY next_us, case_id, n LIMIT 200",
-            vec![(EffectState::Pending as i32).into(), now.into()],
-        ))
-        .await?;
-    for r in rows {
-        let row = Row {
-            case_id: r.try_get("", "case_id")?,
-            n: r.try_get("", "n")?,
-            kind: EffectKind::try_from(r.try_get::<i32>("", "kind")?).unwrap_or_default(),
-            officer: r.try_get("", "officer")?,
-            until_us: r.try_get("", "until_us")?,
-            attempts: r.try_get("", "attempts")?,
-            reason: r.try_get("", "reason")?,
-        };
+    for row in store::effects::due(&acc.store.db, PENDING, now).await? {
         let outcome = apply(acc, &row).await;
         settle(acc, &row, outcome).await?;
     }
     Ok(())
 }
 
+fn kind(row: &EffectRow) -> EffectKind {
+    EffectKind::try_from(row.kind).unwrap_or_default()
+}
+
 /// A request id for the registry that is the same at every attempt.
-fn request_id(row: &Row, part: &str) -> String {
+fn request_id(row: &EffectRow, part: &str) -> String {
     let key = format!(
         "probity-accountability/cases/{}/effects/{}/{part}",
         row.case_id, row.n
@@ -257,9 +188,9 @@ fn retry_or_refuse(e: PeerError, what: &str) -> Outcome {
     }
 }
 
-async fn apply(acc: &Accountability, row: &Row) -> Outcome {
+async fn apply(acc: &Accountability, row: &EffectRow) -> Outcome {
     let reason = format!("cases/{}: {}", row.case_id, row.reason);
-    match row.kind {
+    match kind(row) {
         EffectKind::WithholdCredentials | EffectKind::RevokeCredentials => {
             credentials(acc, row, &reason).await
         }
@@ -274,12 +205,12 @@ async fn apply(acc: &Accountability, row: &Row) -> Outcome {
     }
 }
 
-async fn credentials(acc: &Accountability, row: &Row, reason: &str) -> Outcome {
+async fn credentials(acc: &Accountability, row: &EffectRow, reason: &str) -> Outcome {
     let held = match acc.peers.credentials(&row.officer).await {
         Ok(c) => c,
         Err(e) => return retry_or_refuse(e, "listing the officer's credentials"),
     };
-    let withhold = row.kind == EffectKind::WithholdCredentials;
+    let withhold = kind(row) == EffectKind::WithholdCredentials;
     let until = row
         .until_us
         .and_then(chrono::DateTime::from_timestamp_micros);
@@ -401,7 +332,7 @@ fn weight(s: i32) -> u8 {
     }
 }
 
-async fn status(acc: &Accountability, row: &Row, to: OfficerStatus, reason: &str) -> Outcome {
+async fn status(acc: &Accountability, row: &EffectRow, to: OfficerStatus, reason: &str) -> Outcome {
     let officer = match acc.peers.officer(&row.officer).await {
         Ok(o) => o,
         Err(e) => return retry_or_refuse(e, &row.officer),
@@ -457,9 +388,8 @@ fn system() -> Principal {
 
 /// Records what applying came to: a retry only bumps the attempt count (no
 /// change to the case); APPLIED and REFUSED are case events in the chain.
-async fn settle(acc: &Accountability, row: &Row, outcome: Outcome) -> AppResult<()> {
+async fn settle(acc: &Accountability, row: &EffectRow, outcome: Outcome) -> AppResult<()> {
     let now = chrono::Utc::now().timestamp_micros();
-    let db = &acc.store.db;
     if let Outcome::Retry(err) = &outcome {
         let s = &acc.settings;
         let shift = row.attempts.clamp(0, 20) as u32;
@@ -467,19 +397,8 @@ async fn settle(acc: &Accountability, row: &Row, outcome: Outcome) -> AppResult<
             .effect_retry_min_ms
             .saturating_mul(1u64 << shift)
             .min(s.effect_retry_max_ms);
-        db.execute_raw(stmt(
-            db,
-            "UPDATE accountability_effects SET attempts = attempts + 1, last_error = $1, next_us = $2 \
-             WHERE case_id = $3 AND n = $4 AND state = $5",
-            vec![
-                err.clone().into(),
-                (now + wait as i64 * 1000).into(),
-                row.case_id.clone().into(),
-                row.n.into(),
-                (EffectState::Pending as i32).into(),
-            ],
-        ))
-        .await?;
+        let next = now + wait as i64 * 1000;
+        store::effects::retry_later(&acc.store.db, row, PENDING, err, next).await?;
         tracing::info!(case = %row.case_id, effect = row.n, error = %err, "registry effect will be retried");
         return Ok(());
     }
@@ -492,39 +411,26 @@ async fn settle(acc: &Accountability, row: &Row, outcome: Outcome) -> AppResult<
         Outcome::Refused(why) => (EffectState::Refused, "EFFECT_REFUSED", Vec::new(), why),
         Outcome::Retry(_) => unreachable!("handled above"),
     };
-    let done = w
-        .txn()
-        .execute_raw(stmt(
-            w.txn(),
-            "UPDATE accountability_effects SET state = $1, attempts = attempts + 1, last_error = $2, applied_us = $3, credentials = $4 \
-             WHERE case_id = $5 AND n = $6 AND state = $7",
-            vec![
-                (state as i32).into(),
-                note.clone().into(),
-                (state == EffectState::Applied).then_some(now).into(),
-                serde_json::to_string(&credentials).unwrap_or_default().into(),
-                row.case_id.clone().into(),
-                row.n.into(),
-                (EffectState::Pending as i32).into(),
-            ],
-        ))
-        .await?
-        .rows_affected();
-    if done == 0 {
+    let settled = Settled {
+        state: state as i32,
+        note: &note,
+        applied_us: (state == EffectState::Applied).then_some(now),
+        credentials: &credentials,
+    };
+    if !store::effects::settle(w.txn(), row, PENDING, settled).await? {
         // Another replica settled it first.
         return Ok(());
     }
-    let Some(mut c) = store::load_case(w.txn(), &row.case_id).await? else {
+    let Some(mut c) = store::cases::load(w.txn(), &row.case_id).await? else {
         return Ok(());
     };
     c.case.version += 1;
-    store::save_case(w.txn(), &c).await?;
-    let entity = format!("cases/{}", row.case_id);
+    store::cases::save(w.txn(), &c).await?;
     let reason = format!(
         "cases/{}/effects/{} {}{}{}",
         row.case_id,
         row.n,
-        row.kind.as_str_name(),
+        kind(row).as_str_name(),
         if credentials.is_empty() {
             String::new()
         } else {
@@ -536,17 +442,17 @@ async fn settle(acc: &Accountability, row: &Row, outcome: Outcome) -> AppResult<
             format!(": {note}")
         }
     );
-    store::append(
+    events::append(
         &mut w,
         &principal,
         "effect",
         Event {
-            entity: &entity,
+            entity: &c.name(),
             action,
-            from: c.case.state,
-            to: c.case.state,
+            from: c.case.state.code(),
+            to: c.case.state.code(),
             reason: &reason,
-            doc: prost::Message::encode_to_vec(&c.case),
+            record: to_json(&c.case),
         },
     )
     .await?;

@@ -10,12 +10,8 @@ use std::collections::{BTreeMap, HashSet};
 use probity_common::{
     AppResult,
     auth::{Principal, Role},
-    db::stmt,
 };
-use probity_proto::{
-    accountability::v1::{Case, Evidence, EvidenceKind, Ground, Origin, OriginKind, Subject},
-    intake::v1::Finding,
-};
+use probity_proto::intake::v1::Finding;
 use sea_orm::ConnectionTrait;
 
 use crate::{
@@ -23,6 +19,11 @@ use crate::{
     api::checks::MAX_EVIDENCE,
     catalogue,
     lifecycle::{self, truncate},
+    peers::Resolved,
+    store::{
+        self,
+        rows::{CaseRecord, Evidence, EvidenceKind, Ground, Origin, OriginKind, Subject},
+    },
 };
 
 const METHOD: &str = "finding_sweep";
@@ -73,19 +74,8 @@ pub async fn sweep(acc: &Accountability) -> AppResult<Vec<String>> {
 
 /// The names among `findings` already gathered into a case.
 async fn gathered<C: ConnectionTrait>(db: &C, findings: &[Finding]) -> AppResult<HashSet<String>> {
-    let mut out = HashSet::new();
-    for chunk in findings.chunks(500) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT finding FROM accountability_gathered_findings WHERE finding IN ({})",
-            marks.join(", ")
-        );
-        let values = chunk.iter().map(|f| f.name.clone().into()).collect();
-        for row in db.query_all_raw(stmt(db, &sql, values)).await? {
-            out.insert(row.try_get("", "finding")?);
-        }
-    }
-    Ok(out)
+    let names: Vec<&str> = findings.iter().map(|f| f.name.as_str()).collect();
+    store::gathered::among(db, &names).await
 }
 
 /// Opens the case for one group, unless another sweep gathered its findings
@@ -106,7 +96,7 @@ async fn open(
     let mut fresh = Vec::new();
     let already = gathered(w.txn(), &list).await?;
     for f in list.into_iter().filter(|f| !already.contains(&f.name)) {
-        if crate::store::case_by_origin(w.txn(), &raised_key(&f, subject))
+        if store::cases::by_origin(w.txn(), &raised_key(&f, subject))
             .await?
             .is_none()
         {
@@ -116,6 +106,21 @@ async fn open(
     if fresh.len() < catalogue::finding_threshold(rule) {
         return Ok(None);
     }
+    let case = case_of(rule, subject, &who, &fresh);
+    let reason = format!("{} finding(s) of {rule} reached its threshold", fresh.len());
+    let (row, created) =
+        lifecycle::create(&mut w, &principal, METHOD, case, &who.body_path, &reason).await?;
+    let now_us = chrono::Utc::now().timestamp_micros();
+    for f in &fresh {
+        store::gathered::insert(w.txn(), &f.name, &row.id, rule, subject, now_us).await?;
+    }
+    w.commit(()).await?;
+    Ok(created.then_some(row.name()))
+}
+
+/// The case a group's fresh findings open, against its subject as the
+/// registry knows it, every finding as evidence.
+fn case_of(rule: &str, subject: &str, who: &Resolved, fresh: &[Finding]) -> CaseRecord {
     let first = &fresh[0];
     let article = first.article.clone();
     let title = truncate(
@@ -133,14 +138,14 @@ async fn open(
         ),
         200,
     );
-    let case = Case {
-        subject: Some(Subject {
+    CaseRecord {
+        subject: Subject {
             name: subject.to_string(),
-            kind: who.kind as i32,
+            kind: who.kind,
             body: who.body.clone(),
             display_name: who.display_name.clone(),
             ..Default::default()
-        }),
+        },
         grounds: vec![Ground {
             code: catalogue::finding_ground(rule, who.kind).into(),
             detail: truncate(
@@ -153,18 +158,18 @@ async fn open(
             ),
             ..Default::default()
         }],
-        origin: Some(Origin {
-            kind: OriginKind::Finding as i32,
+        origin: Origin {
+            kind: OriginKind::Finding,
             reference: first.name.clone(),
             // The first finding gathered: another sweep of the same findings
             // finds this case, and findings after it form a case of their own.
             key: format!("sweep:{rule}:{subject}:{}", first.name),
-        }),
+        },
         title,
         evidence: fresh
             .iter()
             .map(|f| Evidence {
-                kind: EvidenceKind::Finding as i32,
+                kind: EvidenceKind::Finding,
                 reference: f.fact.clone(),
                 revision: f.revision,
                 rule: f.rule.clone(),
@@ -174,27 +179,5 @@ async fn open(
             })
             .collect(),
         ..Default::default()
-    };
-    let reason = format!("{} finding(s) of {rule} reached its threshold", fresh.len());
-    let (row, created) =
-        lifecycle::create(&mut w, &principal, METHOD, case, &who.body_path, &reason).await?;
-    let now_us = chrono::Utc::now().timestamp_micros();
-    for f in &fresh {
-        w.txn()
-            .execute_raw(stmt(
-                w.txn(),
-                "INSERT INTO accountability_gathered_findings \
-                 (finding, case_id, rule, subject, gathered_us) VALUES ($1, $2, $3, $4, $5)",
-                vec![
-                    f.name.clone().into(),
-                    row.id.clone().into(),
-                    rule.into(),
-                    subject.into(),
-                    now_us.into(),
-                ],
-            ))
-            .await?;
     }
-    w.commit(()).await?;
-    Ok(created.then_some(row.case.name))
 }

@@ -13,9 +13,11 @@ use probity_proto::accountability::v1::accountability_service_server::Accountabi
 use tokio::sync::Notify;
 
 mod api;
+pub(crate) mod cases;
 pub mod catalogue;
 pub mod deadline;
 pub mod effects;
+pub(crate) mod eligibility;
 pub(crate) mod finding_sweep;
 mod lifecycle;
 pub mod migration;

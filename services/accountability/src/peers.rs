@@ -10,7 +10,6 @@ use probity_common::{
     peer::{Peer, PeerChannel, PeerConfig, PeerError},
 };
 use probity_proto::{
-    accountability::v1::SubjectKind,
     intake::v1::{
         Fact, Finding, FindingFilter, ListFactRevisionsRequest, ListFindingsRequest,
         intake_service_client::IntakeServiceClient,
@@ -20,6 +19,8 @@ use probity_proto::{
         ListCredentialsRequest, Officer, registry_service_client::RegistryServiceClient,
     },
 };
+
+use crate::store::rows::SubjectKind;
 
 pub struct Peers {
     pub registry: Peer,

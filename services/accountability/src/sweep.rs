@@ -7,15 +7,16 @@ use std::{sync::Arc, time::Duration};
 use probity_common::{
     AppResult,
     auth::{Principal, Role},
-    db::stmt,
     store::Write,
 };
-use probity_proto::accountability::v1::OrderState;
-use sea_orm::ConnectionTrait;
 
 use crate::{
     Accountability, lifecycle,
-    store::{self, Event, OrderRow},
+    store::{
+        self, OrderRow,
+        events::{self, Event},
+        rows::{OrderState, to_json},
+    },
 };
 
 pub const OVERDUE: &str = "逾期未改正 (correction order overdue)";
@@ -51,17 +52,7 @@ pub fn start(acc: &Arc<Accountability>) {
 
 pub async fn sweep(acc: &Accountability) -> AppResult<usize> {
     let now = chrono::Utc::now().timestamp_micros();
-    let db = &acc.store.db;
-    let ids: Vec<String> = db
-        .query_all_raw(stmt(
-            db,
-            "SELECT id FROM accountability_orders WHERE state = $1 AND deadline_us <= $2 ORDER BY id LIMIT 500",
-            vec![(OrderState::Open as i32).into(), now.into()],
-        ))
-        .await?
-        .iter()
-        .map(|r| r.try_get::<String>("", "id"))
-        .collect::<Result<_, _>>()?;
+    let ids = store::orders::overdue_ids(&acc.store.db, now).await?;
     let principal = Principal {
         subject: "probity-accountability".into(),
         role: Role::Service,
@@ -70,14 +61,14 @@ pub async fn sweep(acc: &Accountability) -> AppResult<usize> {
     let mut opened = 0;
     for id in ids {
         let mut w = acc.store.write(&principal, "sweep", "", &()).await?;
-        let Some(mut row) = store::load_order(w.txn(), &id).await? else {
+        let Some(mut row) = store::orders::load(w.txn(), &id).await? else {
             continue;
         };
-        if row.order.state != OrderState::Open as i32 {
+        if row.order.state != OrderState::Open {
             continue;
         }
-        overdue(&mut w, &principal, "sweep", &id, &mut row).await?;
-        store::save_order(w.txn(), &row).await?;
+        overdue(&mut w, &principal, "sweep", &mut row).await?;
+        store::orders::save(w.txn(), &row).await?;
         w.commit(()).await?;
         opened += 1;
     }
@@ -90,33 +81,22 @@ pub async fn overdue(
     w: &mut Write<'_>,
     principal: &Principal,
     method: &str,
-    id: &str,
     row: &mut OrderRow,
 ) -> AppResult<()> {
-    let (case, _) = lifecycle::from_order(
-        w,
-        principal,
-        method,
-        id,
-        &row.order,
-        &row.body_path,
-        OVERDUE,
-    )
-    .await?;
-    row.order.state = OrderState::Overdue as i32;
-    row.order.case = case.case.name.clone();
-    let entity = format!("orders/{id}");
-    store::append(
+    let (case, _) = lifecycle::from_order(w, principal, method, row, OVERDUE).await?;
+    row.order.state = OrderState::Overdue;
+    row.order.case = case.name();
+    events::append(
         w,
         principal,
         method,
         Event {
-            entity: &entity,
+            entity: &row.name(),
             action: "OVERDUE",
-            from: OrderState::Open as i32,
-            to: OrderState::Overdue as i32,
+            from: OrderState::Open.code(),
+            to: OrderState::Overdue.code(),
             reason: OVERDUE,
-            doc: prost::Message::encode_to_vec(&row.order),
+            record: to_json(&row.order),
         },
     )
     .await?;

@@ -20,6 +20,7 @@ mod orders;
 mod paging;
 mod rules;
 mod transitions;
+mod upgrade;
 
 pub type Acc = AccountabilityServiceClient<InterceptedService<Channel, Bearer>>;
 

@@ -5,11 +5,14 @@ use probity_common::{
     names::{from_ts, parse_top},
 };
 use probity_proto::accountability::v1::{
-    Case, Decision, Evidence, EvidenceKind, Ground, ReferralTo, SanctionKind, SanctionTarget,
-    SubjectKind,
+    Decision, Evidence, EvidenceKind, Ground, ReferralTo, SanctionKind, SanctionTarget, SubjectKind,
 };
 
-use crate::{catalogue, severity};
+use super::convert::Mirror;
+use crate::{
+    catalogue, severity,
+    store::rows::{self, CaseRecord},
+};
 
 pub const MAX_TEXT: usize = 2000;
 pub const MAX_EVIDENCE: usize = 100;
@@ -86,7 +89,7 @@ fn audit_ref(r: &str) -> bool {
     )
 }
 
-pub fn grounds(v: &mut Violations, list: &[Ground], kind: Option<SubjectKind>, field: &str) {
+pub fn grounds(v: &mut Violations, list: &[Ground], kind: Option<rows::SubjectKind>, field: &str) {
     if list.is_empty() {
         v.add(field, "at least one ground");
     }
@@ -121,12 +124,12 @@ pub fn grounds(v: &mut Violations, list: &[Ground], kind: Option<SubjectKind>, f
 /// The structure of a proposal or decision; what depends on the case (its
 /// subject's kind and named leaders) only when the case is known. The
 /// severity table is checked after (FAILED_PRECONDITION, [`severity_rule`]).
-pub fn decision(v: &mut Violations, d: Option<&Decision>, case: Option<&Case>, field: &str) {
+pub fn decision(v: &mut Violations, d: Option<&Decision>, case: Option<&CaseRecord>, field: &str) {
     let Some(d) = d else {
         v.add(field, "is required");
         return;
     };
-    let subject = case.and_then(|c| c.subject.clone());
+    let subject = case.map(|c| &c.subject);
     let now = chrono::Utc::now();
     v.check(
         (1..=4).contains(&d.severity),
@@ -158,22 +161,8 @@ pub fn decision(v: &mut Violations, d: Option<&Decision>, case: Option<&Case>, f
             }
         };
         let leader = severity::is_leader(s.target);
-        if leader && let Some(subject) = &subject {
-            if subject.kind != SubjectKind::Body as i32 {
-                v.add(
-                    f("target"),
-                    "leaders are sanctioned only in cases against a body",
-                );
-            } else {
-                let named = if target == SanctionTarget::PrincipalLeader {
-                    &subject.principal_leader
-                } else {
-                    &subject.responsible_leader
-                };
-                if named.is_empty() {
-                    v.add(f("target"), "the case names no such leader (subject.principal_leader / responsible_leader)");
-                }
-            }
+        if leader && let Some(subject) = subject {
+            leader_named(v, subject, target, &f("target"));
         }
         let future =
             |t: Option<&prost_types::Timestamp>| t.and_then(from_ts).is_some_and(|t| t > now);
@@ -216,13 +205,28 @@ pub fn decision(v: &mut Violations, d: Option<&Decision>, case: Option<&Case>, f
     }
 }
 
+/// A leader sanctioned must be one the body case names.
+fn leader_named(v: &mut Violations, subject: &rows::Subject, target: SanctionTarget, field: &str) {
+    if subject.kind != rows::SubjectKind::Body {
+        v.add(field, "leaders are sanctioned only in cases against a body");
+        return;
+    }
+    let named = if target == SanctionTarget::PrincipalLeader {
+        &subject.principal_leader
+    } else {
+        &subject.responsible_leader
+    };
+    if named.is_empty() {
+        v.add(
+            field,
+            "the case names no such leader (subject.principal_leader / responsible_leader)",
+        );
+    }
+}
+
 /// Refuses a decision the severity table does not allow.
-pub fn severity_rule(d: &Decision, case: &Case) -> AppResult<()> {
-    let kind = case
-        .subject
-        .as_ref()
-        .and_then(|s| SubjectKind::try_from(s.kind).ok())
-        .unwrap_or_default();
+pub fn severity_rule(d: &Decision, case: &CaseRecord) -> AppResult<()> {
+    let kind = SubjectKind::try_from(case.subject.kind.pb()).unwrap_or_default();
     if assessment_transfer(d, case, kind) {
         return Ok(());
     }
@@ -234,7 +238,7 @@ pub fn severity_rule(d: &Decision, case: &Case) -> AppResult<()> {
 /// a breach graded by Art. 21, so a case on that ground alone may end in
 /// the transfer (and a referral) without the withholding Art. 21(3) puts
 /// beside it at that level.
-fn assessment_transfer(d: &Decision, case: &Case, kind: SubjectKind) -> bool {
+fn assessment_transfer(d: &Decision, case: &CaseRecord, kind: SubjectKind) -> bool {
     kind == SubjectKind::Officer
         && !case.grounds.is_empty()
         && case.grounds.iter().all(|g| g.code == "ART06")

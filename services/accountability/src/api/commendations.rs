@@ -3,38 +3,12 @@
 //! listed per year for everyone who reads (they are published).
 use probity_common::{
     AppError, AppResult, Reason, Violations,
-    names::{check_request_id, next_token, page, parse_top, to_ts, ts_us},
+    names::{check_request_id, next_token, page, parse_top},
 };
 use probity_proto::accountability::v1::*;
-use sea_orm::ConnectionTrait;
 
-use super::Ctx;
-use crate::{Accountability, store};
-
-/// The case, if any, whose decision in force (executed or closed), made in
-/// `year` (city time), took the subject's award eligibility away.
-async fn eligibility_lost(
-    c: &impl ConnectionTrait,
-    subject: &str,
-    year: i32,
-) -> AppResult<Option<String>> {
-    use probity_rules::city::year_start_us;
-    let executed = [CaseState::Executed, CaseState::Closed];
-    let cases = store::cases_of_subject(c, subject, &executed).await?;
-    let (from, until) = (year_start_us(year), year_start_us(year + 1));
-    for case in cases {
-        let Some(d) = &case.decision else { continue };
-        let at = d.time.as_ref().map(ts_us).unwrap_or(0);
-        let lost = d.sanctions.iter().any(|s| {
-            s.kind == SanctionKind::LossOfAwardEligibility as i32
-                && !crate::severity::is_leader(s.target)
-        });
-        if lost && (from..until).contains(&at) {
-            return Ok(Some(case.name));
-        }
-    }
-    Ok(None)
-}
+use super::{Ctx, convert};
+use crate::{Accountability, eligibility, store};
 
 pub async fn record_commendation(
     acc: &Accountability,
@@ -78,13 +52,14 @@ pub async fn record_commendation(
     if let Some(done) = w.replayed::<RecordCommendationResponse>()? {
         return Ok(done);
     }
-    if let Some(existing) = store::commendation_of(w.txn(), c.year, &c.subject).await? {
+    let existing = store::commendations::of_subject(w.txn(), c.year, &c.subject).await?;
+    if let Some((id, existing)) = existing {
         return Ok(RecordCommendationResponse {
-            commendation: Some(existing),
+            commendation: Some(convert::commendation_out(&id, &existing)),
             created: false,
         });
     }
-    if let Some(case) = eligibility_lost(w.txn(), &c.subject, c.year).await? {
+    if let Some(case) = eligibility::lost_by(w.txn(), &c.subject, c.year).await? {
         return Err(AppError::refused(
             Reason::AwardEligibilityLost,
             format!(
@@ -95,20 +70,20 @@ pub async fn record_commendation(
     }
     let id = probity_common::names::new_id();
     let now = chrono::Utc::now();
-    let out = Commendation {
-        name: format!("commendations/{id}"),
-        subject_kind: who.kind as i32,
-        create_time: Some(to_ts(now)),
+    let record = store::rows::CommendationRecord {
+        subject_kind: who.kind,
+        create_time: Some(now),
         body: who.body.clone(),
-        ..c
+        ..convert::commendation_in(&c)
     };
-    let doc =
-        store::insert_commendation(w.txn(), &id, &who.body_path, now.timestamp_micros(), &out)
-            .await?;
+    let path = &who.body_path;
+    let stored =
+        store::commendations::insert(w.txn(), &id, path, now.timestamp_micros(), &record).await?;
+    let out = convert::commendation_out(&id, &record);
     w.audit(
         &out.name,
         serde_json::json!({"op": "record_commendation", "year": out.year, "subject": out.subject, "run": out.run,
-            "record_sha256": probity_common::audit::sha256_hex(&doc)}),
+            "record_sha256": probity_common::audit::sha256_hex(stored.as_bytes())}),
     )
     .await?;
     w.commit(RecordCommendationResponse {
@@ -135,9 +110,12 @@ pub async fn list_commendations(
     let filter_key = format!("{}|{}", r.year, r.subject_kind);
     let p = page(&mut v, r.page_size, &r.page_token, &filter_key);
     v.finish()?;
-    let rows = store::commendations(&acc.store.db, r.year, r.subject_kind, &p).await?;
+    let rows = store::commendations::page(&acc.store.db, r.year, r.subject_kind, &p).await?;
     let last = rows.last().map(|(id, _)| id.clone());
-    let out: Vec<Commendation> = rows.into_iter().map(|(_, c)| c).collect();
+    let out: Vec<Commendation> = rows
+        .iter()
+        .map(|(id, c)| convert::commendation_out(id, c))
+        .collect();
     Ok(ListCommendationsResponse {
         next_page_token: next_token(out.len(), &p, last.as_deref(), &filter_key),
         commendations: out,

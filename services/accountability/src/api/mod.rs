@@ -10,6 +10,7 @@ use crate::Accountability;
 mod cases;
 pub(crate) mod checks;
 mod commendations;
+pub(crate) mod convert;
 mod orders;
 mod read;
 

@@ -2,18 +2,25 @@
 //! correct an act by a deadline; the body answers CORRECTED (with evidence)
 //! or REFUSED. A refusal opens a case on Art. 10 at once, an order left
 //! unanswered past its deadline opens one when swept (crate::sweep); once.
+use chrono::{DateTime, Utc};
 use probity_common::{
-    AppError, AppResult, Reason, Violations, body_scope,
-    db::Filter,
-    names::{check_request_id, from_ts, next_token, page, parse_top, to_ts},
+    AppError, AppResult, Reason, Violations,
+    auth::Principal,
+    body_scope,
+    names::{check_request_id, from_ts, next_token, page, parse_top},
+    store::Write,
 };
 use probity_proto::accountability::v1::*;
-use prost::Message;
 
-use super::{Ctx, checks};
+use super::{Ctx, checks, convert};
 use crate::{
     Accountability, lifecycle,
-    store::{self, Event, OrderRow},
+    store::{
+        self, OrderRow,
+        events::{self, Event},
+        orders::Listing,
+        rows::{self, to_json},
+    },
 };
 
 fn order_id(v: &mut Violations, name: &str) -> String {
@@ -29,12 +36,13 @@ fn visible(ctx: &Ctx, row: Option<OrderRow>, name: &str) -> AppResult<OrderRow> 
     Ok(row)
 }
 
-fn stamped(list: &[Evidence], by: &str, at: chrono::DateTime<chrono::Utc>) -> Vec<Evidence> {
+/// Evidence as given, stamped with who added it and when.
+fn stamped(list: &[Evidence], by: &str, at: DateTime<Utc>) -> Vec<rows::Evidence> {
     list.iter()
-        .map(|e| Evidence {
+        .map(|e| rows::Evidence {
             added_by: by.to_string(),
-            add_time: Some(to_ts(at)),
-            ..e.clone()
+            add_time: Some(at),
+            ..convert::evidence_in(e)
         })
         .collect()
 }
@@ -54,7 +62,7 @@ pub async fn create_order(
     v.max_len(&o.act, checks::MAX_TEXT, "order.act");
     checks::evidence(&mut v, &o.evidence, "order.evidence");
     let deadline = o.deadline.as_ref().and_then(from_ts);
-    let now = chrono::Utc::now();
+    let now = Utc::now();
     if deadline.is_none_or(|d| d <= now) {
         v.add("order.deadline", "required, in the future");
     }
@@ -68,41 +76,38 @@ pub async fn create_order(
     if let Some(done) = w.replayed::<CorrectionOrder>()? {
         return Ok(done);
     }
-    let id = probity_common::names::new_id();
-    let order = CorrectionOrder {
-        name: format!("orders/{id}"),
-        body: o.body.clone(),
-        act: o.act.clone(),
-        evidence: stamped(&o.evidence, &ctx.principal.subject, now),
-        deadline: o.deadline,
-        state: OrderState::Open as i32,
-        create_time: Some(to_ts(now)),
-        created_by: ctx.principal.subject.clone(),
-        body_display_name: who.display_name.clone(),
-        ..Default::default()
-    };
     let row = OrderRow {
-        id,
+        id: probity_common::names::new_id(),
         body_path: who.body_path.clone(),
-        order,
+        order: rows::OrderRecord {
+            body: o.body.clone(),
+            act: o.act.clone(),
+            evidence: stamped(&o.evidence, &ctx.principal.subject, now),
+            deadline,
+            state: rows::OrderState::Open,
+            create_time: Some(now),
+            created_by: ctx.principal.subject.clone(),
+            body_display_name: who.display_name.clone(),
+            ..Default::default()
+        },
     };
     let deadline_us = deadline.map(|d| d.timestamp_micros()).unwrap_or_default();
-    store::insert_order(w.txn(), &row, deadline_us, now.timestamp_micros()).await?;
-    store::append(
+    store::orders::insert(w.txn(), &row, deadline_us, now.timestamp_micros()).await?;
+    events::append(
         &mut w,
         &ctx.principal,
         ctx.method,
         Event {
-            entity: &row.order.name,
+            entity: &row.name(),
             action: "ORDER",
-            from: OrderState::Unspecified as i32,
-            to: OrderState::Open as i32,
+            from: rows::OrderState::Unspecified.code(),
+            to: rows::OrderState::Open.code(),
             reason: &row.order.act,
-            doc: row.order.encode_to_vec(),
+            record: to_json(&row.order),
         },
     )
     .await?;
-    w.commit(row.order).await
+    w.commit(convert::order_out(&row.id, &row.order)).await
 }
 
 pub async fn answer_order(
@@ -130,81 +135,71 @@ pub async fn answer_order(
     if let Some(done) = w.replayed::<CorrectionOrder>()? {
         return Ok(done);
     }
-    let mut row = visible(ctx, store::load_order(w.txn(), &id).await?, &r.name)?;
-    // Past its deadline and not yet swept: overdue first (the case opens as
-    // the sweep would have opened it), then the late answer is recorded.
-    let now_dt = chrono::Utc::now();
-    if row.order.state == OrderState::Open as i32
-        && row
-            .order
-            .deadline
-            .as_ref()
-            .and_then(from_ts)
-            .is_some_and(|d| d <= now_dt)
-    {
-        crate::sweep::overdue(&mut w, &ctx.principal, ctx.method, &id, &mut row).await?;
+    let mut row = visible(ctx, store::orders::load(w.txn(), &id).await?, &r.name)?;
+    let refused = answer == OrderAnswer::Refused;
+    let now = Utc::now();
+    let evidence = stamped(&r.evidence, &ctx.principal.subject, now);
+    let (p, m) = (&ctx.principal, ctx.method);
+    let answer = (refused, r.note.as_str(), evidence, now);
+    let before = answered(&mut w, (p, m), &mut row, answer).await?;
+    store::orders::save(w.txn(), &row).await?;
+    events::append(
+        &mut w,
+        p,
+        m,
+        Event {
+            entity: &row.name(),
+            action: if refused { "REFUSE" } else { "CORRECT" },
+            from: before.code(),
+            to: row.order.state.code(),
+            reason: &r.note,
+            record: to_json(&row.order),
+        },
+    )
+    .await?;
+    w.commit(convert::order_out(&row.id, &row.order)).await
+}
+
+/// Records the answer on the order (not yet saved); returns its state
+/// before. Past its deadline and not yet swept, the order is made overdue
+/// first (its case opens as the sweep would have opened it); a late answer
+/// is still recorded and the case stays. A refusal opens the order's case.
+async fn answered(
+    w: &mut Write<'_>,
+    (p, m): (&Principal, &str),
+    row: &mut OrderRow,
+    (refused, note, evidence, now): (bool, &str, Vec<rows::Evidence>, DateTime<Utc>),
+) -> AppResult<rows::OrderState> {
+    use rows::OrderState as S;
+    if row.order.state == S::Open && row.order.deadline.is_some_and(|d| d <= now) {
+        crate::sweep::overdue(w, p, m, row).await?;
     }
     let before = row.order.state;
-    // An overdue order may still be answered (late): the case it opened stays.
-    if before != OrderState::Open as i32 && before != OrderState::Overdue as i32 {
+    if before != S::Open && before != S::Overdue {
         return Err(AppError::refused(
             Reason::OrderAnswered,
             format!(
                 "the order was already answered (current state {})",
-                OrderState::try_from(before)
-                    .map(|s| s.as_str_name())
-                    .unwrap_or("?")
+                before.api_name()
             ),
         ));
     }
-    let now = to_ts(chrono::Utc::now());
-    let mut evidence = r.evidence.clone();
-    for e in &mut evidence {
-        e.added_by = ctx.principal.subject.clone();
-        e.add_time = Some(now);
-    }
-    row.order.answer = answer as i32;
-    row.order.answer_note = r.note.clone();
-    row.order.answer_evidence = evidence;
-    row.order.answer_time = Some(now);
-    row.order.state = match answer {
-        OrderAnswer::Refused => OrderState::Refused as i32,
-        _ => OrderState::Corrected as i32,
+    let o = &mut row.order;
+    o.answer = if refused {
+        rows::OrderAnswer::Refused
+    } else {
+        rows::OrderAnswer::Corrected
     };
-    if answer == OrderAnswer::Refused && row.order.case.is_empty() {
+    o.answer_note = note.to_string();
+    o.answer_evidence = evidence;
+    o.answer_time = Some(now);
+    o.state = if refused { S::Refused } else { S::Corrected };
+    if refused && row.order.case.is_empty() {
         let why = "拒不改正 (refused to correct)";
-        let (case, _) = lifecycle::from_order(
-            &mut w,
-            &ctx.principal,
-            ctx.method,
-            &id,
-            &row.order,
-            &row.body_path,
-            why,
-        )
-        .await?;
-        row.order.case = case.case.name.clone();
+        let (case, _) = lifecycle::from_order(w, p, m, row, why).await?;
+        row.order.case = case.name();
     }
-    store::save_order(w.txn(), &row).await?;
-    store::append(
-        &mut w,
-        &ctx.principal,
-        ctx.method,
-        Event {
-            entity: &row.order.name,
-            action: if answer == OrderAnswer::Refused {
-                "REFUSE"
-            } else {
-                "CORRECT"
-            },
-            from: before,
-            to: row.order.state,
-            reason: &r.note,
-            doc: row.order.encode_to_vec(),
-        },
-    )
-    .await?;
-    w.commit(row.order).await
+    Ok(before)
 }
 
 pub async fn get_order(
@@ -215,7 +210,8 @@ pub async fn get_order(
     let mut v = Violations::new();
     let id = order_id(&mut v, &r.name);
     v.finish()?;
-    Ok(visible(ctx, store::load_order(&acc.store.db, &id).await?, &r.name)?.order)
+    let row = visible(ctx, store::orders::load(&acc.store.db, &id).await?, &r.name)?;
+    Ok(convert::order_out(&row.id, &row.order))
 }
 
 pub async fn list_orders(
@@ -239,26 +235,19 @@ pub async fn list_orders(
     let filter_key = format!("{}|{}", r.body, r.state);
     let p = page(&mut v, r.page_size, &r.page_token, &filter_key);
     v.finish()?;
-    let mut q = Filter::default();
-    if let Some(b) = body {
-        q.and(
-            "body_path LIKE $? ESCAPE '\\'",
-            format!("%/{}/%", b.replace('_', "\\_")),
-        );
-    }
-    if let Some(pat) = body_scope::read_pattern(&ctx.principal) {
-        q.and("body_path LIKE $? ESCAPE '\\'", pat);
-    }
-    if r.state != 0 {
-        q.and("state = $?", r.state);
-    }
-    if let Some(after) = &p.after {
-        q.and("id > $?", after.clone());
-    }
-    let orders = store::orders(&acc.store.db, q, p.size).await?;
+    let listing = Listing {
+        under: body,
+        scope: body_scope::read_pattern(&ctx.principal),
+        state: (r.state != 0).then_some(r.state),
+        after: p.after.clone(),
+    };
+    let orders = store::orders::page(&acc.store.db, &listing, p.size).await?;
     let last = orders.last().map(|o| o.id.clone());
     Ok(ListOrdersResponse {
         next_page_token: next_token(orders.len(), &p, last.as_deref(), &filter_key),
-        orders: orders.into_iter().map(|o| o.order).collect(),
+        orders: orders
+            .iter()
+            .map(|o| convert::order_out(&o.id, &o.order))
+            .collect(),
     })
 }

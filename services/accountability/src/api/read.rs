@@ -3,13 +3,66 @@
 //! cases about its body, the bodies below it, and their officers.
 use probity_common::{
     AppResult, Violations, body_scope,
-    db::Filter,
-    names::{next_token, page, parse_top},
+    names::{next_token, page, parse_top, to_ts, us_ts},
 };
 use probity_proto::accountability::v1::*;
+use sea_orm::ConnectionTrait;
 
-use super::{Ctx, cases::visible};
-use crate::{Accountability, catalogue, deadline, lifecycle, severity, store};
+use super::{Ctx, cases::visible, convert};
+use crate::{
+    Accountability, catalogue, deadline, severity,
+    store::{self, CaseRow, cases::Listing, effects::EffectRow, events::EventRow},
+};
+
+/// The case as a reader sees it: its record, with its time limit now and,
+/// once executed, its effects.
+pub async fn case_view<C: ConnectionTrait>(
+    acc: &Accountability,
+    db: &C,
+    row: &CaseRow,
+) -> AppResult<Case> {
+    let mut c = convert::case_out(&row.id, &row.case);
+    let state = CaseState::try_from(c.state).unwrap_or_default();
+    let now = chrono::Utc::now().timestamp_micros();
+    let (due, light) = deadline::status(&acc.settings, state, row.state_us, now);
+    c.due_time = due
+        .and_then(chrono::DateTime::from_timestamp_micros)
+        .map(to_ts);
+    c.deadline = light as i32;
+    if matches!(state, CaseState::Executed | CaseState::Closed) {
+        let effects = store::effects::of_case(db, &row.id).await?;
+        c.effects = effects.iter().map(effect).collect();
+    }
+    Ok(c)
+}
+
+fn effect(e: &EffectRow) -> Effect {
+    Effect {
+        name: format!("cases/{}/effects/{}", e.case_id, e.n),
+        kind: e.kind,
+        officer: e.officer.clone(),
+        until: e.until_us.and_then(us_ts),
+        state: e.state,
+        attempts: e.attempts,
+        last_error: e.last_error.clone(),
+        applied_time: e.applied_us.and_then(us_ts),
+        credentials: e.credentials.clone(),
+    }
+}
+
+fn event(e: EventRow) -> CaseEvent {
+    CaseEvent {
+        sequence: e.seq,
+        action: e.action,
+        from_state: e.from,
+        to_state: e.to,
+        actor: e.actor,
+        role: e.role,
+        time: us_ts(e.at_us),
+        reason: e.reason,
+        audit_entry: format!("audit/accountability/{}", e.audit_seq),
+    }
+}
 
 pub async fn list_grounds(
     _: &Accountability,
@@ -84,8 +137,8 @@ pub async fn get_case(acc: &Accountability, ctx: &Ctx, r: GetCaseRequest) -> App
     let id = case_id(&mut v, &r.name);
     v.finish()?;
     let db = &acc.store.db;
-    let row = visible(ctx, store::load_case(db, &id).await?, &r.name)?;
-    lifecycle::view(acc, db, &row).await
+    let row = visible(ctx, store::cases::load(db, &id).await?, &r.name)?;
+    case_view(acc, db, &row).await
 }
 
 pub async fn list_case_events(
@@ -107,8 +160,9 @@ pub async fn list_case_events(
     };
     v.finish()?;
     let db = &acc.store.db;
-    visible(ctx, store::load_case(db, &id).await?, &r.name)?;
-    let events = store::events(db, &r.name, after, p.size).await?;
+    visible(ctx, store::cases::load(db, &id).await?, &r.name)?;
+    let rows = store::events::list(db, &r.name, after, p.size).await?;
+    let events: Vec<CaseEvent> = rows.into_iter().map(event).collect();
     let last = events.last().map(|e| e.sequence.to_string());
     Ok(ListCaseEventsResponse {
         next_page_token: next_token(events.len(), &p, last.as_deref(), &filter_key),
@@ -162,40 +216,30 @@ pub async fn list_cases(
     let p = page(&mut v, r.page_size, &r.page_token, &filter_key);
     v.finish()?;
 
-    let mut q = Filter::default();
-    if f.state != 0 {
-        q.and("state = $?", f.state);
-    }
-    if !f.subject.is_empty() {
-        q.and("subject = $?", f.subject.clone());
-    }
-    if let Some(b) = body {
-        q.and(
-            "body_path LIKE $? ESCAPE '\\'",
-            format!("%/{}/%", b.replace('_', "\\_")),
-        );
-    }
-    if let Some(pat) = body_scope::read_pattern(&ctx.principal) {
-        q.and("body_path LIKE $? ESCAPE '\\'", pat);
-    }
-    if f.origin != 0 {
-        q.and("origin_kind = $?", f.origin);
-    }
-    if light != DeadlineStatus::Unspecified {
+    let entered = (light != DeadlineStatus::Unspecified).then(|| {
         let now = chrono::Utc::now().timestamp_micros();
-        let (sql, vals) = deadline::filter(&acc.settings, light, now, q.next());
-        q.and_numbered(sql, vals);
-    }
-    if let Some(after) = &p.after {
-        q.and("id > $?", after.clone());
-    }
+        let windows = deadline::windows(&acc.settings, light, now);
+        windows
+            .into_iter()
+            .map(|(st, after, upto)| (st as i32, after, upto))
+            .collect()
+    });
+    let listing = Listing {
+        state: (f.state != 0).then_some(f.state),
+        subject: (!f.subject.is_empty()).then(|| f.subject.clone()),
+        under: body,
+        scope: body_scope::read_pattern(&ctx.principal),
+        origin: (f.origin != 0).then_some(f.origin),
+        entered,
+        after: p.after.clone(),
+    };
     let db = &acc.store.db;
-    let rows = store::cases(db, q, p.size).await?;
+    let rows = store::cases::page(db, &listing, p.size).await?;
     let mut out = Vec::with_capacity(rows.len());
     let mut last = None;
     for c in &rows {
         last = Some(c.id.clone());
-        out.push(lifecycle::view(acc, db, c).await?);
+        out.push(case_view(acc, db, c).await?);
     }
     Ok(ListCasesResponse {
         next_page_token: next_token(out.len(), &p, last.as_deref(), &filter_key),

@@ -2,9 +2,12 @@
 //! `accountability_migrations`). Cases and orders keep their current form in
 //! one row (what listings filter on, plus the whole record) and every change
 //! as an event row holding the record as it became: nothing is rewritten
-//! without its history.
+//! without its history. Records were API messages (protobuf, `doc`) until
+//! m0003, which made them the service's own rows (JSON, `record`).
 use probity_common::{db::SharedTables, schema::*};
 use sea_orm_migration::prelude::*;
+
+mod own_records;
 
 pub struct Migrator;
 
@@ -15,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(SharedTables::new("accountability")),
             Box::new(M0001Accountability),
             Box::new(M0002GatheredFindings),
+            Box::new(own_records::M0003OwnRecords),
             Box::new(probity_common::db::SharedAuditGuards::new("accountability")),
         ]
     }
