@@ -426,7 +426,7 @@ db_test!(
         );
         let solo = TestServer::start_target(b, probity::Target::Only("accountability"), move |s| {
             s.database.data_dir = dir;
-            s.database.accountability_url = url;
+            s.database.set_service_url("accountability", url);
             let a = s.section_mut::<probity_accountability::settings::AccountabilitySettings>();
             (a.registry_endpoint, a.intake_endpoint) = (peer.clone(), peer);
         })
