@@ -69,7 +69,7 @@ table.matrix th { font-size: 7.5pt; font-weight: normal; }
   section.page { break-before: page; border-top: none; padding: 0; }
   section.page:first-child, section.flow { break-before: auto; }
   h2, h3 { break-after: avoid; }
-  tr, .card, .stat { break-inside: avoid; }
+  tr, .card, .stat, table.cases { break-inside: avoid; }
 }
 "#;
 
@@ -435,7 +435,7 @@ fn department_ranking(m: &Model<'_>, page: &mut String) {
     page.push_str("<p class=\"small muted\">红色 red: 考核不合格 failing (Art. 6); 绿色 green: 考核成绩突出 outstanding (Art. 6); 虚线 dashed line: 组平均分 the peer-group mean.</p>\n");
     let mut t = Table::new("ranking");
     t.col(labels::RANK, "17mm", true)
-        .col(labels::DEPARTMENT, "62mm", false)
+        .col(labels::DEPARTMENT, "74mm", false)
         .col(labels::SCORE, "18mm", true)
         .col(labels::PEER_MEAN, "20mm", true)
         .col(labels::PERCENTILE, "20mm", true)
@@ -502,7 +502,12 @@ fn matrix(
         t.row(subject_attr(s), cells);
     }
     if let Some(s) = mean_of {
-        let mut cells = vec![format!("组平均 Peer mean · {}", esc(&s.peer_group_name))];
+        let group = if officer && s.peer_group == s.body {
+            "本部门 this department".to_string()
+        } else {
+            esc(&s.peer_group_name)
+        };
+        let mut cells = vec![format!("组平均 Peer mean · {group}")];
         cells.extend(m.group_points(s, officer).iter().map(|p| points(*p)));
         cells.push(opt(s.peer_mean, score));
         t.row(r#" class="mean""#, cells);
@@ -645,7 +650,12 @@ fn officers_table(page: &mut String, officers: &[&Subject], with_body: bool) {
             opt(o.peer_mean, score),
             opt(o.percentile, |x| format!("{x:.0}")),
             format!("{:.0}", o.days_in_post),
-            esc(&o.peer_group_name),
+            // on its own page, a department's own group goes without saying
+            if !with_body && o.peer_group == o.body {
+                "本部门 This department".into()
+            } else {
+                esc(&o.peer_group_name)
+            },
             flags(o),
         ]);
         t.row(subject_attr(o), cells);
