@@ -23,7 +23,7 @@ section.page { padding: 6mm 0 4mm; }
 section.page + section.page { border-top: 2px solid #d0d7de; }
 section.flow { padding-top: 2mm; }
 section.page + section.flow { border-top: none; }
-h1 { font-size: 22pt; line-height: 1.25; margin: 0 0 3mm; }
+h1 { font-size: 20pt; line-height: 1.25; margin: 0 0 2mm; }
 h1 .en { display: block; font-size: 13pt; font-weight: normal; color: #4a5160; }
 h2 { font-size: 14pt; margin: 0 0 3mm; padding-bottom: 1mm; border-bottom: 1px solid #c8ccd2; }
 h3 { font-size: 11pt; margin: 5mm 0 2mm; }
@@ -32,12 +32,14 @@ p { margin: 1mm 0 2mm; }
 .pageno { float: right; font-size: 9pt; font-weight: normal; color: #6a7180; }
 .status { display: inline-block; padding: 1mm 3mm; border-radius: 2mm; background: #fff4d6; color: #6b4e00; }
 .status.final { background: #e3f4e5; color: #1d5e24; }
-.cards { display: grid; grid-template-columns: 1fr 1fr; gap: 4mm; margin: 5mm 0 4mm; }
-.card { border: 1px solid #d0d7de; border-radius: 2mm; padding: 3mm 4mm; min-width: 0; }
+.cards { display: grid; grid-template-columns: repeat(3, 1fr); gap: 4mm; margin: 4mm 0; }
+.card.wide { margin-bottom: 3mm; }
+.card.wide table { margin-bottom: 1mm; font-size: 8.5pt; }
+.card { border: 1px solid #d0d7de; border-radius: 2mm; padding: 2.5mm 4mm; min-width: 0; }
 .card h2 { font-size: 12pt; border: none; margin: 0 0 2mm; padding: 0; }
 .card ul { margin: 1mm 0; padding-left: 5mm; }
 .card li { margin-bottom: 1mm; }
-.big { font-size: 15pt; font-weight: bold; margin: 0 0 1mm; }
+.big { font-size: 13pt; font-weight: bold; margin: 0 0 1mm; }
 .stats { display: grid; grid-template-columns: repeat(4, 1fr); gap: 3mm; margin: 2mm 0 4mm; }
 .stat { border: 1px solid #d0d7de; border-radius: 2mm; padding: 2mm 3mm; min-width: 0; }
 .stat > span { display: block; font-size: 8.5pt; color: #4a5160; }
@@ -70,6 +72,7 @@ table.matrix th { font-size: 7.5pt; font-weight: normal; }
   section.page:first-child, section.flow { break-before: auto; }
   h2, h3 { break-after: avoid; }
   tr, .card, .stat, table.cases { break-inside: avoid; }
+  .card.wide { break-inside: auto; }
 }
 "#;
 
@@ -198,9 +201,8 @@ fn cover(m: &Model<'_>, page: &mut String) {
         page,
         r#"<section class="page cover"><p class="kicker">{}</p>
 <h1>{} 年度行政执法责任制考核报告<span class="en">Annual law-enforcement accountability assessment, {}</span></h1>
-<p class="status{}">截至 As of {} · {}</p>
-<p>参与排名 Ranked: {} 个执法部门 departments · {} 名执法人员 officers</p>
-<div id="headline" class="cards">
+<p><span class="status{}">截至 As of {} · {}</span> &nbsp; 参与排名 Ranked: {} 个执法部门 departments · {} 名执法人员 officers</p>
+<div id="headline"><div class="cards">
 "#,
         esc(&c.plan.title),
         c.year,
@@ -257,40 +259,6 @@ fn cover(m: &Model<'_>, page: &mut String) {
             names(&outstanding)
         }
     );
-    // Flagged officers and why.
-    let flagged = m.flagged_officers();
-    let _ = write!(
-        page,
-        r#"<div class="card"><h2>需关注人员 Flagged officers</h2><p class="big">{} 人 officers</p>"#,
-        flagged.len()
-    );
-    if flagged.is_empty() {
-        page.push_str("<p>无人低于第二十条第二项阈值或考核不合格 No officer is below the Art. 20(2) line or failing.</p>");
-    } else {
-        page.push_str("<ul>");
-        const SHOWN: usize = 5;
-        for o in flagged.iter().take(SHOWN) {
-            let _ = write!(
-                page,
-                "<li><b>{}</b> · {} — {} {}: {}</li>",
-                esc(&o.name),
-                esc(&o.body_name),
-                labels::SCORE,
-                score(o.score),
-                why(m, o)
-            );
-        }
-        page.push_str("</ul>");
-        if flagged.len() > SHOWN {
-            let _ = write!(
-                page,
-                "<p class=\"muted\">另有 {} 人，见“需关注人员”页 {} more on the flagged officers page.</p>",
-                flagged.len() - SHOWN,
-                flagged.len() - SHOWN
-            );
-        }
-    }
-    page.push_str("</div>\n");
     // Cases.
     page.push_str(r#"<div class="card"><h2>责任追究案件 Accountability cases</h2>"#);
     match &m.cases {
@@ -399,9 +367,45 @@ fn cover(m: &Model<'_>, page: &mut String) {
         );
     }
     page.push_str("</div>\n</div>\n");
-    page.push_str(
-        "<p class=\"small muted\">本报告 This report: 部门排名 the department ranking · 指标得分 points by indicator · 需关注人员 flagged officers · 责任追究案件 cases · 每个部门一页 a page per department · 说明 notes. 分数满分 100 scores are out of 100; 比较组 a peer group is whom a subject is compared with.</p>\n</section>\n",
+    // Flagged officers and why, the full width.
+    let flagged = m.flagged_officers();
+    let _ = write!(
+        page,
+        r#"<div class="card wide"><h2>需关注人员 Flagged officers: {} 人</h2>"#,
+        flagged.len()
     );
+    if flagged.is_empty() {
+        page.push_str("<p>无人低于第二十条第二项阈值或考核不合格 No officer is below the Art. 20(2) line or failing.</p>");
+    } else {
+        const SHOWN: usize = 5;
+        let mut t = Table::new("flagged-short");
+        t.col(labels::OFFICER, "30mm", false)
+            .col(labels::DEPARTMENT, "62mm", false)
+            .col(labels::SCORE, "17mm", true)
+            .col("原因 Why", "", false);
+        for o in flagged.iter().take(SHOWN) {
+            t.row(
+                subject_attr(o),
+                vec![
+                    format!("<b>{}</b>", esc(&o.name)),
+                    esc(&o.body_name),
+                    score(o.score),
+                    esc(&m.why_short(o)),
+                ],
+            );
+        }
+        t.render(page);
+        if flagged.len() > SHOWN {
+            let _ = write!(
+                page,
+                "<p class=\"muted\">另有 {} 人，见“需关注人员”页 {} more on the flagged officers page.</p>",
+                flagged.len() - SHOWN,
+                flagged.len() - SHOWN
+            );
+        }
+    }
+    page.push_str("</div>\n</div>\n");
+    page.push_str("</section>\n");
 }
 
 fn department_ranking(m: &Model<'_>, page: &mut String) {

@@ -220,7 +220,7 @@ mod tests {
         let page = html::render(&model::Model::new(&ctx));
         let text: String = page
             .split('<')
-            .filter_map(|t| t.split_once('>').map(|(tag, text)| (tag, text)))
+            .filter_map(|t| t.split_once('>'))
             .filter(|(tag, _)| !tag.starts_with("style"))
             .map(|(_, text)| text)
             .collect();

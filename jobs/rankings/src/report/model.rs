@@ -425,6 +425,28 @@ impl<'a> Model<'a> {
         parts.join("; ")
     }
 
+    /// The same, short, for the opening page: the lines crossed and the
+    /// one indicator that cost most.
+    pub fn why_short(&self, o: &Subject) -> String {
+        let mut parts = Vec::new();
+        if o.below_threshold {
+            parts.push(format!(
+                "低于阈值 below the Art. 20(2) line {}",
+                score(self.threshold_line(o))
+            ));
+        }
+        if o.failing {
+            parts.push(format!(
+                "不合格 failing (Art. 6, line {})",
+                score(self.failing_line(o))
+            ));
+        }
+        if let Some((i, d)) = self.gaps(o, true, 1).first() {
+            parts.push(format!("失分最多 most lost: {} {}", i.label(), signed(*d)));
+        }
+        parts.join("; ")
+    }
+
     pub fn flagged_officers(&self) -> Vec<&Subject> {
         let mut v: Vec<&Subject> = self.officers.iter().filter(|o| o.flagged()).collect();
         // the furthest below their line first
