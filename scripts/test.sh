@@ -15,6 +15,23 @@ if command -v pg_isready >/dev/null; then
   fi
 fi
 
+# The report test renders report.html in headless Chromium and reads its PDF
+# with poppler (fonts-noto-cjk so the Chinese prints as text, not boxes).
+if ! { command -v chromium >/dev/null && command -v pdftoppm >/dev/null; } \
+    && command -v apt-get >/dev/null; then
+    echo "test.sh: installing chromium, poppler-utils and fonts-noto-cjk for the report test" >&2
+    sudo=""; [[ $(id -u) == 0 ]] || sudo="sudo"
+    apt_install() {
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            chromium poppler-utils fonts-noto-cjk >/dev/null 2>&1
+    }
+    # a fresh machine may have no package lists yet
+    apt_install || { $sudo apt-get update -qq >/dev/null 2>&1 && apt_install; } \
+        || echo "test.sh: could not install them; the report test will fail" >&2
+fi
+# A missing Chromium fails the report test instead of skipping its rendering.
+export PROBITY_TEST_REQUIRE_CHROMIUM=${PROBITY_TEST_REQUIRE_CHROMIUM:-1}
+
 export PROBITY_TEST_DATABASE_URL="$PG_ADMIN_URL"
 # A missing PostgreSQL fails the PostgreSQL cases instead of skipping them.
 export PROBITY_TEST_REQUIRE_POSTGRES=${PROBITY_TEST_REQUIRE_POSTGRES:-1}

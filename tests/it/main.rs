@@ -14,6 +14,7 @@ mod pagination;
 mod rankings;
 mod rankings_breaches;
 mod registry;
+mod report;
 mod server;
 mod service_contract;
 mod smoke;

@@ -32,12 +32,12 @@ pub(crate) fn test_plan(dir: &Path) -> std::path::PathBuf {
     p
 }
 
-fn year() -> i32 {
+pub(crate) fn year() -> i32 {
     when().with_timezone(&probity_rankings::city()).year()
 }
 
 /// The server's settings with the job's peers at the test server.
-fn job_settings(s: &TestServer) -> probity_common::config::Settings {
+pub(crate) fn job_settings(s: &TestServer) -> probity_common::config::Settings {
     let mut settings = s.settings.clone();
     let job = settings.section_mut::<probity_rankings::settings::RankingsSettings>();
     for e in [
@@ -98,12 +98,12 @@ pub(crate) fn num(row: &HashMap<String, String>, col: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-struct Year {
-    w: World,
-    c: Officer,
-    e: Officer,
-    f: Officer,
-    small: Body,
+pub(crate) struct Year {
+    pub w: World,
+    pub c: Officer,
+    pub e: Officer,
+    pub f: Officer,
+    pub small: Body,
 }
 
 pub(crate) async fn submit(
@@ -177,7 +177,7 @@ fn file_up_to_standard(decision: &str, at: chrono::DateTime<Utc>) -> Payload {
 
 /// The year: department A (the fixtures' world, officers a, b, c) and a
 /// small department B (officers e, f).
-async fn a_year(s: &TestServer) -> Year {
+pub(crate) async fn a_year(s: &TestServer) -> Year {
     let w = world(s).await;
     let since = since();
     let until = Utc::now() + Duration::days(1000);
@@ -639,7 +639,13 @@ db_test!(the_same_inputs_give_the_same_files, |b| async move {
     let sheets = wb.sheet_names().to_vec();
     assert_eq!(
         sheets,
-        vec!["说明 About", "部门排名 Departments", "人员排名 Officers"]
+        vec![
+            "概要 Headline",
+            "部门排名 Departments",
+            "部门人员 Department officers",
+            "人员排名 Officers",
+            "需关注 Flags"
+        ]
     );
     let officers = wb.worksheet_range("人员排名 Officers").unwrap();
     assert_eq!(officers.get((0, 0)).unwrap().to_string(), "名次 Rank");

@@ -21,6 +21,7 @@ pub mod plan;
 pub mod publish;
 pub mod record;
 pub mod report;
+pub mod report_inputs;
 pub mod score;
 pub mod settings;
 
@@ -139,6 +140,10 @@ pub async fn run(settings: &Settings, o: RunOptions) -> anyhow::Result<output::M
     let (bodies, officers) = extract::registry(&peers, from_us, until_us, &input, &bar).await?;
     bar.finish();
     lap("extract registry", &mut timings);
+    let step = progress.step("读取案件 reading the year's cases and last year's sealed ranks");
+    report_inputs::extract(&peers, o.year, from_us, until_us, &input).await?;
+    step.finish();
+    lap("extract report inputs", &mut timings);
     let counts = extract::Counts {
         bodies,
         officers,

@@ -3,7 +3,7 @@
 //! changes a file; the manifest names the plan, fingerprints the inputs and
 //! hashes every output. Only its `created_at` differs between two runs on
 //! the same inputs and plan.
-use std::{fs::File, path::Path, time::Duration};
+use std::{collections::HashMap, fs::File, path::Path, time::Duration};
 
 use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -14,10 +14,11 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     collect,
+    columns::strs,
     compute::{department_counts, officer_counts, scan},
     extract::Counts,
     plan::{PeerGroup, Plan},
-    report, score, write_parquet,
+    report, report_inputs, score, write_parquet,
 };
 
 /// Progress on the terminal (hidden when quiet or not a terminal).
@@ -141,10 +142,41 @@ pub fn compute(input: &Path, plan: &Plan, year: i32) -> PolarsResult<Tables> {
         "body",
         false,
     )?)?;
+    let names = body_names(input)?;
     Ok(Tables {
-        officers: rounded(officers)?,
-        departments: rounded(departments)?,
+        officers: named_groups(rounded(officers)?, &names)?,
+        departments: named_groups(rounded(departments)?, &names)?,
     })
+}
+
+/// The name people know a peer group by, for a group "all".
+pub const ALL_DEPARTMENTS: &str = "全市 All departments";
+
+fn body_names(input: &Path) -> PolarsResult<HashMap<String, String>> {
+    let df = collect(scan(input, "bodies.parquet")?.select([col("body"), col("body_name")]))?;
+    Ok(strs(&df, "body")
+        .into_iter()
+        .zip(strs(&df, "body_name"))
+        .collect())
+}
+
+/// Adds `peer_group_name`: the group body's name (its own body, or the
+/// parent), or the whole city; reports print it, never the group's id.
+fn named_groups(mut df: DataFrame, names: &HashMap<String, String>) -> PolarsResult<DataFrame> {
+    let named: Vec<String> = strs(&df, "peer_group")
+        .iter()
+        .map(|g| match g.as_str() {
+            "all" => ALL_DEPARTMENTS.to_string(),
+            "" => "无上级单位 No parent body".to_string(),
+            g => names
+                .get(g)
+                .filter(|n| !n.is_empty())
+                .cloned()
+                .unwrap_or_else(|| "未命名单位 Unnamed body".to_string()),
+        })
+        .collect();
+    df.with_column(Column::new("peer_group_name".into(), named))?;
+    Ok(df)
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -251,6 +283,7 @@ pub fn write(
         "findings.parquet",
         "refs.parquet",
         "ref_officers.parquet",
+        report_inputs::FILE,
     ] {
         inputs.push(sha256_file(&input.join(f))?);
     }
@@ -268,6 +301,7 @@ pub fn write(
     write_csv(&mut t.officers, &out.join("officers.csv"))?;
     write_parquet(&mut t.departments, &out.join("departments.parquet"))?;
     write_csv(&mut t.departments, &out.join("departments.csv"))?;
+    let beside = report_inputs::ReportInputs::load(input)?;
     let ctx = report::Context {
         plan,
         year,
@@ -276,6 +310,7 @@ pub fn write(
         finalized,
         officers: &t.officers,
         departments: &t.departments,
+        beside: &beside,
     };
     report::workbook(&ctx, &out.join("rankings.xlsx"))?;
     report::html(&ctx, &out.join("report.html"))?;
