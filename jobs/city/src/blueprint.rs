@@ -720,7 +720,8 @@ impl Blueprint {
             .iter()
             .map(|b| {
                 1 + b.units.len()
-                    + 2 * b.posts.len()
+                    + b.posts.len()
+                    + b.posts.iter().filter(|p| !p.powers.is_empty()).count()
                     + b.powers.len()
                     + b.powers.iter().filter(|p| p.major.is_some()).count()
             })

@@ -181,16 +181,18 @@ async fn contents(
             .map_err(|s| failed("CreatePost", &p.display_name, s))?
             .into_inner();
         progress.advance(Stage::Registry, 1);
-        c.set_post_powers(SetPostPowersRequest {
-            request_id: rid(),
-            post: post.name.clone(),
-            powers: p.powers.iter().map(|i| powers[*i].clone()).collect(),
-            effective_time: Some(ts(listed)),
-            backdate_reason: LATE.into(),
-        })
-        .await
-        .map_err(|s| failed("SetPostPowers", &p.display_name, s))?;
-        progress.advance(Stage::Registry, 1);
+        if !p.powers.is_empty() {
+            c.set_post_powers(SetPostPowersRequest {
+                request_id: rid(),
+                post: post.name.clone(),
+                powers: p.powers.iter().map(|i| powers[*i].clone()).collect(),
+                effective_time: Some(ts(listed)),
+                backdate_reason: LATE.into(),
+            })
+            .await
+            .map_err(|s| failed("SetPostPowers", &p.display_name, s))?;
+            progress.advance(Stage::Registry, 1);
+        }
         out.posts += 1;
         posts.push(post.name);
     }
