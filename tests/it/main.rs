@@ -7,6 +7,7 @@ pub mod util;
 mod accountability;
 mod audit;
 mod auth;
+mod city;
 mod idempotency;
 mod intake;
 mod keys;

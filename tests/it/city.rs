@@ -1,0 +1,242 @@
+//! The synthetic city (issue 16) against real servers: it builds through
+//! the APIs; the registry and intake hold what the plan asked for; the same
+//! seed draws the same city; intake found the planted breaches where the
+//! ground truth says and nowhere else; the backdated card was refused.
+use std::collections::{BTreeMap, BTreeSet};
+
+use probity_city::{CityPlan, DevTokens, Endpoints, Quiet, truth::Pattern};
+use probity_common::auth::Role;
+use probity_proto::{
+    intake::v1::{
+        CountFactsRequest, FactFilter, FindingFilter, FindingState, ListFindingsRequest,
+    },
+    registry::v1::{ListBodiesRequest, ListCredentialsRequest, ListOfficersRequest},
+};
+
+use crate::{db_test, harness::TestServer, intake::intake};
+
+/// A handful of departments, two towns, a few thousand facts.
+pub(crate) fn small_plan(seed: u64) -> CityPlan {
+    CityPlan {
+        seed,
+        facts: 4_000,
+        departments: 8,
+        towns: 2,
+        officers: 90,
+        year: probity_city::plan::last_full_year(),
+        streams: 4,
+    }
+}
+
+async fn registry_counts(s: &TestServer) -> (u64, u64, u64) {
+    let mut c = s.legal().await;
+    let (mut bodies, mut officers, mut cards) = (0, 0, 0);
+    let mut token = String::new();
+    loop {
+        let r = c
+            .list_bodies(ListBodiesRequest {
+                page_size: 1000,
+                page_token: token,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        bodies += r.bodies.len() as u64;
+        token = r.next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    loop {
+        let r = c
+            .list_officers(ListOfficersRequest {
+                page_size: 1000,
+                page_token: token,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        officers += r.officers.len() as u64;
+        token = r.next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    loop {
+        let r = c
+            .list_credentials(ListCredentialsRequest {
+                page_size: 1000,
+                page_token: token,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        cards += r.credentials.len() as u64;
+        token = r.next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    (bodies, officers, cards)
+}
+
+/// Every finding in force: (body, source id, rule) -> (officer named, state).
+async fn findings(s: &TestServer) -> BTreeMap<(String, String, String), (String, i32)> {
+    let mut c = intake(s, Role::LegalOffice, None).await;
+    let mut out = BTreeMap::new();
+    let mut token = String::new();
+    loop {
+        let r = c
+            .list_findings(ListFindingsRequest {
+                filter: Some(FindingFilter::default()),
+                page_size: 1000,
+                page_token: token,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        for f in r.findings {
+            let key = (f.body, f.source_id, f.rule);
+            assert!(
+                out.insert(key.clone(), (f.officer, f.state)).is_none(),
+                "{key:?} found twice"
+            );
+        }
+        token = r.next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    out
+}
+
+db_test!(a_city_is_built_as_planned, |backend| async move {
+    let s = TestServer::start(backend).await;
+    let plan = small_plan(16);
+    let city = probity_city::build(
+        &Endpoints::all(&s.url()),
+        &DevTokens::new(&s.settings),
+        &plan,
+        &Quiet,
+    )
+    .await
+    .expect("the city builds");
+    assert!(city.surprises.is_empty(), "{:#?}", city.surprises);
+
+    // The same seed draws the same city; another seed another one.
+    let drawn = probity_city::ground_truth(&plan).unwrap();
+    assert_eq!(city.truth.without_server_answers(), drawn);
+    let other = probity_city::ground_truth(&small_plan(17)).unwrap();
+    assert_ne!(other.facts_digest, drawn.facts_digest);
+    let shown = |t: &probity_city::GroundTruth| -> Vec<String> {
+        t.planted.iter().map(|p| p.subject.display_name.clone()).collect()
+    };
+    assert_ne!(shown(&other), shown(&drawn));
+
+    // The registry holds what the plan made: a government, the
+    // departments, the towns; every officer; a card for each qualified one.
+    let (bodies, officers, cards) = registry_counts(&s).await;
+    assert_eq!(bodies, 1 + 8 + 2);
+    assert_eq!(bodies, city.counts.bodies);
+    assert_eq!(officers, city.counts.officers);
+    assert!((80..=105).contains(&officers), "{officers} for 90");
+    assert_eq!(cards, city.counts.credentials);
+    assert_eq!(cards, city.counts.officers - city.counts.auxiliaries);
+
+    // Intake holds every fact, by kind, and about the number asked for.
+    let mut c = intake(&s, Role::LegalOffice, None).await;
+    let all = c
+        .count_facts(CountFactsRequest {
+            filter: Some(FactFilter {
+                include_voided: true,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(all.total as u64, city.counts.facts);
+    let by_kind: BTreeMap<String, u64> = all
+        .by_kind
+        .iter()
+        .map(|k| {
+            (
+                probity_proto::intake::v1::FactKind::try_from(k.kind)
+                    .unwrap()
+                    .as_str_name()
+                    .to_string(),
+                k.count as u64,
+            )
+        })
+        .collect();
+    assert_eq!(by_kind, city.counts.by_kind);
+    assert_eq!(by_kind.len(), 11, "every kind of fact: {by_kind:?}");
+    let asked = plan.facts as f64;
+    assert!(
+        (all.total as f64 - asked).abs() < 0.06 * asked,
+        "{} facts for {asked}",
+        all.total
+    );
+    let live = c
+        .count_facts(CountFactsRequest {
+            filter: Some(FactFilter::default()),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(live.total as u64, city.counts.facts - city.counts.voided);
+    assert!(city.counts.voided > 0);
+
+    // Intake found what was planted, on the subjects the truth names, and
+    // nothing anywhere else.
+    let found = findings(&s).await;
+    let mut expected = BTreeSet::new();
+    for p in &city.truth.planted {
+        if p.findings.is_empty() {
+            continue;
+        }
+        assert!(!p.facts.is_empty(), "{:?} planted no facts", p.pattern);
+        let named = p.officer.as_ref().unwrap_or(&p.subject);
+        for source in &p.facts {
+            for (i, rule) in p.findings.iter().enumerate() {
+                let key = (p.subject.body.clone(), source.clone(), rule.clone());
+                let (officer, state) = found
+                    .get(&key)
+                    .unwrap_or_else(|| panic!("{:?}: no {rule} on {source}", p.pattern));
+                if i == 0 && p.names_officer {
+                    assert_eq!(officer, &named.name, "{:?} {source}", p.pattern);
+                }
+                let want = if p.voided {
+                    FindingState::SupersededPending
+                } else {
+                    FindingState::Open
+                };
+                assert_eq!(*state, want as i32, "{:?} {source}", p.pattern);
+                expected.insert(key);
+            }
+        }
+    }
+    let stray: Vec<_> = found.keys().filter(|k| !expected.contains(*k)).collect();
+    assert!(stray.is_empty(), "findings nobody planted: {stray:#?}");
+    let patterns: BTreeSet<Pattern> = city.truth.planted.iter().map(|p| p.pattern).collect();
+    assert_eq!(patterns.len(), 11);
+    let overturned = city
+        .truth
+        .planted
+        .iter()
+        .find(|p| p.pattern == Pattern::OverturnedDecisions)
+        .unwrap();
+    assert!(overturned.facts.len() >= 6, "{overturned:?}");
+
+    // The department's card dated back over its officer's findings was
+    // refused.
+    assert_eq!(city.truth.backdate.refused, Some(true));
+    assert_eq!(
+        city.truth.backdate.reason.as_deref(),
+        Some("BACKDATE_OUTSIDE_WINDOW")
+    );
+    s.stop().await;
+});
