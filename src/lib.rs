@@ -9,6 +9,9 @@ use probity_common::{
     service::Listed,
 };
 
+pub mod demo;
+pub mod story;
+
 /// Every service this binary can run: `--target` takes their names, and
 /// `all` runs them in this order. Adding a service is adding it here.
 pub const SERVICES: &[Listed] = &[

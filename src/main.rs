@@ -31,6 +31,29 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The whole system in one command: every service on SQLite in a fresh
+    /// directory, a synthetic city's year built through the APIs, ranked and
+    /// sealed, cases raised and one decided, the loop closed, the reports written.
+    Demo {
+        /// About how many facts the city's year has.
+        #[arg(long, default_value_t = 300_000)]
+        scale: u64,
+        /// The same seed builds the same city.
+        #[arg(long, default_value_t = 2018)]
+        seed: u64,
+        /// Where the data, the ground truth, the reports and the summary go (must not hold a demo).
+        #[arg(long, default_value = "./demo")]
+        out: PathBuf,
+        /// The address the demo's services listen on.
+        #[arg(long, default_value = "127.0.0.1:50051")]
+        listen: String,
+        /// Leave the services running afterwards (for grpcurl).
+        #[arg(long)]
+        keep: bool,
+        /// No progress bars.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Run gRPC services.
     Serve {
         /// Which services this process runs.
@@ -163,6 +186,26 @@ fn main() -> std::process::ExitCode {
 
 async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::process::ExitCode> {
     match command {
+        Command::Demo {
+            scale,
+            seed,
+            out,
+            listen,
+            keep,
+            quiet,
+        } => {
+            settings.telemetry.level = "warn".into();
+            let _guard = probity_common::telemetry::init(&settings.telemetry, "demo")?;
+            let o = probity::demo::DemoOptions {
+                scale,
+                seed,
+                out,
+                listen,
+                keep,
+                quiet,
+            };
+            probity::demo::run(&settings, o).await?;
+        }
         Command::Serve { target, no_migrate } => {
             // Listen for SIGTERM from the first moment, not only once serving.
             let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);

@@ -20,3 +20,4 @@ mod server;
 mod service_contract;
 mod smoke;
 mod validation;
+mod whole_loop;

@@ -24,6 +24,7 @@ pub mod report;
 pub mod report_inputs;
 pub mod score;
 pub mod settings;
+pub mod summary;
 
 pub use plan::Plan;
 
