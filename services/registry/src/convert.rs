@@ -4,8 +4,9 @@ use probity_proto::registry::v1 as pb;
 
 use crate::{
     api::us_ts,
-    entities::{
-        body, credential, credential_event, officer, officer_event, power, power_version, unit,
+    store::entities::{
+        body, credential, credential_event, officer, officer_event, post, power, power_version,
+        unit,
     },
     temporal,
 };
@@ -31,7 +32,7 @@ pub fn unit(m: unit::Model) -> pb::Unit {
     }
 }
 
-pub fn post(m: crate::entities::post::Model, power_names: &[String]) -> pb::Post {
+pub fn post(m: post::Model, power_names: &[String]) -> pb::Post {
     pb::Post {
         name: nested_name(&m.body_id, "posts", &m.id),
         display_name: m.display_name,

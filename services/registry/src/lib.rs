@@ -14,9 +14,8 @@ use probity_proto::registry::v1::{
 };
 
 mod api;
-pub mod check;
 mod convert;
-pub mod entities;
+pub mod eligibility;
 pub mod major;
 pub mod mask;
 pub mod migration;
@@ -25,6 +24,7 @@ pub mod policy;
 mod scope;
 pub mod settings;
 pub mod snapshot;
+pub mod store;
 pub mod temporal;
 
 pub use migration::Migrator;

@@ -4,7 +4,7 @@
 //! only keeps them and answers with the ones in force.
 use probity_proto::registry::v1::{MajorDecisionCriteria, MajorDecisionCriteriaVersion};
 
-use crate::entities::major_criteria;
+use crate::store::entities::major_criteria;
 
 /// The version in force at `t_us` among `rows` (in version order, whose
 /// effective times never go back); `None` before the first.

@@ -4,9 +4,9 @@ use probity_common::{
     AppError, AppResult, Reason,
     auth::{Principal, Role},
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::ConnectionTrait;
 
-use crate::entities::body;
+use crate::store::bodies;
 
 /// Refuses unless the caller may act on `body_id`.
 pub async fn ensure<C: ConnectionTrait>(db: &C, p: &Principal, body_id: &str) -> AppResult<()> {
@@ -29,10 +29,7 @@ pub async fn ensure<C: ConnectionTrait>(db: &C, p: &Principal, body_id: &str) ->
         if hops > 64 {
             break;
         }
-        cur = body::Entity::find_by_id(id)
-            .one(db)
-            .await?
-            .and_then(|b| b.parent_id);
+        cur = bodies::body(db, &id).await?.and_then(|b| b.parent_id);
     }
     Err(outside(root, body_id))
 }
@@ -55,13 +52,7 @@ pub async fn visible<C: ConnectionTrait>(db: &C, p: &Principal) -> AppResult<Opt
     let mut all = vec![root.to_string()];
     let mut frontier = vec![root.to_string()];
     while !frontier.is_empty() {
-        let children: Vec<String> = body::Entity::find()
-            .select_only()
-            .column(body::Column::Id)
-            .filter(body::Column::ParentId.is_in(frontier.clone()))
-            .into_tuple()
-            .all(db)
-            .await?;
+        let children = bodies::children(db, &frontier).await?;
         all.extend(children.iter().cloned());
         frontier = children;
     }

@@ -15,15 +15,15 @@ use std::{
     time::{Duration, Instant},
 };
 
-use probity_common::{AppResult, db::stmt, store::Store};
-use sea_orm::{
-    AccessMode, ConnectionTrait, EntityTrait, IsolationLevel, QueryOrder, TransactionTrait,
-};
+use probity_common::{AppResult, store::Store};
 use tokio::sync::{Mutex, RwLock};
 
-use crate::entities::{
-    body, credential, credential_event, major_criteria, officer, officer_event, post_power, power,
-    power_version,
+use crate::store::{
+    entities::{
+        body, credential, credential_event, major_criteria, officer, officer_event, post_power,
+        power, power_version,
+    },
+    snapshot as tables,
 };
 
 #[derive(Default)]
@@ -47,87 +47,7 @@ pub struct Snapshot {
     pub major_criteria: HashMap<String, Vec<major_criteria::Model>>,
 }
 
-fn group<K, T>(rows: Vec<T>, key: impl Fn(&T) -> K) -> HashMap<K, Vec<T>>
-where
-    K: std::hash::Hash + Eq,
-{
-    let mut m: HashMap<K, Vec<T>> = HashMap::new();
-    for r in rows {
-        m.entry(key(&r)).or_default().push(r);
-    }
-    m
-}
-
 impl Snapshot {
-    async fn load<C: ConnectionTrait>(db: &C, seq: i64) -> AppResult<Snapshot> {
-        let credentials = credential::Entity::find().all(db).await?;
-        let mut by_holder: HashMap<String, Vec<String>> = HashMap::new();
-        for c in &credentials {
-            by_holder
-                .entry(c.holder_id.clone())
-                .or_default()
-                .push(c.id.clone());
-        }
-        Ok(Snapshot {
-            seq,
-            bodies: body::Entity::find()
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|b| (b.id.clone(), b))
-                .collect(),
-            powers: power::Entity::find()
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|p| (p.id.clone(), p))
-                .collect(),
-            versions: group(
-                power_version::Entity::find()
-                    .order_by_asc(power_version::Column::Version)
-                    .all(db)
-                    .await?,
-                |v| v.power_id.clone(),
-            ),
-            post_powers: group(post_power::Entity::find().all(db).await?, |p| {
-                p.power_id.clone()
-            }),
-            officers: officer::Entity::find()
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|o| (o.id.clone(), o))
-                .collect(),
-            officer_events: group(
-                officer_event::Entity::find()
-                    .order_by_asc(officer_event::Column::Seq)
-                    .all(db)
-                    .await?,
-                |e| e.officer_id.clone(),
-            ),
-            credential_by_number: credentials
-                .iter()
-                .map(|c| (c.number.clone(), c.id.clone()))
-                .collect(),
-            credentials_by_holder: by_holder,
-            credentials: credentials.into_iter().map(|c| (c.id.clone(), c)).collect(),
-            credential_events: group(
-                credential_event::Entity::find()
-                    .order_by_asc(credential_event::Column::Seq)
-                    .all(db)
-                    .await?,
-                |e| e.credential_id.clone(),
-            ),
-            major_criteria: group(
-                major_criteria::Entity::find()
-                    .order_by_asc(major_criteria::Column::Version)
-                    .all(db)
-                    .await?,
-                |c| c.power_id.clone(),
-            ),
-        })
-    }
-
     /// The body's ancestry, from the top-level government down to itself.
     pub fn path(&self, body_id: &str) -> Vec<String> {
         let mut path = Vec::new();
@@ -173,18 +93,6 @@ struct Current {
     commits: u64,
 }
 
-async fn head_seq<C: ConnectionTrait>(db: &C) -> AppResult<i64> {
-    let row = db
-        .query_one_raw(stmt(
-            db,
-            "SELECT seq FROM registry_audit_head WHERE id = 1",
-            vec![],
-        ))
-        .await?
-        .ok_or_else(|| probity_common::AppError::internal("audit head row missing"))?;
-    Ok(row.try_get("", "seq")?)
-}
-
 impl Cache {
     pub fn new(max_staleness: Duration) -> Self {
         Cache {
@@ -228,7 +136,7 @@ impl Cache {
         }
         let db = &store.db;
         let started = Instant::now();
-        let seq = head_seq(db).await?;
+        let seq = tables::head_seq(db).await?;
         {
             let mut cur = self.current.write().await;
             if cur.snap.seq == seq && cur.commits != u64::MAX {
@@ -237,20 +145,7 @@ impl Cache {
                 return Ok(cur.snap.clone());
             }
         }
-        // One consistent view across the tables.
-        let txn = match db.get_database_backend() {
-            sea_orm::DatabaseBackend::Postgres => {
-                db.begin_with_config(
-                    Some(IsolationLevel::RepeatableRead),
-                    Some(AccessMode::ReadOnly),
-                )
-                .await?
-            }
-            _ => db.begin().await?,
-        };
-        let seq = head_seq(&txn).await?;
-        let snap = Arc::new(Snapshot::load(&txn, seq).await?);
-        txn.commit().await?;
+        let snap = Arc::new(tables::read(db).await?);
         *self.current.write().await = Current {
             snap: snap.clone(),
             confirmed: started,

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use probity_proto::registry::v1::{CredentialStatus, OfficerStatus};
 
-use crate::entities::{
+use crate::store::entities::{
     credential, credential_event, major_criteria, officer_event, post_power, power_version,
 };
 

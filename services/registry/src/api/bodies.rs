@@ -8,19 +8,21 @@ use probity_common::{
     },
 };
 use probity_proto::registry::v1::*;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use super::Ctx;
 use crate::{
-    Registry, convert,
-    entities::{body, post, post_power, unit},
-    scope,
+    Registry, convert, scope,
+    store::{
+        self,
+        bodies::BodyFilter,
+        entities::{body, post, unit},
+    },
 };
 
 pub(crate) async fn find_body<C: ConnectionTrait>(db: &C, id: &str) -> AppResult<body::Model> {
-    body::Entity::find_by_id(id)
-        .one(db)
+    store::bodies::body(db, id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("bodies/{id}")))
 }
@@ -80,10 +82,9 @@ pub async fn create_body(reg: &Registry, ctx: &Ctx, r: CreateBodyRequest) -> App
         vertically_managed: b.vertically_managed,
         created_us: Utc::now().timestamp_micros(),
     };
-    body::Entity::insert(body::ActiveModel::from(m.clone()))
-        .exec_without_returning(w.txn())
+    store::bodies::insert_body(w.txn(), &m).await?;
+    store::revisions::insert_body_revision(w.txn(), &m, 1, "created", &ctx.principal.subject)
         .await?;
-    super::revisions::record_body(&w, &m, 1, "created", &ctx.principal.subject).await?;
     let out = convert::body(m);
     w.audit(
         &out.name,
@@ -115,22 +116,14 @@ pub async fn list_bodies(
     let pg = page(&mut v, r.page_size, &r.page_token, &filter);
     v.finish()?;
     let db = &reg.store.db;
-    let mut q = body::Entity::find()
-        .order_by_asc(body::Column::Id)
-        .limit(pg.size);
-    if let Some(p) = &parent {
-        q = q.filter(body::Column::ParentId.eq(p.clone()));
-    }
-    if kind.is_some_and(|k| k != BodyKind::Unspecified) {
-        q = q.filter(body::Column::Kind.eq(r.kind));
-    }
-    if let Some(after) = &pg.after {
-        q = q.filter(body::Column::Id.gt(after.clone()));
-    }
-    if let Some(ids) = scope::visible(db, &ctx.principal).await? {
-        q = q.filter(body::Column::Id.is_in(ids));
-    }
-    let rows = q.all(db).await?;
+    let f = BodyFilter {
+        parent: parent.as_deref(),
+        kind: kind
+            .is_some_and(|k| k != BodyKind::Unspecified)
+            .then_some(r.kind),
+        within: scope::visible(db, &ctx.principal).await?,
+    };
+    let rows = store::bodies::list_bodies(db, f, &pg).await?;
     let last = rows.last().map(|b| b.id.clone());
     let next_page_token = next_token(rows.len(), &pg, last.as_deref(), &filter);
     Ok(ListBodiesResponse {
@@ -158,9 +151,7 @@ pub async fn create_unit(reg: &Registry, ctx: &Ctx, r: CreateUnitRequest) -> App
         display_name: u.display_name.trim().to_string(),
         created_us: Utc::now().timestamp_micros(),
     };
-    unit::Entity::insert(unit::ActiveModel::from(m.clone()))
-        .exec_without_returning(w.txn())
-        .await?;
+    store::bodies::insert_unit(w.txn(), &m).await?;
     let out = convert::unit(m);
     w.audit(
         &out.name,
@@ -183,14 +174,7 @@ pub async fn list_units(
     let db = &reg.store.db;
     find_body(db, &body_id).await?;
     scope::ensure(db, &ctx.principal, &body_id).await?;
-    let mut q = unit::Entity::find()
-        .filter(unit::Column::BodyId.eq(body_id))
-        .order_by_asc(unit::Column::Id)
-        .limit(pg.size);
-    if let Some(after) = &pg.after {
-        q = q.filter(unit::Column::Id.gt(after.clone()));
-    }
-    let rows = q.all(db).await?;
+    let rows = store::bodies::list_units(db, &body_id, &pg).await?;
     let last = rows.last().map(|b| b.id.clone());
     let next_page_token = next_token(rows.len(), &pg, last.as_deref(), &filter);
     Ok(ListUnitsResponse {
@@ -232,7 +216,7 @@ pub async fn create_post(reg: &Registry, ctx: &Ctx, r: CreatePostRequest) -> App
     find_body(w.txn(), &body_id).await?;
     scope::ensure(w.txn(), &ctx.principal, &body_id).await?;
     if let Some(u) = &unit_id {
-        let found = unit::Entity::find_by_id(u.clone()).one(w.txn()).await?;
+        let found = store::bodies::unit(w.txn(), u).await?;
         if found.is_none_or(|x| x.body_id != body_id) {
             return Err(AppError::not_found(p.unit.clone()));
         }
@@ -245,10 +229,9 @@ pub async fn create_post(reg: &Registry, ctx: &Ctx, r: CreatePostRequest) -> App
         responsibilities: p.responsibilities.clone(),
         created_us: Utc::now().timestamp_micros(),
     };
-    post::Entity::insert(post::ActiveModel::from(m.clone()))
-        .exec_without_returning(w.txn())
+    store::bodies::insert_post(w.txn(), &m).await?;
+    store::revisions::insert_post_revision(w.txn(), &m, 1, "created", &ctx.principal.subject)
         .await?;
-    super::revisions::record_post(&w, &m, 1, "created", &ctx.principal.subject).await?;
     let out = convert::post(m, &[]);
     w.audit(
         &out.name,
@@ -259,25 +242,15 @@ pub async fn create_post(reg: &Registry, ctx: &Ctx, r: CreatePostRequest) -> App
     w.commit(out).await
 }
 
-/// Power ids a post holds now (open intervals).
 /// Names of the powers a post holds now (open intervals), sorted.
 pub(crate) async fn current_post_powers<C: ConnectionTrait>(
     db: &C,
     post_id: &str,
 ) -> AppResult<Vec<String>> {
-    let ids: Vec<String> = post_power::Entity::find()
-        .select_only()
-        .column(post_power::Column::PowerId)
-        .filter(post_power::Column::PostId.eq(post_id))
-        .filter(post_power::Column::ToUs.is_null())
-        .into_tuple()
-        .all(db)
-        .await?;
+    let ids = store::post_powers::open_power_ids(db, post_id).await?;
     // The power's own body names it: an entrusted organization's post holds
     // the entrusting body's powers.
-    let mut names: Vec<String> = crate::entities::power::Entity::find()
-        .filter(crate::entities::power::Column::Id.is_in(ids))
-        .all(db)
+    let mut names: Vec<String> = store::powers::by_ids(db, ids)
         .await?
         .into_iter()
         .map(|p| nested_name(&p.body_id, "powers", &p.id))
@@ -294,7 +267,7 @@ pub(crate) async fn load_post<C: ConnectionTrait>(
     let mut v = Violations::new();
     let (body_id, id) = nested_field(&mut v, name, "posts", field);
     v.finish()?;
-    match post::Entity::find_by_id(id).one(db).await? {
+    match store::bodies::post(db, &id).await? {
         Some(p) if p.body_id == body_id => Ok(p),
         _ => Err(AppError::not_found(name.to_string())),
     }
@@ -321,14 +294,7 @@ pub async fn list_posts(
     let db = &reg.store.db;
     find_body(db, &body_id).await?;
     scope::ensure(db, &ctx.principal, &body_id).await?;
-    let mut q = post::Entity::find()
-        .filter(post::Column::BodyId.eq(body_id))
-        .order_by_asc(post::Column::Id)
-        .limit(pg.size);
-    if let Some(after) = &pg.after {
-        q = q.filter(post::Column::Id.gt(after.clone()));
-    }
-    let rows = q.all(db).await?;
+    let rows = store::bodies::list_posts(db, &body_id, &pg).await?;
     let last = rows.last().map(|b| b.id.clone());
     let next_page_token = next_token(rows.len(), &pg, last.as_deref(), &filter);
     let mut posts = Vec::with_capacity(rows.len());

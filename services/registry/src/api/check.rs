@@ -1,5 +1,5 @@
 //! Gathers what CheckActors needs from the registry snapshot, then lets
-//! [`crate::check::evaluate`] decide.
+//! [`crate::eligibility::evaluate`] decide.
 use probity_common::{
     AppError, AppResult, Violations,
     names::{body_name, nested_field, parse_top, top_field, ts_field},
@@ -11,10 +11,10 @@ use std::borrow::Cow;
 use super::Ctx;
 use crate::{
     Registry,
-    check::{self, OfficerFacts, PowerFacts},
-    entities::{credential, credential_event, officer_event},
+    eligibility::{self, OfficerFacts, PowerFacts},
     scope,
     snapshot::Snapshot,
+    store::entities::{credential, credential_event, major_criteria, officer_event, power_version},
     temporal,
 };
 
@@ -189,130 +189,31 @@ fn answer(
         may_use.push(e.clone());
     }
     // Everything below reads the history recorded by `known` only.
-    let assignments = temporal::known_post_powers(
-        power_id
-            .as_ref()
-            .and_then(|pid| snap.post_powers.get(pid))
-            .map(Vec::as_slice)
-            .unwrap_or(&[]),
-        known,
-    );
-    let posts: Vec<String> = assignments
-        .iter()
-        .filter(|p| temporal::post_power_at(p, t))
-        .map(|p| p.post_id.clone())
-        .collect();
-    let post_power_points: Vec<i64> = assignments
-        .iter()
-        .flat_map(|p| std::iter::once(p.from_us).chain(p.to_us))
-        .collect();
-    let versions = temporal::known_power_versions(
-        power_id
-            .as_ref()
-            .and_then(|pid| snap.versions.get(pid))
-            .map(Vec::as_slice)
-            .unwrap_or(&[]),
-        known,
-    );
-    let events: Vec<Cow<'_, [officer_event::Model]>> = ids
-        .iter()
-        .map(|id| {
-            temporal::known_officer_events(
-                snap.officer_events
-                    .get(id)
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[]),
-                known,
-            )
-        })
-        .collect();
+    let power = PowerHistory::of(snap, power_id.as_ref(), known, t);
+    let officers = OfficerHistories::of(snap, ids, known);
     // Whether the viewer may see an officer turns on where the officer was.
     let visibility_points: Vec<i64> = match viewer {
         None => Vec::new(),
-        Some(_) => events
+        Some(_) => officers
+            .events
             .iter()
             .flat_map(|e| e.iter())
             .map(|e| e.effective_us)
             .collect(),
     };
-    // A department learns about its own officers only: anyone who neither is
-    // nor was (at `at`) in its subtree is reported as unknown.
-    let visible = |id: &String, events: &[officer_event::Model]| match viewer {
-        None => true,
-        Some(root) => {
-            let now_in = snap
-                .officers
-                .get(id)
-                .is_some_and(|o| snap.within(&o.body_id, root));
-            let then_in =
-                temporal::officer_at(events, t).is_some_and(|o| snap.within(&o.body_id, root));
-            now_in || then_in
-        }
-    };
-    type Cards<'s> = Vec<(&'s credential::Model, Cow<'s, [credential_event::Model]>)>;
-    let cards: Vec<Cards<'_>> = ids
-        .iter()
-        .map(|id| {
-            snap.credentials_by_holder
-                .get(id)
-                .into_iter()
-                .flatten()
-                .filter_map(|cid| snap.credentials.get(cid))
-                .filter(|c| temporal::known_credential(c, known))
-                .map(|c| {
-                    let evs = snap
-                        .credential_events
-                        .get(&c.id)
-                        .map(Vec::as_slice)
-                        .unwrap_or(&[]);
-                    (c, temporal::known_credential_events(evs, known))
-                })
-                .collect()
-        })
-        .collect();
-    let facts: Vec<OfficerFacts<'_>> = r
-        .officers
-        .iter()
-        .zip(ids)
-        .zip(events.iter().zip(&cards))
-        .map(|((name, id), (events, cards))| {
-            if !visible(id, events) {
-                OfficerFacts {
-                    name,
-                    officer: None,
-                    events: &[],
-                    credentials: Vec::new(),
-                }
-            } else {
-                OfficerFacts {
-                    name,
-                    officer: snap.officers.get(id),
-                    events,
-                    credentials: cards.iter().map(|(c, evs)| (*c, &**evs)).collect(),
-                }
-            }
-        })
-        .collect();
-    let criteria = temporal::known_major_criteria(
-        power_id
-            .as_ref()
-            .and_then(|pid| snap.major_criteria.get(pid))
-            .map(Vec::as_slice)
-            .unwrap_or(&[]),
-        known,
-    );
+    let facts = officers.facts(snap, viewer, &r.officers, ids, t);
     let pf = PowerFacts {
         body_id,
         may_use_powers_of: &may_use,
         power: power_id.as_ref().and_then(|pid| snap.powers.get(pid)),
-        versions: &versions,
-        posts_with_power: &posts,
-        post_power_points: &post_power_points,
+        versions: &power.versions,
+        posts_with_power: &power.posts,
+        post_power_points: &power.points,
         power_asked: power_id.is_some(),
-        major_criteria: &criteria,
+        major_criteria: &power.criteria,
     };
-    let mut answer = check::evaluate(&pf, &facts, t, min);
-    let (from, until) = check::same_span(&pf, &facts, &visibility_points, t);
+    let mut answer = eligibility::evaluate(&pf, &facts, t, min);
+    let (from, until) = eligibility::same_span(&pf, &facts, &visibility_points, t);
     answer.same_from = from.and_then(probity_common::names::us_ts);
     answer.same_until = until.and_then(probity_common::names::us_ts);
     answer.body_known = true;
@@ -322,4 +223,152 @@ fn answer(
         .map(|b| body_name(&b))
         .collect();
     Ok(answer)
+}
+
+/// The power's history as recorded by `known`, and who held it at `t`.
+struct PowerHistory<'s> {
+    versions: Cow<'s, [power_version::Model]>,
+    criteria: Cow<'s, [major_criteria::Model]>,
+    /// Posts holding the power at `t`.
+    posts: Vec<String>,
+    /// Where the power's post assignments begin and end.
+    points: Vec<i64>,
+}
+
+impl<'s> PowerHistory<'s> {
+    fn of(snap: &'s Snapshot, power_id: Option<&String>, known: Option<i64>, t: i64) -> Self {
+        let assignments = temporal::known_post_powers(
+            power_id
+                .and_then(|pid| snap.post_powers.get(pid))
+                .map(Vec::as_slice)
+                .unwrap_or(&[]),
+            known,
+        );
+        let posts: Vec<String> = assignments
+            .iter()
+            .filter(|p| temporal::post_power_at(p, t))
+            .map(|p| p.post_id.clone())
+            .collect();
+        let points: Vec<i64> = assignments
+            .iter()
+            .flat_map(|p| std::iter::once(p.from_us).chain(p.to_us))
+            .collect();
+        let versions = temporal::known_power_versions(
+            power_id
+                .and_then(|pid| snap.versions.get(pid))
+                .map(Vec::as_slice)
+                .unwrap_or(&[]),
+            known,
+        );
+        let criteria = temporal::known_major_criteria(
+            power_id
+                .and_then(|pid| snap.major_criteria.get(pid))
+                .map(Vec::as_slice)
+                .unwrap_or(&[]),
+            known,
+        );
+        PowerHistory {
+            versions,
+            criteria,
+            posts,
+            points,
+        }
+    }
+}
+
+type Cards<'s> = Vec<(&'s credential::Model, Cow<'s, [credential_event::Model]>)>;
+
+/// Each named officer's events and credentials as recorded by `known`, in
+/// the order named.
+struct OfficerHistories<'s> {
+    events: Vec<Cow<'s, [officer_event::Model]>>,
+    cards: Vec<Cards<'s>>,
+}
+
+impl<'s> OfficerHistories<'s> {
+    fn of(snap: &'s Snapshot, ids: &[String], known: Option<i64>) -> Self {
+        let events = ids
+            .iter()
+            .map(|id| {
+                temporal::known_officer_events(
+                    snap.officer_events
+                        .get(id)
+                        .map(Vec::as_slice)
+                        .unwrap_or(&[]),
+                    known,
+                )
+            })
+            .collect();
+        let cards = ids
+            .iter()
+            .map(|id| {
+                snap.credentials_by_holder
+                    .get(id)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|cid| snap.credentials.get(cid))
+                    .filter(|c| temporal::known_credential(c, known))
+                    .map(|c| {
+                        let evs = snap
+                            .credential_events
+                            .get(&c.id)
+                            .map(Vec::as_slice)
+                            .unwrap_or(&[]);
+                        (c, temporal::known_credential_events(evs, known))
+                    })
+                    .collect()
+            })
+            .collect();
+        OfficerHistories { events, cards }
+    }
+
+    /// What `viewer` may know of each officer (`names`, with their `ids`):
+    /// a department learns about its own officers only, and anyone who
+    /// neither is nor was (at `t`) in its subtree is reported as unknown.
+    fn facts<'a>(
+        &'a self,
+        snap: &'s Snapshot,
+        viewer: Option<&str>,
+        names: &'a [String],
+        ids: &[String],
+        t: i64,
+    ) -> Vec<OfficerFacts<'a>>
+    where
+        's: 'a,
+    {
+        let visible = |id: &String, events: &[officer_event::Model]| match viewer {
+            None => true,
+            Some(root) => {
+                let now_in = snap
+                    .officers
+                    .get(id)
+                    .is_some_and(|o| snap.within(&o.body_id, root));
+                let then_in =
+                    temporal::officer_at(events, t).is_some_and(|o| snap.within(&o.body_id, root));
+                now_in || then_in
+            }
+        };
+        names
+            .iter()
+            .zip(ids)
+            .zip(self.events.iter().zip(&self.cards))
+            .map(|((name, id), (events, cards))| {
+                if !visible(id, events) {
+                    OfficerFacts {
+                        name,
+                        officer: None,
+                        events: &[],
+                        credentials: Vec::new(),
+                    }
+                } else {
+                    OfficerFacts {
+                        name,
+                        officer: snap.officers.get(id),
+                        events,
+                        credentials: cards.iter().map(|(c, evs)| (*c, &**evs)).collect(),
+                    }
+                }
+            })
+            .collect()
+    }
 }

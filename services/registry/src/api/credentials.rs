@@ -11,33 +11,22 @@ use probity_common::{
     },
 };
 use probity_proto::registry::v1::*;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::Expr,
-};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use super::{Ctx, late, officers};
 use crate::{
-    Registry, convert,
-    entities::{credential, credential_event, officer},
-    scope, temporal,
+    Registry, convert, scope,
+    store::{
+        self,
+        credentials::CredentialFilter,
+        entities::{credential, credential_event, officer},
+    },
+    temporal,
 };
 
 fn number_ok(n: &str) -> bool {
     !n.is_empty() && n.len() <= 64 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-}
-
-pub(crate) async fn events<C: ConnectionTrait>(
-    db: &C,
-    ids: Vec<String>,
-) -> AppResult<Vec<credential_event::Model>> {
-    Ok(credential_event::Entity::find()
-        .filter(credential_event::Column::CredentialId.is_in(ids))
-        .order_by_asc(credential_event::Column::CredentialId)
-        .order_by_asc(credential_event::Column::Seq)
-        .all(db)
-        .await?)
 }
 
 async fn load<C: ConnectionTrait>(
@@ -45,20 +34,31 @@ async fn load<C: ConnectionTrait>(
     name: &str,
 ) -> AppResult<(credential::Model, Vec<credential_event::Model>)> {
     let id = name_or_invalid(name, "credentials")?;
-    let c = credential::Entity::find_by_id(id.clone())
-        .one(db)
+    let c = store::credentials::credential(db, &id)
         .await?
         .ok_or_else(|| AppError::not_found(name.to_string()))?;
-    let evs = events(db, vec![id]).await?;
+    let evs = store::credentials::events(db, vec![id]).await?;
     Ok((c, evs))
 }
 
 async fn holder_body<C: ConnectionTrait>(db: &C, holder_id: &str) -> AppResult<String> {
-    officer::Entity::find_by_id(holder_id.to_string())
-        .one(db)
+    store::officers::officer(db, holder_id)
         .await?
         .map(|o| o.body_id)
         .ok_or_else(|| AppError::internal(format!("credential holder {holder_id} missing")))
+}
+
+/// The card's validity window, checked: both ends given, in order.
+fn validity(
+    v: &mut Violations,
+    c: &Credential,
+) -> (Option<chrono::DateTime<Utc>>, Option<chrono::DateTime<Utc>>) {
+    let from = ts_field(v, c.valid_from.as_ref(), "credential.valid_from");
+    let until = ts_field(v, c.valid_until.as_ref(), "credential.valid_until");
+    if let (Some(f), Some(u)) = (from, until) {
+        v.check(u > f, "credential.valid_until", "must be after valid_from");
+    }
+    (from, until)
 }
 
 pub async fn issue_credential(
@@ -82,11 +82,7 @@ pub async fn issue_credential(
     top_field(&mut v, &c.holder, "officers", "credential.holder");
     v.non_empty(&c.issuing_authority, "credential.issuing_authority");
     v.max_len(&c.issuing_authority, 300, "credential.issuing_authority");
-    let from = ts_field(&mut v, c.valid_from.as_ref(), "credential.valid_from");
-    let until = ts_field(&mut v, c.valid_until.as_ref(), "credential.valid_until");
-    if let (Some(f), Some(u)) = (from, until) {
-        v.check(u > f, "credential.valid_until", "must be after valid_from");
-    }
+    let (from, until) = validity(&mut v, c);
     v.check(c.status == 0, "credential.status", "is output only");
     v.check(c.history.is_empty(), "credential.history", "is output only");
     v.max_len(&r.backdate_reason, MAX_TEXT, "backdate_reason");
@@ -113,56 +109,7 @@ pub async fn issue_credential(
     let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     let holder = officers::load_officer(w.txn(), &c.holder, "credential.holder").await?;
     scope::ensure(w.txn(), &ctx.principal, &holder.body_id).await?;
-    if holder.kind == OfficerKind::Auxiliary as i32 {
-        return Err(AppError::refused(
-            Reason::AuxiliaryCannotHoldCredential,
-            "auxiliary staff have no enforcement qualification and never hold a credential (Art. 18)",
-        ));
-    }
-    if holder.status == OfficerStatus::Disqualified as i32 {
-        return Err(AppError::refused(
-            Reason::OfficerDisqualified,
-            "the officer's enforcement qualification was cancelled",
-        ));
-    }
-    if credential::Entity::find()
-        .filter(credential::Column::Number.eq(number.clone()))
-        .one(w.txn())
-        .await?
-        .is_some()
-    {
-        return Err(AppError::refused(
-            Reason::CredentialNumberTaken,
-            format!("credential number {number} is already issued"),
-        ));
-    }
-    let overlapping = credential::Entity::find()
-        .filter(credential::Column::HolderId.eq(holder.id.clone()))
-        .filter(credential::Column::RevokedUs.is_null())
-        .filter(credential::Column::ValidFromUs.lt(until))
-        .filter(credential::Column::ValidUntilUs.gt(from))
-        .one(w.txn())
-        .await?;
-    if let Some(o) = overlapping {
-        return Err(AppError::refused(
-            Reason::CredentialOverlaps,
-            format!(
-                "the officer's credential {} covers part of this window: revoke it or start after it ends",
-                o.number
-            ),
-        ));
-    }
-    if let Some((number, end)) = withholding_over(w.txn(), &holder.id, from).await? {
-        return Err(AppError::refused(
-            Reason::HolderCredentialWithheld,
-            format!(
-                "the officer's credential {number} is withheld until {} (Art. 21): a new credential may start no earlier",
-                chrono::DateTime::from_timestamp_micros(end)
-                    .map(|t| t.to_rfc3339())
-                    .unwrap_or_default()
-            ),
-        ));
-    }
+    may_hold(w.txn(), &holder, &number, (from, until)).await?;
     let now = Utc::now().timestamp_micros();
     let m = credential::Model {
         id: probity_common::names::new_id(),
@@ -175,9 +122,6 @@ pub async fn issue_credential(
         withheld_until_us: None,
         created_us: now,
     };
-    credential::Entity::insert(credential::ActiveModel::from(m.clone()))
-        .exec_without_returning(w.txn())
-        .await?;
     let ev = credential_event::Model {
         credential_id: m.id.clone(),
         seq: 1,
@@ -187,15 +131,63 @@ pub async fn issue_credential(
         reason: String::new(),
         actor: ctx.principal.subject.clone(),
     };
-    credential_event::Entity::insert(credential_event::ActiveModel::from(ev.clone()))
-        .exec_without_returning(w.txn())
-        .await?;
+    store::credentials::insert(w.txn(), &m, &ev).await?;
     let out = convert::credential(m, vec![ev], now);
     late::record_if(&mut w, ctx, &late, &out.name, &holder.body_id, from).await?;
     w.audit(&out.name, json!({"op": "issue_credential", "number": out.number, "holder": out.holder,
         "issuing_authority": out.issuing_authority, "valid_from_us": from, "valid_until_us": until}))
         .await?;
     w.commit(out).await
+}
+
+/// Whether `holder` may be issued the card `number` valid over
+/// [from, until): a qualified officer, a number not yet issued, no other
+/// card of theirs over the window and no withholding still binding them.
+async fn may_hold<C: ConnectionTrait>(
+    db: &C,
+    holder: &officer::Model,
+    number: &str,
+    (from, until): (i64, i64),
+) -> AppResult<()> {
+    if holder.kind == OfficerKind::Auxiliary as i32 {
+        return Err(AppError::refused(
+            Reason::AuxiliaryCannotHoldCredential,
+            "auxiliary staff have no enforcement qualification and never hold a credential (Art. 18)",
+        ));
+    }
+    if holder.status == OfficerStatus::Disqualified as i32 {
+        return Err(AppError::refused(
+            Reason::OfficerDisqualified,
+            "the officer's enforcement qualification was cancelled",
+        ));
+    }
+    if store::credentials::by_number(db, number).await?.is_some() {
+        return Err(AppError::refused(
+            Reason::CredentialNumberTaken,
+            format!("credential number {number} is already issued"),
+        ));
+    }
+    if let Some(o) = store::credentials::overlapping(db, &holder.id, from, until).await? {
+        return Err(AppError::refused(
+            Reason::CredentialOverlaps,
+            format!(
+                "the officer's credential {} covers part of this window: revoke it or start after it ends",
+                o.number
+            ),
+        ));
+    }
+    if let Some((number, end)) = withholding_over(db, &holder.id, from).await? {
+        return Err(AppError::refused(
+            Reason::HolderCredentialWithheld,
+            format!(
+                "the officer's credential {number} is withheld until {} (Art. 21): a new credential may start no earlier",
+                chrono::DateTime::from_timestamp_micros(end)
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A withholding of one of the holder's credentials still in force at
@@ -205,11 +197,8 @@ async fn withholding_over<C: ConnectionTrait>(
     holder_id: &str,
     from_us: i64,
 ) -> AppResult<Option<(String, i64)>> {
-    let held = credential::Entity::find()
-        .filter(credential::Column::HolderId.eq(holder_id.to_string()))
-        .all(db)
-        .await?;
-    let evs = events(db, held.iter().map(|c| c.id.clone()).collect()).await?;
+    let held = store::credentials::of_holder(db, holder_id).await?;
+    let evs = store::credentials::events(db, held.iter().map(|c| c.id.clone()).collect()).await?;
     Ok(held
         .into_iter()
         .filter_map(|c| {
@@ -249,13 +238,9 @@ pub async fn list_credentials(
     v.finish()?;
     let db = &reg.store.db;
     let now = Utc::now().timestamp_micros();
-    let mut q = credential::Entity::find()
-        .order_by_asc(credential::Column::Id)
-        .limit(pg.size);
-    if let Some(h) = &holder {
+    if holder.is_some() {
         let o = officers::load_officer(db, &r.holder, "holder").await?;
         scope::ensure(db, &ctx.principal, &o.body_id).await?;
-        q = q.filter(credential::Column::HolderId.eq(h.clone()));
     }
     let bodies = match &body {
         Some(b) => {
@@ -265,47 +250,17 @@ pub async fn list_credentials(
         None if holder.is_none() => scope::visible(db, &ctx.principal).await?,
         None => None,
     };
-    if let Some(bodies) = bodies {
-        let holders = officer::Entity::find()
-            .select_only()
-            .column(officer::Column::Id)
-            .filter(officer::Column::BodyId.is_in(bodies));
-        q = q.filter(
-            credential::Column::HolderId.in_subquery(sea_orm::QueryTrait::into_query(holders)),
-        );
-    }
-    use credential::Column as C;
-    q = match status {
-        Some(CredentialStatus::Revoked) => q.filter(C::RevokedUs.is_not_null()),
-        Some(CredentialStatus::Expired) => q
-            .filter(C::RevokedUs.is_null())
-            .filter(C::ValidUntilUs.lte(now)),
-        Some(CredentialStatus::NotYetValid) => q
-            .filter(C::RevokedUs.is_null())
-            .filter(C::ValidFromUs.gt(now)),
-        Some(CredentialStatus::Withheld) => q
-            .filter(C::RevokedUs.is_null())
-            .filter(C::ValidFromUs.lte(now))
-            .filter(C::ValidUntilUs.gt(now))
-            .filter(C::WithheldUntilUs.gt(now)),
-        Some(CredentialStatus::Valid) => q
-            .filter(C::RevokedUs.is_null())
-            .filter(C::ValidFromUs.lte(now))
-            .filter(C::ValidUntilUs.gt(now))
-            .filter(
-                sea_orm::Condition::any()
-                    .add(C::WithheldUntilUs.is_null())
-                    .add(C::WithheldUntilUs.lte(now)),
-            ),
-        _ => q,
+    let f = CredentialFilter {
+        holder,
+        bodies,
+        status,
+        now_us: now,
     };
-    if let Some(after) = &pg.after {
-        q = q.filter(C::Id.gt(after.clone()));
-    }
-    let rows = q.all(db).await?;
+    let rows = store::credentials::list(db, f, &pg).await?;
     let last = rows.last().map(|c| c.id.clone());
     let next_page_token = next_token(rows.len(), &pg, last.as_deref(), &filter);
-    let mut evs = events(db, rows.iter().map(|c| c.id.clone()).collect()).await?;
+    let ids = rows.iter().map(|c| c.id.clone()).collect();
+    let mut evs = store::credentials::events(db, ids).await?;
     let mut credentials = Vec::with_capacity(rows.len());
     for c in rows {
         let mine: Vec<_> = evs.extract_if(.., |e| e.credential_id == c.id).collect();
@@ -382,18 +337,7 @@ async fn transition(
         reason: reason.trim().to_string(),
         actor: ctx.principal.subject.clone(),
     };
-    credential_event::Entity::insert(credential_event::ActiveModel::from(ev.clone()))
-        .exec_without_returning(w.txn())
-        .await?;
-    let mut upd = credential::Entity::update_many().filter(credential::Column::Id.eq(c.id.clone()));
-    upd = match kind {
-        "REVOKED" => upd.col_expr(credential::Column::RevokedUs, Expr::value(now)),
-        _ => upd.col_expr(
-            credential::Column::WithheldUntilUs,
-            Expr::value(withheld_until),
-        ),
-    };
-    upd.exec(w.txn()).await?;
+    store::credentials::append_event(w.txn(), &ev).await?;
     let c = credential::Model {
         revoked_us: if kind == "REVOKED" {
             Some(now)

@@ -11,11 +11,13 @@ use probity_common::{
     store::Write,
 };
 use probity_proto::registry::v1::*;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
 use super::{Ctx, us_ts};
-use crate::{Registry, entities::late_change, scope};
+use crate::{
+    Registry, scope,
+    store::{self, entities::late_change},
+};
 
 /// What a change's date means for who may make it.
 #[must_use]
@@ -119,9 +121,7 @@ pub(crate) async fn record(w: &mut Write<'_>, ctx: &Ctx, l: Late<'_>) -> AppResu
         actor: ctx.principal.subject.clone(),
         role: ctx.principal.role.as_str().to_string(),
     };
-    late_change::Entity::insert(late_change::ActiveModel::from(m.clone()))
-        .exec_without_returning(w.txn())
-        .await?;
+    store::late::insert(w.txn(), &m).await?;
     // Its own entry, before the change's: the entity's history reads one
     // entry per change, and a write's last entry is the change itself.
     w.audit(
@@ -166,24 +166,14 @@ pub async fn list_late_changes(
     let pg = page(&mut v, r.page_size, &r.page_token, &filter);
     v.finish()?;
     let db = &reg.store.db;
-    let mut q = late_change::Entity::find()
-        .order_by_asc(late_change::Column::Id)
-        .limit(pg.size);
-    match &body {
+    let within = match &body {
         Some(b) => {
             scope::ensure(db, &ctx.principal, b).await?;
-            q = q.filter(late_change::Column::BodyId.eq(b.clone()));
+            None
         }
-        None => {
-            if let Some(ids) = scope::visible(db, &ctx.principal).await? {
-                q = q.filter(late_change::Column::BodyId.is_in(ids));
-            }
-        }
-    }
-    if let Some(after) = &pg.after {
-        q = q.filter(late_change::Column::Id.gt(after.clone()));
-    }
-    let rows = q.all(db).await?;
+        None => scope::visible(db, &ctx.principal).await?,
+    };
+    let rows = store::late::list(db, body.as_deref(), within, &pg).await?;
     let last = rows.last().map(|c| c.id.clone());
     let next_page_token = next_token(rows.len(), &pg, last.as_deref(), &filter);
     Ok(ListLateChangesResponse {

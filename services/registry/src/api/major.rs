@@ -12,11 +12,14 @@ use probity_common::{
     names::{check_request_id, nested_field, nested_name},
 };
 use probity_proto::registry::v1::*;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use super::{Ctx, effective, powers::load_power};
-use crate::{Registry, entities::major_criteria, major, scope};
+use crate::{
+    Registry, major, scope,
+    store::{self, entities::major_criteria},
+};
 
 /// Measures one version may list.
 const MAX_MEASURES: usize = 50;
@@ -49,17 +52,6 @@ fn check_criteria(v: &mut Violations, c: &MajorDecisionCriteria) {
     }
 }
 
-async fn versions<C: ConnectionTrait>(
-    db: &C,
-    power_id: &str,
-) -> AppResult<Vec<major_criteria::Model>> {
-    Ok(major_criteria::Entity::find()
-        .filter(major_criteria::Column::PowerId.eq(power_id))
-        .order_by_asc(major_criteria::Column::Version)
-        .all(db)
-        .await?)
-}
-
 pub async fn set_major_decision_criteria(
     reg: &Registry,
     ctx: &Ctx,
@@ -89,7 +81,7 @@ pub async fn set_major_decision_criteria(
             format!("power {} was withdrawn", pm.code),
         ));
     }
-    let history = versions(w.txn(), &pm.id).await?;
+    let history = store::major::versions(w.txn(), &pm.id).await?;
     let last = history.last();
     if last.is_some_and(|l| eff < l.effective_us) {
         return Err(AppError::refused(
@@ -118,9 +110,7 @@ pub async fn set_major_decision_criteria(
             "the criteria are identical to the power's latest ones",
         ));
     }
-    major_criteria::Entity::insert(major_criteria::ActiveModel::from(row.clone()))
-        .exec_without_returning(w.txn())
-        .await?;
+    store::major::insert(w.txn(), &row).await?;
     let name = nested_name(&pm.body_id, "powers", &pm.id);
     w.audit(
         &name,
@@ -147,9 +137,10 @@ pub async fn list_major_decision_criteria(
     let pm = load_power(db, &r.power, "power").await?;
     scope::ensure(db, &ctx.principal, &pm.body_id).await?;
     let name = nested_name(&pm.body_id, "powers", &pm.id);
-    let (rows, next_page_token) = page_of(versions(db, &pm.id).await?, &p, &key, |m| {
-        format!("{:010}", m.version)
-    });
+    let (rows, next_page_token) =
+        page_of(store::major::versions(db, &pm.id).await?, &p, &key, |m| {
+            format!("{:010}", m.version)
+        });
     Ok(ListMajorDecisionCriteriaResponse {
         next_page_token,
         versions: rows
@@ -167,11 +158,7 @@ pub(crate) async fn in_force_now<C: ConnectionTrait>(
     if power_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows = major_criteria::Entity::find()
-        .filter(major_criteria::Column::PowerId.is_in(power_ids.iter().copied()))
-        .order_by_asc(major_criteria::Column::Version)
-        .all(db)
-        .await?;
+    let rows = store::major::versions_of(db, power_ids).await?;
     let mut by_power: HashMap<String, Vec<major_criteria::Model>> = HashMap::new();
     for row in rows {
         by_power.entry(row.power_id.clone()).or_default().push(row);

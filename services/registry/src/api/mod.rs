@@ -1,5 +1,6 @@
-//! The gRPC surface: each method validates, checks scope and delegates to a
-//! function in the module that owns the resource.
+//! The gRPC surface: each method validates, checks scope and reads or writes
+//! through `crate::store` (a write on its own transaction, audited in it),
+//! one module per resource.
 use std::sync::Arc;
 
 pub use probity_common::dispatch::Ctx;

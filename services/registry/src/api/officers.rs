@@ -6,24 +6,23 @@ use chrono::Utc;
 use probity_common::{
     AppError, AppResult, MAX_TEXT, Reason, Violations,
     auth::Role,
-    db::{stmt, t},
     names::{
         check_request_id, enum_field, name_or_invalid, nested_field, next_token, page, required,
         top_field,
     },
 };
 use probity_proto::registry::v1::*;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::Expr,
-};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use super::{Ctx, bodies, late};
 use crate::{
-    Registry, convert,
-    entities::{officer, officer_event, post},
-    national_id, scope,
+    Registry, convert, national_id, scope,
+    store::{
+        self,
+        entities::{officer, officer_event},
+        officers::OfficerFilter,
+    },
 };
 
 pub(crate) async fn load_officer<C: ConnectionTrait>(
@@ -33,8 +32,7 @@ pub(crate) async fn load_officer<C: ConnectionTrait>(
 ) -> AppResult<officer::Model> {
     let id = probity_common::names::parse_top(name, "officers")
         .ok_or_else(|| AppError::invalid(field, "must be a resource name officers/{id}"))?;
-    officer::Entity::find_by_id(id)
-        .one(db)
+    store::officers::officer(db, &id)
         .await?
         .ok_or_else(|| AppError::not_found(name.to_string()))
 }
@@ -69,16 +67,7 @@ async fn posts_exist<C: ConnectionTrait>(db: &C, ids: &[String], body_id: &str) 
     if ids.is_empty() {
         return Ok(());
     }
-    let found: BTreeSet<String> = post::Entity::find()
-        .select_only()
-        .column(post::Column::Id)
-        .filter(post::Column::Id.is_in(ids.to_vec()))
-        .filter(post::Column::BodyId.eq(body_id))
-        .into_tuple::<String>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let found = store::bodies::posts_found(db, ids, body_id).await?;
     match ids.iter().find(|id| !found.contains(*id)) {
         Some(missing) => Err(AppError::not_found(format!(
             "bodies/{body_id}/posts/{missing}"
@@ -120,18 +109,10 @@ async fn record(
             "effective_time is before the officer's last recorded change",
         ));
     }
-    let seq: Option<i32> = officer_event::Entity::find()
-        .select_only()
-        .column_as(officer_event::Column::Seq.max(), "m")
-        .filter(officer_event::Column::OfficerId.eq(o.id.clone()))
-        .into_tuple::<Option<i32>>()
-        .one(w.txn())
-        .await?
-        .flatten();
     let posts_json = serde_json::to_string(c.posts).map_err(AppError::internal)?;
     let ev = officer_event::Model {
         officer_id: o.id.clone(),
-        seq: seq.unwrap_or(0) + 1,
+        seq: store::officers::next_event_seq(w.txn(), &o.id).await?,
         kind: c.kind.to_string(),
         effective_us,
         recorded_us: Utc::now().timestamp_micros(),
@@ -142,17 +123,7 @@ async fn record(
         actor: ctx.principal.subject.clone(),
         actor_role: Some(ctx.principal.role.as_str().to_string()),
     };
-    officer_event::Entity::insert(officer_event::ActiveModel::from(ev.clone()))
-        .exec_without_returning(w.txn())
-        .await?;
-    officer::Entity::update_many()
-        .col_expr(officer::Column::BodyId, Expr::value(c.body_id))
-        .col_expr(officer::Column::Status, Expr::value(c.status))
-        .col_expr(officer::Column::Posts, Expr::value(posts_json.clone()))
-        .col_expr(officer::Column::LastEffectiveUs, Expr::value(effective_us))
-        .filter(officer::Column::Id.eq(o.id.clone()))
-        .exec(w.txn())
-        .await?;
+    store::officers::append_event(w.txn(), &ev).await?;
     let updated = officer::Model {
         body_id: c.body_id.to_string(),
         status: c.status,
@@ -191,13 +162,10 @@ pub async fn create_officer(
         "officer.status",
         "is output only: officers start ACTIVE",
     );
-    let nid = match national_id::normalize(&o.national_id) {
-        Ok(n) => n,
-        Err(why) => {
-            v.add("officer.national_id", why);
-            String::new()
-        }
-    };
+    let nid = national_id::normalize(&o.national_id).unwrap_or_else(|why| {
+        v.add("officer.national_id", why);
+        String::new()
+    });
     let now = Utc::now();
     let (eff, late) = late::dated(
         reg,
@@ -215,11 +183,10 @@ pub async fn create_officer(
     bodies::find_body(w.txn(), &body_id).await?;
     scope::ensure(w.txn(), &ctx.principal, &body_id).await?;
     posts_exist(w.txn(), &posts, &body_id).await?;
-    let dup = officer::Entity::find()
-        .filter(officer::Column::NationalIdHmac.eq(hmac.clone()))
-        .one(w.txn())
-        .await?;
-    if dup.is_some() {
+    if store::officers::by_national_id(w.txn(), &hmac)
+        .await?
+        .is_some()
+    {
         return Err(AppError::refused(
             Reason::OfficerExists,
             "an officer with this national ID number is already registered",
@@ -236,26 +203,19 @@ pub async fn create_officer(
         created_us: now.timestamp_micros(),
         last_effective_us: i64::MIN,
     };
-    officer::Entity::insert(officer::ActiveModel::from(m.clone()))
-        .exec_without_returning(w.txn())
-        .await?;
+    store::officers::insert(w.txn(), &m).await?;
     let name = format!("officers/{}", m.id);
     late::record_if(&mut w, ctx, &late, &name, &body_id, eff).await?;
-    let mut out = record(
-        &mut w,
-        ctx,
-        &m,
-        Change {
-            kind: "CREATED",
-            effective_us: eff,
-            given: r.effective_time.is_some(),
-            body_id: &body_id,
-            status: OfficerStatus::Active as i32,
-            posts: &posts,
-            reason: "",
-        },
-    )
-    .await?;
+    let c = Change {
+        kind: "CREATED",
+        effective_us: eff,
+        given: r.effective_time.is_some(),
+        body_id: &body_id,
+        status: OfficerStatus::Active as i32,
+        posts: &posts,
+        reason: "",
+    };
+    let mut out = record(&mut w, ctx, &m, c).await?;
     out.create_time = super::us_ts(m.created_us);
     w.commit(out).await
 }
@@ -281,25 +241,20 @@ pub async fn list_officers(
     let pg = page(&mut v, r.page_size, &r.page_token, &filter);
     v.finish()?;
     let db = &reg.store.db;
-    let mut q = officer::Entity::find()
-        .order_by_asc(officer::Column::Id)
-        .limit(pg.size);
-    if let Some(b) = &body_id {
-        scope::ensure(db, &ctx.principal, b).await?;
-        q = q.filter(officer::Column::BodyId.eq(b.clone()));
-    } else if let Some(ids) = scope::visible(db, &ctx.principal).await? {
-        q = q.filter(officer::Column::BodyId.is_in(ids));
-    }
-    if r.status != 0 {
-        q = q.filter(officer::Column::Status.eq(r.status));
-    }
-    if r.kind != 0 {
-        q = q.filter(officer::Column::Kind.eq(r.kind));
-    }
-    if let Some(after) = &pg.after {
-        q = q.filter(officer::Column::Id.gt(after.clone()));
-    }
-    let rows = q.all(db).await?;
+    let within = match &body_id {
+        Some(b) => {
+            scope::ensure(db, &ctx.principal, b).await?;
+            None
+        }
+        None => scope::visible(db, &ctx.principal).await?,
+    };
+    let f = OfficerFilter {
+        body: body_id,
+        within,
+        status: (r.status != 0).then_some(r.status),
+        kind: (r.kind != 0).then_some(r.kind),
+    };
+    let rows = store::officers::list(db, f, &pg).await?;
     let last = rows.last().map(|o| o.id.clone());
     let next_page_token = next_token(rows.len(), &pg, last.as_deref(), &filter);
     Ok(ListOfficersResponse {
@@ -318,9 +273,7 @@ pub async fn find_by_national_id(
     let hmac = national_id::hmac(&reg.national_id_key, &nid);
     let db = &reg.store.db;
     let not_found = || AppError::not_found("officer with this national ID number");
-    let o = officer::Entity::find()
-        .filter(officer::Column::NationalIdHmac.eq(hmac))
-        .one(db)
+    let o = store::officers::by_national_id(db, &hmac)
         .await?
         .ok_or_else(not_found)?;
     // Out of scope looks the same as absent: a department must not learn that
@@ -477,13 +430,7 @@ async fn status_set_by<C: ConnectionTrait>(
     chain_prefix: &str,
     o: &officer::Model,
 ) -> AppResult<Option<String>> {
-    let Some(ev) = officer_event::Entity::find()
-        .filter(officer_event::Column::OfficerId.eq(o.id.clone()))
-        .filter(officer_event::Column::Kind.eq("STATUS_CHANGED"))
-        .order_by_desc(officer_event::Column::Seq)
-        .one(db)
-        .await?
-    else {
+    let Some(ev) = store::officers::last_status_change(db, &o.id).await? else {
         return Ok(None);
     };
     if ev.status != o.status {
@@ -492,24 +439,8 @@ async fn status_set_by<C: ConnectionTrait>(
     if ev.actor_role.is_some() {
         return Ok(ev.actor_role);
     }
-    let entries = t(chain_prefix, "audit_entries");
-    let rows = db
-        .query_all_raw(stmt(
-            db,
-            &format!("SELECT role, change FROM {entries} WHERE entity = $1 ORDER BY seq DESC"),
-            vec![format!("officers/{}", o.id).into()],
-        ))
-        .await?;
-    for row in rows {
-        let change: String = row.try_get("", "change")?;
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&change) else {
-            continue;
-        };
-        if v["op"] == "STATUS_CHANGED" && v["seq"] == ev.seq {
-            return Ok(Some(row.try_get("", "role")?));
-        }
-    }
-    Ok(None)
+    let entity = format!("officers/{}", o.id);
+    store::officers::status_change_role(db, chain_prefix, &entity, ev.seq).await
 }
 
 pub async fn transfer_officer(
@@ -567,11 +498,7 @@ pub async fn get_officer_history(
     let db = &reg.store.db;
     let o = load_officer(db, &r.officer, "officer").await?;
     scope::ensure(db, &ctx.principal, &o.body_id).await?;
-    let events = officer_event::Entity::find()
-        .filter(officer_event::Column::OfficerId.eq(o.id))
-        .order_by_asc(officer_event::Column::Seq)
-        .all(db)
-        .await?;
+    let events = store::officers::events(db, &o.id).await?;
     Ok(GetOfficerHistoryResponse {
         events: convert::officer_events(events),
     })

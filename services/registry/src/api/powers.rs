@@ -10,17 +10,17 @@ use probity_common::{
     names::{check_request_id, enum_field, nested_field, next_token, page, required, top_field},
 };
 use probity_proto::registry::v1::*;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::Expr,
-};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use super::{Ctx, bodies, late};
 use crate::{
-    Registry, convert,
-    entities::{body, post_power, power, power_version},
-    scope,
+    Registry, convert, scope,
+    store::{
+        self,
+        entities::{post, power, power_version},
+        post_powers::Holdings,
+    },
 };
 
 const GRADES: [CircumstanceGrade; 4] = [
@@ -135,7 +135,7 @@ pub(crate) async fn load_power<C: ConnectionTrait>(
     let mut v = Violations::new();
     let (body_id, id) = nested_field(&mut v, name, "powers", field);
     v.finish()?;
-    match power::Entity::find_by_id(id).one(db).await? {
+    match store::powers::power(db, &id).await? {
         Some(p) if p.body_id == body_id => Ok(p),
         _ => Err(AppError::not_found(name.to_string())),
     }
@@ -146,8 +146,7 @@ async fn version<C: ConnectionTrait>(
     power_id: &str,
     version: i32,
 ) -> AppResult<power_version::Model> {
-    power_version::Entity::find_by_id((power_id.to_string(), version))
-        .one(db)
+    store::powers::version(db, power_id, version)
         .await?
         .ok_or_else(|| AppError::not_found(format!("version {version} of power {power_id}")))
 }
@@ -193,12 +192,10 @@ pub async fn create_power(reg: &Registry, ctx: &Ctx, r: CreatePowerRequest) -> A
     let mut w = begin_write!(reg, ctx, &r.request_id, &r);
     bodies::find_body(w.txn(), &body_id).await?;
     scope::ensure(w.txn(), &ctx.principal, &body_id).await?;
-    let taken = power::Entity::find()
-        .filter(power::Column::BodyId.eq(body_id.clone()))
-        .filter(power::Column::Code.eq(p.code.clone()))
-        .one(w.txn())
-        .await?;
-    if taken.is_some() {
+    if store::powers::by_code(w.txn(), &body_id, &p.code)
+        .await?
+        .is_some()
+    {
         return Err(AppError::refused(
             Reason::PowerCodeTaken,
             format!("bodies/{body_id} already has a power {}", p.code),
@@ -227,12 +224,7 @@ pub async fn create_power(reg: &Registry, ctx: &Ctx, r: CreatePowerRequest) -> A
         effective_us: eff,
         recorded_us: now.timestamp_micros(),
     };
-    power::Entity::insert(power::ActiveModel::from(pm.clone()))
-        .exec_without_returning(w.txn())
-        .await?;
-    power_version::Entity::insert(power_version::ActiveModel::from(vm.clone()))
-        .exec_without_returning(w.txn())
-        .await?;
+    store::powers::insert(w.txn(), &pm, &vm).await?;
     let out = convert::power(&pm, vm.clone());
     let mut change = version_change(&vm);
     change["op"] = json!("create_power");
@@ -250,19 +242,8 @@ async fn append_version(
     vm: &power_version::Model,
     op: &str,
 ) -> AppResult<Power> {
-    power_version::Entity::insert(power_version::ActiveModel::from(vm.clone()))
-        .exec_without_returning(w.txn())
-        .await?;
-    power::Entity::update_many()
-        .col_expr(power::Column::CurrentVersion, Expr::value(vm.version))
-        .col_expr(power::Column::State, Expr::value(vm.state))
-        .col_expr(
-            power::Column::DisplayName,
-            Expr::value(vm.display_name.clone()),
-        )
-        .filter(power::Column::Id.eq(pm.id.clone()))
-        .exec(w.txn())
-        .await?;
+    store::powers::insert_version(w.txn(), vm).await?;
+    store::powers::set_current(w.txn(), vm).await?;
     let out = convert::power(pm, vm.clone());
     let mut change = version_change(vm);
     change["op"] = json!(op);
@@ -399,16 +380,8 @@ pub async fn withdraw_power(
         ..cur
     };
     // Posts stop holding it from the same instant.
-    post_power::Entity::update_many()
-        .col_expr(post_power::Column::ToUs, Expr::value(eff))
-        .col_expr(
-            post_power::Column::ToRecordedUs,
-            Expr::value(now.timestamp_micros()),
-        )
-        .filter(post_power::Column::PowerId.eq(pm.id.clone()))
-        .filter(post_power::Column::ToUs.is_null())
-        .exec(w.txn())
-        .await?;
+    let holdings = Holdings::OfPower(&pm.id);
+    store::post_powers::end(w.txn(), holdings, eff, now.timestamp_micros()).await?;
     late::record_if(&mut w, ctx, &late, &r.name, &pm.body_id, eff).await?;
     let out = append_version(&mut w, &pm, &vm, "withdraw_power").await?;
     w.commit(out).await
@@ -440,21 +413,7 @@ pub(crate) async fn with_current<C: ConnectionTrait>(
     if powers.is_empty() {
         return Ok(Vec::new());
     }
-    let mut cond = sea_orm::Condition::any();
-    for p in &powers {
-        cond = cond.add(
-            sea_orm::Condition::all()
-                .add(power_version::Column::PowerId.eq(p.id.clone()))
-                .add(power_version::Column::Version.eq(p.current_version)),
-        );
-    }
-    let mut by_id: HashMap<String, power_version::Model> = power_version::Entity::find()
-        .filter(cond)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|v| (v.power_id.clone(), v))
-        .collect();
+    let mut by_id = store::powers::current_versions(db, &powers).await?;
     let mut out = Vec::with_capacity(powers.len());
     for p in powers {
         let v = by_id
@@ -497,20 +456,10 @@ pub(crate) async fn page_powers<C: ConnectionTrait>(
     pg: &probity_common::names::Page,
     filter: &str,
 ) -> AppResult<(Vec<power::Model>, String)> {
-    let mut q = power::Entity::find()
-        .filter(power::Column::BodyId.eq(body_id))
-        .order_by_asc(power::Column::Code)
-        .limit(pg.size);
-    if !include_withdrawn {
-        q = q.filter(power::Column::State.eq(PowerState::Active as i32));
-    }
-    if let Some(c) = category.filter(|c| *c != PowerCategory::Unspecified) {
-        q = q.filter(power::Column::Category.eq(c as i32));
-    }
-    if let Some(after) = &pg.after {
-        q = q.filter(power::Column::Code.gt(after.clone()));
-    }
-    let rows = q.all(db).await?;
+    let category = category
+        .filter(|c| *c != PowerCategory::Unspecified)
+        .map(|c| c as i32);
+    let rows = store::powers::page(db, body_id, include_withdrawn, category, pg).await?;
     let last = rows.last().map(|p| p.code.clone());
     let token = next_token(rows.len(), pg, last.as_deref(), filter);
     Ok((rows, token))
@@ -528,10 +477,7 @@ pub async fn list_power_versions(
     let db = &reg.store.db;
     let pm = load_power(db, &r.name, "name").await?;
     scope::ensure(db, &ctx.principal, &pm.body_id).await?;
-    let versions = power_version::Entity::find()
-        .filter(power_version::Column::PowerId.eq(pm.id.clone()))
-        .all(db)
-        .await?;
+    let versions = store::powers::versions(db, &pm.id).await?;
     let (versions, next_page_token) = page_of(versions, &p, &key, |x| format!("{:010}", x.version));
     Ok(ListPowerVersionsResponse {
         next_page_token,
@@ -556,28 +502,8 @@ pub async fn list_unassigned_powers(
     bodies::find_body(db, &body_id).await?;
     scope::ensure(db, &ctx.principal, &body_id).await?;
     // Held by any post, an entrusted organization's included.
-    let held: BTreeSet<String> = post_power::Entity::find()
-        .select_only()
-        .column(post_power::Column::PowerId)
-        .filter(
-            post_power::Column::PowerId.in_subquery(sea_orm::QueryTrait::into_query(
-                power::Entity::find()
-                    .select_only()
-                    .column(power::Column::Id)
-                    .filter(power::Column::BodyId.eq(body_id.clone())),
-            )),
-        )
-        .filter(post_power::Column::ToUs.is_null())
-        .into_tuple::<String>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    let powers: Vec<power::Model> = power::Entity::find()
-        .filter(power::Column::BodyId.eq(body_id))
-        .filter(power::Column::State.eq(PowerState::Active as i32))
-        .order_by_asc(power::Column::Code)
-        .all(db)
+    let held = store::post_powers::held_of_body(db, &body_id).await?;
+    let powers: Vec<power::Model> = store::powers::active_of(db, &body_id)
         .await?
         .into_iter()
         .filter(|p| !held.contains(&p.id))
@@ -590,63 +516,47 @@ pub async fn list_unassigned_powers(
     })
 }
 
-pub async fn set_post_powers(
-    reg: &Registry,
-    ctx: &Ctx,
-    r: SetPostPowersRequest,
-) -> AppResult<Post> {
-    let mut v = Violations::new();
-    check_request_id(&mut v, &r.request_id);
-    let (post_body, _) = nested_field(&mut v, &r.post, "posts", "post");
-    // A post holds its own body's powers; an entrusted organization's posts
-    // hold those of the body that entrusted it (Art. 23). Bodies never change
-    // who entrusted them, so this read may precede the write.
-    let mut allowed = vec![post_body.clone()];
-    if !post_body.is_empty()
-        && let Some(b) = body::Entity::find_by_id(post_body.clone())
-            .one(&reg.store.db)
-            .await?
-        && let Some(e) = b.entrusted_by
-    {
-        allowed.push(e);
-    }
-    let mut wanted = BTreeSet::new();
-    let mut power_bodies = std::collections::HashMap::new();
-    let powers: &[String] = if v.max_items(r.powers.len(), MAX_POST_POWERS, "powers") {
-        &r.powers
+/// The powers a SetPostPowers request names: their ids, each once, and the
+/// body each name gives.
+#[derive(Default)]
+struct Wanted {
+    ids: BTreeSet<String>,
+    bodies: HashMap<String, String>,
+}
+
+/// Checks the names in `powers`: well-formed, distinct, and of a body in
+/// `allowed`.
+fn wanted_powers(v: &mut Violations, powers: &[String], allowed: &[String]) -> Wanted {
+    let mut wanted = Wanted::default();
+    let powers: &[String] = if v.max_items(powers.len(), MAX_POST_POWERS, "powers") {
+        powers
     } else {
         &[]
     };
     for (i, name) in powers.iter().enumerate() {
-        let (b, id) = nested_field(&mut v, name, "powers", &format!("powers[{i}]"));
+        let (b, id) = nested_field(v, name, "powers", &format!("powers[{i}]"));
         if !id.is_empty() {
             v.check(
                 allowed.contains(&b),
                 format!("powers[{i}]"),
                 "must be a power of the post's body (or of the body that entrusted it)",
             );
-            power_bodies.insert(id.clone(), b);
-            v.check(wanted.insert(id), format!("powers[{i}]"), "appears twice");
+            wanted.bodies.insert(id.clone(), b);
+            v.check(
+                wanted.ids.insert(id),
+                format!("powers[{i}]"),
+                "appears twice",
+            );
         }
     }
-    let now = Utc::now();
-    let (eff, late) = late::dated(
-        reg,
-        ctx,
-        &mut v,
-        r.effective_time.as_ref(),
-        now,
-        (&r.backdate_reason, "backdate_reason"),
-    );
-    v.finish()?;
-    let late = late.allowed()?;
+    wanted
+}
 
-    let mut w = begin_write!(reg, ctx, &r.request_id, &r);
-    let post = bodies::load_post(w.txn(), &r.post, "post").await?;
-    scope::ensure(w.txn(), &ctx.principal, &post.body_id).await?;
-    for (i, id) in wanted.iter().enumerate() {
-        let named_body = power_bodies.get(id).cloned().unwrap_or_default();
-        match power::Entity::find_by_id(id.clone()).one(w.txn()).await? {
+/// Every wanted power exists under the body its name gives and is active.
+async fn wanted_exist<C: ConnectionTrait>(db: &C, wanted: &Wanted) -> AppResult<()> {
+    for (i, id) in wanted.ids.iter().enumerate() {
+        let named_body = wanted.bodies.get(id).cloned().unwrap_or_default();
+        match store::powers::power(db, id).await? {
             Some(p) if p.body_id == named_body && p.state == PowerState::Active as i32 => {}
             Some(p) if p.body_id == named_body => {
                 return Err(AppError::refused(
@@ -661,10 +571,20 @@ pub async fn set_post_powers(
             }
         }
     }
-    let rows = post_power::Entity::find()
-        .filter(post_power::Column::PostId.eq(post.id.clone()))
-        .all(w.txn())
-        .await?;
+    Ok(())
+}
+
+/// Moves the post's holdings to exactly `wanted` from `eff` (recorded at
+/// `now_us`): ends the ones no longer wanted, opens the new ones. Returns
+/// (added, removed) power ids.
+async fn move_holdings<C: ConnectionTrait>(
+    db: &C,
+    post: &post::Model,
+    wanted: &BTreeSet<String>,
+    eff: i64,
+    now_us: i64,
+) -> AppResult<(Vec<String>, Vec<String>)> {
+    let rows = store::post_powers::of_post(db, &post.id).await?;
     let latest = rows
         .iter()
         .map(|r| r.to_us.unwrap_or(r.from_us).max(r.from_us))
@@ -681,46 +601,71 @@ pub async fn set_post_powers(
         .filter(|r| r.to_us.is_none())
         .map(|r| r.power_id.clone())
         .collect();
-    if open == wanted {
+    if open == *wanted {
         return Err(AppError::refused(
             Reason::NoChange,
             "the post already holds exactly these powers",
         ));
     }
-    let removed: Vec<String> = open.difference(&wanted).cloned().collect();
+    let removed: Vec<String> = open.difference(wanted).cloned().collect();
     if !removed.is_empty() {
-        post_power::Entity::update_many()
-            .col_expr(post_power::Column::ToUs, Expr::value(eff))
-            .col_expr(
-                post_power::Column::ToRecordedUs,
-                Expr::value(now.timestamp_micros()),
-            )
-            .filter(post_power::Column::PostId.eq(post.id.clone()))
-            .filter(post_power::Column::PowerId.is_in(removed.clone()))
-            .filter(post_power::Column::ToUs.is_null())
-            .exec(w.txn())
-            .await?;
+        let holdings = Holdings::OfPost(&post.id, removed.clone());
+        store::post_powers::end(db, holdings, eff, now_us).await?;
     }
     let added: Vec<String> = wanted.difference(&open).cloned().collect();
     for power_id in &added {
-        post_power::Entity::insert(post_power::ActiveModel {
-            id: Set(probity_common::names::new_id()),
-            post_id: Set(post.id.clone()),
-            power_id: Set(power_id.clone()),
-            body_id: Set(post.body_id.clone()),
-            from_us: Set(eff),
-            to_us: Set(None),
-            recorded_us: Set(now.timestamp_micros()),
-            to_recorded_us: Set(None),
-        })
-        .exec_without_returning(w.txn())
-        .await?;
+        store::post_powers::open(db, &post.id, &post.body_id, power_id, eff, now_us).await?;
     }
+    Ok((added, removed))
+}
+
+pub async fn set_post_powers(
+    reg: &Registry,
+    ctx: &Ctx,
+    r: SetPostPowersRequest,
+) -> AppResult<Post> {
+    let mut v = Violations::new();
+    check_request_id(&mut v, &r.request_id);
+    let (post_body, _) = nested_field(&mut v, &r.post, "posts", "post");
+    // A post holds its own body's powers; an entrusted organization's posts
+    // hold those of the body that entrusted it (Art. 23). Bodies never change
+    // who entrusted them, so this read may precede the write.
+    let mut allowed = vec![post_body.clone()];
+    if !post_body.is_empty()
+        && let Some(b) = store::bodies::body(&reg.store.db, &post_body).await?
+        && let Some(e) = b.entrusted_by
+    {
+        allowed.push(e);
+    }
+    let wanted = wanted_powers(&mut v, &r.powers, &allowed);
+    let now = Utc::now();
+    let (eff, late) = late::dated(
+        reg,
+        ctx,
+        &mut v,
+        r.effective_time.as_ref(),
+        now,
+        (&r.backdate_reason, "backdate_reason"),
+    );
+    v.finish()?;
+    let late = late.allowed()?;
+
+    let mut w = begin_write!(reg, ctx, &r.request_id, &r);
+    let post = bodies::load_post(w.txn(), &r.post, "post").await?;
+    scope::ensure(w.txn(), &ctx.principal, &post.body_id).await?;
+    wanted_exist(w.txn(), &wanted).await?;
+    let (added, removed) =
+        move_holdings(w.txn(), &post, &wanted.ids, eff, now.timestamp_micros()).await?;
     let mut powers: Vec<String> = wanted
+        .ids
         .iter()
         .map(|id| {
             probity_common::names::nested_name(
-                power_bodies.get(id).map(String::as_str).unwrap_or_default(),
+                wanted
+                    .bodies
+                    .get(id)
+                    .map(String::as_str)
+                    .unwrap_or_default(),
                 "powers",
                 id,
             )

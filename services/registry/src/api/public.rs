@@ -4,21 +4,14 @@
 use probity_common::names::page_of;
 use std::collections::HashMap;
 
+use super::{Ctx, bodies, powers, us_ts};
+use crate::{Registry, mask::mask_name, store, temporal};
 use chrono::Utc;
 use probity_common::{
     AppError, AppResult, Violations,
     names::{page, top_field},
 };
 use probity_proto::registry::v1::*;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-
-use super::{Ctx, bodies, powers, us_ts};
-use crate::{
-    Registry,
-    entities::{post, post_power, unit},
-    mask::mask_name,
-    temporal,
-};
 
 pub async fn verify_credential(
     reg: &Registry,
@@ -103,14 +96,8 @@ pub async fn list_published_powers(
     let (rows, next_page_token) =
         powers::page_powers(db, &body_id, false, None, &pg, &filter).await?;
     let ids: Vec<String> = rows.iter().map(|p| p.id.clone()).collect();
-    let holders = post_power::Entity::find()
-        .filter(post_power::Column::PowerId.is_in(ids))
-        .filter(post_power::Column::ToUs.is_null())
-        .all(db)
-        .await?;
-    let post_names: HashMap<String, String> = post::Entity::find()
-        .filter(post::Column::BodyId.eq(body_id.clone()))
-        .all(db)
+    let holders = store::post_powers::open_of_powers(db, ids).await?;
+    let post_names: HashMap<String, String> = store::bodies::posts_of(db, &body_id)
         .await?
         .into_iter()
         .map(|p| (p.id, p.display_name))
@@ -160,29 +147,19 @@ pub async fn list_published_posts(
     v.finish()?;
     let db = &reg.store.db;
     bodies::find_body(db, &body_id).await?;
-    let posts = post::Entity::find()
-        .filter(post::Column::BodyId.eq(body_id.clone()))
-        .all(db)
-        .await?;
+    let posts = store::bodies::posts_of(db, &body_id).await?;
     let (posts, next_page_token) = page_of(posts, &p, &key, |x| {
         format!("{}\u{1}{}", x.display_name, x.id)
     });
-    let units: HashMap<String, String> = unit::Entity::find()
-        .filter(unit::Column::BodyId.eq(body_id.clone()))
-        .all(db)
+    let units: HashMap<String, String> = store::bodies::units_of(db, &body_id)
         .await?
         .into_iter()
         .map(|u| (u.id, u.display_name))
         .collect();
-    let holds = post_power::Entity::find()
-        .filter(post_power::Column::BodyId.eq(body_id.clone()))
-        .filter(post_power::Column::ToUs.is_null())
-        .all(db)
-        .await?;
+    let holds = store::post_powers::open_of_body(db, &body_id).await?;
     // Codes of the powers held, the entrusting body's included (Art. 23).
-    let codes: HashMap<String, String> = crate::entities::power::Entity::find()
-        .filter(crate::entities::power::Column::Id.is_in(holds.iter().map(|h| h.power_id.clone())))
-        .all(db)
+    let held = holds.iter().map(|h| h.power_id.clone());
+    let codes: HashMap<String, String> = store::powers::by_ids(db, held)
         .await?
         .into_iter()
         .map(|p| (p.id, p.code))

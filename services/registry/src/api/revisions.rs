@@ -1,25 +1,14 @@
 //! Corrections to bodies and posts: each is a new revision, the old ones stay
 //! readable, and each says why.
-use chrono::Utc;
-use probity_common::names::{page, page_of};
 use probity_common::{
     AppError, AppResult, Reason, Violations,
-    names::{check_request_id, name_or_invalid, nested_field, required, top_field},
-    store::Write,
+    names::{check_request_id, name_or_invalid, nested_field, page, page_of, required, top_field},
 };
 use probity_proto::registry::v1::*;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QuerySelect,
-};
 use serde_json::json;
 
 use super::{Ctx, bodies, us_ts};
-use crate::{
-    Registry, convert,
-    entities::{body, body_revision, post, post_revision, unit},
-    scope,
-};
+use crate::{Registry, convert, scope, store};
 
 /// The paths of `mask`, each checked against `allowed`.
 fn mask_paths(
@@ -44,68 +33,6 @@ fn mask_paths(
         );
     }
     paths
-}
-
-async fn next_revision<C: ConnectionTrait, E: EntityTrait>(
-    db: &C,
-    key: E::Column,
-    id: &str,
-    rev: E::Column,
-) -> AppResult<i32> {
-    let max: Option<i32> = E::find()
-        .select_only()
-        .column_as(rev.max(), "m")
-        .filter(key.eq(id))
-        .into_tuple::<Option<i32>>()
-        .one(db)
-        .await?
-        .flatten();
-    Ok(max.unwrap_or(0) + 1)
-}
-
-/// Records the body's current description as a revision (used by create and update).
-pub(crate) async fn record_body(
-    w: &Write<'_>,
-    b: &body::Model,
-    revision: i32,
-    reason: &str,
-    actor: &str,
-) -> AppResult<()> {
-    body_revision::Entity::insert(body_revision::ActiveModel::from(body_revision::Model {
-        body_id: b.id.clone(),
-        revision,
-        display_name: b.display_name.clone(),
-        region_code: b.region_code.clone(),
-        vertically_managed: b.vertically_managed,
-        reason: reason.to_string(),
-        actor: actor.to_string(),
-        recorded_us: Utc::now().timestamp_micros(),
-    }))
-    .exec_without_returning(w.txn())
-    .await?;
-    Ok(())
-}
-
-pub(crate) async fn record_post(
-    w: &Write<'_>,
-    p: &post::Model,
-    revision: i32,
-    reason: &str,
-    actor: &str,
-) -> AppResult<()> {
-    post_revision::Entity::insert(post_revision::ActiveModel::from(post_revision::Model {
-        post_id: p.id.clone(),
-        revision,
-        display_name: p.display_name.clone(),
-        unit_id: p.unit_id.clone(),
-        responsibilities: p.responsibilities.clone(),
-        reason: reason.to_string(),
-        actor: actor.to_string(),
-        recorded_us: Utc::now().timestamp_micros(),
-    }))
-    .exec_without_returning(w.txn())
-    .await?;
-    Ok(())
 }
 
 pub async fn update_body(reg: &Registry, ctx: &Ctx, r: UpdateBodyRequest) -> AppResult<Body> {
@@ -147,23 +74,10 @@ pub async fn update_body(reg: &Registry, ctx: &Ctx, r: UpdateBodyRequest) -> App
             "the body already reads like this",
         ));
     }
-    let rev = next_revision::<_, body_revision::Entity>(
-        w.txn(),
-        body_revision::Column::BodyId,
-        &id,
-        body_revision::Column::Revision,
-    )
-    .await?;
-    record_body(&w, &next, rev, r.reason.trim(), &ctx.principal.subject).await?;
-    body::ActiveModel {
-        id: Set(id.clone()),
-        display_name: Set(next.display_name.clone()),
-        region_code: Set(next.region_code.clone()),
-        vertically_managed: Set(next.vertically_managed),
-        ..Default::default()
-    }
-    .update(w.txn())
-    .await?;
+    let rev = store::revisions::next_body_revision(w.txn(), &id).await?;
+    let (reason, actor) = (r.reason.trim(), &ctx.principal.subject);
+    store::revisions::insert_body_revision(w.txn(), &next, rev, reason, actor).await?;
+    store::bodies::update_body(w.txn(), &next).await?;
     let out = convert::body(next);
     w.audit(&out.name, json!({"op": "update_body", "revision": rev, "display_name": out.display_name,
         "region_code": out.region_code, "vertically_managed": out.vertically_managed, "reason": r.reason}))
@@ -184,10 +98,7 @@ pub async fn list_body_revisions(
     let db = &reg.store.db;
     bodies::find_body(db, &id).await?;
     scope::ensure(db, &ctx.principal, &id).await?;
-    let rows = body_revision::Entity::find()
-        .filter(body_revision::Column::BodyId.eq(id))
-        .all(db)
-        .await?;
+    let rows = store::revisions::body_revisions(db, &id).await?;
     let (rows, next_page_token) = page_of(rows, &p, &key, |x| format!("{:010}", x.revision));
     Ok(ListBodyRevisionsResponse {
         next_page_token,
@@ -245,7 +156,7 @@ pub async fn update_post(reg: &Registry, ctx: &Ctx, r: UpdatePostRequest) -> App
     let cur = bodies::load_post(w.txn(), &p.name, "post.name").await?;
     scope::ensure(w.txn(), &ctx.principal, &cur.body_id).await?;
     if let Some(u) = &unit_id {
-        let found = unit::Entity::find_by_id(u.clone()).one(w.txn()).await?;
+        let found = store::bodies::unit(w.txn(), u).await?;
         if found.is_none_or(|x| x.body_id != cur.body_id) {
             return Err(AppError::not_found(p.unit.clone()));
         }
@@ -264,23 +175,10 @@ pub async fn update_post(reg: &Registry, ctx: &Ctx, r: UpdatePostRequest) -> App
             "the post already reads like this",
         ));
     }
-    let rev = next_revision::<_, post_revision::Entity>(
-        w.txn(),
-        post_revision::Column::PostId,
-        &cur.id,
-        post_revision::Column::Revision,
-    )
-    .await?;
-    record_post(&w, &next, rev, r.reason.trim(), &ctx.principal.subject).await?;
-    post::ActiveModel {
-        id: Set(cur.id.clone()),
-        display_name: Set(next.display_name.clone()),
-        unit_id: Set(next.unit_id.clone()),
-        responsibilities: Set(next.responsibilities.clone()),
-        ..Default::default()
-    }
-    .update(w.txn())
-    .await?;
+    let rev = store::revisions::next_post_revision(w.txn(), &cur.id).await?;
+    let (reason, actor) = (r.reason.trim(), &ctx.principal.subject);
+    store::revisions::insert_post_revision(w.txn(), &next, rev, reason, actor).await?;
+    store::bodies::update_post(w.txn(), &next).await?;
     let powers = bodies::current_post_powers(w.txn(), &cur.id).await?;
     let out = convert::post(next, &powers);
     w.audit(
@@ -304,10 +202,7 @@ pub async fn list_post_revisions(
     let db = &reg.store.db;
     let p = bodies::load_post(db, &r.name, "name").await?;
     scope::ensure(db, &ctx.principal, &p.body_id).await?;
-    let rows = post_revision::Entity::find()
-        .filter(post_revision::Column::PostId.eq(p.id.clone()))
-        .all(db)
-        .await?;
+    let rows = store::revisions::post_revisions(db, &p.id).await?;
     let (rows, next_page_token) = page_of(rows, &pg, &key, |x| format!("{:010}", x.revision));
     Ok(ListPostRevisionsResponse {
         next_page_token,

@@ -1,13 +1,14 @@
-//! CheckActors as a pure function: could these officers act for this body
-//! under this power at this instant (Art. 16, 18, 19(9))? The API loads the
-//! facts; this decides, so the rule lives in one place and is tested alone.
+//! Who may act, as a pure function of the facts: could these officers act
+//! for this body under this power at this instant (Art. 16, 18, 19(9))?
+//! CheckActors (`api/check.rs`) gathers the facts from the snapshot; this
+//! decides, so the rule lives in one place, apart from where facts come from.
 use probity_proto::registry::v1::{
     ActorCheck, ActorProblem, CheckActorsResponse, CredentialStatus, GroupProblem, OfficerKind,
     PowerState,
 };
 
 use crate::{
-    entities::{
+    store::entities::{
         credential, credential_event, major_criteria, officer, officer_event, power, power_version,
     },
     temporal,
