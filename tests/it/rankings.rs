@@ -37,7 +37,7 @@ fn year() -> i32 {
 }
 
 /// The server's settings with the job's peers at the test server.
-fn job_settings(s: &TestServer) -> probity_common::config::Settings {
+pub(crate) fn job_settings(s: &TestServer) -> probity_common::config::Settings {
     let mut settings = s.settings.clone();
     let job = settings.section_mut::<probity_rankings::settings::RankingsSettings>();
     for e in [

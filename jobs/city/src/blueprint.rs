@@ -13,8 +13,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::{
     catalog::{self, Cat, DeptKind, DeptT, PowerT},
-    codes,
-    names,
+    codes, names,
     plan::{CityPlan, at, day_start},
     rng,
 };
@@ -52,26 +51,57 @@ pub struct Profile {
     pub trainings: f64,
     /// relative weight of inspections among acts
     pub inspections: f64,
-    /// major decisions get a passed legal review before them
-    pub reviews_major: bool,
+    /// what happens to a major decision's legal review (法制审核)
+    pub legal_review: LegalReviewPractice,
+}
+
+/// How a body treats the legal review of its major decisions (Art. 19(16)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegalReviewPractice {
+    /// reviewed, and passed, before the decision
+    Passed,
+    /// decided with no review at all
+    Skipped,
+    /// reviewed, failed, and decided all the same
+    FailedIgnored,
 }
 
 impl Profile {
     fn normal(rng: &mut ChaCha8Rng) -> Profile {
         Profile {
-            close: rng.gen_range(0.88..0.95),
+            close: rng.gen_range(0.86..0.94),
             decide: 0.8,
-            random: rng.gen_range(0.75..0.92),
-            matter_records: rng.gen_range(0.85..0.97),
+            random: rng.gen_range(0.72..0.90),
+            matter_records: rng.gen_range(0.82..0.96),
             review: rng.gen_range(0.02..0.04),
             wrongful: rng.gen_range(0.05..0.15),
             file_review: rng.gen_range(0.10..0.15),
-            file_pass: rng.gen_range(0.85..0.95),
-            exam: rng.gen_range(78.0..88.0),
-            items: rng.gen_range(75.0..90.0),
+            file_pass: rng.gen_range(0.82..0.94),
+            exam: rng.gen_range(76.0..86.0),
+            items: rng.gen_range(75.0..88.0),
             trainings: rng.gen_range(2.0..4.0),
             inspections: 1.0,
-            reviews_major: true,
+            legal_review: LegalReviewPractice::Passed,
+        }
+    }
+
+    /// The middle of the normal ranges: the size twins work so, so that
+    /// shrinking their rates toward the group's moves them little.
+    fn typical() -> Profile {
+        Profile {
+            close: 0.90,
+            decide: 0.8,
+            random: 0.81,
+            matter_records: 0.89,
+            review: 0.03,
+            wrongful: 0.10,
+            file_review: 0.125,
+            file_pass: 0.88,
+            exam: 81.0,
+            items: 81.5,
+            trainings: 3.0,
+            inspections: 1.0,
+            legal_review: LegalReviewPractice::Passed,
         }
     }
 
@@ -83,31 +113,37 @@ impl Profile {
             matter_records: 1.0,
             review: 0.02,
             wrongful: 0.0,
-            file_review: 0.15,
+            file_review: 0.4,
             file_pass: 1.0,
             exam: 98.5,
             items: 99.0,
             trainings: 5.0,
             inspections: 1.0,
-            reviews_major: true,
+            legal_review: LegalReviewPractice::Passed,
         }
     }
 
+    /// Performance alone cannot fail a department under the default plan
+    /// in a small city (a department with no finding keeps the legal-review,
+    /// benchmark and findings marks, and small counts are shrunk toward the
+    /// group's rates): this one also decides its major matters after their
+    /// legal review failed, which costs it the legal-review mark with a
+    /// handful of findings.
     fn failing() -> Profile {
         Profile {
-            close: 0.05,
+            close: 0.02,
             decide: 0.8,
             random: 0.0,
             matter_records: 0.0,
-            review: 0.5,
-            wrongful: 0.8,
-            file_review: 0.5,
+            review: 0.9,
+            wrongful: 0.9,
+            file_review: 0.12,
             file_pass: 0.0,
-            exam: 30.0,
-            items: 20.0,
+            exam: 20.0,
+            items: 15.0,
             trainings: 1.0,
-            inspections: 0.2,
-            reviews_major: true,
+            inspections: 0.3,
+            legal_review: LegalReviewPractice::FailedIgnored,
         }
     }
 }
@@ -272,7 +308,12 @@ pub struct Blueprint {
 fn benchmark(max_yuan: i64) -> Vec<BenchmarkRange> {
     let fen = max_yuan * 100;
     [
-        (CircumstanceGrade::Minor, 0, fen / 10, "警告或者较低数额罚款"),
+        (
+            CircumstanceGrade::Minor,
+            0,
+            fen / 10,
+            "警告或者较低数额罚款",
+        ),
         (CircumstanceGrade::Ordinary, fen / 10, fen * 4 / 10, "罚款"),
         (
             CircumstanceGrade::Serious,
@@ -370,26 +411,48 @@ struct Placement {
 }
 
 fn place(rng: &mut ChaCha8Rng, depts: &[(usize, &DeptT)]) -> Placement {
-    let mut order: Vec<(usize, &DeptT)> = depts.to_vec();
+    let twin = |code: &str| {
+        depts
+            .iter()
+            .find(|(_, d)| d.code == code)
+            .map_or(0, |(i, _)| *i)
+    };
+    let (twin_small, twin_large) = (twin(catalog::TWINS.0), twin(catalog::TWINS.1));
+    let mut order: Vec<(usize, &DeptT)> = depts
+        .iter()
+        .copied()
+        .filter(|(i, _)| *i != twin_small && *i != twin_large)
+        .collect();
     order.shuffle(rng);
     let majors_possible = |d: &DeptT| {
         d.powers
             .iter()
             .any(|p| p.cat == Cat::Penalty && p.max_yuan * 100 >= MAJOR_FINE_FEN * 10 / 7)
     };
-    let at = order
-        .iter()
-        .position(|(_, d)| majors_possible(d))
-        .unwrap_or(0);
-    let no_review = order.remove(at).0;
-    let mut next = || order.remove(0).0;
-    let (outstanding, failing, voider, backdater, twin_large, twin_small) =
-        (next(), next(), next(), next(), next(), next());
+    // The first in the shuffled order that fits (the first at all if none
+    // does).
+    let mut take = |fits: &dyn Fn(&DeptT) -> bool| {
+        let at = order.iter().position(|(_, d)| fits(d)).unwrap_or(0);
+        order.remove(at).0
+    };
+    let no_review = take(&majors_possible);
+    // Rates are shrunk toward the group's (rate_prior): the failing and
+    // the outstanding department need the volume to stand apart.
+    // Its major decisions are all findings: fines that seldom make one.
+    let failing = take(&|d| d.size >= 5 && d.powers.iter().all(|p| p.max_yuan <= 100_000));
+    let outstanding = take(&|d| d.size >= 5);
+    let any = |_: &DeptT| true;
+    let (voider, backdater) = (take(&any), take(&any));
     let mut free: Vec<usize> = order.iter().map(|(b, _)| *b).collect();
     // The biggest free department hosts the performers (their peers are
     // its officers); the others and the three fallbacks take the rest.
     free.sort_by_key(|b| {
-        std::cmp::Reverse(depts.iter().find(|(i, _)| i == b).map_or(0, |(_, d)| d.size))
+        std::cmp::Reverse(
+            depts
+                .iter()
+                .find(|(i, _)| i == b)
+                .map_or(0, |(_, d)| d.size),
+        )
     });
     let mut hosts = free;
     hosts.extend([no_review, voider, backdater]);
@@ -485,7 +548,8 @@ impl Blueprint {
             });
         }
 
-        let depts: Vec<(usize, &DeptT)> = chosen.iter().enumerate().map(|(i, d)| (i + 1, d)).collect();
+        let depts: Vec<(usize, &DeptT)> =
+            chosen.iter().enumerate().map(|(i, d)| (i + 1, d)).collect();
         let p = place(&mut rng_city, &depts);
         for (b, role) in [
             (p.outstanding, BodyRole::Outstanding),
@@ -500,13 +564,15 @@ impl Blueprint {
         }
         bodies[p.outstanding].profile = Profile::outstanding();
         bodies[p.failing].profile = Profile::failing();
-        bodies[p.no_review].profile.reviews_major = false;
-        bodies[p.twin_large].profile = bodies[p.twin_small].profile.clone();
+        bodies[p.no_review].profile.legal_review = LegalReviewPractice::Skipped;
+        bodies[p.twin_small].profile = Profile::typical();
+        bodies[p.twin_large].profile = Profile::typical();
 
-        // Staff: the plan's officers shared by relative size, each body its
-        // minimum; the twins exactly one and three parts.
+        // Staff: the twins first, exactly one and three parts of what the
+        // larger one's size would give it; then the rest of the plan's
+        // officers shared by relative size, each body its minimum.
         let size = |b: usize| -> u32 {
-            if b == 0 {
+            if b == 0 || b == p.twin_small || b == p.twin_large {
                 0
             } else if b <= plan.departments {
                 chosen[b - 1].size
@@ -514,13 +580,19 @@ impl Blueprint {
                 catalog::TOWN_SIZE
             }
         };
+        let all: u32 = (0..bodies.len()).map(size).sum::<u32>() + chosen[p.twin_large - 1].size;
+        let large_share =
+            plan.officers as f64 * f64::from(chosen[p.twin_large - 1].size) / f64::from(all);
+        let small_q = ((large_share * 0.82 / 3.0).round() as usize).max(6);
+        let twins = small_q * 4 + 4;
+        let rest = plan.officers.saturating_sub(twins) as f64;
         let total: u32 = (0..bodies.len()).map(size).sum();
         let staff = |b: usize| -> (usize, usize) {
-            if b == 0 {
+            if size(b) == 0 {
                 return (0, 0);
             }
             let town = b > plan.departments;
-            let share = plan.officers as f64 * f64::from(size(b)) / f64::from(total);
+            let share = rest * f64::from(size(b)) / f64::from(total);
             let aux = ((share * 0.18).round() as usize).max(1);
             let min_q = if town { 3 } else { 4 };
             let mut q = ((share - aux as f64).round() as usize).max(min_q);
@@ -529,8 +601,6 @@ impl Blueprint {
             }
             (q, aux)
         };
-        let (big_q, _) = staff(p.twin_large);
-        let small_q = (big_q / 3).max(4);
         let mut sizes: Vec<(usize, usize)> = (0..bodies.len()).map(staff).collect();
         sizes[p.twin_small] = (small_q, 1);
         sizes[p.twin_large] = (small_q * 3, 3);
@@ -624,8 +694,9 @@ impl Blueprint {
         ] {
             officers[o].role = role;
         }
-        officers[outstanding_officer].activity = 1.9;
-        officers[slacker].activity = 0.3;
+        officers[outstanding_officer].activity = 3.0;
+        // The slacker's acts are planted, none drawn (facts.rs).
+        officers[slacker].activity = 0.0;
         // Five years on a card that ran out on 1 July of the year.
         {
             let e = &mut officers[card_expired];
@@ -669,7 +740,9 @@ impl Blueprint {
 
         let mut rng_targets = rng::of(plan.seed, "targets");
         let n_targets = (plan.facts / 40).clamp(100, 20_000) as usize;
-        let targets = (0..n_targets).map(|_| codes::uscc(&mut rng_targets)).collect();
+        let targets = (0..n_targets)
+            .map(|_| codes::uscc(&mut rng_targets))
+            .collect();
 
         Ok(Blueprint {
             plan: plan.clone(),
@@ -763,11 +836,7 @@ mod tests {
             x.officers.iter().map(|o| o.display_name.clone()).collect()
         };
         assert_eq!(names(&a), names(&b));
-        let other = Blueprint::new(&CityPlan {
-            seed: 7,
-            ..small()
-        })
-        .unwrap();
+        let other = Blueprint::new(&CityPlan { seed: 7, ..small() }).unwrap();
         assert_ne!(names(&a), names(&other));
     }
 
@@ -797,9 +866,17 @@ mod tests {
             let o = &bp.officers;
             assert_eq!(o[r.auxiliary_alone].kind, OfficerKind::Auxiliary);
             assert_eq!(o[r.card_late].body, r.backdater);
-            for b in [r.twin_small, r.twin_large, r.outstanding_dept, r.failing_dept] {
+            for b in [
+                r.twin_small,
+                r.twin_large,
+                r.outstanding_dept,
+                r.failing_dept,
+            ] {
                 for x in [r.overturned, r.outside_benchmark, r.card_expired, r.slacker] {
-                    assert_ne!(o[x].body, b, "seed {seed}: a planted officer in a planted body");
+                    assert_ne!(
+                        o[x].body, b,
+                        "seed {seed}: a planted officer in a planted body"
+                    );
                 }
             }
             let total: u64 = bp.bodies.iter().map(|b| b.budget).sum();

@@ -18,7 +18,7 @@ use rand_chacha::ChaCha8Rng;
 use sha2::{Digest, Sha256};
 
 use crate::{
-    blueprint::{BodyBp, BodyRole, Blueprint, MAJOR_FINE_FEN, OfficerRole},
+    blueprint::{Blueprint, BodyBp, BodyRole, LegalReviewPractice, MAJOR_FINE_FEN, OfficerRole},
     catalog::Cat,
     plan::{at, ts},
     rng,
@@ -85,6 +85,8 @@ enum Plant {
     Overturned,
     OutsideBenchmark,
     ForcedMajor,
+    /// the slacker's: decided and taken to review, as his style has it
+    Slack,
 }
 
 type Dated = (DateTime<Utc>, u64, SubmitFactRequest);
@@ -134,10 +136,12 @@ fn weighted<T: Copy>(rng: &mut ChaCha8Rng, items: &[(T, f64)]) -> Option<T> {
 
 /// The rounding step of a fine under a power fining up to `max_yuan`, in fen.
 fn step(max_yuan: i64) -> i64 {
-    match max_yuan {
-        ..=2_000 => 1_000,
-        ..=50_000 => 10_000,
-        _ => 100_000,
+    if max_yuan <= 2_000 {
+        1_000
+    } else if max_yuan <= 50_000 {
+        10_000
+    } else {
+        100_000
     }
 }
 
@@ -274,14 +278,20 @@ impl<'a> Gen<'a> {
                 s.close = 1.0;
                 s.random = 1.0;
                 s.matter_records = 1.0;
+                s.file_review = 0.5;
                 s.file_pass = 1.0;
                 s.wrongful = 0.0;
             }
+            // None closed, recorded or drawn at random, every file failing
+            // and nearly every decision overturned: poor work that breaks
+            // no rule intake checks.
             OfficerRole::Slacker => {
-                s.close = 0.1;
+                s.close = 0.0;
                 s.random = 0.0;
                 s.matter_records = 0.0;
-                s.file_review = 0.5;
+                s.review = 1.0;
+                s.wrongful = 0.9;
+                s.file_review = 1.0;
                 s.file_pass = 0.0;
             }
             _ => {}
@@ -304,8 +314,9 @@ impl<'a> Gen<'a> {
     }
 
     /// A moment between two dates and who acts then: the lead (given, or
-    /// drawn by activity), a partner (never the planted slacker, whose
-    /// score is his own) and now and then an auxiliary assisting.
+    /// drawn by activity), a partner and now and then an auxiliary
+    /// assisting. The planted slacker's acts are his own (planted_acts):
+    /// he is never drawn.
     fn crew(
         &mut self,
         lead: Option<usize>,
@@ -320,6 +331,7 @@ impl<'a> Gen<'a> {
                 None => {
                     let w: Vec<(usize, f64)> = ok
                         .iter()
+                        .filter(|o| self.bp.officers[**o].role != OfficerRole::Slacker)
                         .map(|o| (*o, self.bp.officers[*o].activity))
                         .collect();
                     match weighted(&mut self.rng, &w) {
@@ -328,10 +340,21 @@ impl<'a> Gen<'a> {
                     }
                 }
             };
+            // The outstanding officer shares no planted officer's poor
+            // acts: a partner is credited with the act's outcome too.
+            let poor_lead = !matches!(
+                self.bp.officers[lead].role,
+                OfficerRole::Normal | OfficerRole::Outstanding
+            );
             let partners: Vec<usize> = ok
                 .iter()
                 .copied()
-                .filter(|o| *o != lead && self.bp.officers[*o].role != OfficerRole::Slacker)
+                .filter(|o| {
+                    let role = self.bp.officers[*o].role;
+                    *o != lead
+                        && role != OfficerRole::Slacker
+                        && !(poor_lead && role == OfficerRole::Outstanding)
+                })
                 .collect();
             if partners.is_empty() {
                 continue;
@@ -463,13 +486,14 @@ impl<'a> Gen<'a> {
         let matter = self.matter(t, power, &crew, st);
         let mut last = t;
         let mut decided = None;
-        if plant != Plant::Not || self.rng.gen_bool(st.decide) {
-            if let Some(td) = self.later(t, 1, 20) {
-                decided = Some((td, self.decision(td, &matter, power, plant)));
-                last = td;
-            }
+        if (plant != Plant::Not || self.rng.gen_bool(st.decide))
+            && let Some(td) = self.later(t, 1, 20)
+        {
+            decided = Some((td, self.decision(td, &matter, power, plant)));
+            last = td;
         }
-        if plant != Plant::Not || self.rng.gen_bool(st.close) {
+        let forced = matches!(plant, Plant::Overturned | Plant::OutsideBenchmark);
+        if forced || self.rng.gen_bool(st.close) {
             let outcome = if decided.is_some() {
                 MatterOutcome::Decided
             } else {
@@ -545,18 +569,30 @@ impl<'a> Gen<'a> {
             officers: vec![],
         };
         let major = major_by_catalogue(&d, p.major.as_ref()).is_some();
-        let reviews = self.body().profile.reviews_major;
-        if major && reviews {
+        let practice = self.body().profile.legal_review;
+        if major && practice != LegalReviewPractice::Skipped {
             let back = Duration::hours(self.rng.gen_range(4..72));
+            let result = if practice == LegalReviewPractice::Passed {
+                LegalReviewResult::Passed
+            } else {
+                LegalReviewResult::Failed
+            };
             d.legal_review = Some(LegalReview {
-                result: LegalReviewResult::Passed as i32,
+                result: result as i32,
                 review_time: Some(ts(td - back)),
             });
         }
         let id = self.source("JD");
         self.push_own(td, &id, Payload::Decision(d));
-        if major && !reviews {
-            self.planted.push((Pattern::MajorWithoutLegalReview, id.clone()));
+        match practice {
+            _ if !major => {}
+            LegalReviewPractice::Skipped => self
+                .planted
+                .push((Pattern::MajorWithoutLegalReview, id.clone())),
+            LegalReviewPractice::FailedIgnored => {
+                self.planted.push((Pattern::FailingDepartment, id.clone()))
+            }
+            LegalReviewPractice::Passed => {}
         }
         if plant == Plant::OutsideBenchmark {
             self.planted.push((Pattern::OutsideBenchmark, id.clone()));
@@ -565,7 +601,7 @@ impl<'a> Gen<'a> {
     }
 
     fn review(&mut self, td: DateTime<Utc>, decision: &str, wrongful: bool) -> Option<String> {
-        let t = self.later(td, 20, 70)?;
+        let t = self.later(td, 15, 60)?;
         let litigation = self.rng.gen_bool(0.3);
         let (kind, result) = match (litigation, wrongful) {
             (false, true) => (ReviewKind::Reconsideration, ReviewResult::Revoked),
@@ -639,10 +675,15 @@ impl<'a> Gen<'a> {
         if self.rng.gen_bool(st.close) {
             self.closing(last, &matter, outcome);
         }
-        if let Some((td, id)) = decision
-            && self.rng.gen_bool(st.file_review / 2.0)
-        {
-            self.file_review(td, &id, st);
+        if let Some((td, id)) = decision {
+            // A refusal or a seizure is taken to review too.
+            if self.rng.gen_bool(st.review) {
+                let wrongful = self.rng.gen_bool(st.wrongful);
+                self.review(td, &id, wrongful);
+            }
+            if self.rng.gen_bool(st.file_review / 2.0) {
+                self.file_review(td, &id, st);
+            }
         }
     }
 
@@ -764,7 +805,9 @@ impl<'a> Gen<'a> {
                 .collect();
             others
                 .get(self.rng.gen_range(0..others.len().max(1)))
-                .map_or("尚志市人民政府".to_string(), |b| b.display_name.clone())
+                .map_or("尚志市人民政府".to_string(), |b| {
+                    b.display_name.clone()
+                })
         };
         // A case found in handling one's own matter names the matter.
         let matter = if kind == TransferKind::OtherDepartmentInCase && !self.matters.is_empty() {
@@ -799,19 +842,25 @@ impl<'a> Gen<'a> {
             let aux = off.kind == OfficerKind::Auxiliary;
             let (n, exam) = match off.role {
                 OfficerRole::Outstanding => (6, Some(98.0)),
-                OfficerRole::Slacker => (1, Some(30.0)),
+                OfficerRole::Slacker => (0, None),
                 _ if aux => (self.rng.gen_range(1..=2), None),
                 _ => (
                     ((profile.trainings * self.rng.gen_range(0.7..1.3)).round() as usize).max(1),
                     Some(profile.exam),
                 ),
             };
-            let hired = off.hired.with_timezone(&probity_rules::city::city()).date_naive();
+            let hired = off
+                .hired
+                .with_timezone(&probity_rules::city::city())
+                .date_naive();
             let (from, to) = self.year_days();
             let from = from.max(hired + Duration::days(1));
             for i in 0..n {
                 let t = self.instant(from, to);
-                let hours = [2.0, 3.0, 4.0, 6.0, 8.0][self.rng.gen_range(0..5)];
+                let hours = match off.role {
+                    OfficerRole::Outstanding => 8.0,
+                    _ => [2.0, 3.0, 4.0, 6.0, 8.0][self.rng.gen_range(0..5)],
+                };
                 let tested = exam.filter(|_| {
                     matches!(off.role, OfficerRole::Outstanding | OfficerRole::Slacker)
                         || i == 0
@@ -885,6 +934,16 @@ impl<'a> Gen<'a> {
                         self.penalty(Some(o), Plant::OutsideBenchmark, whole);
                     }
                 }
+                OfficerRole::Slacker => {
+                    for _ in 0..(per_officer / 10).max(12) {
+                        self.penalty(Some(o), Plant::Slack, (date(y, 1, 2), date(y, 9, 30)));
+                    }
+                    for _ in 0..(per_officer / 20).max(6) {
+                        if let Some((t, crew)) = self.crew(Some(o), whole) {
+                            self.inspection_by(t, &crew, true);
+                        }
+                    }
+                }
                 OfficerRole::AuxiliaryAlone => {
                     for _ in 0..(per_officer / 30).max(8) {
                         let t = self.instant(whole.0, date(y, 12, 31));
@@ -893,7 +952,8 @@ impl<'a> Gen<'a> {
                     }
                 }
                 OfficerRole::CardExpired | OfficerRole::CardLate => {
-                    let (pattern, span, n) = if self.bp.officers[o].role == OfficerRole::CardExpired {
+                    let (pattern, span, n) = if self.bp.officers[o].role == OfficerRole::CardExpired
+                    {
                         (
                             Pattern::ActingWithoutValidCredential,
                             (date(y, 7, 2), date(y, 12, 20)),
@@ -922,8 +982,15 @@ impl<'a> Gen<'a> {
                 _ => {}
             }
         }
+        // Major decisions enough to tell: the catalogue's measures make
+        // them so whatever the fine.
         if self.b == r.no_review_dept {
             for _ in 0..5 {
+                self.penalty(None, Plant::ForcedMajor, whole);
+            }
+        }
+        if self.b == r.failing_dept {
+            for _ in 0..(per_officer / 10).max(8) {
                 self.penalty(None, Plant::ForcedMajor, whole);
             }
         }
@@ -947,7 +1014,13 @@ impl<'a> Gen<'a> {
         self.trainings();
         self.items();
         let p = &body.profile;
-        let has = |c: Cat| if body.powers_of(c).is_empty() { 0.0 } else { 1.0 };
+        let has = |c: Cat| {
+            if body.powers_of(c).is_empty() {
+                0.0
+            } else {
+                1.0
+            }
+        };
         let kinds = [
             (0u8, 0.34 * has(Cat::Penalty)),
             (1, 0.12 * has(Cat::Licensing)),
@@ -1003,7 +1076,7 @@ pub fn city_trainings(bp: &Blueprint) -> Vec<SubmitFactRequest> {
         }
         let mean = match off.role {
             OfficerRole::Outstanding => 98.0,
-            OfficerRole::Slacker => 35.0,
+            OfficerRole::Slacker => 15.0,
             _ => 82.0,
         };
         let t = g.instant(date(y, 9, 8), date(y, 9, 12));
@@ -1059,7 +1132,11 @@ mod tests {
             let one = body_facts(&bp, b);
             let two = body_facts(&bp, b);
             assert_eq!(one.digest(), two.digest());
-            assert!(one.len() as u64 >= bp.bodies[b].budget, "{}", bp.bodies[b].key);
+            assert!(
+                one.len() as u64 >= bp.bodies[b].budget,
+                "{}",
+                bp.bodies[b].key
+            );
             // Every reference points back to a fact sent before it.
             let mut seen = HashSet::new();
             for r in &one.own {
@@ -1073,12 +1150,18 @@ mod tests {
                     _ => None,
                 };
                 if let Some(s) = refers {
-                    assert!(seen.contains(s), "{} refers to {s} not yet sent", f.source_id);
+                    assert!(
+                        seen.contains(s),
+                        "{} refers to {s} not yet sent",
+                        f.source_id
+                    );
                 }
                 assert!(seen.insert(f.source_id.clone()), "{} twice", f.source_id);
             }
         }
-        let total: usize = (1..bp.bodies.len()).map(|b| body_facts(&bp, b).len()).sum::<usize>()
+        let total: usize = (1..bp.bodies.len())
+            .map(|b| body_facts(&bp, b).len())
+            .sum::<usize>()
             + city_trainings(&bp).len();
         assert!((3_800..=4_300).contains(&total), "{total}");
     }
