@@ -8,8 +8,14 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use probity_proto::registry::v1::{
     BenchmarkRange, BodyKind, CircumstanceGrade, MajorDecisionCriteria, OfficerKind,
 };
-use rand::{Rng, seq::SliceRandom};
+use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+
+mod behaviour;
+mod place;
+
+pub use behaviour::{BodyRole, LegalReviewPractice, OfficerRole, Profile};
+use place::place;
 
 use crate::{
     catalog::{self, Cat, DeptKind, DeptT, PowerT},
@@ -22,155 +28,6 @@ use crate::{
 pub const MAJOR_FINE_FEN: i64 = 5_000_000;
 /// Measures the catalogue of major decisions lists for every penalty power.
 pub const MAJOR_MEASURES: &[&str] = &["责令停产停业", "吊销许可证件"];
-
-/// How a body works, in rates: drawn near the city's norm for most, fixed
-/// for the planted outstanding and failing ones.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Profile {
-    /// matters and complaints closed
-    pub close: f64,
-    /// penalty matters decided
-    pub decide: f64,
-    /// inspections from a random draw (双随机)
-    pub random: f64,
-    /// matters with a record of the process
-    pub matter_records: f64,
-    /// decisions taken to reconsideration or court
-    pub review: f64,
-    /// of those, revoked or lost
-    pub wrongful: f64,
-    /// decisions whose case file the office reviews
-    pub file_review: f64,
-    /// files passing all six points
-    pub file_pass: f64,
-    /// mean exam score
-    pub exam: f64,
-    /// mean Art. 8 item score
-    pub items: f64,
-    /// department trainings per officer in the year
-    pub trainings: f64,
-    /// relative weight of inspections among acts
-    pub inspections: f64,
-    /// what happens to a major decision's legal review (法制审核)
-    pub legal_review: LegalReviewPractice,
-}
-
-/// How a body treats the legal review of its major decisions (Art. 19(16)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LegalReviewPractice {
-    /// reviewed, and passed, before the decision
-    Passed,
-    /// decided with no review at all
-    Skipped,
-    /// reviewed, failed, and decided all the same
-    FailedIgnored,
-}
-
-impl Profile {
-    fn normal(rng: &mut ChaCha8Rng) -> Profile {
-        Profile {
-            close: rng.gen_range(0.86..0.94),
-            decide: 0.8,
-            random: rng.gen_range(0.72..0.90),
-            matter_records: rng.gen_range(0.82..0.96),
-            review: rng.gen_range(0.02..0.04),
-            wrongful: rng.gen_range(0.05..0.15),
-            file_review: rng.gen_range(0.10..0.15),
-            file_pass: rng.gen_range(0.82..0.94),
-            exam: rng.gen_range(76.0..86.0),
-            items: rng.gen_range(75.0..88.0),
-            trainings: rng.gen_range(2.0..4.0),
-            inspections: 1.0,
-            legal_review: LegalReviewPractice::Passed,
-        }
-    }
-
-    /// The middle of the normal ranges: the size twins work so, so that
-    /// shrinking their rates toward the group's moves them little.
-    fn typical() -> Profile {
-        Profile {
-            close: 0.90,
-            decide: 0.8,
-            random: 0.81,
-            matter_records: 0.89,
-            review: 0.03,
-            wrongful: 0.10,
-            file_review: 0.125,
-            file_pass: 0.88,
-            exam: 81.0,
-            items: 81.5,
-            trainings: 3.0,
-            inspections: 1.0,
-            legal_review: LegalReviewPractice::Passed,
-        }
-    }
-
-    fn outstanding() -> Profile {
-        Profile {
-            close: 1.0,
-            decide: 0.8,
-            random: 1.0,
-            matter_records: 1.0,
-            review: 0.02,
-            wrongful: 0.0,
-            file_review: 0.4,
-            file_pass: 1.0,
-            exam: 98.5,
-            items: 99.0,
-            trainings: 5.0,
-            inspections: 1.0,
-            legal_review: LegalReviewPractice::Passed,
-        }
-    }
-
-    /// Performance alone cannot fail a department under the default plan
-    /// in a small city (a department with no finding keeps the legal-review,
-    /// benchmark and findings marks, and small counts are shrunk toward the
-    /// group's rates): this one also decides its major matters after their
-    /// legal review failed, which costs it the legal-review mark with a
-    /// handful of findings.
-    fn failing() -> Profile {
-        Profile {
-            close: 0.02,
-            decide: 0.8,
-            random: 0.0,
-            matter_records: 0.0,
-            review: 0.9,
-            wrongful: 0.9,
-            file_review: 0.12,
-            file_pass: 0.0,
-            exam: 20.0,
-            items: 15.0,
-            trainings: 1.0,
-            inspections: 0.3,
-            legal_review: LegalReviewPractice::FailedIgnored,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyRole {
-    Normal,
-    Outstanding,
-    Failing,
-    NoLegalReview,
-    Voider,
-    Backdater,
-    TwinSmall,
-    TwinLarge,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OfficerRole {
-    Normal,
-    Overturned,
-    AuxiliaryAlone,
-    OutsideBenchmark,
-    CardExpired,
-    CardLate,
-    Outstanding,
-    Slacker,
-}
 
 #[derive(Debug, Clone)]
 pub struct PowerBp {
@@ -391,86 +248,6 @@ fn posts(name: &str, units: &[String], n_powers: usize) -> Vec<PostBp> {
         powers: vec![],
     });
     v
-}
-
-/// The bodies that carry the department-level patterns, and the hosts of
-/// the officer-level ones.
-struct Placement {
-    outstanding: usize,
-    failing: usize,
-    no_review: usize,
-    voider: usize,
-    backdater: usize,
-    twin_small: usize,
-    twin_large: usize,
-    performers: usize,
-    overturned: usize,
-    benchmark: usize,
-    auxiliary: usize,
-    expired: usize,
-}
-
-fn place(rng: &mut ChaCha8Rng, depts: &[(usize, &DeptT)]) -> Placement {
-    let twin = |code: &str| {
-        depts
-            .iter()
-            .find(|(_, d)| d.code == code)
-            .map_or(0, |(i, _)| *i)
-    };
-    let (twin_small, twin_large) = (twin(catalog::TWINS.0), twin(catalog::TWINS.1));
-    let mut order: Vec<(usize, &DeptT)> = depts
-        .iter()
-        .copied()
-        .filter(|(i, _)| *i != twin_small && *i != twin_large)
-        .collect();
-    order.shuffle(rng);
-    let majors_possible = |d: &DeptT| {
-        d.powers
-            .iter()
-            .any(|p| p.cat == Cat::Penalty && p.max_yuan * 100 >= MAJOR_FINE_FEN * 10 / 7)
-    };
-    // The first in the shuffled order that fits (the first at all if none
-    // does).
-    let mut take = |fits: &dyn Fn(&DeptT) -> bool| {
-        let at = order.iter().position(|(_, d)| fits(d)).unwrap_or(0);
-        order.remove(at).0
-    };
-    let no_review = take(&majors_possible);
-    // Rates are shrunk toward the group's (rate_prior): the failing and
-    // the outstanding department need the volume to stand apart.
-    // Its major decisions are all findings: fines that seldom make one.
-    let failing = take(&|d| d.size >= 5 && d.powers.iter().all(|p| p.max_yuan <= 100_000));
-    let outstanding = take(&|d| d.size >= 5);
-    let any = |_: &DeptT| true;
-    let (voider, backdater) = (take(&any), take(&any));
-    let mut free: Vec<usize> = order.iter().map(|(b, _)| *b).collect();
-    // The biggest free department hosts the performers (their peers are
-    // its officers); the others and the three fallbacks take the rest.
-    free.sort_by_key(|b| {
-        std::cmp::Reverse(
-            depts
-                .iter()
-                .find(|(i, _)| i == b)
-                .map_or(0, |(_, d)| d.size),
-        )
-    });
-    let mut hosts = free;
-    hosts.extend([no_review, voider, backdater]);
-    let host = |i: usize| hosts[i % hosts.len()];
-    Placement {
-        outstanding,
-        failing,
-        no_review,
-        voider,
-        backdater,
-        twin_small,
-        twin_large,
-        performers: host(0),
-        overturned: host(1),
-        benchmark: host(2),
-        auxiliary: host(3),
-        expired: host(4),
-    }
 }
 
 impl Blueprint {
