@@ -144,6 +144,7 @@ pub struct DeptT {
 /// The departments, most important first: a plan of N departments takes
 /// the first N (the legal-affairs office, the vertically managed tax bureau
 /// and the entrusted brigade with its department come early).
+#[rustfmt::skip]
 pub const DEPARTMENTS: &[DeptT] = &[
     DeptT {
         code: "SCJG",
@@ -229,11 +230,13 @@ pub const DEPARTMENTS: &[DeptT] = &[
         powers: &[
             cf("CF-001", "对经营假农药的行政处罚", "《农药管理条例》", "第五十五条", "经营假农药", 50_000),
             cf("CF-002", "对生产经营假种子的行政处罚", "《中华人民共和国种子法》", "第七十五条", "销售假种子", 200_000),
+            cf("CF-003", "对动物防疫违法行为的行政处罚", "《中华人民共和国动物防疫法》", "第九十七条", "屠宰、经营依法应当检疫而未经检疫的动物产品", 100_000),
             jc("JC-001", "农产品质量安全监督检查", "《中华人民共和国农产品质量安全法》", "第五十五条"),
-            xk("XK-001", "农药经营许可", "《农药管理条例》", "第二十四条"),
         ],
         issuer: PROVINCE_ISSUER,
     },
+    // Entrusted with the bureau's powers (Art. 23): the two are the city's
+    // size twins, alike in everything but their staff.
     DeptT {
         code: "NYZD",
         name: "尚志市农业综合行政执法大队",
@@ -242,7 +245,8 @@ pub const DEPARTMENTS: &[DeptT] = &[
         units: &["执法一中队", "执法二中队"],
         powers: &[
             cf("CF-001", "对经营假农药的行政处罚（受委托）", "《农药管理条例》", "第五十五条", "经营假农药", 50_000),
-            cf("CF-002", "对动物防疫违法行为的行政处罚（受委托）", "《中华人民共和国动物防疫法》", "第九十七条", "屠宰、经营依法应当检疫而未经检疫的动物产品", 100_000),
+            cf("CF-002", "对生产经营假种子的行政处罚（受委托）", "《中华人民共和国种子法》", "第七十五条", "销售假种子", 200_000),
+            cf("CF-003", "对动物防疫违法行为的行政处罚（受委托）", "《中华人民共和国动物防疫法》", "第九十七条", "屠宰、经营依法应当检疫而未经检疫的动物产品", 100_000),
             jc("JC-001", "农资市场执法检查（受委托）", "《中华人民共和国农产品质量安全法》", "第五十五条"),
         ],
         issuer: PROVINCE_ISSUER,
@@ -610,6 +614,10 @@ pub const DEPARTMENTS: &[DeptT] = &[
     },
 ];
 
+/// The size twins (small, large): a bureau and the brigade it entrusted
+/// with the same powers; both among the first eight departments.
+pub const TWINS: (&str, &str) = ("NYNC", "NYZD");
+
 /// Towns (乡镇人民政府): governments under the city, assessed too (Art. 4),
 /// with the powers the province devolved to them.
 pub const TOWNS: &[(&str, &str)] = &[
@@ -633,6 +641,7 @@ pub const TOWNS: &[(&str, &str)] = &[
 
 pub const TOWN_UNITS: &[&str] = &["综合行政执法办公室", "应急管理办公室"];
 
+#[rustfmt::skip]
 pub const TOWN_POWERS: &[PowerT] = &[
     cf("CF-001", "对露天焚烧秸秆的行政处罚", "《中华人民共和国大气污染防治法》", "第一百一十九条", "在人口集中地区露天焚烧秸秆", 2_000),
     cf("CF-002", "对农村村民非法占用土地建住宅的行政处罚", "《中华人民共和国土地管理法》", "第七十八条", "未经批准非法占用土地建住宅", 20_000),
@@ -646,6 +655,22 @@ pub const TOWN_SIZE: u32 = 1;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_twins_hold_alike_powers() {
+        let of = |code| DEPARTMENTS.iter().find(|d| d.code == code).unwrap();
+        let (a, b) = (of(TWINS.0), of(TWINS.1));
+        let at = |code| DEPARTMENTS.iter().position(|d| d.code == code).unwrap();
+        assert!(at(TWINS.0) < crate::plan::MIN_DEPARTMENTS);
+        assert!(at(TWINS.1) < crate::plan::MIN_DEPARTMENTS);
+        assert_eq!(a.powers.len(), b.powers.len());
+        for (x, y) in a.powers.iter().zip(b.powers) {
+            assert_eq!(
+                (x.cat, x.law, x.article, x.max_yuan),
+                (y.cat, y.law, y.article, y.max_yuan)
+            );
+        }
+    }
 
     #[test]
     fn codes_are_unique_and_lists_are_sound() {
@@ -662,12 +687,20 @@ mod tests {
             pc.dedup();
             assert_eq!(pc.len(), k, "{}", d.code);
             assert!(d.powers.iter().any(|p| p.cat == Cat::Penalty), "{}", d.code);
-            assert!(d.powers.iter().any(|p| p.cat == Cat::Inspection), "{}", d.code);
+            assert!(
+                d.powers.iter().any(|p| p.cat == Cat::Inspection),
+                "{}",
+                d.code
+            );
             assert!(d.powers.iter().all(|p| p.law.starts_with('《')));
             if let DeptKind::Entrusted(by) = d.kind {
                 let at = DEPARTMENTS.iter().position(|x| x.code == by).unwrap();
                 let me = DEPARTMENTS.iter().position(|x| x.code == d.code).unwrap();
-                assert!(at < me, "{} is entrusted by a department taken after it", d.code);
+                assert!(
+                    at < me,
+                    "{} is entrusted by a department taken after it",
+                    d.code
+                );
             }
         }
     }

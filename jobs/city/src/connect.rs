@@ -109,7 +109,10 @@ async fn channel(url: &str) -> anyhow::Result<Channel> {
 }
 
 impl<'a> Conn<'a> {
-    pub async fn open(endpoints: &Endpoints, tokens: &'a dyn TokenSource) -> anyhow::Result<Conn<'a>> {
+    pub async fn open(
+        endpoints: &Endpoints,
+        tokens: &'a dyn TokenSource,
+    ) -> anyhow::Result<Conn<'a>> {
         Ok(Conn {
             registry: channel(&endpoints.registry).await?,
             intake: channel(&endpoints.intake).await?,
@@ -127,7 +130,9 @@ impl<'a> Conn<'a> {
 
     pub fn intake(&self, role: Role, body: Option<&str>) -> anyhow::Result<Intake> {
         let bearer = Bearer::new(&self.tokens.token(role, body)?)?;
-        Ok(IntakeServiceClient::with_interceptor(self.intake.clone(), bearer)
-            .max_decoding_message_size(64 << 20))
+        Ok(
+            IntakeServiceClient::with_interceptor(self.intake.clone(), bearer)
+                .max_decoding_message_size(64 << 20),
+        )
     }
 }

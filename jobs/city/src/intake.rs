@@ -123,7 +123,11 @@ async fn stream(
         .map_err(|s| anyhow::anyhow!("intake SubmitFacts: {} {}", s.code(), s.message()))?
     {
         let i = usize::try_from(a.sequence).unwrap_or(usize::MAX);
-        anyhow::ensure!(i < n, "intake acknowledged a record never sent ({})", a.sequence);
+        anyhow::ensure!(
+            i < n,
+            "intake acknowledged a record never sent ({})",
+            a.sequence
+        );
         anyhow::ensure!(
             a.code == 0,
             "intake refused {}: code {} {} {} {:?}",
@@ -210,10 +214,8 @@ pub async fn send(
     progress: &dyn Progress,
 ) -> anyhow::Result<Sent> {
     let mut sent = Sent::default();
-    progress.begin(
-        Stage::Facts,
-        bp.bodies.iter().map(|b| b.budget).sum::<u64>(),
-    );
+    // Each body's count is known once it is drawn, as its stream starts.
+    progress.begin(Stage::Facts, 0);
     let parallel = bp.plan.streams.max(1);
     let mut done: Vec<BodySent> = futures::stream::iter(1..bp.bodies.len())
         .map(|b| body(bp, b, names, &bodies[b], conn, progress))

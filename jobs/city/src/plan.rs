@@ -56,7 +56,7 @@ impl CityPlan {
     /// The officers the plan needs at least: every department five (four
     /// officers and an auxiliary), every town four, and the twins' share.
     pub fn min_officers(&self) -> usize {
-        self.departments * 5 + self.towns * 4 + 12
+        self.departments * 5 + self.towns * 4 + 20
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
@@ -65,11 +65,7 @@ impl CityPlan {
             (MIN_DEPARTMENTS..=max).contains(&self.departments),
             "departments: {MIN_DEPARTMENTS} to {max} (the patterns need {MIN_DEPARTMENTS}; the catalogue has {max})"
         );
-        anyhow::ensure!(
-            self.towns <= TOWNS.len(),
-            "towns: 0 to {}",
-            TOWNS.len()
-        );
+        anyhow::ensure!(self.towns <= TOWNS.len(), "towns: 0 to {}", TOWNS.len());
         anyhow::ensure!(
             self.officers >= self.min_officers(),
             "officers: at least {} for {} departments and {} towns",
@@ -82,10 +78,7 @@ impl CityPlan {
             "facts: at least 20 per officer ({})",
             20 * self.officers
         );
-        anyhow::ensure!(
-            (2001..=2100).contains(&self.year),
-            "year: 2001 to 2100"
-        );
+        anyhow::ensure!((2001..=2100).contains(&self.year), "year: 2001 to 2100");
         anyhow::ensure!(
             self.year <= last_full_year(),
             "year: {} has not ended in the city yet (facts are never in the future)",
@@ -137,6 +130,9 @@ mod tests {
             ..CityPlan::default()
         };
         assert!(this_year.validate().is_err());
-        assert_eq!(at(2025, 1, 1, 0, 0, 0).to_rfc3339(), "2024-12-31T16:00:00+00:00");
+        assert_eq!(
+            at(2025, 1, 1, 0, 0, 0).to_rfc3339(),
+            "2024-12-31T16:00:00+00:00"
+        );
     }
 }

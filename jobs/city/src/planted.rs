@@ -9,14 +9,17 @@ use probity_rules::catalogue as rules;
 
 use crate::{
     blueprint::Blueprint,
-    truth::{BackdateAttempt, Flag, GroundTruth, Pattern, Planted, Shows, SizeTwins, Subject, SubjectKind},
+    truth::{
+        BackdateAttempt, Flag, GroundTruth, Pattern, Planted, Shows, SizeTwins, Subject,
+        SubjectKind, Worst,
+    },
 };
 
 struct Expect {
     findings: &'static [&'static str],
     names_officer: bool,
     flag: Option<Flag>,
-    shows: Option<(&'static str, &'static str)>,
+    shows: Option<(&'static str, &'static str, Worst)>,
     ground: Option<&'static str>,
     note: &'static str,
 }
@@ -32,21 +35,21 @@ fn expect(p: Pattern) -> Expect {
     };
     match p {
         Pattern::OverturnedDecisions => Expect {
-            shows: Some(("wrongful_rate", "officers")),
+            shows: Some(("v_wrongful_rate", "officers", Worst::Highest)),
             ground: Some("ART11"),
             note: "复议撤销、诉讼败诉的决定多（错案）: decisions revoked on reconsideration or lost in court",
             ..none
         },
         Pattern::AuxiliaryAlone => Expect {
             findings: &[rules::AUXILIARY_ALONE.code, rules::TOO_FEW_QUALIFIED.code],
-            shows: Some(("findings_auxiliary_alone", "departments")),
+            shows: Some(("findings_auxiliary_alone", "departments", Worst::NonZero)),
             ground: Some("ART19_12"),
             note: "辅助人员单独执法: an auxiliary inspecting with no enforcement officer",
             ..none
         },
         Pattern::OutsideBenchmark => Expect {
             findings: &[rules::PENALTY_OUTSIDE_BENCHMARK.code],
-            shows: Some(("benchmark_compliance", "officers")),
+            shows: Some(("v_benchmark_compliance", "officers", Worst::Lowest)),
             ground: Some("ART20_08"),
             note: "超出裁量基准: minor-grade fines above the benchmark's range",
             ..none
@@ -54,7 +57,7 @@ fn expect(p: Pattern) -> Expect {
         Pattern::ActingWithoutValidCredential => Expect {
             findings: &[rules::CREDENTIAL_NOT_VALID.code],
             names_officer: true,
-            shows: Some(("findings_credential_not_valid", "officers")),
+            shows: Some(("findings_credential_not_valid", "officers", Worst::NonZero)),
             ground: Some("ART20_09"),
             note: "证件失效后继续执法: inspections after the card's validity ended on 1 July \
                    (a withholding cannot be dated inside a past year; intake finds both alike)",
@@ -62,14 +65,22 @@ fn expect(p: Pattern) -> Expect {
         },
         Pattern::MajorWithoutLegalReview => Expect {
             findings: &[rules::MAJOR_DECISION_WITHOUT_LEGAL_REVIEW.code],
-            shows: Some(("legal_review_coverage", "departments")),
+            shows: Some((
+                "findings_major_decision_without_legal_review",
+                "departments",
+                Worst::NonZero,
+            )),
             ground: Some("ART19_16"),
             note: "重大执法决定未经法制审核: every major decision without a legal review",
             ..none
         },
         Pattern::VoidsFindings => Expect {
             findings: &[rules::INSPECTION_NOT_RECORDED.code],
-            shows: Some(("findings_inspection_not_recorded", "departments")),
+            shows: Some((
+                "findings_inspection_not_recorded",
+                "departments",
+                Worst::NonZero,
+            )),
             ground: Some("ART19_15"),
             note: "作废带有违规发现的事实: unrecorded inspections voided; their findings stand",
             ..none
@@ -77,7 +88,11 @@ fn expect(p: Pattern) -> Expect {
         Pattern::BackdatesCredential => Expect {
             findings: &[rules::CREDENTIAL_NOT_VALID.code],
             names_officer: true,
-            shows: Some(("findings_credential_not_valid", "departments")),
+            shows: Some((
+                "findings_credential_not_valid",
+                "departments",
+                Worst::NonZero,
+            )),
             ground: Some("ART19_10"),
             note: "倒签执法证件: an officer inspected before his card was valid; the department \
                    then tried to issue him one dated back over those inspections",
@@ -96,15 +111,19 @@ fn expect(p: Pattern) -> Expect {
         Pattern::BelowThresholdOfficer => Expect {
             flag: Some(Flag::BelowThreshold),
             ground: Some("ART20_02"),
-            note: "年度考核成绩低于平均值40%: little work, nothing recorded, nothing closed, \
-                   files failing review; no rule broken",
+            note: "年度考核成绩低于平均值40%: penalties and inspections only, nothing closed, \
+                   recorded or drawn at random, files failing review, decisions overturned; \
+                   no rule intake checks broken",
             ..none
         },
         Pattern::FailingDepartment => Expect {
+            findings: &[rules::MAJOR_DECISION_WITHOUT_LEGAL_REVIEW.code],
             flag: Some(Flag::Failing),
             ground: Some("ART06"),
             note: "考核不合格的单位: matters left open, decisions overturned, nothing by random \
-                   draw, files failing review; no rule broken",
+                   draw, files failing review, and major decisions made after their legal \
+                   review failed (performance alone cannot fail a department under the \
+                   default plan in a small city)",
             ..none
         },
     }
@@ -168,17 +187,37 @@ pub fn truth(
     let subjects = [
         (Pattern::OverturnedDecisions, officer(r.overturned), None),
         (Pattern::AuxiliaryAlone, officer(r.auxiliary_alone), None),
-        (Pattern::OutsideBenchmark, officer(r.outside_benchmark), None),
-        (Pattern::ActingWithoutValidCredential, officer(r.card_expired), None),
-        (Pattern::MajorWithoutLegalReview, body(r.no_review_dept), None),
+        (
+            Pattern::OutsideBenchmark,
+            officer(r.outside_benchmark),
+            None,
+        ),
+        (
+            Pattern::ActingWithoutValidCredential,
+            officer(r.card_expired),
+            None,
+        ),
+        (
+            Pattern::MajorWithoutLegalReview,
+            body(r.no_review_dept),
+            None,
+        ),
         (Pattern::VoidsFindings, body(r.voider), None),
         (
             Pattern::BackdatesCredential,
             body(r.backdater),
             Some(officer(r.card_late)),
         ),
-        (Pattern::OutstandingOfficer, officer(r.outstanding_officer), None),
-        (Pattern::OutstandingDepartment, body(r.outstanding_dept), None),
+        (
+            Pattern::OutstandingOfficer,
+            officer(r.outstanding_officer),
+            None,
+        ),
+        (
+            Pattern::OutstandingDepartment,
+            body(r.outstanding_dept),
+            None,
+        ),
         (Pattern::BelowThresholdOfficer, officer(r.slacker), None),
         (Pattern::FailingDepartment, body(r.failing_dept), None),
     ];
@@ -200,9 +239,10 @@ pub fn truth(
                 voided: pattern == Pattern::VoidsFindings,
                 facts,
                 flag: e.flag,
-                shows: e.shows.map(|(column, table)| Shows {
+                shows: e.shows.map(|(column, table, worst)| Shows {
                     column: column.into(),
                     table: table.into(),
+                    worst,
                 }),
                 ground: e.ground.map(String::from),
                 note: e.note.into(),
@@ -236,9 +276,7 @@ pub fn truth(
             officer: officer(r.card_late),
             number: backdated_number(card.map_or("", |c| c.number.as_str())),
             valid_from: crate::plan::at(y, 1, 1, 0, 0, 0).to_rfc3339(),
-            valid_until: card
-                .map(|c| c.valid_from.to_rfc3339())
-                .unwrap_or_default(),
+            valid_until: card.map(|c| c.valid_from.to_rfc3339()).unwrap_or_default(),
             refused: backdate.0,
             reason: backdate.1,
         },

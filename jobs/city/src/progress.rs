@@ -71,7 +71,7 @@ impl Progress for Bars {
         let template = if total > 0 {
             "{spinner} {msg:<34} {bar:30} {pos}/{len} [{elapsed_precise}, {per_sec}]"
         } else {
-            "{spinner} {msg:<34} [{elapsed_precise}]"
+            "{spinner} {msg:<34} {pos} [{elapsed_precise}, {per_sec}]"
         };
         b.set_style(
             ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),

@@ -10,7 +10,7 @@ use probity_common::auth::Role;
 use probity_proto::registry::v1::*;
 
 use crate::{
-    blueprint::{BodyBp, Blueprint},
+    blueprint::{Blueprint, BodyBp},
     catalog::Cat,
     codes::CITY_DIVISION,
     connect::Conn,
@@ -52,7 +52,10 @@ fn duty(p: &crate::catalog::PowerT) -> String {
             "依法实施{}，随机抽取检查对象、随机选派执法检查人员，检查结果及时公开",
             p.name
         ),
-        Cat::Licensing => format!("依法受理、审查并作出{}决定，公开办理条件、程序和时限", p.name),
+        Cat::Licensing => format!(
+            "依法受理、审查并作出{}决定，公开办理条件、程序和时限",
+            p.name
+        ),
         Cat::Compulsory => format!("依法实施{}，严格遵守法定条件、程序和期限", p.name),
     }
 }
@@ -261,10 +264,7 @@ pub async fn build(
                 body: Some(Body {
                     display_name: b.display_name.clone(),
                     kind: b.kind as i32,
-                    parent: b
-                        .parent
-                        .map(|p| made.bodies[p].clone())
-                        .unwrap_or_default(),
+                    parent: b.parent.map(|p| made.bodies[p].clone()).unwrap_or_default(),
                     entrusted_by: b
                         .entrusted_by
                         .map(|p| made.bodies[p].clone())
@@ -291,8 +291,7 @@ pub async fn build(
     for c in all {
         made.names.extend(c.names);
         for (o, n) in c.officers {
-            made.names
-                .insert(bp.officers[o].placeholder(), n.clone());
+            made.names.insert(bp.officers[o].placeholder(), n.clone());
             made.officers[o] = n;
         }
         for (o, n) in c.credentials {

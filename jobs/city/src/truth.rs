@@ -73,16 +73,27 @@ pub enum Flag {
     Failing,
 }
 
-/// Where a pattern shows in the rankings when no flag is expected: the
-/// subject is the worst of its peer group on this indicator (or, for a
-/// `findings_*` column, has a non-zero count).
+/// Where a pattern shows in the rankings' tables when no flag is expected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shows {
-    /// An indicator of jobs/rankings/plans/default.toml or a findings column
-    /// of the tables (findings_<rule>).
+    /// A column of the tables: an indicator's value (`v_<indicator>`) or
+    /// a findings count (`findings_<rule>`).
     pub column: String,
     /// "officers" or "departments".
     pub table: String,
+    pub worst: Worst,
+}
+
+/// What the subject's value is among its peer group's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Worst {
+    /// the highest (a rate where lower is better)
+    Highest,
+    /// the lowest (a rate where higher is better)
+    Lowest,
+    /// above zero (a findings count)
+    NonZero,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,13 +8,18 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use probity_proto::registry::v1::{
     BenchmarkRange, BodyKind, CircumstanceGrade, MajorDecisionCriteria, OfficerKind,
 };
-use rand::{Rng, seq::SliceRandom};
+use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+
+mod behaviour;
+mod place;
+
+pub use behaviour::{BodyRole, LegalReviewPractice, OfficerRole, Profile};
+use place::place;
 
 use crate::{
     catalog::{self, Cat, DeptKind, DeptT, PowerT},
-    codes,
-    names,
+    codes, names,
     plan::{CityPlan, at, day_start},
     rng,
 };
@@ -23,118 +28,6 @@ use crate::{
 pub const MAJOR_FINE_FEN: i64 = 5_000_000;
 /// Measures the catalogue of major decisions lists for every penalty power.
 pub const MAJOR_MEASURES: &[&str] = &["责令停产停业", "吊销许可证件"];
-
-/// How a body works, in rates: drawn near the city's norm for most, fixed
-/// for the planted outstanding and failing ones.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Profile {
-    /// matters and complaints closed
-    pub close: f64,
-    /// penalty matters decided
-    pub decide: f64,
-    /// inspections from a random draw (双随机)
-    pub random: f64,
-    /// matters with a record of the process
-    pub matter_records: f64,
-    /// decisions taken to reconsideration or court
-    pub review: f64,
-    /// of those, revoked or lost
-    pub wrongful: f64,
-    /// decisions whose case file the office reviews
-    pub file_review: f64,
-    /// files passing all six points
-    pub file_pass: f64,
-    /// mean exam score
-    pub exam: f64,
-    /// mean Art. 8 item score
-    pub items: f64,
-    /// department trainings per officer in the year
-    pub trainings: f64,
-    /// relative weight of inspections among acts
-    pub inspections: f64,
-    /// major decisions get a passed legal review before them
-    pub reviews_major: bool,
-}
-
-impl Profile {
-    fn normal(rng: &mut ChaCha8Rng) -> Profile {
-        Profile {
-            close: rng.gen_range(0.88..0.95),
-            decide: 0.8,
-            random: rng.gen_range(0.75..0.92),
-            matter_records: rng.gen_range(0.85..0.97),
-            review: rng.gen_range(0.02..0.04),
-            wrongful: rng.gen_range(0.05..0.15),
-            file_review: rng.gen_range(0.10..0.15),
-            file_pass: rng.gen_range(0.85..0.95),
-            exam: rng.gen_range(78.0..88.0),
-            items: rng.gen_range(75.0..90.0),
-            trainings: rng.gen_range(2.0..4.0),
-            inspections: 1.0,
-            reviews_major: true,
-        }
-    }
-
-    fn outstanding() -> Profile {
-        Profile {
-            close: 1.0,
-            decide: 0.8,
-            random: 1.0,
-            matter_records: 1.0,
-            review: 0.02,
-            wrongful: 0.0,
-            file_review: 0.15,
-            file_pass: 1.0,
-            exam: 98.5,
-            items: 99.0,
-            trainings: 5.0,
-            inspections: 1.0,
-            reviews_major: true,
-        }
-    }
-
-    fn failing() -> Profile {
-        Profile {
-            close: 0.05,
-            decide: 0.8,
-            random: 0.0,
-            matter_records: 0.0,
-            review: 0.5,
-            wrongful: 0.8,
-            file_review: 0.5,
-            file_pass: 0.0,
-            exam: 30.0,
-            items: 20.0,
-            trainings: 1.0,
-            inspections: 0.2,
-            reviews_major: true,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyRole {
-    Normal,
-    Outstanding,
-    Failing,
-    NoLegalReview,
-    Voider,
-    Backdater,
-    TwinSmall,
-    TwinLarge,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OfficerRole {
-    Normal,
-    Overturned,
-    AuxiliaryAlone,
-    OutsideBenchmark,
-    CardExpired,
-    CardLate,
-    Outstanding,
-    Slacker,
-}
 
 #[derive(Debug, Clone)]
 pub struct PowerBp {
@@ -272,7 +165,12 @@ pub struct Blueprint {
 fn benchmark(max_yuan: i64) -> Vec<BenchmarkRange> {
     let fen = max_yuan * 100;
     [
-        (CircumstanceGrade::Minor, 0, fen / 10, "警告或者较低数额罚款"),
+        (
+            CircumstanceGrade::Minor,
+            0,
+            fen / 10,
+            "警告或者较低数额罚款",
+        ),
         (CircumstanceGrade::Ordinary, fen / 10, fen * 4 / 10, "罚款"),
         (
             CircumstanceGrade::Serious,
@@ -352,64 +250,6 @@ fn posts(name: &str, units: &[String], n_powers: usize) -> Vec<PostBp> {
     v
 }
 
-/// The bodies that carry the department-level patterns, and the hosts of
-/// the officer-level ones.
-struct Placement {
-    outstanding: usize,
-    failing: usize,
-    no_review: usize,
-    voider: usize,
-    backdater: usize,
-    twin_small: usize,
-    twin_large: usize,
-    performers: usize,
-    overturned: usize,
-    benchmark: usize,
-    auxiliary: usize,
-    expired: usize,
-}
-
-fn place(rng: &mut ChaCha8Rng, depts: &[(usize, &DeptT)]) -> Placement {
-    let mut order: Vec<(usize, &DeptT)> = depts.to_vec();
-    order.shuffle(rng);
-    let majors_possible = |d: &DeptT| {
-        d.powers
-            .iter()
-            .any(|p| p.cat == Cat::Penalty && p.max_yuan * 100 >= MAJOR_FINE_FEN * 10 / 7)
-    };
-    let at = order
-        .iter()
-        .position(|(_, d)| majors_possible(d))
-        .unwrap_or(0);
-    let no_review = order.remove(at).0;
-    let mut next = || order.remove(0).0;
-    let (outstanding, failing, voider, backdater, twin_large, twin_small) =
-        (next(), next(), next(), next(), next(), next());
-    let mut free: Vec<usize> = order.iter().map(|(b, _)| *b).collect();
-    // The biggest free department hosts the performers (their peers are
-    // its officers); the others and the three fallbacks take the rest.
-    free.sort_by_key(|b| {
-        std::cmp::Reverse(depts.iter().find(|(i, _)| i == b).map_or(0, |(_, d)| d.size))
-    });
-    let mut hosts = free;
-    hosts.extend([no_review, voider, backdater]);
-    let host = |i: usize| hosts[i % hosts.len()];
-    Placement {
-        outstanding,
-        failing,
-        no_review,
-        voider,
-        backdater,
-        twin_small,
-        twin_large,
-        performers: host(0),
-        overturned: host(1),
-        benchmark: host(2),
-        auxiliary: host(3),
-        expired: host(4),
-    }
-}
-
 impl Blueprint {
     pub fn new(plan: &CityPlan) -> anyhow::Result<Blueprint> {
         plan.validate()?;
@@ -485,7 +325,8 @@ impl Blueprint {
             });
         }
 
-        let depts: Vec<(usize, &DeptT)> = chosen.iter().enumerate().map(|(i, d)| (i + 1, d)).collect();
+        let depts: Vec<(usize, &DeptT)> =
+            chosen.iter().enumerate().map(|(i, d)| (i + 1, d)).collect();
         let p = place(&mut rng_city, &depts);
         for (b, role) in [
             (p.outstanding, BodyRole::Outstanding),
@@ -500,13 +341,15 @@ impl Blueprint {
         }
         bodies[p.outstanding].profile = Profile::outstanding();
         bodies[p.failing].profile = Profile::failing();
-        bodies[p.no_review].profile.reviews_major = false;
-        bodies[p.twin_large].profile = bodies[p.twin_small].profile.clone();
+        bodies[p.no_review].profile.legal_review = LegalReviewPractice::Skipped;
+        bodies[p.twin_small].profile = Profile::typical();
+        bodies[p.twin_large].profile = Profile::typical();
 
-        // Staff: the plan's officers shared by relative size, each body its
-        // minimum; the twins exactly one and three parts.
+        // Staff: the twins first, exactly one and three parts of what the
+        // larger one's size would give it; then the rest of the plan's
+        // officers shared by relative size, each body its minimum.
         let size = |b: usize| -> u32 {
-            if b == 0 {
+            if b == 0 || b == p.twin_small || b == p.twin_large {
                 0
             } else if b <= plan.departments {
                 chosen[b - 1].size
@@ -514,13 +357,19 @@ impl Blueprint {
                 catalog::TOWN_SIZE
             }
         };
+        let all: u32 = (0..bodies.len()).map(size).sum::<u32>() + chosen[p.twin_large - 1].size;
+        let large_share =
+            plan.officers as f64 * f64::from(chosen[p.twin_large - 1].size) / f64::from(all);
+        let small_q = ((large_share * 0.82 / 3.0).round() as usize).max(6);
+        let twins = small_q * 4 + 4;
+        let rest = plan.officers.saturating_sub(twins) as f64;
         let total: u32 = (0..bodies.len()).map(size).sum();
         let staff = |b: usize| -> (usize, usize) {
-            if b == 0 {
+            if size(b) == 0 {
                 return (0, 0);
             }
             let town = b > plan.departments;
-            let share = plan.officers as f64 * f64::from(size(b)) / f64::from(total);
+            let share = rest * f64::from(size(b)) / f64::from(total);
             let aux = ((share * 0.18).round() as usize).max(1);
             let min_q = if town { 3 } else { 4 };
             let mut q = ((share - aux as f64).round() as usize).max(min_q);
@@ -529,8 +378,6 @@ impl Blueprint {
             }
             (q, aux)
         };
-        let (big_q, _) = staff(p.twin_large);
-        let small_q = (big_q / 3).max(4);
         let mut sizes: Vec<(usize, usize)> = (0..bodies.len()).map(staff).collect();
         sizes[p.twin_small] = (small_q, 1);
         sizes[p.twin_large] = (small_q * 3, 3);
@@ -624,8 +471,9 @@ impl Blueprint {
         ] {
             officers[o].role = role;
         }
-        officers[outstanding_officer].activity = 1.9;
-        officers[slacker].activity = 0.3;
+        officers[outstanding_officer].activity = 3.0;
+        // The slacker's acts are planted, none drawn (facts.rs).
+        officers[slacker].activity = 0.0;
         // Five years on a card that ran out on 1 July of the year.
         {
             let e = &mut officers[card_expired];
@@ -669,7 +517,9 @@ impl Blueprint {
 
         let mut rng_targets = rng::of(plan.seed, "targets");
         let n_targets = (plan.facts / 40).clamp(100, 20_000) as usize;
-        let targets = (0..n_targets).map(|_| codes::uscc(&mut rng_targets)).collect();
+        let targets = (0..n_targets)
+            .map(|_| codes::uscc(&mut rng_targets))
+            .collect();
 
         Ok(Blueprint {
             plan: plan.clone(),
@@ -763,11 +613,7 @@ mod tests {
             x.officers.iter().map(|o| o.display_name.clone()).collect()
         };
         assert_eq!(names(&a), names(&b));
-        let other = Blueprint::new(&CityPlan {
-            seed: 7,
-            ..small()
-        })
-        .unwrap();
+        let other = Blueprint::new(&CityPlan { seed: 7, ..small() }).unwrap();
         assert_ne!(names(&a), names(&other));
     }
 
@@ -797,9 +643,17 @@ mod tests {
             let o = &bp.officers;
             assert_eq!(o[r.auxiliary_alone].kind, OfficerKind::Auxiliary);
             assert_eq!(o[r.card_late].body, r.backdater);
-            for b in [r.twin_small, r.twin_large, r.outstanding_dept, r.failing_dept] {
+            for b in [
+                r.twin_small,
+                r.twin_large,
+                r.outstanding_dept,
+                r.failing_dept,
+            ] {
                 for x in [r.overturned, r.outside_benchmark, r.card_expired, r.slacker] {
-                    assert_ne!(o[x].body, b, "seed {seed}: a planted officer in a planted body");
+                    assert_ne!(
+                        o[x].body, b,
+                        "seed {seed}: a planted officer in a planted body"
+                    );
                 }
             }
             let total: u64 = bp.bodies.iter().map(|b| b.budget).sum();
