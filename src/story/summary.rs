@@ -14,6 +14,20 @@ fn mark(f: Found) -> &'static str {
     }
 }
 
+fn state_zh(state: &str) -> &'static str {
+    match state {
+        "OPENED" => "立案",
+        "INVESTIGATING" => "调查",
+        "PROPOSED" => "处理意见",
+        "DECIDED" => "决定",
+        "CONTESTED" => "申诉",
+        "EXECUTED" => "执行",
+        "CLOSED" => "结案",
+        "DISMISSED" => "撤销立案",
+        _ => "",
+    }
+}
+
 fn pattern_label(p: Pattern) -> &'static str {
     match p {
         Pattern::OverturnedDecisions => "错案较多 many decisions overturned",
@@ -103,7 +117,7 @@ fn cases(o: &mut String, s: &Story) {
         c.total, c.decided_or_later
     );
     for (state, n) in &c.by_state {
-        let _ = writeln!(o, "  {state}: {n}");
+        let _ = writeln!(o, "  {} {state}: {n}", state_zh(state));
     }
     let l = &s.closed;
     let _ = writeln!(
