@@ -73,6 +73,9 @@ table.matrix th { font-size: 7.5pt; font-weight: normal; }
   h2, h3 { break-after: avoid; }
   tr, .card, .stat, table.cases { break-inside: avoid; }
   .card.wide { break-inside: auto; }
+  /* A city of 30 departments draws a ranking taller than the page: scaled
+     to fit under its heading, or the heading is left alone on a page. */
+  .chart { max-height: 160mm; }
 }
 "#;
 
