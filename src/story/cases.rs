@@ -3,8 +3,7 @@
 use std::collections::BTreeMap;
 
 use probity_city::{
-    GroundTruth, TokenSource,
-    connect::Bearer,
+    GroundTruth,
     truth::{Pattern, Planted},
 };
 use probity_common::auth::Role;
@@ -12,53 +11,15 @@ use probity_proto::{
     accountability::v1::{
         Case, CaseState, FindingRef, Ground, ListCasesRequest, OpenCaseRequest,
         RaiseFromFindingRequest, Subject,
-        accountability_service_client::AccountabilityServiceClient,
     },
-    intake::v1::{
-        Finding, FindingFilter, ListFindingsRequest, intake_service_client::IntakeServiceClient,
-    },
+    intake::v1::{Finding, FindingFilter, ListFindingsRequest},
 };
-use tonic::{service::interceptor::InterceptedService, transport::Channel};
 
-pub type Acc = AccountabilityServiceClient<InterceptedService<Channel, Bearer>>;
-pub type Intake = IntakeServiceClient<InterceptedService<Channel, Bearer>>;
+pub use probity_city::connect::{Accountability as Acc, Conn, Intake};
 
-/// One channel to every service, and tokens for whoever the story plays.
-pub struct Conn<'a> {
-    channel: Channel,
-    pub tokens: &'a dyn TokenSource,
-}
-
-impl<'a> Conn<'a> {
-    pub async fn open(url: &str, tokens: &'a dyn TokenSource) -> anyhow::Result<Conn<'a>> {
-        let channel = tonic::transport::Endpoint::from_shared(url.to_string())?
-            .connect()
-            .await
-            .map_err(|e| anyhow::anyhow!("connecting to {url}: {e}"))?;
-        Ok(Conn { channel, tokens })
-    }
-
-    fn bearer(&self, role: Role, body: Option<&str>) -> anyhow::Result<Bearer> {
-        Bearer::new(&self.tokens.token(role, body)?)
-    }
-
-    /// Accountability as the legal-affairs office.
-    pub fn office(&self) -> anyhow::Result<Acc> {
-        let b = self.bearer(Role::LegalOffice, None)?;
-        Ok(AccountabilityServiceClient::with_interceptor(
-            self.channel.clone(),
-            b,
-        ))
-    }
-
-    /// Intake as `role` (a department: of `body`).
-    pub fn intake(&self, role: Role, body: Option<&str>) -> anyhow::Result<Intake> {
-        let b = self.bearer(role, body)?;
-        Ok(IntakeServiceClient::with_interceptor(
-            self.channel.clone(),
-            b,
-        ))
-    }
+/// Accountability as the legal-affairs office.
+pub fn office(conn: &Conn<'_>) -> anyhow::Result<Acc> {
+    conn.accountability(Role::LegalOffice, None)
 }
 
 /// A case raised from a planted pattern's first finding.
@@ -117,7 +78,7 @@ pub async fn raise(acc: &mut Acc, f: &Finding) -> anyhow::Result<Case> {
 /// office raising what intake found.
 pub async fn raise_planted(conn: &Conn<'_>, truth: &GroundTruth) -> anyhow::Result<Vec<Raised>> {
     let mut intake = conn.intake(Role::LegalOffice, None)?;
-    let mut acc = conn.office()?;
+    let mut acc = office(conn)?;
     let mut out = Vec::new();
     for p in truth.planted.iter().filter(|p| p.ground.is_some()) {
         let case = match p.findings.first() {
@@ -184,7 +145,7 @@ pub struct CaseCounts {
 }
 
 pub async fn all_cases(conn: &Conn<'_>) -> anyhow::Result<Vec<Case>> {
-    let mut acc = conn.office()?;
+    let mut acc = office(conn)?;
     let mut out = Vec::new();
     let mut token = String::new();
     loop {
@@ -204,13 +165,12 @@ pub async fn all_cases(conn: &Conn<'_>) -> anyhow::Result<Vec<Case>> {
     }
 }
 
-pub async fn count(conn: &Conn<'_>) -> anyhow::Result<CaseCounts> {
-    let cases = all_cases(conn).await?;
+pub fn count(cases: &[Case]) -> CaseCounts {
     let mut c = CaseCounts {
         total: cases.len(),
         ..Default::default()
     };
-    for case in &cases {
+    for case in cases {
         let state = CaseState::try_from(case.state).unwrap_or(CaseState::Unspecified);
         *c.by_state
             .entry(
@@ -238,5 +198,5 @@ pub async fn count(conn: &Conn<'_>) -> anyhow::Result<CaseCounts> {
             c.decided_or_later += 1;
         }
     }
-    Ok(c)
+    c
 }

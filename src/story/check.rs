@@ -6,6 +6,7 @@ use probity_city::{
     truth::{Flag, Planted, Worst},
 };
 use probity_common::auth::Role;
+use probity_proto::accountability::v1::Case;
 use probity_rankings::summary::{Row, RunTables};
 
 use super::cases::{Conn, Raised, first_finding};
@@ -102,9 +103,9 @@ pub async fn patterns(
     truth: &GroundTruth,
     tables: &RunTables,
     raised: &[Raised],
+    cases: &[Case],
 ) -> anyhow::Result<Vec<PatternCheck>> {
     let mut intake = conn.intake(Role::LegalOffice, None)?;
-    let cases = super::cases::all_cases(conn).await?;
     let mut out = Vec::new();
     for p in &truth.planted {
         let finding = match p.findings.first() {

@@ -74,7 +74,7 @@ pub async fn tell(
     std::fs::write(&truth_file, serde_json::to_vec_pretty(&city.truth)?)?;
     lap("build the city", &mut stages);
 
-    let conn = cases::Conn::open(url, &tokens).await?;
+    let conn = cases::Conn::open(&endpoints, &tokens).await?;
     let raised = cases::raise_planted(&conn, &city.truth).await?;
     lap("raise cases from findings", &mut stages);
 
@@ -86,8 +86,10 @@ pub async fn tell(
     let closed = next_act::close_the_loop(&conn, &city, &raised).await?;
     lap("decide, withhold, find the next act", &mut stages);
 
-    let cases = cases::count(&conn).await?;
-    let checks = check::patterns(&conn, &city.truth, &tables, &raised).await?;
+    // One walk of every case, for the counts and the patterns' checks.
+    let all = cases::all_cases(&conn).await?;
+    let cases = cases::count(&all);
+    let checks = check::patterns(&conn, &city.truth, &tables, &raised, &all).await?;
     let false_flags = check::false_flags(&city.truth, &tables);
     lap("check the planted patterns", &mut stages);
     Ok(Story {

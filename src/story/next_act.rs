@@ -57,7 +57,7 @@ pub async fn close_the_loop(
         .iter()
         .find(|o| o.name == officer)
         .ok_or_else(|| anyhow::anyhow!("{officer} is not one of the city's officers"))?;
-    let mut acc = conn.office()?;
+    let mut acc = super::cases::office(conn)?;
     let decided = withhold(&mut acc, &chosen.case).await?;
     let next_act = act_again(conn, &officer, &made.body).await?;
     let finding = next_act

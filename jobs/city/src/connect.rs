@@ -6,6 +6,7 @@ use probity_common::{
     config::Settings,
 };
 use probity_proto::{
+    accountability::v1::accountability_service_client::AccountabilityServiceClient,
     intake::v1::intake_service_client::IntakeServiceClient,
     registry::v1::registry_service_client::RegistryServiceClient,
 };
@@ -92,11 +93,13 @@ impl Interceptor for Bearer {
 
 pub type Registry = RegistryServiceClient<InterceptedService<Channel, Bearer>>;
 pub type Intake = IntakeServiceClient<InterceptedService<Channel, Bearer>>;
+pub type Accountability = AccountabilityServiceClient<InterceptedService<Channel, Bearer>>;
 
 /// Channels to the registry and intake, and the tokens to use on them.
 pub struct Conn<'a> {
     registry: Channel,
     intake: Channel,
+    accountability: Channel,
     pub tokens: &'a dyn TokenSource,
 }
 
@@ -116,6 +119,7 @@ impl<'a> Conn<'a> {
         Ok(Conn {
             registry: channel(&endpoints.registry).await?,
             intake: channel(&endpoints.intake).await?,
+            accountability: channel(&endpoints.accountability).await?,
             tokens,
         })
     }
@@ -124,6 +128,16 @@ impl<'a> Conn<'a> {
         let bearer = Bearer::new(&self.tokens.token(role, body)?)?;
         Ok(RegistryServiceClient::with_interceptor(
             self.registry.clone(),
+            bearer,
+        ))
+    }
+
+    /// Accountability as `role`: callers that go on to raise and decide
+    /// cases on the city (the demo's story).
+    pub fn accountability(&self, role: Role, body: Option<&str>) -> anyhow::Result<Accountability> {
+        let bearer = Bearer::new(&self.tokens.token(role, body)?)?;
+        Ok(AccountabilityServiceClient::with_interceptor(
+            self.accountability.clone(),
             bearer,
         ))
     }
