@@ -53,16 +53,23 @@ db_test!(the_whole_loop_closes, |backend| async move {
         .expect("the next act's finding raised a case");
     assert_ne!(raised.name, l.decided.name);
     assert_eq!(raised.subject.as_ref().unwrap().name, l.officer);
+    // The registry holds the officer's card as withheld.
+    let withheld = &l.decided.effects[0].credentials;
+    assert!(!withheld.is_empty(), "{:?}", l.decided.effects);
     let cred = s
         .legal()
         .await
-        .get_officer(probity_proto::registry::v1::GetOfficerRequest {
-            name: l.officer.clone(),
+        .get_credential(probity_proto::registry::v1::GetCredentialRequest {
+            name: withheld[0].clone(),
         })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(cred.name, l.officer);
+    assert_eq!(
+        cred.status,
+        probity_proto::registry::v1::CredentialStatus::Withheld as i32
+    );
+    assert_eq!(cred.holder, l.officer);
 
     // Departments alike but for their size rank within noise.
     let score = |name: &str| {
