@@ -21,6 +21,7 @@ pub(crate) mod eligibility;
 pub(crate) mod finding_sweep;
 mod lifecycle;
 pub mod migration;
+pub mod notices;
 pub mod peers;
 pub mod policy;
 pub mod settings;
@@ -38,6 +39,10 @@ pub struct Accountability {
     pub(crate) settings: AccountabilitySettings,
     /// Wakes the outbox dispatcher when effects are written.
     pub(crate) wake: Arc<Notify>,
+    /// Wakes the notices dispatcher when a notice is queued.
+    pub(crate) notices_wake: Arc<Notify>,
+    /// The notices' PDF font, read on the first PDF asked for.
+    pub(crate) notice_font: std::sync::OnceLock<Result<notices::pdf::NoticeFont, String>>,
 }
 
 impl Service for Accountability {
@@ -65,8 +70,11 @@ impl Service for Accountability {
             store: o.store,
             settings: o.section,
             wake: Arc::new(Notify::new()),
+            notices_wake: Arc::new(Notify::new()),
+            notice_font: std::sync::OnceLock::new(),
         });
         effects::start(&acc);
+        notices::dispatch::start(&acc);
         sweep::start(&acc);
         Ok(acc)
     }

@@ -32,5 +32,8 @@ probity_common::policy! {
         "ListOrders" => Read,
         "RecordCommendation" => Raise,
         "ListCommendations" => Read,
+        "GetNotice" => Read,
+        "ListNotices" => Read,
+        "RenderNotice" => Read,
     }
 }

@@ -28,6 +28,31 @@ pub struct AccountabilitySettings {
     /// First and longest wait between attempts at an effect.
     pub effect_retry_min_ms: u64,
     pub effect_retry_max_ms: u64,
+    pub notices: NoticeSettings,
+}
+
+/// How notices (通报) are issued and printed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NoticeSettings {
+    /// The issuer of commendations and of criticism decided for the
+    /// government (Art. 6, 19).
+    pub government_name: String,
+    /// The number's prefix: {prefix}〔{year}〕{n}号.
+    pub number_prefix: String,
+    /// A CJK OpenType font (file or collection) for the PDF; empty: the
+    /// Noto CJK fonts where Debian's fonts-noto-cjk puts them.
+    pub font: String,
+}
+
+impl Default for NoticeSettings {
+    fn default() -> Self {
+        Self {
+            government_name: "尚志市人民政府".into(),
+            number_prefix: "尚政通".into(),
+            font: String::new(),
+        }
+    }
 }
 
 /// Hours a case may stay in each state before it is RED.
@@ -69,6 +94,7 @@ impl Default for AccountabilitySettings {
             finding_window_days: 365,
             effect_retry_min_ms: 1_000,
             effect_retry_max_ms: 300_000,
+            notices: NoticeSettings::default(),
         }
     }
 }
@@ -96,6 +122,18 @@ impl Section for AccountabilitySettings {
             ),
         ] {
             positive(key, v)?;
+        }
+        if self.notices.government_name.trim().is_empty() {
+            return Err(bad(
+                "accountability.notices.government_name",
+                "must name the government that issues notices",
+            ));
+        }
+        if !self.notices.font.is_empty() && !std::path::Path::new(&self.notices.font).is_file() {
+            return Err(bad(
+                "accountability.notices.font",
+                "must be a font file that exists",
+            ));
         }
         if self.effect_retry_max_ms < self.effect_retry_min_ms {
             return Err(bad(

@@ -101,6 +101,7 @@ reasons! {
     FindingCleared = "FINDING_CLEARED", FailedPrecondition, "accountability", "The legal-affairs office cleared the finding: it raises no case.";
     OrderAnswered = "ORDER_ANSWERED", FailedPrecondition, "accountability", "The correction order was already answered.";
     AwardEligibilityLost = "AWARD_ELIGIBILITY_LOST", FailedPrecondition, "accountability", "A sanction took away the subject's eligibility for the year's awards (Art. 19, 20): no commendation is recorded.";
+    NoticeFontMissing = "NOTICE_FONT_MISSING", FailedPrecondition, "accountability", "No CJK font is installed for printing notices as PDF: set accountability.notices.font (the HTML is available).";
 
     // rankings
     YearSealed = "YEAR_SEALED", FailedPrecondition, "rankings", "A finalized run sealed the year: no other run of that year is recorded.";

@@ -16,6 +16,7 @@ use crate::{
 mod access;
 mod effects;
 mod findings_sweep;
+mod notices;
 mod orders;
 mod paging;
 mod rules;

@@ -79,8 +79,9 @@ where
     let out = case_view(acc, w.txn(), &row).await?;
     let out = w.commit(out).await?;
     if action == Action::Execute {
-        // After commit: the dispatcher must see the rows.
+        // After commit: the dispatchers must see the rows.
         acc.wake.notify_one();
+        acc.notices_wake.notify_one();
     }
     Ok(out)
 }

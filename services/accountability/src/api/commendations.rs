@@ -80,17 +80,31 @@ pub async fn record_commendation(
     let stored =
         store::commendations::insert(w.txn(), &id, path, now.timestamp_micros(), &record).await?;
     let out = convert::commendation_out(&id, &record);
+    let kind = crate::notices::NoticeKind::Commendation;
+    store::notices::queue(
+        w.txn(),
+        &out.name,
+        kind,
+        &out.subject,
+        path,
+        now.timestamp_micros(),
+    )
+    .await?;
     w.audit(
         &out.name,
         serde_json::json!({"op": "record_commendation", "year": out.year, "subject": out.subject, "run": out.run,
             "record_sha256": probity_common::audit::sha256_hex(stored.as_bytes())}),
     )
     .await?;
-    w.commit(RecordCommendationResponse {
-        commendation: Some(out),
-        created: true,
-    })
-    .await
+    let done = w
+        .commit(RecordCommendationResponse {
+            commendation: Some(out),
+            created: true,
+        })
+        .await?;
+    // After commit: the dispatcher must see the queued notice.
+    acc.notices_wake.notify_one();
+    Ok(done)
 }
 
 pub async fn list_commendations(

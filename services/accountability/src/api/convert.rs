@@ -334,3 +334,28 @@ pub fn commendation_out(id: &str, c: &rows::CommendationRecord) -> pb::Commendat
         body: c.body.clone(),
     }
 }
+
+/// An issued notice as the API shows it.
+pub fn notice_out(id: &str, n: &crate::notices::NoticeRecord) -> pb::Notice {
+    pb::Notice {
+        name: format!("notices/{id}"),
+        kind: n.kind.code(),
+        number: n.number.clone(),
+        title: n.title.clone(),
+        issuer: n.issuer.clone(),
+        addressee: n.addressee.clone(),
+        subject: n.subject.clone(),
+        subject_kind: n.subject_kind.pb(),
+        subject_display_name: n.subject_display_name.clone(),
+        body: n.body.clone(),
+        year: n.year,
+        assessment_year: n.assessment_year,
+        facts: n.facts.clone(),
+        article: n.article.clone(),
+        decision: n.decision.clone(),
+        closing: n.closing.clone(),
+        english: n.english.clone(),
+        source: n.source.clone(),
+        issue_time: time_out(&n.issue_time),
+    }
+}

@@ -11,6 +11,7 @@ mod cases;
 pub(crate) mod checks;
 mod commendations;
 pub(crate) mod convert;
+mod notices;
 mod orders;
 mod read;
 
@@ -57,6 +58,9 @@ probity_common::rpc_methods! {
         list_orders("ListOrders", ListOrdersRequest) -> ListOrdersResponse => orders::list_orders;
         record_commendation("RecordCommendation", RecordCommendationRequest) -> RecordCommendationResponse => commendations::record_commendation;
         list_commendations("ListCommendations", ListCommendationsRequest) -> ListCommendationsResponse => commendations::list_commendations;
+        get_notice("GetNotice", GetNoticeRequest) -> Notice => notices::get_notice;
+        list_notices("ListNotices", ListNoticesRequest) -> ListNoticesResponse => notices::list_notices;
+        render_notice("RenderNotice", RenderNoticeRequest) -> RenderNoticeResponse => notices::render_notice;
     }
 }
 

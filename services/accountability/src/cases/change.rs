@@ -6,7 +6,7 @@ use probity_common::{AppError, AppResult, Reason, auth::Principal, store::Write}
 
 use super::Action;
 use crate::{
-    Accountability, effects,
+    Accountability, effects, notices,
     store::{
         self, CaseRow,
         events::{self, Event},
@@ -73,6 +73,19 @@ where
             effects::insert(w.txn(), &row.id, &row.case, reason, now.timestamp_micros()).await?;
         if n > 0 {
             acc.wake.notify_one();
+        }
+        if notices::compose::criticizes(&row.case) {
+            let s = &row.case.subject;
+            let kind = notices::NoticeKind::Criticism;
+            store::notices::queue(
+                w.txn(),
+                &row.name(),
+                kind,
+                &s.name,
+                &row.body_path,
+                now.timestamp_micros(),
+            )
+            .await?;
         }
     }
     store::cases::save(w.txn(), &row).await?;

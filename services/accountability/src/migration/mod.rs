@@ -7,6 +7,7 @@
 use probity_common::{db::SharedTables, schema::*};
 use sea_orm_migration::prelude::*;
 
+mod notices;
 mod own_records;
 
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0001Accountability),
             Box::new(M0002GatheredFindings),
             Box::new(own_records::M0003OwnRecords),
+            Box::new(notices::M0005Notices),
             Box::new(probity_common::db::SharedAuditGuards::new("accountability")),
         ]
     }

@@ -22,6 +22,19 @@ pub async fn of_subject<C: ConnectionTrait>(
     .transpose()
 }
 
+/// The commendation `id`, if recorded.
+pub async fn load<C: ConnectionTrait>(db: &C, id: &str) -> AppResult<Option<CommendationRecord>> {
+    db.query_one_raw(stmt(
+        db,
+        "SELECT record FROM accountability_commendations WHERE id = $1",
+        vec![id.into()],
+    ))
+    .await?
+    .as_ref()
+    .map(super::record)
+    .transpose()
+}
+
 /// Inserts a commendation; returns its record as stored (what the audit
 /// entry's hash covers).
 pub async fn insert<C: ConnectionTrait>(

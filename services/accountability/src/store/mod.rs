@@ -15,6 +15,7 @@ pub mod commendations;
 pub mod effects;
 pub mod events;
 pub mod gathered;
+pub mod notices;
 pub mod orders;
 pub mod recorded;
 pub mod rows;

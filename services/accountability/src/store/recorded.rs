@@ -15,7 +15,7 @@ pub fn hashed<'a>(record: &'a str, legacy_doc: Option<&'a [u8]>) -> &'a [u8] {
 
 const BATCH: i64 = 1_000;
 
-/// Every event and commendation whose bytes do not hash to its audit
+/// Every event, commendation and issued notice whose bytes do not hash to its audit
 /// entry's `record_sha256` (or that has no entry), named; empty when all do.
 pub async fn mismatches<C: ConnectionTrait>(db: &C) -> AppResult<Vec<String>> {
     let mut out = Vec::new();
@@ -43,35 +43,51 @@ pub async fn mismatches<C: ConnectionTrait>(db: &C) -> AppResult<Vec<String>> {
             break;
         }
     }
+    for (table, collection, issued) in [
+        ("accountability_commendations", "commendations", ""),
+        ("accountability_notices", "notices", " AND n.state = 2"),
+    ] {
+        out.extend(keyed(db, table, collection, issued).await?);
+    }
+    Ok(out)
+}
+
+/// The rows of `table` whose audit entry is the one of `{collection}/{id}`
+/// that do not match it.
+async fn keyed<C: ConnectionTrait>(
+    db: &C,
+    table: &str,
+    collection: &str,
+    and: &str,
+) -> AppResult<Vec<String>> {
+    let mut out = Vec::new();
     let mut after = String::new();
     loop {
+        let sql = format!(
+            "SELECT n.*, a.change FROM {table} n \
+             LEFT JOIN accountability_audit_entries a ON a.entity = '{collection}/' || n.id \
+             WHERE n.id > $1{and} ORDER BY n.id LIMIT $2"
+        );
         let rows = db
-            .query_all_raw(stmt(
-                db,
-                "SELECT c.id, c.record, c.legacy_doc, a.change \
-                 FROM accountability_commendations c \
-                 LEFT JOIN accountability_audit_entries a ON a.entity = 'commendations/' || c.id \
-                 WHERE c.id > $1 ORDER BY c.id LIMIT $2",
-                vec![after.clone().into(), BATCH.into()],
-            ))
+            .query_all_raw(stmt(db, &sql, vec![after.clone().into(), BATCH.into()]))
             .await?;
         for r in &rows {
             after = r.try_get("", "id")?;
             if let Some(problem) = check(r)? {
-                out.push(format!("commendations/{after}: {problem}"));
+                out.push(format!("{collection}/{after}: {problem}"));
             }
         }
         if (rows.len() as i64) < BATCH {
-            break;
+            return Ok(out);
         }
     }
-    Ok(out)
 }
 
 /// What is wrong with one row against its entry's `change`, if anything.
 fn check(r: &QueryResult) -> AppResult<Option<String>> {
     let record: String = r.try_get("", "record")?;
-    let legacy: Option<Vec<u8>> = r.try_get("", "legacy_doc")?;
+    // Notices never had one: the column is absent.
+    let legacy: Option<Vec<u8>> = r.try_get("", "legacy_doc").ok().flatten();
     let Some(change) = r.try_get::<Option<String>>("", "change")? else {
         return Ok(Some("no audit entry".into()));
     };
