@@ -509,6 +509,15 @@ for name, text in documented:
     print(f"  docs/deploy.md {name}: rendered {len(docs)} manifests; every pair admitted")
 print(f"  {len(REFUSED)} bad value sets refused at render time")
 
+# Base images by digest: a floating tag changes what a rebuild contains.
+froms = re.findall(r"^FROM\s+(?:--platform=\S+\s+)?(\S+)", open("Dockerfile").read(), re.M)
+check(froms, "Dockerfile: has FROM lines")
+for image in froms:
+    check(re.search(r"@sha256:[0-9a-f]{64}$", image), f"Dockerfile: FROM {image} is pinned by digest")
+check(re.fullmatch(r"sha256:[0-9a-f]{64}", defaults["tests"]["image"]["digest"] or ""),
+      "values.yaml: the helm test image is pinned by digest")
+print(f"  Dockerfile: {len(froms)} base images pinned by digest")
+
 if failures:
     print("check-chart: FAILED:")
     for f in failures:
