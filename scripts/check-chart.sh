@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # Checks the Helm chart (charts/probity) and the Dockerfile without a cluster,
 # a helm binary or a Docker engine:
-#   1. helm lint --strict (Helm's Go library, through PyPI helm-python-sdk),
-#      with the default values, with every target enabled, and with the
-#      less-used switches flipped;
-#   2. renders those three value sets and checks what the chart promises
-#      (one Deployment/Service/PDB per target, --no-migrate, gRPC probes,
-#      drain time, security contexts, read-only key mounts, the migration
-#      hook), and that bad values are refused at render time;
+#   1. helm lint --strict (Helm's Go library, through PyPI helm-python-sdk)
+#      of the value sets below: the defaults, the nightly job with the
+#      NetworkPolicy and egress on, the less-used switches flipped, a small
+#      site (deploymentMode single), the Ingress and GRPCRoute on;
+#   2. renders them, and the values files docs/deploy.md shows (marked
+#      `<!-- check-chart: values NAME -->`), and checks what the chart
+#      promises (one Deployment/Service/PDB per target or one `all`,
+#      --no-migrate, gRPC probes, drain time, security contexts, read-only
+#      key mounts, the migration hook, the helm test Pod, the routes); that
+#      the NetworkPolicy admits every caller -> callee pair of the suite and
+#      refuses strangers (scripts/chart_netpol.py, whose list of pairs must
+#      match the code's); that values.schema.json describes every value and
+#      refuses bad ones; that the Dockerfile's base images are pinned;
 #   3. validates every rendered manifest with kubernetes-validate --strict
 #      against the chart's lowest Kubernetes (Chart.yaml kubeVersion) and the
 #      newest one it knows;
-#   4. runs checkov on the default and the all-targets manifests and on the
-#      Dockerfile; any failed check fails the script, except the ones skipped
-#      below, each with its reason.
+#   4. runs checkov on the default, all-targets and exposed manifests and on
+#      the Dockerfile; any failed check fails the script, except the ones
+#      skipped below, each with its reason.
 # Tools go into a virtualenv (PROBITY_CHART_VENV, default
 # /var/tmp/probity-chart-venv), installed there on first use.
 set -euo pipefail
@@ -262,7 +268,7 @@ def check_set(label, v, docs):
         check(("/etc/probity/service-token" in mounts) == (name in ("intake", "accountability", "all")),
               f"{label}: {res} service token mounted only where a service calls another")
     deployments = set(by_kind.get("Deployment", {}))
-    check(deployments == {f"{prefix}-{n}" for n in enabled}, f"{label}: Deployments {sorted(deployments)} are the enabled targets")
+    check(deployments == {f"{prefix}-{n}" for n in enabled}, f"{label}: Deployments {sorted(deployments)} are deploymentMode's")
     cm = by_kind.get("ConfigMap", {}).get(f"{prefix}-config")
     check(cm is not None, f"{label}: ConfigMap")
     if cm:
