@@ -4,7 +4,17 @@
 #   docker build -t REGISTRY/probity:TAG .
 # Needs BuildKit (the default builder of current Docker) for the cache mounts.
 
-FROM rust:1-bookworm AS build
+# Base images are pinned by digest: the same Dockerfile builds on the same
+# toolchain and runtime until the pins are changed on purpose (a floating tag
+# changes under a rebuild, a release cannot be rebuilt bit for bit, and a
+# pushed-over tag would be run unseen). Refresh both together, and review the
+# new images' changelogs and vulnerability reports first:
+#   docker buildx imagetools inspect rust:1-bookworm --format '{{json .Manifest.Digest}}'
+#   docker buildx imagetools inspect gcr.io/distroless/cc-debian12:nonroot --format '{{json .Manifest.Digest}}'
+# (or `crane digest IMAGE`). The digests are of the multi-platform index, so
+# the build still picks the builder's platform. scripts/check-chart.sh
+# refuses a FROM without a digest.
+FROM rust:1-bookworm@sha256:82150a52ec202c1b14d7817e14516c392bb7f5cfebd88f1ed531cb37ebd39922 AS build
 WORKDIR /src
 COPY . .
 # The cargo registry and target directory are cache mounts, so the binary is
@@ -16,8 +26,8 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
  && mkdir -p /out/home
 
 # glibc and libgcc only (TLS is rustls): distroless cc, same Debian release as
-# the builder. Pin it by digest (…:nonroot@sha256:…) in the release pipeline.
-FROM gcr.io/distroless/cc-debian12:nonroot AS runtime
+# the builder.
+FROM gcr.io/distroless/cc-debian12:nonroot@sha256:9dac0a79194e45a7da0158a9c6da57b217585af0786db3845d1f0ec1a0dd182f AS runtime
 COPY --from=build /out/probity /usr/local/bin/probity
 # Working directory owned by the runtime user: the default database.data_dir
 # (./data) for `docker run` trials. In Kubernetes the root filesystem is

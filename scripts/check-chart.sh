@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # Checks the Helm chart (charts/probity) and the Dockerfile without a cluster,
 # a helm binary or a Docker engine:
-#   1. helm lint --strict (Helm's Go library, through PyPI helm-python-sdk),
-#      with the default values, with every target enabled, and with the
-#      less-used switches flipped;
-#   2. renders those three value sets and checks what the chart promises
-#      (one Deployment/Service/PDB per target, --no-migrate, gRPC probes,
-#      drain time, security contexts, read-only key mounts, the migration
-#      hook), and that bad values are refused at render time;
+#   1. helm lint --strict (Helm's Go library, through PyPI helm-python-sdk)
+#      of the value sets below: the defaults, the nightly job with the
+#      NetworkPolicy and egress on, the less-used switches flipped, a small
+#      site (deploymentMode single), the Ingress and GRPCRoute on;
+#   2. renders them, and the values files docs/deploy.md shows (marked
+#      `<!-- check-chart: values NAME -->`), and checks what the chart
+#      promises (one Deployment/Service/PDB per target or one `all`,
+#      --no-migrate, gRPC probes, drain time, security contexts, read-only
+#      key mounts, the migration hook, the helm test Pod, the routes); that
+#      the NetworkPolicy admits every caller -> callee pair of the suite and
+#      refuses strangers (scripts/chart_netpol.py, whose list of pairs must
+#      match the code's); that values.schema.json describes every value and
+#      refuses bad ones; that the Dockerfile's base images are pinned;
 #   3. validates every rendered manifest with kubernetes-validate --strict
 #      against the chart's lowest Kubernetes (Chart.yaml kubeVersion) and the
 #      newest one it knows;
-#   4. runs checkov on the default and the all-targets manifests and on the
-#      Dockerfile; any failed check fails the script, except the ones skipped
-#      below, each with its reason.
+#   4. runs checkov on the default, all-targets and exposed manifests and on
+#      the Dockerfile; any failed check fails the script, except the ones
+#      skipped below, each with its reason.
 # Tools go into a virtualenv (PROBITY_CHART_VENV, default
 # /var/tmp/probity-chart-venv), installed there on first use.
 set -euo pipefail
@@ -75,7 +81,10 @@ trap 'rm -rf "$OUT"' EXIT
 
 echo "check-chart: lint and render $CHART (helm-python-sdk)"
 "$VENV/bin/python" - "$CHART" "$OUT" <<'PY'
-import copy, os, re, sys
+import copy, glob, os, re, sys
+
+sys.path.insert(0, "scripts")
+import chart_netpol
 
 import helm_python as helm
 import yaml
@@ -87,11 +96,7 @@ print(f"  helm SDK {helm.helm_sdk_version()} (helm-c {helm.helm_c_version()})")
 ALL_TARGETS = {
     "image": {"digest": "sha256:" + "0" * 64},
     "database": {"migrateExistingSecret": "probity-database-owner"},
-    "targets": {
-        "registry": {"enabled": True},
-        "intake": {"enabled": True, "replicas": 3},
-        "accountability": {"enabled": True},
-    },
+    "targets": {"intake": {"replicas": 3}},
     "rankings": {"enabled": True, "year": 2026},
     "networkPolicy": {
         "enabled": True,
@@ -111,6 +116,7 @@ ALTERNATIVES = {
     "targets": {"registry": {"database": {"existingSecret": "registry-db", "urlKey": "dsn"}}},
     "serviceAccount": {"create": False, "name": "probity-existing"},
     "migration": {"enabled": False},
+    "tests": {"enabled": False},
     "podDisruptionBudget": {"enabled": False},
     "service": {"headless": True},
     "lifecycle": {"preStopSleepSeconds": 0, "terminationGracePeriodSeconds": 40},
@@ -120,22 +126,30 @@ ALTERNATIVES = {
     "extraVolumes": [{"name": "db-ca", "secret": {"secretName": "probity-db-ca"}}],
     "extraVolumeMounts": [{"name": "db-ca", "mountPath": "/etc/probity/db-ca", "readOnly": True}],
 }
-# A small site: every service in the `all` Deployment, with the nightly job.
+# A small site: every service in the `all` Deployment, with the nightly job,
+# the NetworkPolicy with egress, and a registry database of its own.
 SMALL_SITE = {
-    "targets": {
-        "registry": {"enabled": False},
-        "intake": {"enabled": False},
-        "accountability": {"enabled": False},
-        "rankings": {"enabled": False},
-        "all": {"enabled": True, "replicas": 1, "nationalIdKey": True,
-                "resources": {"requests": {"cpu": "200m", "memory": "256Mi"},
-                              "limits": {"cpu": "2", "memory": "1Gi"}}},
-    },
+    "deploymentMode": "single",
+    "single": {"replicas": 1},
+    "targets": {"registry": {"database": {"existingSecret": "registry-db"}}},
     "rankings": {"enabled": True, "year": 2026},
     # one role owns the tables and serves: no separate owner URL
     "database": {"migrateUrlKey": ""},
+    "networkPolicy": ALL_TARGETS["networkPolicy"],
 }
-SETS = {"default": {}, "all-targets": ALL_TARGETS, "alternatives": ALTERNATIVES, "small-site": SMALL_SITE}
+# Departmental systems outside the cluster: the Ingress and the GRPCRoute.
+EXPOSED = {
+    "image": {"digest": "sha256:" + "0" * 64},
+    "ingress": {"enabled": True, "className": "nginx", "host": "probity.example.org",
+                "annotations": {"nginx.ingress.kubernetes.io/backend-protocol": "GRPC"},
+                "tls": {"secretName": "probity-tls"}, "targets": ["intake", "rankings"]},
+    "grpcRoute": {"enabled": True, "parentRefs": [{"name": "edge", "namespace": "gateway", "sectionName": "https"}],
+                  "hostnames": ["probity.example.org"]},
+    # the ingress controller and the Gateway run in namespace "gateway"
+    "networkPolicy": {"enabled": True, "ingressFrom": ALL_TARGETS["networkPolicy"]["ingressFrom"]},
+}
+SETS = {"default": {}, "all-targets": ALL_TARGETS, "alternatives": ALTERNATIVES, "small-site": SMALL_SITE,
+        "exposed": EXPOSED, "exposed-single": dict(EXPOSED, deploymentMode="single")}
 
 failures = []
 
@@ -217,10 +231,12 @@ def check_set(label, v, docs):
             check(k in labels, f"{label}: {d['kind']}/{d['metadata']['name']} has label {k}")
         by_kind.setdefault(d["kind"], {})[d["metadata"]["name"]] = d
     prefix = v.get("fullnameOverride") or "probity"
-    enabled = sorted(n for n, t in v["targets"].items() if t and t.get("enabled"))
+    single = v["deploymentMode"] == "single"
+    workloads = {"all": v["single"]} if single else v["targets"]
+    enabled = sorted(workloads)
     grace_s = -(-int(v["server"]["shutdownGraceMs"]) // 1000)
     for name in enabled:
-        t = v["targets"][name]
+        t = workloads[name]
         res = f"{prefix}-{name}"
         dep = by_kind.get("Deployment", {}).get(res)
         check(dep is not None, f"{label}: Deployment {res}")
@@ -242,13 +258,17 @@ def check_set(label, v, docs):
               f"{label}: {res} terminationGracePeriodSeconds {spec['terminationGracePeriodSeconds']} > {pre}+{grace_s}")
         mounts = {m["mountPath"] for m in c["volumeMounts"]}
         check(("/etc/probity/db-ca" in mounts) == bool(v["extraVolumeMounts"]), f"{label}: {res} extra mounts")
+        own_db = {e["name"] for e in c["env"]} - {"PROBITY__DATABASE__URL"}
+        want_db = {f"PROBITY__DATABASE__{n.upper()}_URL" for n, x in v["targets"].items()
+                   if (single or n == name) and x["database"]["existingSecret"]}
+        check(own_db == want_db, f"{label}: {res} gets the own databases of the services it runs ({own_db})")
         check(("/etc/probity/national-id" in mounts) == (name in ("registry", "all") or bool(t.get("nationalIdKey"))),
               f"{label}: {res} national-ID key mounted only where needed")
         check("/etc/probity/audit" in mounts and "/etc/probity/issuer" in mounts, f"{label}: {res} audit and issuer keys")
         check(("/etc/probity/service-token" in mounts) == (name in ("intake", "accountability", "all")),
               f"{label}: {res} service token mounted only where a service calls another")
     deployments = set(by_kind.get("Deployment", {}))
-    check(deployments == {f"{prefix}-{n}" for n in enabled}, f"{label}: Deployments {sorted(deployments)} are the enabled targets")
+    check(deployments == {f"{prefix}-{n}" for n in enabled}, f"{label}: Deployments {sorted(deployments)} are deploymentMode's")
     cm = by_kind.get("ConfigMap", {}).get(f"{prefix}-config")
     check(cm is not None, f"{label}: ConfigMap")
     if cm:
@@ -257,16 +277,13 @@ def check_set(label, v, docs):
         check(data.get("PROBITY__SERVER__LISTEN") == f"0.0.0.0:{v['server']['port']}", f"{label}: listens on 0.0.0.0")
         check(all(isinstance(x, str) for x in data.values()), f"{label}: ConfigMap values are strings")
         check(not any("URL" in k and "DATABASE" in k for k in data), f"{label}: no database URL in the ConfigMap")
-        all_on = (v["targets"].get("all") or {}).get("enabled")
-
         def served(t):
-            # a service at its own target's Service, else at the `all` target's
-            if (v["targets"].get(t) or {}).get("enabled"):
-                return f"http://{prefix}-{t}:{v['server']['port']}"
-            return f"http://{prefix}-all:{v['server']['port']}" if all_on else None
+            # the job reaches a service at the Service of the Deployment running it
+            return f"http://{prefix}-{'all' if single else t}:{v['server']['port']}"
 
+        # split services call their peers' Services; `all` calls itself inside the pod
         endpoint = data.get("PROBITY__INTAKE__REGISTRY_ENDPOINT")
-        check(endpoint == served("registry"),
+        check(endpoint == (None if single else served("registry")),
               f"{label}: intake reaches the registry target's Service ({endpoint})")
         check(data.get("PROBITY__INTAKE__REGISTRY_TOKEN_FILE", "").startswith("/etc/probity/service-token/"),
               f"{label}: intake's service token file")
@@ -277,7 +294,7 @@ def check_set(label, v, docs):
         for t in ("registry", "intake", "accountability", "rankings"):
             check(data.get(f"PROBITY__RANKINGS__{t.upper()}_ENDPOINT") == served(t),
                   f"{label}: the rankings job reaches the {t} target's Service")
-        check(data.get("PROBITY__ACCOUNTABILITY__INTAKE_ENDPOINT") == served("intake"),
+        check(data.get("PROBITY__ACCOUNTABILITY__INTAKE_ENDPOINT") == (None if single else served("intake")),
               f"{label}: accountability reaches the intake target's Service")
     for sa in by_kind.get("ServiceAccount", {}).values():
         check(sa.get("automountServiceAccountToken") is False, f"{label}: ServiceAccount {sa['metadata']['name']} mounts no token")
@@ -310,7 +327,89 @@ def check_set(label, v, docs):
         check(pod_spec(cj)["containers"][0]["args"][:4] == ["rankings", "run", "--year", str(v["rankings"]["year"])],
               f"{label}: rankings args")
     check(bool(by_kind.get("NetworkPolicy")) == bool(v["networkPolicy"]["enabled"]), f"{label}: NetworkPolicy only when enabled")
+    tests = [p for p in by_kind.get("Pod", {}).values() if p["metadata"].get("annotations", {}).get("helm.sh/hook") == "test"]
+    check(len(tests) == (1 if v["tests"]["enabled"] else 0), f"{label}: one helm test Pod when tests.enabled")
+    for t in tests:
+        probed = []
+        for c in t["spec"]["containers"]:
+            img = v["tests"]["image"]
+            check(c["image"] == f"{img['repository']}@{img['digest']}", f"{label}: helm test image pinned by digest ({c['image']})")
+            check(c["securityContext"].get("readOnlyRootFilesystem") is True, f"{label}: helm test read-only root")
+            probed += [a for a in c["args"] if a.startswith("-addr=")]
+        check(sorted(probed) == sorted(f"-addr={prefix}-{n}:{v['server']['port']}" for n in enabled),
+              f"{label}: helm test probes every Deployment's Service ({probed})")
+        check(t["spec"].get("automountServiceAccountToken") is False, f"{label}: helm test mounts no token")
+    check_exposure(label, v, by_kind, prefix, single)
     return by_kind
+
+
+GRPC_SERVICES = {
+    "registry": ["probity.registry.v1.RegistryService", "probity.registry.v1.PublicRegistryService"],
+    "intake": ["probity.intake.v1.IntakeService"],
+    "accountability": ["probity.accountability.v1.AccountabilityService"],
+    "rankings": ["probity.rankings.v1.RankingsService"],
+}
+
+
+def proto_services():
+    """service -> package.Service from proto/probity/*/v1/*.proto."""
+    found = {}
+    for path in sorted(glob.glob("proto/probity/*/v1/*.proto")):
+        text = open(path).read()
+        pkg = re.search(r"^package ([\w.]+);", text, re.M).group(1)
+        for svc in re.findall(r"^service (\w+)", text, re.M):
+            found[f"{pkg}.{svc}"] = pkg.split(".")[1]
+    return found
+
+
+def check_exposure(label, v, by_kind, prefix, single):
+    """Ingress and GRPCRoute: TLS, and each exposed target's gRPC services
+    routed to the Service running them (and nothing else routed)."""
+    backend = lambda t: f"{prefix}-{'all' if single else t}"
+    ing = by_kind.get("Ingress", {})
+    check(bool(ing) == v["ingress"]["enabled"], f"{label}: Ingress only when ingress.enabled")
+    for i in ing.values():
+        host = v["ingress"]["host"]
+        check(i["spec"].get("tls") == [{"hosts": [host], "secretName": v["ingress"]["tls"]["secretName"]}],
+              f"{label}: Ingress terminates TLS for {host}")
+        routes = {(p["path"], p["backend"]["service"]["name"], p["backend"]["service"]["port"].get("name"))
+                  for r in i["spec"]["rules"] for p in r["http"]["paths"]}
+        check(all(r["host"] == host for r in i["spec"]["rules"]), f"{label}: Ingress rules only for {host}")
+        want = {(f"/{s}", backend(t), "grpc") for t in v["ingress"]["targets"] for s in GRPC_SERVICES[t]}
+        check(routes == want, f"{label}: Ingress routes {sorted(routes)}")
+    gr = by_kind.get("GRPCRoute", {})
+    check(bool(gr) == v["grpcRoute"]["enabled"], f"{label}: GRPCRoute only when grpcRoute.enabled")
+    for g in gr.values():
+        check(g["spec"]["parentRefs"] == v["grpcRoute"]["parentRefs"], f"{label}: GRPCRoute attaches to the Gateway")
+        routes = {(m["method"]["service"], b["name"], b["port"]) for r in g["spec"]["rules"]
+                  for m in r["matches"] for b in r["backendRefs"]}
+        want = {(s, backend(t), v["server"]["port"]) for t in v["grpcRoute"]["targets"] for s in GRPC_SERVICES[t]}
+        check(routes == want, f"{label}: GRPCRoute routes {sorted(routes)}")
+        check(all(m["method"]["type"] == "Exact" for r in g["spec"]["rules"] for m in r["matches"]),
+              f"{label}: GRPCRoute matches whole service names")
+    services = {d["metadata"]["name"] for d in by_kind.get("Service", {}).values()}
+    check(all(b in services for b in {backend(t) for t in GRPC_SERVICES}), f"{label}: route backends are the release's Services")
+
+
+NAMESPACES = {n: {"kubernetes.io/metadata.name": n} for n in (NS, "gateway", "elsewhere")}
+
+
+def check_policy(label, docs, v):
+    """Every caller -> callee pair of the suite admitted by the rendered
+    NetworkPolicy; callers outside admitted exactly as ingressFrom says."""
+    prefix = v.get("fullnameOverride") or "probity"
+    external = []
+    if v["networkPolicy"]["enabled"] and v["networkPolicy"]["ingressFrom"]:
+        single = v["deploymentMode"] == "single"
+        for t in (["all"] if single else sorted(v["targets"])):
+            addr = f"{prefix}-{t}:{v['server']['port']}"
+            # the documented gateway is admitted, another namespace is not
+            external.append((chart_netpol.Pod("gateway pod", "gateway", {"app": "gateway"}), addr, True))
+            external.append((chart_netpol.Pod("pod elsewhere", "elsewhere", {"app": "x"}), addr, False))
+            # nor a pod in the release's namespace that is not the release's
+            external.append((chart_netpol.Pod("stray pod", NS, {"app": "x"}), addr, False))
+    for problem in chart_netpol.check_release(docs, NS, NAMESPACES, external):
+        failures.append(f"{label}: {problem}")
 
 
 for label, values in SETS.items():
@@ -321,6 +420,7 @@ for label, values in SETS.items():
     check(not problems, f"lint {label}: {problems}")
     merged, rendered, docs = render(values)
     by_kind = check_set(label, merged, docs)
+    check_policy(label, docs, merged)
     os.makedirs(f"{out}/{label}")
     for i, d in enumerate(docs, 1):
         with open(f"{out}/{label}/{i:02d}-{d['kind'].lower()}-{d['metadata']['name']}.yaml", "w") as f:
@@ -336,10 +436,25 @@ REFUSED = [
     ({"rankings": {"enabled": True}}, "rankings.year is required"),
     ({"extraEnv": {"PROBITY__DATABASE__URL": "postgres://u:p@db/probity"}}, "looks secret"),
     ({"extraEnv": {"PROBITY__TELEMETRY__LEVEL": "debug"}}, "set by the chart"),
-    ({"targets": {"Bad_Name": {"enabled": True, "replicas": 1, "resources": {}}}}, "lowercase letters"),
-    ({"database": {"existingSecret": ""}}, "database.existingSecret"),
-    ({"targets": {"rankings": {"enabled": False}}, "rankings": {"enabled": True, "year": 2026}},
-     "the nightly job calls the rankings service"),
+    ({"database": {"existingSecret": ""}}, "/database/existingSecret"),
+    # values.schema.json: types, typos, the old free toggles
+    ({"targets": {"registry": {"replicas": "two"}}}, "/targets/registry/replicas"),
+    ({"single": {"replicas": 0}}, "/single/replicas"),
+    ({"networkPolicy": {"enable": True}}, "'enable' not allowed"),
+    ({"image": {"digets": "sha256:" + "0" * 64}}, "'digets' not allowed"),
+    ({"image": {"digest": "latest"}}, "/image/digest"),
+    ({"targets": {"all": {"replicas": 1, "resources": {"requests": {}, "limits": {}}}}}, "'all' not allowed"),
+    ({"targets": {"registry": {"enabled": True}}}, "'enabled' not allowed"),
+    ({"targets": {"Bad_Name": {"replicas": 1}}}, "'Bad_Name' not allowed"),
+    ({"deploymentMode": "both"}, "/deploymentMode"),
+    ({"telemetry": {"format": "xml"}}, "/telemetry/format"),
+    ({"extraEnv": {"LOG_LEVEL": "debug"}}, "'LOG_LEVEL' does not match"),
+    ({"ingress": {"enabled": True, "host": "probity.example.org"}}, "/ingress/tls/secretName"),
+    ({"ingress": {"enabled": True, "tls": {"secretName": "probity-tls"}}}, "/ingress/host"),
+    ({"ingress": {"enabled": True, "host": "p.example.org", "tls": {"secretName": "t"}, "targets": ["all"]}},
+     "/ingress/targets/0"),
+    ({"grpcRoute": {"enabled": True}}, "/grpcRoute/parentRefs"),
+    ({"tests": {"image": {"digest": "v0.4.48"}}}, "/tests/image/digest"),
 ]
 for values, reason in REFUSED:
     try:
@@ -347,7 +462,68 @@ for values, reason in REFUSED:
         failures.append(f"refused values {values}: rendered")
     except helm.HelmError as e:
         check(reason in str(e), f"refused values {values}: error {e} names {reason!r}")
+
+
+def schema_covers(values, schema, root, path="values"):
+    """Every key of values.yaml is described in values.schema.json, and every
+    object of it refuses keys it does not know (a typo)."""
+    while "$ref" in schema:
+        schema = root["definitions"][schema["$ref"].split("/")[-1]]
+    if not isinstance(values, dict):
+        return
+    props = schema.get("properties")
+    if props is None:
+        # a free map (annotations, labels, extraEnv, a Kubernetes object passed through)
+        check(isinstance(schema.get("additionalProperties"), dict) or schema.get("type") == "object",
+              f"schema: {path} is an object")
+        return
+    check(schema.get("additionalProperties") is False, f"schema: {path} refuses unknown keys")
+    for k, sub in values.items():
+        check(k in props, f"schema: {path}.{k} is described")
+        if k in props:
+            schema_covers(sub, props[k], root, f"{path}.{k}")
+
+
+with open(f"{chart_dir}/values.yaml") as f:
+    defaults = yaml.safe_load(f)
+with open(f"{chart_dir}/values.schema.json") as f:
+    import json
+    schema = json.load(f)
+schema_covers(defaults, schema, schema)
+
+# The suite's caller -> callee pairs, as listed, are the ones in the code.
+in_code = chart_netpol.pairs_in_code(".")
+check(in_code == set(chart_netpol.PAIRS),
+      f"chart_netpol.PAIRS {sorted(set(chart_netpol.PAIRS))} are the pairs in the code {sorted(in_code)}")
+print(f"  {len(chart_netpol.PAIRS)} caller -> callee pairs, as in the code: "
+      + ", ".join(f"{a}->{b}" for a, b, _ in chart_netpol.PAIRS))
+
+# The values docs/deploy.md shows, rendered as an operator would install them.
+documented = re.findall(r"<!-- check-chart: values (\S+) -->\n```yaml\n(.*?)```", open("docs/deploy.md").read(), re.S)
+check(len(documented) >= 4, f"docs/deploy.md: the site values are marked for checking ({len(documented)} found)")
+for name, text in documented:
+    # the digest the reader fills in
+    values = yaml.safe_load(text.replace("sha256:...", "sha256:" + "0" * 64))
+    try:
+        merged, rendered, docs = render(values)
+    except helm.HelmError as e:
+        failures.append(f"docs/deploy.md {name}: {e}")
+        continue
+    check_set(f"docs {name}", merged, docs)
+    if "networkPolicy" in values:
+        check(any(d["kind"] == "NetworkPolicy" for d in docs), f"docs {name}: shows the NetworkPolicy")
+    check_policy(f"docs {name}", docs, merged)
+    print(f"  docs/deploy.md {name}: rendered {len(docs)} manifests ({', '.join(sorted({d['kind'] for d in docs}))}); caller -> callee pairs checked")
 print(f"  {len(REFUSED)} bad value sets refused at render time")
+
+# Base images by digest: a floating tag changes what a rebuild contains.
+froms = re.findall(r"^FROM\s+(?:--platform=\S+\s+)?(\S+)", open("Dockerfile").read(), re.M)
+check(froms, "Dockerfile: has FROM lines")
+for image in froms:
+    check(re.search(r"@sha256:[0-9a-f]{64}$", image), f"Dockerfile: FROM {image} is pinned by digest")
+check(re.fullmatch(r"sha256:[0-9a-f]{64}", defaults["tests"]["image"]["digest"] or ""),
+      "values.yaml: the helm test image is pinned by digest")
+print(f"  Dockerfile: {len(froms)} base images pinned by digest")
 
 if failures:
     print("check-chart: FAILED:")
@@ -356,8 +532,13 @@ if failures:
     sys.exit(1)
 PY
 
-for set in default all-targets alternatives; do
-  files=("$OUT/$set"/*.yaml)
+for set in default all-targets alternatives small-site exposed; do
+  # GRPCRoute is a Gateway API CRD, not in Kubernetes' own schemas: its
+  # fields are checked in the render step above.
+  files=()
+  for f in "$OUT/$set"/*.yaml; do
+    [[ $f == *-grpcroute-* ]] || files+=("$f")
+  done
   for kv in "${KUBE_VERSIONS[@]}"; do
     echo "check-chart: kubernetes-validate --strict -k $kv: $set (${#files[@]} manifests)"
     "$VENV/bin/kubernetes-validate" --strict --quiet -k "$kv" "${files[@]}"
@@ -380,6 +561,8 @@ run_checkov "default render" "$(join "${SKIP_ALWAYS[@]}" "${SKIP_DEFAULT_ONLY[@]
   -d "$OUT/default" --framework kubernetes
 run_checkov "all-targets render" "$(join "${SKIP_ALWAYS[@]}")" \
   -d "$OUT/all-targets" --framework kubernetes
+run_checkov "exposed render" "$(join "${SKIP_ALWAYS[@]}")" \
+  -d "$OUT/exposed" --framework kubernetes
 run_checkov "Dockerfile" "$(join "${SKIP_DOCKERFILE[@]}")" \
   -f Dockerfile --framework dockerfile
 

@@ -143,40 +143,23 @@ ConfigMap exists).
 {{- $_ := set $d "PROBITY__INTAKE__REGISTRY_TOKEN_FILE" $token }}
 {{- $_ := set $d "PROBITY__ACCOUNTABILITY__TOKEN_FILE" $token }}
 {{- $_ := set $d "PROBITY__RANKINGS__TOKEN_FILE" $token }}
-{{- /* Each service at its own target's Service, else at the `all` target's (a
-small site): the nightly job and split roles must never fall back to their
-own address. */ -}}
-{{- $endpoint := dict }}
-{{- $all := index $v.targets "all" }}
+{{- /* The nightly job reaches every service at the Service of the Deployment
+running it. Split services reach their peers the same way; in "single" mode
+they leave the endpoints empty and call each other inside the pod. */ -}}
+{{- $port := int64 $v.server.port }}
+{{- $at := dict }}
 {{- range $t := list "registry" "intake" "accountability" "rankings" }}
-{{- $target := index $v.targets $t }}
-{{- if and $target $target.enabled }}
-{{- $_ := set $endpoint $t (printf "http://%s:%d" (include "probity.componentName" (dict "ctx" $ "component" $t)) (int64 $v.server.port)) }}
-{{- else if and $all $all.enabled }}
-{{- $_ := set $endpoint $t (printf "http://%s:%d" (include "probity.componentName" (dict "ctx" $ "component" "all")) (int64 $v.server.port)) }}
+{{- $component := ternary "all" $t (eq $v.deploymentMode "single") }}
+{{- $_ := set $at $t (printf "http://%s:%d" (include "probity.componentName" (dict "ctx" $ "component" $component)) $port) }}
 {{- end }}
-{{- end }}
-{{- if $v.rankings.enabled }}
-{{- range $t := list "registry" "intake" "accountability" "rankings" }}
-{{- if not (hasKey $endpoint $t) }}
-{{- fail (printf "rankings.enabled: the nightly job calls the %s service; enable targets.%s or targets.all" $t $t) }}
-{{- end }}
-{{- end }}
-{{- end }}
-{{- with $endpoint.registry }}
-{{- $_ := set $d "PROBITY__INTAKE__REGISTRY_ENDPOINT" . }}
-{{- $_ := set $d "PROBITY__ACCOUNTABILITY__REGISTRY_ENDPOINT" . }}
-{{- $_ := set $d "PROBITY__RANKINGS__REGISTRY_ENDPOINT" . }}
-{{- end }}
-{{- with $endpoint.intake }}
-{{- $_ := set $d "PROBITY__ACCOUNTABILITY__INTAKE_ENDPOINT" . }}
-{{- $_ := set $d "PROBITY__RANKINGS__INTAKE_ENDPOINT" . }}
-{{- end }}
-{{- with $endpoint.accountability }}
-{{- $_ := set $d "PROBITY__RANKINGS__ACCOUNTABILITY_ENDPOINT" . }}
-{{- end }}
-{{- with $endpoint.rankings }}
-{{- $_ := set $d "PROBITY__RANKINGS__RANKINGS_ENDPOINT" . }}
+{{- $_ := set $d "PROBITY__RANKINGS__REGISTRY_ENDPOINT" $at.registry }}
+{{- $_ := set $d "PROBITY__RANKINGS__INTAKE_ENDPOINT" $at.intake }}
+{{- $_ := set $d "PROBITY__RANKINGS__ACCOUNTABILITY_ENDPOINT" $at.accountability }}
+{{- $_ := set $d "PROBITY__RANKINGS__RANKINGS_ENDPOINT" $at.rankings }}
+{{- if eq $v.deploymentMode "microservices" }}
+{{- $_ := set $d "PROBITY__INTAKE__REGISTRY_ENDPOINT" $at.registry }}
+{{- $_ := set $d "PROBITY__ACCOUNTABILITY__REGISTRY_ENDPOINT" $at.registry }}
+{{- $_ := set $d "PROBITY__ACCOUNTABILITY__INTAKE_ENDPOINT" $at.intake }}
 {{- end }}
 {{- with $v.telemetry.otlpEndpoint }}
 {{- $_ := set $d "PROBITY__TELEMETRY__OTLP_ENDPOINT" (toString .) }}
@@ -196,14 +179,36 @@ own address. */ -}}
 {{- toYaml $d }}
 {{- end }}
 
-{{/* Checks a target's name and its own database Secret: (dict "name" NAME "target" T). */}}
-{{- define "probity.checkTarget" -}}
-{{- if not (regexMatch "^[a-z][a-z0-9]*$" .name) }}
-{{- fail (printf "targets.%s: a target is a `probity serve --target` value (lowercase letters and digits)" .name) }}
+{{/*
+The Deployments deploymentMode asks for, as a YAML map name -> {replicas,
+resources, nationalIdKey, serviceToken}: "single" one `all`, "microservices"
+one per target. Read with fromYaml (numbers come back as floats: int64 them).
+*/}}
+{{- define "probity.workloads" -}}
+{{- $out := dict }}
+{{- if eq .Values.deploymentMode "single" }}
+{{- $_ := set $out "all" (dict "replicas" .Values.single.replicas "resources" .Values.single.resources "nationalIdKey" true "serviceToken" true) }}
+{{- else if eq .Values.deploymentMode "microservices" }}
+{{- range $name, $t := .Values.targets }}
+{{- $_ := set $out $name (dict "replicas" $t.replicas "resources" $t.resources "nationalIdKey" (or $t.nationalIdKey (eq $name "registry")) "serviceToken" (has $name (list "intake" "accountability"))) }}
 {{- end }}
-{{- if and (eq .name "all") .target.database .target.database.existingSecret }}
-{{- fail "targets.all.database: the `all` target uses the shared database (database.existingSecret)" }}
+{{- else }}
+{{- fail (printf "deploymentMode %q: single or microservices" (toString .Values.deploymentMode)) }}
 {{- end }}
+{{- toYaml $out }}
+{{- end }}
+
+{{/* The gRPC services of each target, as the Ingress and GRPCRoute route them. */}}
+{{- define "probity.grpcServices" -}}
+registry: [probity.registry.v1.RegistryService, probity.registry.v1.PublicRegistryService]
+intake: [probity.intake.v1.IntakeService]
+accountability: [probity.accountability.v1.AccountabilityService]
+rankings: [probity.rankings.v1.RankingsService]
+{{- end }}
+
+{{/* The Service serving a target's gRPC services: (dict "ctx" $ "target" NAME). */}}
+{{- define "probity.targetService" -}}
+{{- include "probity.componentName" (dict "ctx" .ctx "component" (ternary "all" .target (eq .ctx.Values.deploymentMode "single"))) }}
 {{- end }}
 
 {{/*
