@@ -24,11 +24,18 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     cargo build --release --locked -p probity \
  && install -D -m 0755 target/release/probity /out/probity \
  && mkdir -p /out/home
+# The CJK font notices are printed in as PDF (accountability.notices.font
+# finds it where Debian puts it); only the serif collection, ~25 MB.
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-noto-cjk \
+ && install -D -m 0644 /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc \
+      /out/fonts/NotoSerifCJK-Regular.ttc
 
 # glibc and libgcc only (TLS is rustls): distroless cc, same Debian release as
 # the builder.
 FROM gcr.io/distroless/cc-debian12:nonroot@sha256:9dac0a79194e45a7da0158a9c6da57b217585af0786db3845d1f0ec1a0dd182f AS runtime
 COPY --from=build /out/probity /usr/local/bin/probity
+COPY --from=build /out/fonts/ /usr/share/fonts/opentype/noto/
 # Working directory owned by the runtime user: the default database.data_dir
 # (./data) for `docker run` trials. In Kubernetes the root filesystem is
 # read-only and every key and database is configured explicitly.
