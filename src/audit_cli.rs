@@ -19,7 +19,9 @@ fn chain_of(service: &str, key: Vec<u8>) -> anyhow::Result<Chain> {
             names.join(", ")
         );
     };
-    Ok(Chain::new(s.name, key).with_anchors(s.audit_anchors))
+    Ok(Chain::new(s.name, key)
+        .with_anchors(s.audit_anchors)
+        .with_records(s.audit_records))
 }
 
 /// Connects to the service's database with the chain's key. Never makes a

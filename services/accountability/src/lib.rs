@@ -61,6 +61,8 @@ impl Service for Accountability {
         },
     ];
     const AUDIT_ANCHORS: &'static [probity_common::audit::Anchor] = migration::AUDIT_ANCHORS;
+    const AUDIT_RECORDS: Option<probity_common::audit::RecordCheck> =
+        Some(store::recorded::check_records);
 
     /// Starts the outbox dispatcher and the overdue-order sweep (they stop
     /// when it is dropped).

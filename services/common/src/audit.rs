@@ -5,6 +5,7 @@
 //! over its fields and the previous entry's hash: someone who can write the
 //! table but lacks the key cannot edit, delete, reorder or insert entries
 //! without `verify` naming the first bad one.
+use futures::future::BoxFuture;
 use sea_orm::{
     AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, FromQueryResult,
     IsolationLevel, TransactionTrait,
@@ -33,7 +34,15 @@ pub struct Chain {
     prefix: &'static str,
     key: Vec<u8>,
     anchors: &'static [Anchor],
+    records: Option<RecordCheck>,
 }
+
+/// Checks the rows a service's entries vouch for (the `record_sha256` an
+/// entry holds against the row it names): each that does not match, with
+/// the sequence of its entry (0 when it has none) and what is wrong.
+/// Without it an edited row under an intact chain would verify.
+pub type RecordCheck =
+    for<'a> fn(&'a DatabaseTransaction) -> BoxFuture<'a, AppResult<Vec<(i64, String)>>>;
 
 /// `(table, column)`: a column of a service's data holding the sequence of
 /// the entry that recorded the row; the head cannot be behind any of them.
@@ -86,7 +95,14 @@ impl Chain {
             prefix,
             key,
             anchors: &[],
+            records: None,
         }
+    }
+
+    /// Lets `verify` check the rows the entries vouch for as well.
+    pub fn with_records(mut self, records: Option<RecordCheck>) -> Self {
+        self.records = records;
+        self
     }
 
     /// Lets `verify` catch a head moved back behind the service's own rows.
@@ -397,6 +413,18 @@ impl Chain {
         };
         if let Some((seq, problem, detail)) = self.head_behind(db, head_seq).await? {
             return Ok(report.fail(seq, problem, detail));
+        }
+        if let Some(check) = self.records {
+            let bad = check(db).await?;
+            if let Some((seq, _)) = bad.first() {
+                let named: Vec<&str> = bad.iter().take(3).map(|(_, m)| m.as_str()).collect();
+                let detail = format!(
+                    "{} row(s) do not match the record their entry hashed: {}",
+                    bad.len(),
+                    named.join("; ")
+                );
+                return Ok(report.fail(*seq, "RECORD_EDITED", detail));
+            }
         }
         if let Some(cp) = checkpoint {
             report = self.against_checkpoint(db, cp, report).await?;

@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use sea_orm_migration::MigratorTrait;
 
 use crate::{
-    audit::{Anchor, Chain},
+    audit::{Anchor, Chain, RecordCheck},
     auth::Access,
     config::Settings,
     db,
@@ -34,6 +34,8 @@ pub trait Service: Send + Sync + Sized + 'static {
     const PEERS: &'static [PeerSetting] = &[];
     /// Its rows that name audit entries ([`Chain::with_anchors`]).
     const AUDIT_ANCHORS: &'static [Anchor] = &[];
+    /// Checks its rows against the entries that vouch for them ([`Chain::with_records`]).
+    const AUDIT_RECORDS: Option<RecordCheck> = None;
     /// PostgreSQL session settings for its serving connections.
     const PG_SESSION: &'static [(&'static str, &'static str)] = &[];
 
@@ -108,7 +110,9 @@ pub async fn open<S: Service>(settings: &Settings, own: SocketAddr) -> anyhow::R
         db::migrate::<S::Migrator>(&db).await?;
     }
     let audit_key = settings.audit_key().load()?;
-    let chain = Chain::new(S::NAME, audit_key.clone()).with_anchors(S::AUDIT_ANCHORS);
+    let chain = Chain::new(S::NAME, audit_key.clone())
+        .with_anchors(S::AUDIT_ANCHORS)
+        .with_records(S::AUDIT_RECORDS);
     let store = Store::new(db, chain);
     store.ensure_key("audit.key_file", &audit_key).await?;
     S::open(Opened {
@@ -152,6 +156,7 @@ pub struct Listed {
     pub section: SectionKind,
     pub peers: &'static [PeerSetting],
     pub audit_anchors: &'static [Anchor],
+    pub audit_records: Option<RecordCheck>,
     section_json: fn(&Settings) -> serde_json::Value,
     migrate: for<'a> fn(&'a Settings) -> BoxFuture<'a, anyhow::Result<()>>,
     start: for<'a> fn(&'a Settings, SocketAddr, &'a mut Mount) -> BoxFuture<'a, anyhow::Result<()>>,
@@ -164,6 +169,7 @@ impl Listed {
             section: SectionKind::of::<S::Settings>(),
             peers: S::PEERS,
             audit_anchors: S::AUDIT_ANCHORS,
+            audit_records: S::AUDIT_RECORDS,
             section_json: section_json::<S>,
             migrate: migrate_boxed::<S>,
             start: start_boxed::<S>,

@@ -19,6 +19,7 @@ mod findings_sweep;
 mod notices;
 mod orders;
 mod paging;
+mod records;
 mod rules;
 mod transitions;
 mod upgrade;

@@ -18,6 +18,18 @@ const BATCH: i64 = 1_000;
 /// Every event, commendation and issued notice whose bytes do not hash to its audit
 /// entry's `record_sha256` (or that has no entry), named; empty when all do.
 pub async fn mismatches<C: ConnectionTrait>(db: &C) -> AppResult<Vec<String>> {
+    Ok(mismatched(db).await?.into_iter().map(|(_, m)| m).collect())
+}
+
+/// [`mismatches`] for `audit verify` ([`probity_common::audit::RecordCheck`]):
+/// each with the sequence of the entry that vouches for it (0: none).
+pub fn check_records(
+    db: &sea_orm::DatabaseTransaction,
+) -> futures::future::BoxFuture<'_, AppResult<Vec<(i64, String)>>> {
+    Box::pin(mismatched(db))
+}
+
+async fn mismatched<C: ConnectionTrait>(db: &C) -> AppResult<Vec<(i64, String)>> {
     let mut out = Vec::new();
     let mut after = 0i64;
     loop {
@@ -36,7 +48,7 @@ pub async fn mismatches<C: ConnectionTrait>(db: &C) -> AppResult<Vec<String>> {
             let entity: String = r.try_get("", "entity")?;
             let seq: i64 = r.try_get("", "seq")?;
             if let Some(problem) = check(r)? {
-                out.push(format!("event {entity} #{seq}: {problem}"));
+                out.push((after, format!("event {entity} #{seq}: {problem}")));
             }
         }
         if (rows.len() as i64) < BATCH {
@@ -59,12 +71,12 @@ async fn keyed<C: ConnectionTrait>(
     table: &str,
     collection: &str,
     and: &str,
-) -> AppResult<Vec<String>> {
+) -> AppResult<Vec<(i64, String)>> {
     let mut out = Vec::new();
     let mut after = String::new();
     loop {
         let sql = format!(
-            "SELECT n.*, a.change FROM {table} n \
+            "SELECT n.*, a.change, a.seq AS entry_seq FROM {table} n \
              LEFT JOIN accountability_audit_entries a ON a.entity = '{collection}/' || n.id \
              WHERE n.id > $1{and} ORDER BY n.id LIMIT $2"
         );
@@ -74,7 +86,8 @@ async fn keyed<C: ConnectionTrait>(
         for r in &rows {
             after = r.try_get("", "id")?;
             if let Some(problem) = check(r)? {
-                out.push(format!("{collection}/{after}: {problem}"));
+                let seq = r.try_get::<Option<i64>>("", "entry_seq")?.unwrap_or(0);
+                out.push((seq, format!("{collection}/{after}: {problem}")));
             }
         }
         if (rows.len() as i64) < BATCH {
