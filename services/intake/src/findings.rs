@@ -295,11 +295,15 @@ fn closed_late(
         return None;
     }
     let days = time_limit::days_late(close_us, due) + 1;
+    let limit = if m.time_limit_days > 0 {
+        m.time_limit_days
+    } else {
+        answer.time_limit_days
+    };
     Some(overdue_findings(
         m,
         &format!(
-            "closed {days} day(s) after the {}-day limit of {} ran out",
-            answer.time_limit_days.max(m.time_limit_days),
+            "closed on day {days} after the {limit}-day limit of {} ran out",
             m.power
         ),
     ))

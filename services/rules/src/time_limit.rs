@@ -6,7 +6,7 @@
 //! counted, the period starts the next day, and its last day ends at 24:00.
 //! So a matter accepted on 1 March with a 20-day limit may be closed at any
 //! time on 21 March and is overdue from 22 March 00:00. Laws that count in
-//! working days (行政许可法 Art. 82) are entered by the office as their
+//! working days (行政许可法 Art. 82) are entered as their
 //! calendar-day equivalent; the extension of a last day that falls on a
 //! public holiday (民法典 Art. 203) is not applied, as the system keeps no
 //! holiday calendar: a limit so ending errs toward finding, and the office
