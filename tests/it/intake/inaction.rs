@@ -113,6 +113,15 @@ async fn sweeping(b: Backend) -> TestServer {
     .await
 }
 
+/// A server whose sweep waits an hour: what a closing finds is its own.
+async fn quiet(b: Backend) -> TestServer {
+    TestServer::start_with(b, |st| {
+        st.section_mut::<probity_intake::settings::IntakeSettings>()
+            .inaction_sweep_interval_ms = 3_600_000
+    })
+    .await
+}
+
 fn officers_of(f: &[Finding]) -> Vec<String> {
     let mut o: Vec<String> = f.iter().map(|x| x.officer.clone()).collect();
     o.sort();
@@ -122,7 +131,7 @@ fn officers_of(f: &[Finding]) -> Vec<String> {
 db_test!(
     a_closing_after_the_last_day_is_found_and_one_on_it_is_not,
     |b| async move {
-        let s = TestServer::start(b).await;
+        let s = quiet(b).await;
         let w = world(&s).await;
         limit(&s, &w, 20).await;
         let mut c = dept(&s, &w).await;
@@ -262,6 +271,43 @@ db_test!(the_sweep_finds_a_matter_never_closed_once, |b| async move {
     assert_eq!(rules_of(&closed), Vec::<String>::new());
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(inaction(&s).await.len(), 2);
+
+    // A late closing found at once, then voided: the matter is open
+    // again, and the sweep does not find it a second time. (Matter and
+    // closing in one stream: no sweep sees the matter open in between.)
+    let both = [
+        fact(&w, "SL-3", matter(&w, &two(&w), at(d, 10, 0, 0))),
+        fact(
+            &w,
+            "BJ-3",
+            closing("SL-3", at(d + Duration::days(30), 10, 0, 0)),
+        ),
+    ];
+    let acked = std::sync::atomic::AtomicUsize::new(0);
+    let refused = super::bulk::push(&mut c, &both, &acked)
+        .await
+        .expect("stream");
+    assert_eq!(refused, vec![]);
+    let late = c
+        .lookup_fact(LookupFactRequest {
+            body: w.dept.name.clone(),
+            source_id: "BJ-3".into(),
+        })
+        .await
+        .expect("the closing")
+        .into_inner();
+    assert_eq!(rules_of(&late), vec![RULE, RULE]);
+    c.void_fact(VoidFactRequest {
+        name: late.name.clone(),
+        reason: "办结信息有误".into(),
+        request_id: rid(),
+    })
+    .await
+    .expect("void the closing");
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let found = inaction(&s).await;
+    assert_eq!(found.len(), 4, "{found:?}");
+    assert_eq!(found.iter().filter(|f| f.source_id == "BJ-3").count(), 2);
     intake_chain_verifies(&s).await;
     s.stop().await;
 });
@@ -343,7 +389,7 @@ async fn overdue(c: &mut Intake, light: DeadlineLight) -> Vec<String> {
 }
 
 db_test!(open_matters_are_listed_yellow_and_red, |b| async move {
-    let s = TestServer::start(b).await;
+    let s = quiet(b).await;
     let w = world(&s).await;
     limit(&s, &w, 20).await;
     let mut c = dept(&s, &w).await;

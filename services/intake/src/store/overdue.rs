@@ -83,9 +83,22 @@ pub async fn open_matters(c: &impl ConnectionTrait, s: &Scan<'_>) -> AppResult<V
         ],
     );
     if s.unfound {
-        w.and(
-            "NOT EXISTS (SELECT 1 FROM intake_findings x WHERE x.fact_id = f.id AND x.rule = $?)",
-            INACTION.to_string(),
+        // Found on the matter by an earlier sweep, or on a closing of it
+        // since voided (its finding stands, and the matter is not found
+        // twice).
+        let n = w.next();
+        w.and_numbered(
+            format!(
+                "NOT EXISTS (SELECT 1 FROM intake_findings x WHERE x.rule = ${n} \
+                 AND (x.fact_id = f.id OR x.fact_id IN (SELECT c.id FROM intake_facts c \
+                 WHERE c.body = f.body AND c.refers_to = f.source_id AND c.refers_to <> '' \
+                 AND c.kind = ${})))",
+                n + 1
+            ),
+            vec![
+                Value::from(INACTION.to_string()),
+                Value::from(FactKind::MatterClosing as i32),
+            ],
         );
     }
     let sql = format!(
