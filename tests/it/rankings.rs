@@ -138,6 +138,7 @@ pub(crate) fn matter_of(
         officers: officers.iter().map(|o| o.name.clone()).collect(),
         accept_time: Some(ts(at)),
         records: if recorded { vec![record()] } else { vec![] },
+        ..Default::default()
     })
 }
 

@@ -88,6 +88,7 @@ fn fact(seed: &Seed, prefix: &str, i: usize) -> SubmitFactRequest {
                 officers: vec![o(i), o(i + 1)],
                 accept_time: Some(at(i)),
                 records: vec![record()],
+                ..Default::default()
             }),
         ),
         10..=13 => (

@@ -318,6 +318,9 @@ fn shape(c: &mut Check<'_>, p: &mut Payload) -> Shape {
             s.officers_field = c.f(&format!("{at}officers"));
             s.occurred_us = c.time(m.accept_time.as_ref(), &format!("{at}accept_time"));
             c.records(&m.records, &format!("{at}records"));
+            // Computed from the registry, never taken from the submitter.
+            m.time_limit_days = 0;
+            m.overdue_time = None;
         }
         Payload::MatterClosing(m) => {
             let at = "matter_closing.";

@@ -14,6 +14,7 @@ use probity_proto::{
 use probity_rules::{
     group::{power_held, staffing},
     major::{legal_review_problem, major_by_catalogue},
+    time_limit,
 };
 
 use probity_rules::catalogue::{self as rules, Rule};
@@ -69,12 +70,22 @@ pub fn question(p: &Prepared, referenced: Option<&Referenced>) -> CheckActorsReq
             Some(Payload::Matter(m)) => m.power.clone(),
             _ => String::new(),
         },
+        // A closing asks for the time limit its matter's power had when the
+        // matter was accepted (it names no officers).
+        Some(Payload::MatterClosing(_)) => match referenced.and_then(|r| r.fact.payload.as_ref()) {
+            Some(Payload::Matter(m)) => m.power.clone(),
+            _ => String::new(),
+        },
         _ => String::new(),
+    };
+    let at = match (p.kind, referenced) {
+        (FactKind::MatterClosing, Some(r)) if !power.is_empty() => r.occurred_us,
+        _ => p.occurred_us,
     };
     CheckActorsRequest {
         body: p.fact.body.clone(),
         power,
-        act_time: probity_common::names::us_ts(p.occurred_us),
+        act_time: probity_common::names::us_ts(at),
         officers: p.officers.clone(),
         min_qualified: 0,
         known_time: None,
@@ -123,7 +134,14 @@ pub fn evaluate(
 
     let mut found = Vec::new();
     match p.kind {
-        FactKind::Matter | FactKind::Inspection => act_findings(&mut found, answer),
+        // Every inspection is an inspection act; a matter is the kind of
+        // act its power's category says (the registry's, not the reported
+        // act_kind, which a department could set to dodge the rule).
+        FactKind::Inspection => act_findings(&mut found, answer, true),
+        FactKind::Matter => {
+            let category = PowerCategory::try_from(answer.power_category).unwrap_or_default();
+            act_findings(&mut found, answer, rules::two_officer_rule_binds(category))
+        }
         // Who decided, took or closed a complaint, or transferred a case is
         // checked like who handled the matter, but alone: the two-officer
         // rule (TOO_FEW_QUALIFIED, AUXILIARY_ALONE) binds the act and was
@@ -155,6 +173,16 @@ pub fn evaluate(
             }
         }
         Some(Payload::Decision(d)) => decision_findings(&mut found, d, answer),
+        Some(Payload::Matter(m)) => {
+            m.time_limit_days = answer.time_limit_days.max(0);
+            m.overdue_time = time_limit::overdue_from_us(p.occurred_us, m.time_limit_days)
+                .and_then(probity_common::names::us_ts);
+        }
+        Some(Payload::MatterClosing(_)) => {
+            if let Some(f) = closed_late(p.occurred_us, referenced, answer) {
+                found.extend(f);
+            }
+        }
         Some(Payload::ReviewOutcome(r)) => {
             r.wrongful =
                 r.result == ReviewResult::Revoked as i32 || r.result == ReviewResult::Lost as i32;
@@ -164,10 +192,17 @@ pub fn evaluate(
     Ok(found)
 }
 
-fn act_findings(found: &mut Vec<Found>, a: &CheckActorsResponse) {
+/// Findings of an act's staffing and power; `two_officers`: whether the
+/// two-officer rule (TOO_FEW_QUALIFIED) binds this act
+/// (`rules::TWO_OFFICER_CATEGORIES`). An auxiliary alone is a finding
+/// under any power (Art. 18).
+fn act_findings(found: &mut Vec<Found>, a: &CheckActorsResponse, two_officers: bool) {
     let power_held = power_held(a);
     let (qualified, group) = staffing(a, power_held);
     for g in group {
+        if !two_officers && g == GroupProblem::TooFewQualified {
+            continue;
+        }
         let (rule, detail) = match g {
             GroupProblem::TooFewQualified => (
                 rules::TOO_FEW_QUALIFIED,
@@ -227,6 +262,77 @@ fn officer_findings(found: &mut Vec<Found>, a: &CheckActorsResponse, power_held:
             });
         }
     }
+}
+
+/// When the matter `referenced` became overdue: its power's limit when it
+/// was accepted, as the registry answers now, or as recorded on the matter
+/// if that is earlier (a correction never moves it later).
+pub fn matter_overdue_from(referenced: &Referenced, answer: &CheckActorsResponse) -> Option<i64> {
+    let recorded = match referenced.fact.payload.as_ref() {
+        Some(Payload::Matter(m)) => m.overdue_time.as_ref().map(probity_common::names::ts_us),
+        _ => None,
+    };
+    let asked = time_limit::overdue_from_us(referenced.occurred_us, answer.time_limit_days);
+    match (recorded, asked) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// INACTION_OVERDUE on each of the matter's officers when a closing at
+/// `close_us` comes after the matter's limit (Art. 13, 19(4), 20(1)).
+fn closed_late(
+    close_us: i64,
+    referenced: Option<&Referenced>,
+    answer: &CheckActorsResponse,
+) -> Option<Vec<Found>> {
+    let r = referenced?;
+    let Some(Payload::Matter(m)) = r.fact.payload.as_ref() else {
+        return None;
+    };
+    let due = matter_overdue_from(r, answer)?;
+    if !time_limit::closed_late(close_us, due) {
+        return None;
+    }
+    let days = time_limit::days_late(close_us, due) + 1;
+    let limit = if m.time_limit_days > 0 {
+        m.time_limit_days
+    } else {
+        answer.time_limit_days
+    };
+    Some(overdue_findings(
+        m,
+        &format!(
+            "closed on day {days} after the {limit}-day limit of {} ran out",
+            m.power
+        ),
+    ))
+}
+
+/// INACTION_OVERDUE for a matter: one per officer who handled it (each
+/// answers for it, and the body through them), or the body's alone when it
+/// names none.
+pub fn overdue_findings(m: &Matter, detail: &str) -> Vec<Found> {
+    let officers: Vec<String> = m
+        .officers
+        .iter()
+        .filter_map(|o| parse_top(o, "officers"))
+        .collect();
+    if officers.is_empty() {
+        return vec![Found {
+            rule: rules::INACTION_OVERDUE,
+            officer: String::new(),
+            detail: detail.to_string(),
+        }];
+    }
+    officers
+        .into_iter()
+        .map(|officer| Found {
+            rule: rules::INACTION_OVERDUE,
+            officer,
+            detail: detail.to_string(),
+        })
+        .collect()
 }
 
 fn decision_findings(found: &mut Vec<Found>, d: &mut Decision, a: &CheckActorsResponse) {

@@ -14,6 +14,7 @@ mod api;
 pub mod checks;
 pub mod finding_states;
 pub mod findings;
+pub mod inaction;
 pub mod migration;
 pub mod peers;
 pub mod policy;
@@ -31,6 +32,8 @@ pub struct Intake {
     pub(crate) peers: peers::Peers,
     pub(crate) writer: writer::Writer,
     pub(crate) batch_max: usize,
+    /// An open matter is YELLOW in the last this many days of its limit.
+    pub(crate) inaction_warn_days: u32,
 }
 
 impl Service for Intake {
@@ -48,16 +51,22 @@ impl Service for Intake {
     // per key (2 s a batch, measured). Index paths exist for every query.
     const PG_SESSION: &'static [(&'static str, &'static str)] = &[("enable_seqscan", "off")];
 
-    /// Starts the writer and the line to the registry.
+    /// Starts the writer, the line to the registry and the inaction sweep.
     async fn open(o: Opened<'_, Self>) -> anyhow::Result<Arc<Intake>> {
         let peers = peers::Peers::new(o.settings, o.own)?;
         let writer = writer::Writer::start(o.store.clone(), o.section.batch_max_facts);
-        Ok(Arc::new(Intake {
+        let intake = Arc::new(Intake {
             store: o.store,
             peers,
             writer,
             batch_max: o.section.batch_max_facts,
-        }))
+            inaction_warn_days: o.section.inaction_warn_days,
+        });
+        inaction::start(
+            &intake,
+            std::time::Duration::from_millis(o.section.inaction_sweep_interval_ms),
+        );
+        Ok(intake)
     }
 
     fn routes(self: &Arc<Self>, routes: &mut Routes<'_>) {

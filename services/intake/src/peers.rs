@@ -302,6 +302,7 @@ fn compose(
     answer.power_known = first.power_known;
     answer.benchmark = first.benchmark.clone();
     answer.major_criteria = first.major_criteria.clone();
+    answer.time_limit_days = first.time_limit_days;
     Ok(answer)
 }
 

@@ -23,5 +23,7 @@ probity_common::policy! {
         "ClearFinding" => Write,
         "UpholdFinding" => Write,
         "ExportFacts" => Read,
+        "ListOverdueMatters" => Read,
+        "ListFindingRules" => Read,
     }
 }

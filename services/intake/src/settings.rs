@@ -14,6 +14,10 @@ pub struct IntakeSettings {
     pub registry_timeout_ms: u64,
     pub registry_cache_ttl_ms: u64,
     pub batch_max_facts: usize,
+    /// How often open matters are swept for INACTION_OVERDUE.
+    pub inaction_sweep_interval_ms: u64,
+    /// An open matter is YELLOW in the last this many days of its limit.
+    pub inaction_warn_days: u32,
 }
 
 impl Default for IntakeSettings {
@@ -24,6 +28,8 @@ impl Default for IntakeSettings {
             registry_timeout_ms: 5_000,
             registry_cache_ttl_ms: 5_000,
             batch_max_facts: 4_000,
+            inaction_sweep_interval_ms: 60_000,
+            inaction_warn_days: 3,
         }
     }
 }
@@ -34,6 +40,10 @@ impl Section for IntakeSettings {
     fn validate(&self) -> Result<(), ConfigError> {
         peer_endpoint("intake.registry_endpoint", &self.registry_endpoint)?;
         positive("intake.registry_timeout_ms", self.registry_timeout_ms)?;
+        positive(
+            "intake.inaction_sweep_interval_ms",
+            self.inaction_sweep_interval_ms,
+        )?;
         if !(1..=10_000).contains(&self.batch_max_facts) {
             return Err(bad("intake.batch_max_facts", "must be between 1 and 10000"));
         }

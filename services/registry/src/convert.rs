@@ -101,6 +101,7 @@ pub fn power(p: &power::Model, v: power_version::Model) -> pb::Power {
         change_reason: v.reason,
         version_time: us_ts(v.recorded_us),
         effective_time: us_ts(v.effective_us),
+        time_limit_days: v.time_limit_days,
         major_criteria: None,
     }
 }

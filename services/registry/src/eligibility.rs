@@ -50,6 +50,7 @@ pub fn evaluate(
     let mut group_problems = Vec::new();
     let mut power_category = 0;
     let mut benchmark = Vec::new();
+    let mut time_limit_days = 0;
     match p.power {
         _ if !p.power_asked => {}
         Some(pm) if p.may_use_powers_of.contains(&pm.body_id) => {
@@ -59,7 +60,10 @@ pub fn evaluate(
                 Some(v) if v.state == PowerState::Withdrawn as i32 => {
                     group_problems.push(GroupProblem::PowerWithdrawn)
                 }
-                Some(v) => benchmark = crate::convert::benchmark(&v.benchmark),
+                Some(v) => {
+                    benchmark = crate::convert::benchmark(&v.benchmark);
+                    time_limit_days = v.time_limit_days;
+                }
             }
         }
         _ => group_problems.push(GroupProblem::PowerNotHeld),
@@ -84,6 +88,7 @@ pub fn evaluate(
         power_category,
         power_known: p.power.is_some(),
         benchmark,
+        time_limit_days,
         min_qualified: min_qualified as i32,
         // The catalogue is the power's wherever it is exercised: a decision
         // under a power its body did not hold is still measured by it.

@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0002OfficerEventRole),
             Box::new(M0003KnownAt),
             Box::new(M0004MajorCriteria),
+            Box::new(M0005TimeLimits),
             Box::new(probity_common::db::SharedAuditGuards::new("registry")),
         ]
     }
@@ -336,6 +337,35 @@ impl MigrationTrait for M0004MajorCriteria {
             ],
             &["power_id", "version"],
         ))
+        .await
+    }
+}
+
+/// Every power version carries its statutory time limit (法定时限, Art. 13,
+/// 19(4), 20(1)) in days, versioned with it like the benchmark; versions
+/// recorded before this migration have none (0).
+struct M0005TimeLimits;
+
+impl MigrationName for M0005TimeLimits {
+    fn name(&self) -> &str {
+        "m0005_time_limits"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0005TimeLimits {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table(Alias::new("registry_power_versions"))
+                .add_column(
+                    ColumnDef::new(Alias::new("time_limit_days"))
+                        .integer()
+                        .not_null()
+                        .default(0),
+                )
+                .to_owned(),
+        )
         .await
     }
 }

@@ -345,6 +345,7 @@ mod tests {
             duty: String::new(),
             flowchart_ref: String::new(),
             benchmark: benchmark.into(),
+            time_limit_days: 0,
             state: 1,
             reason: String::new(),
             effective_us: effective,

@@ -220,6 +220,7 @@ db_test!(structural_errors_name_every_field, |b| async move {
                 content_sha256: "xyz".into(),
                 archive_ref: String::new(),
             }],
+            ..Default::default()
         }),
     );
     let e = expect_code(c.submit_fact(bad).await, Code::InvalidArgument);

@@ -19,6 +19,7 @@ mod bulk;
 mod dependants;
 mod fast_path;
 mod findings;
+mod inaction;
 mod kill;
 mod record;
 mod replicas;
@@ -74,6 +75,7 @@ pub fn matter(w: &World, officers: &[&str], at: DateTime<Utc>) -> Payload {
         officers: officers.iter().map(|o| o.to_string()).collect(),
         accept_time: Some(ts(at)),
         records: vec![record()],
+        ..Default::default()
     })
 }
 

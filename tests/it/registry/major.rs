@@ -94,6 +94,7 @@ fn matter_under(w: &World, power: &str, at: DateTime<Utc>) -> Payload {
         officers: two(w).into_iter().map(String::from).collect(),
         accept_time: Some(ts(at)),
         records: vec![record()],
+        ..Default::default()
     })
 }
 

@@ -13,3 +13,4 @@ mod replicas;
 mod revisions;
 mod sanction_status;
 mod scope;
+mod time_limits;

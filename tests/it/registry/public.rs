@@ -192,6 +192,7 @@ db_test!(published_powers, |b| async move {
                 version: 1,
                 posts: vec!["执法一科科员".into()],
                 major_criteria: None,
+                time_limit_days: 0,
             },
             PublishedPower {
                 code: "JC-001".into(),
@@ -204,6 +205,7 @@ db_test!(published_powers, |b| async move {
                 version: 1,
                 posts: vec!["执法一科科员".into()],
                 major_criteria: None,
+                time_limit_days: 0,
             },
         ]
     );

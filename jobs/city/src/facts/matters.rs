@@ -55,6 +55,7 @@ impl Gen<'_> {
             officers: crew.iter().map(|o| self.officer(*o)).collect(),
             accept_time: Some(ts(t)),
             records,
+            ..Default::default()
         });
         self.push_own(t, &id, payload);
         self.matters.push((t, id.clone()));

@@ -10,6 +10,7 @@ use tonic::{Request, Response, Status, Streaming};
 use crate::Intake;
 
 mod export;
+mod overdue;
 mod read;
 mod rulings;
 mod stream;
@@ -34,6 +35,8 @@ probity_common::rpc_methods! {
         get_finding("GetFinding", GetFindingRequest) -> Finding => rulings::get_finding;
         clear_finding("ClearFinding", ClearFindingRequest) -> Finding => rulings::clear_finding;
         uphold_finding("UpholdFinding", UpholdFindingRequest) -> Finding => rulings::uphold_finding;
+        list_overdue_matters("ListOverdueMatters", ListOverdueMattersRequest) -> ListOverdueMattersResponse => overdue::list_overdue_matters;
+        list_finding_rules("ListFindingRules", ListFindingRulesRequest) -> ListFindingRulesResponse => overdue::list_finding_rules;
     }
 
     type SubmitFactsStream = Out<SubmitFactsResponse>;

@@ -2,8 +2,12 @@
 //! findings; an accepted one becomes the writer's item.
 use std::collections::HashMap;
 
+use probity_common::names::ts_us;
 use probity_common::{AppError, AppResult, Violations, dispatch::Ctx};
-use probity_proto::{intake::v1::Fact, registry::v1::CheckActorsResponse};
+use probity_proto::{
+    intake::v1::{Fact, fact::Payload},
+    registry::v1::CheckActorsResponse,
+};
 
 use super::{own_key, references::Revised};
 use crate::{
@@ -11,6 +15,7 @@ use crate::{
     checks::Prepared,
     findings::{self, Referenced},
     reporters::{self, Paths},
+    store,
     writer::{Checked, Item},
 };
 
@@ -76,6 +81,8 @@ impl Verdicts<'_> {
             .and_then(|_| findings::evaluate(p, self.referenced[i].as_ref(), answer));
         Ok(match judged {
             Ok(mut found) => {
+                keep_earlier_limit(p, before.map(|(f, _)| f));
+                self.once_overdue(p, &mut found).await?;
                 found.extend(
                     reporters::outcome_not_reported(&self.intake.store.db, &p.body_id, &p.fact)
                         .await?,
@@ -84,6 +91,46 @@ impl Verdicts<'_> {
             }
             Err(e) => Err(e),
         })
+    }
+}
+
+impl Verdicts<'_> {
+    /// A matter is found overdue once: a closing of a matter the sweep or
+    /// another closing already found adds no second finding.
+    async fn once_overdue(&self, p: &Prepared, found: &mut Vec<findings::Found>) -> AppResult<()> {
+        let inaction = probity_rules::catalogue::INACTION_OVERDUE;
+        let Some(Payload::MatterClosing(c)) = p.fact.payload.as_ref() else {
+            return Ok(());
+        };
+        if !found.iter().any(|f| f.rule == inaction) {
+            return Ok(());
+        }
+        let db = &self.intake.store.db;
+        if store::overdue::already_found(db, &p.body_id, &c.matter, &p.fact.source_id).await? {
+            found.retain(|f| f.rule != inaction);
+        }
+        Ok(())
+    }
+}
+
+/// A correction of a matter never moves its limit later: the time it is
+/// overdue from stays the earliest any revision had (a department would
+/// otherwise correct accept_time forward to make a late closing timely).
+fn keep_earlier_limit(p: &mut Prepared, before: Option<&Fact>) {
+    let Some(Payload::Matter(was)) = before.and_then(|f| f.payload.as_ref()) else {
+        return;
+    };
+    let Some(Payload::Matter(now)) = p.fact.payload.as_mut() else {
+        return;
+    };
+    let earlier = match (&was.overdue_time, &now.overdue_time) {
+        (Some(a), Some(b)) => ts_us(a) < ts_us(b),
+        (Some(_), None) => true,
+        _ => false,
+    };
+    if earlier {
+        now.overdue_time = was.overdue_time;
+        now.time_limit_days = was.time_limit_days;
     }
 }
 

@@ -43,8 +43,17 @@ const MAX_BASES: usize = 100;
 /// Powers one SetPostPowers may give a post.
 const MAX_POST_POWERS: usize = 1_000;
 
+/// The longest statutory time limit a power may carry, in days (ten years:
+/// beyond any the laws set, so a larger one is a mistake).
+const MAX_TIME_LIMIT_DAYS: i32 = 3_650;
+
 /// Checks the content every version must have.
 fn check_content(v: &mut Violations, p: &Power, category: Option<PowerCategory>) {
+    v.check(
+        (0..=MAX_TIME_LIMIT_DAYS).contains(&p.time_limit_days),
+        "power.time_limit_days",
+        format!("must be 0 (no limit) to {MAX_TIME_LIMIT_DAYS} days"),
+    );
     v.non_empty(&p.display_name, "power.display_name");
     v.max_len(&p.display_name, 300, "power.display_name");
     v.non_empty(&p.duty, "power.duty");
@@ -154,7 +163,7 @@ async fn version<C: ConnectionTrait>(
 fn version_change(v: &power_version::Model) -> serde_json::Value {
     json!({"version": v.version, "display_name": v.display_name, "legal_bases": v.legal_bases,
            "duty": v.duty, "flowchart_ref": v.flowchart_ref, "benchmark": v.benchmark,
-           "state": v.state, "reason": v.reason, "effective_us": v.effective_us})
+           "time_limit_days": v.time_limit_days, "state": v.state, "reason": v.reason, "effective_us": v.effective_us})
 }
 
 pub async fn create_power(reg: &Registry, ctx: &Ctx, r: CreatePowerRequest) -> AppResult<Power> {
@@ -219,6 +228,7 @@ pub async fn create_power(reg: &Registry, ctx: &Ctx, r: CreatePowerRequest) -> A
         duty: p.duty.clone(),
         flowchart_ref: p.flowchart_ref.clone(),
         benchmark: convert::benchmark_json(&p.benchmark),
+        time_limit_days: p.time_limit_days,
         state: PowerState::Active as i32,
         reason: change,
         effective_us: eff,
@@ -282,8 +292,9 @@ pub async fn revise_power(reg: &Registry, ctx: &Ctx, r: RevisePowerRequest) -> A
     nested_field(&mut v, &p.name, "powers", "power.name");
     v.non_empty(&r.reason, "reason");
     let now = Utc::now();
-    // A benchmark dated back is the office's to record (a department would
-    // widen the range its past decisions are measured against).
+    // A benchmark or time limit dated back is the office's to record (a
+    // department would widen the range its past decisions, or the time its
+    // open matters, are measured against).
     let (eff, late) = late::dated(
         reg,
         ctx,
@@ -312,6 +323,7 @@ pub async fn revise_power(reg: &Registry, ctx: &Ctx, r: RevisePowerRequest) -> A
         duty: p.duty.clone(),
         flowchart_ref: p.flowchart_ref.clone(),
         benchmark: convert::benchmark_json(&p.benchmark),
+        time_limit_days: p.time_limit_days,
         state: PowerState::Active as i32,
         reason: r.reason.trim().to_string(),
         effective_us: eff,
@@ -323,12 +335,14 @@ pub async fn revise_power(reg: &Registry, ctx: &Ctx, r: RevisePowerRequest) -> A
         &vm.duty,
         &vm.flowchart_ref,
         &vm.benchmark,
+        vm.time_limit_days,
     ) == (
         &cur.display_name,
         &cur.legal_bases,
         &cur.duty,
         &cur.flowchart_ref,
         &cur.benchmark,
+        cur.time_limit_days,
     );
     if same {
         return Err(AppError::refused(

@@ -125,6 +125,7 @@ pub async fn list_published_powers(
                 version: p.version,
                 posts,
                 major_criteria: p.major_criteria,
+                time_limit_days: p.time_limit_days,
             }
         })
         .collect();

@@ -115,6 +115,8 @@ pub mod power_version {
         pub duty: String,
         pub flowchart_ref: String,
         pub benchmark: String,
+        /// 法定时限 in days; 0 = none.
+        pub time_limit_days: i32,
         pub state: i32,
         pub reason: String,
         pub effective_us: i64,

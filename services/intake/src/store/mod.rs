@@ -3,6 +3,8 @@
 //! them. Ids and names are stored bare (`b1`, not `bodies/b1`).
 use std::collections::HashMap;
 
+pub mod overdue;
+
 use probity_common::{AppError, AppResult, db::stmt, names::us_ts};
 use probity_proto::intake::v1::Fact;
 use prost::Message;
