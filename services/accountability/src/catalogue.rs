@@ -111,6 +111,8 @@ const FINDING_GROUNDS: &[(&str, &str, &str)] = &[
         "ART19_16",
         "ART20_09",
     ),
+    // A matter left past its statutory time limit: inaction (Art. 19(4), 20(1)).
+    ("INACTION_OVERDUE", "ART19_04", "ART20_01"),
 ];
 
 /// The ground a finding is raised on, against a body or an officer; a rule
@@ -143,6 +145,7 @@ const FINDING_THRESHOLDS: &[(&str, usize)] = &[
     ("NO_POST_WITH_POWER", 3),
     ("INSPECTION_NOT_RECORDED", 3),
     ("PENALTY_OUTSIDE_BENCHMARK", 2),
+    ("INACTION_OVERDUE", 2),
 ];
 
 pub fn finding_threshold(rule: &str) -> usize {
@@ -192,5 +195,19 @@ mod tests {
                 .count(),
             9
         );
+    }
+
+    #[test]
+    fn every_finding_rule_has_its_own_ground_but_the_catch_all() {
+        // A rule intake adds must be mapped here, or its cases fall under
+        // "other" (Art. 19(17), 20(9)) and rank nowhere in particular.
+        let unmapped: Vec<&str> = probity_rules::catalogue::ALL
+            .iter()
+            .map(|r| r.code)
+            .filter(|c| !FINDING_GROUNDS.iter().any(|(r, _, _)| r == c))
+            .collect();
+        assert_eq!(unmapped, ["OUTCOME_NOT_REPORTED"], "map these in FINDING_GROUNDS");
+        assert_eq!(finding_ground("INACTION_OVERDUE", SubjectKind::Body), "ART19_04");
+        assert_eq!(finding_ground("INACTION_OVERDUE", SubjectKind::Officer), "ART20_01");
     }
 }
