@@ -23,6 +23,7 @@ mod lifecycle;
 pub mod migration;
 pub mod peers;
 pub mod policy;
+pub mod rights;
 pub mod settings;
 pub mod severity;
 pub mod store;

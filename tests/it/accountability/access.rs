@@ -21,7 +21,7 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 db_test!(a_department_reads_what_concerns_it, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let on_dept = open(&mut c, &w.dept.name, "ART19_04").await.name;
     let on_a = open(&mut c, &w.a.name, "ART20_01").await.name;
     let on_b = open(&mut c, &w.b.name, "ART20_04").await.name;
@@ -317,7 +317,7 @@ async fn every_write(
 db_test!(only_the_office_manages_cases, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let case = decided(
         &mut c,
         &w.a.name,
@@ -448,7 +448,7 @@ db_test!(
     |b| async move {
         let s = TestServer::start(b).await;
         let w = world(&s).await;
-        let mut c = office(&s).await;
+        let mut c = parties(&s).await;
         let d1 = || decision(1, &[SanctionKind::Rectification]);
         let ours = decided(&mut c, &w.dept.name, "ART19_04", d1()).await.name;
         let theirs = decided(&mut c, &w.other.name, "ART19_04", d1()).await.name;
@@ -489,7 +489,7 @@ db_test!(
 db_test!(listings_page_within_the_scope, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let mut mine = Vec::new();
     for subject in [&w.dept.name, &w.a.name, &w.b.name, &w.a.name, &w.dept.name] {
         let code = if subject.starts_with("bodies/") {
@@ -549,7 +549,7 @@ db_test!(listings_page_within_the_scope, |b| async move {
 db_test!(a_request_id_makes_a_retry_safe, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let req = open_request(&w.a.name, "ART20_01");
     let first = c.open_case(req.clone()).await.expect("open").into_inner();
     let second = c.open_case(req.clone()).await.expect("retry").into_inner();

@@ -57,7 +57,7 @@ fn content(d: &Option<Decision>) -> (i32, Vec<Sanction>, String) {
 db_test!(every_legal_transition_in_order, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let mut d = acc(&s, Role::Department, Some(&w.dept.name)).await;
 
     let opened = open(&mut c, &w.a.name, "ART20_05").await;
@@ -371,7 +371,7 @@ db_test!(every_legal_transition_in_order, |b| async move {
 db_test!(a_contest_can_change_the_decision, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let mut req = open_request(&w.dept.name, "ART19_07");
     req.subject.as_mut().unwrap().principal_leader = "局长 张某".into();
     let case = c.open_case(req).await.expect("open").into_inner();
@@ -470,7 +470,7 @@ db_test!(a_contest_can_change_the_decision, |b| async move {
 db_test!(dismissal_from_each_open_state, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let opened = open(&mut c, &w.a.name, "ART20_01").await.name;
     let investigating = open(&mut c, &w.a.name, "ART20_01").await.name;
     c.start_investigation(step::<StartInvestigationRequest>(&investigating, "调查"))
@@ -646,7 +646,7 @@ async fn attempt(c: &mut Acc, d: &mut Acc, a: Action, name: &str) -> Result<Case
 db_test!(illegal_transitions_name_the_current_state, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let d1 = || decision(1, &[SanctionKind::Admonition]);
     let subject = w.b.name.clone();
     let code = "ART20_04";
@@ -762,7 +762,7 @@ db_test!(
         })
         .await;
         let w = world(&s).await;
-        let mut c = office(&s).await;
+        let mut c = parties(&s).await;
         let case = decided(
             &mut c,
             &w.a.name,
@@ -830,7 +830,7 @@ db_test!(
 db_test!(a_lapsed_withholding_cannot_be_executed, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let mut dept = acc(&s, Role::Department, Some(&w.dept.name)).await;
     let mut d = decision(3, &[SanctionKind::CredentialWithheld]);
     d.sanctions[0].until = Some(ts(Utc::now() + chrono::Duration::seconds(3)));
@@ -908,7 +908,7 @@ db_test!(time_limits_past_due_are_red, |b| async move {
     })
     .await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let case = open(&mut c, &w.a.name, "ART20_01").await;
     assert_eq!(case.deadline, DeadlineStatus::Red as i32);
     let due = case.due_time.expect("due time");
@@ -951,7 +951,7 @@ db_test!(time_limits_nearing_are_yellow, |b| async move {
     })
     .await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let case = open(&mut c, &w.dept.name, "ART19_01").await;
     assert_eq!(case.deadline, DeadlineStatus::Yellow as i32);
     let due = case.due_time.expect("due time");
@@ -988,7 +988,7 @@ db_test!(time_limits_nearing_are_yellow, |b| async move {
 db_test!(time_limits_by_default_are_green, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let case = open(&mut c, &w.a.name, "ART20_01").await;
     assert_eq!(case.deadline, DeadlineStatus::Green as i32);
     let due = case.due_time.expect("due time");
@@ -1018,7 +1018,7 @@ db_test!(time_limits_by_default_are_green, |b| async move {
 db_test!(every_change_is_in_the_audit_chain, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let case = decided(
         &mut c,
         &w.dept.name,

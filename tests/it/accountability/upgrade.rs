@@ -409,6 +409,7 @@ db_test!(
             subject: "test-legal_office".into(),
             role: Role::LegalOffice,
             body: None,
+            scope: None,
         };
         let before = Before {
             store,

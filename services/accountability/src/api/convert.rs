@@ -242,6 +242,7 @@ pub fn case_in(c: &pb::Case) -> rows::CaseRecord {
         state_time: time_in(&c.state_time),
         dismissal_reason: c.dismissal_reason.clone(),
         version: c.version,
+        escalate_time: time_in(&c.escalate_time),
     }
 }
 
@@ -263,6 +264,7 @@ pub fn case_out(id: &str, c: &rows::CaseRecord) -> pb::Case {
         state_time: time_out(&c.state_time),
         dismissal_reason: c.dismissal_reason.clone(),
         version: c.version,
+        escalate_time: time_out(&c.escalate_time),
         ..Default::default()
     }
 }

@@ -254,6 +254,11 @@ pub struct CaseRecord {
     pub state_time: Option<DateTime<Utc>>,
     pub dismissal_reason: String,
     pub version: i64,
+    /// When a case its unit did not decide in time passed to the office
+    /// (`rights::escalation`). Left out while unset, so records written
+    /// before it read and hash as they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalate_time: Option<DateTime<Utc>>,
 }
 
 /// A correction order as stored, but its name (its row's id).
