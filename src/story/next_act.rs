@@ -92,30 +92,33 @@ pub async fn close_the_loop(
 /// the unit decides and executes it and waits until the registry applied it.
 async fn withhold(section: &mut Acc, acc: &mut Acc, case: &Case) -> anyhow::Result<Case> {
     let name = case.name.clone();
-    section.start_investigation(StartInvestigationRequest {
-        request_id: rid(),
-        name: name.clone(),
-        reason: "调查核实 investigation of the finding".into(),
-    })
-    .await?;
+    section
+        .start_investigation(StartInvestigationRequest {
+            request_id: rid(),
+            name: name.clone(),
+            reason: "调查核实 investigation of the finding".into(),
+        })
+        .await?;
     let until = Utc::now() + chrono::Duration::days(90);
-    section.propose_decision(ProposeDecisionRequest {
-        request_id: rid(),
-        name: name.clone(),
-        proposal: Some(Decision {
-            severity: 3,
-            sanctions: vec![Sanction {
-                kind: SanctionKind::CredentialWithheld as i32,
-                until: Some(ts(until)),
+    section
+        .propose_decision(ProposeDecisionRequest {
+            request_id: rid(),
+            name: name.clone(),
+            proposal: Some(Decision {
+                severity: 3,
+                sanctions: vec![Sanction {
+                    kind: SanctionKind::CredentialWithheld as i32,
+                    until: Some(ts(until)),
+                    ..Default::default()
+                }],
+                reasoning:
+                    "情节较重，暂扣行政执法证件九十日 serious: credential withheld for 90 days"
+                        .into(),
                 ..Default::default()
-            }],
-            reasoning: "情节较重，暂扣行政执法证件九十日 serious: credential withheld for 90 days"
-                .into(),
+            }),
             ..Default::default()
-        }),
-        ..Default::default()
-    })
-    .await?;
+        })
+        .await?;
     acc.decide_case(DecideCaseRequest {
         request_id: rid(),
         name: name.clone(),

@@ -7,10 +7,7 @@
 //! under the chain lock), so every replica may sweep, any number of times.
 use std::collections::{BTreeMap, HashSet};
 
-use probity_common::{
-    AppResult,
-    auth::Principal,
-};
+use probity_common::{AppResult, auth::Principal};
 use probity_proto::intake::v1::Finding;
 use sea_orm::ConnectionTrait;
 

@@ -379,7 +379,11 @@ pub fn check(case: &CaseRecord, step: Step, a: Actor, escalated: bool) -> AppRes
 }
 
 /// States in which a case waits for its unit's decision.
-const UNDECIDED: [CaseState; 3] = [CaseState::Opened, CaseState::Investigating, CaseState::Proposed];
+const UNDECIDED: [CaseState; 3] = [
+    CaseState::Opened,
+    CaseState::Investigating,
+    CaseState::Proposed,
+];
 
 /// Whether the case is one its unit decides (it can be escalated).
 pub fn unit_decides(case: &CaseRecord) -> bool {
@@ -388,7 +392,12 @@ pub fn unit_decides(case: &CaseRecord) -> bool {
 
 /// Whether the case, not yet escalated, is now due to be: one its unit
 /// decides, still undecided, past the limit of its state (RED).
-pub fn due_escalation(s: &AccountabilitySettings, case: &CaseRecord, state_us: i64, now_us: i64) -> bool {
+pub fn due_escalation(
+    s: &AccountabilitySettings,
+    case: &CaseRecord,
+    state_us: i64,
+    now_us: i64,
+) -> bool {
     if case.escalate_time.is_some() || !unit_decides(case) || !UNDECIDED.contains(&case.state) {
         return false;
     }
@@ -398,8 +407,7 @@ pub fn due_escalation(s: &AccountabilitySettings, case: &CaseRecord, state_us: i
 }
 
 /// Why a case was escalated, as its event says.
-pub const ESCALATED: &str =
-    "单位逾期未作决定，移交法制机构 (not decided by the unit within its time limit: escalated to the legal-affairs office, Art. 20, 10)";
+pub const ESCALATED: &str = "单位逾期未作决定，移交法制机构 (not decided by the unit within its time limit: escalated to the legal-affairs office, Art. 20, 10)";
 
 #[cfg(test)]
 mod tests {
@@ -431,6 +439,9 @@ mod tests {
         let e = check(&c, Step::Act(Action::Decide), Actor::Superior, false).unwrap_err();
         let status = tonic::Status::from(e);
         assert_eq!(status.code(), tonic::Code::PermissionDenied);
-        assert!(status.message().contains("Art. 19 and Art. 6 (unit)"), "{status:?}");
+        assert!(
+            status.message().contains("Art. 19 and Art. 6 (unit)"),
+            "{status:?}"
+        );
     }
 }

@@ -5,11 +5,7 @@
 //! and the case's origin key, checked under the chain lock, make it once.
 use std::{sync::Arc, time::Duration};
 
-use probity_common::{
-    AppResult,
-    auth::Principal,
-    store::Write,
-};
+use probity_common::{AppResult, auth::Principal, store::Write};
 
 use crate::{
     Accountability, lifecycle,

@@ -596,7 +596,10 @@ mod tests {
         let text = serde_json::to_string(&c).unwrap();
         assert!(text.contains(r#""scope":"legal_section""#), "{text}");
         let other = text.replace("legal_section", "head_office");
-        assert!(serde_json::from_str::<Claims>(&other).is_err(), "an unknown scope is refused");
+        assert!(
+            serde_json::from_str::<Claims>(&other).is_err(),
+            "an unknown scope is refused"
+        );
         assert_eq!(Scope::parse("legal_section"), scoped);
         assert_eq!(Role::parse("government"), Some(Role::Government));
     }

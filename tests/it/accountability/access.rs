@@ -1,7 +1,8 @@
-//! Who may do what: the office manages cases and orders; a department reads
-//! what concerns its body, the bodies below it and their officers, answers
-//! its orders and contests its decisions; leadership reads; the rankings
-//! job raises. Request ids replay.
+//! Who may do what: the office manages orders and raises cases; a
+//! department reads what concerns its body, the bodies below it and their
+//! officers, answers its orders and contests its decisions (the steps of a
+//! case by whom: rights.rs); leadership reads; the rankings job raises.
+//! Request ids replay.
 use probity_common::auth::Role;
 use tonic::{Code, Status};
 
@@ -349,16 +350,35 @@ db_test!(only_the_office_manages_cases, |b| async move {
                 assert_eq!(reason(&e), "ROLE_NOT_ALLOWED", "{role} {method}: {e:?}");
             }
         };
-    // The department: contests and answers (its own), nothing else.
+    // The department, the officer's unit: on its decided case it contests,
+    // and answers its order. The office's own methods are refused by role;
+    // the case's other steps by the decision-rights table (rights.rs) or
+    // by the case's state.
     let mut d = acc(&s, Role::Department, Some(&w.dept.name)).await;
     let results = every_write(&mut d, &w, &case.name, &order.name).await;
     let allowed = ["ContestDecision", "AnswerOrder"];
-    for (method, r) in &results {
-        if allowed.contains(method) {
+    let by_role = [
+        "RaiseFromFinding",
+        "RaiseFromFlag",
+        "CreateOrder",
+        "RecordCommendation",
+    ];
+    for (method, r) in results {
+        if allowed.contains(&method) {
             assert!(r.is_ok(), "the department may {method}: {r:?}");
+            continue;
+        }
+        let e = r.expect_err(&format!("department must not {method}"));
+        let why = reason(&e);
+        if by_role.contains(&method) {
+            assert_eq!(why, "ROLE_NOT_ALLOWED", "{method}: {e:?}");
+        } else {
+            assert!(
+                why == "DECISION_RIGHT" || why == "ILLEGAL_TRANSITION",
+                "department {method}: {e:?}"
+            );
         }
     }
-    denied("department", results, &allowed);
     // Leadership reads only.
     let mut l = acc(&s, Role::Leadership, None).await;
     denied(

@@ -137,7 +137,7 @@ pub fn decision(severity: i32, kinds: &[SanctionKind]) -> Decision {
 /// decides, executes, dismisses and closes, the office rules on a contest;
 /// on a case against a unit the office investigates, proposes, executes,
 /// dismisses and closes, the city government decides and rules on a
-/// contest; the subject's department contests. Everything else (opening,
+/// contest; the subject's department contests on a client of its own. Everything else (opening,
 /// evidence, reads, orders) goes as the office, which it dereferences to.
 pub struct Parties {
     office: Acc,
@@ -209,14 +209,20 @@ impl Parties {
         &mut self,
         r: StartInvestigationRequest,
     ) -> Result<tonic::Response<Case>, tonic::Status> {
-        self.by(&r.name, By::Proposer).await.start_investigation(r).await
+        self.by(&r.name, By::Proposer)
+            .await
+            .start_investigation(r)
+            .await
     }
 
     pub async fn propose_decision(
         &mut self,
         r: ProposeDecisionRequest,
     ) -> Result<tonic::Response<Case>, tonic::Status> {
-        self.by(&r.name, By::Proposer).await.propose_decision(r).await
+        self.by(&r.name, By::Proposer)
+            .await
+            .propose_decision(r)
+            .await
     }
 
     pub async fn decide_case(
@@ -230,14 +236,20 @@ impl Parties {
         &mut self,
         r: ResolveContestRequest,
     ) -> Result<tonic::Response<Case>, tonic::Status> {
-        self.by(&r.name, By::Resolver).await.resolve_contest(r).await
+        self.by(&r.name, By::Resolver)
+            .await
+            .resolve_contest(r)
+            .await
     }
 
     pub async fn execute_decision(
         &mut self,
         r: ExecuteDecisionRequest,
     ) -> Result<tonic::Response<Case>, tonic::Status> {
-        self.by(&r.name, By::Executor).await.execute_decision(r).await
+        self.by(&r.name, By::Executor)
+            .await
+            .execute_decision(r)
+            .await
     }
 
     pub async fn close_case(

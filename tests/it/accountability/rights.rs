@@ -127,7 +127,7 @@ fn expected(shape: Shape, step: Do, who: Who) -> Option<(Code, &'static str)> {
     }
     if who == Who::Other {
         // Another department's cases are not there, as far as it can tell.
-        return Some((Code::NotFound, ""));
+        return Some((Code::NotFound, "NOT_FOUND"));
     }
     if allowed(shape, step).contains(&who) {
         None
@@ -188,7 +188,10 @@ async fn take(
     let c = a.of(who);
     let why = "依规 as the rule says".to_string();
     let r = match what {
-        Do::Open => c.open_case(open_request(&family.subject, family.code)).await,
+        Do::Open => {
+            c.open_case(open_request(&family.subject, family.code))
+                .await
+        }
         Do::AddEvidence => {
             c.add_evidence(AddEvidenceRequest {
                 request_id: rid(),
@@ -341,126 +344,132 @@ db_test!(every_actor_every_step_every_family, |b| async move {
 
 // The officer's unit decides within the Art. 21 table, like the office
 // did: a sanction the table does not give for the severity is refused.
-db_test!(the_unit_decides_its_officer_within_article_21, |b| async move {
-    let s = TestServer::start(b).await;
-    let w = world(&s).await;
-    let mut a = Actors::new(&s, &w).await;
-    let f = Family {
-        code: "ART20_08",
-        shape: Shape::Officer,
-        subject: w.a.name.clone(),
-    };
-    let name = ready(&mut a, &f, Do::Decide).await;
-    let outside = decision(1, &[SanctionKind::CredentialRevoked]);
-    let r = a
-        .unit
-        .decide_case(DecideCaseRequest {
-            request_id: rid(),
-            name: name.clone(),
-            decision: Some(outside),
-            reason: "从重 harsher than the table".into(),
-        })
-        .await;
-    let e = expect_err(r, Code::FailedPrecondition, "SANCTION_NOT_ALLOWED");
-    assert!(e.message().contains("Art. 21"), "{e:?}");
-    let decided = a
-        .unit
-        .decide_case(DecideCaseRequest {
-            request_id: rid(),
-            name: name.clone(),
-            decision: Some(decision(3, &[SanctionKind::CredentialWithheld])),
-            reason: "情节较重 serious".into(),
-        })
-        .await
-        .expect("the unit decides within the table")
-        .into_inner();
-    assert_eq!(decided.state, CaseState::Decided as i32);
-    assert_eq!(decided.decision.unwrap().decided_by, "test-department");
-    // Its legal section proposed, it does not decide.
-    let other = ready(&mut a, &f, Do::Decide).await;
-    let r = take(&mut a, Who::Section, Do::Decide, &other, &f).await;
-    expect_err(r, Code::PermissionDenied, "DECISION_RIGHT");
-});
+db_test!(
+    the_unit_decides_its_officer_within_article_21,
+    |b| async move {
+        let s = TestServer::start(b).await;
+        let w = world(&s).await;
+        let mut a = Actors::new(&s, &w).await;
+        let f = Family {
+            code: "ART20_08",
+            shape: Shape::Officer,
+            subject: w.a.name.clone(),
+        };
+        let name = ready(&mut a, &f, Do::Decide).await;
+        let outside = decision(1, &[SanctionKind::CredentialRevoked]);
+        let r = a
+            .unit
+            .decide_case(DecideCaseRequest {
+                request_id: rid(),
+                name: name.clone(),
+                decision: Some(outside),
+                reason: "从重 harsher than the table".into(),
+            })
+            .await;
+        let e = expect_err(r, Code::FailedPrecondition, "SANCTION_NOT_ALLOWED");
+        assert!(e.message().contains("Art. 21"), "{e:?}");
+        let decided = a
+            .unit
+            .decide_case(DecideCaseRequest {
+                request_id: rid(),
+                name: name.clone(),
+                decision: Some(decision(3, &[SanctionKind::CredentialWithheld])),
+                reason: "情节较重 serious".into(),
+            })
+            .await
+            .expect("the unit decides within the table")
+            .into_inner();
+        assert_eq!(decided.state, CaseState::Decided as i32);
+        assert_eq!(decided.decision.unwrap().decided_by, "test-department");
+        // Its legal section proposed, it does not decide.
+        let other = ready(&mut a, &f, Do::Decide).await;
+        let r = take(&mut a, Who::Section, Do::Decide, &other, &f).await;
+        expect_err(r, Code::PermissionDenied, "DECISION_RIGHT");
+    }
+);
 
 // A unit that leaves its officer's case undecided past the limit loses it
 // to the office: the sweep escalates it without anyone calling, the unit
 // may no longer decide, the office may. Before the limit the office may not.
-db_test!(an_undecided_officer_case_is_escalated, |b: crate::harness::Backend| async move {
-    let before = TestServer::start(b.clone()).await;
-    let w = world(&before).await;
-    let mut a = Actors::new(&before, &w).await;
-    let f = Family {
-        code: "ART20_01",
-        shape: Shape::Officer,
-        subject: w.a.name.clone(),
-    };
-    let name = ready(&mut a, &f, Do::Decide).await;
-    let r = take(&mut a, Who::Office, Do::Decide, &name, &f).await;
-    let e = expect_err(r, Code::PermissionDenied, "DECISION_RIGHT");
-    assert!(e.message().contains("it is not"), "{e:?}");
-    assert!(get(&mut a.office, &name).await.escalate_time.is_none());
-    before.stop().await;
+db_test!(
+    an_undecided_officer_case_is_escalated,
+    |b: crate::harness::Backend| async move {
+        let before = TestServer::start(b.clone()).await;
+        let w = world(&before).await;
+        let mut a = Actors::new(&before, &w).await;
+        let f = Family {
+            code: "ART20_01",
+            shape: Shape::Officer,
+            subject: w.a.name.clone(),
+        };
+        let name = ready(&mut a, &f, Do::Decide).await;
+        let r = take(&mut a, Who::Office, Do::Decide, &name, &f).await;
+        let e = expect_err(r, Code::PermissionDenied, "DECISION_RIGHT");
+        assert!(e.message().contains("it is not"), "{e:?}");
+        assert!(get(&mut a.office, &name).await.escalate_time.is_none());
+        before.stop().await;
 
-    let s = TestServer::start_with(b, |s| {
-        let acc = s.section_mut::<probity_accountability::settings::AccountabilitySettings>();
-        acc.limits.proposed_hours = 0;
-        acc.sweep_interval_ms = 100;
-    })
-    .await;
-    let w = world(&s).await;
-    let mut a = Actors::new(&s, &w).await;
-    let f = Family {
-        subject: w.a.name.clone(),
-        ..f
-    };
-    let name = ready(&mut a, &f, Do::Decide).await;
-    let mut escalated = None;
-    for _ in 0..200 {
-        let c = get(&mut a.office, &name).await;
-        if c.escalate_time.is_some() {
-            escalated = Some(c);
-            break;
+        let s = TestServer::start_with(b, |s| {
+            let acc = s.section_mut::<probity_accountability::settings::AccountabilitySettings>();
+            acc.limits.proposed_hours = 0;
+            acc.sweep_interval_ms = 100;
+        })
+        .await;
+        let w = world(&s).await;
+        let mut a = Actors::new(&s, &w).await;
+        let f = Family {
+            subject: w.a.name.clone(),
+            ..f
+        };
+        let name = ready(&mut a, &f, Do::Decide).await;
+        let mut escalated = None;
+        for _ in 0..200 {
+            let c = get(&mut a.office, &name).await;
+            if c.escalate_time.is_some() {
+                escalated = Some(c);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let c = escalated.expect("the sweep escalated the case within 10 s");
+        assert_eq!(c.state, CaseState::Proposed as i32);
+        let events = a
+            .unit
+            .list_case_events(ListCaseEventsRequest {
+                name: name.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .events;
+        let e = events
+            .iter()
+            .find(|e| e.action == "ESCALATED")
+            .expect("an ESCALATED event");
+        assert_eq!(e.role, "service");
+        assert_eq!(
+            events.iter().filter(|e| e.action == "ESCALATED").count(),
+            1,
+            "escalated once, however often the sweep runs"
+        );
+        let r = take(&mut a, Who::Unit, Do::Decide, &name, &f).await;
+        expect_err(r, Code::PermissionDenied, "DECISION_RIGHT");
+        let decided = a
+            .office
+            .decide_case(DecideCaseRequest {
+                request_id: rid(),
+                name: name.clone(),
+                decision: Some(decision(1, &[SanctionKind::WrittenWarning])),
+                reason: "逾期移交，法制机构决定 escalated: the office decides".into(),
+            })
+            .await
+            .expect("the office decides the escalated case")
+            .into_inner();
+        assert_eq!(decided.decision.unwrap().decided_by, "test-legal_office");
+        assert!(decided.escalate_time.is_some());
     }
-    let c = escalated.expect("the sweep escalated the case within 10 s");
-    assert_eq!(c.state, CaseState::Proposed as i32);
-    let events = a
-        .unit
-        .list_case_events(ListCaseEventsRequest {
-            name: name.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .events;
-    let e = events
-        .iter()
-        .find(|e| e.action == "ESCALATED")
-        .expect("an ESCALATED event");
-    assert_eq!(e.role, "service");
-    assert_eq!(
-        events.iter().filter(|e| e.action == "ESCALATED").count(),
-        1,
-        "escalated once, however often the sweep runs"
-    );
-    let r = take(&mut a, Who::Unit, Do::Decide, &name, &f).await;
-    expect_err(r, Code::PermissionDenied, "DECISION_RIGHT");
-    let decided = a
-        .office
-        .decide_case(DecideCaseRequest {
-            request_id: rid(),
-            name: name.clone(),
-            decision: Some(decision(1, &[SanctionKind::WrittenWarning])),
-            reason: "逾期移交，法制机构决定 escalated: the office decides".into(),
-        })
-        .await
-        .expect("the office decides the escalated case")
-        .into_inner();
-    assert_eq!(decided.decision.unwrap().decided_by, "test-legal_office");
-    assert!(decided.escalate_time.is_some());
-});
+);
 
 // Art. 19: the office proposes, the government decides, or the superior
 // authority; the unit, gaming its own case, may not decide, dismiss or
@@ -535,9 +544,11 @@ db_test!(a_unit_case_is_decided_above_the_unit, |b| async move {
         .expect("the government decides")
         .into_inner();
     assert_eq!(decided.decision.unwrap().decided_by, "test-government");
-    assert!(case_names(&mut a.government, waiting(DeadlineStatus::Red))
-        .await
-        .is_empty());
+    assert!(
+        case_names(&mut a.government, waiting(DeadlineStatus::Red))
+            .await
+            .is_empty()
+    );
     // It may contest, and not rule on its own contest.
     take(&mut a, Who::Unit, Do::Contest, &name, &f)
         .await

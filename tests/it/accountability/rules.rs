@@ -97,7 +97,7 @@ fn mixed(severity: i32, subject: &[K], leaders: &[K], target: SanctionTarget) ->
     d
 }
 
-async fn propose(c: &mut Acc, name: &str, d: Decision) -> Result<Case, tonic::Status> {
+async fn propose(c: &mut Parties, name: &str, d: Decision) -> Result<Case, tonic::Status> {
     c.propose_decision(ProposeDecisionRequest {
         request_id: rid(),
         name: name.into(),

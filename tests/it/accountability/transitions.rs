@@ -15,6 +15,7 @@ use crate::{
 
 const OFFICE: &str = "test-legal_office";
 const DEPARTMENT: &str = "test-department";
+const SECTION: &str = "test-legal_section";
 
 fn propose_request(name: &str, d: Decision) -> ProposeDecisionRequest {
     ProposeDecisionRequest {
@@ -123,7 +124,10 @@ db_test!(every_legal_transition_in_order, |b| async move {
     assert_eq!(state(&p1), CaseState::Proposed);
     let proposal = p1.proposal.clone().unwrap();
     assert_eq!(proposal.severity, 2);
-    assert_eq!(proposal.decided_by, OFFICE);
+    assert_eq!(
+        proposal.decided_by, SECTION,
+        "the unit's legal section proposes"
+    );
     assert!(proposal.time.is_some());
     assert!(p1.decision.is_none());
     c.add_evidence(evidence_request(&name, "archive://acc/3"))
@@ -156,7 +160,11 @@ db_test!(every_legal_transition_in_order, |b| async move {
         .into_inner();
     assert_eq!(state(&decided), CaseState::Decided);
     assert_eq!(content(&decided.decision), content(&p2.proposal));
-    assert_eq!(decided.decision.clone().unwrap().decided_by, OFFICE);
+    assert_eq!(
+        decided.decision.clone().unwrap().decided_by,
+        DEPARTMENT,
+        "the officer's unit decides"
+    );
     assert_eq!(
         decided.proposal, p2.proposal,
         "the proposal stays on record"
@@ -259,7 +267,7 @@ db_test!(every_legal_transition_in_order, |b| async move {
             "START_INVESTIGATION",
             S::Opened,
             S::Investigating,
-            OFFICE,
+            SECTION,
             "调查 start the investigation",
         ),
         (
@@ -273,7 +281,7 @@ db_test!(every_legal_transition_in_order, |b| async move {
             "PROPOSE",
             S::Investigating,
             S::Proposed,
-            OFFICE,
+            SECTION,
             "性质、情节 nature and circumstances",
         ),
         (
@@ -287,14 +295,14 @@ db_test!(every_legal_transition_in_order, |b| async move {
             "PROPOSE",
             S::Proposed,
             S::Proposed,
-            OFFICE,
+            SECTION,
             "性质、情节 nature and circumstances",
         ),
         (
             "DECIDE",
             S::Proposed,
             S::Decided,
-            OFFICE,
+            DEPARTMENT,
             "决定 adopt the proposal",
         ),
         (
@@ -322,10 +330,10 @@ db_test!(every_legal_transition_in_order, |b| async move {
             "EXECUTE",
             S::Decided,
             S::Executed,
-            OFFICE,
+            DEPARTMENT,
             "执行 carried out",
         ),
-        ("CLOSE", S::Executed, S::Closed, OFFICE, "结案 closed"),
+        ("CLOSE", S::Executed, S::Closed, DEPARTMENT, "结案 closed"),
     ];
     let got: Vec<(&str, S, S, &str, &str)> = events
         .iter()
@@ -342,7 +350,7 @@ db_test!(every_legal_transition_in_order, |b| async move {
     assert_eq!(got, want);
     for (i, e) in events.iter().enumerate() {
         assert_eq!(e.sequence, i as i64 + 1);
-        let role = if e.actor == DEPARTMENT {
+        let role = if e.actor == DEPARTMENT || e.actor == SECTION {
             "department"
         } else {
             "legal_office"
@@ -590,7 +598,7 @@ fn legal_from(a: Action) -> &'static [CaseState] {
 
 /// A well-formed request for `a` on the case `name`, by the office (`c`)
 /// or, to contest, by the subject's department (`d`).
-async fn attempt(c: &mut Acc, d: &mut Acc, a: Action, name: &str) -> Result<Case, Status> {
+async fn attempt(c: &mut Parties, d: &mut Acc, a: Action, name: &str) -> Result<Case, Status> {
     let r = match a {
         Action::AddEvidence => {
             c.add_evidence(evidence_request(name, "archive://late"))
@@ -787,7 +795,7 @@ db_test!(
                 .effect_retry_max_ms = 100;
         })
         .await;
-        let mut c = office(&cut).await;
+        let mut c = parties(&cut).await;
         let executed = c
             .execute_decision(step::<ExecuteDecisionRequest>(&case.name, "执行"))
             .await

@@ -19,13 +19,13 @@ use super::{
 };
 use crate::{
     Accountability,
-    rights::{self, Step},
     cases::{
         self, Action,
         raise::{FindingAsk, FlagAsk, Opening, Raised},
         steps::{self, Leaders},
     },
     catalogue, lifecycle,
+    rights::{self, Step},
     store::{self, CaseRow, rows},
 };
 

@@ -27,7 +27,12 @@ fn system() -> Principal {
 /// marked, an ESCALATED event in the case's history. Returns whether it did.
 pub async fn if_due(acc: &Accountability, w: &mut Write<'_>, row: &mut CaseRow) -> AppResult<bool> {
     let now = Utc::now();
-    if !rights::due_escalation(&acc.settings, &row.case, row.state_us, now.timestamp_micros()) {
+    if !rights::due_escalation(
+        &acc.settings,
+        &row.case,
+        row.state_us,
+        now.timestamp_micros(),
+    ) {
         return Ok(false);
     }
     row.case.escalate_time = Some(now);
