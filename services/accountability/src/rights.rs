@@ -130,7 +130,8 @@ const UNIT_CASE: Row = Row {
 
 /// Against an officer (Art. 20, 12): the unit's legal section
 /// investigates and proposes, the unit decides; the office may raise the
-/// case and add evidence, and takes over once the unit is past its limit.
+/// case, add evidence and dismiss it, and takes over once the unit is past
+/// its limit.
 const OFFICER_CASE: Row = Row {
     family: Family::Art20,
     label: "Art. 20",
@@ -143,7 +144,10 @@ const OFFICER_CASE: Row = Row {
     execute: &[Unit, OfficeOnceEscalated],
     contest: &[Unit],
     resolve: &[Office],
-    dismiss: &[UnitUntilEscalated, OfficeOnceEscalated],
+    // The unit decides what its officer gets within Art. 21, which always
+    // gives something; dropping the case is the supervising office's, or a
+    // unit could make its officers' breaches disappear.
+    dismiss: &[Office],
     close: &[Unit, OfficeOnceEscalated],
 };
 

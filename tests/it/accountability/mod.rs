@@ -134,7 +134,7 @@ pub fn decision(severity: i32, kinds: &[SanctionKind]) -> Decision {
 /// Every party to a case, each step sent as whoever the regulation gives
 /// it to (rights::Holder, written out again here): on a case against an
 /// officer the unit's legal section investigates and proposes and the unit
-/// decides, executes, dismisses and closes, the office rules on a contest;
+/// decides, executes and closes, the office rules on a contest and dismisses;
 /// on a case against a unit the office investigates, proposes, executes,
 /// dismisses and closes, the city government decides and rules on a
 /// contest; the subject's department contests on a client of its own. Everything else (opening,
@@ -153,6 +153,7 @@ enum By {
     Decider,
     Executor,
     Resolver,
+    Dismisser,
 }
 
 impl Parties {
@@ -199,7 +200,8 @@ impl Parties {
         match (by, officer) {
             (By::Proposer, true) => self.department(&unit, Some(Scope::LegalSection)),
             (By::Decider | By::Executor, true) => self.department(&unit, None),
-            (By::Resolver, true) => self.office.clone(),
+            (By::Resolver | By::Dismisser, true) => self.office.clone(),
+            (By::Dismisser, false) => self.office.clone(),
             (By::Decider | By::Resolver, false) => self.government.clone(),
             (By::Proposer | By::Executor, false) => self.office.clone(),
         }
@@ -263,7 +265,7 @@ impl Parties {
         &mut self,
         r: DismissCaseRequest,
     ) -> Result<tonic::Response<Case>, tonic::Status> {
-        self.by(&r.name, By::Executor).await.dismiss_case(r).await
+        self.by(&r.name, By::Dismisser).await.dismiss_case(r).await
     }
 }
 

@@ -74,7 +74,8 @@ enum Shape {
     /// Art. 6 against a unit: the city government alone decides.
     FailingUnit,
     /// Art. 20 (and Art. 6, 11 against an officer): the legal section
-    /// investigates and proposes, the unit decides, the office supervises.
+    /// investigates and proposes, the unit decides, the office supervises
+    /// (and alone drops a case: a unit may not make its officer's go away).
     Officer,
 }
 
@@ -85,8 +86,8 @@ fn allowed(shape: Shape, step: Do) -> Vec<Who> {
         Shape::Officer => match step {
             Do::Open | Do::AddEvidence => vec![Office, Section],
             Do::Investigate | Do::Propose => vec![Section],
-            Do::Resolve => vec![Office],
-            Do::Decide | Do::Execute | Do::Contest | Do::Dismiss | Do::Close => vec![Unit],
+            Do::Resolve | Do::Dismiss => vec![Office],
+            Do::Decide | Do::Execute | Do::Contest | Do::Close => vec![Unit],
         },
         Shape::Unit | Shape::FailingUnit => {
             let deciders = if shape == Shape::Unit {
