@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use probity::Target;
 use probity_common::{
-    auth::{Role, issue_token},
+    auth::{Role, Scope, issue_scoped_token},
     config::Settings,
 };
 
@@ -113,12 +113,17 @@ enum RankingsCommand {
 enum TokenCommand {
     /// Sign a bearer token with the development key (auth.signing_key_file).
     Issue {
-        /// legal_office, department, leadership, auditor or service.
+        /// legal_office, department, leadership, auditor, service,
+        /// court_records or government.
         #[arg(long)]
         role: String,
         /// The body a department token is scoped to: bodies/{id} or {id}.
         #[arg(long)]
         body: Option<String>,
+        /// legal_section: a department token for the body's legal section
+        /// (法制股室, Art. 12), which investigates and proposes.
+        #[arg(long)]
+        scope: Option<String>,
         /// Lifetime, e.g. 8h, 30m, 7d.
         #[arg(long, default_value = "8h")]
         ttl: humantime::Duration,
@@ -240,20 +245,28 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::pr
                 TokenCommand::Issue {
                     role,
                     body,
+                    scope,
                     ttl,
                     subject,
                 },
         } => {
             let role = Role::parse(&role).ok_or_else(|| {
                 anyhow::anyhow!(
-                    "--role must be one of: legal_office, department, leadership, auditor, service, court_records"
+                    "--role must be one of: legal_office, department, leadership, auditor, service, court_records, government"
                 )
             })?;
+            let scope = match scope.as_deref() {
+                None => None,
+                Some(s) => Some(
+                    Scope::parse(s)
+                        .ok_or_else(|| anyhow::anyhow!("--scope must be legal_section"))?,
+                ),
+            };
             let body = body.map(|b| b.strip_prefix("bodies/").unwrap_or(&b).to_string());
             let ttl = chrono::Duration::from_std(*ttl.as_ref())?;
             println!(
                 "{}",
-                issue_token(&settings, &subject, role, body.as_deref(), ttl)?
+                issue_scoped_token(&settings, &subject, role, body.as_deref(), scope, ttl)?
             );
         }
         Command::Rankings {

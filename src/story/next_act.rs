@@ -1,6 +1,8 @@
-//! The loop: an officer's case decided with a withheld credential (暂扣行政
-//! 执法证件, Art. 21), executed, the registry told through the outbox; the
-//! officer's next act is then a finding, and that finding raises its own case.
+//! The loop: an officer's case investigated and proposed by the unit's legal
+//! section (Art. 12), decided by the officer's unit with a withheld
+//! credential (暂扣行政执法证件, Art. 20, 21) and executed by it, the registry
+//! told through the outbox; the officer's next act is then a finding, and
+//! the office raises that finding's own case.
 use std::time::Duration;
 
 use chrono::Utc;
@@ -58,7 +60,15 @@ pub async fn close_the_loop(
         .find(|o| o.name == officer)
         .ok_or_else(|| anyhow::anyhow!("{officer} is not one of the city's officers"))?;
     let mut acc = super::cases::office(conn)?;
-    let decided = withhold(&mut acc, &chosen.case).await?;
+    let unit = chosen
+        .case
+        .subject
+        .as_ref()
+        .map(|s| s.body.clone())
+        .unwrap_or_default();
+    let mut section = conn.legal_section(&unit)?;
+    let mut decider = conn.accountability(Role::Department, Some(&unit))?;
+    let decided = withhold(&mut section, &mut decider, &chosen.case).await?;
     let next_act = act_again(conn, &officer, &made.body).await?;
     let finding = next_act
         .findings
@@ -78,34 +88,37 @@ pub async fn close_the_loop(
     })
 }
 
-/// Investigates, proposes and decides a withholding of 90 days with a
-/// written warning, executes it and waits until the registry applied it.
-async fn withhold(acc: &mut Acc, case: &Case) -> anyhow::Result<Case> {
+/// The legal section investigates and proposes a withholding of 90 days;
+/// the unit decides and executes it and waits until the registry applied it.
+async fn withhold(section: &mut Acc, acc: &mut Acc, case: &Case) -> anyhow::Result<Case> {
     let name = case.name.clone();
-    acc.start_investigation(StartInvestigationRequest {
-        request_id: rid(),
-        name: name.clone(),
-        reason: "调查核实 investigation of the finding".into(),
-    })
-    .await?;
+    section
+        .start_investigation(StartInvestigationRequest {
+            request_id: rid(),
+            name: name.clone(),
+            reason: "调查核实 investigation of the finding".into(),
+        })
+        .await?;
     let until = Utc::now() + chrono::Duration::days(90);
-    acc.propose_decision(ProposeDecisionRequest {
-        request_id: rid(),
-        name: name.clone(),
-        proposal: Some(Decision {
-            severity: 3,
-            sanctions: vec![Sanction {
-                kind: SanctionKind::CredentialWithheld as i32,
-                until: Some(ts(until)),
+    section
+        .propose_decision(ProposeDecisionRequest {
+            request_id: rid(),
+            name: name.clone(),
+            proposal: Some(Decision {
+                severity: 3,
+                sanctions: vec![Sanction {
+                    kind: SanctionKind::CredentialWithheld as i32,
+                    until: Some(ts(until)),
+                    ..Default::default()
+                }],
+                reasoning:
+                    "情节较重，暂扣行政执法证件九十日 serious: credential withheld for 90 days"
+                        .into(),
                 ..Default::default()
-            }],
-            reasoning: "情节较重，暂扣行政执法证件九十日 serious: credential withheld for 90 days"
-                .into(),
+            }),
             ..Default::default()
-        }),
-        ..Default::default()
-    })
-    .await?;
+        })
+        .await?;
     acc.decide_case(DecideCaseRequest {
         request_id: rid(),
         name: name.clone(),

@@ -122,7 +122,7 @@ fn cases(o: &mut String, s: &Story) {
     let l = &s.closed;
     let _ = writeln!(
         o,
-        "  闭环 The loop: {}'s credential withheld ({}), the next act recorded with {}, which raised {}",
+        "  闭环 The loop: {}'s credential withheld by their unit (Art. 20) ({}), the next act recorded with {}, which raised {}",
         l.officer_name,
         l.decided.name,
         l.next_act

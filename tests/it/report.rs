@@ -24,7 +24,7 @@ use probity_proto::{
 };
 
 use crate::{
-    accountability::{decided, decision, office, open},
+    accountability::{decided, decision, open},
     db_test,
     harness::{Backend, TestServer},
     rankings::{a_year, csv, job_settings, test_plan, year},
@@ -367,7 +367,7 @@ db_test!(the_report_reads_as_a_report, |b: Backend| async move {
     let s = TestServer::start(b).await;
     let y = a_year(&s).await;
     // Two cases this year: one opened, one decided.
-    let mut office = office(&s).await;
+    let mut office = crate::accountability::parties(&s).await;
     open(&mut office, &y.c.name, "ART20_01").await;
     decided(
         &mut office,

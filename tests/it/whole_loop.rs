@@ -52,6 +52,14 @@ db_test!(the_whole_loop_closes, |backend| async move {
         .as_ref()
         .expect("the next act's finding raised a case");
     assert_ne!(raised.name, l.decided.name);
+    // Each step by whom the regulation gives it (Art. 12, 20): the unit's
+    // legal section proposed, the officer's unit decided.
+    let unit = l.decided.subject.as_ref().unwrap().body.clone();
+    let unit = unit.trim_start_matches("bodies/");
+    let proposed_by = &l.decided.proposal.as_ref().unwrap().decided_by;
+    assert_eq!(proposed_by, &format!("legal-section@{unit}"));
+    let decided_by = &l.decided.decision.as_ref().unwrap().decided_by;
+    assert_eq!(decided_by, &format!("city-builder@{unit}"));
     assert_eq!(raised.subject.as_ref().unwrap().name, l.officer);
     // The registry holds the officer's card as withheld.
     let withheld = &l.decided.effects[0].credentials;

@@ -2,7 +2,7 @@
 //! tokens (the legal-affairs office for the registry and its own facts, each
 //! department for its own facts), and tonic clients carrying them.
 use probity_common::{
-    auth::{Role, issue_token},
+    auth::{Role, Scope, issue_scoped_token, issue_token},
     config::Settings,
 };
 use probity_proto::{
@@ -41,6 +41,12 @@ impl Endpoints {
 /// `bodies/{id}`).
 pub trait TokenSource: Send + Sync {
     fn token(&self, role: Role, body: Option<&str>) -> anyhow::Result<String>;
+
+    /// A department token for `body`'s legal section (法制股室, Art. 12),
+    /// which investigates and proposes in cases against its officers.
+    fn legal_section_token(&self, body: &str) -> anyhow::Result<String> {
+        anyhow::bail!("this token source has no legal-section token for {body}")
+    }
 }
 
 /// Tokens signed with the deployment's development key
@@ -69,6 +75,18 @@ impl TokenSource for DevTokens {
             &subject,
             role,
             body,
+            chrono::Duration::hours(12),
+        )
+    }
+
+    fn legal_section_token(&self, body: &str) -> anyhow::Result<String> {
+        let body = body.strip_prefix("bodies/").unwrap_or(body);
+        issue_scoped_token(
+            &self.settings,
+            &format!("legal-section@{body}"),
+            Role::Department,
+            Some(body),
+            Some(Scope::LegalSection),
             chrono::Duration::hours(12),
         )
     }
@@ -136,6 +154,15 @@ impl<'a> Conn<'a> {
     /// cases on the city (the demo's story).
     pub fn accountability(&self, role: Role, body: Option<&str>) -> anyhow::Result<Accountability> {
         let bearer = Bearer::new(&self.tokens.token(role, body)?)?;
+        Ok(AccountabilityServiceClient::with_interceptor(
+            self.accountability.clone(),
+            bearer,
+        ))
+    }
+
+    /// Accountability as `body`'s legal section.
+    pub fn legal_section(&self, body: &str) -> anyhow::Result<Accountability> {
+        let bearer = Bearer::new(&self.tokens.legal_section_token(body)?)?;
         Ok(AccountabilityServiceClient::with_interceptor(
             self.accountability.clone(),
             bearer,

@@ -206,8 +206,18 @@ mod tests {
             .map(|r| r.code)
             .filter(|c| !FINDING_GROUNDS.iter().any(|(r, _, _)| r == c))
             .collect();
-        assert_eq!(unmapped, ["OUTCOME_NOT_REPORTED"], "map these in FINDING_GROUNDS");
-        assert_eq!(finding_ground("INACTION_OVERDUE", SubjectKind::Body), "ART19_04");
-        assert_eq!(finding_ground("INACTION_OVERDUE", SubjectKind::Officer), "ART20_01");
+        assert_eq!(
+            unmapped,
+            ["OUTCOME_NOT_REPORTED"],
+            "map these in FINDING_GROUNDS"
+        );
+        assert_eq!(
+            finding_ground("INACTION_OVERDUE", SubjectKind::Body),
+            "ART19_04"
+        );
+        assert_eq!(
+            finding_ground("INACTION_OVERDUE", SubjectKind::Officer),
+            "ART20_01"
+        );
     }
 }

@@ -8,7 +8,7 @@ use std::{sync::Arc, time::Duration};
 
 use probity_common::{
     AppResult, Reason,
-    auth::{Principal, Role},
+    auth::Principal,
     names::{from_ts, to_ts},
     peer::PeerError,
 };
@@ -379,11 +379,7 @@ async fn status(acc: &Accountability, row: &EffectRow, to: OfficerStatus, reason
 }
 
 fn system() -> Principal {
-    Principal {
-        subject: "probity-accountability".into(),
-        role: Role::Service,
-        body: None,
-    }
+    Principal::system("probity-accountability")
 }
 
 /// Records what applying came to: a retry only bumps the attempt count (no

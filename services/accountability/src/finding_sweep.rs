@@ -7,10 +7,7 @@
 //! under the chain lock), so every replica may sweep, any number of times.
 use std::collections::{BTreeMap, HashSet};
 
-use probity_common::{
-    AppResult,
-    auth::{Principal, Role},
-};
+use probity_common::{AppResult, auth::Principal};
 use probity_proto::intake::v1::Finding;
 use sea_orm::ConnectionTrait;
 
@@ -87,11 +84,7 @@ async fn open(
     list: Vec<Finding>,
 ) -> AppResult<Option<String>> {
     let who = acc.peers.resolve(subject, "finding").await?;
-    let principal = Principal {
-        subject: "probity-accountability".into(),
-        role: Role::Service,
-        body: None,
-    };
+    let principal = Principal::system("probity-accountability");
     let mut w = acc.store.write(&principal, METHOD, "", &()).await?;
     let mut fresh = Vec::new();
     let already = gathered(w.txn(), &list).await?;

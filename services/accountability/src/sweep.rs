@@ -1,14 +1,11 @@
 //! Correction orders past their deadline without an answer become OVERDUE
-//! and open one case each (Art. 10); the findings sweep
+//! and open one case each (Art. 10), and on the same timer cases a unit
+//! left undecided past their limit are escalated (`cases::escalate`); the findings sweep
 //! (`finding_sweep`) runs on a timer of its own. Every replica sweeps; the order's state
 //! and the case's origin key, checked under the chain lock, make it once.
 use std::{sync::Arc, time::Duration};
 
-use probity_common::{
-    AppResult,
-    auth::{Principal, Role},
-    store::Write,
-};
+use probity_common::{AppResult, auth::Principal, store::Write};
 
 use crate::{
     Accountability, lifecycle,
@@ -30,6 +27,11 @@ pub fn start(acc: &Arc<Accountability>) {
             let Some(acc) = weak.upgrade() else { return };
             if let Err(e) = sweep(&acc).await {
                 tracing::warn!(error = %e, "overdue order sweep failed; will retry");
+            }
+            match crate::cases::escalate::sweep(&acc).await {
+                Ok(n) if n > 0 => tracing::info!(cases = n, "undecided cases escalated"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "escalation sweep failed; will retry"),
             }
         }
     });
@@ -53,11 +55,7 @@ pub fn start(acc: &Arc<Accountability>) {
 pub async fn sweep(acc: &Accountability) -> AppResult<usize> {
     let now = chrono::Utc::now().timestamp_micros();
     let ids = store::orders::overdue_ids(&acc.store.db, now).await?;
-    let principal = Principal {
-        subject: "probity-accountability".into(),
-        role: Role::Service,
-        body: None,
-    };
+    let principal = Principal::system("probity-accountability");
     let mut opened = 0;
     for id in ids {
         let mut w = acc.store.write(&principal, "sweep", "", &()).await?;

@@ -43,19 +43,24 @@ pub enum Role {
     /// A court's or reconsideration body's records clerk: reports review
     /// outcomes (复议, 诉讼) to intake and reads them back, nothing else.
     CourtRecords,
+    /// 本级人民政府: the city government's decision-maker. It decides the
+    /// cases against units the legal-affairs office proposes (Art. 19) and
+    /// reads; the steps it may take are accountability's decision-rights table.
+    Government,
     /// A caller without a token, on a public method. Never in a token.
     #[serde(skip)]
     Anonymous,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::LegalOffice,
         Role::Department,
         Role::Leadership,
         Role::Auditor,
         Role::Service,
         Role::CourtRecords,
+        Role::Government,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +71,7 @@ impl Role {
             Role::Auditor => "auditor",
             Role::Service => "service",
             Role::CourtRecords => "court_records",
+            Role::Government => "government",
             Role::Anonymous => "anonymous",
         }
     }
@@ -101,6 +107,10 @@ pub enum Access {
     /// One reported fact read back: Read's roles and court records (review
     /// outcomes only, checked by intake).
     ReadBack,
+    /// A step of a case that the government, a department or the
+    /// legal-affairs office may take; which of them may take it on a given
+    /// case is the handler's decision-rights table.
+    Decide,
 }
 
 impl Access {
@@ -108,9 +118,13 @@ impl Access {
         use Role::*;
         match self {
             Access::Public => true,
-            Access::Read => matches!(role, LegalOffice | Department | Leadership | Service),
+            Access::Read => matches!(
+                role,
+                LegalOffice | Department | Leadership | Service | Government
+            ),
             Access::Write => matches!(role, LegalOffice | Department),
             Access::Admin => matches!(role, LegalOffice),
+            Access::Decide => matches!(role, LegalOffice | Department | Government),
             Access::Effect => matches!(role, LegalOffice | Department | Service),
             Access::Lift | Access::Raise => matches!(role, LegalOffice | Service),
             Access::Audit => matches!(role, LegalOffice | Auditor),
@@ -118,7 +132,7 @@ impl Access {
             Access::ReadBack => {
                 matches!(
                     role,
-                    LegalOffice | Department | Leadership | Service | CourtRecords
+                    LegalOffice | Department | Leadership | Service | CourtRecords | Government
                 )
             }
         }
@@ -142,10 +156,35 @@ pub struct Claims {
     /// The body id a department token is scoped to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    /// A part of a department a token speaks for: `legal_section` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
     pub iss: String,
     pub aud: String,
     pub iat: i64,
     pub exp: i64,
+}
+
+/// The part of a department a department token speaks for, when it is not
+/// the department as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// 负责法制工作的股(室): the unit's legal section, which investigates
+    /// and proposes (Art. 12) but does not decide.
+    LegalSection,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::LegalSection => "legal_section",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scope> {
+        (s == "legal_section").then_some(Scope::LegalSection)
+    }
 }
 
 /// Who is calling, as the handler sees it.
@@ -154,6 +193,8 @@ pub struct Principal {
     pub subject: String,
     pub role: Role,
     pub body: Option<String>,
+    /// Set only on a department token that speaks for a part of it.
+    pub scope: Option<Scope>,
 }
 
 impl Principal {
@@ -162,6 +203,17 @@ impl Principal {
             subject: "anonymous".into(),
             role: Role::Anonymous,
             body: None,
+            scope: None,
+        }
+    }
+
+    /// A Probity service acting on its own (sweeps, the outbox).
+    pub fn system(subject: &str) -> Self {
+        Principal {
+            subject: subject.into(),
+            role: Role::Service,
+            body: None,
+            scope: None,
         }
     }
 
@@ -270,10 +322,14 @@ impl Verifier {
                     if c.role == Role::Department && c.body.is_none() {
                         return Err("a department token must name its body".into());
                     }
+                    if c.scope.is_some() && c.role != Role::Department {
+                        return Err("only a department token carries a scope".into());
+                    }
                     let p = Principal {
                         subject: c.sub,
                         role: c.role,
                         body: c.body,
+                        scope: c.scope,
                     };
                     return Ok((p, c.exp));
                 }
@@ -310,14 +366,30 @@ pub fn issue_token(
     body: Option<&str>,
     ttl: chrono::Duration,
 ) -> anyhow::Result<String> {
+    issue_scoped_token(s, subject, role, body, None, ttl)
+}
+
+/// [`issue_token`] for a part of a department (`--scope legal_section`).
+pub fn issue_scoped_token(
+    s: &Settings,
+    subject: &str,
+    role: Role,
+    body: Option<&str>,
+    scope: Option<Scope>,
+    ttl: chrono::Duration,
+) -> anyhow::Result<String> {
     if role == Role::Department && body.is_none() {
         anyhow::bail!("a department token needs --body");
+    }
+    if scope.is_some() && role != Role::Department {
+        anyhow::bail!("--scope is for department tokens only");
     }
     let now = chrono::Utc::now().timestamp();
     let claims = Claims {
         sub: subject.to_string(),
         role,
         body: body.map(str::to_string),
+        scope,
         iss: s.auth.issuer.clone(),
         aud: s.auth.audience.clone(),
         iat: now,
@@ -471,6 +543,7 @@ mod tests {
             sub: "t".into(),
             role,
             body: body.map(str::to_string),
+            scope: None,
             iss: "probity".into(),
             aud: "probity".into(),
             iat: now,
@@ -496,10 +569,39 @@ mod tests {
             Principal {
                 subject: "alice".into(),
                 role: Role::Department,
-                body: Some("b1".into())
+                body: Some("b1".into()),
+                scope: None,
             }
         );
         assert!(issue_token(&s, "x", Role::Department, None, chrono::Duration::hours(1)).is_err());
+    }
+
+    #[test]
+    fn legal_section_scope_only_on_department_tokens() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = settings(dir.path());
+        let v = Verifier::from_settings(&s).unwrap();
+        let hour = chrono::Duration::hours(1);
+        let scoped = Some(Scope::LegalSection);
+        let t = issue_scoped_token(&s, "fz", Role::Department, Some("b1"), scoped, hour).unwrap();
+        assert_eq!(v.verify(&t).unwrap().scope, scoped);
+        assert!(issue_scoped_token(&s, "x", Role::LegalOffice, None, scoped, hour).is_err());
+        let sk = load_or_create_signing_key(&s.signing_key()).unwrap();
+        let key = EncodingKey::from_ed_der(sk.to_pkcs8_der().unwrap().as_bytes());
+        let mut c = claims(Role::Government, None, 60);
+        c.scope = scoped;
+        assert!(v.verify(&sign(Algorithm::EdDSA, &key, &c)).is_err());
+        let mut c = claims(Role::Department, Some("b1"), 60);
+        c.scope = scoped;
+        let text = serde_json::to_string(&c).unwrap();
+        assert!(text.contains(r#""scope":"legal_section""#), "{text}");
+        let other = text.replace("legal_section", "head_office");
+        assert!(
+            serde_json::from_str::<Claims>(&other).is_err(),
+            "an unknown scope is refused"
+        );
+        assert_eq!(Scope::parse("legal_section"), scoped);
+        assert_eq!(Role::parse("government"), Some(Role::Government));
     }
 
     #[test]
@@ -657,17 +759,18 @@ mod tests {
         };
         assert_eq!(can(Public), Role::ALL.to_vec());
         assert!(
-            [Read, Write, Admin, Effect, Lift, Raise, Audit]
+            [Read, Write, Admin, Effect, Lift, Raise, Audit, Decide]
                 .into_iter()
                 .all(|a| !a.allows(Anonymous)),
             "without a token only public methods"
         );
         assert_eq!(
             can(Read),
-            vec![LegalOffice, Department, Leadership, Service]
+            vec![LegalOffice, Department, Leadership, Service, Government]
         );
         assert_eq!(can(Write), vec![LegalOffice, Department]);
         assert_eq!(can(Admin), vec![LegalOffice]);
+        assert_eq!(can(Decide), vec![LegalOffice, Department, Government]);
         assert_eq!(can(Effect), vec![LegalOffice, Department, Service]);
         assert_eq!(can(Lift), vec![LegalOffice, Service]);
         assert_eq!(can(Raise), vec![LegalOffice, Service]);
@@ -675,7 +778,14 @@ mod tests {
         assert_eq!(can(Report), vec![LegalOffice, Department, CourtRecords]);
         assert_eq!(
             can(ReadBack),
-            vec![LegalOffice, Department, Leadership, Service, CourtRecords]
+            vec![
+                LegalOffice,
+                Department,
+                Leadership,
+                Service,
+                CourtRecords,
+                Government
+            ]
         );
     }
 
@@ -683,7 +793,7 @@ mod tests {
     fn court_records_is_admitted_by_report_and_read_back_alone() {
         use Access::*;
         let admitted: Vec<Access> = [
-            Public, Read, Write, Admin, Effect, Lift, Raise, Audit, Report, ReadBack,
+            Public, Read, Write, Admin, Effect, Lift, Raise, Audit, Report, ReadBack, Decide,
         ]
         .into_iter()
         .filter(|a| a.allows(Role::CourtRecords))

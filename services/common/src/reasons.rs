@@ -100,6 +100,7 @@ reasons! {
     EffectsPending = "EFFECTS_PENDING", FailedPrecondition, "accountability", "The case's effects still wait for the registry: it closes once none is pending.";
     FindingCleared = "FINDING_CLEARED", FailedPrecondition, "accountability", "The legal-affairs office cleared the finding: it raises no case.";
     OrderAnswered = "ORDER_ANSWERED", FailedPrecondition, "accountability", "The correction order was already answered.";
+    DecisionRight = "DECISION_RIGHT", PermissionDenied, "accountability", "The regulation gives this step on this case to someone else (Art. 12, 19, 20): the message names who may (docs/accountability.md, decision rights).";
     AwardEligibilityLost = "AWARD_ELIGIBILITY_LOST", FailedPrecondition, "accountability", "A sanction took away the subject's eligibility for the year's awards (Art. 19, 20): no commendation is recorded.";
     NoticeFontMissing = "NOTICE_FONT_MISSING", FailedPrecondition, "accountability", "No CJK font is installed for printing notices as PDF: set accountability.notices.font (the HTML is available).";
 

@@ -159,8 +159,13 @@ fn caller_key(principal: &Principal, request_id: &str) -> String {
     if request_id.is_empty() {
         return String::new();
     }
+    // A scoped token is a caller of its own; unscoped keys are as before.
+    let role = match principal.scope {
+        Some(scope) => format!("{}:{}", principal.role.as_str(), scope.as_str()),
+        None => principal.role.as_str().to_string(),
+    };
     let caller = [
-        principal.role.as_str(),
+        role.as_str(),
         principal.body.as_deref().unwrap_or(""),
         &principal.subject,
         request_id,
@@ -205,11 +210,7 @@ impl Store {
     pub async fn ensure_key(&self, purpose: &'static str, key: &[u8]) -> AppResult<()> {
         let table = t(self.chain.prefix(), "key_checks");
         let value = crate::keys::check_value(key, purpose);
-        let system = Principal {
-            subject: "probity".into(),
-            role: crate::auth::Role::Service,
-            body: None,
-        };
+        let system = Principal::system("probity");
         let mut w = self.write(&system, "startup", "", &()).await?;
         let row = w
             .txn()

@@ -8,11 +8,7 @@
 //! time: one voided after its limit ran out, never closed, is found too.
 use std::{sync::Arc, time::Duration};
 
-use probity_common::{
-    AppResult,
-    auth::{Principal, Role},
-    names::ts_us,
-};
+use probity_common::{AppResult, auth::Principal, names::ts_us};
 use probity_proto::intake::v1::DeadlineLight;
 use probity_rules::time_limit;
 
@@ -69,11 +65,7 @@ pub async fn sweep(intake: &Intake) -> AppResult<usize> {
         after = last.id;
         due.extend(chunk.into_iter().filter(|m| past_due(m, now).is_some()));
     }
-    let principal = Principal {
-        subject: "probity-intake".into(),
-        role: Role::Service,
-        body: None,
-    };
+    let principal = Principal::system("probity-intake");
     let mut found = 0;
     for m in due {
         let mut w = intake

@@ -433,6 +433,7 @@ mod tests {
             subject: "t".into(),
             role,
             body: body.map(str::to_string),
+            scope: None,
         }
     }
 

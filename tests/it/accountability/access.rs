@@ -1,7 +1,8 @@
-//! Who may do what: the office manages cases and orders; a department reads
-//! what concerns its body, the bodies below it and their officers, answers
-//! its orders and contests its decisions; leadership reads; the rankings
-//! job raises. Request ids replay.
+//! Who may do what: the office manages orders and raises cases; a
+//! department reads what concerns its body, the bodies below it and their
+//! officers, answers its orders and contests its decisions (the steps of a
+//! case by whom: rights.rs); leadership reads; the rankings job raises.
+//! Request ids replay.
 use probity_common::auth::Role;
 use tonic::{Code, Status};
 
@@ -21,7 +22,7 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 db_test!(a_department_reads_what_concerns_it, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let on_dept = open(&mut c, &w.dept.name, "ART19_04").await.name;
     let on_a = open(&mut c, &w.a.name, "ART20_01").await.name;
     let on_b = open(&mut c, &w.b.name, "ART20_04").await.name;
@@ -317,7 +318,7 @@ async fn every_write(
 db_test!(only_the_office_manages_cases, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let case = decided(
         &mut c,
         &w.a.name,
@@ -349,16 +350,35 @@ db_test!(only_the_office_manages_cases, |b| async move {
                 assert_eq!(reason(&e), "ROLE_NOT_ALLOWED", "{role} {method}: {e:?}");
             }
         };
-    // The department: contests and answers (its own), nothing else.
+    // The department, the officer's unit: on its decided case it contests,
+    // and answers its order. The office's own methods are refused by role;
+    // the case's other steps by the decision-rights table (rights.rs) or
+    // by the case's state.
     let mut d = acc(&s, Role::Department, Some(&w.dept.name)).await;
     let results = every_write(&mut d, &w, &case.name, &order.name).await;
     let allowed = ["ContestDecision", "AnswerOrder"];
-    for (method, r) in &results {
-        if allowed.contains(method) {
+    let by_role = [
+        "RaiseFromFinding",
+        "RaiseFromFlag",
+        "CreateOrder",
+        "RecordCommendation",
+    ];
+    for (method, r) in results {
+        if allowed.contains(&method) {
             assert!(r.is_ok(), "the department may {method}: {r:?}");
+            continue;
+        }
+        let e = r.expect_err(&format!("department must not {method}"));
+        let why = reason(&e);
+        if by_role.contains(&method) {
+            assert_eq!(why, "ROLE_NOT_ALLOWED", "{method}: {e:?}");
+        } else {
+            assert!(
+                why == "DECISION_RIGHT" || why == "ILLEGAL_TRANSITION",
+                "department {method}: {e:?}"
+            );
         }
     }
-    denied("department", results, &allowed);
     // Leadership reads only.
     let mut l = acc(&s, Role::Leadership, None).await;
     denied(
@@ -448,7 +468,7 @@ db_test!(
     |b| async move {
         let s = TestServer::start(b).await;
         let w = world(&s).await;
-        let mut c = office(&s).await;
+        let mut c = parties(&s).await;
         let d1 = || decision(1, &[SanctionKind::Rectification]);
         let ours = decided(&mut c, &w.dept.name, "ART19_04", d1()).await.name;
         let theirs = decided(&mut c, &w.other.name, "ART19_04", d1()).await.name;
@@ -489,7 +509,7 @@ db_test!(
 db_test!(listings_page_within_the_scope, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let mut mine = Vec::new();
     for subject in [&w.dept.name, &w.a.name, &w.b.name, &w.a.name, &w.dept.name] {
         let code = if subject.starts_with("bodies/") {
@@ -549,7 +569,7 @@ db_test!(listings_page_within_the_scope, |b| async move {
 db_test!(a_request_id_makes_a_retry_safe, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let req = open_request(&w.a.name, "ART20_01");
     let first = c.open_case(req.clone()).await.expect("open").into_inner();
     let second = c.open_case(req.clone()).await.expect("retry").into_inner();

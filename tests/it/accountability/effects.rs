@@ -12,7 +12,6 @@ use std::{
 };
 
 use chrono::Utc;
-use probity_common::auth::Role;
 use probity_proto::{
     accountability::v1::*,
     intake::v1::SubmitFactRequest,
@@ -47,7 +46,7 @@ async fn credential_events(s: &TestServer, name: &str) -> Vec<String> {
 db_test!(an_executed_withholding_closes_the_loop, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let case = decided(
         &mut c,
         &w.a.name,
@@ -199,7 +198,7 @@ db_test!(
     |b| async move {
         let s = TestServer::start(b).await;
         let w = world(&s).await;
-        let mut c = office(&s).await;
+        let mut c = parties(&s).await;
         let case = decided(
             &mut c,
             &w.b.name,
@@ -337,7 +336,7 @@ db_test!(
                 .effect_retry_max_ms = 200;
         })
         .await;
-        let mut c = acc(&solo, Role::LegalOffice, None).await;
+        let mut c = parties(&solo).await;
         let case = decided(
             &mut c,
             &w.a.name,
@@ -413,7 +412,7 @@ db_test!(
     |b| async move {
         let s = TestServer::start(b).await;
         let w = world(&s).await;
-        let mut c = office(&s).await;
+        let mut c = parties(&s).await;
         let heavy = decided(
             &mut c,
             &w.b.name,
@@ -504,7 +503,7 @@ db_test!(
             Utc::now() - chrono::Duration::days(1),
         )
         .await;
-        let mut c = office(&s).await;
+        let mut c = parties(&s).await;
         let case = decided(
             &mut c,
             &o.name,

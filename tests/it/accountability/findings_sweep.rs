@@ -39,7 +39,7 @@ db_test!(
     |b| async move {
         let s = TestServer::start(b).await;
         let w = world(&s).await;
-        let mut c = office(&s).await;
+        let mut c = parties(&s).await;
 
         // Two unrecorded inspections: below INSPECTION_NOT_RECORDED's threshold.
         let first = unrecorded(&s, &w, "blind-1").await;
@@ -101,7 +101,7 @@ db_test!(
     |b| async move {
         let s = TestServer::start(b).await;
         let w = world(&s).await;
-        let mut c = office(&s).await;
+        let mut c = parties(&s).await;
         let nocred = officer(
             &s,
             &w.dept,
@@ -140,7 +140,7 @@ db_test!(
     |b| async move {
         let s = TestServer::start(b).await;
         let w = world(&s).await;
-        let mut c = office(&s).await;
+        let mut c = parties(&s).await;
         let facts = [
             unrecorded(&s, &w, "a").await,
             unrecorded(&s, &w, "b").await,

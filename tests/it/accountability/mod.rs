@@ -2,7 +2,7 @@
 //! correction orders and commendations. Helpers here drive cases through
 //! their states.
 use chrono::{Duration, Utc};
-use probity_common::auth::Role;
+use probity_common::auth::{Role, Scope, issue_scoped_token};
 use probity_proto::accountability::v1::{
     accountability_service_client::AccountabilityServiceClient, *,
 };
@@ -20,6 +20,7 @@ mod notices;
 mod orders;
 mod paging;
 mod records;
+mod rights;
 mod rules;
 mod transitions;
 mod upgrade;
@@ -31,6 +32,22 @@ pub async fn acc(s: &TestServer, role: Role, body: Option<&str>) -> Acc {
         s.channel().await,
         Bearer::new(&s.token(role, body)),
     )
+}
+
+/// Accountability as `body`'s legal section (法制股室, Art. 12): a department
+/// token with the legal-section scope.
+pub async fn section(s: &TestServer, body: &str) -> Acc {
+    let body = body.strip_prefix("bodies/").unwrap_or(body);
+    let token = issue_scoped_token(
+        &s.settings,
+        "test-legal_section",
+        Role::Department,
+        Some(body),
+        Some(Scope::LegalSection),
+        Duration::hours(1),
+    )
+    .expect("token");
+    AccountabilityServiceClient::with_interceptor(s.channel().await, Bearer::new(&token))
 }
 
 pub async fn office(s: &TestServer) -> Acc {
@@ -116,8 +133,165 @@ pub fn decision(severity: i32, kinds: &[SanctionKind]) -> Decision {
     }
 }
 
-/// Opens a case and takes it to DECIDED with `d`.
-pub async fn decided(c: &mut Acc, subject: &str, code: &str, d: Decision) -> Case {
+/// Every party to a case, each step sent as whoever the regulation gives
+/// it to (rights::Holder, written out again here): on a case against an
+/// officer the unit's legal section investigates and proposes and the unit
+/// decides, executes and closes, the office rules on a contest and dismisses;
+/// on a case against a unit the office investigates, proposes, executes,
+/// dismisses and closes, the city government decides and rules on a
+/// contest; the subject's department contests on a client of its own. Everything else (opening,
+/// evidence, reads, orders) goes as the office, which it dereferences to.
+pub struct Parties {
+    office: Acc,
+    government: Acc,
+    server_settings: probity_common::config::Settings,
+    channel: Channel,
+}
+
+/// Who takes a step, as `Parties` routes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum By {
+    Proposer,
+    Decider,
+    Executor,
+    Resolver,
+    Dismisser,
+}
+
+impl Parties {
+    pub async fn new(s: &TestServer) -> Parties {
+        Parties {
+            office: office(s).await,
+            government: acc(s, Role::Government, None).await,
+            server_settings: s.settings.clone(),
+            channel: s.channel().await,
+        }
+    }
+
+    fn department(&self, body: &str, scope: Option<Scope>) -> Acc {
+        let body = body.strip_prefix("bodies/").unwrap_or(body);
+        let subject = match scope {
+            Some(_) => "test-legal_section",
+            None => "test-department",
+        };
+        let token = issue_scoped_token(
+            &self.server_settings,
+            subject,
+            Role::Department,
+            Some(body),
+            scope,
+            Duration::hours(1),
+        )
+        .expect("token");
+        AccountabilityServiceClient::with_interceptor(self.channel.clone(), Bearer::new(&token))
+    }
+
+    /// The client that takes `by`'s step on the case `name` (the office's
+    /// when the case cannot be read: the call then answers for itself).
+    async fn by(&mut self, name: &str, by: By) -> Acc {
+        let Ok(case) = self
+            .office
+            .get_case(GetCaseRequest { name: name.into() })
+            .await
+        else {
+            return self.office.clone();
+        };
+        let subject = case.into_inner().subject.unwrap_or_default();
+        let unit = subject.body;
+        let officer = subject.kind == SubjectKind::Officer as i32;
+        match (by, officer) {
+            (By::Proposer, true) => self.department(&unit, Some(Scope::LegalSection)),
+            (By::Decider | By::Executor, true) => self.department(&unit, None),
+            (By::Resolver | By::Dismisser, true) => self.office.clone(),
+            (By::Dismisser, false) => self.office.clone(),
+            (By::Decider | By::Resolver, false) => self.government.clone(),
+            (By::Proposer | By::Executor, false) => self.office.clone(),
+        }
+    }
+
+    pub async fn start_investigation(
+        &mut self,
+        r: StartInvestigationRequest,
+    ) -> Result<tonic::Response<Case>, tonic::Status> {
+        self.by(&r.name, By::Proposer)
+            .await
+            .start_investigation(r)
+            .await
+    }
+
+    pub async fn propose_decision(
+        &mut self,
+        r: ProposeDecisionRequest,
+    ) -> Result<tonic::Response<Case>, tonic::Status> {
+        self.by(&r.name, By::Proposer)
+            .await
+            .propose_decision(r)
+            .await
+    }
+
+    pub async fn decide_case(
+        &mut self,
+        r: DecideCaseRequest,
+    ) -> Result<tonic::Response<Case>, tonic::Status> {
+        self.by(&r.name, By::Decider).await.decide_case(r).await
+    }
+
+    pub async fn resolve_contest(
+        &mut self,
+        r: ResolveContestRequest,
+    ) -> Result<tonic::Response<Case>, tonic::Status> {
+        self.by(&r.name, By::Resolver)
+            .await
+            .resolve_contest(r)
+            .await
+    }
+
+    pub async fn execute_decision(
+        &mut self,
+        r: ExecuteDecisionRequest,
+    ) -> Result<tonic::Response<Case>, tonic::Status> {
+        self.by(&r.name, By::Executor)
+            .await
+            .execute_decision(r)
+            .await
+    }
+
+    pub async fn close_case(
+        &mut self,
+        r: CloseCaseRequest,
+    ) -> Result<tonic::Response<Case>, tonic::Status> {
+        self.by(&r.name, By::Executor).await.close_case(r).await
+    }
+
+    pub async fn dismiss_case(
+        &mut self,
+        r: DismissCaseRequest,
+    ) -> Result<tonic::Response<Case>, tonic::Status> {
+        self.by(&r.name, By::Dismisser).await.dismiss_case(r).await
+    }
+}
+
+impl std::ops::Deref for Parties {
+    type Target = Acc;
+    fn deref(&self) -> &Acc {
+        &self.office
+    }
+}
+
+impl std::ops::DerefMut for Parties {
+    fn deref_mut(&mut self) -> &mut Acc {
+        &mut self.office
+    }
+}
+
+/// Every party (`Parties`), for tests of the procedure rather than of who
+/// takes its steps.
+pub async fn parties(s: &TestServer) -> Parties {
+    Parties::new(s).await
+}
+
+/// Opens a case and takes it to DECIDED with `d`, each step by its holder.
+pub async fn decided(c: &mut Parties, subject: &str, code: &str, d: Decision) -> Case {
     let case = open(c, subject, code).await;
     c.start_investigation(step::<StartInvestigationRequest>(
         &case.name,

@@ -65,7 +65,7 @@ fn from_orders() -> CaseFilter {
 db_test!(a_corrected_order_opens_no_case, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let mut d = acc(&s, Role::Department, Some(&w.dept.name)).await;
     let mut other = acc(&s, Role::Department, Some(&w.other.name)).await;
 
@@ -222,7 +222,7 @@ db_test!(a_corrected_order_opens_no_case, |b| async move {
 db_test!(a_refused_order_opens_one_case, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let mut d = acc(&s, Role::Department, Some(&w.dept.name)).await;
     let order = create(&mut c, &w.dept.name, Utc::now() + Duration::days(7)).await;
 
@@ -310,7 +310,7 @@ db_test!(an_overdue_order_opens_one_case, |b| async move {
     })
     .await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let late = create(
         &mut c,
         &w.dept.name,
@@ -554,7 +554,7 @@ db_test!(
         })
         .await;
         let w = world(&s).await;
-        let mut c = office(&s).await;
+        let mut c = parties(&s).await;
         let order = create(
             &mut c,
             &w.dept.name,
@@ -598,7 +598,7 @@ db_test!(
     |b| async move {
         let s = TestServer::start(b).await;
         let w = world(&s).await;
-        let mut c = office(&s).await;
+        let mut c = parties(&s).await;
         let d = decision(
             2,
             &[

@@ -112,7 +112,7 @@ db_test!(the_severity_table_pages, |b| async move {
 db_test!(a_cases_events_page, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let case = open(&mut c, &w.a.name, "ART20_01").await;
     let other = open(&mut c, &w.a.name, "ART20_01").await;
     for i in 0..4 {

@@ -97,7 +97,7 @@ fn mixed(severity: i32, subject: &[K], leaders: &[K], target: SanctionTarget) ->
     d
 }
 
-async fn propose(c: &mut Acc, name: &str, d: Decision) -> Result<Case, tonic::Status> {
+async fn propose(c: &mut Parties, name: &str, d: Decision) -> Result<Case, tonic::Status> {
     c.propose_decision(ProposeDecisionRequest {
         request_id: rid(),
         name: name.into(),
@@ -184,7 +184,7 @@ db_test!(the_catalogue_and_the_table_are_served, |b| async move {
 db_test!(every_severity_row_is_enforced, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let officer_case = open(&mut c, &w.a.name, "ART20_03").await.name;
     let mut req = open_request(&w.dept.name, "ART19_05");
     {
@@ -327,7 +327,7 @@ db_test!(
     |b| async move {
         let s = TestServer::start(b).await;
         let w = world(&s).await;
-        let mut c = office(&s).await;
+        let mut c = parties(&s).await;
         let transfer = || decision(3, &[K::TransferOut, K::Referral]);
         let failed = open(&mut c, &w.a.name, "ART06").await.name;
         let breach = open(&mut c, &w.b.name, "ART20_03").await.name;
@@ -360,7 +360,7 @@ db_test!(
 db_test!(a_proposal_names_the_leaders_it_sanctions, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let body = open(&mut c, &w.dept.name, "ART19_05").await.name;
     let officer = open(&mut c, &w.a.name, "ART20_03").await.name;
     for name in [&body, &officer] {
@@ -397,7 +397,7 @@ db_test!(a_proposal_names_the_leaders_it_sanctions, |b| async move {
 db_test!(structural_errors_name_their_fields, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let officer_case = open(&mut c, &w.a.name, "ART20_03").await.name;
     let body_case = open(&mut c, &w.dept.name, "ART19_05").await.name; // no leaders named
     for name in [&officer_case, &body_case] {
@@ -602,7 +602,7 @@ db_test!(
     |b| async move {
         let s = TestServer::start(b).await;
         let w = world(&s).await;
-        let mut c = office(&s).await;
+        let mut c = parties(&s).await;
         let case = open(&mut c, &w.a.name, "ART20_03").await.name;
         c.start_investigation(step::<StartInvestigationRequest>(&case, "调查"))
             .await
@@ -693,7 +693,7 @@ db_test!(
 db_test!(a_case_is_opened_only_on_valid_grounds, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     expect_invalid(
         c.open_case(OpenCaseRequest {
             request_id: "not-a-uuid".into(),
@@ -827,7 +827,7 @@ db_test!(a_finding_raises_one_case, |b| async move {
     let rules: Vec<&str> = blind.findings.iter().map(|f| f.rule.as_str()).collect();
     assert_eq!(rules, vec!["INSPECTION_NOT_RECORDED"]);
 
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let r = c
         .raise_from_finding(finding_request(
             &blind.name,
@@ -1208,7 +1208,7 @@ db_test!(a_ranking_flag_raises_one_case_a_year, |b| async move {
         .into_inner();
     assert!(!second.created);
     assert_eq!(second.case.unwrap().name, case.name);
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let flagged = CaseFilter {
         origin: OriginKind::RankingFlag as i32,
         ..Default::default()

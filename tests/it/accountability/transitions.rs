@@ -15,6 +15,7 @@ use crate::{
 
 const OFFICE: &str = "test-legal_office";
 const DEPARTMENT: &str = "test-department";
+const SECTION: &str = "test-legal_section";
 
 fn propose_request(name: &str, d: Decision) -> ProposeDecisionRequest {
     ProposeDecisionRequest {
@@ -57,7 +58,7 @@ fn content(d: &Option<Decision>) -> (i32, Vec<Sanction>, String) {
 db_test!(every_legal_transition_in_order, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let mut d = acc(&s, Role::Department, Some(&w.dept.name)).await;
 
     let opened = open(&mut c, &w.a.name, "ART20_05").await;
@@ -123,7 +124,10 @@ db_test!(every_legal_transition_in_order, |b| async move {
     assert_eq!(state(&p1), CaseState::Proposed);
     let proposal = p1.proposal.clone().unwrap();
     assert_eq!(proposal.severity, 2);
-    assert_eq!(proposal.decided_by, OFFICE);
+    assert_eq!(
+        proposal.decided_by, SECTION,
+        "the unit's legal section proposes"
+    );
     assert!(proposal.time.is_some());
     assert!(p1.decision.is_none());
     c.add_evidence(evidence_request(&name, "archive://acc/3"))
@@ -156,7 +160,11 @@ db_test!(every_legal_transition_in_order, |b| async move {
         .into_inner();
     assert_eq!(state(&decided), CaseState::Decided);
     assert_eq!(content(&decided.decision), content(&p2.proposal));
-    assert_eq!(decided.decision.clone().unwrap().decided_by, OFFICE);
+    assert_eq!(
+        decided.decision.clone().unwrap().decided_by,
+        DEPARTMENT,
+        "the officer's unit decides"
+    );
     assert_eq!(
         decided.proposal, p2.proposal,
         "the proposal stays on record"
@@ -259,7 +267,7 @@ db_test!(every_legal_transition_in_order, |b| async move {
             "START_INVESTIGATION",
             S::Opened,
             S::Investigating,
-            OFFICE,
+            SECTION,
             "调查 start the investigation",
         ),
         (
@@ -273,7 +281,7 @@ db_test!(every_legal_transition_in_order, |b| async move {
             "PROPOSE",
             S::Investigating,
             S::Proposed,
-            OFFICE,
+            SECTION,
             "性质、情节 nature and circumstances",
         ),
         (
@@ -287,14 +295,14 @@ db_test!(every_legal_transition_in_order, |b| async move {
             "PROPOSE",
             S::Proposed,
             S::Proposed,
-            OFFICE,
+            SECTION,
             "性质、情节 nature and circumstances",
         ),
         (
             "DECIDE",
             S::Proposed,
             S::Decided,
-            OFFICE,
+            DEPARTMENT,
             "决定 adopt the proposal",
         ),
         (
@@ -322,10 +330,10 @@ db_test!(every_legal_transition_in_order, |b| async move {
             "EXECUTE",
             S::Decided,
             S::Executed,
-            OFFICE,
+            DEPARTMENT,
             "执行 carried out",
         ),
-        ("CLOSE", S::Executed, S::Closed, OFFICE, "结案 closed"),
+        ("CLOSE", S::Executed, S::Closed, DEPARTMENT, "结案 closed"),
     ];
     let got: Vec<(&str, S, S, &str, &str)> = events
         .iter()
@@ -342,7 +350,7 @@ db_test!(every_legal_transition_in_order, |b| async move {
     assert_eq!(got, want);
     for (i, e) in events.iter().enumerate() {
         assert_eq!(e.sequence, i as i64 + 1);
-        let role = if e.actor == DEPARTMENT {
+        let role = if e.actor == DEPARTMENT || e.actor == SECTION {
             "department"
         } else {
             "legal_office"
@@ -371,7 +379,7 @@ db_test!(every_legal_transition_in_order, |b| async move {
 db_test!(a_contest_can_change_the_decision, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let mut req = open_request(&w.dept.name, "ART19_07");
     req.subject.as_mut().unwrap().principal_leader = "局长 张某".into();
     let case = c.open_case(req).await.expect("open").into_inner();
@@ -470,7 +478,7 @@ db_test!(a_contest_can_change_the_decision, |b| async move {
 db_test!(dismissal_from_each_open_state, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let opened = open(&mut c, &w.a.name, "ART20_01").await.name;
     let investigating = open(&mut c, &w.a.name, "ART20_01").await.name;
     c.start_investigation(step::<StartInvestigationRequest>(&investigating, "调查"))
@@ -590,7 +598,7 @@ fn legal_from(a: Action) -> &'static [CaseState] {
 
 /// A well-formed request for `a` on the case `name`, by the office (`c`)
 /// or, to contest, by the subject's department (`d`).
-async fn attempt(c: &mut Acc, d: &mut Acc, a: Action, name: &str) -> Result<Case, Status> {
+async fn attempt(c: &mut Parties, d: &mut Acc, a: Action, name: &str) -> Result<Case, Status> {
     let r = match a {
         Action::AddEvidence => {
             c.add_evidence(evidence_request(name, "archive://late"))
@@ -646,7 +654,7 @@ async fn attempt(c: &mut Acc, d: &mut Acc, a: Action, name: &str) -> Result<Case
 db_test!(illegal_transitions_name_the_current_state, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let d1 = || decision(1, &[SanctionKind::Admonition]);
     let subject = w.b.name.clone();
     let code = "ART20_04";
@@ -762,7 +770,7 @@ db_test!(
         })
         .await;
         let w = world(&s).await;
-        let mut c = office(&s).await;
+        let mut c = parties(&s).await;
         let case = decided(
             &mut c,
             &w.a.name,
@@ -787,7 +795,7 @@ db_test!(
                 .effect_retry_max_ms = 100;
         })
         .await;
-        let mut c = office(&cut).await;
+        let mut c = parties(&cut).await;
         let executed = c
             .execute_decision(step::<ExecuteDecisionRequest>(&case.name, "执行"))
             .await
@@ -830,7 +838,7 @@ db_test!(
 db_test!(a_lapsed_withholding_cannot_be_executed, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let mut dept = acc(&s, Role::Department, Some(&w.dept.name)).await;
     let mut d = decision(3, &[SanctionKind::CredentialWithheld]);
     d.sanctions[0].until = Some(ts(Utc::now() + chrono::Duration::seconds(3)));
@@ -908,7 +916,7 @@ db_test!(time_limits_past_due_are_red, |b| async move {
     })
     .await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let case = open(&mut c, &w.a.name, "ART20_01").await;
     assert_eq!(case.deadline, DeadlineStatus::Red as i32);
     let due = case.due_time.expect("due time");
@@ -951,7 +959,7 @@ db_test!(time_limits_nearing_are_yellow, |b| async move {
     })
     .await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let case = open(&mut c, &w.dept.name, "ART19_01").await;
     assert_eq!(case.deadline, DeadlineStatus::Yellow as i32);
     let due = case.due_time.expect("due time");
@@ -988,7 +996,7 @@ db_test!(time_limits_nearing_are_yellow, |b| async move {
 db_test!(time_limits_by_default_are_green, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let case = open(&mut c, &w.a.name, "ART20_01").await;
     assert_eq!(case.deadline, DeadlineStatus::Green as i32);
     let due = case.due_time.expect("due time");
@@ -1018,7 +1026,7 @@ db_test!(time_limits_by_default_are_green, |b| async move {
 db_test!(every_change_is_in_the_audit_chain, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut c = office(&s).await;
+    let mut c = parties(&s).await;
     let case = decided(
         &mut c,
         &w.dept.name,

@@ -409,6 +409,7 @@ db_test!(
             subject: "test-legal_office".into(),
             role: Role::LegalOffice,
             body: None,
+            scope: None,
         };
         let before = Before {
             store,
@@ -431,7 +432,7 @@ db_test!(
             (a.registry_endpoint, a.intake_endpoint) = (peer.clone(), peer);
         })
         .await;
-        let mut c = office(&solo).await;
+        let mut c = parties(&solo).await;
 
         // Everything reads back as it was written.
         assert_eq!(

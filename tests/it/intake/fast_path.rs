@@ -31,6 +31,7 @@ async fn own_writer(s: &TestServer) -> (Writer, Principal) {
         subject: "test".into(),
         role: Role::LegalOffice,
         body: None,
+        scope: None,
     };
     (writer, legal)
 }

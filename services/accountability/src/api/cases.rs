@@ -4,7 +4,9 @@
 //! case as a reader sees it. An illegal transition is FAILED_PRECONDITION
 //! naming the current state.
 use probity_common::{
-    AppError, AppResult, Violations, body_scope,
+    AppError, AppResult, Violations,
+    auth::Role,
+    body_scope,
     names::{check_request_id, parse_top},
 };
 use probity_proto::accountability::v1::*;
@@ -23,6 +25,7 @@ use crate::{
         steps::{self, Leaders},
     },
     catalogue, lifecycle,
+    rights::{self, Step},
     store::{self, CaseRow, rows},
 };
 
@@ -53,8 +56,26 @@ struct Call<'a, R> {
     id: &'a str,
 }
 
-/// One step on a case: replayed, or the case loaded under the chain lock
-/// and the step applied (`cases::apply`), then committed.
+/// Who the caller is to the case `id` (`rights::Actor`). A department of
+/// another body is placed by the registry (a superior authority is above
+/// the unit); asked before the write, so no call waits under the lock.
+async fn caller(acc: &Accountability, ctx: &Ctx, id: &str) -> AppResult<rights::Actor> {
+    let p = &ctx.principal;
+    let unit = if p.role == Role::Department {
+        match store::cases::load(&acc.store.db, id).await? {
+            // Not there, or not the caller's to see: NOT_FOUND in the write.
+            Some(row) if body_scope::check(p, &row.body_path).is_ok() => row.case.subject.body,
+            _ => return Ok(rights::Actor::Other),
+        }
+    } else {
+        String::new()
+    };
+    rights::actor(p, &unit, || acc.peers.body_path(&unit)).await
+}
+
+/// One step on a case: replayed, or the case loaded under the chain lock,
+/// escalated if it is due, the caller's right to the step checked
+/// (`rights`), and the step applied (`cases::apply`), then committed.
 async fn change<R: Message, F>(
     acc: &Accountability,
     ctx: &Ctx,
@@ -66,6 +87,14 @@ async fn change<R: Message, F>(
 where
     F: FnOnce(&mut rows::CaseRecord) -> AppResult<()>,
 {
+    if let Some(done) = acc
+        .store
+        .replay(&ctx.principal, ctx.method, call.request_id, call.request)
+        .await?
+    {
+        return Ok(done);
+    }
+    let actor = caller(acc, ctx, call.id).await?;
     let mut w = acc
         .store
         .write(&ctx.principal, ctx.method, call.request_id, call.request)
@@ -73,7 +102,10 @@ where
     if let Some(done) = w.replayed::<Case>()? {
         return Ok(done);
     }
-    let row = visible(ctx, store::cases::load(w.txn(), call.id).await?, call.name)?;
+    let mut row = visible(ctx, store::cases::load(w.txn(), call.id).await?, call.name)?;
+    cases::escalate::if_due(acc, &mut w, &mut row).await?;
+    let escalated = row.case.escalate_time.is_some();
+    rights::check(&row.case, Step::Act(action), actor, escalated)?;
     let (p, m) = (&ctx.principal, ctx.method);
     let row = cases::apply(acc, &mut w, p, m, row, (action, reason), rule).await?;
     let out = case_view(acc, w.txn(), &row).await?;
@@ -163,6 +195,15 @@ pub async fn open_case(acc: &Accountability, ctx: &Ctx, r: OpenCaseRequest) -> A
         reason: r.reason.clone(),
     };
     let raised = cases::raise::opened(acc, opening).await?;
+    if body_scope::check(&ctx.principal, &raised.body_path).is_err() {
+        return Err(AppError::not_found(&raised.case.subject.name));
+    }
+    let path = raised.body_path.clone();
+    let actor = rights::actor(&ctx.principal, &raised.case.subject.body, || async {
+        Ok(path)
+    })
+    .await?;
+    rights::check(&raised.case, Step::Open, actor, false)?;
     let mut w = acc
         .store
         .write(&ctx.principal, ctx.method, &r.request_id, &r)
@@ -490,8 +531,17 @@ pub async fn decide_case(acc: &Accountability, ctx: &Ctx, r: DecideCaseRequest) 
         name: &r.name,
         id: &id,
     };
+    let body = ctx
+        .principal
+        .department_body()
+        .map(|b| format!("bodies/{b}"))
+        .unwrap_or_default();
     change(acc, ctx, call, Action::Decide, &r.reason, |c| {
-        steps::decide(c, decision, &by)
+        steps::decide(c, decision, &by)?;
+        if let Some(d) = c.decision.as_mut() {
+            d.decided_body = body;
+        }
+        Ok(())
     })
     .await
 }

@@ -185,6 +185,7 @@ pub fn decision_in(d: &pb::Decision) -> rows::Decision {
         sanctions: d.sanctions.iter().map(sanction_in).collect(),
         reasoning: d.reasoning.clone(),
         decided_by: d.decided_by.clone(),
+        decided_body: String::new(),
         time: time_in(&d.time),
     }
 }
@@ -242,6 +243,7 @@ pub fn case_in(c: &pb::Case) -> rows::CaseRecord {
         state_time: time_in(&c.state_time),
         dismissal_reason: c.dismissal_reason.clone(),
         version: c.version,
+        escalate_time: time_in(&c.escalate_time),
     }
 }
 
@@ -263,6 +265,7 @@ pub fn case_out(id: &str, c: &rows::CaseRecord) -> pb::Case {
         state_time: time_out(&c.state_time),
         dismissal_reason: c.dismissal_reason.clone(),
         version: c.version,
+        escalate_time: time_out(&c.escalate_time),
         ..Default::default()
     }
 }

@@ -11,7 +11,7 @@ use sea_orm::ConnectionTrait;
 use super::{Ctx, cases::visible, convert};
 use crate::{
     Accountability, catalogue, deadline, severity,
-    store::{self, CaseRow, cases::Listing, effects::EffectRow, events::EventRow},
+    store::{self, CaseRow, cases::Listing, effects::EffectRow, events::EventRow, rows},
 };
 
 /// The case as a reader sees it: its record, with its time limit now and,
@@ -209,10 +209,31 @@ pub async fn list_cases(
     if OriginKind::try_from(f.origin).is_err() {
         v.add("filter.origin", "unknown origin");
     }
-    let filter_key = format!(
+    // The government decides every proposal against a unit (rights.rs).
+    let awaiting = Decider::try_from(f.awaiting_decision_by);
+    let mut state_filter = f.state;
+    let mut subject_kind = None;
+    match awaiting {
+        Ok(Decider::Unspecified) => {}
+        Ok(Decider::Government) => {
+            if !matches!(f.state, 0 | 3) {
+                v.add(
+                    "filter.state",
+                    "a case awaits a decision only while PROPOSED: leave it unset with awaiting_decision_by",
+                );
+            }
+            state_filter = CaseState::Proposed as i32;
+            subject_kind = Some(rows::SubjectKind::Body.code());
+        }
+        Err(_) => v.add("filter.awaiting_decision_by", "GOVERNMENT"),
+    }
+    let mut filter_key = format!(
         "{}|{}|{}|{}|{}",
         f.state, f.subject, f.body, f.deadline, f.origin
     );
+    if f.awaiting_decision_by != 0 {
+        filter_key.push_str(&format!("|{}", f.awaiting_decision_by));
+    }
     let p = page(&mut v, r.page_size, &r.page_token, &filter_key);
     v.finish()?;
 
@@ -225,8 +246,9 @@ pub async fn list_cases(
             .collect()
     });
     let listing = Listing {
-        state: (f.state != 0).then_some(f.state),
+        state: (state_filter != 0).then_some(state_filter),
         subject: (!f.subject.is_empty()).then(|| f.subject.clone()),
+        subject_kind,
         under: body,
         scope: body_scope::read_pattern(&ctx.principal),
         origin: (f.origin != 0).then_some(f.origin),

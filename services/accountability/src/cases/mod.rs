@@ -7,6 +7,7 @@
 use crate::store::rows::CaseState::{self, *};
 
 pub mod change;
+pub mod escalate;
 pub mod raise;
 pub mod steps;
 

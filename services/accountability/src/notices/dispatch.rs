@@ -5,10 +5,7 @@
 use std::{sync::Arc, time::Duration};
 
 use chrono::Utc;
-use probity_common::{
-    AppError, AppResult,
-    auth::{Principal, Role},
-};
+use probity_common::{AppError, AppResult, auth::Principal};
 
 use super::{
     NoticeKind, NoticeRecord,
@@ -19,7 +16,6 @@ use crate::{
     store::{
         self,
         notices::{NoticeRow, QUEUED},
-        rows::SubjectKind,
     },
 };
 
@@ -59,11 +55,7 @@ enum Source {
 
 async fn issue(acc: &Accountability, row: &NoticeRow) -> AppResult<bool> {
     let (source, names) = read_source(acc, row).await?;
-    let principal = Principal {
-        subject: "probity-accountability".into(),
-        role: Role::Service,
-        body: None,
-    };
+    let principal = Principal::system("probity-accountability");
     let mut w = acc.store.write(&principal, "IssueNotice", "", &()).await?;
     // Another replica may have issued it since it was read.
     match store::notices::load(w.txn(), &row.id).await? {
@@ -92,8 +84,9 @@ async fn issue(acc: &Accountability, row: &NoticeRow) -> AppResult<bool> {
 }
 
 /// The case or commendation the notice issues from, and the names it
-/// prints: the issuer is the officer's unit for an officer's case (Art.
-/// 20), else the government (Art. 6, 19).
+/// prints: the issuer is the unit that decided (its officer's case, Art.
+/// 20, or a unit's as its superior authority, Art. 19), else the
+/// government, for which the office also acts (Art. 3, 6, 19).
 async fn read_source(acc: &Accountability, row: &NoticeRow) -> AppResult<(Source, Names)> {
     let government = acc.settings.notices.government_name.clone();
     let gone = || AppError::internal(format!("{}: its source {} is gone", row.name(), row.source));
@@ -105,9 +98,16 @@ async fn read_source(acc: &Accountability, row: &NoticeRow) -> AppResult<(Source
                 .ok_or_else(gone)?;
             let subject = &case.case.subject;
             let body = acc.peers.resolve(&subject.body, "subject.body").await?;
-            let issuer = match subject.kind {
-                SubjectKind::Officer => body.display_name.clone(),
-                _ => government,
+            let decided_body = case.case.decision.as_ref().map(|d| d.decided_body.as_str());
+            let issuer = match decided_body.unwrap_or_default() {
+                "" => government,
+                b if b == subject.body => body.display_name.clone(),
+                b => {
+                    acc.peers
+                        .resolve(b, "decision.decided_body")
+                        .await?
+                        .display_name
+                }
             };
             let names = Names {
                 issuer,

@@ -119,6 +119,8 @@ pub async fn of_subject<C: ConnectionTrait>(
 pub struct Listing {
     pub state: Option<i32>,
     pub subject: Option<String>,
+    /// Cases against bodies or officers only (`SubjectKind::code`).
+    pub subject_kind: Option<i32>,
     /// A body's id: cases of that body and the bodies below it.
     pub under: Option<String>,
     /// The caller's scope (`body_scope::read_pattern`).
@@ -138,6 +140,9 @@ pub async fn page<C: ConnectionTrait>(db: &C, l: &Listing, size: u64) -> AppResu
     }
     if let Some(s) = &l.subject {
         q.and("subject = $?", s.clone());
+    }
+    if let Some(k) = l.subject_kind {
+        q.and("subject_kind = $?", k);
     }
     if let Some(b) = &l.under {
         q.and("body_path LIKE $? ESCAPE '\\'", super::under(b));

@@ -219,6 +219,10 @@ pub struct Decision {
     pub sanctions: Vec<Sanction>,
     pub reasoning: String,
     pub decided_by: String,
+    /// bodies/{body} when a unit decided (its own officer, Art. 20; or as
+    /// the superior authority, Art. 19); empty for the government or the
+    /// office. A notice is issued in its name.
+    pub decided_body: String,
     pub time: Option<DateTime<Utc>>,
 }
 
@@ -254,6 +258,11 @@ pub struct CaseRecord {
     pub state_time: Option<DateTime<Utc>>,
     pub dismissal_reason: String,
     pub version: i64,
+    /// When a case its unit did not decide in time passed to the office
+    /// (`rights::escalation`). Left out while unset, so records written
+    /// before it read and hash as they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalate_time: Option<DateTime<Utc>>,
 }
 
 /// A correction order as stored, but its name (its row's id).

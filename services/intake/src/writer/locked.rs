@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use probity_common::{
     AppResult,
-    auth::{Principal, Role},
+    auth::Principal,
     store::{Store, Write},
 };
 
@@ -36,11 +36,7 @@ pub(super) async fn commit(
     tail: &mut Tail,
 ) -> AppResult<Vec<Vec<Outcome>>> {
     let known = tail.0.take();
-    let system = Principal {
-        subject: "probity-intake".into(),
-        role: Role::Service,
-        body: None,
-    };
+    let system = Principal::system("probity-intake");
     let mut w = store.write(&system, "intake.commit", "", &()).await?;
     let (mut batch, dependants) = read(&w, jobs, known).await?;
 
