@@ -24,7 +24,10 @@ pub struct Context<'a> {
     pub finalized: bool,
     pub officers: &'a DataFrame,
     pub departments: &'a DataFrame,
-    /// The year's cases and the previous year's sealed ranks.
+    /// Lower governments, ranked among themselves (Art. 4).
+    pub towns: &'a DataFrame,
+    /// The year's cases, the previous year's sealed ranks, the superior
+    /// assessments of vertically managed bodies.
     pub beside: &'a ReportInputs,
 }
 
@@ -205,7 +208,9 @@ mod tests {
                         score: 60.0,
                     })
                     .collect(),
+                towns: Vec::new(),
             },
+            superior: Vec::new(),
         };
         let ctx = Context {
             plan: &plan,
@@ -215,6 +220,7 @@ mod tests {
             finalized: true,
             officers: &officers,
             departments: &departments,
+            towns: &DataFrame::empty(),
             beside: &beside,
         };
         let page = html::render(&model::Model::new(&ctx));
