@@ -80,6 +80,7 @@ p { margin: 1mm 0 2mm; }
 .status { display: inline-block; padding: 1mm 3mm; border-radius: 2mm; background: #fff4d6; color: #6b4e00; }
 .status.final { background: #e3f4e5; color: #1d5e24; }
 .cards { display: grid; grid-template-columns: repeat(3, 1fr); gap: 4mm; margin: 4mm 0; }
+.cards.four { grid-template-columns: repeat(4, 1fr); gap: 3mm; }
 .card.wide { margin-bottom: 3mm; }
 .card.wide table { margin-bottom: 1mm; font-size: 8.5pt; }
 .card { border: 1px solid #d0d7de; border-radius: 2mm; padding: 2.5mm 4mm; min-width: 0; }
@@ -252,7 +253,7 @@ fn cover(m: &Model<'_>, page: &mut String) {
         r#"<section class="page cover"><p class="kicker">{}</p>
 <h1>{} 年度行政执法责任制考核报告<span class="en">Annual law-enforcement accountability assessment, {}</span></h1>
 <p><span class="status{}">截至 As of {} · {}</span> &nbsp; 参与排名 Ranked: {} 个执法部门 departments · {} 个乡镇 towns · {} 名执法人员 officers</p>
-<div id="headline"><div class="cards">
+<div id="headline"><div class="cards{}">
 "#,
         esc(&c.plan.title),
         c.year,
@@ -266,10 +267,15 @@ fn cover(m: &Model<'_>, page: &mut String) {
         },
         m.departments.iter().filter(|d| d.ranked).count(),
         m.towns.iter().filter(|d| d.ranked).count(),
-        m.officers.iter().filter(|o| o.ranked).count()
+        m.officers.iter().filter(|o| o.ranked).count(),
+        if m.towns.is_empty() { "" } else { " four" },
     );
-    // Departments: each group's first and last.
+    // Departments: each group's first and last; the towns beside them, a
+    // card of their own (Art. 4).
     headline_card(m, page, Unit::Department);
+    if !m.towns.is_empty() {
+        headline_card(m, page, Unit::Town);
+    }
     // Cases.
     page.push_str(r#"<div class="card"><h2>责任追究案件 Accountability cases</h2>"#);
     match &m.cases {
@@ -377,12 +383,7 @@ fn cover(m: &Model<'_>, page: &mut String) {
             "<li>名次未变 Same rank: {same} · 上年未排名 Not ranked last year: {new}</li></ul>"
         );
     }
-    page.push_str("</div>\n");
-    // Towns: their own group and their own line (Art. 4).
-    if !m.towns.is_empty() {
-        headline_card(m, page, Unit::Town);
-    }
-    page.push_str("</div>\n");
+    page.push_str("</div>\n</div>\n");
     // Flagged officers and why, the full width.
     let flagged = m.flagged_officers();
     let _ = write!(
