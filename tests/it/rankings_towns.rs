@@ -568,7 +568,7 @@ db_test!(
             .expect("a superior's assessment column");
         let line = sheet
             .rows()
-            .find(|r| r[1].to_string() == "国家税务总局尚志市税务局")
+            .find(|r| r[1] == "国家税务总局尚志市税务局")
             .map(|r| r[col].to_string())
             .expect("the bureau's row");
         assert!(
