@@ -51,9 +51,11 @@ fn to_proto(r: Row) -> SuperiorAssessment {
     }
 }
 
-/// Today in the city (UTC+8): a superior's document is not dated later.
+/// Today in the city: a superior's document is not dated later.
 fn city_today() -> NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+    chrono::Utc::now()
+        .with_timezone(&probity_rules::city::city())
+        .date_naive()
 }
 
 /// Every bad field at once; the body's id.
