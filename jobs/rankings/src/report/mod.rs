@@ -182,6 +182,25 @@ mod tests {
     fn a_larger_city_is_named_and_paged() {
         let plan = Plan::parse(crate::plan::DEFAULT).unwrap();
         let (officers, departments) = (frame(&plan, true), frame(&plan, false));
+        // Two towns: the departments' columns, a group of their own.
+        const TOWNS: &[&str] = &["尚志市一面坡镇人民政府", "尚志市苇河镇人民政府"];
+        let mut towns = departments.head(Some(TOWNS.len()));
+        for (name, values) in [
+            (
+                "body",
+                (0..TOWNS.len())
+                    .map(|i| format!("bodies/{:032x}", 0x7042 + i))
+                    .collect::<Vec<_>>(),
+            ),
+            ("body_name", TOWNS.iter().map(|t| t.to_string()).collect()),
+            ("peer_group", vec![crate::output::TOWNS.to_string(); 2]),
+            (
+                "peer_group_name",
+                vec![crate::output::TOWNS_GROUP.to_string(); 2],
+            ),
+        ] {
+            towns.with_column(Column::new(name.into(), values)).unwrap();
+        }
         let beside = ReportInputs {
             cases: Some(vec![CaseRow {
                 case: "cases/1".into(),
@@ -220,7 +239,7 @@ mod tests {
             finalized: true,
             officers: &officers,
             departments: &departments,
-            towns: &DataFrame::empty(),
+            towns: &towns,
             beside: &beside,
         };
         let page = html::render(&model::Model::new(&ctx));
@@ -239,6 +258,22 @@ mod tests {
             page.matches("<section class=\"page department\"").count(),
             DEPARTMENTS.len()
         );
+        // The towns: their own ranking, none in the departments', a page each.
+        assert_eq!(
+            page.matches("<section class=\"page town\"").count(),
+            TOWNS.len()
+        );
+        let (depts_at, towns_at) = (
+            page.find("id=\"ranking-department\"").unwrap(),
+            page.find("id=\"ranking-town\"").unwrap(),
+        );
+        assert!(page[towns_at..].contains(TOWNS[0]));
+        for t in TOWNS {
+            assert!(
+                !page[depts_at..towns_at].contains(t),
+                "{t} in the departments' ranking"
+            );
+        }
         for d in DEPARTMENTS {
             assert!(text.contains(d), "{d}");
         }
