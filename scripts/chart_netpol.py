@@ -18,6 +18,7 @@ PAIRS = [
     ("intake", "registry", "intake.registry_endpoint"),  # services/intake/src/lib.rs PEERS
     ("accountability", "registry", "accountability.registry_endpoint"),  # services/accountability/src/lib.rs
     ("accountability", "intake", "accountability.intake_endpoint"),
+    ("rankings", "registry", "rankings.registry_endpoint"),  # services/rankings/src/lib.rs (superior assessments)
     ("rankings-job", "registry", "rankings.registry_endpoint"),  # jobs/rankings/src/extract.rs
     ("rankings-job", "intake", "rankings.intake_endpoint"),
     ("rankings-job", "accountability", "rankings.accountability_endpoint"),

@@ -265,7 +265,7 @@ def check_set(label, v, docs):
         check(("/etc/probity/national-id" in mounts) == (name in ("registry", "all") or bool(t.get("nationalIdKey"))),
               f"{label}: {res} national-ID key mounted only where needed")
         check("/etc/probity/audit" in mounts and "/etc/probity/issuer" in mounts, f"{label}: {res} audit and issuer keys")
-        check(("/etc/probity/service-token" in mounts) == (name in ("intake", "accountability", "all")),
+        check(("/etc/probity/service-token" in mounts) == (name in ("intake", "accountability", "rankings", "all")),
               f"{label}: {res} service token mounted only where a service calls another")
     deployments = set(by_kind.get("Deployment", {}))
     check(deployments == {f"{prefix}-{n}" for n in enabled}, f"{label}: Deployments {sorted(deployments)} are deploymentMode's")

@@ -21,10 +21,9 @@ pub const SERVICES: &[Listed] = &[
     Listed::of::<probity_rankings_service::Rankings>(),
 ];
 
-/// Settings sections of commands that are not services: the nightly job's.
-const JOB_SECTIONS: &[SectionKind] = &[SectionKind::of::<
-    probity_rankings::settings::RankingsSettings,
->()];
+/// Settings sections of commands that are not services. The nightly job's,
+/// `[rankings]`, is the rankings service's own (it asks the registry too).
+const JOB_SECTIONS: &[SectionKind] = &[];
 
 /// Every settings section beside the shared ones: `Settings::load` refuses
 /// any other.

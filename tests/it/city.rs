@@ -282,6 +282,9 @@ async fn ranked_as_planted(s: &TestServer, city: &probity_city::City) {
     .expect("rankings run");
     let officers = table(&out.path().join("officers.csv"), "officer");
     let departments = table(&out.path().join("departments.csv"), "body");
+    // Towns are ranked among themselves (Art. 4); nothing is planted on them.
+    let towns = table(&out.path().join("towns.csv"), "body");
+    assert_eq!(towns.len(), city.plan.towns, "every town ranked");
     for p in &city.truth.planted {
         let officer = p.subject.kind == SubjectKind::Officer;
         if let Some(flag) = p.flag {
@@ -329,6 +332,7 @@ async fn ranked_as_planted(s: &TestServer, city: &probity_city::City) {
         .chain(
             departments
                 .iter()
+                .chain(&towns)
                 .filter(|(n, r)| !planted.contains(n) && r["failing"] == "true")
                 .map(|(n, _)| n),
         )

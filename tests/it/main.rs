@@ -14,6 +14,7 @@ mod keys;
 mod pagination;
 mod rankings;
 mod rankings_breaches;
+mod rankings_towns;
 mod registry;
 mod report;
 mod server;

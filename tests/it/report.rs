@@ -28,7 +28,51 @@ use crate::{
     db_test,
     harness::{Backend, TestServer},
     rankings::{a_year, csv, job_settings, test_plan, year},
+    rankings_towns::a_town,
 };
+
+/// Marks `body` vertically managed and records its superior's grade.
+async fn vertical_with_grade(s: &TestServer, body: &str) {
+    use probity_proto::{
+        rankings::v1::{RecordSuperiorAssessmentRequest, SuperiorAssessment, SuperiorGrade},
+        registry::v1::{Body, UpdateBodyRequest},
+    };
+    s.legal()
+        .await
+        .update_body(UpdateBodyRequest {
+            request_id: crate::fixtures::rid(),
+            body: Some(Body {
+                name: body.into(),
+                vertically_managed: true,
+                ..Default::default()
+            }),
+            update_mask: crate::util::mask(&["vertically_managed"]),
+            reason: "managed vertically below the province".into(),
+        })
+        .await
+        .expect("mark vertically managed");
+    let token = s.token(probity_common::auth::Role::LegalOffice, None);
+    RankingsServiceClient::with_interceptor(s.channel().await, crate::harness::Bearer::new(&token))
+        .record_superior_assessment(RecordSuperiorAssessmentRequest {
+            request_id: crate::fixtures::rid(),
+            superior_assessment: Some(SuperiorAssessment {
+                body: body.into(),
+                year: year(),
+                grade: SuperiorGrade::BasicallyCompetent as i32,
+                score: Some(71.5),
+                superior: "黑龙江省生态环境厅".into(),
+                document: "黑环发〔2026〕8号".into(),
+                assessed_date: crate::intake::when()
+                    .with_timezone(&probity_rankings::city())
+                    .date_naive()
+                    .to_string(),
+                ..Default::default()
+            }),
+            correction_reason: String::new(),
+        })
+        .await
+        .expect("record the superior's grade");
+}
 
 /// Resource ids as the services write them (`bodies/` and 8+ lowercase hex
 /// digits, and the like): none may be read on a page.
@@ -366,6 +410,13 @@ db_test!(the_report_reads_as_a_report, |b: Backend| async move {
     let backend = b.clone();
     let s = TestServer::start(b).await;
     let y = a_year(&s).await;
+    // Two towns, ranked in their own group (Art. 4).
+    let town = |name, n, recorded| a_town(&s, &y.w.gov, name, n, 3, recorded);
+    town("尚志市一面坡镇人民政府", 101, 3).await;
+    town("尚志市苇河镇人民政府", 111, 0).await;
+    // The ecology bureau managed vertically, its superior's grade recorded
+    // by the office (Art. 4).
+    vertical_with_grade(&s, &y.w.other.name).await;
     // Two cases this year: one opened, one decided.
     let mut office = crate::accountability::parties(&s).await;
     open(&mut office, &y.c.name, "ART20_01").await;
@@ -473,6 +524,52 @@ db_test!(the_report_reads_as_a_report, |b: Backend| async move {
     {
         assert!(headline.contains("Rose most"), "{headline}");
     }
+    // The towns: their own ranking, chart and pages, and their own line in
+    // the headline; no department among them, no town among the departments.
+    let towns = by(csv(&out.join("towns.csv")), "body");
+    assert_eq!(towns.len(), 2);
+    let section = |id: &str| {
+        text_of(
+            doc.select(&sel(id))
+                .next()
+                .unwrap_or_else(|| panic!("no {id}")),
+        )
+    };
+    let town_ranking = section("#ranking-town");
+    let dept_ranking = section("#ranking-department");
+    for t in towns.values() {
+        assert!(town_ranking.contains(&t["body_name"]), "{town_ranking}");
+        assert!(!dept_ranking.contains(&t["body_name"]), "{dept_ranking}");
+    }
+    for d in depts.values() {
+        assert!(!town_ranking.contains(&d["body_name"]), "{town_ranking}");
+    }
+    assert!(
+        doc.select(&sel("#ranking-town svg")).next().is_some(),
+        "the towns' chart"
+    );
+    assert_eq!(doc.select(&sel("section.town")).count(), 2);
+    let first_town = towns.values().find(|t| t["rank"] == "1").unwrap()["body_name"].clone();
+    let town_line = section("#headline-town");
+    assert!(town_line.contains(&first_town), "{town_line}");
+    must_read.push("乡镇人民政府排名 Town ranking".into());
+    must_read.push(first_town);
+    // The vertically managed bureau's superior grade beside its rank here.
+    let other = &y.w.other.name;
+    let row = doc
+        .select(&sel(&format!(
+            r#"table.superior tr[data-subject="{other}"]"#
+        )))
+        .next()
+        .map(text_of)
+        .expect("the superior's assessment beside the rank");
+    for want in [
+        format!("{} / 3", depts[other]["rank"]),
+        "基本合格 Basically competent".into(),
+        "黑环发〔2026〕8号".into(),
+    ] {
+        assert!(row.contains(&want), "{want} not in {row}");
+    }
     // A page per department: its name, its indicators, its officers.
     let pages: Vec<String> = doc
         .select(&sel("section.department"))
@@ -500,6 +597,7 @@ db_test!(the_report_reads_as_a_report, |b: Backend| async move {
         vec![
             "概要 Headline",
             "部门排名 Departments",
+            "乡镇排名 Towns",
             "部门人员 Department officers",
             "人员排名 Officers",
             "需关注 Flags"
@@ -521,7 +619,7 @@ db_test!(the_report_reads_as_a_report, |b: Backend| async move {
     // enough for ten Chinese characters.
     let file = std::fs::File::open(out.join("rankings.xlsx")).unwrap();
     let mut zip = zip::ZipArchive::new(file).unwrap();
-    for i in 1..=5 {
+    for i in 1..=6 {
         let mut xml = String::new();
         std::io::Read::read_to_string(
             &mut zip.by_name(&format!("xl/worksheets/sheet{i}.xml")).unwrap(),

@@ -190,7 +190,7 @@ one per target. Read with fromYaml (numbers come back as floats: int64 them).
 {{- $_ := set $out "all" (dict "replicas" .Values.single.replicas "resources" .Values.single.resources "nationalIdKey" true "serviceToken" true) }}
 {{- else if eq .Values.deploymentMode "microservices" }}
 {{- range $name, $t := .Values.targets }}
-{{- $_ := set $out $name (dict "replicas" $t.replicas "resources" $t.resources "nationalIdKey" (or $t.nationalIdKey (eq $name "registry")) "serviceToken" (has $name (list "intake" "accountability"))) }}
+{{- $_ := set $out $name (dict "replicas" $t.replicas "resources" $t.resources "nationalIdKey" (or $t.nationalIdKey (eq $name "registry")) "serviceToken" (has $name (list "intake" "accountability" "rankings"))) }}
 {{- end }}
 {{- else }}
 {{- fail (printf "deploymentMode %q: single or microservices" (toString .Values.deploymentMode)) }}

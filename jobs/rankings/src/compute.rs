@@ -5,7 +5,10 @@
 use std::path::Path;
 
 use polars::prelude::*;
-use probity_proto::intake::v1::{FactKind, TransferKind};
+use probity_proto::{
+    intake::v1::{FactKind, TransferKind},
+    registry::v1::BodyKind,
+};
 
 use crate::indicators::{DEPARTMENT_EXTRA, OFFICER_COUNTS};
 
@@ -249,8 +252,9 @@ pub fn officer_counts(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
         .with_columns(fill))
 }
 
-/// Counts per department over its own facts, each fact once (an act with
-/// two officers counts once); no references needed: a fact is its body's.
+/// Counts per assessed unit (departments and towns, [`levels`]) over its
+/// own facts, each fact once (an act with two officers counts once); no
+/// references needed: a fact is its body's.
 pub fn department_counts(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
     let all: Vec<&str> = OFFICER_COUNTS
         .iter()
@@ -267,7 +271,13 @@ pub fn department_counts(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
     let findings = findings_by_rule(scan(dir, "findings.parquet")?, "body");
     let fill = zero_filled(OFFICER_COUNTS.iter().chain(DEPARTMENT_EXTRA).copied());
     Ok(scan(dir, "bodies.parquet")?
-        .filter(col("body_kind").neq(lit(probity_proto::registry::v1::BodyKind::Government as i32)))
+        .join(
+            levels(dir)?,
+            [col("body")],
+            [col("l_body")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .filter(col("assessed"))
         .join(
             credited,
             [col("body")],
@@ -281,6 +291,38 @@ pub fn department_counts(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
             JoinArgs::new(JoinType::Left),
         )
         .with_columns(fill))
+}
+
+/// Which bodies the office assesses as units, and which of them are towns,
+/// from the registry's kind and parent alone (`l_body`, `town`,
+/// `assessed`). Art. 4: the office assesses the city's departments and the
+/// lower governments (下级人民政府): a government body whose parent is a
+/// government is a town; the city government, the one above, assesses and
+/// is not assessed. Nothing a department reports moves it between the two:
+/// a body's kind and parent are the office's to register, and a government
+/// registered under a department is not a lower government.
+pub fn levels(dir: &Path) -> PolarsResult<LazyFrame> {
+    let government = lit(BodyKind::Government as i32);
+    let parents = scan(dir, "bodies.parquet")?.select([
+        col("body").alias("p_body"),
+        col("body_kind").alias("parent_kind"),
+    ]);
+    let is_government = col("body_kind").eq(government.clone());
+    let town = is_government
+        .clone()
+        .and(col("parent_kind").eq(government).fill_null(lit(false)));
+    Ok(scan(dir, "bodies.parquet")?
+        .join(
+            parents,
+            [col("parent")],
+            [col("p_body")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .select([
+            col("body").alias("l_body"),
+            town.clone().alias("town"),
+            is_government.not().or(town).alias("assessed"),
+        ]))
 }
 
 /// The findings column of a rule (intake's rule codes, e.g. findings_inspection_not_recorded).

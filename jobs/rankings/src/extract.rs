@@ -594,6 +594,7 @@ pub async fn registry(
 ) -> anyhow::Result<(usize, usize)> {
     let mut client = peers.registry_client();
     let (mut b_name, mut b_parent, mut b_kind, mut b_display) = (vec![], vec![], vec![], vec![]);
+    let mut b_vertical = vec![];
     let mut token = String::new();
     loop {
         let page = peers
@@ -613,6 +614,7 @@ pub async fn registry(
             b_parent.push(b.parent);
             b_kind.push(b.kind);
             b_display.push(b.display_name);
+            b_vertical.push(b.vertically_managed);
         }
         if page.next_page_token.is_empty() {
             break;
@@ -712,6 +714,8 @@ pub async fn registry(
         Column::new("parent".into(), b_parent),
         Column::new("body_kind".into(), b_kind),
         Column::new("body_name".into(), b_display),
+        // Art. 4: its superior's assessment is shown beside its rank
+        Column::new("vertically_managed".into(), b_vertical),
     ])?;
     bodies.sort_in_place(["body"], SortMultipleOptions::default())?;
     write_parquet(&mut bodies, &dir.join("bodies.parquet"))?;

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::{
     collect,
     columns::strs,
-    compute::{department_counts, officer_counts, scan},
+    compute::{department_counts, levels, officer_counts, scan},
     extract::Counts,
     plan::{PeerGroup, Plan},
     report, report_inputs, score, write_parquet,
@@ -59,6 +59,8 @@ impl Progress {
 pub struct Tables {
     pub officers: DataFrame,
     pub departments: DataFrame,
+    /// Lower governments, ranked among themselves (Art. 4).
+    pub towns: DataFrame,
 }
 
 fn rounded(df: DataFrame) -> PolarsResult<DataFrame> {
@@ -73,15 +75,27 @@ fn rounded(df: DataFrame) -> PolarsResult<DataFrame> {
 
 /// Officers' and departments' indicators, scores, ranks and flags.
 pub fn compute(input: &Path, plan: &Plan, year: i32) -> PolarsResult<Tables> {
-    let bodies = scan(input, "bodies.parquet")?.select([
-        col("body").alias("b_body"),
-        col("parent"),
-        col("body_name"),
-    ]);
-    let group = |g: PeerGroup, own: Expr| match g {
-        PeerGroup::Body => own,
-        PeerGroup::Parent => col("parent"),
-        PeerGroup::All => lit("all"),
+    let bodies = scan(input, "bodies.parquet")?
+        .select([col("body").alias("b_body"), col("parent"), col("body_name")])
+        .join(
+            levels(input)?,
+            [col("b_body")],
+            [col("l_body")],
+            JoinArgs::new(JoinType::Left),
+        );
+    // Towns are compared with towns only, whatever the plan says of the
+    // departments: a town's work (the few powers the province devolved to
+    // it) is not a department's, and Art. 4 names them apart. Their
+    // officers likewise, unless compared within their own body.
+    let group = |g: PeerGroup, own: Expr| {
+        let plain = match g {
+            PeerGroup::Body => return own,
+            PeerGroup::Parent => col("parent"),
+            PeerGroup::All => lit("all"),
+        };
+        when(col("town").fill_null(lit(false)))
+            .then(lit(TOWNS))
+            .otherwise(plain)
     };
     let base = officer_counts(input, year)?
         .filter(col("officer_kind").eq(lit(OfficerKind::Officer as i32)))
@@ -136,21 +150,41 @@ pub fn compute(input: &Path, plan: &Plan, year: i32) -> PolarsResult<Tables> {
             col("officers_ranked").fill_null(lit(0i64)),
         ]);
     let dbase = collect(dbase)?.lazy();
-    let departments = collect(score::ranked(
+    // Departments and towns are scored in one frame: every statistic is
+    // taken within a peer group, and no group holds both.
+    let units = collect(score::ranked(
         score::scored(dbase, &plan.departments)?,
         plan,
         "body",
         false,
     )?)?;
+    let part = |towns: bool| -> PolarsResult<DataFrame> {
+        let keep = if towns {
+            col("town")
+        } else {
+            col("town").not()
+        };
+        Ok(units
+            .clone()
+            .lazy()
+            .filter(keep)
+            .collect()?
+            .drop_many(["town", "assessed"]))
+    };
     let names = body_names(input)?;
     Ok(Tables {
-        officers: named_groups(rounded(officers)?, &names)?,
-        departments: named_groups(rounded(departments)?, &names)?,
+        officers: named_groups(rounded(officers.drop_many(["town", "assessed"]))?, &names)?,
+        departments: named_groups(rounded(part(false)?)?, &names)?,
+        towns: named_groups(rounded(part(true)?)?, &names)?,
     })
 }
 
 /// The name people know a peer group by, for a group "all".
 pub const ALL_DEPARTMENTS: &str = "全市 All departments";
+
+/// The towns' peer group (Art. 4: 下级人民政府), its id and its name.
+pub const TOWNS: &str = "towns";
+pub const TOWNS_GROUP: &str = "乡镇人民政府 Towns";
 
 fn body_names(input: &Path) -> PolarsResult<HashMap<String, String>> {
     let df = collect(scan(input, "bodies.parquet")?.select([col("body"), col("body_name")]))?;
@@ -167,6 +201,7 @@ fn named_groups(mut df: DataFrame, names: &HashMap<String, String>) -> PolarsRes
         .iter()
         .map(|g| match g.as_str() {
             "all" => ALL_DEPARTMENTS.to_string(),
+            TOWNS => TOWNS_GROUP.to_string(),
             "" => "无上级单位 No parent body".to_string(),
             g => names
                 .get(g)
@@ -207,6 +242,8 @@ pub struct Manifest {
     pub counts: serde_json::Value,
     pub officers_ranked: usize,
     pub departments_ranked: usize,
+    #[serde(default)]
+    pub towns_ranked: usize,
     pub flags: serde_json::Value,
     pub created_at: String,
     /// Seconds each stage took (printed, not stored: the file is reproducible).
@@ -301,6 +338,8 @@ pub fn write(
     write_csv(&mut t.officers, &out.join("officers.csv"))?;
     write_parquet(&mut t.departments, &out.join("departments.parquet"))?;
     write_csv(&mut t.departments, &out.join("departments.csv"))?;
+    write_parquet(&mut t.towns, &out.join("towns.parquet"))?;
+    write_csv(&mut t.towns, &out.join("towns.csv"))?;
     let beside = report_inputs::ReportInputs::load(input)?;
     let ctx = report::Context {
         plan,
@@ -310,6 +349,7 @@ pub fn write(
         finalized,
         officers: &t.officers,
         departments: &t.departments,
+        towns: &t.towns,
         beside: &beside,
     };
     report::workbook(&ctx, &out.join("rankings.xlsx"))?;
@@ -320,6 +360,8 @@ pub fn write(
         "officers.csv",
         "departments.parquet",
         "departments.csv",
+        "towns.parquet",
+        "towns.csv",
         "rankings.xlsx",
         "report.html",
     ] {
@@ -340,12 +382,15 @@ pub fn write(
         counts: serde_json::to_value(counts)?,
         officers_ranked: count_true(&t.officers, "ranked"),
         departments_ranked: count_true(&t.departments, "ranked"),
+        towns_ranked: count_true(&t.towns, "ranked"),
         flags: serde_json::json!({
             "officers_below_threshold": count_true(&t.officers, "below_threshold"),
             "officers_failing": count_true(&t.officers, "failing"),
             "officers_outstanding": count_true(&t.officers, "outstanding"),
             "departments_failing": count_true(&t.departments, "failing"),
             "departments_outstanding": count_true(&t.departments, "outstanding"),
+            "towns_failing": count_true(&t.towns, "failing"),
+            "towns_outstanding": count_true(&t.towns, "outstanding"),
         }),
         created_at: chrono::Utc::now().to_rfc3339(),
         timings: Vec::new(),

@@ -1,5 +1,6 @@
 //! Sealing the year: flags (Art. 20(2) below the threshold, Art. 6 failing)
-//! raise cases in accountability and outstanding units and officers are
+//! raise cases in accountability and outstanding units (departments and
+//! towns, each in their own group) and officers are
 //! recorded as commendations (Art. 6). Both are idempotent there: a flag
 //! raises one case per year, kind and subject; a commendation is recorded
 //! once per year and subject; so a finalize run again changes nothing.
@@ -77,6 +78,7 @@ pub async fn publish(
 ) -> anyhow::Result<()> {
     let mut all = rows(&out.join("officers.parquet"), "officer")?;
     all.extend(rows(&out.join("departments.parquet"), "body")?);
+    all.extend(rows(&out.join("towns.parquet"), "body")?);
     send(peers, m.year, &m.run_id, &all, plan).await
 }
 
@@ -94,7 +96,7 @@ pub async fn publish_sealed(
     let mut client = RankingsServiceClient::new(peers.rankings.channel());
     let mut all = Vec::new();
     let mut run = String::new();
-    for level in [Level::Officer, Level::Department] {
+    for level in [Level::Officer, Level::Department, Level::Town] {
         let mut token = String::new();
         loop {
             let page = peers

@@ -55,12 +55,8 @@ type Part3<'a> = (
     Vec<Option<f64>>,
 );
 
-fn rows(
-    df: &DataFrame,
-    plan: &Plan,
-    officers: bool,
-    paths: &HashMap<String, String>,
-) -> Vec<Ranking> {
+fn rows(df: &DataFrame, plan: &Plan, of: Level, paths: &HashMap<String, String>) -> Vec<Ranking> {
+    let officers = of == Level::Officer;
     let level = if officers {
         &plan.officers
     } else {
@@ -105,11 +101,7 @@ fn rows(
         .collect();
     (0..df.height())
         .map(|i| Ranking {
-            level: if officers {
-                Level::Officer
-            } else {
-                Level::Department
-            } as i32,
+            level: of as i32,
             subject: subject[i].clone(),
             display_name: name[i].clone(),
             body: body[i].clone(),
@@ -154,8 +146,14 @@ pub async fn record(
 ) -> anyhow::Result<Run> {
     let paths = paths(input)?;
     let read = |f: &str| crate::collect(crate::compute::scan(out, f)?);
-    let mut all = rows(&read("officers.parquet")?, plan, true, &paths);
-    all.extend(rows(&read("departments.parquet")?, plan, false, &paths));
+    let mut all = rows(&read("officers.parquet")?, plan, Level::Officer, &paths);
+    all.extend(rows(
+        &read("departments.parquet")?,
+        plan,
+        Level::Department,
+        &paths,
+    ));
+    all.extend(rows(&read("towns.parquet")?, plan, Level::Town, &paths));
     let run = Run {
         name: format!("runs/{}", m.run_id),
         year: m.year,
@@ -167,6 +165,7 @@ pub async fn record(
         threshold_rule: m.threshold_rule.clone(),
         officers_ranked: m.officers_ranked as i32,
         departments_ranked: m.departments_ranked as i32,
+        towns_ranked: m.towns_ranked as i32,
         ..Default::default()
     };
     let mut messages = vec![RecordRunRequest {

@@ -1,6 +1,8 @@
 //! What the report sets beside the year's rankings, read over the services'
-//! APIs with the other inputs: the year's accountability cases (ListCases)
-//! and the previous year's sealed department ranks (ListRankings). Written
+//! APIs with the other inputs: the year's accountability cases (ListCases),
+//! the previous year's sealed department and town ranks (ListRankings) and
+//! the superior assessments of vertically managed bodies for the year
+//! (ListSuperiorAssessments, Art. 4). Written
 //! to `input/report.json` and fingerprinted like every input, so a rerun on
 //! the same inputs writes the same report; nothing in it is the clock's
 //! (a case's deadline colour, which is, is not kept).
@@ -13,7 +15,10 @@ use probity_proto::{
         CaseFilter, CaseState, ListCasesRequest, OriginKind, SubjectKind,
         accountability_service_client::AccountabilityServiceClient,
     },
-    rankings::v1::{Level, ListRankingsRequest, rankings_service_client::RankingsServiceClient},
+    rankings::v1::{
+        Level, ListRankingsRequest, ListSuperiorAssessmentsRequest, SuperiorGrade,
+        rankings_service_client::RankingsServiceClient,
+    },
 };
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +33,26 @@ pub struct ReportInputs {
     /// available in this run).
     pub cases: Option<Vec<CaseRow>>,
     pub previous: Previous,
+    /// The year's superior assessments (the current revision of each body's).
+    #[serde(default)]
+    pub superior: Vec<SuperiorRow>,
+}
+
+/// A vertically managed body's assessment by its superior (Art. 4), as the
+/// legal-affairs office recorded it: shown beside the computed rank, never
+/// counted in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuperiorRow {
+    /// bodies/{body}
+    pub body: String,
+    pub body_name: String,
+    /// SUPERIOR_GRADE_* (SUPERIOR_GRADE_UNSPECIFIED: a score only)
+    pub grade: String,
+    pub score: Option<f64>,
+    pub superior: String,
+    pub document: String,
+    pub assessed_date: String,
+    pub revision: i32,
 }
 
 /// One case as the report counts it. States are as accountability had them
@@ -58,6 +83,9 @@ pub struct Previous {
     pub sealed: bool,
     /// Its ranked departments (only when sealed).
     pub departments: Vec<PreviousRank>,
+    /// Its ranked towns (only when sealed).
+    #[serde(default)]
+    pub towns: Vec<PreviousRank>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,9 +125,12 @@ pub async fn extract(
     until_us: i64,
     input: &Path,
 ) -> anyhow::Result<ReportInputs> {
+    let mut previous_year = previous(peers, year - 1, Level::Department).await?;
+    previous_year.towns = previous(peers, year - 1, Level::Town).await?.departments;
     let r = ReportInputs {
         cases: cases(peers, from_us, until_us).await,
-        previous: previous(peers, year - 1).await?,
+        previous: previous_year,
+        superior: superior(peers, year).await?,
     };
     r.save(input)?;
     Ok(r)
@@ -178,9 +209,55 @@ async fn cases(peers: &Peers, from_us: i64, until_us: i64) -> Option<Vec<CaseRow
     Some(rows)
 }
 
+/// The year's superior assessments, the current revision of each body's.
+/// The rankings service is the job's own target: not answering is an error.
+async fn superior(peers: &Peers, year: i32) -> anyhow::Result<Vec<SuperiorRow>> {
+    let mut client = RankingsServiceClient::new(peers.rankings.channel());
+    let mut out = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = peers
+            .rankings
+            .call(
+                "the rankings service",
+                client.list_superior_assessments(ListSuperiorAssessmentsRequest {
+                    parent: "bodies/-".into(),
+                    year,
+                    page_size: 1000,
+                    page_token: token,
+                    ..Default::default()
+                }),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("ListSuperiorAssessments {year}: {e}"))?;
+        out.extend(page.superior_assessments.into_iter().map(|a| {
+            SuperiorRow {
+                body: a.body,
+                body_name: a.body_display_name,
+                grade: SuperiorGrade::try_from(a.grade)
+                    .unwrap_or_default()
+                    .as_str_name()
+                    .into(),
+                score: a.score,
+                superior: a.superior,
+                document: a.document,
+                assessed_date: a.assessed_date,
+                revision: a.revision,
+            }
+        }));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    out.sort_by(|a, b| a.body.cmp(&b.body));
+    Ok(out)
+}
+
 /// The previous year's run as the rankings target keeps it (its sealed one
-/// once sealed); ranks only from a sealed run, the one that counts.
-async fn previous(peers: &Peers, year: i32) -> anyhow::Result<Previous> {
+/// once sealed), one level's rows; ranks only from a sealed run, the one
+/// that counts.
+async fn previous(peers: &Peers, year: i32, level: Level) -> anyhow::Result<Previous> {
     let mut out = Previous {
         year,
         ..Default::default()
@@ -197,7 +274,7 @@ async fn previous(peers: &Peers, year: i32) -> anyhow::Result<Previous> {
                 "the rankings service",
                 client.list_rankings(ListRankingsRequest {
                     year,
-                    level: Level::Department as i32,
+                    level: level as i32,
                     page_size: 1000,
                     page_token: token,
                     ..Default::default()

@@ -33,28 +33,46 @@ impl Row {
     }
 }
 
-/// The officers' and departments' tables of one run.
+/// The officers', departments' and towns' tables of one run.
 #[derive(Debug, Clone, Default)]
 pub struct RunTables {
     pub officers: Vec<Row>,
     pub departments: Vec<Row>,
+    /// Lower governments, ranked among themselves (Art. 4).
+    pub towns: Vec<Row>,
 }
 
 impl RunTables {
-    /// Reads `officers.parquet` and `departments.parquet` from a run's folder.
+    /// Reads `officers.parquet`, `departments.parquet` and `towns.parquet`
+    /// from a run's folder (a run from before towns were ranked has none).
     pub fn read(out: &Path) -> anyhow::Result<RunTables> {
+        let towns = out.join("towns.parquet");
         Ok(RunTables {
             officers: rows(&read(&out.join("officers.parquet"))?, true),
             departments: rows(&read(&out.join("departments.parquet"))?, false),
+            towns: if towns.exists() {
+                rows(&read(&towns)?, false)
+            } else {
+                Vec::new()
+            },
         })
     }
 
     /// Ranked departments, best first.
     pub fn departments_by_rank(&self) -> Vec<&Row> {
-        let mut v: Vec<&Row> = self.departments.iter().filter(|d| d.ranked).collect();
-        v.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.name.cmp(&b.name)));
-        v
+        by_rank(&self.departments)
     }
+
+    /// Ranked towns, best first.
+    pub fn towns_by_rank(&self) -> Vec<&Row> {
+        by_rank(&self.towns)
+    }
+}
+
+fn by_rank(rows: &[Row]) -> Vec<&Row> {
+    let mut v: Vec<&Row> = rows.iter().filter(|d| d.ranked).collect();
+    v.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.name.cmp(&b.name)));
+    v
 }
 
 fn read(path: &Path) -> anyhow::Result<DataFrame> {

@@ -106,6 +106,8 @@ reasons! {
 
     // rankings
     YearSealed = "YEAR_SEALED", FailedPrecondition, "rankings", "A finalized run sealed the year: no other run of that year is recorded.";
+    NotVerticallyManaged = "NOT_VERTICALLY_MANAGED", FailedPrecondition, "rankings", "A superior's assessment is kept only for a body the registry marks vertically managed (Art. 4); the office corrects the registry first if the mark is wrong.";
+    SuperiorAssessmentConflict = "SUPERIOR_ASSESSMENT_CONFLICT", AlreadyExists, "rankings", "The body's year already has a superior's assessment that reads otherwise: send it with a correction_reason to record a new revision (the earlier one stays).";
 }
 
 impl Reason {

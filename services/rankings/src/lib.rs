@@ -1,37 +1,50 @@
 //! The rankings service (考核结果): the runs the nightly rankings job
 //! records and the rankings they found, served to leadership, departments
-//! (their own subtree) and accountability over gRPC.
+//! (their own subtree) and accountability over gRPC; and the superior
+//! assessments of vertically managed bodies the legal-affairs office
+//! records beside them (Art. 4).
 use std::sync::Arc;
 
 use probity_common::{
-    section::NoSettings,
-    service::{Opened, Routes, Service},
+    service::{Opened, PeerSetting, Routes, Service},
     store::Store,
 };
 use probity_proto::rankings::v1::rankings_service_server::RankingsServiceServer;
 
 mod api;
 pub mod migration;
+mod peers;
 pub mod policy;
 mod runs;
+pub mod settings;
 mod store;
 
 pub use migration::Migrator;
 
 pub struct Rankings {
     pub(crate) store: Store,
+    pub(crate) peers: peers::Peers,
 }
 
-/// The `[rankings]` section is the job's (`probity_rankings::settings`):
-/// the service has no settings of its own.
+/// The `[rankings]` section is shared with the nightly job
+/// (`probity_rankings::settings` re-exports it): the service reads the
+/// registry's endpoint and the token from it.
 impl Service for Rankings {
     const NAME: &'static str = "rankings";
-    type Settings = NoSettings;
+    type Settings = settings::RankingsSettings;
     type Migrator = Migrator;
     const POLICY: &'static [(&'static str, probity_common::auth::Access)] = policy::POLICY;
+    const PEERS: &'static [PeerSetting] = &[PeerSetting {
+        key: "registry_endpoint",
+        service: "registry",
+    }];
 
     async fn open(o: Opened<'_, Self>) -> anyhow::Result<Arc<Rankings>> {
-        Ok(Arc::new(Rankings { store: o.store }))
+        let peers = peers::Peers::new(o.settings, &o.section, o.own)?;
+        Ok(Arc::new(Rankings {
+            store: o.store,
+            peers,
+        }))
     }
 
     fn routes(self: &Arc<Self>, routes: &mut Routes<'_>) {

@@ -1,6 +1,7 @@
 //! The rankings service's schema (history in `rankings_migrations`): runs
-//! and their rows, each row's record kept whole beside what reads filter on.
-//! Runs are never changed once recorded.
+//! and their rows, each row's record kept whole beside what reads filter on;
+//! superior assessments of vertically managed bodies, a row a revision.
+//! Runs and revisions are never changed once recorded.
 use probity_common::{db::SharedTables, schema::*};
 use sea_orm_migration::prelude::*;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(SharedTables::new("rankings")),
             Box::new(M0001Rankings),
             Box::new(M0002RunAsOf),
+            Box::new(M0003SuperiorAssessments),
             Box::new(probity_common::db::SharedAuditGuards::new("rankings")),
         ]
     }
@@ -130,6 +132,53 @@ impl MigrationTrait for M0002RunAsOf {
             "rankings_runs",
             "latest",
             &["year", "finalized", "as_of", "created_us"],
+            false,
+        ))
+        .await
+    }
+}
+
+/// Art. 4: a vertically managed body's assessment by its superior, as the
+/// legal-affairs office recorded it; a correction is the next revision.
+struct M0003SuperiorAssessments;
+
+impl MigrationName for M0003SuperiorAssessments {
+    fn name(&self) -> &str {
+        "m0003_superior_assessments"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003SuperiorAssessments {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(table(
+            "rankings_superior_assessments",
+            vec![
+                s("body"),
+                int("year"),
+                int("revision"),
+                int("grade"),
+                ColumnDef::new(Alias::new("score"))
+                    .double()
+                    .null()
+                    .to_owned(),
+                text("superior"),
+                text("document"),
+                s("assessed_date"),
+                text("note"),
+                text("correction_reason"),
+                text("body_display_name"),
+                text("body_path"),
+                s("recorder"),
+                big("created_us"),
+            ],
+            &["body", "year", "revision"],
+        ))
+        .await?;
+        m.create_index(index(
+            "rankings_superior_assessments",
+            "year",
+            &["year", "body"],
             false,
         ))
         .await

@@ -13,6 +13,53 @@ use super::{
     model::{Change, Indicator, Model, Subject},
 };
 
+/// Which ranking a page is about: the departments', or the towns' (Art. 4:
+/// lower governments, ranked among themselves).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    Department,
+    Town,
+}
+
+impl Unit {
+    fn of<'m>(self, m: &'m Model<'_>) -> &'m [Subject] {
+        match self {
+            Unit::Department => &m.departments,
+            Unit::Town => &m.towns,
+        }
+    }
+
+    /// The column header naming one.
+    fn label(self) -> &'static str {
+        match self {
+            Unit::Department => labels::DEPARTMENT,
+            Unit::Town => labels::TOWN,
+        }
+    }
+
+    fn ranking_title(self) -> &'static str {
+        match self {
+            Unit::Department => "执法部门排名 Department ranking",
+            Unit::Town => "乡镇人民政府排名 Town ranking (Art. 4)",
+        }
+    }
+
+    fn points_title(self) -> &'static str {
+        match self {
+            Unit::Department => "执法部门指标得分 Department points by indicator",
+            Unit::Town => "乡镇人民政府指标得分 Town points by indicator",
+        }
+    }
+
+    /// The page's class and its running label.
+    fn page(self) -> (&'static str, &'static str) {
+        match self {
+            Unit::Department => ("department", "执法部门 Department"),
+            Unit::Town => ("town", "乡镇 Town"),
+        }
+    }
+}
+
 const CSS: &str = r#"
 @page { size: A4 landscape; margin: 10mm 10mm 12mm; }
 * { box-sizing: border-box; }
@@ -33,6 +80,7 @@ p { margin: 1mm 0 2mm; }
 .status { display: inline-block; padding: 1mm 3mm; border-radius: 2mm; background: #fff4d6; color: #6b4e00; }
 .status.final { background: #e3f4e5; color: #1d5e24; }
 .cards { display: grid; grid-template-columns: repeat(3, 1fr); gap: 4mm; margin: 4mm 0; }
+.cards.four { grid-template-columns: repeat(4, 1fr); gap: 3mm; }
 .card.wide { margin-bottom: 3mm; }
 .card.wide table { margin-bottom: 1mm; font-size: 8.5pt; }
 .card { border: 1px solid #d0d7de; border-radius: 2mm; padding: 2.5mm 4mm; min-width: 0; }
@@ -204,8 +252,8 @@ fn cover(m: &Model<'_>, page: &mut String) {
         page,
         r#"<section class="page cover"><p class="kicker">{}</p>
 <h1>{} 年度行政执法责任制考核报告<span class="en">Annual law-enforcement accountability assessment, {}</span></h1>
-<p><span class="status{}">截至 As of {} · {}</span> &nbsp; 参与排名 Ranked: {} 个执法部门 departments · {} 名执法人员 officers</p>
-<div id="headline"><div class="cards">
+<p><span class="status{}">截至 As of {} · {}</span> &nbsp; 参与排名 Ranked: {} 个执法部门 departments · {} 个乡镇 towns · {} 名执法人员 officers</p>
+<div id="headline"><div class="cards{}">
 "#,
         esc(&c.plan.title),
         c.year,
@@ -218,50 +266,16 @@ fn cover(m: &Model<'_>, page: &mut String) {
             "年度进行中，非定稿 Year to date, not final"
         },
         m.departments.iter().filter(|d| d.ranked).count(),
-        m.officers.iter().filter(|o| o.ranked).count()
+        m.towns.iter().filter(|d| d.ranked).count(),
+        m.officers.iter().filter(|o| o.ranked).count(),
+        if m.towns.is_empty() { "" } else { " four" },
     );
-    // Departments: each group's first and last.
-    page.push_str(r#"<div class="card"><h2>执法部门排名 Department ranking</h2>"#);
-    let groups = m.top_and_bottom();
-    if groups.is_empty() {
-        page.push_str("<p>无参与排名的部门 No department was ranked.</p>");
+    // Departments: each group's first and last; the towns beside them, a
+    // card of their own (Art. 4).
+    headline_card(m, page, Unit::Department);
+    if !m.towns.is_empty() {
+        headline_card(m, page, Unit::Town);
     }
-    let names = |v: &[&Subject]| {
-        v.iter()
-            .map(|d| format!("<b>{}</b> {}", esc(&d.name), score(d.score)))
-            .collect::<Vec<_>>()
-            .join("、")
-    };
-    for (group, top, bottom) in &groups {
-        let mean = top.first().and_then(|d| d.peer_mean).map(score);
-        let _ = write!(
-            page,
-            r#"<p class="muted">{} · {} {}</p>"#,
-            esc(group),
-            labels::PEER_MEAN,
-            mean.unwrap_or_default()
-        );
-        let _ = write!(page, "<p>第一 Top: {}</p>", names(top));
-        if !bottom.is_empty() {
-            let _ = write!(page, "<p>末位 Bottom: {}</p>", names(bottom));
-        }
-    }
-    let failing: Vec<&Subject> = m.departments.iter().filter(|d| d.failing).collect();
-    let outstanding: Vec<&Subject> = m.departments.iter().filter(|d| d.outstanding).collect();
-    let _ = writeln!(
-        page,
-        "<p>考核不合格 Failing (Art. 6): {}</p><p>考核成绩突出 Outstanding (Art. 6): {}</p></div>",
-        if failing.is_empty() {
-            "无 none".into()
-        } else {
-            names(&failing)
-        },
-        if outstanding.is_empty() {
-            "无 none".into()
-        } else {
-            names(&outstanding)
-        }
-    );
     // Cases.
     page.push_str(r#"<div class="card"><h2>责任追究案件 Accountability cases</h2>"#);
     match &m.cases {
@@ -411,10 +425,79 @@ fn cover(m: &Model<'_>, page: &mut String) {
     page.push_str("</section>\n");
 }
 
-fn department_ranking(m: &Model<'_>, page: &mut String) {
-    page.push_str(r#"<section class="page"><h2>执法部门排名 Department ranking</h2>"#);
-    let bars: Vec<Bar<'_>> = m
-        .departments
+/// A ranking's card on the opening page: each group's first and last, and
+/// those failing or outstanding (Art. 6).
+fn headline_card(m: &Model<'_>, page: &mut String, unit: Unit) {
+    let _ = write!(
+        page,
+        r#"<div class="card" id="headline-{}"><h2>{}</h2>"#,
+        unit.page().0,
+        unit.ranking_title()
+    );
+    let (groups, none) = match unit {
+        Unit::Department => (
+            m.top_and_bottom(),
+            "<p>无参与排名的部门 No department was ranked.</p>",
+        ),
+        Unit::Town => (
+            m.towns_top_and_bottom(),
+            "<p>无参与排名的乡镇 No town was ranked.</p>",
+        ),
+    };
+    if groups.is_empty() {
+        page.push_str(none);
+    }
+    let names = |v: &[&Subject]| {
+        v.iter()
+            .map(|d| format!("<b>{}</b> {}", esc(&d.name), score(d.score)))
+            .collect::<Vec<_>>()
+            .join("、")
+    };
+    for (group, top, bottom) in &groups {
+        let mean = top.first().and_then(|d| d.peer_mean).map(score);
+        let _ = write!(
+            page,
+            r#"<p class="muted">{} · {} {}</p>"#,
+            esc(group),
+            labels::PEER_MEAN,
+            mean.unwrap_or_default()
+        );
+        let _ = write!(page, "<p>第一 Top: {}</p>", names(top));
+        if !bottom.is_empty() {
+            let _ = write!(page, "<p>末位 Bottom: {}</p>", names(bottom));
+        }
+    }
+    let units = unit.of(m);
+    let failing: Vec<&Subject> = units.iter().filter(|d| d.failing).collect();
+    let outstanding: Vec<&Subject> = units.iter().filter(|d| d.outstanding).collect();
+    let _ = writeln!(
+        page,
+        "<p>考核不合格 Failing (Art. 6): {}</p><p>考核成绩突出 Outstanding (Art. 6): {}</p></div>",
+        if failing.is_empty() {
+            "无 none".into()
+        } else {
+            names(&failing)
+        },
+        if outstanding.is_empty() {
+            "无 none".into()
+        } else {
+            names(&outstanding)
+        }
+    );
+}
+
+fn ranking(m: &Model<'_>, page: &mut String, unit: Unit) {
+    let units = unit.of(m);
+    let _ = write!(
+        page,
+        r#"<section class="page" id="ranking-{}"><h2>{}</h2>"#,
+        unit.page().0,
+        unit.ranking_title()
+    );
+    if unit == Unit::Town {
+        page.push_str("<p class=\"small muted\">乡镇人民政府只与乡镇比较，与执法部门使用同一套指标和权重 Towns are compared with towns only, on the departments' indicators and weights (Art. 4, 8).</p>");
+    }
+    let bars: Vec<Bar<'_>> = units
         .iter()
         .filter(|d| d.ranked)
         .map(|d| Bar {
@@ -429,12 +512,8 @@ fn department_ranking(m: &Model<'_>, page: &mut String) {
             },
         })
         .collect();
-    let one_group = m
-        .departments
-        .iter()
-        .all(|d| d.peer_group == m.departments[0].peer_group);
-    let mean = m
-        .departments
+    let one_group = units.iter().all(|d| d.peer_group == units[0].peer_group);
+    let mean = units
         .first()
         .and_then(|d| d.peer_mean)
         .filter(|_| one_group);
@@ -442,7 +521,7 @@ fn department_ranking(m: &Model<'_>, page: &mut String) {
     page.push_str("<p class=\"small muted\">红色 red: 考核不合格 failing (Art. 6); 绿色 green: 考核成绩突出 outstanding (Art. 6); 虚线 dashed line: 组平均分 the peer-group mean.</p>\n");
     let mut t = Table::new("ranking");
     t.col(labels::RANK, "17mm", true)
-        .col(labels::DEPARTMENT, "74mm", false)
+        .col(unit.label(), "74mm", false)
         .col(labels::SCORE, "18mm", true)
         .col(labels::PEER_MEAN, "20mm", true)
         .col(labels::PERCENTILE, "20mm", true)
@@ -450,7 +529,7 @@ fn department_ranking(m: &Model<'_>, page: &mut String) {
         .col(labels::PEER_GROUP, "", false)
         .col("参与排名人员 Officers ranked", "26mm", true)
         .col(labels::FLAGS, "36mm", false);
-    for d in &m.departments {
+    for d in units {
         t.row(
             subject_attr(d),
             vec![
@@ -467,7 +546,60 @@ fn department_ranking(m: &Model<'_>, page: &mut String) {
         );
     }
     t.render(page);
+    if unit == Unit::Department {
+        superior_assessments(m, page);
+    }
     page.push_str("</section>\n");
+}
+
+/// Art. 4: the vertically managed departments' assessments by their
+/// superiors, beside the rank computed here (never counted in it).
+fn superior_assessments(m: &Model<'_>, page: &mut String) {
+    let rows = m.superior_rows();
+    if rows.is_empty() {
+        return;
+    }
+    page.push_str(r#"<h3 id="superior">垂直管理部门上级考核结果 Superior assessments of vertically managed departments (Art. 4)</h3><p class="small muted">上级部门评议考核结果报本级法制机构，与本市考核结果并列，不计入得分 Reported to the legal-affairs office and shown beside the city's result; not counted in any score.</p>"#);
+    let mut t = Table::new("superior");
+    t.col(labels::DEPARTMENT, "74mm", false)
+        .col("本市名次 Rank here", "24mm", true)
+        .col("本市得分 Score here", "22mm", true)
+        .col("上级评定 Superior's grade", "36mm", false)
+        .col("上级得分 Score", "18mm", true)
+        .col(
+            "上级部门 · 文号 · 日期 Superior · document · date",
+            "",
+            false,
+        );
+    for (d, a) in rows {
+        let (grade, sc, rest) = match a {
+            None => (
+                format!(r#"<span class="muted">{}</span>"#, labels::NOT_REPORTED),
+                "—".to_string(),
+                "—".to_string(),
+            ),
+            Some(a) => (
+                esc(labels::superior_grade(&a.grade)),
+                opt(a.score, |x| format!("{x:.1}")),
+                esc(&format!(
+                    "{} · {} · {}{}",
+                    a.superior,
+                    a.document,
+                    a.assessed_date,
+                    if a.revision > 1 {
+                        format!(" (第 {} 次更正 revision {})", a.revision - 1, a.revision)
+                    } else {
+                        String::new()
+                    }
+                )),
+            ),
+        };
+        t.row(
+            subject_attr(d),
+            vec![esc(&d.name), rank_of(d), score(d.score), grade, sc, rest],
+        );
+    }
+    t.render(page);
 }
 
 /// Subjects (rows) by indicator points (columns), with their group's mean last.
@@ -478,17 +610,10 @@ fn matrix(
     rows: &[&Subject],
     officer: bool,
     mean_of: Option<&Subject>,
+    label: &str,
 ) {
     let mut t = Table::new("matrix");
-    t.col(
-        if officer {
-            labels::OFFICER
-        } else {
-            labels::DEPARTMENT
-        },
-        if officer { "30mm" } else { "44mm" },
-        false,
-    );
+    t.col(label, if officer { "30mm" } else { "44mm" }, false);
     for i in inds {
         t.col(
             format!(
@@ -522,9 +647,13 @@ fn matrix(
     t.render(page);
 }
 
-fn department_points(m: &Model<'_>, page: &mut String) {
-    page.push_str(r#"<section class="page flow"><h2>执法部门指标得分 Department points by indicator</h2><p class="small muted">每项指标的得分 = 100 × 权重 × 与比较组相比的标准化值；各项得分之和为总分。 Points = 100 × weight × the value normalized against the peer group; a score is the sum of its points. 表头百分比为权重 The percentage under each indicator is its weight.</p>"#);
-    let rows: Vec<&Subject> = m.departments.iter().collect();
+fn unit_points(m: &Model<'_>, page: &mut String, unit: Unit) {
+    let _ = write!(
+        page,
+        r#"<section class="page flow"><h2>{}</h2><p class="small muted">每项指标的得分 = 100 × 权重 × 与比较组相比的标准化值；各项得分之和为总分。 Points = 100 × weight × the value normalized against the peer group; a score is the sum of its points. 表头百分比为权重 The percentage under each indicator is its weight.</p>"#,
+        unit.points_title()
+    );
+    let rows: Vec<&Subject> = unit.of(m).iter().collect();
     let one_group = rows.iter().all(|d| d.peer_group == rows[0].peer_group);
     matrix(
         page,
@@ -533,6 +662,7 @@ fn department_points(m: &Model<'_>, page: &mut String) {
         &rows,
         false,
         rows.first().copied().filter(|_| one_group),
+        unit.label(),
     );
     page.push_str("</section>\n");
 }
@@ -670,10 +800,11 @@ fn officers_table(page: &mut String, officers: &[&Subject], with_body: bool) {
     t.render(page);
 }
 
-fn department_page(m: &Model<'_>, page: &mut String, d: &Subject, i: usize, n: usize) {
+fn unit_page(m: &Model<'_>, page: &mut String, d: &Subject, i: usize, n: usize, unit: Unit) {
+    let (class, running) = unit.page();
     let _ = write!(
         page,
-        r#"<section class="page department"{}><h2>{}<span class="pageno">执法部门 Department {} / {}</span></h2>"#,
+        r#"<section class="page {class}"{}><h2>{}<span class="pageno">{running} {} / {}</span></h2>"#,
         subject_attr(d),
         esc(&d.name),
         i + 1,
@@ -707,6 +838,16 @@ fn department_page(m: &Model<'_>, page: &mut String, d: &Subject, i: usize, n: u
         },
         d.spread,
     );
+    if d.vertically_managed || m.superior(d).is_some() {
+        let _ = write!(
+            page,
+            r#"<p class="superior-line"><b>{}</b>: {}</p>"#,
+            labels::SUPERIOR,
+            m.superior(d)
+                .map(|a| esc(&labels::superior_line(a)))
+                .unwrap_or_else(|| labels::NOT_REPORTED.to_string())
+        );
+    }
     page.push_str("<h3>指标 Indicators, beside the peer group's</h3>");
     let group = m.group_points(d, false);
     let mut t = Table::new("indicators");
@@ -766,6 +907,7 @@ fn department_page(m: &Model<'_>, page: &mut String, d: &Subject, i: usize, n: u
             &officers,
             true,
             ranked.first().copied().filter(|_| one_group),
+            labels::OFFICER,
         );
         for o in officers.iter().filter(|o| o.flagged()) {
             let parts: Vec<(String, f64)> = m
@@ -822,7 +964,7 @@ fn about(m: &Model<'_>, page: &mut String) {
         (
             "比较组 Peer groups",
             format!(
-                "执法人员 officers: {}; 执法部门 departments: {}",
+                "执法人员 officers: {}; 执法部门 departments: {}; 乡镇人民政府 towns: 只与乡镇比较 with the towns only, on the departments' indicators and weights (Art. 4)",
                 group(p.officers.peer_group),
                 group(p.departments.peer_group)
             ),
@@ -836,7 +978,7 @@ fn about(m: &Model<'_>, page: &mut String) {
         ),
         (
             "数据 Sources",
-            "执法信息 facts from intake up to the end of the as-of day (city time); 登记 the registry's bodies and officers; 案件 accountability's cases as the run read them; 上年 the previous year's sealed run".into(),
+            "执法信息 facts from intake up to the end of the as-of day (city time); 登记 the registry's bodies and officers; 案件 accountability's cases as the run read them; 上年 the previous year's sealed run; 上级考核 the superior assessments the legal-affairs office recorded (Art. 4)".into(),
         ),
         ("运行 Run", c.run_id.to_string()),
     ];
@@ -862,16 +1004,22 @@ pub fn render(m: &Model<'_>) -> String {
         esc(&title)
     );
     cover(m, &mut page);
-    department_ranking(m, &mut page);
-    department_points(m, &mut page);
+    ranking(m, &mut page, Unit::Department);
+    unit_points(m, &mut page, Unit::Department);
+    if !m.towns.is_empty() {
+        ranking(m, &mut page, Unit::Town);
+        unit_points(m, &mut page, Unit::Town);
+    }
     flagged_and_cases(m, &mut page);
-    let depts: Vec<&Subject> = m.departments.iter().collect();
-    for (i, d) in depts.iter().enumerate() {
-        department_page(m, &mut page, d, i, depts.len());
+    for unit in [Unit::Department, Unit::Town] {
+        let units = unit.of(m);
+        for (i, d) in units.iter().enumerate() {
+            unit_page(m, &mut page, d, i, units.len(), unit);
+        }
     }
     let elsewhere = m.officers_elsewhere();
     if !elsewhere.is_empty() {
-        page.push_str(r#"<section class="page"><h2>其他单位执法人员 Officers of bodies not ranked as departments</h2>"#);
+        page.push_str(r#"<section class="page"><h2>其他单位执法人员 Officers of bodies not ranked as departments or towns</h2>"#);
         officers_table(&mut page, &elsewhere, true);
         page.push_str("</section>\n");
     }

@@ -19,6 +19,44 @@ pub const BELOW: &str = "低于阈值 Below the Art. 20(2) line";
 pub const FAILING: &str = "不合格 Failing (Art. 6)";
 pub const OUTSTANDING: &str = "优秀 Outstanding (Art. 6)";
 pub const NOT_RANKED: &str = "未排名 Not ranked";
+pub const TOWN: &str = "乡镇人民政府 Town";
+pub const SUPERIOR: &str = "上级考核 Superior's assessment (Art. 4)";
+pub const NOT_REPORTED: &str = "未报送 Not reported";
+
+/// A superior's grade (Art. 4) as the city's assessment grades read.
+pub fn superior_grade(code: &str) -> &'static str {
+    match code {
+        "SUPERIOR_GRADE_EXCELLENT" => "优秀 Excellent",
+        "SUPERIOR_GRADE_COMPETENT" => "合格 Competent",
+        "SUPERIOR_GRADE_BASICALLY_COMPETENT" => "基本合格 Basically competent",
+        "SUPERIOR_GRADE_INCOMPETENT" => "不合格 Incompetent",
+        _ => "",
+    }
+}
+
+/// A superior's assessment in a line: grade, score, who, the document
+/// and its date.
+pub fn superior_line(a: &crate::report_inputs::SuperiorRow) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let grade = superior_grade(&a.grade);
+    if !grade.is_empty() {
+        parts.push(grade.to_string());
+    }
+    if let Some(s) = a.score {
+        parts.push(format!("{s:.1}"));
+    }
+    parts.push(a.superior.clone());
+    parts.push(a.document.clone());
+    parts.push(a.assessed_date.clone());
+    if a.revision > 1 {
+        parts.push(format!(
+            "第 {} 次更正 revision {}",
+            a.revision - 1,
+            a.revision
+        ));
+    }
+    parts.join(" · ")
+}
 
 /// A case state as the regulation's procedure names it.
 pub fn case_state(code: &str) -> &'static str {

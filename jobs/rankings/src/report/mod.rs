@@ -24,7 +24,10 @@ pub struct Context<'a> {
     pub finalized: bool,
     pub officers: &'a DataFrame,
     pub departments: &'a DataFrame,
-    /// The year's cases and the previous year's sealed ranks.
+    /// Lower governments, ranked among themselves (Art. 4).
+    pub towns: &'a DataFrame,
+    /// The year's cases, the previous year's sealed ranks, the superior
+    /// assessments of vertically managed bodies.
     pub beside: &'a ReportInputs,
 }
 
@@ -179,6 +182,25 @@ mod tests {
     fn a_larger_city_is_named_and_paged() {
         let plan = Plan::parse(crate::plan::DEFAULT).unwrap();
         let (officers, departments) = (frame(&plan, true), frame(&plan, false));
+        // Two towns: the departments' columns, a group of their own.
+        const TOWNS: &[&str] = &["尚志市一面坡镇人民政府", "尚志市苇河镇人民政府"];
+        let mut towns = departments.head(Some(TOWNS.len()));
+        for (name, values) in [
+            (
+                "body",
+                (0..TOWNS.len())
+                    .map(|i| format!("bodies/{:032x}", 0x7042 + i))
+                    .collect::<Vec<_>>(),
+            ),
+            ("body_name", TOWNS.iter().map(|t| t.to_string()).collect()),
+            ("peer_group", vec![crate::output::TOWNS.to_string(); 2]),
+            (
+                "peer_group_name",
+                vec![crate::output::TOWNS_GROUP.to_string(); 2],
+            ),
+        ] {
+            towns.with_column(Column::new(name.into(), values)).unwrap();
+        }
         let beside = ReportInputs {
             cases: Some(vec![CaseRow {
                 case: "cases/1".into(),
@@ -205,7 +227,9 @@ mod tests {
                         score: 60.0,
                     })
                     .collect(),
+                towns: Vec::new(),
             },
+            superior: Vec::new(),
         };
         let ctx = Context {
             plan: &plan,
@@ -215,6 +239,7 @@ mod tests {
             finalized: true,
             officers: &officers,
             departments: &departments,
+            towns: &towns,
             beside: &beside,
         };
         let page = html::render(&model::Model::new(&ctx));
@@ -233,6 +258,22 @@ mod tests {
             page.matches("<section class=\"page department\"").count(),
             DEPARTMENTS.len()
         );
+        // The towns: their own ranking, none in the departments', a page each.
+        assert_eq!(
+            page.matches("<section class=\"page town\"").count(),
+            TOWNS.len()
+        );
+        let (depts_at, towns_at) = (
+            page.find("id=\"ranking-department\"").unwrap(),
+            page.find("id=\"ranking-town\"").unwrap(),
+        );
+        assert!(page[towns_at..].contains(TOWNS[0]));
+        for t in TOWNS {
+            assert!(
+                !page[depts_at..towns_at].contains(t),
+                "{t} in the departments' ranking"
+            );
+        }
         for d in DEPARTMENTS {
             assert!(text.contains(d), "{d}");
         }

@@ -16,7 +16,7 @@ use crate::{
     day_start_us,
     indicators::{self, Kind},
     plan::{Direction, Plan},
-    report_inputs::{CaseRow, Previous},
+    report_inputs::{CaseRow, Previous, PreviousRank, SuperiorRow},
 };
 
 /// One indicator of a level as the plan weighs it.
@@ -62,6 +62,8 @@ pub struct Subject {
     /// Departments: the spread of their officers' scores, officers ranked.
     pub spread: f64,
     pub officers_ranked: i64,
+    /// Departments: the registry marks it vertically managed (Art. 4).
+    pub vertically_managed: bool,
 }
 
 impl Subject {
@@ -94,6 +96,9 @@ pub struct Cases {
 pub struct Model<'a> {
     pub ctx: &'a Context<'a>,
     pub departments: Vec<Subject>,
+    /// Lower governments, ranked among themselves with the departments'
+    /// indicators (Art. 4).
+    pub towns: Vec<Subject>,
     pub officers: Vec<Subject>,
     pub department_indicators: Vec<Indicator>,
     pub officer_indicators: Vec<Indicator>,
@@ -103,6 +108,8 @@ pub struct Model<'a> {
     pub cases: Option<Cases>,
     pub previous: &'a Previous,
     changes: HashMap<String, Change>,
+    /// The year's superior assessments by body (Art. 4).
+    superior: HashMap<&'a str, &'a SuperiorRow>,
 }
 
 const UNNAMED: &str = "未命名 Unnamed";
@@ -162,6 +169,7 @@ fn subjects(df: &DataFrame, inds: &[Indicator], officers: bool) -> Vec<Subject> 
         floats(df, "officer_spread"),
         floats(df, "officers_ranked"),
     );
+    let vertical = bools(df, "vertically_managed");
     let per = |prefix: &str| -> Vec<Vec<Option<f64>>> {
         inds.iter()
             .map(|i| f64s(df, &format!("{prefix}_{}", i.name)))
@@ -198,12 +206,35 @@ fn subjects(df: &DataFrame, inds: &[Indicator], officers: bool) -> Vec<Subject> 
             points: c.iter().map(|col| col[r].unwrap_or(0.0)).collect(),
             spread: spread[r],
             officers_ranked: officers_ranked[r] as i64,
+            vertically_managed: vertical[r],
+        })
+        .collect()
+}
+
+/// Each ranked unit's rank against the previous year's sealed run.
+fn changes_of(units: &[Subject], before: &[PreviousRank]) -> HashMap<String, Change> {
+    let before: HashMap<&str, i32> = before
+        .iter()
+        .map(|p| (p.subject.as_str(), p.rank))
+        .collect();
+    units
+        .iter()
+        .filter(|d| d.ranked)
+        .map(|d| {
+            let change = match (before.get(d.subject.as_str()), d.rank) {
+                (Some(b), Some(r)) => Change::Moved {
+                    before: *b,
+                    by: *b - r as i32,
+                },
+                _ => Change::New,
+            };
+            (d.subject.clone(), change)
         })
         .collect()
 }
 
 /// Mean points per indicator over each group's ranked members.
-fn group_points(subjects: &[Subject], n: usize) -> HashMap<String, Vec<f64>> {
+fn group_points(subjects: &[&Subject], n: usize) -> HashMap<String, Vec<f64>> {
     let mut sums: HashMap<String, (Vec<f64>, usize)> = HashMap::new();
     for s in subjects.iter().filter(|s| s.ranked) {
         let e = sums
@@ -241,39 +272,27 @@ impl<'a> Model<'a> {
         let department_indicators = indicators_of(ctx.plan, false);
         let officer_indicators = indicators_of(ctx.plan, true);
         let departments = subjects(ctx.departments, &department_indicators, false);
+        let towns = subjects(ctx.towns, &department_indicators, false);
         let officers = subjects(ctx.officers, &officer_indicators, true);
         let from_us = chrono::NaiveDate::from_ymd_opt(ctx.year, 1, 1)
             .map(day_start_us)
             .unwrap_or(i64::MIN);
         let until_us = day_start_us(ctx.as_of + chrono::Duration::days(1)) - 1;
-        let before: HashMap<&str, i32> = ctx
-            .beside
-            .previous
-            .departments
-            .iter()
-            .map(|p| (p.subject.as_str(), p.rank))
-            .collect();
         let changes = if ctx.beside.previous.sealed {
-            departments
-                .iter()
-                .filter(|d| d.ranked)
-                .map(|d| {
-                    let change = match (before.get(d.subject.as_str()), d.rank) {
-                        (Some(b), Some(r)) => Change::Moved {
-                            before: *b,
-                            by: *b - r as i32,
-                        },
-                        _ => Change::New,
-                    };
-                    (d.subject.clone(), change)
-                })
-                .collect()
+            let mut c = changes_of(&departments, &ctx.beside.previous.departments);
+            c.extend(changes_of(&towns, &ctx.beside.previous.towns));
+            c
         } else {
             HashMap::new()
         };
+        let units: Vec<&Subject> = departments.iter().chain(&towns).collect();
         Model {
-            dept_group_points: group_points(&departments, department_indicators.len()),
-            officer_group_points: group_points(&officers, officer_indicators.len()),
+            // departments and towns are never in one group: one map holds both
+            dept_group_points: group_points(&units, department_indicators.len()),
+            officer_group_points: group_points(
+                &officers.iter().collect::<Vec<_>>(),
+                officer_indicators.len(),
+            ),
             cases: ctx
                 .beside
                 .cases
@@ -281,8 +300,15 @@ impl<'a> Model<'a> {
                 .map(|rows| count_cases(rows, from_us, until_us)),
             previous: &ctx.beside.previous,
             changes,
+            superior: ctx
+                .beside
+                .superior
+                .iter()
+                .map(|a| (a.body.as_str(), a))
+                .collect(),
             ctx,
             departments,
+            towns,
             officers,
             department_indicators,
             officer_indicators,
@@ -342,11 +368,37 @@ impl<'a> Model<'a> {
         self.changes.get(&d.subject).copied()
     }
 
+    /// The superior's assessment of a vertically managed body (Art. 4),
+    /// if the office recorded one for the year.
+    pub fn superior(&self, d: &Subject) -> Option<&SuperiorRow> {
+        self.superior.get(d.subject.as_str()).copied()
+    }
+
+    /// The departments the registry marks vertically managed, and the
+    /// bodies with a superior assessment recorded (whatever the mark says
+    /// now): each with its row, if any.
+    pub fn superior_rows(&self) -> Vec<(&Subject, Option<&SuperiorRow>)> {
+        self.departments
+            .iter()
+            .filter(|d| d.vertically_managed || self.superior(d).is_some())
+            .map(|d| (d, self.superior(d)))
+            .collect()
+    }
+
     /// The ranked departments in their groups' order, each group's first
     /// and last (ties included), with their group's name.
     pub fn top_and_bottom(&self) -> Vec<(String, Vec<&Subject>, Vec<&Subject>)> {
+        Self::top_and_bottom_of(&self.departments)
+    }
+
+    /// The same for the towns (one group).
+    pub fn towns_top_and_bottom(&self) -> Vec<(String, Vec<&Subject>, Vec<&Subject>)> {
+        Self::top_and_bottom_of(&self.towns)
+    }
+
+    fn top_and_bottom_of(units: &[Subject]) -> Vec<(String, Vec<&Subject>, Vec<&Subject>)> {
         let mut groups: Vec<(String, String, Vec<&Subject>)> = Vec::new();
-        for d in self.departments.iter().filter(|d| d.ranked) {
+        for d in units.iter().filter(|d| d.ranked) {
             match groups.iter_mut().find(|(g, _, _)| *g == d.peer_group) {
                 Some((_, _, v)) => v.push(d),
                 None => groups.push((d.peer_group.clone(), d.peer_group_name.clone(), vec![d])),
@@ -385,11 +437,17 @@ impl<'a> Model<'a> {
         v
     }
 
-    /// Officers whose body has no department page (not a ranked unit).
+    /// Officers whose body has no page of its own (not a ranked unit).
     pub fn officers_elsewhere(&self) -> Vec<&Subject> {
         self.officers
             .iter()
-            .filter(|o| !self.departments.iter().any(|d| d.body == o.body))
+            .filter(|o| {
+                !self
+                    .departments
+                    .iter()
+                    .chain(&self.towns)
+                    .any(|d| d.body == o.body)
+            })
             .collect()
     }
 

@@ -1,5 +1,6 @@
-//! The Excel workbook: the report's sheets (headline, departments, the
-//! officers of each department, all officers, flags), Chinese headers with
+//! The Excel workbook: the report's sheets (headline, departments with
+//! their superiors' assessments, towns, the officers of each department and
+//! town, all officers, flags), Chinese headers with
 //! English beside them, frozen header rows and name columns, and column
 //! widths measured for Chinese text (a character is two columns wide,
 //! which rust_xlsxwriter's autofit does not know).
@@ -195,7 +196,8 @@ fn headline(wb: &mut Workbook, m: &Model<'_>, f: &Formats) -> anyhow::Result<()>
             },
         ),
     ];
-    for (group, top, bottom) in m.top_and_bottom() {
+    let towns = m.towns_top_and_bottom();
+    for (group, top, bottom) in m.top_and_bottom().into_iter().chain(towns) {
         let names = |v: &[&Subject]| {
             v.iter()
                 .map(|d| format!("{} ({})", d.name, labels::score(d.score)))
@@ -205,6 +207,29 @@ fn headline(wb: &mut Workbook, m: &Model<'_>, f: &Formats) -> anyhow::Result<()>
         lines.push((format!("第一 Top · {group}"), names(&top)));
         if !bottom.is_empty() {
             lines.push((format!("末位 Bottom · {group}"), names(&bottom)));
+        }
+    }
+    for (what, units) in [
+        ("执法部门 departments", &m.departments),
+        ("乡镇 towns", &m.towns),
+    ] {
+        for (label, pick) in [
+            (
+                "考核不合格 Failing (Art. 6)",
+                (|d: &Subject| d.failing) as fn(&Subject) -> bool,
+            ),
+            ("考核成绩突出 Outstanding (Art. 6)", |d: &Subject| {
+                d.outstanding
+            }),
+        ] {
+            let names: Vec<&str> = units
+                .iter()
+                .filter(|d| pick(d))
+                .map(|d| d.name.as_str())
+                .collect();
+            if !names.is_empty() {
+                lines.push((format!("{label} · {what}"), names.join("、")));
+            }
         }
     }
     let flagged = m.flagged_officers();
@@ -280,12 +305,24 @@ fn headline(wb: &mut Workbook, m: &Model<'_>, f: &Formats) -> anyhow::Result<()>
     Ok(())
 }
 
-fn departments(wb: &mut Workbook, m: &Model<'_>, f: &Formats) -> anyhow::Result<()> {
+/// The departments' or the towns' ranking; the departments' with their
+/// superiors' assessments beside the rank (Art. 4).
+fn units(
+    wb: &mut Workbook,
+    m: &Model<'_>,
+    f: &Formats,
+    sheet: &str,
+    label: &str,
+    units: &[Subject],
+) -> anyhow::Result<()> {
     let ws = wb.add_worksheet();
-    ws.set_name("部门排名 Departments")?;
+    ws.set_name(sheet)?;
+    let with_superior = units
+        .iter()
+        .any(|d| d.vertically_managed || m.superior(d).is_some());
     let mut headers: Vec<String> = [
         labels::RANK,
-        labels::DEPARTMENT,
+        label,
         labels::SCORE,
         labels::PEER_MEAN,
         labels::PERCENTILE,
@@ -298,12 +335,14 @@ fn departments(wb: &mut Workbook, m: &Model<'_>, f: &Formats) -> anyhow::Result<
     ]
     .map(String::from)
     .to_vec();
+    if with_superior {
+        headers.push(labels::SUPERIOR.into());
+    }
     for i in &m.department_indicators {
         headers.push(i.label());
         headers.push(format!("{} 得分 points", i.zh));
     }
-    let rows: Vec<Vec<Cell>> = m
-        .departments
+    let rows: Vec<Vec<Cell>> = units
         .iter()
         .map(|d| {
             let mut row = vec![
@@ -319,6 +358,13 @@ fn departments(wb: &mut Workbook, m: &Model<'_>, f: &Formats) -> anyhow::Result<
                 yes(d.outstanding),
                 yes(d.failing),
             ];
+            if with_superior {
+                row.push(match m.superior(d) {
+                    Some(a) => text(labels::superior_line(a)),
+                    None if d.vertically_managed => text(labels::NOT_REPORTED),
+                    None => Cell::Empty,
+                });
+            }
             for (k, i) in m.department_indicators.iter().enumerate() {
                 row.push(num(d.values[k], value_format(i.kind)));
                 row.push(Cell::Num(d.points[k], Num::Points));
@@ -370,7 +416,7 @@ fn department_officers(wb: &mut Workbook, m: &Model<'_>, f: &Formats) -> anyhow:
     ws.set_name("部门人员 Department officers")?;
     let headers = officer_headers(m, &[labels::DEPARTMENT, labels::RANK, labels::OFFICER]);
     let mut rows = Vec::new();
-    for d in &m.departments {
+    for d in m.departments.iter().chain(&m.towns) {
         for o in m.officers_of(&d.body) {
             rows.push(officer_row(
                 m,
@@ -428,7 +474,7 @@ fn flagged(wb: &mut Workbook, m: &Model<'_>, f: &Formats) -> anyhow::Result<()> 
             ]
         })
         .collect();
-    for d in m.departments.iter().filter(|d| d.failing) {
+    for d in m.departments.iter().chain(&m.towns).filter(|d| d.failing) {
         rows.push(vec![
             text(&d.name),
             text(&d.name),
@@ -449,7 +495,17 @@ pub fn write(m: &Model<'_>, path: &Path) -> anyhow::Result<()> {
     let f = Formats::new();
     let mut wb = Workbook::new();
     headline(&mut wb, m, &f)?;
-    departments(&mut wb, m, &f)?;
+    units(
+        &mut wb,
+        m,
+        &f,
+        "部门排名 Departments",
+        labels::DEPARTMENT,
+        &m.departments,
+    )?;
+    if !m.towns.is_empty() {
+        units(&mut wb, m, &f, "乡镇排名 Towns", labels::TOWN, &m.towns)?;
+    }
     department_officers(&mut wb, m, &f)?;
     officers(&mut wb, m, &f)?;
     flagged(&mut wb, m, &f)?;

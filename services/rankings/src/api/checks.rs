@@ -34,9 +34,9 @@ pub fn row(v: &mut Violations, i: usize, r: &Ranking) {
     let f = |n: &str| format!("rankings[{i}].{n}");
     let collection = match Level::try_from(r.level) {
         Ok(Level::Officer) => Some("officers"),
-        Ok(Level::Department) => Some("bodies"),
+        Ok(Level::Department | Level::Town) => Some("bodies"),
         _ => {
-            v.add(f("level"), "OFFICER or DEPARTMENT");
+            v.add(f("level"), "OFFICER, DEPARTMENT or TOWN");
             None
         }
     };

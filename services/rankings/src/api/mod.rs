@@ -10,6 +10,7 @@ use crate::Rankings;
 mod checks;
 mod read;
 mod record;
+mod superior;
 
 pub use probity_common::dispatch::Ctx;
 
@@ -21,6 +22,8 @@ probity_common::rpc_methods! {
         list_runs("ListRuns", ListRunsRequest) -> ListRunsResponse => read::list_runs;
         list_rankings("ListRankings", ListRankingsRequest) -> ListRankingsResponse => read::list_rankings;
         get_ranking("GetRanking", GetRankingRequest) -> Ranking => read::get_ranking;
+        record_superior_assessment("RecordSuperiorAssessment", RecordSuperiorAssessmentRequest) -> SuperiorAssessment => superior::record;
+        list_superior_assessments("ListSuperiorAssessments", ListSuperiorAssessmentsRequest) -> ListSuperiorAssessmentsResponse => superior::list;
     }
 
     async fn record_run(

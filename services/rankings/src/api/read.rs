@@ -51,9 +51,9 @@ pub async fn list_rankings(
     let mut v = Violations::new();
     if !matches!(
         Level::try_from(r.level),
-        Ok(Level::Officer | Level::Department)
+        Ok(Level::Officer | Level::Department | Level::Town)
     ) {
-        v.add("level", "OFFICER or DEPARTMENT");
+        v.add("level", "OFFICER, DEPARTMENT or TOWN");
     }
     v.max_len(&r.peer_group, 200, "peer_group");
     let key = format!(

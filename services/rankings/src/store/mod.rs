@@ -1,6 +1,6 @@
 //! Every query of the rankings service: runs (`rankings_runs`, one row a run
 //! with its message) and their rows (`rankings_rows`, one a subject, in the
-//! order the job ranked them).
+//! order the job ranked them); superior assessments in [`superior`].
 use probity_common::{
     AppError, AppResult,
     audit::sha256_hex,
@@ -12,6 +12,8 @@ use sea_orm::{ConnectionTrait, QueryResult, Value};
 
 /// Rows per INSERT: well under SQLite's and PostgreSQL's bind limits.
 const CHUNK: usize = 500;
+
+pub mod superior;
 
 fn decode<M: Message + Default>(row: &QueryResult) -> AppResult<M> {
     let doc: Vec<u8> = row.try_get("", "doc")?;

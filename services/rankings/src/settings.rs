@@ -1,0 +1,84 @@
+//! The `[rankings]` section, the service's and the nightly job's: where the
+//! job reads facts and the registry, sends flags and commendations and writes
+//! its files; where the service asks the registry whether a body is
+//! vertically managed (Art. 4). The job re-exports it.
+use probity_common::{
+    config::ConfigError,
+    section::{Section, peer_endpoint, positive},
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RankingsSettings {
+    /// Empty: the server.listen address (a `probity serve` on this machine).
+    /// The service asks it too (superior assessments).
+    pub registry_endpoint: String,
+    pub intake_endpoint: String,
+    pub accountability_endpoint: String,
+    /// Where runs are recorded (the rankings service).
+    pub rankings_endpoint: String,
+    /// A file holding a `service` token; empty: signed with the dev key.
+    pub token_file: String,
+    pub timeout_ms: u64,
+    /// Runs are written under this directory, one folder per run.
+    pub out_dir: String,
+}
+
+impl Default for RankingsSettings {
+    fn default() -> Self {
+        Self {
+            registry_endpoint: String::new(),
+            intake_endpoint: String::new(),
+            accountability_endpoint: String::new(),
+            rankings_endpoint: String::new(),
+            token_file: String::new(),
+            timeout_ms: 60_000,
+            out_dir: "./data/rankings".into(),
+        }
+    }
+}
+
+impl Section for RankingsSettings {
+    const NAME: &'static str = "rankings";
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        for (key, ep) in [
+            ("rankings.registry_endpoint", &self.registry_endpoint),
+            ("rankings.intake_endpoint", &self.intake_endpoint),
+            (
+                "rankings.accountability_endpoint",
+                &self.accountability_endpoint,
+            ),
+            ("rankings.rankings_endpoint", &self.rankings_endpoint),
+        ] {
+            peer_endpoint(key, ep)?;
+        }
+        positive("rankings.timeout_ms", self.timeout_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use probity_common::section::refused_key;
+
+    use super::*;
+
+    #[test]
+    fn errors_name_the_key() {
+        for (var, value, key) in [
+            (
+                "PROBITY__RANKINGS__RANKINGS_ENDPOINT",
+                "rankings:50051",
+                "rankings.rankings_endpoint",
+            ),
+            ("PROBITY__RANKINGS__TIMEOUT_MS", "0", "rankings.timeout_ms"),
+        ] {
+            assert_eq!(
+                refused_key::<RankingsSettings>(var, value).as_deref(),
+                Some(key),
+                "{var}={value}"
+            );
+        }
+    }
+}
