@@ -299,3 +299,74 @@ fn registry(
         .collect();
     extract::write_registry(dir, &bodies, &officers)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Quiet;
+
+    fn small(seed: u64) -> CityPlan {
+        CityPlan {
+            seed,
+            departments: 8,
+            towns: 2,
+            officers: 90,
+            facts: 4_000,
+            year: 2025,
+            ..CityPlan::default()
+        }
+    }
+
+    const FILES: &[&str] = &[
+        "bodies.parquet",
+        "officers.parquet",
+        "facts.parquet",
+        "fact_officers.parquet",
+        "findings.parquet",
+        "refs.parquet",
+        "ref_officers.parquet",
+        "report.json",
+    ];
+
+    fn files(dir: &Path) -> Vec<Vec<u8>> {
+        FILES
+            .iter()
+            .map(|f| std::fs::read(dir.join(f)).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn the_same_seed_writes_the_same_files() {
+        let (a, b, c) = (
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+        );
+        let one = write_year(&small(16), a.path(), &Quiet).unwrap();
+        let two = write_year(&small(16), b.path(), &Quiet).unwrap();
+        write_year(&small(17), c.path(), &Quiet).unwrap();
+        assert_eq!(files(a.path()), files(b.path()));
+        assert_ne!(files(a.path())[2], files(c.path())[2]);
+        assert_eq!(one.truth, two.truth);
+        // Every planted finding is written; voided facts are not, their
+        // findings are.
+        let planted: usize = one
+            .truth
+            .planted
+            .iter()
+            .map(|p| p.facts.len() * p.findings.len())
+            .sum();
+        assert!(planted > 0);
+        assert_eq!(one.counts.findings, planted);
+        let voided = one
+            .truth
+            .planted
+            .iter()
+            .filter(|p| p.voided)
+            .map(|p| p.facts.len())
+            .sum::<usize>();
+        assert!(voided > 0);
+        let drawn: u64 = one.by_kind.values().sum();
+        assert_eq!(one.counts.facts as u64 + voided as u64, drawn);
+    }
+}
