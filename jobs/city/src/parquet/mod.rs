@@ -122,8 +122,8 @@ pub fn write_year(plan: &CityPlan, dir: &Path, progress: &dyn Progress) -> anyho
         for (b, f, digest) in rx {
             digests.insert(bp.bodies[b].key.clone(), digest);
             let BodyFacts {
-                own,
-                office,
+                mut own,
+                mut office,
                 planted: p,
                 voids,
             } = f;
@@ -131,8 +131,6 @@ pub fn write_year(plan: &CityPlan, dir: &Path, progress: &dyn Progress) -> anyho
             let voids: HashSet<String> = voids.into_iter().collect();
             planted.extend(p.into_iter().map(|(p, s)| (p, b, s)));
             let computed = recorded::Body::new(&bp.bodies[b], &own);
-            let mut own = own;
-            let mut office = office;
             for r in own.iter_mut().chain(office.iter_mut()) {
                 if let Some(p) = r.fact.as_mut().and_then(|f| f.payload.as_mut()) {
                     computed.compute(p);
@@ -145,6 +143,10 @@ pub fn write_year(plan: &CityPlan, dir: &Path, progress: &dyn Progress) -> anyho
     })?;
     progress.finish(Stage::Facts);
     let Writer { files, by_kind, .. } = w;
+    let by_kind = by_kind
+        .into_iter()
+        .map(|(k, n)| (k.to_string(), n))
+        .collect();
     let counts = files.finish()?;
 
     progress.begin(
@@ -200,7 +202,7 @@ struct Writer<'a> {
     rules: &'a recorded::Findings,
     files: FactFiles,
     fid: i64,
-    by_kind: BTreeMap<String, u64>,
+    by_kind: BTreeMap<&'static str, u64>,
     progress: &'a dyn Progress,
 }
 
@@ -219,7 +221,7 @@ impl Writer<'_> {
         for mut r in facts {
             *self
                 .by_kind
-                .entry(crate::intake::kind_name(&r).into())
+                .entry(crate::intake::kind_name(&r))
                 .or_default() += 1;
             resolve(&mut r, &self.synth.names)?;
             let Some(mut f) = r.fact else { continue };
