@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Rankings benchmark (issue 5), two parts:
-#  1. the job's computation from Parquet on BENCH_FACTS (10 million) synthetic
-#     facts of one year (realistic mix, references, two officers an act, a few
-#     thousand officers) beside DuckDB computing the same indicators from the
-#     same files with the same thread count, in the same run: farm-bench pairs
-#     them A B A B and prints time and peak-memory ratios. Before timing, every
-#     count of every officer is checked equal between the two.
+#  1. the job's computation from Parquet on BENCH_FACTS (10 million) facts of
+#     the synthetic city's year (probity-city written straight to the job's
+#     input: its departments and towns, officers and auxiliaries, every kind
+#     of fact, the planted patterns and their findings; BENCH_OFFICERS people)
+#     beside DuckDB computing the same indicators from the same files with the
+#     same thread count, in the same run: farm-bench pairs them A B A B and
+#     prints time and peak-memory ratios. Before timing, every count of every
+#     officer is checked equal between the two. BENCH_SOURCE=uniform uses the
+#     older uniform year instead (rankings-bench generate without --from-city).
 #  2. a full run from PostgreSQL, extraction included: `probity serve` on a
 #     fresh database, BENCH_LOAD facts streamed into intake, then
 #     `probity rankings run`; prints each stage and the extraction's facts/s.
@@ -13,7 +16,7 @@
 #   scripts/bench-rankings.sh            # both parts
 #   BENCH_PART=1 scripts/bench-rankings.sh
 #
-# Knobs: BENCH_FACTS (10000000), BENCH_THREADS (2), BENCH_RUNS (3),
+# Knobs: BENCH_FACTS (10000000), BENCH_SOURCE (city | uniform), BENCH_THREADS (2), BENCH_RUNS (3),
 # BENCH_LOAD (200000), BENCH_OFFICERS (3000), BENCH_PG (admin URL),
 # BENCH_DIR (/var/tmp/probity-bench), CARGO_TARGET_DIR (/var/tmp/probity-release-target).
 set -euo pipefail
@@ -25,6 +28,7 @@ RUNS=${BENCH_RUNS:-3}
 LOAD=${BENCH_LOAD:-200000}
 OFFICERS=${BENCH_OFFICERS:-3000}
 PART=${BENCH_PART:-all}
+SOURCE=${BENCH_SOURCE:-city}
 PG_ADMIN=${BENCH_PG:-postgres://postgres@127.0.0.1:5432/postgres}
 BASE=${BENCH_DIR:-/var/tmp/probity-bench}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/probity-release-target}
@@ -35,10 +39,17 @@ cargo build --release -p probity -p probity-bench >&2
 python3 -c 'import duckdb' 2>/dev/null || pip install -q duckdb
 
 if [[ $PART == all || $PART == 1 ]]; then
-    DIR=$BASE/rankings-$FACTS
+    DIR=$BASE/rankings-$SOURCE-$FACTS-$OFFICERS
     if [[ ! -f $DIR/bodies.parquet ]]; then
-        echo "== generating $FACTS facts into $DIR ==" >&2
-        "$BIN/rankings-bench" generate --dir "$DIR" --facts "$FACTS" --officers "$OFFICERS"
+        echo "== writing $FACTS facts ($SOURCE) into $DIR ==" >&2
+        case $SOURCE in
+            city) from=--from-city ;;
+            uniform) from= ;;
+            *) echo "BENCH_SOURCE: city or uniform" >&2; exit 2 ;;
+        esac
+        rm -rf "$DIR.tmp"
+        "$BIN/rankings-bench" generate $from --dir "$DIR.tmp" --facts "$FACTS" --officers "$OFFICERS"
+        mv "$DIR.tmp" "$DIR"
     fi
     du -sh "$DIR" >&2
     echo "== same answers: probity vs DuckDB, every count of every officer ==" >&2

@@ -42,9 +42,17 @@ counts = """sum(matters) matters, sum(completed) completed, sum(decisions) decis
   sum(exam_sum) exam_sum, sum(exams) exams, sum(acts) acts, sum(recorded_acts) recorded_acts,
   sum(files_reviewed) files_reviewed, sum(files_passed) files_passed, sum(penalties) penalties,
   sum(penalties_within) penalties_within"""
+# An act with a finding naming an officer earns that officer no volume
+# credit (the job's CREDITED_VOLUMES).
+officer_counts = counts
+for c in ["matters", "completed", "inspections", "complaints", "complaints_closed",
+          "transfers", "transfers_a", "transfers_b", "transfers_c"]:
+    officer_counts = officer_counts.replace(f"sum({c}) {c},", f"sum({c} * (t.t_fid IS NULL)::DOUBLE) {c},")
 officers = con.execute(f"""
-  SELECT o.officer, {counts} FROM a JOIN (SELECT * FROM read_parquet('{d}/fact_officers.parquet')
+  SELECT o.officer, {officer_counts} FROM a JOIN (SELECT * FROM read_parquet('{d}/fact_officers.parquet')
          UNION ALL SELECT * FROM read_parquet('{d}/ref_officers.parquet')) o ON a.root = o.fid
+  LEFT JOIN (SELECT DISTINCT fid t_fid, officer t_officer FROM read_parquet('{d}/findings.parquet')
+             WHERE officer <> '') t ON a.root = t.t_fid AND o.officer = t.t_officer
   GROUP BY o.officer ORDER BY o.officer""").fetchall()
 departments = con.execute(f"""
   SELECT body, {counts}, sum(major_decisions) major_decisions, sum(major_reviewed) major_reviewed

@@ -8,6 +8,7 @@ mod accountability;
 mod audit;
 mod auth;
 mod city;
+mod city_parquet;
 mod idempotency;
 mod intake;
 mod keys;

@@ -1,7 +1,10 @@
-//! The rankings job's compute on synthetic inputs: `generate` writes a
-//! year of facts as the job's input Parquet (a realistic mix of kinds,
-//! references between facts, two officers an act), `compute` runs the job's
-//! computation on it (what scripts/bench-rankings.sh times against DuckDB).
+//! The rankings job's compute on synthetic inputs: `generate --from-city`
+//! writes the synthetic city's year (probity-city: its departments, towns,
+//! officers and auxiliaries, every kind of fact, the planted patterns and
+//! their findings) as the job's input Parquet; plain `generate` the older
+//! uniform year (a realistic mix of kinds, references between facts, two
+//! officers an act, no findings on officers). `compute` runs the job's
+//! computation on either (what scripts/bench-rankings.sh times against DuckDB).
 use std::{path::PathBuf, time::Instant};
 
 use clap::{Parser, Subcommand};
@@ -23,13 +26,24 @@ enum Cmd {
         facts: usize,
         #[arg(long, default_value_t = 3_000)]
         officers: usize,
+        /// The uniform year's bodies (the city has its own: 30 departments
+        /// and 8 towns by default).
         #[arg(long, default_value_t = 40)]
         bodies: usize,
+        /// The synthetic city's year, for the last full year.
+        #[arg(long)]
+        from_city: bool,
+        /// The city's seed.
+        #[arg(long, default_value_t = 2018)]
+        seed: u64,
     },
     /// Times the parts of the computation apart.
     Parts {
         #[arg(long)]
         dir: PathBuf,
+        /// Default: the year of the input's facts.
+        #[arg(long)]
+        year: Option<i32>,
     },
     Compute {
         #[arg(long)]
@@ -37,6 +51,9 @@ enum Cmd {
         /// Also write the officers' table here (to check against DuckDB).
         #[arg(long)]
         csv: Option<PathBuf>,
+        /// Default: the year of the input's facts.
+        #[arg(long)]
+        year: Option<i32>,
     },
 }
 
@@ -279,47 +296,109 @@ fn push_recent(list: &mut Vec<String>, s: &str) {
     list.push(s.to_string());
 }
 
+/// The city's year straight to Parquet, with progress bars.
+fn from_city(dir: PathBuf, facts: usize, officers: usize, seed: u64) -> anyhow::Result<()> {
+    let plan = probity_city::CityPlan {
+        seed,
+        facts: facts as u64,
+        officers,
+        ..Default::default()
+    };
+    let started = Instant::now();
+    let bars = probity_city::Bars::new();
+    let w = probity_city::parquet::write_year(&plan, &dir, &bars)?;
+    let secs = started.elapsed().as_secs_f64();
+    std::fs::write(
+        dir.join("truth.json"),
+        serde_json::to_string_pretty(&w.truth)?,
+    )?;
+    println!(
+        "wrote the city's {} (seed {seed}): {} facts, {} officers' rows, {} findings, {} officers, \
+         {} bodies in {} in {secs:.1} s ({:.0} facts/s)",
+        plan.year,
+        w.counts.facts,
+        w.counts.fact_officers,
+        w.counts.findings,
+        w.counts.officers,
+        w.counts.bodies,
+        dir.display(),
+        w.counts.facts as f64 / secs
+    );
+    Ok(())
+}
+
+/// The year of the input's first fact: a city's year is the last full one,
+/// the uniform year's is [`YEAR`].
+fn year_of(dir: &std::path::Path, year: Option<i32>) -> anyhow::Result<i32> {
+    if let Some(y) = year {
+        return Ok(y);
+    }
+    let first = probity_rankings::collect(
+        probity_rankings::compute::scan(dir, "facts.parquet")?
+            .select([col("occurred_us")])
+            .slice(0, 1),
+    )?;
+    let us = first.column("occurred_us")?.i64()?.get(0);
+    Ok(us.map(probity_rules::city::year_of_us).unwrap_or(YEAR))
+}
+
 fn main() -> anyhow::Result<()> {
     match Cli::parse().cmd {
         Cmd::Generate {
             dir,
             facts,
             officers,
+            from_city: true,
+            seed,
+            ..
+        } => from_city(dir, facts, officers, seed),
+        Cmd::Generate {
+            dir,
+            facts,
+            officers,
             bodies,
+            ..
         } => generate(dir, facts, officers, bodies),
-        Cmd::Parts { dir } => {
+        Cmd::Parts { dir, year } => {
             use probity_rankings::compute::*;
+            let year = year_of(&dir, year)?;
             let t = Instant::now();
             let n = probity_rankings::collect(
-                attributed(&dir, YEAR)?.select([col("root").count().alias("n")]),
+                attributed(&dir, year)?.select([col("root").count().alias("n")]),
             )?;
             println!("attributed: {n} in {:.2} s", t.elapsed().as_secs_f64());
             let t = Instant::now();
-            let n = probity_rankings::collect(officer_counts(&dir, YEAR)?)?.height();
+            let n = probity_rankings::collect(officer_counts(&dir, year)?)?.height();
             println!(
                 "officer counts: {n} rows in {:.2} s",
                 t.elapsed().as_secs_f64()
             );
             let t = Instant::now();
-            let n = probity_rankings::collect(department_counts(&dir, YEAR)?)?.height();
+            let n = probity_rankings::collect(department_counts(&dir, year)?)?.height();
             println!(
                 "department counts: {n} rows in {:.2} s",
                 t.elapsed().as_secs_f64()
             );
             Ok(())
         }
-        Cmd::Compute { dir, csv } => {
+        Cmd::Compute { dir, csv, year } => {
+            let year = year_of(&dir, year)?;
             let plan = probity_rankings::Plan::parse(
                 &probity_rankings::plan::DEFAULT
                     .replace("min_days_in_post = 90", "min_days_in_post = 0"),
             )?;
             let started = Instant::now();
-            let mut t = probity_rankings::output::compute(&dir, &plan, YEAR)?;
+            let t = probity_rankings::output::compute(&dir, &plan, year)?;
             if let Some(path) = csv {
+                // Every registered officer's counts, auxiliaries too (the
+                // ranked table has officers only): what DuckDB counts.
+                let mut counts = probity_rankings::collect(
+                    probity_rankings::compute::officer_counts(&dir, year)?,
+                )?;
                 let mut f = std::fs::File::create(path)?;
                 CsvWriter::new(&mut f)
                     .include_header(true)
-                    .finish(&mut t.officers)?;
+                    .finish(&mut counts)?;
             }
             println!(
                 "computed {} officers and {} departments in {:.2} s",

@@ -26,6 +26,7 @@ pub mod connect;
 pub mod facts;
 pub mod intake;
 pub mod names;
+pub mod parquet;
 pub mod plan;
 pub mod planted;
 pub mod progress;

@@ -23,8 +23,8 @@ use probity_proto::{
         fact::Payload, intake_service_client::IntakeServiceClient,
     },
     registry::v1::{
-        GetOfficerHistoryRequest, ListBodiesRequest, ListOfficersRequest, OfficerStatus,
-        registry_service_client::RegistryServiceClient,
+        Body, GetOfficerHistoryRequest, ListBodiesRequest, ListOfficersRequest, Officer,
+        OfficerStatus, registry_service_client::RegistryServiceClient,
     },
 };
 
@@ -352,11 +352,7 @@ pub async fn facts(
         )
         .await
         .map_err(|e| anyhow::anyhow!("intake ExportFacts: {e}"))?;
-    let mut t = Facts::default();
-    let mut sink = Sink::default();
-    let mut counts = Counts::default();
-    // What the year's facts counted so far (Facts::count_once).
-    let mut counted = HashSet::new();
+    let mut files = FactFiles::new(dir);
     while let Some(page) = stream
         .message()
         .await
@@ -371,21 +367,57 @@ pub async fn facts(
             if at.is_some_and(|a| a > until_us) {
                 continue;
             }
-            if f.voided {
-                t.push_findings(f);
-            } else {
-                t.push(f);
-                t.count_once(&mut counted);
-            }
+            files.push(f)?;
         }
         bar.inc(page.facts.len() as u64);
-        if t.fid.len() >= FLUSH_FACTS {
-            sink.write(dir, &mut t, &mut counts)?;
+    }
+    files.finish()
+}
+
+/// The year's facts, in intake's export order, as `facts.parquet`,
+/// `fact_officers.parquet` and `findings.parquet`, a row group at a time.
+/// Public for inputs made without intake (the synthetic city's year,
+/// probity-city): one builder of the job's input schema.
+pub struct FactFiles {
+    dir: std::path::PathBuf,
+    t: Facts,
+    sink: Sink,
+    counts: Counts,
+    /// What the year's facts counted so far (Facts::count_once).
+    counted: HashSet<(i32, String, String)>,
+}
+
+impl FactFiles {
+    pub fn new(dir: &Path) -> FactFiles {
+        FactFiles {
+            dir: dir.to_path_buf(),
+            t: Facts::default(),
+            sink: Sink::default(),
+            counts: Counts::default(),
+            counted: HashSet::new(),
         }
     }
-    sink.write(dir, &mut t, &mut counts)?;
-    sink.finish()?;
-    Ok(counts)
+
+    /// A fact as ExportFacts gives it (intake's output fields and findings
+    /// filled in); a voided one brings only its findings.
+    pub fn push(&mut self, f: &Fact) -> anyhow::Result<()> {
+        if f.voided {
+            self.t.push_findings(f);
+        } else {
+            self.t.push(f);
+            self.t.count_once(&mut self.counted);
+        }
+        if self.t.fid.len() >= FLUSH_FACTS {
+            self.sink.write(&self.dir, &mut self.t, &mut self.counts)?;
+        }
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> anyhow::Result<Counts> {
+        self.sink.write(&self.dir, &mut self.t, &mut self.counts)?;
+        self.sink.finish()?;
+        Ok(self.counts)
+    }
 }
 
 /// Facts of other years that the year's facts refer to: a closing or a
@@ -593,8 +625,7 @@ pub async fn registry(
     bar: &ProgressBar,
 ) -> anyhow::Result<(usize, usize)> {
     let mut client = peers.registry_client();
-    let (mut b_name, mut b_parent, mut b_kind, mut b_display) = (vec![], vec![], vec![], vec![]);
-    let mut b_vertical = vec![];
+    let mut bodies = Vec::new();
     let mut token = String::new();
     loop {
         let page = peers
@@ -609,13 +640,7 @@ pub async fn registry(
             )
             .await
             .map_err(|e| anyhow::anyhow!("registry ListBodies: {e}"))?;
-        for b in page.bodies {
-            b_name.push(b.name);
-            b_parent.push(b.parent);
-            b_kind.push(b.kind);
-            b_display.push(b.display_name);
-            b_vertical.push(b.vertically_managed);
-        }
+        bodies.extend(page.bodies);
         if page.next_page_token.is_empty() {
             break;
         }
@@ -696,14 +721,43 @@ pub async fn registry(
         .buffer_unordered(16)
         .try_collect()
         .await?;
+    let officers: Vec<(Officer, f64)> = officers
+        .into_iter()
+        .map(|mut o| {
+            let (days, body) = held.get(&o.name).cloned().unwrap_or_default();
+            if let Some(b) = body {
+                o.body = b;
+            }
+            (o, days)
+        })
+        .collect();
+    write_registry(dir, &bodies, &officers)
+}
+
+/// `bodies.parquet` and `officers.parquet`: every body, every officer with
+/// the body the year's work was done in and their days in post. Public for
+/// inputs made without the registry (probity-city's year).
+pub fn write_registry(
+    dir: &Path,
+    bodies: &[Body],
+    officers: &[(Officer, f64)],
+) -> anyhow::Result<(usize, usize)> {
+    let (mut b_name, mut b_parent, mut b_kind, mut b_display) = (vec![], vec![], vec![], vec![]);
+    let mut b_vertical = Vec::with_capacity(bodies.len());
+    for b in bodies {
+        b_name.push(b.name.clone());
+        b_parent.push(b.parent.clone());
+        b_kind.push(b.kind);
+        b_display.push(b.display_name.clone());
+        b_vertical.push(b.vertically_managed);
+    }
     let mut o_name = Vec::with_capacity(officers.len());
     let (mut o_body, mut o_kind, mut o_status, mut o_display, mut o_days) =
         (vec![], vec![], vec![], vec![], vec![]);
-    for o in &officers {
-        let (days, body) = held.get(&o.name).cloned().unwrap_or_default();
-        o_days.push(days);
+    for (o, days) in officers {
+        o_days.push(*days);
         o_name.push(o.name.clone());
-        o_body.push(body.unwrap_or_else(|| o.body.clone()));
+        o_body.push(o.body.clone());
         o_kind.push(o.kind);
         o_status.push(o.status);
         o_display.push(o.display_name.clone());
