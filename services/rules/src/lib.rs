@@ -5,3 +5,4 @@ pub mod catalogue;
 pub mod city;
 pub mod group;
 pub mod major;
+pub mod uscc;
