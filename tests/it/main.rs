@@ -8,6 +8,7 @@ mod accountability;
 mod audit;
 mod auth;
 mod city;
+mod draws;
 mod idempotency;
 mod intake;
 mod keys;
