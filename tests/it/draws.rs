@@ -71,6 +71,9 @@ async fn verify_cli(record: &serde_json::Value) -> (i32, String) {
     )
 }
 
+/// A change made to a published record.
+type Alteration = fn(&mut serde_json::Value);
+
 #[tokio::test]
 async fn verify_accepts_a_published_record_and_names_each_altered_field() {
     let good = serde_json::to_value(record()).unwrap();
@@ -79,7 +82,7 @@ async fn verify_accepts_a_published_record_and_names_each_altered_field() {
     assert!(out.starts_with("matches:"), "{out}");
 
     // Each alteration a unit (or anyone) might make, and the field named.
-    let cases: [(&str, fn(&mut serde_json::Value)); 5] = [
+    let cases: [(&str, Alteration); 5] = [
         ("targets:", |r| {
             r["targets"].as_array_mut().unwrap().pop();
         }),

@@ -1,6 +1,7 @@
 //! A draw over 100,000 targets and 2,000 inspectors: the time of hashing the
 //! lists alone, of the draw, and of verifying its record, and peak memory.
-//! `cargo run --release -p probity-draws --example draw_bench`
+//! `cargo run --release -p probity-draws --example draw_bench [RECORD.json]`
+//! (with a path, the record is written there, e.g. for another verifier).
 use std::time::Instant;
 
 use probity_draws::lists::{Conflict, ListDigests, Pair, RiskClass, Target};
@@ -99,6 +100,9 @@ fn main() {
     let t = Instant::now();
     let json = serde_json::to_vec(&record).expect("json");
     let serialising = t.elapsed();
+    if let Some(path) = std::env::args().nth(1) {
+        std::fs::write(path, &json).expect("write the record");
+    }
 
     println!("targets 100000, inspectors 2000, conflicts 1000, previous pairs 40000");
     println!("drawn targets            {}", record.result.len());
