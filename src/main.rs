@@ -9,6 +9,7 @@ use probity_common::{
 };
 
 mod audit_cli;
+mod draw_cli;
 
 // glibc's allocator spent about 45% of intake's bulk CPU in malloc/free
 // (scripts/bench-intake.sh, perf): many short-lived buffers across threads.
@@ -82,6 +83,21 @@ enum Command {
     Rankings {
         #[command(subcommand)]
         command: RankingsCommand,
+    },
+    /// Double random, one public (双随机一公开) draws.
+    Draw {
+        #[command(subcommand)]
+        command: DrawCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DrawCommand {
+    /// Recompute a draw from its published record (JSON), offline, and name
+    /// each field that does not hold. Exits 1 if it does not match.
+    Verify {
+        /// The draw record, as published.
+        record: PathBuf,
     },
 }
 
@@ -191,6 +207,9 @@ fn main() -> std::process::ExitCode {
 
 async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::process::ExitCode> {
     match command {
+        Command::Draw {
+            command: DrawCommand::Verify { record },
+        } => return Ok(draw_cli::verify_file(&record)),
         Command::Demo {
             scale,
             seed,

@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod city;
 mod city_parquet;
+mod draws;
 mod idempotency;
 mod intake;
 mod keys;

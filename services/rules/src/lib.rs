@@ -6,3 +6,4 @@ pub mod city;
 pub mod group;
 pub mod major;
 pub mod time_limit;
+pub mod uscc;
