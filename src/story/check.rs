@@ -152,7 +152,7 @@ pub async fn patterns(
     Ok(out)
 }
 
-/// Officers and departments the run flagged (below the threshold,
+/// Officers, departments and towns the run flagged (below the threshold,
 /// failing) that nothing was planted on.
 pub fn false_flags(truth: &GroundTruth, tables: &RunTables) -> Vec<String> {
     let planted = truth.planted_subjects();
@@ -160,6 +160,7 @@ pub fn false_flags(truth: &GroundTruth, tables: &RunTables) -> Vec<String> {
         .officers
         .iter()
         .chain(&tables.departments)
+        .chain(&tables.towns)
         .filter(|r| r.flagged() && !planted.contains(&r.subject))
         .map(|r| format!("{} {}", r.subject, r.name))
         .collect()
