@@ -33,6 +33,11 @@ pub fn start(acc: &Arc<Accountability>) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "escalation sweep failed; will retry"),
             }
+            match crate::cases::art6::sweep(&acc).await {
+                Ok(n) if n > 0 => tracing::info!(cases = n, "Art. 6 decisions executed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "Art. 6 sweep failed; will retry"),
+            }
         }
     });
     let weak = Arc::downgrade(acc);

@@ -14,6 +14,7 @@ use crate::{
 };
 
 mod access;
+mod art6;
 mod effects;
 mod findings_sweep;
 mod notices;

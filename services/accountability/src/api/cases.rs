@@ -139,7 +139,10 @@ async fn raise<R: Message>(
         reason,
     } = raised;
     let (p, m) = (&ctx.principal, ctx.method);
-    let (row, created) = lifecycle::create(&mut w, p, m, case, &body_path, &reason).await?;
+    let (mut row, created) = lifecycle::create(&mut w, p, m, case, &body_path, &reason).await?;
+    if created && cases::art6::applies(&row.case) {
+        cases::art6::decide(&mut w, p, m, &mut row).await?;
+    }
     let out = RaiseCaseResponse {
         case: Some(case_view(acc, w.txn(), &row).await?),
         created,

@@ -6,6 +6,7 @@
 //! the input, call these, and answer with the message.
 use crate::store::rows::CaseState::{self, *};
 
+pub mod art6;
 pub mod change;
 pub mod escalate;
 pub mod raise;
