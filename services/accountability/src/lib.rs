@@ -24,6 +24,7 @@ pub mod migration;
 pub mod notices;
 pub mod peers;
 pub mod policy;
+pub mod referrals;
 pub mod rights;
 pub mod settings;
 pub mod severity;

@@ -37,5 +37,9 @@ probity_common::policy! {
         "GetNotice" => Read,
         "ListNotices" => Read,
         "RenderNotice" => Read,
+        "GetReferral" => Read,
+        "ListReferrals" => Read,
+        "RecordReferralReceipt" => Admin,
+        "RecordReferralAnswer" => Admin,
     }
 }

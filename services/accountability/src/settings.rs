@@ -28,6 +28,9 @@ pub struct AccountabilitySettings {
     /// First and longest wait between attempts at an effect.
     pub effect_retry_min_ms: u64,
     pub effect_retry_max_ms: u64,
+    /// Hours the personnel department or the supervisory commission has to
+    /// answer an Art. 22 referral before it is OVERDUE.
+    pub referral_answer_hours: u64,
     pub notices: NoticeSettings,
 }
 
@@ -94,6 +97,7 @@ impl Default for AccountabilitySettings {
             finding_window_days: 365,
             effect_retry_min_ms: 1_000,
             effect_retry_max_ms: 300_000,
+            referral_answer_hours: 60 * 24,
             notices: NoticeSettings::default(),
         }
     }

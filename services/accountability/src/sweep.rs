@@ -38,6 +38,11 @@ pub fn start(acc: &Arc<Accountability>) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "Art. 6 sweep failed; will retry"),
             }
+            match crate::referrals::sweep(&acc).await {
+                Ok(n) if n > 0 => tracing::info!(referrals = n, "referrals overdue"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "referral sweep failed; will retry"),
+            }
         }
     });
     let weak = Arc::downgrade(acc);

@@ -21,6 +21,7 @@ mod notices;
 mod orders;
 mod paging;
 mod records;
+mod referrals;
 mod rights;
 mod rules;
 mod transitions;

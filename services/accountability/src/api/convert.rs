@@ -53,6 +53,7 @@ mirror! {
     ContestOutcome => ContestOutcome { Pending, Upheld, Changed }
     OrderState => OrderState { Open, Corrected, Refused, Overdue }
     OrderAnswer => OrderAnswer { Corrected, Refused }
+    ReferralState => ReferralState { Sent, Received, Answered, Overdue }
 }
 
 fn time_in(t: &Option<Timestamp>) -> Option<DateTime<Utc>> {
@@ -360,5 +361,28 @@ pub fn notice_out(id: &str, n: &crate::notices::NoticeRecord) -> pb::Notice {
         english: n.english.clone(),
         source: n.source.clone(),
         issue_time: time_out(&n.issue_time),
+    }
+}
+
+/// A referral as the API shows it, with its light `now`.
+pub fn referral_out(id: &str, r: &rows::ReferralRecord, light: pb::DeadlineStatus) -> pb::Referral {
+    pb::Referral {
+        name: format!("referrals/{id}"),
+        case: r.case.clone(),
+        to: r.to.pb(),
+        subject: r.subject.clone(),
+        subject_display_name: r.subject_display_name.clone(),
+        body: r.body.clone(),
+        state: r.state.pb(),
+        note: r.note.clone(),
+        send_time: time_out(&r.send_time),
+        due_time: time_out(&r.due_time),
+        receive_time: time_out(&r.receive_time),
+        receipt_reference: r.receipt_reference.clone(),
+        answer_time: time_out(&r.answer_time),
+        answer: r.answer.clone(),
+        answer_document: r.answer_document.as_ref().map(evidence_out),
+        overdue_time: time_out(&r.overdue_time),
+        deadline: light as i32,
     }
 }

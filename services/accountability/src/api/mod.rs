@@ -14,6 +14,7 @@ pub(crate) mod convert;
 mod notices;
 mod orders;
 mod read;
+mod referrals;
 
 pub struct AccountabilityApi(pub Arc<Accountability>);
 
@@ -61,6 +62,10 @@ probity_common::rpc_methods! {
         get_notice("GetNotice", GetNoticeRequest) -> Notice => notices::get_notice;
         list_notices("ListNotices", ListNoticesRequest) -> ListNoticesResponse => notices::list_notices;
         render_notice("RenderNotice", RenderNoticeRequest) -> RenderNoticeResponse => notices::render_notice;
+        get_referral("GetReferral", GetReferralRequest) -> Referral => referrals::get_referral;
+        list_referrals("ListReferrals", ListReferralsRequest) -> ListReferralsResponse => referrals::list_referrals;
+        record_referral_receipt("RecordReferralReceipt", RecordReferralReceiptRequest) -> Referral => referrals::record_referral_receipt;
+        record_referral_answer("RecordReferralAnswer", RecordReferralAnswerRequest) -> Referral => referrals::record_referral_answer;
     }
 }
 

@@ -87,6 +87,7 @@ where
             )
             .await?;
         }
+        crate::referrals::on_execute(acc, w, (principal, method), &row, now).await?;
     }
     store::cases::save(w.txn(), &row).await?;
     events::append(

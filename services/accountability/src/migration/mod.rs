@@ -9,6 +9,7 @@ use sea_orm_migration::prelude::*;
 
 mod notices;
 mod own_records;
+mod referrals;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0002GatheredFindings),
             Box::new(own_records::M0003OwnRecords),
             Box::new(notices::M0005Notices),
+            Box::new(referrals::M0006Referrals),
             Box::new(probity_common::db::SharedAuditGuards::new("accountability")),
         ]
     }

@@ -18,9 +18,10 @@ pub mod gathered;
 pub mod notices;
 pub mod orders;
 pub mod recorded;
+pub mod referrals;
 pub mod rows;
 
-pub use rows::{CaseRow, OrderRow};
+pub use rows::{CaseRow, OrderRow, ReferralRow};
 
 /// The record in a row's `record` column.
 fn record<T: DeserializeOwned>(row: &QueryResult) -> AppResult<T> {

@@ -303,6 +303,59 @@ pub struct CommendationRecord {
     pub body: String,
 }
 
+stored_enum!(
+    /// Where an Art. 22 referral stands.
+    ReferralState {
+        Sent = 1,
+        Received = 2,
+        Answered = 3,
+        Overdue = 4,
+    }
+);
+
+impl ReferralState {
+    /// Its name as clients know it (the API's spelling), for messages.
+    pub fn api_name(self) -> String {
+        api_name("REFERRAL_STATE", self)
+    }
+}
+
+/// An Art. 22 referral as stored, but its name (its row's id).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReferralRecord {
+    /// cases/{case}
+    pub case: String,
+    pub to: ReferralTo,
+    pub subject: String,
+    pub subject_display_name: String,
+    pub body: String,
+    pub state: ReferralState,
+    pub note: String,
+    pub send_time: Option<DateTime<Utc>>,
+    pub due_time: Option<DateTime<Utc>>,
+    pub receive_time: Option<DateTime<Utc>>,
+    pub receipt_reference: String,
+    pub answer_time: Option<DateTime<Utc>>,
+    pub answer: String,
+    pub answer_document: Option<Evidence>,
+    pub overdue_time: Option<DateTime<Utc>>,
+}
+
+/// A referral row: its record and the columns besides it that the code reads.
+#[derive(Debug, Clone)]
+pub struct ReferralRow {
+    pub id: String,
+    pub body_path: String,
+    pub referral: ReferralRecord,
+}
+
+impl ReferralRow {
+    pub fn name(&self) -> String {
+        format!("referrals/{}", self.id)
+    }
+}
+
 /// A case row: its record and the columns besides it that the code reads.
 #[derive(Debug, Clone)]
 pub struct CaseRow {
