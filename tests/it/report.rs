@@ -402,6 +402,29 @@ fn keep(out: &Path, rendered: &[PathBuf], backend: &Backend) {
     }
 }
 
+/// The notice issued from `case`, waiting up to 20 s for it.
+async fn notice_of(
+    c: &mut crate::accountability::Parties,
+    case: &str,
+) -> probity_proto::accountability::v1::Notice {
+    for _ in 0..400 {
+        let found = c
+            .list_notices(probity_proto::accountability::v1::ListNoticesRequest {
+                source: case.into(),
+                ..Default::default()
+            })
+            .await
+            .expect("list notices")
+            .into_inner()
+            .notices;
+        if let Some(n) = found.into_iter().next() {
+            return n;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no notice issued from {case}");
+}
+
 fn by(rows: Vec<HashMap<String, String>>, key: &str) -> HashMap<String, HashMap<String, String>> {
     rows.into_iter().map(|r| (r[key].clone(), r)).collect()
 }
@@ -417,16 +440,27 @@ db_test!(the_report_reads_as_a_report, |b: Backend| async move {
     // The ecology bureau managed vertically, its superior's grade recorded
     // by the office (Art. 4).
     vertical_with_grade(&s, &y.w.other.name).await;
-    // Two cases this year: one opened, one decided.
+    // Two cases this year: one opened, one decided and carried out with a
+    // 通报批评, whose notice the report links.
     let mut office = crate::accountability::parties(&s).await;
     open(&mut office, &y.c.name, "ART20_01").await;
-    decided(
+    let criticized = decided(
         &mut office,
         &y.w.other.name,
         "ART19_04",
-        decision(1, &[SanctionKind::Rectification]),
+        decision(
+            2,
+            &[SanctionKind::PublicCriticism, SanctionKind::Rectification],
+        ),
     )
     .await;
+    office
+        .execute_decision(crate::accountability::step::<
+            probity_proto::accountability::v1::ExecuteDecisionRequest,
+        >(&criticized.name, "执行"))
+        .await
+        .expect("execute");
+    let notice = notice_of(&mut office, &criticized.name).await;
     // Last year, sealed: the big department first, the small one last.
     sealed_previous_year(
         &s,
@@ -458,6 +492,14 @@ db_test!(the_report_reads_as_a_report, |b: Backend| async move {
         "an officer's group is their body, by name"
     );
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    // The year's notice, linked to its document beside the report.
+    let file = format!("{}.html", notice.name);
+    assert!(
+        html.contains(&format!("href=\"{file}\"")),
+        "no link to {file}"
+    );
+    let linked = std::fs::read_to_string(out.join(&file)).expect("the notice beside the report");
+    assert!(linked.contains(&notice.title), "{linked}");
     let doc = scraper::Html::parse_document(&html);
     assert!(doc.errors.is_empty(), "HTML errors: {:?}", doc.errors);
     let sel = |s: &str| scraper::Selector::parse(s).unwrap();

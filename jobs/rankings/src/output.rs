@@ -354,6 +354,14 @@ pub fn write(
     };
     report::workbook(&ctx, &out.join("rankings.xlsx"))?;
     report::html(&ctx, &out.join("report.html"))?;
+    // The year's notices beside the report, which links them.
+    for n in beside.notices.iter().flatten() {
+        let path = out.join(n.file());
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, &n.html)?;
+    }
     let mut outputs = Vec::new();
     for f in [
         "officers.parquet",

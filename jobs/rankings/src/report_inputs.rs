@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 use probity_common::names::from_ts;
 use probity_proto::{
     accountability::v1::{
-        CaseFilter, CaseState, ListCasesRequest, OriginKind, SubjectKind,
+        CaseFilter, CaseState, ListCasesRequest, ListNoticesRequest, NoticeFormat, NoticeKind,
+        OriginKind, RenderNoticeRequest, SubjectKind,
         accountability_service_client::AccountabilityServiceClient,
     },
     rankings::v1::{
@@ -36,6 +37,33 @@ pub struct ReportInputs {
     /// The year's superior assessments (the current revision of each body's).
     #[serde(default)]
     pub superior: Vec<SuperiorRow>,
+    /// The year's notices (通报 issued in the window), each
+    /// with its HTML, which the report links; `None` when accountability
+    /// did not answer.
+    #[serde(default)]
+    pub notices: Option<Vec<NoticeRow>>,
+}
+
+/// A notice as the report lists and links it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoticeRow {
+    /// notices/{notice}
+    pub name: String,
+    pub number: String,
+    pub title: String,
+    /// NOTICE_KIND_*
+    pub kind: String,
+    pub issuer: String,
+    pub issue_date: String,
+    /// The notice's HTML, as accountability renders it.
+    pub html: String,
+}
+
+impl NoticeRow {
+    /// Its file beside the report (`notices/{id}.html`).
+    pub fn file(&self) -> String {
+        format!("{}.html", self.name)
+    }
 }
 
 /// A vertically managed body's assessment by its superior (Art. 4), as the
@@ -131,6 +159,7 @@ pub async fn extract(
         cases: cases(peers, from_us, until_us).await,
         previous: previous_year,
         superior: superior(peers, year).await?,
+        notices: notices(peers, from_us, until_us).await,
     };
     r.save(input)?;
     Ok(r)
@@ -313,4 +342,74 @@ async fn previous(peers: &Peers, year: i32, level: Level) -> anyhow::Result<Prev
     }
     out.departments.sort_by(|a, b| a.subject.cmp(&b.subject));
     Ok(out)
+}
+
+/// The notices issued in the window, with their HTML; `None` when
+/// accountability does not answer (the report says so). By issue time, as
+/// cases are: a sealed year's inputs do not change when the commendations
+/// its sealing records are issued after it (they are next year's notices).
+async fn notices(peers: &Peers, from_us: i64, until_us: i64) -> Option<Vec<NoticeRow>> {
+    let mut client = AccountabilityServiceClient::new(peers.accountability.channel())
+        .max_decoding_message_size(64 << 20);
+    let mut rows = Vec::new();
+    let mut token = String::new();
+    loop {
+        let call = client.list_notices(ListNoticesRequest {
+            page_size: 500,
+            page_token: token,
+            ..Default::default()
+        });
+        let page = match peers.accountability.call("accountability", call).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!("accountability ListNotices: {e}; the report lists no notices");
+                return None;
+            }
+        };
+        for n in page.notices {
+            let issued = micros(&n.issue_time).unwrap_or(i64::MIN);
+            if !(from_us..=until_us).contains(&issued) {
+                continue;
+            }
+            let render = client.render_notice(RenderNoticeRequest {
+                name: n.name.clone(),
+                format: NoticeFormat::Html as i32,
+            });
+            let html = match peers.accountability.call("accountability", render).await {
+                Ok(r) => String::from_utf8_lossy(&r.data).into_owned(),
+                Err(e) => {
+                    tracing::warn!("accountability RenderNotice {}: {e}", n.name);
+                    return None;
+                }
+            };
+            let issue_date = n
+                .issue_time
+                .as_ref()
+                .and_then(from_ts)
+                .map(|t| {
+                    t.with_timezone(&probity_rules::city::city())
+                        .format("%Y-%m-%d")
+                        .to_string()
+                })
+                .unwrap_or_default();
+            rows.push(NoticeRow {
+                name: n.name,
+                number: n.number,
+                title: n.title,
+                kind: NoticeKind::try_from(n.kind)
+                    .unwrap_or_default()
+                    .as_str_name()
+                    .into(),
+                issuer: n.issuer,
+                issue_date,
+                html,
+            });
+        }
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    rows.sort_by(|a, b| (&a.issue_date, &a.number).cmp(&(&b.issue_date, &b.number)));
+    Some(rows)
 }

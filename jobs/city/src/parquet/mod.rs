@@ -162,6 +162,7 @@ pub fn write_year(plan: &CityPlan, dir: &Path, progress: &dyn Progress) -> anyho
             ..Default::default()
         },
         superior: vec![],
+        notices: Some(vec![]),
     }
     .save(dir)?;
     progress.advance(Stage::Registry, (bodies + officers) as u64);

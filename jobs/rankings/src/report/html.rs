@@ -761,7 +761,39 @@ fn flagged_and_cases(m: &Model<'_>, page: &mut String) {
             );
         }
     }
+    notices(m, page);
     page.push_str("</section>\n");
+}
+
+/// The year's notices (通报), each linked to its document beside the report.
+fn notices(m: &Model<'_>, page: &mut String) {
+    let _ = write!(page, "<h3>通报 Notices, {}</h3>", m.ctx.year);
+    match &m.ctx.beside.notices {
+        None => {
+            page.push_str("<p>本次运行无法获取通报 The notices are not available in this run.</p>")
+        }
+        Some(ns) if ns.is_empty() => page.push_str("<p>本年无通报 No notice this year.</p>"),
+        Some(ns) => {
+            page.push_str("<ul class=\"notices\">");
+            for n in ns {
+                let kind = match n.kind.as_str() {
+                    "NOTICE_KIND_COMMENDATION" => "表彰 Commendation",
+                    _ => "通报批评 Public criticism",
+                };
+                let _ = write!(
+                    page,
+                    "<li><a href=\"{}\">{}</a> {} · {} · {} · {}</li>",
+                    esc(&n.file()),
+                    esc(&n.title),
+                    esc(&n.number),
+                    kind,
+                    esc(&n.issuer),
+                    esc(&n.issue_date)
+                );
+            }
+            page.push_str("</ul>");
+        }
+    }
 }
 
 fn officers_table(page: &mut String, officers: &[&Subject], with_body: bool) {

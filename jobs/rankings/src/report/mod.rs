@@ -49,7 +49,7 @@ mod tests {
     use polars::prelude::*;
 
     use super::*;
-    use crate::report_inputs::{CaseRow, Previous, PreviousRank};
+    use crate::report_inputs::{CaseRow, NoticeRow, Previous, PreviousRank};
 
     const DEPARTMENTS: &[&str] = &[
         "尚志市住房和城乡建设局综合行政执法大队",
@@ -230,6 +230,15 @@ mod tests {
                 towns: Vec::new(),
             },
             superior: Vec::new(),
+            notices: Some(vec![NoticeRow {
+                name: "notices/0123456789abcdef0123456789abcdef".into(),
+                number: "尚政通〔2026〕1号".into(),
+                title: "关于对尚志市市场监督管理局执法人员张三明给予通报批评的通报".into(),
+                kind: "NOTICE_KIND_CRITICISM".into(),
+                issuer: "尚志市市场监督管理局".into(),
+                issue_date: "2026-05-06".into(),
+                html: "<html></html>".into(),
+            }]),
         };
         let ctx = Context {
             plan: &plan,
@@ -278,6 +287,9 @@ mod tests {
             assert!(text.contains(d), "{d}");
         }
         assert!(text.contains("定稿 Final"));
+        // The year's notices, each linked to its document beside the report.
+        assert!(text.contains("尚政通〔2026〕1号"));
+        assert!(page.contains("href=\"notices/0123456789abcdef0123456789abcdef.html\""));
         if let Ok(dir) = std::env::var("PROBITY_REPORT_SAMPLE") {
             let dir = std::path::Path::new(&dir);
             std::fs::create_dir_all(dir).unwrap();
