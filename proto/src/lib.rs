@@ -51,3 +51,23 @@ impl intake::v1::Fact {
         }
     }
 }
+
+impl intake::v1::fact::Payload {
+    /// The kind of fact the payload is (the `kind` intake stores beside it).
+    pub fn kind(&self) -> intake::v1::FactKind {
+        use intake::v1::{FactKind, fact::Payload};
+        match self {
+            Payload::Matter(_) => FactKind::Matter,
+            Payload::MatterClosing(_) => FactKind::MatterClosing,
+            Payload::Decision(_) => FactKind::Decision,
+            Payload::Inspection(_) => FactKind::Inspection,
+            Payload::ReviewOutcome(_) => FactKind::ReviewOutcome,
+            Payload::Complaint(_) => FactKind::Complaint,
+            Payload::ComplaintClosing(_) => FactKind::ComplaintClosing,
+            Payload::Transfer(_) => FactKind::Transfer,
+            Payload::Training(_) => FactKind::Training,
+            Payload::CaseFileReview(_) => FactKind::CaseFileReview,
+            Payload::AssessmentItem(_) => FactKind::AssessmentItem,
+        }
+    }
+}

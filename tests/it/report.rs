@@ -402,29 +402,6 @@ fn keep(out: &Path, rendered: &[PathBuf], backend: &Backend) {
     }
 }
 
-/// The notice issued from `case`, waiting up to 20 s for it.
-async fn notice_of(
-    c: &mut crate::accountability::Parties,
-    case: &str,
-) -> probity_proto::accountability::v1::Notice {
-    for _ in 0..400 {
-        let found = c
-            .list_notices(probity_proto::accountability::v1::ListNoticesRequest {
-                source: case.into(),
-                ..Default::default()
-            })
-            .await
-            .expect("list notices")
-            .into_inner()
-            .notices;
-        if let Some(n) = found.into_iter().next() {
-            return n;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("no notice issued from {case}");
-}
-
 fn by(rows: Vec<HashMap<String, String>>, key: &str) -> HashMap<String, HashMap<String, String>> {
     rows.into_iter().map(|r| (r[key].clone(), r)).collect()
 }
@@ -460,7 +437,9 @@ db_test!(the_report_reads_as_a_report, |b: Backend| async move {
         >(&criticized.name, "执行"))
         .await
         .expect("execute");
-    let notice = notice_of(&mut office, &criticized.name).await;
+    let notice = crate::accountability::notices_of(&mut office, &criticized.name)
+        .await
+        .remove(0);
     // Last year, sealed: the big department first, the small one last.
     sealed_previous_year(
         &s,

@@ -809,17 +809,8 @@ pub fn active_days(events: &[(i64, bool)], from_us: i64, until_us: i64) -> f64 {
 mod tests {
     use super::{Facts, active_days};
     use probity_proto::intake::v1::{
-        Decision, Fact, FactKind, LegalReview, LegalReviewResult, MatterClosing, ReviewOutcome,
-        fact::Payload,
+        Decision, Fact, LegalReview, LegalReviewResult, MatterClosing, ReviewOutcome, fact::Payload,
     };
-
-    fn payload_kind(p: &Payload) -> FactKind {
-        match p {
-            Payload::ReviewOutcome(_) => FactKind::ReviewOutcome,
-            Payload::MatterClosing(_) => FactKind::MatterClosing,
-            _ => FactKind::Decision,
-        }
-    }
 
     #[test]
     fn a_case_lost_twice_and_a_matter_closed_twice_count_once() {
@@ -827,7 +818,7 @@ mod tests {
             name: "facts/1".into(),
             body: "bodies/b".into(),
             source_id: source.into(),
-            kind: payload_kind(&payload) as i32,
+            kind: payload.kind() as i32,
             payload: Some(payload),
             ..Default::default()
         };

@@ -58,22 +58,6 @@ pub fn digest(fact: &Fact) -> String {
     sha256_hex(&fact.encode_to_vec())
 }
 
-pub fn kind_of(p: &Payload) -> FactKind {
-    match p {
-        Payload::Matter(_) => FactKind::Matter,
-        Payload::MatterClosing(_) => FactKind::MatterClosing,
-        Payload::Decision(_) => FactKind::Decision,
-        Payload::Inspection(_) => FactKind::Inspection,
-        Payload::ReviewOutcome(_) => FactKind::ReviewOutcome,
-        Payload::Complaint(_) => FactKind::Complaint,
-        Payload::ComplaintClosing(_) => FactKind::ComplaintClosing,
-        Payload::Transfer(_) => FactKind::Transfer,
-        Payload::Training(_) => FactKind::Training,
-        Payload::CaseFileReview(_) => FactKind::CaseFileReview,
-        Payload::AssessmentItem(_) => FactKind::AssessmentItem,
-    }
-}
-
 /// The source id of the fact (of the same body) this one refers to: the
 /// matter a decision or closing is on, the decision a review or case-file
 /// review is of, the complaint a closing closes; "" for none.
@@ -285,7 +269,7 @@ pub fn prepare(r: &SubmitFactRequest, now: DateTime<Utc>) -> AppResult<Prepared>
     let fact = Fact {
         body: input.body.clone(),
         source_id: input.source_id.clone(),
-        kind: kind_of(&payload) as i32,
+        kind: payload.kind() as i32,
         payload: Some(payload),
         ..Default::default()
     };

@@ -33,17 +33,11 @@ async fn case(c: &mut Acc, name: &str) -> Case {
 }
 
 db_test!(
-    a_failing_year_is_decided_by_the_article_and_executed_by_itself,
+    a_failing_year_is_decided_by_the_article_as_raised,
     |b| async move {
-        let s = TestServer::start_with(b, |s| {
-            let acc = s.section_mut::<probity_accountability::settings::AccountabilitySettings>();
-            acc.limits.decided_hours = 0;
-            acc.sweep_interval_ms = 100;
-        })
-        .await;
+        let s = TestServer::start(b).await;
         let w = world(&s).await;
         let mut job = acc(&s, Role::Service, None).await;
-        let mut office = office(&s).await;
 
         // A failing unit: decided as raised, 通报批评, and no one chose it.
         let unit = job
@@ -66,7 +60,8 @@ db_test!(
             .into_inner();
         assert!(!again.created);
 
-        // A failing officer, whose unit contests (a wrong score is a ground).
+        // A failing officer: transferred out, which the unit contests (a wrong
+        // score is a ground); the sweep executes DECIDED cases only.
         let officer = job
             .raise_from_flag(failing(&w.b.name))
             .await
@@ -78,14 +73,39 @@ db_test!(
         let kinds: Vec<i32> = d.sanctions.iter().map(|s| s.kind).collect();
         assert_eq!(kinds, vec![SanctionKind::TransferOut as i32]);
         let mut dept = acc(&s, Role::Department, Some(&w.dept.name)).await;
-        dept.contest_decision(step::<ContestDecisionRequest>(
-            &officer.name,
-            "分数有误 the score is wrong",
-        ))
-        .await
-        .expect("the unit contests");
+        let contested = dept
+            .contest_decision(step::<ContestDecisionRequest>(
+                &officer.name,
+                "分数有误 the score is wrong",
+            ))
+            .await
+            .expect("the unit contests")
+            .into_inner();
+        assert_eq!(contested.state, CaseState::Contested as i32);
+    }
+);
 
-        // The sweep executes the uncontested one by itself; its notice follows.
+db_test!(
+    an_uncontested_art6_decision_is_executed_by_itself,
+    |b| async move {
+        let s = TestServer::start_with(b, |s| {
+            let acc = s.section_mut::<probity_accountability::settings::AccountabilitySettings>();
+            acc.limits.decided_hours = 0;
+            acc.sweep_interval_ms = 100;
+        })
+        .await;
+        let w = world(&s).await;
+        let mut job = acc(&s, Role::Service, None).await;
+        let mut office = office(&s).await;
+        let raised = job
+            .raise_from_flag(failing(&w.dept.name))
+            .await
+            .expect("raise")
+            .into_inner()
+            .case
+            .expect("case");
+
+        // The sweep executes it with nobody calling; its notice follows.
         let mut executed = None;
         for _ in 0..200 {
             let c = case(&mut office, &raised.name).await;
@@ -107,30 +127,8 @@ db_test!(
             .events;
         let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
         assert_eq!(actions, ["OPEN", "DECIDE", "EXECUTE"], "{events:?}");
-        let mut notice = Vec::new();
-        for _ in 0..200 {
-            notice = office
-                .list_notices(ListNoticesRequest {
-                    source: executed.name.clone(),
-                    ..Default::default()
-                })
-                .await
-                .unwrap()
-                .into_inner()
-                .notices;
-            if !notice.is_empty() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let notice = notices_of(&mut office, &executed.name).await;
         assert_eq!(notice.len(), 1, "a failing unit is criticized in a notice");
         assert_eq!(notice[0].issuer, "尚志市人民政府");
-
-        // The contested one waits for its contest to be resolved.
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        assert_eq!(
-            case(&mut office, &officer.name).await.state,
-            CaseState::Contested as i32
-        );
     }
 );

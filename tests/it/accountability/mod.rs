@@ -397,3 +397,23 @@ pub async fn actions(c: &mut Acc, name: &str) -> Vec<String> {
     .map(|e| e.action)
     .collect()
 }
+
+/// The notices issued from `source`, waiting up to 20 s for the first.
+pub async fn notices_of(c: &mut Acc, source: &str) -> Vec<Notice> {
+    for _ in 0..400 {
+        let found = c
+            .list_notices(ListNoticesRequest {
+                source: source.into(),
+                ..Default::default()
+            })
+            .await
+            .expect("list notices")
+            .into_inner()
+            .notices;
+        if !found.is_empty() {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no notice was issued from {source} in 20 s");
+}

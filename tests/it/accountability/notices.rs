@@ -12,26 +12,6 @@ use probity_proto::audit::v1::{ListAuditEntriesRequest, VerifyAuditChainRequest}
 use super::*;
 use crate::{db_test, fixtures::world, harness::TestServer, util::auditor};
 
-/// The notices issued from `source`, waiting up to 20 s for the first.
-async fn notices_of(c: &mut Acc, source: &str) -> Vec<Notice> {
-    for _ in 0..400 {
-        let found = c
-            .list_notices(ListNoticesRequest {
-                source: source.into(),
-                ..Default::default()
-            })
-            .await
-            .expect("list notices")
-            .into_inner()
-            .notices;
-        if !found.is_empty() {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("no notice was issued from {source} in 20 s");
-}
-
 async fn render(c: &mut Acc, name: &str, format: NoticeFormat) -> RenderNoticeResponse {
     c.render_notice(RenderNoticeRequest {
         name: name.into(),

@@ -3,8 +3,6 @@
 //! department with a friend at the database, changing a decision or
 //! softening its notice) fails VerifyAuditChain with RECORD_EDITED, naming
 //! the row and the entry whose hash it no longer matches.
-use std::time::Duration;
-
 use probity_proto::audit::v1::VerifyAuditChainRequest;
 use sea_orm::ConnectionTrait;
 
@@ -39,24 +37,7 @@ db_test!(
         c.execute_decision(step::<ExecuteDecisionRequest>(&case.name, "执行"))
             .await
             .expect("execute");
-        let mut notice = None;
-        for _ in 0..400 {
-            let found = c
-                .list_notices(ListNoticesRequest {
-                    source: case.name.clone(),
-                    ..Default::default()
-                })
-                .await
-                .unwrap()
-                .into_inner()
-                .notices;
-            if let Some(n) = found.into_iter().next() {
-                notice = Some(n);
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let notice = notice.expect("a notice issued");
+        let notice = notices_of(&mut c, &case.name).await.remove(0);
         let v = verify(&s).await;
         assert!(v.ok, "{v:?}");
 

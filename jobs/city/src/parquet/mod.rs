@@ -240,7 +240,7 @@ impl Writer<'_> {
                 continue;
             }
             f.name = format!("facts/{}", self.fid);
-            f.kind = recorded::kind(p) as i32;
+            f.kind = p.kind() as i32;
             f.occur_time = at;
             f.revision = 1;
             f.voided = voids.contains(&f.source_id);

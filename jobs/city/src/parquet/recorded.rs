@@ -16,22 +16,6 @@ use crate::{blueprint::BodyBp, truth::Pattern};
 /// The findings a planted fact carries: (rule, officer named or "").
 pub type Findings = BTreeMap<Pattern, Vec<(String, String)>>;
 
-pub fn kind(p: &Payload) -> FactKind {
-    match p {
-        Payload::Matter(_) => FactKind::Matter,
-        Payload::MatterClosing(_) => FactKind::MatterClosing,
-        Payload::Decision(_) => FactKind::Decision,
-        Payload::Inspection(_) => FactKind::Inspection,
-        Payload::ReviewOutcome(_) => FactKind::ReviewOutcome,
-        Payload::Complaint(_) => FactKind::Complaint,
-        Payload::ComplaintClosing(_) => FactKind::ComplaintClosing,
-        Payload::Transfer(_) => FactKind::Transfer,
-        Payload::Training(_) => FactKind::Training,
-        Payload::CaseFileReview(_) => FactKind::CaseFileReview,
-        Payload::AssessmentItem(_) => FactKind::AssessmentItem,
-    }
-}
-
 /// When it happened: the payload's own time, as intake takes it.
 pub fn occurred(p: &Payload) -> Option<prost_types::Timestamp> {
     match p {

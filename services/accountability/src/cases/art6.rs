@@ -147,3 +147,41 @@ fn is_due(row: &CaseRow, now: i64, limit: i64) -> bool {
             .is_some_and(|d| d.decided_by == BY)
         && row.state_us + limit <= now
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::rows::{Ground, Origin};
+
+    #[test]
+    fn only_an_uncontested_prescribed_decision_past_its_limit_is_due() {
+        let mut row = CaseRow {
+            id: "c".into(),
+            body_path: "/g/".into(),
+            state_us: 0,
+            case: CaseRecord {
+                grounds: vec![Ground {
+                    code: "ART06".into(),
+                    ..Default::default()
+                }],
+                origin: Origin {
+                    kind: OriginKind::RankingFlag,
+                    ..Default::default()
+                },
+                state: CaseState::Decided,
+                decision: Some(prescribed(SubjectKind::Body)),
+                ..Default::default()
+            },
+        };
+        assert!(is_due(&row, 10, 10));
+        assert!(!is_due(&row, 9, 10), "not before its limit");
+        row.case.state = CaseState::Contested;
+        assert!(!is_due(&row, 10, 10), "a contest stops it");
+        row.case.state = CaseState::Decided;
+        row.case.decision.as_mut().unwrap().decided_by = "the government".into();
+        assert!(
+            !is_due(&row, 10, 10),
+            "a decision someone made is theirs to execute"
+        );
+    }
+}
