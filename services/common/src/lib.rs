@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod dispatch;
 pub mod error;
+pub mod html;
 pub mod keys;
 pub mod names;
 pub mod peer;

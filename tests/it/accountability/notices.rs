@@ -112,7 +112,11 @@ db_test!(
         assert_eq!(n.number, format!("尚政通〔{year}〕1号"));
         assert!(n.title.contains(&w.a.display_name), "{}", n.title);
         assert!(n.title.contains("通报批评"), "{}", n.title);
-        assert!(n.facts.concat().contains("态度蛮横") || !n.facts.is_empty());
+        assert!(
+            n.facts.concat().contains("未作执法检查记录"),
+            "the ground in the facts: {:?}",
+            n.facts
+        );
         assert!(n.article.contains("第二十条第（五）项"), "{}", n.article);
         assert!(n.article.contains("第二十一条第（二）项"), "{}", n.article);
         assert!(n.decision.contains("给予通报批评"), "{}", n.decision);

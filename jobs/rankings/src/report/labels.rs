@@ -139,12 +139,7 @@ pub fn signed(x: f64) -> String {
     }
 }
 
-pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+pub use probity_common::html::escape as esc;
 
 /// Display columns of a text: a Chinese character takes two.
 pub fn width(s: &str) -> usize {

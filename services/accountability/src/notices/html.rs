@@ -1,22 +1,9 @@
 //! A notice as an HTML page in the form of an official document: the
 //! issuer's red header, the number, the title, the addressee, the body,
 //! the issuer and date at the foot; A4 portrait when printed.
-use super::{NoticeRecord, date_zh};
+use probity_common::html::escape as esc;
 
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use super::{NoticeRecord, date_zh};
 
 const STYLE: &str = "\
 @page { size: A4 portrait; margin: 37mm 26mm 35mm 28mm; }
