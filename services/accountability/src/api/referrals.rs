@@ -111,6 +111,40 @@ fn not_before_sent(row: &ReferralRow, t: chrono::DateTime<Utc>, field: &str) -> 
     }
 }
 
+/// The office's record of what the receiving organ did, at `at`: replayed
+/// for a retried request, refused before the referral was sent, saved with
+/// its event in the same write. `step` checks the referral's state, changes
+/// it and names the event (action, reason) for its history.
+async fn record_step(
+    acc: &Accountability,
+    ctx: &Ctx,
+    (request_id, request): (&str, &impl prost::Message),
+    (id, name): (&str, &str),
+    (at, field): (chrono::DateTime<Utc>, &str),
+    step: impl FnOnce(&mut ReferralRow) -> AppResult<(&'static str, &'static str)> + Send,
+) -> AppResult<Referral> {
+    let mut w = acc
+        .store
+        .write(&ctx.principal, ctx.method, request_id, request)
+        .await?;
+    if let Some(done) = w.replayed::<Referral>()? {
+        return Ok(done);
+    }
+    let mut row = visible(ctx, store::referrals::load(w.txn(), id).await?, name)?;
+    not_before_sent(&row, at, field)?;
+    let before = row.referral.state;
+    let (action, reason) = step(&mut row)?;
+    store::referrals::save(w.txn(), &row).await?;
+    referrals::event(
+        &mut w,
+        (&ctx.principal, ctx.method),
+        &row,
+        (action, before, reason),
+    )
+    .await?;
+    w.commit(out(acc, &row)).await
+}
+
 pub async fn record_referral_receipt(
     acc: &Accountability,
     ctx: &Ctx,
@@ -123,42 +157,37 @@ pub async fn record_referral_receipt(
     v.non_empty(&r.receipt_reference, "receipt_reference");
     v.max_len(&r.receipt_reference, 200, "receipt_reference");
     v.finish()?;
-    let mut w = acc
-        .store
-        .write(&ctx.principal, ctx.method, &r.request_id, &r)
-        .await?;
-    if let Some(done) = w.replayed::<Referral>()? {
-        return Ok(done);
-    }
-    let mut row = visible(ctx, store::referrals::load(w.txn(), &id).await?, &r.name)?;
     let at = at.expect("checked");
-    not_before_sent(&row, at, "receive_time")?;
-    let before = row.referral.state;
-    if !matches!(before, ReferralState::Sent | ReferralState::Overdue) {
-        return Err(AppError::refused(
-            Reason::IllegalTransition,
-            format!(
-                "the referral is {} (a receipt is recorded on a SENT or OVERDUE one)",
-                before.api_name()
-            ),
-        ));
-    }
-    row.referral.receive_time = Some(at);
-    row.referral.receipt_reference = r.receipt_reference.clone();
-    // An overdue referral stays overdue until answered: receipt is no answer.
-    if before == ReferralState::Sent {
-        row.referral.state = ReferralState::Received;
-    }
-    store::referrals::save(w.txn(), &row).await?;
-    let reason = "接收 the organ's receipt recorded";
-    referrals::event(
-        &mut w,
-        (&ctx.principal, ctx.method),
-        &row,
-        ("RECEIVE", before, reason),
+    let reference = r.receipt_reference.clone();
+    let step = move |row: &mut ReferralRow| {
+        let before = row.referral.state;
+        if !matches!(before, ReferralState::Sent | ReferralState::Overdue) {
+            return Err(AppError::refused(
+                Reason::IllegalTransition,
+                format!(
+                    "the referral is {} (a receipt is recorded on a SENT or OVERDUE one)",
+                    before.api_name()
+                ),
+            ));
+        }
+        row.referral.receive_time = Some(at);
+        row.referral.receipt_reference = reference;
+        // An overdue referral stays overdue until answered: receipt is no answer.
+        if before == ReferralState::Sent {
+            row.referral.state = ReferralState::Received;
+        }
+        Ok(("RECEIVE", "接收 the organ's receipt recorded"))
+    };
+    let at_field = (at, "receive_time");
+    record_step(
+        acc,
+        ctx,
+        (&r.request_id, &r),
+        (&id, &r.name),
+        at_field,
+        step,
     )
-    .await?;
-    w.commit(out(acc, &row)).await
+    .await
 }
 
 pub async fn record_referral_answer(
@@ -183,40 +212,34 @@ pub async fn record_referral_answer(
         }
     }
     v.finish()?;
-    let mut w = acc
-        .store
-        .write(&ctx.principal, ctx.method, &r.request_id, &r)
-        .await?;
-    if let Some(done) = w.replayed::<Referral>()? {
-        return Ok(done);
-    }
-    let mut row = visible(ctx, store::referrals::load(w.txn(), &id).await?, &r.name)?;
     let at = at.expect("checked");
-    not_before_sent(&row, at, "answer_time")?;
-    let before = row.referral.state;
-    if before == ReferralState::Answered {
-        return Err(AppError::refused(
-            Reason::IllegalTransition,
-            "the referral is REFERRAL_STATE_ANSWERED: its answer is recorded once",
-        ));
-    }
-    let now = Utc::now();
-    row.referral.state = ReferralState::Answered;
-    row.referral.answer_time = Some(at);
-    row.referral.answer = r.answer.clone();
-    row.referral.answer_document = r.answer_document.as_ref().map(|d| store::rows::Evidence {
+    let answer = r.answer.clone();
+    let document = r.answer_document.as_ref().map(|d| store::rows::Evidence {
         added_by: ctx.principal.subject.clone(),
-        add_time: Some(now),
+        add_time: Some(Utc::now()),
         ..convert::evidence_in(d)
     });
-    store::referrals::save(w.txn(), &row).await?;
-    let reason = "答复 the organ's answer recorded";
-    referrals::event(
-        &mut w,
-        (&ctx.principal, ctx.method),
-        &row,
-        ("ANSWER", before, reason),
+    let step = move |row: &mut ReferralRow| {
+        if row.referral.state == ReferralState::Answered {
+            return Err(AppError::refused(
+                Reason::IllegalTransition,
+                "the referral is REFERRAL_STATE_ANSWERED: its answer is recorded once",
+            ));
+        }
+        row.referral.state = ReferralState::Answered;
+        row.referral.answer_time = Some(at);
+        row.referral.answer = answer;
+        row.referral.answer_document = document;
+        Ok(("ANSWER", "答复 the organ's answer recorded"))
+    };
+    let at_field = (at, "answer_time");
+    record_step(
+        acc,
+        ctx,
+        (&r.request_id, &r),
+        (&id, &r.name),
+        at_field,
+        step,
     )
-    .await?;
-    w.commit(out(acc, &row)).await
+    .await
 }

@@ -99,22 +99,12 @@ pub async fn sweep(acc: &Accountability) -> AppResult<usize> {
     let Some(limit) = deadline::limit_us(&acc.settings, Pb::Decided) else {
         return Ok(0);
     };
-    let mut listing = Listing {
+    let listing = Listing {
         state: Some(CaseState::Decided.code()),
         origin: Some(OriginKind::RankingFlag.code()),
         ..Default::default()
     };
-    let mut due = Vec::new();
-    loop {
-        let page = store::cases::page(&acc.store.db, &listing, 500).await?;
-        let Some(last) = page.last() else { break };
-        listing.after = Some(last.id.clone());
-        due.extend(
-            page.into_iter()
-                .filter(|r| is_due(r, now, limit))
-                .map(|r| r.id),
-        );
-    }
+    let due = store::cases::ids_where(&acc.store.db, listing, |r| is_due(r, now, limit)).await?;
     let principal = Principal::system("probity-accountability");
     let mut executed = 0;
     for id in due {

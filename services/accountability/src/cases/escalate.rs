@@ -66,22 +66,15 @@ pub async fn sweep(acc: &Accountability) -> AppResult<usize> {
         .filter(|(st, _, _)| undecided.contains(st))
         .map(|(st, after, upto)| (st as i32, after, upto))
         .collect();
-    let mut listing = Listing {
+    let listing = Listing {
         subject_kind: Some(SubjectKind::Officer.code()),
         entered: Some(windows),
         ..Default::default()
     };
-    let mut due = Vec::new();
-    loop {
-        let page = store::cases::page(&acc.store.db, &listing, 500).await?;
-        let Some(last) = page.last() else { break };
-        listing.after = Some(last.id.clone());
-        due.extend(
-            page.iter()
-                .filter(|r| rights::due_escalation(&acc.settings, &r.case, r.state_us, now))
-                .map(|r| r.id.clone()),
-        );
-    }
+    let due = store::cases::ids_where(&acc.store.db, listing, |r| {
+        rights::due_escalation(&acc.settings, &r.case, r.state_us, now)
+    })
+    .await?;
     let principal = system();
     let mut escalated = 0;
     for id in due {

@@ -132,6 +132,23 @@ pub struct Listing {
     pub after: Option<String>,
 }
 
+/// The ids of every case `l` selects that `keep` accepts, read a page at a
+/// time so a sweep never holds the whole table.
+pub async fn ids_where<C: ConnectionTrait>(
+    db: &C,
+    mut l: Listing,
+    keep: impl Fn(&CaseRow) -> bool,
+) -> AppResult<Vec<String>> {
+    let mut ids = Vec::new();
+    loop {
+        let page = page(db, &l, 500).await?;
+        let Some(last) = page.last() else { break };
+        l.after = Some(last.id.clone());
+        ids.extend(page.into_iter().filter(|r| keep(r)).map(|r| r.id));
+    }
+    Ok(ids)
+}
+
 /// One page of the cases `l` selects, by id.
 pub async fn page<C: ConnectionTrait>(db: &C, l: &Listing, size: u64) -> AppResult<Vec<CaseRow>> {
     let mut q = Filter::default();
