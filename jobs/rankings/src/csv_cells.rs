@@ -67,7 +67,9 @@ mod tests {
             .map(|v| v.unwrap().to_string())
             .collect();
         assert_eq!(names, ["'=HYPERLINK(\"http://x\")", "张三"]);
-        assert_eq!(safe.column("score").unwrap(), df.column("score").unwrap());
-        assert_eq!(safe.column("delta").unwrap(), df.column("delta").unwrap());
+        use crate::columns::f64s;
+        assert_eq!(f64s(&safe, "score"), [Some(-1.5), Some(2.0)]);
+        assert_eq!(f64s(&safe, "delta"), [Some(-3.0), Some(4.0)]);
+        assert_eq!(safe.column("delta").unwrap().dtype(), &DataType::Int64);
     }
 }

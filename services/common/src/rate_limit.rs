@@ -156,7 +156,7 @@ impl Limiter {
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-            .next_back();
+            .last();
         Some(forwarded.unwrap_or(peer))
     }
 }
