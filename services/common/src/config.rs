@@ -27,7 +27,12 @@ pub struct Settings {
 
 /// The shared sections' names: any other top-level name must be a listed service's.
 const SHARED: [&str; 6] = [
-    "server", "database", "telemetry", "auth", "audit", "peer_tls",
+    "server",
+    "database",
+    "telemetry",
+    "auth",
+    "audit",
+    "peer_tls",
 ];
 
 impl Serialize for Settings {
@@ -428,7 +433,12 @@ impl Settings {
             self.server
                 .health_listen
                 .parse::<SocketAddr>()
-                .map_err(|e| bad("server.health_listen", format!("not a socket address ({e})")))?;
+                .map_err(|e| {
+                    bad(
+                        "server.health_listen",
+                        format!("not a socket address ({e})"),
+                    )
+                })?;
         }
         if self.server.max_request_bytes < 1024 {
             return Err(bad("server.max_request_bytes", "must be at least 1024"));
@@ -454,7 +464,10 @@ impl Settings {
             return Err(bad("server.public_rate_limit.burst", "must be positive"));
         }
         if rl.per_minute == 0 {
-            return Err(bad("server.public_rate_limit.per_minute", "must be positive"));
+            return Err(bad(
+                "server.public_rate_limit.per_minute",
+                "must be positive",
+            ));
         }
         if rl.max_addresses == 0 {
             return Err(bad(
@@ -464,12 +477,18 @@ impl Settings {
         }
         for p in &rl.trusted_proxies {
             crate::rate_limit::parse_net(p).map_err(|e| {
-                bad("server.public_rate_limit.trusted_proxies", format!("{p}: {e}"))
+                bad(
+                    "server.public_rate_limit.trusted_proxies",
+                    format!("{p}: {e}"),
+                )
             })?;
         }
         let pt = &self.peer_tls;
         if pt.cert_file.is_empty() != pt.key_file.is_empty() {
-            return Err(bad("peer_tls.key_file", "cert_file and key_file go together"));
+            return Err(bad(
+                "peer_tls.key_file",
+                "cert_file and key_file go together",
+            ));
         }
         if !pt.enabled() && !(pt.cert_file.is_empty() && pt.domain.is_empty()) {
             return Err(bad(
@@ -551,12 +570,13 @@ impl Settings {
             };
             for (k, v) in fields.iter().filter(|(k, _)| k.ends_with("_endpoint")) {
                 let key = format!("{name}.{k}");
-                crate::peer::check_scheme(self, &key, v.as_str().unwrap_or_default())
-                    .map_err(|e| {
+                crate::peer::check_scheme(self, &key, v.as_str().unwrap_or_default()).map_err(
+                    |e| {
                         let text = e.to_string();
                         let problem = text.strip_prefix(&format!("{key}: ")).unwrap_or(&text);
                         bad(&key, problem)
-                    })?;
+                    },
+                )?;
             }
         }
         Ok(())

@@ -225,10 +225,8 @@ pub fn client_tls(settings: &Settings) -> anyhow::Result<ClientTlsConfig> {
     let read = |key: &str, f: &str| {
         std::fs::read(f).map_err(|e| anyhow::anyhow!("peer_tls.{key}: {f}: {e}"))
     };
-    let mut cfg = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read(
-        "ca_file",
-        &t.ca_file,
-    )?));
+    let mut cfg =
+        ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read("ca_file", &t.ca_file)?));
     if !t.cert_file.is_empty() {
         cfg = cfg.identity(Identity::from_pem(
             read("cert_file", &t.cert_file)?,

@@ -182,8 +182,7 @@ impl Settings {
 /// `Settings::load` checks against every section's `*_endpoint` key
 /// (`config::Settings::check_peer_schemes`).
 pub fn peer_endpoint(key: &str, endpoint: &str) -> Result<(), ConfigError> {
-    if endpoint.is_empty() || endpoint.starts_with("http://") || endpoint.starts_with("https://")
-    {
+    if endpoint.is_empty() || endpoint.starts_with("http://") || endpoint.starts_with("https://") {
         return Ok(());
     }
     Err(bad(key, "must start with http:// or https://"))

@@ -130,142 +130,145 @@ fn flood(sent: Arc<AtomicUsize>) -> impl futures::Stream<Item = SubmitFactsReque
     })
 }
 
-db_test!(a_dozen_stalled_streams_stay_within_bounds, |b: Backend| async move {
-    let intake_url = match &b {
-        Backend::Sqlite => String::new(),
-        Backend::Postgres(admin) => fresh_pg_database(admin).await,
-    };
-    let s = TestServer::start(b).await;
-    let w = world(&s).await;
-    let dir = tempfile::tempdir().unwrap();
-    let db_url = if intake_url.is_empty() {
-        format!("sqlite://{}/intake.db?mode=rwc", dir.path().display())
-    } else {
-        intake_url
-    };
-    let addr = free_port().await;
-    let mut child = start_intake(&s, &db_url, addr);
-    let pid = child.id().expect("the intake process");
-    let tokens: Vec<String> = [&w.gov, &w.dept, &w.other]
-        .iter()
-        .map(|body| s.token(Role::Department, Some(&body.name)))
-        .collect();
-    // Warm: one stream served end to end, so the baseline is a working process.
-    let mut c = stingy(addr, &tokens[1]).await;
-    let acks: Vec<_> = c
-        .submit_facts(futures::stream::iter(vec![SubmitFactsRequest {
-            sequence: 0,
-            submission: Some(fact(&w, "WARM", training(&w.a.name, 2.0))),
-        }]))
-        .await
-        .expect("a stream")
-        .into_inner()
-        .collect()
-        .await;
-    assert_eq!(acks.len(), 1, "{acks:?}");
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let baseline = status_bytes(pid, "VmRSS:");
-
-    // Twelve stalled streams: four per department, the most each may open.
-    let sent = Arc::new(AtomicUsize::new(0));
-    let mut stalled = Vec::new();
-    for token in &tokens {
-        for _ in 0..STREAMS_PER_DEPT {
-            let mut c = stingy(addr, token).await;
-            let acks = c
-                .submit_facts(flood(sent.clone()))
-                .await
-                .expect("a stream within the department's limit")
-                .into_inner();
-            stalled.push((c, acks));
-        }
-    }
-    // A fifth stream of the same department is refused at once.
-    let mut fifth = stingy(addr, &tokens[0]).await;
-    let e = fifth
-        .submit_facts(flood(Arc::new(AtomicUsize::new(0))))
-        .await
-        .expect_err("a department's fifth stream");
-    assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
-    assert_eq!(reason(&e), "TOO_MANY_STREAMS", "{e:?}");
-
-    // The server stops reading: what the clients have sent stops growing.
-    let started = Instant::now();
-    let mut last = (sent.load(Ordering::SeqCst), Instant::now());
-    loop {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let now = sent.load(Ordering::SeqCst);
-        if now != last.0 {
-            last = (now, Instant::now());
-        } else if last.1.elapsed() > Duration::from_secs(1) {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_millis(ACK_TIMEOUT_MS),
-            "the streams did not stall before the ack timeout ({now} records sent)"
-        );
-    }
-    let records = sent.load(Ordering::SeqCst);
-    let big = records.saturating_sub(12 * 2_000);
-    assert!(
-        big >= 12,
-        "every stream got to its 1 MiB records ({records} records sent)"
-    );
-    let peak = status_bytes(pid, "VmHWM:");
-    let grew = peak.saturating_sub(baseline);
-    eprintln!(
-        "stalled: {records} records sent ({big} of 1 MiB), intake RSS {} MiB -> peak {} MiB (+{} MiB, bound {} MiB)",
-        baseline / MIB,
-        peak / MIB,
-        grew / MIB,
-        BOUND / MIB
-    );
-    assert!(
-        grew <= BOUND,
-        "a dozen stalled streams grew intake by {} MiB, over the bound of {} MiB",
-        grew / MIB,
-        BOUND / MIB
-    );
-
-    // Past the ack timeout every stalled stream ends, RESOURCE_EXHAUSTED.
-    tokio::time::sleep(Duration::from_millis(ACK_TIMEOUT_MS)).await;
-    for (_, acks) in &mut stalled {
-        let end = loop {
-            match tokio::time::timeout(Duration::from_secs(10), acks.message())
-                .await
-                .expect("the stream ends")
-            {
-                Ok(Some(_)) => continue,
-                Ok(None) => panic!("a stalled stream ended without a status"),
-                Err(e) => break e,
-            }
+db_test!(
+    a_dozen_stalled_streams_stay_within_bounds,
+    |b: Backend| async move {
+        let intake_url = match &b {
+            Backend::Sqlite => String::new(),
+            Backend::Postgres(admin) => fresh_pg_database(admin).await,
         };
-        assert_eq!(end.code(), Code::ResourceExhausted, "{end:?}");
-        assert_eq!(reason(&end), "STREAM_STALLED", "{end:?}");
-    }
-    drop(stalled);
+        let s = TestServer::start(b).await;
+        let w = world(&s).await;
+        let dir = tempfile::tempdir().unwrap();
+        let db_url = if intake_url.is_empty() {
+            format!("sqlite://{}/intake.db?mode=rwc", dir.path().display())
+        } else {
+            intake_url
+        };
+        let addr = free_port().await;
+        let mut child = start_intake(&s, &db_url, addr);
+        let pid = child.id().expect("the intake process");
+        let tokens: Vec<String> = [&w.gov, &w.dept, &w.other]
+            .iter()
+            .map(|body| s.token(Role::Department, Some(&body.name)))
+            .collect();
+        // Warm: one stream served end to end, so the baseline is a working process.
+        let mut c = stingy(addr, &tokens[1]).await;
+        let acks: Vec<_> = c
+            .submit_facts(futures::stream::iter(vec![SubmitFactsRequest {
+                sequence: 0,
+                submission: Some(fact(&w, "WARM", training(&w.a.name, 2.0))),
+            }]))
+            .await
+            .expect("a stream")
+            .into_inner()
+            .collect()
+            .await;
+        assert_eq!(acks.len(), 1, "{acks:?}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let baseline = status_bytes(pid, "VmRSS:");
 
-    // A department that reads its acks is served as before.
-    let mut c = stingy(addr, &tokens[1]).await;
-    let subs: Vec<SubmitFactsRequest> = (0..50)
-        .map(|i| SubmitFactsRequest {
-            sequence: i,
-            submission: Some(fact(&w, &format!("OK{i}"), training(&w.a.name, 1.0))),
-        })
-        .collect();
-    let mut acks = c
-        .submit_facts(futures::stream::iter(subs))
-        .await
-        .expect("a stream after the stalled ones")
-        .into_inner();
-    let mut n = 0;
-    while let Some(ack) = acks.message().await.expect("acks") {
-        assert_eq!(ack.code, 0, "{ack:?}");
-        assert!(ack.fact.starts_with("facts/"), "{ack:?}");
-        n += 1;
+        // Twelve stalled streams: four per department, the most each may open.
+        let sent = Arc::new(AtomicUsize::new(0));
+        let mut stalled = Vec::new();
+        for token in &tokens {
+            for _ in 0..STREAMS_PER_DEPT {
+                let mut c = stingy(addr, token).await;
+                let acks = c
+                    .submit_facts(flood(sent.clone()))
+                    .await
+                    .expect("a stream within the department's limit")
+                    .into_inner();
+                stalled.push((c, acks));
+            }
+        }
+        // A fifth stream of the same department is refused at once.
+        let mut fifth = stingy(addr, &tokens[0]).await;
+        let e = fifth
+            .submit_facts(flood(Arc::new(AtomicUsize::new(0))))
+            .await
+            .expect_err("a department's fifth stream");
+        assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
+        assert_eq!(reason(&e), "TOO_MANY_STREAMS", "{e:?}");
+
+        // The server stops reading: what the clients have sent stops growing.
+        let started = Instant::now();
+        let mut last = (sent.load(Ordering::SeqCst), Instant::now());
+        loop {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let now = sent.load(Ordering::SeqCst);
+            if now != last.0 {
+                last = (now, Instant::now());
+            } else if last.1.elapsed() > Duration::from_secs(1) {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_millis(ACK_TIMEOUT_MS),
+                "the streams did not stall before the ack timeout ({now} records sent)"
+            );
+        }
+        let records = sent.load(Ordering::SeqCst);
+        let big = records.saturating_sub(12 * 2_000);
+        assert!(
+            big >= 12,
+            "every stream got to its 1 MiB records ({records} records sent)"
+        );
+        let peak = status_bytes(pid, "VmHWM:");
+        let grew = peak.saturating_sub(baseline);
+        eprintln!(
+            "stalled: {records} records sent ({big} of 1 MiB), intake RSS {} MiB -> peak {} MiB (+{} MiB, bound {} MiB)",
+            baseline / MIB,
+            peak / MIB,
+            grew / MIB,
+            BOUND / MIB
+        );
+        assert!(
+            grew <= BOUND,
+            "a dozen stalled streams grew intake by {} MiB, over the bound of {} MiB",
+            grew / MIB,
+            BOUND / MIB
+        );
+
+        // Past the ack timeout every stalled stream ends, RESOURCE_EXHAUSTED.
+        tokio::time::sleep(Duration::from_millis(ACK_TIMEOUT_MS)).await;
+        for (_, acks) in &mut stalled {
+            let end = loop {
+                match tokio::time::timeout(Duration::from_secs(10), acks.message())
+                    .await
+                    .expect("the stream ends")
+                {
+                    Ok(Some(_)) => continue,
+                    Ok(None) => panic!("a stalled stream ended without a status"),
+                    Err(e) => break e,
+                }
+            };
+            assert_eq!(end.code(), Code::ResourceExhausted, "{end:?}");
+            assert_eq!(reason(&end), "STREAM_STALLED", "{end:?}");
+        }
+        drop(stalled);
+
+        // A department that reads its acks is served as before.
+        let mut c = stingy(addr, &tokens[1]).await;
+        let subs: Vec<SubmitFactsRequest> = (0..50)
+            .map(|i| SubmitFactsRequest {
+                sequence: i,
+                submission: Some(fact(&w, &format!("OK{i}"), training(&w.a.name, 1.0))),
+            })
+            .collect();
+        let mut acks = c
+            .submit_facts(futures::stream::iter(subs))
+            .await
+            .expect("a stream after the stalled ones")
+            .into_inner();
+        let mut n = 0;
+        while let Some(ack) = acks.message().await.expect("acks") {
+            assert_eq!(ack.code, 0, "{ack:?}");
+            assert!(ack.fact.starts_with("facts/"), "{ack:?}");
+            n += 1;
+        }
+        assert_eq!(n, 50);
+        child.start_kill().ok();
+        let _ = child.wait().await;
+        s.stop().await;
     }
-    assert_eq!(n, 50);
-    child.start_kill().ok();
-    let _ = child.wait().await;
-    s.stop().await;
-});
+);

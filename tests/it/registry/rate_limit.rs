@@ -57,7 +57,10 @@ db_test!(public_calls_are_limited_per_address, |b| async move {
     let w = world(&s).await;
     let mut walker = public_from(&s, [127, 0, 0, 1]).await;
     for n in 1..=3 {
-        served(walker.verify_credential(verify(n)).await, "within the burst");
+        served(
+            walker.verify_credential(verify(n)).await,
+            "within the burst",
+        );
     }
     let refused = expect_err(
         walker.verify_credential(verify(4)).await,
@@ -104,10 +107,7 @@ db_test!(public_calls_are_limited_per_address, |b| async move {
 
     // Another address is served meanwhile.
     let mut other = public_from(&s, [127, 0, 0, 2]).await;
-    served(
-        other.verify_credential(verify(1)).await,
-        "another address",
-    );
+    served(other.verify_credential(verify(1)).await, "another address");
 
     // The bucket refills.
     tokio::time::sleep(wait + Duration::from_millis(50)).await;

@@ -168,7 +168,6 @@ type Pending = oneshot::Receiver<probity_common::AppResult<Vec<Outcome>>>;
 /// A record as read, with the buffer permit for its size.
 type Received = (Result<SubmitFactsRequest, Status>, OwnedSemaphorePermit);
 
-
 fn ack(sequence: i64, o: Outcome) -> SubmitFactsResponse {
     match o {
         Ok(a) => SubmitFactsResponse {

@@ -29,7 +29,10 @@ impl OpenStreams {
             Some(b) => format!("body:{b}"),
             None => format!("subject:{}", p.subject),
         };
-        let mut open = self.0.lock().map_err(|_| Status::internal("internal error"))?;
+        let mut open = self
+            .0
+            .lock()
+            .map_err(|_| Status::internal("internal error"))?;
         let n = open.entry(key.clone()).or_default();
         if *n >= max {
             return Err(AppError::refused(
@@ -94,7 +97,11 @@ pub struct AckSender {
 }
 
 /// A channel of `capacity` acks whose sender gives up after `timeout`.
-pub fn channel(capacity: usize, timeout: std::time::Duration, slot: Arc<Slot>) -> (AckSender, Acks) {
+pub fn channel(
+    capacity: usize,
+    timeout: std::time::Duration,
+    slot: Arc<Slot>,
+) -> (AckSender, Acks) {
     let (tx, rx) = mpsc::channel(capacity);
     let shared = Arc::new(Mutex::new(Shared {
         acks: Some(rx),
