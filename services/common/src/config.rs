@@ -490,7 +490,8 @@ impl Settings {
                 "cert_file and key_file go together",
             ));
         }
-        if !pt.enabled() && !(pt.cert_file.is_empty() && pt.domain.is_empty()) {
+        let client_side = !pt.cert_file.is_empty() || !pt.domain.is_empty();
+        if client_side && !pt.enabled() {
             return Err(bad(
                 "peer_tls.ca_file",
                 "peer TLS needs the CA that signed the peers' certificates",

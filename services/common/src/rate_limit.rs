@@ -113,7 +113,10 @@ impl Limiter {
             },
             v4 => v4,
         };
-        if self.calls.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == 0
+        if self
+            .calls
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(SWEEP_EVERY)
             || self.buckets.len() >= self.max_addresses
         {
             self.buckets.retain_recent();
@@ -156,7 +159,7 @@ impl Limiter {
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-            .last();
+            .next_back();
         Some(forwarded.unwrap_or(peer))
     }
 }

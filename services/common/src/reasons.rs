@@ -155,8 +155,8 @@ meant for people, not programs. Other answers carry no reason:
 `INVALID_ARGUMENT` has a `google.rpc.BadRequest` naming every bad field,
 `UNAUTHENTICATED` a missing or bad token, `UNAVAILABLE` a database or peer that
 cannot answer now (send again), `RESOURCE_EXHAUSTED` without a reason a message
-over the size limit, `INTERNAL` a fault of ours (logged, never described). No answer carries
-the database's own text.
+over the size limit, `INTERNAL` a fault of ours (logged, never described). No
+answer carries the database's own text.
 
 Reason | gRPC code | Raised by | Meaning
 --- | --- | --- | ---
