@@ -232,6 +232,9 @@ def check_release(docs, namespace, namespaces, external=()):
             callers = [p for p in service_pods if p.target() in (caller, "all")]
         for src in callers:
             address = src.env.get(env_name(setting), "")
+            if urlsplit(address).hostname in ("127.0.0.1", "localhost"):
+                # The pod's own address (`all` over TLS): loopback, as empty.
+                address = ""
             if not address:
                 # Empty: the process calls its own listener over loopback,
                 # which no NetworkPolicy sees; only right if it runs the callee.

@@ -148,8 +148,13 @@ EXPOSED = {
     # the ingress controller and the Gateway run in namespace "gateway"
     "networkPolicy": {"enabled": True, "ingressFrom": ALL_TARGETS["networkPolicy"]["ingressFrom"]},
 }
+# TLS between services from an existing Secret (mutual TLS), split and single,
+# with the nightly job and the NetworkPolicy.
+PEER_TLS = dict(ALL_TARGETS, peerTls={"enabled": True, "existingSecret": "probity-peer-tls"},
+                server={"publicRateLimit": {"trustedProxies": ["10.0.0.0/8"]}})
 SETS = {"default": {}, "all-targets": ALL_TARGETS, "alternatives": ALTERNATIVES, "small-site": SMALL_SITE,
-        "exposed": EXPOSED, "exposed-single": dict(EXPOSED, deploymentMode="single")}
+        "exposed": EXPOSED, "exposed-single": dict(EXPOSED, deploymentMode="single"),
+        "peer-tls": PEER_TLS, "peer-tls-single": dict(PEER_TLS, deploymentMode="single")}
 
 failures = []
 
@@ -232,6 +237,7 @@ def check_set(label, v, docs):
         by_kind.setdefault(d["kind"], {})[d["metadata"]["name"]] = d
     prefix = v.get("fullnameOverride") or "probity"
     single = v["deploymentMode"] == "single"
+    tls = v["peerTls"]["enabled"]
     workloads = {"all": v["single"]} if single else v["targets"]
     enabled = sorted(workloads)
     grace_s = -(-int(v["server"]["shutdownGraceMs"]) // 1000)
@@ -250,8 +256,12 @@ def check_set(label, v, docs):
         check_pod(f"{label}: {res}", spec, v)
         c = spec["containers"][0]
         check(c["args"] == ["serve", "--target", name, "--no-migrate"], f"{label}: {res} args {c['args']}")
+        # with TLS on the gRPC port the kubelet asks the plaintext health-only port
+        probe_port = v["peerTls"]["healthPort"] if tls else v["server"]["port"]
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-            check(c.get(probe, {}).get("grpc", {}).get("port") == v["server"]["port"], f"{label}: {res} {probe} is gRPC")
+            check(c.get(probe, {}).get("grpc", {}).get("port") == probe_port, f"{label}: {res} {probe} is gRPC")
+        check(("/etc/probity/tls" in {m["mountPath"] for m in c["volumeMounts"]}) == tls,
+              f"{label}: {res} TLS certificate mounted only with peerTls")
         pre = c.get("lifecycle", {}).get("preStop", {}).get("sleep", {}).get("seconds", 0)
         check(pre == v["lifecycle"]["preStopSleepSeconds"], f"{label}: {res} preStop sleep {pre}")
         check(spec["terminationGracePeriodSeconds"] > pre + grace_s,
@@ -277,14 +287,33 @@ def check_set(label, v, docs):
         check(data.get("PROBITY__SERVER__LISTEN") == f"0.0.0.0:{v['server']['port']}", f"{label}: listens on 0.0.0.0")
         check(all(isinstance(x, str) for x in data.values()), f"{label}: ConfigMap values are strings")
         check(not any("URL" in k and "DATABASE" in k for k in data), f"{label}: no database URL in the ConfigMap")
+        scheme = "https" if tls else "http"
+
         def served(t):
             # the job reaches a service at the Service of the Deployment running it
-            return f"http://{prefix}-{'all' if single else t}:{v['server']['port']}"
+            return f"{scheme}://{prefix}-{'all' if single else t}:{v['server']['port']}"
 
-        # split services call their peers' Services; `all` calls itself inside the pod
+        # split services call their peers' Services; `all` calls itself inside
+        # the pod (over TLS at its own address when its port serves TLS)
+        inside = f"https://127.0.0.1:{v['server']['port']}" if tls else None
         endpoint = data.get("PROBITY__INTAKE__REGISTRY_ENDPOINT")
-        check(endpoint == (None if single else served("registry")),
+        check(endpoint == (inside if single else served("registry")),
               f"{label}: intake reaches the registry target's Service ({endpoint})")
+        if tls:
+            d = "/etc/probity/tls/"
+            for k in ("PROBITY__SERVER__TLS__CERT_FILE", "PROBITY__SERVER__TLS__KEY_FILE",
+                      "PROBITY__SERVER__TLS__CLIENT_CA_FILE", "PROBITY__PEER_TLS__CA_FILE",
+                      "PROBITY__PEER_TLS__CERT_FILE", "PROBITY__PEER_TLS__KEY_FILE"):
+                check(data.get(k, "").startswith(d), f"{label}: {k} from the mounted Secret")
+            check(data.get("PROBITY__SERVER__HEALTH_LISTEN") == f"0.0.0.0:{v['peerTls']['healthPort']}",
+                  f"{label}: the health-only port")
+            check(data.get("PROBITY__PEER_TLS__DOMAIN") == (f"{prefix}-all" if single else None),
+                  f"{label}: peers checked against their Service's name")
+            check(all(not x.startswith("http://") for k, x in data.items() if k.endswith("_ENDPOINT") and "OTLP" not in k),
+                  f"{label}: no plaintext peer endpoint with peerTls")
+        else:
+            check(not any(k.startswith(("PROBITY__PEER_TLS__", "PROBITY__SERVER__TLS__")) for k in data),
+                  f"{label}: no TLS settings without peerTls")
         check(data.get("PROBITY__INTAKE__REGISTRY_TOKEN_FILE", "").startswith("/etc/probity/service-token/"),
               f"{label}: intake's service token file")
         check(data.get("PROBITY__ACCOUNTABILITY__TOKEN_FILE", "").startswith("/etc/probity/service-token/"),
@@ -294,7 +323,7 @@ def check_set(label, v, docs):
         for t in ("registry", "intake", "accountability", "rankings"):
             check(data.get(f"PROBITY__RANKINGS__{t.upper()}_ENDPOINT") == served(t),
                   f"{label}: the rankings job reaches the {t} target's Service")
-        check(data.get("PROBITY__ACCOUNTABILITY__INTAKE_ENDPOINT") == (None if single else served("intake")),
+        check(data.get("PROBITY__ACCOUNTABILITY__INTAKE_ENDPOINT") == (inside if single else served("intake")),
               f"{label}: accountability reaches the intake target's Service")
     for sa in by_kind.get("ServiceAccount", {}).values():
         check(sa.get("automountServiceAccountToken") is False, f"{label}: ServiceAccount {sa['metadata']['name']} mounts no token")
@@ -454,6 +483,10 @@ REFUSED = [
     ({"ingress": {"enabled": True, "host": "p.example.org", "tls": {"secretName": "t"}, "targets": ["all"]}},
      "/ingress/targets/0"),
     ({"grpcRoute": {"enabled": True}}, "/grpcRoute/parentRefs"),
+    ({"peerTls": {"enabled": True}}, "/peerTls/existingSecret"),
+    ({"server": {"publicRateLimit": {"perMinute": 0}}}, "/server/publicRateLimit/perMinute"),
+    ({"server": {"publicRateLimit": {"trustedProxies": ["ingress"]}}}, "/server/publicRateLimit/trustedProxies/0"),
+    ({"intakeStreams": {"bufferBytes": 1024}}, "/intakeStreams/bufferBytes"),
     ({"tests": {"image": {"digest": "v0.4.48"}}}, "/tests/image/digest"),
 ]
 for values, reason in REFUSED:
@@ -532,7 +565,7 @@ if failures:
     sys.exit(1)
 PY
 
-for set in default all-targets alternatives small-site exposed; do
+for set in default all-targets alternatives small-site exposed peer-tls; do
   # GRPCRoute is a Gateway API CRD, not in Kubernetes' own schemas: its
   # fields are checked in the render step above.
   files=()

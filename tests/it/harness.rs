@@ -74,6 +74,8 @@ pub struct TestServer {
     _dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// How clients reach a server with `server.tls` set (https://localhost).
+    pub client_tls: Option<tonic::transport::ClientTlsConfig>,
 }
 
 /// Makes a fresh PostgreSQL database and returns its URL.
@@ -119,12 +121,27 @@ impl TestServer {
         services: Vec<probity_common::service::Listed>,
         tweak: impl FnOnce(&mut Settings),
     ) -> TestServer {
+        Self::start_services_tls(backend, services, None, tweak).await
+    }
+
+    /// As [`TestServer::start_services`], for a server whose `tweak` sets
+    /// `server.tls`: its clients connect with `client_tls`.
+    pub async fn start_services_tls(
+        backend: Backend,
+        services: Vec<probity_common::service::Listed>,
+        client_tls: Option<tonic::transport::ClientTlsConfig>,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut s = Settings::default();
         s.database.data_dir = dir.path().to_string_lossy().into_owned();
         s.server.listen = "127.0.0.1:0".into();
         s.server.shutdown_grace_ms = 2_000;
         s.database.max_connections = 8;
+        // Every test client calls from 127.0.0.1: the public methods' limit
+        // per address is tested on its own (registry::rate_limit).
+        s.server.public_rate_limit.burst = 1_000_000;
+        s.server.public_rate_limit.per_minute = 60_000_000;
         let db_url = match &backend {
             Backend::Sqlite => format!("sqlite://{}/registry.db?mode=rwc", dir.path().display()),
             Backend::Postgres(admin) => fresh_pg_database(admin).await,
@@ -150,6 +167,7 @@ impl TestServer {
             _dir: dir,
             shutdown: Some(tx),
             handle: Some(handle),
+            client_tls,
         };
         server.wait_serving().await;
         server
@@ -160,11 +178,7 @@ impl TestServer {
             HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
         };
         for _ in 0..200 {
-            if let Ok(ch) = Channel::from_shared(self.url())
-                .expect("url")
-                .connect()
-                .await
-            {
+            if let Ok(ch) = self.endpoint().connect().await {
                 let mut h = HealthClient::new(ch);
                 if let Ok(r) = h
                     .check(HealthCheckRequest {
@@ -187,15 +201,22 @@ impl TestServer {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        match self.client_tls {
+            None => format!("http://{}", self.addr),
+            Some(_) => format!("https://localhost:{}", self.addr.port()),
+        }
+    }
+
+    fn endpoint(&self) -> tonic::transport::Endpoint {
+        let e = Channel::from_shared(self.url()).expect("url");
+        match &self.client_tls {
+            None => e,
+            Some(tls) => e.tls_config(tls.clone()).expect("client TLS"),
+        }
     }
 
     pub async fn channel(&self) -> Channel {
-        Channel::from_shared(self.url())
-            .expect("url")
-            .connect()
-            .await
-            .expect("connect")
+        self.endpoint().connect().await.expect("connect")
     }
 
     pub fn token(&self, role: Role, body: Option<&str>) -> String {

@@ -138,7 +138,31 @@ ConfigMap exists).
   "PROBITY__TELEMETRY__FORMAT" ($v.telemetry.format | toString)
   "PROBITY__TELEMETRY__LEVEL" ($v.telemetry.level | toString)
   "PROBITY__TELEMETRY__SERVICE_NAME" ($v.telemetry.serviceName | toString)
+  "PROBITY__SERVER__PUBLIC_RATE_LIMIT__BURST" (int64 $v.server.publicRateLimit.burst | toString)
+  "PROBITY__SERVER__PUBLIC_RATE_LIMIT__PER_MINUTE" (int64 $v.server.publicRateLimit.perMinute | toString)
+  "PROBITY__INTAKE__STREAM_BUFFER_BYTES" (int64 $v.intakeStreams.bufferBytes | toString)
+  "PROBITY__INTAKE__STREAM_ACK_TIMEOUT_MS" (int64 $v.intakeStreams.ackTimeoutMs | toString)
+  "PROBITY__INTAKE__MAX_STREAMS_PER_CALLER" (int64 $v.intakeStreams.maxPerCaller | toString)
 }}
+{{- with $v.server.publicRateLimit.trustedProxies }}
+{{- $_ := set $d "PROBITY__SERVER__PUBLIC_RATE_LIMIT__TRUSTED_PROXIES" (join "," .) }}
+{{- end }}
+{{- $tls := $v.peerTls.enabled }}
+{{- if $tls }}
+{{- if not $v.peerTls.existingSecret }}
+{{- fail "peerTls.existingSecret: the Secret with the CA, certificate and key of TLS between services" }}
+{{- end }}
+{{- $dir := "/etc/probity/tls" }}
+{{- $_ := set $d "PROBITY__SERVER__TLS__CERT_FILE" (printf "%s/%s" $dir $v.peerTls.certKey) }}
+{{- $_ := set $d "PROBITY__SERVER__TLS__KEY_FILE" (printf "%s/%s" $dir $v.peerTls.keyKey) }}
+{{- if $v.peerTls.requireClientCerts }}
+{{- $_ := set $d "PROBITY__SERVER__TLS__CLIENT_CA_FILE" (printf "%s/%s" $dir $v.peerTls.caKey) }}
+{{- end }}
+{{- $_ := set $d "PROBITY__SERVER__HEALTH_LISTEN" (printf "0.0.0.0:%d" (int64 $v.peerTls.healthPort)) }}
+{{- $_ := set $d "PROBITY__PEER_TLS__CA_FILE" (printf "%s/%s" $dir $v.peerTls.caKey) }}
+{{- $_ := set $d "PROBITY__PEER_TLS__CERT_FILE" (printf "%s/%s" $dir $v.peerTls.certKey) }}
+{{- $_ := set $d "PROBITY__PEER_TLS__KEY_FILE" (printf "%s/%s" $dir $v.peerTls.keyKey) }}
+{{- end }}
 {{- $token := printf "/etc/probity/service-token/%s" $v.serviceToken.key }}
 {{- $_ := set $d "PROBITY__INTAKE__REGISTRY_TOKEN_FILE" $token }}
 {{- $_ := set $d "PROBITY__ACCOUNTABILITY__TOKEN_FILE" $token }}
@@ -150,7 +174,7 @@ they leave the endpoints empty and call each other inside the pod. */ -}}
 {{- $at := dict }}
 {{- range $t := list "registry" "intake" "accountability" "rankings" }}
 {{- $component := ternary "all" $t (eq $v.deploymentMode "single") }}
-{{- $_ := set $at $t (printf "http://%s:%d" (include "probity.componentName" (dict "ctx" $ "component" $component)) $port) }}
+{{- $_ := set $at $t (printf "%s://%s:%d" (ternary "https" "http" $tls) (include "probity.componentName" (dict "ctx" $ "component" $component)) $port) }}
 {{- end }}
 {{- $_ := set $d "PROBITY__RANKINGS__REGISTRY_ENDPOINT" $at.registry }}
 {{- $_ := set $d "PROBITY__RANKINGS__INTAKE_ENDPOINT" $at.intake }}
@@ -160,6 +184,14 @@ they leave the endpoints empty and call each other inside the pod. */ -}}
 {{- $_ := set $d "PROBITY__INTAKE__REGISTRY_ENDPOINT" $at.registry }}
 {{- $_ := set $d "PROBITY__ACCOUNTABILITY__REGISTRY_ENDPOINT" $at.registry }}
 {{- $_ := set $d "PROBITY__ACCOUNTABILITY__INTAKE_ENDPOINT" $at.intake }}
+{{- else if $tls }}
+{{- /* `all` serves TLS, so its services call each other over TLS too, at
+the pod's own address, checked against the `all` Service's name. */ -}}
+{{- $self := printf "https://127.0.0.1:%d" $port }}
+{{- $_ := set $d "PROBITY__INTAKE__REGISTRY_ENDPOINT" $self }}
+{{- $_ := set $d "PROBITY__ACCOUNTABILITY__REGISTRY_ENDPOINT" $self }}
+{{- $_ := set $d "PROBITY__ACCOUNTABILITY__INTAKE_ENDPOINT" $self }}
+{{- $_ := set $d "PROBITY__PEER_TLS__DOMAIN" (include "probity.componentName" (dict "ctx" $ "component" "all")) }}
 {{- end }}
 {{- with $v.telemetry.otlpEndpoint }}
 {{- $_ := set $d "PROBITY__TELEMETRY__OTLP_ENDPOINT" (toString .) }}
@@ -261,6 +293,11 @@ with "migrate" true (the migration hook only) the owner's URL as well.
   mountPath: /etc/probity/service-token
   readOnly: true
 {{- end }}
+{{- if .ctx.Values.peerTls.enabled }}
+- name: peer-tls
+  mountPath: /etc/probity/tls
+  readOnly: true
+{{- end }}
 {{- with .ctx.Values.extraVolumeMounts }}
 {{ toYaml . }}
 {{- end }}
@@ -305,6 +342,17 @@ with "migrate" true (the migration hook only) the owner's URL as well.
     items:
       - key: {{ $v.serviceToken.key }}
         path: {{ $v.serviceToken.key }}
+{{- end }}
+{{- if $v.peerTls.enabled }}
+- name: peer-tls
+  secret:
+    secretName: {{ $v.peerTls.existingSecret }}
+    defaultMode: 0440
+    items:
+      {{- range list $v.peerTls.caKey $v.peerTls.certKey $v.peerTls.keyKey }}
+      - key: {{ . }}
+        path: {{ . }}
+      {{- end }}
 {{- end }}
 {{- with $v.extraVolumes }}
 {{ toYaml . }}

@@ -286,9 +286,13 @@ pub fn sha256_file(path: &Path) -> std::io::Result<FileHash> {
     })
 }
 
-fn write_csv(df: &mut DataFrame, path: &Path) -> PolarsResult<()> {
+/// The table as CSV, its text cells safe to open in a spreadsheet
+/// (`csv_cells`).
+fn write_csv(df: &DataFrame, path: &Path) -> PolarsResult<()> {
     let mut f = File::create(path)?;
-    CsvWriter::new(&mut f).include_header(true).finish(df)
+    CsvWriter::new(&mut f)
+        .include_header(true)
+        .finish(&mut crate::csv_cells::for_csv(df)?)
 }
 
 fn count_true(df: &DataFrame, column: &str) -> usize {
@@ -335,11 +339,11 @@ pub fn write(
     let run_id = run_id(&fingerprint, as_of, finalized, &job);
 
     write_parquet(&mut t.officers, &out.join("officers.parquet"))?;
-    write_csv(&mut t.officers, &out.join("officers.csv"))?;
+    write_csv(&t.officers, &out.join("officers.csv"))?;
     write_parquet(&mut t.departments, &out.join("departments.parquet"))?;
-    write_csv(&mut t.departments, &out.join("departments.csv"))?;
+    write_csv(&t.departments, &out.join("departments.csv"))?;
     write_parquet(&mut t.towns, &out.join("towns.parquet"))?;
-    write_csv(&mut t.towns, &out.join("towns.csv"))?;
+    write_csv(&t.towns, &out.join("towns.csv"))?;
     let beside = report_inputs::ReportInputs::load(input)?;
     let ctx = report::Context {
         plan,

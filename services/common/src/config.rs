@@ -19,13 +19,21 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     pub auth: AuthSettings,
     pub audit: AuditSettings,
+    pub peer_tls: PeerTlsSettings,
     /// The services' own sections, by type: `section()` and `section_mut()`.
     #[serde(skip)]
     pub(crate) sections: Sections,
 }
 
 /// The shared sections' names: any other top-level name must be a listed service's.
-const SHARED: [&str; 5] = ["server", "database", "telemetry", "auth", "audit"];
+const SHARED: [&str; 6] = [
+    "server",
+    "database",
+    "telemetry",
+    "auth",
+    "audit",
+    "peer_tls",
+];
 
 impl Serialize for Settings {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -35,6 +43,7 @@ impl Serialize for Settings {
         m.serialize_entry("telemetry", &self.telemetry)?;
         m.serialize_entry("auth", &self.auth)?;
         m.serialize_entry("audit", &self.audit)?;
+        m.serialize_entry("peer_tls", &self.peer_tls)?;
         for (name, value) in self.sections.to_json() {
             m.serialize_entry(name, &value)?;
         }
@@ -50,6 +59,60 @@ pub struct ServerSettings {
     pub request_timeout_ms: u64,
     pub shutdown_grace_ms: u64,
     pub tls: TlsSettings,
+    /// A second, plaintext address serving health only, for probes that
+    /// cannot speak TLS when `tls` is set; empty: none.
+    pub health_listen: String,
+    pub public_rate_limit: RateLimitSettings,
+}
+
+/// Calls to methods that need no token, per client address (a token
+/// bucket): the public credential check answers anyone, so it must not
+/// answer anyone as fast as they ask.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitSettings {
+    /// Calls an address may make at once after a quiet while.
+    pub burst: u32,
+    /// Calls per minute an address gets back.
+    pub per_minute: u32,
+    /// Addresses tracked at most; past it, new addresses share one bucket.
+    pub max_addresses: usize,
+    /// Proxies (addresses or CIDR blocks) whose `x-forwarded-for` names the
+    /// client: the last address in it is the one limited.
+    pub trusted_proxies: Vec<String>,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            burst: 20,
+            per_minute: 60,
+            max_addresses: 100_000,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+/// TLS on calls to other Probity services (`https://` peer endpoints).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PeerTlsSettings {
+    /// The CA that signed the peers' server certificates; set, every peer
+    /// endpoint must be `https://`.
+    pub ca_file: String,
+    /// This service's client certificate and key, for peers that require
+    /// one (mutual TLS: `server.tls.client_ca_file` on the peer).
+    pub cert_file: String,
+    pub key_file: String,
+    /// The name the peers' certificates are checked against, when it is
+    /// not the endpoint's host name.
+    pub domain: String,
+}
+
+impl PeerTlsSettings {
+    pub fn enabled(&self) -> bool {
+        !self.ca_file.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -113,6 +176,8 @@ impl Default for ServerSettings {
             request_timeout_ms: 30_000,
             shutdown_grace_ms: 10_000,
             tls: TlsSettings::default(),
+            health_listen: String::new(),
+            public_rate_limit: RateLimitSettings::default(),
         }
     }
 }
@@ -246,6 +311,7 @@ impl Settings {
         }
         s.validate()?;
         s.sections.validate()?;
+        s.check_peer_schemes()?;
         Ok(s)
     }
 
@@ -285,6 +351,7 @@ impl Settings {
                 .try_parsing(true)
                 .list_separator(",")
                 .with_list_parse_key("auth.public_key_files")
+                .with_list_parse_key("server.public_rate_limit.trusted_proxies")
                 .source(Some(vars)),
         );
         b.build().map_err(|e| from_config(&e))
@@ -362,6 +429,17 @@ impl Settings {
             .listen
             .parse::<SocketAddr>()
             .map_err(|e| bad("server.listen", format!("not a socket address ({e})")))?;
+        if !self.server.health_listen.is_empty() {
+            self.server
+                .health_listen
+                .parse::<SocketAddr>()
+                .map_err(|e| {
+                    bad(
+                        "server.health_listen",
+                        format!("not a socket address ({e})"),
+                    )
+                })?;
+        }
         if self.server.max_request_bytes < 1024 {
             return Err(bad("server.max_request_bytes", "must be at least 1024"));
         }
@@ -379,6 +457,44 @@ impl Settings {
             return Err(bad(
                 "server.tls.client_ca_file",
                 "mutual TLS needs server.tls.cert_file and key_file",
+            ));
+        }
+        let rl = &self.server.public_rate_limit;
+        if rl.burst == 0 {
+            return Err(bad("server.public_rate_limit.burst", "must be positive"));
+        }
+        if rl.per_minute == 0 {
+            return Err(bad(
+                "server.public_rate_limit.per_minute",
+                "must be positive",
+            ));
+        }
+        if rl.max_addresses == 0 {
+            return Err(bad(
+                "server.public_rate_limit.max_addresses",
+                "must be positive",
+            ));
+        }
+        for p in &rl.trusted_proxies {
+            crate::rate_limit::parse_net(p).map_err(|e| {
+                bad(
+                    "server.public_rate_limit.trusted_proxies",
+                    format!("{p}: {e}"),
+                )
+            })?;
+        }
+        let pt = &self.peer_tls;
+        if pt.cert_file.is_empty() != pt.key_file.is_empty() {
+            return Err(bad(
+                "peer_tls.key_file",
+                "cert_file and key_file go together",
+            ));
+        }
+        let client_side = !pt.cert_file.is_empty() || !pt.domain.is_empty();
+        if client_side && !pt.enabled() {
+            return Err(bad(
+                "peer_tls.ca_file",
+                "peer TLS needs the CA that signed the peers' certificates",
             ));
         }
         let own = self
@@ -441,6 +557,28 @@ impl Settings {
                 "auth.hs256_secret",
                 "is set but auth.allow_hs256 is false",
             ));
+        }
+        Ok(())
+    }
+
+    /// Every service section's `*_endpoint` key (its peers) against
+    /// `peer_tls`: plaintext is refused when peer TLS is set, https://
+    /// without the CA that checks the peer's certificate.
+    pub fn check_peer_schemes(&self) -> Result<(), ConfigError> {
+        for (name, section) in self.sections.to_json() {
+            let Some(fields) = section.as_object() else {
+                continue;
+            };
+            for (k, v) in fields.iter().filter(|(k, _)| k.ends_with("_endpoint")) {
+                let key = format!("{name}.{k}");
+                crate::peer::check_scheme(self, &key, v.as_str().unwrap_or_default()).map_err(
+                    |e| {
+                        let text = e.to_string();
+                        let problem = text.strip_prefix(&format!("{key}: ")).unwrap_or(&text);
+                        bad(&key, problem)
+                    },
+                )?;
+            }
         }
         Ok(())
     }
@@ -809,11 +947,50 @@ mod tests {
                 "demo.peer_endpoint",
             ),
             (&[("PROBITY__DEMOS__BATCH", "1")], "demos"),
+            (
+                &[
+                    ("PROBITY__DEMO__PEER_ENDPOINT", "http://peer:50051"),
+                    ("PROBITY__PEER_TLS__CA_FILE", "/ca.pem"),
+                ],
+                "demo.peer_endpoint",
+            ),
+            (
+                &[("PROBITY__PEER_TLS__CERT_FILE", "/c.pem")],
+                "peer_tls.key_file",
+            ),
+            (
+                &[
+                    ("PROBITY__PEER_TLS__CERT_FILE", "/c.pem"),
+                    ("PROBITY__PEER_TLS__KEY_FILE", "/c.key"),
+                ],
+                "peer_tls.ca_file",
+            ),
+            (
+                &[("PROBITY__SERVER__PUBLIC_RATE_LIMIT__BURST", "0")],
+                "server.public_rate_limit.burst",
+            ),
+            (
+                &[(
+                    "PROBITY__SERVER__PUBLIC_RATE_LIMIT__TRUSTED_PROXIES",
+                    "10.0.0.0/8,proxy",
+                )],
+                "server.public_rate_limit.trusted_proxies",
+            ),
         ];
         for (vars, key) in cases {
             let e = Settings::load_from(None, env(vars), &demo_only()).unwrap_err();
             assert_eq!(e.key, *key, "{vars:?}: {e}");
         }
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("PROBITY__DEMO__PEER_ENDPOINT", "https://peer:50051"),
+                ("PROBITY__PEER_TLS__CA_FILE", "/ca.pem"),
+            ]),
+            &demo_only(),
+        )
+        .expect("an https:// peer with the CA to check it");
+        assert!(s.peer_tls.enabled());
         std::fs::write(&f, "[demo]\nbatches = 5\n").unwrap();
         let e = Settings::load_from(Some(&f), env(&[]), &demo_only()).unwrap_err();
         assert!(e.to_string().contains("batches"), "{e}");

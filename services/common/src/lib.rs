@@ -15,6 +15,7 @@ pub mod html;
 pub mod keys;
 pub mod names;
 pub mod peer;
+pub mod rate_limit;
 pub mod reasons;
 pub mod schema;
 pub mod section;

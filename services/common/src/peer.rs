@@ -1,7 +1,10 @@
 //! A line from one service to another over gRPC: a lazily connected channel
 //! that carries a `service` bearer token and the caller's trace context.
 //! The token comes from a file operations rotate (re-read every few
-//! minutes) or, in development, is signed with the configured key.
+//! minutes) or, in development, is signed with the configured key. With
+//! `peer_tls` set the line is TLS (mutual TLS when this service has a
+//! client certificate), and a plaintext endpoint is refused: the token
+//! must not cross the network in clear.
 use std::{
     net::SocketAddr,
     path::PathBuf,
@@ -12,7 +15,7 @@ use std::{
 use tonic::{
     Code,
     service::{Interceptor, interceptor::InterceptedService},
-    transport::{Channel, Endpoint},
+    transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity},
 };
 
 use crate::{
@@ -95,14 +98,18 @@ impl Peer {
             };
             format!("http://{host}")
         } else {
+            check_scheme(settings, c.endpoint_setting, c.endpoint)?;
             c.endpoint.to_string()
         };
-        let channel = Endpoint::from_shared(url.clone())
+        let mut endpoint = Endpoint::from_shared(url.clone())
             .map_err(|e| anyhow::anyhow!("{}: {url}: {e}", c.endpoint_setting))?
             .connect_timeout(c.timeout)
             .timeout(c.timeout)
-            .tcp_nodelay(true)
-            .connect_lazy();
+            .tcp_nodelay(true);
+        if url.starts_with("https://") {
+            endpoint = endpoint.tls_config(client_tls(settings)?)?;
+        }
+        let channel = endpoint.connect_lazy();
         let source = if c.token_file.is_empty() {
             TokenSource::Mint {
                 settings: Box::new(settings.clone()),
@@ -183,6 +190,53 @@ impl Peer {
             Ok(Err(s)) => Err(PeerError::Refused(s)),
         }
     }
+}
+
+/// Refuses an endpoint whose scheme does not match `peer_tls`: plaintext
+/// when peer TLS is configured (the service token would travel in clear),
+/// or https:// without the CA to check the peer's certificate against.
+pub fn check_scheme(settings: &Settings, key: &str, endpoint: &str) -> anyhow::Result<()> {
+    let tls = settings.peer_tls.enabled();
+    if endpoint.is_empty() {
+        return Ok(());
+    }
+    if endpoint.starts_with("https://") {
+        anyhow::ensure!(
+            tls,
+            "{key}: an https:// peer needs peer_tls.ca_file (the CA that signed its certificate)"
+        );
+        return Ok(());
+    }
+    anyhow::ensure!(
+        !tls,
+        "{key}: must start with https:// when peer_tls is set (the service token must not travel in clear)"
+    );
+    anyhow::ensure!(
+        endpoint.starts_with("http://"),
+        "{key}: must start with http:// or https://"
+    );
+    Ok(())
+}
+
+/// The TLS client side of peer calls: the peers' CA, and this service's
+/// certificate when it has one (mutual TLS).
+pub fn client_tls(settings: &Settings) -> anyhow::Result<ClientTlsConfig> {
+    let t = &settings.peer_tls;
+    let read = |key: &str, f: &str| {
+        std::fs::read(f).map_err(|e| anyhow::anyhow!("peer_tls.{key}: {f}: {e}"))
+    };
+    let mut cfg =
+        ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read("ca_file", &t.ca_file)?));
+    if !t.cert_file.is_empty() {
+        cfg = cfg.identity(Identity::from_pem(
+            read("cert_file", &t.cert_file)?,
+            read("key_file", &t.key_file)?,
+        ));
+    }
+    if !t.domain.is_empty() {
+        cfg = cfg.domain_name(t.domain.clone());
+    }
+    Ok(cfg)
 }
 
 /// Codes that say "try again later", not "no".

@@ -50,6 +50,7 @@ reasons! {
     KeyMismatch = "KEY_MISMATCH", FailedPrecondition, "every service (start-up)", "A key file is not the key this database was used with: the service refuses to start (docs/deploy.md).";
     CheckpointOfAnotherChain = "CHECKPOINT_OF_ANOTHER_CHAIN", FailedPrecondition, "probity audit verify", "The checkpoint given was taken of another service's audit chain.";
     CheckpointForged = "CHECKPOINT_FORGED", FailedPrecondition, "probity audit verify", "The checkpoint does not hold under the audit key (edited by hand, or made up): nothing is verified against it.";
+    RateLimited = "RATE_LIMITED", ResourceExhausted, "every service (public methods)", "Too many calls to public methods from one address (server.public_rate_limit): wait the RetryInfo delay, then send again.";
 
     // registry
     TokenRequired = "TOKEN_REQUIRED", PermissionDenied, "registry", "Only public methods answer without a token.";
@@ -87,6 +88,8 @@ reasons! {
     FindingsHoldTheYear = "FINDINGS_HOLD_THE_YEAR", FailedPrecondition, "intake", "The fact has findings in force: it cannot move to another year until the legal-affairs office rules on them.";
     RevisionChanged = "REVISION_CHANGED", FailedPrecondition, "intake", "The fact changed while the correction or void was checked: send it again.";
     ReferenceChanged = "REFERENCE_CHANGED", FailedPrecondition, "intake", "The fact referred to changed while this one was checked: send it again.";
+    TooManyStreams = "TOO_MANY_STREAMS", ResourceExhausted, "intake", "The caller already has intake.max_streams_per_caller SubmitFacts streams open: finish one (or wait for it to end) before opening another.";
+    StreamStalled = "STREAM_STALLED", ResourceExhausted, "intake", "The client did not read its acknowledgements for intake.stream_ack_timeout_ms: the stream was ended; resend from the last acknowledgement read (resent records are recognized by their source ids).";
     FactHasDependants = "FACT_HAS_DEPENDANTS", FailedPrecondition, "intake", "Live facts refer to this one: void them, or correct them to refer elsewhere, first.";
 
     // accountability
@@ -151,9 +154,9 @@ listed. The message beside it says more about the case at hand, in words
 meant for people, not programs. Other answers carry no reason:
 `INVALID_ARGUMENT` has a `google.rpc.BadRequest` naming every bad field,
 `UNAUTHENTICATED` a missing or bad token, `UNAVAILABLE` a database or peer that
-cannot answer now (send again), `RESOURCE_EXHAUSTED` a message over the size
-limit, `INTERNAL` a fault of ours (logged, never described). No answer carries
-the database's own text.
+cannot answer now (send again), `RESOURCE_EXHAUSTED` without a reason a message
+over the size limit, `INTERNAL` a fault of ours (logged, never described). No
+answer carries the database's own text.
 
 Reason | gRPC code | Raised by | Meaning
 --- | --- | --- | ---
@@ -166,6 +169,7 @@ fn grpc_name(code: Code) -> &'static str {
         Code::AlreadyExists => "ALREADY_EXISTS",
         Code::PermissionDenied => "PERMISSION_DENIED",
         Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
         // refusals_only_use_refusal_codes keeps the others out
         _ => "UNKNOWN",
     }
@@ -199,12 +203,14 @@ mod tests {
     #[test]
     fn refusals_only_use_refusal_codes() {
         // Codes a client can act on: never INTERNAL or UNAVAILABLE, which
-        // say "not your fault" and carry no reason.
+        // say "not your fault" and carry no reason. RESOURCE_EXHAUSTED says
+        // "slow down": which limit, by its reason.
         let refusals = [
             Code::NotFound,
             Code::AlreadyExists,
             Code::PermissionDenied,
             Code::FailedPrecondition,
+            Code::ResourceExhausted,
         ];
         for r in Reason::ALL {
             assert!(refusals.contains(&r.grpc()), "{r}: {:?}", r.grpc());

@@ -177,16 +177,15 @@ impl Settings {
     }
 }
 
-/// Refuses a peer endpoint this build cannot call. Peer calls have no TLS
-/// client: an https:// peer would fail on every call.
+/// Refuses a peer endpoint that is not a URL this build can call. Whether
+/// it must be https:// depends on the shared `peer_tls` section, which
+/// `Settings::load` checks against every section's `*_endpoint` key
+/// (`config::Settings::check_peer_schemes`).
 pub fn peer_endpoint(key: &str, endpoint: &str) -> Result<(), ConfigError> {
-    if endpoint.is_empty() || endpoint.starts_with("http://") {
+    if endpoint.is_empty() || endpoint.starts_with("http://") || endpoint.starts_with("https://") {
         return Ok(());
     }
-    Err(bad(
-        key,
-        "must start with http:// (peer calls have no TLS client: reach peers inside the cluster; a mesh may add mTLS)",
-    ))
+    Err(bad(key, "must start with http:// or https://"))
 }
 
 /// Refuses a zero where only a positive value works.

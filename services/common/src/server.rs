@@ -1,7 +1,8 @@
 //! Server bootstrap shared by every role: health (SERVING only while the
 //! databases answer, NOT_SERVING from the moment shutdown begins), reflection,
-//! auth and telemetry layers, request size and time limits, optional (mutual)
-//! TLS, and a graceful shutdown with a bounded drain.
+//! auth and telemetry layers, a rate limit on the public methods, request
+//! size and time limits, optional (mutual) TLS with a plaintext health-only
+//! port for probes, and a graceful shutdown with a bounded drain.
 use std::{future::Future, time::Duration};
 
 use probity_proto::audit::v1::audit_service_server::AuditServiceServer;
@@ -14,6 +15,7 @@ use crate::{
     audit_api::AuditApi,
     auth::{Access, AuthLayer, Policy, Verifier},
     config::Settings,
+    rate_limit::PublicRateLimitLayer,
     store::Store,
     telemetry::RpcLayer,
 };
@@ -171,9 +173,28 @@ pub async fn serve(
         }
         builder = builder.tls_config(cfg)?;
     }
+    // Probes that cannot speak TLS (the kubelet's gRPC probes) ask a
+    // plaintext port that serves health and nothing else.
+    let health_only = match settings.server.health_listen.as_str() {
+        "" => None,
+        addr => {
+            let l = TcpListener::bind(addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("server.health_listen: {addr}: {e}"))?;
+            let incoming = tonic::transport::server::TcpIncoming::from(l);
+            let router = Server::builder().add_service(health.clone());
+            Some(tokio::spawn(async move {
+                if let Err(e) = router.serve_with_incoming(incoming).await {
+                    tracing::warn!(error = %e, "the health port stopped");
+                }
+            }))
+        }
+    };
     let routes = mount.routes.routes();
+    let limit = PublicRateLimitLayer::new(&settings.server.public_rate_limit, &mount.policy)?;
     let mut router = builder
         .layer(RpcLayer)
+        .layer(limit)
         .layer(AuthLayer::new(verifier, mount.policy))
         .add_routes(routes)
         .add_service(health)
@@ -215,6 +236,9 @@ pub async fn serve(
     };
     watcher.abort();
     forgetter.abort();
+    if let Some(h) = health_only {
+        h.abort();
+    }
     result
 }
 

@@ -112,6 +112,11 @@ async fn tls_and_mutual_tls() {
     st.server.tls.cert_file = write("server.pem", &p.server_cert);
     st.server.tls.key_file = write("server.key", &p.server_key);
     st.server.tls.client_ca_file = write("ca.pem", &p.ca);
+    let health_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    st.server.health_listen = health_port.to_string();
     let s = start(st, Mount::default()).await;
     let endpoint = || Channel::from_shared(format!("https://localhost:{}", s.addr.port())).unwrap();
     let ca = Certificate::from_pem(&p.ca);
@@ -144,6 +149,14 @@ async fn tls_and_mutual_tls() {
         Ok(ch) => status(ch).await.is_err(),
     };
     assert!(refused, "plaintext must not reach a TLS server");
+
+    // The health-only port answers probes in plaintext.
+    let probe = Channel::from_shared(format!("http://{health_port}"))
+        .unwrap()
+        .connect()
+        .await
+        .expect("the health port");
+    wait_for(&probe, ServingStatus::Serving).await;
     s.stop.send(()).unwrap();
 }
 

@@ -32,8 +32,18 @@ pub struct Intake {
     pub(crate) peers: peers::Peers,
     pub(crate) writer: writer::Writer,
     pub(crate) batch_max: usize,
+    /// What one SubmitFacts stream, and one caller's streams, may hold.
+    pub(crate) stream_bounds: StreamBounds,
+    pub(crate) open_streams: Arc<api::stream_bounds::OpenStreams>,
     /// An open matter is YELLOW in the last this many days of its limit.
     pub(crate) inaction_warn_days: u32,
+}
+
+/// The settings that bound SubmitFacts streams (`intake.stream_*`).
+pub(crate) struct StreamBounds {
+    pub buffer_bytes: usize,
+    pub ack_timeout: std::time::Duration,
+    pub max_per_caller: usize,
 }
 
 impl Service for Intake {
@@ -60,6 +70,12 @@ impl Service for Intake {
             peers,
             writer,
             batch_max: o.section.batch_max_facts,
+            stream_bounds: StreamBounds {
+                buffer_bytes: o.section.stream_buffer_bytes,
+                ack_timeout: std::time::Duration::from_millis(o.section.stream_ack_timeout_ms),
+                max_per_caller: o.section.max_streams_per_caller,
+            },
+            open_streams: Arc::default(),
             inaction_warn_days: o.section.inaction_warn_days,
         });
         inaction::start(

@@ -1,5 +1,5 @@
-//! Intake's settings section, `[intake]`: where the registry is and how
-//! many facts one commit takes.
+//! Intake's settings section, `[intake]`: where the registry is, how many
+//! facts one commit takes and what a SubmitFacts stream may hold.
 use probity_common::{
     config::{ConfigError, bad},
     section::{Section, peer_endpoint, positive},
@@ -18,6 +18,14 @@ pub struct IntakeSettings {
     pub inaction_sweep_interval_ms: u64,
     /// An open matter is YELLOW in the last this many days of its limit.
     pub inaction_warn_days: u32,
+    /// Bytes of records one SubmitFacts stream reads ahead of its checks.
+    pub stream_buffer_bytes: usize,
+    /// A stream whose client takes no ack for this long is ended
+    /// (STREAM_STALLED), and what it held is freed.
+    pub stream_ack_timeout_ms: u64,
+    /// SubmitFacts streams one caller (a department: all its tokens) has
+    /// open at once.
+    pub max_streams_per_caller: usize,
 }
 
 impl Default for IntakeSettings {
@@ -30,6 +38,9 @@ impl Default for IntakeSettings {
             batch_max_facts: 4_000,
             inaction_sweep_interval_ms: 60_000,
             inaction_warn_days: 3,
+            stream_buffer_bytes: 8 << 20,
+            stream_ack_timeout_ms: 30_000,
+            max_streams_per_caller: 4,
         }
     }
 }
@@ -43,6 +54,17 @@ impl Section for IntakeSettings {
         positive(
             "intake.inaction_sweep_interval_ms",
             self.inaction_sweep_interval_ms,
+        )?;
+        if !(1 << 16..=1 << 30).contains(&self.stream_buffer_bytes) {
+            return Err(bad(
+                "intake.stream_buffer_bytes",
+                "must be between 65536 and 1073741824",
+            ));
+        }
+        positive("intake.stream_ack_timeout_ms", self.stream_ack_timeout_ms)?;
+        positive(
+            "intake.max_streams_per_caller",
+            self.max_streams_per_caller as u64,
         )?;
         if !(1..=10_000).contains(&self.batch_max_facts) {
             return Err(bad("intake.batch_max_facts", "must be between 1 and 10000"));
@@ -74,6 +96,21 @@ mod tests {
                 "PROBITY__INTAKE__BATCH_MAX_FACTS",
                 "0",
                 "intake.batch_max_facts",
+            ),
+            (
+                "PROBITY__INTAKE__STREAM_BUFFER_BYTES",
+                "100",
+                "intake.stream_buffer_bytes",
+            ),
+            (
+                "PROBITY__INTAKE__STREAM_ACK_TIMEOUT_MS",
+                "0",
+                "intake.stream_ack_timeout_ms",
+            ),
+            (
+                "PROBITY__INTAKE__MAX_STREAMS_PER_CALLER",
+                "0",
+                "intake.max_streams_per_caller",
             ),
         ] {
             assert_eq!(

@@ -26,6 +26,7 @@ mod replicas;
 mod reporters;
 mod resends;
 mod scope;
+mod stalled;
 
 pub type Intake = IntakeServiceClient<InterceptedService<Channel, Bearer>>;
 

@@ -9,6 +9,7 @@ mod major;
 mod officers;
 mod powers;
 mod public;
+mod rate_limit;
 mod replicas;
 mod revisions;
 mod sanction_status;

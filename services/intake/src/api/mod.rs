@@ -14,6 +14,7 @@ mod overdue;
 mod read;
 mod rulings;
 mod stream;
+pub(crate) mod stream_bounds;
 mod submit;
 
 pub struct IntakeApi(pub Arc<Intake>);
@@ -50,7 +51,7 @@ probity_common::rpc_methods! {
             self.0.clone(),
             ctx,
             req.into_inner(),
-        ))))
+        )?)))
     }
 
     type ExportFactsStream = Out<ExportFactsResponse>;

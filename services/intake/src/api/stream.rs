@@ -3,6 +3,12 @@
 //! (or with its own refusal), echoing the client's sequence number, so a
 //! client that loses the stream resends from its last acknowledgement and
 //! the resent records are recognized by their source ids.
+//!
+//! What a stream holds is bounded (`stream_bounds`): records read ahead by
+//! `intake.stream_buffer_bytes`, acks not yet taken by four chunks' worth
+//! and by `intake.stream_ack_timeout_ms` (a client that stops reading them
+//! gets STREAM_STALLED and the stream's memory back), and streams open at
+//! once by `intake.max_streams_per_caller`.
 use std::sync::Arc;
 
 use futures::{Stream, StreamExt};
@@ -10,31 +16,49 @@ use probity_common::{AppError, Reason};
 use probity_proto::intake::v1::*;
 use prost::Message;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
-use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Status, Streaming};
 
-use super::Ctx;
+use super::{Ctx, stream_bounds};
 use crate::{Intake, store::fact_name, writer::Outcome};
 
 pub fn submit_facts(
     intake: Arc<Intake>,
     ctx: Ctx,
     mut inbound: Streaming<SubmitFactsRequest>,
-) -> impl Stream<Item = Result<SubmitFactsResponse, Status>> + Send + 'static {
+) -> Result<impl Stream<Item = Result<SubmitFactsResponse, Status>> + Send + 'static, Status> {
     let max = intake.batch_max;
-    let (out_tx, out_rx) = mpsc::channel::<Result<SubmitFactsResponse, Status>>(4 * max);
+    let bounds = &intake.stream_bounds;
+    let slot = intake
+        .open_streams
+        .open(&ctx.principal, bounds.max_per_caller)?;
+    let (out_tx, out_rx) = stream_bounds::channel(4 * max, bounds.ack_timeout, slot.clone());
     // The reader keeps taking records while earlier ones are checked and
     // committed, so the next chunk is as large as what arrived meanwhile.
     // What it holds is bounded in bytes too: each record carries a permit
     // for its size until its chunk has been checked and queued.
     let (rec_tx, mut rec_rx) = mpsc::channel::<Received>(4 * max);
-    let budget = Arc::new(Semaphore::new(BUFFER_BYTES));
+    let buffer_bytes = bounds.buffer_bytes.min(u32::MAX as usize);
+    let budget = Arc::new(Semaphore::new(buffer_bytes));
     tokio::spawn(async move {
-        while let Some(r) = inbound.next().await {
+        // The slot is given back once the request stream is let go too.
+        let _slot = slot;
+        loop {
+            // Once the stream has ended (a stalled client), stop reading.
+            let r = tokio::select! {
+                biased;
+                _ = rec_tx.closed() => return,
+                r = inbound.next() => r,
+            };
+            let Some(r) = r else { return };
             let broken = r.is_err();
             let size = r.as_ref().map(|m| m.encoded_len()).unwrap_or(0);
-            let permits = size.clamp(1, BUFFER_BYTES) as u32;
-            let Ok(permit) = budget.clone().acquire_many_owned(permits).await else {
+            let permits = size.clamp(1, buffer_bytes) as u32;
+            let permit = tokio::select! {
+                biased;
+                _ = rec_tx.closed() => return,
+                p = budget.clone().acquire_many_owned(permits) => p,
+            };
+            let Ok(permit) = permit else {
                 return;
             };
             if rec_tx.send((r, permit)).await.is_err() || broken {
@@ -53,6 +77,8 @@ pub fn submit_facts(
             match done {
                 Ok(outcomes) => {
                     for (seq, o) in sequences.into_iter().zip(outcomes) {
+                        // Gone or stalled: either way the stream is over,
+                        // and dropping pending_rx stops the checker.
                         if out_tx.send(Ok(ack(seq, o))).await.is_err() {
                             return;
                         }
@@ -67,7 +93,13 @@ pub fn submit_facts(
     });
     tokio::spawn(async move {
         let mut recent = crate::screening::Recent::default();
-        while let Some(first) = rec_rx.recv().await {
+        loop {
+            let first = tokio::select! {
+                biased;
+                _ = pending_tx.closed() => return,
+                r = rec_rx.recv() => r,
+            };
+            let Some(first) = first else { return };
             let mut chunk = vec![first];
             while chunk.len() < max {
                 match rec_rx.try_recv() {
@@ -128,16 +160,13 @@ pub fn submit_facts(
             }
         }
     });
-    ReceiverStream::new(out_rx)
+    Ok(out_rx)
 }
 
 type Pending = oneshot::Receiver<probity_common::AppResult<Vec<Outcome>>>;
 
 /// A record as read, with the buffer permit for its size.
 type Received = (Result<SubmitFactsRequest, Status>, OwnedSemaphorePermit);
-
-/// Bytes of records one stream may hold before they are checked.
-const BUFFER_BYTES: usize = 32 << 20;
 
 fn ack(sequence: i64, o: Outcome) -> SubmitFactsResponse {
     match o {
