@@ -161,6 +161,14 @@ they leave the endpoints empty and call each other inside the pod. */ -}}
 {{- $_ := set $d "PROBITY__ACCOUNTABILITY__REGISTRY_ENDPOINT" $at.registry }}
 {{- $_ := set $d "PROBITY__ACCOUNTABILITY__INTAKE_ENDPOINT" $at.intake }}
 {{- end }}
+{{- if $v.metrics.enabled }}
+{{- if eq (int64 $v.metrics.port) (int64 $v.server.port) }}
+{{- fail "metrics.port must differ from server.port: /metrics is plain HTTP on a port of its own" }}
+{{- end }}
+{{- $_ := set $d "PROBITY__TELEMETRY__PROMETHEUS_LISTEN" (printf "0.0.0.0:%d" (int64 $v.metrics.port)) }}
+{{- else if or $v.metrics.serviceMonitor.enabled $v.metrics.prometheusRule.enabled $v.metrics.dashboard.enabled }}
+{{- fail "metrics.serviceMonitor, metrics.prometheusRule and metrics.dashboard need metrics.enabled: true" }}
+{{- end }}
 {{- with $v.telemetry.otlpEndpoint }}
 {{- $_ := set $d "PROBITY__TELEMETRY__OTLP_ENDPOINT" (toString .) }}
 {{- end }}
