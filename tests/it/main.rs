@@ -13,6 +13,7 @@ mod draws;
 mod idempotency;
 mod intake;
 mod keys;
+mod metrics;
 mod pagination;
 mod rankings;
 mod rankings_breaches;
