@@ -8,8 +8,8 @@ use std::time::Duration;
 use probity_proto::{
     intake::v1::ExportFactsRequest,
     rankings::v1::{
-        Level, Ranking, RankingBatch, RecordRunRequest, Run, record_run_request::Part,
-        rankings_service_client::RankingsServiceClient,
+        Level, Ranking, RankingBatch, RecordRunRequest, Run,
+        rankings_service_client::RankingsServiceClient, record_run_request::Part,
     },
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -34,13 +34,18 @@ async fn get(port: u16, path: &str) -> (String, String) {
     let mut c = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .expect("the metrics port answers");
-    c.write_all(format!("GET {path} HTTP/1.1\r\nHost: probity\r\nConnection: close\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
+    c.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: probity\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
     let mut raw = String::new();
     c.read_to_string(&mut raw).await.unwrap();
     let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    (head.lines().next().unwrap_or("").to_string(), body.to_string())
+    (
+        head.lines().next().unwrap_or("").to_string(),
+        body.to_string(),
+    )
 }
 
 /// The sample lines of `metric` whose labels include every one of `labels`.
@@ -118,8 +123,7 @@ db_test!(prometheus_shows_calls_and_operations, |b| async move {
     let mut grpc = tonic::client::Grpc::new(s.channel().await);
     for path in ["/probity.nowhere.v1.Scan/A", "/probity.nowhere.v1.Scan/B"] {
         grpc.ready().await.unwrap();
-        let codec =
-            tonic_prost::ProstCodec::<ExportFactsRequest, ExportFactsRequest>::default();
+        let codec = tonic_prost::ProstCodec::<ExportFactsRequest, ExportFactsRequest>::default();
         let err = grpc
             .unary(
                 tonic::Request::new(ExportFactsRequest::default()),
@@ -145,7 +149,10 @@ db_test!(prometheus_shows_calls_and_operations, |b| async move {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let grpc_ok = ["rpc_system_name=\"grpc\"", "rpc_response_status_code=\"OK\""];
+    let grpc_ok = [
+        "rpc_system_name=\"grpc\"",
+        "rpc_response_status_code=\"OK\"",
+    ];
     for (service, method) in [
         ("probity.intake.v1.IntakeService", "SubmitFact"),
         ("probity.intake.v1.IntakeService", "ExportFacts"),
@@ -154,7 +161,11 @@ db_test!(prometheus_shows_calls_and_operations, |b| async move {
     ] {
         let svc = format!("rpc_service=\"{service}\"");
         let m = format!("rpc_method=\"{method}\"");
-        let found = samples(&text, duration, &[svc.as_str(), m.as_str(), grpc_ok[0], grpc_ok[1]]);
+        let found = samples(
+            &text,
+            duration,
+            &[svc.as_str(), m.as_str(), grpc_ok[0], grpc_ok[1]],
+        );
         assert!(
             found.iter().any(|l| value(l) >= 1.0),
             "{service}/{method} measured with its status: {}",

@@ -440,7 +440,15 @@ impl Settings {
                     format!("not a socket address ({e})"),
                 )
             })?;
-            if addr.port() != 0 && Some(addr.port()) == self.server.listen.parse::<SocketAddr>().ok().map(|a| a.port()) {
+            if addr.port() != 0
+                && Some(addr.port())
+                    == self
+                        .server
+                        .listen
+                        .parse::<SocketAddr>()
+                        .ok()
+                        .map(|a| a.port())
+            {
                 return Err(bad(
                     "telemetry.prometheus_listen",
                     "must be another port than server.listen",

@@ -193,7 +193,8 @@ pub async fn serve(
         }
         builder = builder.tls_config(cfg)?;
     }
-    let metrics = metrics_listener.map(|l| tokio::spawn(telemetry::prometheus::serve(l, stop_rx.clone())));
+    let metrics =
+        metrics_listener.map(|l| tokio::spawn(telemetry::prometheus::serve(l, stop_rx.clone())));
     let rpc = RpcLayer::new(mount.policy.keys().copied());
     let routes = mount.routes.routes();
     let mut router = builder

@@ -83,7 +83,10 @@ async fn a_log_line_names_the_callers_trace() {
     assert_eq!(ids["traceId"], TRACE, "{line}");
     let span = ids["spanId"].as_str().unwrap_or_default();
     assert_eq!(span.len(), 16, "{line}");
-    assert_ne!(span, CALLER_SPAN, "the server's own span, the caller's child: {line}");
+    assert_ne!(
+        span, CALLER_SPAN,
+        "the server's own span, the caller's child: {line}"
+    );
     assert_ne!(span, "0000000000000000", "{line}");
     assert_eq!(line["span"]["rpc.method"], "Check", "{line}");
     stop.send(()).unwrap();

@@ -191,4 +191,3 @@ impl tonic::service::Interceptor for PropagateTrace {
         Ok(req)
     }
 }
-

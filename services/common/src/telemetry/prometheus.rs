@@ -38,7 +38,10 @@ pub fn render() -> Vec<u8> {
 async fn answer<B>(req: Request<B>) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     let res = if req.method() == Method::GET && req.uri().path() == "/metrics" {
         Response::builder()
-            .header(hyper::header::CONTENT_TYPE, TextEncoder::new().format_type())
+            .header(
+                hyper::header::CONTENT_TYPE,
+                TextEncoder::new().format_type(),
+            )
             .body(Full::new(Bytes::from(render())))
     } else {
         Response::builder()

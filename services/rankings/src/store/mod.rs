@@ -41,7 +41,10 @@ pub async fn last_recorded(db: &impl ConnectionTrait) -> AppResult<Option<i64>> 
             vec![],
         ))
         .await?;
-    Ok(row.map(|r| r.try_get::<Option<i64>>("", "t")).transpose()?.flatten())
+    Ok(row
+        .map(|r| r.try_get::<Option<i64>>("", "t"))
+        .transpose()?
+        .flatten())
 }
 
 /// The id of the run that sealed `year`, if one did.
