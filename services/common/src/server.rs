@@ -121,7 +121,7 @@ pub async fn serve(
                 }
                 for (name, db) in &pools {
                     let (used, idle) = crate::db::pool_counts(db);
-                    telemetry::ops::db_pool(*name, used, idle);
+                    telemetry::ops::db_pool(name, used, idle);
                 }
                 if last != Some(up) {
                     let status = if up {
