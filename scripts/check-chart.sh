@@ -4,12 +4,15 @@
 #   1. helm lint --strict (Helm's Go library, through PyPI helm-python-sdk)
 #      of the value sets below: the defaults, the nightly job with the
 #      NetworkPolicy and egress on, the less-used switches flipped, a small
-#      site (deploymentMode single), the Ingress and GRPCRoute on;
+#      site (deploymentMode single), the Ingress and GRPCRoute on, the
+#      metrics with their ServiceMonitor, alert rules and dashboard;
 #   2. renders them, and the values files docs/deploy.md shows (marked
 #      `<!-- check-chart: values NAME -->`), and checks what the chart
 #      promises (one Deployment/Service/PDB per target or one `all`,
 #      --no-migrate, gRPC probes, drain time, security contexts, read-only
-#      key mounts, the migration hook, the helm test Pod, the routes); that
+#      key mounts, the migration hook, the helm test Pod, the routes, the
+#      metrics port, ServiceMonitor, PrometheusRule and dashboard, whose
+#      queries name only metrics the code exports); that
 #      the NetworkPolicy admits every caller -> callee pair of the suite and
 #      refuses strangers (scripts/chart_netpol.py, whose list of pairs must
 #      match the code's); that values.schema.json describes every value and
@@ -81,7 +84,7 @@ trap 'rm -rf "$OUT"' EXIT
 
 echo "check-chart: lint and render $CHART (helm-python-sdk)"
 "$VENV/bin/python" - "$CHART" "$OUT" <<'PY'
-import copy, glob, os, re, sys
+import copy, glob, json, os, re, sys
 
 sys.path.insert(0, "scripts")
 import chart_netpol
@@ -152,9 +155,23 @@ EXPOSED = {
 # with the nightly job and the NetworkPolicy.
 PEER_TLS = dict(ALL_TARGETS, peerTls={"enabled": True, "existingSecret": "probity-peer-tls"},
                 server={"publicRateLimit": {"trustedProxies": ["10.0.0.0/8"]}})
+# Prometheus: /metrics on every pod, scraped from namespace "monitoring" only,
+# with the ServiceMonitor, the alert rules and the dashboard.
+MONITORED = {
+    "image": {"digest": "sha256:" + "0" * 64},
+    "metrics": {
+        "enabled": True,
+        "scrapeFrom": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
+        "serviceMonitor": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
+        "prometheusRule": {"enabled": True},
+        "dashboard": {"enabled": True, "annotations": {"grafana_folder": "Probity"}},
+    },
+    "networkPolicy": {"enabled": True, "ingressFrom": ALL_TARGETS["networkPolicy"]["ingressFrom"]},
+}
 SETS = {"default": {}, "all-targets": ALL_TARGETS, "alternatives": ALTERNATIVES, "small-site": SMALL_SITE,
         "exposed": EXPOSED, "exposed-single": dict(EXPOSED, deploymentMode="single"),
-        "peer-tls": PEER_TLS, "peer-tls-single": dict(PEER_TLS, deploymentMode="single")}
+        "peer-tls": PEER_TLS, "peer-tls-single": dict(PEER_TLS, deploymentMode="single"),
+        "monitored": MONITORED, "monitored-single": dict(MONITORED, deploymentMode="single")}
 
 failures = []
 
@@ -369,7 +386,75 @@ def check_set(label, v, docs):
               f"{label}: helm test probes every Deployment's Service ({probed})")
         check(t["spec"].get("automountServiceAccountToken") is False, f"{label}: helm test mounts no token")
     check_exposure(label, v, by_kind, prefix, single)
+    check_metrics(label, v, by_kind, prefix)
     return by_kind
+
+
+def exported_metrics():
+    """The Prometheus names of what the code exports: the RPC histogram
+    (rpc.rs) and the gauges (ops.rs), dots to underscores, seconds suffixed."""
+    src = "services/common/src/telemetry/"
+    prom = lambda name, unit: name.replace(".", "_") + ("_seconds" if unit == "s" else "")
+    names = {prom(n, u) for n, u in re.findall(r'"([a-z][a-z0-9_.]+)",\s*"([^"]*)",', open(src + "ops.rs").read())}
+    for n, u in re.findall(r'f64_histogram\("([^"]+)"\)\s*\.with_unit\("([^"]*)"\)', open(src + "rpc.rs").read()):
+        names |= {prom(n, u) + sfx for sfx in ("_bucket", "_count", "_sum")}
+    return names
+
+
+EXPORTED = exported_metrics()
+check({"rpc_server_call_duration_seconds_count", "probity_accountability_outbox_pending",
+       "probity_rankings_last_run_time_seconds"} <= EXPORTED, f"the code's metrics are found: {sorted(EXPORTED)}")
+
+
+def queried(expr):
+    """Metric names a PromQL expression selects (each written name{...})."""
+    return set(re.findall(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\{", expr))
+
+
+def check_metrics(label, v, by_kind, prefix):
+    m = v["metrics"]
+    on = m["enabled"]
+    listen = by_kind.get("ConfigMap", {}).get(f"{prefix}-config", {}).get("data", {}).get("PROBITY__TELEMETRY__PROMETHEUS_LISTEN")
+    check(listen == (f"0.0.0.0:{m['port']}" if on else None), f"{label}: telemetry.prometheus_listen is metrics.port ({listen})")
+    for name, dep in by_kind.get("Deployment", {}).items():
+        ports = {p["name"]: p["containerPort"] for p in pod_spec(dep)["containers"][0]["ports"]}
+        check(ports.get("metrics") == (m["port"] if on else None), f"{label}: {name} container port metrics ({ports})")
+    for name, svc in by_kind.get("Service", {}).items():
+        ports = {p["name"]: p for p in svc["spec"]["ports"]}
+        check(("metrics" in ports) == on, f"{label}: Service {name} port metrics only when metrics.enabled")
+    sms = by_kind.get("ServiceMonitor", {})
+    check(bool(sms) == m["serviceMonitor"]["enabled"], f"{label}: ServiceMonitor only when metrics.serviceMonitor.enabled")
+    for sm in sms.values():
+        sel = sm["spec"]["selector"]["matchLabels"]
+        picked = {n for n, svc in by_kind.get("Service", {}).items()
+                  if all(svc["metadata"]["labels"].get(k) == x for k, x in sel.items())}
+        check(picked == set(by_kind.get("Service", {})), f"{label}: the ServiceMonitor selects every Service ({sorted(picked)})")
+        check([(e["port"], e["path"]) for e in sm["spec"]["endpoints"]] == [("metrics", "/metrics")],
+              f"{label}: the ServiceMonitor scrapes port metrics at /metrics")
+        check(all(sm["metadata"]["labels"].get(k) == x for k, x in m["serviceMonitor"]["labels"].items()),
+              f"{label}: the ServiceMonitor carries metrics.serviceMonitor.labels")
+    rules = by_kind.get("PrometheusRule", {})
+    check(bool(rules) == m["prometheusRule"]["enabled"], f"{label}: PrometheusRule only when metrics.prometheusRule.enabled")
+    for pr in rules.values():
+        alerts = {r["alert"]: r for g in pr["spec"]["groups"] for r in g["rules"]}
+        check({"ProbityOutboxGrowing", "ProbityRankingsJobNotSucceeded", "ProbityServerErrors"} <= set(alerts),
+              f"{label}: the alerts ({sorted(alerts)})")
+        for name, r in alerts.items():
+            used = queried(r["expr"])
+            check(used and used <= EXPORTED, f"{label}: alert {name} queries exported metrics only ({sorted(used - EXPORTED)})")
+        hours = m["prometheusRule"]["jobMaxAgeHours"]
+        check(f"> {hours * 3600}" in alerts.get("ProbityRankingsJobNotSucceeded", {}).get("expr", ""),
+              f"{label}: the job alert waits {hours} hours")
+    boards = [c for n, c in by_kind.get("ConfigMap", {}).items() if n == f"{prefix}-dashboard"]
+    check(bool(boards) == m["dashboard"]["enabled"], f"{label}: dashboard ConfigMap only when metrics.dashboard.enabled")
+    for cm in boards:
+        check(cm["metadata"]["labels"].get("grafana_dashboard") == "1", f"{label}: the dashboard has the sidecar label")
+        board = json.loads(cm["data"]["probity.json"])
+        exprs = [t["expr"] for p in board["panels"] for t in p.get("targets", [])]
+        check(len(exprs) >= 8, f"{label}: the dashboard's panels ({len(exprs)} queries)")
+        for e in exprs:
+            used = queried(e)
+            check(used and used <= EXPORTED, f"{label}: dashboard query {e} names exported metrics only")
 
 
 GRPC_SERVICES = {
@@ -420,7 +505,7 @@ def check_exposure(label, v, by_kind, prefix, single):
     check(all(b in services for b in {backend(t) for t in GRPC_SERVICES}), f"{label}: route backends are the release's Services")
 
 
-NAMESPACES = {n: {"kubernetes.io/metadata.name": n} for n in (NS, "gateway", "elsewhere")}
+NAMESPACES = {n: {"kubernetes.io/metadata.name": n} for n in (NS, "gateway", "elsewhere", "monitoring")}
 
 
 def check_policy(label, docs, v):
@@ -437,6 +522,18 @@ def check_policy(label, docs, v):
             external.append((chart_netpol.Pod("pod elsewhere", "elsewhere", {"app": "x"}), addr, False))
             # nor a pod in the release's namespace that is not the release's
             external.append((chart_netpol.Pod("stray pod", NS, {"app": "x"}), addr, False))
+    m = v["metrics"]
+    if v["networkPolicy"]["enabled"] and m["enabled"]:
+        single = v["deploymentMode"] == "single"
+        for t in (["all"] if single else sorted(v["targets"])):
+            scraper = chart_netpol.Pod("prometheus", "monitoring", {"app": "prometheus"})
+            # the scraper reaches /metrics, and by that rule nothing else
+            external.append((scraper, f"{prefix}-{t}:{m['port']}", True))
+            if v["networkPolicy"]["ingressFrom"]:
+                external.append((scraper, f"{prefix}-{t}:{v['server']['port']}", False))
+            if m["scrapeFrom"]:
+                external.append((chart_netpol.Pod("pod elsewhere", "elsewhere", {"app": "x"}),
+                                 f"{prefix}-{t}:{m['port']}", False))
     for problem in chart_netpol.check_release(docs, NS, NAMESPACES, external):
         failures.append(f"{label}: {problem}")
 
@@ -488,6 +585,11 @@ REFUSED = [
     ({"server": {"publicRateLimit": {"trustedProxies": ["ingress"]}}}, "/server/publicRateLimit/trustedProxies/0"),
     ({"intakeStreams": {"bufferBytes": 1024}}, "/intakeStreams/bufferBytes"),
     ({"tests": {"image": {"digest": "v0.4.48"}}}, "/tests/image/digest"),
+    ({"metrics": {"serviceMonitor": {"enabled": True}}}, "need metrics.enabled"),
+    ({"metrics": {"enabled": True, "port": 50051}}, "metrics.port must differ from server.port"),
+    ({"metrics": {"enable": True}}, "'enable' not allowed"),
+    ({"metrics": {"prometheusRule": {"errorRatio": 5}}}, "/metrics/prometheusRule/errorRatio"),
+    ({"metrics": {"serviceMonitor": {"interval": "often"}}}, "/metrics/serviceMonitor/interval"),
 ]
 for values, reason in REFUSED:
     try:
@@ -565,12 +667,13 @@ if failures:
     sys.exit(1)
 PY
 
-for set in default all-targets alternatives small-site exposed peer-tls; do
-  # GRPCRoute is a Gateway API CRD, not in Kubernetes' own schemas: its
-  # fields are checked in the render step above.
+for set in default all-targets alternatives small-site exposed peer-tls monitored; do
+  # GRPCRoute (Gateway API), ServiceMonitor and PrometheusRule (Prometheus
+  # Operator) are CRDs, not in Kubernetes' own schemas: their fields are
+  # checked in the render step above.
   files=()
   for f in "$OUT/$set"/*.yaml; do
-    [[ $f == *-grpcroute-* ]] || files+=("$f")
+    [[ $f == *-grpcroute-* || $f == *-servicemonitor-* || $f == *-prometheusrule-* ]] || files+=("$f")
   done
   for kv in "${KUBE_VERSIONS[@]}"; do
     echo "check-chart: kubernetes-validate --strict -k $kv: $set (${#files[@]} manifests)"

@@ -166,6 +166,13 @@ pub async fn serve_services(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     peers_configured(settings, services)?;
+    // Before the services start: their gauges and the RPC layer take their
+    // instruments from it (`init` installed it already in `probity serve`).
+    let role = match services {
+        [one] => one.name,
+        _ => "all",
+    };
+    probity_common::telemetry::install_meter_provider(&settings.telemetry, role)?;
     let verifier = Arc::new(Verifier::from_settings(settings)?);
     let own = listener.local_addr()?;
     let mut mount = Mount::default();

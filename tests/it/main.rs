@@ -13,6 +13,7 @@ mod draws;
 mod idempotency;
 mod intake;
 mod keys;
+mod metrics;
 mod pagination;
 mod peer_tls;
 mod rankings;

@@ -193,6 +193,14 @@ the pod's own address, checked against the `all` Service's name. */ -}}
 {{- $_ := set $d "PROBITY__ACCOUNTABILITY__INTAKE_ENDPOINT" $self }}
 {{- $_ := set $d "PROBITY__PEER_TLS__DOMAIN" (include "probity.componentName" (dict "ctx" $ "component" "all")) }}
 {{- end }}
+{{- if $v.metrics.enabled }}
+{{- if eq (int64 $v.metrics.port) (int64 $v.server.port) }}
+{{- fail "metrics.port must differ from server.port: /metrics is plain HTTP on a port of its own" }}
+{{- end }}
+{{- $_ := set $d "PROBITY__TELEMETRY__PROMETHEUS_LISTEN" (printf "0.0.0.0:%d" (int64 $v.metrics.port)) }}
+{{- else if or $v.metrics.serviceMonitor.enabled $v.metrics.prometheusRule.enabled $v.metrics.dashboard.enabled }}
+{{- fail "metrics.serviceMonitor, metrics.prometheusRule and metrics.dashboard need metrics.enabled: true" }}
+{{- end }}
 {{- with $v.telemetry.otlpEndpoint }}
 {{- $_ := set $d "PROBITY__TELEMETRY__OTLP_ENDPOINT" (toString .) }}
 {{- end }}

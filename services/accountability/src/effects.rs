@@ -105,6 +105,10 @@ pub fn start(acc: &Arc<Accountability>) {
             if let Err(e) = dispatch(&acc).await {
                 tracing::warn!(error = %e, "effect dispatch failed; will retry");
             }
+            match store::effects::count_in(&acc.store.db, PENDING).await {
+                Ok(n) => probity_common::telemetry::ops::outbox_backlog(n),
+                Err(e) => tracing::warn!(error = %e, "could not count the outbox"),
+            }
             drop(acc);
             let _ = tokio::time::timeout(poll, wake.notified()).await;
         }

@@ -148,6 +148,8 @@ pub struct TelemetrySettings {
     pub level: String,
     pub otlp_endpoint: String,
     pub service_name: String,
+    /// Where the Prometheus scrape endpoint (`GET /metrics`) listens; empty = none.
+    pub prometheus_listen: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -214,6 +216,7 @@ impl Default for TelemetrySettings {
             level: "info".into(),
             otlp_endpoint: String::new(),
             service_name: "probity".into(),
+            prometheus_listen: String::new(),
         }
     }
 }
@@ -545,6 +548,29 @@ impl Settings {
                 "must start with http:// (send to a collector beside the service; it may forward over TLS)",
             ));
         }
+        let prom = &self.telemetry.prometheus_listen;
+        if !prom.is_empty() {
+            let addr = prom.parse::<SocketAddr>().map_err(|e| {
+                bad(
+                    "telemetry.prometheus_listen",
+                    format!("not a socket address ({e})"),
+                )
+            })?;
+            if addr.port() != 0
+                && Some(addr.port())
+                    == self
+                        .server
+                        .listen
+                        .parse::<SocketAddr>()
+                        .ok()
+                        .map(|a| a.port())
+            {
+                return Err(bad(
+                    "telemetry.prometheus_listen",
+                    "must be another port than server.listen",
+                ));
+            }
+        }
         let a = &self.auth;
         if a.allow_hs256 && a.hs256_secret.len() < 32 {
             return Err(bad(
@@ -823,6 +849,17 @@ mod tests {
             (&[("PROBITY__SERVER__LISTEN", "nowhere")], "server.listen"),
             (&[("PROBITY__DATABASE__URL", "mysql://x")], "database.url"),
             (&[("PROBITY__TELEMETRY__FORMAT", "xml")], "telemetry.format"),
+            (
+                &[("PROBITY__TELEMETRY__PROMETHEUS_LISTEN", "9464")],
+                "telemetry.prometheus_listen",
+            ),
+            (
+                &[
+                    ("PROBITY__SERVER__LISTEN", "0.0.0.0:9464"),
+                    ("PROBITY__TELEMETRY__PROMETHEUS_LISTEN", "0.0.0.0:9464"),
+                ],
+                "telemetry.prometheus_listen",
+            ),
             (
                 &[("PROBITY__TELEMETRY__OTLP_ENDPOINT", "collector:4317")],
                 "telemetry.otlp_endpoint",

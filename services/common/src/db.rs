@@ -15,6 +15,23 @@ use sea_orm_migration::prelude::*;
 
 use crate::config::Settings;
 
+/// Connections of `db`'s pool in use and idle, for the pool gauges.
+pub fn pool_counts(db: &DatabaseConnection) -> (u64, u64) {
+    let (size, idle) = match db.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            let p = db.get_postgres_connection_pool();
+            (p.size(), p.num_idle())
+        }
+        DatabaseBackend::Sqlite => {
+            let p = db.get_sqlite_connection_pool();
+            (p.size(), p.num_idle())
+        }
+        _ => (0, 0),
+    };
+    let idle = idle as u64;
+    (u64::from(size).saturating_sub(idle), idle)
+}
+
 /// Applies `M`'s pending migrations. On PostgreSQL they run under an
 /// advisory lock named for the service's history table, so replicas (or a
 /// hook and a pod) starting together apply them once: the others wait, then

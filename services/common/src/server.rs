@@ -17,7 +17,7 @@ use crate::{
     config::Settings,
     rate_limit::PublicRateLimitLayer,
     store::Store,
-    telemetry::RpcLayer,
+    telemetry::{self, RpcLayer},
 };
 
 /// What a role puts on the server.
@@ -63,7 +63,25 @@ pub async fn serve(
     mut mount: Mount,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // The scrape port first: a port taken stops start-up before anything runs.
+    let metrics_listener = if settings.telemetry.prometheus_listen.is_empty() {
+        None
+    } else {
+        telemetry::install_meter_provider(&settings.telemetry, "server")?;
+        let at = &settings.telemetry.prometheus_listen;
+        let listener = TcpListener::bind(at)
+            .await
+            .map_err(|e| anyhow::anyhow!("telemetry.prometheus_listen: {at}: {e}"))?;
+        tracing::info!(addr = %listener.local_addr()?, "Prometheus metrics at /metrics");
+        Some(listener)
+    };
     let stores: Vec<Store> = mount.audit_chains.iter().map(|(_, s)| s.clone()).collect();
+    // Each service's pool, named after it, for the pool gauges.
+    let pools: Vec<(&'static str, DatabaseConnection)> = mount
+        .audit_chains
+        .iter()
+        .map(|(name, s)| (*name, s.db.clone()))
+        .collect();
     if !mount.audit_chains.is_empty() {
         let chains = std::mem::take(&mut mount.audit_chains);
         mount.routes.add_service(
@@ -102,6 +120,10 @@ pub async fn serve(
                 let mut up = true;
                 for db in &dbs {
                     up &= crate::db::ping(db).await;
+                }
+                for (name, db) in &pools {
+                    let (used, idle) = crate::db::pool_counts(db);
+                    telemetry::ops::db_pool(name, used, idle);
                 }
                 if last != Some(up) {
                     let status = if up {
@@ -190,10 +212,13 @@ pub async fn serve(
             }))
         }
     };
+    let metrics =
+        metrics_listener.map(|l| tokio::spawn(telemetry::prometheus::serve(l, stop_rx.clone())));
+    let rpc = RpcLayer::new(mount.policy.keys().copied());
     let routes = mount.routes.routes();
     let limit = PublicRateLimitLayer::new(&settings.server.public_rate_limit, &mount.policy)?;
     let mut router = builder
-        .layer(RpcLayer)
+        .layer(rpc)
         .layer(limit)
         .layer(AuthLayer::new(verifier, mount.policy))
         .add_routes(routes)
@@ -238,6 +263,9 @@ pub async fn serve(
     forgetter.abort();
     if let Some(h) = health_only {
         h.abort();
+    }
+    if let Some(m) = metrics {
+        m.abort();
     }
     result
 }

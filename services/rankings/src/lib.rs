@@ -41,10 +41,12 @@ impl Service for Rankings {
 
     async fn open(o: Opened<'_, Self>) -> anyhow::Result<Arc<Rankings>> {
         let peers = peers::Peers::new(o.settings, &o.section, o.own)?;
-        Ok(Arc::new(Rankings {
+        let rankings = Arc::new(Rankings {
             store: o.store,
             peers,
-        }))
+        });
+        last_run_gauge(Arc::downgrade(&rankings));
+        Ok(rankings)
     }
 
     fn routes(self: &Arc<Self>, routes: &mut Routes<'_>) {
@@ -60,4 +62,25 @@ impl Service for Rankings {
     fn store(&self) -> &Store {
         &self.store
     }
+}
+
+/// How often the last recorded run is read for its gauge: another replica
+/// may have recorded it.
+const LAST_RUN_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Keeps `probity.rankings.last_run.time` current while the service lives
+/// (the alert on a job that has not succeeded reads it).
+fn last_run_gauge(rankings: std::sync::Weak<Rankings>) {
+    tokio::spawn(async move {
+        loop {
+            let Some(r) = rankings.upgrade() else { return };
+            match store::last_recorded(&r.store.db).await {
+                Ok(Some(us)) => probity_common::telemetry::ops::rankings_last_run(us as f64 / 1e6),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "could not read the last recorded run"),
+            }
+            drop(r);
+            tokio::time::sleep(LAST_RUN_EVERY).await;
+        }
+    });
 }

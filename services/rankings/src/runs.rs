@@ -44,7 +44,9 @@ pub async fn record(
         }),
     )
     .await?;
-    w.commit(run).await
+    let recorded = w.commit(run).await?;
+    probity_common::telemetry::ops::rankings_last_run(now.timestamp_micros() as f64 / 1e6);
+    Ok(recorded)
 }
 
 /// The run asked for: by name, or the year's latest (its sealed one).

@@ -154,6 +154,11 @@ impl Cache {
         Ok(snap)
     }
 
+    /// How long ago the database last confirmed the copy.
+    pub async fn age(&self) -> Duration {
+        self.current.read().await.confirmed.elapsed()
+    }
+
     /// Refreshes twice per staleness bound for as long as `owner` lives, so
     /// requests find the copy confirmed and never wait for the database.
     pub fn keep_fresh<T: Send + Sync + 'static>(
@@ -169,6 +174,8 @@ impl Cache {
                 if let Err(e) = c.refresh(store).await {
                     tracing::warn!(error = %e, "registry snapshot refresh failed");
                 }
+                // Near zero while refreshes succeed; it grows while they fail.
+                probity_common::telemetry::ops::snapshot_age(c.age().await);
             }
         });
     }

@@ -84,6 +84,22 @@ pub async fn of_case<C: ConnectionTrait>(db: &C, case_id: &str) -> AppResult<Vec
     rows.iter().map(effect_row).collect()
 }
 
+/// How many effects are in `state` (the outbox gauge counts the pending).
+pub async fn count_in<C: ConnectionTrait>(db: &C, state: i32) -> AppResult<u64> {
+    let row = db
+        .query_one_raw(stmt(
+            db,
+            "SELECT COUNT(*) AS n FROM accountability_effects WHERE state = $1",
+            vec![state.into()],
+        ))
+        .await?;
+    let n: i64 = match row {
+        Some(r) => r.try_get("", "n")?,
+        None => 0,
+    };
+    Ok(n.max(0) as u64)
+}
+
 /// The effects due at `now_us`: of each case, the first in state `pending`
 /// if it is due (a case's effects apply in order, so waiting ones never
 /// crowd out other cases); at most 200.

@@ -66,6 +66,7 @@ impl Writer {
 
 async fn run(store: Store, mut rx: mpsc::Receiver<Job>, batch_max: usize) {
     let mut tail = Tail::default();
+    probity_common::telemetry::ops::writer_queue_depth(0);
     while let Some(first) = rx.recv().await {
         let mut jobs = batch::gather(first, &mut rx, batch_max);
         let started = Instant::now();
@@ -75,6 +76,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>, batch_max: usize) {
             tail.0 = None;
         }
         reply(jobs, started, result);
+        probity_common::telemetry::ops::writer_queue_depth(rx.len());
     }
 }
 

@@ -32,6 +32,21 @@ pub async fn run(db: &impl ConnectionTrait, id: &str) -> AppResult<Option<Run>> 
     row.as_ref().map(decode).transpose()
 }
 
+/// When the latest run was recorded (Unix microseconds), if any was.
+pub async fn last_recorded(db: &impl ConnectionTrait) -> AppResult<Option<i64>> {
+    let row = db
+        .query_one_raw(stmt(
+            db,
+            "SELECT MAX(created_us) AS t FROM rankings_runs",
+            vec![],
+        ))
+        .await?;
+    Ok(row
+        .map(|r| r.try_get::<Option<i64>>("", "t"))
+        .transpose()?
+        .flatten())
+}
+
 /// The id of the run that sealed `year`, if one did.
 pub async fn sealed_by(db: &impl ConnectionTrait, year: i32) -> AppResult<Option<String>> {
     let row = db
