@@ -14,6 +14,7 @@ mod idempotency;
 mod intake;
 mod keys;
 mod pagination;
+mod pooler;
 mod rankings;
 mod rankings_breaches;
 mod rankings_towns;
