@@ -17,6 +17,7 @@ mod pagination;
 mod pooler;
 mod rankings;
 mod rankings_breaches;
+mod rankings_reports;
 mod rankings_towns;
 mod registry;
 mod report;
