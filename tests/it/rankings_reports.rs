@@ -316,6 +316,22 @@ db_test!(
             .await
             .unwrap();
         assert_eq!(bytes, real);
+        // Bytes edited in the database (by whoever holds its credentials)
+        // are not served as the run's report.
+        use sea_orm::ConnectionTrait;
+        let db = s.raw_db().await;
+        db.execute_raw(sea_orm::Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "UPDATE rankings_report_chunks SET data = $1 WHERE run_id = $2",
+            vec![forged.to_vec().into(), "r1".into()],
+        ))
+        .await
+        .unwrap();
+        expect_code(
+            download(&mut lead, "runs/r1/reports/report.html").await,
+            Code::DataLoss,
+        );
+        db.close().await.ok();
         s.stop().await;
     }
 );

@@ -273,6 +273,9 @@ pub async fn download(
     let (tx, rx) = mpsc::channel(2);
     tokio::spawn(async move {
         let mut report = Some(to_proto(&run_id, &want, Some(&s)));
+        // The stored bytes are checked against the declaration as they go:
+        // rows edited in the database end the stream with DATA_LOSS.
+        let mut hash = Sha256::new();
         for seq in 0..s.chunks.max(1) {
             let data = if s.chunks == 0 {
                 Vec::new()
@@ -290,6 +293,7 @@ pub async fn download(
                     }
                 }
             };
+            hash.update(&data);
             let m = DownloadReportResponse {
                 report: report.take(),
                 data,
@@ -297,6 +301,15 @@ pub async fn download(
             if tx.send(Ok(m)).await.is_err() {
                 return;
             }
+        }
+        if hex::encode(hash.finalize()) != want.sha256 {
+            tracing::error!(report = %r.name, "stored bytes differ from the declared SHA-256");
+            let _ = tx
+                .send(Err(Status::data_loss(format!(
+                    "{}: the stored bytes are not the ones the run declared",
+                    r.name
+                ))))
+                .await;
         }
     });
     Ok(ReceiverStream::new(rx))
