@@ -100,7 +100,7 @@ ALL_TARGETS = {
     "image": {"digest": "sha256:" + "0" * 64},
     "database": {"migrateExistingSecret": "probity-database-owner"},
     "targets": {"intake": {"replicas": 3}},
-    "rankings": {"enabled": True, "year": 2026},
+    "rankings": {"enabled": True},
     "networkPolicy": {
         "enabled": True,
         "ingressFrom": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gateway"}}}],
@@ -135,7 +135,7 @@ SMALL_SITE = {
     "deploymentMode": "single",
     "single": {"replicas": 1},
     "targets": {"registry": {"database": {"existingSecret": "registry-db"}}},
-    "rankings": {"enabled": True, "year": 2026},
+    "rankings": {"enabled": True, "sealAfterDays": 0},
     # one role owns the tables and serves: no separate owner URL
     "database": {"migrateUrlKey": ""},
     "networkPolicy": ALL_TARGETS["networkPolicy"],
@@ -370,8 +370,17 @@ def check_set(label, v, docs):
               f"{label}: the rankings job has its service token and an output directory")
         check(cj["spec"]["jobTemplate"]["metadata"]["labels"].get("app.kubernetes.io/component") == "rankings-job",
               f"{label}: the job's pods are not the rankings target's")
-        check(pod_spec(cj)["containers"][0]["args"][:4] == ["rankings", "run", "--year", str(v["rankings"]["year"])],
-              f"{label}: rankings args")
+        # The job works out its year: a fixed one goes stale on 1 January.
+        job = pod_spec(cj)["containers"][0]
+        check(job["args"][:2] == ["rankings", "run"] and "--year" not in job["args"],
+              f"{label}: rankings args name no year")
+        env = {e["name"]: e.get("value") for e in job.get("env", [])}
+        check(env.get("PROBITY__RANKINGS__SEAL_AFTER_DAYS") == str(v["rankings"]["sealAfterDays"]),
+              f"{label}: the job seals the last year after rankings.sealAfterDays")
+        # Reports go to the rankings target: the job's volume is scratch.
+        out_vol = [x for x in pod_spec(cj)["volumes"] if x["name"] == "rankings-output"]
+        check(len(out_vol) == 1 and "emptyDir" in out_vol[0] and "persistentVolumeClaim" not in out_vol[0],
+              f"{label}: the job's output is scratch (no ReadWriteOnce volume)")
     check(bool(by_kind.get("NetworkPolicy")) == bool(v["networkPolicy"]["enabled"]), f"{label}: NetworkPolicy only when enabled")
     tests = [p for p in by_kind.get("Pod", {}).values() if p["metadata"].get("annotations", {}).get("helm.sh/hook") == "test"]
     check(len(tests) == (1 if v["tests"]["enabled"] else 0), f"{label}: one helm test Pod when tests.enabled")
@@ -559,7 +568,10 @@ for label, values in SETS.items():
 # Values that must be refused at render time, with the reason.
 REFUSED = [
     ({"lifecycle": {"terminationGracePeriodSeconds": 12}}, "must be above preStopSleepSeconds"),
-    ({"rankings": {"enabled": True}}, "rankings.year is required"),
+    # a fixed year goes stale; the reports no longer go to a volume
+    ({"rankings": {"enabled": True, "year": 2026}}, "'year' not allowed"),
+    ({"rankings": {"outputClaim": "probity-reports"}}, "'outputClaim' not allowed"),
+    ({"rankings": {"sealAfterDays": 61}}, "/rankings/sealAfterDays"),
     ({"extraEnv": {"PROBITY__DATABASE__URL": "postgres://u:p@db/probity"}}, "looks secret"),
     ({"extraEnv": {"PROBITY__TELEMETRY__LEVEL": "debug"}}, "set by the chart"),
     ({"database": {"existingSecret": ""}}, "/database/existingSecret"),

@@ -103,17 +103,21 @@ enum DrawCommand {
 
 #[derive(Subcommand)]
 enum RankingsCommand {
-    /// Compute the year's rankings from intake and the registry (nightly: year to date).
+    /// Compute the year's rankings from intake and the registry. Without
+    /// --year (the nightly): the current year in city time to date, and the
+    /// last year recomputed for the first rankings.seal_after_days days of
+    /// January, sealed on the first night after; a sealed year is skipped.
     Run {
+        /// One year, as told (with --finalize: seal it).
         #[arg(long)]
-        year: i32,
+        year: Option<i32>,
         /// Facts up to the end of this day, YYYY-MM-DD (city time); default today.
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
         /// The assessment plan (TOML); default: the plan shipped with Probity.
         #[arg(long)]
         plan: Option<PathBuf>,
-        /// Output directory; default rankings.out_dir/{year}/{as_of}.
+        /// Output directory (with --year); default rankings.out_dir/{year}/{as_of}.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Seal the year: send flags and commendations to accountability.
@@ -299,6 +303,34 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::pr
                     quiet,
                 },
         } => {
+            let Some(year) = year else {
+                anyhow::ensure!(
+                    as_of.is_none() && out.is_none() && !finalize,
+                    "--as-of, --out and --finalize go with --year: the nightly run (no --year) works out its years and seals the last one itself"
+                );
+                use probity_rankings::nightly::{self, Done};
+                let done = nightly::run(
+                    &settings,
+                    nightly::NightlyOptions {
+                        plan,
+                        quiet,
+                        ..Default::default()
+                    },
+                )
+                .await?;
+                for d in &done {
+                    match d {
+                        Done::Ran(m) => print_run(m),
+                        Done::Sealed { year, run } => {
+                            println!("rankings {year}: sealed by {run}, not computed again")
+                        }
+                        Done::NoRun { year } => {
+                            println!("rankings {year}: no run recorded, nothing to seal")
+                        }
+                    }
+                }
+                return Ok(std::process::ExitCode::SUCCESS);
+            };
             let m = probity_rankings::run(
                 &settings,
                 probity_rankings::RunOptions {
@@ -312,24 +344,7 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::pr
                 },
             )
             .await?;
-            println!(
-                "rankings {} as of {}: run {}, {} officers and {} departments ranked, flags {}",
-                m.year, m.as_of, m.run_id, m.officers_ranked, m.departments_ranked, m.flags
-            );
-            if let Some(run) = &m.sealed_by {
-                println!(
-                    "  the year was sealed by {run}: this run was not recorded; the sealed run's flags and commendations were sent again"
-                );
-            }
-            let facts = m.counts["facts"].as_f64().unwrap_or(0.0);
-            for (stage, s) in &m.timings {
-                let rate = if stage == "extract facts" && *s > 0.0 {
-                    format!(" ({:.0} facts/s)", facts / s)
-                } else {
-                    String::new()
-                };
-                println!("  {stage}: {s:.2} s{rate}");
-            }
+            print_run(&m);
         }
         Command::Audit {
             command:
@@ -347,4 +362,33 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::pr
         } => return audit_cli::checkpoint(&settings, &service, out.as_deref()).await,
     }
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// What a rankings run printed for the operator.
+fn print_run(m: &probity_rankings::output::Manifest) {
+    println!(
+        "rankings {} as of {}: run {}, {} officers and {} departments ranked, flags {}, {} reports delivered{}",
+        m.year,
+        m.as_of,
+        m.run_id,
+        m.officers_ranked,
+        m.departments_ranked,
+        m.flags,
+        m.delivered.len(),
+        if m.finalized { ", the year sealed" } else { "" }
+    );
+    if let Some(run) = &m.sealed_by {
+        println!(
+            "  the year was sealed by {run}: this run was not recorded; the sealed run's flags and commendations were sent again"
+        );
+    }
+    let facts = m.counts["facts"].as_f64().unwrap_or(0.0);
+    for (stage, s) in &m.timings {
+        let rate = if stage == "extract facts" && *s > 0.0 {
+            format!(" ({:.0} facts/s)", facts / s)
+        } else {
+            String::new()
+        };
+        println!("  {stage}: {s:.2} s{rate}");
+    }
 }

@@ -15,8 +15,10 @@ use probity_common::{Reason, config::Settings};
 pub mod columns;
 pub mod compute;
 pub mod csv_cells;
+pub mod deliver;
 pub mod extract;
 pub mod indicators;
+pub mod nightly;
 pub mod output;
 pub mod plan;
 pub mod publish;
@@ -175,22 +177,30 @@ pub async fn run(settings: &Settings, o: RunOptions) -> anyhow::Result<output::M
     let recorded = record::record(&peers, &out.join("input"), &out, &plan, &manifest).await;
     step.finish();
     lap("record", &mut timings);
-    if let Err(e) = recorded {
+    let run = match recorded {
+        Ok(run) => run,
         // A finalize that finds its year sealed resumes the sealed run's
         // publishing (idempotent there): an earlier finalize may have
         // stopped half-way, and its inputs are gone by now.
-        if !(o.finalize && e.to_string().contains(Reason::YearSealed.code())) {
+        Err(e) if !(o.finalize && e.to_string().contains(Reason::YearSealed.code())) => {
             return Err(e);
         }
-        let step = progress
-            .step("报送 the year is sealed: sending the sealed run's flags and commendations");
-        let sealed = publish::publish_sealed(&peers, o.year, &plan).await?;
-        step.finish();
-        lap("publish", &mut timings);
-        manifest.sealed_by = Some(sealed);
-        manifest.timings = timings;
-        return Ok(manifest);
-    }
+        Err(_) => {
+            let step = progress
+                .step("报送 the year is sealed: sending the sealed run's flags and commendations");
+            let sealed = publish::publish_sealed(&peers, o.year, &plan).await?;
+            step.finish();
+            lap("publish", &mut timings);
+            manifest.sealed_by = Some(sealed);
+            manifest.timings = timings;
+            return Ok(manifest);
+        }
+    };
+    let step = progress.step("交付 uploading the reports to the rankings service");
+    let delivered = deliver::upload(&peers, &out, &run.name, &run.reports).await?;
+    step.finish();
+    lap("deliver", &mut timings);
+    manifest.delivered = delivered.into_iter().map(|r| r.name).collect();
     if o.finalize {
         let step = progress.step("报送 sending flags and commendations to accountability");
         publish::publish(&peers, &out, &manifest, &plan).await?;

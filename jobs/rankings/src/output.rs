@@ -238,6 +238,8 @@ pub struct Manifest {
     /// SHA-256 over the plan and every input file's hash.
     pub input_fingerprint: String,
     pub inputs: Vec<FileHash>,
+    /// Every file the run wrote beside the manifest, by its path under the
+    /// run's folder (`notices/{notice}.html` for the year's notices).
     pub outputs: Vec<FileHash>,
     pub counts: serde_json::Value,
     pub officers_ranked: usize,
@@ -253,6 +255,9 @@ pub struct Manifest {
     /// (whose flags and commendations were sent again); this run was not recorded.
     #[serde(skip)]
     pub sealed_by: Option<String>,
+    /// The reports uploaded to the rankings service (`runs/{run}/reports/...`).
+    #[serde(skip)]
+    pub delivered: Vec<String>,
 }
 
 /// Names a run by what decides its results: inputs and plan (the
@@ -359,12 +364,17 @@ pub fn write(
     report::workbook(&ctx, &out.join("rankings.xlsx"))?;
     report::html(&ctx, &out.join("report.html"))?;
     // The year's notices beside the report, which links them.
+    let mut notices = Vec::new();
     for n in beside.notices.iter().flatten() {
         let path = out.join(n.file());
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        std::fs::write(path, &n.html)?;
+        std::fs::write(&path, &n.html)?;
+        notices.push(FileHash {
+            file: n.file(),
+            ..sha256_file(&path)?
+        });
     }
     let mut outputs = Vec::new();
     for f in [
@@ -379,6 +389,8 @@ pub fn write(
     ] {
         outputs.push(sha256_file(&out.join(f))?);
     }
+    notices.sort_by(|a, b| a.file.cmp(&b.file));
+    outputs.extend(notices);
     let manifest = Manifest {
         run_id,
         job,
@@ -407,6 +419,7 @@ pub fn write(
         created_at: chrono::Utc::now().to_rfc3339(),
         timings: Vec::new(),
         sealed_by: None,
+        delivered: Vec::new(),
     };
     std::fs::write(
         out.join("manifest.json"),

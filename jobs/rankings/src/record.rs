@@ -1,6 +1,7 @@
 //! Recording a run with the rankings service (its own tables): the run and
 //! every ranked row with its indicator breakdown, streamed in batches and
-//! committed there in one transaction, once per run id.
+//! committed there in one transaction, once per run id; the run declares
+//! its reports' digests (deliver.rs uploads them after).
 use std::{collections::HashMap, path::Path};
 
 use polars::prelude::*;
@@ -166,6 +167,7 @@ pub async fn record(
         officers_ranked: m.officers_ranked as i32,
         departments_ranked: m.departments_ranked as i32,
         towns_ranked: m.towns_ranked as i32,
+        reports: crate::deliver::declared(m),
         ..Default::default()
     };
     let mut messages = vec![RecordRunRequest {

@@ -111,6 +111,11 @@ pub enum Access {
     /// legal-affairs office may take; which of them may take it on a given
     /// case is the handler's decision-rights table.
     Decide,
+    /// The city's whole picture, every department ranked against the others
+    /// (the rankings job's reports): for those the results are reported to,
+    /// the legal-affairs office, leadership and the government; never a
+    /// department, which reads its own rankings.
+    Oversight,
 }
 
 impl Access {
@@ -125,6 +130,7 @@ impl Access {
             Access::Write => matches!(role, LegalOffice | Department),
             Access::Admin => matches!(role, LegalOffice),
             Access::Decide => matches!(role, LegalOffice | Department | Government),
+            Access::Oversight => matches!(role, LegalOffice | Leadership | Government),
             Access::Effect => matches!(role, LegalOffice | Department | Service),
             Access::Lift | Access::Raise => matches!(role, LegalOffice | Service),
             Access::Audit => matches!(role, LegalOffice | Auditor),

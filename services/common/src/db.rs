@@ -32,48 +32,38 @@ pub fn pool_counts(db: &DatabaseConnection) -> (u64, u64) {
     (u64::from(size).saturating_sub(idle), idle)
 }
 
-/// Applies `M`'s pending migrations. On PostgreSQL they run under an
-/// advisory lock named for the service's history table, so replicas (or a
-/// hook and a pod) starting together apply them once: the others wait, then
-/// find nothing pending. SQLite serializes writers itself.
+/// Applies `M`'s pending migrations. On PostgreSQL they run in one
+/// transaction that first takes a transaction-scoped advisory lock named
+/// for the service's history table, so replicas (or a hook and a pod)
+/// starting together apply them once: the others wait, then find nothing
+/// pending. The lock lives and dies with the transaction, on the one server
+/// connection a transaction keeps, so it holds through a pooler in
+/// transaction mode too, and cannot be left behind on a pooled connection
+/// (a session lock taken through PgBouncer could be, and its unlock go to
+/// another connection). A failed migration leaves nothing half applied.
+/// SQLite serializes writers itself.
 pub async fn migrate<M: MigratorTrait>(db: &DatabaseConnection) -> Result<(), DbErr> {
     if db.get_database_backend() != DatabaseBackend::Postgres {
         return M::up(db, None).await;
     }
-    let pool = db.get_postgres_connection_pool();
-    // The lock holds a connection while the migrator uses others.
-    if pool.options().get_max_connections() < 2 {
-        return M::up(db, None).await;
-    }
-    let sqlx_err = |e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(Arc::new(e)));
     let name = M::migration_table_name().to_string();
-    let mut held = pool.acquire().await.map_err(sqlx_err)?;
-    sea_orm::sqlx::query("SELECT pg_advisory_lock(hashtext($1))")
-        .bind(&name)
-        .execute(&mut *held)
-        .await
-        .map_err(sqlx_err)?;
-    let applied = M::up(db, None).await;
-    // Ending the session would release it too: a failed unlock is harmless.
-    let _ = sea_orm::sqlx::query("SELECT pg_advisory_unlock(hashtext($1))")
-        .bind(&name)
-        .execute(&mut *held)
-        .await;
-    applied
+    let txn = sea_orm::TransactionTrait::begin(db).await?;
+    txn.execute_raw(Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        "SELECT pg_advisory_xact_lock(hashtext($1))",
+        vec![name.into()],
+    ))
+    .await?;
+    M::up(&txn, None).await?;
+    txn.commit().await
 }
 
-/// Opens a pool on `url`; SQLite files get WAL, a busy timeout and foreign keys.
+/// Opens a pool on `url`; SQLite files get WAL, a busy timeout and foreign
+/// keys. PostgreSQL connections carry no session settings beyond those
+/// PgBouncer tracks (no startup `options`, no `extra_float_digits`): it
+/// refuses others, or drops them when told to ignore them (docs/deploy.md,
+/// "Connection poolers").
 pub async fn connect(url: &str, settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    connect_with(url, settings, &[]).await
-}
-
-/// As [`connect`], with PostgreSQL session settings for every connection of
-/// the pool (`SET name = value` at connect time, no round trip per use).
-pub async fn connect_with(
-    url: &str,
-    settings: &Settings,
-    pg_session: &[(&'static str, &'static str)],
-) -> anyhow::Result<DatabaseConnection> {
     if let Some(path) = sqlite_path(url)
         && let Some(dir) = std::path::Path::new(&path).parent()
         && !dir.as_os_str().is_empty()
@@ -110,11 +100,11 @@ pub async fn connect_with(
                 // (it is reused, not shrunk, otherwise).
                 .pragma("journal_size_limit", WAL_KEPT_BYTES)
                 .foreign_keys(true)
-        });
-    if !pg_session.is_empty() {
-        let session = pg_session.to_vec();
-        opts.map_sqlx_postgres_opts(move |o| o.options(session.iter().copied()));
-    }
+        })
+        // sqlx sends extra_float_digits=2 at start-up by default, which
+        // PgBouncer refuses unless told to ignore it; PostgreSQL 12 and later
+        // print floats exactly by default, and results come in binary anyway.
+        .map_sqlx_postgres_opts(|o| o.extra_float_digits(None));
     let db = Database::connect(opts)
         .await
         .map_err(|e| anyhow::anyhow!("connecting to {}: {e}", redact(url)))?;

@@ -111,6 +111,7 @@ reasons! {
     YearSealed = "YEAR_SEALED", FailedPrecondition, "rankings", "A finalized run sealed the year: no other run of that year is recorded.";
     NotVerticallyManaged = "NOT_VERTICALLY_MANAGED", FailedPrecondition, "rankings", "A superior's assessment is kept only for a body the registry marks vertically managed (Art. 4); the office corrects the registry first if the mark is wrong.";
     SuperiorAssessmentConflict = "SUPERIOR_ASSESSMENT_CONFLICT", AlreadyExists, "rankings", "The body's year already has a superior's assessment that reads otherwise: send it with a correction_reason to record a new revision (the earlier one stays).";
+    ReportNotAsDeclared = "REPORT_NOT_AS_DECLARED", FailedPrecondition, "rankings", "A run's report is stored only as the run declared it when it was recorded (its SHA-256 and size): other bytes under its name are refused, before and after the first upload.";
 }
 
 impl Reason {

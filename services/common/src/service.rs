@@ -36,8 +36,6 @@ pub trait Service: Send + Sync + Sized + 'static {
     const AUDIT_ANCHORS: &'static [Anchor] = &[];
     /// Checks its rows against the entries that vouch for them ([`Chain::with_records`]).
     const AUDIT_RECORDS: Option<RecordCheck> = None;
-    /// PostgreSQL session settings for its serving connections.
-    const PG_SESSION: &'static [(&'static str, &'static str)] = &[];
 
     /// Builds its state on the store common opened: background tasks, keys
     /// of its own, clients of its peers.
@@ -105,7 +103,7 @@ impl Routes<'_> {
 /// its key, then lets the service build on that. `own` is this process's
 /// address (peers that run here are called there).
 pub async fn open<S: Service>(settings: &Settings, own: SocketAddr) -> anyhow::Result<Arc<S>> {
-    let db = db::connect_with(&settings.database_url(S::NAME), settings, S::PG_SESSION).await?;
+    let db = db::connect(&settings.database_url(S::NAME), settings).await?;
     if settings.database.run_migrations {
         db::migrate::<S::Migrator>(&db).await?;
     }

@@ -56,10 +56,6 @@ impl Service for Intake {
         service: "registry",
     }];
     const AUDIT_ANCHORS: &'static [probity_common::audit::Anchor] = migration::AUDIT_ANCHORS;
-    // Intake's lookups are a few keys against tables that grow fast: before
-    // autovacuum has analyzed a fresh table the planner would scan it once
-    // per key (2 s a batch, measured). Index paths exist for every query.
-    const PG_SESSION: &'static [(&'static str, &'static str)] = &[("enable_seqscan", "off")];
 
     /// Starts the writer, the line to the registry and the inaction sweep.
     async fn open(o: Opened<'_, Self>) -> anyhow::Result<Arc<Intake>> {

@@ -1,6 +1,7 @@
 //! The rankings service's schema (history in `rankings_migrations`): runs
 //! and their rows, each row's record kept whole beside what reads filter on;
-//! superior assessments of vertically managed bodies, a row a revision.
+//! superior assessments of vertically managed bodies, a row a revision;
+//! the runs' reports, their bytes in chunks (m0004).
 //! Runs and revisions are never changed once recorded.
 use probity_common::{db::SharedTables, schema::*};
 use sea_orm_migration::prelude::*;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0001Rankings),
             Box::new(M0002RunAsOf),
             Box::new(M0003SuperiorAssessments),
+            Box::new(M0004Reports),
             Box::new(probity_common::db::SharedAuditGuards::new("rankings")),
         ]
     }
@@ -180,6 +182,43 @@ impl MigrationTrait for M0003SuperiorAssessments {
             "year",
             &["year", "body"],
             false,
+        ))
+        .await
+    }
+}
+
+/// A run's reports as uploaded: one row a file (its digest as the run
+/// declared it) and its bytes in chunks of at most 1 MiB, in the database
+/// so every replica serves them and a download streams a chunk at a time.
+struct M0004Reports;
+
+impl MigrationName for M0004Reports {
+    fn name(&self) -> &str {
+        "m0004_reports"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0004Reports {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(table(
+            "rankings_reports",
+            vec![
+                s("run_id"),
+                s("path"),
+                s("sha256"),
+                big("size_bytes"),
+                s("content_type"),
+                big("chunks"),
+                big("uploaded_us"),
+            ],
+            &["run_id", "path"],
+        ))
+        .await?;
+        m.create_table(table(
+            "rankings_report_chunks",
+            vec![s("run_id"), s("path"), big("seq"), bytes("data")],
+            &["run_id", "path", "seq"],
         ))
         .await
     }

@@ -41,6 +41,10 @@ pub async fn record(
             "op": "record_run", "year": run.year, "as_of": run.as_of, "finalized": run.finalized,
             "plan_version": run.plan_version, "input_fingerprint": run.input_fingerprint,
             "rows": rows.len(), "rows_sha256": rows_sha256,
+            // what its reports must be when they are uploaded
+            "reports": run.reports.iter()
+                .map(|f| serde_json::json!({"path": f.path, "sha256": f.sha256, "size_bytes": f.size_bytes}))
+                .collect::<Vec<_>>(),
         }),
     )
     .await?;

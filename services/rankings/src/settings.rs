@@ -21,8 +21,14 @@ pub struct RankingsSettings {
     /// A file holding a `service` token; empty: signed with the dev key.
     pub token_file: String,
     pub timeout_ms: u64,
-    /// Runs are written under this directory, one folder per run.
+    /// Runs are written under this directory, one folder per run: a cache,
+    /// the reports are uploaded to the rankings service.
     pub out_dir: String,
+    /// The nightly run (no --year) seals the last year on its first night
+    /// after this many days of January; until then it recomputes the last
+    /// year whole each night (facts of late December still arrive) beside
+    /// the current one. 0: seal on 1 January.
+    pub seal_after_days: u32,
 }
 
 impl Default for RankingsSettings {
@@ -35,6 +41,7 @@ impl Default for RankingsSettings {
             token_file: String::new(),
             timeout_ms: 60_000,
             out_dir: "./data/rankings".into(),
+            seal_after_days: 15,
         }
     }
 }
@@ -54,7 +61,14 @@ impl Section for RankingsSettings {
         ] {
             peer_endpoint(key, ep)?;
         }
-        positive("rankings.timeout_ms", self.timeout_ms)
+        positive("rankings.timeout_ms", self.timeout_ms)?;
+        if self.seal_after_days > 60 {
+            return Err(probity_common::config::bad(
+                "rankings.seal_after_days",
+                "at most 60: the last year is sealed in the first two months",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -73,6 +87,11 @@ mod tests {
                 "rankings.rankings_endpoint",
             ),
             ("PROBITY__RANKINGS__TIMEOUT_MS", "0", "rankings.timeout_ms"),
+            (
+                "PROBITY__RANKINGS__SEAL_AFTER_DAYS",
+                "61",
+                "rankings.seal_after_days",
+            ),
         ] {
             assert_eq!(
                 refused_key::<RankingsSettings>(var, value).as_deref(),

@@ -6,7 +6,10 @@
 //! which rust_xlsxwriter's autofit does not know).
 use std::path::Path;
 
-use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, Worksheet};
+use chrono::Datelike;
+use rust_xlsxwriter::{
+    Color, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet,
+};
 
 use super::{
     labels,
@@ -494,6 +497,16 @@ fn flagged(wb: &mut Workbook, m: &Model<'_>, f: &Formats) -> anyhow::Result<()> 
 pub fn write(m: &Model<'_>, path: &Path) -> anyhow::Result<()> {
     let f = Formats::new();
     let mut wb = Workbook::new();
+    // Created "on" the run's as-of day, not the clock's: the same run makes
+    // the same bytes, which the run declares and the rankings target checks
+    // its upload against (a retried night uploads what the first declared).
+    let d = m.ctx.as_of;
+    let created = ExcelDateTime::from_ymd(
+        u16::try_from(d.year()).unwrap_or(2000),
+        d.month() as u8,
+        d.day() as u8,
+    )?;
+    wb.set_properties(&DocProperties::new().set_creation_datetime(&created));
     headline(&mut wb, m, &f)?;
     units(
         &mut wb,

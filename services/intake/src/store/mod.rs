@@ -237,6 +237,49 @@ macro_rules! current_cols {
     };
 }
 const CURRENT_COLS: &str = current_cols!();
+
+/// Ends a LATERAL subquery that looks one key up (PostgreSQL): `OFFSET 0`
+/// keeps the planner from flattening it into a join, so each key is an
+/// index probe whatever the statistics say. Before autovacuum has analyzed
+/// a fast-growing table the planner cannot know `fact_id` or `(body,
+/// source_id)` pick a row or two, and it hashed the keys against a
+/// sequential scan of a million facts or revisions (0.5 s for 4,000 keys
+/// instead of 0.05-0.15 s; docs/deploy.md, "Connection poolers"). That is
+/// what `enable_seqscan=off` on every connection used to hide.
+pub(crate) const PER_KEY: &str = "OFFSET 0";
+
+/// Intake's PostgreSQL lookups by key, each key an index probe
+/// ([`PER_KEY`]); public so a test can read their plans on a table the
+/// planner has no statistics for.
+pub mod pg_lookups {
+    use super::{CURRENT, PER_KEY};
+
+    /// The current revisions of a body's facts: $1 the body, $2 the source ids.
+    pub fn by_source() -> String {
+        format!(
+            "SELECT c.* FROM UNNEST($2::text[]) AS k(source_id) CROSS JOIN LATERAL \
+             ({CURRENT} WHERE f.body = $1 AND f.source_id = k.source_id {PER_KEY}) c"
+        )
+    }
+
+    /// Every revision's digest of these facts: $1 the fact ids.
+    pub fn digests() -> String {
+        format!(
+            "SELECT r.* FROM UNNEST($1::bigint[]) AS k(id) CROSS JOIN LATERAL \
+             (SELECT fact_id, digest, reason FROM intake_revisions \
+             WHERE fact_id = k.id {PER_KEY}) r"
+        )
+    }
+
+    /// How many of the facts referred to are still as checked: $1-$4 the
+    /// bodies, source ids, kinds and digests (the writer's guard).
+    pub fn still_as_checked() -> String {
+        format!(
+            "SELECT COUNT(*) AS n FROM {}",
+            crate::writer::refs_still_as_checked(["$1", "$2", "$3", "$4"])
+        )
+    }
+}
 const CURRENT: &str = concat!(
     "SELECT ",
     current_cols!(),
@@ -308,17 +351,14 @@ pub async fn by_source(
     for (body, mut sources) in by_body {
         sources.sort_unstable();
         sources.dedup();
-        // PostgreSQL: one index probe per key (an IN list of parameters is
-        // evaluated against every fact of the body under a generic plan).
+        // PostgreSQL: one index probe per key, by construction (see
+        // PER_KEY; an IN list of parameters is evaluated against every fact
+        // of the body under a generic plan).
         let chunk_len = if is_pg(c) { sources.len().max(1) } else { 500 };
         for chunk in sources.chunks(chunk_len) {
             let (sql, values) = if is_pg(c) {
                 (
-                    format!(
-                        "SELECT {CURRENT_COLS} FROM UNNEST($2::text[]) AS k(source_id) \
-                         JOIN intake_facts f ON f.body = $1 AND f.source_id = k.source_id \
-                         JOIN intake_revisions r ON r.fact_id = f.id AND r.revision = f.revision"
-                    ),
+                    pg_lookups::by_source(),
                     vec![Value::from(body), text_array(chunk)],
                 )
             } else {
@@ -420,12 +460,7 @@ pub async fn digests(
     let chunk_len = if is_pg(c) { ids.len().max(1) } else { 500 };
     for chunk in ids.chunks(chunk_len) {
         let (sql, values) = if is_pg(c) {
-            (
-                "SELECT r.fact_id, r.digest, r.reason FROM UNNEST($1::bigint[]) AS k(id) \
-                 JOIN intake_revisions r ON r.fact_id = k.id"
-                    .to_string(),
-                vec![id_array(chunk)],
-            )
+            (pg_lookups::digests(), vec![id_array(chunk)])
         } else {
             (
                 format!(

@@ -43,3 +43,4 @@ mod views;
 
 pub use job::{Accepted, Checked, Item, Job, Outcome};
 pub use queue::Writer;
+pub(crate) use refs::still_as_checked as refs_still_as_checked;

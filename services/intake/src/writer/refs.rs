@@ -132,13 +132,16 @@ impl StoredRefs {
 
 /// The stored facts referred to that are still as checked, from the arrays
 /// (parameters) of body, source id, kind and digest (PostgreSQL).
-pub(super) fn still_as_checked([b, s, k, d]: [&str; 4]) -> String {
+/// Each key is looked up on its own (`store::PER_KEY`): an index probe,
+/// never a hash of the keys against a scan of the table.
+pub(crate) fn still_as_checked([b, s, k, d]: [&str; 4]) -> String {
     format!(
         "UNNEST({b}::text[], {s}::text[], {k}::integer[], {d}::text[]) \
-         AS x(body, source_id, kind, digest) \
-         JOIN intake_facts f ON f.body = x.body AND f.source_id = x.source_id \
-         AND f.kind = x.kind AND NOT f.voided \
+         AS x(body, source_id, kind, digest) CROSS JOIN LATERAL \
+         (SELECT 1 AS one FROM intake_facts f \
          JOIN intake_revisions r ON r.fact_id = f.id AND r.revision = f.revision \
-         AND r.digest = x.digest"
+         WHERE f.body = x.body AND f.source_id = x.source_id \
+         AND f.kind = x.kind AND NOT f.voided AND r.digest = x.digest {}) m",
+        crate::store::PER_KEY
     )
 }

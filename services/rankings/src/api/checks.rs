@@ -2,6 +2,9 @@
 use probity_common::{AppResult, Violations, names::parse_top};
 use probity_proto::rankings::v1::{Level, Ranking, Run};
 
+/// Reports a run may declare: its tables and report, and a year's notices.
+const MAX_REPORTS: usize = 10_000;
+
 /// Checks a run's header; returns its id.
 pub fn run(r: &Run) -> AppResult<String> {
     let mut v = Violations::new();
@@ -25,6 +28,31 @@ pub fn run(r: &Run) -> AppResult<String> {
     v.max_len(&r.threshold_rule, 500, "run.threshold_rule");
     v.max_len(&r.plan_sha256, 64, "run.plan_sha256");
     v.max_len(&r.input_fingerprint, 64, "run.input_fingerprint");
+    if v.max_items(r.reports.len(), MAX_REPORTS, "run.reports") {
+        let mut paths = std::collections::HashSet::new();
+        for (i, f) in r.reports.iter().enumerate() {
+            let n = |x: &str| format!("run.reports[{i}].{x}");
+            v.check(
+                super::reports::valid_path(&f.path),
+                n("path"),
+                "one or two segments of letters, digits, '.', '-', '_'",
+            );
+            v.check(paths.insert(&f.path), n("path"), "appears twice");
+            v.check(
+                f.sha256.len() == 64
+                    && f.sha256
+                        .bytes()
+                        .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+                n("sha256"),
+                "64 lowercase hex digits",
+            );
+            v.check(
+                (0..=super::reports::MAX_REPORT_BYTES).contains(&f.size_bytes),
+                n("size_bytes"),
+                format!("0 to {}", super::reports::MAX_REPORT_BYTES),
+            );
+        }
+    }
     v.finish()?;
     Ok(id)
 }

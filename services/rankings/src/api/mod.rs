@@ -10,6 +10,7 @@ use crate::Rankings;
 mod checks;
 mod read;
 mod record;
+pub(crate) mod reports;
 mod superior;
 
 pub use probity_common::dispatch::Ctx;
@@ -24,6 +25,29 @@ probity_common::rpc_methods! {
         get_ranking("GetRanking", GetRankingRequest) -> Ranking => read::get_ranking;
         record_superior_assessment("RecordSuperiorAssessment", RecordSuperiorAssessmentRequest) -> SuperiorAssessment => superior::record;
         list_superior_assessments("ListSuperiorAssessments", ListSuperiorAssessmentsRequest) -> ListSuperiorAssessmentsResponse => superior::list;
+        list_reports("ListReports", ListReportsRequest) -> ListReportsResponse => reports::list;
+    }
+
+    type DownloadReportStream = reports::Download;
+
+    async fn download_report(
+        &self,
+        req: Request<DownloadReportRequest>,
+    ) -> Result<Response<Self::DownloadReportStream>, Status> {
+        let ctx = Ctx::from_request(&req, "/probity.rankings.v1.RankingsService/DownloadReport")?;
+        Ok(Response::new(
+            reports::download(self.0.clone(), &ctx, req.into_inner()).await?,
+        ))
+    }
+
+    async fn upload_report(
+        &self,
+        req: Request<Streaming<UploadReportRequest>>,
+    ) -> Result<Response<Report>, Status> {
+        let ctx = Ctx::from_request(&req, "/probity.rankings.v1.RankingsService/UploadReport")?;
+        Ok(Response::new(
+            reports::upload(&self.0, &ctx, req.into_inner()).await?,
+        ))
     }
 
     async fn record_run(

@@ -13,6 +13,7 @@ use sea_orm::{ConnectionTrait, QueryResult, Value};
 /// Rows per INSERT: well under SQLite's and PostgreSQL's bind limits.
 const CHUNK: usize = 500;
 
+pub mod reports;
 pub mod superior;
 
 fn decode<M: Message + Default>(row: &QueryResult) -> AppResult<M> {
