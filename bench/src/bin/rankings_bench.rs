@@ -45,12 +45,20 @@ enum Cmd {
         #[arg(long)]
         year: Option<i32>,
     },
+    /// The edge-case year (probity_bench::edge_year) as the job's input.
+    EdgeYear {
+        #[arg(long)]
+        dir: PathBuf,
+    },
     Compute {
         #[arg(long)]
         dir: PathBuf,
-        /// Also write the officers' table here (to check against DuckDB).
+        /// Also write the officers' counts here (to check against DuckDB).
         #[arg(long)]
         csv: Option<PathBuf>,
+        /// Also write the assessed units' counts here.
+        #[arg(long)]
+        departments_csv: Option<PathBuf>,
         /// Default: the year of the input's facts.
         #[arg(long)]
         year: Option<i32>,
@@ -381,7 +389,17 @@ fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Cmd::Compute { dir, csv, year } => {
+        Cmd::EdgeYear { dir } => {
+            probity_bench::edge_year::write(&dir)?;
+            println!("wrote the edge-case year in {}", dir.display());
+            Ok(())
+        }
+        Cmd::Compute {
+            dir,
+            csv,
+            departments_csv,
+            year,
+        } => {
             let year = year_of(&dir, year)?;
             let plan = probity_rankings::Plan::parse(
                 &probity_rankings::plan::DEFAULT
@@ -394,6 +412,15 @@ fn main() -> anyhow::Result<()> {
                 // ranked table has officers only): what DuckDB counts.
                 let mut counts = probity_rankings::collect(
                     probity_rankings::compute::officer_counts(&dir, year)?,
+                )?;
+                let mut f = std::fs::File::create(path)?;
+                CsvWriter::new(&mut f)
+                    .include_header(true)
+                    .finish(&mut counts)?;
+            }
+            if let Some(path) = departments_csv {
+                let mut counts = probity_rankings::collect(
+                    probity_rankings::compute::department_counts(&dir, year)?,
                 )?;
                 let mut f = std::fs::File::create(path)?;
                 CsvWriter::new(&mut f)
