@@ -211,55 +211,36 @@ fn decoded(year: i32) -> Vec<Expr> {
 }
 
 /// Every fact credited through an act (`root`: the fid whose officers get
-/// the credit) with its code and amounts. A matter, inspection, complaint,
-/// transfer or training is its own act; the kinds that refer to another
-/// fact find their act in one join, on (body, source id, the kind referred
-/// to), among the year's facts and the earlier facts they refer to
-/// (`refs.parquet`: joined, never counted): a closing's or a decision's
-/// matter, a review's or a case-file review's decision's matter, a
-/// complaint closing's complaint. A reference to nothing credits no one.
+/// the credit) with its code and amounts. Only the kinds that refer to
+/// another fact are joined, each with the one kind it refers to, found among
+/// the year's facts or the earlier facts they refer to (`refs.parquet`:
+/// joined, never counted).
 pub fn attributed(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
     let facts = scan(dir, "facts.parquet")?;
     let lookup = concat(
         [facts.clone(), scan(dir, "refs.parquet")?],
         UnionArgs::default(),
     )?;
-    let acts = lookup
-        .clone()
-        .filter(is_in(&[FactKind::Matter, FactKind::Complaint]))
-        .select([
+    let refs = |kind: FactKind, as_name: &str| {
+        lookup.clone().filter(k(kind)).select([
             col("body").alias("r_body"),
             col("source_id").alias("r_source"),
-            col("fid").alias("root"),
-            col("kind").alias("r_kind"),
-        ]);
-    // A decision's act is its matter's.
+            col("fid").alias(as_name),
+        ])
+    };
+    let inner = || JoinArgs::new(JoinType::Inner);
+    let on = || [col("body"), col("ref_source")];
+    let r_on = || [col("r_body"), col("r_source")];
+    // A decision's matter, for the reviews of the decision.
     let decisions = lookup
+        .clone()
         .filter(k(FactKind::Decision))
-        .join(
-            acts.clone()
-                .filter(col("r_kind").eq(lit(FactKind::Matter as i32))),
-            [col("body"), col("ref_source")],
-            [col("r_body"), col("r_source")],
-            JoinArgs::new(JoinType::Inner),
-        )
+        .join(refs(FactKind::Matter, "root"), on(), r_on(), inner())
         .select([
             col("body").alias("r_body"),
             col("source_id").alias("r_source"),
             col("root"),
-            col("kind").alias("r_kind"),
         ]);
-    let targets = concat([acts, decisions], UnionArgs::default())?;
-    let refers_to = |kinds: &[FactKind], to: FactKind| (is_in(kinds), lit(to as i32));
-    let (a, to_a) = refers_to(
-        &[FactKind::MatterClosing, FactKind::Decision],
-        FactKind::Matter,
-    );
-    let (b, to_b) = refers_to(
-        &[FactKind::ReviewOutcome, FactKind::CaseFileReview],
-        FactKind::Decision,
-    );
-    let (c, to_c) = refers_to(&[FactKind::ComplaintClosing], FactKind::Complaint);
     let out = [
         col("root"),
         code(year).alias("code"),
@@ -277,24 +258,31 @@ pub fn attributed(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
         ]))
         .with_column(col("fid").alias("root"))
         .select(out.clone());
-    let via = facts
-        .filter(a.clone().or(b.clone()).or(c.clone()))
-        .with_column(
-            when(a)
-                .then(to_a)
-                .when(b)
-                .then(to_b)
-                .otherwise(to_c)
-                .alias("to_kind"),
-        )
-        .join(
-            targets,
-            [col("body"), col("ref_source"), col("to_kind")],
-            [col("r_body"), col("r_source"), col("r_kind")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .select(out);
-    concat([direct, via], UnionArgs::default())
+    let via = |kinds: &[FactKind], target: LazyFrame| {
+        facts
+            .clone()
+            .filter(is_in(kinds))
+            .join(target, on(), r_on(), inner())
+            .select(out.clone())
+    };
+    concat(
+        [
+            direct,
+            via(
+                &[FactKind::MatterClosing, FactKind::Decision],
+                refs(FactKind::Matter, "root"),
+            ),
+            via(
+                &[FactKind::ReviewOutcome, FactKind::CaseFileReview],
+                decisions,
+            ),
+            via(
+                &[FactKind::ComplaintClosing],
+                refs(FactKind::Complaint, "root"),
+            ),
+        ],
+        UnionArgs::default(),
+    )
 }
 
 /// The counts `names` per `key` from rows of (key, code, n, n_tainted,
