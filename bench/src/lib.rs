@@ -1,5 +1,8 @@
 //! What the benchmark binaries share: connecting, bearer tokens, the seeded
-//! registry they all measure against.
+//! registry they all measure against; the edge-case year the rankings job
+//! and its DuckDB yardstick must agree on.
+pub mod edge_year;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tonic::{

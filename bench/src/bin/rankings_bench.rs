@@ -45,12 +45,20 @@ enum Cmd {
         #[arg(long)]
         year: Option<i32>,
     },
+    /// The edge-case year (probity_bench::edge_year) as the job's input.
+    EdgeYear {
+        #[arg(long)]
+        dir: PathBuf,
+    },
     Compute {
         #[arg(long)]
         dir: PathBuf,
-        /// Also write the officers' table here (to check against DuckDB).
+        /// Also write the officers' counts here (to check against DuckDB).
         #[arg(long)]
         csv: Option<PathBuf>,
+        /// Also write the assessed units' counts here.
+        #[arg(long)]
+        departments_csv: Option<PathBuf>,
         /// Default: the year of the input's facts.
         #[arg(long)]
         year: Option<i32>,
@@ -362,11 +370,56 @@ fn main() -> anyhow::Result<()> {
         Cmd::Parts { dir, year } => {
             use probity_rankings::compute::*;
             let year = year_of(&dir, year)?;
-            let t = Instant::now();
-            let n = probity_rankings::collect(
-                attributed(&dir, year)?.select([col("root").count().alias("n")]),
+            // Each stage of the officer counts on its own, the next one
+            // including the one before: where the time goes.
+            let time = |what: &str, lf: LazyFrame| -> anyhow::Result<()> {
+                let t = Instant::now();
+                let df = probity_rankings::collect(lf)?;
+                println!(
+                    "{what}: {} in {:.2} s",
+                    df.get_row(0)
+                        .map(|r| format!("{:?}", r.0))
+                        .unwrap_or_default(),
+                    t.elapsed().as_secs_f64()
+                );
+                Ok(())
+            };
+            time(
+                "read the facts' keys",
+                scan(&dir, "facts.parquet")?.select([
+                    col("fid").sum(),
+                    col("body").eq(col("ref_source")).sum().alias("b"),
+                    col("source_id").eq(col("ref_source")).sum().alias("s"),
+                ]),
             )?;
-            println!("attributed: {n} in {:.2} s", t.elapsed().as_secs_f64());
+            time(
+                "attributed",
+                attributed(&dir, year)?.select([col("root").sum(), col("code").sum()]),
+            )?;
+            let officers_of = concat(
+                [
+                    scan(&dir, "fact_officers.parquet")?,
+                    scan(&dir, "ref_officers.parquet")?,
+                ],
+                UnionArgs::default(),
+            )?;
+            let joined = attributed(&dir, year)?.join(
+                officers_of,
+                [col("root")],
+                [col("fid")],
+                JoinArgs::new(JoinType::Inner),
+            );
+            time(
+                "+ officers",
+                joined.clone().select([len(), col("code").sum()]),
+            )?;
+            time(
+                "+ grouped by (officer, code)",
+                joined
+                    .group_by([col("officer"), col("code")])
+                    .agg([len().alias("n")])
+                    .select([len(), col("n").sum()]),
+            )?;
             let t = Instant::now();
             let n = probity_rankings::collect(officer_counts(&dir, year)?)?.height();
             println!(
@@ -381,7 +434,17 @@ fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Cmd::Compute { dir, csv, year } => {
+        Cmd::EdgeYear { dir } => {
+            probity_bench::edge_year::write(&dir)?;
+            println!("wrote the edge-case year in {}", dir.display());
+            Ok(())
+        }
+        Cmd::Compute {
+            dir,
+            csv,
+            departments_csv,
+            year,
+        } => {
             let year = year_of(&dir, year)?;
             let plan = probity_rankings::Plan::parse(
                 &probity_rankings::plan::DEFAULT
@@ -394,6 +457,15 @@ fn main() -> anyhow::Result<()> {
                 // ranked table has officers only): what DuckDB counts.
                 let mut counts = probity_rankings::collect(
                     probity_rankings::compute::officer_counts(&dir, year)?,
+                )?;
+                let mut f = std::fs::File::create(path)?;
+                CsvWriter::new(&mut f)
+                    .include_header(true)
+                    .finish(&mut counts)?;
+            }
+            if let Some(path) = departments_csv {
+                let mut counts = probity_rankings::collect(
+                    probity_rankings::compute::department_counts(&dir, year)?,
                 )?;
                 let mut f = std::fs::File::create(path)?;
                 CsvWriter::new(&mut f)

@@ -2,6 +2,13 @@
 //! every fact is credited to the officers of the act it belongs to (a
 //! closing, decision, review or case-file review to its matter's officers; a
 //! complaint closing to the complaint's), and to its body once.
+//!
+//! A fact travels as one integer (`code`: its kind and every flag a count
+//! reads, [`code`]) with the three amounts, so the officer join carries
+//! (root, code, hours, exam) and the big groupings are by (subject, code):
+//! a handful of codes a subject. The counts are then taken from those few
+//! rows by the same conditions, on the code read back into its columns
+//! ([`decoded`]): one definition of each count ([`per_fact`]).
 use std::path::Path;
 
 use polars::prelude::*;
@@ -29,70 +36,182 @@ fn is_in(kinds: &[FactKind]) -> Expr {
     col("kind").is_in(lit(Series::new("kinds".into(), v)).implode(false), false)
 }
 
-fn value_if(e: Expr, v: Expr) -> Expr {
-    when(e).then(v).otherwise(lit(0.0))
+/// A count: whether a fact counts (`when`) and, for hours, exam scores and
+/// item scores, the amount it adds (otherwise one).
+struct Count {
+    name: &'static str,
+    when: Expr,
+    amount: Option<&'static str>,
 }
 
-/// One column per count for each fact: a boolean (does it count) or, for
-/// hours, exam scores and item scores, the amount. Narrow on purpose: these
-/// travel through the officer join, 10 million rows of them.
-fn per_fact(year: i32) -> Vec<Expr> {
+fn count(name: &'static str, when: Expr) -> Count {
+    Count {
+        name,
+        when,
+        amount: None,
+    }
+}
+
+/// Every count, defined once over a fact's columns.
+fn per_fact(year: i32) -> Vec<Count> {
     let act = is_in(&[FactKind::Matter, FactKind::Inspection]);
     let decision = k(FactKind::Decision);
     let training = k(FactKind::Training);
     let item = k(FactKind::AssessmentItem).and(col("item_year").eq(lit(year)));
     let transfer =
         |t: TransferKind| k(FactKind::Transfer).and(col("transfer_kind").eq(lit(t as i32)));
+    let sum = |name, when, amount| Count {
+        name,
+        when,
+        amount: Some(amount),
+    };
     vec![
-        k(FactKind::Matter).alias("matters"),
+        count("matters", k(FactKind::Matter)),
         // each matter, complaint and wrongful case once (Facts::count_once)
-        k(FactKind::MatterClosing)
-            .and(col("repeat").not())
-            .alias("completed"),
-        decision.clone().alias("decisions"),
-        k(FactKind::ReviewOutcome)
-            .and(col("wrongful"))
-            .and(col("repeat").not())
-            .alias("wrongful"),
-        k(FactKind::Inspection).alias("inspections"),
-        k(FactKind::Inspection)
-            .and(col("random"))
-            .alias("random_inspections"),
-        k(FactKind::Complaint).alias("complaints"),
-        k(FactKind::ComplaintClosing)
-            .and(col("repeat").not())
-            .alias("complaints_closed"),
-        k(FactKind::Transfer).alias("transfers"),
-        transfer(TransferKind::OtherDepartmentInCase).alias("transfers_a"),
-        transfer(TransferKind::FoundInDailyWork).alias("transfers_b"),
-        transfer(TransferKind::SuspectedCrime).alias("transfers_c"),
-        value_if(training.clone(), col("hours")).alias("training_hours"),
-        value_if(training.clone().and(col("has_exam")), col("exam")).alias("exam_sum"),
-        training.and(col("has_exam")).alias("exams"),
-        act.clone().alias("acts"),
-        act.and(col("records").gt(lit(0))).alias("recorded_acts"),
-        k(FactKind::CaseFileReview).alias("files_reviewed"),
-        k(FactKind::CaseFileReview)
-            .and(col("six_ok"))
-            .alias("files_passed"),
-        decision.clone().and(col("penalty")).alias("penalties"),
-        decision
-            .clone()
-            .and(col("penalty"))
-            .and(col("within"))
-            .alias("penalties_within"),
-        decision.clone().and(col("major")).alias("major_decisions"),
-        decision
-            .and(col("major"))
-            .and(col("reviewed"))
-            .alias("major_reviewed"),
-        value_if(item.clone(), col("item_score")).alias("item_score_sum"),
-        item.alias("items"),
+        count(
+            "completed",
+            k(FactKind::MatterClosing).and(col("repeat").not()),
+        ),
+        count("decisions", decision.clone()),
+        count(
+            "wrongful",
+            k(FactKind::ReviewOutcome)
+                .and(col("wrongful"))
+                .and(col("repeat").not()),
+        ),
+        count("inspections", k(FactKind::Inspection)),
+        count(
+            "random_inspections",
+            k(FactKind::Inspection).and(col("random")),
+        ),
+        count("complaints", k(FactKind::Complaint)),
+        count(
+            "complaints_closed",
+            k(FactKind::ComplaintClosing).and(col("repeat").not()),
+        ),
+        count("transfers", k(FactKind::Transfer)),
+        count("transfers_a", transfer(TransferKind::OtherDepartmentInCase)),
+        count("transfers_b", transfer(TransferKind::FoundInDailyWork)),
+        count("transfers_c", transfer(TransferKind::SuspectedCrime)),
+        sum("training_hours", training.clone(), "hours"),
+        sum("exam_sum", training.clone().and(col("has_exam")), "exam"),
+        count("exams", training.and(col("has_exam"))),
+        count("acts", act.clone()),
+        count("recorded_acts", act.and(col("records").gt(lit(0)))),
+        count("files_reviewed", k(FactKind::CaseFileReview)),
+        count(
+            "files_passed",
+            k(FactKind::CaseFileReview).and(col("six_ok")),
+        ),
+        count("penalties", decision.clone().and(col("penalty"))),
+        count(
+            "penalties_within",
+            decision.clone().and(col("penalty")).and(col("within")),
+        ),
+        count("major_decisions", decision.clone().and(col("major"))),
+        count(
+            "major_reviewed",
+            decision.and(col("major")).and(col("reviewed")),
+        ),
+        sum("item_score_sum", item.clone(), "item_score"),
+        count("items", item),
     ]
 }
 
+/// The flags a count reads, each a bit of `code` above the kind's four.
+const FLAGS: [&str; 11] = [
+    "repeat",
+    "wrongful",
+    "random",
+    "recorded",
+    "penalty",
+    "within",
+    "major",
+    "reviewed",
+    "six_ok",
+    "has_exam",
+    "this_year",
+];
+/// The transfer kind sits above the flags.
+const TRANSFER_SHIFT: i64 = 1 << 16;
+
+/// A kind fits the code's four low bits, checked for every kind when the
+/// crate builds; the match is exhaustive, so a new kind does not compile
+/// until it is listed here (and below), instead of counting as another
+/// kind's flags.
+const fn fits(k: FactKind) -> bool {
+    use FactKind::*;
+    match k {
+        Unspecified | Matter | MatterClosing | Decision | Inspection | ReviewOutcome
+        | Complaint | ComplaintClosing | Transfer | Training | CaseFileReview | AssessmentItem => {
+            (k as i32) < 16
+        }
+    }
+}
+const _: () = {
+    use FactKind::*;
+    let all = [
+        Unspecified,
+        Matter,
+        MatterClosing,
+        Decision,
+        Inspection,
+        ReviewOutcome,
+        Complaint,
+        ComplaintClosing,
+        Transfer,
+        Training,
+        CaseFileReview,
+        AssessmentItem,
+    ];
+    let mut i = 0;
+    while i < all.len() {
+        assert!(fits(all[i]));
+        i += 1;
+    }
+};
+
+/// A fact's kind, flags and transfer kind as one integer: every fact with
+/// the same code counts alike.
+fn code(year: i32) -> Expr {
+    let flag = |name: &str| match name {
+        "recorded" => col("records").gt(lit(0)),
+        "this_year" => col("item_year").eq(lit(year)),
+        f => col(f),
+    };
+    FLAGS.iter().enumerate().fold(
+        col("kind").cast(DataType::Int64)
+            + col("transfer_kind").cast(DataType::Int64) * lit(TRANSFER_SHIFT),
+        |acc, (i, f)| acc + flag(f).cast(DataType::Int64) * lit(1i64 << (4 + i)),
+    )
+}
+
+/// The columns [`per_fact`] reads, back from `code` (records as 0 or 1,
+/// an item's year as `year` or 0).
+fn decoded(year: i32) -> Vec<Expr> {
+    let bit = |shift: i64| (col("code").floor_div(lit(shift)) % lit(2i64)).eq(lit(1i64));
+    let mut out = vec![
+        (col("code") % lit(16i64))
+            .cast(DataType::Int32)
+            .alias("kind"),
+        col("code")
+            .floor_div(lit(TRANSFER_SHIFT))
+            .cast(DataType::Int32)
+            .alias("transfer_kind"),
+    ];
+    for (i, f) in FLAGS.iter().enumerate() {
+        let b = bit(1i64 << (4 + i));
+        out.push(match *f {
+            "recorded" => b.cast(DataType::Int32).alias("records"),
+            "this_year" => when(b).then(lit(year)).otherwise(lit(0)).alias("item_year"),
+            f => b.alias(f),
+        });
+    }
+    out
+}
+
 /// Every fact credited through an act (`root`: the fid whose officers get
-/// the credit) with its per-fact counts. Only the kinds that refer to
+/// the credit) with its code and amounts. Only the kinds that refer to
 /// another fact are joined, each with the one kind it refers to, found among
 /// the year's facts or the earlier facts they refer to (`refs.parquet`:
 /// joined, never counted).
@@ -122,8 +241,12 @@ pub fn attributed(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
             col("source_id").alias("r_source"),
             col("root"),
         ]);
-    let mut out = vec![col("root")];
-    out.extend(per_fact(year));
+    let out = [
+        col("root"),
+        code(year).alias("code"),
+        col("hours"),
+        col("exam"),
+    ];
     let direct = facts
         .clone()
         .filter(is_in(&[
@@ -162,12 +285,33 @@ pub fn attributed(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
     )
 }
 
-/// Sums of the per-fact columns, as numbers.
-fn sums(names: &[&str]) -> Vec<Expr> {
-    names
-        .iter()
-        .map(|n| col(*n).sum().cast(DataType::Float64).alias(*n))
-        .collect()
+/// The counts `names` per `key` from rows of (key, code, n, n_tainted,
+/// amounts): each count's condition on the code read back, times the facts
+/// the row stands for (for `withheld`, only those not tainted); an amount,
+/// the row's sum of it.
+fn pivot(grouped: LazyFrame, key: &str, year: i32, names: &[&str], withheld: &[&str]) -> LazyFrame {
+    let aggs: Vec<Expr> = per_fact(year)
+        .into_iter()
+        .filter(|c| names.contains(&c.name))
+        .map(|c| {
+            let adds = match c.amount {
+                Some(a) => col(a),
+                None if withheld.contains(&c.name) => {
+                    (col("n") - col("n_tainted")).cast(DataType::Float64)
+                }
+                None => col("n").cast(DataType::Float64),
+            };
+            when(c.when)
+                .then(adds)
+                .otherwise(lit(0.0))
+                .sum()
+                .alias(c.name)
+        })
+        .collect();
+    grouped
+        .with_columns(decoded(year))
+        .group_by([col(key)])
+        .agg(aggs)
 }
 
 /// The volumes an officer is credited with for an act: withheld for the
@@ -191,28 +335,38 @@ pub fn officer_counts(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
         .copied()
         .filter(|c| *c != "findings")
         .collect();
-    let officers_of = concat(
+    // Officers by their row in the registry's list (`oi`): the big join
+    // and grouping carry an integer, not a name. An officer the registry
+    // does not list is not ranked, so is not needed here either.
+    let index = scan(dir, "officers.parquet")?
+        .select([col("officer").alias("i_officer")])
+        .with_row_index("oi", None);
+    let by_index = |lf: LazyFrame| {
+        lf.join(
+            index.clone(),
+            [col("officer")],
+            [col("i_officer")],
+            JoinArgs::new(JoinType::Inner),
+        )
+    };
+    let officers_of = by_index(concat(
         [
             scan(dir, "fact_officers.parquet")?,
             scan(dir, "ref_officers.parquet")?,
         ],
         UnionArgs::default(),
-    )?;
+    )?)
+    .select([col("fid"), col("oi")]);
     // An act with a finding on an officer earns that officer no volume
     // credit: a breach must not count as work done (Art. 16-20).
-    let named = scan(dir, "findings.parquet")?
-        .filter(col("officer").neq(lit("")))
+    let named = by_index(scan(dir, "findings.parquet")?.filter(col("officer").neq(lit(""))))
         .select([
             col("fid").alias("t_fid"),
-            col("officer").alias("t_officer"),
+            col("oi").alias("t_oi"),
             lit(true).alias("tainted"),
         ])
         .unique(None, UniqueKeepStrategy::Any);
-    let uncredited: Vec<Expr> = CREDITED_VOLUMES
-        .iter()
-        .map(|c| col(*c).and(col("tainted").not()).alias(*c))
-        .collect();
-    let credited = attributed(dir, year)?
+    let grouped = attributed(dir, year)?
         .join(
             officers_of,
             [col("root")],
@@ -223,14 +377,30 @@ pub fn officer_counts(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
         // credit from that officer too.
         .join(
             named,
-            [col("root"), col("officer")],
-            [col("t_fid"), col("t_officer")],
+            [col("root"), col("oi")],
+            [col("t_fid"), col("t_oi")],
             JoinArgs::new(JoinType::Left),
         )
-        .with_column(col("tainted").fill_null(lit(false)))
-        .with_columns(uncredited)
-        .group_by([col("officer")])
-        .agg(sums(&counts));
+        .group_by([col("oi"), col("code")])
+        .agg([
+            len().alias("n"),
+            col("tainted")
+                .fill_null(lit(false))
+                .cast(DataType::UInt32)
+                .sum()
+                .alias("n_tainted"),
+            col("hours").sum(),
+            col("exam").sum(),
+        ]);
+    let credited = pivot(grouped, "oi", year, &counts, CREDITED_VOLUMES)
+        .join(
+            index,
+            [col("oi")],
+            [col("oi")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .rename(["i_officer"], ["officer"], true)
+        .drop(cols(["oi"]));
     let findings = findings_by_rule(
         scan(dir, "findings.parquet")?.filter(col("officer").neq(lit(""))),
         "officer",
@@ -262,12 +432,23 @@ pub fn department_counts(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
         .copied()
         .filter(|c| *c != "findings")
         .collect();
-    let mut cols = vec![col("body")];
-    cols.extend(per_fact(year));
-    let credited = scan(dir, "facts.parquet")?
-        .select(cols)
-        .group_by([col("body")])
-        .agg(sums(&all));
+    let grouped = scan(dir, "facts.parquet")?
+        .select([
+            col("body"),
+            code(year).alias("code"),
+            col("hours"),
+            col("exam"),
+            col("item_score"),
+        ])
+        .group_by([col("body"), col("code")])
+        .agg([
+            len().alias("n"),
+            col("hours").sum(),
+            col("exam").sum(),
+            col("item_score").sum(),
+        ])
+        .with_column(lit(0u32).alias("n_tainted"));
+    let credited = pivot(grouped, "body", year, &all, &[]);
     let findings = findings_by_rule(scan(dir, "findings.parquet")?, "body");
     let fill = zero_filled(OFFICER_COUNTS.iter().chain(DEPARTMENT_EXTRA).copied());
     Ok(scan(dir, "bodies.parquet")?

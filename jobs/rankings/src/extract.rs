@@ -245,9 +245,14 @@ impl Facts {
         self.transfer_kind.push(row.transfer_kind);
         self.item_score.push(row.item_score);
         self.item_year.push(row.item_year);
+        // Each officer once an act: intake refuses a list naming one twice,
+        // but a record that did would otherwise credit that officer twice.
+        let mut seen = HashSet::with_capacity(officers.len());
         for o in officers {
-            self.of_fid.push(fid);
-            self.of_officer.push(o);
+            if seen.insert(o.clone()) {
+                self.of_fid.push(fid);
+                self.of_officer.push(o);
+            }
         }
         self.push_findings(f);
     }
@@ -477,6 +482,16 @@ pub async fn referenced(peers: &Peers, dir: &Path, bar: &ProgressBar) -> anyhow:
 /// benchmark's synthetic year) refer to nothing outside their year.
 pub fn no_references(dir: &Path) -> anyhow::Result<()> {
     write_refs(dir, Facts::default())
+}
+
+/// The two reference files from the facts of other years given (as
+/// BatchLookupFacts gives them): inputs made without intake.
+pub fn write_references(dir: &Path, facts: &[Fact]) -> anyhow::Result<()> {
+    let mut refs = Facts::default();
+    for f in facts {
+        refs.push(f);
+    }
+    write_refs(dir, refs)
 }
 
 fn write_refs(dir: &Path, mut refs: Facts) -> anyhow::Result<()> {
