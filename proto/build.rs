@@ -7,6 +7,7 @@ const PROTOS: &[&str] = &[
     "probity/intake/v1/intake.proto",
     "probity/accountability/v1/accountability.proto",
     "probity/rankings/v1/rankings.proto",
+    "probity/draws/v1/draws.proto",
     "probity/audit/v1/audit.proto",
     "google/rpc/error_details.proto",
 ];

@@ -19,6 +19,7 @@ PAIRS = [
     ("accountability", "registry", "accountability.registry_endpoint"),  # services/accountability/src/lib.rs
     ("accountability", "intake", "accountability.intake_endpoint"),
     ("rankings", "registry", "rankings.registry_endpoint"),  # services/rankings/src/lib.rs (superior assessments)
+    ("draws", "registry", "draws.registry_endpoint"),  # services/draws/src/lib.rs (the inspector pool)
     ("rankings-job", "registry", "rankings.registry_endpoint"),  # jobs/rankings/src/extract.rs
     ("rankings-job", "intake", "rankings.intake_endpoint"),
     ("rankings-job", "accountability", "rankings.accountability_endpoint"),

@@ -292,7 +292,7 @@ def check_set(label, v, docs):
         check(("/etc/probity/national-id" in mounts) == (name in ("registry", "all") or bool(t.get("nationalIdKey"))),
               f"{label}: {res} national-ID key mounted only where needed")
         check("/etc/probity/audit" in mounts and "/etc/probity/issuer" in mounts, f"{label}: {res} audit and issuer keys")
-        check(("/etc/probity/service-token" in mounts) == (name in ("intake", "accountability", "rankings", "all")),
+        check(("/etc/probity/service-token" in mounts) == (name in ("intake", "accountability", "rankings", "draws", "all")),
               f"{label}: {res} service token mounted only where a service calls another")
     deployments = set(by_kind.get("Deployment", {}))
     check(deployments == {f"{prefix}-{n}" for n in enabled}, f"{label}: Deployments {sorted(deployments)} are deploymentMode's")
@@ -337,6 +337,10 @@ def check_set(label, v, docs):
               f"{label}: accountability's service token file")
         check(data.get("PROBITY__ACCOUNTABILITY__REGISTRY_ENDPOINT") == endpoint,
               f"{label}: accountability reaches the registry target's Service")
+        check(data.get("PROBITY__DRAWS__REGISTRY_ENDPOINT") == endpoint,
+              f"{label}: draws reaches the registry target's Service")
+        check(data.get("PROBITY__DRAWS__TOKEN_FILE", "").startswith("/etc/probity/service-token/"),
+              f"{label}: draws' service token file")
         for t in ("registry", "intake", "accountability", "rankings"):
             check(data.get(f"PROBITY__RANKINGS__{t.upper()}_ENDPOINT") == served(t),
                   f"{label}: the rankings job reaches the {t} target's Service")
@@ -471,6 +475,7 @@ GRPC_SERVICES = {
     "intake": ["probity.intake.v1.IntakeService"],
     "accountability": ["probity.accountability.v1.AccountabilityService"],
     "rankings": ["probity.rankings.v1.RankingsService"],
+    "draws": ["probity.draws.v1.DrawsService", "probity.draws.v1.PublicDrawsService"],
 }
 
 

@@ -19,6 +19,7 @@ pub const SERVICES: &[Listed] = &[
     Listed::of::<probity_intake::Intake>(),
     Listed::of::<probity_accountability::Accountability>(),
     Listed::of::<probity_rankings_service::Rankings>(),
+    Listed::of::<probity_draws::Draws>(),
 ];
 
 /// Settings sections of commands that are not services. The nightly job's,
@@ -224,10 +225,17 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["all", "registry", "intake", "accountability", "rankings"]
+            [
+                "all",
+                "registry",
+                "intake",
+                "accountability",
+                "rankings",
+                "draws"
+            ]
         );
         let sections: Vec<&str> = sections().iter().map(|k| k.name).collect();
-        for name in ["registry", "intake", "accountability", "rankings"] {
+        for name in ["registry", "intake", "accountability", "rankings", "draws"] {
             assert!(sections.contains(&name), "{name}: {sections:?}");
         }
     }
@@ -267,7 +275,7 @@ mod tests {
         }
         let mut all = Vec::new();
         keys(&defaults, "", &mut all);
-        for section in ["registry", "intake", "accountability", "rankings"] {
+        for section in ["registry", "intake", "accountability", "rankings", "draws"] {
             assert!(
                 all.iter().any(|k| k.starts_with(&format!("{section}."))),
                 "{section} is among the keys checked"

@@ -24,6 +24,12 @@ pub mod rankings {
     }
 }
 
+pub mod draws {
+    pub mod v1 {
+        tonic::include_proto!("probity.draws.v1");
+    }
+}
+
 pub mod audit {
     pub mod v1 {
         tonic::include_proto!("probity.audit.v1");

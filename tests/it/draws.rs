@@ -3,7 +3,7 @@
 use probity_draws::{Conflict, DrawRecord, Pair, RiskClass, Target};
 use probity_rules::uscc::{org_check, uscc_check};
 
-fn code(i: u32) -> String {
+pub(crate) fn code(i: u32) -> String {
     let mut n = i;
     loop {
         let body = format!("{n:08}");
@@ -50,7 +50,7 @@ fn record() -> DrawRecord {
 }
 
 /// Runs `probity draw verify` on `record` written to a file.
-async fn verify_cli(record: &serde_json::Value) -> (i32, String) {
+pub(crate) async fn verify_cli(record: &serde_json::Value) -> (i32, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("record.json");
     std::fs::write(&path, serde_json::to_vec_pretty(record).unwrap()).unwrap();

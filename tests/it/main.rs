@@ -10,6 +10,7 @@ mod auth;
 mod city;
 mod city_parquet;
 mod draws;
+mod draws_service;
 mod idempotency;
 mod intake;
 mod keys;

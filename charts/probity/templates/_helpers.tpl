@@ -167,6 +167,7 @@ ConfigMap exists).
 {{- $_ := set $d "PROBITY__INTAKE__REGISTRY_TOKEN_FILE" $token }}
 {{- $_ := set $d "PROBITY__ACCOUNTABILITY__TOKEN_FILE" $token }}
 {{- $_ := set $d "PROBITY__RANKINGS__TOKEN_FILE" $token }}
+{{- $_ := set $d "PROBITY__DRAWS__TOKEN_FILE" $token }}
 {{- /* The nightly job reaches every service at the Service of the Deployment
 running it. Split services reach their peers the same way; in "single" mode
 they leave the endpoints empty and call each other inside the pod. */ -}}
@@ -184,6 +185,7 @@ they leave the endpoints empty and call each other inside the pod. */ -}}
 {{- $_ := set $d "PROBITY__INTAKE__REGISTRY_ENDPOINT" $at.registry }}
 {{- $_ := set $d "PROBITY__ACCOUNTABILITY__REGISTRY_ENDPOINT" $at.registry }}
 {{- $_ := set $d "PROBITY__ACCOUNTABILITY__INTAKE_ENDPOINT" $at.intake }}
+{{- $_ := set $d "PROBITY__DRAWS__REGISTRY_ENDPOINT" $at.registry }}
 {{- else if $tls }}
 {{- /* `all` serves TLS, so its services call each other over TLS too, at
 the pod's own address, checked against the `all` Service's name. */ -}}
@@ -191,6 +193,7 @@ the pod's own address, checked against the `all` Service's name. */ -}}
 {{- $_ := set $d "PROBITY__INTAKE__REGISTRY_ENDPOINT" $self }}
 {{- $_ := set $d "PROBITY__ACCOUNTABILITY__REGISTRY_ENDPOINT" $self }}
 {{- $_ := set $d "PROBITY__ACCOUNTABILITY__INTAKE_ENDPOINT" $self }}
+{{- $_ := set $d "PROBITY__DRAWS__REGISTRY_ENDPOINT" $self }}
 {{- $_ := set $d "PROBITY__PEER_TLS__DOMAIN" (include "probity.componentName" (dict "ctx" $ "component" "all")) }}
 {{- end }}
 {{- if $v.metrics.enabled }}
@@ -230,7 +233,7 @@ one per target. Read with fromYaml (numbers come back as floats: int64 them).
 {{- $_ := set $out "all" (dict "replicas" .Values.single.replicas "resources" .Values.single.resources "nationalIdKey" true "serviceToken" true) }}
 {{- else if eq .Values.deploymentMode "microservices" }}
 {{- range $name, $t := .Values.targets }}
-{{- $_ := set $out $name (dict "replicas" $t.replicas "resources" $t.resources "nationalIdKey" (or $t.nationalIdKey (eq $name "registry")) "serviceToken" (has $name (list "intake" "accountability" "rankings"))) }}
+{{- $_ := set $out $name (dict "replicas" $t.replicas "resources" $t.resources "nationalIdKey" (or $t.nationalIdKey (eq $name "registry")) "serviceToken" (has $name (list "intake" "accountability" "rankings" "draws"))) }}
 {{- end }}
 {{- else }}
 {{- fail (printf "deploymentMode %q: single or microservices" (toString .Values.deploymentMode)) }}
@@ -244,6 +247,7 @@ registry: [probity.registry.v1.RegistryService, probity.registry.v1.PublicRegist
 intake: [probity.intake.v1.IntakeService]
 accountability: [probity.accountability.v1.AccountabilityService]
 rankings: [probity.rankings.v1.RankingsService]
+draws: [probity.draws.v1.DrawsService, probity.draws.v1.PublicDrawsService]
 {{- end }}
 
 {{/* The Service serving a target's gRPC services: (dict "ctx" $ "target" NAME). */}}

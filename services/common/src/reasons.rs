@@ -112,6 +112,19 @@ reasons! {
     NotVerticallyManaged = "NOT_VERTICALLY_MANAGED", FailedPrecondition, "rankings", "A superior's assessment is kept only for a body the registry marks vertically managed (Art. 4); the office corrects the registry first if the mark is wrong.";
     SuperiorAssessmentConflict = "SUPERIOR_ASSESSMENT_CONFLICT", AlreadyExists, "rankings", "The body's year already has a superior's assessment that reads otherwise: send it with a correction_reason to record a new revision (the earlier one stays).";
     ReportNotAsDeclared = "REPORT_NOT_AS_DECLARED", FailedPrecondition, "rankings", "A run's report is stored only as the run declared it when it was recorded (its SHA-256 and size): other bytes under its name are refused, before and after the first upload.";
+
+    // draws
+    OwnUnitOnly = "OWN_UNIT_ONLY", PermissionDenied, "draws", "A unit draws, uploads its target list and plans for itself only, and reads only its own lists: not even a body above it acts for it.";
+    NoTargetList = "NO_TARGET_LIST", FailedPrecondition, "draws", "The unit has uploaded no target list: upload one before committing to a draw.";
+    NoDrawPlan = "NO_DRAW_PLAN", FailedPrecondition, "draws", "The unit has no annual plan for the power and year: set one before committing to a draw.";
+    DrawPlanConflict = "DRAW_PLAN_CONFLICT", AlreadyExists, "draws", "The plan already has a revision that reads otherwise: send it with a correction_reason to record the next revision (the earlier ones stay).";
+    DrawPlanInUse = "DRAW_PLAN_IN_USE", FailedPrecondition, "draws", "A draw already used this plan: only the legal-affairs office revises it now, so a unit does not loosen its plan after drawing.";
+    DrawOpen = "DRAW_OPEN", FailedPrecondition, "draws", "The unit has a draw of this power neither drawn nor abandoned: reveal it (or abandon it before its public value is recorded) first.";
+    DrawUnderstaffed = "DRAW_UNDERSTAFFED", FailedPrecondition, "draws", "A target the plan could draw has fewer eligible inspectors (pool less its conflicts and previous pairs) than the plan sends: refused before any seed is known.";
+    DrawWrongState = "DRAW_WRONG_STATE", FailedPrecondition, "draws", "The draw is not in the state the step needs (commit, public value, reveal, in that order, once each): a draw is never re-run or edited.";
+    RevealMismatch = "REVEAL_MISMATCH", FailedPrecondition, "draws", "The revealed seed does not hash to the draw's commitment: nothing was drawn.";
+    PublicValueSameParty = "PUBLIC_VALUE_SAME_PARTY", PermissionDenied, "draws", "Whoever committed to the seed does not record the public value: no single party fixes both.";
+    DrawOutcomeKnown = "DRAW_OUTCOME_KNOWN", PermissionDenied, "draws", "The public value is recorded, so the unit knows its draw's outcome: only the legal-affairs office abandons it now.";
 }
 
 impl Reason {
