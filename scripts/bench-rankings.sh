@@ -5,7 +5,7 @@
 #     input: its departments and towns, officers and auxiliaries, every kind
 #     of fact, the planted patterns and their findings; BENCH_OFFICERS people)
 #     beside DuckDB computing the same indicators from the same files with the
-#     same thread count, in the same run: farm-bench pairs them A B A B and
+#     same thread count, in the same run: scripts/ab.py pairs them A B A B and
 #     prints time and peak-memory ratios. Before timing, every count of every
 #     officer and assessed unit is checked equal between the two, on that
 #     year and on the small edge-case year (rankings-bench edge-year). BENCH_SOURCE=uniform uses the
@@ -38,6 +38,7 @@ BIN=$CARGO_TARGET_DIR/release
 echo "== building (release) ==" >&2
 cargo build --release -p probity -p probity-bench >&2
 python3 -c 'import duckdb' 2>/dev/null || pip install -q duckdb
+[[ -x /usr/bin/time ]] || apt-get install -y -qq time >&2  # GNU time: scripts/ab.py reads its figures
 
 if [[ $PART == all || $PART == 1 ]]; then
     DIR=$BASE/rankings-$SOURCE-$FACTS-$OFFICERS
@@ -67,7 +68,7 @@ if [[ $PART == all || $PART == 1 ]]; then
         --csv "$DIR/probity-officers.csv" --departments-csv "$DIR/probity-departments.csv"
     python3 scripts/rankings_duckdb.py "$DIR" "$THREADS" "$DIR/probity-officers.csv" "$DIR/probity-departments.csv"
     echo "== A: probity's computation (polars, streaming), B: DuckDB; $THREADS threads each ==" >&2
-    POLARS_MAX_THREADS=$THREADS farm-bench -n "$RUNS" --warmup 1 --timeout 3000 \
+    POLARS_MAX_THREADS=$THREADS python3 scripts/ab.py -n "$RUNS" --warmup 1 \
         --vs "python3 $ROOT/scripts/rankings_duckdb.py $DIR $THREADS" \
         -- "$BIN/rankings-bench" compute --dir "$DIR"
 fi
