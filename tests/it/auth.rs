@@ -282,11 +282,12 @@ db_test!(roles_decide_what_may_be_called, |b| async move {
     );
 
     // a service reads and applies sanction effects, nothing else
-    let mut sv = as_role(&s, Role::Service).await;
+    let job = s.service_token(&probity_common::service_identity::RANKINGS_JOB);
+    let mut sv = s.registry(&job).await;
     list_bodies(&mut sv).await.expect("service reads");
     denied(sv.create_post(new_post()).await);
     denied(sv.create_body(new_body()).await);
-    let mut sa = s.audit(&s.token(Role::Service, None)).await;
+    let mut sa = s.audit(&job).await;
     denied(
         sa.verify_audit_chain(VerifyAuditChainRequest {
             service: "registry".into(),

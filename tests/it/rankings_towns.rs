@@ -350,7 +350,10 @@ db_test!(
             expect_err(
                 c.record_superior_assessment(record(good.clone(), "")).await,
                 Code::PermissionDenied,
-                "ROLE_NOT_ALLOWED",
+                match role {
+                    Role::Service => "SERVICE_NOT_ALLOWED",
+                    _ => "ROLE_NOT_ALLOWED",
+                },
             );
         }
         let mut office = rankings(&s, Role::LegalOffice, None).await;

@@ -16,10 +16,12 @@ pub mod keys;
 pub mod names;
 pub mod peer;
 pub mod reasons;
+pub mod revocation;
 pub mod schema;
 pub mod section;
 pub mod server;
 pub mod service;
+pub mod service_identity;
 pub mod store;
 pub mod telemetry;
 

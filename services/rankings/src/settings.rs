@@ -23,6 +23,12 @@ pub struct RankingsSettings {
     pub timeout_ms: u64,
     /// Runs are written under this directory, one folder per run.
     pub out_dir: String,
+    /// The city's today as the service sees it when it bounds a run's
+    /// `as_of` and finalize; `None`: the clock's. Set in code by tests
+    /// only: it is not a configuration key, so no file or variable moves
+    /// the service's calendar.
+    #[serde(skip)]
+    pub today: Option<chrono::NaiveDate>,
 }
 
 impl Default for RankingsSettings {
@@ -35,6 +41,7 @@ impl Default for RankingsSettings {
             token_file: String::new(),
             timeout_ms: 60_000,
             out_dir: "./data/rankings".into(),
+            today: None,
         }
     }
 }

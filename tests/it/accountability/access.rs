@@ -103,7 +103,7 @@ db_test!(a_department_reads_what_concerns_it, |b| async move {
     // the rankings job see everything.
     let mut g = acc(&s, Role::Department, Some(&w.gov.name)).await;
     assert_eq!(case_names(&mut g, CaseFilter::default()).await, everything);
-    for role in [Role::Leadership, Role::LegalOffice, Role::Service] {
+    for role in [Role::Leadership, Role::LegalOffice] {
         let mut r = acc(&s, role, None).await;
         assert_eq!(
             case_names(&mut r, CaseFilter::default()).await,
@@ -112,6 +112,16 @@ db_test!(a_department_reads_what_concerns_it, |b| async move {
         );
         assert_eq!(get(&mut r, &on_other).await.name, on_other);
     }
+    // The job lists the cases its report shows, and reads nothing else.
+    let mut r = job(&s).await;
+    assert_eq!(case_names(&mut r, CaseFilter::default()).await, everything);
+    expect_code(
+        r.get_case(GetCaseRequest {
+            name: on_other.clone(),
+        })
+        .await,
+        Code::PermissionDenied,
+    );
     // The office's body filter: the body, its officers, the bodies below.
     assert_eq!(case_names(&mut c, by_body(&w.dept.name)).await, mine);
     assert_eq!(case_names(&mut c, by_body(&w.gov.name)).await, everything);
@@ -386,21 +396,14 @@ db_test!(only_the_office_manages_cases, |b| async move {
         every_write(&mut l, &w, &case.name, &order.name).await,
         &[],
     );
-    // The rankings job raises and records, and opens nothing by hand.
-    let mut svc = acc(&s, Role::Service, None).await;
+    // The rankings job raises flags and records commendations, and opens
+    // nothing by hand (findings are raised by accountability's own sweep).
+    let mut svc = job(&s).await;
     let results = every_write(&mut svc, &w, &case.name, &order.name).await;
-    let allowed = ["RaiseFromFinding", "RaiseFromFlag", "RecordCommendation"];
+    let allowed = ["RaiseFromFlag", "RecordCommendation"];
     for (method, r) in &results {
-        match *method {
-            "RaiseFromFlag" | "RecordCommendation" => {
-                assert!(r.is_ok(), "the service may {method}: {r:?}")
-            }
-            // allowed, and refused only for its unknown fact
-            "RaiseFromFinding" => assert_eq!(
-                r.as_ref().map_err(|e| e.code()).unwrap_err(),
-                Code::InvalidArgument
-            ),
-            _ => {}
+        if allowed.contains(method) {
+            assert!(r.is_ok(), "the service may {method}: {r:?}")
         }
     }
     denied("service", results, &allowed);
@@ -660,7 +663,7 @@ db_test!(a_request_id_makes_a_retry_safe, |b| async move {
             ..Default::default()
         }),
     };
-    let mut svc = acc(&s, Role::Service, None).await;
+    let mut svc = job(&s).await;
     let raised = svc
         .raise_from_flag(flag.clone())
         .await

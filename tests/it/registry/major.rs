@@ -271,10 +271,15 @@ db_test!(
         for role in [Role::Department, Role::Service] {
             let body = (role == Role::Department).then_some(w.dept.name.as_str());
             let mut d = s.registry(&s.token(role, body)).await;
+            // a service token of no listed identity calls nothing at all
+            let why = match role {
+                Role::Service => "SERVICE_NOT_ALLOWED",
+                _ => "ROLE_NOT_ALLOWED",
+            };
             expect_err(
                 set(&mut d, &p, fine.clone(), None).await,
                 Code::PermissionDenied,
-                "ROLE_NOT_ALLOWED",
+                why,
             );
         }
 
@@ -403,7 +408,7 @@ db_test!(
             officers: vec![w.a.name.clone()],
             min_qualified: 0,
         };
-        let mut svc = s.registry(&s.token(Role::Service, None)).await;
+        let mut svc = s.legal().await;
         let before = svc
             .check_actors(at(when() - Duration::hours(1)))
             .await
