@@ -350,10 +350,7 @@ db_test!(
             expect_err(
                 c.record_superior_assessment(record(good.clone(), "")).await,
                 Code::PermissionDenied,
-                match role {
-                    Role::Service => "SERVICE_NOT_ALLOWED",
-                    _ => "ROLE_NOT_ALLOWED",
-                },
+                "ROLE_NOT_ALLOWED",
             );
         }
         let mut office = rankings(&s, Role::LegalOffice, None).await;

@@ -563,19 +563,20 @@ fn authorize(
         return Err(Status::unauthenticated("missing bearer token"));
     };
     let p = verifier.verify(token).map_err(Status::unauthenticated)?;
-    // A service is admitted by its identity's table, and the method's class
-    // must still admit services at all (so a table slip cannot grant a lift).
-    if p.role == Role::Service && !service_identity::may_call(&p.subject, path) {
-        let e = AppError::refused(
-            Reason::ServiceNotAllowed,
-            format!("service {} may not call {path}", p.subject),
-        );
-        return Err(e.into());
-    }
     if !access.allows(p.role) {
         let e = AppError::refused(
             Reason::RoleNotAllowed,
             format!("role {} may not call {path}", p.role.as_str()),
+        );
+        return Err(e.into());
+    }
+    // A service is admitted only by its identity's table, within what the
+    // method's class admits services to at all (so a slip in the table
+    // cannot grant a lift).
+    if p.role == Role::Service && !service_identity::may_call(&p.subject, path) {
+        let e = AppError::refused(
+            Reason::ServiceNotAllowed,
+            format!("service {} may not call {path}", p.subject),
         );
         return Err(e.into());
     }

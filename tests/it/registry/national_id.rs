@@ -180,3 +180,56 @@ db_test!(
         s.stop().await;
     }
 );
+
+db_test!(
+    a_department_does_not_bar_another_bodys_officer,
+    |b| async move {
+        // The environment bureau registers the market bureau's officer beside
+        // them, then marks its own registration transferred out, hoping the
+        // status follows the person.
+        let s = TestServer::start(b).await;
+        let w = world(&s).await;
+        let mut other = as_dept(&s, &w.other.name).await;
+        let beside = other
+            .create_officer(register(&w.other, "张三明", nid(1)))
+            .await
+            .unwrap()
+            .into_inner();
+        other
+            .set_officer_status(SetOfficerStatusRequest {
+                request_id: rid(),
+                officer: beside.name.clone(),
+                status: OfficerStatus::TransferredOut as i32,
+                reason: "离职".into(),
+                effective_time: None,
+            })
+            .await
+            .expect("a department sets its own officer's status");
+        let mut dept = as_dept(&s, &w.dept.name).await;
+        let a = dept
+            .get_officer(GetOfficerRequest {
+                name: w.a.name.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            a.status,
+            OfficerStatus::Active as i32,
+            "not the market bureau's"
+        );
+        let third = body(&s, "尚志市交通运输局", BodyKind::Department, &w.gov.name).await;
+        let late = as_dept(&s, &third.name)
+            .await
+            .create_officer(register(&third, "张三明", nid(1)))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            late.status,
+            OfficerStatus::Active as i32,
+            "nor a third body's"
+        );
+        s.stop().await;
+    }
+);

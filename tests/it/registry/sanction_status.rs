@@ -335,7 +335,7 @@ db_test!(only_the_legal_office_lifts_a_withholding, |b| async move {
             .unwrap_err();
         assert_eq!(
             (e.code(), reason(&e).as_str()),
-            (Code::PermissionDenied, "SERVICE_NOT_ALLOWED"),
+            (Code::PermissionDenied, "ROLE_NOT_ALLOWED"),
             "{}",
             id.subject
         );

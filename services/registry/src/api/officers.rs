@@ -203,13 +203,21 @@ pub async fn create_officer(
         }
     }
     // A sanction follows the person: a second registration starts no
-    // lighter than the heaviest status the person has (the one fact it
-    // shows, and one a body must know before it deploys them).
-    let status = same
-        .iter()
-        .map(|o| o.status)
-        .max_by_key(|s| status_weight(*s))
-        .unwrap_or(OfficerStatus::Active as i32);
+    // lighter than the heaviest status imposed on the person (the one fact
+    // it shows, and one a body must know before it deploys them). A status a
+    // department set on its own registration does not follow: it would let
+    // one body bar another's officer.
+    let mut status = OfficerStatus::Active as i32;
+    for other in &same {
+        if status_weight(other.status) > status_weight(status)
+            && status_set_by(w.txn(), reg.store.chain.prefix(), other)
+                .await?
+                .as_deref()
+                != Some(Role::Department.as_str())
+        {
+            status = other.status;
+        }
+    }
     let m = officer::Model {
         id: probity_common::names::new_id(),
         display_name: o.display_name.trim().to_string(),
@@ -442,8 +450,9 @@ pub async fn set_officer_status(
     late::record_if(&mut w, ctx, &late, &r.officer, &o.body_id, eff).await?;
     let out = record(&mut w, ctx, &o, c).await?;
     // A sanction follows the person into every body that registered them
-    // (m0006), so a second registration is no way out of one.
-    if status_weight(r.status) > 0 {
+    // (m0006), so a second registration is no way out of one. A
+    // department's own status change stays on its own registration.
+    if ctx.principal.role != Role::Department && status_weight(r.status) > 0 {
         let why = format!("follows {}: {}", r.officer, r.reason);
         for s in store::officers::by_national_id(w.txn(), &o.national_id_hmac).await? {
             if s.id == o.id || status_weight(s.status) >= status_weight(r.status) {
