@@ -45,6 +45,9 @@ USER 10001:10001
 # Inside a container the default 127.0.0.1 is unreachable through a published
 # port (`docker run -p 50051:50051`); the chart sets it too.
 ENV PROBITY__SERVER__LISTEN=0.0.0.0:50051
+# An image is a deployment: tokens come from the issuer's keys
+# (auth.public_key_files), never from a key made beside the data.
+ENV PROBITY__AUTH__DEV_KEYS=false
 EXPOSE 50051
 ENTRYPOINT ["probity"]
 CMD ["serve"]

@@ -45,6 +45,11 @@ done
 command -v pgbench >/dev/null || { echo "pgbench is needed (postgresql-contrib / postgresql client)" >&2; exit 1; }
 
 WORK=$(mktemp -d /tmp/probity-bench-intake.XXXXXX)
+# An issuer's key pair: development keys are refused beside PostgreSQL, so
+# the servers verify with the public key and `token issue` signs with the
+# private one.
+PROBITY__AUTH__DEV_KEYS=false "$BIN/probity" token keygen --private "$WORK/issuer.pem" --public "$WORK/issuer.pub.pem" 2>/dev/null
+export PROBITY__AUTH__DEV_KEYS=false PROBITY__AUTH__SIGNING_KEY_FILE=$WORK/issuer.pem PROBITY__AUTH__PUBLIC_KEY_FILES=$WORK/issuer.pub.pem
 DB=probity_bench_$$_$RANDOM
 PG_URL=${PG_ADMIN%/*}/$DB
 PIDS=()

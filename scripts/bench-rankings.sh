@@ -75,6 +75,11 @@ fi
 
 if [[ $PART == all || $PART == 2 ]]; then
     WORK=$(mktemp -d /tmp/probity-bench-rankings.XXXXXX)
+    # An issuer's key pair: development keys are refused beside PostgreSQL, so
+    # the servers verify with the public key and `token issue` signs with the
+    # private one.
+    PROBITY__AUTH__DEV_KEYS=false "$BIN/probity" token keygen --private "$WORK/issuer.pem" --public "$WORK/issuer.pub.pem" 2>/dev/null
+    export PROBITY__AUTH__DEV_KEYS=false PROBITY__AUTH__SIGNING_KEY_FILE=$WORK/issuer.pem PROBITY__AUTH__PUBLIC_KEY_FILES=$WORK/issuer.pub.pem
     DB=probity_bench_rk_$$_$RANDOM
     PG_URL=${PG_ADMIN%/*}/$DB
     PID=

@@ -116,7 +116,8 @@ ALL_TARGETS = {
 ALTERNATIVES = {
     "fullnameOverride": "shangzhi",
     "image": {"tag": "1.2.3"},
-    "targets": {"registry": {"database": {"existingSecret": "registry-db", "urlKey": "dsn"}}},
+    "targets": {"registry": {"database": {"existingSecret": "registry-db", "urlKey": "dsn"},
+                             "auditKey": {"existingSecret": "registry-audit", "key": "registry-chain.key"}}},
     "serviceAccount": {"create": False, "name": "probity-existing"},
     "migration": {"enabled": False},
     "tests": {"enabled": False},
@@ -294,6 +295,27 @@ def check_set(label, v, docs):
         check("/etc/probity/audit" in mounts and "/etc/probity/issuer" in mounts, f"{label}: {res} audit and issuer keys")
         check(("/etc/probity/service-token" in mounts) == (name in ("intake", "accountability", "rankings", "draws", "all")),
               f"{label}: {res} service token mounted only where a service calls another")
+        # Issue 19: each pod mounts only its own identity's token, its own
+        # chain's audit key, and the shared database URL only if a service
+        # it runs has no database of its own.
+        vols = {x["name"]: x for x in spec["volumes"]}
+        keys = v["serviceTokens"]["keys"]
+        want_tokens = {keys[n] for n in (["intake", "accountability", "rankings"] if single else [name])
+                       if n in keys and (single or n in ("intake", "accountability", "rankings"))}
+        got_tokens = {i["key"] for i in vols.get("service-token", {}).get("secret", {}).get("items", [])}
+        check(got_tokens == want_tokens, f"{label}: {res} mounts the tokens {sorted(got_tokens)}, only its own {sorted(want_tokens)}")
+        own_audit = {} if single else (t.get("auditKey") or {})
+        audit = vols.get("audit-key", {}).get("secret", {})
+        if own_audit.get("existingSecret"):
+            check(audit.get("secretName") == own_audit["existingSecret"]
+                  and [i["key"] for i in audit.get("items", [])] == [own_audit.get("key") or "audit-chain.key"],
+                  f"{label}: {res} mounts its own audit key ({audit})")
+        else:
+            check(audit.get("secretName") == v["keys"]["audit"]["existingSecret"], f"{label}: {res} the shared audit key")
+        served_targets = list(v["targets"]) if single else [name]
+        needs_shared = any(not v["targets"][n]["database"]["existingSecret"] for n in served_targets)
+        check(("PROBITY__DATABASE__URL" in {e["name"] for e in c["env"]}) == needs_shared,
+              f"{label}: {res} has the shared database URL only if it uses it")
     deployments = set(by_kind.get("Deployment", {}))
     check(deployments == {f"{prefix}-{n}" for n in enabled}, f"{label}: Deployments {sorted(deployments)} are deploymentMode's")
     cm = by_kind.get("ConfigMap", {}).get(f"{prefix}-config")
@@ -331,10 +353,12 @@ def check_set(label, v, docs):
         else:
             check(not any(k.startswith(("PROBITY__PEER_TLS__", "PROBITY__SERVER__TLS__")) for k in data),
                   f"{label}: no TLS settings without peerTls")
-        check(data.get("PROBITY__INTAKE__REGISTRY_TOKEN_FILE", "").startswith("/etc/probity/service-token/"),
-              f"{label}: intake's service token file")
-        check(data.get("PROBITY__ACCOUNTABILITY__TOKEN_FILE", "").startswith("/etc/probity/service-token/"),
-              f"{label}: accountability's service token file")
+        for setting, identity in (("INTAKE__REGISTRY_TOKEN_FILE", "intake"),
+                                  ("ACCOUNTABILITY__TOKEN_FILE", "accountability"),
+                                  ("RANKINGS__TOKEN_FILE", "rankings"),
+                                  ("DRAWS__TOKEN_FILE", "draws")):
+            want = f"/etc/probity/service-token/{v['serviceTokens']['keys'][identity]}"
+            check(data.get(f"PROBITY__{setting}") == want, f"{label}: {identity}'s own token file ({want})")
         check(data.get("PROBITY__ACCOUNTABILITY__REGISTRY_ENDPOINT") == endpoint,
               f"{label}: accountability reaches the registry target's Service")
         check(data.get("PROBITY__DRAWS__REGISTRY_ENDPOINT") == endpoint,
@@ -372,6 +396,18 @@ def check_set(label, v, docs):
         job_mounts = {m["mountPath"] for m in pod_spec(cj)["containers"][0]["volumeMounts"]}
         check({"/etc/probity/service-token", "/var/lib/probity/rankings"} <= job_mounts,
               f"{label}: the rankings job has its service token and an output directory")
+        # Issue 19: the job reaches everything through the services, so a
+        # compromised job pod holds no database URL and no key.
+        check(not job_mounts & {"/etc/probity/audit", "/etc/probity/issuer", "/etc/probity/national-id"},
+              f"{label}: the rankings job mounts no key ({sorted(job_mounts)})")
+        job_env = {e["name"]: e for e in pod_spec(cj)["containers"][0].get("env", [])}
+        check(not any("DATABASE" in k for k in job_env), f"{label}: the rankings job has no database URL")
+        job_token = v["serviceTokens"]["keys"]["rankingsJob"]
+        check(job_env.get("PROBITY__RANKINGS__TOKEN_FILE", {}).get("value") == f"/etc/probity/service-token/{job_token}",
+              f"{label}: the rankings job presents its own token")
+        job_vols = {x["name"]: x for x in pod_spec(cj)["volumes"]}
+        check([i["key"] for i in job_vols["service-token"]["secret"]["items"]] == [job_token],
+              f"{label}: the rankings job mounts its own token alone")
         check(cj["spec"]["jobTemplate"]["metadata"]["labels"].get("app.kubernetes.io/component") == "rankings-job",
               f"{label}: the job's pods are not the rankings target's")
         # The job works out its year: a fixed one goes stale on 1 January.

@@ -17,6 +17,11 @@ CORES=$(nproc)
 DB=cpu_$$; WORK=$(mktemp -d)
 psql "$PG_ADMIN" -qc "CREATE DATABASE $DB"
 trap 'kill $PP 2>/dev/null; wait $PP 2>/dev/null; psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"; rm -rf $WORK' EXIT
+# An issuer's key pair: development keys are refused beside PostgreSQL, so
+# the servers verify with the public key and `token issue` signs with the
+# private one.
+PROBITY__AUTH__DEV_KEYS=false "$BIN/probity" token keygen --private "$WORK/issuer.pem" --public "$WORK/issuer.pub.pem" 2>/dev/null
+export PROBITY__AUTH__DEV_KEYS=false PROBITY__AUTH__SIGNING_KEY_FILE=$WORK/issuer.pem PROBITY__AUTH__PUBLIC_KEY_FILES=$WORK/issuer.pub.pem
 port=$($BIN/load free-port)
 PROBITY__SERVER__LISTEN=127.0.0.1:$port PROBITY__DATABASE__DATA_DIR=$WORK PROBITY__TELEMETRY__LEVEL=warn PROBITY__DATABASE__URL=${PG_ADMIN%/*}/$DB $BIN/probity serve --target all >$WORK/log 2>&1 &
 PP=$!

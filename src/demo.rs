@@ -33,6 +33,7 @@ pub fn settings(base: &Settings, o: &DemoOptions) -> Settings {
     s.server.listen = o.listen.clone();
     s.auth.dev_keys = true;
     s.auth.signing_key_file.clear();
+    s.auth.public_key_files.clear();
     s.audit.key_file.clear();
     s.section_mut::<probity_rankings::settings::RankingsSettings>()
         .out_dir = o.out.join("runs").display().to_string();
@@ -47,8 +48,12 @@ pub async fn run(base: &Settings, o: DemoOptions) -> anyhow::Result<()> {
         o.out.display(),
         data.display()
     );
-    std::fs::create_dir_all(&data)?;
     let settings = settings(base, &o);
+    // The demo signs its tokens with a development key: loopback only.
+    if let Some(e) = settings.dev_keys_refusal() {
+        anyhow::bail!("--listen {}: {e}", o.listen);
+    }
+    std::fs::create_dir_all(&data)?;
     let listener = tokio::net::TcpListener::bind(&settings.server.listen)
         .await
         .map_err(|e| anyhow::anyhow!("--listen {}: {e}", settings.server.listen))?;

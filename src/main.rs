@@ -148,8 +148,21 @@ enum TokenCommand {
         #[arg(long, default_value = "8h")]
         ttl: humantime::Duration,
         /// The token's subject, recorded as the actor in the audit chain.
+        /// A service token's subject is its identity (service:intake,
+        /// service:accountability, service:rankings, service:rankings-job).
         #[arg(long, default_value = "dev")]
         subject: String,
+    },
+    /// Make an issuer's Ed25519 key pair: the private key for
+    /// auth.signing_key_file, the public key for auth.public_key_files
+    /// (development keys are refused beside PostgreSQL).
+    Keygen {
+        /// Where the private key (PKCS#8 PEM) goes; written 0600.
+        #[arg(long)]
+        private: PathBuf,
+        /// Where the public key (SPKI PEM) goes.
+        #[arg(long)]
+        public: PathBuf,
     },
 }
 
@@ -290,6 +303,23 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<std::pr
             println!(
                 "{}",
                 issue_scoped_token(&settings, &subject, role, body.as_deref(), scope, ttl)?
+            );
+        }
+        Command::Token {
+            command: TokenCommand::Keygen { private, public },
+        } => {
+            for f in [&private, &public] {
+                anyhow::ensure!(
+                    !f.exists(),
+                    "{}: exists; keys are never overwritten",
+                    f.display()
+                );
+            }
+            probity_common::auth::write_key_pair(&private, &public)?;
+            eprintln!(
+                "probity: private key {}, public key {}",
+                private.display(),
+                public.display()
             );
         }
         Command::Rankings {

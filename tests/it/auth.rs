@@ -282,11 +282,12 @@ db_test!(roles_decide_what_may_be_called, |b| async move {
     );
 
     // a service reads and applies sanction effects, nothing else
-    let mut sv = as_role(&s, Role::Service).await;
+    let job = s.service_token(&probity_common::service_identity::RANKINGS_JOB);
+    let mut sv = s.registry(&job).await;
     list_bodies(&mut sv).await.expect("service reads");
     denied(sv.create_post(new_post()).await);
     denied(sv.create_body(new_body()).await);
-    let mut sa = s.audit(&s.token(Role::Service, None)).await;
+    let mut sa = s.audit(&job).await;
     denied(
         sa.verify_audit_chain(VerifyAuditChainRequest {
             service: "registry".into(),
@@ -295,7 +296,13 @@ db_test!(roles_decide_what_may_be_called, |b| async move {
         .await,
     );
     assert_eq!(head(&s).await, before, "no refused call wrote anything");
-    let x = sv
+    // the job may not withhold; accountability applies its sanctions
+    let e = sv.withhold_credential(withhold()).await.unwrap_err();
+    assert_eq!(reason(&e), "SERVICE_NOT_ALLOWED", "{e:?}");
+    let acc = s.service_token(&probity_common::service_identity::ACCOUNTABILITY);
+    let x = s
+        .registry(&acc)
+        .await
         .withhold_credential(withhold())
         .await
         .expect("service applies a withholding")
@@ -911,7 +918,13 @@ db_test!(cli_issued_token_is_accepted, |b| async move {
         cmd.args(["token", "issue"])
             .args(args)
             .env_remove("PROBITY_CONFIG")
-            .env("PROBITY__DATABASE__DATA_DIR", s.data_dir());
+            .env("PROBITY__DATABASE__DATA_DIR", s.data_dir())
+            // the test server's issuer key (development keys are off)
+            .env("PROBITY__AUTH__DEV_KEYS", "false")
+            .env(
+                "PROBITY__AUTH__SIGNING_KEY_FILE",
+                &s.settings.auth.signing_key_file,
+            );
         async move { cmd.output().await.expect("run probity token issue") }
     };
     let out = issue(&[

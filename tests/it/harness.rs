@@ -147,6 +147,16 @@ impl TestServer {
             Backend::Postgres(admin) => fresh_pg_database(admin).await,
         };
         s.database.url = db_url.clone();
+        // An issuer's key pair, as a deployment has: development keys are
+        // refused beside PostgreSQL (and would be a second door anyway).
+        let (private, public) = (
+            dir.path().join("issuer.pem"),
+            dir.path().join("issuer.pub.pem"),
+        );
+        probity_common::auth::write_key_pair(&private, &public).expect("issuer keys");
+        s.auth.dev_keys = false;
+        s.auth.signing_key_file = private.to_string_lossy().into_owned();
+        s.auth.public_key_files = vec![public.to_string_lossy().into_owned()];
         tweak(&mut s);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -217,6 +227,21 @@ impl TestServer {
 
     pub async fn channel(&self) -> Channel {
         self.endpoint().connect().await.expect("connect")
+    }
+
+    /// A `service` token of one identity (`service_identity::ALL`).
+    pub fn service_token(
+        &self,
+        identity: &probity_common::service_identity::ServiceIdentity,
+    ) -> String {
+        issue_token(
+            &self.settings,
+            identity.subject,
+            Role::Service,
+            None,
+            chrono::Duration::hours(1),
+        )
+        .expect("token")
     }
 
     pub fn token(&self, role: Role, body: Option<&str>) -> String {

@@ -36,6 +36,13 @@ pub(crate) fn year() -> i32 {
     when().with_timezone(&probity_rankings::city()).year()
 }
 
+/// The rankings service's calendar moved to the first day of next year, so
+/// the test's year (the current one) may be finalized.
+pub(crate) fn year_over(s: &mut probity_common::config::Settings) {
+    s.section_mut::<probity_rankings_service::settings::RankingsSettings>()
+        .today = chrono::NaiveDate::from_ymd_opt(year() + 1, 1, 1);
+}
+
 /// The server's settings with the job's peers at the test server.
 pub(crate) fn job_settings(s: &TestServer) -> probity_common::config::Settings {
     let mut settings = s.settings.clone();
@@ -657,7 +664,7 @@ db_test!(the_same_inputs_give_the_same_files, |b| async move {
 db_test!(
     sealing_the_year_raises_flags_and_commendations_once,
     |b| async move {
-        let s = TestServer::start(b).await;
+        let s = TestServer::start_with(b, year_over).await;
         let y = a_year(&s).await;
         let dir = tempfile::tempdir().unwrap();
         // A strict plan, so the small world has someone below the line: 5%
@@ -925,7 +932,7 @@ db_test!(a_run_with_bad_rows_is_refused, |b| async move {
         record_run_request::Part,
     };
     let s = TestServer::start(b).await;
-    let token = s.token(probity_common::auth::Role::Service, None);
+    let token = s.service_token(&probity_common::service_identity::RANKINGS_JOB);
     let mut c = RankingsServiceClient::with_interceptor(
         s.channel().await,
         crate::harness::Bearer::new(&token),
@@ -1074,7 +1081,7 @@ db_test!(the_latest_run_counts_the_latest_day, |b| async move {
         ListRankingsRequest, Ranking, RankingBatch, RecordRunRequest, Run, record_run_request::Part,
     };
     let s = TestServer::start(b).await;
-    let service = s.token(probity_common::auth::Role::Service, None);
+    let service = s.service_token(&probity_common::service_identity::RANKINGS_JOB);
     let mut c = RankingsServiceClient::with_interceptor(
         s.channel().await,
         crate::harness::Bearer::new(&service),

@@ -22,6 +22,12 @@ use crate::{
 
 type Client = RankingsServiceClient<InterceptedService<Channel, Bearer>>;
 
+/// The nightly job's client: its own service identity.
+async fn job_client(s: &TestServer) -> Client {
+    let token = s.service_token(&probity_common::service_identity::RANKINGS_JOB);
+    RankingsServiceClient::with_interceptor(s.channel().await, Bearer::new(&token))
+}
+
 async fn client(s: &TestServer, role: Role, body: Option<&str>) -> Client {
     RankingsServiceClient::with_interceptor(s.channel().await, Bearer::new(&s.token(role, body)))
 }
@@ -192,7 +198,7 @@ db_test!(
     a_large_report_is_stored_and_served_in_chunks,
     |b| async move {
         let s = TestServer::start(b).await;
-        let mut job = client(&s, Role::Service, None).await;
+        let mut job = job_client(&s).await;
         // 3.5 MiB that does not repeat: four chunks of at most 1 MiB.
         let big: Vec<u8> = (0..(7u32 << 19))
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
@@ -252,7 +258,7 @@ db_test!(
     a_report_is_stored_only_as_its_run_declared_it,
     |b| async move {
         let s = TestServer::start(b).await;
-        let mut job = client(&s, Role::Service, None).await;
+        let mut job = job_client(&s).await;
         let real = "<html>排名 the real report</html>".as_bytes();
         let forged = "<html>排名 a kinder report</html>".as_bytes();
         record(&mut job, "r1", &[("report.html", real)]).await;
@@ -353,7 +359,7 @@ async fn rankings_head(s: &TestServer) -> i64 {
 
 db_test!(an_upload_retried_takes_effect_once, |b| async move {
     let s = TestServer::start(b).await;
-    let mut job = client(&s, Role::Service, None).await;
+    let mut job = job_client(&s).await;
     let bytes = b"subject,score\nbodies/a,71.5\n";
     record(&mut job, "r2", &[("officers.csv", bytes)]).await;
     let before = rankings_head(&s).await;
@@ -395,7 +401,14 @@ db_test!(
     the_nightly_run_finishes_the_last_year_in_january,
     |b| async move {
         use probity_rankings::nightly::{self, Done, NightlyOptions};
-        let s = TestServer::start(b).await;
+        // The service's calendar at the last night below, so none of the
+        // job's nights is a day to come for it.
+        let s = TestServer::start_with(b, |s| {
+            let last = NaiveDate::from_ymd_opt(year() + 1, 3, 1);
+            s.section_mut::<probity_rankings_service::settings::RankingsSettings>()
+                .today = last;
+        })
+        .await;
         a_year(&s).await;
         let y = year();
         let dir = tempfile::tempdir().unwrap();

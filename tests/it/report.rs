@@ -341,7 +341,7 @@ async fn render(r: &Renderer, out: &Path, must_read: &[String]) -> Vec<PathBuf> 
 
 /// Records a sealed run of the previous year with the given department ranks.
 async fn sealed_previous_year(s: &TestServer, ranks: &[(&str, &str, i32)]) {
-    let token = s.token(probity_common::auth::Role::Service, None);
+    let token = s.service_token(&probity_common::service_identity::RANKINGS_JOB);
     let mut c = RankingsServiceClient::with_interceptor(
         s.channel().await,
         crate::harness::Bearer::new(&token),

@@ -18,7 +18,7 @@ use crate::{db_test, fixtures::*, harness::TestServer, util::*};
 // ---- a minimal prost codec, so raw methods can be called without
 // generated clients (tonic-reflection's client is not a dev-dependency) ----
 
-struct Raw<E, D>(PhantomData<fn() -> (E, D)>);
+pub(crate) struct Raw<E, D>(PhantomData<fn() -> (E, D)>);
 
 impl<E, D> Default for Raw<E, D> {
     fn default() -> Self {
@@ -26,8 +26,8 @@ impl<E, D> Default for Raw<E, D> {
     }
 }
 
-struct Enc<E>(PhantomData<fn() -> E>);
-struct Dec<D>(PhantomData<fn() -> D>);
+pub(crate) struct Enc<E>(PhantomData<fn() -> E>);
+pub(crate) struct Dec<D>(PhantomData<fn() -> D>);
 
 impl<E: prost::Message + Send + 'static, D: prost::Message + Default + Send + 'static> Codec
     for Raw<E, D>
@@ -111,7 +111,7 @@ struct ErrorResponse {
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
-struct Empty {}
+pub(crate) struct Empty {}
 
 async fn reflect(
     ch: Channel,

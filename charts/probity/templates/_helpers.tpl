@@ -163,11 +163,14 @@ ConfigMap exists).
 {{- $_ := set $d "PROBITY__PEER_TLS__CERT_FILE" (printf "%s/%s" $dir $v.peerTls.certKey) }}
 {{- $_ := set $d "PROBITY__PEER_TLS__KEY_FILE" (printf "%s/%s" $dir $v.peerTls.keyKey) }}
 {{- end }}
-{{- $token := printf "/etc/probity/service-token/%s" $v.serviceToken.key }}
-{{- $_ := set $d "PROBITY__INTAKE__REGISTRY_TOKEN_FILE" $token }}
-{{- $_ := set $d "PROBITY__ACCOUNTABILITY__TOKEN_FILE" $token }}
-{{- $_ := set $d "PROBITY__RANKINGS__TOKEN_FILE" $token }}
-{{- $_ := set $d "PROBITY__DRAWS__TOKEN_FILE" $token }}
+{{- /* Each calling service presents its own identity's token (docs/deploy.md);
+a pod mounts only the tokens of the services it runs, and the nightly job
+points rankings.token_file at its own (rankings-cronjob.yaml). */ -}}
+{{- $tokens := $v.serviceTokens.keys }}
+{{- $_ := set $d "PROBITY__INTAKE__REGISTRY_TOKEN_FILE" (printf "/etc/probity/service-token/%s" $tokens.intake) }}
+{{- $_ := set $d "PROBITY__ACCOUNTABILITY__TOKEN_FILE" (printf "/etc/probity/service-token/%s" $tokens.accountability) }}
+{{- $_ := set $d "PROBITY__RANKINGS__TOKEN_FILE" (printf "/etc/probity/service-token/%s" $tokens.rankings) }}
+{{- $_ := set $d "PROBITY__DRAWS__TOKEN_FILE" (printf "/etc/probity/service-token/%s" $tokens.draws) }}
 {{- /* The nightly job reaches every service at the Service of the Deployment
 running it. Split services reach their peers the same way; in "single" mode
 they leave the endpoints empty and call each other inside the pod. */ -}}
@@ -224,16 +227,25 @@ the pod's own address, checked against the `all` Service's name. */ -}}
 
 {{/*
 The Deployments deploymentMode asks for, as a YAML map name -> {replicas,
-resources, nationalIdKey, serviceToken}: "single" one `all`, "microservices"
-one per target. Read with fromYaml (numbers come back as floats: int64 them).
+resources, nationalIdKey, tokens, auditKey}: "single" one `all`,
+"microservices" one per target. `tokens` lists the service identities whose
+token the pod presents (serviceTokens.keys), `auditKey` the Secret and key
+of its audit chain key. Read with fromYaml (numbers come back as floats:
+int64 them).
 */}}
 {{- define "probity.workloads" -}}
 {{- $out := dict }}
+{{- $shared := dict "existingSecret" .Values.keys.audit.existingSecret "key" .Values.keys.audit.key }}
 {{- if eq .Values.deploymentMode "single" }}
-{{- $_ := set $out "all" (dict "replicas" .Values.single.replicas "resources" .Values.single.resources "nationalIdKey" true "serviceToken" true) }}
+{{- $_ := set $out "all" (dict "replicas" .Values.single.replicas "resources" .Values.single.resources "nationalIdKey" true "tokens" (list "intake" "accountability" "rankings") "auditKey" $shared) }}
 {{- else if eq .Values.deploymentMode "microservices" }}
 {{- range $name, $t := .Values.targets }}
-{{- $_ := set $out $name (dict "replicas" $t.replicas "resources" $t.resources "nationalIdKey" (or $t.nationalIdKey (eq $name "registry")) "serviceToken" (has $name (list "intake" "accountability" "rankings" "draws"))) }}
+{{- $tokens := ternary (list $name) (list) (has $name (list "intake" "accountability" "rankings" "draws")) }}
+{{- $audit := $shared }}
+{{- if and $t.auditKey $t.auditKey.existingSecret }}
+{{- $audit = dict "existingSecret" $t.auditKey.existingSecret "key" (default "audit-chain.key" $t.auditKey.key) }}
+{{- end }}
+{{- $_ := set $out $name (dict "replicas" $t.replicas "resources" $t.resources "nationalIdKey" (or $t.nationalIdKey (eq $name "registry")) "tokens" $tokens "auditKey" $audit) }}
 {{- end }}
 {{- else }}
 {{- fail (printf "deploymentMode %q: single or microservices" (toString .Values.deploymentMode)) }}
@@ -262,11 +274,20 @@ with "migrate" true (the migration hook only) the owner's URL as well.
 (dict "ctx" $ "targets" MAP ["migrate" true])
 */}}
 {{- define "probity.databaseEnv" -}}
+{{- /* The shared URL only where a service it runs has no database of its own. */ -}}
+{{- $shared := .migrate }}
+{{- range $name, $t := .targets }}
+{{- if not (and $t.database $t.database.existingSecret) }}
+{{- $shared = true }}
+{{- end }}
+{{- end }}
+{{- if $shared }}
 - name: PROBITY__DATABASE__URL
   valueFrom:
     secretKeyRef:
       name: {{ required "database.existingSecret: the Secret with the database URL" .ctx.Values.database.existingSecret }}
       key: {{ .ctx.Values.database.urlKey }}
+{{- end }}
 {{- if and .migrate .ctx.Values.database.migrateUrlKey }}
 - name: PROBITY__DATABASE__MIGRATE_URL
   valueFrom:
@@ -285,22 +306,32 @@ with "migrate" true (the migration hook only) the owner's URL as well.
 {{- end }}
 {{- end }}
 
-{{/* Volume mounts of a service pod: (dict "ctx" $ "nationalIdKey" BOOL "serviceToken" BOOL). */}}
+{{/*
+Volume mounts of a pod: (dict "ctx" $ "nationalIdKey" BOOL "tokens" LIST
+"auditKey" DICT "issuerKeys" BOOL). A pod mounts only what the services it
+runs use: the audit key of its own chain (none for the nightly job, which
+writes no chain), the issuer's keys where tokens are verified, its own
+service tokens.
+*/}}
 {{- define "probity.volumeMounts" -}}
 - name: tmp
   mountPath: /tmp
+{{- if .auditKey }}
 - name: audit-key
   mountPath: /etc/probity/audit
   readOnly: true
+{{- end }}
+{{- if .issuerKeys }}
 - name: issuer-keys
   mountPath: /etc/probity/issuer
   readOnly: true
+{{- end }}
 {{- if .nationalIdKey }}
 - name: national-id-key
   mountPath: /etc/probity/national-id
   readOnly: true
 {{- end }}
-{{- if .serviceToken }}
+{{- if .tokens }}
 - name: service-token
   mountPath: /etc/probity/service-token
   readOnly: true
@@ -315,19 +346,23 @@ with "migrate" true (the migration hook only) the owner's URL as well.
 {{- end }}
 {{- end }}
 
-{{/* Volumes of a service pod: (dict "ctx" $ "nationalIdKey" BOOL "serviceToken" BOOL). */}}
+{{/* Volumes of a pod: the arguments of probity.volumeMounts. */}}
 {{- define "probity.volumes" -}}
 {{- $v := .ctx.Values -}}
 - name: tmp
   emptyDir:
     sizeLimit: {{ $v.tmpSizeLimit }}
+{{- with .auditKey }}
 - name: audit-key
   secret:
-    secretName: {{ required "keys.audit.existingSecret: the Secret with the audit chain key" $v.keys.audit.existingSecret }}
+    secretName: {{ required "keys.audit.existingSecret: the Secret with the audit chain key" .existingSecret }}
     defaultMode: 0440
     items:
-      - key: {{ $v.keys.audit.key }}
+      # mounted under the file name audit.key_file names, whichever key it is
+      - key: {{ .key }}
         path: {{ $v.keys.audit.key }}
+{{- end }}
+{{- if .issuerKeys }}
 - name: issuer-keys
   secret:
     secretName: {{ required "auth.existingSecret: the Secret with the token issuer's public keys" $v.auth.existingSecret }}
@@ -337,6 +372,7 @@ with "migrate" true (the migration hook only) the owner's URL as well.
       - key: {{ . }}
         path: {{ . }}
       {{- end }}
+{{- end }}
 {{- if .nationalIdKey }}
 - name: national-id-key
   secret:
@@ -346,14 +382,17 @@ with "migrate" true (the migration hook only) the owner's URL as well.
       - key: {{ $v.keys.nationalId.key }}
         path: {{ $v.keys.nationalId.key }}
 {{- end }}
-{{- if .serviceToken }}
+{{- with .tokens }}
 - name: service-token
   secret:
-    secretName: {{ required "serviceToken.existingSecret: the Secret with the service token intake and accountability present" $v.serviceToken.existingSecret }}
+    secretName: {{ required "serviceTokens.existingSecret: the Secret with the services' tokens" $v.serviceTokens.existingSecret }}
     defaultMode: 0440
     items:
-      - key: {{ $v.serviceToken.key }}
-        path: {{ $v.serviceToken.key }}
+      {{- range . }}
+      {{- $key := required (printf "serviceTokens.keys.%s: the key of its token" .) (index $v.serviceTokens.keys .) }}
+      - key: {{ $key }}
+        path: {{ $key }}
+      {{- end }}
 {{- end }}
 {{- if $v.peerTls.enabled }}
 - name: peer-tls

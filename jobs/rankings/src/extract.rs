@@ -54,7 +54,7 @@ impl Peers {
                     endpoint,
                     token_setting: "rankings.token_file",
                     token_file: &r.token_file,
-                    subject: "probity-rankings",
+                    subject: probity_common::service_identity::RANKINGS_JOB.subject,
                     timeout: Duration::from_millis(r.timeout_ms),
                 },
                 own,

@@ -50,7 +50,7 @@ impl Peers {
                     endpoint,
                     token_setting: "accountability.token_file",
                     token_file: &a.token_file,
-                    subject: "probity-accountability",
+                    subject: probity_common::service_identity::ACCOUNTABILITY.subject,
                     timeout,
                 },
                 own,

@@ -24,7 +24,10 @@ use crate::{
     config::Settings,
     error::{AppError, AppResult},
     keys::{KeyFile, write_private},
+    names::parse_top,
     reasons::Reason,
+    revocation::Revocations,
+    service_identity,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -94,7 +97,7 @@ pub enum Access {
     Admin,
     /// Sanction effects: the legal-affairs office, the owning department, or a service.
     Effect,
-    /// Lifting a sanction: the legal-affairs office or a service (accountability), never the department.
+    /// Lifting a sanction: the legal-affairs office alone, never the department or a service.
     Lift,
     /// Legal-affairs office work that the system itself also does (raising a
     /// case from a finding or a ranking flag, recording a commendation).
@@ -132,7 +135,9 @@ impl Access {
             Access::Decide => matches!(role, LegalOffice | Department | Government),
             Access::Oversight => matches!(role, LegalOffice | Leadership | Government),
             Access::Effect => matches!(role, LegalOffice | Department | Service),
-            Access::Lift | Access::Raise => matches!(role, LegalOffice | Service),
+            // A lift is the office's alone: no service lifts a sanction.
+            Access::Lift => matches!(role, LegalOffice),
+            Access::Raise => matches!(role, LegalOffice | Service),
             Access::Audit => matches!(role, LegalOffice | Auditor),
             Access::Report => matches!(role, LegalOffice | Department | CourtRecords),
             Access::ReadBack => {
@@ -159,7 +164,8 @@ const OPEN_PREFIXES: &[&str] = &[
 pub struct Claims {
     pub sub: String,
     pub role: Role,
-    /// The body id a department token is scoped to.
+    /// The body a department token is scoped to, as its resource name
+    /// `bodies/{id}` (checked when verified: it reaches LIKE patterns).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// A part of a department a token speaks for: `legal_section` only.
@@ -169,6 +175,12 @@ pub struct Claims {
     pub aud: String,
     pub iat: i64,
     pub exp: i64,
+    /// Not before: checked when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    /// The token's id, which `auth.revoked_jti_file` lists to revoke it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
 }
 
 /// The part of a department a department token speaks for, when it is not
@@ -238,24 +250,40 @@ impl Principal {
     }
 }
 
-/// Verifies bearer tokens against the configured keys.
+/// Verifies bearer tokens against the configured keys and the token policy:
+/// issuer, audience, `exp` and `nbf`, a lifetime no longer than
+/// `auth.max_token_lifetime_secs`, a `jti` not on the revocation list, and
+/// a department's `body` that is a body's resource name.
 pub struct Verifier {
     keys: Vec<(Algorithm, DecodingKey)>,
     issuer: String,
     audience: String,
+    max_lifetime_secs: i64,
+    revoked: Revocations,
     /// Tokens already verified, until they expire: a client sends the same
     /// token on every call, and checking its signature each time would cost
-    /// more than most calls.
-    verified: std::sync::Mutex<HashMap<String, (Principal, i64)>>,
+    /// more than most calls. The revocation list is still consulted.
+    verified: std::sync::Mutex<HashMap<String, Verified>>,
+}
+
+#[derive(Clone)]
+struct Verified {
+    principal: Principal,
+    exp: i64,
+    jti: Option<String>,
 }
 
 /// Verified tokens remembered at most; the memory is dropped whole when full.
 const VERIFIED_CAPACITY: usize = 10_000;
-/// The clock skew allowed on `exp` and `nbf`.
+/// The clock skew allowed on `exp`, `nbf` and `iat`.
 const LEEWAY_SECS: i64 = 30;
 
 impl Verifier {
     pub fn from_settings(s: &Settings) -> anyhow::Result<Self> {
+        // Settings built in code (tests, the demo) meet the same refusal as a file's.
+        if let Some(e) = s.dev_keys_refusal() {
+            anyhow::bail!(e);
+        }
         let mut keys = Vec::new();
         if s.auth.dev_keys {
             let sk = load_or_create_signing_key(&s.signing_key())?;
@@ -291,29 +319,42 @@ impl Verifier {
             keys,
             issuer: s.auth.issuer.clone(),
             audience: s.auth.audience.clone(),
+            max_lifetime_secs: i64::try_from(s.auth.max_token_lifetime_secs).unwrap_or(i64::MAX),
+            revoked: Revocations::load(&s.auth.revoked_jti_file)?,
             verified: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
     pub fn verify(&self, token: &str) -> Result<Principal, String> {
         let now = chrono::Utc::now().timestamp();
-        if let Ok(seen) = self.verified.lock()
-            && let Some((p, exp)) = seen.get(token)
-            && now < exp + LEEWAY_SECS
-        {
-            return Ok(p.clone());
-        }
-        let (p, exp) = self.verify_signature(token)?;
-        if let Ok(mut seen) = self.verified.lock() {
-            if seen.len() >= VERIFIED_CAPACITY {
-                seen.clear();
+        let remembered = self
+            .verified
+            .lock()
+            .ok()
+            .and_then(|seen| seen.get(token).cloned())
+            .filter(|v| now < v.exp + LEEWAY_SECS);
+        let v = match remembered {
+            Some(v) => v,
+            None => {
+                let v = self.verify_signature(token, now)?;
+                if let Ok(mut seen) = self.verified.lock() {
+                    if seen.len() >= VERIFIED_CAPACITY {
+                        seen.clear();
+                    }
+                    seen.insert(token.to_string(), v.clone());
+                }
+                v
             }
-            seen.insert(token.to_string(), (p.clone(), exp));
+        };
+        if let Some(jti) = &v.jti
+            && self.revoked.contains(jti)
+        {
+            return Err("token revoked (auth.revoked_jti_file lists its jti)".into());
         }
-        Ok(p)
+        Ok(v.principal)
     }
 
-    fn verify_signature(&self, token: &str) -> Result<(Principal, i64), String> {
+    fn verify_signature(&self, token: &str, now: i64) -> Result<Verified, String> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| format!("malformed token: {e}"))?;
         let mut last = "no key accepts this token's algorithm".to_string();
@@ -322,27 +363,49 @@ impl Verifier {
             v.set_issuer(&[&self.issuer]);
             v.set_audience(&[&self.audience]);
             v.leeway = LEEWAY_SECS as u64;
+            v.validate_nbf = true;
             match jsonwebtoken::decode::<Claims>(token, key, &v) {
-                Ok(data) => {
-                    let c = data.claims;
-                    if c.role == Role::Department && c.body.is_none() {
-                        return Err("a department token must name its body".into());
-                    }
-                    if c.scope.is_some() && c.role != Role::Department {
-                        return Err("only a department token carries a scope".into());
-                    }
-                    let p = Principal {
-                        subject: c.sub,
-                        role: c.role,
-                        body: c.body,
-                        scope: c.scope,
-                    };
-                    return Ok((p, c.exp));
-                }
+                Ok(data) => return self.admit(data.claims, now),
                 Err(e) => last = format!("token rejected: {e}"),
             }
         }
         Err(last)
+    }
+
+    /// The token policy beyond the signature and the standard claims.
+    fn admit(&self, c: Claims, now: i64) -> Result<Verified, String> {
+        if c.iat > now + LEEWAY_SECS {
+            return Err("token rejected: issued in the future (iat)".into());
+        }
+        if c.exp.saturating_sub(c.iat) > self.max_lifetime_secs {
+            return Err(format!(
+                "token rejected: lives longer than auth.max_token_lifetime_secs ({} s)",
+                self.max_lifetime_secs
+            ));
+        }
+        let body = match c.body.as_deref() {
+            None => None,
+            Some(b) => Some(parse_top(b, "bodies").ok_or_else(|| {
+                "token rejected: the body claim must be a body's resource name bodies/{id}"
+                    .to_string()
+            })?),
+        };
+        if c.role == Role::Department && body.is_none() {
+            return Err("a department token must name its body".into());
+        }
+        if c.scope.is_some() && c.role != Role::Department {
+            return Err("only a department token carries a scope".into());
+        }
+        Ok(Verified {
+            principal: Principal {
+                subject: c.sub,
+                role: c.role,
+                body,
+                scope: c.scope,
+            },
+            exp: c.exp,
+            jti: c.jti,
+        })
     }
 }
 
@@ -362,6 +425,25 @@ pub fn load_or_create_signing_key(k: &KeyFile) -> anyhow::Result<SigningKey> {
         .map_err(|e| anyhow::anyhow!("encoding key: {e}"))?;
     write_private(&k.path, pem.as_bytes())?;
     Ok(sk)
+}
+
+/// Makes an issuer's Ed25519 key pair: the private key (PKCS#8 PEM, for
+/// `auth.signing_key_file`) and the public key (SPKI PEM, for
+/// `auth.public_key_files`). The test servers use it, as a deployment uses
+/// its issuer's keys, since development keys are refused beside PostgreSQL.
+pub fn write_key_pair(private: &std::path::Path, public: &std::path::Path) -> anyhow::Result<()> {
+    use ed25519_dalek::pkcs8::EncodePublicKey;
+    let sk = SigningKey::generate(&mut rand::rngs::OsRng);
+    let pem = sk
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| anyhow::anyhow!("encoding key: {e}"))?;
+    write_private(private, pem.as_bytes())?;
+    let public_pem = sk
+        .verifying_key()
+        .to_public_key_pem(LineEnding::LF)
+        .map_err(|e| anyhow::anyhow!("encoding key: {e}"))?;
+    std::fs::write(public, public_pem)?;
+    Ok(())
 }
 
 /// Signs a token with the development key (`probity token issue`).
@@ -390,17 +472,30 @@ pub fn issue_scoped_token(
     if scope.is_some() && role != Role::Department {
         anyhow::bail!("--scope is for department tokens only");
     }
+    let max = s.auth.max_token_lifetime_secs;
+    if u64::try_from(ttl.num_seconds()).is_ok_and(|t| t > max) {
+        anyhow::bail!("--ttl: longer than auth.max_token_lifetime_secs ({max} s)");
+    }
     let now = chrono::Utc::now().timestamp();
     let claims = Claims {
         sub: subject.to_string(),
         role,
-        body: body.map(str::to_string),
+        body: body.map(|b| format!("bodies/{}", b.strip_prefix("bodies/").unwrap_or(b))),
         scope,
         iss: s.auth.issuer.clone(),
         aud: s.auth.audience.clone(),
         iat: now,
         exp: now + ttl.num_seconds(),
+        nbf: None,
+        jti: Some(crate::names::new_id()),
     };
+    sign_claims(s, &claims)
+}
+
+/// Signs `claims` as they are with the signing key (`auth.signing_key_file`):
+/// [`issue_scoped_token`]'s last step, and the tests' way to make the tokens
+/// an issuer should not (a `%` body, a lifetime too long, `nbf` ahead).
+pub fn sign_claims(s: &Settings, claims: &Claims) -> anyhow::Result<String> {
     let sk = load_or_create_signing_key(&s.signing_key())?;
     let der = sk
         .to_pkcs8_der()
@@ -408,7 +503,7 @@ pub fn issue_scoped_token(
     let key = EncodingKey::from_ed_der(der.as_bytes());
     Ok(jsonwebtoken::encode(
         &Header::new(Algorithm::EdDSA),
-        &claims,
+        claims,
         &key,
     )?)
 }
@@ -478,6 +573,16 @@ fn authorize(
         let e = AppError::refused(
             Reason::RoleNotAllowed,
             format!("role {} may not call {path}", p.role.as_str()),
+        );
+        return Err(e.into());
+    }
+    // A service is admitted only by its identity's table, within what the
+    // method's class admits services to at all (so a slip in the table
+    // cannot grant a lift).
+    if p.role == Role::Service && !service_identity::may_call(&p.subject, path) {
+        let e = AppError::refused(
+            Reason::ServiceNotAllowed,
+            format!("service {} may not call {path}", p.subject),
         );
         return Err(e.into());
     }
@@ -554,6 +659,8 @@ mod tests {
             aud: "probity".into(),
             iat: now,
             exp: now + exp_in,
+            nbf: None,
+            jti: None,
         }
     }
 
@@ -597,7 +704,7 @@ mod tests {
         let mut c = claims(Role::Government, None, 60);
         c.scope = scoped;
         assert!(v.verify(&sign(Algorithm::EdDSA, &key, &c)).is_err());
-        let mut c = claims(Role::Department, Some("b1"), 60);
+        let mut c = claims(Role::Department, Some("bodies/b1"), 60);
         c.scope = scoped;
         let text = serde_json::to_string(&c).unwrap();
         assert!(text.contains(r#""scope":"legal_section""#), "{text}");
@@ -753,6 +860,68 @@ mod tests {
         );
     }
 
+    fn dev_key(s: &Settings) -> EncodingKey {
+        let sk = load_or_create_signing_key(&s.signing_key()).unwrap();
+        EncodingKey::from_ed_der(sk.to_pkcs8_der().unwrap().as_bytes())
+    }
+
+    #[test]
+    fn body_claim_must_be_a_body_resource_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = settings(dir.path());
+        let v = Verifier::from_settings(&s).unwrap();
+        let key = dev_key(&s);
+        let ok = claims(Role::Department, Some("bodies/b_1"), 60);
+        assert_eq!(
+            v.verify(&sign(Algorithm::EdDSA, &key, &ok)).unwrap().body,
+            Some("b_1".into())
+        );
+        for bad in [
+            "%",
+            "bodies/%",
+            "b1",
+            "bodies/b1/posts/p",
+            "bodies/",
+            "bodies/a b",
+        ] {
+            let c = claims(Role::Department, Some(bad), 60);
+            let e = v.verify(&sign(Algorithm::EdDSA, &key, &c)).unwrap_err();
+            assert!(e.contains("resource name"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn lifetime_nbf_iat_and_revocation() {
+        let dir = tempfile::tempdir().unwrap();
+        let revoked = dir.path().join("revoked");
+        std::fs::write(&revoked, "gone\n").unwrap();
+        let mut s = settings(dir.path());
+        s.auth.max_token_lifetime_secs = 3600;
+        s.auth.revoked_jti_file = revoked.to_string_lossy().into_owned();
+        let v = Verifier::from_settings(&s).unwrap();
+        let key = dev_key(&s);
+        let t = |c: &Claims| v.verify(&sign(Algorithm::EdDSA, &key, c));
+        assert!(t(&claims(Role::Leadership, None, 3600)).is_ok());
+        let e = t(&claims(Role::Leadership, None, 3601)).unwrap_err();
+        assert!(e.contains("max_token_lifetime"), "{e}");
+        let mut c = claims(Role::Leadership, None, 60);
+        c.nbf = Some(c.iat + 600);
+        assert!(t(&c).unwrap_err().contains("ImmatureSignature"), "nbf");
+        let mut c = claims(Role::Leadership, None, 60);
+        c.iat += 600;
+        c.exp = c.iat + 60;
+        assert!(t(&c).unwrap_err().contains("future"), "iat");
+        let mut c = claims(Role::Leadership, None, 60);
+        c.jti = Some("gone".into());
+        assert!(t(&c).unwrap_err().contains("revoked"));
+        c.jti = Some("kept".into());
+        assert!(t(&c).is_ok());
+        assert!(
+            issue_token(&s, "x", Role::Leadership, None, chrono::Duration::hours(2)).is_err(),
+            "the CLI does not issue what the verifier refuses"
+        );
+    }
+
     #[test]
     fn access_matrix() {
         use Access::*;
@@ -778,7 +947,7 @@ mod tests {
         assert_eq!(can(Admin), vec![LegalOffice]);
         assert_eq!(can(Decide), vec![LegalOffice, Department, Government]);
         assert_eq!(can(Effect), vec![LegalOffice, Department, Service]);
-        assert_eq!(can(Lift), vec![LegalOffice, Service]);
+        assert_eq!(can(Lift), vec![LegalOffice]);
         assert_eq!(can(Raise), vec![LegalOffice, Service]);
         assert_eq!(can(Audit), vec![LegalOffice, Auditor]);
         assert_eq!(can(Report), vec![LegalOffice, Department, CourtRecords]);

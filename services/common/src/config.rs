@@ -162,6 +162,10 @@ pub struct AuthSettings {
     pub public_key_files: Vec<String>,
     pub allow_hs256: bool,
     pub hs256_secret: String,
+    /// The longest a token may live (`exp - iat`), in seconds.
+    pub max_token_lifetime_secs: u64,
+    /// A file of revoked token ids (`jti`), one a line; empty: none.
+    pub revoked_jti_file: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -231,6 +235,8 @@ impl Default for AuthSettings {
             public_key_files: Vec::new(),
             allow_hs256: false,
             hs256_secret: String::new(),
+            max_token_lifetime_secs: 86_400,
+            revoked_jti_file: String::new(),
         }
     }
 }
@@ -584,6 +590,12 @@ impl Settings {
                 "is set but auth.allow_hs256 is false",
             ));
         }
+        if a.max_token_lifetime_secs < 60 {
+            return Err(bad("auth.max_token_lifetime_secs", "must be at least 60"));
+        }
+        if let Some(e) = self.dev_keys_refusal() {
+            return Err(e);
+        }
         Ok(())
     }
 
@@ -607,6 +619,51 @@ impl Settings {
             }
         }
         Ok(())
+    }
+
+    /// Development keys are for one developer's machine: a key made under
+    /// the data directory, beside the data, signs any token. They are
+    /// refused where a deployment shows: a PostgreSQL database, a listen
+    /// address other than loopback, or an issuer's public keys configured.
+    pub fn dev_keys_refusal(&self) -> Option<ConfigError> {
+        if !self.auth.dev_keys {
+            return None;
+        }
+        let why = |what: String| {
+            Some(bad(
+                "auth.dev_keys",
+                format!(
+                    "refused with {what}: set auth.dev_keys = false and give the issuer's keys in auth.public_key_files"
+                ),
+            ))
+        };
+        let db = &self.database;
+        let urls = [
+            ("database.url".to_string(), &db.url),
+            ("database.migrate_url".to_string(), &db.migrate_url),
+        ]
+        .into_iter()
+        .chain(
+            db.service_urls
+                .iter()
+                .map(|(k, u)| (format!("database.{k}"), u)),
+        );
+        for (key, url) in urls {
+            if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+                return why(format!("a PostgreSQL database ({key})"));
+            }
+        }
+        if let Ok(addr) = self.server.listen.parse::<SocketAddr>()
+            && !addr.ip().is_loopback()
+        {
+            return why(format!(
+                "a listen address that is not loopback (server.listen = {addr})"
+            ));
+        }
+        if !self.auth.public_key_files.is_empty() {
+            return why("an issuer's keys configured (auth.public_key_files)".into());
+        }
+        None
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -719,6 +776,7 @@ mod tests {
                 ("PROBITY__DATABASE__URL", "postgres://app@db/p"),
                 ("PROBITY__DATABASE__MIGRATE_URL", "postgres://owner@db/p"),
                 ("PROBITY__DATABASE__INTAKE_URL", "postgres://intake@db2/i"),
+                ("PROBITY__AUTH__DEV_KEYS", "false"),
             ]),
             &both(),
         )
@@ -750,7 +808,11 @@ mod tests {
             .unwrap();
         let s = Settings::load_from(
             Some(&f),
-            env(&[("PROBITY__SERVER__LISTEN", "0.0.0.0:7000"), ("OTHER", "x")]),
+            env(&[
+                ("PROBITY__SERVER__LISTEN", "0.0.0.0:7000"),
+                ("PROBITY__AUTH__DEV_KEYS", "false"),
+                ("OTHER", "x"),
+            ]),
             &both(),
         )
         .unwrap();
@@ -765,7 +827,10 @@ mod tests {
         assert_eq!(s.database_url("registry"), "postgres://a@b/c");
         let s = Settings::load_from(
             Some(&f),
-            env(&[("PROBITY__DATABASE__REGISTRY_URL", "sqlite://r.db")]),
+            env(&[
+                ("PROBITY__DATABASE__REGISTRY_URL", "sqlite://r.db"),
+                ("PROBITY__AUTH__DEV_KEYS", "false"),
+            ]),
             &both(),
         )
         .unwrap();
@@ -782,7 +847,10 @@ mod tests {
     fn every_listed_service_has_a_database_key() {
         let s = Settings::load_from(
             None,
-            env(&[("PROBITY__DATABASE__DRAWS_URL", "postgres://d@db/draws")]),
+            env(&[
+                ("PROBITY__DATABASE__DRAWS_URL", "postgres://d@db/draws"),
+                ("PROBITY__AUTH__DEV_KEYS", "false"),
+            ]),
             &Known::services(&["registry", "draws"]),
         )
         .unwrap();
@@ -814,7 +882,10 @@ mod tests {
         std::fs::write(&f, "postgres://probity:secret@db/probity\n").unwrap();
         let s = Settings::load_from(
             None,
-            env(&[("PROBITY__DATABASE__URL_FILE", f.to_str().unwrap())]),
+            env(&[
+                ("PROBITY__DATABASE__URL_FILE", f.to_str().unwrap()),
+                ("PROBITY__AUTH__DEV_KEYS", "false"),
+            ]),
             &both(),
         )
         .unwrap();
@@ -902,6 +973,61 @@ mod tests {
             let e = Settings::load_from(None, env(vars), &both()).unwrap_err();
             assert_eq!(e.key, *key, "{vars:?}: {e}");
         }
+    }
+
+    /// Issue 19: a deployment that forgets `auth.dev_keys` does not start
+    /// on a key made beside its data.
+    #[test]
+    fn dev_keys_are_refused_where_a_deployment_shows() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (
+                &[("PROBITY__DATABASE__URL", "postgres://a@db/p")],
+                "database.url",
+            ),
+            (
+                &[("PROBITY__DATABASE__MIGRATE_URL", "postgresql://o@db/p")],
+                "database.migrate_url",
+            ),
+            (
+                &[("PROBITY__DATABASE__INTAKE_URL", "postgres://i@db/i")],
+                "database.intake_url",
+            ),
+            (
+                &[("PROBITY__SERVER__LISTEN", "0.0.0.0:50051")],
+                "0.0.0.0:50051",
+            ),
+            (&[("PROBITY__SERVER__LISTEN", "[::]:50051")], "[::]:50051"),
+            (&[("PROBITY__SERVER__LISTEN", "10.0.0.5:50051")], "10.0.0.5"),
+            (
+                &[("PROBITY__AUTH__PUBLIC_KEY_FILES", "/issuer.pem")],
+                "public_key_files",
+            ),
+        ];
+        for (vars, names) in cases {
+            let e = Settings::load_from(None, env(vars), &both()).unwrap_err();
+            assert_eq!(e.key, "auth.dev_keys", "{vars:?}: {e}");
+            assert!(e.problem.contains(names), "{vars:?}: {e}");
+            let mut off = vars.to_vec();
+            off.push(("PROBITY__AUTH__DEV_KEYS", "false"));
+            assert!(
+                Settings::load_from(None, env(&off), &both()).is_ok(),
+                "{off:?}"
+            );
+        }
+        for listen in ["127.0.0.1:50051", "[::1]:50051"] {
+            let vars = [("PROBITY__SERVER__LISTEN", listen)];
+            assert!(
+                Settings::load_from(None, env(&vars), &both()).is_ok(),
+                "{listen}"
+            );
+        }
+        let e = Settings::load_from(
+            None,
+            env(&[("PROBITY__AUTH__MAX_TOKEN_LIFETIME_SECS", "5")]),
+            &both(),
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "auth.max_token_lifetime_secs");
     }
 
     #[test]

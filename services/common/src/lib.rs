@@ -17,10 +17,12 @@ pub mod names;
 pub mod peer;
 pub mod rate_limit;
 pub mod reasons;
+pub mod revocation;
 pub mod schema;
 pub mod section;
 pub mod server;
 pub mod service;
+pub mod service_identity;
 pub mod store;
 pub mod telemetry;
 

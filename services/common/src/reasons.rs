@@ -46,6 +46,7 @@ reasons! {
     NotFound = "NOT_FOUND", NotFound, "every service", "The named resource does not exist, or the caller's department cannot see it.";
     AlreadyExists = "ALREADY_EXISTS", AlreadyExists, "every service", "Another record already holds a key this request would take (the database refused a duplicate): read what is there before sending again.";
     RoleNotAllowed = "ROLE_NOT_ALLOWED", PermissionDenied, "every service", "The token's role may not call this method: each method's access class is in its service's policy table.";
+    ServiceNotAllowed = "SERVICE_NOT_ALLOWED", PermissionDenied, "every service", "A service token may call only what its identity (its `sub`) calls: docs/deploy.md has the table; a `service` token of any other subject calls nothing.";
     RequestIdReused = "REQUEST_ID_REUSED", FailedPrecondition, "every service", "This caller already used the request_id for a different request: a new request needs a new request_id.";
     KeyMismatch = "KEY_MISMATCH", FailedPrecondition, "every service (start-up)", "A key file is not the key this database was used with: the service refuses to start (docs/deploy.md).";
     CheckpointOfAnotherChain = "CHECKPOINT_OF_ANOTHER_CHAIN", FailedPrecondition, "probity audit verify", "The checkpoint given was taken of another service's audit chain.";
@@ -63,7 +64,7 @@ reasons! {
     PowerWithdrawn = "POWER_WITHDRAWN", FailedPrecondition, "registry", "The power was withdrawn from the list: it takes no new version, criteria or post.";
     OfficerExists = "OFFICER_EXISTS", AlreadyExists, "registry", "An officer with this national ID number is already registered.";
     OfficerDisqualified = "OFFICER_DISQUALIFIED", FailedPrecondition, "registry", "The officer's enforcement qualification was cancelled: the status is final and no credential is issued.";
-    SanctionStatus = "SANCTION_STATUS", PermissionDenied, "registry", "The officer's status was imposed as a sanction: only the legal-affairs office (or a service carrying out a decision) lifts it.";
+    SanctionStatus = "SANCTION_STATUS", PermissionDenied, "registry", "The officer's status was imposed as a sanction: only the legal-affairs office lifts it (a department, or a service, does not).";
     SameBody = "SAME_BODY", FailedPrecondition, "registry", "A transfer names the body the officer already serves in.";
     AuxiliaryCannotHoldCredential = "AUXILIARY_CANNOT_HOLD_CREDENTIAL", FailedPrecondition, "registry", "Auxiliary staff have no enforcement qualification and never hold a credential (Art. 18).";
     CredentialNumberTaken = "CREDENTIAL_NUMBER_TAKEN", AlreadyExists, "registry", "A credential with this number was already issued.";
@@ -108,6 +109,7 @@ reasons! {
     NoticeFontMissing = "NOTICE_FONT_MISSING", FailedPrecondition, "accountability", "No CJK font is installed for printing notices as PDF: set accountability.notices.font (the HTML is available).";
 
     // rankings
+    YearNotOver = "YEAR_NOT_OVER", FailedPrecondition, "rankings", "A run is finalized only once its year is over in the city (UTC+8): until then the year's runs are provisional.";
     YearSealed = "YEAR_SEALED", FailedPrecondition, "rankings", "A finalized run sealed the year: no other run of that year is recorded.";
     NotVerticallyManaged = "NOT_VERTICALLY_MANAGED", FailedPrecondition, "rankings", "A superior's assessment is kept only for a body the registry marks vertically managed (Art. 4); the office corrects the registry first if the mark is wrong.";
     SuperiorAssessmentConflict = "SUPERIOR_ASSESSMENT_CONFLICT", AlreadyExists, "rankings", "The body's year already has a superior's assessment that reads otherwise: send it with a correction_reason to record a new revision (the earlier one stays).";

@@ -37,7 +37,7 @@ impl Peers {
                     endpoint: &d.registry_endpoint,
                     token_setting: "draws.token_file",
                     token_file: &d.token_file,
-                    subject: "probity-draws",
+                    subject: probity_common::service_identity::DRAWS.subject,
                     timeout: Duration::from_millis(d.timeout_ms),
                 },
                 own,

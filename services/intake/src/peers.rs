@@ -58,7 +58,7 @@ impl Peers {
                 endpoint: &s.registry_endpoint,
                 token_setting: "intake.registry_token_file",
                 token_file: &s.registry_token_file,
-                subject: "probity-intake",
+                subject: probity_common::service_identity::INTAKE.subject,
                 timeout: Duration::from_millis(s.registry_timeout_ms),
             },
             own,

@@ -24,6 +24,8 @@ pub use migration::Migrator;
 pub struct Rankings {
     pub(crate) store: Store,
     pub(crate) peers: peers::Peers,
+    /// `rankings.today` (tests): the calendar RecordRun bounds runs by.
+    pub(crate) today: Option<chrono::NaiveDate>,
 }
 
 /// The `[rankings]` section is shared with the nightly job
@@ -44,6 +46,7 @@ impl Service for Rankings {
         let rankings = Arc::new(Rankings {
             store: o.store,
             peers,
+            today: o.section.today,
         });
         last_run_gauge(Arc::downgrade(&rankings));
         Ok(rankings)

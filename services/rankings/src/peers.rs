@@ -43,7 +43,7 @@ impl Peers {
                     endpoint: &r.registry_endpoint,
                     token_setting: "rankings.token_file",
                     token_file: &r.token_file,
-                    subject: "probity-rankings",
+                    subject: probity_common::service_identity::RANKINGS.subject,
                     timeout: Duration::from_millis(r.timeout_ms),
                 },
                 own,

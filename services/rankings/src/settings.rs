@@ -29,6 +29,12 @@ pub struct RankingsSettings {
     /// year whole each night (facts of late December still arrive) beside
     /// the current one. 0: seal on 1 January.
     pub seal_after_days: u32,
+    /// The city's today as the service sees it when it bounds a run's
+    /// `as_of` and finalize; `None`: the clock's. Set in code by tests
+    /// only: it is not a configuration key, so no file or variable moves
+    /// the service's calendar.
+    #[serde(skip)]
+    pub today: Option<chrono::NaiveDate>,
 }
 
 impl Default for RankingsSettings {
@@ -42,6 +48,7 @@ impl Default for RankingsSettings {
             timeout_ms: 60_000,
             out_dir: "./data/rankings".into(),
             seal_after_days: 15,
+            today: None,
         }
     }
 }

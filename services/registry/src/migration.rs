@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0003KnownAt),
             Box::new(M0004MajorCriteria),
             Box::new(M0005TimeLimits),
+            Box::new(M0006RegisteredBeside),
             Box::new(probity_common::db::SharedAuditGuards::new("registry")),
         ]
     }
@@ -367,5 +368,36 @@ impl MigrationTrait for M0005TimeLimits {
                 .to_owned(),
         )
         .await
+    }
+}
+
+/// One person may be registered by two bodies (issue 19): a department that
+/// registers someone another body holds is answered as for anyone new, so
+/// CreateOfficer tells no one where a person serves, and a body that
+/// registered a person first locks no one out. The national ID's unique index
+/// gives way to a plain one; a sanction follows the person (officers.rs).
+struct M0006RegisteredBeside;
+
+impl MigrationName for M0006RegisteredBeside {
+    fn name(&self) -> &str {
+        "m0006_registered_beside"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0006RegisteredBeside {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_index(index(
+            "registry_officers",
+            "person",
+            &["national_id_hmac"],
+            false,
+        ))
+        .await?;
+        // Plain SQL: the same statement on SQLite and PostgreSQL.
+        m.get_connection()
+            .execute_unprepared("DROP INDEX registry_officers_national_id")
+            .await?;
+        Ok(())
     }
 }

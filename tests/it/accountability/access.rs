@@ -103,7 +103,7 @@ db_test!(a_department_reads_what_concerns_it, |b| async move {
     // the rankings job see everything.
     let mut g = acc(&s, Role::Department, Some(&w.gov.name)).await;
     assert_eq!(case_names(&mut g, CaseFilter::default()).await, everything);
-    for role in [Role::Leadership, Role::LegalOffice, Role::Service] {
+    for role in [Role::Leadership, Role::LegalOffice] {
         let mut r = acc(&s, role, None).await;
         assert_eq!(
             case_names(&mut r, CaseFilter::default()).await,
@@ -112,6 +112,16 @@ db_test!(a_department_reads_what_concerns_it, |b| async move {
         );
         assert_eq!(get(&mut r, &on_other).await.name, on_other);
     }
+    // The job lists the cases its report shows, and reads nothing else.
+    let mut r = job(&s).await;
+    assert_eq!(case_names(&mut r, CaseFilter::default()).await, everything);
+    expect_code(
+        r.get_case(GetCaseRequest {
+            name: on_other.clone(),
+        })
+        .await,
+        Code::PermissionDenied,
+    );
     // The office's body filter: the body, its officers, the bodies below.
     assert_eq!(case_names(&mut c, by_body(&w.dept.name)).await, mine);
     assert_eq!(case_names(&mut c, by_body(&w.gov.name)).await, everything);
@@ -339,17 +349,23 @@ db_test!(only_the_office_manages_cases, |b| async move {
         .await
         .unwrap()
         .into_inner();
-    let denied =
-        |role: &str, results: Vec<(&'static str, Result<(), Status>)>, allowed: &[&str]| {
-            for (method, r) in results {
-                if allowed.contains(&method) {
-                    continue;
-                }
-                let e = r.expect_err(&format!("{role} must not call {method}"));
-                assert_eq!(e.code(), Code::PermissionDenied, "{role} {method}: {e:?}");
-                assert_eq!(reason(&e), "ROLE_NOT_ALLOWED", "{role} {method}: {e:?}");
+    let denied = |role: &str,
+                  results: Vec<(&'static str, Result<(), Status>)>,
+                  allowed: &[&str]| {
+        for (method, r) in results {
+            if allowed.contains(&method) {
+                continue;
             }
-        };
+            let e = r.expect_err(&format!("{role} must not call {method}"));
+            assert_eq!(e.code(), Code::PermissionDenied, "{role} {method}: {e:?}");
+            // a service whose identity does not call it: SERVICE_NOT_ALLOWED
+            let why = reason(&e);
+            assert!(
+                why == "ROLE_NOT_ALLOWED" || (role == "service" && why == "SERVICE_NOT_ALLOWED"),
+                "{role} {method}: {e:?}"
+            );
+        }
+    };
     // The department, the officer's unit: on its decided case it contests,
     // and answers its order. The office's own methods are refused by role;
     // the case's other steps by the decision-rights table (rights.rs) or
@@ -386,21 +402,14 @@ db_test!(only_the_office_manages_cases, |b| async move {
         every_write(&mut l, &w, &case.name, &order.name).await,
         &[],
     );
-    // The rankings job raises and records, and opens nothing by hand.
-    let mut svc = acc(&s, Role::Service, None).await;
+    // The rankings job raises flags and records commendations, and opens
+    // nothing by hand (findings are raised by accountability's own sweep).
+    let mut svc = job(&s).await;
     let results = every_write(&mut svc, &w, &case.name, &order.name).await;
-    let allowed = ["RaiseFromFinding", "RaiseFromFlag", "RecordCommendation"];
+    let allowed = ["RaiseFromFlag", "RecordCommendation"];
     for (method, r) in &results {
-        match *method {
-            "RaiseFromFlag" | "RecordCommendation" => {
-                assert!(r.is_ok(), "the service may {method}: {r:?}")
-            }
-            // allowed, and refused only for its unknown fact
-            "RaiseFromFinding" => assert_eq!(
-                r.as_ref().map_err(|e| e.code()).unwrap_err(),
-                Code::InvalidArgument
-            ),
-            _ => {}
+        if allowed.contains(method) {
+            assert!(r.is_ok(), "the service may {method}: {r:?}")
         }
     }
     denied("service", results, &allowed);
@@ -660,7 +669,7 @@ db_test!(a_request_id_makes_a_retry_safe, |b| async move {
             ..Default::default()
         }),
     };
-    let mut svc = acc(&s, Role::Service, None).await;
+    let mut svc = job(&s).await;
     let raised = svc
         .raise_from_flag(flag.clone())
         .await

@@ -37,7 +37,7 @@ db_test!(
     |b| async move {
         let s = TestServer::start(b).await;
         let w = world(&s).await;
-        let mut job = acc(&s, Role::Service, None).await;
+        let mut job = job(&s).await;
 
         // A failing unit: decided as raised, 通报批评, and no one chose it.
         let unit = job
@@ -95,7 +95,7 @@ db_test!(
         })
         .await;
         let w = world(&s).await;
-        let mut job = acc(&s, Role::Service, None).await;
+        let mut job = job(&s).await;
         let mut office = office(&s).await;
         let raised = job
             .raise_from_flag(failing(&w.dept.name))

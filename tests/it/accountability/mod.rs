@@ -36,6 +36,14 @@ pub async fn acc(s: &TestServer, role: Role, body: Option<&str>) -> Acc {
     )
 }
 
+/// Accountability as the nightly rankings job (its service identity).
+pub async fn job(s: &TestServer) -> Acc {
+    AccountabilityServiceClient::with_interceptor(
+        s.channel().await,
+        Bearer::new(&s.service_token(&probity_common::service_identity::RANKINGS_JOB)),
+    )
+}
+
 /// Accountability as `body`'s legal section (法制股室, Art. 12): a department
 /// token with the legal-section scope.
 pub async fn section(s: &TestServer, body: &str) -> Acc {

@@ -201,7 +201,7 @@ db_test!(
     |b| async move {
         let s = TestServer::start(b).await;
         let w = world(&s).await;
-        let mut job = acc(&s, Role::Service, None).await;
+        let mut job = job(&s).await;
         let record = |request_id: String| RecordCommendationRequest {
             request_id,
             commendation: Some(Commendation {

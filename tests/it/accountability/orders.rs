@@ -421,7 +421,7 @@ async fn commended(c: &mut Acc, year: i32, kind: SubjectKind) -> Result<Vec<Stri
 db_test!(a_commendation_is_recorded_once_a_year, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut svc = acc(&s, Role::Service, None).await;
+    let mut svc = job(&s).await;
     let first = svc
         .record_commendation(commendation(2025, &w.a.name, "run-1", 1))
         .await
@@ -617,7 +617,7 @@ db_test!(
         let year = Utc::now()
             .with_timezone(&probity_rules::city::city())
             .year();
-        let mut svc = acc(&s, Role::Service, None).await;
+        let mut svc = job(&s).await;
         let e = expect_err(
             svc.record_commendation(commendation(year, &w.b.name, "run-1", 1))
                 .await,

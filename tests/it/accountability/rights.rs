@@ -159,7 +159,7 @@ impl Actors {
             section: section(s, &w.dept.name).await,
             other: acc(s, Role::Department, Some(&w.other.name)).await,
             leadership: acc(s, Role::Leadership, None).await,
-            service: acc(s, Role::Service, None).await,
+            service: job(s).await,
         }
     }
 

@@ -807,7 +807,9 @@ db_test!(
             min_qualified: 0,
             known_time: None,
         };
-        let mut svc = as_role(&s, probity_common::auth::Role::Service).await;
+        let mut svc = s
+            .registry(&s.service_token(&probity_common::service_identity::INTAKE))
+            .await;
         let r = svc
             .batch_check_actors(BatchCheckActorsRequest {
                 checks: vec![

@@ -4,7 +4,6 @@
 //! registry does. An officer's status changes, a credential is withheld and
 //! a power revised, so the answers change over the sampled instants.
 use chrono::{DateTime, Duration, Utc};
-use probity_common::auth::Role;
 use probity_proto::registry::v1::*;
 
 use crate::{
@@ -117,7 +116,7 @@ db_test!(
             min_qualified: 0,
             known_time: None,
         };
-        let service = s.token(Role::Service, None);
+        let service = s.service_token(&probity_common::service_identity::INTAKE);
         for viewer in [String::new(), w.dept.name.clone()] {
             let mut reg = s.registry(&service).await;
             // answers[q][i]: question q at instant i, straight from the registry

@@ -403,7 +403,7 @@ db_test!(
             officers: vec![w.a.name.clone()],
             min_qualified: 0,
         };
-        let mut svc = s.registry(&s.token(Role::Service, None)).await;
+        let mut svc = s.legal().await;
         let before = svc
             .check_actors(at(when() - Duration::hours(1)))
             .await

@@ -6,6 +6,7 @@ mod check_spans;
 mod credentials;
 mod known_at;
 mod major;
+mod national_id;
 mod officers;
 mod powers;
 mod public;

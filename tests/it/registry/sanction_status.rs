@@ -137,10 +137,12 @@ db_test!(department_lifts_what_it_set_itself, |b| async move {
     s.stop().await;
 });
 
-db_test!(service_sanction_is_like_the_legal_office, |b| async move {
+db_test!(accountability_imposes_and_never_lifts, |b| async move {
     let s = TestServer::start(b).await;
     let w = world(&s).await;
-    let mut svc = as_role(&s, Role::Service).await;
+    let mut svc = s
+        .registry(&s.service_token(&probity_common::service_identity::ACCOUNTABILITY))
+        .await;
     let mut d = as_dept(&s, &w.dept.name).await;
     use OfficerStatus::*;
 
@@ -148,8 +150,13 @@ db_test!(service_sanction_is_like_the_legal_office, |b| async move {
         .await
         .expect("service imposes training");
     sanction_denied(set(&mut d, &w.a, Active).await, "OFF_POST_TRAINING");
-    let o = set(&mut svc, &w.a, Active).await.expect("service lifts");
-    assert_eq!(o.status, Active as i32);
+    // Issue 19: a service token restores no one, not even accountability's
+    // (its effects only ever go heavier; lifting is the office's).
+    let e = set(&mut svc, &w.a, Active).await.unwrap_err();
+    assert_eq!(
+        (e.code(), reason(&e).as_str()),
+        (Code::PermissionDenied, "SANCTION_STATUS")
+    );
 
     set(&mut svc, &w.b, TransferredOut)
         .await
@@ -160,13 +167,12 @@ db_test!(service_sanction_is_like_the_legal_office, |b| async move {
         .await
         .expect("legal office lifts");
 
-    // a service lifts a department's status as well
+    // nor does a service lift a department's own status
     set(&mut d, &w.aux, TransferredOut)
         .await
         .expect("department transfers out");
-    set(&mut svc, &w.aux, Active)
-        .await
-        .expect("service lifts a department's status");
+    let e = set(&mut svc, &w.aux, Active).await.unwrap_err();
+    assert_eq!(reason(&e), "SANCTION_STATUS");
     s.stop().await;
 });
 
@@ -287,47 +293,62 @@ db_test!(
     }
 );
 
-db_test!(
-    only_the_legal_office_or_a_service_lifts_a_withholding,
-    |b| async move {
-        let s = TestServer::start(b).await;
-        let w = world(&s).await;
-        let mut legal = s.legal().await;
-        legal
-            .withhold_credential(WithholdCredentialRequest {
-                request_id: rid(),
-                name: w.cred_a.name.clone(),
-                until: Some(ts(Utc::now() + chrono::Duration::days(10))),
-                reason: "暂扣".into(),
-            })
-            .await
-            .unwrap();
-        let mut dept = s
-            .registry(&s.token(Role::Department, Some(&w.dept.name)))
-            .await;
-        let e = dept
-            .release_credential(ReleaseCredentialRequest {
-                request_id: rid(),
-                name: w.cred_a.name.clone(),
-                reason: "x".into(),
-            })
-            .await
-            .unwrap_err();
-        assert_eq!(
-            (e.code(), reason(&e).as_str()),
-            (Code::PermissionDenied, "ROLE_NOT_ALLOWED")
-        );
-        let mut svc = s.registry(&s.token(Role::Service, None)).await;
-        let out = svc
+db_test!(only_the_legal_office_lifts_a_withholding, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let mut legal = s.legal().await;
+    legal
+        .withhold_credential(WithholdCredentialRequest {
+            request_id: rid(),
+            name: w.cred_a.name.clone(),
+            until: Some(ts(Utc::now() + chrono::Duration::days(10))),
+            reason: "暂扣".into(),
+        })
+        .await
+        .unwrap();
+    let mut dept = s
+        .registry(&s.token(Role::Department, Some(&w.dept.name)))
+        .await;
+    let e = dept
+        .release_credential(ReleaseCredentialRequest {
+            request_id: rid(),
+            name: w.cred_a.name.clone(),
+            reason: "x".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), reason(&e).as_str()),
+        (Code::PermissionDenied, "ROLE_NOT_ALLOWED")
+    );
+    // No service lifts a sanction, accountability included (issue 19:
+    // one leaked service token must not undo a sanction).
+    for id in probity_common::service_identity::ALL {
+        let mut svc = s.registry(&s.service_token(&id)).await;
+        let e = svc
             .release_credential(ReleaseCredentialRequest {
                 request_id: rid(),
                 name: w.cred_a.name.clone(),
                 reason: "复核撤销".into(),
             })
             .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(out.status, CredentialStatus::Valid as i32);
-        s.stop().await;
+            .unwrap_err();
+        assert_eq!(
+            (e.code(), reason(&e).as_str()),
+            (Code::PermissionDenied, "ROLE_NOT_ALLOWED"),
+            "{}",
+            id.subject
+        );
     }
-);
+    let out = legal
+        .release_credential(ReleaseCredentialRequest {
+            request_id: rid(),
+            name: w.cred_a.name.clone(),
+            reason: "复核撤销".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(out.status, CredentialStatus::Valid as i32);
+    s.stop().await;
+});

@@ -31,7 +31,7 @@ fn record<T: DeserializeOwned>(row: &QueryResult) -> AppResult<T> {
 
 /// The LIKE pattern of body paths at or below the body `id`.
 fn under(id: &str) -> String {
-    format!("%/{}/%", id.replace('_', "\\_"))
+    probity_common::body_scope::under(id)
 }
 
 /// Rows of `select` that `q` keeps, by id, at most `size`.

@@ -1,12 +1,15 @@
 //! What a recorded run and its rows must be: every bad field at once.
-use probity_common::{AppResult, Violations, names::parse_top};
+use probity_common::{AppError, AppResult, Reason, Violations, names::parse_top};
 use probity_proto::rankings::v1::{Level, Ranking, Run};
 
 /// Reports a run may declare: its tables and report, and a year's notices.
 const MAX_REPORTS: usize = 10_000;
 
-/// Checks a run's header; returns its id.
-pub fn run(r: &Run) -> AppResult<String> {
+/// Checks a run's header against `today` in the city; returns its id. A run
+/// as of a day not yet come, or a finalized run of a year not yet over,
+/// would seal a year before its facts exist (the real job would then meet
+/// YEAR_SEALED for good).
+pub fn run(r: &Run, today: chrono::NaiveDate) -> AppResult<String> {
     let mut v = Violations::new();
     let id = parse_top(&r.name, "runs").unwrap_or_else(|| {
         v.add("run.name", "must be runs/{run}");
@@ -22,6 +25,11 @@ pub fn run(r: &Run) -> AppResult<String> {
         date.is_some_and(|d| chrono::Datelike::year(&d) == r.year),
         "run.as_of",
         "YYYY-MM-DD within the run's year",
+    );
+    v.check(
+        date.is_none_or(|d| d <= today),
+        "run.as_of",
+        format!("not after today in the city ({today})"),
     );
     v.non_empty(&r.plan_version, "run.plan_version");
     v.max_len(&r.plan_version, 64, "run.plan_version");
@@ -54,7 +62,23 @@ pub fn run(r: &Run) -> AppResult<String> {
         }
     }
     v.finish()?;
+    if r.finalized && r.year >= chrono::Datelike::year(&today) {
+        return Err(AppError::refused(
+            Reason::YearNotOver,
+            format!(
+                "{} is not over in the city (today is {today}): a run of it is not finalized",
+                r.year
+            ),
+        ));
+    }
     Ok(id)
+}
+
+/// Today in the city (UTC+8), whose calendar the regulation's years follow.
+pub fn city_today() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&probity_rules::city::city())
+        .date_naive()
 }
 
 /// Adds row `i`'s bad fields to `v`.

@@ -52,6 +52,7 @@ pub async fn record_run(
         }
     }
     v.finish()?;
-    let id = checks::run(&run)?;
+    let today = rankings.today.unwrap_or_else(checks::city_today);
+    let id = checks::run(&run, today)?;
     Ok(runs::record(rankings, ctx, id, run, rows).await?)
 }

@@ -183,21 +183,47 @@ pub async fn create_officer(
     bodies::find_body(w.txn(), &body_id).await?;
     scope::ensure(w.txn(), &ctx.principal, &body_id).await?;
     posts_exist(w.txn(), &posts, &body_id).await?;
-    if store::officers::by_national_id(w.txn(), &hmac)
-        .await?
-        .is_some()
-    {
-        return Err(AppError::refused(
-            Reason::OfficerExists,
-            "an officer with this national ID number is already registered",
-        ));
+    // The person as registered elsewhere: refused only where the caller can
+    // see that registration (FindOfficerByNationalId would show it); where it
+    // cannot, registered as asked, as for anyone new, so that no answer tells
+    // a department where a person serves and no body that registered a person
+    // first locks out the body they really serve. The office, which sees every
+    // body, resolves two registrations of one person with TransferOfficer
+    // and SetOfficerStatus; the audit chain records the pair.
+    let same = store::officers::by_national_id(w.txn(), &hmac).await?;
+    for other in &same {
+        if scope::ensure(w.txn(), &ctx.principal, &other.body_id)
+            .await
+            .is_ok()
+        {
+            return Err(AppError::refused(
+                Reason::OfficerExists,
+                "an officer with this national ID number is already registered",
+            ));
+        }
+    }
+    // A sanction follows the person: a second registration starts no
+    // lighter than the heaviest status imposed on the person (the one fact
+    // it shows, and one a body must know before it deploys them). A status a
+    // department set on its own registration does not follow: it would let
+    // one body bar another's officer.
+    let mut status = OfficerStatus::Active as i32;
+    for other in &same {
+        if status_weight(other.status) > status_weight(status)
+            && status_set_by(w.txn(), reg.store.chain.prefix(), other)
+                .await?
+                .as_deref()
+                != Some(Role::Department.as_str())
+        {
+            status = other.status;
+        }
     }
     let m = officer::Model {
         id: probity_common::names::new_id(),
         display_name: o.display_name.trim().to_string(),
         kind: o.kind,
         body_id: body_id.clone(),
-        status: OfficerStatus::Active as i32,
+        status,
         national_id_hmac: hmac,
         posts: "[]".into(),
         created_us: now.timestamp_micros(),
@@ -211,11 +237,19 @@ pub async fn create_officer(
         effective_us: eff,
         given: r.effective_time.is_some(),
         body_id: &body_id,
-        status: OfficerStatus::Active as i32,
+        status,
         posts: &posts,
         reason: "",
     };
     let mut out = record(&mut w, ctx, &m, c).await?;
+    if !same.is_empty() {
+        let others: Vec<String> = same.iter().map(|o| format!("officers/{}", o.id)).collect();
+        w.audit(
+            &name,
+            json!({"op": "REGISTERED_BESIDE", "same_person_as": others}),
+        )
+        .await?;
+    }
     out.create_time = super::us_ts(m.created_us);
     w.commit(out).await
 }
@@ -272,16 +306,16 @@ pub async fn find_by_national_id(
         .map_err(|why| AppError::invalid("national_id", why))?;
     let hmac = national_id::hmac(&reg.national_id_key, &nid);
     let db = &reg.store.db;
-    let not_found = || AppError::not_found("officer with this national ID number");
-    let o = store::officers::by_national_id(db, &hmac)
-        .await?
-        .ok_or_else(not_found)?;
     // Out of scope looks the same as absent: a department must not learn that
-    // a citizen serves as an officer somewhere else.
-    scope::ensure(db, &ctx.principal, &o.body_id)
-        .await
-        .map_err(|_| not_found())?;
-    Ok(convert::officer(o))
+    // a citizen serves as an officer somewhere else. Of a person registered
+    // by two bodies, the caller sees the registration it may see (the
+    // office: the earliest).
+    for o in store::officers::by_national_id(db, &hmac).await? {
+        if scope::ensure(db, &ctx.principal, &o.body_id).await.is_ok() {
+            return Ok(convert::officer(o));
+        }
+    }
+    Err(AppError::not_found("officer with this national ID number"))
 }
 
 pub async fn set_officer_posts(
@@ -395,6 +429,14 @@ pub async fn set_officer_status(
             ));
         }
     }
+    // Nor may a service (accountability applies sanctions, it lifts none):
+    // one leaked service token must not restore a sanctioned officer.
+    if ctx.principal.role == Role::Service && status_weight(r.status) < status_weight(o.status) {
+        return Err(AppError::refused(
+            Reason::SanctionStatus,
+            "a service does not lift a sanction; only the legal-affairs office can",
+        ));
+    }
     let posts = convert::post_ids(&o.posts);
     let c = Change {
         kind: "STATUS_CHANGED",
@@ -407,7 +449,40 @@ pub async fn set_officer_status(
     };
     late::record_if(&mut w, ctx, &late, &r.officer, &o.body_id, eff).await?;
     let out = record(&mut w, ctx, &o, c).await?;
+    // A sanction follows the person into every body that registered them
+    // (m0006), so a second registration is no way out of one. A
+    // department's own status change stays on its own registration.
+    if ctx.principal.role != Role::Department && status_weight(r.status) > 0 {
+        let why = format!("follows {}: {}", r.officer, r.reason);
+        for s in store::officers::by_national_id(w.txn(), &o.national_id_hmac).await? {
+            if s.id == o.id || status_weight(s.status) >= status_weight(r.status) {
+                continue;
+            }
+            let posts = convert::post_ids(&s.posts);
+            let c = Change {
+                kind: "STATUS_CHANGED",
+                effective_us: eff,
+                given: false,
+                body_id: &s.body_id,
+                status: r.status,
+                posts: &posts,
+                reason: &why,
+            };
+            record(&mut w, ctx, &s, c).await?;
+        }
+    }
     w.commit(out).await
+}
+
+/// How heavy a status is: a sanction never gives way to a lighter one but
+/// by the legal-affairs office (accountability's effects.rs orders them alike).
+fn status_weight(status: i32) -> u8 {
+    match OfficerStatus::try_from(status) {
+        Ok(OfficerStatus::OffPostTraining) => 1,
+        Ok(OfficerStatus::TransferredOut) => 2,
+        Ok(OfficerStatus::Disqualified) => 3,
+        _ => 0,
+    }
 }
 
 /// The statuses accountability imposes as sanctions (离岗培训, 调离行政执法岗位),

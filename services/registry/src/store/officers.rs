@@ -16,14 +16,17 @@ pub async fn officer<C: ConnectionTrait>(db: &C, id: &str) -> AppResult<Option<o
     Ok(officer::Entity::find_by_id(id).one(db).await?)
 }
 
-/// The officer registered with this keyed hash of a national ID number.
+/// The officers registered with this keyed hash of a national ID number:
+/// one person, registered by one body or (m0006) by more, earliest first.
 pub async fn by_national_id<C: ConnectionTrait>(
     db: &C,
     hmac: &str,
-) -> AppResult<Option<officer::Model>> {
+) -> AppResult<Vec<officer::Model>> {
     Ok(officer::Entity::find()
         .filter(officer::Column::NationalIdHmac.eq(hmac))
-        .one(db)
+        .order_by_asc(officer::Column::CreatedUs)
+        .order_by_asc(officer::Column::Id)
+        .all(db)
         .await?)
 }
 
