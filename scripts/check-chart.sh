@@ -300,8 +300,8 @@ def check_set(label, v, docs):
         # it runs has no database of its own.
         vols = {x["name"]: x for x in spec["volumes"]}
         keys = v["serviceTokens"]["keys"]
-        want_tokens = {keys[n] for n in (["intake", "accountability", "rankings"] if single else [name])
-                       if n in keys and (single or n in ("intake", "accountability", "rankings"))}
+        want_tokens = {keys[n] for n in (["intake", "accountability", "rankings", "draws"] if single else [name])
+                       if n in keys and (single or n in ("intake", "accountability", "rankings", "draws"))}
         got_tokens = {i["key"] for i in vols.get("service-token", {}).get("secret", {}).get("items", [])}
         check(got_tokens == want_tokens, f"{label}: {res} mounts the tokens {sorted(got_tokens)}, only its own {sorted(want_tokens)}")
         own_audit = {} if single else (t.get("auditKey") or {})

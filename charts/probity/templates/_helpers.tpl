@@ -237,7 +237,7 @@ int64 them).
 {{- $out := dict }}
 {{- $shared := dict "existingSecret" .Values.keys.audit.existingSecret "key" .Values.keys.audit.key }}
 {{- if eq .Values.deploymentMode "single" }}
-{{- $_ := set $out "all" (dict "replicas" .Values.single.replicas "resources" .Values.single.resources "nationalIdKey" true "tokens" (list "intake" "accountability" "rankings") "auditKey" $shared) }}
+{{- $_ := set $out "all" (dict "replicas" .Values.single.replicas "resources" .Values.single.resources "nationalIdKey" true "tokens" (list "intake" "accountability" "rankings" "draws") "auditKey" $shared) }}
 {{- else if eq .Values.deploymentMode "microservices" }}
 {{- range $name, $t := .Values.targets }}
 {{- $tokens := ternary (list $name) (list) (has $name (list "intake" "accountability" "rankings" "draws")) }}
