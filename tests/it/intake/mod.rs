@@ -92,6 +92,7 @@ pub fn inspection(w: &World, power: &str, records: Vec<ProcessRecord>) -> Payloa
         inspect_time: Some(ts(when())),
         random_draw: "draw-2026-11".into(),
         records,
+        draw_verified: false,
     })
 }
 

@@ -33,6 +33,7 @@ impl Gen<'_> {
             inspect_time: Some(ts(t)),
             random_draw: draw,
             records,
+            draw_verified: false,
         });
         self.push_own(t, &id, payload);
         id

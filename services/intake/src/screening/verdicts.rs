@@ -26,6 +26,8 @@ pub struct Verdicts<'a> {
     pub referenced: &'a [Option<Referenced>],
     pub revised: &'a Revised,
     pub paths: &'a Paths,
+    /// The draws the inspections cite, as the draws service holds them.
+    pub draws: &'a HashMap<String, Option<probity_proto::draws::v1::Draw>>,
     /// The registry could not answer: every submission that needed it waits.
     pub down: Option<&'a AppError>,
 }
@@ -83,6 +85,7 @@ impl Verdicts<'_> {
             Ok(mut found) => {
                 keep_earlier_limit(p, before.map(|(f, _)| f));
                 self.once_overdue(p, &mut found).await?;
+                crate::draw_match::judge(p, self.draws, &mut found);
                 found.extend(
                     reporters::outcome_not_reported(&self.intake.store.db, &p.body_id, &p.fact)
                         .await?,

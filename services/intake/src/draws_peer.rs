@@ -1,0 +1,69 @@
+//! Intake's line to the draws service: the draws that inspections cite,
+//! read through the public GetDraw (every draw is public, 一公开), so the
+//! draws service grants intake nothing beyond what anyone may read. When the
+//! draws service cannot be reached intake answers UNAVAILABLE and writes
+//! nothing, as with the registry.
+use std::{collections::HashMap, net::SocketAddr, time::Duration};
+
+use probity_common::{
+    AppResult,
+    config::Settings,
+    peer::{Peer, PeerChannel, PeerConfig, PeerError},
+};
+use probity_proto::draws::v1::{
+    Draw, GetDrawRequest, public_draws_service_client::PublicDrawsServiceClient,
+};
+
+pub struct DrawsPeer {
+    peer: Peer,
+    client: PublicDrawsServiceClient<PeerChannel>,
+}
+
+impl DrawsPeer {
+    /// `own` is this process's address, used when no endpoint is configured.
+    pub fn new(settings: &Settings, own: SocketAddr) -> anyhow::Result<Self> {
+        let s = settings.section::<crate::settings::IntakeSettings>();
+        let peer = Peer::new(
+            settings,
+            PeerConfig {
+                endpoint_setting: "intake.draws_endpoint",
+                endpoint: &s.draws_endpoint,
+                token_setting: "intake.draws_token_file",
+                token_file: &s.draws_token_file,
+                subject: "probity-intake",
+                timeout: Duration::from_millis(s.draws_timeout_ms),
+            },
+            own,
+        )?;
+        // A drawn record carries its lists (record_json): allow a large one.
+        let client = PublicDrawsServiceClient::new(peer.channel())
+            .max_decoding_message_size(64 * 1024 * 1024);
+        Ok(DrawsPeer { peer, client })
+    }
+
+    /// Each named draw as the draws service holds it now; None for one it
+    /// does not know.
+    pub async fn draws(&self, names: &[String]) -> AppResult<HashMap<String, Option<Draw>>> {
+        let mut out = HashMap::new();
+        for name in names {
+            if out.contains_key(name) {
+                continue;
+            }
+            let mut c = self.client.clone();
+            let got = match self
+                .peer
+                .call(
+                    "the draws service",
+                    c.get_draw(GetDrawRequest { name: name.clone() }),
+                )
+                .await
+            {
+                Ok(d) => Some(d),
+                Err(PeerError::Refused(s)) if s.code() == tonic::Code::NotFound => None,
+                Err(e) => return Err(e.into()),
+            };
+            out.insert(name.clone(), got);
+        }
+        Ok(out)
+    }
+}
