@@ -333,6 +333,11 @@ def check_set(label, v, docs):
                   f"{label}: no TLS settings without peerTls")
         check(data.get("PROBITY__INTAKE__REGISTRY_TOKEN_FILE", "").startswith("/etc/probity/service-token/"),
               f"{label}: intake's service token file")
+        check(data.get("PROBITY__INTAKE__DRAWS_TOKEN_FILE", "").startswith("/etc/probity/service-token/"),
+              f"{label}: intake's service token file for the draws service")
+        drawn_at = data.get("PROBITY__INTAKE__DRAWS_ENDPOINT")
+        check(drawn_at == (inside if single else served("draws")),
+              f"{label}: intake reaches the draws target's Service ({drawn_at})")
         check(data.get("PROBITY__ACCOUNTABILITY__TOKEN_FILE", "").startswith("/etc/probity/service-token/"),
               f"{label}: accountability's service token file")
         check(data.get("PROBITY__ACCOUNTABILITY__REGISTRY_ENDPOINT") == endpoint,
