@@ -134,6 +134,7 @@ fn fact(seed: &Seed, prefix: &str, i: usize) -> SubmitFactRequest {
                 random_draw: "draw-bench".into(),
                 records: vec![record()],
                 draw_verified: false,
+                cause: String::new(),
             }),
         ),
     };

@@ -345,6 +345,7 @@ fn shape(c: &mut Check<'_>, p: &mut Payload) -> Shape {
             c.optional_text(&i.random_draw, &format!("{at}random_draw"), 128);
             // Output only: intake computes it from the draws service.
             i.draw_verified = false;
+            c.optional_text(&i.cause, &format!("{at}cause"), 128);
             c.records(&i.records, &format!("{at}records"));
         }
         Payload::ReviewOutcome(r) => {

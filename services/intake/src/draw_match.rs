@@ -32,6 +32,45 @@ pub fn cited(prepared: &[probity_common::AppResult<Prepared>]) -> Vec<String> {
     names
 }
 
+/// (body, power, year in the city's time) of each inspection submitted,
+/// once each: the plans whose caps bind them (INSPECTION_EXCESSIVE).
+pub fn plan_keys(prepared: &[probity_common::AppResult<Prepared>]) -> Vec<PlanKey> {
+    let mut keys: Vec<PlanKey> = prepared
+        .iter()
+        .filter_map(|p| {
+            let p = p.as_ref().ok()?;
+            matches!(p.fact.payload, Some(Payload::Inspection(_)))
+                .then(|| (p.fact.body.clone(), p.power.clone(), year_of(p.occurred_us)))
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// A plan's unit, power and year.
+pub type PlanKey = (String, String, i32);
+
+/// The calendar year (in the city's time) of an instant, in microseconds.
+pub fn year_of(us: i64) -> i32 {
+    use chrono::Datelike;
+    chrono::DateTime::from_timestamp_micros(us)
+        .map(|t| t.with_timezone(&probity_rules::city::city()).year())
+        .unwrap_or_default()
+}
+
+/// [start, end) of a calendar year in the city's time, in microseconds.
+pub fn year_span(year: i32) -> (i64, i64) {
+    use chrono::TimeZone;
+    let start = |y: i32| {
+        probity_rules::city::city()
+            .with_ymd_and_hms(y, 1, 1, 0, 0, 0)
+            .single()
+            .map_or(0, |t| t.timestamp_micros())
+    };
+    (start(year), start(year + 1))
+}
+
 /// `draws/{draw}`, or None for free text.
 fn draw_name(s: &str) -> Option<String> {
     parse_top(s, "draws").map(|_| s.to_string())

@@ -1,6 +1,7 @@
 //! Intake's line to the draws service: the draws that inspections cite,
-//! read through the public GetDraw (every draw is public, 一公开), so the
-//! draws service grants intake nothing beyond what anyone may read. When the
+//! read through the public GetDraw (every draw is public, 一公开), and the
+//! plans' caps on inspections per target (GetDrawPlan, a Read the service
+//! role holds). When the
 //! draws service cannot be reached intake answers UNAVAILABLE and writes
 //! nothing, as with the registry.
 use std::{collections::HashMap, net::SocketAddr, time::Duration};
@@ -11,12 +12,14 @@ use probity_common::{
     peer::{Peer, PeerChannel, PeerConfig, PeerError},
 };
 use probity_proto::draws::v1::{
-    Draw, GetDrawRequest, public_draws_service_client::PublicDrawsServiceClient,
+    Draw, GetDrawPlanRequest, GetDrawRequest, draws_service_client::DrawsServiceClient,
+    public_draws_service_client::PublicDrawsServiceClient,
 };
 
 pub struct DrawsPeer {
     peer: Peer,
     client: PublicDrawsServiceClient<PeerChannel>,
+    plans: DrawsServiceClient<PeerChannel>,
 }
 
 impl DrawsPeer {
@@ -38,7 +41,12 @@ impl DrawsPeer {
         // A drawn record carries its lists (record_json): allow a large one.
         let client = PublicDrawsServiceClient::new(peer.channel())
             .max_decoding_message_size(64 * 1024 * 1024);
-        Ok(DrawsPeer { peer, client })
+        let plans = DrawsServiceClient::new(peer.channel());
+        Ok(DrawsPeer {
+            peer,
+            client,
+            plans,
+        })
     }
 
     /// Each named draw as the draws service holds it now; None for one it
@@ -65,5 +73,34 @@ impl DrawsPeer {
             out.insert(name.clone(), got);
         }
         Ok(out)
+    }
+
+    /// max_inspections_per_target of the plan of `unit` (bodies/{id}) for
+    /// `power` (bodies/{id}/powers/{p}) in `year`; None when it has none.
+    pub async fn cap(&self, unit: &str, power: &str, year: i32) -> AppResult<Option<i32>> {
+        let Some(power_id) = power.rsplit('/').next().filter(|p| !p.is_empty()) else {
+            return Ok(None);
+        };
+        let name = format!("{unit}/drawPlans/{year}-{power_id}");
+        let mut c = self.plans.clone();
+        match self
+            .peer
+            .call(
+                "the draws service",
+                c.get_draw_plan(GetDrawPlanRequest { name }),
+            )
+            .await
+        {
+            Ok(p) => Ok(Some(p.max_inspections_per_target)),
+            Err(PeerError::Refused(s))
+                if matches!(
+                    s.code(),
+                    tonic::Code::NotFound | tonic::Code::InvalidArgument
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }

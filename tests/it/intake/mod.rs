@@ -94,6 +94,7 @@ pub fn inspection(w: &World, power: &str, records: Vec<ProcessRecord>) -> Payloa
         random_draw: "draw-2026-11".into(),
         records,
         draw_verified: false,
+        cause: String::new(),
     })
 }
 

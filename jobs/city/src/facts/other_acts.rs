@@ -34,6 +34,7 @@ impl Gen<'_> {
             random_draw: draw,
             records,
             draw_verified: false,
+            cause: String::new(),
         });
         self.push_own(t, &id, payload);
         id

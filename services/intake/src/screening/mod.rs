@@ -40,6 +40,12 @@ pub async fn check(
         .draws
         .draws(&crate::draw_match::cited(&prepared))
         .await?;
+    // The plans' caps on inspections per target, from the same service.
+    let mut caps = std::collections::HashMap::new();
+    for key in crate::draw_match::plan_keys(&prepared) {
+        let cap = intake.draws.cap(&key.0, &key.1, key.2).await?;
+        caps.insert(key, cap);
+    }
     let (answers, paths, down) = match asks::ask(intake, ctx, &prepared, &refs, &revised).await {
         Ok((a, paths)) => (a, paths, None),
         Err(e @ AppError::Unavailable(_)) => (Default::default(), Paths::new(), Some(e)),
@@ -56,6 +62,7 @@ pub async fn check(
         revised: &revised,
         paths: &paths,
         draws: &draws,
+        caps: &caps,
         down: down.as_ref(),
     };
     let mut items = verdicts.judge(&mut prepared, answers, &mut revises).await?;
