@@ -52,23 +52,12 @@ pub fn plan_keys(prepared: &[probity_common::AppResult<Prepared>]) -> Vec<PlanKe
 pub type PlanKey = (String, String, i32);
 
 /// The calendar year (in the city's time) of an instant, in microseconds.
-pub fn year_of(us: i64) -> i32 {
-    use chrono::Datelike;
-    chrono::DateTime::from_timestamp_micros(us)
-        .map(|t| t.with_timezone(&probity_rules::city::city()).year())
-        .unwrap_or_default()
-}
+pub use probity_rules::city::year_of_us as year_of;
 
 /// [start, end) of a calendar year in the city's time, in microseconds.
 pub fn year_span(year: i32) -> (i64, i64) {
-    use chrono::TimeZone;
-    let start = |y: i32| {
-        probity_rules::city::city()
-            .with_ymd_and_hms(y, 1, 1, 0, 0, 0)
-            .single()
-            .map_or(0, |t| t.timestamp_micros())
-    };
-    (start(year), start(year + 1))
+    use probity_rules::city::year_start_us;
+    (year_start_us(year), year_start_us(year + 1))
 }
 
 /// `draws/{draw}`, or None for free text.
