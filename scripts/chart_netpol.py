@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 # `all`) or "rankings-job" (the CronJob's pod).
 PAIRS = [
     ("intake", "registry", "intake.registry_endpoint"),  # services/intake/src/lib.rs PEERS
+    ("intake", "draws", "intake.draws_endpoint"),  # the draws inspections cite
     ("accountability", "registry", "accountability.registry_endpoint"),  # services/accountability/src/lib.rs
     ("accountability", "intake", "accountability.intake_endpoint"),
     ("rankings", "registry", "rankings.registry_endpoint"),  # services/rankings/src/lib.rs (superior assessments)

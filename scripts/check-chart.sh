@@ -354,11 +354,15 @@ def check_set(label, v, docs):
             check(not any(k.startswith(("PROBITY__PEER_TLS__", "PROBITY__SERVER__TLS__")) for k in data),
                   f"{label}: no TLS settings without peerTls")
         for setting, identity in (("INTAKE__REGISTRY_TOKEN_FILE", "intake"),
+                                  ("INTAKE__DRAWS_TOKEN_FILE", "intake"),
                                   ("ACCOUNTABILITY__TOKEN_FILE", "accountability"),
                                   ("RANKINGS__TOKEN_FILE", "rankings"),
                                   ("DRAWS__TOKEN_FILE", "draws")):
             want = f"/etc/probity/service-token/{v['serviceTokens']['keys'][identity]}"
             check(data.get(f"PROBITY__{setting}") == want, f"{label}: {identity}'s own token file ({want})")
+        drawn_at = data.get("PROBITY__INTAKE__DRAWS_ENDPOINT")
+        check(drawn_at == (inside if single else served("draws")),
+              f"{label}: intake reaches the draws target's Service ({drawn_at})")
         check(data.get("PROBITY__ACCOUNTABILITY__REGISTRY_ENDPOINT") == endpoint,
               f"{label}: accountability reaches the registry target's Service")
         check(data.get("PROBITY__DRAWS__REGISTRY_ENDPOINT") == endpoint,

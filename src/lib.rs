@@ -202,6 +202,9 @@ mod tests {
         let e = peers_of(&s, Target::Only("intake")).unwrap_err();
         assert!(e.to_string().contains("intake.registry_endpoint"), "{e}");
         s.section_mut::<IntakeSettings>().registry_endpoint = "http://registry:50051".into();
+        let e = peers_of(&s, Target::Only("intake")).unwrap_err();
+        assert!(e.to_string().contains("intake.draws_endpoint"), "{e}");
+        s.section_mut::<IntakeSettings>().draws_endpoint = "http://draws:50051".into();
         assert!(peers_of(&s, Target::Only("intake")).is_ok());
         s.section_mut::<AccountabilitySettings>().registry_endpoint =
             "http://registry:50051".into();

@@ -27,7 +27,7 @@ async fn client(s: &TestServer, role: Role, body: Option<&str>) -> Client {
     DrawsServiceClient::with_interceptor(s.channel().await, Bearer::new(&s.token(role, body)))
 }
 
-async fn unit(s: &TestServer, body: &Body) -> Client {
+pub(crate) async fn unit(s: &TestServer, body: &Body) -> Client {
     client(s, Role::Department, Some(&body.name)).await
 }
 
@@ -43,13 +43,13 @@ fn commitment(seed: &[u8]) -> String {
 
 /// The world's department with two more qualified officers (four in the
 /// pool), one without a credential and the auxiliary (neither drawn).
-struct Drawn {
-    w: World,
-    pool: Vec<String>,
+pub(crate) struct Drawn {
+    pub(crate) w: World,
+    pub(crate) pool: Vec<String>,
     uncredentialed: String,
 }
 
-async fn setup(s: &TestServer) -> Drawn {
+pub(crate) async fn setup(s: &TestServer) -> Drawn {
     let w = world(s).await;
     let since = since();
     let until = Utc::now() + Duration::days(3 * 365);
@@ -110,7 +110,7 @@ fn list_request(body: &Body, n: u32) -> UpdateTargetListRequest {
     }
 }
 
-fn plan_request(body: &Body, power: &Power) -> SetDrawPlanRequest {
+pub(crate) fn plan_request(body: &Body, power: &Power) -> SetDrawPlanRequest {
     SetDrawPlanRequest {
         draw_plan: Some(DrawPlan {
             unit: body.name.clone(),
@@ -132,7 +132,7 @@ fn plan_request(body: &Body, power: &Power) -> SetDrawPlanRequest {
     }
 }
 
-fn year() -> i32 {
+pub(crate) fn year() -> i32 {
     use chrono::Datelike;
     Utc::now().year()
 }
@@ -174,7 +174,7 @@ fn reveal(name: &str, seed: &[u8]) -> RevealDrawRequest {
 }
 
 /// A draw committed, its public value recorded by the office and revealed.
-async fn full_draw(s: &TestServer, d: &Drawn, conflicts: Vec<DeclaredConflict>) -> Draw {
+pub(crate) async fn full_draw(s: &TestServer, d: &Drawn, conflicts: Vec<DeclaredConflict>) -> Draw {
     let mut u = unit(s, &d.w.dept).await;
     let made = u
         .create_draw(create_request(&d.w.dept, &d.w.inspection, conflicts))

@@ -147,17 +147,24 @@ impl TestServer {
             Backend::Postgres(admin) => fresh_pg_database(admin).await,
         };
         s.database.url = db_url.clone();
-        // An issuer's key pair, as a deployment has: development keys are
-        // refused beside PostgreSQL (and would be a second door anyway).
-        let (private, public) = (
-            dir.path().join("issuer.pem"),
-            dir.path().join("issuer.pub.pem"),
-        );
-        probity_common::auth::write_key_pair(&private, &public).expect("issuer keys");
         s.auth.dev_keys = false;
-        s.auth.signing_key_file = private.to_string_lossy().into_owned();
-        s.auth.public_key_files = vec![public.to_string_lossy().into_owned()];
         tweak(&mut s);
+        // An issuer's key pair, as a deployment has: development keys are
+        // refused beside PostgreSQL (and would be a second door anyway). It
+        // lives in the data directory, so servers a test starts on one
+        // directory (replicas, a service alone) trust the same issuer.
+        if !s.auth.dev_keys
+            && s.auth.signing_key_file.is_empty()
+            && s.auth.public_key_files.is_empty()
+        {
+            let data = std::path::Path::new(&s.database.data_dir);
+            let (private, public) = (data.join("issuer.pem"), data.join("issuer.pub.pem"));
+            if !private.exists() {
+                probity_common::auth::write_key_pair(&private, &public).expect("issuer keys");
+            }
+            s.auth.signing_key_file = private.to_string_lossy().into_owned();
+            s.auth.public_key_files = vec![public.to_string_lossy().into_owned()];
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind port 0");

@@ -97,6 +97,9 @@ db_test!(
             move |s: &mut probity_common::config::Settings| {
                 // The registry's keys: the same dev signing key signs and checks tokens.
                 s.database.data_dir = dir.to_string_lossy().into_owned();
+                // Never called here (no inspection cites a draw), but intake
+                // alone must be told where the draws service is.
+                s.section_mut::<IntakeSettings>().draws_endpoint = endpoint.clone();
                 s.section_mut::<IntakeSettings>().registry_endpoint = endpoint;
                 s.section_mut::<IntakeSettings>().registry_timeout_ms = 2_000;
                 s.peer_tls.ca_file = f[0].clone();

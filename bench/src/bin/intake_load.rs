@@ -133,6 +133,8 @@ fn fact(seed: &Seed, prefix: &str, i: usize) -> SubmitFactRequest {
                 inspect_time: Some(at(i)),
                 random_draw: "draw-bench".into(),
                 records: vec![record()],
+                draw_verified: false,
+                cause: String::new(),
             }),
         ),
     };

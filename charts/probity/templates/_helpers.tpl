@@ -168,6 +168,7 @@ a pod mounts only the tokens of the services it runs, and the nightly job
 points rankings.token_file at its own (rankings-cronjob.yaml). */ -}}
 {{- $tokens := $v.serviceTokens.keys }}
 {{- $_ := set $d "PROBITY__INTAKE__REGISTRY_TOKEN_FILE" (printf "/etc/probity/service-token/%s" $tokens.intake) }}
+{{- $_ := set $d "PROBITY__INTAKE__DRAWS_TOKEN_FILE" (printf "/etc/probity/service-token/%s" $tokens.intake) }}
 {{- $_ := set $d "PROBITY__ACCOUNTABILITY__TOKEN_FILE" (printf "/etc/probity/service-token/%s" $tokens.accountability) }}
 {{- $_ := set $d "PROBITY__RANKINGS__TOKEN_FILE" (printf "/etc/probity/service-token/%s" $tokens.rankings) }}
 {{- $_ := set $d "PROBITY__DRAWS__TOKEN_FILE" (printf "/etc/probity/service-token/%s" $tokens.draws) }}
@@ -176,7 +177,7 @@ running it. Split services reach their peers the same way; in "single" mode
 they leave the endpoints empty and call each other inside the pod. */ -}}
 {{- $port := int64 $v.server.port }}
 {{- $at := dict }}
-{{- range $t := list "registry" "intake" "accountability" "rankings" }}
+{{- range $t := list "registry" "intake" "accountability" "rankings" "draws" }}
 {{- $component := ternary "all" $t (eq $v.deploymentMode "single") }}
 {{- $_ := set $at $t (printf "%s://%s:%d" (ternary "https" "http" $tls) (include "probity.componentName" (dict "ctx" $ "component" $component)) $port) }}
 {{- end }}
@@ -186,6 +187,7 @@ they leave the endpoints empty and call each other inside the pod. */ -}}
 {{- $_ := set $d "PROBITY__RANKINGS__RANKINGS_ENDPOINT" $at.rankings }}
 {{- if eq $v.deploymentMode "microservices" }}
 {{- $_ := set $d "PROBITY__INTAKE__REGISTRY_ENDPOINT" $at.registry }}
+{{- $_ := set $d "PROBITY__INTAKE__DRAWS_ENDPOINT" $at.draws }}
 {{- $_ := set $d "PROBITY__ACCOUNTABILITY__REGISTRY_ENDPOINT" $at.registry }}
 {{- $_ := set $d "PROBITY__ACCOUNTABILITY__INTAKE_ENDPOINT" $at.intake }}
 {{- $_ := set $d "PROBITY__DRAWS__REGISTRY_ENDPOINT" $at.registry }}
@@ -194,6 +196,7 @@ they leave the endpoints empty and call each other inside the pod. */ -}}
 the pod's own address, checked against the `all` Service's name. */ -}}
 {{- $self := printf "https://127.0.0.1:%d" $port }}
 {{- $_ := set $d "PROBITY__INTAKE__REGISTRY_ENDPOINT" $self }}
+{{- $_ := set $d "PROBITY__INTAKE__DRAWS_ENDPOINT" $self }}
 {{- $_ := set $d "PROBITY__ACCOUNTABILITY__REGISTRY_ENDPOINT" $self }}
 {{- $_ := set $d "PROBITY__ACCOUNTABILITY__INTAKE_ENDPOINT" $self }}
 {{- $_ := set $d "PROBITY__DRAWS__REGISTRY_ENDPOINT" $self }}

@@ -24,12 +24,14 @@ macro_rules! paths {
     };
 }
 
-/// intake: who an actor is when a fact names one.
+/// intake: who an actor is when a fact names one; the draw an inspection
+/// cites and the plan's cap on inspections of one target.
 pub const INTAKE: ServiceIdentity = ServiceIdentity {
     subject: "service:intake",
-    what: "intake checks the actors a fact names",
+    what: "intake checks the actors a fact names and the draws inspections cite",
     calls: paths! {
         "probity.registry.v1.RegistryService" { "BatchCheckActors" }
+        "probity.draws.v1.DrawsService" { "GetDraw", "GetDrawPlan" }
     },
 };
 

@@ -343,6 +343,9 @@ fn shape(c: &mut Check<'_>, p: &mut Payload) -> Shape {
             c.text(&i.target, &format!("{at}target"), 128);
             s.occurred_us = c.time(i.inspect_time.as_ref(), &format!("{at}inspect_time"));
             c.optional_text(&i.random_draw, &format!("{at}random_draw"), 128);
+            // Output only: intake computes it from the draws service.
+            i.draw_verified = false;
+            c.optional_text(&i.cause, &format!("{at}cause"), 128);
             c.records(&i.records, &format!("{at}records"));
         }
         Payload::ReviewOutcome(r) => {

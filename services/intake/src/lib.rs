@@ -1,5 +1,6 @@
 //! The intake service (执法数据归集): facts from departmental case-handling
-//! systems, checked against the registry (over gRPC) and the regulation,
+//! systems, checked against the registry and the draws service (over gRPC)
+//! and the regulation,
 //! stored with their findings, never overwritten, and exported to the
 //! nightly rankings.
 use std::sync::Arc;
@@ -12,6 +13,8 @@ use probity_proto::intake::v1::intake_service_server::IntakeServiceServer;
 
 mod api;
 pub mod checks;
+pub mod draw_match;
+pub mod draws_peer;
 pub mod finding_states;
 pub mod findings;
 pub mod inaction;
@@ -30,6 +33,8 @@ pub use migration::Migrator;
 pub struct Intake {
     pub(crate) store: Store,
     pub(crate) peers: peers::Peers,
+    /// The draws service, for the draws inspections cite.
+    pub(crate) draws: draws_peer::DrawsPeer,
     pub(crate) writer: writer::Writer,
     pub(crate) batch_max: usize,
     /// What one SubmitFacts stream, and one caller's streams, may hold.
@@ -51,19 +56,27 @@ impl Service for Intake {
     type Settings = settings::IntakeSettings;
     type Migrator = Migrator;
     const POLICY: &'static [(&'static str, probity_common::auth::Access)] = policy::POLICY;
-    const PEERS: &'static [PeerSetting] = &[PeerSetting {
-        key: "registry_endpoint",
-        service: "registry",
-    }];
+    const PEERS: &'static [PeerSetting] = &[
+        PeerSetting {
+            key: "registry_endpoint",
+            service: "registry",
+        },
+        PeerSetting {
+            key: "draws_endpoint",
+            service: "draws",
+        },
+    ];
     const AUDIT_ANCHORS: &'static [probity_common::audit::Anchor] = migration::AUDIT_ANCHORS;
 
     /// Starts the writer, the line to the registry and the inaction sweep.
     async fn open(o: Opened<'_, Self>) -> anyhow::Result<Arc<Intake>> {
         let peers = peers::Peers::new(o.settings, o.own)?;
+        let draws = draws_peer::DrawsPeer::new(o.settings, o.own)?;
         let writer = writer::Writer::start(o.store.clone(), o.section.batch_max_facts);
         let intake = Arc::new(Intake {
             store: o.store,
             peers,
+            draws,
             writer,
             batch_max: o.section.batch_max_facts,
             stream_bounds: StreamBounds {

@@ -1,4 +1,5 @@
-//! Intake's settings section, `[intake]`: where the registry is, how many
+//! Intake's settings section, `[intake]`: where the registry and the draws
+//! service are, how many
 //! facts one commit takes and what a SubmitFacts stream may hold.
 use probity_common::{
     config::{ConfigError, bad},
@@ -13,6 +14,10 @@ pub struct IntakeSettings {
     pub registry_token_file: String,
     pub registry_timeout_ms: u64,
     pub registry_cache_ttl_ms: u64,
+    /// Where intake reads the draws an inspection cites (docs/draws.md).
+    pub draws_endpoint: String,
+    pub draws_token_file: String,
+    pub draws_timeout_ms: u64,
     pub batch_max_facts: usize,
     /// How often open matters are swept for INACTION_OVERDUE.
     pub inaction_sweep_interval_ms: u64,
@@ -35,6 +40,9 @@ impl Default for IntakeSettings {
             registry_token_file: String::new(),
             registry_timeout_ms: 5_000,
             registry_cache_ttl_ms: 5_000,
+            draws_endpoint: String::new(),
+            draws_token_file: String::new(),
+            draws_timeout_ms: 5_000,
             batch_max_facts: 4_000,
             inaction_sweep_interval_ms: 60_000,
             inaction_warn_days: 3,
@@ -51,6 +59,8 @@ impl Section for IntakeSettings {
     fn validate(&self) -> Result<(), ConfigError> {
         peer_endpoint("intake.registry_endpoint", &self.registry_endpoint)?;
         positive("intake.registry_timeout_ms", self.registry_timeout_ms)?;
+        peer_endpoint("intake.draws_endpoint", &self.draws_endpoint)?;
+        positive("intake.draws_timeout_ms", self.draws_timeout_ms)?;
         positive(
             "intake.inaction_sweep_interval_ms",
             self.inaction_sweep_interval_ms,
@@ -91,6 +101,16 @@ mod tests {
                 "PROBITY__INTAKE__REGISTRY_TIMEOUT_MS",
                 "0",
                 "intake.registry_timeout_ms",
+            ),
+            (
+                "PROBITY__INTAKE__DRAWS_ENDPOINT",
+                "https://draws:50051",
+                "intake.draws_endpoint",
+            ),
+            (
+                "PROBITY__INTAKE__DRAWS_TIMEOUT_MS",
+                "0",
+                "intake.draws_timeout_ms",
             ),
             (
                 "PROBITY__INTAKE__BATCH_MAX_FACTS",

@@ -70,6 +70,14 @@ rules! {
         "重大执法决定未经法制审核",
         "a major decision without a passed legal review before it";
     OUTCOME_NOT_REPORTED = "Art. 8(7), 9(3), 19(17)", "", "复议诉讼结果未如实报送", "the reconsideration body or court records reported a review outcome the unit had not";
+    DRAW_MISMATCH = "Art. 9(4), 19(7)",
+        "《国务院关于在市场监管领域全面推行部门联合“双随机、一公开”监管的意见》(国发〔2019〕5号)",
+        "未按规定随机抽取检查对象和执法检查人员",
+        "an inspection cites a draw it does not match: not the unit's own drawn draw, a target not drawn, officers not drawn for it, or outside the draw's window";
+    INSPECTION_EXCESSIVE = "Art. 19(8)",
+        "",
+        "检查频次过高，干扰市场主体正常经营",
+        "a target inspected more often in a year than the unit's draw plan allows, without a cause on record";
     INACTION_OVERDUE = "Art. 13, 19(4), 20(1)",
         "the time limit of the power's legal basis, e.g. 《中华人民共和国行政处罚法》第六十条, 《中华人民共和国行政许可法》第四十二条",
         "不作为/超过法定时限",

@@ -17,6 +17,7 @@ mod basics;
 mod breaches;
 mod bulk;
 mod dependants;
+mod drawn;
 mod fast_path;
 mod findings;
 mod inaction;
@@ -92,6 +93,8 @@ pub fn inspection(w: &World, power: &str, records: Vec<ProcessRecord>) -> Payloa
         inspect_time: Some(ts(when())),
         random_draw: "draw-2026-11".into(),
         records,
+        draw_verified: false,
+        cause: String::new(),
     })
 }
 

@@ -33,6 +33,8 @@ impl Gen<'_> {
             inspect_time: Some(ts(t)),
             random_draw: draw,
             records,
+            draw_verified: false,
+            cause: String::new(),
         });
         self.push_own(t, &id, payload);
         id

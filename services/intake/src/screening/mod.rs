@@ -34,6 +34,18 @@ pub async fn check(
     references::inherit_officers(&mut prepared, &refs);
     let revised = references::revised(intake, &prepared, &mut refs).await?;
 
+    // The draws inspections cite: the draws service down fails the call
+    // whole (UNAVAILABLE), so no inspection is judged on a guess.
+    let draws = intake
+        .draws
+        .draws(&crate::draw_match::cited(&prepared))
+        .await?;
+    // The plans' caps on inspections per target, from the same service.
+    let mut caps = std::collections::HashMap::new();
+    for key in crate::draw_match::plan_keys(&prepared) {
+        let cap = intake.draws.cap(&key.0, &key.1, key.2).await?;
+        caps.insert(key, cap);
+    }
     let (answers, paths, down) = match asks::ask(intake, ctx, &prepared, &refs, &revised).await {
         Ok((a, paths)) => (a, paths, None),
         Err(e @ AppError::Unavailable(_)) => (Default::default(), Paths::new(), Some(e)),
@@ -49,6 +61,8 @@ pub async fn check(
         referenced: &referenced,
         revised: &revised,
         paths: &paths,
+        draws: &draws,
+        caps: &caps,
         down: down.as_ref(),
     };
     let mut items = verdicts.judge(&mut prepared, answers, &mut revises).await?;
