@@ -687,6 +687,7 @@ async fn cli(s: &TestServer, args: &[&str]) -> (i32, String) {
         .env_remove("PROBITY_CONFIG")
         .env("PROBITY__DATABASE__DATA_DIR", s.data_dir())
         .env("PROBITY__DATABASE__URL", &s.db_url)
+        .envs(s.issuer_env())
         .output()
         .await
         .expect("run probity");
@@ -726,12 +727,14 @@ db_test!(cli_verify_needs_the_chains_key, |b| async move {
     world(&s).await;
     let run = |data_dir: std::path::PathBuf| {
         let url = s.db_url.clone();
+        let issuer = s.issuer_env();
         async move {
             let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_probity"))
                 .args(["audit", "verify"])
                 .env_remove("PROBITY_CONFIG")
                 .env("PROBITY__DATABASE__DATA_DIR", &data_dir)
                 .env("PROBITY__DATABASE__URL", url)
+                .envs(issuer)
                 .output()
                 .await
                 .expect("run probity audit verify");
@@ -1107,6 +1110,7 @@ async fn the_services_role_cannot_reset_the_chain() {
         .env("PROBITY__DATABASE__DATA_DIR", dir.path())
         .env("PROBITY__DATABASE__URL", &app_url)
         .env("PROBITY__DATABASE__MIGRATE_URL", &owner_url)
+        .env("PROBITY__AUTH__DEV_KEYS", "false")
         .output()
         .await
         .unwrap();

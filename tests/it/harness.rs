@@ -100,6 +100,13 @@ impl TestServer {
         Self::start_with(backend, |_| {}).await
     }
 
+    /// The issuer's keys as settings variables, for a `probity` process a
+    /// test spawns on this server's data (development keys are refused
+    /// beside PostgreSQL).
+    pub fn issuer_env(&self) -> Vec<(&'static str, String)> {
+        issuer_env(&self.settings)
+    }
+
     /// Starts with settings adjusted by `tweak` (after the test defaults).
     pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> TestServer {
         Self::start_target(backend, probity::Target::All, tweak).await
@@ -328,4 +335,19 @@ impl Interceptor for Bearer {
         req.metadata_mut().insert("authorization", self.0.clone());
         Ok(req)
     }
+}
+
+/// The issuer's keys of `s` as settings variables (see `TestServer::issuer_env`).
+pub fn issuer_env(s: &Settings) -> Vec<(&'static str, String)> {
+    vec![
+        ("PROBITY__AUTH__DEV_KEYS", "false".into()),
+        (
+            "PROBITY__AUTH__SIGNING_KEY_FILE",
+            s.auth.signing_key_file.clone(),
+        ),
+        (
+            "PROBITY__AUTH__PUBLIC_KEY_FILES",
+            s.auth.public_key_files.join(","),
+        ),
+    ]
 }

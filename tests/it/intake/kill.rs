@@ -47,6 +47,7 @@ async fn start_intake(s: &TestServer, db_url: &str, addr: SocketAddr) -> IntakeP
         .env("PROBITY__DATABASE__INTAKE_URL", db_url)
         .env("PROBITY__INTAKE__REGISTRY_ENDPOINT", s.url())
         .env("PROBITY__INTAKE__DRAWS_ENDPOINT", s.url())
+        .envs(s.issuer_env())
         .env("PROBITY__TELEMETRY__LEVEL", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())

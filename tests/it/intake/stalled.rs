@@ -69,6 +69,7 @@ fn start_intake(s: &TestServer, db_url: &str, addr: SocketAddr) -> Child {
         .env("PROBITY__DATABASE__INTAKE_URL", db_url)
         .env("PROBITY__INTAKE__REGISTRY_ENDPOINT", s.url())
         .env("PROBITY__INTAKE__DRAWS_ENDPOINT", s.url())
+        .envs(s.issuer_env())
         .env("PROBITY__INTAKE__BATCH_MAX_FACTS", BATCH.to_string())
         .env("PROBITY__INTAKE__STREAM_BUFFER_BYTES", BUFFER.to_string())
         .env(
