@@ -88,7 +88,7 @@ db_test!(prometheus_shows_calls_and_operations, |b| async move {
         .into_inner();
     while export.message().await.expect("a page").is_some() {}
     // Client stream: the job's run recorded.
-    let service = s.token(probity_common::auth::Role::Service, None);
+    let service = s.service_token(&probity_common::service_identity::RANKINGS_JOB);
     let mut rankings =
         RankingsServiceClient::with_interceptor(s.channel().await, Bearer::new(&service));
     let run = Run {

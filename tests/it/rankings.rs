@@ -982,11 +982,18 @@ db_test!(a_run_with_bad_rows_is_refused, |b| async move {
             "rankings[3].contributions[0].points",
         ],
     );
+    // GetRun is a reader's call, not the job's.
+    let lead = s.token(probity_common::auth::Role::Leadership, None);
+    let mut reader = RankingsServiceClient::with_interceptor(
+        s.channel().await,
+        crate::harness::Bearer::new(&lead),
+    );
     crate::util::expect_invalid(
-        c.get_run(GetRunRequest {
-            name: "nope".into(),
-        })
-        .await,
+        reader
+            .get_run(GetRunRequest {
+                name: "nope".into(),
+            })
+            .await,
         &["name"],
     );
     s.stop().await;
