@@ -5,6 +5,7 @@ use std::{env, path::PathBuf};
 const PROTOS: &[&str] = &[
     "probity/registry/v1/registry.proto",
     "probity/intake/v1/intake.proto",
+    "probity/intake/v1/public.proto",
     "probity/accountability/v1/accountability.proto",
     "probity/rankings/v1/rankings.proto",
     "probity/draws/v1/draws.proto",

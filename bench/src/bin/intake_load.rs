@@ -135,6 +135,7 @@ fn fact(seed: &Seed, prefix: &str, i: usize) -> SubmitFactRequest {
                 records: vec![record()],
                 draw_verified: false,
                 cause: String::new(),
+                ..Default::default()
             }),
         ),
     };

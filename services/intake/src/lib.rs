@@ -9,7 +9,10 @@ use probity_common::{
     service::{Opened, PeerSetting, Routes, Service},
     store::Store,
 };
-use probity_proto::intake::v1::intake_service_server::IntakeServiceServer;
+use probity_proto::intake::v1::{
+    intake_service_server::IntakeServiceServer,
+    public_inspections_service_server::PublicInspectionsServiceServer,
+};
 
 mod api;
 pub mod checks;
@@ -99,6 +102,9 @@ impl Service for Intake {
         routes.add(
             IntakeServiceServer::new(api::IntakeApi(self.clone())).max_decoding_message_size(max),
         );
+        routes.add(PublicInspectionsServiceServer::new(
+            api::public_results::PublicInspectionsApi(self.clone()),
+        ));
     }
 
     fn store(&self) -> &Store {

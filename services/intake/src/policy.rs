@@ -26,4 +26,8 @@ probity_common::policy! {
         "ListOverdueMatters" => Read,
         "ListFindingRules" => Read,
     }
+    // 一公开: a draw's inspections, to anyone.
+    "probity.intake.v1.PublicInspectionsService" {
+        "ListDrawnInspections" => Public,
+    }
 }

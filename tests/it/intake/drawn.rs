@@ -37,6 +37,7 @@ fn inspection_of(
         records: vec![record()],
         draw_verified: false,
         cause: String::new(),
+        ..Default::default()
     })
 }
 

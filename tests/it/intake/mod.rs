@@ -18,6 +18,7 @@ mod breaches;
 mod bulk;
 mod dependants;
 mod drawn;
+mod drawn_public;
 mod fast_path;
 mod findings;
 mod inaction;
@@ -95,6 +96,7 @@ pub fn inspection(w: &World, power: &str, records: Vec<ProcessRecord>) -> Payloa
         records,
         draw_verified: false,
         cause: String::new(),
+        ..Default::default()
     })
 }
 

@@ -35,6 +35,7 @@ impl Gen<'_> {
             records,
             draw_verified: false,
             cause: String::new(),
+            ..Default::default()
         });
         self.push_own(t, &id, payload);
         id

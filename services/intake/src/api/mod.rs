@@ -11,6 +11,7 @@ use crate::Intake;
 
 mod export;
 mod overdue;
+pub(crate) mod public_results;
 mod read;
 mod rulings;
 mod stream;

@@ -3,6 +3,7 @@
 //! them. Ids and names are stored bare (`b1`, not `bodies/b1`).
 use std::collections::HashMap;
 
+pub mod drawn;
 pub mod inspections;
 pub mod overdue;
 
