@@ -291,6 +291,34 @@ fn check_name(v: &mut Violations, name: &str) {
     }
 }
 
+/// One step on an existing draw: the write opened (a retry answers as the
+/// first), the draw read under the lock, `apply` deciding the next state and
+/// the audit entry, and the move guarded by the state it came from.
+async fn step(
+    draws: &Draws,
+    ctx: &Ctx,
+    request_id: &str,
+    r: &impl prost::Message,
+    name: &str,
+    apply: impl FnOnce(crate::store::DrawRow) -> AppResult<(Draw, serde_json::Value)>,
+) -> AppResult<Draw> {
+    let mut w = draws
+        .store
+        .write(&ctx.principal, ctx.method, request_id, r)
+        .await?;
+    if let Some(done) = w.replayed::<Draw>()? {
+        return Ok(done);
+    }
+    let (id, row) = locked_draw(&w, ctx, name).await?;
+    let from = row.draw.state;
+    let (d, entry) = apply(row)?;
+    if !crate::store::move_draw(w.txn(), &id, from, &d).await? {
+        return Err(wrong_state(&d, "it moved on"));
+    }
+    w.audit(&d.name, entry).await?;
+    w.commit(d).await
+}
+
 pub async fn record_public_value(
     draws: &Draws,
     ctx: &Ctx,
@@ -304,48 +332,35 @@ pub async fn record_public_value(
     v.non_empty(&r.source, "source");
     v.max_len(&r.source, 500, "source");
     v.finish()?;
-    let mut w = draws
-        .store
-        .write(&ctx.principal, ctx.method, &r.request_id, &r)
-        .await?;
-    if let Some(done) = w.replayed::<Draw>()? {
-        return Ok(done);
-    }
-    let (id, row) = locked_draw(&w, ctx, &r.name).await?;
-    let mut d = row.draw;
-    if d.state != DrawState::Committed as i32 {
-        return Err(wrong_state(
-            &d,
-            "a public value is recorded once, after the commitment",
-        ));
-    }
-    if row.creator == ctx.principal.subject {
-        return Err(AppError::refused(
-            Reason::PublicValueSameParty,
-            format!("{} committed to {}'s seed", row.creator, d.name),
-        ));
-    }
-    let now = Utc::now();
-    d.state = DrawState::PublicValueRecorded as i32;
-    d.public_value = r.public_value.clone();
-    d.public_value_source = r.source.trim().to_string();
-    d.public_value_recorder = ctx.principal.subject.clone();
-    d.public_value_time = Some(to_ts(now));
-    let mut record = record_of(&d)?;
-    record.public_value = d.public_value.clone();
-    d.record_json = serde_json::to_string(&record).map_err(AppError::internal)?;
-    if !crate::store::move_draw(w.txn(), &id, DrawState::Committed as i32, &d).await? {
-        return Err(wrong_state(&d, "it moved on"));
-    }
-    w.audit(
-        &d.name,
-        json!({
+    step(draws, ctx, &r.request_id, &r, &r.name, |row| {
+        let mut d = row.draw;
+        if d.state != DrawState::Committed as i32 {
+            return Err(wrong_state(
+                &d,
+                "a public value is recorded once, after the commitment",
+            ));
+        }
+        if row.creator == ctx.principal.subject {
+            return Err(AppError::refused(
+                Reason::PublicValueSameParty,
+                format!("{} committed to {}'s seed", row.creator, d.name),
+            ));
+        }
+        d.state = DrawState::PublicValueRecorded as i32;
+        d.public_value = r.public_value.clone();
+        d.public_value_source = r.source.trim().to_string();
+        d.public_value_recorder = ctx.principal.subject.clone();
+        d.public_value_time = Some(to_ts(Utc::now()));
+        let mut record = record_of(&d)?;
+        record.public_value = d.public_value.clone();
+        d.record_json = serde_json::to_string(&record).map_err(AppError::internal)?;
+        let entry = json!({
             "op": "record_public_value", "public_value": d.public_value,
             "source": d.public_value_source,
-        }),
-    )
-    .await?;
-    w.commit(d).await
+        });
+        Ok((d, entry))
+    })
+    .await
 }
 
 pub async fn reveal(draws: &Draws, ctx: &Ctx, r: RevealDrawRequest) -> AppResult<Draw> {
@@ -362,73 +377,61 @@ pub async fn reveal(draws: &Draws, ctx: &Ctx, r: RevealDrawRequest) -> AppResult
     );
     v.finish()?;
     let seed = seed.unwrap_or_default();
-    let mut w = draws
-        .store
-        .write(&ctx.principal, ctx.method, &r.request_id, &r)
-        .await?;
-    if let Some(done) = w.replayed::<Draw>()? {
-        return Ok(done);
-    }
-    let (id, row) = locked_draw(&w, ctx, &r.name).await?;
-    let mut d = row.draw;
-    if d.state != DrawState::PublicValueRecorded as i32 {
-        // Before the public value a revealed seed would let whoever records
-        // it choose the outcome; after the result nothing is drawn again.
-        return Err(wrong_state(
-            &d,
-            "the seed is revealed once, after the public value is recorded",
+    step(draws, ctx, &r.request_id, &r, &r.name, |row| {
+        let mut d = row.draw;
+        if d.state != DrawState::PublicValueRecorded as i32 {
+            // Before the public value a revealed seed would let whoever
+            // records it choose the outcome; after the result nothing is
+            // drawn again.
+            return Err(wrong_state(
+                &d,
+                "the seed is revealed once, after the public value is recorded",
+            ));
+        }
+        if hex::encode(lists::sha256(&seed)) != d.commitment {
+            return Err(AppError::refused(
+                Reason::RevealMismatch,
+                format!("the seed does not hash to {}'s commitment", d.name),
+            ));
+        }
+        let mut record = record_of(&d)?;
+        let result = crate::select::draw(
+            &seed,
+            &record.public_value,
+            &record.parameters,
+            &record.targets,
+            &record.inspectors,
+            &record.conflicts,
+            &record.previous,
+        )
+        // The freeze refused every list that could fail here.
+        .map_err(AppError::internal)?;
+        record.seed = hex::encode(&seed);
+        record.result = result;
+        d.state = DrawState::Drawn as i32;
+        d.seed = record.seed.clone();
+        d.reveal_time = Some(to_ts(Utc::now()));
+        d.result = record
+            .result
+            .iter()
+            .map(|a| Assignment {
+                target: a.target.clone(),
+                officers: a.inspectors.clone(),
+            })
+            .collect();
+        d.record_json = serde_json::to_string(&record).map_err(AppError::internal)?;
+        let result_sha256 = hex::encode(lists::sha256(
+            serde_json::to_string(&record.result)
+                .map_err(AppError::internal)?
+                .as_bytes(),
         ));
-    }
-    if hex::encode(lists::sha256(&seed)) != d.commitment {
-        return Err(AppError::refused(
-            Reason::RevealMismatch,
-            format!("the seed does not hash to {}'s commitment", d.name),
-        ));
-    }
-    let mut record = record_of(&d)?;
-    let result = crate::select::draw(
-        &seed,
-        &record.public_value,
-        &record.parameters,
-        &record.targets,
-        &record.inspectors,
-        &record.conflicts,
-        &record.previous,
-    )
-    // The freeze refused every list that could fail here.
-    .map_err(AppError::internal)?;
-    record.seed = hex::encode(&seed);
-    record.result = result;
-    let now = Utc::now();
-    d.state = DrawState::Drawn as i32;
-    d.seed = record.seed.clone();
-    d.reveal_time = Some(to_ts(now));
-    d.result = record
-        .result
-        .iter()
-        .map(|a| Assignment {
-            target: a.target.clone(),
-            officers: a.inspectors.clone(),
-        })
-        .collect();
-    d.record_json = serde_json::to_string(&record).map_err(AppError::internal)?;
-    if !crate::store::move_draw(w.txn(), &id, DrawState::PublicValueRecorded as i32, &d).await? {
-        return Err(wrong_state(&d, "it moved on"));
-    }
-    let result_sha256 = hex::encode(lists::sha256(
-        serde_json::to_string(&record.result)
-            .map_err(AppError::internal)?
-            .as_bytes(),
-    ));
-    w.audit(
-        &d.name,
-        json!({
+        let entry = json!({
             "op": "reveal_draw", "seed": d.seed, "drawn": d.result.len(),
             "result_sha256": result_sha256,
-        }),
-    )
-    .await?;
-    w.commit(d).await
+        });
+        Ok((d, entry))
+    })
+    .await
 }
 
 pub async fn abandon(draws: &Draws, ctx: &Ctx, r: AbandonDrawRequest) -> AppResult<Draw> {
@@ -438,38 +441,28 @@ pub async fn abandon(draws: &Draws, ctx: &Ctx, r: AbandonDrawRequest) -> AppResu
     v.non_empty(&r.reason, "reason");
     v.max_len(&r.reason, 2000, "reason");
     v.finish()?;
-    let mut w = draws
-        .store
-        .write(&ctx.principal, ctx.method, &r.request_id, &r)
-        .await?;
-    if let Some(done) = w.replayed::<Draw>()? {
-        return Ok(done);
-    }
-    let (id, row) = locked_draw(&w, ctx, &r.name).await?;
-    let mut d = row.draw;
-    let from = d.state;
-    if from == DrawState::PublicValueRecorded as i32 && ctx.principal.department_body().is_some() {
-        return Err(AppError::refused(
-            Reason::DrawOutcomeKnown,
-            format!(
-                "{}'s public value is recorded: reveal the seed, or ask the legal-affairs office",
-                d.name
-            ),
-        ));
-    }
-    if from != DrawState::Committed as i32 && from != DrawState::PublicValueRecorded as i32 {
-        return Err(wrong_state(&d, "only an open draw is abandoned"));
-    }
-    d.state = DrawState::Abandoned as i32;
-    d.abandon_reason = r.reason.trim().to_string();
-    d.abandon_time = Some(to_ts(Utc::now()));
-    if !crate::store::move_draw(w.txn(), &id, from, &d).await? {
-        return Err(wrong_state(&d, "it moved on"));
-    }
-    w.audit(
-        &d.name,
-        json!({ "op": "abandon_draw", "reason": d.abandon_reason }),
-    )
-    .await?;
-    w.commit(d).await
+    step(draws, ctx, &r.request_id, &r, &r.name, |row| {
+        let mut d = row.draw;
+        let from = d.state;
+        if from == DrawState::PublicValueRecorded as i32
+            && ctx.principal.department_body().is_some()
+        {
+            return Err(AppError::refused(
+                Reason::DrawOutcomeKnown,
+                format!(
+                    "{}'s public value is recorded: reveal the seed, or ask the legal-affairs office",
+                    d.name
+                ),
+            ));
+        }
+        if from != DrawState::Committed as i32 && from != DrawState::PublicValueRecorded as i32 {
+            return Err(wrong_state(&d, "only an open draw is abandoned"));
+        }
+        d.state = DrawState::Abandoned as i32;
+        d.abandon_reason = r.reason.trim().to_string();
+        d.abandon_time = Some(to_ts(Utc::now()));
+        let entry = json!({ "op": "abandon_draw", "reason": d.abandon_reason });
+        Ok((d, entry))
+    })
+    .await
 }
