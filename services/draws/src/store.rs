@@ -62,14 +62,30 @@ pub async fn plan(
     power: &str,
     year: i32,
 ) -> AppResult<Option<DrawPlan>> {
-    let row = db
-        .query_one_raw(stmt(
-            db,
+    plan_revision(db, unit, power, year, 0).await
+}
+
+/// A revision of a unit's plan for a power and year; 0: the current one.
+pub async fn plan_revision(
+    db: &impl ConnectionTrait,
+    unit: &str,
+    power: &str,
+    year: i32,
+    revision: i32,
+) -> AppResult<Option<DrawPlan>> {
+    let (sql, values) = match revision {
+        0 => (
             "SELECT doc FROM draws_plans WHERE unit = $1 AND power = $2 AND year = $3 \
              ORDER BY revision DESC LIMIT 1",
             vec![unit.into(), power.into(), year.into()],
-        ))
-        .await?;
+        ),
+        r => (
+            "SELECT doc FROM draws_plans WHERE unit = $1 AND power = $2 AND year = $3 \
+             AND revision = $4",
+            vec![unit.into(), power.into(), year.into(), r.into()],
+        ),
+    };
+    let row = db.query_one_raw(stmt(db, sql, values)).await?;
     row.as_ref().map(doc).transpose()
 }
 

@@ -48,6 +48,20 @@ pub fn plan_keys(prepared: &[probity_common::AppResult<Prepared>]) -> Vec<PlanKe
     keys
 }
 
+/// What binds a judged inspection under the writer's lock: the slot of the
+/// draw it matched, the cap of its plan; None when neither does.
+pub fn bound(p: &Prepared, caps: &HashMap<PlanKey, Option<i32>>) -> Option<crate::writer::Bound> {
+    let Some(Payload::Inspection(i)) = p.fact.payload.as_ref() else {
+        return None;
+    };
+    let key = (p.fact.body.clone(), p.power.clone(), year_of(p.occurred_us));
+    let b = crate::writer::Bound {
+        slot: i.draw_verified.then(|| draw_name(&i.random_draw)).flatten(),
+        cap: caps.get(&key).copied().flatten(),
+    };
+    (b != crate::writer::Bound::default()).then_some(b)
+}
+
 /// A plan's unit, power and year.
 pub type PlanKey = (String, String, i32);
 

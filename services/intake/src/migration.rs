@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0001Intake),
             Box::new(M0002FactReferences),
             Box::new(M0003FindingLifecycle),
+            Box::new(M0004DrawSlots),
             Box::new(probity_common::db::SharedAuditGuards::new("intake")),
         ]
     }
@@ -279,6 +280,36 @@ impl MigrationTrait for M0003FindingLifecycle {
         Ok(())
     }
 }
+/// Which inspection each drawn (draw, target) went to (双随机, issue 18): one
+/// slot, one inspection, for good. The primary key is what makes a second
+/// claim impossible, whichever replica writes it.
+struct M0004DrawSlots;
+
+impl MigrationName for M0004DrawSlots {
+    fn name(&self) -> &str {
+        "m0004_draw_slots"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0004DrawSlots {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(table(
+            "intake_draw_slots",
+            vec![
+                s("draw"),
+                s("target"),
+                big("fact_id"),
+                int("revision"),
+                big("recorded_us"),
+            ],
+            &["draw", "target"],
+        ))
+        .await?;
+        Ok(())
+    }
+}
+
 /// Columns holding the sequence of the audit entry that recorded the row:
 /// `audit verify` refuses a chain head behind any of them.
 pub const AUDIT_ANCHORS: &[probity_common::audit::Anchor] = &[("intake_revisions", "audit_seq")];

@@ -73,11 +73,11 @@ rules! {
     DRAW_MISMATCH = "Art. 9(4), 19(7)",
         "《国务院关于在市场监管领域全面推行部门联合“双随机、一公开”监管的意见》(国发〔2019〕5号)",
         "未按规定随机抽取检查对象和执法检查人员",
-        "an inspection cites a draw it does not match: not the unit's own drawn draw, a target not drawn, officers not drawn for it, or outside the draw's window";
+        "an inspection cites a draw it does not match: not the unit's own drawn draw, a target not drawn, officers not drawn for it, outside the draw's window, or the draw's slot for the target already used by another inspection";
     INSPECTION_EXCESSIVE = "Art. 19(8)",
         "",
         "检查频次过高，干扰市场主体正常经营",
-        "a target inspected more often in a year than the unit's draw plan allows, without a cause on record";
+        "a target inspected more often in a year than the unit's draw plan allows (the strictest of its revisions), without a cause on record";
     INACTION_OVERDUE = "Art. 13, 19(4), 20(1)",
         "the time limit of the power's legal basis, e.g. 《中华人民共和国行政处罚法》第六十条, 《中华人民共和国行政许可法》第四十二条",
         "不作为/超过法定时限",

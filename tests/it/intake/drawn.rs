@@ -18,10 +18,10 @@ use crate::{
     harness::TestServer,
 };
 
-const MISMATCH: &str = "DRAW_MISMATCH";
+pub(super) const MISMATCH: &str = "DRAW_MISMATCH";
 
 /// An inspection of `target` by `officers`, citing `draw`, at `at`.
-fn inspection_of(
+pub(super) fn inspection_of(
     d: &Drawn,
     draw: &str,
     target: &str,
@@ -41,20 +41,20 @@ fn inspection_of(
     })
 }
 
-fn verified(f: &Fact) -> bool {
+pub(super) fn verified(f: &Fact) -> bool {
     match f.payload.as_ref() {
         Some(Payload::Inspection(i)) => i.draw_verified,
         _ => panic!("not an inspection: {f:?}"),
     }
 }
 
-fn mismatches(f: &Fact) -> usize {
+pub(super) fn mismatches(f: &Fact) -> usize {
     f.findings.iter().filter(|x| x.rule == MISMATCH).count()
 }
 
 /// The first drawn target and its officers, and an officer of the pool not
 /// drawn for it.
-fn drawn(d: &Drawn, draw: &Draw) -> (String, Vec<String>, String) {
+pub(super) fn drawn(d: &Drawn, draw: &Draw) -> (String, Vec<String>, String) {
     let a = draw.result.first().expect("a target drawn");
     let stranger = d
         .pool
@@ -241,7 +241,7 @@ db_test!(
 );
 
 /// An undrawn inspection of `target` by the world's two officers, with `cause`.
-fn visit(d: &Drawn, target: &str, cause: &str, at: chrono::DateTime<Utc>) -> Payload {
+pub(super) fn visit(d: &Drawn, target: &str, cause: &str, at: chrono::DateTime<Utc>) -> Payload {
     let mut p = inspection_of(
         d,
         "",
@@ -255,7 +255,7 @@ fn visit(d: &Drawn, target: &str, cause: &str, at: chrono::DateTime<Utc>) -> Pay
     p
 }
 
-fn excessive(f: &Fact) -> usize {
+pub(super) fn excessive(f: &Fact) -> usize {
     f.findings
         .iter()
         .filter(|x| x.rule == "INSPECTION_EXCESSIVE")

@@ -56,6 +56,7 @@ fn correction_checked(
         reference_digest,
         revises,
         replay: false,
+        bound: None,
     }))
 }
 

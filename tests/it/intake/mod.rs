@@ -18,6 +18,7 @@ mod breaches;
 mod bulk;
 mod dependants;
 mod drawn;
+mod drawn_doors;
 mod drawn_public;
 mod fast_path;
 mod findings;

@@ -219,14 +219,16 @@ pub async fn set(draws: &Draws, ctx: &Ctx, r: SetDrawPlanRequest) -> AppResult<D
 }
 
 pub async fn get(draws: &Draws, ctx: &Ctx, r: GetDrawPlanRequest) -> AppResult<DrawPlan> {
-    let Some((unit, year, power)) = parse_plan_name(&r.name) else {
-        return Err(AppError::invalid(
-            "name",
-            "bodies/{body}/drawPlans/{year}-{power id}",
-        ));
-    };
+    let mut v = Violations::new();
+    let parsed = parse_plan_name(&r.name);
+    if parsed.is_none() {
+        v.add("name", "bodies/{body}/drawPlans/{year}-{power id}");
+    }
+    v.check(r.revision >= 0, "revision", "0 (current) or a revision");
+    v.finish()?;
+    let (unit, year, power) = parsed.unwrap_or_default();
     own_unit(&ctx.principal, &unit)?;
-    crate::store::plan(&draws.store.db, &unit, &power, year)
+    crate::store::plan_revision(&draws.store.db, &unit, &power, year, r.revision)
         .await?
         .ok_or_else(|| AppError::not_found(r.name.clone()))
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use probity_common::{
     AppError, AppResult, Violations,
-    names::{page, page_of, parse_top, ts_us},
+    names::{page, page_of, parse_top},
 };
 use probity_proto::{
     draws::v1::DrawState,
@@ -42,7 +42,7 @@ async fn list_drawn_inspections(
     v.finish()?;
     let draw = intake
         .draws
-        .draws(std::slice::from_ref(&r.draw))
+        .draws(std::slice::from_ref(&r.draw), &mut Default::default())
         .await?
         .remove(&r.draw)
         .flatten()
@@ -53,23 +53,12 @@ async fn list_drawn_inspections(
         inspections: Vec::new(),
         next_page_token: String::new(),
     };
-    // Only a DRAWN draw has a result and a window; a pending or abandoned
-    // one shows no targets (its record is public at the draws service).
-    let (Some(from), Some(to)) = (draw.reveal_time.as_ref(), draw.window_end_time.as_ref()) else {
-        return Ok(out);
-    };
+    // Only a DRAWN draw has a result; a pending or abandoned one shows no
+    // targets (its record is public at the draws service).
     if draw.state != DrawState::Drawn as i32 {
         return Ok(out);
     }
-    let body = draw.unit.strip_prefix("bodies/").unwrap_or_default();
-    let done = store::drawn::verified_by_target(
-        &intake.store.db,
-        body,
-        &draw.name,
-        ts_us(from),
-        ts_us(to),
-    )
-    .await?;
+    let done = store::drawn::verified_by_target(&intake.store.db, &draw.name).await?;
     let rows: Vec<(usize, DrawnInspection)> = draw
         .result
         .iter()

@@ -34,13 +34,15 @@ pub async fn check(
     references::inherit_officers(&mut prepared, &refs);
     let revised = references::revised(intake, &prepared, &mut refs).await?;
 
-    // The draws inspections cite: the draws service down fails the call
+    // The draws inspections cite, each asked for once per call (a stream's
+    // drawn ones once per stream): the draws service down fails the call
     // whole (UNAVAILABLE), so no inspection is judged on a guess.
     let draws = intake
         .draws
-        .draws(&crate::draw_match::cited(&prepared))
+        .draws(&crate::draw_match::cited(&prepared), &mut recent.drawn)
         .await?;
-    // The plans' caps on inspections per target, from the same service.
+    // The plans' caps on inspections per target, from the same service,
+    // once per plan and call (a revision may tighten one at any time).
     let mut caps = std::collections::HashMap::new();
     for key in crate::draw_match::plan_keys(&prepared) {
         let cap = intake.draws.cap(&key.0, &key.1, key.2).await?;

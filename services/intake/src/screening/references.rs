@@ -23,6 +23,9 @@ type Key = (String, String);
 #[derive(Default)]
 pub struct Recent {
     chunks: VecDeque<HashMap<Key, Referenced>>,
+    /// The DRAWN draws the stream's inspections cited: a drawn draw never
+    /// changes again, so a stream asks the draws service for each once.
+    pub(crate) drawn: crate::draws_peer::Drawn,
 }
 
 impl Recent {

@@ -55,6 +55,7 @@ pub async fn replays(
                     reference_digest: None,
                     revises: None,
                     replay: true,
+                    bound: None,
                 }))
             });
         }

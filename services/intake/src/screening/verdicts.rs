@@ -28,7 +28,8 @@ pub struct Verdicts<'a> {
     pub paths: &'a Paths,
     /// The draws the inspections cite, as the draws service holds them.
     pub draws: &'a HashMap<String, Option<probity_proto::draws::v1::Draw>>,
-    /// max_inspections_per_target of each plan the inspections fall under.
+    /// The cap binding each plan's inspections (the strictest of its
+    /// revisions); counted by the writer, under the lock.
     pub caps: &'a HashMap<crate::draw_match::PlanKey, Option<i32>>,
     /// The registry could not answer: every submission that needed it waits.
     pub down: Option<&'a AppError>,
@@ -56,6 +57,7 @@ impl Verdicts<'_> {
             // accepted one moves into its item instead of being copied.
             let item = checked.and_then(|(findings, body_path)| {
                 let prepared = std::mem::replace(slot, Err(AppError::internal("checked")))?;
+                let bound = crate::draw_match::bound(&prepared, self.caps);
                 Ok(Item::Submit(Box::new(Checked {
                     prepared,
                     findings,
@@ -63,6 +65,7 @@ impl Verdicts<'_> {
                     reference_digest: self.referenced[i].as_ref().map(|r| r.digest.clone()),
                     revises: revises[i].take(),
                     replay: false,
+                    bound,
                 })))
             });
             items.push(item);
@@ -88,7 +91,6 @@ impl Verdicts<'_> {
                 keep_earlier_limit(p, before.map(|(f, _)| f));
                 self.once_overdue(p, &mut found).await?;
                 crate::draw_match::judge(p, self.draws, &mut found);
-                self.excessive(p, &mut found).await?;
                 found.extend(
                     reporters::outcome_not_reported(&self.intake.store.db, &p.body_id, &p.fact)
                         .await?,
@@ -114,59 +116,6 @@ impl Verdicts<'_> {
         let db = &self.intake.store.db;
         if store::overdue::already_found(db, &p.body_id, &c.matter, &p.fact.source_id).await? {
             found.retain(|f| f.rule != inaction);
-        }
-        Ok(())
-    }
-}
-
-impl Verdicts<'_> {
-    /// INSPECTION_EXCESSIVE (Art. 19(8)): an inspection with no cause on
-    /// record that takes the target past its plan's cap for the year,
-    /// counted from the inspections Probity holds (this one included).
-    async fn excessive(&self, p: &Prepared, found: &mut Vec<findings::Found>) -> AppResult<()> {
-        let Some(Payload::Inspection(i)) = p.fact.payload.as_ref() else {
-            return Ok(());
-        };
-        let year = crate::draw_match::year_of(p.occurred_us);
-        let key = (p.fact.body.clone(), p.power.clone(), year);
-        let Some(Some(cap)) = self.caps.get(&key).copied() else {
-            return Ok(());
-        };
-        let db = &self.intake.store.db;
-        if !i.cause.is_empty()
-            && store::inspections::complaints_on_record(
-                db,
-                &p.body_id,
-                std::slice::from_ref(&i.cause),
-            )
-            .await?
-            .contains(&i.cause)
-        {
-            return Ok(());
-        }
-        let (from_us, to_us) = crate::draw_match::year_span(year);
-        let before = store::inspections::without_cause(
-            db,
-            &store::inspections::Counted {
-                body: &p.body_id,
-                power: &p.power,
-                target: &i.target,
-                from_us,
-                to_us,
-                except_source: &p.fact.source_id,
-            },
-        )
-        .await?;
-        if before + 1 > i64::from(cap) {
-            found.push(findings::Found {
-                rule: probity_rules::catalogue::INSPECTION_EXCESSIVE,
-                officer: String::new(),
-                detail: format!(
-                    "inspection {} of {} in {year} without a cause on record; the plan allows {cap}",
-                    before + 1,
-                    i.target
-                ),
-            });
         }
         Ok(())
     }

@@ -1,37 +1,28 @@
-//! The verified inspections of one draw (一公开): read from the stored facts
-//! of the drawing unit within the draw's window, never from a list the unit
-//! keeps. The window bounds the read to one unit's inspections of a few
-//! weeks, which the (body, occurred_us) index serves.
+//! The inspections of one draw (一公开): the facts holding the draw's slots
+//! (intake_draw_slots, given by the writer to the first inspection that
+//! matched each drawn target), never a list the unit keeps.
 use std::collections::HashMap;
 
 use probity_common::{AppResult, db::stmt};
-use probity_proto::intake::v1::{Fact, FactKind, Inspection, fact::Payload};
+use probity_proto::intake::v1::{Fact, Inspection, fact::Payload};
 use prost::Message;
 use sea_orm::{ConnectionTrait, Value};
 
-/// Live, verified inspections of `body` between `from_us` and `to_us`
-/// (inclusive) that cite `draw`, by target: the first reported (lowest
-/// fact id) for each.
+/// By target, the live inspection holding each slot of `draw`, at its
+/// current revision, where that revision still matches the draw (a
+/// correction away from the draw leaves the slot taken but not done).
 pub async fn verified_by_target(
     c: &impl ConnectionTrait,
-    body: &str,
     draw: &str,
-    from_us: i64,
-    to_us: i64,
 ) -> AppResult<HashMap<String, Inspection>> {
-    let sql = "SELECT r.payload FROM intake_facts f \
+    let sql = "SELECT s.target, r.payload FROM intake_draw_slots s \
+         JOIN intake_facts f ON f.id = s.fact_id \
          JOIN intake_revisions r ON r.fact_id = f.id AND r.revision = f.revision \
-         WHERE f.body = $1 AND f.kind = $2 AND f.voided = $3 \
-         AND f.occurred_us >= $4 AND f.occurred_us <= $5 ORDER BY f.id";
-    let values: Vec<Value> = vec![
-        body.to_string().into(),
-        (FactKind::Inspection as i32).into(),
-        false.into(),
-        from_us.into(),
-        to_us.into(),
-    ];
+         WHERE s.draw = $1 AND f.voided = $2";
+    let values: Vec<Value> = vec![draw.to_string().into(), false.into()];
     let mut out = HashMap::new();
     for row in c.query_all_raw(stmt(c, sql, values)).await? {
+        let target: String = row.try_get("", "target")?;
         let payload: Vec<u8> = row.try_get("", "payload")?;
         let Ok(Fact {
             payload: Some(Payload::Inspection(i)),
@@ -40,8 +31,8 @@ pub async fn verified_by_target(
         else {
             continue;
         };
-        if i.draw_verified && i.random_draw == draw {
-            out.entry(i.target.clone()).or_insert(i);
+        if i.draw_verified && i.random_draw == draw && i.target == target {
+            out.insert(target, i);
         }
     }
     Ok(out)

@@ -1,44 +1,43 @@
-//! Inspections of one target as Probity holds them (INSPECTION_EXCESSIVE):
-//! counted from the stored facts, never from the unit's word. An
-//! inspection counts unless it is voided or names a cause (a complaint of
-//! its body) that is on record.
-use std::collections::HashSet;
+//! Inspections as Probity holds them, read under the writer's lock (issue
+//! 18): those of a body's year (INSPECTION_EXCESSIVE counts them, never
+//! the unit's word), the complaints they name as their causes, and the
+//! draws' slots already taken.
+use std::collections::{HashMap, HashSet};
 
 use probity_common::{AppResult, db::stmt};
 use probity_proto::intake::v1::{Fact, FactKind, fact::Payload};
 use prost::Message;
 use sea_orm::{ConnectionTrait, Value};
 
-/// Which inspections to count.
-pub struct Counted<'a> {
-    /// The body's id (as stored).
-    pub body: &'a str,
+/// A stored, live inspection.
+pub struct Live {
+    pub fact_id: i64,
     /// bodies/{b}/powers/{p}
-    pub power: &'a str,
-    pub target: &'a str,
-    /// The year: from_us <= inspect time < to_us.
-    pub from_us: i64,
-    pub to_us: i64,
-    /// The fact being submitted (a correction replaces it; not counted).
-    pub except_source: &'a str,
+    pub power: String,
+    pub target: String,
+    /// The source id of the complaint it names as its cause, or "".
+    pub cause: String,
 }
 
-/// Stored, live inspections of the target under the power in the year that
-/// name no cause on record.
-pub async fn without_cause(c: &impl ConnectionTrait, q: &Counted<'_>) -> AppResult<i64> {
-    let sql = "SELECT f.source_id, r.payload FROM intake_facts f \
+/// The body's live inspections with from_us <= inspect time < to_us.
+pub async fn live_in_year(
+    c: &impl ConnectionTrait,
+    body: &str,
+    from_us: i64,
+    to_us: i64,
+) -> AppResult<Vec<Live>> {
+    let sql = "SELECT f.id, r.payload FROM intake_facts f \
          JOIN intake_revisions r ON r.fact_id = f.id AND r.revision = f.revision \
          WHERE f.body = $1 AND f.kind = $2 AND f.voided = $3 \
-         AND f.occurred_us >= $4 AND f.occurred_us < $5 AND f.source_id <> $6";
+         AND f.occurred_us >= $4 AND f.occurred_us < $5";
     let values: Vec<Value> = vec![
-        q.body.to_string().into(),
+        body.to_string().into(),
         (FactKind::Inspection as i32).into(),
         false.into(),
-        q.from_us.into(),
-        q.to_us.into(),
-        q.except_source.to_string().into(),
+        from_us.into(),
+        to_us.into(),
     ];
-    let mut causes = Vec::new();
+    let mut out = Vec::new();
     for row in c.query_all_raw(stmt(c, sql, values)).await? {
         let payload: Vec<u8> = row.try_get("", "payload")?;
         let Ok(Fact {
@@ -48,14 +47,18 @@ pub async fn without_cause(c: &impl ConnectionTrait, q: &Counted<'_>) -> AppResu
         else {
             continue;
         };
-        if i.target == q.target && i.power == q.power {
-            causes.push(i.cause);
-        }
+        out.push(Live {
+            fact_id: row.try_get("", "id")?,
+            power: i.power,
+            target: i.target,
+            cause: i.cause,
+        });
     }
-    let named: Vec<String> = causes.iter().filter(|c| !c.is_empty()).cloned().collect();
-    let on_record = complaints_on_record(c, q.body, &named).await?;
-    Ok(causes.iter().filter(|c| !on_record.contains(*c)).count() as i64)
+    Ok(out)
 }
+
+/// Source ids asked for in one statement.
+const IN_CHUNK: usize = 500;
 
 /// Those of `sources` that are live complaints of the body.
 pub async fn complaints_on_record(
@@ -63,19 +66,80 @@ pub async fn complaints_on_record(
     body: &str,
     sources: &[String],
 ) -> AppResult<HashSet<String>> {
+    let wanted: Vec<&String> = sources
+        .iter()
+        .filter(|s| !s.is_empty())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
     let mut found = HashSet::new();
-    for s in sources.iter().collect::<HashSet<_>>() {
-        let sql = "SELECT 1 AS one FROM intake_facts \
-             WHERE body = $1 AND source_id = $2 AND kind = $3 AND voided = $4";
-        let values: Vec<Value> = vec![
+    for chunk in wanted.chunks(IN_CHUNK) {
+        let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 4)).collect();
+        let sql = format!(
+            "SELECT source_id FROM intake_facts WHERE body = $1 AND kind = $2 AND voided = $3 \
+             AND source_id IN ({})",
+            list.join(", ")
+        );
+        let mut values: Vec<Value> = vec![
             body.to_string().into(),
-            s.clone().into(),
             (FactKind::Complaint as i32).into(),
             false.into(),
         ];
-        if c.query_one_raw(stmt(c, sql, values)).await?.is_some() {
-            found.insert(s.clone());
+        values.extend(chunk.iter().map(|s| Value::from(s.to_string())));
+        for row in c.query_all_raw(stmt(c, &sql, values)).await? {
+            found.insert(row.try_get::<String>("", "source_id")?);
         }
     }
     Ok(found)
+}
+
+/// A (draw, target) slot: the draw's name and the target's code.
+pub type Slot = (String, String);
+
+/// The fact holding each of these slots, where one does.
+pub async fn slot_holders(
+    c: &impl ConnectionTrait,
+    slots: &[Slot],
+) -> AppResult<HashMap<Slot, i64>> {
+    let mut out = HashMap::new();
+    for (draw, target) in slots.iter().collect::<HashSet<_>>() {
+        let row = c
+            .query_one_raw(stmt(
+                c,
+                "SELECT fact_id FROM intake_draw_slots WHERE draw = $1 AND target = $2",
+                vec![draw.clone().into(), target.clone().into()],
+            ))
+            .await?;
+        if let Some(row) = row {
+            out.insert((draw.clone(), target.clone()), row.try_get("", "fact_id")?);
+        }
+    }
+    Ok(out)
+}
+
+/// A slot given to an inspection: the fact and the revision that matched.
+pub struct Claim {
+    pub slot: Slot,
+    pub fact_id: i64,
+    pub revision: i32,
+}
+
+/// Records the slots given in this transaction.
+pub async fn claim_slots(c: &impl ConnectionTrait, claims: &[Claim], now_us: i64) -> AppResult<()> {
+    for cl in claims {
+        c.execute_raw(stmt(
+            c,
+            "INSERT INTO intake_draw_slots (draw, target, fact_id, revision, recorded_us) \
+             VALUES ($1, $2, $3, $4, $5)",
+            vec![
+                cl.slot.0.clone().into(),
+                cl.slot.1.clone().into(),
+                cl.fact_id.into(),
+                cl.revision.into(),
+                now_us.into(),
+            ],
+        ))
+        .await?;
+    }
+    Ok(())
 }

@@ -195,8 +195,9 @@ impl Plan {
     }
 }
 
-/// Every item a new fact (not a correction, not a resend), each (body,
-/// source id) once, and at least one of them.
+/// Every item a new fact (not a correction, not a resend, not an
+/// inspection a draw or plan binds: those are counted under the lock), each
+/// (body, source id) once, and at least one of them.
 fn only_new_facts(jobs: &[Job]) -> bool {
     let mut keys = HashSet::new();
     let mut any = false;
@@ -207,6 +208,7 @@ fn only_new_facts(jobs: &[Job]) -> bool {
             Ok(Item::Submit(c)) => {
                 let p = &c.prepared;
                 if c.replay
+                    || c.bound.is_some()
                     || !p.correction_reason.trim().is_empty()
                     || !keys.insert((p.body_id.as_str(), p.fact.source_id.as_str()))
                 {

@@ -22,6 +22,23 @@ pub struct Checked {
     /// Recognized before the lock as a resend of a stored revision: not
     /// checked again (the writer still decides under the lock).
     pub replay: bool,
+    /// An inspection a draw's slot or a plan's cap binds: decided under the
+    /// lock, where the batch's other inspections are counted with it.
+    pub bound: Option<Bound>,
+}
+
+/// What binds an inspection under the lock (issue 18). Counted before the
+/// lock, two inspections sent together (one batch, or two streams at once)
+/// would each see the other missing: a second inspection verified by one
+/// draw, a target inspected past the cap with no finding.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Bound {
+    /// The draw it matched before the lock: its (draw, target) slot goes to
+    /// the first inspection accepted, once and for good.
+    pub slot: Option<String>,
+    /// max_inspections_per_target binding the target (the strictest of the
+    /// year's plan revisions).
+    pub cap: Option<i32>,
 }
 
 #[derive(Debug)]

@@ -16,6 +16,7 @@ use super::{
     audit_change::changes_by_caller,
     batch::{self, Batch, Requests},
     dependants::{self, REFERABLE},
+    inspections::Inspections,
     job::{Item, Job, Outcome},
     refs,
     rows::{Row, table_rows},
@@ -39,9 +40,11 @@ pub(super) async fn commit(
     let system = Principal::system("probity-intake");
     let mut w = store.write(&system, "intake.commit", "", &()).await?;
     let (mut batch, dependants) = read(&w, jobs, known).await?;
+    let mut inspections = Inspections::read(w.txn(), jobs).await?;
 
     let now_us = chrono::Utc::now().timestamp_micros();
-    let (mut outcomes, requests) = decide(store, &w, jobs, &mut batch, &dependants).await;
+    let (mut outcomes, requests) =
+        decide(store, &w, jobs, &mut batch, &dependants, &mut inspections).await;
 
     let seq_of_job = audit(&mut w, jobs, &batch.rows).await?;
     write_rows(w.txn(), &batch.rows, &seq_of_job, now_us, jobs).await?;
@@ -52,6 +55,7 @@ pub(super) async fn commit(
         .flat_map(|(id, st)| st.findings.iter().filter(|h| h.dirty).map(|h| (*id, h)))
         .collect();
     finding_states::write_states(w.txn(), &restated).await?;
+    store::inspections::claim_slots(w.txn(), &inspections.claimed, now_us).await?;
 
     // Unary calls get the fact as stored: new facts from memory, the rest
     // read back.
@@ -179,6 +183,7 @@ async fn decide(
     jobs: &mut [Job],
     batch: &mut Batch,
     dependants: &dependants::Stored,
+    inspections: &mut Inspections,
 ) -> (Vec<Vec<Outcome>>, Requests) {
     let mut outcomes: Vec<Vec<Outcome>> = Vec::with_capacity(jobs.len());
     let mut requests: Requests = Vec::new();
@@ -187,8 +192,16 @@ async fn decide(
         for item in std::mem::take(&mut job.items) {
             let o = match item {
                 Err(e) => Err(e),
-                Ok(Item::Submit(c)) => match refs::reference_holds(&c, &batch.facts) {
+                Ok(Item::Submit(mut c)) => match refs::reference_holds(&c, &batch.facts) {
                     Err(e) => Err(e),
+                    Ok(()) if inspections.any => {
+                        inspections.judge(&mut c, &batch.facts);
+                        let o = batch.submit(&c, j, dependants);
+                        if let Ok(a) = &o {
+                            inspections.accepted(&c, a);
+                        }
+                        o
+                    }
                     Ok(()) => batch.submit(&c, j, dependants),
                 },
                 Ok(Item::Void {
@@ -203,6 +216,9 @@ async fn decide(
                         let o = batch.void((fact_id, &checked), reason, j, dependants);
                         if o.as_ref().is_ok_and(|a| !a.replayed) {
                             requests.push((j, out.len(), request));
+                            if inspections.any {
+                                inspections.voided(fact_id, &batch.facts);
+                            }
                         }
                         o
                     }

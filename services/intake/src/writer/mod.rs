@@ -21,17 +21,20 @@
 //! void), guarded by [`refs`] (what was checked before the lock still
 //! holds) and [`dependants`] (no live fact left referring to one changed),
 //! and write the same [`rows`] under one audit entry per caller
-//! ([`audit_change`]); [`views`] gives unary calls their facts. Beneath
+//! ([`audit_change`]); [`views`] gives unary calls their facts. Inspections
+//! a draw's slot or a plan's cap binds take the locked path, where
+//! [`inspections`] counts them with everything accepted before them. Beneath
 //! every stage: [`job`] (what a call hands in and gets back), [`state`]
 //! (what a batch knows of a fact) and [`tail`] (where this writer left the
 //! chain). Imports go one way, down this order: queue; fast, locked;
-//! batch; copy; refs, dependants; audit_change, views; rows; job, state,
-//! tail.
+//! inspections; batch; copy; refs, dependants; audit_change, views; rows;
+//! job, state, tail.
 mod audit_change;
 mod batch;
 mod copy;
 mod dependants;
 mod fast;
+mod inspections;
 mod job;
 mod locked;
 mod queue;
@@ -41,6 +44,6 @@ mod state;
 mod tail;
 mod views;
 
-pub use job::{Accepted, Checked, Item, Job, Outcome};
+pub use job::{Accepted, Bound, Checked, Item, Job, Outcome};
 pub use queue::Writer;
 pub(crate) use refs::still_as_checked as refs_still_as_checked;
