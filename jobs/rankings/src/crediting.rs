@@ -1,0 +1,357 @@
+//! Every fact credited to the officers of the act it belongs to, grouped by
+//! (officer, code): the officer counts' heavy part, done in memory.
+//!
+//! The facts' key columns are read once. A referring fact finds its act
+//! through hash maps keyed by (body, source id) that borrow the strings
+//! read, so a match is a match of the strings themselves; a body is a small
+//! integer. Acts are rows (the year's facts, then `refs.parquet`) and each
+//! row's officers sit in one array, so crediting a fact is a slice, not a
+//! join. The result has a few rows a subject, which [`crate::compute`]
+//! turns into counts by the same definitions as before.
+use std::path::Path;
+
+use polars::prelude::*;
+use probity_proto::intake::v1::FactKind;
+
+use crate::compute::{code, scan};
+
+const MATTER: i32 = FactKind::Matter as i32;
+const MATTER_CLOSING: i32 = FactKind::MatterClosing as i32;
+const DECISION: i32 = FactKind::Decision as i32;
+const INSPECTION: i32 = FactKind::Inspection as i32;
+const REVIEW: i32 = FactKind::ReviewOutcome as i32;
+const COMPLAINT: i32 = FactKind::Complaint as i32;
+const COMPLAINT_CLOSING: i32 = FactKind::ComplaintClosing as i32;
+const TRANSFER: i32 = FactKind::Transfer as i32;
+const TRAINING: i32 = FactKind::Training as i32;
+const FILE_REVIEW: i32 = FactKind::CaseFileReview as i32;
+
+/// Rows of fact_officers.parquet read at a time: the officers' names are
+/// turned into registry rows a slice at a time, never all held as strings.
+const OFFICER_SLICE: i64 = 1 << 22;
+
+/// (body, source id) to rows, where a key may name more than one row (as
+/// an inner join would pair it with each).
+struct Keyed<'a> {
+    first: PlHashMap<(u32, &'a str), u32>,
+    more: PlHashMap<(u32, &'a str), Vec<u32>>,
+}
+
+impl<'a> Keyed<'a> {
+    fn new() -> Self {
+        Keyed {
+            first: PlHashMap::default(),
+            more: PlHashMap::default(),
+        }
+    }
+
+    fn insert(&mut self, key: (u32, &'a str), row: u32) {
+        // rows are inserted once each: another row found means a repeated key
+        let first = *self.first.entry(key).or_insert(row);
+        if first != row {
+            self.more.entry(key).or_default().push(row);
+        }
+    }
+
+    fn each(&self, key: &(u32, &'a str), mut f: impl FnMut(u32)) {
+        if let Some(r) = self.first.get(key) {
+            f(*r);
+            if !self.more.is_empty()
+                && let Some(rs) = self.more.get(key)
+            {
+                rs.iter().for_each(|r| f(*r));
+            }
+        }
+    }
+}
+
+/// Bodies as small integers, in the order first seen.
+#[derive(Default)]
+struct Bodies<'a> {
+    ids: PlHashMap<&'a str, u32>,
+    last: Option<(&'a str, u32)>,
+}
+
+impl<'a> Bodies<'a> {
+    fn id(&mut self, b: &'a str) -> u32 {
+        // Facts come body by body or nearly: most rows repeat the last one.
+        if let Some((s, i)) = self.last
+            && s == b
+        {
+            return i;
+        }
+        let n = self.ids.len() as u32;
+        let i = *self.ids.entry(b).or_insert(n);
+        self.last = Some((b, i));
+        i
+    }
+}
+
+/// A fid's row: a cursor walk when the fids are ascending (fact_officers
+/// follows the facts' order, so each step is the same row or the next),
+/// a hash map otherwise.
+struct Rows<'a> {
+    fids: &'a [i64],
+    ascending: bool,
+    at: usize,
+    map: PlHashMap<i64, u32>,
+}
+
+impl<'a> Rows<'a> {
+    fn new(fids: &'a [i64]) -> Self {
+        let ascending = fids.windows(2).all(|w| w[0] < w[1]);
+        let map = if ascending {
+            PlHashMap::default()
+        } else {
+            fids.iter()
+                .enumerate()
+                .map(|(i, f)| (*f, i as u32))
+                .collect()
+        };
+        Rows {
+            fids,
+            ascending,
+            at: 0,
+            map,
+        }
+    }
+
+    fn row(&mut self, fid: i64) -> Option<u32> {
+        if !self.ascending {
+            return self.map.get(&fid).copied();
+        }
+        let f = self.fids;
+        if self.at < f.len() && f[self.at] == fid {
+            return Some(self.at as u32);
+        }
+        if self.at + 1 < f.len() && f[self.at + 1] == fid {
+            self.at += 1;
+            return Some(self.at as u32);
+        }
+        let i = f.binary_search(&fid).ok()?;
+        self.at = i;
+        Some(i as u32)
+    }
+}
+
+fn i64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
+    Ok(df.column(name)?.i64()?.iter().map(|v| v.unwrap_or(-1)).collect())
+}
+
+fn i32s<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<impl Iterator<Item = i32> + 'a> {
+    Ok(df.column(name)?.i32()?.iter().map(|v| v.unwrap_or(0)))
+}
+
+fn strs<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<impl Iterator<Item = &'a str> + 'a> {
+    Ok(df.column(name)?.str()?.iter().map(|v| v.unwrap_or("")))
+}
+
+/// Per (registry row of the officer `oi`, code): the facts credited `n`,
+/// of which `n_tainted` through an act with a finding naming that officer,
+/// and their hours and exam scores. `registered`: the registry's officers
+/// in order (an officer it does not list is not ranked, so not counted).
+pub fn by_officer_and_code(dir: &Path, year: i32, registered: &[&str]) -> PolarsResult<DataFrame> {
+    let facts = crate::collect(scan(dir, "facts.parquet")?.select([
+        col("fid"),
+        col("kind"),
+        col("body"),
+        col("source_id"),
+        col("ref_source"),
+        code(year).alias("code"),
+        col("hours"),
+        col("exam"),
+    ]))?;
+    let refs = crate::collect(scan(dir, "refs.parquet")?.select([
+        col("fid"),
+        col("kind"),
+        col("body"),
+        col("source_id"),
+        col("ref_source"),
+    ]))?;
+    let n_facts = facts.height();
+    let n_rows = n_facts + refs.height();
+
+    // Bodies, and the acts a fact may refer to: matters and complaints by
+    // (body, source id); the facts' rows and then the references'.
+    let mut bodies = Bodies::default();
+    let mut body_of = Vec::with_capacity(n_rows);
+    let mut matters = Keyed::new();
+    let mut complaints = Keyed::new();
+    let mut decisions_at = Vec::new();
+    for (offset, df) in [(0, &facts), (n_facts, &refs)] {
+        let keys = i32s(df, "kind")?
+            .zip(strs(df, "body")?)
+            .zip(strs(df, "source_id")?.zip(strs(df, "ref_source")?));
+        for (i, ((kind, body), (source, reference))) in keys.enumerate() {
+            let b = bodies.id(body);
+            body_of.push(b);
+            let row = (offset + i) as u32;
+            match kind {
+                MATTER => matters.insert((b, source), row),
+                COMPLAINT => complaints.insert((b, source), row),
+                DECISION => decisions_at.push(((b, source), (b, reference))),
+                _ => {}
+            }
+        }
+    }
+    // A decision stands for its matter's act: keyed by the decision, the
+    // matter's row (a decision whose matter is missing credits no one).
+    let mut decisions = Keyed::new();
+    for (key, matter) in &decisions_at {
+        matters.each(matter, |root| decisions.insert(*key, root));
+    }
+    drop(decisions_at);
+
+    // Each row's officers (registry rows), from fact_officers then
+    // ref_officers, as one array sliced by row.
+    let index: PlHashMap<&str, u32> = registered
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (*o, i as u32))
+        .collect();
+    let fact_fids = facts.column("fid")?.i64()?.rechunk();
+    let fact_fids = fact_fids.cont_slice()?;
+    let ref_fids = i64s(&refs, "fid")?;
+    let mut fact_rows = Rows::new(fact_fids);
+    let mut ref_rows = Rows::new(&ref_fids);
+    let mut row_of = |fid: i64| {
+        fact_rows
+            .row(fid)
+            .or_else(|| ref_rows.row(fid).map(|r| r + n_facts as u32))
+    };
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    for name in ["fact_officers.parquet", "ref_officers.parquet"] {
+        let mut offset = 0;
+        loop {
+            let part = crate::collect(
+                scan(dir, name)?
+                    .select([col("fid"), col("officer")])
+                    .slice(offset, OFFICER_SLICE as IdxSize),
+            )?;
+            for (fid, officer) in part
+                .column("fid")?
+                .i64()?
+                .iter()
+                .zip(strs(&part, "officer")?)
+            {
+                if let (Some(fid), Some(oi)) = (fid, index.get(officer))
+                    && let Some(row) = row_of(fid)
+                {
+                    pairs.push((row, *oi));
+                }
+            }
+            if (part.height() as i64) < OFFICER_SLICE {
+                break;
+            }
+            offset += OFFICER_SLICE;
+        }
+    }
+    if !pairs.windows(2).all(|w| w[0].0 <= w[1].0) {
+        pairs.sort_unstable();
+    }
+    let mut start = vec![0u32; n_rows + 1];
+    for (row, _) in &pairs {
+        start[*row as usize + 1] += 1;
+    }
+    for r in 0..n_rows {
+        start[r + 1] += start[r];
+    }
+    let officers_of = |row: u32| {
+        let r = row as usize;
+        &pairs[start[r] as usize..start[r + 1] as usize]
+    };
+
+    // Acts with a finding naming an officer: that officer earns no volume
+    // credit for it (counted apart as n_tainted).
+    let findings = crate::collect(
+        scan(dir, "findings.parquet")?
+            .filter(col("officer").neq(lit("")))
+            .select([col("fid"), col("officer")]),
+    )?;
+    let mut named: PlHashSet<(u32, u32)> = PlHashSet::default();
+    let mut has_named = vec![false; n_rows];
+    for (fid, officer) in findings
+        .column("fid")?
+        .i64()?
+        .iter()
+        .zip(strs(&findings, "officer")?)
+    {
+        if let (Some(fid), Some(oi)) = (fid, index.get(officer))
+            && let Some(row) = row_of(fid)
+        {
+            named.insert((row, *oi));
+            has_named[row as usize] = true;
+        }
+    }
+
+    // Every fact of the year to its act(s), and on to their officers.
+    #[derive(Default, Clone, Copy)]
+    struct Sums {
+        n: u32,
+        n_tainted: u32,
+        hours: f64,
+        exam: f64,
+    }
+    let mut sums: PlHashMap<(u32, i64), Sums> = PlHashMap::default();
+    let rows = i32s(&facts, "kind")?
+        .zip(strs(&facts, "ref_source")?)
+        .zip(facts.column("code")?.i64()?.iter())
+        .zip(
+            facts
+                .column("hours")?
+                .f64()?
+                .iter()
+                .zip(facts.column("exam")?.f64()?.iter()),
+        );
+    for (i, (((kind, reference), code), (hours, exam))) in rows.enumerate() {
+        let code = code.unwrap_or(0);
+        let (hours, exam) = (hours.unwrap_or(0.0), exam.unwrap_or(0.0));
+        let mut credit = |root: u32| {
+            let tainted = has_named[root as usize];
+            for (_, oi) in officers_of(root) {
+                let s = sums.entry((*oi, code)).or_default();
+                s.n += 1;
+                s.n_tainted += (tainted && named.contains(&(root, *oi))) as u32;
+                s.hours += hours;
+                s.exam += exam;
+            }
+        };
+        let key = (body_of[i], reference);
+        match kind {
+            MATTER | INSPECTION | COMPLAINT | TRANSFER | TRAINING => credit(i as u32),
+            MATTER_CLOSING | DECISION => matters.each(&key, credit),
+            REVIEW | FILE_REVIEW => decisions.each(&key, credit),
+            COMPLAINT_CLOSING => complaints.each(&key, credit),
+            _ => {}
+        }
+    }
+
+    let mut sorted: Vec<_> = sums.into_iter().collect();
+    sorted.sort_unstable_by_key(|(k, _)| *k);
+    DataFrame::new_infer_height(vec![
+        Column::new(
+            "oi".into(),
+            sorted.iter().map(|(k, _)| k.0).collect::<Vec<u32>>(),
+        ),
+        Column::new(
+            "code".into(),
+            sorted.iter().map(|(k, _)| k.1).collect::<Vec<i64>>(),
+        ),
+        Column::new(
+            "n".into(),
+            sorted.iter().map(|(_, s)| s.n).collect::<Vec<u32>>(),
+        ),
+        Column::new(
+            "n_tainted".into(),
+            sorted.iter().map(|(_, s)| s.n_tainted).collect::<Vec<u32>>(),
+        ),
+        Column::new(
+            "hours".into(),
+            sorted.iter().map(|(_, s)| s.hours).collect::<Vec<f64>>(),
+        ),
+        Column::new(
+            "exam".into(),
+            sorted.iter().map(|(_, s)| s.exam).collect::<Vec<f64>>(),
+        ),
+    ])
+}
