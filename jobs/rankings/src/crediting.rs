@@ -30,11 +30,11 @@ const FILE_REVIEW: i32 = FactKind::CaseFileReview as i32;
 /// turned into registry rows a slice at a time, never all held as strings.
 const OFFICER_SLICE: i64 = 1 << 22;
 
-/// (body, source id) to rows, where a key may name more than one row (as
+/// A body's source ids to rows, where a key may name more than one row (as
 /// an inner join would pair it with each).
 struct Keyed<'a> {
-    first: PlHashMap<(u32, &'a str), u32>,
-    more: PlHashMap<(u32, &'a str), Vec<u32>>,
+    first: PlHashMap<&'a str, u32>,
+    more: PlHashMap<&'a str, Vec<u32>>,
 }
 
 impl<'a> Keyed<'a> {
@@ -45,7 +45,7 @@ impl<'a> Keyed<'a> {
         }
     }
 
-    fn insert(&mut self, key: (u32, &'a str), row: u32) {
+    fn insert(&mut self, key: &'a str, row: u32) {
         // rows are inserted once each: another row found means a repeated key
         let first = *self.first.entry(key).or_insert(row);
         if first != row {
@@ -53,7 +53,7 @@ impl<'a> Keyed<'a> {
         }
     }
 
-    fn each(&self, key: &(u32, &'a str), mut f: impl FnMut(u32)) {
+    fn each(&self, key: &'a str, mut f: impl FnMut(u32)) {
         if let Some(r) = self.first.get(key) {
             f(*r);
             if !self.more.is_empty()
@@ -134,12 +134,25 @@ impl<'a> Rows<'a> {
     }
 }
 
-fn i64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
-    Ok(df.column(name)?.i64()?.iter().map(|v| v.unwrap_or(-1)).collect())
+#[derive(Default, Clone, Copy)]
+struct Sums {
+    n: u32,
+    n_tainted: u32,
+    hours: f64,
+    exam: f64,
 }
 
-fn i32s<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<impl Iterator<Item = i32> + 'a> {
-    Ok(df.column(name)?.i32()?.iter().map(|v| v.unwrap_or(0)))
+/// The threads polars is given (POLARS_MAX_THREADS), for the loop done here.
+fn threads() -> usize {
+    std::env::var("POLARS_MAX_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
+}
+
+fn i64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
+    Ok(df.column(name)?.i64()?.iter().map(|v| v.unwrap_or(-1)).collect())
 }
 
 fn strs<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<impl Iterator<Item = &'a str> + 'a> {
@@ -151,56 +164,99 @@ fn strs<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<impl Iterator<Item = 
 /// and their hours and exam scores. `registered`: the registry's officers
 /// in order (an officer it does not list is not ranked, so not counted).
 pub fn by_officer_and_code(dir: &Path, year: i32, registered: &[&str]) -> PolarsResult<DataFrame> {
-    let facts = crate::collect(scan(dir, "facts.parquet")?.select([
-        col("fid"),
-        col("kind"),
-        col("body"),
-        col("source_id"),
-        col("ref_source"),
-        code(year).alias("code"),
-        col("hours"),
-        col("exam"),
-    ]))?;
-    let refs = crate::collect(scan(dir, "refs.parquet")?.select([
-        col("fid"),
-        col("kind"),
-        col("body"),
-        col("source_id"),
-        col("ref_source"),
-    ]))?;
+    let keys = || {
+        [
+            col("fid"),
+            col("kind").fill_null(lit(0)),
+            col("body").fill_null(lit("")),
+            col("source_id").fill_null(lit("")),
+            col("ref_source").fill_null(lit("")),
+        ]
+    };
+    let mut wanted = keys().to_vec();
+    wanted.extend([
+        code(year).fill_null(lit(0i64)).alias("code"),
+        col("hours").fill_null(lit(0.0)),
+        col("exam").fill_null(lit(0.0)),
+    ]);
+    let facts = crate::collect(scan(dir, "facts.parquet")?.select(wanted))?;
+    let refs = crate::collect(scan(dir, "refs.parquet")?.select(keys()))?;
     let n_facts = facts.height();
     let n_rows = n_facts + refs.height();
 
-    // Bodies, and the acts a fact may refer to: matters and complaints by
-    // (body, source id); the facts' rows and then the references'.
+    // The columns read by row (the facts' rows, then the references').
+    let one = |df: &DataFrame, name: &str| -> PolarsResult<Column> {
+        Ok(df.column(name)?.rechunk().clone())
+    };
+    let (f_kind, r_kind) = (one(&facts, "kind")?, one(&refs, "kind")?);
+    let (f_kind, r_kind) = (f_kind.i32()?.cont_slice()?, r_kind.i32()?.cont_slice()?);
+    let (f_src, r_src) = (one(&facts, "source_id")?, one(&refs, "source_id")?);
+    let (f_src, r_src) = (
+        f_src.str()?.downcast_as_array(),
+        r_src.str()?.downcast_as_array(),
+    );
+    let (f_ref, r_ref) = (one(&facts, "ref_source")?, one(&refs, "ref_source")?);
+    let (f_ref, r_ref) = (
+        f_ref.str()?.downcast_as_array(),
+        r_ref.str()?.downcast_as_array(),
+    );
+    let (code_c, hours_c, exam_c) = (
+        one(&facts, "code")?,
+        one(&facts, "hours")?,
+        one(&facts, "exam")?,
+    );
+    let (codes, hours, exams) = (
+        code_c.i64()?.cont_slice()?,
+        hours_c.f64()?.cont_slice()?,
+        exam_c.f64()?.cont_slice()?,
+    );
+    let n = n_facts as u32;
+    let kind = |r: u32| {
+        if r < n {
+            f_kind[r as usize]
+        } else {
+            r_kind[(r - n) as usize]
+        }
+    };
+    let source = |r: u32| {
+        if r < n {
+            f_src.value(r as usize)
+        } else {
+            r_src.value((r - n) as usize)
+        }
+    };
+    let refers = |r: u32| {
+        if r < n {
+            f_ref.value(r as usize)
+        } else {
+            r_ref.value((r - n) as usize)
+        }
+    };
+
+    // Rows by body: a fact refers only to its own body's acts, so each
+    // body is worked alone, on whichever thread, with maps of its size.
     let mut bodies = Bodies::default();
     let mut body_of = Vec::with_capacity(n_rows);
-    let mut matters = Keyed::new();
-    let mut complaints = Keyed::new();
-    let mut decisions_at = Vec::new();
-    for (offset, df) in [(0, &facts), (n_facts, &refs)] {
-        let keys = i32s(df, "kind")?
-            .zip(strs(df, "body")?)
-            .zip(strs(df, "source_id")?.zip(strs(df, "ref_source")?));
-        for (i, ((kind, body), (source, reference))) in keys.enumerate() {
-            let b = bodies.id(body);
-            body_of.push(b);
-            let row = (offset + i) as u32;
-            match kind {
-                MATTER => matters.insert((b, source), row),
-                COMPLAINT => complaints.insert((b, source), row),
-                DECISION => decisions_at.push(((b, source), (b, reference))),
-                _ => {}
-            }
+    for df in [&facts, &refs] {
+        for b in strs(df, "body")? {
+            body_of.push(bodies.id(b));
         }
     }
-    // A decision stands for its matter's act: keyed by the decision, the
-    // matter's row (a decision whose matter is missing credits no one).
-    let mut decisions = Keyed::new();
-    for (key, matter) in &decisions_at {
-        matters.each(matter, |root| decisions.insert(*key, root));
+    let n_bodies = bodies.ids.len();
+    let mut body_start = vec![0u32; n_bodies + 1];
+    for b in &body_of {
+        body_start[*b as usize + 1] += 1;
     }
-    drop(decisions_at);
+    for b in 0..n_bodies {
+        body_start[b + 1] += body_start[b];
+    }
+    let mut body_rows = vec![0u32; n_rows];
+    let mut next = body_start.clone();
+    for (r, b) in body_of.iter().enumerate() {
+        body_rows[next[*b as usize] as usize] = r as u32;
+        next[*b as usize] += 1;
+    }
+    drop((body_of, next));
 
     // Each row's officers (registry rows), from fact_officers then
     // ref_officers, as one array sliced by row.
@@ -284,45 +340,88 @@ pub fn by_officer_and_code(dir: &Path, year: i32, registered: &[&str]) -> Polars
         }
     }
 
-    // Every fact of the year to its act(s), and on to their officers.
-    #[derive(Default, Clone, Copy)]
-    struct Sums {
-        n: u32,
-        n_tainted: u32,
-        hours: f64,
-        exam: f64,
+    // Every fact of the year to its act(s), and on to their officers, a
+    // body at a time: the bodies shared out among the threads (the largest
+    // first, each to the least loaded), each thread summing apart.
+    let threads = threads().min(n_bodies.max(1));
+    let mut order: Vec<usize> = (0..n_bodies).collect();
+    order.sort_by_key(|b| std::cmp::Reverse(body_start[b + 1] - body_start[*b]));
+    let mut shares: Vec<(u64, Vec<usize>)> = vec![(0, Vec::new()); threads];
+    for b in order {
+        let least = shares
+            .iter_mut()
+            .min_by_key(|(load, _)| *load)
+            .expect("one thread at least");
+        least.0 += (body_start[b + 1] - body_start[b]) as u64;
+        least.1.push(b);
     }
-    let mut sums: PlHashMap<(u32, i64), Sums> = PlHashMap::default();
-    let rows = i32s(&facts, "kind")?
-        .zip(strs(&facts, "ref_source")?)
-        .zip(facts.column("code")?.i64()?.iter())
-        .zip(
-            facts
-                .column("hours")?
-                .f64()?
-                .iter()
-                .zip(facts.column("exam")?.f64()?.iter()),
-        );
-    for (i, (((kind, reference), code), (hours, exam))) in rows.enumerate() {
-        let code = code.unwrap_or(0);
-        let (hours, exam) = (hours.unwrap_or(0.0), exam.unwrap_or(0.0));
-        let mut credit = |root: u32| {
-            let tainted = has_named[root as usize];
-            for (_, oi) in officers_of(root) {
-                let s = sums.entry((*oi, code)).or_default();
-                s.n += 1;
-                s.n_tainted += (tainted && named.contains(&(root, *oi))) as u32;
-                s.hours += hours;
-                s.exam += exam;
+    let credit_bodies = |mine: &[usize]| -> PlHashMap<(u32, i64), Sums> {
+        let mut sums: PlHashMap<(u32, i64), Sums> = PlHashMap::default();
+        for &b in mine {
+            let rows = &body_rows[body_start[b] as usize..body_start[b + 1] as usize];
+            // The acts a fact may refer to, by source id: matters and
+            // complaints, and a decision standing for its matter (a
+            // decision whose matter is missing credits no one).
+            let mut matters = Keyed::new();
+            let mut complaints = Keyed::new();
+            let mut decisions = Keyed::new();
+            for &r in rows {
+                match kind(r) {
+                    MATTER => matters.insert(source(r), r),
+                    COMPLAINT => complaints.insert(source(r), r),
+                    _ => {}
+                }
             }
-        };
-        let key = (body_of[i], reference);
-        match kind {
-            MATTER | INSPECTION | COMPLAINT | TRANSFER | TRAINING => credit(i as u32),
-            MATTER_CLOSING | DECISION => matters.each(&key, credit),
-            REVIEW | FILE_REVIEW => decisions.each(&key, credit),
-            COMPLAINT_CLOSING => complaints.each(&key, credit),
-            _ => {}
+            for &r in rows {
+                if kind(r) == DECISION {
+                    matters.each(refers(r), |root| decisions.insert(source(r), root));
+                }
+            }
+            for &r in rows.iter().take_while(|r| **r < n) {
+                let i = r as usize;
+                let (code, hours, exam) = (codes[i], hours[i], exams[i]);
+                let mut credit = |root: u32| {
+                    let tainted = has_named[root as usize];
+                    for (_, oi) in officers_of(root) {
+                        let s = sums.entry((*oi, code)).or_default();
+                        s.n += 1;
+                        s.n_tainted += (tainted && named.contains(&(root, *oi))) as u32;
+                        s.hours += hours;
+                        s.exam += exam;
+                    }
+                };
+                match kind(r) {
+                    MATTER | INSPECTION | COMPLAINT | TRANSFER | TRAINING => credit(r),
+                    MATTER_CLOSING | DECISION => matters.each(refers(r), credit),
+                    REVIEW | FILE_REVIEW => decisions.each(refers(r), credit),
+                    COMPLAINT_CLOSING => complaints.each(refers(r), credit),
+                    _ => {}
+                }
+            }
+        }
+        sums
+    };
+    let parts: Vec<PlHashMap<(u32, i64), Sums>> = std::thread::scope(|s| {
+        let handles: Vec<_> = shares
+            .iter()
+            .map(|(_, mine)| {
+                let credit_bodies = &credit_bodies;
+                s.spawn(move || credit_bodies(mine))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a crediting thread panicked"))
+            .collect()
+    });
+    let mut sums: PlHashMap<(u32, i64), Sums> = PlHashMap::default();
+    for part in parts {
+        for (k, v) in part {
+            let s = sums.entry(k).or_default();
+            s.n += v.n;
+            s.n_tainted += v.n_tainted;
+            s.hours += v.hours;
+            s.exam += v.exam;
         }
     }
 
