@@ -151,10 +151,6 @@ fn threads() -> usize {
         .max(1)
 }
 
-fn i64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
-    Ok(df.column(name)?.i64()?.iter().map(|v| v.unwrap_or(-1)).collect())
-}
-
 fn strs<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<impl Iterator<Item = &'a str> + 'a> {
     Ok(df.column(name)?.str()?.iter().map(|v| v.unwrap_or("")))
 }
@@ -179,15 +175,18 @@ pub fn by_officer_and_code(dir: &Path, year: i32, registered: &[&str]) -> Polars
         col("hours").fill_null(lit(0.0)),
         col("exam").fill_null(lit(0.0)),
     ]);
-    let facts = crate::collect(scan(dir, "facts.parquet")?.select(wanted))?;
-    let refs = crate::collect(scan(dir, "refs.parquet")?.select(keys()))?;
+    let mut facts = crate::collect(scan(dir, "facts.parquet")?.select(wanted))?;
+    let mut refs = crate::collect(scan(dir, "refs.parquet")?.select(keys()))?;
+    // One chunk a column, so a row is an index; the frames' columns are
+    // then taken out whole and the bodies' names dropped once numbered.
+    facts.rechunk_mut_par();
+    refs.rechunk_mut_par();
     let n_facts = facts.height();
     let n_rows = n_facts + refs.height();
 
     // The columns read by row (the facts' rows, then the references').
-    let one = |df: &DataFrame, name: &str| -> PolarsResult<Column> {
-        Ok(df.column(name)?.rechunk().clone())
-    };
+    let one =
+        |df: &DataFrame, name: &str| -> PolarsResult<Column> { Ok(df.column(name)?.rechunk()) };
     let (f_kind, r_kind) = (one(&facts, "kind")?, one(&refs, "kind")?);
     let (f_kind, r_kind) = (f_kind.i32()?.cont_slice()?, r_kind.i32()?.cont_slice()?);
     let (f_src, r_src) = (one(&facts, "source_id")?, one(&refs, "source_id")?);
@@ -235,14 +234,20 @@ pub fn by_officer_and_code(dir: &Path, year: i32, registered: &[&str]) -> Polars
 
     // Rows by body: a fact refers only to its own body's acts, so each
     // body is worked alone, on whichever thread, with maps of its size.
-    let mut bodies = Bodies::default();
-    let mut body_of = Vec::with_capacity(n_rows);
-    for df in [&facts, &refs] {
-        for b in strs(df, "body")? {
-            body_of.push(bodies.id(b));
+    let (f_body, r_body) = (one(&facts, "body")?, one(&refs, "body")?);
+    let (f_fid, r_fid) = (one(&facts, "fid")?, one(&refs, "fid")?);
+    drop((facts, refs));
+    let (n_bodies, body_of) = {
+        let mut bodies = Bodies::default();
+        let mut body_of = Vec::with_capacity(n_rows);
+        for c in [&f_body, &r_body] {
+            for b in c.str()?.iter().map(|b| b.unwrap_or("")) {
+                body_of.push(bodies.id(b));
+            }
         }
-    }
-    let n_bodies = bodies.ids.len();
+        (bodies.ids.len(), body_of)
+    };
+    drop((f_body, r_body));
     let mut body_start = vec![0u32; n_bodies + 1];
     for b in &body_of {
         body_start[*b as usize + 1] += 1;
@@ -265,9 +270,8 @@ pub fn by_officer_and_code(dir: &Path, year: i32, registered: &[&str]) -> Polars
         .enumerate()
         .map(|(i, o)| (*o, i as u32))
         .collect();
-    let fact_fids = facts.column("fid")?.i64()?.rechunk();
-    let fact_fids = fact_fids.cont_slice()?;
-    let ref_fids = i64s(&refs, "fid")?;
+    let fact_fids = f_fid.i64()?.cont_slice()?;
+    let ref_fids: Vec<i64> = r_fid.i64()?.iter().map(|v| v.unwrap_or(-1)).collect();
     let mut fact_rows = Rows::new(fact_fids);
     let mut ref_rows = Rows::new(&ref_fids);
     let mut row_of = |fid: i64| {
@@ -442,7 +446,10 @@ pub fn by_officer_and_code(dir: &Path, year: i32, registered: &[&str]) -> Polars
         ),
         Column::new(
             "n_tainted".into(),
-            sorted.iter().map(|(_, s)| s.n_tainted).collect::<Vec<u32>>(),
+            sorted
+                .iter()
+                .map(|(_, s)| s.n_tainted)
+                .collect::<Vec<u32>>(),
         ),
         Column::new(
             "hours".into(),
