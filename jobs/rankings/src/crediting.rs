@@ -1,13 +1,14 @@
 //! Every fact credited to the officers of the act it belongs to, grouped by
 //! (officer, code): the officer counts' heavy part, done in memory.
 //!
-//! The facts' key columns are read once. A referring fact finds its act
-//! through hash maps keyed by (body, source id) that borrow the strings
-//! read, so a match is a match of the strings themselves; a body is a small
-//! integer. Acts are rows (the year's facts, then `refs.parquet`) and each
-//! row's officers sit in one array, so crediting a fact is a slice, not a
-//! join. The result has a few rows a subject, which [`crate::compute`]
-//! turns into counts by the same definitions as before.
+//! The facts' key columns are read once. A fact refers only to its own
+//! body's acts, so each body is worked alone (the bodies shared among the
+//! threads): a referring fact finds its act through hash maps keyed by
+//! source id that borrow the strings read, so a match is a match of the
+//! strings themselves. Acts are rows (the year's facts, then
+//! `refs.parquet`) and each row's officers sit in one array, so crediting a
+//! fact is a slice, not a join. The result has a few rows a subject, which
+//! [`crate::compute`] turns into counts by the same definitions as before.
 use std::path::Path;
 
 use polars::prelude::*;
