@@ -7,8 +7,9 @@ use probity_bench::edge_year::{EXPECTED_DEPARTMENTS, EXPECTED_OFFICERS, YEAR, wr
 use probity_rankings::{
     collect,
     columns::{floats, strs},
-    compute::{department_counts, officer_counts},
+    compute::{department_counts, officer_counts, scan},
     indicators::{DEPARTMENT_EXTRA, OFFICER_COUNTS},
+    write_parquet,
 };
 
 fn check(
@@ -44,19 +45,17 @@ fn check(
     bad
 }
 
-#[test]
-fn the_job_counts_the_edge_case_year_as_worked_out_by_hand() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path()).unwrap();
+/// Every count of the year in `dir` is the hand-worked one.
+fn assert_hand_counts(dir: &std::path::Path) {
     let counts: Vec<&str> = OFFICER_COUNTS
         .iter()
         .copied()
         .filter(|c| *c != "findings")
         .collect();
-    let officers = collect(officer_counts(dir.path(), YEAR).unwrap()).unwrap();
+    let officers = collect(officer_counts(dir, YEAR).unwrap()).unwrap();
     assert_eq!(officers.height(), 6);
     let mut bad = check(&officers, "officer", &counts, EXPECTED_OFFICERS);
-    let departments = collect(department_counts(dir.path(), YEAR).unwrap()).unwrap();
+    let departments = collect(department_counts(dir, YEAR).unwrap()).unwrap();
     // the city government assesses, it is not assessed
     let mut units = strs(&departments, "body");
     units.sort();
@@ -64,4 +63,31 @@ fn the_job_counts_the_edge_case_year_as_worked_out_by_hand() {
     let all: Vec<&str> = counts.iter().chain(DEPARTMENT_EXTRA).copied().collect();
     bad.extend(check(&departments, "body", &all, EXPECTED_DEPARTMENTS));
     assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn the_job_counts_the_edge_case_year_as_worked_out_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path()).unwrap();
+    assert_hand_counts(dir.path());
+}
+
+/// The crediting walks fact_officers along the facts when both come in id
+/// order; rows in any other order (bodies interleaved, a file written
+/// backwards) must count the same.
+#[test]
+fn the_counts_do_not_depend_on_the_order_of_the_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path()).unwrap();
+    for f in [
+        "facts.parquet",
+        "fact_officers.parquet",
+        "refs.parquet",
+        "ref_officers.parquet",
+        "findings.parquet",
+    ] {
+        let mut df = collect(scan(dir.path(), f).unwrap()).unwrap().reverse();
+        write_parquet(&mut df, &dir.path().join(f)).unwrap();
+    }
+    assert_hand_counts(dir.path());
 }

@@ -392,34 +392,21 @@ fn main() -> anyhow::Result<()> {
                     col("source_id").eq(col("ref_source")).sum().alias("s"),
                 ]),
             )?;
-            time(
-                "attributed",
-                attributed(&dir, year)?.select([col("root").sum(), col("code").sum()]),
+            let registry = probity_rankings::collect(
+                scan(&dir, "officers.parquet")?.select([col("officer")]),
             )?;
-            let officers_of = concat(
-                [
-                    scan(&dir, "fact_officers.parquet")?,
-                    scan(&dir, "ref_officers.parquet")?,
-                ],
-                UnionArgs::default(),
-            )?;
-            let joined = attributed(&dir, year)?.join(
-                officers_of,
-                [col("root")],
-                [col("fid")],
-                JoinArgs::new(JoinType::Inner),
+            let names: Vec<&str> = registry
+                .column("officer")?
+                .str()?
+                .iter()
+                .map(|o| o.unwrap_or(""))
+                .collect();
+            let t = Instant::now();
+            let n = probity_rankings::crediting::by_officer_and_code(&dir, year, &names)?.height();
+            println!(
+                "credited to officers, grouped by (officer, code): {n} rows in {:.2} s",
+                t.elapsed().as_secs_f64()
             );
-            time(
-                "+ officers",
-                joined.clone().select([len(), col("code").sum()]),
-            )?;
-            time(
-                "+ grouped by (officer, code)",
-                joined
-                    .group_by([col("officer"), col("code")])
-                    .agg([len().alias("n")])
-                    .select([len(), col("n").sum()]),
-            )?;
             let t = Instant::now();
             let n = probity_rankings::collect(officer_counts(&dir, year)?)?.height();
             println!(

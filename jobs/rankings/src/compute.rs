@@ -1,11 +1,12 @@
-//! From the input Parquet to per-subject counts (polars, lazy, streaming):
-//! every fact is credited to the officers of the act it belongs to (a
-//! closing, decision, review or case-file review to its matter's officers; a
-//! complaint closing to the complaint's), and to its body once.
+//! From the input Parquet to per-subject counts: every fact is credited to
+//! the officers of the act it belongs to (a closing, decision, review or
+//! case-file review to its matter's officers; a complaint closing to the
+//! complaint's), and to its body once.
 //!
 //! A fact travels as one integer (`code`: its kind and every flag a count
-//! reads, [`code`]) with the three amounts, so the officer join carries
-//! (root, code, hours, exam) and the big groupings are by (subject, code):
+//! reads, [`code`]) with the three amounts. The crediting to officers is
+//! done in memory ([`crate::crediting`]) into rows of (officer, code); the
+//! departments are grouped by (body, code) with polars (lazy, streaming):
 //! a handful of codes a subject. The counts are then taken from those few
 //! rows by the same conditions, on the code read back into its columns
 //! ([`decoded`]): one definition of each count ([`per_fact`]).
@@ -173,7 +174,7 @@ const _: () = {
 
 /// A fact's kind, flags and transfer kind as one integer: every fact with
 /// the same code counts alike.
-fn code(year: i32) -> Expr {
+pub(crate) fn code(year: i32) -> Expr {
     let flag = |name: &str| match name {
         "recorded" => col("records").gt(lit(0)),
         "this_year" => col("item_year").eq(lit(year)),
@@ -208,81 +209,6 @@ fn decoded(year: i32) -> Vec<Expr> {
         });
     }
     out
-}
-
-/// Every fact credited through an act (`root`: the fid whose officers get
-/// the credit) with its code and amounts. Only the kinds that refer to
-/// another fact are joined, each with the one kind it refers to, found among
-/// the year's facts or the earlier facts they refer to (`refs.parquet`:
-/// joined, never counted).
-pub fn attributed(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
-    let facts = scan(dir, "facts.parquet")?;
-    let lookup = concat(
-        [facts.clone(), scan(dir, "refs.parquet")?],
-        UnionArgs::default(),
-    )?;
-    let refs = |kind: FactKind, as_name: &str| {
-        lookup.clone().filter(k(kind)).select([
-            col("body").alias("r_body"),
-            col("source_id").alias("r_source"),
-            col("fid").alias(as_name),
-        ])
-    };
-    let inner = || JoinArgs::new(JoinType::Inner);
-    let on = || [col("body"), col("ref_source")];
-    let r_on = || [col("r_body"), col("r_source")];
-    // A decision's matter, for the reviews of the decision.
-    let decisions = lookup
-        .clone()
-        .filter(k(FactKind::Decision))
-        .join(refs(FactKind::Matter, "root"), on(), r_on(), inner())
-        .select([
-            col("body").alias("r_body"),
-            col("source_id").alias("r_source"),
-            col("root"),
-        ]);
-    let out = [
-        col("root"),
-        code(year).alias("code"),
-        col("hours"),
-        col("exam"),
-    ];
-    let direct = facts
-        .clone()
-        .filter(is_in(&[
-            FactKind::Matter,
-            FactKind::Inspection,
-            FactKind::Complaint,
-            FactKind::Transfer,
-            FactKind::Training,
-        ]))
-        .with_column(col("fid").alias("root"))
-        .select(out.clone());
-    let via = |kinds: &[FactKind], target: LazyFrame| {
-        facts
-            .clone()
-            .filter(is_in(kinds))
-            .join(target, on(), r_on(), inner())
-            .select(out.clone())
-    };
-    concat(
-        [
-            direct,
-            via(
-                &[FactKind::MatterClosing, FactKind::Decision],
-                refs(FactKind::Matter, "root"),
-            ),
-            via(
-                &[FactKind::ReviewOutcome, FactKind::CaseFileReview],
-                decisions,
-            ),
-            via(
-                &[FactKind::ComplaintClosing],
-                refs(FactKind::Complaint, "root"),
-            ),
-        ],
-        UnionArgs::default(),
-    )
 }
 
 /// The counts `names` per `key` from rows of (key, code, n, n_tainted,
@@ -335,63 +261,21 @@ pub fn officer_counts(dir: &Path, year: i32) -> PolarsResult<LazyFrame> {
         .copied()
         .filter(|c| *c != "findings")
         .collect();
-    // Officers by their row in the registry's list (`oi`): the big join
-    // and grouping carry an integer, not a name. An officer the registry
-    // does not list is not ranked, so is not needed here either.
-    let index = scan(dir, "officers.parquet")?
+    // Officers by their row in the registry's list (`oi`): the crediting
+    // carries an integer, not a name.
+    let registry = crate::collect(scan(dir, "officers.parquet")?.select([col("officer")]))?;
+    let names: Vec<&str> = registry
+        .column("officer")?
+        .str()?
+        .iter()
+        .map(|o| o.unwrap_or(""))
+        .collect();
+    let grouped = crate::crediting::by_officer_and_code(dir, year, &names)?.lazy();
+    let index = registry
+        .clone()
+        .lazy()
         .select([col("officer").alias("i_officer")])
         .with_row_index("oi", None);
-    let by_index = |lf: LazyFrame| {
-        lf.join(
-            index.clone(),
-            [col("officer")],
-            [col("i_officer")],
-            JoinArgs::new(JoinType::Inner),
-        )
-    };
-    let officers_of = by_index(concat(
-        [
-            scan(dir, "fact_officers.parquet")?,
-            scan(dir, "ref_officers.parquet")?,
-        ],
-        UnionArgs::default(),
-    )?)
-    .select([col("fid"), col("oi")]);
-    // An act with a finding on an officer earns that officer no volume
-    // credit: a breach must not count as work done (Art. 16-20).
-    let named = by_index(scan(dir, "findings.parquet")?.filter(col("officer").neq(lit(""))))
-        .select([
-            col("fid").alias("t_fid"),
-            col("oi").alias("t_oi"),
-            lit(true).alias("tainted"),
-        ])
-        .unique(None, UniqueKeepStrategy::Any);
-    let grouped = attributed(dir, year)?
-        .join(
-            officers_of,
-            [col("root")],
-            [col("fid")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        // By the act (root): a finding on a matter withholds its closing's
-        // credit from that officer too.
-        .join(
-            named,
-            [col("root"), col("oi")],
-            [col("t_fid"), col("t_oi")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .group_by([col("oi"), col("code")])
-        .agg([
-            len().alias("n"),
-            col("tainted")
-                .fill_null(lit(false))
-                .cast(DataType::UInt32)
-                .sum()
-                .alias("n_tainted"),
-            col("hours").sum(),
-            col("exam").sum(),
-        ]);
     let credited = pivot(grouped, "oi", year, &counts, CREDITED_VOLUMES)
         .join(
             index,

@@ -14,6 +14,7 @@ use probity_common::{Reason, config::Settings};
 
 pub mod columns;
 pub mod compute;
+pub mod crediting;
 pub mod csv_cells;
 pub mod deliver;
 pub mod extract;
