@@ -164,6 +164,7 @@ pub fn finding_thresholds() -> &'static [(&'static str, usize)] {
 pub fn flag_ground(kind: FlagKind) -> &'static str {
     match kind {
         FlagKind::BelowThreshold => "ART20_02",
+        FlagKind::DrawnShareBelowPlan => "ART19_07",
         _ => "ART06",
     }
 }
