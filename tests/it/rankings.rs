@@ -203,8 +203,8 @@ pub(crate) async fn a_year(s: &TestServer) -> Year {
     credential(s, &c, "HLJ-0004", since, until).await;
     // The department's inspections come from a real draw (Art. 9(4) counts
     // no other): a and b sent to both targets, c recused from them.
-    let draw = crate::rankings_drawn::draw_for(s, &w.dept, &w.inspection, 2, &[&c.name], 8_000)
-        .await;
+    let draw =
+        crate::rankings_drawn::draw_for(s, &w.dept, &w.inspection, 2, &[&c.name], 8_000).await;
     for a in &draw.result {
         let mut sent = a.officers.clone();
         sent.sort();

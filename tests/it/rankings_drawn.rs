@@ -165,79 +165,76 @@ fn shares(out: &Path) -> Vec<probity_rankings::drawn_share::DrawnShareRow> {
         .expect("the run read the drawn shares")
 }
 
-db_test!(
-    a_unit_gets_no_draw_credit_for_its_word,
-    |b| async move {
-        let s = TestServer::start(b).await;
-        let w = world(&s).await;
-        let draw = draw_for(&s, &w.dept, &w.inspection, 2, &[], 8_000).await;
-        let mut i = dept(&s, &w).await;
-        let d = w.dept.clone();
-        let ok = submit(
-            &mut i,
-            &d,
-            "JC-drawn",
-            drawn_inspection(&w.inspection, &draw, 0, vec![record()]),
-        )
-        .await;
-        assert!(verified(&ok), "{ok:?}");
-        // Free text, as every inspection counted as drawn before.
-        let other = draw.result[1].target.clone();
-        let free = submit(
-            &mut i,
-            &d,
-            "JC-free",
-            own_choice(&w, &other, "SJ-2026-11 双随机", ""),
-        )
-        .await;
-        // A real draw cited, a target it did not draw.
-        let unfollowed = submit(
-            &mut i,
-            &d,
-            "JC-unfollowed",
-            own_choice(&w, &code(50), &draw.name, ""),
-        )
-        .await;
-        // The output field set by the unit itself.
-        let mut claimed = own_choice(&w, &other, "", "");
-        if let Payload::Inspection(x) = &mut claimed {
-            x.draw_verified = true;
-        }
-        let claimed = submit(&mut i, &d, "JC-claimed", claimed).await;
-        for f in [&free, &unfollowed, &claimed] {
-            assert!(!verified(f), "{f:?}");
-        }
-
-        let dir = tempfile::tempdir().unwrap();
-        let plan = test_plan(dir.path());
-        let out = dir.path().join("run");
-        run(&s, &out, &plan, false).await;
-        let officers = crate::rankings::csv(&out.join("officers.csv"));
-        for o in [&w.a, &w.b] {
-            let row = officers
-                .iter()
-                .find(|r| r["officer"] == o.name)
-                .unwrap_or_else(|| panic!("{} ranked", o.name));
-            assert_eq!(crate::rankings::num(row, "inspections"), 4.0, "{row:?}");
-            assert_eq!(
-                crate::rankings::num(row, "random_inspections"),
-                1.0,
-                "only the verified draw: {row:?}"
-            );
-        }
-        let rows = shares(&out);
-        let row = rows
-            .iter()
-            .find(|r| r.body == w.dept.name)
-            .expect("the unit's share");
-        assert_eq!(
-            (row.routine, row.drawn, row.plan_bp, row.below_plan),
-            (4, 1, Some(8_000), true),
-            "{row:?}"
-        );
-        s.stop().await;
+db_test!(a_unit_gets_no_draw_credit_for_its_word, |b| async move {
+    let s = TestServer::start(b).await;
+    let w = world(&s).await;
+    let draw = draw_for(&s, &w.dept, &w.inspection, 2, &[], 8_000).await;
+    let mut i = dept(&s, &w).await;
+    let d = w.dept.clone();
+    let ok = submit(
+        &mut i,
+        &d,
+        "JC-drawn",
+        drawn_inspection(&w.inspection, &draw, 0, vec![record()]),
+    )
+    .await;
+    assert!(verified(&ok), "{ok:?}");
+    // Free text, as every inspection counted as drawn before.
+    let other = draw.result[1].target.clone();
+    let free = submit(
+        &mut i,
+        &d,
+        "JC-free",
+        own_choice(&w, &other, "SJ-2026-11 双随机", ""),
+    )
+    .await;
+    // A real draw cited, a target it did not draw.
+    let unfollowed = submit(
+        &mut i,
+        &d,
+        "JC-unfollowed",
+        own_choice(&w, &code(50), &draw.name, ""),
+    )
+    .await;
+    // The output field set by the unit itself.
+    let mut claimed = own_choice(&w, &other, "", "");
+    if let Payload::Inspection(x) = &mut claimed {
+        x.draw_verified = true;
     }
-);
+    let claimed = submit(&mut i, &d, "JC-claimed", claimed).await;
+    for f in [&free, &unfollowed, &claimed] {
+        assert!(!verified(f), "{f:?}");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let plan = test_plan(dir.path());
+    let out = dir.path().join("run");
+    run(&s, &out, &plan, false).await;
+    let officers = crate::rankings::csv(&out.join("officers.csv"));
+    for o in [&w.a, &w.b] {
+        let row = officers
+            .iter()
+            .find(|r| r["officer"] == o.name)
+            .unwrap_or_else(|| panic!("{} ranked", o.name));
+        assert_eq!(crate::rankings::num(row, "inspections"), 4.0, "{row:?}");
+        assert_eq!(
+            crate::rankings::num(row, "random_inspections"),
+            1.0,
+            "only the verified draw: {row:?}"
+        );
+    }
+    let rows = shares(&out);
+    let row = rows
+        .iter()
+        .find(|r| r.body == w.dept.name)
+        .expect("the unit's share");
+    assert_eq!(
+        (row.routine, row.drawn, row.plan_bp, row.below_plan),
+        (4, 1, Some(8_000), true),
+        "{row:?}"
+    );
+    s.stop().await;
+});
 
 /// A live complaint of the unit, the cause of an inspection.
 async fn complaint(i: &mut crate::intake::Intake, w: &World, source: &str) {
@@ -294,13 +291,7 @@ db_test!(
         // Undrawn inspections the unit would move out of the count by
         // naming a cause: one no complaint of the unit has, one that is a
         // fact of the unit but no complaint. Both stay routine.
-        submit(
-            &mut i,
-            &d,
-            "JC-2",
-            own_choice(&w, &other, "", "K-made-up"),
-        )
-        .await;
+        submit(&mut i, &d, "JC-2", own_choice(&w, &other, "", "K-made-up")).await;
         submit(&mut i, &d, "JC-3", own_choice(&w, &other, "", "JC-1")).await;
         // A complaint on record is a cause: not routine, not counted.
         submit(&mut i, &d, "JC-4", own_choice(&w, &other, "", "K-1")).await;
@@ -312,12 +303,19 @@ db_test!(
             .into_iter()
             .find(|r| r.body == w.dept.name)
             .expect("the unit's share");
-        assert_eq!((row.routine, row.drawn, row.below_plan), (3, 1, true), "{row:?}");
+        assert_eq!(
+            (row.routine, row.drawn, row.below_plan),
+            (3, 1, true),
+            "{row:?}"
+        );
         assert_eq!(m.flags["units_drawn_share_below_plan"], 1, "{:?}", m.flags);
         let cases = drawn_share_cases(&s).await;
         assert_eq!(cases.len(), 1, "{cases:?}");
         let c = &cases[0];
-        assert_eq!(c.subject.as_ref().map(|x| x.name.as_str()), Some(d.name.as_str()));
+        assert_eq!(
+            c.subject.as_ref().map(|x| x.name.as_str()),
+            Some(d.name.as_str())
+        );
         assert!(
             c.grounds[0].detail.contains(&w.inspection.name)
                 && c.grounds[0].detail.contains("33.3%")
@@ -334,46 +332,48 @@ db_test!(
     }
 );
 
-db_test!(
-    a_unit_at_its_plan_is_not_flagged,
-    |b| async move {
-        let s = TestServer::start_with(b, year_over).await;
-        let w = world(&s).await;
-        let draw = draw_for(&s, &w.dept, &w.inspection, 2, &[], 5_000).await;
-        let mut i = dept(&s, &w).await;
-        let d = w.dept.clone();
-        complaint(&mut i, &w, "K-1").await;
-        submit(
-            &mut i,
-            &d,
-            "JC-1",
-            drawn_inspection(&w.inspection, &draw, 0, vec![record()]),
-        )
-        .await;
-        let other = draw.result[1].target.clone();
-        submit(&mut i, &d, "JC-2", own_choice(&w, &other, "", "")).await;
-        // On the complaint: not routine, so the share stays at the plan.
-        submit(&mut i, &d, "JC-3", own_choice(&w, &other, "", "K-1")).await;
+db_test!(a_unit_at_its_plan_is_not_flagged, |b| async move {
+    let s = TestServer::start_with(b, year_over).await;
+    let w = world(&s).await;
+    let draw = draw_for(&s, &w.dept, &w.inspection, 2, &[], 5_000).await;
+    let mut i = dept(&s, &w).await;
+    let d = w.dept.clone();
+    complaint(&mut i, &w, "K-1").await;
+    submit(
+        &mut i,
+        &d,
+        "JC-1",
+        drawn_inspection(&w.inspection, &draw, 0, vec![record()]),
+    )
+    .await;
+    let other = draw.result[1].target.clone();
+    submit(&mut i, &d, "JC-2", own_choice(&w, &other, "", "")).await;
+    // On the complaint: not routine, so the share stays at the plan.
+    submit(&mut i, &d, "JC-3", own_choice(&w, &other, "", "K-1")).await;
 
-        let dir = tempfile::tempdir().unwrap();
-        let plan = test_plan(dir.path());
-        let m = run(&s, &dir.path().join("final"), &plan, true).await;
-        let row = shares(&dir.path().join("final"))
-            .into_iter()
-            .find(|r| r.body == w.dept.name)
-            .expect("the unit's share");
-        assert_eq!((row.routine, row.drawn, row.below_plan), (2, 1, false), "{row:?}");
-        assert_eq!(m.flags["units_drawn_share_below_plan"], 0, "{:?}", m.flags);
-        assert!(drawn_share_cases(&s).await.is_empty());
-        s.stop().await;
-    }
-);
+    let dir = tempfile::tempdir().unwrap();
+    let plan = test_plan(dir.path());
+    let m = run(&s, &dir.path().join("final"), &plan, true).await;
+    let row = shares(&dir.path().join("final"))
+        .into_iter()
+        .find(|r| r.body == w.dept.name)
+        .expect("the unit's share");
+    assert_eq!(
+        (row.routine, row.drawn, row.below_plan),
+        (2, 1, false),
+        "{row:?}"
+    );
+    assert_eq!(m.flags["units_drawn_share_below_plan"], 0, "{:?}", m.flags);
+    assert!(drawn_share_cases(&s).await.is_empty());
+    s.stop().await;
+});
 
 async fn as_token(
     s: &TestServer,
     token: String,
-) -> DrawsServiceClient<tonic::service::interceptor::InterceptedService<tonic::transport::Channel, Bearer>>
-{
+) -> DrawsServiceClient<
+    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, Bearer>,
+> {
     DrawsServiceClient::with_interceptor(s.channel().await, Bearer::new(&token))
 }
 

@@ -143,8 +143,8 @@ pub fn load(input: &Path) -> anyhow::Result<Option<Vec<DrawnShareRow>>> {
     if !path.exists() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok(Some(serde_json::from_str(&text)?))
 }
 
@@ -345,11 +345,7 @@ async fn plans(peers: &Peers, year: i32) -> anyhow::Result<HashMap<(String, Stri
 
 /// Reads the plans and the earlier years' causes, computes each unit's
 /// drawn share and saves the rows ([`SHARES`]).
-pub async fn extract(
-    peers: &Peers,
-    year: i32,
-    input: &Path,
-) -> anyhow::Result<Vec<DrawnShareRow>> {
+pub async fn extract(peers: &Peers, year: i32, input: &Path) -> anyhow::Result<Vec<DrawnShareRow>> {
     let counted = read(input)?;
     let wanted: Vec<(String, String)> = counted
         .iter()
@@ -397,7 +393,14 @@ mod tests {
             row("bodies/a", "bodies/a/powers/p", "", false, true, 3),
             row("bodies/a", "bodies/a/powers/p", "", false, false, 1),
             // a cause the unit made up: routine, not drawn
-            row("bodies/a", "bodies/a/powers/p", "K-made-up", false, false, 2),
+            row(
+                "bodies/a",
+                "bodies/a/powers/p",
+                "K-made-up",
+                false,
+                false,
+                2,
+            ),
             // a complaint of this year: not routine
             row("bodies/a", "bodies/a/powers/p", "", true, false, 5),
             // a complaint of an earlier year: not routine
@@ -416,8 +419,7 @@ mod tests {
             (("bodies/d".into(), "bodies/d/powers/s".into()), 8_000),
         ]);
         let rows = shares(&counted, &earlier, &plans);
-        let by: HashMap<&str, &DrawnShareRow> =
-            rows.iter().map(|r| (r.body.as_str(), r)).collect();
+        let by: HashMap<&str, &DrawnShareRow> = rows.iter().map(|r| (r.body.as_str(), r)).collect();
         let a = by["bodies/a"];
         assert_eq!((a.routine, a.drawn, a.below_plan), (6, 3, true), "{a:?}");
         assert_eq!(a.share(), Some(0.5));
@@ -469,7 +471,11 @@ mod tests {
             .collect();
         assert_eq!(
             got,
-            [("", false, true, 1), ("", true, false, 1), ("K9", false, false, 1)]
+            [
+                ("", false, true, 1),
+                ("", true, false, 1),
+                ("K9", false, false, 1)
+            ]
         );
     }
 }

@@ -304,7 +304,10 @@ mod tests {
         }
         assert!(text.contains("定稿 Final"));
         // Art. 19(7): the drawn share beside the plan's.
-        assert!(text.contains("50.0% / 80.0% ✗ 低于计划 below plan"), "drawn share");
+        assert!(
+            text.contains("50.0% / 80.0% ✗ 低于计划 below plan"),
+            "drawn share"
+        );
         assert!(text.contains("80.0% / 80.0%"));
         // The year's notices, each linked to its document beside the report.
         assert!(text.contains("尚政通〔2026〕1号"));

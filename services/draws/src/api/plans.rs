@@ -239,11 +239,7 @@ pub async fn list(
     r: ListDrawPlansRequest,
 ) -> AppResult<ListDrawPlansResponse> {
     let mut v = Violations::new();
-    v.check(
-        (2000..=2100).contains(&r.year),
-        "year",
-        "a year 2000-2100",
-    );
+    v.check((2000..=2100).contains(&r.year), "year", "a year 2000-2100");
     let key = format!("drawPlans/{}", r.year);
     let p = probity_common::names::page(&mut v, r.page_size, &r.page_token, &key);
     v.finish()?;
@@ -253,8 +249,7 @@ pub async fn list(
         .and_then(|a| a.split_once('\u{1}'))
         .map(|(u, pw)| (u.to_string(), pw.to_string()));
     let unit = ctx.principal.department_body();
-    let rows =
-        crate::store::plans_of_year(&draws.store.db, r.year, unit, after, p.size).await?;
+    let rows = crate::store::plans_of_year(&draws.store.db, r.year, unit, after, p.size).await?;
     let last = rows.last().map(|(u, pw, _)| format!("{u}\u{1}{pw}"));
     let next_page_token = probity_common::names::next_token(rows.len(), &p, last.as_deref(), &key);
     Ok(ListDrawPlansResponse {
