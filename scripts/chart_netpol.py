@@ -25,6 +25,7 @@ PAIRS = [
     ("rankings-job", "intake", "rankings.intake_endpoint"),
     ("rankings-job", "accountability", "rankings.accountability_endpoint"),
     ("rankings-job", "rankings", "rankings.rankings_endpoint"),
+    ("rankings-job", "draws", "rankings.draws_endpoint"),  # the year's draw plans (Art. 19(7))
 ]
 
 

@@ -169,6 +169,9 @@ pub fn facts() -> Vec<Fact> {
         Payload::Inspection(Inspection {
             officers: vec![o(5), o(6)],
             random_draw: "draws/1".into(),
+            // as intake marks an inspection that matched its draw: only
+            // these count as drawn (Art. 9(4))
+            draw_verified: true,
             // recorded, says the department; the finding in force says not
             records: vec![ProcessRecord::default()],
             ..Default::default()

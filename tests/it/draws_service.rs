@@ -31,13 +31,13 @@ pub(crate) async fn unit(s: &TestServer, body: &Body) -> Client {
     client(s, Role::Department, Some(&body.name)).await
 }
 
-async fn office(s: &TestServer) -> Client {
+pub(crate) async fn office(s: &TestServer) -> Client {
     client(s, Role::LegalOffice, None).await
 }
 
-const SEED: &[u8] = b"the unit's secret seed, kept until the reveal";
+pub(crate) const SEED: &[u8] = b"the unit's secret seed, kept until the reveal";
 
-fn commitment(seed: &[u8]) -> String {
+pub(crate) fn commitment(seed: &[u8]) -> String {
     hex::encode(sha256(seed))
 }
 
@@ -156,7 +156,7 @@ fn create_request(
     }
 }
 
-fn public_value(name: &str) -> RecordPublicValueRequest {
+pub(crate) fn public_value(name: &str) -> RecordPublicValueRequest {
     RecordPublicValueRequest {
         name: name.into(),
         public_value: "2026-12-08 福彩3D 4 1 7".into(),
@@ -165,7 +165,7 @@ fn public_value(name: &str) -> RecordPublicValueRequest {
     }
 }
 
-fn reveal(name: &str, seed: &[u8]) -> RevealDrawRequest {
+pub(crate) fn reveal(name: &str, seed: &[u8]) -> RevealDrawRequest {
     RevealDrawRequest {
         name: name.into(),
         seed: hex::encode(seed),

@@ -21,6 +21,7 @@ mod pooler;
 mod rankings;
 mod rankings_breaches;
 mod rankings_csv;
+mod rankings_drawn;
 mod rankings_reports;
 mod rankings_towns;
 mod registry;

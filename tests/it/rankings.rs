@@ -19,7 +19,7 @@ use crate::{
     db_test,
     fixtures::*,
     harness::TestServer,
-    intake::{decision, dept, inspection, legal, record, training, when},
+    intake::{decision, dept, legal, record, training, when},
 };
 
 /// A plan that ranks everyone (the default ranks officers after 90 days in
@@ -52,6 +52,7 @@ pub(crate) fn job_settings(s: &TestServer) -> probity_common::config::Settings {
         &mut job.intake_endpoint,
         &mut job.accountability_endpoint,
         &mut job.rankings_endpoint,
+        &mut job.draws_endpoint,
     ] {
         *e = s.url();
     }
@@ -200,6 +201,17 @@ pub(crate) async fn a_year(s: &TestServer) -> Year {
     )
     .await;
     credential(s, &c, "HLJ-0004", since, until).await;
+    // The department's inspections come from a real draw (Art. 9(4) counts
+    // no other): a and b sent to both targets, c recused from them.
+    let draw =
+        crate::rankings_drawn::draw_for(s, &w.dept, &w.inspection, 2, &[&c.name], 8_000).await;
+    for a in &draw.result {
+        let mut sent = a.officers.clone();
+        sent.sort();
+        let mut ab = vec![w.a.name.clone(), w.b.name.clone()];
+        ab.sort();
+        assert_eq!(sent, ab, "{draw:?}");
+    }
     let small = body(s, "尚志市交通运输局", BodyKind::Department, &w.gov.name).await;
     let mut l = s.legal().await;
     let power = l
@@ -300,15 +312,12 @@ pub(crate) async fn a_year(s: &TestServer) -> Year {
         file_up_to_standard("d1", at(21)),
     )
     .await;
-    submit(
-        &mut i,
-        &d,
-        "i1",
-        inspection(&w, &w.inspection.name, vec![record()]),
-    )
-    .await;
+    let drawn = |k: usize, records| {
+        crate::rankings_drawn::drawn_inspection(&w.inspection, &draw, k, records)
+    };
+    submit(&mut i, &d, "i1", drawn(0, vec![record()])).await;
     // An inspection with no record of the process: a finding (Art. 16).
-    let blind = submit(&mut i, &d, "i2", inspection(&w, &w.inspection.name, vec![])).await;
+    let blind = submit(&mut i, &d, "i2", drawn(1, vec![])).await;
     assert_eq!(blind.findings.len(), 1, "{:?}", blind.findings);
     submit(&mut i, &d, "t1", training(&w.a.name, 10.0)).await;
     let mut tc = training(&c.name, 4.0);

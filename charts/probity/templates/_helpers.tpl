@@ -185,6 +185,7 @@ they leave the endpoints empty and call each other inside the pod. */ -}}
 {{- $_ := set $d "PROBITY__RANKINGS__INTAKE_ENDPOINT" $at.intake }}
 {{- $_ := set $d "PROBITY__RANKINGS__ACCOUNTABILITY_ENDPOINT" $at.accountability }}
 {{- $_ := set $d "PROBITY__RANKINGS__RANKINGS_ENDPOINT" $at.rankings }}
+{{- $_ := set $d "PROBITY__RANKINGS__DRAWS_ENDPOINT" $at.draws }}
 {{- if eq $v.deploymentMode "microservices" }}
 {{- $_ := set $d "PROBITY__INTAKE__REGISTRY_ENDPOINT" $at.registry }}
 {{- $_ := set $d "PROBITY__INTAKE__DRAWS_ENDPOINT" $at.draws }}

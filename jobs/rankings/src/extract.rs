@@ -36,6 +36,8 @@ pub struct Peers {
     pub intake: Peer,
     pub accountability: Peer,
     pub rankings: Peer,
+    /// The year's draw plans (drawn_share.rs).
+    pub draws: Peer,
 }
 
 impl Peers {
@@ -68,6 +70,15 @@ impl Peers {
                 &r.accountability_endpoint,
             )?,
             rankings: peer("rankings.rankings_endpoint", &r.rankings_endpoint)?,
+            // Empty: where intake is, which calls the draws target too.
+            draws: peer(
+                "rankings.draws_endpoint",
+                if r.draws_endpoint.is_empty() {
+                    &r.intake_endpoint
+                } else {
+                    &r.draws_endpoint
+                },
+            )?,
         })
     }
 
@@ -183,7 +194,9 @@ impl Facts {
             }
             Some(Payload::Inspection(i)) => {
                 row.records = i.records.len() as i32;
-                row.random = !i.random_draw.is_empty();
+                // Drawn only when intake matched it to a real draw: the
+                // unit's own `random_draw` text is no evidence (Art. 9(4)).
+                row.random = i.draw_verified;
                 officers = i.officers.clone();
             }
             Some(Payload::ReviewOutcome(r)) => {
@@ -390,6 +403,8 @@ pub struct FactFiles {
     counts: Counts,
     /// What the year's facts counted so far (Facts::count_once).
     counted: HashSet<(i32, String, String)>,
+    /// Inspections by unit and power for Art. 19(7) (drawn_share.rs).
+    routine: crate::drawn_share::Tally,
 }
 
 impl FactFiles {
@@ -400,6 +415,7 @@ impl FactFiles {
             sink: Sink::default(),
             counts: Counts::default(),
             counted: HashSet::new(),
+            routine: Default::default(),
         }
     }
 
@@ -411,6 +427,7 @@ impl FactFiles {
         } else {
             self.t.push(f);
             self.t.count_once(&mut self.counted);
+            self.routine.push(f);
         }
         if self.t.fid.len() >= FLUSH_FACTS {
             self.sink.write(&self.dir, &mut self.t, &mut self.counts)?;
@@ -421,6 +438,7 @@ impl FactFiles {
     pub fn finish(mut self) -> anyhow::Result<Counts> {
         self.sink.write(&self.dir, &mut self.t, &mut self.counts)?;
         self.sink.finish()?;
+        self.routine.write(&self.dir)?;
         Ok(self.counts)
     }
 }

@@ -17,6 +17,7 @@ pub mod compute;
 pub mod crediting;
 pub mod csv_cells;
 pub mod deliver;
+pub mod drawn_share;
 pub mod extract;
 pub mod indicators;
 pub mod nightly;
@@ -149,6 +150,19 @@ pub async fn run(settings: &Settings, o: RunOptions) -> anyhow::Result<output::M
     report_inputs::extract(&peers, o.year, from_us, until_us, &input).await?;
     step.finish();
     lap("extract report inputs", &mut timings);
+    let step = progress.step("读取抽查计划 reading the year's draw plans (Art. 19(7))");
+    match drawn_share::extract(&peers, o.year, &input).await {
+        Ok(_) => {}
+        // Sealing without the plans would let a unit below its plan pass
+        // unflagged for good; a daily run reports the share as unavailable.
+        Err(e) if o.finalize => return Err(e),
+        Err(e) => {
+            tracing::warn!("drawn shares not available in this run: {e}");
+            let _ = std::fs::remove_file(input.join(drawn_share::SHARES));
+        }
+    }
+    step.finish();
+    lap("extract draw plans", &mut timings);
     let counts = extract::Counts {
         bodies,
         officers,
@@ -189,7 +203,7 @@ pub async fn run(settings: &Settings, o: RunOptions) -> anyhow::Result<output::M
         Err(_) => {
             let step = progress
                 .step("报送 the year is sealed: sending the sealed run's flags and commendations");
-            let sealed = publish::publish_sealed(&peers, o.year, &plan).await?;
+            let sealed = publish::publish_sealed(&peers, o.year, &plan, &out.join("input")).await?;
             step.finish();
             lap("publish", &mut timings);
             manifest.sealed_by = Some(sealed);

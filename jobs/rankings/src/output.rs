@@ -333,6 +333,10 @@ pub fn write(
     ] {
         inputs.push(sha256_file(&input.join(f))?);
     }
+    // Absent from inputs made without the services (drawn_share::SHARES).
+    if input.join(crate::drawn_share::SHARES).exists() {
+        inputs.push(sha256_file(&input.join(crate::drawn_share::SHARES))?);
+    }
     let mut h = Sha256::new();
     h.update(plan_sha.as_bytes());
     for i in &inputs {
@@ -350,6 +354,7 @@ pub fn write(
     write_parquet(&mut t.towns, &out.join("towns.parquet"))?;
     write_csv(&t.towns, &out.join("towns.csv"))?;
     let beside = report_inputs::ReportInputs::load(input)?;
+    let drawn = crate::drawn_share::load(input)?;
     let ctx = report::Context {
         plan,
         year,
@@ -360,6 +365,7 @@ pub fn write(
         departments: &t.departments,
         towns: &t.towns,
         beside: &beside,
+        drawn: drawn.as_deref(),
     };
     report::workbook(&ctx, &out.join("rankings.xlsx"))?;
     report::html(&ctx, &out.join("report.html"))?;
@@ -415,6 +421,15 @@ pub fn write(
             "departments_outstanding": count_true(&t.departments, "outstanding"),
             "towns_failing": count_true(&t.towns, "failing"),
             "towns_outstanding": count_true(&t.towns, "outstanding"),
+            // Art. 19(7): units (each once) with a power's drawn share
+            // below its plan's; null when the shares were not available.
+            "units_drawn_share_below_plan": drawn.as_ref().map(|rows| {
+                rows.iter()
+                    .filter(|r| r.below_plan)
+                    .map(|r| r.body.as_str())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len()
+            }),
         }),
         created_at: chrono::Utc::now().to_rfc3339(),
         timings: Vec::new(),

@@ -1,5 +1,6 @@
-//! Sealing the year: flags (Art. 20(2) below the threshold, Art. 6 failing)
-//! raise cases in accountability and outstanding units (departments and
+//! Sealing the year: flags (Art. 20(2) below the threshold, Art. 6 failing,
+//! Art. 19(7) a unit's drawn share below its plan's) raise cases in
+//! accountability and outstanding units (departments and
 //! towns, each in their own group) and officers are
 //! recorded as commendations (Art. 6). Both are idempotent there: a flag
 //! raises one case per year, kind and subject; a commendation is recorded
@@ -79,16 +80,70 @@ pub async fn publish(
     let mut all = rows(&out.join("officers.parquet"), "officer")?;
     all.extend(rows(&out.join("departments.parquet"), "body")?);
     all.extend(rows(&out.join("towns.parquet"), "body")?);
-    send(peers, m.year, &m.run_id, &all, plan).await
+    send(peers, m.year, &m.run_id, &all, plan).await?;
+    send_drawn(peers, m.year, &m.run_id, &out.join("input")).await
+}
+
+/// Art. 19(7): a flag against each unit with a power whose verified drawn
+/// share of routine inspections is below its plan's, one per unit and year
+/// (accountability raises one case per year, kind and subject): the power
+/// furthest below. Sealing needs the shares: a run without them is refused
+/// before it records anything (lib.rs), and one found missing here fails.
+async fn send_drawn(peers: &Peers, year: i32, run_id: &str, input: &Path) -> anyhow::Result<()> {
+    let rows = crate::drawn_share::load(input)?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "{}: the drawn shares (Art. 19(7)) were not read; the year cannot be sealed without them",
+            input.join(crate::drawn_share::SHARES).display()
+        )
+    })?;
+    let mut worst: std::collections::BTreeMap<&str, &crate::drawn_share::DrawnShareRow> =
+        Default::default();
+    for r in rows.iter().filter(|r| r.below_plan) {
+        let margin = |x: &crate::drawn_share::DrawnShareRow| {
+            x.share().unwrap_or(0.0) - x.plan_share().unwrap_or(0.0)
+        };
+        match worst.get(r.body.as_str()) {
+            Some(w) if margin(w) <= margin(r) => {}
+            _ => {
+                worst.insert(r.body.as_str(), r);
+            }
+        }
+    }
+    let mut client = AccountabilityServiceClient::new(peers.accountability.channel());
+    for (body, r) in worst {
+        let kind = FlagKind::DrawnShareBelowPlan;
+        let req = RaiseFromFlagRequest {
+            request_id: request_id(&format!("{year}/{}/{body}", kind.as_str_name())),
+            flag: Some(RankingFlag {
+                year,
+                kind: kind as i32,
+                subject: body.to_string(),
+                run: run_id.to_string(),
+                score: r.share().unwrap_or(0.0),
+                threshold: r.plan_share().unwrap_or(0.0),
+                // the power (where a group would be): the case names it
+                peer_group: format!("{} ({}/{})", r.power, r.drawn, r.routine),
+            }),
+        };
+        peers
+            .accountability
+            .call("accountability", client.raise_from_flag(req))
+            .await
+            .map_err(|e| anyhow::anyhow!("RaiseFromFlag {body}: {e}"))?;
+    }
+    Ok(())
 }
 
 /// A finalize run that found its year sealed (by an earlier finalize whose
 /// publishing failed half-way, say): sends again what the sealed run found,
-/// from its stored rows; returns the sealed run's name.
+/// from its stored rows; returns the sealed run's name. The drawn-share
+/// flags (Art. 19(7)) are not among the stored rows: they are sent from
+/// this run's own reading of the sealed year (`input`).
 pub async fn publish_sealed(
     peers: &Peers,
     year: i32,
     plan: &crate::plan::Plan,
+    input: &Path,
 ) -> anyhow::Result<String> {
     use probity_proto::rankings::v1::{
         Level, ListRankingsRequest, rankings_service_client::RankingsServiceClient,
@@ -133,6 +188,7 @@ pub async fn publish_sealed(
     }
     let id = run.trim_start_matches("runs/").to_string();
     send(peers, year, &id, &all, plan).await?;
+    send_drawn(peers, year, &id, input).await?;
     Ok(run)
 }
 

@@ -113,6 +113,11 @@ const FINDING_GROUNDS: &[(&str, &str, &str)] = &[
     ),
     // A matter left past its statutory time limit: inaction (Art. 19(4), 20(1)).
     ("INACTION_OVERDUE", "ART19_04", "ART20_01"),
+    // An inspection that cites a draw it did not follow (Art. 19(7)); one
+    // past the plan's cap on a target without cause (Art. 19(8)). Both are
+    // the unit's, the officer's part is "other" (Art. 20(9)).
+    ("DRAW_MISMATCH", "ART19_07", "ART20_09"),
+    ("INSPECTION_EXCESSIVE", "ART19_08", "ART20_09"),
 ];
 
 /// The ground a finding is raised on, against a body or an officer; a rule
@@ -164,6 +169,7 @@ pub fn finding_thresholds() -> &'static [(&'static str, usize)] {
 pub fn flag_ground(kind: FlagKind) -> &'static str {
     match kind {
         FlagKind::BelowThreshold => "ART20_02",
+        FlagKind::DrawnShareBelowPlan => "ART19_07",
         _ => "ART06",
     }
 }

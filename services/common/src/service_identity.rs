@@ -60,14 +60,16 @@ pub const RANKINGS: ServiceIdentity = ServiceIdentity {
     },
 };
 
-/// The nightly rankings job: reads the year, records its run, raises flags
-/// and records commendations, and reads back what its report shows.
+/// The nightly rankings job: reads the year (and the year's draw plans, to
+/// hold each unit's drawn share to them), records its run, raises flags and
+/// records commendations, and reads back what its report shows.
 pub const RANKINGS_JOB: ServiceIdentity = ServiceIdentity {
     subject: "service:rankings-job",
     what: "the nightly rankings job",
     calls: paths! {
         "probity.registry.v1.RegistryService" { "ListBodies", "ListOfficers", "GetOfficerHistory" }
         "probity.intake.v1.IntakeService" { "ExportFacts", "BatchLookupFacts" }
+        "probity.draws.v1.DrawsService" { "ListDrawPlans" }
         "probity.rankings.v1.RankingsService" {
             "RecordRun", "ListRankings", "ListSuperiorAssessments", "UploadReport",
         }

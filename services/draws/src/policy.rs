@@ -11,6 +11,7 @@ probity_common::policy! {
         "GetTargetList" => Read,
         "SetDrawPlan" => Write,
         "GetDrawPlan" => Read,
+        "ListDrawPlans" => Read,
         "CreateDraw" => Write,
         "RecordPublicValue" => Admin,
         "RevealDraw" => Write,

@@ -89,6 +89,53 @@ pub async fn plan_revision(
     row.as_ref().map(doc).transpose()
 }
 
+/// The current revision of every plan of `year` (of `unit` alone if given),
+/// by unit then power, after the key `(unit, power)`, at most `limit`.
+pub async fn plans_of_year(
+    db: &impl ConnectionTrait,
+    year: i32,
+    unit: Option<&str>,
+    after: Option<(String, String)>,
+    limit: u64,
+) -> AppResult<Vec<(String, String, DrawPlan)>> {
+    let mut q = Filter::default();
+    q.and("p.year = $?", year);
+    q.and_numbered(
+        "p.revision = (SELECT MAX(r.revision) FROM draws_plans r \
+         WHERE r.unit = p.unit AND r.power = p.power AND r.year = p.year)"
+            .to_string(),
+        vec![],
+    );
+    if let Some(u) = unit {
+        q.and("p.unit = $?", u.to_string());
+    }
+    if let Some((u, pw)) = after {
+        let n = q.next();
+        q.and_numbered(
+            format!(
+                "(p.unit > ${n} OR (p.unit = ${} AND p.power > ${}))",
+                n + 1,
+                n + 2
+            ),
+            vec![u.clone().into(), u.into(), pw.into()],
+        );
+    }
+    let rows = db
+        .query_all_raw(stmt(
+            db,
+            &format!(
+                "SELECT p.unit, p.power, p.doc FROM draws_plans p {} \
+                 ORDER BY p.unit, p.power LIMIT {limit}",
+                q.clause()
+            ),
+            q.values,
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("", "unit")?, r.try_get("", "power")?, doc(r)?)))
+        .collect()
+}
+
 pub async fn insert_plan(
     db: &impl ConnectionTrait,
     unit: &str,

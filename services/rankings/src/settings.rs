@@ -18,6 +18,9 @@ pub struct RankingsSettings {
     pub accountability_endpoint: String,
     /// Where runs are recorded (the rankings service).
     pub rankings_endpoint: String,
+    /// Where the job reads the year's draw plans (the draws service), to
+    /// hold each unit's drawn share to its plan (Art. 19(7)).
+    pub draws_endpoint: String,
     /// A file holding a `service` token; empty: signed with the dev key.
     pub token_file: String,
     pub timeout_ms: u64,
@@ -44,6 +47,7 @@ impl Default for RankingsSettings {
             intake_endpoint: String::new(),
             accountability_endpoint: String::new(),
             rankings_endpoint: String::new(),
+            draws_endpoint: String::new(),
             token_file: String::new(),
             timeout_ms: 60_000,
             out_dir: "./data/rankings".into(),
@@ -65,6 +69,7 @@ impl Section for RankingsSettings {
                 &self.accountability_endpoint,
             ),
             ("rankings.rankings_endpoint", &self.rankings_endpoint),
+            ("rankings.draws_endpoint", &self.draws_endpoint),
         ] {
             peer_endpoint(key, ep)?;
         }

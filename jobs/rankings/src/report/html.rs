@@ -527,23 +527,27 @@ fn ranking(m: &Model<'_>, page: &mut String, unit: Unit) {
         .col(labels::PERCENTILE, "20mm", true)
         .col(labels::CHANGE, "26mm", false)
         .col(labels::PEER_GROUP, "", false)
-        .col("参与排名人员 Officers ranked", "26mm", true)
-        .col(labels::FLAGS, "36mm", false);
+        .col("参与排名人员 Officers ranked", "26mm", true);
+    if m.has_drawn() {
+        t.col(labels::DRAWN_SHARE, "34mm", false);
+    }
+    t.col(labels::FLAGS, "36mm", false);
     for d in units {
-        t.row(
-            subject_attr(d),
-            vec![
-                rank_of(d),
-                esc(&d.name),
-                score(d.score),
-                opt(d.peer_mean, score),
-                opt(d.percentile, |x| format!("{x:.0}")),
-                change_cell(m.change(d)),
-                esc(&d.peer_group_name),
-                d.officers_ranked.to_string(),
-                flags(d),
-            ],
-        );
+        let mut cells = vec![
+            rank_of(d),
+            esc(&d.name),
+            score(d.score),
+            opt(d.peer_mean, score),
+            opt(d.percentile, |x| format!("{x:.0}")),
+            change_cell(m.change(d)),
+            esc(&d.peer_group_name),
+            d.officers_ranked.to_string(),
+        ];
+        if m.has_drawn() {
+            cells.push(esc(&labels::drawn_share(m.drawn(d))));
+        }
+        cells.push(flags(d));
+        t.row(subject_attr(d), cells);
     }
     t.render(page);
     if unit == Unit::Department {

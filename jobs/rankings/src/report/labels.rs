@@ -162,6 +162,25 @@ pub fn clip(s: &str, max: usize) -> String {
     out
 }
 
+/// The drawn-share column's heading (Art. 19(7)).
+pub const DRAWN_SHARE: &str = "双随机抽查比例 / 计划 Drawn share / plan (Art. 19(7))";
+
+/// A unit's drawn share of routine inspections beside its plan's, in one
+/// cell: "62.5% / 80.0% ✗ 低于计划 below plan", "—" with no routine
+/// inspection, "无计划 no plan" without a plan.
+pub fn drawn_share(u: Option<crate::drawn_share::UnitShare>) -> String {
+    let pct = |x: f64| format!("{:.1}%", x * 100.0);
+    let Some(u) = u else {
+        return "—".into();
+    };
+    let share = u.share.map_or_else(|| "—".to_string(), pct);
+    match u.plan {
+        None => format!("{share} / 无计划 no plan"),
+        Some(p) if u.below_plan => format!("{share} / {} ✗ 低于计划 below plan", pct(p)),
+        Some(p) => format!("{share} / {}", pct(p)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

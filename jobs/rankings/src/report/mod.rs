@@ -29,6 +29,10 @@ pub struct Context<'a> {
     /// The year's cases, the previous year's sealed ranks, the superior
     /// assessments of vertically managed bodies.
     pub beside: &'a ReportInputs,
+    /// Each unit's drawn share by power beside its plan's (Art. 19(7));
+    /// `None`: not available in this run (or inputs made without the
+    /// services).
+    pub drawn: Option<&'a [crate::drawn_share::DrawnShareRow]>,
 }
 
 pub fn workbook(ctx: &Context<'_>, path: &Path) -> anyhow::Result<()> {
@@ -240,6 +244,17 @@ mod tests {
                 html: "<html></html>".into(),
             }]),
         };
+        // The first department below its plan, the second at it.
+        let drawn = [(0, 5, 10, true), (1, 8, 10, false)].map(|(i, drawn, routine, below)| {
+            crate::drawn_share::DrawnShareRow {
+                body: format!("bodies/{:032x}", 0xb0d1e5 + i),
+                power: format!("bodies/{:032x}/powers/p", 0xb0d1e5 + i),
+                routine,
+                drawn,
+                plan_bp: Some(8_000),
+                below_plan: below,
+            }
+        });
         let ctx = Context {
             plan: &plan,
             year: 2026,
@@ -250,6 +265,7 @@ mod tests {
             departments: &departments,
             towns: &towns,
             beside: &beside,
+            drawn: Some(&drawn),
         };
         let page = html::render(&model::Model::new(&ctx));
         let text: String = page
@@ -287,6 +303,12 @@ mod tests {
             assert!(text.contains(d), "{d}");
         }
         assert!(text.contains("定稿 Final"));
+        // Art. 19(7): the drawn share beside the plan's.
+        assert!(
+            text.contains("50.0% / 80.0% ✗ 低于计划 below plan"),
+            "drawn share"
+        );
+        assert!(text.contains("80.0% / 80.0%"));
         // The year's notices, each linked to its document beside the report.
         assert!(text.contains("尚政通〔2026〕1号"));
         assert!(page.contains("href=\"notices/0123456789abcdef0123456789abcdef.html\""));

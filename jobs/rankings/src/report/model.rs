@@ -110,6 +110,9 @@ pub struct Model<'a> {
     changes: HashMap<String, Change>,
     /// The year's superior assessments by body (Art. 4).
     superior: HashMap<&'a str, &'a SuperiorRow>,
+    /// Each unit's drawn share beside its plan's (Art. 19(7)); `None`: not
+    /// available in this run.
+    drawn: Option<HashMap<String, crate::drawn_share::UnitShare>>,
 }
 
 const UNNAMED: &str = "未命名 Unnamed";
@@ -306,6 +309,7 @@ impl<'a> Model<'a> {
                 .iter()
                 .map(|a| (a.body.as_str(), a))
                 .collect(),
+            drawn: ctx.drawn.map(crate::drawn_share::by_unit),
             ctx,
             departments,
             towns,
@@ -366,6 +370,17 @@ impl<'a> Model<'a> {
 
     pub fn change(&self, d: &Subject) -> Option<Change> {
         self.changes.get(&d.subject).copied()
+    }
+
+    /// Whether the run read the units' drawn shares (Art. 19(7)).
+    pub fn has_drawn(&self) -> bool {
+        self.drawn.is_some()
+    }
+
+    /// A unit's drawn share beside its plan's (Art. 19(7)): `None` when it
+    /// reported no inspection and has no plan, or the run did not read them.
+    pub fn drawn(&self, d: &Subject) -> Option<crate::drawn_share::UnitShare> {
+        self.drawn.as_ref()?.get(&d.subject).copied()
     }
 
     /// The superior's assessment of a vertically managed body (Art. 4),

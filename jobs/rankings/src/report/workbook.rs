@@ -341,6 +341,9 @@ fn units(
     if with_superior {
         headers.push(labels::SUPERIOR.into());
     }
+    if m.has_drawn() {
+        headers.push(labels::DRAWN_SHARE.into());
+    }
     for i in &m.department_indicators {
         headers.push(i.label());
         headers.push(format!("{} 得分 points", i.zh));
@@ -367,6 +370,9 @@ fn units(
                     None if d.vertically_managed => text(labels::NOT_REPORTED),
                     None => Cell::Empty,
                 });
+            }
+            if m.has_drawn() {
+                row.push(text(labels::drawn_share(m.drawn(d))));
             }
             for (k, i) in m.department_indicators.iter().enumerate() {
                 row.push(num(d.values[k], value_format(i.kind)));

@@ -308,11 +308,20 @@ pub async fn raise_from_flag(
     );
     let kind = FlagKind::try_from(flag.kind).unwrap_or_default();
     if kind == FlagKind::Unspecified {
-        v.add("flag.kind", "BELOW_THRESHOLD or FAILING");
+        v.add(
+            "flag.kind",
+            "BELOW_THRESHOLD, FAILING or DRAWN_SHARE_BELOW_PLAN",
+        );
     }
     let sk = subject_kind(&mut v, &flag.subject, "flag.subject");
     if kind == FlagKind::BelowThreshold && sk == Some(rows::SubjectKind::Body) {
         v.add("flag.subject", "Art. 20(2) flags are about officers");
+    }
+    if kind == FlagKind::DrawnShareBelowPlan && sk == Some(rows::SubjectKind::Officer) {
+        v.add(
+            "flag.subject",
+            "Art. 19(7) flags are about bodies (the unit whose inspections were not drawn)",
+        );
     }
     v.non_empty(&flag.run, "flag.run");
     v.max_len(&flag.run, 128, "flag.run");

@@ -3,7 +3,10 @@
 //! here from what the registry and intake say, then created once per
 //! origin key (`lifecycle::create`).
 use probity_common::{AppError, AppResult, Reason};
-use probity_proto::intake::v1::{Fact, Finding, FindingState};
+use probity_proto::{
+    accountability::v1::FlagKind,
+    intake::v1::{Fact, Finding, FindingState},
+};
 
 use crate::{
     Accountability,
@@ -226,10 +229,22 @@ pub struct FlagAsk {
 pub async fn from_flag(acc: &Accountability, flag: FlagAsk) -> AppResult<Raised> {
     let who = acc.peers.resolve(&flag.subject, "flag.subject").await?;
     let reference = format!("rankings/{}/{}/{}", flag.year, flag.kind, flag.subject);
-    let detail = format!(
-        "{} {}: score {:.4} below {:.4} (peer group {}, run {})",
-        flag.year, flag.kind, flag.score, flag.threshold, flag.peer_group, flag.run
-    );
+    let detail = if flag.ground == catalogue::flag_ground(FlagKind::DrawnShareBelowPlan) {
+        format!(
+            "{} {}: 双随机抽查比例 drawn share of routine inspections {:.1}% below the plan's {:.1}% ({}, run {})",
+            flag.year,
+            flag.kind,
+            flag.score * 100.0,
+            flag.threshold * 100.0,
+            flag.peer_group,
+            flag.run
+        )
+    } else {
+        format!(
+            "{} {}: score {:.4} below {:.4} (peer group {}, run {})",
+            flag.year, flag.kind, flag.score, flag.threshold, flag.peer_group, flag.run
+        )
+    };
     let title = format!(
         "{}: {}",
         catalogue::ground(flag.ground)

@@ -25,6 +25,7 @@ probity_common::rpc_methods! {
         get_target_list("GetTargetList", GetTargetListRequest) -> TargetList => lists::get;
         set_draw_plan("SetDrawPlan", SetDrawPlanRequest) -> DrawPlan => plans::set;
         get_draw_plan("GetDrawPlan", GetDrawPlanRequest) -> DrawPlan => plans::get;
+        list_draw_plans("ListDrawPlans", ListDrawPlansRequest) -> ListDrawPlansResponse => plans::list;
         create_draw("CreateDraw", CreateDrawRequest) -> Draw => draws::create;
         record_public_value("RecordPublicValue", RecordPublicValueRequest) -> Draw => draws::record_public_value;
         reveal_draw("RevealDraw", RevealDrawRequest) -> Draw => draws::reveal;

@@ -232,3 +232,30 @@ pub async fn get(draws: &Draws, ctx: &Ctx, r: GetDrawPlanRequest) -> AppResult<D
         .await?
         .ok_or_else(|| AppError::not_found(r.name.clone()))
 }
+
+/// Every plan of a year, its current revision: the rankings job holds each
+/// unit's drawn share to them (Art. 19(7)). A department sees its own.
+pub async fn list(
+    draws: &Draws,
+    ctx: &Ctx,
+    r: ListDrawPlansRequest,
+) -> AppResult<ListDrawPlansResponse> {
+    let mut v = Violations::new();
+    v.check((2000..=2100).contains(&r.year), "year", "a year 2000-2100");
+    let key = format!("drawPlans/{}", r.year);
+    let p = probity_common::names::page(&mut v, r.page_size, &r.page_token, &key);
+    v.finish()?;
+    let after = p
+        .after
+        .as_deref()
+        .and_then(|a| a.split_once('\u{1}'))
+        .map(|(u, pw)| (u.to_string(), pw.to_string()));
+    let unit = ctx.principal.department_body();
+    let rows = crate::store::plans_of_year(&draws.store.db, r.year, unit, after, p.size).await?;
+    let last = rows.last().map(|(u, pw, _)| format!("{u}\u{1}{pw}"));
+    let next_page_token = probity_common::names::next_token(rows.len(), &p, last.as_deref(), &key);
+    Ok(ListDrawPlansResponse {
+        draw_plans: rows.into_iter().map(|(_, _, d)| d).collect(),
+        next_page_token,
+    })
+}
