@@ -16,10 +16,11 @@ use probity_rankings::{output::Manifest, summary::RunTables};
 
 mod cases;
 mod check;
+mod draws;
 mod next_act;
 mod summary;
 
-pub use check::{Found, PatternCheck};
+pub use check::{DrawCheck, Found, PatternCheck};
 pub use next_act::LoopClosed;
 pub use summary::print;
 
@@ -47,6 +48,8 @@ pub struct Story {
     pub false_flags: Vec<String>,
     pub closed: LoopClosed,
     pub cases: cases::CaseCounts,
+    /// This year's draws and the inspections after them (双随机一公开).
+    pub draws: draws::Published,
     /// Seconds per stage, in order.
     pub stages: Vec<(String, f64)>,
 }
@@ -74,6 +77,9 @@ pub async fn tell(
     std::fs::write(&truth_file, serde_json::to_vec_pretty(&city.truth)?)?;
     lap("build the city", &mut stages);
 
+    let draws = draws::draw_and_inspect(&endpoints, &tokens, &city, &o.out).await?;
+    lap("draw and inspect (双随机一公开)", &mut stages);
+
     let conn = cases::Conn::open(&endpoints, &tokens).await?;
     let raised = cases::raise_planted(&conn, &city.truth).await?;
     lap("raise cases from findings", &mut stages);
@@ -91,6 +97,7 @@ pub async fn tell(
     let cases = cases::count(&all);
     let checks = check::patterns(&conn, &city.truth, &tables, &raised, &all).await?;
     let false_flags = check::false_flags(&city.truth, &tables);
+    let draws = draws.checked(&conn).await?;
     lap("check the planted patterns", &mut stages);
     Ok(Story {
         city,
@@ -103,6 +110,7 @@ pub async fn tell(
         false_flags,
         closed,
         cases,
+        draws,
         stages,
     })
 }
