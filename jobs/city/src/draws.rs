@@ -21,9 +21,7 @@ use probity_proto::{
         CreateDrawRequest, Draw, DrawPlan, ListedTarget, RecordPublicValueRequest,
         RevealDrawRequest, RiskClass, SetDrawPlanRequest, TargetList, UpdateTargetListRequest,
     },
-    intake::v1::{
-        Fact, Inspection, ProcessRecord, RecordKind, SubmitFactRequest, fact::Payload,
-    },
+    intake::v1::{Fact, Inspection, ProcessRecord, RecordKind, SubmitFactRequest, fact::Payload},
 };
 use rand::{Rng, seq::SliceRandom};
 use serde::Serialize;
@@ -40,7 +38,8 @@ const RATIOS: [i32; 5] = [5_000, 3_000, 2_000, 1_000, 2_500];
 const PER_TARGET: i32 = 2;
 pub const DRAWN_SHARE: i32 = 7_000;
 pub const MAX_PER_TARGET: i32 = 2;
-const PUBLIC_VALUE_SOURCE: &str = "中国福利彩票 3D (福彩3D), the draw of the day after the commitment";
+const PUBLIC_VALUE_SOURCE: &str =
+    "中国福利彩票 3D (福彩3D), the draw of the day after the commitment";
 
 /// How a unit departs from its draw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -129,7 +128,9 @@ pub struct Draws {
 
 /// The year the draws are for: the current one in the city.
 pub fn draw_year() -> i32 {
-    Utc::now().with_timezone(&probity_rules::city::city()).year()
+    Utc::now()
+        .with_timezone(&probity_rules::city::city())
+        .year()
 }
 
 /// The unit's seed: 32 bytes the city's seed fixes, secret until the reveal.
@@ -445,7 +446,11 @@ async fn inspect(
                         officers: v.officers,
                         target: v.target,
                         inspect_time: Some(ts(at)),
-                        random_draw: if v.cites { d.name.clone() } else { String::new() },
+                        random_draw: if v.cites {
+                            d.name.clone()
+                        } else {
+                            String::new()
+                        },
                         records,
                         draw_verified: false,
                         cause: String::new(),
