@@ -472,3 +472,85 @@ async fn inspect(
     }
     Ok(u)
 }
+
+#[cfg(test)]
+mod tests {
+    use probity_proto::draws::v1::Assignment;
+
+    use super::*;
+
+    fn draw() -> Draw {
+        let record = serde_json::json!({
+            "inspectors": ["officers/a", "officers/b", "officers/c", "officers/d"],
+            "targets": [{"code": "T1"}, {"code": "T2"}, {"code": "T3"}, {"code": "T4"}],
+        });
+        Draw {
+            name: "draws/d".into(),
+            result: vec![
+                Assignment {
+                    target: "T3".into(),
+                    officers: vec!["officers/c".into(), "officers/a".into()],
+                },
+                Assignment {
+                    target: "T1".into(),
+                    officers: vec!["officers/b".into(), "officers/d".into()],
+                },
+            ],
+            record_json: record.to_string(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_unit_that_keeps_to_its_draw_sends_what_it_drew() {
+        let v = visits(&draw(), None);
+        assert_eq!(v.len(), 2);
+        assert!(v.iter().all(|x| x.cites));
+        assert_eq!(v[0].target, "T3");
+        assert_eq!(v[0].officers, ["officers/c", "officers/a"]);
+    }
+
+    #[test]
+    fn each_departure_is_the_one_planted() {
+        let d = draw();
+        // another officer of the pool at the first target, still citing
+        let v = visits(&d, Some(Departure::OtherOfficer));
+        assert_eq!(v[0].officers, ["officers/c", "officers/b"]);
+        assert!(v[0].cites);
+        assert_eq!(v[1].officers, d.result[1].officers);
+        // the first target past the cap, the extra visits citing nothing
+        let v = visits(&d, Some(Departure::Excessive));
+        let first: Vec<_> = v.iter().filter(|x| x.target == "T3").collect();
+        assert_eq!(first.len(), 1 + MAX_PER_TARGET as usize);
+        assert_eq!(
+            v.iter().filter(|x| !x.cites).count(),
+            MAX_PER_TARGET as usize
+        );
+        // as many visits, chosen, none citing the draw
+        let v = visits(&d, Some(Departure::Undrawn));
+        assert_eq!(v.len(), d.result.len());
+        assert!(v.iter().all(|x| !x.cites));
+        assert_eq!(v[0].target, "T1");
+    }
+
+    #[test]
+    fn seeds_and_lists_follow_the_citys_seed() {
+        assert_eq!(seed_of(1, "SCJG"), seed_of(1, "SCJG"));
+        assert_ne!(seed_of(1, "SCJG"), seed_of(2, "SCJG"));
+        assert_ne!(seed_of(1, "SCJG"), seed_of(1, "HBJ"));
+        let bp = Blueprint::new(&crate::CityPlan {
+            departments: 8,
+            towns: 2,
+            officers: 90,
+            facts: 4_000,
+            year: 2025,
+            ..crate::CityPlan::default()
+        })
+        .unwrap();
+        let one = target_list(&bp, "SCJG");
+        assert_eq!(one, target_list(&bp, "SCJG"));
+        assert_eq!(one.len(), LISTED);
+        let codes: std::collections::HashSet<_> = one.iter().map(|t| &t.code).collect();
+        assert_eq!(codes.len(), LISTED, "each code once");
+    }
+}
