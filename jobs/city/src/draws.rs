@@ -15,6 +15,7 @@
 //! units follow from the city's seed; which officer a draw picks also
 //! depends on the ids the registry gave.
 use chrono::{DateTime, Datelike, Duration, Utc};
+use futures::{StreamExt, TryStreamExt};
 use probity_common::auth::Role;
 use probity_proto::{
     draws::v1::{
@@ -30,6 +31,8 @@ use tonic_types::StatusExt;
 
 use crate::{City, Endpoints, TokenSource, blueprint::Blueprint, connect::Conn, rng};
 
+/// Units drawing (or inspecting) at once.
+const PARALLEL: usize = 4;
 /// Targets on each unit's list.
 const LISTED: usize = 30;
 /// The plan every unit sets: ratios per risk class (basis points), officers
@@ -211,20 +214,35 @@ pub async fn run(
     let conn = Conn::open(endpoints, tokens).await?;
     let year = draw_year();
     let mut out = Draws::default();
-    // Every unit with an inspection power draws under its first one.
+    // Every unit with an inspection power draws under its first one; a few
+    // at a time, in the city's order.
+    let units: Vec<(usize, &str)> = city
+        .bodies
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter_map(|(b, made)| {
+            let (_, power, _) = made
+                .powers
+                .iter()
+                .find(|(_, _, cat)| cat == "POWER_CATEGORY_INSPECTION")?;
+            Some((b, power.as_str()))
+        })
+        .collect();
+    let results: Vec<_> = futures::stream::iter(units)
+        .map(|(b, power)| {
+            let (conn, bp) = (&conn, &bp);
+            async move { (b, draw_one(conn, bp, &city.bodies[b], power, year).await) }
+        })
+        .buffered(PARALLEL)
+        .collect()
+        .await;
     let mut drawn: Vec<(usize, Draw)> = Vec::new();
-    for (b, made) in city.bodies.iter().enumerate().skip(1) {
-        let Some((_, power, _)) = made
-            .powers
-            .iter()
-            .find(|(_, _, cat)| cat == "POWER_CATEGORY_INSPECTION")
-        else {
-            continue;
-        };
-        match draw_one(&conn, &bp, made, power, year).await? {
+    for (b, r) in results {
+        match r? {
             Ok(d) => drawn.push((b, d)),
             Err(reason) => out.not_drawn.push(NotDrawn {
-                key: made.key.clone(),
+                key: city.bodies[b].key.clone(),
                 reason,
             }),
         }
@@ -237,14 +255,18 @@ pub async fn run(
         })
         .collect();
     picks.shuffle(&mut r);
-    for (i, (b, d)) in drawn.into_iter().enumerate() {
-        let departure = picks
-            .iter()
-            .position(|p| *p == i)
-            .and_then(|at| Departure::ALL.get(at).copied());
-        out.units
-            .push(inspect(&conn, &city.bodies[b], d, departure, year).await?);
-    }
+    let conn = &conn;
+    out.units = futures::stream::iter(drawn.into_iter().enumerate())
+        .map(|(i, (b, d))| {
+            let departure = picks
+                .iter()
+                .position(|p| *p == i)
+                .and_then(|at| Departure::ALL.get(at).copied());
+            inspect(conn, &city.bodies[b], d, departure, year)
+        })
+        .buffered(PARALLEL)
+        .try_collect()
+        .await?;
     Ok(out)
 }
 
