@@ -77,9 +77,6 @@ pub async fn tell(
     std::fs::write(&truth_file, serde_json::to_vec_pretty(&city.truth)?)?;
     lap("build the city", &mut stages);
 
-    let draws = draws::draw_and_inspect(&endpoints, &tokens, &city, &o.out).await?;
-    lap("draw and inspect (双随机一公开)", &mut stages);
-
     let conn = cases::Conn::open(&endpoints, &tokens).await?;
     let raised = cases::raise_planted(&conn, &city.truth).await?;
     lap("raise cases from findings", &mut stages);
@@ -91,6 +88,12 @@ pub async fn tell(
 
     let closed = next_act::close_the_loop(&conn, &city, &raised).await?;
     lap("decide, withhold, find the next act", &mut stages);
+
+    // After the loop: intake keeps the registry's answers for a few seconds
+    // (intake.registry_cache_ttl_ms), so inspections just before the
+    // withholding could let the next act pass as qualified.
+    let draws = draws::draw_and_inspect(&endpoints, &tokens, &city, &o.out).await?;
+    lap("draw and inspect (双随机一公开)", &mut stages);
 
     // One walk of every case, for the counts and the patterns' checks.
     let all = cases::all_cases(&conn).await?;
