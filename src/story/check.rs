@@ -3,6 +3,7 @@
 //! raised; and every flag the run raised on a subject nothing was planted on.
 use probity_city::{
     GroundTruth,
+    draws::{Departure, Draws},
     truth::{Flag, Planted, Worst},
 };
 use probity_common::auth::Role;
@@ -164,4 +165,52 @@ pub fn false_flags(truth: &GroundTruth, tables: &RunTables) -> Vec<String> {
         .filter(|r| r.flagged() && !planted.contains(&r.subject))
         .map(|r| format!("{} {}", r.subject, r.name))
         .collect()
+}
+
+/// A unit's departure from its draw against what the system made of it.
+#[derive(Debug, Clone)]
+pub struct DrawCheck {
+    pub departure: Departure,
+    pub unit: String,
+    /// Intake recorded the departure's rule on the unit (for the undrawn
+    /// unit: its verified drawn share is nil, below its plan).
+    pub found: Found,
+}
+
+impl DrawCheck {
+    pub fn missed(&self) -> bool {
+        self.found.missed()
+    }
+}
+
+/// Each departure planted in the units' draws, found or not; and every
+/// unit that departed from its draw without a departure planted on it (a
+/// finding on its inspections, or an inspection not verified).
+pub async fn draws(conn: &Conn<'_>, d: &Draws) -> anyhow::Result<(Vec<DrawCheck>, Vec<String>)> {
+    let mut intake = conn.intake(Role::LegalOffice, None)?;
+    let mut out = Vec::new();
+    for u in &d.units {
+        let Some(departure) = u.departure else {
+            continue;
+        };
+        let seen = match departure.rule() {
+            Some(rule) => first_finding(&mut intake, &u.body, "", rule)
+                .await?
+                .is_some(),
+            None => u.verified == 0 && u.below_plan(),
+        };
+        out.push(DrawCheck {
+            departure,
+            unit: u.display_name.clone(),
+            found: Found::of(true, seen),
+        });
+    }
+    let strays = d
+        .units
+        .iter()
+        .filter(|u| u.departure.is_none())
+        .filter(|u| !u.findings.is_empty() || u.verified != u.inspections)
+        .map(|u| format!("{} {}: {:?}", u.body, u.display_name, u.findings))
+        .collect();
+    Ok((out, strays))
 }

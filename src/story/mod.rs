@@ -16,10 +16,11 @@ use probity_rankings::{output::Manifest, summary::RunTables};
 
 mod cases;
 mod check;
+mod draws;
 mod next_act;
 mod summary;
 
-pub use check::{Found, PatternCheck};
+pub use check::{DrawCheck, Found, PatternCheck};
 pub use next_act::LoopClosed;
 pub use summary::print;
 
@@ -47,6 +48,8 @@ pub struct Story {
     pub false_flags: Vec<String>,
     pub closed: LoopClosed,
     pub cases: cases::CaseCounts,
+    /// This year's draws and the inspections after them (双随机一公开).
+    pub draws: draws::Published,
     /// Seconds per stage, in order.
     pub stages: Vec<(String, f64)>,
 }
@@ -86,11 +89,18 @@ pub async fn tell(
     let closed = next_act::close_the_loop(&conn, &city, &raised).await?;
     lap("decide, withhold, find the next act", &mut stages);
 
+    // After the loop: intake keeps the registry's answers for a few seconds
+    // (intake.registry_cache_ttl_ms), so inspections just before the
+    // withholding could let the next act pass as qualified.
+    let draws = draws::draw_and_inspect(&endpoints, &tokens, &city, &o.out).await?;
+    lap("draw and inspect (双随机一公开)", &mut stages);
+
     // One walk of every case, for the counts and the patterns' checks.
     let all = cases::all_cases(&conn).await?;
     let cases = cases::count(&all);
     let checks = check::patterns(&conn, &city.truth, &tables, &raised, &all).await?;
     let false_flags = check::false_flags(&city.truth, &tables);
+    let draws = draws.checked(&conn).await?;
     lap("check the planted patterns", &mut stages);
     Ok(Story {
         city,
@@ -103,6 +113,7 @@ pub async fn tell(
         false_flags,
         closed,
         cases,
+        draws,
         stages,
     })
 }

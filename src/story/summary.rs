@@ -2,7 +2,7 @@
 //! first, then where the report and the workbook are.
 use std::fmt::Write;
 
-use probity_city::truth::Pattern;
+use probity_city::{draws::Departure, truth::Pattern};
 
 use super::{Found, Story};
 
@@ -62,6 +62,7 @@ pub fn print(s: &Story) -> String {
     officers(&mut o, s);
     cases(&mut o, s);
     patterns(&mut o, s);
+    draws(&mut o, s);
     let _ = writeln!(o, "\n文件 Files");
     for (what, file) in [
         ("报告 report (HTML, prints on A4)", "report.html"),
@@ -70,6 +71,7 @@ pub fn print(s: &Story) -> String {
         let _ = writeln!(o, "  {what}: {}", s.run_dir.join(file).display());
     }
     let _ = writeln!(o, "  埋设事实 ground truth: {}", s.truth_file.display());
+    let _ = writeln!(o, "  抽取记录 draw records: {}", s.draws.dir.display());
     let _ = writeln!(o, "\n用时 Time by stage");
     for (stage, secs) in &s.stages {
         let _ = writeln!(o, "  {stage}: {secs:.1} s");
@@ -170,4 +172,85 @@ fn patterns(o: &mut String, s: &Story) {
             _ => "accepted ✗".to_string(),
         }
     );
+}
+
+fn departure_label(d: Departure) -> &'static str {
+    match d {
+        Departure::OtherOfficer => "另派人员 an officer the draw did not pick (DRAW_MISMATCH)",
+        Departure::Excessive => {
+            "超过抽查计划次数 a target inspected past the plan's cap (INSPECTION_EXCESSIVE, Art. 19(8))"
+        }
+        Departure::Undrawn => "未经抽取 routine inspections not drawn (Art. 19(7))",
+    }
+}
+
+fn draws(o: &mut String, s: &Story) {
+    let p = &s.draws;
+    let units = &p.draws.units;
+    let year = units.first().map_or(0, |u| u.year);
+    let (drawn, verified, routine) = units.iter().fold((0, 0, 0), |(d, v, r), u| {
+        (d + u.drawn_targets, v + u.verified, r + u.inspections)
+    });
+    let _ = writeln!(
+        o,
+        "\n双随机一公开 Draws ({year}, after the ranked year): {} units drew {drawn} targets; \
+         {verified} of {routine} routine inspections verified as drawn",
+        units.len()
+    );
+    for n in &p.draws.not_drawn {
+        let _ = writeln!(o, "  {}: no draw ({})", n.key, n.reason);
+    }
+    let _ = writeln!(
+        o,
+        "  单位 unit: 抽取 drawn · 核验 verified / 日常检查 routine (plan {}%)",
+        probity_city::draws::DRAWN_SHARE / 100
+    );
+    for u in units {
+        let _ = writeln!(
+            o,
+            "  {}  {} · {} / {}  {}%{}",
+            u.display_name,
+            u.drawn_targets,
+            u.verified,
+            u.inspections,
+            u.drawn_share() / 100,
+            if u.below_plan() {
+                "  低于抽查计划 below plan"
+            } else {
+                ""
+            }
+        );
+    }
+    let found = p.checks.iter().filter(|c| !c.missed()).count();
+    let _ = writeln!(
+        o,
+        "  埋设 Planted departures: {found} of {} found",
+        p.checks.len()
+    );
+    for c in &p.checks {
+        let _ = writeln!(
+            o,
+            "  {}  {}: {}",
+            mark(c.found),
+            departure_label(c.departure),
+            c.unit
+        );
+    }
+    let _ = writeln!(
+        o,
+        "  误报 Units departing with nothing planted: {}",
+        p.strays.len()
+    );
+    let _ = writeln!(
+        o,
+        "  一公开 Published records recomputed offline: {} of {} match{}",
+        p.records_checked - p.records_differing.len(),
+        p.records_checked,
+        p.sample()
+            .map(|f| format!("; check one: probity draw verify {}", f.display()))
+            .unwrap_or_default()
+    );
+    for d in &p.records_differing {
+        let _ = writeln!(o, "    ✗ {d}");
+    }
 }

@@ -36,6 +36,28 @@ db_test!(the_whole_loop_closes, |backend| async move {
     assert_eq!(story.false_flags, Vec::<String>::new(), "{summary}");
     assert_eq!(story.city.truth.backdate.refused, Some(true), "{summary}");
 
+    // This year's routine inspections through the units' draws: every unit
+    // that kept to its draw has its inspections verified, each planted
+    // departure is found, and a published record verifies offline through
+    // the real binary.
+    let d = &story.draws;
+    assert!(d.draws.units.len() >= 5, "{summary}");
+    let missed: Vec<_> = d.checks.iter().filter(|c| c.missed()).collect();
+    assert!(missed.is_empty(), "missed: {missed:#?}\n{summary}");
+    assert_eq!(d.checks.len(), 3, "{summary}");
+    assert_eq!(d.strays, Vec::<String>::new(), "{summary}");
+    for u in d.draws.units.iter().filter(|u| u.departure.is_none()) {
+        assert!(u.inspections > 0, "{u:?}");
+        assert_eq!(u.verified, u.inspections, "{u:?}");
+    }
+    assert!(d.records_differing.is_empty(), "{summary}");
+    let sample = d.sample().expect("a unit that kept to its draw");
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&sample).unwrap()).unwrap();
+    let (status, out) = crate::draws::verify_cli(&record).await;
+    assert_eq!(status, 0, "{out}");
+    assert!(out.starts_with("matches:"), "{out}");
+
     // The loop closes: withheld in the registry, the next act a finding
     // on that officer, and that finding its own case.
     let l = &story.closed;
@@ -95,7 +117,7 @@ db_test!(the_whole_loop_closes, |backend| async move {
 
     // Every service's chain verifies.
     let token = s.token(Role::Auditor, None);
-    for service in ["registry", "intake", "accountability", "rankings"] {
+    for service in ["registry", "intake", "accountability", "rankings", "draws"] {
         let v = s
             .audit(&token)
             .await

@@ -7,6 +7,7 @@ use probity_common::{
 };
 use probity_proto::{
     accountability::v1::accountability_service_client::AccountabilityServiceClient,
+    draws::v1::draws_service_client::DrawsServiceClient,
     intake::v1::intake_service_client::IntakeServiceClient,
     registry::v1::registry_service_client::RegistryServiceClient,
 };
@@ -18,12 +19,14 @@ use tonic::{
 
 /// The services' addresses (http://host:port). The build calls the
 /// registry and intake; accountability is here for callers that go on to
-/// raise and decide cases on the city.
+/// raise and decide cases on the city, draws for its units' draws
+/// (`draws.rs`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {
     pub registry: String,
     pub intake: String,
     pub accountability: String,
+    pub draws: String,
 }
 
 impl Endpoints {
@@ -33,6 +36,7 @@ impl Endpoints {
             registry: url.into(),
             intake: url.into(),
             accountability: url.into(),
+            draws: url.into(),
         }
     }
 }
@@ -112,12 +116,14 @@ impl Interceptor for Bearer {
 pub type Registry = RegistryServiceClient<InterceptedService<Channel, Bearer>>;
 pub type Intake = IntakeServiceClient<InterceptedService<Channel, Bearer>>;
 pub type Accountability = AccountabilityServiceClient<InterceptedService<Channel, Bearer>>;
+pub type Draws = DrawsServiceClient<InterceptedService<Channel, Bearer>>;
 
 /// Channels to the registry and intake, and the tokens to use on them.
 pub struct Conn<'a> {
     registry: Channel,
     intake: Channel,
     accountability: Channel,
+    draws: Channel,
     pub tokens: &'a dyn TokenSource,
 }
 
@@ -138,6 +144,7 @@ impl<'a> Conn<'a> {
             registry: channel(&endpoints.registry).await?,
             intake: channel(&endpoints.intake).await?,
             accountability: channel(&endpoints.accountability).await?,
+            draws: channel(&endpoints.draws).await?,
             tokens,
         })
     }
@@ -165,6 +172,16 @@ impl<'a> Conn<'a> {
         let bearer = Bearer::new(&self.tokens.legal_section_token(body)?)?;
         Ok(AccountabilityServiceClient::with_interceptor(
             self.accountability.clone(),
+            bearer,
+        ))
+    }
+
+    /// The draws service as `role` (a department for its own draws, the
+    /// office for the public value).
+    pub fn draws(&self, role: Role, body: Option<&str>) -> anyhow::Result<Draws> {
+        let bearer = Bearer::new(&self.tokens.token(role, body)?)?;
+        Ok(DrawsServiceClient::with_interceptor(
+            self.draws.clone(),
             bearer,
         ))
     }

@@ -23,6 +23,7 @@ pub mod blueprint;
 pub mod catalog;
 pub mod codes;
 pub mod connect;
+pub mod draws;
 pub mod facts;
 pub mod intake;
 pub mod names;

@@ -1,7 +1,8 @@
 //! A fact as intake records and exports it, without intake: the kind and
 //! the instant from the payload, the output fields intake computes
 //! (a decision's `major` by the catalogue and its penalty's
-//! `within_benchmark`, a review's `wrongful`), and the findings. The city
+//! `within_benchmark`, a review's `wrongful`, an inspection's
+//! `draw_verified`), and the findings. The city
 //! knows its findings: the planted facts carry their patterns' rules
 //! (`planted.rs`, the same table the built city is checked against), and
 //! every other fact is drawn to break no rule (a built city reports any
@@ -73,6 +74,11 @@ impl<'a> Body<'a> {
                 let criteria = power.and_then(|p| p.major.as_ref());
                 d.major = d.major || major_by_catalogue(d, criteria).is_some();
             }
+            // The year's draws are free text (`SJ-…`), no draw of the
+            // draws service: intake keeps them unverified, and so does this
+            // (a verified draw opens its window at its reveal, which is
+            // after the ranked year; `draws.rs` runs the current year's).
+            Payload::Inspection(i) => i.draw_verified = false,
             Payload::ReviewOutcome(r) => {
                 r.wrongful = r.result == ReviewResult::Revoked as i32
                     || r.result == ReviewResult::Lost as i32;
@@ -101,4 +107,34 @@ pub fn findings(rules: &[(String, String)], fact: &str, body: &str, voided: bool
             ..Default::default()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Blueprint, CityPlan};
+
+    #[test]
+    fn a_free_text_draw_is_not_verified() {
+        let bp = Blueprint::new(&CityPlan {
+            departments: 8,
+            towns: 2,
+            officers: 90,
+            facts: 4_000,
+            year: 2025,
+            ..CityPlan::default()
+        })
+        .unwrap();
+        let body = Body::new(&bp.bodies[1], &[]);
+        let mut p = Payload::Inspection(Inspection {
+            random_draw: "SJ-SCJG-202503".into(),
+            draw_verified: true,
+            ..Default::default()
+        });
+        body.compute(&mut p);
+        let Payload::Inspection(i) = p else {
+            unreachable!()
+        };
+        assert!(!i.draw_verified);
+    }
 }
