@@ -476,6 +476,7 @@ async fn inspect(
                         records,
                         draw_verified: false,
                         cause: String::new(),
+                        outcome: probity_proto::intake::v1::InspectionOutcome::NoProblem as i32,
                     })),
                     ..Default::default()
                 }),
