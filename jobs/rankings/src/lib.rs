@@ -17,6 +17,7 @@ pub mod compute;
 pub mod csv_cells;
 pub mod deliver;
 pub mod extract;
+pub mod fact_columns;
 pub mod indicators;
 pub mod nightly;
 pub mod output;

@@ -17,6 +17,7 @@ mod basics;
 mod breaches;
 mod bulk;
 mod dependants;
+mod export_columns;
 mod drawn;
 mod fast_path;
 mod findings;
