@@ -320,7 +320,7 @@ db_test!(the_fast_export_validates_and_keeps_its_readers, |b| async move {
         .await,
         Code::InvalidArgument,
     );
-    assert_eq!(bad_fields(&e), vec!["year".to_string(), "kind".to_string()]);
+    assert_eq!(bad_fields(&e), vec!["kind".to_string(), "year".to_string()]);
     // an empty year is an empty stream
     let none: Vec<_> = lead
         .export_fact_columns(ExportFactColumnsRequest {
