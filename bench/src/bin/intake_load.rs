@@ -317,7 +317,10 @@ async fn export_run(
         kind: 0,
         include_voided: true,
     };
-    let mut stream = c.export_fact_columns(authed(req, &auth)).await?.into_inner();
+    let mut stream = c
+        .export_fact_columns(authed(req, &auth))
+        .await?
+        .into_inner();
     // decoded on a thread of their own while the next message arrives, as
     // the job does
     let (tx, mut rx) = tokio::sync::mpsc::channel::<ExportFactColumnsResponse>(2);
@@ -329,10 +332,8 @@ async fn export_run(
             bytes += (m.facts.len() + m.officers.len() + m.findings.len()) as u64;
             facts += match &mut files {
                 Some(f) => f.push(&m, i64::MAX)? as u64,
-                None => {
-                    probity_rankings::fact_columns::frames(&m, i64::MAX, &mut counted)?[0].height()
-                        as u64
-                }
+                None => probity_rankings::fact_columns::frames(&m, i64::MAX, &mut counted)?[0]
+                    .height() as u64,
             };
         }
         if let Some(f) = files {

@@ -20,8 +20,7 @@ use probity_common::{
 use probity_proto::{
     intake::v1::{
         BatchLookupFactsRequest, ExportFactColumnsRequest, ExportFactColumnsResponse, Fact,
-        FactKind, LookupFactRequest,
-        fact::Payload, intake_service_client::IntakeServiceClient,
+        FactKind, LookupFactRequest, fact::Payload, intake_service_client::IntakeServiceClient,
     },
     registry::v1::{
         Body, GetOfficerHistoryRequest, ListBodiesRequest, ListOfficersRequest, Officer,

@@ -48,7 +48,12 @@ fn i32s(df: &DataFrame, name: &str) -> anyhow::Result<Vec<i32>> {
 }
 
 fn bools(df: &DataFrame, name: &str) -> anyhow::Result<Vec<bool>> {
-    Ok(df.column(name)?.bool()?.iter().map(|b| b == Some(true)).collect())
+    Ok(df
+        .column(name)?
+        .bool()?
+        .iter()
+        .map(|b| b == Some(true))
+        .collect())
 }
 
 /// The message's rows of facts.parquet, fact_officers.parquet and
@@ -82,7 +87,10 @@ pub fn frames(
         i64s(&findings, "id")?,
         findings.column("state")?.i32()?.cont_slice()?,
     );
-    let (fi_rule, fi_officer) = (findings.column("rule")?.str()?, findings.column("officer")?.str()?);
+    let (fi_rule, fi_officer) = (
+        findings.column("rule")?.str()?,
+        findings.column("officer")?.str()?,
+    );
     let body = facts.column("body")?.str()?;
     let (mut o_fid, mut o_body, mut o_officer, mut o_rule) = (vec![], vec![], vec![], vec![]);
     for (i, (id, state)) in fi_id.iter().zip(fi_state).enumerate() {

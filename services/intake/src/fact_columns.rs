@@ -458,7 +458,12 @@ mod tests {
 
     #[test]
     fn the_payload_fields_read_off_the_encoding_are_the_decoded_ones() {
-        let at = |s| Some(prost_types::Timestamp { seconds: s, nanos: 0 });
+        let at = |s| {
+            Some(prost_types::Timestamp {
+                seconds: s,
+                nanos: 0,
+            })
+        };
         let m = enc(Payload::Matter(Matter {
             power: "bodies/b/powers/p".into(),
             officers: vec!["officers/a".into(), "officers/b".into()],
@@ -467,7 +472,10 @@ mod tests {
             ..Default::default()
         }));
         let p = payload(&m).unwrap();
-        assert_eq!((p.officers, p.records), (vec!["officers/a", "officers/b"], 3));
+        assert_eq!(
+            (p.officers, p.records),
+            (vec!["officers/a", "officers/b"], 3)
+        );
         let decision = |review: i64, result: LegalReviewResult| {
             enc(Payload::Decision(Decision {
                 matter: "m1".into(),
@@ -491,8 +499,16 @@ mod tests {
         assert!(p.major && p.penalty && p.within_benchmark && p.legal_review_ok);
         // a decision's officers are not credited through this table
         assert!(p.officers.is_empty());
-        assert!(!payload(&decision(1_001, LegalReviewResult::Passed)).unwrap().legal_review_ok);
-        assert!(!payload(&decision(999, LegalReviewResult::Failed)).unwrap().legal_review_ok);
+        assert!(
+            !payload(&decision(1_001, LegalReviewResult::Passed))
+                .unwrap()
+                .legal_review_ok
+        );
+        assert!(
+            !payload(&decision(999, LegalReviewResult::Failed))
+                .unwrap()
+                .legal_review_ok
+        );
         let i = enc(Payload::Inspection(Inspection {
             officers: vec!["officers/a".into()],
             random_draw: "draws/d".into(),

@@ -96,7 +96,12 @@ db_test!(
             submit("M2", matter(&w, &[w.a.name.as_str()], t)),
             submit(
                 "D1",
-                decision("M1", CircumstanceGrade::Minor, 10_000, t + Duration::hours(1)),
+                decision(
+                    "M1",
+                    CircumstanceGrade::Minor,
+                    10_000,
+                    t + Duration::hours(1),
+                ),
             ),
             // far outside any benchmark
             submit(
@@ -257,10 +262,16 @@ db_test!(
             .map(|s| s.unwrap_or_default().to_string())
             .collect();
         for present in ["TR-IN", "TR1", "I1", "MC2", "OTHER-TR"] {
-            assert!(sources.iter().any(|s| s == present), "{present}: {sources:?}");
+            assert!(
+                sources.iter().any(|s| s == present),
+                "{present}: {sources:?}"
+            );
         }
         for absent in ["TR-OUT", "TR2", "M3"] {
-            assert!(!sources.iter().any(|s| s == absent), "{absent}: {sources:?}");
+            assert!(
+                !sources.iter().any(|s| s == absent),
+                "{absent}: {sources:?}"
+            );
         }
         let row = |source: &str, col: &str| {
             let i = sources.iter().position(|s| s == source).unwrap();
@@ -308,41 +319,44 @@ db_test!(
     }
 );
 
-db_test!(the_fast_export_validates_and_keeps_its_readers, |b| async move {
-    let s = TestServer::start(b).await;
-    let mut lead = intake(&s, Role::Leadership, None).await;
-    let e = expect_code(
-        lead.export_fact_columns(ExportFactColumnsRequest {
-            year: 1999,
-            kind: 99,
-            include_voided: false,
-        })
-        .await,
-        Code::InvalidArgument,
-    );
-    assert_eq!(bad_fields(&e), vec!["kind".to_string(), "year".to_string()]);
-    // an empty year is an empty stream
-    let none: Vec<_> = lead
-        .export_fact_columns(ExportFactColumnsRequest {
-            year: 2001,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .collect()
-        .await;
-    assert!(none.is_empty());
-    // a reporter of review outcomes only reads back what it sent
-    let mut court = intake(&s, Role::CourtRecords, None).await;
-    expect_code(
-        court
-            .export_fact_columns(ExportFactColumnsRequest {
-                year: 2026,
-                ..Default::default()
+db_test!(
+    the_fast_export_validates_and_keeps_its_readers,
+    |b| async move {
+        let s = TestServer::start(b).await;
+        let mut lead = intake(&s, Role::Leadership, None).await;
+        let e = expect_code(
+            lead.export_fact_columns(ExportFactColumnsRequest {
+                year: 1999,
+                kind: 99,
+                include_voided: false,
             })
             .await,
-        Code::PermissionDenied,
-    );
-    s.stop().await;
-});
+            Code::InvalidArgument,
+        );
+        assert_eq!(bad_fields(&e), vec!["kind".to_string(), "year".to_string()]);
+        // an empty year is an empty stream
+        let none: Vec<_> = lead
+            .export_fact_columns(ExportFactColumnsRequest {
+                year: 2001,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .collect()
+            .await;
+        assert!(none.is_empty());
+        // a reporter of review outcomes only reads back what it sent
+        let mut court = intake(&s, Role::CourtRecords, None).await;
+        expect_code(
+            court
+                .export_fact_columns(ExportFactColumnsRequest {
+                    year: 2026,
+                    ..Default::default()
+                })
+                .await,
+            Code::PermissionDenied,
+        );
+        s.stop().await;
+    }
+);

@@ -9,8 +9,8 @@ use futures::{Stream, StreamExt};
 use probity_common::{AppError, AppResult, Violations, body_scope, db::stmt};
 use probity_proto::intake::v1::*;
 use sea_orm::{
-    AccessMode, ConnectionTrait, DatabaseBackend, DatabaseTransaction, IsolationLevel,
-    StreamTrait, TransactionTrait, Value,
+    AccessMode, ConnectionTrait, DatabaseBackend, DatabaseTransaction, IsolationLevel, StreamTrait,
+    TransactionTrait, Value,
 };
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -54,7 +54,12 @@ pub fn export_fact_columns(
 
 type Out = mpsc::Sender<Result<ExportFactColumnsResponse, Status>>;
 
-async fn export(intake: &Intake, ctx: &Ctx, r: &ExportFactColumnsRequest, tx: &Out) -> AppResult<()> {
+async fn export(
+    intake: &Intake,
+    ctx: &Ctx,
+    r: &ExportFactColumnsRequest,
+    tx: &Out,
+) -> AppResult<()> {
     let db = &intake.store.db;
     let pg = db.get_database_backend() == DatabaseBackend::Postgres;
     // Every window from one snapshot: a correction committed mid-export is
