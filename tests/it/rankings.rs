@@ -402,7 +402,9 @@ db_test!(a_year_is_counted_as_by_hand, |b| async move {
                 ("penalties_within", 1.0),
                 ("wrongful", 1.0),
                 ("inspections", 2.0),
-                ("random_inspections", 2.0),
+                // they cite "draw-2026-11", which is no draw: not verified,
+                // not random (Art. 9(4); intake's draw_verified)
+                ("random_inspections", 0.0),
                 ("acts", 5.0),
                 ("recorded_acts", 3.0),
                 ("files_reviewed", 1.0),
