@@ -5,6 +5,10 @@
 //!   record acknowledged; prints facts, seconds and facts/s as JSON.
 //! - `unary`: SubmitFact in a closed loop at concurrency C for D seconds;
 //!   prints the same.
+//! - `export`: a year through ExportFactColumns (Arrow), every message's
+//!   three IPC streams read into DataFrames, or with `--into DIR` made into
+//!   the job's input Parquet as the job makes it; prints facts, seconds and
+//!   facts/s (scripts/bench-export.sh).
 //!
 //! Facts are made from what `load seed` wrote (a department, a penalty power,
 //! officers with credentials); every fact has its own instant, so every
@@ -64,6 +68,17 @@ enum Cmd {
         duration: f64,
         #[arg(long, default_value = "U")]
         prefix: String,
+    },
+    Export {
+        #[arg(long)]
+        addr: String,
+        #[arg(long, env = "PROBITY_BENCH_TOKEN")]
+        token: String,
+        #[arg(long)]
+        year: i32,
+        /// Also write the job's input Parquet here (its ColumnFiles path).
+        #[arg(long)]
+        into: Option<PathBuf>,
     },
 }
 
@@ -289,6 +304,61 @@ fn load_seed(p: &PathBuf) -> anyhow::Result<Seed> {
     .context("seed file")
 }
 
+async fn export_run(
+    addr: &str,
+    token: &str,
+    year: i32,
+    into: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let auth = bearer(token)?;
+    let mut c = IntakeServiceClient::new(connect(addr).await?).max_decoding_message_size(256 << 20);
+    let started = Instant::now();
+    let req = ExportFactColumnsRequest {
+        year,
+        kind: 0,
+        include_voided: true,
+    };
+    let mut stream = c
+        .export_fact_columns(authed(req, &auth))
+        .await?
+        .into_inner();
+    // decoded on a thread of their own while the next message arrives, as
+    // the job does
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<ExportFactColumnsResponse>(2);
+    let reader = tokio::task::spawn_blocking(move || {
+        let (mut facts, mut bytes) = (0u64, 0u64);
+        let mut counted = Default::default();
+        let mut files = into.map(|d| probity_rankings::extract::ColumnFiles::new(&d));
+        while let Some(m) = rx.blocking_recv() {
+            bytes += (m.facts.len() + m.officers.len() + m.findings.len()) as u64;
+            facts += match &mut files {
+                Some(f) => f.push(&m, i64::MAX)? as u64,
+                None => probity_rankings::fact_columns::frames(&m, i64::MAX, &mut counted)?[0]
+                    .height() as u64,
+            };
+        }
+        if let Some(f) = files {
+            f.finish()?;
+        }
+        anyhow::Ok((facts, bytes))
+    });
+    while let Some(m) = stream.next().await {
+        if tx.send(m?).await.is_err() {
+            break;
+        }
+    }
+    drop(tx);
+    let (facts, bytes) = reader.await??;
+    report(
+        "export",
+        facts,
+        0,
+        started.elapsed().as_secs_f64(),
+        serde_json::json!({"mib": bytes as f64 / 1048576.0}),
+    );
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -304,6 +374,12 @@ fn main() -> anyhow::Result<()> {
                 streams,
                 prefix,
             } => stream_run(&addr, &load_seed(&seed)?, &token, records, streams, &prefix).await,
+            Cmd::Export {
+                addr,
+                token,
+                year,
+                into,
+            } => export_run(&addr, &token, year, into).await,
             Cmd::Unary {
                 addr,
                 seed,

@@ -52,22 +52,31 @@ impl Tally {
     pub fn push(&mut self, f: &Fact) {
         match &f.payload {
             Some(Payload::Inspection(i)) => {
-                *self
-                    .inspections
-                    .entry((
-                        f.body.clone(),
-                        i.power.clone(),
-                        i.cause.clone(),
-                        i.draw_verified,
-                    ))
-                    .or_default() += 1;
+                self.push_inspection(&f.body, &i.power, &i.cause, i.draw_verified)
             }
-            Some(Payload::Complaint(_)) => {
-                self.complaints
-                    .insert((f.body.clone(), f.source_id.clone()));
-            }
+            Some(Payload::Complaint(_)) => self.push_complaint(&f.body, &f.source_id),
             _ => {}
         }
+    }
+
+    /// A live inspection of the year: its unit, power, cause as sent, and
+    /// whether intake verified it against a draw.
+    pub fn push_inspection(&mut self, body: &str, power: &str, cause: &str, verified: bool) {
+        *self
+            .inspections
+            .entry((
+                body.to_string(),
+                power.to_string(),
+                cause.to_string(),
+                verified,
+            ))
+            .or_default() += 1;
+    }
+
+    /// A live complaint of the year: a cause naming it is on record.
+    pub fn push_complaint(&mut self, body: &str, source_id: &str) {
+        self.complaints
+            .insert((body.to_string(), source_id.to_string()));
     }
 
     /// Writes [`FILE`]: a cause is kept only if it is not one of the year's

@@ -1,5 +1,5 @@
 //! Reading the inputs in bulk, over the services' APIs (their tables stay
-//! their own): the year's facts from intake's ExportFacts stream, and a
+//! their own): the year's facts from intake's ExportFactColumns stream, and a
 //! registry snapshot (bodies, officers and the days each was in post in the
 //! year). Written as Parquet, the job's only input from then on.
 use std::{
@@ -19,8 +19,8 @@ use probity_common::{
 };
 use probity_proto::{
     intake::v1::{
-        BatchLookupFactsRequest, ExportFactsRequest, Fact, FactKind, LookupFactRequest,
-        fact::Payload, intake_service_client::IntakeServiceClient,
+        BatchLookupFactsRequest, ExportFactColumnsRequest, ExportFactColumnsResponse, Fact,
+        FactKind, LookupFactRequest, fact::Payload, intake_service_client::IntakeServiceClient,
     },
     registry::v1::{
         Body, GetOfficerHistoryRequest, ListBodiesRequest, ListOfficersRequest, Officer,
@@ -155,12 +155,7 @@ impl Facts {
         ) else {
             return;
         };
-        let counts = match FactKind::try_from(*kind) {
-            Ok(FactKind::ReviewOutcome) => *wrongful,
-            Ok(FactKind::MatterClosing | FactKind::ComplaintClosing) => true,
-            _ => false,
-        };
-        if counts
+        if counts_once(*kind, *wrongful)
             && !counted.insert((*kind, body.clone(), target.clone()))
             && let Some(r) = self.repeat.last_mut()
         {
@@ -293,22 +288,54 @@ impl Facts {
 /// fact does not make the indicators forget the breach until the
 /// legal-affairs office clears the finding.
 fn held_to_findings(row: &mut Row, f: &Fact) {
-    use probity_rules::catalogue as rules;
     for x in f.findings.iter().filter(|x| finding_in_force(x.state)) {
-        let rule = x.rule.as_str();
-        if rule == rules::INSPECTION_NOT_RECORDED.code {
-            row.records = 0;
-        } else if rule == rules::MAJOR_DECISION_WITHOUT_LEGAL_REVIEW.code {
-            row.major = true;
-            row.reviewed = false;
-        } else if rule == rules::PENALTY_OUTSIDE_BENCHMARK.code {
-            row.within = false;
+        match held_by(&x.rule) {
+            Some(Held::NotRecorded) => row.records = 0,
+            Some(Held::UnreviewedMajor) => {
+                row.major = true;
+                row.reviewed = false;
+            }
+            Some(Held::OutsideBenchmark) => row.within = false,
+            None => {}
         }
     }
 }
 
+/// What a finding in force holds its fact to, whatever the fact now says.
+pub(crate) enum Held {
+    /// no process record (Art. 9(9))
+    NotRecorded,
+    /// a major decision without a legal review before it
+    UnreviewedMajor,
+    /// a penalty outside the discretion benchmark
+    OutsideBenchmark,
+}
+
+pub(crate) fn held_by(rule: &str) -> Option<Held> {
+    use probity_rules::catalogue as rules;
+    if rule == rules::INSPECTION_NOT_RECORDED.code {
+        Some(Held::NotRecorded)
+    } else if rule == rules::MAJOR_DECISION_WITHOUT_LEGAL_REVIEW.code {
+        Some(Held::UnreviewedMajor)
+    } else if rule == rules::PENALTY_OUTSIDE_BENCHMARK.code {
+        Some(Held::OutsideBenchmark)
+    } else {
+        None
+    }
+}
+
+/// Whether a fact of this kind counts something once a year (Art. 9(2),
+/// 9(3), 9(6); [`Facts::count_once`]).
+pub(crate) fn counts_once(kind: i32, wrongful: bool) -> bool {
+    match FactKind::try_from(kind) {
+        Ok(FactKind::ReviewOutcome) => wrongful,
+        Ok(FactKind::MatterClosing | FactKind::ComplaintClosing) => true,
+        _ => false,
+    }
+}
+
 /// OPEN, SUPERSEDED_PENDING and UPHELD count; CLEARED does not.
-fn finding_in_force(state: i32) -> bool {
+pub(crate) fn finding_in_force(state: i32) -> bool {
     use probity_proto::intake::v1::FindingState as S;
     [S::Open, S::SupersededPending, S::Upheld]
         .iter()
@@ -347,7 +374,9 @@ pub struct Counts {
     pub referenced: usize,
 }
 
-/// Streams the year's facts (up to `until_us`) from intake into Parquet.
+/// Streams the year's facts (up to `until_us`) from intake into Parquet:
+/// ExportFactColumns, Arrow record batches of the year in id order, each
+/// message's rows made by [`crate::fact_columns::frames`].
 pub async fn facts(
     peers: &Peers,
     year: i32,
@@ -361,35 +390,118 @@ pub async fn facts(
         .intake
         .call(
             "intake",
-            // Voided facts too: their findings stand (push_findings).
-            client.export_facts(ExportFactsRequest {
+            // Voided facts too: their findings stand.
+            client.export_fact_columns(ExportFactColumnsRequest {
                 year,
                 kind: FactKind::Unspecified as i32,
                 include_voided: true,
             }),
         )
         .await
-        .map_err(|e| anyhow::anyhow!("intake ExportFacts: {e}"))?;
-    let mut files = FactFiles::new(dir);
-    while let Some(page) = stream
-        .message()
-        .await
-        .map_err(|e| anyhow::anyhow!("intake ExportFacts: {e}"))?
-    {
-        for f in &page.facts {
-            let at = f
-                .occur_time
-                .as_ref()
-                .and_then(from_ts)
-                .map(|t| t.timestamp_micros());
-            if at.is_some_and(|a| a > until_us) {
-                continue;
-            }
-            files.push(f)?;
+        .map_err(|e| anyhow::anyhow!("intake ExportFactColumns: {e}"))?;
+    // Decoding and writing run on a thread of their own while the next
+    // message arrives.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<ExportFactColumnsResponse>(2);
+    let (dir, counter) = (dir.to_path_buf(), bar.clone());
+    let writer = tokio::task::spawn_blocking(move || {
+        let mut files = ColumnFiles::new(&dir);
+        while let Some(m) = rx.blocking_recv() {
+            counter.inc(files.push(&m, until_us)? as u64);
         }
-        bar.inc(page.facts.len() as u64);
+        files.finish()
+    });
+    loop {
+        let m = stream
+            .message()
+            .await
+            .map_err(|e| anyhow::anyhow!("intake ExportFactColumns: {e}"));
+        match m {
+            Ok(Some(m)) => {
+                if tx.send(m).await.is_err() {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                drop(tx);
+                let _ = writer.await;
+                return Err(e);
+            }
+        }
     }
-    files.finish()
+    drop(tx);
+    writer.await?
+}
+
+/// The three input files from ExportFactColumns messages, a row group of
+/// at least [`FLUSH_FACTS`] facts at a time. Public for the export's
+/// benchmark (intake-load export --into).
+pub struct ColumnFiles {
+    dir: std::path::PathBuf,
+    held: Vec<[DataFrame; 3]>,
+    rows: usize,
+    sink: Sink,
+    counts: Counts,
+    counted: HashSet<(i32, String, String)>,
+    /// Inspections by unit and power for Art. 19(7) (drawn_share.rs).
+    routine: crate::drawn_share::Tally,
+}
+
+impl ColumnFiles {
+    pub fn new(dir: &Path) -> ColumnFiles {
+        ColumnFiles {
+            dir: dir.to_path_buf(),
+            held: Vec::new(),
+            rows: 0,
+            sink: Sink::default(),
+            counts: Counts::default(),
+            counted: HashSet::new(),
+            routine: Default::default(),
+        }
+    }
+
+    /// The message's facts; returns how many it held.
+    pub fn push(&mut self, m: &ExportFactColumnsResponse, until_us: i64) -> anyhow::Result<usize> {
+        let frames =
+            crate::fact_columns::frames(m, until_us, &mut self.counted, &mut self.routine)?;
+        let n = frames[0].height();
+        self.rows += n;
+        self.held.push(frames);
+        if self.rows >= FLUSH_FACTS {
+            self.flush()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        let held = std::mem::take(&mut self.held);
+        self.rows = 0;
+        let mut it = held.into_iter();
+        let Some(mut acc) = it.next() else {
+            return Ok(());
+        };
+        for more in it {
+            for (a, b) in acc.iter_mut().zip(&more) {
+                a.vstack_mut(b)?;
+            }
+        }
+        for df in acc.iter_mut() {
+            df.rechunk_mut();
+        }
+        self.sink.write_frames(&self.dir, acc, &mut self.counts)
+    }
+
+    pub fn finish(mut self) -> anyhow::Result<Counts> {
+        self.flush()?;
+        if self.sink.writers.is_empty() {
+            // no fact at all: the files with their columns and no rows
+            self.sink
+                .write(&self.dir, &mut Facts::default(), &mut self.counts)?;
+        }
+        self.sink.finish()?;
+        self.routine.write(&self.dir)?;
+        Ok(self.counts)
+    }
 }
 
 /// The year's facts, in intake's export order, as `facts.parquet`,
@@ -575,10 +687,21 @@ struct Sink {
 
 impl Sink {
     fn write(&mut self, dir: &Path, t: &mut Facts, counts: &mut Counts) -> anyhow::Result<()> {
-        counts.facts += t.fid.len();
-        counts.fact_officers += t.of_fid.len();
-        counts.findings += t.fi_fid.len();
         let frames = t.frames()?;
+        self.write_frames(dir, frames, counts)
+    }
+
+    /// One row group of each file (the facts table, fact_officers,
+    /// findings); the first makes the files.
+    fn write_frames(
+        &mut self,
+        dir: &Path,
+        frames: [DataFrame; 3],
+        counts: &mut Counts,
+    ) -> anyhow::Result<()> {
+        counts.facts += frames[0].height();
+        counts.fact_officers += frames[1].height();
+        counts.findings += frames[2].height();
         if self.writers.is_empty() {
             for (df, name) in
                 frames

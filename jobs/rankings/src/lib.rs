@@ -19,6 +19,7 @@ pub mod csv_cells;
 pub mod deliver;
 pub mod drawn_share;
 pub mod extract;
+pub mod fact_columns;
 pub mod indicators;
 pub mod nightly;
 pub mod output;

@@ -68,7 +68,7 @@ pub const RANKINGS_JOB: ServiceIdentity = ServiceIdentity {
     what: "the nightly rankings job",
     calls: paths! {
         "probity.registry.v1.RegistryService" { "ListBodies", "ListOfficers", "GetOfficerHistory" }
-        "probity.intake.v1.IntakeService" { "ExportFacts", "BatchLookupFacts" }
+        "probity.intake.v1.IntakeService" { "ExportFactColumns", "BatchLookupFacts" }
         "probity.draws.v1.DrawsService" { "ListDrawPlans" }
         "probity.rankings.v1.RankingsService" {
             "RecordRun", "ListRankings", "ListSuperiorAssessments", "UploadReport",

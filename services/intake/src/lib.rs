@@ -18,6 +18,7 @@ mod api;
 pub mod checks;
 pub mod draw_match;
 pub mod draws_peer;
+pub mod fact_columns;
 pub mod finding_states;
 pub mod findings;
 pub mod inaction;

@@ -23,6 +23,7 @@ probity_common::policy! {
         "ClearFinding" => Write,
         "UpholdFinding" => Write,
         "ExportFacts" => Read,
+        "ExportFactColumns" => Read,
         "ListOverdueMatters" => Read,
         "ListFindingRules" => Read,
     }

@@ -20,6 +20,7 @@ mod dependants;
 mod drawn;
 mod drawn_doors;
 mod drawn_public;
+mod export_columns;
 mod fast_path;
 mod findings;
 mod inaction;

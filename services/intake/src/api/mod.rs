@@ -10,6 +10,7 @@ use tonic::{Request, Response, Status, Streaming};
 use crate::Intake;
 
 mod export;
+mod export_columns;
 mod overdue;
 pub(crate) mod public_results;
 mod read;
@@ -63,6 +64,17 @@ probity_common::rpc_methods! {
     ) -> Result<Response<Self::ExportFactsStream>, Status> {
         let ctx = Ctx::from_request(&req, "/probity.intake.v1.IntakeService/ExportFacts")?;
         let s = export::export_facts(self.0.clone(), ctx, req.into_inner())?;
+        Ok(Response::new(Box::pin(s)))
+    }
+
+    type ExportFactColumnsStream = Out<ExportFactColumnsResponse>;
+
+    async fn export_fact_columns(
+        &self,
+        req: Request<ExportFactColumnsRequest>,
+    ) -> Result<Response<Self::ExportFactColumnsStream>, Status> {
+        let ctx = Ctx::from_request(&req, "/probity.intake.v1.IntakeService/ExportFactColumns")?;
+        let s = export_columns::export_fact_columns(self.0.clone(), ctx, req.into_inner())?;
         Ok(Response::new(Box::pin(s)))
     }
 }
