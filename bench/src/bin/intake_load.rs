@@ -327,13 +327,18 @@ async fn export_run(
     let (tx, mut rx) = tokio::sync::mpsc::channel::<ExportFactColumnsResponse>(2);
     let reader = tokio::task::spawn_blocking(move || {
         let (mut facts, mut bytes) = (0u64, 0u64);
-        let mut counted = Default::default();
+        let (mut counted, mut routine) = Default::default();
         let mut files = into.map(|d| probity_rankings::extract::ColumnFiles::new(&d));
         while let Some(m) = rx.blocking_recv() {
             bytes += (m.facts.len() + m.officers.len() + m.findings.len()) as u64;
             facts += match &mut files {
                 Some(f) => f.push(&m, i64::MAX)? as u64,
-                None => probity_rankings::fact_columns::frames(&m, i64::MAX, &mut counted)?[0]
+                None => probity_rankings::fact_columns::frames(
+                    &m,
+                    i64::MAX,
+                    &mut counted,
+                    &mut routine,
+                )?[0]
                     .height() as u64,
             };
         }

@@ -14,10 +14,7 @@ use std::{
 
 use probity_proto::{
     draws::v1::{ListDrawPlansRequest, draws_service_client::DrawsServiceClient},
-    intake::v1::{
-        BatchLookupFactsRequest, Fact, FactKind, LookupFactRequest, fact::Payload,
-        intake_service_client::IntakeServiceClient,
-    },
+    intake::v1::{Fact, FactKind, fact::Payload},
 };
 use serde::{Deserialize, Serialize};
 
@@ -285,37 +282,16 @@ pub fn shares(
         .collect()
 }
 
-/// Keys BatchLookupFacts takes at once.
-const LOOKUP_KEYS: usize = 1000;
-
 /// The causes not among the year's complaints that are live complaints of
 /// their unit in an earlier year (asked of intake by key).
 async fn earlier_complaints(
     peers: &Peers,
     wanted: Vec<(String, String)>,
 ) -> anyhow::Result<HashSet<(String, String)>> {
-    let mut client =
-        IntakeServiceClient::new(peers.intake.channel()).max_decoding_message_size(256 << 20);
     let mut found = HashSet::new();
-    for chunk in wanted.chunks(LOOKUP_KEYS) {
-        let page = peers
-            .intake
-            .call(
-                "intake",
-                client.batch_lookup_facts(BatchLookupFactsRequest {
-                    keys: chunk
-                        .iter()
-                        .map(|(body, source_id)| LookupFactRequest {
-                            body: body.clone(),
-                            source_id: source_id.clone(),
-                        })
-                        .collect(),
-                    include_voided: false,
-                }),
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("intake BatchLookupFacts: {e}"))?;
-        for f in page.facts {
+    for chunk in wanted.chunks(crate::extract::LOOKUP_KEYS) {
+        let page = crate::extract::lookup(peers, chunk).await?;
+        for f in page {
             if f.kind == FactKind::Complaint as i32 && !f.voided {
                 found.insert((f.body, f.source_id));
             }

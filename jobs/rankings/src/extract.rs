@@ -563,8 +563,6 @@ impl FactFiles {
 /// referred to is missing (a review's decision, then its matter); written
 /// as `refs.parquet` (the facts table's columns) and `ref_officers.parquet`.
 pub async fn referenced(peers: &Peers, dir: &Path, bar: &ProgressBar) -> anyhow::Result<usize> {
-    let mut client =
-        IntakeServiceClient::new(peers.intake.channel()).max_decoding_message_size(256 << 20);
     let mut refs = Facts::default();
     let mut asked: std::collections::HashSet<(String, String)> = Default::default();
     // Review -> decision -> matter: two rounds find everything; the third
@@ -580,24 +578,8 @@ pub async fn referenced(peers: &Peers, dir: &Path, bar: &ProgressBar) -> anyhow:
             break;
         }
         for chunk in keys.chunks(LOOKUP_KEYS) {
-            let found = peers
-                .intake
-                .call(
-                    "intake",
-                    client.batch_lookup_facts(BatchLookupFactsRequest {
-                        keys: chunk
-                            .iter()
-                            .map(|(body, source_id)| LookupFactRequest {
-                                body: body.clone(),
-                                source_id: source_id.clone(),
-                            })
-                            .collect(),
-                        include_voided: false,
-                    }),
-                )
-                .await
-                .map_err(|e| anyhow::anyhow!("intake BatchLookupFacts: {e}"))?;
-            for f in &found.facts {
+            let found = lookup(peers, chunk).await?;
+            for f in &found {
                 refs.push(f);
             }
             bar.inc(chunk.len() as u64);
@@ -632,7 +614,31 @@ fn write_refs(dir: &Path, mut refs: Facts) -> anyhow::Result<()> {
 }
 
 /// Keys BatchLookupFacts takes at once.
-const LOOKUP_KEYS: usize = 1000;
+pub(crate) const LOOKUP_KEYS: usize = 1000;
+
+/// Live facts by (body, source id), at most LOOKUP_KEYS keys a call.
+pub(crate) async fn lookup(peers: &Peers, keys: &[(String, String)]) -> anyhow::Result<Vec<Fact>> {
+    let mut client =
+        IntakeServiceClient::new(peers.intake.channel()).max_decoding_message_size(256 << 20);
+    let found = peers
+        .intake
+        .call(
+            "intake",
+            client.batch_lookup_facts(BatchLookupFactsRequest {
+                keys: keys
+                    .iter()
+                    .map(|(body, source_id)| LookupFactRequest {
+                        body: body.clone(),
+                        source_id: source_id.clone(),
+                    })
+                    .collect(),
+                include_voided: false,
+            }),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("intake BatchLookupFacts: {e}"))?;
+    Ok(found.facts)
+}
 
 /// (body, source id) referred to by the year's facts or by the references
 /// found so far, and found in neither.

@@ -32,23 +32,28 @@ async fn last_id(intake: &Intake) -> AppResult<i64> {
         .unwrap_or(0))
 }
 
+/// The year and the kind filter both exports take.
+pub(super) fn check_year_and_kind(year: i32, kind: i32) -> AppResult<()> {
+    let mut v = Violations::new();
+    v.check(
+        (2000..=2200).contains(&year),
+        "year",
+        "must be between 2000 and 2200",
+    );
+    v.check(
+        kind == 0 || FactKind::try_from(kind).is_ok(),
+        "kind",
+        format!("unknown value {kind}"),
+    );
+    v.finish()
+}
+
 pub fn export_facts(
     intake: Arc<Intake>,
     ctx: Ctx,
     r: ExportFactsRequest,
 ) -> AppResult<impl Stream<Item = Result<ExportFactsResponse, Status>> + Send + 'static> {
-    let mut v = Violations::new();
-    v.check(
-        (2000..=2200).contains(&r.year),
-        "year",
-        "must be between 2000 and 2200",
-    );
-    v.check(
-        r.kind == 0 || FactKind::try_from(r.kind).is_ok(),
-        "kind",
-        format!("unknown value {}", r.kind),
-    );
-    v.finish()?;
+    check_year_and_kind(r.year, r.kind)?;
     let (tx, rx) = mpsc::channel(2);
     tokio::spawn(async move {
         // Pages are windows of ids up to the largest id when the export

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use futures::{Stream, StreamExt};
-use probity_common::{AppError, AppResult, Violations, body_scope, db::stmt};
+use probity_common::{AppError, AppResult, body_scope, db::stmt};
 use probity_proto::intake::v1::*;
 use sea_orm::{
     AccessMode, ConnectionTrait, DatabaseBackend, DatabaseTransaction, IsolationLevel, StreamTrait,
@@ -31,18 +31,7 @@ pub fn export_fact_columns(
     ctx: Ctx,
     r: ExportFactColumnsRequest,
 ) -> AppResult<impl Stream<Item = Result<ExportFactColumnsResponse, Status>> + Send + 'static> {
-    let mut v = Violations::new();
-    v.check(
-        (2000..=2200).contains(&r.year),
-        "year",
-        "must be between 2000 and 2200",
-    );
-    v.check(
-        r.kind == 0 || FactKind::try_from(r.kind).is_ok(),
-        "kind",
-        format!("unknown value {}", r.kind),
-    );
-    v.finish()?;
+    super::export::check_year_and_kind(r.year, r.kind)?;
     let (tx, rx) = mpsc::channel(2);
     tokio::spawn(async move {
         if let Err(e) = export(&intake, &ctx, &r, &tx).await {
