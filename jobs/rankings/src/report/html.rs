@@ -520,8 +520,11 @@ fn ranking(m: &Model<'_>, page: &mut String, unit: Unit) {
     page.push_str(&charts::bars(&bars, mean));
     page.push_str("<p class=\"small muted\">红色 red: 考核不合格 failing (Art. 6); 绿色 green: 考核成绩突出 outstanding (Art. 6); 虚线 dashed line: 组平均分 the peer-group mean.</p>\n");
     let mut t = Table::new("ranking");
+    // The drawn-share column takes its room from the names, which wrap,
+    // so the peer group keeps a readable width on an A4 landscape page.
+    let name_width = if m.has_drawn() { "52mm" } else { "74mm" };
     t.col(labels::RANK, "17mm", true)
-        .col(unit.label(), "74mm", false)
+        .col(unit.label(), name_width, false)
         .col(labels::SCORE, "18mm", true)
         .col(labels::PEER_MEAN, "20mm", true)
         .col(labels::PERCENTILE, "20mm", true)
@@ -529,7 +532,7 @@ fn ranking(m: &Model<'_>, page: &mut String, unit: Unit) {
         .col(labels::PEER_GROUP, "", false)
         .col("参与排名人员 Officers ranked", "26mm", true);
     if m.has_drawn() {
-        t.col(labels::DRAWN_SHARE, "34mm", false);
+        t.col(labels::DRAWN_SHARE, "30mm", false);
     }
     t.col(labels::FLAGS, "36mm", false);
     for d in units {
