@@ -32,6 +32,7 @@ fn every_method() -> Vec<(&'static str, bool)> {
         probity_intake::Intake::POLICY,
         probity_accountability::Accountability::POLICY,
         probity_rankings_service::Rankings::POLICY,
+        probity_draws::Draws::POLICY,
         AUDIT_POLICY,
     ]
     .into_iter()
